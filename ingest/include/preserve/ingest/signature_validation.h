@@ -1,0 +1,70 @@
+// Validating CMS/CAdES signatures (detached and enveloping) with OpenSSL.
+//
+// Each signer is judged as ETSI EN 319 102-1 would: its content digest, its
+// signature value, and its certificate path to a configured trust anchor *at
+// the signing time*. The result is a report per signer, with an indication
+// and sub-indication and a sentence a records officer can act on, plus the
+// certificates used (the validation material kept with the package).
+// A signature that fails is an expected outcome, reported, not an error; only
+// input that is not CMS at all (or is truncated) is an error Status.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "preserve/util/bytes.h"
+#include "preserve/util/clock.h"
+#include "preserve/util/verdict.h"
+
+namespace preserve::ingest {
+
+// ETSI EN 319 102-1 section 5.1.3 (the subset preserve reports today).
+enum class SubIndication {
+  kNone,
+  kFormatFailure,
+  kHashFailure,               // the content digest does not match
+  kSigCryptoFailure,          // the signature value does not verify
+  kNoCertificateChainFound,   // no path to a trust anchor
+  kExpired,                   // the signer certificate had expired at the signing time
+  kNotYetValid,               // the signer certificate was not yet valid at the signing time
+  kChainConstraintsFailure,   // a path was found but violates a constraint (key usage, CA flag)
+  kSignedDataNotFound,        // detached signature without its content
+};
+std::string_view SubIndicationName(SubIndication s);  // "HASH_FAILURE"
+
+struct SignatureReport {
+  Verdict verdict = Verdict::kInvalid;  // VALID = TOTAL-PASSED, INVALID = TOTAL-FAILED
+  SubIndication sub_indication = SubIndication::kNone;
+  std::string reason;  // one sentence, empty when VALID
+  std::string signer_subject;       // RFC 2253
+  std::string signer_common_name;
+  std::string signer_organization;
+  std::optional<TimePoint> signing_time;
+  std::string signing_time_source;  // "signing-time attribute (claimed)" or "validation time (none in signature)"
+  std::string digest_algorithm;     // "SHA-256"
+  std::string signature_algorithm;  // "RSA", "ECDSA"
+  std::vector<Bytes> certificates;  // DER: signer certificate first, then the path up to and including the anchor
+};
+
+struct CmsValidationOptions {
+  std::vector<Bytes> trust_anchors;  // DER
+  std::vector<Bytes> intermediates;  // DER: a pool for path building, besides the signature's own
+  const Clock* clock = nullptr;      // required: "now" when a signature has no signing time
+};
+
+struct CmsValidation {
+  Verdict verdict = Verdict::kInvalid;  // the worst over the signers
+  std::vector<SignatureReport> signers;
+  std::optional<Bytes> encapsulated_content;  // the signed content of an enveloping signature
+};
+
+// Validates a CMS SignedData given as DER or PEM. For a detached signature pass
+// the signed content; an enveloping one carries its own (passing content for it
+// is an error). Fails (kInvalidArgument) only when the input is not a CMS
+// SignedData or is truncated; every other problem is in the report.
+Result<CmsValidation> ValidateCms(ByteView signature, std::optional<ByteView> detached_content,
+                                  const CmsValidationOptions& options);
+
+}  // namespace preserve::ingest

@@ -1,0 +1,114 @@
+// The archive's RocksDB store.
+//
+// One database, one column family per kind of record:
+//   content   digest (SHA-256, 32 bytes)        -> bytes of a data object (large ones in blob files)
+//   packages  package id                        -> package record (opaque to the store)
+//   evidence  package id                        -> evidence skeleton (opaque)
+//   batches   batch id                          -> batch record: the batch's token, stored once (opaque)
+//   queue     package id                        -> "" : packages waiting to be sealed
+//   schedule  due time (8 bytes BE) + package id -> "" : renewal schedule, for range scans
+//   audit     sequence (8 bytes BE)             -> previous entry's SHA-256 (32 bytes) + event bytes
+//
+// Every logical change is one WriteSet committed as one synced RocksDB
+// WriteBatch: after Commit returns OK the change survives a crash; before, it
+// is absent as a whole. The store knows nothing of crypto policy: records are
+// opaque bytes, and the only hash it computes is the audit trail's chaining.
+//
+// Thread-safety: a Store may be used from several threads. Only one process
+// may open a store for writing (the second gets kBusy naming the holder);
+// read-only opens run alongside.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "preserve/util/bytes.h"
+#include "preserve/util/clock.h"
+
+namespace preserve::storage {
+
+struct StoreOptions {
+  bool create_if_missing = false;  // make a new, empty store at the path
+  bool read_only = false;          // no writes; does not take the writer lock
+};
+
+// One logical change. Collects operations; nothing happens until Store::Commit.
+class WriteSet {
+ public:
+  void PutContent(ByteView digest, ByteView data);
+  void PutPackage(std::string_view id, ByteView record);
+  void PutEvidence(std::string_view id, ByteView evidence);
+  void PutBatch(std::string_view batch_id, ByteView record);
+  void Enqueue(std::string_view package_id);
+  void Dequeue(std::string_view package_id);
+  void Schedule(TimePoint due, std::string_view package_id);
+  void Unschedule(TimePoint due, std::string_view package_id);
+  // Appends an event to the audit trail, chained to the previous one at commit.
+  void AppendAudit(ByteView event);
+
+  bool empty() const { return ops_.empty() && audit_events_.empty(); }
+
+  // What the store applies at commit.
+  enum class Family { kContent, kPackages, kEvidence, kBatches, kQueue, kSchedule };
+  struct Op {
+    Family family;
+    std::string key;
+    std::string value;
+    bool erase = false;
+  };
+  const std::vector<Op>& ops() const { return ops_; }
+  const std::vector<std::string>& audit_events() const { return audit_events_; }
+
+ private:
+  std::vector<Op> ops_;
+  std::vector<std::string> audit_events_;
+};
+
+struct AuditEntry {
+  std::uint64_t sequence = 0;
+  Bytes previous_hash;  // SHA-256 of the previous entry's stored value (zeros for the first)
+  Bytes event;
+  Bytes hash;           // SHA-256 of this entry's stored value (previous_hash || event)
+};
+
+struct ScheduleEntry {
+  TimePoint due;
+  std::string package_id;
+};
+
+class Store {
+ public:
+  // Opens (or, with create_if_missing, creates) the store in directory `dir`.
+  // Fails with kNotFound when there is no store there, kBusy when another
+  // process writes it, kCorruption when RocksDB finds damage.
+  static Result<std::unique_ptr<Store>> Open(const std::filesystem::path& dir, const StoreOptions& options);
+  virtual ~Store() = default;
+
+  // Applies `writes` atomically, synced to disk. kFailedPrecondition when read-only.
+  virtual Status Commit(WriteSet writes) = 0;
+
+  virtual Result<Bytes> GetContent(ByteView digest) const = 0;
+  virtual Result<bool> HasContent(ByteView digest) const = 0;
+  virtual Result<Bytes> GetPackage(std::string_view id) const = 0;
+  virtual Result<Bytes> GetEvidence(std::string_view id) const = 0;
+  virtual Result<Bytes> GetBatch(std::string_view batch_id) const = 0;
+
+  // Up to `limit` queued package ids, oldest first (ids are time-ordered).
+  virtual Result<std::vector<std::string>> ListQueued(std::size_t limit) const = 0;
+  // Packages in id order, starting after `after` ("" for the first page).
+  virtual Result<std::vector<std::pair<std::string, Bytes>>> ListPackages(std::string_view after,
+                                                                           std::size_t limit) const = 0;
+  // Schedule entries due at or before `until`, earliest first.
+  virtual Result<std::vector<ScheduleEntry>> ScheduledBefore(TimePoint until, std::size_t limit) const = 0;
+  // Every audit entry from `first_sequence` on, in order; stops early when `visit` returns false.
+  virtual Status ScanAudit(std::uint64_t first_sequence,
+                           const std::function<bool(const AuditEntry&)>& visit) const = 0;
+};
+
+}  // namespace preserve::storage

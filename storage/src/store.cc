@@ -1,0 +1,328 @@
+#include "preserve/storage/store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include "preserve/util/digest.h"
+
+namespace preserve::storage {
+
+namespace {
+
+constexpr const char* kContent = "content";
+constexpr const char* kPackages = "packages";
+constexpr const char* kEvidence = "evidence";
+constexpr const char* kBatches = "batches";
+constexpr const char* kQueue = "queue";
+constexpr const char* kSchedule = "schedule";
+constexpr const char* kAudit = "audit";
+
+// Order matters: it indexes StoreImpl::handles_ (0 is RocksDB's default family).
+const std::array<const char*, 8> kFamilies = {rocksdb::kDefaultColumnFamilyName.c_str(),
+                                              kContent, kPackages, kEvidence, kBatches,
+                                              kQueue, kSchedule, kAudit};
+enum FamilyIndex : std::size_t { kDefaultIdx, kContentIdx, kPackagesIdx, kEvidenceIdx, kBatchesIdx,
+                                 kQueueIdx, kScheduleIdx, kAuditIdx };
+
+std::string BigEndian64(std::uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+std::uint64_t ReadBigEndian64(std::string_view s) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<std::uint8_t>(s[i]);
+  return v;
+}
+
+// Times before 1970 never occur in a schedule; clamping keeps the key unsigned.
+std::string ScheduleKey(TimePoint due, std::string_view id) {
+  auto secs = due.time_since_epoch().count();
+  return BigEndian64(secs < 0 ? 0 : static_cast<std::uint64_t>(secs)) + std::string(id);
+}
+
+std::string Str(ByteView b) { return std::string(b.begin(), b.end()); }
+Bytes FromSlice(const rocksdb::Slice& s) { return Bytes(s.data(), s.data() + s.size()); }
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsNotFound()) return Status::NotFound(what);
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  return Status::IOError(what + ": " + s.ToString());
+}
+
+// An exclusive advisory lock naming the writing process, so a second writer
+// learns who holds the store rather than a bare RocksDB lock error.
+class WriterLock {
+ public:
+  static Result<std::unique_ptr<WriterLock>> Acquire(const std::filesystem::path& dir) {
+    std::filesystem::path path = dir / "writer.lock";
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return Status::IOError(path.string() + ": " + std::strerror(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      char buf[32] = {};
+      ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+      ::close(fd);
+      std::string holder = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "unknown";
+      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+      return Status::Busy("the store " + dir.string() + " is being written by another process (pid " +
+                          holder + "); try again when it has finished");
+    }
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+      // The lock itself holds; only the holder's name is missing.
+    }
+    return std::unique_ptr<WriterLock>(new WriterLock(fd));
+  }
+  ~WriterLock() { ::close(fd_); }  // closing releases the flock
+
+ private:
+  explicit WriterLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+class StoreImpl final : public Store {
+ public:
+  StoreImpl(std::unique_ptr<WriterLock> lock, bool read_only) : lock_(std::move(lock)), read_only_(read_only) {}
+
+  ~StoreImpl() override {
+    for (auto* h : handles_) {
+      if (h != nullptr && db_ != nullptr) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    }
+    if (db_ != nullptr) db_->Close().PermitUncheckedError();
+  }
+
+  Status OpenDb(const std::filesystem::path& dir, bool create) {
+    rocksdb::DBOptions db_options;
+    db_options.create_if_missing = create;
+    db_options.create_missing_column_families = create;
+    db_options.paranoid_checks = true;
+    db_options.max_background_jobs = 2;
+
+    rocksdb::ColumnFamilyOptions plain;
+    rocksdb::ColumnFamilyOptions content = plain;
+    // Large data objects go to blob files, so compactions do not rewrite them.
+    content.enable_blob_files = true;
+    content.min_blob_size = 64 * 1024;
+
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (std::size_t i = 0; i < kFamilies.size(); ++i)
+      families.emplace_back(kFamilies[i], i == kContentIdx ? content : plain);
+
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s = read_only_ ? rocksdb::DB::OpenForReadOnly(db_options, dir.string(), families, &handles_, &raw)
+                                   : rocksdb::DB::Open(db_options, dir.string(), families, &handles_, &raw);
+    db_.reset(raw);
+    if (!s.ok()) return FromRocks(s, "cannot open the store database at " + dir.string());
+    return LoadAuditHead();
+  }
+
+  Status Commit(WriteSet writes) override {
+    if (read_only_) return Status::FailedPrecondition("the store is open read-only");
+    std::lock_guard<std::mutex> guard(commit_mutex_);
+    rocksdb::WriteBatch batch;
+    for (const auto& op : writes.ops()) {
+      rocksdb::ColumnFamilyHandle* h = Handle(op.family);
+      rocksdb::Status s = op.erase ? batch.Delete(h, op.key) : batch.Put(h, op.key, op.value);
+      if (!s.ok()) return FromRocks(s, "preparing a write");
+    }
+    std::uint64_t seq = next_audit_sequence_;
+    Bytes head = audit_head_hash_;
+    for (const auto& event : writes.audit_events()) {
+      std::string value = Str(head) + event;
+      rocksdb::Status s = batch.Put(handles_[kAuditIdx], BigEndian64(seq), value);
+      if (!s.ok()) return FromRocks(s, "preparing an audit event");
+      head = Digest(HashAlgorithm::kSha256, AsBytes(value));
+      ++seq;
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = true;  // acknowledged means durable
+    PRESERVE_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "committing to the store"));
+    next_audit_sequence_ = seq;
+    audit_head_hash_ = std::move(head);
+    return Status::Ok();
+  }
+
+  Result<Bytes> GetContent(ByteView digest) const override {
+    return Get(kContentIdx, Str(digest), "content " + ToHex(digest));
+  }
+  Result<bool> HasContent(ByteView digest) const override {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kContentIdx], Str(digest), &value);
+    if (s.IsNotFound()) return false;
+    if (!s.ok()) return FromRocks(s, "reading content");
+    return true;
+  }
+  Result<Bytes> GetPackage(std::string_view id) const override {
+    return Get(kPackagesIdx, std::string(id), "package " + std::string(id));
+  }
+  Result<Bytes> GetEvidence(std::string_view id) const override {
+    return Get(kEvidenceIdx, std::string(id), "evidence of package " + std::string(id));
+  }
+  Result<Bytes> GetBatch(std::string_view batch_id) const override {
+    return Get(kBatchesIdx, std::string(batch_id), "batch " + std::string(batch_id));
+  }
+
+  Result<std::vector<std::string>> ListQueued(std::size_t limit) const override {
+    std::vector<std::string> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kQueueIdx]));
+    for (it->SeekToFirst(); it->Valid() && out.size() < limit; it->Next()) out.push_back(it->key().ToString());
+    PRESERVE_RETURN_IF_ERROR(FromRocks(it->status(), "scanning the seal queue"));
+    return out;
+  }
+
+  Result<std::vector<std::pair<std::string, Bytes>>> ListPackages(std::string_view after,
+                                                                   std::size_t limit) const override {
+    std::vector<std::pair<std::string, Bytes>> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kPackagesIdx]));
+    if (after.empty()) {
+      it->SeekToFirst();
+    } else {
+      it->Seek(std::string(after));
+      if (it->Valid() && it->key() == rocksdb::Slice(after.data(), after.size())) it->Next();
+    }
+    for (; it->Valid() && out.size() < limit; it->Next())
+      out.emplace_back(it->key().ToString(), FromSlice(it->value()));
+    PRESERVE_RETURN_IF_ERROR(FromRocks(it->status(), "scanning packages"));
+    return out;
+  }
+
+  Result<std::vector<ScheduleEntry>> ScheduledBefore(TimePoint until, std::size_t limit) const override {
+    std::vector<ScheduleEntry> out;
+    std::string end = ScheduleKey(until + std::chrono::seconds(1), "");
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kScheduleIdx]));
+    for (it->SeekToFirst(); it->Valid() && out.size() < limit && it->key().compare(end) < 0; it->Next()) {
+      std::string_view key(it->key().data(), it->key().size());
+      if (key.size() < 8) return Status::Corruption("schedule key shorter than 8 bytes");
+      auto secs = static_cast<std::int64_t>(ReadBigEndian64(key.substr(0, 8)));
+      out.push_back({TimePoint(std::chrono::seconds(secs)), std::string(key.substr(8))});
+    }
+    PRESERVE_RETURN_IF_ERROR(FromRocks(it->status(), "scanning the schedule"));
+    return out;
+  }
+
+  Status ScanAudit(std::uint64_t first_sequence,
+                   const std::function<bool(const AuditEntry&)>& visit) const override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kAuditIdx]));
+    for (it->Seek(BigEndian64(first_sequence)); it->Valid(); it->Next()) {
+      AuditEntry entry;
+      PRESERVE_RETURN_IF_ERROR(DecodeAudit(it->key(), it->value(), entry));
+      if (!visit(entry)) break;
+    }
+    return FromRocks(it->status(), "scanning the audit trail");
+  }
+
+ private:
+  rocksdb::ColumnFamilyHandle* Handle(WriteSet::Family f) const {
+    switch (f) {
+      case WriteSet::Family::kContent: return handles_[kContentIdx];
+      case WriteSet::Family::kPackages: return handles_[kPackagesIdx];
+      case WriteSet::Family::kEvidence: return handles_[kEvidenceIdx];
+      case WriteSet::Family::kBatches: return handles_[kBatchesIdx];
+      case WriteSet::Family::kQueue: return handles_[kQueueIdx];
+      case WriteSet::Family::kSchedule: return handles_[kScheduleIdx];
+    }
+    return handles_[kDefaultIdx];
+  }
+
+  Result<Bytes> Get(std::size_t family, const std::string& key, const std::string& what) const {
+    rocksdb::PinnableSlice value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[family], key, &value);
+    if (s.IsNotFound()) return Status::NotFound(what + ": not in the store");
+    PRESERVE_RETURN_IF_ERROR(FromRocks(s, "reading " + what));
+    return FromSlice(value);
+  }
+
+  static Status DecodeAudit(const rocksdb::Slice& key, const rocksdb::Slice& value, AuditEntry& entry) {
+    if (key.size() != 8 || value.size() < 32) return Status::Corruption("malformed audit entry");
+    entry.sequence = ReadBigEndian64(std::string_view(key.data(), key.size()));
+    entry.previous_hash = Bytes(value.data(), value.data() + 32);
+    entry.event = Bytes(value.data() + 32, value.data() + value.size());
+    entry.hash = Digest(HashAlgorithm::kSha256, ByteView(reinterpret_cast<const std::uint8_t*>(value.data()),
+                                                          value.size()));
+    return Status::Ok();
+  }
+
+  // Finds where the audit chain ends, so new events continue it.
+  Status LoadAuditHead() {
+    audit_head_hash_ = Bytes(32, 0);
+    next_audit_sequence_ = 0;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kAuditIdx]));
+    it->SeekToLast();
+    if (it->Valid()) {
+      AuditEntry last;
+      PRESERVE_RETURN_IF_ERROR(DecodeAudit(it->key(), it->value(), last));
+      audit_head_hash_ = last.hash;
+      next_audit_sequence_ = last.sequence + 1;
+    }
+    return FromRocks(it->status(), "reading the audit trail");
+  }
+
+  std::unique_ptr<WriterLock> lock_;  // declared first: released last
+  bool read_only_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::mutex commit_mutex_;
+  std::uint64_t next_audit_sequence_ = 0;
+  Bytes audit_head_hash_;
+};
+
+}  // namespace
+
+void WriteSet::PutContent(ByteView digest, ByteView data) { ops_.push_back({Family::kContent, Str(digest), Str(data)}); }
+void WriteSet::PutPackage(std::string_view id, ByteView record) {
+  ops_.push_back({Family::kPackages, std::string(id), Str(record)});
+}
+void WriteSet::PutEvidence(std::string_view id, ByteView evidence) {
+  ops_.push_back({Family::kEvidence, std::string(id), Str(evidence)});
+}
+void WriteSet::PutBatch(std::string_view batch_id, ByteView record) {
+  ops_.push_back({Family::kBatches, std::string(batch_id), Str(record)});
+}
+void WriteSet::Enqueue(std::string_view package_id) { ops_.push_back({Family::kQueue, std::string(package_id), ""}); }
+void WriteSet::Dequeue(std::string_view package_id) {
+  ops_.push_back({Family::kQueue, std::string(package_id), "", true});
+}
+void WriteSet::Schedule(TimePoint due, std::string_view package_id) {
+  ops_.push_back({Family::kSchedule, ScheduleKey(due, package_id), ""});
+}
+void WriteSet::Unschedule(TimePoint due, std::string_view package_id) {
+  ops_.push_back({Family::kSchedule, ScheduleKey(due, package_id), "", true});
+}
+void WriteSet::AppendAudit(ByteView event) { audit_events_.push_back(Str(event)); }
+
+Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& dir, const StoreOptions& options) {
+  std::error_code ec;
+  bool exists = std::filesystem::exists(dir / "CURRENT", ec);
+  if (!exists && !options.create_if_missing)
+    return Status::NotFound("no store at " + dir.string() + " (make one with 'preserve init')");
+  if (exists && options.create_if_missing)
+    return Status::AlreadyExists("a store already exists at " + dir.string());
+  if (options.create_if_missing) {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::IOError("cannot create " + dir.string() + ": " + ec.message());
+  }
+  std::unique_ptr<WriterLock> lock;
+  if (!options.read_only) {
+    PRESERVE_ASSIGN_OR_RETURN(lock, WriterLock::Acquire(dir));
+  }
+  auto store = std::make_unique<StoreImpl>(std::move(lock), options.read_only);
+  PRESERVE_RETURN_IF_ERROR(store->OpenDb(dir, options.create_if_missing));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace preserve::storage

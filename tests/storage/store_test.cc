@@ -1,0 +1,153 @@
+#include "preserve/storage/store.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "preserve/util/digest.h"
+#include "testing.h"
+
+namespace preserve::storage {
+namespace {
+
+using preserve::testing::TempDir;
+
+std::unique_ptr<Store> OpenOrDie(const std::filesystem::path& dir, StoreOptions options = {}) {
+  auto store = Store::Open(dir, options);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+TEST(Store, MissingStoreIsNotFound) {
+  TempDir dir;
+  auto store = Store::Open(dir / "nothing", {});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(dir / "nothing"));
+}
+
+TEST(Store, CreateRefusesExistingStore) {
+  TempDir dir;
+  { auto s = OpenOrDie(dir / "db", {.create_if_missing = true}); }
+  auto again = Store::Open(dir / "db", {.create_if_missing = true});
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+}
+
+TEST(Store, CommittedWritesSurviveReopen) {
+  TempDir dir;
+  Bytes digest = Digest(HashAlgorithm::kSha256, AsBytes("hello"));
+  {
+    auto store = OpenOrDie(dir / "db", {.create_if_missing = true});
+    WriteSet w;
+    w.PutContent(digest, AsBytes("hello"));
+    w.PutPackage("p1", AsBytes("record"));
+    w.Enqueue("p1");
+    w.AppendAudit(AsBytes("ingest p1"));
+    ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  }
+  auto store = OpenOrDie(dir / "db");
+  EXPECT_EQ(ToString(store->GetContent(digest).value()), "hello");
+  EXPECT_EQ(ToString(store->GetPackage("p1").value()), "record");
+  EXPECT_EQ(store->ListQueued(10).value(), std::vector<std::string>{"p1"});
+  EXPECT_EQ(store->GetPackage("p2").status().code(), StatusCode::kNotFound);
+}
+
+TEST(Store, AuditTrailIsChainedAcrossCommitsAndReopens) {
+  TempDir dir;
+  {
+    auto store = OpenOrDie(dir / "db", {.create_if_missing = true});
+    WriteSet a;
+    a.AppendAudit(AsBytes("one"));
+    a.AppendAudit(AsBytes("two"));
+    ASSERT_TRUE(store->Commit(std::move(a)).ok());
+  }
+  auto store = OpenOrDie(dir / "db");
+  WriteSet b;
+  b.AppendAudit(AsBytes("three"));
+  ASSERT_TRUE(store->Commit(std::move(b)).ok());
+
+  std::vector<AuditEntry> entries;
+  ASSERT_TRUE(store->ScanAudit(0, [&](const AuditEntry& e) {
+    entries.push_back(e);
+    return true;
+  }).ok());
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].previous_hash, Bytes(32, 0));
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    EXPECT_EQ(entries[i].sequence, i);
+    if (i > 0) {
+      EXPECT_EQ(entries[i].previous_hash, entries[i - 1].hash);
+    }
+  }
+  EXPECT_EQ(ToString(entries[2].event), "three");
+}
+
+TEST(Store, DequeueAndScheduleScan) {
+  TempDir dir;
+  auto store = OpenOrDie(dir / "db", {.create_if_missing = true});
+  TimePoint t0 = ParseUtcTime("2030-01-01").value();
+  WriteSet w;
+  w.Enqueue("a");
+  w.Enqueue("b");
+  w.Schedule(t0 + std::chrono::hours(48), "late");
+  w.Schedule(t0, "early");
+  ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  WriteSet d;
+  d.Dequeue("a");
+  d.Unschedule(t0 + std::chrono::hours(48), "late");
+  d.Schedule(t0 + std::chrono::hours(24), "middle");
+  ASSERT_TRUE(store->Commit(std::move(d)).ok());
+
+  EXPECT_EQ(store->ListQueued(10).value(), std::vector<std::string>{"b"});
+  auto due = store->ScheduledBefore(t0 + std::chrono::hours(24), 10).value();
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[0].package_id, "early");
+  EXPECT_EQ(due[0].due, t0);
+  EXPECT_EQ(due[1].package_id, "middle");
+}
+
+TEST(Store, ListPackagesPages) {
+  TempDir dir;
+  auto store = OpenOrDie(dir / "db", {.create_if_missing = true});
+  WriteSet w;
+  for (char c = 'a'; c <= 'e'; ++c) w.PutPackage(std::string(1, c), AsBytes("r"));
+  ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  auto page1 = store->ListPackages("", 2).value();
+  ASSERT_EQ(page1.size(), 2u);
+  EXPECT_EQ(page1[1].first, "b");
+  auto page2 = store->ListPackages("b", 10).value();
+  ASSERT_EQ(page2.size(), 3u);
+  EXPECT_EQ(page2[0].first, "c");
+}
+
+TEST(Store, SecondWriterIsBusyAndNamesTheHolder) {
+  TempDir dir;
+  auto store = OpenOrDie(dir / "db", {.create_if_missing = true});
+  // flock is per open file description: a child process sees the lock as held.
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    auto second = Store::Open(dir / "db", {});
+    bool busy = !second.ok() && second.status().code() == StatusCode::kBusy &&
+                second.status().message().find(std::to_string(::getppid())) != std::string::npos;
+    ::_exit(busy ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(Store, ReadersRunAlongsideTheWriter) {
+  TempDir dir;
+  auto writer = OpenOrDie(dir / "db", {.create_if_missing = true});
+  WriteSet w;
+  w.PutPackage("p", AsBytes("v"));
+  ASSERT_TRUE(writer->Commit(std::move(w)).ok());
+  auto reader = OpenOrDie(dir / "db", {.read_only = true});
+  EXPECT_EQ(ToString(reader->GetPackage("p").value()), "v");
+  WriteSet nope;
+  nope.PutPackage("q", AsBytes("v"));
+  EXPECT_EQ(reader->Commit(std::move(nope)).code(), StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace preserve::storage

@@ -1,0 +1,34 @@
+// Byte strings, hex, and whole-file helpers.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "preserve/util/status.h"
+
+namespace preserve {
+
+using Bytes = std::vector<std::uint8_t>;
+using ByteView = std::span<const std::uint8_t>;
+
+inline ByteView AsBytes(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+inline Bytes ToBytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+inline std::string ToString(ByteView b) { return std::string(b.begin(), b.end()); }
+
+std::string ToHex(ByteView bytes);
+Result<Bytes> FromHex(std::string_view hex);
+
+// Reads a whole file. Fails with kNotFound when it does not exist.
+Result<Bytes> ReadFile(const std::filesystem::path& path);
+
+// Writes `bytes` to `path` so that a reader never sees a half-written file:
+// a temporary file beside it, fsync, rename, fsync of the directory.
+Status WriteFileAtomic(const std::filesystem::path& path, ByteView bytes);
+
+}  // namespace preserve

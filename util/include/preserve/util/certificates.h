@@ -1,0 +1,26 @@
+// Loading X.509 certificates given by users (trust anchors, pools).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "preserve/util/bytes.h"
+
+namespace preserve {
+
+// Reads certificates from a file (PEM with one or more certificates, or one
+// DER certificate) or from every *.pem, *.crt, *.cer, *.der file of a
+// directory. Returns them as DER. Fails when none is found.
+Result<std::vector<Bytes>> LoadCertificates(const std::filesystem::path& file_or_dir);
+
+// Parses PEM text holding one or more certificates, as DER.
+Result<std::vector<Bytes>> CertificatesFromPem(ByteView pem);
+
+// PEM text of one DER certificate.
+Result<std::string> CertificateToPem(ByteView der);
+
+// One-line RFC 2253 subject of a DER certificate ("" if it does not parse).
+std::string CertificateSubject(ByteView der);
+
+}  // namespace preserve

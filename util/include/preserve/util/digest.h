@@ -1,0 +1,48 @@
+// Hash algorithms: names, OIDs and (streaming) digests over OpenSSL EVP.
+//
+// Which algorithm may still be used for new evidence is policy, decided by the
+// algorithm catalogue in timestamp/; this file only knows how to compute them.
+// SHA-1 is here so old evidence can still be verified, never to make new.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "preserve/util/bytes.h"
+
+namespace preserve {
+
+enum class HashAlgorithm { kSha1, kSha256, kSha384, kSha512, kSha3_256, kSha3_384, kSha3_512 };
+
+std::string_view HashAlgorithmName(HashAlgorithm alg);         // "SHA-256"
+std::string_view HashAlgorithmOid(HashAlgorithm alg);          // "2.16.840.1.101.3.4.2.1"
+std::size_t HashAlgorithmSize(HashAlgorithm alg);              // output bytes
+Result<HashAlgorithm> HashAlgorithmFromName(std::string_view name);  // "sha256", "SHA-256", "sha3-256"
+Result<HashAlgorithm> HashAlgorithmFromOid(std::string_view dotted_oid);
+
+Bytes Digest(HashAlgorithm alg, ByteView data);
+
+// For content too large to hold in memory.
+class Hasher {
+ public:
+  explicit Hasher(HashAlgorithm alg);
+  ~Hasher();
+  Hasher(const Hasher&) = delete;
+  Hasher& operator=(const Hasher&) = delete;
+  void Update(ByteView data);
+  Bytes Finish();  // the hasher may not be used afterwards
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Digest of a file, read in chunks.
+Result<Bytes> DigestFile(HashAlgorithm alg, const std::filesystem::path& path);
+
+// Fills `out` with cryptographically random bytes (OpenSSL RAND_bytes).
+Status RandomBytes(std::span<std::uint8_t> out);
+
+}  // namespace preserve

@@ -1,0 +1,82 @@
+#include "preserve/util/certificates.h"
+
+#include <openssl/pem.h>
+
+#include <algorithm>
+
+#include "preserve/util/openssl_ptr.h"
+
+namespace preserve {
+
+Result<std::vector<Bytes>> CertificatesFromPem(ByteView pem) {
+  BioPtr bio = MemoryBio(pem);
+  std::vector<Bytes> out;
+  while (true) {
+    X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!cert) break;
+    out.push_back(ToDer(i2d_X509, cert.get()));
+  }
+  ERR_clear_error();  // the loop ends on an expected "no start line"
+  if (out.empty()) return Status::InvalidArgument("no PEM certificate found");
+  return out;
+}
+
+namespace {
+Result<std::vector<Bytes>> CertificatesFromFile(const std::filesystem::path& path) {
+  PRESERVE_ASSIGN_OR_RETURN(Bytes data, ReadFile(path));
+  auto pem = CertificatesFromPem(data);
+  if (pem.ok()) return pem;
+  const unsigned char* p = data.data();
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(data.size())));
+  if (!cert) {
+    ERR_clear_error();
+    return Status::InvalidArgument(path.string() + ": not a PEM or DER certificate");
+  }
+  return std::vector<Bytes>{ToDer(i2d_X509, cert.get())};
+}
+}  // namespace
+
+Result<std::vector<Bytes>> LoadCertificates(const std::filesystem::path& file_or_dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file_or_dir, ec))
+    return Status::NotFound(file_or_dir.string() + ": no such file or directory");
+  if (!std::filesystem::is_directory(file_or_dir, ec)) return CertificatesFromFile(file_or_dir);
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(file_or_dir, ec)) {
+    std::string ext = entry.path().extension().string();
+    if (entry.is_regular_file() && (ext == ".pem" || ext == ".crt" || ext == ".cer" || ext == ".der"))
+      files.push_back(entry.path());
+  }
+  if (ec) return Status::IOError(file_or_dir.string() + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  std::vector<Bytes> out;
+  for (const auto& f : files) {
+    PRESERVE_ASSIGN_OR_RETURN(auto certs, CertificatesFromFile(f));
+    out.insert(out.end(), certs.begin(), certs.end());
+  }
+  if (out.empty()) return Status::InvalidArgument(file_or_dir.string() + ": no certificate in directory");
+  return out;
+}
+
+Result<std::string> CertificateToPem(ByteView der) {
+  const unsigned char* p = der.data();
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!cert) return Status::InvalidArgument(OpenSslFailure("not a DER certificate"));
+  BioPtr out(BIO_new(BIO_s_mem()));
+  if (PEM_write_bio_X509(out.get(), cert.get()) != 1) return Status::Internal(OpenSslFailure("PEM_write_bio_X509"));
+  return ToString(BioContents(out.get()));
+}
+
+std::string CertificateSubject(ByteView der) {
+  const unsigned char* p = der.data();
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!cert) {
+    ERR_clear_error();
+    return "";
+  }
+  BioPtr out(BIO_new(BIO_s_mem()));
+  X509_NAME_print_ex(out.get(), X509_get_subject_name(cert.get()), 0, XN_FLAG_RFC2253);
+  return ToString(BioContents(out.get()));
+}
+
+}  // namespace preserve

@@ -1,0 +1,126 @@
+#include "preserve/util/digest.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <fstream>
+
+#include "preserve/util/openssl_ptr.h"
+
+namespace preserve {
+
+namespace {
+
+struct AlgorithmInfo {
+  HashAlgorithm alg;
+  std::string_view name;
+  std::string_view oid;
+  std::string_view openssl_name;
+  std::size_t size;
+};
+
+constexpr std::array<AlgorithmInfo, 7> kAlgorithms = {{
+    {HashAlgorithm::kSha1, "SHA-1", "1.3.14.3.2.26", "SHA1", 20},
+    {HashAlgorithm::kSha256, "SHA-256", "2.16.840.1.101.3.4.2.1", "SHA256", 32},
+    {HashAlgorithm::kSha384, "SHA-384", "2.16.840.1.101.3.4.2.2", "SHA384", 48},
+    {HashAlgorithm::kSha512, "SHA-512", "2.16.840.1.101.3.4.2.3", "SHA512", 64},
+    {HashAlgorithm::kSha3_256, "SHA3-256", "2.16.840.1.101.3.4.2.8", "SHA3-256", 32},
+    {HashAlgorithm::kSha3_384, "SHA3-384", "2.16.840.1.101.3.4.2.9", "SHA3-384", 48},
+    {HashAlgorithm::kSha3_512, "SHA3-512", "2.16.840.1.101.3.4.2.10", "SHA3-512", 64},
+}};
+
+const AlgorithmInfo& Info(HashAlgorithm alg) {
+  for (const auto& a : kAlgorithms)
+    if (a.alg == alg) return a;
+  return kAlgorithms[1];  // unreachable: every enumerator is listed
+}
+
+// Fetched once per algorithm: EVP_MD_fetch is costly on a hot hashing path.
+const EVP_MD* Md(HashAlgorithm alg) {
+  static const std::array<EVP_MD*, 7> mds = [] {
+    std::array<EVP_MD*, 7> out{};
+    for (std::size_t i = 0; i < kAlgorithms.size(); ++i)
+      out[i] = EVP_MD_fetch(nullptr, std::string(kAlgorithms[i].openssl_name).c_str(), nullptr);
+    return out;
+  }();
+  return mds[static_cast<std::size_t>(alg)];
+}
+
+std::string Normalize(std::string_view s) {
+  std::string out;
+  for (char c : s)
+    if (c != '-' && c != '_') out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  return out;
+}
+
+}  // namespace
+
+std::string_view HashAlgorithmName(HashAlgorithm alg) { return Info(alg).name; }
+std::string_view HashAlgorithmOid(HashAlgorithm alg) { return Info(alg).oid; }
+std::size_t HashAlgorithmSize(HashAlgorithm alg) { return Info(alg).size; }
+
+Result<HashAlgorithm> HashAlgorithmFromName(std::string_view name) {
+  std::string n = Normalize(name);
+  for (const auto& a : kAlgorithms)
+    if (Normalize(a.name) == n) return a.alg;
+  return Status::InvalidArgument("unknown hash algorithm '" + std::string(name) + "'");
+}
+
+Result<HashAlgorithm> HashAlgorithmFromOid(std::string_view dotted_oid) {
+  for (const auto& a : kAlgorithms)
+    if (a.oid == dotted_oid) return a.alg;
+  return Status::InvalidArgument("unsupported hash algorithm OID " + std::string(dotted_oid));
+}
+
+struct Hasher::Impl {
+  EvpMdCtxPtr ctx;
+};
+
+Hasher::Hasher(HashAlgorithm alg) : impl_(std::make_unique<Impl>()) {
+  impl_->ctx.reset(EVP_MD_CTX_new());
+  EVP_DigestInit_ex(impl_->ctx.get(), Md(alg), nullptr);
+}
+
+Hasher::~Hasher() = default;
+
+void Hasher::Update(ByteView data) { EVP_DigestUpdate(impl_->ctx.get(), data.data(), data.size()); }
+
+Bytes Hasher::Finish() {
+  Bytes out(static_cast<std::size_t>(EVP_MD_CTX_get_size(impl_->ctx.get())));
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(impl_->ctx.get(), out.data(), &len);
+  out.resize(len);
+  return out;
+}
+
+Bytes Digest(HashAlgorithm alg, ByteView data) {
+  Bytes out(HashAlgorithmSize(alg));
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out.data(), &len, Md(alg), nullptr);
+  out.resize(len);
+  return out;
+}
+
+Result<Bytes> DigestFile(HashAlgorithm alg, const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(path.string() + ": cannot open");
+  Hasher hasher(alg);
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    auto n = static_cast<std::size_t>(in.gcount());
+    if (n > 0) hasher.Update(ByteView(reinterpret_cast<const std::uint8_t*>(buf.data()), n));
+  }
+  if (in.bad()) return Status::IOError(path.string() + ": read failed");
+  return hasher.Finish();
+}
+
+Status RandomBytes(std::span<std::uint8_t> out) {
+  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1)
+    return Status::Internal(OpenSslFailure("RAND_bytes"));
+  return Status::Ok();
+}
+
+}  // namespace preserve
