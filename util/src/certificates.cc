@@ -79,4 +79,14 @@ std::string CertificateSubject(ByteView der) {
   return ToString(BioContents(out.get()));
 }
 
+Result<TimePoint> CertificateNotAfter(ByteView der) {
+  const unsigned char* p = der.data();
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!cert) return Status::InvalidArgument(OpenSslFailure("not a DER certificate"));
+  struct tm tm {};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1)
+    return Status::InvalidArgument(OpenSslFailure("unreadable notAfter"));
+  return TimePoint(std::chrono::seconds(timegm(&tm)));
+}
+
 }  // namespace preserve

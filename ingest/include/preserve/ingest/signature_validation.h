@@ -31,11 +31,15 @@ enum class SubIndication {
   kNotYetValid,               // the signer certificate was not yet valid at the signing time
   kChainConstraintsFailure,   // a path was found but violates a constraint (key usage, CA flag)
   kSignedDataNotFound,        // detached signature without its content
+  kNoSigningCertificateFound, // the signer's certificate is not at hand, or is not the one the
+                              // signing-certificate(-v2) attribute names
 };
 std::string_view SubIndicationName(SubIndication s);  // "HASH_FAILURE"
 
 struct SignatureReport {
-  Verdict verdict = Verdict::kInvalid;  // VALID = TOTAL-PASSED, INVALID = TOTAL-FAILED
+  // VALID = TOTAL-PASSED, INVALID = TOTAL-FAILED (FORMAT, HASH, SIG_CRYPTO, EXPIRED,
+  // NOT_YET_VALID), INDETERMINATE for the rest, as EN 319 102-1 sorts them.
+  Verdict verdict = Verdict::kInvalid;
   SubIndication sub_indication = SubIndication::kNone;
   std::string reason;  // one sentence, empty when VALID
   std::string signer_subject;       // RFC 2253

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "preserve/util/bytes.h"
+#include "preserve/util/clock.h"
 
 namespace preserve {
 
@@ -22,5 +23,8 @@ Result<std::string> CertificateToPem(ByteView der);
 
 // One-line RFC 2253 subject of a DER certificate ("" if it does not parse).
 std::string CertificateSubject(ByteView der);
+
+// The certificate's notAfter, for scheduling renewals before it.
+Result<TimePoint> CertificateNotAfter(ByteView der);
 
 }  // namespace preserve

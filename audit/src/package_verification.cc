@@ -1,0 +1,231 @@
+#include "preserve/audit/package_verification.h"
+
+#include <set>
+
+#include <boost/json.hpp>
+
+#include "preserve/ingest/manifest.h"
+#include "preserve/util/certificates.h"
+#include "preserve/util/digest.h"
+
+namespace preserve::audit {
+
+namespace {
+
+namespace json = boost::json;
+
+class ReportBuilder {
+ public:
+  explicit ReportBuilder(PackageReport& report) : report_(report) {}
+  void Add(std::string section, std::string what, Verdict verdict = Verdict::kValid, std::string detail = "") {
+    if (verdict != Verdict::kValid) report_.reasons.push_back(what + (detail.empty() ? "" : ": " + detail));
+    report_.steps.push_back({std::move(section), std::move(what), verdict, std::move(detail)});
+  }
+
+ private:
+  PackageReport& report_;
+};
+
+Verdict Overall(const PackageReport& report) {
+  Verdict v = Verdict::kValid;
+  for (const auto& s : report.steps) v = Worse(v, s.verdict);
+  return v;
+}
+
+// Checks the evidence record over `objects` (taken as one group) and adds its steps.
+void CheckEvidence(const Bytes& er_der, const std::vector<const Bytes*>& objects, const PackageVerifyOptions& options,
+                   PackageReport& report) {
+  ReportBuilder add(report);
+  auto record = timestamp::DecodeEvidenceRecord(er_der);
+  if (!record.ok()) {
+    add.Add("evidence", "evidence record", Verdict::kInvalid, record.status().message());
+    return;
+  }
+  timestamp::DataObjectHashes hashes = [&objects](HashAlgorithm alg) -> Result<std::vector<Bytes>> {
+    std::vector<Bytes> out;
+    out.reserve(objects.size());
+    for (const Bytes* o : objects) out.push_back(Digest(alg, *o));
+    return out;
+  };
+  timestamp::EvidenceVerifyOptions ev;
+  ev.tokens.trust_anchors = options.tsa_trust_anchors;
+  ev.hash_algorithm_end = options.hash_algorithm_end;
+  ev.clock = options.clock;
+  timestamp::EvidenceReport er = timestamp::VerifyEvidenceRecord(record.value(), hashes, ev);
+  if (!options.tsa_trust_source.empty()) {
+    add.Add("evidence", "time-stamp trust anchor: " + options.tsa_trust_source);
+  }
+  bool step_explains_verdict = false;
+  for (const auto& step : er.steps) {
+    add.Add("evidence", step.what, step.verdict, step.detail);
+    if (step.verdict == er.verdict) step_explains_verdict = true;
+  }
+  // The record's verdict stands even when no single step carries it.
+  if (!step_explains_verdict) add.Add("evidence", "evidence record", er.verdict, er.failure);
+  if (er.verdict == Verdict::kValid) report.existence_time = er.first_time;
+}
+
+void CheckSignatures(const ingest::Manifest& manifest, const PackageContents& contents,
+                     const PackageVerifyOptions& options, PackageReport& report) {
+  ReportBuilder add(report);
+  // Signatures are judged as of the first archive timestamp: from then on the
+  // evidence, not the certificates' lifetime, proves they existed.
+  ManualClock as_of(report.existence_time.value_or(options.clock->Now()));
+  for (const auto& sig : manifest.signatures) {
+    std::string what = sig.signature_path + (sig.enveloping ? "" : " over " + sig.document_path);
+    auto sig_bytes = contents.data.find(sig.signature_path);
+    if (sig_bytes == contents.data.end()) {
+      add.Add("signature", what, Verdict::kInvalid, "the signature is missing from the package");
+      continue;
+    }
+    std::optional<ByteView> detached;
+    if (!sig.enveloping) {
+      auto doc = contents.data.find(sig.document_path);
+      if (doc == contents.data.end()) {
+        add.Add("signature", what, Verdict::kInvalid, "the signed document is missing from the package");
+        continue;
+      }
+      detached = ByteView(doc->second);
+    }
+    ingest::CmsValidationOptions cms;
+    cms.clock = &as_of;
+    for (const auto& path : sig.certificate_paths) {
+      auto cert = contents.data.find(path);
+      if (cert != contents.data.end()) cms.intermediates.push_back(cert->second);
+    }
+    std::string anchor_source;
+    if (!options.signer_trust_anchors.empty()) {
+      cms.trust_anchors = options.signer_trust_anchors;
+      anchor_source = "the given trust anchors";
+    } else if (!sig.certificate_paths.empty() && contents.data.count(sig.certificate_paths.back()) > 0) {
+      cms.trust_anchors.push_back(contents.data.at(sig.certificate_paths.back()));
+      anchor_source = "the trust anchor kept in the package (" +
+                      CertificateSubject(contents.data.at(sig.certificate_paths.back())) + ")";
+    }
+    auto result = ingest::ValidateCms(sig_bytes->second, detached, cms);
+    if (!result.ok()) {
+      add.Add("signature", what, Verdict::kInvalid, result.status().message());
+      continue;
+    }
+    for (const auto& signer : result->signers) {
+      std::string detail;
+      if (signer.verdict == Verdict::kValid) {
+        detail = "signed by " + signer.signer_subject;
+        if (signer.signing_time)
+          detail += " at " + FormatUtcTime(*signer.signing_time) + " (" + signer.signing_time_source + ")";
+        detail += "; certificate path to " + anchor_source + " valid at the signing time";
+        add.Add("signature", what + ": " + detail);
+      } else {
+        add.Add("signature", what, signer.verdict,
+                std::string(ingest::SubIndicationName(signer.sub_indication)) + ": " + signer.reason);
+      }
+    }
+  }
+}
+
+std::vector<std::string> SortedPaths(const std::map<std::string, Bytes>& data) {
+  std::vector<std::string> out;
+  for (const auto& [path, bytes] : data) out.push_back(path);
+  return out;
+}
+
+}  // namespace
+
+PackageReport VerifyPackage(const PackageContents& contents, const PackageVerifyOptions& options) {
+  PackageReport report;
+  ReportBuilder add(report);
+
+  // 1. The data objects against the manifest.
+  auto manifest_bytes = contents.data.find(ingest::kManifestPath);
+  std::optional<ingest::Manifest> manifest;
+  if (manifest_bytes == contents.data.end()) {
+    add.Add("data", "manifest.json", Verdict::kInvalid, "the package has no manifest");
+  } else if (auto parsed = ingest::ManifestFromJson(manifest_bytes->second); !parsed.ok()) {
+    add.Add("data", "manifest.json", Verdict::kInvalid, parsed.status().message());
+  } else {
+    manifest = std::move(parsed).value();
+    report.package_id = manifest->package_id;
+    std::set<std::string> listed = {ingest::kManifestPath};
+    for (const auto& entry : manifest->objects) {
+      listed.insert(entry.path);
+      auto found = contents.data.find(entry.path);
+      if (found == contents.data.end()) {
+        add.Add("data", entry.path, Verdict::kInvalid, "listed in the manifest but missing");
+      } else if (Digest(HashAlgorithm::kSha256, found->second) != entry.sha256) {
+        add.Add("data", entry.path, Verdict::kInvalid, "its SHA-256 differs from the manifest's");
+      } else {
+        add.Add("data", entry.path + ": SHA-256 matches the manifest (" + std::to_string(found->second.size()) +
+                            " bytes)");
+      }
+    }
+    for (const auto& path : SortedPaths(contents.data)) {
+      if (listed.count(path) == 0) add.Add("data", path, Verdict::kInvalid, "not listed in the manifest");
+    }
+  }
+
+  // 2. The evidence record over every data object, taken as one group.
+  std::vector<const Bytes*> objects;
+  for (const auto& [path, bytes] : contents.data) objects.push_back(&bytes);
+  CheckEvidence(contents.evidence_record, objects, options, report);
+
+  // 3. The signatures, with the validation material the package carries.
+  if (manifest) CheckSignatures(*manifest, contents, options, report);
+
+  report.verdict = Overall(report);
+  return report;
+}
+
+PackageReport VerifyEvidenceOverFiles(const Bytes& evidence_record, const std::vector<Bytes>& data_objects,
+                                      const std::vector<std::string>& names, const PackageVerifyOptions& options) {
+  PackageReport report;
+  ReportBuilder add(report);
+  std::vector<const Bytes*> objects;
+  for (std::size_t i = 0; i < data_objects.size(); ++i) {
+    objects.push_back(&data_objects[i]);
+    add.Add("data", (i < names.size() ? names[i] : "data object " + std::to_string(i + 1)) +
+                        ": SHA-256 " + ToHex(Digest(HashAlgorithm::kSha256, data_objects[i])));
+  }
+  CheckEvidence(evidence_record, objects, options, report);
+  report.verdict = Overall(report);
+  return report;
+}
+
+std::string ReportToText(const PackageReport& report) {
+  std::string out;
+  out += (report.package_id.empty() ? std::string("Evidence") : "Package " + report.package_id) + ": " +
+         std::string(VerdictName(report.verdict)) + "\n";
+  if (report.existence_time && report.verdict == Verdict::kValid) {
+    out += "The data existed, unchanged, at " + FormatUtcTime(*report.existence_time) +
+           " (the first archive time-stamp).\n";
+  }
+  std::string section;
+  for (const auto& step : report.steps) {
+    if (step.section != section) {
+      section = step.section;
+      out += section == "data" ? "Data objects\n" : section == "evidence" ? "Evidence record (RFC 4998)\n"
+                                                                         : "Signatures\n";
+    }
+    out += "  [" + std::string(VerdictName(step.verdict)) + "] " + step.what;
+    if (!step.detail.empty()) out += ": " + step.detail;
+    out += "\n";
+  }
+  return out;
+}
+
+std::string ReportToJson(const PackageReport& report) {
+  json::array steps;
+  for (const auto& s : report.steps) {
+    steps.push_back(json::object{{"section", s.section}, {"what", s.what}, {"verdict", VerdictName(s.verdict)},
+                                 {"detail", s.detail}});
+  }
+  json::array reasons;
+  for (const auto& r : report.reasons) reasons.emplace_back(r);
+  json::object root{{"verdict", VerdictName(report.verdict)},
+                    {"package_id", report.package_id},
+                    {"existence_time", report.existence_time ? FormatUtcTime(*report.existence_time) : ""},
+                    {"reasons", std::move(reasons)},
+                    {"steps", std::move(steps)}};
+  return json::serialize(root);
+}
+
+}  // namespace preserve::audit

@@ -1,0 +1,82 @@
+#include "cli_common.h"
+
+#include <cstdlib>
+#include <iostream>
+
+#include "preserve/util/certificates.h"
+
+namespace preserve::cli {
+
+int ExitFor(Verdict v) {
+  switch (v) {
+    case Verdict::kValid: return kExitOk;
+    case Verdict::kInvalid: return kExitInvalid;
+    case Verdict::kIndeterminate: return kExitIndeterminate;
+  }
+  return kExitInvalid;
+}
+
+int ExitFor(const Status& s) {
+  std::cerr << "preserve: error: " << s.message() << "\n";
+  return kExitError;
+}
+
+void AddCommonOptions(po::options_description& desc, CommonOptions& common, bool with_store) {
+  if (with_store)
+    desc.add_options()("store", po::value(&common.store), "store directory (default: $PRESERVE_STORE)");
+  desc.add_options()
+      ("now", po::value(&common.now), "simulate the time, e.g. 2040-01-01 (default: $PRESERVE_NOW, else the real time)")
+      ("json", po::bool_switch(&common.json), "print JSON instead of text")
+      ("help,h", "show this help");
+}
+
+std::optional<int> ParseCommand(const std::string& command, int argc, char** argv,
+                                const po::options_description& visible, const po::options_description& hidden,
+                                const po::positional_options_description& positional, po::variables_map& vm,
+                                const std::string& usage) {
+  po::options_description all;
+  all.add(visible).add(hidden);
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    if (vm.count("help") > 0) {
+      std::cout << "Usage: preserve " << command << " " << usage << "\n\n" << visible << "\n";
+      return kExitOk;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "preserve " << command << ": " << e.what() << "\n"
+              << "Usage: preserve " << command << " " << usage << "\n"
+              << "Try 'preserve " << command << " --help'.\n";
+    return kExitUsage;
+  }
+  return std::nullopt;
+}
+
+Result<std::unique_ptr<Clock>> MakeClock(const CommonOptions& common) {
+  std::string now = common.now;
+  if (now.empty()) {
+    const char* env = std::getenv("PRESERVE_NOW");
+    if (env != nullptr) now = env;
+  }
+  if (now.empty()) return std::unique_ptr<Clock>(std::make_unique<SystemClock>());
+  PRESERVE_ASSIGN_OR_RETURN(TimePoint t, ParseUtcTime(now));
+  return std::unique_ptr<Clock>(std::make_unique<ManualClock>(t));
+}
+
+Result<std::filesystem::path> StorePath(const CommonOptions& common) {
+  if (!common.store.empty()) return std::filesystem::path(common.store);
+  const char* env = std::getenv("PRESERVE_STORE");
+  if (env != nullptr && *env != '\0') return std::filesystem::path(env);
+  return Status::InvalidArgument("no store given: pass --store DIR or set PRESERVE_STORE");
+}
+
+Result<std::vector<Bytes>> LoadAll(const std::vector<std::string>& paths) {
+  std::vector<Bytes> out;
+  for (const auto& p : paths) {
+    PRESERVE_ASSIGN_OR_RETURN(auto certs, LoadCertificates(p));
+    out.insert(out.end(), certs.begin(), certs.end());
+  }
+  return out;
+}
+
+}  // namespace preserve::cli

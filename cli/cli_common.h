@@ -1,0 +1,70 @@
+// Shared pieces of the preserve command line: exit codes, option parsing
+// helpers, the clock from --now / PRESERVE_NOW.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "preserve/util/bytes.h"
+#include "preserve/util/clock.h"
+#include "preserve/util/status.h"
+#include "preserve/util/verdict.h"
+
+namespace preserve::cli {
+
+namespace po = boost::program_options;
+
+// Documented in README.md and `preserve --help`; stable.
+enum ExitCode : int {
+  kExitOk = 0,             // success; VALID
+  kExitInvalid = 1,        // verification: INVALID
+  kExitIndeterminate = 2,  // verification: INDETERMINATE
+  kExitRefused = 3,        // ingest: at least one document refused
+  kExitError = 4,          // the command could not do its job (I/O, bad input, no such package, store busy)
+  kExitUsage = 64,         // wrong command line
+};
+
+int ExitFor(Verdict v);
+int ExitFor(const Status& s);  // prints "preserve: error: ..." on stderr; returns kExitError
+
+struct CommonOptions {
+  std::string store;  // --store or PRESERVE_STORE
+  std::string now;    // --now or PRESERVE_NOW
+  bool json = false;
+};
+
+// Adds --store (when `with_store`), --now, --json and --help.
+void AddCommonOptions(po::options_description& desc, CommonOptions& common, bool with_store);
+
+// Parses argv for one command. Returns nothing to go on, or the exit code to
+// return at once (after --help, or a usage error, which it reports).
+// `visible` is shown by --help; `hidden` holds the positional arguments.
+std::optional<int> ParseCommand(const std::string& command, int argc, char** argv,
+                                const po::options_description& visible, const po::options_description& hidden,
+                                const po::positional_options_description& positional, po::variables_map& vm,
+                                const std::string& usage);
+
+// The clock: simulated when --now / PRESERVE_NOW is set.
+Result<std::unique_ptr<Clock>> MakeClock(const CommonOptions& common);
+// The store path, from --store or PRESERVE_STORE; an error when neither is set.
+Result<std::filesystem::path> StorePath(const CommonOptions& common);
+
+// Certificates from each FILE or DIR given.
+Result<std::vector<Bytes>> LoadAll(const std::vector<std::string>& paths);
+
+// The commands, each `int Name(int argc, char** argv)` over the arguments after the command word.
+int CmdInit(int argc, char** argv);
+int CmdIngest(int argc, char** argv);
+int CmdSeal(int argc, char** argv);
+int CmdVerify(int argc, char** argv);
+int CmdExport(int argc, char** argv);
+int CmdList(int argc, char** argv);
+int CmdVerifyPackage(int argc, char** argv);
+int CmdVerifyEr(int argc, char** argv);
+
+}  // namespace preserve::cli

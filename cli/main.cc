@@ -1,0 +1,84 @@
+// preserve: keeps digitally signed records provably authentic for decades.
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "cli_common.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: preserve COMMAND [options]
+
+Keeps digitally signed records provably authentic for decades: validates signed
+documents at ingest, seals them under RFC 3161 time-stamps through RFC 4998
+evidence records, and proves them authentic years later.
+
+Commands:
+  init            make a new store: RocksDB database and embedded TSA with its local CA
+  ingest          validate signed documents (CMS/CAdES .p7s detached, .p7m enveloping) and store the trustworthy ones
+  seal            time-stamp every queued package (one TSA request per batch)
+  list            list the packages in the store
+  verify          prove a stored package authentic: data, evidence record, signatures
+  export          write a package as a zip that can be verified offline
+  verify-package  verify an exported zip with nothing else
+  verify-er       check an RFC 4998 evidence record against data objects taken as one group
+
+Every command takes --help. The store comes from --store DIR or $PRESERVE_STORE;
+--now / $PRESERVE_NOW simulates the time (tests, renewal drills).
+
+Exit codes:
+  0   success; VALID
+  1   INVALID: a check failed
+  2   INDETERMINATE: nothing failed, but trust could not be established
+  3   ingest refused at least one document (the reasons are on stderr)
+  4   error: unreadable input, no such store or package, store busy, TSA failure
+  64  usage error
+)";
+
+struct Command {
+  const char* name;
+  int (*run)(int, char**);
+};
+
+constexpr Command kCommands[] = {
+    {"init", preserve::cli::CmdInit},
+    {"ingest", preserve::cli::CmdIngest},
+    {"seal", preserve::cli::CmdSeal},
+    {"list", preserve::cli::CmdList},
+    {"verify", preserve::cli::CmdVerify},
+    {"export", preserve::cli::CmdExport},
+    {"verify-package", preserve::cli::CmdVerifyPackage},
+    {"verify-er", preserve::cli::CmdVerifyEr},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return preserve::cli::kExitUsage;
+  }
+  std::string command = argv[1];
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::cout << kUsage;
+    return preserve::cli::kExitOk;
+  }
+  if (command == "--version") {
+    std::cout << "preserve 0.1.0\n";
+    return preserve::cli::kExitOk;
+  }
+  for (const auto& c : kCommands) {
+    if (command == c.name) {
+      // Boost and the standard library may throw (bad_alloc, filesystem errors):
+      // whatever escapes a command is reported, never a crash.
+      try {
+        return c.run(argc - 1, argv + 1);
+      } catch (const std::exception& e) {
+        std::cerr << "preserve: error: " << e.what() << "\n";
+        return preserve::cli::kExitError;
+      }
+    }
+  }
+  std::cerr << "preserve: unknown command '" << command << "'\n" << kUsage;
+  return preserve::cli::kExitUsage;
+}

@@ -1,0 +1,64 @@
+// The package manifest: what a package holds and what ingest found.
+//
+// The manifest is itself one of the package's data objects (data/manifest.json),
+// sealed with the others, so the ingest decision, the signature reports and
+// the record metadata are covered by the same evidence as the documents.
+// It lists every other data object with its SHA-256 and size.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "preserve/ingest/signature_validation.h"
+
+namespace preserve::ingest {
+
+inline constexpr const char* kManifestPath = "manifest.json";
+inline constexpr const char* kManifestFormat = "preserve-package/1";
+
+// Where each kind of data object lives inside a package (relative to data/).
+inline constexpr const char* kDocumentsDir = "documents/";
+inline constexpr const char* kSignaturesDir = "signatures/";
+inline constexpr const char* kValidationDir = "validation/";
+
+struct DataObjectEntry {
+  std::string path;  // relative to data/, '/'-separated
+  std::string role;  // "document", "signature", "signed-document" (enveloping CMS), "certificate"
+  Bytes sha256;
+  std::uint64_t size = 0;
+};
+
+struct SignatureEntry {
+  std::string signature_path;  // the .p7s or .p7m data object
+  std::string document_path;   // the signed content's data object
+  bool enveloping = false;
+  Verdict verdict = Verdict::kInvalid;
+  std::string sub_indication;  // "" when VALID
+  std::string signer_subject;
+  std::string signer_organization;
+  std::optional<TimePoint> signing_time;
+  std::string signing_time_source;
+  std::string digest_algorithm;
+  std::string signature_algorithm;
+  std::vector<std::string> certificate_paths;  // validation material, signer first
+};
+
+struct Manifest {
+  std::string format = kManifestFormat;
+  std::string package_id;
+  std::uint32_t version = 1;
+  TimePoint created;
+  std::vector<DataObjectEntry> objects;  // every data object but the manifest itself
+  std::vector<SignatureEntry> signatures;
+  std::vector<std::string> trust_anchors;  // subjects of the anchors the signatures were validated against
+  std::string producer;                    // "preserve 0.1.0"
+};
+
+// Canonical JSON (stable key order, no insignificant whitespace variation): the
+// bytes that are hashed and sealed.
+Bytes ManifestToJson(const Manifest& manifest);
+Result<Manifest> ManifestFromJson(ByteView json);
+
+}  // namespace preserve::ingest

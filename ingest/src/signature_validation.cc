@@ -1,0 +1,515 @@
+#include "preserve/ingest/signature_validation.h"
+
+#include <openssl/ess.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <ctime>
+#include <string>
+#include <utility>
+
+#include "preserve/util/openssl_ptr.h"
+
+namespace preserve::ingest {
+
+namespace {
+
+using EssSigningCertPtr = std::unique_ptr<ESS_SIGNING_CERT, OpenSslFree<ESS_SIGNING_CERT_free>>;
+using EssSigningCertV2Ptr = std::unique_ptr<ESS_SIGNING_CERT_V2, OpenSslFree<ESS_SIGNING_CERT_V2_free>>;
+
+constexpr std::string_view kClaimedTimeSource = "signing-time attribute (claimed)";
+constexpr std::string_view kValidationTimeSource = "validation time (none in signature)";
+
+// EN 319 102-1 puts these sub-indications under TOTAL-FAILED: the signature is
+// proven wrong. Everything else only means validity could not be established.
+Verdict VerdictFor(SubIndication s) {
+  switch (s) {
+    case SubIndication::kNone:
+      return Verdict::kValid;
+    case SubIndication::kFormatFailure:
+    case SubIndication::kHashFailure:
+    case SubIndication::kSigCryptoFailure:
+    case SubIndication::kExpired:
+    case SubIndication::kNotYetValid:
+      return Verdict::kInvalid;
+    case SubIndication::kNoCertificateChainFound:
+    case SubIndication::kChainConstraintsFailure:
+    case SubIndication::kSignedDataNotFound:
+    case SubIndication::kNoSigningCertificateFound:
+      return Verdict::kIndeterminate;
+  }
+  return Verdict::kIndeterminate;
+}
+
+void Fail(SignatureReport& report, SubIndication s, std::string reason) {
+  report.verdict = VerdictFor(s);
+  report.sub_indication = s;
+  report.reason = std::move(reason);
+}
+
+// The object's OpenSSL name ("pkcs7-data"), or its dotted OID when OpenSSL has none.
+std::string ObjectText(const ASN1_OBJECT* obj) {
+  char buf[128];
+  int n = OBJ_obj2txt(buf, sizeof buf, obj, 0);
+  return n > 0 ? std::string(buf, std::min(static_cast<std::size_t>(n), sizeof buf - 1)) : std::string("?");
+}
+
+// Subjects go to records officers as they are written: UTF-8, not \XX escapes.
+constexpr unsigned long kUtf8Rfc2253 = XN_FLAG_RFC2253 & ~static_cast<unsigned long>(ASN1_STRFLGS_ESC_MSB);
+
+std::string Subject(X509* cert) {
+  BioPtr out(BIO_new(BIO_s_mem()));
+  if (!out || X509_NAME_print_ex(out.get(), X509_get_subject_name(cert), 0, kUtf8Rfc2253) < 0) {
+    ERR_clear_error();
+    return "";
+  }
+  return ToString(BioContents(out.get()));
+}
+
+std::string NameEntry(X509* cert, int nid) {
+  X509_NAME* name = X509_get_subject_name(cert);
+  int index = X509_NAME_get_index_by_NID(name, nid, -1);
+  if (index < 0) return "";
+  ASN1_STRING* value = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
+  BioPtr out(BIO_new(BIO_s_mem()));
+  if (!out || ASN1_STRING_print_ex(out.get(), value, ASN1_STRFLGS_UTF8_CONVERT) < 0) {
+    ERR_clear_error();
+    return "";
+  }
+  return ToString(BioContents(out.get()));
+}
+
+std::optional<TimePoint> ToTimePoint(const ASN1_TIME* t) {
+  std::tm tm{};
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  using namespace std::chrono;
+  sys_days date = year(tm.tm_year + 1900) / month(static_cast<unsigned>(tm.tm_mon + 1)) /
+                  day(static_cast<unsigned>(tm.tm_mday));
+  return TimePoint(date) + hours(tm.tm_hour) + minutes(tm.tm_min) + seconds(tm.tm_sec);
+}
+
+std::string FormatAsn1Time(const ASN1_TIME* t) {
+  std::optional<TimePoint> tp = ToTimePoint(t);
+  return tp ? FormatUtcTime(*tp) : std::string("an unreadable date");
+}
+
+std::string DigestName(const X509_ALGOR* alg) {
+  const ASN1_OBJECT* obj = nullptr;
+  X509_ALGOR_get0(&obj, nullptr, nullptr, alg);
+  switch (OBJ_obj2nid(obj)) {
+    case NID_md5: return "MD5";
+    case NID_sha1: return "SHA-1";
+    case NID_sha224: return "SHA-224";
+    case NID_sha256: return "SHA-256";
+    case NID_sha384: return "SHA-384";
+    case NID_sha512: return "SHA-512";
+    case NID_sha3_256: return "SHA3-256";
+    case NID_sha3_384: return "SHA3-384";
+    case NID_sha3_512: return "SHA3-512";
+    case NID_sm3: return "SM3";
+    default: return ObjectText(obj);
+  }
+}
+
+// The key algorithm behind a SignerInfo's signatureAlgorithm, which may name
+// the key alone (rsaEncryption) or digest and key together (ecdsa-with-SHA256).
+std::string SignatureAlgorithmName(const X509_ALGOR* alg) {
+  const ASN1_OBJECT* obj = nullptr;
+  X509_ALGOR_get0(&obj, nullptr, nullptr, alg);
+  int nid = OBJ_obj2nid(obj);
+  int key_nid = NID_undef;
+  if (OBJ_find_sigid_algs(nid, nullptr, &key_nid) == 1 && key_nid != NID_undef) nid = key_nid;
+  switch (nid) {
+    case NID_rsaEncryption: return "RSA";
+    case NID_rsassaPss: return "RSASSA-PSS";
+    case NID_X9_62_id_ecPublicKey: return "ECDSA";
+    case NID_dsa: return "DSA";
+    case NID_ED25519: return "Ed25519";
+    case NID_ED448: return "Ed448";
+    default: return ObjectText(obj);
+  }
+}
+
+Result<CmsContentInfoPtr> ParseCms(ByteView signature) {
+  std::size_t start = 0;
+  while (start < signature.size() && std::isspace(signature[start]) != 0) ++start;
+  constexpr std::string_view kPemBegin = "-----BEGIN";
+  if (signature.size() - start >= kPemBegin.size() &&
+      ToString(signature.subspan(start, kPemBegin.size())) == kPemBegin) {
+    BioPtr bio = MemoryBio(signature);
+    CmsContentInfoPtr cms(PEM_read_bio_CMS(bio.get(), nullptr, nullptr, nullptr));
+    if (!cms) return Status::InvalidArgument(OpenSslFailure("PEM input is not a CMS structure"));
+    return cms;
+  }
+
+  const unsigned char* p = signature.data();
+  CmsContentInfoPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(signature.size())));
+  if (cms) return cms;
+  ERR_clear_error();
+
+  // Say "truncated" when the outer SEQUENCE announces more bytes than there are,
+  // the usual result of a cut-off upload, rather than a generic parse error.
+  p = signature.data();
+  long announced = 0;
+  int tag = 0;
+  int cls = 0;
+  int ret = ASN1_get_object(&p, &announced, &tag, &cls, static_cast<long>(signature.size()));
+  ERR_clear_error();
+  if (ret != 0x80 && (ret & 0x80) != 0 && tag == V_ASN1_SEQUENCE && cls == V_ASN1_UNIVERSAL) {
+    auto present = static_cast<long>(signature.data() + signature.size() - p);
+    return Status::InvalidArgument("truncated CMS signature: its DER announces " + std::to_string(announced) +
+                                   " bytes of content but only " + std::to_string(present) + " are present");
+  }
+  return Status::InvalidArgument("not a CMS signature: the input is neither PEM nor a DER-encoded CMS ContentInfo");
+}
+
+Result<X509StackPtr> ParseCertificates(const std::vector<Bytes>& ders, const std::string& what) {
+  X509StackPtr out(sk_X509_new_null());
+  if (!out) return Status::Internal(OpenSslFailure("sk_X509_new_null"));
+  for (std::size_t i = 0; i < ders.size(); ++i) {
+    const unsigned char* p = ders[i].data();
+    X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(ders[i].size())));
+    if (!cert) {
+      return Status::InvalidArgument(
+          OpenSslFailure(what + " #" + std::to_string(i + 1) + " is not a DER certificate"));
+    }
+    if (sk_X509_push(out.get(), cert.get()) == 0) return Status::Internal(OpenSslFailure("sk_X509_push"));
+    cert.release();  // the stack owns it now
+  }
+  return out;
+}
+
+// What every signer of one SignedData is checked against.
+struct ValidationContext {
+  X509_STORE* anchors = nullptr;
+  STACK_OF(X509)* pool = nullptr;        // the signature's certificates, then the caller's intermediates
+  STACK_OF(X509)* carried = nullptr;     // the signature's own certificates
+  BIO* content = nullptr;                // the content read through CMS digest BIOs; null when missing
+  const Clock* clock = nullptr;
+};
+
+// The signingTime attribute, or nullopt when there is none. A present but
+// unreadable one is a format failure: a claimed time must not be guessed.
+Result<std::optional<TimePoint>> ClaimedSigningTime(CMS_SignerInfo* si) {
+  int index = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
+  if (index < 0) return std::optional<TimePoint>();
+  ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(CMS_signed_get_attr(si, index), 0);
+  if (value == nullptr || (value->type != V_ASN1_UTCTIME && value->type != V_ASN1_GENERALIZEDTIME))
+    return Status::InvalidArgument("the signing-time attribute holds no UTCTime or GeneralizedTime");
+  std::optional<TimePoint> t = ToTimePoint(value->value.utctime);
+  if (!t) return Status::InvalidArgument("the signing-time attribute holds an invalid time");
+  return t;
+}
+
+// The CAdES signing-certificate(-v2) attribute binds the signature to one
+// certificate, so a different certificate with the same issuer and serial
+// number (a substitution) cannot pass. Empty when it holds (or is absent).
+std::string SigningCertificateMismatch(CMS_SignerInfo* si, X509* signer, STACK_OF(X509)* pool) {
+  EssSigningCertPtr v1;
+  EssSigningCertV2Ptr v2;
+  if (CMS_signed_get_attr_by_NID(si, NID_id_smime_aa_signingCertificate, -1) >= 0) {
+    auto* der = static_cast<ASN1_STRING*>(CMS_signed_get0_data_by_OBJ(
+        si, OBJ_nid2obj(NID_id_smime_aa_signingCertificate), -3, V_ASN1_SEQUENCE));
+    const unsigned char* p = der != nullptr ? ASN1_STRING_get0_data(der) : nullptr;
+    if (p != nullptr) v1.reset(d2i_ESS_SIGNING_CERT(nullptr, &p, ASN1_STRING_length(der)));
+    if (!v1) {
+      ERR_clear_error();
+      return "its signing-certificate attribute cannot be read";
+    }
+  }
+  if (CMS_signed_get_attr_by_NID(si, NID_id_smime_aa_signingCertificateV2, -1) >= 0) {
+    auto* der = static_cast<ASN1_STRING*>(CMS_signed_get0_data_by_OBJ(
+        si, OBJ_nid2obj(NID_id_smime_aa_signingCertificateV2), -3, V_ASN1_SEQUENCE));
+    const unsigned char* p = der != nullptr ? ASN1_STRING_get0_data(der) : nullptr;
+    if (p != nullptr) v2.reset(d2i_ESS_SIGNING_CERT_V2(nullptr, &p, ASN1_STRING_length(der)));
+    if (!v2) {
+      ERR_clear_error();
+      return "its signing-certificate-v2 attribute cannot be read";
+    }
+  }
+  if (!v1 && !v2) return "";
+
+  // OpenSSL wants the signer first and finds any further referenced certificates after it.
+  X509StackPtr chain(sk_X509_new_null());
+  if (!chain || X509_add_cert(chain.get(), signer, X509_ADD_FLAG_UP_REF) != 1 ||
+      X509_add_certs(chain.get(), pool, X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP) != 1) {
+    return OpenSslFailure("cannot build the certificate list for the signing-certificate check");
+  }
+  if (OSSL_ESS_check_signing_certs(v1.get(), v2.get(), chain.get(), 0) == 1) return "";
+  ERR_clear_error();
+  return "its signing-certificate attribute does not name the certificate of " + Subject(signer);
+}
+
+std::vector<Bytes> DerList(STACK_OF(X509)* certs) {
+  std::vector<Bytes> out;
+  for (int i = 0; i < sk_X509_num(certs); ++i) out.push_back(ToDer(i2d_X509, sk_X509_value(certs, i)));
+  return out;
+}
+
+// The certificates the signature carried, its signer first: the validation
+// material to keep when no path was established.
+std::vector<Bytes> CarriedCertificates(X509* signer, STACK_OF(X509)* carried) {
+  std::vector<Bytes> out;
+  if (signer != nullptr) out.push_back(ToDer(i2d_X509, signer));
+  for (int i = 0; i < sk_X509_num(carried); ++i) {
+    X509* cert = sk_X509_value(carried, i);
+    if (signer == nullptr || X509_cmp(cert, signer) != 0) out.push_back(ToDer(i2d_X509, cert));
+  }
+  return out;
+}
+
+// Path validation at `when` (the shell model EN 319 102-1 uses with a signing
+// time). On success fills report.certificates with the path; otherwise fails the report.
+void ValidatePath(X509* signer, TimePoint when, const ValidationContext& ctx, SignatureReport& report) {
+  X509StoreCtxPtr store_ctx(X509_STORE_CTX_new());
+  if (!store_ctx || X509_STORE_CTX_init(store_ctx.get(), ctx.anchors, signer, ctx.pool) != 1) {
+    Fail(report, SubIndication::kChainConstraintsFailure, OpenSslFailure("cannot set up path validation"));
+    return;
+  }
+  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(store_ctx.get());
+  X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(when.time_since_epoch().count()));
+  // Locally configured anchors may be subordinate CAs (a ministry's issuing CA
+  // rather than the national root): trust them as given.
+  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+  // Key usage is checked below for signing; extended key usages vary among
+  // government CAs and say nothing about document signatures.
+  X509_STORE_CTX_set_purpose(store_ctx.get(), X509_PURPOSE_ANY);
+
+  const std::string at = FormatUtcTime(when);
+  if (X509_verify_cert(store_ctx.get()) != 1) {
+    ERR_clear_error();
+    int error = X509_STORE_CTX_get_error(store_ctx.get());
+    X509* current = X509_STORE_CTX_get_current_cert(store_ctx.get());
+    if (current == nullptr) current = signer;
+    const std::string subject = Subject(current);
+    const std::string why = X509_verify_cert_error_string(error);
+    switch (error) {
+      case X509_V_ERR_CERT_HAS_EXPIRED:
+        Fail(report, SubIndication::kExpired,
+             "The certificate " + subject + " expired on " + FormatAsn1Time(X509_get0_notAfter(current)) +
+                 ", before the signing time " + at + ".");
+        return;
+      case X509_V_ERR_CERT_NOT_YET_VALID:
+        Fail(report, SubIndication::kNotYetValid,
+             "The certificate " + subject + " became valid only on " +
+                 FormatAsn1Time(X509_get0_notBefore(current)) + ", after the signing time " + at + ".");
+        return;
+      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+      case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+      case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+      case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+      case X509_V_ERR_CERT_UNTRUSTED:
+        Fail(report, SubIndication::kNoCertificateChainFound,
+             "No certificate path leads from " + Subject(signer) + " to a configured trust anchor at " + at +
+                 " (" + why + " at " + subject + ").");
+        return;
+      default:
+        Fail(report, SubIndication::kChainConstraintsFailure,
+             "The certificate path of " + Subject(signer) + " is not valid at " + at + ": " + why + " at " +
+                 subject + ".");
+        return;
+    }
+  }
+
+  // RFC 5280: without a keyUsage extension the key may be used for anything.
+  if ((X509_get_extension_flags(signer) & EXFLAG_KUSAGE) != 0 &&
+      (X509_get_key_usage(signer) & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)) == 0) {
+    Fail(report, SubIndication::kChainConstraintsFailure,
+         "The certificate " + Subject(signer) +
+             " does not allow signing: its key usage has neither digitalSignature nor nonRepudiation.");
+    return;
+  }
+  X509StackPtr chain(X509_STORE_CTX_get1_chain(store_ctx.get()));
+  report.certificates = DerList(chain.get());
+}
+
+SignatureReport ValidateSigner(CMS_SignerInfo* si, const ValidationContext& ctx) {
+  SignatureReport report;
+  EVP_PKEY* key = nullptr;
+  X509* signer = nullptr;
+  X509_ALGOR* digest_alg = nullptr;
+  X509_ALGOR* signature_alg = nullptr;
+  CMS_SignerInfo_get0_algs(si, &key, &signer, &digest_alg, &signature_alg);
+  report.digest_algorithm = DigestName(digest_alg);
+  report.signature_algorithm = SignatureAlgorithmName(signature_alg);
+  report.certificates = CarriedCertificates(signer, ctx.carried);
+
+  auto claimed = ClaimedSigningTime(si);
+  if (claimed.ok() && claimed->has_value()) {
+    report.signing_time = **claimed;
+    report.signing_time_source = kClaimedTimeSource;
+  } else if (claimed.ok()) {
+    report.signing_time = ctx.clock->Now();
+    report.signing_time_source = kValidationTimeSource;
+  }
+
+  if (signer == nullptr) {
+    Fail(report, SubIndication::kNoSigningCertificateFound,
+         "The signer's certificate is neither in the signature nor among the given certificates.");
+    return report;
+  }
+  report.signer_subject = Subject(signer);
+  report.signer_common_name = NameEntry(signer, NID_commonName);
+  report.signer_organization = NameEntry(signer, NID_organizationName);
+
+  if (!claimed.ok()) {
+    Fail(report, SubIndication::kFormatFailure, "The signature of " + report.signer_subject + " is malformed: " +
+                                                    claimed.status().message() + ".");
+    return report;
+  }
+  if (ctx.content == nullptr) {
+    Fail(report, SubIndication::kSignedDataNotFound,
+         "The signature of " + report.signer_subject + " is detached and its signed content was not given.");
+    return report;
+  }
+
+  // Content digest first, then the signature value, as EN 319 102-1 5.2.7
+  // orders them, so a changed document reads as HASH_FAILURE, not a broken signature.
+  const bool has_signed_attributes = CMS_signed_get_attr_count(si) > 0;
+  int content_ok = CMS_SignerInfo_verify_content(si, ctx.content);
+  if (content_ok != 1) {
+    std::string openssl = OpenSslErrors();
+    if (content_ok < 0) {
+      Fail(report, SubIndication::kFormatFailure,
+           "The signature of " + report.signer_subject + " cannot be checked: " + openssl + ".");
+    } else if (has_signed_attributes) {
+      Fail(report, SubIndication::kHashFailure, "The content does not match the digest signed by " +
+                                                    report.signer_subject + ": it was changed after signing.");
+    } else {
+      // Without signed attributes the signature covers the content directly, so a
+      // changed document and a damaged signature value cannot be told apart.
+      Fail(report, SubIndication::kSigCryptoFailure,
+           "The signature value of " + report.signer_subject +
+               " does not verify over the content: the content or the signature was changed.");
+    }
+    return report;
+  }
+  if (has_signed_attributes) {
+    int signature_ok = CMS_SignerInfo_verify(si);
+    if (signature_ok != 1) {
+      ERR_clear_error();
+      Fail(report, SubIndication::kSigCryptoFailure,
+           "The signature value of " + report.signer_subject +
+               " does not verify with its certificate's public key: the signature was damaged or forged.");
+      return report;
+    }
+  }
+
+  std::string mismatch = SigningCertificateMismatch(si, signer, ctx.pool);
+  if (!mismatch.empty()) {
+    Fail(report, SubIndication::kNoSigningCertificateFound,
+         "The signature cannot be bound to its certificate: " + mismatch + ".");
+    return report;
+  }
+
+  ValidatePath(signer, *report.signing_time, ctx, report);
+  if (report.sub_indication == SubIndication::kNone) report.verdict = Verdict::kValid;
+  return report;
+}
+
+}  // namespace
+
+std::string_view SubIndicationName(SubIndication s) {
+  switch (s) {
+    case SubIndication::kNone: return "";
+    case SubIndication::kFormatFailure: return "FORMAT_FAILURE";
+    case SubIndication::kHashFailure: return "HASH_FAILURE";
+    case SubIndication::kSigCryptoFailure: return "SIG_CRYPTO_FAILURE";
+    case SubIndication::kNoCertificateChainFound: return "NO_CERTIFICATE_CHAIN_FOUND";
+    case SubIndication::kExpired: return "EXPIRED";
+    case SubIndication::kNotYetValid: return "NOT_YET_VALID";
+    case SubIndication::kChainConstraintsFailure: return "CHAIN_CONSTRAINTS_FAILURE";
+    case SubIndication::kSignedDataNotFound: return "SIGNED_DATA_NOT_FOUND";
+    case SubIndication::kNoSigningCertificateFound: return "NO_SIGNING_CERTIFICATE_FOUND";
+  }
+  return "";
+}
+
+Result<CmsValidation> ValidateCms(ByteView signature, std::optional<ByteView> detached_content,
+                                  const CmsValidationOptions& options) {
+  if (options.clock == nullptr) return Status::InvalidArgument("CMS validation needs a clock");
+  PRESERVE_ASSIGN_OR_RETURN(CmsContentInfoPtr cms, ParseCms(signature));
+  if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
+    return Status::InvalidArgument("not a signature: the CMS structure is of type " +
+                                   ObjectText(CMS_get0_type(cms.get())) + ", not SignedData");
+  }
+  STACK_OF(CMS_SignerInfo)* signer_infos = CMS_get0_SignerInfos(cms.get());
+  if (sk_CMS_SignerInfo_num(signer_infos) <= 0)
+    return Status::InvalidArgument("not a signature: the CMS SignedData has no SignerInfo");
+  const bool detached = CMS_is_detached(cms.get()) == 1;
+  if (!detached && detached_content.has_value()) {
+    return Status::InvalidArgument(
+        "the CMS signature is enveloping (it carries its own content); no separate content may be given");
+  }
+
+  PRESERVE_ASSIGN_OR_RETURN(X509StackPtr anchors, ParseCertificates(options.trust_anchors, "trust anchor"));
+  PRESERVE_ASSIGN_OR_RETURN(X509StackPtr pool, ParseCertificates(options.intermediates, "intermediate certificate"));
+  X509StackPtr carried(CMS_get1_certs(cms.get()));
+  if (!carried) {
+    ERR_clear_error();  // a SignedData without certificates is legal
+    carried.reset(sk_X509_new_null());
+    if (!carried) return Status::Internal(OpenSslFailure("sk_X509_new_null"));
+  }
+  // The signature's own certificates come first so that its chain is preferred.
+  X509StackPtr untrusted(sk_X509_new_null());
+  if (!untrusted || X509_add_certs(untrusted.get(), carried.get(), X509_ADD_FLAG_UP_REF) != 1 ||
+      X509_add_certs(untrusted.get(), pool.get(), X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP) != 1) {
+    return Status::Internal(OpenSslFailure("building the certificate pool"));
+  }
+  X509StorePtr store(X509_STORE_new());
+  if (!store) return Status::Internal(OpenSslFailure("X509_STORE_new"));
+  for (int i = 0; i < sk_X509_num(anchors.get()); ++i) {
+    if (X509_STORE_add_cert(store.get(), sk_X509_value(anchors.get(), i)) != 1)
+      return Status::Internal(OpenSslFailure("adding a trust anchor"));
+  }
+  // Matches each SignerInfo's sid against the pool and then the signature's certificates.
+  CMS_set1_signers_certs(cms.get(), untrusted.get(), 0);
+  ERR_clear_error();
+
+  CmsValidation result;
+  BioPtr content_chain;
+  if (detached_content.has_value() || !detached) {
+    BioPtr content = detached_content.has_value() ? MemoryBio(*detached_content) : nullptr;
+    content_chain.reset(CMS_dataInit(cms.get(), content.get()));
+    if (!content_chain) return Status::InvalidArgument(OpenSslFailure("cannot read the signed content"));
+    content.release();  // now the bottom of content_chain, freed with it
+    // Reading through the chain feeds the digest BIOs the SignerInfos are checked against.
+    char buf[16384];
+    int n = 0;
+    do {
+      n = BIO_read(content_chain.get(), buf, sizeof buf);
+    } while (n > 0);
+    if (n < 0) return Status::Internal(OpenSslFailure("reading the signed content"));
+    if (!detached) {
+      ASN1_OCTET_STRING** inner = CMS_get0_content(cms.get());
+      if (inner != nullptr && *inner != nullptr) {
+        const unsigned char* data = ASN1_STRING_get0_data(*inner);
+        result.encapsulated_content = Bytes(data, data + ASN1_STRING_length(*inner));
+      }
+    }
+  }
+
+  ValidationContext ctx;
+  ctx.anchors = store.get();
+  ctx.pool = untrusted.get();
+  ctx.carried = carried.get();
+  ctx.content = content_chain.get();
+  ctx.clock = options.clock;
+  result.verdict = Verdict::kValid;
+  for (int i = 0; i < sk_CMS_SignerInfo_num(signer_infos); ++i) {
+    SignatureReport report = ValidateSigner(sk_CMS_SignerInfo_value(signer_infos, i), ctx);
+    result.verdict = Worse(result.verdict, report.verdict);
+    result.signers.push_back(std::move(report));
+  }
+  ERR_clear_error();
+  return result;
+}
+
+}  // namespace preserve::ingest
