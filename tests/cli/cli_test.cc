@@ -145,7 +145,7 @@ class CliRefusal : public Cli, public ::testing::WithParamInterface<Refusal> {};
 
 TEST_P(CliRefusal, UntrustworthyDocumentIsRefusedAndNothingStored) {
   std::vector<std::string> args = {"ingest", "--trust", kRootCa};
-  for (const auto& f : GetParam().files) args.push_back(Fixture(f));
+  for (const auto& f : GetParam().files) args.push_back(f.rfind("--", 0) == 0 ? f : Fixture(f));
   CommandResult r = Preserve(args);
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;

@@ -75,7 +75,8 @@ std::string CertificateSubject(ByteView der) {
     return "";
   }
   BioPtr out(BIO_new(BIO_s_mem()));
-  X509_NAME_print_ex(out.get(), X509_get_subject_name(cert.get()), 0, XN_FLAG_RFC2253);
+  // Keep UTF-8 as is: subjects are Vietnamese names, read by people.
+  X509_NAME_print_ex(out.get(), X509_get_subject_name(cert.get()), 0, XN_FLAG_RFC2253 & ~static_cast<unsigned long>(ASN1_STRFLGS_ESC_MSB));
   return ToString(BioContents(out.get()));
 }
 
