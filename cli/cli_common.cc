@@ -70,6 +70,22 @@ Result<std::filesystem::path> StorePath(const CommonOptions& common) {
   return Status::InvalidArgument("no store given: pass --store DIR or set PRESERVE_STORE");
 }
 
+std::unique_ptr<archive::Archive> OpenArchive(const CommonOptions& common, const Clock& clock, bool read_only,
+                                              int& exit_code) {
+  auto path = StorePath(common);
+  if (!path.ok()) {
+    std::cerr << "preserve: " << path.status().message() << "\n";
+    exit_code = kExitUsage;
+    return nullptr;
+  }
+  auto opened = archive::Archive::Open(path.value(), read_only, clock);
+  if (!opened.ok()) {
+    exit_code = ExitFor(opened.status());
+    return nullptr;
+  }
+  return std::move(opened).value();
+}
+
 Result<std::vector<Bytes>> LoadAll(const std::vector<std::string>& paths) {
   std::vector<Bytes> out;
   for (const auto& p : paths) {

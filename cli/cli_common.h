@@ -10,6 +10,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "preserve/archive/archive.h"
 #include "preserve/util/bytes.h"
 #include "preserve/util/clock.h"
 #include "preserve/util/status.h"
@@ -54,6 +55,11 @@ Result<std::unique_ptr<Clock>> MakeClock(const CommonOptions& common);
 // The store path, from --store or PRESERVE_STORE; an error when neither is set.
 Result<std::filesystem::path> StorePath(const CommonOptions& common);
 
+// Opens the store named by --store / PRESERVE_STORE. On failure prints why,
+// sets `exit_code` and returns null.
+std::unique_ptr<archive::Archive> OpenArchive(const CommonOptions& common, const Clock& clock, bool read_only,
+                                              int& exit_code);
+
 // Certificates from each FILE or DIR given.
 Result<std::vector<Bytes>> LoadAll(const std::vector<std::string>& paths);
 
@@ -66,5 +72,16 @@ int CmdExport(int argc, char** argv);
 int CmdList(int argc, char** argv);
 int CmdVerifyPackage(int argc, char** argv);
 int CmdVerifyEr(int argc, char** argv);
+int CmdRenew(int argc, char** argv);
+int CmdPolicy(int argc, char** argv);
+// Maintenance (maintenance_commands.cc).
+int CmdAuditLog(int argc, char** argv);
+int CmdFixity(int argc, char** argv);
+int CmdCheck(int argc, char** argv);
+int CmdBackup(int argc, char** argv);
+int CmdRestore(int argc, char** argv);
+int CmdGet(int argc, char** argv);
+
+int CmdTsa(int argc, char** argv);
 
 }  // namespace preserve::cli

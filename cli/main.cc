@@ -17,11 +17,20 @@ Commands:
   init            make a new store: RocksDB database and embedded TSA with its local CA
   ingest          validate signed documents (CMS/CAdES .p7s detached, .p7m enveloping) and store the trustworthy ones
   seal            time-stamp every queued package (one TSA request per batch)
+  renew           re-time-stamp what is about to weaken (timestamp or hash-tree renewal, RFC 4998); --dry-run plans
+  policy          show or set the dated algorithm catalogue in force (policy show | policy set PROFILE|FILE)
   list            list the packages in the store
   verify          prove a stored package authentic: data, evidence record, signatures
   export          write a package as a zip that can be verified offline
   verify-package  verify an exported zip with nothing else
   verify-er       check an RFC 4998 evidence record against data objects taken as one group
+  get             write a package's data objects and evidence record into a directory
+  fixity          re-read and re-hash stored content (all packages or --sample FRACTION); exit 1 if damaged
+  check           check that records, evidence, batches, seal queue and schedule agree; exit 1 if not
+  audit-log       show the audit trail, or verify its hash chain (audit-log show | audit-log verify)
+  backup          copy the store, while in use, to a new directory (RocksDB checkpoint + checksums)
+  restore         make a new store from a backup, checking every file
+  tsa serve       run the embedded TSA as an RFC 3161 HTTP time-stamping service
 
 Every command takes --help. The store comes from --store DIR or $PRESERVE_STORE;
 --now / $PRESERVE_NOW simulates the time (tests, renewal drills).
@@ -44,11 +53,20 @@ constexpr Command kCommands[] = {
     {"init", preserve::cli::CmdInit},
     {"ingest", preserve::cli::CmdIngest},
     {"seal", preserve::cli::CmdSeal},
+    {"renew", preserve::cli::CmdRenew},
+    {"policy", preserve::cli::CmdPolicy},
     {"list", preserve::cli::CmdList},
     {"verify", preserve::cli::CmdVerify},
     {"export", preserve::cli::CmdExport},
     {"verify-package", preserve::cli::CmdVerifyPackage},
     {"verify-er", preserve::cli::CmdVerifyEr},
+    {"get", preserve::cli::CmdGet},
+    {"fixity", preserve::cli::CmdFixity},
+    {"check", preserve::cli::CmdCheck},
+    {"audit-log", preserve::cli::CmdAuditLog},
+    {"backup", preserve::cli::CmdBackup},
+    {"restore", preserve::cli::CmdRestore},
+    {"tsa", preserve::cli::CmdTsa},
 };
 
 }  // namespace

@@ -11,7 +11,7 @@ PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   libgtest-dev libgmock-dev
   default-jre-headless default-jdk-headless libbcpkix-java libbcprov-java
-  zip unzip
+  zip unzip curl
 )
 
 missing=()

@@ -1,17 +1,12 @@
-#include "preserve/archive/archive.h"
-
 #include <algorithm>
-#include <map>
-#include <set>
 
 #include <boost/json.hpp>
 
+#include "archive_impl.h"
 #include "preserve/audit/package_archive.h"
 #include "preserve/ingest/manifest.h"
-#include "preserve/storage/store.h"
 #include "preserve/util/certificates.h"
 #include "preserve/util/digest.h"
-#include "records.h"
 
 namespace preserve::archive {
 
@@ -20,15 +15,25 @@ namespace json = boost::json;
 namespace {
 
 constexpr const char* kProducer = "preserve 0.1.0";
-constexpr HashAlgorithm kSealHash = HashAlgorithm::kSha256;
-// Renewal is due this long before the TSA certificate that sealed a package expires.
-constexpr auto kRenewalMargin = std::chrono::days(180);
+// Content is addressed, and manifests list digests, under SHA-256; what seals
+// the evidence is the policy's choice (sealing.cc).
+constexpr HashAlgorithm kContentHash = HashAlgorithm::kSha256;
+
+// A file name as it will appear inside the package: no directories, nothing
+// an extractor could misread.
+std::string SafeName(const std::filesystem::path& path) {
+  std::string name = path.filename().string();
+  for (char& c : name)
+    if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
+  if (name.empty() || name == "." || name == "..") name = "unnamed";
+  return name;
+}
+
+}  // namespace
 
 std::filesystem::path DbDir(const std::filesystem::path& root) { return root / "db"; }
 std::filesystem::path TsaDir(const std::filesystem::path& root) { return root / "tsa"; }
 
-// A UUIDv7 (RFC 9562): time-ordered, so ids sort by creation and the seal
-// queue is served oldest first.
 Result<std::string> NewId(const Clock& clock) {
   std::array<std::uint8_t, 16> b{};
   PRESERVE_RETURN_IF_ERROR(RandomBytes(b));
@@ -41,37 +46,77 @@ Result<std::string> NewId(const Clock& clock) {
          hex.substr(20);
 }
 
-// A file name as it will appear inside the package: no directories, nothing
-// an extractor could misread.
-std::string SafeName(const std::filesystem::path& path) {
-  std::string name = path.filename().string();
-  for (char& c : name)
-    if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
-  if (name.empty() || name == "." || name == "..") name = "unnamed";
-  return name;
-}
-
-Bytes AuditEvent(const Clock& clock, json::object event) {
-  event["time"] = FormatUtcTime(clock.Now());
+Bytes AuditEvent(const Clock& clock, std::string_view type,
+                 std::initializer_list<std::pair<std::string_view, std::string>> fields) {
+  json::object event{{"event", type}, {"time", FormatUtcTime(clock.Now())}};
+  for (const auto& [key, value] : fields) event[key] = value;
   return ToBytes(json::serialize(event));
 }
 
-}  // namespace
+Result<PackageRecord> Archive::Impl::LoadRecord(const std::string& id) const {
+  PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, store->GetPackage(id));
+  return DecodePackageRecord(bytes);
+}
 
-struct Archive::Impl {
-  std::filesystem::path root;
-  const Clock* clock = nullptr;
-  std::unique_ptr<storage::Store> store;
-  std::unique_ptr<timestamp::EmbeddedTsa> tsa;  // only when open for writing
-  Bytes ca_certificate;
+Result<EvidenceSkeleton> Archive::Impl::LoadSkeleton(const std::string& id) const {
+  auto bytes = store->GetEvidence(id);
+  if (!bytes.ok() && bytes.status().code() == StatusCode::kNotFound)
+    return Status::FailedPrecondition("package " + id + " is not sealed yet (run 'preserve seal')");
+  if (!bytes.ok()) return bytes.status();
+  return DecodeEvidenceSkeleton(bytes.value());
+}
 
-  Result<PackageRecord> LoadRecord(const std::string& id) const {
-    PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, store->GetPackage(id));
-    return DecodePackageRecord(bytes);
+Result<const BatchRecord*> Archive::Impl::LoadBatch(const std::string& batch_id,
+                                                    std::map<std::string, BatchRecord>& cache) const {
+  auto found = cache.find(batch_id);
+  if (found != cache.end()) return &found->second;
+  PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, store->GetBatch(batch_id));
+  PRESERVE_ASSIGN_OR_RETURN(BatchRecord batch, DecodeBatchRecord(bytes));
+  return &cache.emplace(batch_id, std::move(batch)).first->second;
+}
+
+Result<timestamp::EvidenceRecord> Archive::Impl::Assemble(const EvidenceSkeleton& skeleton,
+                                                          std::map<std::string, BatchRecord>& cache) const {
+  timestamp::EvidenceRecord record;
+  record.digest_algorithms = skeleton.digest_algorithms;
+  for (const auto& chain : skeleton.chains) {
+    timestamp::ArchiveTimeStampChain out;
+    for (const auto& ats : chain) {
+      PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* batch, LoadBatch(ats.batch_id, cache));
+      timestamp::ArchiveTimeStamp a;
+      if (ats.reduced_hashtree) a.digest_algorithm = ats.digest_algorithm;
+      a.reduced_hashtree = ats.reduced_hashtree;
+      a.time_stamp = batch->token;
+      out.push_back(std::move(a));
+    }
+    record.sequence.push_back(std::move(out));
   }
-  Result<timestamp::EvidenceRecord> AssembleEvidence(const std::string& id, std::vector<Bytes>& tsa_certs) const;
-  Result<SealOutcome> SealBatch(const std::vector<std::string>& ids);
-};
+  return record;
+}
+
+Result<std::vector<Bytes>> Archive::Impl::DataHashes(const PackageRecord& record, HashAlgorithm alg) const {
+  std::vector<Bytes> out;
+  out.reserve(record.objects.size());
+  for (const auto& o : record.objects) {
+    if (alg == kContentHash) {
+      out.push_back(o.sha256);
+      continue;
+    }
+    PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, store->GetContent(o.sha256));
+    out.push_back(Digest(alg, bytes));
+  }
+  return out;
+}
+
+namespace {
+// A built-in profile name, else a catalogue file.
+Result<timestamp::AlgorithmCatalogue> ResolvePolicy(const std::string& profile_or_file) {
+  const auto& profiles = timestamp::AlgorithmCatalogue::BuiltinProfiles();
+  if (std::find(profiles.begin(), profiles.end(), profile_or_file) != profiles.end())
+    return timestamp::AlgorithmCatalogue::Builtin(profile_or_file);
+  return timestamp::AlgorithmCatalogue::Load(profile_or_file);
+}
+}  // namespace
 
 Archive::Archive(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Archive::~Archive() = default;
@@ -87,14 +132,24 @@ Status Archive::Init(const std::filesystem::path& root, const InitOptions& optio
   auto undo = [&](Status s) {
     std::filesystem::remove_all(DbDir(root), ec);
     std::filesystem::remove_all(TsaDir(root), ec);
+    std::filesystem::remove(PolicyPath(root), ec);
+    std::filesystem::remove(ConfigPath(root), ec);
     if (made_root) std::filesystem::remove(root, ec);
     return s;
   };
+  auto policy = ResolvePolicy(options.policy);
+  if (!policy.ok()) return undo(policy.status());
+  StoreConfig config;
+  config.renewal_margin = options.renewal_margin;
+  config.tsa_key = options.tsa.key_type;
+  config.tsa_validity_years = options.tsa.tsa_validity_years;
+  if (Status s = SavePolicy(root, policy.value()); !s.ok()) return undo(s);
+  if (Status s = SaveStoreConfig(root, config); !s.ok()) return undo(s);
   if (Status s = timestamp::CreateEmbeddedTsa(TsaDir(root), options.tsa, clock); !s.ok()) return undo(s);
   auto store = storage::Store::Open(DbDir(root), {.create_if_missing = true});
   if (!store.ok()) return undo(store.status());
   storage::WriteSet w;
-  w.AppendAudit(AuditEvent(clock, {{"event", "init"}, {"producer", kProducer}}));
+  w.AppendAudit(AuditEvent(clock, "init", {{"producer", kProducer}, {"policy", policy->name()}}));
   if (Status s = store.value()->Commit(std::move(w)); !s.ok()) return undo(s);
   return Status::Ok();
 }
@@ -108,6 +163,8 @@ Result<std::unique_ptr<Archive>> Archive::Open(const std::filesystem::path& root
   auto impl = std::make_unique<Impl>();
   impl->root = root;
   impl->clock = &clock;
+  PRESERVE_ASSIGN_OR_RETURN(impl->config, LoadStoreConfig(root));
+  PRESERVE_ASSIGN_OR_RETURN(impl->policy, LoadPolicy(root));
   PRESERVE_ASSIGN_OR_RETURN(impl->store, storage::Store::Open(DbDir(root), {.read_only = read_only}));
   PRESERVE_ASSIGN_OR_RETURN(auto ca, LoadCertificates(TsaDir(root) / "ca.pem"));
   impl->ca_certificate = ca.front();
@@ -148,9 +205,9 @@ Result<IngestOutcome> Archive::Ingest(const Submission& submission, const Ingest
     }
     if (validation->signers.empty()) outcome.reason = "the signature has no signer";
     storage::WriteSet w;
-    w.AppendAudit(AuditEvent(clock, {{"event", "refused"},
-                                     {"input", outcome.input},
-                                     {"signature_sha256", ToHex(Digest(kSealHash, signature))},
+    w.AppendAudit(AuditEvent(clock, "refused",
+                             {{"input", outcome.input},
+                                     {"signature_sha256", ToHex(Digest(kContentHash, signature))},
                                      {"reason", outcome.reason}}));
     PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
     return outcome;
@@ -165,7 +222,7 @@ Result<IngestOutcome> Archive::Ingest(const Submission& submission, const Ingest
 
   std::map<std::string, Bytes> objects;  // path -> bytes
   auto add_object = [&](const std::string& path, const std::string& role, Bytes bytes) {
-    manifest.objects.push_back({path, role, Digest(kSealHash, bytes), bytes.size()});
+    manifest.objects.push_back({path, role, Digest(kContentHash, bytes), bytes.size()});
     objects.emplace(path, std::move(bytes));
   };
   ingest::SignatureEntry entry;
@@ -193,7 +250,7 @@ Result<IngestOutcome> Archive::Ingest(const Submission& submission, const Ingest
     e.digest_algorithm = report.digest_algorithm;
     e.signature_algorithm = report.signature_algorithm;
     for (const auto& cert : report.certificates) {
-      std::string path = std::string(ingest::kValidationDir) + ToHex(Digest(kSealHash, cert)).substr(0, 16) + ".cer";
+      std::string path = std::string(ingest::kValidationDir) + ToHex(Digest(kContentHash, cert)).substr(0, 16) + ".cer";
       if (objects.count(path) == 0) add_object(path, "certificate", cert);
       e.certificate_paths.push_back(path);
     }
@@ -207,7 +264,7 @@ Result<IngestOutcome> Archive::Ingest(const Submission& submission, const Ingest
   record.state = "queued";
   storage::WriteSet w;
   auto store_object = [&](const std::string& path, const Bytes& bytes) -> Status {
-    Bytes digest = Digest(kSealHash, bytes);
+    Bytes digest = Digest(kContentHash, bytes);
     PRESERVE_ASSIGN_OR_RETURN(bool present, impl_->store->HasContent(digest));
     if (!present) w.PutContent(digest, bytes);  // identical content is stored once
     record.objects.push_back({path, std::move(digest), bytes.size()});
@@ -217,105 +274,14 @@ Result<IngestOutcome> Archive::Ingest(const Submission& submission, const Ingest
   PRESERVE_RETURN_IF_ERROR(store_object(ingest::kManifestPath, manifest_json));
   w.PutPackage(id, EncodePackageRecord(record));
   w.Enqueue(id);
-  w.AppendAudit(AuditEvent(clock, {{"event", "ingest"},
-                                   {"package", id},
+  w.AppendAudit(AuditEvent(clock, "ingest",
+                           {{"package", id},
                                    {"input", outcome.input},
-                                   {"manifest_sha256", ToHex(Digest(kSealHash, manifest_json))}}));
+                                   {"manifest_sha256", ToHex(Digest(kContentHash, manifest_json))}}));
   PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
   outcome.accepted = true;
   outcome.package_id = id;
   return outcome;
-}
-
-Result<SealOutcome> Archive::Impl::SealBatch(const std::vector<std::string>& ids) {
-  std::vector<PackageRecord> records;
-  std::vector<std::vector<Bytes>> groups;
-  for (const auto& id : ids) {
-    PRESERVE_ASSIGN_OR_RETURN(PackageRecord r, LoadRecord(id));
-    std::vector<Bytes> members;
-    for (const auto& o : r.objects) members.push_back(o.sha256);
-    groups.push_back(std::move(members));
-    records.push_back(std::move(r));
-  }
-  PRESERVE_ASSIGN_OR_RETURN(timestamp::HashTree tree, timestamp::BuildHashTree(kSealHash, groups));
-  PRESERVE_ASSIGN_OR_RETURN(Bytes token, timestamp::RequestTimeStamp(*tsa, kSealHash, tree.root));
-  // Never commit evidence that would not verify: check the token as an auditor will.
-  timestamp::TokenVerifyOptions verify;
-  verify.trust_anchors = {ca_certificate};
-  PRESERVE_ASSIGN_OR_RETURN(timestamp::TokenInfo info, timestamp::VerifyToken(token, kSealHash, tree.root, verify));
-  PRESERVE_ASSIGN_OR_RETURN(TimePoint tsa_expiry, CertificateNotAfter(info.tsa_certificate));
-
-  BatchRecord batch;
-  PRESERVE_ASSIGN_OR_RETURN(batch.id, NewId(*clock));
-  batch.time = info.gen_time;
-  batch.hash_algorithm = kSealHash;
-  batch.root = tree.root;
-  batch.token = std::move(token);
-  batch.packages = ids.size();
-
-  storage::WriteSet w;
-  w.PutBatch(batch.id, EncodeBatchRecord(batch));
-  TimePoint due = tsa_expiry - kRenewalMargin;
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    EvidenceSkeleton skeleton;
-    skeleton.digest_algorithms = {kSealHash};
-    skeleton.chains = {{{kSealHash, tree.reduced[i], batch.id}}};
-    w.PutEvidence(records[i].id, EncodeEvidenceSkeleton(skeleton));
-    records[i].state = "sealed";
-    records[i].next_renewal = due;
-    w.PutPackage(records[i].id, EncodePackageRecord(records[i]));
-    w.Dequeue(records[i].id);
-    w.Schedule(due, records[i].id);
-  }
-  w.AppendAudit(AuditEvent(*clock, {{"event", "seal"},
-                                    {"batch", batch.id},
-                                    {"packages", batch.packages},
-                                    {"root", ToHex(batch.root)},
-                                    {"token_time", FormatUtcTime(batch.time)}}));
-  PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
-  return SealOutcome{batch.id, batch.packages, batch.time};
-}
-
-Result<std::vector<SealOutcome>> Archive::Seal(std::size_t max_batch) {
-  if (!impl_->tsa) return Status::FailedPrecondition("the store is open read-only");
-  if (max_batch == 0) return Status::InvalidArgument("the batch size must be at least 1");
-  std::vector<SealOutcome> outcomes;
-  while (true) {
-    PRESERVE_ASSIGN_OR_RETURN(auto ids, impl_->store->ListQueued(max_batch));
-    if (ids.empty()) break;
-    PRESERVE_ASSIGN_OR_RETURN(SealOutcome outcome, impl_->SealBatch(ids));
-    outcomes.push_back(std::move(outcome));
-  }
-  return outcomes;
-}
-
-Result<timestamp::EvidenceRecord> Archive::Impl::AssembleEvidence(const std::string& id,
-                                                                  std::vector<Bytes>& tsa_certs) const {
-  auto skeleton_bytes = store->GetEvidence(id);
-  if (!skeleton_bytes.ok() && skeleton_bytes.status().code() == StatusCode::kNotFound)
-    return Status::FailedPrecondition("package " + id + " is not sealed yet (run 'preserve seal')");
-  if (!skeleton_bytes.ok()) return skeleton_bytes.status();
-  PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, DecodeEvidenceSkeleton(skeleton_bytes.value()));
-  timestamp::EvidenceRecord record;
-  record.digest_algorithms = skeleton.digest_algorithms;
-  for (const auto& chain : skeleton.chains) {
-    timestamp::ArchiveTimeStampChain out;
-    for (const auto& ats : chain) {
-      PRESERVE_ASSIGN_OR_RETURN(Bytes batch_bytes, store->GetBatch(ats.batch_id));
-      PRESERVE_ASSIGN_OR_RETURN(BatchRecord batch, DecodeBatchRecord(batch_bytes));
-      PRESERVE_ASSIGN_OR_RETURN(timestamp::TokenInfo info, timestamp::ParseToken(batch.token));
-      if (!info.tsa_certificate.empty() &&
-          std::find(tsa_certs.begin(), tsa_certs.end(), info.tsa_certificate) == tsa_certs.end())
-        tsa_certs.push_back(info.tsa_certificate);
-      timestamp::ArchiveTimeStamp a;
-      if (ats.reduced_hashtree) a.digest_algorithm = ats.digest_algorithm;
-      a.reduced_hashtree = ats.reduced_hashtree;
-      a.time_stamp = std::move(batch.token);
-      out.push_back(std::move(a));
-    }
-    record.sequence.push_back(std::move(out));
-  }
-  return record;
 }
 
 Result<audit::PackageContents> Archive::Contents(const std::string& package_id) {
@@ -325,9 +291,18 @@ Result<audit::PackageContents> Archive::Contents(const std::string& package_id) 
     PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, impl_->store->GetContent(o.sha256));
     contents.data.emplace(o.path, std::move(bytes));
   }
-  contents.tsa_certificates.push_back(impl_->ca_certificate);
-  PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, impl_->AssembleEvidence(package_id, contents.tsa_certificates));
+  PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(package_id));
+  std::map<std::string, BatchRecord> batches;
+  PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, impl_->Assemble(skeleton, batches));
   PRESERVE_ASSIGN_OR_RETURN(contents.evidence_record, timestamp::EncodeEvidenceRecord(er));
+  // The local CA first (the trust anchor), then each TSA certificate that signed a token.
+  contents.tsa_certificates.push_back(impl_->ca_certificate);
+  for (const auto& [id, batch] : batches) {
+    PRESERVE_ASSIGN_OR_RETURN(timestamp::TokenInfo info, timestamp::ParseToken(batch.token));
+    auto& certs = contents.tsa_certificates;
+    if (!info.tsa_certificate.empty() && std::find(certs.begin(), certs.end(), info.tsa_certificate) == certs.end())
+      certs.push_back(info.tsa_certificate);
+  }
   return contents;
 }
 
@@ -351,6 +326,7 @@ Result<audit::PackageReport> Archive::Verify(const std::string& package_id, cons
   verify.tsa_trust_source = "the store's local CA (" + CertificateSubject(impl_->ca_certificate) + ")";
   verify.signer_trust_anchors = options.signer_trust_anchors;
   verify.clock = impl_->clock;
+  audit::UsePolicy(impl_->policy, verify);
   audit::PackageReport report = audit::VerifyPackage(contents, verify);
   if (report.package_id != package_id) {
     std::string detail = "the manifest names package '" + report.package_id + "'";
@@ -365,6 +341,47 @@ Result<audit::PackageReport> Archive::Verify(const std::string& package_id, cons
 Status Archive::Export(const std::string& package_id, const std::filesystem::path& zip_path) {
   PRESERVE_ASSIGN_OR_RETURN(audit::PackageContents contents, Contents(package_id));
   return audit::WritePackageZip(contents, zip_path);
+}
+
+}  // namespace preserve::archive
+
+namespace preserve::archive {
+
+const timestamp::AlgorithmCatalogue& Archive::policy() const { return impl_->policy; }
+
+Status Archive::SetPolicy(const std::string& profile_or_file) {
+  if (!impl_->tsa) return Status::FailedPrecondition("the store is open read-only");
+  PRESERVE_ASSIGN_OR_RETURN(timestamp::AlgorithmCatalogue policy, ResolvePolicy(profile_or_file));
+  PRESERVE_RETURN_IF_ERROR(SavePolicy(impl_->root, policy));
+  impl_->policy = std::move(policy);
+  // Deadlines depend on the policy: recompute every sealed package's, a page at a time.
+  std::map<std::string, BatchRecord> batches;
+  std::string after;
+  std::size_t rescheduled = 0;
+  while (true) {
+    PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(after, 10000));
+    if (page.empty()) break;
+    storage::WriteSet w;
+    for (const auto& [id, bytes] : page) {
+      after = id;
+      PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, DecodePackageRecord(bytes));
+      if (record.state != "sealed") continue;
+      PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(id));
+      PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* last, impl_->LoadBatch(skeleton.chains.back().back().batch_id, batches));
+      PRESERVE_ASSIGN_OR_RETURN(Deadline deadline, impl_->DeadlineOf(*last));
+      if (record.next_renewal == deadline.when) continue;
+      if (record.next_renewal) w.Unschedule(*record.next_renewal, id);
+      w.Schedule(deadline.when, id);
+      record.next_renewal = deadline.when;
+      w.PutPackage(id, EncodePackageRecord(record));
+      ++rescheduled;
+    }
+    if (!w.empty()) PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
+  }
+  storage::WriteSet w;
+  w.AppendAudit(AuditEvent(*impl_->clock, "policy",
+                           {{"policy", impl_->policy.name()}, {"rescheduled", std::to_string(rescheduled)}}));
+  return impl_->store->Commit(std::move(w));
 }
 
 }  // namespace preserve::archive

@@ -50,6 +50,7 @@ void CheckEvidence(const Bytes& er_der, const std::vector<const Bytes*>& objects
   timestamp::EvidenceVerifyOptions ev;
   ev.tokens.trust_anchors = options.tsa_trust_anchors;
   ev.hash_algorithm_end = options.hash_algorithm_end;
+  ev.signature_algorithm_end = options.signature_algorithm_end;
   ev.clock = options.clock;
   timestamp::EvidenceReport er = timestamp::VerifyEvidenceRecord(record.value(), hashes, ev);
   if (!options.tsa_trust_source.empty()) {
@@ -130,6 +131,17 @@ std::vector<std::string> SortedPaths(const std::map<std::string, Bytes>& data) {
 }
 
 }  // namespace
+
+void UsePolicy(const timestamp::AlgorithmCatalogue& policy, PackageVerifyOptions& options) {
+  options.hash_algorithm_end = [policy](HashAlgorithm alg) { return policy.HashEnd(alg); };
+  options.signature_algorithm_end = [policy](const std::string& key_type,
+                                             int key_bits) -> std::optional<TimePoint> {
+    auto key = timestamp::SignatureKeyTypeFromName(key_type);
+    // A key type the policy cannot name was never approved by it.
+    if (!key.ok()) return TimePoint{};
+    return policy.SignatureEnd(key.value(), key_bits);
+  };
+}
 
 PackageReport VerifyPackage(const PackageContents& contents, const PackageVerifyOptions& options) {
   PackageReport report;

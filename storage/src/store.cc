@@ -11,6 +11,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include "preserve/util/digest.h"
@@ -226,6 +227,47 @@ class StoreImpl final : public Store {
     return FromRocks(it->status(), "scanning the audit trail");
   }
 
+  // ---- Maintenance ----
+
+  Status ScanSchedule(const std::function<bool(const ScheduleEntry&)>& visit) const override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kScheduleIdx]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view key(it->key().data(), it->key().size());
+      if (key.size() < 8) return Status::Corruption("schedule key shorter than 8 bytes");
+      auto secs = static_cast<std::int64_t>(ReadBigEndian64(key.substr(0, 8)));
+      if (!visit({TimePoint(std::chrono::seconds(secs)), std::string(key.substr(8))})) break;
+    }
+    return FromRocks(it->status(), "scanning the schedule");
+  }
+
+  Status ScanEvidenceIds(const std::function<bool(std::string_view)>& visit) const override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kEvidenceIdx]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (!visit(std::string_view(it->key().data(), it->key().size()))) break;
+    }
+    return FromRocks(it->status(), "scanning evidence");
+  }
+
+  Result<AuditChainHead> AuditHead() const override {
+    AuditChainHead head{0, Bytes(32, 0)};
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kAuditIdx]));
+    it->SeekToLast();
+    if (it->Valid()) {
+      AuditEntry last;
+      PRESERVE_RETURN_IF_ERROR(DecodeAudit(it->key(), it->value(), last));
+      head = {last.sequence + 1, std::move(last.hash)};
+    }
+    PRESERVE_RETURN_IF_ERROR(FromRocks(it->status(), "reading the audit trail"));
+    return head;
+  }
+
+  Status Checkpoint(const std::filesystem::path& dest) const override {
+    rocksdb::Checkpoint* raw = nullptr;
+    PRESERVE_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "starting a checkpoint"));
+    std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+    return FromRocks(checkpoint->CreateCheckpoint(dest.string()), "writing a checkpoint to " + dest.string());
+  }
+
  private:
   rocksdb::ColumnFamilyHandle* Handle(WriteSet::Family f) const {
     switch (f) {
@@ -248,7 +290,11 @@ class StoreImpl final : public Store {
   }
 
   static Status DecodeAudit(const rocksdb::Slice& key, const rocksdb::Slice& value, AuditEntry& entry) {
-    if (key.size() != 8 || value.size() < 32) return Status::Corruption("malformed audit entry");
+    if (key.size() != 8) return Status::Corruption("malformed audit key");
+    if (value.size() < 32)
+      return Status::Corruption("malformed audit entry " +
+                                std::to_string(ReadBigEndian64(std::string_view(key.data(), key.size()))) +
+                                ": shorter than its previous-entry hash");
     entry.sequence = ReadBigEndian64(std::string_view(key.data(), key.size()));
     entry.previous_hash = Bytes(value.data(), value.data() + 32);
     entry.event = Bytes(value.data() + 32, value.data() + value.size());

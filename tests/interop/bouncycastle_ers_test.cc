@@ -90,11 +90,11 @@ class BouncyCastleErs : public ::testing::Test {
     }
     auto tree = BuildHashTree(kSha256, batch);
     EXPECT_TRUE(tree.ok());
-    auto token = RequestTimeStamp(*tsa_, kSha256, tree->root);
+    auto token = RequestTimeStamp(*tsa_, kSha256, tree->root());
     EXPECT_TRUE(token.ok()) << token.status().ToString();
     std::vector<Bytes> out;
-    for (const auto& reduced : tree->reduced) {
-      auto der = EncodeEvidenceRecord(NewEvidenceRecord(kSha256, reduced, *token));
+    for (std::size_t i = 0; i < tree->groups(); ++i) {
+      auto der = EncodeEvidenceRecord(NewEvidenceRecord(kSha256, tree->ReducedFor(i), *token));
       EXPECT_TRUE(der.ok());
       out.push_back(*der);
     }
@@ -242,9 +242,9 @@ TEST_F(BouncyCastleErs, BouncyCastleReadsPreserveRenewals) {
     ASSERT_TRUE(group.ok());
     auto tree = BuildHashTree(kSha256, {*group});
     ASSERT_TRUE(tree.ok());
-    auto token = RequestTimeStamp(*tsa_, kSha256, tree->root);
+    auto token = RequestTimeStamp(*tsa_, kSha256, tree->root());
     ASSERT_TRUE(token.ok());
-    ASSERT_TRUE(AppendTimeStampRenewal(record, tree->reduced[0], *token).ok());
+    ASSERT_TRUE(AppendTimeStampRenewal(record, tree->ReducedFor(0), *token).ok());
     auto der = EncodeEvidenceRecord(record);
     ASSERT_TRUE(der.ok());
     EXPECT_EQ(BouncyCastleSays(*der, files), "VALID") << "after timestamp renewal " << i + 1;
@@ -259,9 +259,9 @@ TEST_F(BouncyCastleErs, BouncyCastleReadsPreserveRenewals) {
   ASSERT_TRUE(group.ok());
   auto tree = BuildHashTree(HashAlgorithm::kSha512, {*group});
   ASSERT_TRUE(tree.ok());
-  auto token = RequestTimeStamp(*tsa_, HashAlgorithm::kSha512, tree->root);
+  auto token = RequestTimeStamp(*tsa_, HashAlgorithm::kSha512, tree->root());
   ASSERT_TRUE(token.ok());
-  ASSERT_TRUE(AppendHashTreeRenewal(record, HashAlgorithm::kSha512, tree->reduced[0], *token).ok());
+  ASSERT_TRUE(AppendHashTreeRenewal(record, HashAlgorithm::kSha512, tree->ReducedFor(0), *token).ok());
   auto der = EncodeEvidenceRecord(record);
   ASSERT_TRUE(der.ok());
   EXPECT_EQ(BouncyCastleSays(*der, files), "VALID") << "after hash-tree renewal";

@@ -1,13 +1,16 @@
-// The embedded TSA: what CreateEmbeddedTsa writes, and how Exchange answers
-// good, refused and malformed requests.
+// The embedded TSA: what CreateEmbeddedTsa writes, how Exchange answers
+// good, refused and malformed requests, key types, the signer digest, and
+// rollover (including one a crash cut short).
 #include "preserve/timestamp/embedded_tsa.h"
 
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
+#include <string_view>
 #include <thread>
 
 #include "preserve/util/certificates.h"
@@ -135,7 +138,7 @@ TEST_F(EmbeddedTsaTest, TsaCertificateHasOnlyTheCriticalTimeStampingUsage) {
   time_t now = static_cast<time_t>(clock_.Now().time_since_epoch().count());
   EXPECT_LT(X509_cmp_time(X509_get0_notBefore(tsa.get()), &now), 0);
   EXPECT_EQ(CertificateNotAfter(tsa_->tsa_certificate()).value(), At("2036-11-27T10:00:00Z"));
-  EXPECT_EQ(CertificateNotAfter(tsa_->ca_certificate()).value(), At("2076-11-27T10:00:00Z"));
+  EXPECT_EQ(CertificateNotAfter(tsa_->ca_certificate()).value(), At("2126-11-27T10:00:00Z"));  // 100 years
   const ASN1_INTEGER* serial = X509_get0_serialNumber(tsa.get());
   EXPECT_NE(ASN1_STRING_type(serial), V_ASN1_NEG_INTEGER);
 }
@@ -328,5 +331,332 @@ TEST_F(EmbeddedTsaTest, AnswersConcurrentRequests) {
   EXPECT_EQ(good.load(), 40);
 }
 
+
+namespace rollover {
+
+namespace fs = std::filesystem;
+
+Bytes Imprint(HashAlgorithm alg, std::string_view text) { return Digest(alg, AsBytes(text)); }
+
+// Whether `token` verifies against `ca` alone, at its own genTime.
+bool VerifiesAgainst(const Bytes& token, HashAlgorithm alg, const Bytes& imprint, const Bytes& ca) {
+  TokenVerifyOptions verify;
+  verify.trust_anchors = {ca};
+  auto verified = VerifyToken(token, alg, imprint, verify);
+  EXPECT_TRUE(verified.ok()) << verified.status().ToString();
+  return verified.ok();
+}
+
+std::vector<fs::path> RetiredFiles(const fs::path& dir) {
+  std::vector<fs::path> files;
+  if (fs::exists(dir / "retired"))
+    for (const auto& entry : fs::directory_iterator(dir / "retired")) files.push_back(entry.path());
+  return files;
+}
+
+class Rollover : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(CreateEmbeddedTsa(dir_, {}, clock_).ok()); }
+
+  std::unique_ptr<EmbeddedTsa> Open(const fs::path& dir) {
+    auto tsa = EmbeddedTsa::Open(dir, clock_);
+    EXPECT_TRUE(tsa.ok()) << tsa.status().ToString();
+    return tsa.ok() ? std::move(tsa.value()) : nullptr;
+  }
+
+  // A copy of dir_ rolled over to a new key: its tsa.key and tsa.pem are what
+  // a rollover of dir_ writes as tsa.key.new and tsa.pem.new.
+  fs::path RolledOverCopy() {
+    const fs::path copy = tmp_ / "copy";
+    fs::copy(dir_, copy, fs::copy_options::recursive);
+    EXPECT_TRUE(RollOverEmbeddedTsa(copy, TsaKeyType::kEcdsaP384, 5, clock_).ok());
+    return copy;
+  }
+
+  // After any crash, Open must give a matching pair whose tokens verify.
+  void ExpectUsable(EmbeddedTsa& tsa) {
+    const Bytes imprint = Imprint(HashAlgorithm::kSha256, "after the crash");
+    auto token = RequestTimeStamp(tsa, HashAlgorithm::kSha256, imprint);
+    ASSERT_TRUE(token.ok()) << token.status().ToString();
+    EXPECT_EQ(ParseToken(*token).value().tsa_certificate, tsa.tsa_certificate());
+    EXPECT_TRUE(VerifiesAgainst(*token, HashAlgorithm::kSha256, imprint, tsa.ca_certificate()));
+    EXPECT_FALSE(fs::exists(dir_ / "tsa.pem.new"));
+    EXPECT_FALSE(fs::exists(dir_ / "tsa.key.new"));
+  }
+
+  TempDir tmp_;
+  fs::path dir_ = tmp_ / "tsa";
+  ManualClock clock_{At("2026-11-27T10:00:00Z")};
+};
+
+TEST_F(Rollover, MakesANewActiveTsaFromTheSameCa) {
+  auto before = Open(dir_);
+  ASSERT_TRUE(before);
+  const Bytes old_key = preserve::testing::ReadFileOrDie(dir_ / "tsa.key");
+  const Bytes old_imprint = Imprint(HashAlgorithm::kSha256, "sealed before");
+  auto old_token = RequestTimeStamp(*before, HashAlgorithm::kSha256, old_imprint);
+  ASSERT_TRUE(old_token.ok());
+
+  clock_.Advance(std::chrono::days(365 * 4));
+  ASSERT_TRUE(RollOverEmbeddedTsa(dir_, TsaKeyType::kRsa3072, 5, clock_).ok());
+  auto after = Open(dir_);
+  ASSERT_TRUE(after);
+
+  EXPECT_EQ(after->ca_certificate(), before->ca_certificate());
+  EXPECT_NE(after->tsa_certificate(), before->tsa_certificate());
+  EXPECT_NE(preserve::testing::ReadFileOrDie(dir_ / "tsa.key"), old_key);
+  EXPECT_EQ(Mode(dir_ / "tsa.key"), 0600u);
+  EXPECT_EQ(after->key_type(), TsaKeyType::kRsa3072);
+  EXPECT_EQ(after->certificate_not_after(), At("2035-11-26T10:00:00Z"));  // five years from the rollover
+  X509Ptr ca = CertificateFromPemFile(dir_ / "ca.pem");
+  X509Ptr active = CertificateFromPemFile(dir_ / "tsa.pem");
+  ASSERT_TRUE(ca && active);
+  EXPECT_EQ(X509_check_issued(ca.get(), active.get()), X509_V_OK);
+  EXPECT_EQ(CertificateSubject(after->tsa_certificate()), CertificateSubject(before->tsa_certificate()))
+      << "the same authority, with a new key";
+
+  // The old certificate is kept for auditors; the old key is not.
+  EXPECT_EQ(after->all_tsa_certificates(), (std::vector<Bytes>{after->tsa_certificate(), before->tsa_certificate()}));
+  ASSERT_EQ(RetiredFiles(dir_).size(), 1u);
+  EXPECT_EQ(CertificatesFromPem(preserve::testing::ReadFileOrDie(RetiredFiles(dir_)[0])).value().front(),
+            before->tsa_certificate());
+  for (const auto& entry : fs::recursive_directory_iterator(dir_)) {
+    const fs::path name = entry.path().filename();
+    if (entry.is_regular_file() && name != "ca.key" && name != "tsa.key") {
+      EXPECT_EQ(ToString(preserve::testing::ReadFileOrDie(entry.path())).find("PRIVATE KEY"), std::string::npos)
+          << entry.path();
+    }
+  }
+
+  // Old tokens still verify against the CA; new ones carry the new certificate.
+  EXPECT_TRUE(VerifiesAgainst(*old_token, HashAlgorithm::kSha256, old_imprint, after->ca_certificate()));
+  const Bytes new_imprint = Imprint(HashAlgorithm::kSha256, "sealed after");
+  auto new_token = RequestTimeStamp(*after, HashAlgorithm::kSha256, new_imprint);
+  ASSERT_TRUE(new_token.ok());
+  TokenInfo info = ParseToken(*new_token).value();
+  EXPECT_EQ(info.tsa_certificate, after->tsa_certificate());
+  EXPECT_EQ(info.signature_algorithm, "RSA");
+  EXPECT_EQ(info.signature_key_bits, 3072);
+  EXPECT_TRUE(VerifiesAgainst(*new_token, HashAlgorithm::kSha256, new_imprint, after->ca_certificate()));
+
+  // A second rollover keeps both earlier certificates, newest first.
+  clock_.Advance(std::chrono::days(365));
+  ASSERT_TRUE(RollOverEmbeddedTsa(dir_, TsaKeyType::kEcdsaP256, 5, clock_).ok());
+  auto third = Open(dir_);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->all_tsa_certificates(),
+            (std::vector<Bytes>{third->tsa_certificate(), after->tsa_certificate(), before->tsa_certificate()}));
+}
+
+TEST_F(Rollover, NewCertificateEndsNoLaterThanTheCa) {
+  TempDir tmp;
+  EmbeddedTsaOptions options;
+  options.ca_validity_years = 12;
+  options.tsa_validity_years = 5;
+  ASSERT_TRUE(CreateEmbeddedTsa(tmp / "tsa", options, clock_).ok());
+  clock_.Advance(std::chrono::days(365 * 10));
+  ASSERT_TRUE(RollOverEmbeddedTsa(tmp / "tsa", TsaKeyType::kEcdsaP256, 5, clock_).ok());
+  auto tsa = Open(tmp / "tsa");
+  ASSERT_TRUE(tsa);
+  EXPECT_EQ(tsa->certificate_not_after(), CertificateNotAfter(tsa->ca_certificate()).value());
+
+  clock_.Advance(std::chrono::days(365 * 3));  // past the CA's end
+  EXPECT_EQ(RollOverEmbeddedTsa(tmp / "tsa", TsaKeyType::kEcdsaP256, 5, clock_).code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(RollOverEmbeddedTsa(tmp / "tsa", TsaKeyType::kEcdsaP256, 0, clock_).code(), StatusCode::kInvalidArgument);
+}
+
+// Crash before tsa.pem.new was written: the half-made key is dropped, the old
+// pair stays active.
+TEST_F(Rollover, CrashBeforeTheNewCertificateKeepsTheOldPair) {
+  const Bytes old_certificate = Open(dir_)->tsa_certificate();
+  const fs::path copy = RolledOverCopy();
+  fs::copy_file(copy / "tsa.key", dir_ / "tsa.key.new");
+  preserve::testing::WriteFile(dir_ / "tsa.pem.new.tmp-4242", std::string_view("-----BEGIN CERT"));
+  auto tsa = Open(dir_);
+  ASSERT_TRUE(tsa);
+  EXPECT_EQ(tsa->tsa_certificate(), old_certificate);
+  EXPECT_EQ(tsa->all_tsa_certificates().size(), 1u);
+  EXPECT_FALSE(fs::exists(dir_ / "tsa.pem.new.tmp-4242"));
+  ExpectUsable(*tsa);
+}
+
+// Crash after both new files were written, before any rename: Open finishes
+// the rollover.
+TEST_F(Rollover, CrashBeforeTheRenamesIsCompletedByOpen) {
+  const Bytes old_certificate = Open(dir_)->tsa_certificate();
+  const fs::path copy = RolledOverCopy();
+  fs::copy_file(copy / "tsa.key", dir_ / "tsa.key.new");
+  fs::copy_file(copy / "tsa.pem", dir_ / "tsa.pem.new");
+  auto tsa = Open(dir_);
+  ASSERT_TRUE(tsa);
+  EXPECT_EQ(tsa->tsa_certificate(), Open(copy)->tsa_certificate());
+  EXPECT_EQ(tsa->key_type(), TsaKeyType::kEcdsaP384);
+  EXPECT_EQ(tsa->all_tsa_certificates().back(), old_certificate);
+  EXPECT_EQ(RetiredFiles(dir_).size(), 1u);
+  ExpectUsable(*tsa);
+}
+
+// Crash between the two renames: tsa.key is new, tsa.pem still old. Open
+// pairs the key with tsa.pem.new instead of refusing the mismatch.
+TEST_F(Rollover, CrashBetweenTheRenamesIsCompletedByOpen) {
+  const Bytes old_certificate = Open(dir_)->tsa_certificate();
+  const fs::path copy = RolledOverCopy();
+  fs::copy_file(copy / "tsa.key", dir_ / "tsa.key", fs::copy_options::overwrite_existing);
+  fs::copy_file(copy / "tsa.pem", dir_ / "tsa.pem.new");
+  auto tsa = Open(dir_);
+  ASSERT_TRUE(tsa);
+  EXPECT_EQ(tsa->tsa_certificate(), Open(copy)->tsa_certificate());
+  EXPECT_EQ(tsa->all_tsa_certificates().back(), old_certificate);
+  ExpectUsable(*tsa);
+}
+
+// A new certificate and a key that are not a pair (not something a rollover
+// writes): neither is trusted, the old pair stays.
+TEST_F(Rollover, MismatchedNewFilesAreDropped) {
+  const Bytes old_certificate = Open(dir_)->tsa_certificate();
+  const fs::path copy = RolledOverCopy();
+  TempDir other;
+  ASSERT_TRUE(CreateEmbeddedTsa(other / "tsa", {}, clock_).ok());
+  fs::copy_file(other / "tsa" / "tsa.key", dir_ / "tsa.key.new");
+  fs::copy_file(copy / "tsa.pem", dir_ / "tsa.pem.new");
+  auto tsa = Open(dir_);
+  ASSERT_TRUE(tsa);
+  EXPECT_EQ(tsa->tsa_certificate(), old_certificate);
+  ExpectUsable(*tsa);
+}
+
+TEST(EmbeddedTsaKeyTypes, NamesRoundTrip) {
+  for (TsaKeyType type : {TsaKeyType::kEcdsaP256, TsaKeyType::kEcdsaP384, TsaKeyType::kRsa2048, TsaKeyType::kRsa3072})
+    EXPECT_EQ(TsaKeyTypeFromName(TsaKeyTypeName(type)).value(), type);
+  EXPECT_EQ(TsaKeyTypeName(TsaKeyType::kRsa2048), "rsa-2048");
+  EXPECT_EQ(TsaKeyTypeFromName("EC-P384").value(), TsaKeyType::kEcdsaP384);
+  EXPECT_EQ(TsaKeyTypeFromName("rsa-4096").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(TsaKeySignature(TsaKeyType::kRsa2048).key, SignatureKeyType::kRsa);
+  EXPECT_EQ(TsaKeySignature(TsaKeyType::kRsa2048).bits, 2048);
+  EXPECT_EQ(TsaKeySignature(TsaKeyType::kEcdsaP384).key, SignatureKeyType::kEcdsa);
+  EXPECT_EQ(TsaKeySignature(TsaKeyType::kEcdsaP384).bits, 384);
+}
+
+struct KeyTypeCase {
+  TsaKeyType type;
+  const char* algorithm;
+  int bits;
+  int ca_bits;  // rsa-2048 gets an RSA-3072 CA
+};
+
+class EveryKeyType : public ::testing::TestWithParam<KeyTypeCase> {};
+
+TEST_P(EveryKeyType, SignsVerifiableTokens) {
+  TempDir tmp;
+  FixedClock clock(At("2026-11-27T10:00:00Z"));
+  EmbeddedTsaOptions options;
+  options.key_type = GetParam().type;
+  ASSERT_TRUE(CreateEmbeddedTsa(tmp / "tsa", options, clock).ok());
+  auto tsa = EmbeddedTsa::Open(tmp / "tsa", clock);
+  ASSERT_TRUE(tsa.ok()) << tsa.status().ToString();
+  EXPECT_EQ((*tsa)->key_type(), GetParam().type);
+  X509Ptr ca = CertificateFromPemFile(tmp / "tsa" / "ca.pem");
+  ASSERT_TRUE(ca);
+  EXPECT_EQ(EVP_PKEY_get_bits(X509_get0_pubkey(ca.get())), GetParam().ca_bits);
+  const Bytes imprint = Imprint(HashAlgorithm::kSha256, "data");
+  auto token = RequestTimeStamp(**tsa, HashAlgorithm::kSha256, imprint);
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  TokenInfo info = ParseToken(*token).value();
+  EXPECT_EQ(info.signature_algorithm, GetParam().algorithm);
+  EXPECT_EQ(info.signature_key_bits, GetParam().bits);
+  EXPECT_TRUE(VerifiesAgainst(*token, HashAlgorithm::kSha256, imprint, (*tsa)->ca_certificate()));
+}
+
+INSTANTIATE_TEST_SUITE_P(KeyTypes, EveryKeyType,
+                         ::testing::Values(KeyTypeCase{TsaKeyType::kEcdsaP256, "ECDSA", 256, 256},
+                                           KeyTypeCase{TsaKeyType::kEcdsaP384, "ECDSA", 384, 384},
+                                           KeyTypeCase{TsaKeyType::kRsa2048, "RSA", 2048, 3072},
+                                           KeyTypeCase{TsaKeyType::kRsa3072, "RSA", 3072, 3072}),
+                         [](const auto& param_info) {
+                           std::string name(TsaKeyTypeName(param_info.param.type));
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
+
+// The DER of the token's ESSCertIDv2 attribute (signingCertificateV2).
+Bytes SigningCertificateV2(const Bytes& token) {
+  const unsigned char* p = token.data();
+  Pkcs7Ptr pkcs7(d2i_PKCS7(nullptr, &p, static_cast<long>(token.size())));
+  if (!pkcs7) return {};
+  PKCS7_SIGNER_INFO* signer_info = sk_PKCS7_SIGNER_INFO_value(PKCS7_get_signer_info(pkcs7.get()), 0);
+  ASN1_TYPE* attribute = PKCS7_get_signed_attribute(signer_info, NID_id_smime_aa_signingCertificateV2);
+  return attribute ? ToDer(i2d_ASN1_TYPE, attribute) : Bytes{};
+}
+
+bool Contains(const Bytes& haystack, const Bytes& needle) {
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
+}
+
+// DER of the OID of a SHA-2 or SHA-3 algorithm (2.16.840.1.101.3.4.2.n).
+Bytes HashOidDer(std::uint8_t n) { return {0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, n}; }
+
+TEST_F(EmbeddedTsaTest, SignerDigestFollowsTheImprint) {
+  struct Case {
+    HashAlgorithm imprint;
+    const char* signer_digest;
+    std::uint8_t oid_arc;  // of the ESSCertIDv2 hashAlgorithm; 0: SHA-256, the default, left out
+  };
+  // ECDSA cannot sign with SHA-3 through OpenSSL 3.0's PKCS#7: SHA-512 instead.
+  for (const Case& c : {Case{HashAlgorithm::kSha256, "SHA-256", 0}, Case{HashAlgorithm::kSha384, "SHA-384", 2},
+                        Case{HashAlgorithm::kSha512, "SHA-512", 3}, Case{HashAlgorithm::kSha3_512, "SHA-512", 3}}) {
+    const Bytes imprint = Imprint(c.imprint, "renewal");
+    auto token = RequestTimeStamp(*tsa_, c.imprint, imprint);
+    ASSERT_TRUE(token.ok()) << token.status().ToString();
+    EXPECT_EQ(ParseToken(*token).value().signature_digest, c.signer_digest) << HashAlgorithmName(c.imprint);
+    const Bytes attribute = SigningCertificateV2(*token);
+    ASSERT_FALSE(attribute.empty());
+    for (std::uint8_t arc : {std::uint8_t{1}, std::uint8_t{2}, std::uint8_t{3}})  // no SHA-2 but the signer digest
+      EXPECT_EQ(Contains(attribute, HashOidDer(arc)), arc == c.oid_arc) << HashAlgorithmName(c.imprint) << " " << int{arc};
+    EXPECT_TRUE(VerifiesAgainst(*token, c.imprint, imprint, tsa_->ca_certificate()));
+  }
+}
+
+TEST(EmbeddedTsa, RsaSignerDigestFollowsASha3Imprint) {
+  TempDir tmp;
+  FixedClock clock(At("2026-11-27T10:00:00Z"));
+  EmbeddedTsaOptions options;
+  options.key_type = TsaKeyType::kRsa3072;
+  ASSERT_TRUE(CreateEmbeddedTsa(tmp / "tsa", options, clock).ok());
+  auto tsa = EmbeddedTsa::Open(tmp / "tsa", clock);
+  ASSERT_TRUE(tsa.ok());
+  const Bytes imprint = Imprint(HashAlgorithm::kSha3_384, "renewal");
+  auto token = RequestTimeStamp(**tsa, HashAlgorithm::kSha3_384, imprint);
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  EXPECT_EQ(ParseToken(*token).value().signature_digest, "SHA3-384");
+  EXPECT_TRUE(Contains(SigningCertificateV2(*token), HashOidDer(9)));
+  EXPECT_TRUE(VerifiesAgainst(*token, HashAlgorithm::kSha3_384, imprint, (*tsa)->ca_certificate()));
+}
+
+// BouncyCastle checks the TSA certificate at the token's signingTime; under a
+// simulated clock (here past 2050: GeneralizedTime) it must be genTime, not
+// the system's time.
+TEST(EmbeddedTsa, SigningTimeIsTheClockTime) {
+  TempDir tmp;
+  ManualClock clock(At("2071-06-01T08:00:00Z"));
+  ASSERT_TRUE(CreateEmbeddedTsa(tmp / "tsa", {}, clock).ok());
+  auto tsa = EmbeddedTsa::Open(tmp / "tsa", clock);
+  ASSERT_TRUE(tsa.ok());
+  const Bytes imprint = Imprint(HashAlgorithm::kSha256, "x");
+  auto token = RequestTimeStamp(**tsa, HashAlgorithm::kSha256, imprint);
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  const unsigned char* p = token->data();
+  Pkcs7Ptr pkcs7(d2i_PKCS7(nullptr, &p, static_cast<long>(token->size())));
+  ASSERT_TRUE(pkcs7);
+  PKCS7_SIGNER_INFO* signer_info = sk_PKCS7_SIGNER_INFO_value(PKCS7_get_signer_info(pkcs7.get()), 0);
+  ASN1_TYPE* signing_time = PKCS7_get_signed_attribute(signer_info, NID_pkcs9_signingTime);
+  ASSERT_NE(signing_time, nullptr);
+  ASSERT_EQ(signing_time->type, V_ASN1_GENERALIZEDTIME);
+  const time_t expected = static_cast<time_t>(clock.Now().time_since_epoch().count());
+  EXPECT_EQ(ASN1_TIME_cmp_time_t(signing_time->value.generalizedtime, expected), 0);
+  EXPECT_TRUE(VerifiesAgainst(*token, HashAlgorithm::kSha256, imprint, (*tsa)->ca_certificate()));
+}
+
+}  // namespace rollover
 }  // namespace
 }  // namespace preserve::timestamp

@@ -64,9 +64,10 @@ class EvidenceVerify : public ::testing::Test {
     for (const auto& g : groups) batch.push_back(Hashes(kSha256, g));
     auto tree = BuildHashTree(kSha256, batch);
     EXPECT_TRUE(tree.ok());
-    Bytes token = Stamp(kSha256, tree->root);
+    Bytes token = Stamp(kSha256, tree->root());
     std::vector<EvidenceRecord> records;
-    for (auto& reduced : tree->reduced) records.push_back(NewEvidenceRecord(kSha256, reduced, token));
+    for (std::size_t i = 0; i < tree->groups(); ++i)
+      records.push_back(NewEvidenceRecord(kSha256, tree->ReducedFor(i), token));
     return records;
   }
 
@@ -76,7 +77,7 @@ class EvidenceVerify : public ::testing::Test {
     auto alg = record.sequence.back().front().digest_algorithm.value_or(kSha256);
     auto tree = BuildHashTree(alg, {*group});
     ASSERT_TRUE(tree.ok());
-    ASSERT_TRUE(AppendTimeStampRenewal(record, tree->reduced[0], Stamp(alg, tree->root)).ok());
+    ASSERT_TRUE(AppendTimeStampRenewal(record, tree->ReducedFor(0), Stamp(alg, tree->root())).ok());
   }
 
   void RenewHashTree(EvidenceRecord& record, const std::vector<std::string>& objects) {
@@ -84,7 +85,15 @@ class EvidenceVerify : public ::testing::Test {
     ASSERT_TRUE(group.ok()) << group.status().ToString();
     auto tree = BuildHashTree(kSha512, {*group});
     ASSERT_TRUE(tree.ok());
-    ASSERT_TRUE(AppendHashTreeRenewal(record, kSha512, tree->reduced[0], Stamp(kSha512, tree->root)).ok());
+    ASSERT_TRUE(AppendHashTreeRenewal(record, kSha512, tree->ReducedFor(0), Stamp(kSha512, tree->root())).ok());
+  }
+
+  // Gives the TSA a new key and certificate, as the archive does before one ends.
+  void RollOver(TsaKeyType key_type, int validity_years) {
+    ASSERT_TRUE(RollOverEmbeddedTsa(dir_ / "tsa", key_type, validity_years, clock_).ok());
+    auto tsa = EmbeddedTsa::Open(dir_ / "tsa", clock_);
+    ASSERT_TRUE(tsa.ok()) << tsa.status().ToString();
+    tsa_ = std::move(*tsa);
   }
 
   preserve::testing::TempDir dir_;
@@ -200,7 +209,7 @@ TEST_F(EvidenceVerify, SortedHashTreeRenewalReadingIsAccepted) {
   }
   auto tree = BuildHashTree(kSha512, {members});
   ASSERT_TRUE(tree.ok());
-  ASSERT_TRUE(AppendHashTreeRenewal(records[0], kSha512, tree->reduced[0], Stamp(kSha512, tree->root)).ok());
+  ASSERT_TRUE(AppendHashTreeRenewal(records[0], kSha512, tree->ReducedFor(0), Stamp(kSha512, tree->root())).ok());
   EvidenceReport report = VerifyEvidenceRecord(records[0], DataOf(kLetter), options_);
   EXPECT_EQ(report.verdict, Verdict::kValid) << Describe(report);
 }
@@ -279,6 +288,117 @@ TEST_F(EvidenceVerify, LastAlgorithmEndedBeforeNowIsInvalid) {
   EvidenceReport report = VerifyEvidenceRecord(records[0], DataOf(kLetter), options_);
   EXPECT_EQ(report.verdict, Verdict::kInvalid) << Describe(report);
   EXPECT_TRUE(Mentions(report, "now")) << report.failure;
+}
+
+// The TSA certificate of ATS 1 ended a year after sealing; the renewal (by a
+// rolled-over TSA) came only after that.
+TEST_F(EvidenceVerify, TsaCertificateEndedBeforeTheNextAtsIsInvalid) {
+  RollOver(TsaKeyType::kEcdsaP256, 1);  // ends 2027-01-05
+  auto late = Seal({kLetter});
+  auto in_time = Seal({kLetter});
+  clock_.Set(Utc("2026-12-01T09:00:00Z"));
+  RollOver(TsaKeyType::kEcdsaP256, 10);
+  RenewTimeStamp(in_time[0]);
+  EvidenceReport valid = VerifyEvidenceRecord(in_time[0], DataOf(kLetter), options_);
+  EXPECT_EQ(valid.verdict, Verdict::kValid) << Describe(valid);
+
+  clock_.Set(Utc("2027-03-01T09:00:00Z"));
+  RenewTimeStamp(late[0]);
+  EvidenceReport report = VerifyEvidenceRecord(late[0], DataOf(kLetter), options_);
+  EXPECT_EQ(report.verdict, Verdict::kInvalid) << Describe(report);
+  EXPECT_EQ(report.failure,
+            "chain 1, ATS 1: its TSA certificate may not be relied on after 2027-01-05T09:00:00Z, but the next "
+            "archive time-stamp (chain 1, ATS 2) covered it only at 2027-03-01T09:00:00Z");
+}
+
+TEST_F(EvidenceVerify, LastTsaCertificateEndedBeforeNowIsInvalid) {
+  auto records = Seal({kLetter});
+  clock_.Set(Utc("2036-02-01T00:00:00Z"));  // the TSA certificate ended 2036-01-05
+  EvidenceReport report = VerifyEvidenceRecord(records[0], DataOf(kLetter), options_);
+  EXPECT_EQ(report.verdict, Verdict::kInvalid) << Describe(report);
+  EXPECT_TRUE(Mentions(report, "chain 1, ATS 1: its TSA certificate may not be relied on after 2036-01-05"))
+      << report.failure;
+  EXPECT_TRUE(Mentions(report, "no later archive time-stamp covers it: it is now 2036-02-01T00:00:00Z"))
+      << report.failure;
+}
+
+// A TSA with an RSA-2048 key, which the policy retires from 2030 on.
+TEST_F(EvidenceVerify, SignatureAlgorithmEndedBeforeTheNextAtsIsInvalid) {
+  RollOver(TsaKeyType::kRsa2048, 10);
+  auto late = Seal({kLetter});
+  auto in_time = Seal({kLetter});
+  options_.signature_algorithm_end = [](const std::string& key_type, int key_bits) -> std::optional<TimePoint> {
+    if (key_type == "RSA" && key_bits < 3000) return Utc("2030-01-01");
+    return std::nullopt;
+  };
+  clock_.Set(Utc("2029-06-01T00:00:00Z"));
+  RollOver(TsaKeyType::kEcdsaP256, 10);
+  RenewTimeStamp(in_time[0]);
+  EvidenceReport valid = VerifyEvidenceRecord(in_time[0], DataOf(kLetter), options_);
+  EXPECT_EQ(valid.verdict, Verdict::kValid) << Describe(valid);
+
+  clock_.Set(Utc("2031-06-01T00:00:00Z"));
+  RenewTimeStamp(late[0]);
+  EvidenceReport report = VerifyEvidenceRecord(late[0], DataOf(kLetter), options_);
+  EXPECT_EQ(report.verdict, Verdict::kInvalid) << Describe(report);
+  EXPECT_EQ(report.failure,
+            "chain 1, ATS 1: its RSA-2048 signature may not be relied on after 2030-01-01T00:00:00Z, but the next "
+            "archive time-stamp (chain 1, ATS 2) covered it only at 2031-06-01T00:00:00Z");
+}
+
+// An ECDSA TSA signs SHA3 imprints with SHA-512 (OpenSSL 3.0 cannot do ECDSA
+// with SHA-3 in PKCS#7): a SHA3-256 chain then relies on SHA-512 too.
+TEST_F(EvidenceVerify, SignatureDigestEndedBeforeTheNextAtsIsInvalid) {
+  constexpr HashAlgorithm kSha3 = HashAlgorithm::kSha3_256;
+  auto tree = BuildHashTree(kSha3, {Hashes(kSha3, kLetter)});
+  ASSERT_TRUE(tree.ok());
+  EvidenceRecord record = NewEvidenceRecord(kSha3, tree->ReducedFor(0), Stamp(kSha3, tree->root()));
+  clock_.Advance(days(365));
+  RenewTimeStamp(record);
+  ASSERT_EQ(ParseToken(record.sequence[0][0].time_stamp).value().signature_digest, "SHA-512");
+
+  options_.hash_algorithm_end = [](HashAlgorithm alg) -> std::optional<TimePoint> {
+    if (alg == kSha512) return Utc("2026-07-01");
+    return std::nullopt;
+  };
+  EvidenceReport report = VerifyEvidenceRecord(record, DataOf(kLetter), options_);
+  EXPECT_EQ(report.verdict, Verdict::kInvalid) << Describe(report);
+  EXPECT_EQ(report.failure,
+            "chain 1, ATS 1: its SHA-512 signature digest may not be relied on after 2026-07-01T00:00:00Z, but the "
+            "next archive time-stamp (chain 1, ATS 2) covered it only at 2027-01-05T09:00:00Z");
+
+  options_.hash_algorithm_end = [](HashAlgorithm alg) -> std::optional<TimePoint> {
+    if (alg == kSha512) return Utc("2027-07-01");
+    return std::nullopt;
+  };
+  EvidenceReport valid = VerifyEvidenceRecord(record, DataOf(kLetter), options_);
+  EXPECT_EQ(valid.verdict, Verdict::kValid) << Describe(valid);
+}
+
+// SHA-256 retired in 2040, as the simulation does: a SHA-512 hash-tree renewal
+// before then leaves nothing relying on SHA-256 (its token is signed with
+// SHA-512), so the record stays valid after 2040. The ATS that covers the last
+// of chain 1 is the first of chain 2.
+TEST_F(EvidenceVerify, HashTreeRenewalBeforeSha256EndsStaysValidAfterIt) {
+  auto records = Seal({kLetter});
+  options_.hash_algorithm_end = [](HashAlgorithm alg) -> std::optional<TimePoint> {
+    if (alg == kSha256) return Utc("2040-01-01");
+    return std::nullopt;
+  };
+  clock_.Set(Utc("2035-01-01T00:00:00Z"));
+  RollOver(TsaKeyType::kEcdsaP256, 10);
+  RenewTimeStamp(records[0]);
+  clock_.Set(Utc("2039-06-01T00:00:00Z"));
+  RenewHashTree(records[0], kLetter);
+  ASSERT_EQ(ParseToken(records[0].sequence[1][0].time_stamp).value().signature_digest, "SHA-512");
+  clock_.Set(Utc("2041-01-01T00:00:00Z"));
+  EvidenceReport report = VerifyEvidenceRecord(records[0], DataOf(kLetter), options_);
+  EXPECT_EQ(report.verdict, Verdict::kValid) << Describe(report);
+  bool named = false;
+  for (const EvidenceStep& step : report.steps)
+    named = named || step.what == "chain 1, ATS 2: its TSA certificate (valid until 2045-01-01T00:00:00Z) was still "
+                                  "valid when chain 2, ATS 1 covered it (2039-06-01T00:00:00Z)";
+  EXPECT_TRUE(named) << Describe(report);
 }
 
 TEST_F(EvidenceVerify, UntrustedTsaIsIndeterminate) {

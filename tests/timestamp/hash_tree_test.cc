@@ -4,7 +4,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <iostream>
+#include <optional>
 #include <random>
+#include <utility>
 
 #include "preserve/timestamp/evidence_record.h"
 
@@ -28,17 +31,17 @@ Bytes H(std::initializer_list<Bytes> parts) { return Digest(kAlg, Cat(parts)); }
 TEST(HashTree, SingleObjectHasNoTreeAndIsItsOwnImprint) {
   auto tree = BuildHashTree(kAlg, {{Leaf(0x42)}});
   ASSERT_TRUE(tree.ok()) << tree.status().ToString();
-  EXPECT_EQ(tree->root, Leaf(0x42));
-  ASSERT_EQ(tree->reduced.size(), 1u);
-  EXPECT_FALSE(tree->reduced[0].has_value());
+  EXPECT_EQ(tree->root(), Leaf(0x42));
+  ASSERT_EQ(tree->groups(), 1u);
+  EXPECT_FALSE(tree->ReducedFor(0).has_value());
 }
 
 TEST(HashTree, SingleGroupIsItsSortedMembers) {
   auto tree = BuildHashTree(kAlg, {{Leaf(0x80), Leaf(0x7f)}});
   ASSERT_TRUE(tree.ok());
-  EXPECT_EQ(tree->root, H({Leaf(0x7f), Leaf(0x80)}));
-  ASSERT_TRUE(tree->reduced[0].has_value());
-  EXPECT_EQ(*tree->reduced[0], (ReducedHashtree{{Leaf(0x7f), Leaf(0x80)}}));
+  EXPECT_EQ(tree->root(), H({Leaf(0x7f), Leaf(0x80)}));
+  ASSERT_TRUE(tree->ReducedFor(0).has_value());
+  EXPECT_EQ(*tree->ReducedFor(0), (ReducedHashtree{{Leaf(0x7f), Leaf(0x80)}}));
 }
 
 TEST(HashTree, GroupHashSortsAndKeepsASingleMemberUnhashed) {
@@ -50,9 +53,9 @@ TEST(HashTree, GroupHashSortsAndKeepsASingleMemberUnhashed) {
 TEST(HashTree, TwoObjects) {
   auto tree = BuildHashTree(kAlg, {{Leaf(0x80)}, {Leaf(0x01)}});
   ASSERT_TRUE(tree.ok());
-  EXPECT_EQ(tree->root, H({Leaf(0x01), Leaf(0x80)}));
-  EXPECT_EQ(*tree->reduced[0], (ReducedHashtree{{Leaf(0x80)}, {Leaf(0x01)}}));
-  EXPECT_EQ(*tree->reduced[1], (ReducedHashtree{{Leaf(0x01)}, {Leaf(0x80)}}));
+  EXPECT_EQ(tree->root(), H({Leaf(0x01), Leaf(0x80)}));
+  EXPECT_EQ(*tree->ReducedFor(0), (ReducedHashtree{{Leaf(0x80)}, {Leaf(0x01)}}));
+  EXPECT_EQ(*tree->ReducedFor(1), (ReducedHashtree{{Leaf(0x01)}, {Leaf(0x80)}}));
 }
 
 // Unsorted input; unsigned order puts 0x7f before 0x80 (a signed comparison
@@ -62,10 +65,10 @@ TEST(HashTree, ThreeObjectsPromoteTheOddNodeAndSortUnsigned) {
   ASSERT_TRUE(tree.ok());
   const Bytes pair = H({Leaf(0x7f), Leaf(0x80)});
   const Bytes root = pair < Leaf(0xff) ? H({pair, Leaf(0xff)}) : H({Leaf(0xff), pair});
-  EXPECT_EQ(tree->root, root);
-  EXPECT_EQ(*tree->reduced[0], (ReducedHashtree{{Leaf(0xff)}, {pair}}));
-  EXPECT_EQ(*tree->reduced[1], (ReducedHashtree{{Leaf(0x80)}, {Leaf(0x7f)}, {Leaf(0xff)}}));
-  EXPECT_EQ(*tree->reduced[2], (ReducedHashtree{{Leaf(0x7f)}, {Leaf(0x80)}, {Leaf(0xff)}}));
+  EXPECT_EQ(tree->root(), root);
+  EXPECT_EQ(*tree->ReducedFor(0), (ReducedHashtree{{Leaf(0xff)}, {pair}}));
+  EXPECT_EQ(*tree->ReducedFor(1), (ReducedHashtree{{Leaf(0x80)}, {Leaf(0x7f)}, {Leaf(0xff)}}));
+  EXPECT_EQ(*tree->ReducedFor(2), (ReducedHashtree{{Leaf(0x7f)}, {Leaf(0x80)}, {Leaf(0xff)}}));
 }
 
 TEST(HashTree, FiveObjects) {
@@ -76,12 +79,12 @@ TEST(HashTree, FiveObjects) {
   const Bytes cd = H({c, d});
   const Bytes abcd = ab < cd ? H({ab, cd}) : H({cd, ab});  // upper levels sort each pair too
   const Bytes root = abcd < e ? H({abcd, e}) : H({e, abcd});
-  EXPECT_EQ(tree->root, root);
-  EXPECT_EQ(*tree->reduced[0], (ReducedHashtree{{e}, {abcd}}));          // promoted twice: no list
-  EXPECT_EQ(*tree->reduced[1], (ReducedHashtree{{c}, {d}, {ab}, {e}}));
-  EXPECT_EQ(*tree->reduced[2], (ReducedHashtree{{a}, {b}, {cd}, {e}}));
-  EXPECT_EQ(*tree->reduced[3], (ReducedHashtree{{d}, {c}, {ab}, {e}}));
-  EXPECT_EQ(*tree->reduced[4], (ReducedHashtree{{b}, {a}, {cd}, {e}}));
+  EXPECT_EQ(tree->root(), root);
+  EXPECT_EQ(*tree->ReducedFor(0), (ReducedHashtree{{e}, {abcd}}));          // promoted twice: no list
+  EXPECT_EQ(*tree->ReducedFor(1), (ReducedHashtree{{c}, {d}, {ab}, {e}}));
+  EXPECT_EQ(*tree->ReducedFor(2), (ReducedHashtree{{a}, {b}, {cd}, {e}}));
+  EXPECT_EQ(*tree->ReducedFor(3), (ReducedHashtree{{d}, {c}, {ab}, {e}}));
+  EXPECT_EQ(*tree->ReducedFor(4), (ReducedHashtree{{b}, {a}, {cd}, {e}}));
 }
 
 TEST(HashTree, DuplicatesKeepTheirOwnPositions) {
@@ -89,10 +92,10 @@ TEST(HashTree, DuplicatesKeepTheirOwnPositions) {
   auto tree = BuildHashTree(kAlg, {{b}, {a}, {a}});
   ASSERT_TRUE(tree.ok());
   const Bytes aa = H({a, a});
-  EXPECT_EQ(tree->root, aa < b ? H({aa, b}) : H({b, aa}));
-  EXPECT_EQ(*tree->reduced[0], (ReducedHashtree{{b}, {aa}}));
-  EXPECT_EQ(*tree->reduced[1], (ReducedHashtree{{a}, {a}, {b}}));
-  EXPECT_EQ(*tree->reduced[2], (ReducedHashtree{{a}, {a}, {b}}));
+  EXPECT_EQ(tree->root(), aa < b ? H({aa, b}) : H({b, aa}));
+  EXPECT_EQ(*tree->ReducedFor(0), (ReducedHashtree{{b}, {aa}}));
+  EXPECT_EQ(*tree->ReducedFor(1), (ReducedHashtree{{a}, {a}, {b}}));
+  EXPECT_EQ(*tree->ReducedFor(2), (ReducedHashtree{{a}, {a}, {b}}));
 }
 
 TEST(HashTree, GroupLeafIsTheHashOfItsSortedMembers) {
@@ -100,9 +103,9 @@ TEST(HashTree, GroupLeafIsTheHashOfItsSortedMembers) {
   auto tree = BuildHashTree(kAlg, {{m2, m1}, {x}});
   ASSERT_TRUE(tree.ok());
   const Bytes group = H({m1, m2});
-  EXPECT_EQ(tree->root, group < x ? H({group, x}) : H({x, group}));
-  EXPECT_EQ(*tree->reduced[0], (ReducedHashtree{{m1, m2}, {x}}));
-  EXPECT_EQ(*tree->reduced[1], (ReducedHashtree{{x}, {group}}));
+  EXPECT_EQ(tree->root(), group < x ? H({group, x}) : H({x, group}));
+  EXPECT_EQ(*tree->ReducedFor(0), (ReducedHashtree{{m1, m2}, {x}}));
+  EXPECT_EQ(*tree->ReducedFor(1), (ReducedHashtree{{x}, {group}}));
 }
 
 TEST(HashTree, ReducedTreeRootCarriesOneValueListsUp) {
@@ -134,11 +137,12 @@ TEST(HashTree, EveryReducedTreeLeadsToTheRoot) {
     auto batch = RandomBatch(size, static_cast<std::uint32_t>(size));
     auto tree = BuildHashTree(kAlg, batch);
     ASSERT_TRUE(tree.ok());
-    ASSERT_EQ(tree->reduced.size(), size);
+    ASSERT_EQ(tree->groups(), size);
     for (std::size_t i = 0; i < size; ++i) {
-      ASSERT_TRUE(tree->reduced[i].has_value());
-      const ReducedHashtree& reduced = *tree->reduced[i];
-      EXPECT_EQ(ReducedTreeRoot(kAlg, reduced), tree->root) << "batch " << size << ", group " << i;
+      const std::optional<ReducedHashtree> reduced_or = tree->ReducedFor(i);
+      ASSERT_TRUE(reduced_or.has_value());
+      const ReducedHashtree& reduced = *reduced_or;
+      EXPECT_EQ(ReducedTreeRoot(kAlg, reduced), tree->root()) << "batch " << size << ", group " << i;
       std::vector<Bytes> members = batch[i];
       std::sort(members.begin(), members.end());
       EXPECT_EQ(reduced[0], members);
@@ -147,15 +151,59 @@ TEST(HashTree, EveryReducedTreeLeadsToTheRoot) {
   }
 }
 
-TEST(HashTree, HundredThousandGroupsBuildQuickly) {
-  auto batch = RandomBatch(100000, 7);
-  auto start = std::chrono::steady_clock::now();
+TEST(HashTree, RejectsAMemberThatIsNotADigestOfTheAlgorithm) {
+  auto tree = BuildHashTree(kAlg, {{Leaf(1)}, {Leaf(2), Bytes(20, 3)}});
+  ASSERT_FALSE(tree.ok());
+  EXPECT_NE(tree.status().message().find("group 2"), std::string::npos) << tree.status().message();
+}
+
+// Large enough to be split across threads: every leaf still gets its own path.
+TEST(HashTree, ParallelBuildGivesEveryGroupItsPath) {
+  auto batch = RandomBatch(70001, 70001);
   auto tree = BuildHashTree(kAlg, batch);
-  auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_TRUE(tree.ok());
-  EXPECT_LT(elapsed, std::chrono::seconds(5));
-  for (std::size_t i : {0u, 4711u, 99999u}) EXPECT_EQ(ReducedTreeRoot(kAlg, *tree->reduced[i]), tree->root);
-  EXPECT_LE(tree->reduced[12345]->size(), 1u + 17u);  // list 0 plus at most ceil(log2(100000)) siblings
+  for (std::size_t i = 0; i < batch.size(); i += 997) {
+    auto reduced = tree->ReducedFor(i);
+    ASSERT_TRUE(reduced.has_value());
+    EXPECT_EQ(GroupHash(kAlg, batch[i]), ReducedTreeRoot(kAlg, {reduced->front()})) << "group " << i;
+    EXPECT_EQ(ReducedTreeRoot(kAlg, *reduced), tree->root()) << "group " << i;
+  }
+}
+
+// Groups of six SHA-256 member hashes, as a package's data objects give them.
+std::vector<std::vector<Bytes>> PackageBatch(std::size_t groups) {
+  std::vector<std::vector<Bytes>> batch(groups);
+  for (std::size_t i = 0; i < groups; ++i)
+    for (std::size_t m = 0; m < 6; ++m) batch[i].push_back(Digest(kAlg, AsBytes(std::to_string(i * 6 + m))));
+  return batch;
+}
+
+// The result and how long BuildHashTree took.
+std::pair<Result<HashTree>, std::chrono::milliseconds> TimedBuild(const std::vector<std::vector<Bytes>>& batch) {
+  auto start = std::chrono::steady_clock::now();
+  Result<HashTree> tree = BuildHashTree(kAlg, batch);
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  return {std::move(tree), elapsed};
+}
+
+// 1M groups take well under 2 s on a 2-core machine; 100k, a tenth of that.
+// The bound leaves room for a loaded CI machine and a debug build.
+TEST(HashTree, HundredThousandGroupsBuildQuickly) {
+  auto batch = PackageBatch(100000);
+  auto [tree, elapsed] = TimedBuild(batch);
+  ASSERT_TRUE(tree.ok());
+  EXPECT_LT(elapsed, std::chrono::milliseconds(1500));
+  for (std::size_t i : {0u, 4711u, 99999u}) EXPECT_EQ(ReducedTreeRoot(kAlg, *tree->ReducedFor(i)), tree->root());
+  EXPECT_LE(tree->ReducedFor(12345)->size(), 1u + 17u);  // list 0 plus at most ceil(log2(100000)) siblings
+}
+
+// Not in ctest: run with --gtest_also_run_disabled_tests to measure 1M groups.
+TEST(HashTree, DISABLED_MillionGroupsBuildTime) {
+  auto batch = PackageBatch(1000000);
+  auto [tree, elapsed] = TimedBuild(batch);
+  ASSERT_TRUE(tree.ok());
+  std::cout << "1,000,000 groups of 6: " << elapsed.count() << " ms\n";
+  EXPECT_EQ(ReducedTreeRoot(kAlg, *tree->ReducedFor(999999)), tree->root());
 }
 
 }  // namespace

@@ -57,6 +57,7 @@ struct DatedArchiveTimeStamp {
   std::string name;
   HashAlgorithm alg;
   TimePoint gen_time;
+  TokenInfo token;  // what its token relies on: TSA certificate, signature algorithm and digest
 };
 
 class Verifier {
@@ -72,6 +73,7 @@ class Verifier {
     for (std::size_t c = 0; c < record_.sequence.size(); ++c) CheckChain(c);
     CheckTimesIncrease();
     CheckAlgorithmsLasted();
+    CheckTokensLasted();
     return Finish();
   }
 
@@ -151,7 +153,7 @@ class Verifier {
     else
       CheckCoversEarlierTokens(name, c, a, ats, chain_alg, info->imprint);
     CheckToken(name, ats, *info);
-    dated_.push_back({name, chain_alg, info->gen_time});
+    dated_.push_back({name, chain_alg, info->gen_time, std::move(*info)});
   }
 
   void CheckCoversData(const std::string& name, const ArchiveTimeStamp& ats, HashAlgorithm alg,
@@ -281,6 +283,73 @@ class Verifier {
         Add(ats.name + ": algorithm", Verdict::kInvalid,
             AlgName(ats.alg) + " ended on " + FormatUtcTime(*end) + ", before it was covered " + by);
     }
+  }
+
+  // What the token of each ATS relies on must not have ended before the next
+  // ATS covered it (or now, for the last): its TSA certificate, its signature
+  // algorithm and key size, its signature digest. Once covered, a later
+  // weakening no longer matters: the covering token proves it existed before.
+  void CheckTokensLasted() {
+    if (!options_.clock) return;  // CheckAlgorithmsLasted has said so
+    for (std::size_t k = 0; k < dated_.size(); ++k) {
+      const DatedArchiveTimeStamp& ats = dated_[k];
+      const bool last = k + 1 == dated_.size();
+      const Coverage coverage{last ? options_.clock->Now() : dated_[k + 1].gen_time,
+                              last ? std::string() : dated_[k + 1].name};
+      const TokenInfo& token = ats.token;
+      if (token.tsa_certificate.empty()) {
+        Add(ats.name, Verdict::kIndeterminate,
+            "its token does not carry its TSA certificate, so neither the certificate's nor the signature "
+            "algorithm's end can be checked");
+      } else {
+        auto not_after = CertificateNotAfter(token.tsa_certificate);
+        if (!not_after.ok())
+          Add(ats.name, Verdict::kInvalid, "its TSA certificate cannot be read: " + not_after.status().message());
+        else
+          CheckLasted(ats.name, "TSA certificate", *not_after, coverage);
+        std::optional<TimePoint> end;
+        if (options_.signature_algorithm_end)
+          end = options_.signature_algorithm_end(token.signature_algorithm, token.signature_key_bits);
+        CheckLasted(ats.name, token.signature_algorithm + "-" + std::to_string(token.signature_key_bits) + " signature",
+                    end, coverage);
+      }
+      auto digest = HashAlgorithmFromName(token.signature_digest);
+      if (!digest.ok()) {
+        Add(ats.name, Verdict::kIndeterminate,
+            "its token's signature digest " + token.signature_digest + " is not one whose end is known");
+        continue;
+      }
+      std::optional<TimePoint> end;
+      if (options_.hash_algorithm_end) end = options_.hash_algorithm_end(*digest);
+      CheckLasted(ats.name, AlgName(*digest) + " signature digest", end, coverage);
+    }
+  }
+
+  // When an ATS was covered: the genTime of the next ATS, named; or now, for the last.
+  struct Coverage {
+    TimePoint at;
+    std::string by;  // empty for now
+  };
+
+  void CheckLasted(const std::string& name, const std::string& thing, std::optional<TimePoint> end,
+                   const Coverage& coverage) {
+    const std::string when = coverage.by.empty()
+                                 ? "now (" + FormatUtcTime(coverage.at) + ")"
+                                 : "when " + coverage.by + " covered it (" + FormatUtcTime(coverage.at) + ")";
+    if (!end)
+      Add(name + ": its " + thing + " has no known end and is valid " + when, Verdict::kValid);
+    else if (*end > coverage.at)
+      Add(name + ": its " + thing + " (valid until " + FormatUtcTime(*end) + ") was still valid " + when,
+          Verdict::kValid);
+    else if (coverage.by.empty())
+      Add(name, Verdict::kInvalid,
+          "its " + thing + " may not be relied on after " + FormatUtcTime(*end) +
+              ", and no later archive time-stamp covers it: it is now " + FormatUtcTime(coverage.at));
+    else
+      Add(name, Verdict::kInvalid,
+          "its " + thing + " may not be relied on after " + FormatUtcTime(*end) +
+              ", but the next archive time-stamp (" + coverage.by + ") covered it only at " +
+              FormatUtcTime(coverage.at));
   }
 
   const EvidenceRecord& record_;

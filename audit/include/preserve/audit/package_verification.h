@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "preserve/ingest/signature_validation.h"
+#include "preserve/timestamp/algorithm_catalogue.h"
 #include "preserve/timestamp/evidence_record.h"
 
 namespace preserve::audit {
@@ -32,9 +33,14 @@ struct PackageVerifyOptions {
   // Trust anchors for the signers (DER). Empty: the anchor kept in each
   // signature's validation material, which the report says.
   std::vector<Bytes> signer_trust_anchors;
+  // When each algorithm stopped protecting evidence (see UsePolicy); unset: never.
   std::function<std::optional<TimePoint>(HashAlgorithm)> hash_algorithm_end;
+  std::function<std::optional<TimePoint>(const std::string& key_type, int key_bits)> signature_algorithm_end;
   const Clock* clock = nullptr;  // required
 };
+
+// Fills the algorithm-end callbacks of `options` from `policy` (copied in).
+void UsePolicy(const timestamp::AlgorithmCatalogue& policy, PackageVerifyOptions& options);
 
 struct ReportStep {
   std::string section;  // "data", "evidence", "signature"

@@ -82,6 +82,12 @@ struct ScheduleEntry {
   std::string package_id;
 };
 
+// Where the audit chain ends: the next event chains to `hash`.
+struct AuditChainHead {
+  std::uint64_t events = 0;  // entries in the trail (the next sequence number)
+  Bytes hash;                // SHA-256 of the last entry's stored value; 32 zeros when the trail is empty
+};
+
 class Store {
  public:
   // Opens (or, with create_if_missing, creates) the store in directory `dir`.
@@ -109,6 +115,22 @@ class Store {
   // Every audit entry from `first_sequence` on, in order; stops early when `visit` returns false.
   virtual Status ScanAudit(std::uint64_t first_sequence,
                            const std::function<bool(const AuditEntry&)>& visit) const = 0;
+
+  // ---- Maintenance: consistency checks, backup, the audit chain's head ----
+  // (used by archive/src/maintenance.cc; sealing may seal AuditHead().hash)
+
+  // Every schedule entry, earliest first; stops early when `visit` returns false.
+  virtual Status ScanSchedule(const std::function<bool(const ScheduleEntry&)>& visit) const = 0;
+  // The package id of every evidence entry, in id order; stops early when `visit` returns false.
+  virtual Status ScanEvidenceIds(const std::function<bool(std::string_view)>& visit) const = 0;
+  // The head of the audit trail as committed (for a read-only store: as of its open).
+  virtual Result<AuditChainHead> AuditHead() const = 0;
+  // Writes a consistent copy of the database into `dest` (which must not
+  // exist) through a RocksDB checkpoint: immutable files are hard-linked when
+  // `dest` is on the same file system, the rest copied. Works on a read-only
+  // store while another process writes; it may then fail with kNotFound or
+  // kIOError when the writer removed a file meanwhile (retry with a fresh open).
+  virtual Status Checkpoint(const std::filesystem::path& dest) const = 0;
 };
 
 }  // namespace preserve::storage

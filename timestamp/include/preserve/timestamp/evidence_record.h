@@ -7,7 +7,10 @@
 // section 5.3 and is stricter than BouncyCastle's (see ERS-RULES.md).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,17 +27,41 @@ using ReducedHashtree = std::vector<PartialHashtree>;
 // one member: that hash; two or more: H(sorted concatenation).
 Bytes GroupHash(HashAlgorithm alg, std::vector<Bytes> member_hashes);
 
-// A hash tree over one batch (rules 3-5).
-struct HashTree {
-  Bytes root;  // what the TSA time-stamps
-  // Per input group, in input order, its reduced hash tree; nullopt only when the
-  // batch is a single group of one member (rule 5: the imprint is its hash).
-  std::vector<std::optional<ReducedHashtree>> reduced;
+// A hash tree over one batch (rules 3-5). It keeps every level once, in one
+// flat array of fixed-size digests, and each group's sorted members in
+// another; a group's reduced hash tree is assembled only when asked for. A
+// million groups of six SHA-256 members thus cost about 290 MB and no small
+// allocations. Immutable once built: const methods may be called concurrently.
+class HashTree {
+ public:
+  const Bytes& root() const { return root_; }  // what the TSA time-stamps
+  std::size_t groups() const { return leaf_position_.size(); }
+  // The reduced hash tree for input group `group_index` (< groups()), rules
+  // 4-5; nullopt only when the batch is a single data object (the imprint is
+  // its hash).
+  std::optional<ReducedHashtree> ReducedFor(std::size_t group_index) const;
+
+ private:
+  friend Result<HashTree> BuildHashTree(HashAlgorithm alg, const std::vector<std::vector<Bytes>>& groups);
+  HashTree() = default;
+
+  std::size_t digest_size_ = 0;
+  Bytes root_;
+  // Level l holds nodes level_offsets_[l] .. level_offsets_[l + 1] - 1 of
+  // nodes_: level 0 the leaves (group hashes) in sorted order, each next level
+  // the parents of the one below, up to the root. Empty for a single object.
+  std::unique_ptr<std::uint8_t[]> nodes_;
+  std::vector<std::size_t> level_offsets_;
+  // Every group's members, sorted within the group, in input order; group i
+  // holds digests member_offsets_[i] .. member_offsets_[i + 1] - 1.
+  std::unique_ptr<std::uint8_t[]> members_;
+  std::vector<std::size_t> member_offsets_;
+  std::vector<std::size_t> leaf_position_;  // input group -> its leaf's position in level 0
 };
 
 // Builds the tree over a batch of groups, each given as its members' hashes
-// (a group of one member is a single data object). Fails on an empty batch or
-// an empty group.
+// under `alg` (a group of one member is a single data object). Fails on an
+// empty batch, an empty group, or a member that is not a digest of `alg`'s size.
 Result<HashTree> BuildHashTree(HashAlgorithm alg, const std::vector<std::vector<Bytes>>& groups);
 
 // Recomputes the root a reduced hash tree leads to (rule 9), starting from list 0.
@@ -89,8 +116,13 @@ struct EvidenceVerifyOptions {
   TokenVerifyOptions tokens;  // trust anchors for the TSA certificates
   // The date from which an algorithm may no longer protect evidence (nullopt: no
   // end known). Default: every algorithm still valid. Filled from the catalogue.
+  // Asked for each ATS's hash algorithm and for its token's signature digest.
   std::function<std::optional<TimePoint>(HashAlgorithm)> hash_algorithm_end;
-  const Clock* clock = nullptr;  // "now", for the last ATS's algorithm check; required
+  // Likewise for a token's signature: key_type as TokenInfo::signature_algorithm
+  // ("RSA", "ECDSA"), key_bits as TokenInfo::signature_key_bits. Unset: no
+  // signature algorithm has a known end.
+  std::function<std::optional<TimePoint>(const std::string& key_type, int key_bits)> signature_algorithm_end;
+  const Clock* clock = nullptr;  // "now", for what the last ATS relies on; required
 };
 
 // One checked step, for the report people read.
@@ -109,9 +141,14 @@ struct EvidenceReport {
 };
 
 // Checks every chain and ATS: the data (or previous sequence) leads to each
-// token's imprint; each token's signature and TSA path; times increase; each
-// hash algorithm was still valid when the next ATS covered it (or now, for the
-// last). An untrusted TSA yields INDETERMINATE; any broken link INVALID.
+// token's imprint; each token's signature and TSA path; times increase; and
+// everything an ATS relies on was still valid when the ATS that covers it was
+// made (or is valid now, for the last ATS): its hash algorithm, its token's TSA
+// certificate (notAfter), signature algorithm and key size, and signature
+// digest. The ATS that covers ATS i is the next one of its chain (timestamp
+// renewal) or, after a chain's last, the first ATS of the next chain (a
+// hash-tree renewal covers the whole sequence). An untrusted TSA yields
+// INDETERMINATE; any broken link or anything that ended too early INVALID.
 EvidenceReport VerifyEvidenceRecord(const EvidenceRecord& record, const DataObjectHashes& data_hashes,
                                     const EvidenceVerifyOptions& options);
 

@@ -1,0 +1,69 @@
+// Archive's internals, shared by archive.cc (lifecycle, ingest, verify,
+// export) and sealing.cc (seal, renew, TSA rollover). Private to archive/.
+#pragma once
+
+#include <map>
+
+#include "preserve/archive/archive.h"
+#include "preserve/storage/store.h"
+#include "records.h"
+#include "store_config.h"
+
+namespace preserve::archive {
+
+std::filesystem::path DbDir(const std::filesystem::path& root);
+std::filesystem::path TsaDir(const std::filesystem::path& root);
+
+// A UUIDv7 (RFC 9562): time-ordered, so ids sort by creation.
+Result<std::string> NewId(const Clock& clock);
+
+// An audit event as stored: the event's fields plus the time.
+Bytes AuditEvent(const Clock& clock, std::string_view type,
+                 std::initializer_list<std::pair<std::string_view, std::string>> fields);
+
+// When the newest time-stamp of a record stops protecting it, and why.
+struct Deadline {
+  TimePoint when;
+  std::string reason;
+  bool hash_ends = false;  // the chain's hash algorithm is what ends: hash-tree renewal
+};
+
+struct Archive::Impl {
+  std::filesystem::path root;
+  const Clock* clock = nullptr;
+  StoreConfig config;
+  timestamp::AlgorithmCatalogue policy = timestamp::AlgorithmCatalogue::Default();
+  std::unique_ptr<storage::Store> store;
+  std::unique_ptr<timestamp::EmbeddedTsa> tsa;  // only when open for writing
+  Bytes ca_certificate;
+
+  Result<PackageRecord> LoadRecord(const std::string& id) const;
+  Result<EvidenceSkeleton> LoadSkeleton(const std::string& id) const;
+  // Batch records are read once per operation: a batch seals up to a million packages.
+  Result<const BatchRecord*> LoadBatch(const std::string& batch_id, std::map<std::string, BatchRecord>& cache) const;
+  Result<timestamp::EvidenceRecord> Assemble(const EvidenceSkeleton& skeleton,
+                                             std::map<std::string, BatchRecord>& cache) const;
+  // Every data object's hash under `alg`, in the record's order (read from content).
+  Result<std::vector<Bytes>> DataHashes(const PackageRecord& record, HashAlgorithm alg) const;
+
+  Result<Deadline> DeadlineOf(const BatchRecord& batch) const;
+  // Rolls the embedded TSA over when its certificate or key algorithm ends
+  // before `horizon`. Returns what it did ("" when nothing was due).
+  Result<std::string> RollOverTsaIfDue(TimePoint horizon, bool dry_run);
+  // Requests, checks and returns a token over `root`.
+  Result<BatchRecord> TimeStampBatch(HashAlgorithm alg, const Bytes& root, std::size_t packages);
+
+  Result<SealOutcome> SealBatch(const std::vector<std::string>& ids);
+  // `horizon`: the new evidence must last beyond it, or the batch is refused.
+  Result<RenewalBatch> RenewBatch(RenewalKind kind, HashAlgorithm alg, const std::vector<RenewalItem>& items,
+                                  TimePoint horizon);
+
+  // ---- Maintenance (maintenance.cc) ----
+  // Re-reads one package's data objects and records in `out` every one that no
+  // longer matches its record, its manifest or its first archive time-stamp.
+  // Errors only when the store cannot be read at all.
+  Status CheckFixity(const PackageRecord& record, std::map<std::string, BatchRecord>& batches,
+                     PackageFixity& out) const;
+};
+
+}  // namespace preserve::archive

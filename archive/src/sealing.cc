@@ -1,0 +1,274 @@
+// Sealing and renewal: the only code that asks a TSA for tokens and appends
+// to evidence. Each batch is one time-stamp request and one atomic write: a
+// crash before the write leaves everything as it was (packages still queued,
+// renewals still due); after it, the batch is complete.
+#include <algorithm>
+
+#include "archive_impl.h"
+#include "preserve/util/certificates.h"
+
+namespace preserve::archive {
+
+namespace {
+
+std::string Until(TimePoint t) { return FormatUtcTime(t); }
+
+}  // namespace
+
+std::string_view RenewalKindName(RenewalKind kind) {
+  return kind == RenewalKind::kHashTree ? "hash-tree renewal" : "timestamp renewal";
+}
+
+Result<Deadline> Archive::Impl::DeadlineOf(const BatchRecord& batch) const {
+  PRESERVE_ASSIGN_OR_RETURN(timestamp::TokenInfo info, timestamp::ParseToken(batch.token));
+  PRESERVE_ASSIGN_OR_RETURN(TimePoint cert_end, CertificateNotAfter(info.tsa_certificate));
+  Deadline d{cert_end, "the TSA certificate that signed it expires " + Until(cert_end), false};
+  auto consider = [&d](std::optional<TimePoint> end, std::string reason, bool hash) {
+    // At equal dates a hash-tree renewal wins: it re-seals everything.
+    if (end && (*end < d.when || (*end == d.when && hash))) d = {*end, std::move(reason), hash};
+  };
+  if (auto key = timestamp::SignatureKeyTypeFromName(info.signature_algorithm); key.ok()) {
+    consider(policy.SignatureEnd(key.value(), info.signature_key_bits),
+             info.signature_algorithm + "-" + std::to_string(info.signature_key_bits) +
+                 " signatures may not be used after it",
+             false);
+  }
+  if (auto digest = HashAlgorithmFromName(info.signature_digest); digest.ok()) {
+    std::optional<TimePoint> end = policy.HashEnd(digest.value());
+    if (end) consider(end, "the token's signature digest " + info.signature_digest + " ends " + Until(*end), false);
+  }
+  if (std::optional<TimePoint> end = policy.HashEnd(batch.hash_algorithm)) {
+    consider(end, "the hash algorithm " + std::string(HashAlgorithmName(batch.hash_algorithm)) + " ends " + Until(*end),
+             true);
+  }
+  if (d.reason.find(" may not be used after it") != std::string::npos) d.reason += " (" + Until(d.when) + ")";
+  return d;
+}
+
+Result<std::string> Archive::Impl::RollOverTsaIfDue(TimePoint horizon, bool dry_run) {
+  using timestamp::TsaKeyType;
+  auto key_end = [this](TsaKeyType type) {
+    auto [key, bits] = timestamp::TsaKeySignature(type);
+    return policy.SignatureEnd(key, bits);
+  };
+  std::string why;
+  TimePoint cert_end = tsa->certificate_not_after();
+  std::optional<TimePoint> alg_end = key_end(tsa->key_type());
+  if (cert_end <= horizon) {
+    why = "the TSA certificate expires " + Until(cert_end);
+  } else if (alg_end && *alg_end <= horizon) {
+    why = std::string("its ") + std::string(timestamp::TsaKeyTypeName(tsa->key_type())) + " key may not be used after " +
+          Until(*alg_end);
+  }
+  if (why.empty()) return std::string();
+
+  // The configured key type while the policy allows it, else the first that lasts.
+  std::optional<TsaKeyType> chosen;
+  for (TsaKeyType candidate : {config.tsa_key, TsaKeyType::kEcdsaP256, TsaKeyType::kRsa3072, TsaKeyType::kEcdsaP384}) {
+    std::optional<TimePoint> end = key_end(candidate);
+    if (!end || *end > horizon) {
+      chosen = candidate;
+      break;
+    }
+  }
+  if (!chosen)
+    return Status::FailedPrecondition("the embedded TSA must roll over (" + why +
+                                      "), but the policy allows none of its key types beyond " + Until(horizon));
+  std::string what = "embedded TSA rolled over to a new " + std::string(timestamp::TsaKeyTypeName(*chosen)) +
+                     " key: " + why;
+  if (dry_run) return "would roll over to a new " + std::string(timestamp::TsaKeyTypeName(*chosen)) + " key: " + why;
+  PRESERVE_RETURN_IF_ERROR(
+      timestamp::RollOverEmbeddedTsa(TsaDir(root), *chosen, config.tsa_validity_years, *clock));
+  PRESERVE_ASSIGN_OR_RETURN(tsa, timestamp::EmbeddedTsa::Open(TsaDir(root), *clock));
+  if (tsa->certificate_not_after() <= horizon)
+    return Status::FailedPrecondition("the new TSA certificate expires " + Until(tsa->certificate_not_after()) +
+                                      ", within the renewal margin: raise tsa_validity_years in config.json");
+  storage::WriteSet w;
+  w.AppendAudit(AuditEvent(*clock, "tsa-rollover",
+                           {{"key", std::string(timestamp::TsaKeyTypeName(*chosen))},
+                            {"reason", why},
+                            {"certificate_not_after", Until(tsa->certificate_not_after())}}));
+  PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
+  return what;
+}
+
+Result<BatchRecord> Archive::Impl::TimeStampBatch(HashAlgorithm alg, const Bytes& tree_root, std::size_t packages) {
+  PRESERVE_ASSIGN_OR_RETURN(Bytes token, timestamp::RequestTimeStamp(*tsa, alg, tree_root));
+  // Never commit evidence that would not verify: check the token as an auditor will.
+  timestamp::TokenVerifyOptions verify;
+  verify.trust_anchors = {ca_certificate};
+  PRESERVE_ASSIGN_OR_RETURN(timestamp::TokenInfo info, timestamp::VerifyToken(token, alg, tree_root, verify));
+  BatchRecord batch;
+  PRESERVE_ASSIGN_OR_RETURN(batch.id, NewId(*clock));
+  batch.time = info.gen_time;
+  batch.hash_algorithm = alg;
+  batch.root = tree_root;
+  batch.token = std::move(token);
+  batch.packages = packages;
+  return batch;
+}
+
+Result<SealOutcome> Archive::Impl::SealBatch(const std::vector<std::string>& ids) {
+  TimePoint horizon = clock->Now() + config.renewal_margin;
+  PRESERVE_ASSIGN_OR_RETURN(HashAlgorithm alg, policy.PreferredHash(horizon));
+  std::vector<PackageRecord> records;
+  std::vector<std::vector<Bytes>> groups;
+  for (const auto& id : ids) {
+    PRESERVE_ASSIGN_OR_RETURN(PackageRecord r, LoadRecord(id));
+    PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> members, DataHashes(r, alg));
+    groups.push_back(std::move(members));
+    records.push_back(std::move(r));
+  }
+  PRESERVE_ASSIGN_OR_RETURN(timestamp::HashTree tree, timestamp::BuildHashTree(alg, groups));
+  PRESERVE_ASSIGN_OR_RETURN(BatchRecord batch, TimeStampBatch(alg, tree.root(), ids.size()));
+  PRESERVE_ASSIGN_OR_RETURN(Deadline deadline, DeadlineOf(batch));
+  if (deadline.when <= horizon)
+    return Status::FailedPrecondition("a new seal would be due for renewal at once (" + deadline.reason +
+                                      "): check the policy and the TSA");
+
+  storage::WriteSet w;
+  w.PutBatch(batch.id, EncodeBatchRecord(batch));
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    EvidenceSkeleton skeleton;
+    skeleton.digest_algorithms = {alg};
+    skeleton.chains = {{{alg, tree.ReducedFor(i), batch.id}}};
+    w.PutEvidence(records[i].id, EncodeEvidenceSkeleton(skeleton));
+    records[i].state = "sealed";
+    records[i].next_renewal = deadline.when;
+    w.PutPackage(records[i].id, EncodePackageRecord(records[i]));
+    w.Dequeue(records[i].id);
+    w.Schedule(deadline.when, records[i].id);
+  }
+  w.AppendAudit(AuditEvent(*clock, "seal",
+                           {{"batch", batch.id},
+                            {"packages", std::to_string(batch.packages)},
+                            {"hash", std::string(HashAlgorithmName(alg))},
+                            {"root", ToHex(batch.root)},
+                            {"token_time", Until(batch.time)}}));
+  PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
+  return SealOutcome{batch.id, batch.packages, batch.time};
+}
+
+Result<std::vector<SealOutcome>> Archive::Seal(std::size_t max_batch) {
+  if (!impl_->tsa) return Status::FailedPrecondition("the store is open read-only");
+  if (max_batch == 0) return Status::InvalidArgument("the batch size must be at least 1");
+  std::vector<SealOutcome> outcomes;
+  PRESERVE_ASSIGN_OR_RETURN(auto first, impl_->store->ListQueued(1));
+  if (first.empty()) return outcomes;
+  PRESERVE_ASSIGN_OR_RETURN(std::string rollover,
+                            impl_->RollOverTsaIfDue(impl_->clock->Now() + impl_->config.renewal_margin, false));
+  while (true) {
+    PRESERVE_ASSIGN_OR_RETURN(auto ids, impl_->store->ListQueued(max_batch));
+    if (ids.empty()) break;
+    PRESERVE_ASSIGN_OR_RETURN(SealOutcome outcome, impl_->SealBatch(ids));
+    outcomes.push_back(std::move(outcome));
+  }
+  return outcomes;
+}
+
+Result<RenewalPlan> Archive::PlanRenewal(const RenewOptions& options) {
+  RenewalPlan plan;
+  plan.now = impl_->clock->Now();
+  plan.horizon = plan.now + options.margin.value_or(impl_->config.renewal_margin);
+  if (impl_->tsa) {
+    PRESERVE_ASSIGN_OR_RETURN(plan.tsa_rollover, impl_->RollOverTsaIfDue(plan.horizon, true));
+  }
+  PRESERVE_ASSIGN_OR_RETURN(auto due, impl_->store->ScheduledBefore(plan.horizon, SIZE_MAX));
+  std::map<std::string, BatchRecord> batches;
+  for (const auto& entry : due) {
+    PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(entry.package_id));
+    const EvidenceSkeleton::Ats& last = skeleton.chains.back().back();
+    PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* batch, impl_->LoadBatch(last.batch_id, batches));
+    PRESERVE_ASSIGN_OR_RETURN(Deadline deadline, impl_->DeadlineOf(*batch));
+    RenewalItem item{entry.package_id, RenewalKind::kTimeStamp, batch->hash_algorithm, deadline.when,
+                     deadline.reason};
+    if (deadline.hash_ends) {
+      item.kind = RenewalKind::kHashTree;
+      PRESERVE_ASSIGN_OR_RETURN(item.hash_algorithm, impl_->policy.PreferredHash(plan.horizon));
+    }
+    plan.items.push_back(std::move(item));
+  }
+  return plan;
+}
+
+Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm alg,
+                                               const std::vector<RenewalItem>& items, TimePoint horizon) {
+  std::map<std::string, BatchRecord> batches;
+  std::vector<PackageRecord> records;
+  std::vector<EvidenceSkeleton> skeletons;
+  std::vector<std::vector<Bytes>> groups;
+  for (const auto& item : items) {
+    PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, LoadRecord(item.package_id));
+    PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, LoadSkeleton(item.package_id));
+    PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, Assemble(skeleton, batches));
+    std::vector<Bytes> group;
+    if (kind == RenewalKind::kTimeStamp) {
+      PRESERVE_ASSIGN_OR_RETURN(group, timestamp::TimeStampRenewalGroup(er));
+    } else {
+      PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> data, DataHashes(record, alg));
+      PRESERVE_ASSIGN_OR_RETURN(group, timestamp::HashTreeRenewalGroup(er, alg, data));
+    }
+    groups.push_back(std::move(group));
+    records.push_back(std::move(record));
+    skeletons.push_back(std::move(skeleton));
+  }
+  PRESERVE_ASSIGN_OR_RETURN(timestamp::HashTree tree, timestamp::BuildHashTree(alg, groups));
+  PRESERVE_ASSIGN_OR_RETURN(BatchRecord batch, TimeStampBatch(alg, tree.root(), items.size()));
+  PRESERVE_ASSIGN_OR_RETURN(Deadline deadline, DeadlineOf(batch));
+  if (deadline.when <= horizon)
+    return Status::FailedPrecondition("the renewal would be due again at once (" + deadline.reason +
+                                      "): check the policy and the TSA");
+
+  storage::WriteSet w;
+  w.PutBatch(batch.id, EncodeBatchRecord(batch));
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    EvidenceSkeleton& skeleton = skeletons[i];
+    EvidenceSkeleton::Ats ats{alg, tree.ReducedFor(i), batch.id};
+    if (kind == RenewalKind::kTimeStamp) {
+      skeleton.chains.back().push_back(std::move(ats));
+    } else {
+      skeleton.chains.push_back({std::move(ats)});
+      if (std::find(skeleton.digest_algorithms.begin(), skeleton.digest_algorithms.end(), alg) ==
+          skeleton.digest_algorithms.end())
+        skeleton.digest_algorithms.push_back(alg);
+    }
+    w.PutEvidence(records[i].id, EncodeEvidenceSkeleton(skeleton));
+    if (records[i].next_renewal) w.Unschedule(*records[i].next_renewal, records[i].id);
+    records[i].next_renewal = deadline.when;
+    w.Schedule(deadline.when, records[i].id);
+    w.PutPackage(records[i].id, EncodePackageRecord(records[i]));
+  }
+  w.AppendAudit(AuditEvent(*clock, "renew",
+                           {{"kind", std::string(RenewalKindName(kind))},
+                            {"batch", batch.id},
+                            {"packages", std::to_string(batch.packages)},
+                            {"hash", std::string(HashAlgorithmName(alg))},
+                            {"root", ToHex(batch.root)},
+                            {"token_time", Until(batch.time)}}));
+  PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
+  return RenewalBatch{batch.id, kind, alg, batch.packages, batch.time};
+}
+
+Result<RenewalOutcome> Archive::Renew(const RenewOptions& options) {
+  if (!impl_->tsa) return Status::FailedPrecondition("the store is open read-only");
+  if (options.max_batch == 0) return Status::InvalidArgument("the batch size must be at least 1");
+  RenewalOutcome outcome;
+  TimePoint horizon = impl_->clock->Now() + options.margin.value_or(impl_->config.renewal_margin);
+  PRESERVE_ASSIGN_OR_RETURN(outcome.tsa_rollover, impl_->RollOverTsaIfDue(horizon, false));
+  PRESERVE_ASSIGN_OR_RETURN(RenewalPlan plan, PlanRenewal(options));
+  // One time-stamp per (kind, hash algorithm) and per max_batch packages.
+  std::map<std::pair<RenewalKind, HashAlgorithm>, std::vector<RenewalItem>> by_kind;
+  for (auto& item : plan.items) by_kind[{item.kind, item.hash_algorithm}].push_back(std::move(item));
+  for (const auto& [key, items] : by_kind) {
+    for (std::size_t start = 0; start < items.size(); start += options.max_batch) {
+      std::size_t end = std::min(items.size(), start + options.max_batch);
+      std::vector<RenewalItem> chunk(items.begin() + static_cast<std::ptrdiff_t>(start),
+                                     items.begin() + static_cast<std::ptrdiff_t>(end));
+      PRESERVE_ASSIGN_OR_RETURN(RenewalBatch batch, impl_->RenewBatch(key.first, key.second, chunk, plan.horizon));
+      outcome.batches.push_back(std::move(batch));
+    }
+  }
+  return outcome;
+}
+
+}  // namespace preserve::archive

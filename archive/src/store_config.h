@@ -1,0 +1,33 @@
+// A store's settings, kept beside its database as config.json, and its
+// algorithm policy, kept as policy.json (a catalogue file, see
+// timestamp/algorithm_catalogue.h). Private to archive/.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "preserve/timestamp/algorithm_catalogue.h"
+#include "preserve/timestamp/embedded_tsa.h"
+
+namespace preserve::archive {
+
+struct StoreConfig {
+  // Renewal is due this long before anything the newest time-stamp relies on
+  // ends. It must exceed the interval between renewal runs.
+  std::chrono::days renewal_margin{180};
+  // Key type of new embedded-TSA keys, while the policy allows it.
+  timestamp::TsaKeyType tsa_key = timestamp::TsaKeyType::kEcdsaP256;
+  int tsa_validity_years = 10;
+};
+
+std::filesystem::path ConfigPath(const std::filesystem::path& root);
+std::filesystem::path PolicyPath(const std::filesystem::path& root);
+
+Result<StoreConfig> LoadStoreConfig(const std::filesystem::path& root);  // defaults when absent
+Status SaveStoreConfig(const std::filesystem::path& root, const StoreConfig& config);
+
+// The catalogue in force: policy.json, or the built-in ETSI profile when absent.
+Result<timestamp::AlgorithmCatalogue> LoadPolicy(const std::filesystem::path& root);
+Status SavePolicy(const std::filesystem::path& root, const timestamp::AlgorithmCatalogue& catalogue);
+
+}  // namespace preserve::archive

@@ -1,0 +1,322 @@
+// The maintenance subcommands: audit-log, fixity, check, backup, restore, get.
+// Parse, call the library, print.
+#include <iostream>
+
+#include <boost/json.hpp>
+
+#include "cli_common.h"
+#include "preserve/archive/archive.h"
+
+namespace preserve::cli {
+
+namespace json = boost::json;
+
+namespace {
+
+// "2024-05-01T00:00:00Z  seal  batch=... packages=3"; an event that is not a
+// JSON object (the trail was tampered with) is printed as it is.
+void PrintEventText(const archive::AuditLogEvent& e) {
+  std::cout << e.sequence << "  ";
+  json::error_code ec;
+  json::value parsed = json::parse(e.json, ec);
+  if (ec || !parsed.is_object()) {
+    std::cout << "(not a JSON event)  " << e.json << "\n";
+    return;
+  }
+  const json::object& event = parsed.as_object();
+  auto text = [](const json::value& v) {
+    return v.is_string() ? std::string(v.as_string()) : json::serialize(v);
+  };
+  const json::value* time = event.if_contains("time");
+  const json::value* type = event.if_contains("event");
+  std::cout << (time ? text(*time) : "-") << "  " << (type ? text(*type) : "-");
+  for (const auto& [key, value] : event) {
+    if (key == "time" || key == "event") continue;
+    std::cout << "  " << std::string_view(key) << "=" << text(value);
+  }
+  std::cout << "\n";
+}
+
+void PrintEventJson(const archive::AuditLogEvent& e) {
+  json::error_code ec;
+  json::value parsed = json::parse(e.json, ec);
+  json::object out{{"sequence", e.sequence}, {"hash", ToHex(e.hash)}};
+  if (ec || !parsed.is_object()) {
+    out["raw"] = e.json;
+  } else {
+    for (const auto& [key, value] : parsed.as_object()) out[key] = value;
+  }
+  std::cout << json::serialize(out) << "\n";
+}
+
+int AuditLogShow(int argc, char** argv) {
+  CommonOptions common;
+  std::uint64_t from = 0;
+  std::uint64_t limit = UINT64_MAX;
+  po::options_description desc("Options");
+  AddCommonOptions(desc, common, true);
+  desc.add_options()
+      ("from", po::value(&from), "first sequence number to show (default 0)")
+      ("limit", po::value(&limit), "most events to show (default: all)");
+  po::variables_map vm;
+  if (auto done = ParseCommand("audit-log show", argc, argv, desc, {}, {}, vm,
+                               "[--store DIR] [--json] [--from SEQ] [--limit N]"))
+    return *done;
+  auto clock = MakeClock(common);
+  if (!clock.ok()) return ExitFor(clock.status());
+  int exit_code = kExitOk;
+  auto archive = OpenArchive(common, *clock.value(), true, exit_code);
+  if (!archive) return exit_code;
+  std::uint64_t shown = 0;
+  Status s = archive->ScanAuditLog(from, [&](const archive::AuditLogEvent& e) {
+    if (shown >= limit) return false;
+    common.json ? PrintEventJson(e) : PrintEventText(e);
+    return ++shown < limit;
+  });
+  std::cout.flush();
+  if (!s.ok()) return ExitFor(s);
+  return kExitOk;
+}
+
+int AuditLogVerify(int argc, char** argv) {
+  CommonOptions common;
+  po::options_description desc("Options");
+  AddCommonOptions(desc, common, true);
+  po::variables_map vm;
+  if (auto done = ParseCommand("audit-log verify", argc, argv, desc, {}, {}, vm, "[--store DIR] [--json]"))
+    return *done;
+  auto clock = MakeClock(common);
+  if (!clock.ok()) return ExitFor(clock.status());
+  int exit_code = kExitOk;
+  auto archive = OpenArchive(common, *clock.value(), true, exit_code);
+  if (!archive) return exit_code;
+  auto report = archive->VerifyAuditLog();
+  if (!report.ok()) return ExitFor(report.status());
+  if (common.json) {
+    json::object out{{"verdict", VerdictName(report->verdict)},
+                     {"events", report->events},
+                     {"head", ToHex(report->head)}};
+    if (report->first_bad_sequence) {
+      out["first_bad_sequence"] = *report->first_bad_sequence;
+      out["reason"] = report->reason;
+    }
+    std::cout << json::serialize(out) << "\n";
+  } else if (report->verdict == Verdict::kValid) {
+    std::cout << "audit trail: VALID, " << report->events << " events chained from the first; head "
+              << ToHex(report->head) << "\n";
+  } else {
+    std::cout << "audit trail: INVALID from event " << *report->first_bad_sequence << ": " << report->reason
+              << "\n";
+  }
+  return ExitFor(report->verdict);
+}
+
+}  // namespace
+
+int CmdAuditLog(int argc, char** argv) {
+  std::string action = argc >= 2 ? argv[1] : "";
+  if (action == "show") return AuditLogShow(argc - 1, argv + 1);
+  if (action == "verify") return AuditLogVerify(argc - 1, argv + 1);
+  std::ostream& out = (action == "--help" || action == "-h") ? std::cout : std::cerr;
+  out << "Usage: preserve audit-log show [--store DIR] [--json] [--from SEQ] [--limit N]\n"
+         "       preserve audit-log verify [--store DIR] [--json]\n\n"
+         "show prints the audit trail's events (sequence, time, type, fields; --json: one object per line).\n"
+         "verify walks the hash chain from the first event and names the first event that was edited, deleted\n"
+         "or moved (exit 0 VALID, 1 INVALID). Each subcommand takes --help.\n";
+  return (action == "--help" || action == "-h") ? kExitOk : kExitUsage;
+}
+
+int CmdFixity(int argc, char** argv) {
+  CommonOptions common;
+  double sample = 1.0;
+  po::options_description desc("Options");
+  AddCommonOptions(desc, common, true);
+  desc.add_options()("sample", po::value(&sample),
+                     "re-read a random fraction of the packages, e.g. 0.05 (default 1: all)");
+  po::variables_map vm;
+  if (auto done = ParseCommand("fixity", argc, argv, desc, {}, {}, vm, "[--store DIR] [--sample FRACTION] [--json]"))
+    return *done;
+  if (!(sample > 0.0 && sample <= 1.0)) {
+    std::cerr << "preserve fixity: --sample must be a fraction in (0, 1]\n";
+    return kExitUsage;
+  }
+  auto clock = MakeClock(common);
+  if (!clock.ok()) return ExitFor(clock.status());
+  int exit_code = kExitOk;
+  // Writable: the result is recorded in the audit trail.
+  auto archive = OpenArchive(common, *clock.value(), false, exit_code);
+  if (!archive) return exit_code;
+  auto summary = archive->Fixity({.sample = sample}, [&common](const archive::PackageFixity& p) {
+    if (common.json) {
+      json::array damage;
+      for (const auto& d : p.damage) damage.push_back(json::object{{"object", d.object}, {"detail", d.detail}});
+      std::cout << json::serialize(json::object{{"package", p.package_id},
+                                                {"status", p.damage.empty() ? "OK" : "DAMAGED"},
+                                                {"objects", p.objects},
+                                                {"damage", std::move(damage)}})
+                << "\n";
+    } else if (p.damage.empty()) {
+      std::cout << "OK       " << p.package_id << "  (" << p.objects << " data objects)\n";
+    } else {
+      for (const auto& d : p.damage) std::cout << "DAMAGED  " << p.package_id << "  " << d.object << ": " << d.detail << "\n";
+    }
+  });
+  std::cout.flush();
+  if (!summary.ok()) return ExitFor(summary.status());
+  if (common.json) {
+    std::cout << json::serialize(json::object{{"summary", json::object{{"packages", summary->packages},
+                                                                       {"checked", summary->checked},
+                                                                       {"damaged", summary->damaged},
+                                                                       {"objects", summary->objects}}}})
+              << "\n";
+  } else {
+    std::cout << "fixity: checked " << summary->checked << " of " << summary->packages << " packages ("
+              << summary->objects << " data objects): " << summary->damaged << " damaged\n";
+  }
+  return summary->damaged == 0 ? kExitOk : kExitInvalid;
+}
+
+int CmdCheck(int argc, char** argv) {
+  CommonOptions common;
+  po::options_description desc("Options");
+  AddCommonOptions(desc, common, true);
+  po::variables_map vm;
+  if (auto done = ParseCommand("check", argc, argv, desc, {}, {}, vm, "[--store DIR] [--json]")) return *done;
+  auto clock = MakeClock(common);
+  if (!clock.ok()) return ExitFor(clock.status());
+  int exit_code = kExitOk;
+  auto archive = OpenArchive(common, *clock.value(), true, exit_code);
+  if (!archive) return exit_code;
+  auto report = archive->Check();
+  if (!report.ok()) return ExitFor(report.status());
+  if (common.json) {
+    json::array problems;
+    for (const auto& p : report->problems) problems.emplace_back(p);
+    std::cout << json::serialize(json::object{{"consistent", report->problems.empty()},
+                                              {"packages", report->packages},
+                                              {"sealed", report->sealed},
+                                              {"queued", report->queued},
+                                              {"schedule_entries", report->schedule_entries},
+                                              {"problems", std::move(problems)}})
+              << "\n";
+  } else {
+    for (const auto& p : report->problems) std::cout << "problem: " << p << "\n";
+    std::cout << (report->problems.empty() ? "consistent" : "INCONSISTENT") << ": packages " << report->packages
+              << " (" << report->sealed << " sealed, " << report->queued << " queued), schedule entries "
+              << report->schedule_entries;
+    if (!report->problems.empty()) std::cout << ", " << report->problems.size() << " problems";
+    std::cout << "\n";
+  }
+  return report->problems.empty() ? kExitOk : kExitInvalid;
+}
+
+namespace {
+
+void PrintBackup(const char* what, const archive::BackupOutcome& b, bool as_json) {
+  if (as_json) {
+    std::cout << json::serialize(json::object{{"destination", b.destination.string()},
+                                              {"files", b.files},
+                                              {"bytes", b.bytes},
+                                              {"audit_events", b.audit_events},
+                                              {"audit_head", ToHex(b.audit_head)}})
+              << "\n";
+    return;
+  }
+  std::cout << what << " " << b.destination.string() << ": " << b.files << " files, " << b.bytes
+            << " bytes; audit trail of " << b.audit_events << " events, head " << ToHex(b.audit_head) << "\n";
+}
+
+}  // namespace
+
+int CmdBackup(int argc, char** argv) {
+  CommonOptions common;
+  std::string dest;
+  po::options_description desc("Options");
+  AddCommonOptions(desc, common, true);
+  po::options_description hidden;
+  hidden.add_options()("dest", po::value(&dest)->required());
+  po::positional_options_description positional;
+  positional.add("dest", 1);
+  po::variables_map vm;
+  if (auto done = ParseCommand("backup", argc, argv, desc, hidden, positional, vm, "[--store DIR] [--json] DEST\n\n"
+                               "Copies the store to DEST (new, or an empty directory) while it stays in use: a\n"
+                               "RocksDB checkpoint of db/ taken through a read-only view (writers go on), every\n"
+                               "file a real copy, plus tsa/, policy.json, config.json and backup.json (each file's\n"
+                               "SHA-256 and the audit trail's head). Restore with 'preserve restore'."))
+    return *done;
+  auto clock = MakeClock(common);
+  if (!clock.ok()) return ExitFor(clock.status());
+  int exit_code = kExitOk;
+  auto archive = OpenArchive(common, *clock.value(), true, exit_code);
+  if (!archive) return exit_code;
+  auto outcome = archive->Backup(dest);
+  if (!outcome.ok()) return ExitFor(outcome.status());
+  PrintBackup("backed up the store to", outcome.value(), common.json);
+  return kExitOk;
+}
+
+int CmdRestore(int argc, char** argv) {
+  CommonOptions common;
+  std::string backup;
+  po::options_description desc("Options");
+  AddCommonOptions(desc, common, true);
+  po::options_description hidden;
+  hidden.add_options()("backup", po::value(&backup)->required());
+  po::positional_options_description positional;
+  positional.add("backup", 1);
+  po::variables_map vm;
+  if (auto done = ParseCommand("restore", argc, argv, desc, hidden, positional, vm,
+                               "BACKUP --store NEW [--json]\n\n"
+                               "Makes the new store NEW from a backup made by 'preserve backup', checking every\n"
+                               "file against backup.json and the audit trail against its recorded head. Refuses\n"
+                               "to write into an existing, non-empty NEW."))
+    return *done;
+  auto clock = MakeClock(common);
+  if (!clock.ok()) return ExitFor(clock.status());
+  auto path = StorePath(common);
+  if (!path.ok()) {
+    std::cerr << "preserve restore: " << path.status().message() << "\n";
+    return kExitUsage;
+  }
+  auto outcome = archive::Archive::Restore(backup, path.value(), *clock.value());
+  if (!outcome.ok()) return ExitFor(outcome.status());
+  PrintBackup("restored the store", outcome.value(), common.json);
+  return kExitOk;
+}
+
+int CmdGet(int argc, char** argv) {
+  CommonOptions common;
+  std::string id, out;
+  po::options_description desc("Options");
+  AddCommonOptions(desc, common, true);
+  desc.add_options()("out", po::value(&out)->required(), "directory to write into (made if missing)");
+  po::options_description hidden;
+  hidden.add_options()("id", po::value(&id)->required());
+  po::positional_options_description positional;
+  positional.add("id", 1);
+  po::variables_map vm;
+  if (auto done = ParseCommand("get", argc, argv, desc, hidden, positional, vm,
+                               "[--store DIR] PACKAGE_ID --out DIR\n\n"
+                               "Writes the package's data objects (documents/, signatures/, validation/,\n"
+                               "manifest.json) and, once sealed, its evidence record evidence.ers into DIR.\n"
+                               "Each object is checked against its SHA-256 first; existing files are never\n"
+                               "overwritten."))
+    return *done;
+  auto clock = MakeClock(common);
+  if (!clock.ok()) return ExitFor(clock.status());
+  int exit_code = kExitOk;
+  auto archive = OpenArchive(common, *clock.value(), true, exit_code);
+  if (!archive) return exit_code;
+  auto written = archive->Get(id, out);
+  if (!written.ok()) return ExitFor(written.status());
+  if (common.json) {
+    json::array files;
+    for (const auto& f : written.value()) files.emplace_back(f.string());
+    std::cout << json::serialize(json::object{{"package", id}, {"files", std::move(files)}}) << "\n";
+  } else {
+    for (const auto& f : written.value()) std::cout << f.string() << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace preserve::cli

@@ -1,0 +1,178 @@
+// Evidence that outlives its algorithms: fifty simulated years of renewals.
+//
+// Ingest in 2026 under a policy that retires RSA-2048 in 2030 and SHA-256 in
+// 2040, with an embedded TSA that starts on an RSA-2048 key and rolls over to a
+// new key every five years; renewal runs once a year. In 2076 every holding is
+// VALID for preserve and for BouncyCastle 1.72. Skipping one due renewal makes
+// the holding INVALID, with the reason named.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "preserve/archive/archive.h"
+#include "preserve/audit/package_archive.h"
+#include "preserve/timestamp/evidence_record.h"
+#include "preserve/util/certificates.h"
+#include "testing.h"
+
+namespace preserve::archive {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kFixtures = testing::SourceDir() / "tests" / "fixtures";
+
+TimePoint At(const std::string& text) { return ParseUtcTime(text).value(); }
+
+class Renewal : public ::testing::Test {
+ protected:
+  void Init(timestamp::TsaKeyType key = timestamp::TsaKeyType::kRsa2048) {
+    InitOptions options;
+    options.tsa.key_type = key;
+    options.tsa.tsa_validity_years = 6;
+    options.policy = (testing::SourceDir() / "examples" / "policy" / "simulation-2026-2076.json").string();
+    // Renewal runs yearly, so the margin must exceed a year.
+    options.renewal_margin = std::chrono::days(400);
+    ASSERT_TRUE(Archive::Init(root_, options, clock_).ok());
+    Reopen();
+  }
+
+  void Reopen() {
+    archive_.reset();
+    auto opened = Archive::Open(root_, false, clock_);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    archive_ = std::move(opened).value();
+  }
+
+  std::string Ingest(const std::string& signature, std::optional<std::string> content = std::nullopt) {
+    Submission s{kFixtures / "signed" / signature, std::nullopt};
+    if (content) s.content = kFixtures / "signed" / *content;
+    IngestOptions options;
+    options.trust_anchors = LoadCertificates(kFixtures / "pki" / "root-ca.pem").value();
+    auto outcome = archive_->Ingest(s, options);
+    EXPECT_TRUE(outcome.ok() && outcome->accepted) << (outcome.ok() ? outcome->reason : outcome.status().ToString());
+    return outcome.ok() ? outcome->package_id : "";
+  }
+
+  // One renewal run; returns what it did.
+  RenewalOutcome Renew() {
+    auto outcome = archive_->Renew({});
+    EXPECT_TRUE(outcome.ok()) << FormatUtcTime(clock_.Now()) << ": " << outcome.status().ToString();
+    return outcome.ok() ? std::move(outcome).value() : RenewalOutcome{};
+  }
+
+  // BouncyCastle's verdict on an exported package, as of `at`.
+  std::string BouncyCastleSays(const std::string& id, TimePoint at) {
+    fs::path zip = dir_ / (id + ".zip");
+    EXPECT_TRUE(archive_->Export(id, zip).ok());
+    fs::path out = dir_ / id;
+    EXPECT_EQ(testing::Run({"unzip", "-q", "-o", zip.string(), "-d", out.string()}).exit_code, 0);
+    std::vector<std::string> argv = {PRESERVE_JAVA, "-cp",
+                                     std::string(PRESERVE_ERS_CHECK_CLASSES) + ":" + PRESERVE_BC_CLASSPATH, "ErsCheck",
+                                     "verify", "--at", FormatUtcTime(at), (out / "evidence.ers").string()};
+    for (const auto& e : fs::recursive_directory_iterator(out / "data"))
+      if (e.is_regular_file()) argv.push_back(e.path().string());
+    auto r = testing::Run(argv);
+    return r.out + r.err;
+  }
+
+  testing::TempDir dir_;
+  fs::path root_ = dir_ / "store";
+  ManualClock clock_{At("2026-12-01T08:00:00Z")};
+  std::unique_ptr<Archive> archive_;
+};
+
+TEST_F(Renewal, FiftyYearsOfRenewalsKeepEveryHoldingValid) {
+  ASSERT_NO_FATAL_FAILURE(Init());
+  std::vector<std::string> ids = {Ingest("letter.txt.p7s", "letter.txt"), Ingest("letter.p7m"),
+                                  Ingest("letter-ec.txt.p7s", "letter.txt")};
+  ASSERT_TRUE(archive_->Seal(1000).ok());  // one batch, one tree, three leaves
+
+  std::map<RenewalKind, int> renewals;
+  int rollovers = 0;
+  for (int year = 2027; year <= 2076; ++year) {
+    clock_.Set(At(std::to_string(year) + "-06-01T08:00:00Z"));
+    if (year == 2031) {  // a second batch joins mid-way and must keep up too
+      ids.push_back(Ingest("letter.p7m"));
+      ASSERT_TRUE(archive_->Seal(1000).ok());
+    }
+    RenewalOutcome outcome = Renew();
+    if (!outcome.tsa_rollover.empty()) ++rollovers;
+    for (const auto& b : outcome.batches) {
+      ++renewals[b.kind];
+      // Everything due in one run shares one time-stamp per kind.
+      EXPECT_GE(b.packages, 1u);
+    }
+    if (year % 10 == 0) Reopen();  // the schedule and the TSA survive restarts
+  }
+  // RSA-2048 retired in 2030 and certificates of six years: a new TSA key about every five years.
+  EXPECT_GE(rollovers, 9);
+  EXPECT_LE(rollovers, 12);
+  EXPECT_EQ(renewals[RenewalKind::kHashTree], 1);  // SHA-256 retired in 2040, once for all
+  EXPECT_GE(renewals[RenewalKind::kTimeStamp], 9);
+
+  for (const auto& id : ids) {
+    auto report = archive_->Verify(id, {});
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
+    auto contents = archive_->Contents(id);
+    ASSERT_TRUE(contents.ok());
+    auto er = timestamp::DecodeEvidenceRecord(contents->evidence_record);
+    ASSERT_TRUE(er.ok());
+    EXPECT_EQ(er->sequence.size(), 2u) << id;  // SHA-256 chain, then the SHA-384/512 chain
+    EXPECT_EQ(BouncyCastleSays(id, clock_.Now()), "VALID\n") << id;
+  }
+}
+
+TEST_F(Renewal, SkippingADueRenewalEndsInvalidWithTheReason) {
+  ASSERT_NO_FATAL_FAILURE(Init());
+  std::string id = Ingest("letter.p7m");
+  ASSERT_TRUE(archive_->Seal(1000).ok());
+  for (int year = 2027; year <= 2035; ++year) {
+    if (year == 2029) continue;  // the run that had to renew before RSA-2048 retires (2030-01-01)
+    clock_.Set(At(std::to_string(year) + "-06-01T08:00:00Z"));
+    Renew();
+  }
+  auto report = archive_->Verify(id, {});
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->verdict, Verdict::kInvalid);
+  std::string text = audit::ReportToText(report.value());
+  EXPECT_NE(text.find("chain 1, ATS 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("2030-01-01"), std::string::npos) << text;
+}
+
+TEST_F(Renewal, DryRunPlansWithoutChangingAnything) {
+  ASSERT_NO_FATAL_FAILURE(Init());
+  Ingest("letter.p7m");
+  Ingest("letter.txt.p7s", "letter.txt");
+  ASSERT_TRUE(archive_->Seal(1000).ok());
+  clock_.Set(At("2029-06-01T08:00:00Z"));
+  auto plan = archive_->PlanRenewal({});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->items.size(), 2u);
+  EXPECT_FALSE(plan->tsa_rollover.empty());
+  for (const auto& item : plan->items) {
+    EXPECT_EQ(item.kind, RenewalKind::kTimeStamp);
+    EXPECT_NE(item.reason.find("RSA-2048"), std::string::npos) << item.reason;
+  }
+  // Nothing changed: the same plan again.
+  auto again = archive_->PlanRenewal({});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->items.size(), 2u);
+  EXPECT_EQ(Renew().batches.size(), 1u);
+  EXPECT_TRUE(archive_->PlanRenewal({})->items.empty());
+  EXPECT_TRUE(Renew().batches.empty());  // idempotent: nothing is renewed twice
+}
+
+TEST_F(Renewal, NothingIsDueEarly) {
+  ASSERT_NO_FATAL_FAILURE(Init(timestamp::TsaKeyType::kEcdsaP256));
+  Ingest("letter.p7m");
+  ASSERT_TRUE(archive_->Seal(1000).ok());
+  clock_.Set(At("2027-06-01T08:00:00Z"));
+  RenewalOutcome outcome = Renew();
+  EXPECT_TRUE(outcome.batches.empty());
+  EXPECT_TRUE(outcome.tsa_rollover.empty());
+}
+
+}  // namespace
+}  // namespace preserve::archive

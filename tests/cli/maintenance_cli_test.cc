@@ -1,0 +1,446 @@
+// End-to-end: the audit trail, fixity, consistency checks, backup and restore,
+// and get, through the real executable. Damage is done below the store layer,
+// with RocksDB opened directly on the store's database (or its files flipped),
+// as a disk, a stray tool or an intruder would.
+#include <gtest/gtest.h>
+
+#include <rocksdb/db.h>
+#include <rocksdb/metadata.h>
+
+#include <sstream>
+
+#include "preserve/archive/archive.h"
+#include "preserve/util/certificates.h"
+#include "preserve/util/digest.h"
+#include "testing.h"
+
+namespace preserve {
+namespace {
+
+using testing::CommandResult;
+using testing::TempDir;
+
+const std::filesystem::path kFixtures = testing::SourceDir() / "tests" / "fixtures";
+const std::string kRootCa = (kFixtures / "pki" / "root-ca.pem").string();
+
+std::string Fixture(const std::string& name) { return (kFixtures / "signed" / name).string(); }
+
+std::string BigEndianKey(std::uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
+  return out;
+}
+
+// The store's database opened with RocksDB itself, every column family, no
+// preserve code in between.
+class RawDb {
+ public:
+  explicit RawDb(const std::filesystem::path& dir) {
+    std::vector<std::string> names;
+    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &names);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const auto& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    rocksdb::DB* raw = nullptr;
+    s = rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), families, &handles_, &raw);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    db_.reset(raw);
+    for (std::size_t i = 0; i < names.size(); ++i) by_name_[names[i]] = handles_[i];
+  }
+  ~RawDb() {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    db_->Close().PermitUncheckedError();
+  }
+
+  std::string Get(const std::string& family, const std::string& key) {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), by_name_.at(family), key, &value);
+    EXPECT_TRUE(s.ok()) << family << ": " << s.ToString();
+    return value;
+  }
+  void Put(const std::string& family, const std::string& key, const std::string& value) {
+    ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), by_name_.at(family), key, value).ok());
+  }
+  void Delete(const std::string& family, const std::string& key) {
+    ASSERT_TRUE(db_->Delete(rocksdb::WriteOptions(), by_name_.at(family), key).ok());
+  }
+  std::vector<std::string> Keys(const std::string& family) {
+    std::vector<std::string> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), by_name_.at(family)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) out.push_back(it->key().ToString());
+    EXPECT_TRUE(it->status().ok());
+    return out;
+  }
+  // Moves everything into table files, and names those of `family`.
+  std::vector<std::filesystem::path> FlushAndListFiles(const std::string& family) {
+    rocksdb::FlushOptions wait;
+    wait.wait = true;
+    EXPECT_TRUE(db_->Flush(wait, handles_).ok());
+    std::vector<rocksdb::LiveFileMetaData> files;
+    db_->GetLiveFilesMetaData(&files);
+    std::vector<std::filesystem::path> out;
+    for (const auto& f : files)
+      if (f.column_family_name == family) out.emplace_back(f.db_path + "/" + f.name);
+    return out;
+  }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name_;
+};
+
+class Maintenance : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_EQ(Preserve({"init"}).exit_code, 0); }
+
+  CommandResult Preserve(std::vector<std::string> args, const std::filesystem::path& store = {}) {
+    args.insert(args.begin(), PRESERVE_BIN);
+    return testing::Run(args, {"PRESERVE_STORE=" + (store.empty() ? store_ : store).string()});
+  }
+
+  std::string IngestOne(const std::vector<std::string>& files) {
+    std::vector<std::string> args = {"ingest", "--trust", kRootCa};
+    args.insert(args.end(), files.begin(), files.end());
+    CommandResult r = Preserve(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out.substr(0, r.out.find('\n'));
+  }
+  std::string IngestDetached() { return IngestOne({Fixture("letter.txt"), "--signature", Fixture("letter.txt.p7s")}); }
+
+  std::filesystem::path Db() const { return store_ / "db"; }
+
+  TempDir dir_;
+  std::filesystem::path store_ = dir_ / "store";
+};
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// ---- Audit trail ----
+
+TEST_F(Maintenance, AuditLogShowsEventsAsTextAndJsonAndVerifies) {
+  std::string id = IngestDetached();  // events: 0 init, 1 ingest, 2 seal
+  CommandResult text = Preserve({"audit-log", "show"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  std::vector<std::string> lines = Lines(text.out);
+  ASSERT_EQ(lines.size(), 3u) << text.out;
+  EXPECT_EQ(lines[0].rfind("0  ", 0), 0u) << lines[0];
+  EXPECT_TRUE(Contains(lines[1], "  ingest  package=" + id)) << lines[1];
+  EXPECT_TRUE(Contains(lines[2], "  seal  ")) << lines[2];
+
+  CommandResult page = Preserve({"audit-log", "show", "--json", "--from", "1", "--limit", "1"});
+  ASSERT_EQ(page.exit_code, 0) << page.err;
+  ASSERT_EQ(Lines(page.out).size(), 1u) << page.out;
+  EXPECT_EQ(page.out.rfind("{\"sequence\":1,\"hash\":\"", 0), 0u) << page.out;
+  EXPECT_TRUE(Contains(page.out, "\"event\":\"ingest\"")) << page.out;
+
+  CommandResult verify = Preserve({"audit-log", "verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_TRUE(Contains(verify.out, "VALID, 3 events")) << verify.out;
+  EXPECT_EQ(Preserve({"audit-log", "--help"}).exit_code, 0);
+  EXPECT_EQ(Preserve({"audit-log", "verify", "--help"}).exit_code, 0);
+  EXPECT_EQ(Preserve({"audit-log"}).exit_code, 64);
+}
+
+// Events 0..4: init, ingest, seal, ingest, seal.
+class AuditTamper : public Maintenance {
+ protected:
+  void SetUp() override {
+    Maintenance::SetUp();
+    IngestDetached();
+    IngestOne({Fixture("letter.p7m")});
+  }
+  CommandResult Verify() { return Preserve({"audit-log", "verify", "--json"}); }
+};
+
+TEST_F(AuditTamper, EditedEventIsNamed) {
+  {
+    RawDb raw(Db());
+    std::string value = raw.Get("audit", BigEndianKey(2));
+    std::size_t at = value.find("\"seal\"");
+    ASSERT_NE(at, std::string::npos);
+    value.replace(at, 6, "\"SEAL\"");  // same length, previous-event hash untouched
+    raw.Put("audit", BigEndianKey(2), value);
+  }
+  CommandResult r = Verify();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "\"first_bad_sequence\":2")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "event 2 was altered")) << r.out;
+}
+
+TEST_F(AuditTamper, DeletedEventIsNamed) {
+  {
+    RawDb raw(Db());
+    raw.Delete("audit", BigEndianKey(2));
+  }
+  CommandResult r = Preserve({"audit-log", "verify"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "INVALID from event 2: event 2 is missing")) << r.out;
+}
+
+TEST_F(AuditTamper, SwappedEventsAreNamed) {
+  {
+    RawDb raw(Db());
+    std::string one = raw.Get("audit", BigEndianKey(1));
+    std::string two = raw.Get("audit", BigEndianKey(2));
+    raw.Put("audit", BigEndianKey(1), two);
+    raw.Put("audit", BigEndianKey(2), one);
+  }
+  CommandResult r = Verify();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "\"first_bad_sequence\":1")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "event 1 was replaced, moved")) << r.out;
+}
+
+TEST_F(AuditTamper, RewrittenLinkIsNamed) {
+  {
+    RawDb raw(Db());
+    std::string value = raw.Get("audit", BigEndianKey(3));
+    value[0] = static_cast<char>(value[0] ^ 0x01);
+    raw.Put("audit", BigEndianKey(3), value);
+  }
+  CommandResult r = Verify();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "\"first_bad_sequence\":3")) << r.out;
+}
+
+// ---- Fixity ----
+
+TEST_F(Maintenance, FixityPassesAndIsRecorded) {
+  std::string detached = IngestDetached();
+  std::string enveloping = IngestOne({Fixture("letter.p7m")});
+  CommandResult r = Preserve({"fixity"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "OK       " + detached)) << r.out;
+  EXPECT_TRUE(Contains(r.out, "OK       " + enveloping)) << r.out;
+  EXPECT_TRUE(Contains(r.out, "checked 2 of 2 packages")) << r.out;
+  CommandResult log = Preserve({"audit-log", "show", "--json"});
+  EXPECT_TRUE(Contains(Lines(log.out).back(), "\"event\":\"fixity\"")) << log.out;
+  EXPECT_TRUE(Contains(Lines(log.out).back(), "\"damaged\":\"0\"")) << log.out;
+  EXPECT_EQ(Preserve({"audit-log", "verify"}).exit_code, 0);
+
+  CommandResult sample = Preserve({"fixity", "--sample", "0.5", "--json"});
+  EXPECT_EQ(sample.exit_code, 0) << sample.out << sample.err;
+  EXPECT_TRUE(Contains(Lines(sample.out).back(), "\"packages\":2")) << sample.out;
+  EXPECT_EQ(Preserve({"fixity", "--sample", "0"}).exit_code, 64);
+  EXPECT_EQ(Preserve({"fixity", "--help"}).exit_code, 0);
+}
+
+TEST_F(Maintenance, FixityNamesThePackageAndObjectWhoseContentWasRewritten) {
+  std::string detached = IngestDetached();
+  std::string enveloping = IngestOne({Fixture("letter.p7m")});
+  Bytes letter = testing::ReadFileOrDie(Fixture("letter.txt"));
+  {
+    RawDb raw(Db());
+    std::string key = ToString(Digest(HashAlgorithm::kSha256, letter));
+    std::string value = raw.Get("content", key);
+    ASSERT_EQ(value, ToString(letter));
+    value[0] = static_cast<char>(value[0] ^ 0x20);
+    raw.Put("content", key, value);
+  }
+  CommandResult r = Preserve({"fixity"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "DAMAGED  " + detached + "  documents/letter.txt: content changed")) << r.out;
+  // letter.p7m encapsulates the same letter, stored once: the damage reaches both packages.
+  EXPECT_TRUE(Contains(r.out, "DAMAGED  " + enveloping + "  documents/letter: content changed")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "2 damaged")) << r.out;
+
+  // The indexes are still consistent (content is present), but nothing damaged is handed out.
+  EXPECT_EQ(Preserve({"check"}).exit_code, 0);
+  CommandResult get = Preserve({"get", detached, "--out", (dir_ / "out").string()});
+  EXPECT_EQ(get.exit_code, 4);
+  EXPECT_TRUE(Contains(get.err, "documents/letter.txt does not match its SHA-256")) << get.err;
+  EXPECT_NE(Preserve({"verify", detached}).exit_code, 0);
+}
+
+TEST_F(Maintenance, FixityNamesObjectsTheEvidenceDoesNotCover) {
+  std::string detached = IngestDetached();
+  std::string enveloping = IngestOne({Fixture("letter.p7m")});
+  {
+    // Another package's evidence in its place: well-formed, but over other data.
+    RawDb raw(Db());
+    raw.Put("evidence", detached, raw.Get("evidence", enveloping));
+  }
+  CommandResult r = Preserve({"fixity"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "DAMAGED  " + detached + "  manifest.json: its SHA-256 hash is not among those the "
+                              "first archive time-stamp covers"))
+      << r.out;
+  EXPECT_TRUE(Contains(r.out, "OK       " + enveloping)) << r.out;
+}
+
+// Flips a byte of every table file holding content; `from_end`: counted from the file's end.
+void FlipContentTables(const std::filesystem::path& db, std::size_t offset, bool from_end) {
+  std::vector<std::filesystem::path> tables;
+  {
+    RawDb raw(db);
+    tables = raw.FlushAndListFiles("content");
+  }
+  ASSERT_FALSE(tables.empty());
+  for (const auto& table : tables) {
+    Bytes bytes = testing::ReadFileOrDie(table);
+    ASSERT_GT(bytes.size(), offset + 1);
+    bytes[from_end ? bytes.size() - 1 - offset : offset] ^= 0xff;
+    testing::WriteFile(table, bytes);
+  }
+}
+
+TEST_F(Maintenance, FlippedByteInADataBlockNamesThePackage) {
+  std::string detached = IngestDetached();
+  FlipContentTables(Db(), 40, false);  // inside the first data block
+  CommandResult r = Preserve({"fixity"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "DAMAGED  " + detached + "  documents/letter.txt: unreadable: ")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "Corruption: block checksum mismatch")) << r.out;
+}
+
+TEST_F(Maintenance, FlippedByteInATableFooterIsAClearErrorNotACrash) {
+  IngestDetached();
+  FlipContentTables(Db(), 2, true);  // the footer's magic number: the table cannot be opened at all
+  for (const char* command : {"fixity", "check"}) {
+    CommandResult r = Preserve({command});
+    EXPECT_EQ(r.exit_code, 4) << command << r.out << r.err;
+    EXPECT_TRUE(Contains(r.err, "preserve: error: ")) << r.err;
+    EXPECT_TRUE(Contains(r.err, "Corruption")) << r.err;
+  }
+}
+
+// ---- Consistency ----
+
+TEST_F(Maintenance, CheckFindsBrokenIndexes) {
+  std::string sealed = IngestDetached();
+  std::string queued = IngestOne({"--no-seal", Fixture("letter.p7m")});
+  CommandResult ok = Preserve({"check"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_TRUE(Contains(ok.out, "consistent: packages 2 (1 sealed, 1 queued), schedule entries 1")) << ok.out;
+
+  Bytes letter = testing::ReadFileOrDie(Fixture("letter.txt"));
+  {
+    RawDb raw(Db());
+    std::vector<std::string> schedule = raw.Keys("schedule");
+    ASSERT_EQ(schedule.size(), 1u);
+    raw.Delete("schedule", schedule.front());
+    raw.Put("schedule", BigEndianKey(4102444800) + "no-such-package", "");
+    raw.Delete("queue", queued);
+    raw.Put("queue", "orphan-in-queue", "");
+    raw.Delete("content", ToString(Digest(HashAlgorithm::kSha256, letter)));
+  }
+  CommandResult r = Preserve({"check"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "package " + sealed + ": data object documents/letter.txt")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "package " + sealed + ": renewal due ")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "but the schedule has no entry")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "package " + queued + ": queued, but not in the seal queue")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "seal queue: orphan-in-queue is not a package")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "schedule: 2100-01-01T00:00:00Z for no-such-package, which is not a package")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "INCONSISTENT")) << r.out;
+  CommandResult json = Preserve({"check", "--json"});
+  EXPECT_TRUE(Contains(json.out, "\"consistent\":false")) << json.out;
+}
+
+// ---- Backup and restore ----
+
+TEST_F(Maintenance, BackupWhileAWriterIsActiveRestoresToAVerifiableStore) {
+  std::string before = IngestDetached();
+  std::filesystem::path backup = dir_ / "backup";
+  std::string after;
+  {
+    // Another process holds the store for writing (this test), and writes while the backup runs.
+    ManualClock clock(std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
+    auto writer = archive::Archive::Open(store_, false, clock);
+    ASSERT_TRUE(writer.ok()) << writer.status().message();
+    EXPECT_EQ(Preserve({"seal"}).exit_code, 4);  // the writer lock holds
+    CommandResult r = Preserve({"backup", backup.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(Contains(r.out, "backed up the store to " + backup.string())) << r.out;
+
+    archive::IngestOptions options;
+    auto anchors = LoadCertificates(kRootCa);
+    ASSERT_TRUE(anchors.ok());
+    options.trust_anchors = anchors.value();
+    auto outcome = writer.value()->Ingest({Fixture("letter.p7m"), std::nullopt}, options);
+    ASSERT_TRUE(outcome.ok() && outcome->accepted) << outcome.status().message();
+    after = outcome->package_id;
+  }
+  // Every file is the backup's own: damage to the live store cannot reach it.
+  for (const auto& e : std::filesystem::recursive_directory_iterator(backup)) {
+    if (e.is_regular_file()) {
+      EXPECT_EQ(std::filesystem::hard_link_count(e.path()), 1u) << e.path();
+    }
+  }
+
+  std::filesystem::path restored = dir_ / "restored";
+  CommandResult r = Preserve({"restore", backup.string()}, restored);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  CommandResult check = Preserve({"check"}, restored);
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  CommandResult verify = Preserve({"verify", before}, restored);
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_TRUE(Contains(verify.out, "Package " + before + ": VALID")) << verify.out;
+  EXPECT_EQ(Preserve({"verify", after}, restored).exit_code, 4);  // ingested after the backup
+  CommandResult log = Preserve({"audit-log", "verify"}, restored);
+  EXPECT_EQ(log.exit_code, 0) << log.out;
+  EXPECT_TRUE(Contains(Preserve({"audit-log", "show"}, restored).out, "  restore  ")) << log.out;
+  // The restored store is a working one: it seals new work.
+  EXPECT_EQ(Preserve({"ingest", "--trust", kRootCa, Fixture("letter.p7m")}, restored).exit_code, 0);
+
+  CommandResult again = Preserve({"restore", backup.string()}, restored);
+  EXPECT_EQ(again.exit_code, 4);
+  EXPECT_TRUE(Contains(again.err, "refusing to overwrite")) << again.err;
+  CommandResult into_used = Preserve({"backup", backup.string()});
+  EXPECT_EQ(into_used.exit_code, 4);
+  EXPECT_TRUE(Contains(into_used.err, "refusing to overwrite")) << into_used.err;
+}
+
+TEST_F(Maintenance, DamagedBackupIsRefusedAndNothingIsRestored) {
+  IngestDetached();
+  std::filesystem::path backup = dir_ / "backup";
+  ASSERT_EQ(Preserve({"backup", backup.string()}).exit_code, 0);
+  Bytes ca = testing::ReadFileOrDie(backup / "tsa" / "ca.pem");
+  ca[ca.size() / 2] ^= 0x01;
+  testing::WriteFile(backup / "tsa" / "ca.pem", ca);
+  std::filesystem::path restored = dir_ / "restored";
+  CommandResult r = Preserve({"restore", backup.string()}, restored);
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_TRUE(Contains(r.err, "the backup is damaged: tsa/ca.pem")) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(restored));
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path()))
+    EXPECT_EQ(e.path().filename().string().find(".partial-"), std::string::npos) << e.path();
+}
+
+// ---- Get ----
+
+TEST_F(Maintenance, GetWritesTheDataObjectsAndEvidenceThatVerify) {
+  std::string id = IngestDetached();
+  std::filesystem::path out = dir_ / "got";
+  CommandResult r = Preserve({"get", id, "--out", out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(testing::ReadFileOrDie(out / "documents" / "letter.txt"), testing::ReadFileOrDie(Fixture("letter.txt")));
+  EXPECT_TRUE(std::filesystem::exists(out / "signatures" / "letter.txt.p7s"));
+  EXPECT_TRUE(std::filesystem::exists(out / "manifest.json"));
+  ASSERT_TRUE(std::filesystem::exists(out / "evidence.ers"));
+
+  std::vector<std::string> args = {PRESERVE_BIN, "verify-er", "--er", (out / "evidence.ers").string(), "--tsa-trust",
+                                   (store_ / "tsa" / "ca.pem").string()};
+  for (const auto& e : std::filesystem::recursive_directory_iterator(out))
+    if (e.is_regular_file() && e.path().filename() != "evidence.ers") args.push_back(e.path().string());
+  CommandResult er = testing::Run(args);
+  EXPECT_EQ(er.exit_code, 0) << er.out << er.err;
+
+  CommandResult again = Preserve({"get", id, "--out", out.string()});
+  EXPECT_EQ(again.exit_code, 4);
+  EXPECT_TRUE(Contains(again.err, "already exists")) << again.err;
+  EXPECT_EQ(Preserve({"get", "--help"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace preserve

@@ -1,0 +1,370 @@
+// RFC 3161 over HTTP against independent implementations:
+//  - `preserve tsa serve` answers `openssl ts -query` sent by curl, and
+//    `openssl ts -verify` accepts the reply; it serves concurrent clients with
+//    distinct serial numbers, and exits 0 on SIGTERM;
+//  - preserve's HTTP client gets verified tokens from a TSA made of
+//    `openssl ts -reply` behind a loopback HTTP adapter.
+// openssl and curl are required: without them these tests fail, never skip.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "loopback_http_server.h"
+#include "preserve/timestamp/http_tsa.h"
+#include "preserve/util/certificates.h"
+#include "testing.h"
+
+extern char** environ;
+
+namespace preserve::timestamp {
+namespace {
+
+using preserve::testing::CommandResult;
+using preserve::testing::HttpRequest;
+using preserve::testing::ReadFileOrDie;
+using preserve::testing::Reply;
+using preserve::testing::TempDir;
+using preserve::testing::TestServer;
+using preserve::testing::WriteFile;
+
+constexpr HashAlgorithm kAlg = HashAlgorithm::kSha256;
+
+// testing::Run, under a name that a test fixture's Run() does not hide.
+CommandResult Command(const std::vector<std::string>& argv) { return preserve::testing::Run(argv); }
+
+std::string Describe(const CommandResult& r) {
+  return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
+}
+
+// `preserve tsa serve` in the background: started, its address read from the
+// "listening on" line of its stderr, stopped with a signal.
+class TsaServeProcess {
+ public:
+  explicit TsaServeProcess(const std::filesystem::path& store) {
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return;
+    stderr_ = pipe_fds[0];
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    std::vector<std::string> args = {PRESERVE_BIN, "tsa",         "serve",     "--store", store.string(),
+                                     "--listen",   "127.0.0.1:0", "--threads", "4"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int rc = ::posix_spawn(&pid_, PRESERVE_BIN, &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(pipe_fds[1]);
+    if (rc != 0) {
+      pid_ = -1;
+      output_ = std::string("cannot start preserve: ") + std::strerror(rc);
+      return;
+    }
+    // Reads stderr until the address shows, the process ends, or 20 s pass.
+    std::regex listening("listening on (127\\.0\\.0\\.1:[0-9]+)");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::smatch m;
+      if (std::regex_search(output_, m, listening)) {
+        address_ = m[1];
+        return;
+      }
+      if (!ReadSome(200)) return;
+    }
+  }
+
+  ~TsaServeProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (stderr_ >= 0) ::close(stderr_);
+  }
+
+  const std::string& address() const { return address_; }
+  std::string url() const { return "http://" + address_ + "/"; }
+  const std::string& output() const { return output_; }
+
+  // Sends `signal` and returns the exit code (128 + signal when killed by one).
+  int Stop(int signal) {
+    ::kill(pid_, signal);
+    while (ReadSome(1000)) {
+    }
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+ private:
+  // Appends what stderr has within `timeout_ms`; false at its end.
+  bool ReadSome(int timeout_ms) {
+    pollfd fd{stderr_, POLLIN, 0};
+    if (::poll(&fd, 1, timeout_ms) <= 0) return true;
+    char buf[4096];
+    ssize_t n = ::read(stderr_, buf, sizeof buf);
+    if (n <= 0) return false;
+    output_.append(buf, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  int stderr_ = -1;
+  std::string output_;
+  std::string address_;
+};
+
+void RequireTools() {
+  CommandResult openssl = Command({"openssl", "version"});
+  ASSERT_EQ(openssl.exit_code, 0) << "openssl is required for these tests: " << Describe(openssl);
+  CommandResult curl = Command({"curl", "--version"});
+  ASSERT_EQ(curl.exit_code, 0) << "curl is required for these tests (scripts/setup.sh): " << Describe(curl);
+}
+
+// --- preserve tsa serve, with openssl and curl as the clients ---
+
+class TsaServeTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    RequireTools();
+    CommandResult init = Command(
+        {PRESERVE_BIN, "init", "--store", store_.string(), "--tsa-key", GetParam(), "--organization", "Sở Nội vụ"});
+    ASSERT_EQ(init.exit_code, 0) << Describe(init);
+    ca_ = LoadCertificates(store_ / "tsa" / "ca.pem").value();
+  }
+
+  TempDir tmp_;
+  SystemClock clock_;
+  std::filesystem::path store_ = tmp_ / "store";
+  std::vector<Bytes> ca_;
+};
+
+TEST_P(TsaServeTest, OpenSslQueryThroughCurlVerifies) {
+  TsaServeProcess server(store_);
+  ASSERT_FALSE(server.address().empty()) << server.output();
+  std::string data = (tmp_ / "letter.txt").string();
+  std::string query = (tmp_ / "q.tsq").string();
+  std::string reply = (tmp_ / "r.tsr").string();
+  WriteFile(data, std::string_view("Công văn 6587/UBND-CNXD"));
+  CommandResult q = Command({"openssl", "ts", "-query", "-data", data, "-sha256", "-cert", "-out", query});
+  ASSERT_EQ(q.exit_code, 0) << Describe(q);
+  CommandResult curl =
+      Command({"curl", "-sS", "--fail", "--data-binary", "@" + query, "-H", "Content-Type: application/timestamp-query",
+               server.url(), "-o", reply, "-w", "%{content_type}"});
+  ASSERT_EQ(curl.exit_code, 0) << Describe(curl);
+  EXPECT_EQ(curl.out, "application/timestamp-reply");
+  CommandResult verify = Command(
+      {"openssl", "ts", "-verify", "-in", reply, "-queryfile", query, "-CAfile", (store_ / "tsa" / "ca.pem").string()});
+  EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
+  EXPECT_NE(verify.out.find("Verification: OK"), std::string::npos) << Describe(verify);
+
+  // The same query answered twice: two tokens, two serial numbers.
+  std::string reply2 = (tmp_ / "r2.tsr").string();
+  ASSERT_EQ(Command({"curl", "-sS", "--fail", "--data-binary", "@" + query, "-H",
+                     "Content-Type: application/timestamp-query", server.url(), "-o", reply2})
+                .exit_code,
+            0);
+  CommandResult text1 = Command({"openssl", "ts", "-reply", "-in", reply, "-text"});
+  CommandResult text2 = Command({"openssl", "ts", "-reply", "-in", reply2, "-text"});
+  std::regex serial("Serial number: (0x[0-9A-F]+)");
+  std::smatch m1, m2;
+  ASSERT_TRUE(std::regex_search(text1.out, m1, serial)) << text1.out;
+  ASSERT_TRUE(std::regex_search(text2.out, m2, serial)) << text2.out;
+  EXPECT_NE(m1[1], m2[1]);
+
+  // Not a time-stamp query: refused at the HTTP level.
+  CommandResult wrong_type = Command({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--data-binary",
+                                      "@" + query, "-H", "Content-Type: text/plain", server.url()});
+  EXPECT_EQ(wrong_type.out, "415") << Describe(wrong_type);
+  CommandResult get = Command({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", server.url()});
+  EXPECT_EQ(get.out, "405") << Describe(get);
+
+  EXPECT_EQ(server.Stop(SIGTERM), 0) << server.output();
+  EXPECT_NE(server.output().find("stopping on SIGTERM"), std::string::npos) << server.output();
+}
+
+TEST_P(TsaServeTest, ConcurrentClientsAndRestartsGetDistinctSerials) {
+  std::mutex mutex;
+  std::set<std::string> serials;
+  std::vector<std::string> failures;
+  Bytes imprint = Digest(kAlg, AsBytes("hồ sơ"));
+  auto stamp_from = [&](const std::string& url, int clients, int requests) {
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; ++c) {
+      threads.emplace_back([&] {
+        HttpTsaConfig config;
+        config.url = url;
+        config.tsa_trust_anchors = ca_;
+        config.retries = 0;
+        auto stamper = FailoverTimeStamper::Create({config}, clock_);
+        for (int i = 0; i < requests && stamper.ok(); ++i) {
+          auto stamped = stamper.value()->Stamp(kAlg, imprint);
+          std::lock_guard lock(mutex);
+          if (stamped.ok()) {
+            serials.insert(stamped->info.serial_hex);
+          } else {
+            failures.push_back(stamped.status().ToString());
+          }
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+  };
+  {
+    TsaServeProcess server(store_);
+    ASSERT_FALSE(server.address().empty()) << server.output();
+    stamp_from(server.url(), 8, 20);
+    EXPECT_EQ(server.Stop(SIGTERM), 0) << server.output();
+  }
+  {
+    TsaServeProcess restarted(store_);
+    ASSERT_FALSE(restarted.address().empty()) << restarted.output();
+    stamp_from(restarted.url(), 2, 10);
+    EXPECT_EQ(restarted.Stop(SIGINT), 0) << restarted.output();
+  }
+  ASSERT_TRUE(failures.empty()) << failures.size() << " failed, the first: " << failures.front();
+  EXPECT_EQ(serials.size(), 180u);
+}
+
+INSTANTIATE_TEST_SUITE_P(TsaKeys, TsaServeTest, ::testing::Values("ec-p256", "rsa-3072"),
+                         [](const auto& param_info) { return param_info.param == "rsa-3072" ? "Rsa3072" : "EcP256"; });
+
+// --- preserve's client, with openssl ts -reply as the TSA ---
+
+// openssl's TSA configuration, as in openssl_ts_test.cc: a PKI made by the
+// openssl command line and the [tsa] section `openssl ts -reply` reads.
+constexpr const char* kOpenSslConfig = R"([req]
+distinguished_name = dn
+[dn]
+[ca_ext]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[tsa_ext]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = critical,timeStamping
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[tsa]
+default_tsa = tsa_config
+[tsa_config]
+serial = $dir/serial
+signer_cert = $dir/tsa.pem
+certs = $dir/ca.pem
+signer_key = $dir/tsa.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+other_policies = 1.2.3.4.5
+digests = sha256, sha384, sha512
+accuracy = secs:1
+ordering = no
+tsa_name = yes
+ess_cert_id_alg = sha256
+)";
+
+class OpenSslTsaOverHttp : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RequireTools();
+    std::string dir = tmp_.path().string();
+    std::string cnf = dir + "/openssl.cnf";
+    // $dir is expanded as the file is read, so it is set first, in the default section.
+    std::string text = "dir = " + dir + "\n" + kOpenSslConfig;
+    WriteFile(cnf, std::string_view(text));
+    WriteFile(tmp_ / "serial", std::string_view("01\n"));
+    // clang-format off
+    OpenSsl({"req", "-x509", "-config", cnf, "-extensions", "ca_ext",
+             "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", dir + "/ca.key", "-out", dir + "/ca.pem",
+             "-subj", "/O=Interop/CN=openssl test CA", "-days", "30", "-sha256"});
+    OpenSsl({"req", "-new", "-config", cnf,
+             "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", dir + "/tsa.key", "-out", dir + "/tsa.csr", "-subj", "/O=Interop/CN=openssl test TSA"});
+    OpenSsl({"x509", "-req", "-in", dir + "/tsa.csr", "-CA", dir + "/ca.pem", "-CAkey", dir + "/ca.key",
+             "-set_serial", "0x2a", "-days", "30", "-sha256", "-extfile", cnf, "-extensions", "tsa_ext",
+             "-out", dir + "/tsa.pem"});
+    // clang-format on
+  }
+
+  void OpenSsl(std::vector<std::string> args) {
+    args.insert(args.begin(), "openssl");
+    CommandResult r = Command(args);
+    ASSERT_EQ(r.exit_code, 0) << args[1] << ": " << Describe(r);
+  }
+
+  // The adapter: each POSTed query goes to `openssl ts -reply` through files.
+  Reply OpenSslReply(const HttpRequest& request) {
+    std::string query = (tmp_ / "request.tsq").string();
+    std::string reply = (tmp_ / "reply.tsr").string();
+    WriteFile(query, ByteView(request.body()));
+    CommandResult r = Command(
+        {"openssl", "ts", "-reply", "-config", (tmp_ / "openssl.cnf").string(), "-queryfile", query, "-out", reply});
+    if (r.exit_code != 0) return Reply{500, "text/plain", ToBytes(r.err), {}};
+    return Reply{200, "application/timestamp-reply", ReadFileOrDie(reply), {}};
+  }
+
+  HttpTsaConfig Config(const std::string& url) {
+    HttpTsaConfig config;
+    config.name = "openssl ts -reply";
+    config.url = url;
+    config.tsa_trust_anchors = LoadCertificates(tmp_ / "ca.pem").value();
+    config.max_accuracy = std::chrono::seconds(1);
+    config.retries = 0;
+    return config;
+  }
+
+  TempDir tmp_;
+  SystemClock clock_;
+};
+
+TEST_F(OpenSslTsaOverHttp, PreserveClientGetsVerifiedTokens) {
+  TestServer adapter([this](const HttpRequest& r) { return OpenSslReply(r); });
+  HttpTsaConfig config = Config(adapter.url());
+  config.policy_oid = "1.2.3.4.5";
+  config.max_clock_skew = std::chrono::seconds(300);
+  auto stamper = FailoverTimeStamper::Create({config}, clock_);
+  ASSERT_TRUE(stamper.ok()) << stamper.status().ToString();
+  for (HashAlgorithm alg : {HashAlgorithm::kSha256, HashAlgorithm::kSha512}) {
+    Bytes imprint = Digest(alg, AsBytes("Nghị định 30/2020/NĐ-CP"));
+    auto stamped = stamper.value()->Stamp(alg, imprint);
+    ASSERT_TRUE(stamped.ok()) << stamped.status().ToString();
+    EXPECT_EQ(stamped->tsa, "openssl ts -reply");
+    EXPECT_EQ(stamped->info.policy_oid, "1.2.3.4.5");
+    EXPECT_EQ(stamped->info.imprint, imprint);
+    EXPECT_FALSE(stamped->info.nonce.empty());
+  }
+  EXPECT_EQ(adapter.requests(), 2);
+
+  // openssl's TSA refuses a digest its configuration does not list; that
+  // refusal comes through HTTP intact, and no token with it.
+  auto refused = stamper.value()->Stamp(HashAlgorithm::kSha3_256, Digest(HashAlgorithm::kSha3_256, AsBytes("x")));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("badAlg"), std::string::npos) << refused.status().ToString();
+}
+
+TEST_F(OpenSslTsaOverHttp, FailsOverFromADeadTsaToOpenSsl) {
+  TestServer adapter([this](const HttpRequest& r) { return OpenSslReply(r); });
+  HttpTsaConfig dead = Config(preserve::testing::DownUrl());
+  dead.name = "dead";
+  auto stamper = FailoverTimeStamper::Create({dead, Config(adapter.url())}, clock_);
+  ASSERT_TRUE(stamper.ok()) << stamper.status().ToString();
+  auto stamped = stamper.value()->Stamp(kAlg, Digest(kAlg, AsBytes("x")));
+  ASSERT_TRUE(stamped.ok()) << stamped.status().ToString();
+  EXPECT_EQ(stamped->tsa, "openssl ts -reply");
+  EXPECT_EQ(stamped->attempts, 2);
+}
+
+}  // namespace
+}  // namespace preserve::timestamp

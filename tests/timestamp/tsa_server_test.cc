@@ -1,0 +1,251 @@
+// The RFC 3161 HTTP service in process: what it answers to good and bad
+// requests, concurrency, keep-alive, and a Stop that lets requests in flight
+// finish. The command-line service and openssl/curl interop are in
+// tests/interop/tsa_http_test.cc.
+#include "preserve/timestamp/tsa_server.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <future>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "preserve/timestamp/embedded_tsa.h"
+#include "preserve/timestamp/http_tsa.h"
+#include "preserve/util/openssl_ptr.h"
+#include "testing.h"
+
+namespace preserve::timestamp {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using preserve::testing::TempDir;
+using std::chrono::milliseconds;
+using StringRequest = http::request<http::string_body>;
+using StringResponse = http::response<http::string_body>;
+
+constexpr HashAlgorithm kAlg = HashAlgorithm::kSha256;
+
+StringRequest Post(const std::string& content_type, std::string body) {
+  StringRequest request{http::verb::post, "/", 11};
+  request.set(http::field::host, "127.0.0.1");
+  request.set(http::field::content_type, content_type);
+  request.body() = std::move(body);
+  request.prepare_payload();
+  return request;
+}
+
+// Raw HTTP over one connection, for what HttpTsaTransport never sends.
+class RawClient {
+ public:
+  explicit RawClient(std::uint16_t port) : socket_(io_) {
+    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  }
+  StringResponse Send(const StringRequest& request) {
+    http::write(socket_, request);
+    StringResponse response;
+    http::read(socket_, buffer_, response);
+    return response;
+  }
+
+ private:
+  asio::io_context io_;
+  tcp::socket socket_;
+  beast::flat_buffer buffer_;
+};
+
+// Delegates to the embedded TSA after a pause: a request stays in flight.
+class SlowTsa final : public TsaTransport {
+ public:
+  SlowTsa(TsaTransport& tsa, milliseconds delay) : tsa_(tsa), delay_(delay) {}
+  Result<Bytes> Exchange(const Bytes& request_der) override {
+    started_.set_value();
+    std::this_thread::sleep_for(delay_);
+    return tsa_.Exchange(request_der);
+  }
+  std::future<void> started() { return started_.get_future(); }
+
+ private:
+  TsaTransport& tsa_;
+  milliseconds delay_;
+  std::promise<void> started_;
+};
+
+class FailingTsa final : public TsaTransport {
+ public:
+  Result<Bytes> Exchange(const Bytes&) override { return Status::Internal("signing key unavailable"); }
+};
+
+class TsaServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(CreateEmbeddedTsa(tmp_ / "tsa", {}, clock_).ok());
+    auto tsa = EmbeddedTsa::Open(tmp_ / "tsa", clock_);
+    ASSERT_TRUE(tsa.ok()) << tsa.status().ToString();
+    tsa_ = std::move(tsa.value());
+  }
+
+  std::unique_ptr<TsaServer> StartServer(TsaTransport& tsa, TsaServerOptions options = {}) {
+    auto server = TsaServer::Start(tsa, "127.0.0.1:0", options);
+    EXPECT_TRUE(server.ok()) << server.status().ToString();
+    return server.ok() ? std::move(server.value()) : nullptr;
+  }
+
+  HttpTsaConfig Client(const TsaServer& server) {
+    HttpTsaConfig config;
+    config.url = "http://" + server.address() + "/";
+    config.tsa_trust_anchors = {tsa_->ca_certificate()};
+    config.retries = 0;
+    return config;
+  }
+
+  TempDir tmp_;
+  SystemClock clock_;
+  std::unique_ptr<EmbeddedTsa> tsa_;
+  Bytes imprint_ = Digest(kAlg, AsBytes("Quyết định lưu trữ"));
+};
+
+TEST_F(TsaServerTest, AnswersTimeStampQueries) {
+  auto server = StartServer(*tsa_);
+  ASSERT_TRUE(server);
+  EXPECT_NE(server->port(), 0);
+  EXPECT_EQ(server->address(), "127.0.0.1:" + std::to_string(server->port()));
+  auto stamper = FailoverTimeStamper::Create({Client(*server)}, clock_);
+  ASSERT_TRUE(stamper.ok()) << stamper.status().ToString();
+  auto stamped = stamper.value()->Stamp(kAlg, imprint_);
+  ASSERT_TRUE(stamped.ok()) << stamped.status().ToString();
+  EXPECT_EQ(stamped->info.tsa_certificate, tsa_->tsa_certificate());
+}
+
+TEST_F(TsaServerTest, RefusesWhatIsNotATimeStampQuery) {
+  auto server = StartServer(*tsa_);
+  ASSERT_TRUE(server);
+  {
+    RawClient client(server->port());
+    StringRequest get{http::verb::get, "/", 11};
+    get.set(http::field::host, "127.0.0.1");
+    StringResponse response = client.Send(get);
+    EXPECT_EQ(response.result(), http::status::method_not_allowed);
+    EXPECT_EQ(response[http::field::allow], "POST");
+  }
+  EXPECT_EQ(RawClient(server->port()).Send(Post("text/plain", "hello")).result(), http::status::unsupported_media_type);
+  EXPECT_EQ(RawClient(server->port()).Send(Post("application/timestamp-query", std::string(20000, 'x'))).result(),
+            http::status::payload_too_large);
+
+  // A malformed TimeStampReq is answered by the TSA itself: a rejection, sent with 200.
+  StringResponse garbage = RawClient(server->port()).Send(Post("Application/TimeStamp-Query; x=y", "not DER"));
+  EXPECT_EQ(garbage.result(), http::status::ok);
+  EXPECT_EQ(garbage[http::field::content_type], "application/timestamp-reply");
+  const auto* p = reinterpret_cast<const unsigned char*>(garbage.body().data());
+  TsRespPtr reply(d2i_TS_RESP(nullptr, &p, static_cast<long>(garbage.body().size())));
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(reply.get()))), TS_STATUS_REJECTION);
+}
+
+TEST_F(TsaServerTest, TsaFailureIs500) {
+  FailingTsa failing;
+  auto server = StartServer(failing);
+  ASSERT_TRUE(server);
+  StringResponse response = RawClient(server->port()).Send(Post("application/timestamp-query", "x"));
+  EXPECT_EQ(response.result(), http::status::internal_server_error);
+  EXPECT_EQ(response.body().find("signing key"), std::string::npos) << "internal detail stays internal";
+}
+
+TEST_F(TsaServerTest, KeepsConnectionsAlive) {
+  auto server = StartServer(*tsa_);
+  ASSERT_TRUE(server);
+  RawClient client(server->port());
+  for (int i = 0; i < 3; ++i) {
+    StringResponse response = client.Send(Post("application/timestamp-query", "still not DER"));
+    EXPECT_EQ(response.result(), http::status::ok);
+    EXPECT_TRUE(response.keep_alive());
+  }
+}
+
+TEST_F(TsaServerTest, ConcurrentRequestsGetDistinctSerials) {
+  TsaServerOptions options;
+  options.threads = 4;
+  auto server = StartServer(*tsa_, options);
+  ASSERT_TRUE(server);
+  std::mutex mutex;
+  std::set<std::string> serials;
+  int failures = 0;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&] {
+      auto transport = HttpTsaTransport::Create(Client(*server));
+      for (int i = 0; i < 20 && transport.ok(); ++i) {
+        auto token = RequestTimeStamp(*transport.value(), kAlg, imprint_);
+        auto info = token.ok() ? VerifyToken(*token, kAlg, imprint_, {{tsa_->ca_certificate()}, {}, std::nullopt})
+                               : Result<TokenInfo>(token.status());
+        std::lock_guard lock(mutex);
+        if (info.ok()) {
+          serials.insert(info->serial_hex);
+        } else {
+          ++failures;
+          ADD_FAILURE() << info.status().ToString();
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(serials.size(), 160u);
+}
+
+TEST_F(TsaServerTest, StopAnswersRequestsInFlight) {
+  SlowTsa slow(*tsa_, milliseconds(500));
+  auto server = StartServer(slow);
+  ASSERT_TRUE(server);
+  auto started = slow.started();
+  HttpTsaConfig config = Client(*server);
+  auto answer = std::async(std::launch::async, [&] {
+    auto transport = HttpTsaTransport::Create(config);
+    return transport.ok() ? RequestTimeStamp(*transport.value(), kAlg, imprint_) : Result<Bytes>(transport.status());
+  });
+  ASSERT_EQ(started.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  server->Stop();
+  auto token = answer.get();
+  ASSERT_TRUE(token.ok()) << "the request in flight was dropped: " << token.status().ToString();
+  // Nothing listens any more.
+  auto transport = HttpTsaTransport::Create(config);
+  ASSERT_TRUE(transport.ok());
+  EXPECT_EQ(RequestTimeStamp(*transport.value(), kAlg, imprint_).status().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(TsaServerTest, StopClosesIdleConnectionsAtOnce) {
+  auto server = StartServer(*tsa_);  // io_timeout 30 s
+  ASSERT_TRUE(server);
+  RawClient idle(server->port());
+  EXPECT_EQ(idle.Send(Post("application/timestamp-query", "x")).result(), http::status::ok);
+  RawClient silent(server->port());  // connected, never sends
+  auto start = std::chrono::steady_clock::now();
+  server->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  server->Stop();  // idempotent
+}
+
+TEST_F(TsaServerTest, BadListenAddresses) {
+  EXPECT_EQ(TsaServer::Start(*tsa_, "localhost:0").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(TsaServer::Start(*tsa_, "127.0.0.1").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(TsaServer::Start(*tsa_, "127.0.0.1:http").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(TsaServer::Start(*tsa_, "127.0.0.1:70000").status().code(), StatusCode::kInvalidArgument);
+  auto server = StartServer(*tsa_);
+  ASSERT_TRUE(server);
+  auto taken = TsaServer::Start(*tsa_, server->address());
+  EXPECT_EQ(taken.status().code(), StatusCode::kIOError) << taken.status().ToString();
+  auto v6 = TsaServer::Start(*tsa_, "[::1]:0");
+  if (v6.ok()) {  // hosts without IPv6 loopback cannot bind it
+    EXPECT_EQ(v6.value()->address().substr(0, 6), "[::1]:");
+  }
+}
+
+}  // namespace
+}  // namespace preserve::timestamp
