@@ -94,6 +94,13 @@ Result<timestamp::EvidenceRecord> Archive::Impl::Assemble(const EvidenceSkeleton
   return record;
 }
 
+std::vector<Bytes> Archive::Impl::TsaTrustAnchors() const {
+  std::vector<Bytes> anchors = {ca_certificate};
+  for (const auto& external_tsa : config.external_tsas)
+    anchors.insert(anchors.end(), external_tsa.tsa_trust_anchors.begin(), external_tsa.tsa_trust_anchors.end());
+  return anchors;
+}
+
 Result<std::vector<Bytes>> Archive::Impl::DataHashes(const PackageRecord& record, HashAlgorithm alg) const {
   std::vector<Bytes> out;
   out.reserve(record.objects.size());
@@ -170,6 +177,9 @@ Result<std::unique_ptr<Archive>> Archive::Open(const std::filesystem::path& root
   impl->ca_certificate = ca.front();
   if (!read_only) {
     PRESERVE_ASSIGN_OR_RETURN(impl->tsa, timestamp::EmbeddedTsa::Open(TsaDir(root), clock));
+    if (!impl->config.external_tsas.empty()) {
+      PRESERVE_ASSIGN_OR_RETURN(impl->external, timestamp::FailoverTimeStamper::Create(impl->config.external_tsas, clock));
+    }
   }
   return std::unique_ptr<Archive>(new Archive(std::move(impl)));
 }
@@ -295,8 +305,8 @@ Result<audit::PackageContents> Archive::Contents(const std::string& package_id) 
   std::map<std::string, BatchRecord> batches;
   PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, impl_->Assemble(skeleton, batches));
   PRESERVE_ASSIGN_OR_RETURN(contents.evidence_record, timestamp::EncodeEvidenceRecord(er));
-  // The local CA first (the trust anchor), then each TSA certificate that signed a token.
-  contents.tsa_certificates.push_back(impl_->ca_certificate);
+  // The trust anchors first (the local CA is tsa/ca.pem), then each TSA certificate that signed a token.
+  contents.tsa_certificates = impl_->TsaTrustAnchors();
   for (const auto& [id, batch] : batches) {
     PRESERVE_ASSIGN_OR_RETURN(timestamp::TokenInfo info, timestamp::ParseToken(batch.token));
     auto& certs = contents.tsa_certificates;
@@ -322,7 +332,7 @@ Result<std::vector<PackageSummary>> Archive::List(const std::string& after, std:
 Result<audit::PackageReport> Archive::Verify(const std::string& package_id, const VerifyOptions& options) {
   PRESERVE_ASSIGN_OR_RETURN(audit::PackageContents contents, Contents(package_id));
   audit::PackageVerifyOptions verify;
-  verify.tsa_trust_anchors = {impl_->ca_certificate};
+  verify.tsa_trust_anchors = impl_->TsaTrustAnchors();
   verify.tsa_trust_source = "the store's local CA (" + CertificateSubject(impl_->ca_certificate) + ")";
   verify.signer_trust_anchors = options.signer_trust_anchors;
   verify.clock = impl_->clock;

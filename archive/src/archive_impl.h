@@ -35,6 +35,9 @@ struct Archive::Impl {
   timestamp::AlgorithmCatalogue policy = timestamp::AlgorithmCatalogue::Default();
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<timestamp::EmbeddedTsa> tsa;  // only when open for writing
+  std::unique_ptr<timestamp::FailoverTimeStamper> external;  // when config.json names external TSAs
+  // Whom time-stamps of this store may chain to: the local CA, then the external TSAs' anchors.
+  std::vector<Bytes> TsaTrustAnchors() const;
   Bytes ca_certificate;
 
   Result<PackageRecord> LoadRecord(const std::string& id) const;

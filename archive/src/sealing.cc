@@ -47,6 +47,7 @@ Result<Deadline> Archive::Impl::DeadlineOf(const BatchRecord& batch) const {
 
 Result<std::string> Archive::Impl::RollOverTsaIfDue(TimePoint horizon, bool dry_run) {
   using timestamp::TsaKeyType;
+  if (external) return std::string();  // the embedded TSA is not used
   auto key_end = [this](TsaKeyType type) {
     auto [key, bits] = timestamp::TsaKeySignature(type);
     return policy.SignatureEnd(key, bits);
@@ -93,11 +94,20 @@ Result<std::string> Archive::Impl::RollOverTsaIfDue(TimePoint horizon, bool dry_
 }
 
 Result<BatchRecord> Archive::Impl::TimeStampBatch(HashAlgorithm alg, const Bytes& tree_root, std::size_t packages) {
-  PRESERVE_ASSIGN_OR_RETURN(Bytes token, timestamp::RequestTimeStamp(*tsa, alg, tree_root));
-  // Never commit evidence that would not verify: check the token as an auditor will.
-  timestamp::TokenVerifyOptions verify;
-  verify.trust_anchors = {ca_certificate};
-  PRESERVE_ASSIGN_OR_RETURN(timestamp::TokenInfo info, timestamp::VerifyToken(token, alg, tree_root, verify));
+  Bytes token;
+  timestamp::TokenInfo info;
+  if (external) {
+    // Checked by the stamper: status, nonce, imprint, policy, signature, TSA path, accuracy.
+    PRESERVE_ASSIGN_OR_RETURN(timestamp::TimeStampFromTsa stamped, external->Stamp(alg, tree_root));
+    token = std::move(stamped.token);
+    info = std::move(stamped.info);
+  } else {
+    PRESERVE_ASSIGN_OR_RETURN(token, timestamp::RequestTimeStamp(*tsa, alg, tree_root));
+    // Never commit evidence that would not verify: check the token as an auditor will.
+    timestamp::TokenVerifyOptions verify;
+    verify.trust_anchors = {ca_certificate};
+    PRESERVE_ASSIGN_OR_RETURN(info, timestamp::VerifyToken(token, alg, tree_root, verify));
+  }
   BatchRecord batch;
   PRESERVE_ASSIGN_OR_RETURN(batch.id, NewId(*clock));
   batch.time = info.gen_time;

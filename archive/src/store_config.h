@@ -8,6 +8,7 @@
 
 #include "preserve/timestamp/algorithm_catalogue.h"
 #include "preserve/timestamp/embedded_tsa.h"
+#include "preserve/timestamp/http_tsa.h"
 
 namespace preserve::archive {
 
@@ -18,6 +19,9 @@ struct StoreConfig {
   // Key type of new embedded-TSA keys, while the policy allows it.
   timestamp::TsaKeyType tsa_key = timestamp::TsaKeyType::kEcdsaP256;
   int tsa_validity_years = 10;
+  // External RFC 3161 TSAs in priority order. When any is configured, sealing
+  // and renewal use them (with failover) instead of the embedded TSA.
+  std::vector<timestamp::HttpTsaConfig> external_tsas;
 };
 
 std::filesystem::path ConfigPath(const std::filesystem::path& root);

@@ -368,3 +368,62 @@ TEST_F(OpenSslTsaOverHttp, FailsOverFromADeadTsaToOpenSsl) {
 
 }  // namespace
 }  // namespace preserve::timestamp
+
+namespace preserve::timestamp {
+namespace {
+
+// --- an archive sealing through external TSAs over HTTP ---
+
+// Points `store`'s config.json at these TSA URLs (priority order), all trusting `trust`.
+void UseExternalTsas(const std::filesystem::path& store, const std::vector<std::string>& urls,
+                     const std::filesystem::path& trust) {
+  std::string tsas;
+  for (const auto& url : urls) {
+    if (!tsas.empty()) tsas += ",";
+    tsas += R"({"url":")" + url + R"(","trust":")" + trust.string() + R"(","timeout_ms":2000,"retries":1,"backoff_ms":50})";
+  }
+  WriteFile(store / "config.json", R"({"renewal_margin_days":180,"tsa_key":"ec-p256","tsa_validity_years":10,"tsas":[)" +
+                                       tsas + "]}");
+}
+
+TEST(ExternalTsa, UnreachableTsaLeavesPackagesQueuedAndTheNextRunSeals) {
+  RequireTools();
+  TempDir tmp;
+  std::filesystem::path tsa_store = tmp / "tsa-store";
+  std::filesystem::path archive = tmp / "archive";
+  ASSERT_EQ(Command({PRESERVE_BIN, "init", "--store", tsa_store.string()}).exit_code, 0);
+  ASSERT_EQ(Command({PRESERVE_BIN, "init", "--store", archive.string()}).exit_code, 0);
+  const std::filesystem::path fixtures = preserve::testing::SourceDir() / "tests" / "fixtures";
+  const std::filesystem::path tsa_ca = tsa_store / "tsa" / "ca.pem";
+
+  // Nothing listens on port 9 of loopback: the TSA is down.
+  UseExternalTsas(archive, {"http://127.0.0.1:9/"}, tsa_ca);
+  CommandResult ingest = Command({PRESERVE_BIN, "ingest", "--store", archive.string(), "--trust",
+                                  (fixtures / "pki" / "root-ca.pem").string(), (fixtures / "signed" / "letter.p7m").string()});
+  EXPECT_EQ(ingest.exit_code, 4) << Describe(ingest);
+  EXPECT_NE(ingest.err.find("sealing failed"), std::string::npos) << Describe(ingest);
+  std::string id = ingest.out.substr(0, 36);
+  CommandResult list = Command({PRESERVE_BIN, "list", "--store", archive.string()});
+  EXPECT_NE(list.out.find(id + "  "), std::string::npos) << Describe(list);
+  EXPECT_NE(list.out.find("queued"), std::string::npos) << Describe(list);
+
+  // The next run, with a second TSA that answers: failover seals the queue.
+  TsaServeProcess server(tsa_store);
+  ASSERT_FALSE(server.address().empty()) << server.output();
+  UseExternalTsas(archive, {"http://127.0.0.1:9/", server.url()}, tsa_ca);
+  CommandResult seal = Command({PRESERVE_BIN, "seal", "--store", archive.string()});
+  EXPECT_EQ(seal.exit_code, 0) << Describe(seal);
+  EXPECT_NE(seal.err.find("sealed 1 package"), std::string::npos) << Describe(seal);
+  CommandResult verify = Command({PRESERVE_BIN, "verify", "--store", archive.string(), id});
+  EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
+
+  // Exported, it verifies offline against the external TSA's CA.
+  std::string zip = (tmp / "p.zip").string();
+  ASSERT_EQ(Command({PRESERVE_BIN, "export", "--store", archive.string(), id, zip}).exit_code, 0);
+  CommandResult offline = Command({PRESERVE_BIN, "verify-package", zip, "--tsa-trust", tsa_ca.string()});
+  EXPECT_EQ(offline.exit_code, 0) << Describe(offline);
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+}
+
+}  // namespace
+}  // namespace preserve::timestamp
