@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <mutex>
 #include <system_error>
 
 #include "preserve/util/certificates.h"
@@ -506,9 +505,6 @@ struct EmbeddedTsa::Impl {
   std::vector<Bytes> all_tsa_der;
   TsaKeyType key_type = TsaKeyType::kEcdsaP256;
   TimePoint not_after;
-  // TS_RESP_CTX is not shareable and signing is cheap next to a TSA round
-  // trip, so one request at a time.
-  std::mutex mutex;
 };
 
 EmbeddedTsa::EmbeddedTsa(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -542,8 +538,10 @@ Result<std::unique_ptr<EmbeddedTsa>> EmbeddedTsa::Open(const std::filesystem::pa
   return std::unique_ptr<EmbeddedTsa>(new EmbeddedTsa(std::move(impl)));
 }
 
+// Thread-safe without a lock: each call has its own TS_RESP_CTX, and the
+// certificate and key it shares are only read (OpenSSL 3 signs with a shared
+// EVP_PKEY from several threads safely).
 Result<Bytes> EmbeddedTsa::Exchange(const Bytes& request_der) {
-  std::lock_guard lock(impl_->mutex);
   TsRespCtxPtr ctx(TS_RESP_CTX_new());
   if (!ctx) return OutOfMemory("TS_RESP_CTX_new");
   const EVP_MD* signer_digest = SignerDigestFor(request_der, impl_->key_type);
@@ -564,7 +562,8 @@ Result<Bytes> EmbeddedTsa::Exchange(const Bytes& request_der) {
   if (!request) return OutOfMemory("BIO_new_mem_buf");
   TsRespPtr response(TS_RESP_create_response(ctx.get(), request.get()));
   if (!response) return Status::Internal(OpenSslFailure("the embedded TSA could not build a response"));
-  PRESERVE_RETURN_IF_ERROR(SignAtClockTime(response.get(), impl_->clock->Now()));
+  // On the real clock OpenSSL's signingTime already is the time: sign once.
+  if (impl_->clock->simulated()) PRESERVE_RETURN_IF_ERROR(SignAtClockTime(response.get(), impl_->clock->Now()));
   // A malformed or refused request is answered with a rejection, not an
   // error; the queue then holds why, which the response already says.
   ERR_clear_error();
