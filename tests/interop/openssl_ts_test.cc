@@ -12,6 +12,7 @@
 #include "preserve/timestamp/embedded_tsa.h"
 #include "preserve/timestamp/time_stamp.h"
 #include "preserve/util/certificates.h"
+#include "openssl_tsa.h"
 #include "testing.h"
 
 namespace preserve::timestamp {
@@ -108,63 +109,13 @@ struct OpenSslTsaConfig {
   bool ess_cert_id_chain;       // ESS ids for the CA too
 };
 
-// A PKI for `openssl req`/`openssl x509`, and the [tsa] section `openssl ts
-// -reply` reads; SetUp adds dir and the ESS settings of the variant.
-constexpr const char* kOpenSslConfig = R"([req]
-distinguished_name = dn
-[dn]
-[ca_ext]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[tsa_ext]
-basicConstraints = CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = critical,timeStamping
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[tsa]
-default_tsa = tsa_config
-[tsa_config]
-serial = $dir/serial
-signer_cert = $dir/tsa.pem
-certs = $dir/ca.pem
-signer_key = $dir/tsa.key
-signer_digest = sha256
-default_policy = 1.2.3.4.1
-other_policies = 1.2.3.4.5
-digests = sha256, sha384, sha512
-accuracy = secs:1
-ordering = no
-tsa_name = yes
-)";
-
 // A TSA run by `openssl ts -reply`, with a PKI made by the openssl command line.
 class OpenSslTsa : public ::testing::TestWithParam<OpenSslTsaConfig> {
  protected:
   void SetUp() override {
     RequireOpenSsl();
-    std::string dir = tmp_.path().string();
-    std::string cnf = dir + "/openssl.cnf";
-    const OpenSslTsaConfig& config = GetParam();
-    // $dir is expanded as the file is read, so it is set first, in the default section.
-    std::string text = "dir = " + dir + "\n" + kOpenSslConfig +
-                       "ess_cert_id_chain = " + (config.ess_cert_id_chain ? "yes" : "no") + "\n" +
-                       "ess_cert_id_alg = " + config.ess_cert_id_alg + "\n";
-    WriteFile(cnf, std::string_view(text));
-    WriteFile(tmp_ / "serial", std::string_view("01\n"));
-    // clang-format off
-    OpenSsl({"req", "-x509", "-config", cnf, "-extensions", "ca_ext",
-             "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-             "-keyout", dir + "/ca.key", "-out", dir + "/ca.pem",
-             "-subj", "/O=Interop/CN=openssl test CA", "-days", "30", "-sha256"});
-    OpenSsl({"req", "-new", "-config", cnf,
-             "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-             "-keyout", dir + "/tsa.key", "-out", dir + "/tsa.csr", "-subj", "/O=Interop/CN=openssl test TSA"});
-    OpenSsl({"x509", "-req", "-in", dir + "/tsa.csr", "-CA", dir + "/ca.pem", "-CAkey", dir + "/ca.key",
-             "-set_serial", "0x2a", "-days", "30", "-sha256", "-extfile", cnf, "-extensions", "tsa_ext",
-             "-out", dir + "/tsa.pem"});
-    // clang-format on
+    ASSERT_NO_FATAL_FAILURE(preserve::testing::MakeOpenSslTsa(
+        tmp_.path(), {GetParam().ess_cert_id_alg, GetParam().ess_cert_id_chain}));
     auto ca = LoadCertificates(tmp_ / "ca.pem");
     auto tsa = LoadCertificates(tmp_ / "tsa.pem");
     ASSERT_TRUE(ca.ok() && tsa.ok());
@@ -193,8 +144,7 @@ class OpenSslReplyTransport final : public TsaTransport {
     std::filesystem::path query = dir_ / "request.tsq";
     std::filesystem::path reply = dir_ / "reply.tsr";
     PRESERVE_RETURN_IF_ERROR(WriteFileAtomic(query, request_der));
-    CommandResult r = Run({"openssl", "ts", "-reply", "-config", (dir_ / "openssl.cnf").string(), "-queryfile",
-                           query.string(), "-out", reply.string()});
+    CommandResult r = preserve::testing::OpenSslTsReply(dir_, query, reply);
     if (r.exit_code != 0) return Status::Unavailable("openssl ts -reply: " + r.err);
     return ReadFile(reply);
   }

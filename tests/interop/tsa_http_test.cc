@@ -22,6 +22,7 @@
 #include "loopback_http_server.h"
 #include "preserve/timestamp/http_tsa.h"
 #include "preserve/util/certificates.h"
+#include "openssl_tsa.h"
 #include "testing.h"
 
 extern char** environ;
@@ -242,66 +243,11 @@ INSTANTIATE_TEST_SUITE_P(TsaKeys, TsaServeTest, ::testing::Values("ec-p256", "rs
 
 // --- preserve's client, with openssl ts -reply as the TSA ---
 
-// openssl's TSA configuration, as in openssl_ts_test.cc: a PKI made by the
-// openssl command line and the [tsa] section `openssl ts -reply` reads.
-constexpr const char* kOpenSslConfig = R"([req]
-distinguished_name = dn
-[dn]
-[ca_ext]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[tsa_ext]
-basicConstraints = CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = critical,timeStamping
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[tsa]
-default_tsa = tsa_config
-[tsa_config]
-serial = $dir/serial
-signer_cert = $dir/tsa.pem
-certs = $dir/ca.pem
-signer_key = $dir/tsa.key
-signer_digest = sha256
-default_policy = 1.2.3.4.1
-other_policies = 1.2.3.4.5
-digests = sha256, sha384, sha512
-accuracy = secs:1
-ordering = no
-tsa_name = yes
-ess_cert_id_alg = sha256
-)";
-
 class OpenSslTsaOverHttp : public ::testing::Test {
  protected:
   void SetUp() override {
     RequireTools();
-    std::string dir = tmp_.path().string();
-    std::string cnf = dir + "/openssl.cnf";
-    // $dir is expanded as the file is read, so it is set first, in the default section.
-    std::string text = "dir = " + dir + "\n" + kOpenSslConfig;
-    WriteFile(cnf, std::string_view(text));
-    WriteFile(tmp_ / "serial", std::string_view("01\n"));
-    // clang-format off
-    OpenSsl({"req", "-x509", "-config", cnf, "-extensions", "ca_ext",
-             "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-             "-keyout", dir + "/ca.key", "-out", dir + "/ca.pem",
-             "-subj", "/O=Interop/CN=openssl test CA", "-days", "30", "-sha256"});
-    OpenSsl({"req", "-new", "-config", cnf,
-             "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-             "-keyout", dir + "/tsa.key", "-out", dir + "/tsa.csr", "-subj", "/O=Interop/CN=openssl test TSA"});
-    OpenSsl({"x509", "-req", "-in", dir + "/tsa.csr", "-CA", dir + "/ca.pem", "-CAkey", dir + "/ca.key",
-             "-set_serial", "0x2a", "-days", "30", "-sha256", "-extfile", cnf, "-extensions", "tsa_ext",
-             "-out", dir + "/tsa.pem"});
-    // clang-format on
-  }
-
-  void OpenSsl(std::vector<std::string> args) {
-    args.insert(args.begin(), "openssl");
-    CommandResult r = Command(args);
-    ASSERT_EQ(r.exit_code, 0) << args[1] << ": " << Describe(r);
+    ASSERT_NO_FATAL_FAILURE(preserve::testing::MakeOpenSslTsa(tmp_.path()));
   }
 
   // The adapter: each POSTed query goes to `openssl ts -reply` through files.
@@ -309,8 +255,7 @@ class OpenSslTsaOverHttp : public ::testing::Test {
     std::string query = (tmp_ / "request.tsq").string();
     std::string reply = (tmp_ / "reply.tsr").string();
     WriteFile(query, ByteView(request.body()));
-    CommandResult r = Command(
-        {"openssl", "ts", "-reply", "-config", (tmp_ / "openssl.cnf").string(), "-queryfile", query, "-out", reply});
+    CommandResult r = preserve::testing::OpenSslTsReply(tmp_.path(), query, reply);
     if (r.exit_code != 0) return Reply{500, "text/plain", ToBytes(r.err), {}};
     return Reply{200, "application/timestamp-reply", ReadFileOrDie(reply), {}};
   }
