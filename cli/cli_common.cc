@@ -86,6 +86,16 @@ std::unique_ptr<archive::Archive> OpenArchive(const CommonOptions& common, const
   return std::move(opened).value();
 }
 
+std::optional<int> OpenSession(const CommonOptions& common, bool read_only, Session& session) {
+  auto clock = MakeClock(common);
+  if (!clock.ok()) return ExitFor(clock.status());
+  session.clock = std::move(clock).value();
+  int exit_code = kExitOk;
+  session.archive = OpenArchive(common, *session.clock, read_only, exit_code);
+  if (!session.archive) return exit_code;
+  return std::nullopt;
+}
+
 Result<std::vector<Bytes>> LoadAll(const std::vector<std::string>& paths) {
   std::vector<Bytes> out;
   for (const auto& p : paths) {

@@ -60,6 +60,15 @@ Result<std::filesystem::path> StorePath(const CommonOptions& common);
 std::unique_ptr<archive::Archive> OpenArchive(const CommonOptions& common, const Clock& clock, bool read_only,
                                               int& exit_code);
 
+// What most commands work with: the clock and the opened store.
+struct Session {
+  std::unique_ptr<Clock> clock;
+  std::unique_ptr<archive::Archive> archive;
+};
+// Makes the clock and opens the store. Returns nothing on success, else the
+// exit code to return (the reason already printed).
+std::optional<int> OpenSession(const CommonOptions& common, bool read_only, Session& session);
+
 // Certificates from each FILE or DIR given.
 Result<std::vector<Bytes>> LoadAll(const std::vector<std::string>& paths);
 

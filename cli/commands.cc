@@ -234,11 +234,9 @@ int CmdSeal(int argc, char** argv) {
   desc.add_options()("batch-size", po::value(&batch_size), "most packages sealed by one time-stamp (default 1000000)");
   po::variables_map vm;
   if (auto done = ParseCommand("seal", argc, argv, desc, {}, {}, vm, "[--store DIR] [--batch-size N]")) return *done;
-  auto clock = MakeClock(common);
-  if (!clock.ok()) return ExitFor(clock.status());
-  int exit_code = kExitOk;
-  auto archive = OpenArchive(common, *clock.value(), false, exit_code);
-  if (!archive) return exit_code;
+  Session session;
+  if (auto failed = OpenSession(common, false, session)) return *failed;
+  auto& archive = session.archive;
   auto sealed = archive->Seal(batch_size);
   if (!sealed.ok()) return ExitFor(sealed.status());
   if (common.json) {
@@ -295,11 +293,9 @@ int CmdExport(int argc, char** argv) {
   po::variables_map vm;
   if (auto done = ParseCommand("export", argc, argv, desc, hidden, positional, vm, "[--store DIR] PACKAGE_ID OUT.zip"))
     return *done;
-  auto clock = MakeClock(common);
-  if (!clock.ok()) return ExitFor(clock.status());
-  int exit_code = kExitOk;
-  auto archive = OpenArchive(common, *clock.value(), true, exit_code);
-  if (!archive) return exit_code;
+  Session session;
+  if (auto failed = OpenSession(common, true, session)) return *failed;
+  auto& archive = session.archive;
   if (Status s = archive->Export(id, out); !s.ok()) return ExitFor(s);
   std::cerr << "exported package " << id << " to " << out << "\n";
   return kExitOk;
@@ -412,11 +408,9 @@ int CmdList(int argc, char** argv) {
   po::variables_map vm;
   if (auto done = ParseCommand("list", argc, argv, desc, {}, {}, vm, "[--store DIR] [--after ID] [--limit N]"))
     return *done;
-  auto clock = MakeClock(common);
-  if (!clock.ok()) return ExitFor(clock.status());
-  int exit_code = kExitOk;
-  auto archive = OpenArchive(common, *clock.value(), true, exit_code);
-  if (!archive) return exit_code;
+  Session session;
+  if (auto failed = OpenSession(common, true, session)) return *failed;
+  auto& archive = session.archive;
   auto page = archive->List(after, limit);
   if (!page.ok()) return ExitFor(page.status());
   for (const auto& p : page.value()) {
@@ -456,11 +450,9 @@ int CmdRenew(int argc, char** argv) {
   po::variables_map vm;
   if (auto done = ParseCommand("renew", argc, argv, desc, {}, {}, vm, "[--store DIR] [--dry-run] [--margin-days N]"))
     return *done;
-  auto clock = MakeClock(common);
-  if (!clock.ok()) return ExitFor(clock.status());
-  int exit_code = kExitOk;
-  auto archive = OpenArchive(common, *clock.value(), false, exit_code);
-  if (!archive) return exit_code;
+  Session session;
+  if (auto failed = OpenSession(common, false, session)) return *failed;
+  auto& archive = session.archive;
   archive::RenewOptions options;
   options.max_batch = batch_size;
   if (margin_days >= 0) options.margin = std::chrono::days(margin_days);

@@ -62,11 +62,9 @@ int AuditLogShow(int argc, char** argv) {
   if (auto done = ParseCommand("audit-log show", argc, argv, desc, {}, {}, vm,
                                "[--store DIR] [--json] [--from SEQ] [--limit N]"))
     return *done;
-  auto clock = MakeClock(common);
-  if (!clock.ok()) return ExitFor(clock.status());
-  int exit_code = kExitOk;
-  auto archive = OpenArchive(common, *clock.value(), true, exit_code);
-  if (!archive) return exit_code;
+  Session session;
+  if (auto failed = OpenSession(common, true, session)) return *failed;
+  auto& archive = session.archive;
   std::uint64_t shown = 0;
   Status s = archive->ScanAuditLog(from, [&](const archive::AuditLogEvent& e) {
     if (shown >= limit) return false;
@@ -85,11 +83,9 @@ int AuditLogVerify(int argc, char** argv) {
   po::variables_map vm;
   if (auto done = ParseCommand("audit-log verify", argc, argv, desc, {}, {}, vm, "[--store DIR] [--json]"))
     return *done;
-  auto clock = MakeClock(common);
-  if (!clock.ok()) return ExitFor(clock.status());
-  int exit_code = kExitOk;
-  auto archive = OpenArchive(common, *clock.value(), true, exit_code);
-  if (!archive) return exit_code;
+  Session session;
+  if (auto failed = OpenSession(common, true, session)) return *failed;
+  auto& archive = session.archive;
   auto report = archive->VerifyAuditLog();
   if (!report.ok()) return ExitFor(report.status());
   if (common.json) {
@@ -140,12 +136,10 @@ int CmdFixity(int argc, char** argv) {
     std::cerr << "preserve fixity: --sample must be a fraction in (0, 1]\n";
     return kExitUsage;
   }
-  auto clock = MakeClock(common);
-  if (!clock.ok()) return ExitFor(clock.status());
-  int exit_code = kExitOk;
   // Writable: the result is recorded in the audit trail.
-  auto archive = OpenArchive(common, *clock.value(), false, exit_code);
-  if (!archive) return exit_code;
+  Session session;
+  if (auto failed = OpenSession(common, false, session)) return *failed;
+  auto& archive = session.archive;
   auto summary = archive->Fixity({.sample = sample}, [&common](const archive::PackageFixity& p) {
     if (common.json) {
       json::array damage;
@@ -182,11 +176,9 @@ int CmdCheck(int argc, char** argv) {
   AddCommonOptions(desc, common, true);
   po::variables_map vm;
   if (auto done = ParseCommand("check", argc, argv, desc, {}, {}, vm, "[--store DIR] [--json]")) return *done;
-  auto clock = MakeClock(common);
-  if (!clock.ok()) return ExitFor(clock.status());
-  int exit_code = kExitOk;
-  auto archive = OpenArchive(common, *clock.value(), true, exit_code);
-  if (!archive) return exit_code;
+  Session session;
+  if (auto failed = OpenSession(common, true, session)) return *failed;
+  auto& archive = session.archive;
   auto report = archive->Check();
   if (!report.ok()) return ExitFor(report.status());
   if (common.json) {
@@ -244,11 +236,9 @@ int CmdBackup(int argc, char** argv) {
                                "file a real copy, plus tsa/, policy.json, config.json and backup.json (each file's\n"
                                "SHA-256 and the audit trail's head). Restore with 'preserve restore'."))
     return *done;
-  auto clock = MakeClock(common);
-  if (!clock.ok()) return ExitFor(clock.status());
-  int exit_code = kExitOk;
-  auto archive = OpenArchive(common, *clock.value(), true, exit_code);
-  if (!archive) return exit_code;
+  Session session;
+  if (auto failed = OpenSession(common, true, session)) return *failed;
+  auto& archive = session.archive;
   auto outcome = archive->Backup(dest);
   if (!outcome.ok()) return ExitFor(outcome.status());
   PrintBackup("backed up the store to", outcome.value(), common.json);
@@ -302,11 +292,9 @@ int CmdGet(int argc, char** argv) {
                                "Each object is checked against its SHA-256 first; existing files are never\n"
                                "overwritten."))
     return *done;
-  auto clock = MakeClock(common);
-  if (!clock.ok()) return ExitFor(clock.status());
-  int exit_code = kExitOk;
-  auto archive = OpenArchive(common, *clock.value(), true, exit_code);
-  if (!archive) return exit_code;
+  Session session;
+  if (auto failed = OpenSession(common, true, session)) return *failed;
+  auto& archive = session.archive;
   auto written = archive->Get(id, out);
   if (!written.ok()) return ExitFor(written.status());
   if (common.json) {

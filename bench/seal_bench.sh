@@ -1,0 +1,19 @@
+#!/bin/sh
+# Seal, timestamp-renew and hash-tree-renew N synthetic packages with the
+# embedded TSA, each phase in its own process (peak RSS per phase).
+#   bench/seal_bench.sh BUILD_DIR [N...]      (default N: 10000 100000 1000000)
+# Stores go under ${TMPDIR:-/tmp} and are removed afterwards.
+set -eu
+build=${1:?usage: seal_bench.sh BUILD_DIR [N...]}
+shift
+[ $# -gt 0 ] || set -- 10000 100000 1000000
+bench="$build/bench/seal_bench"
+printf '%-11s %9s %9s %11s %6s %9s %9s %8s\n' phase N seconds packages/s TSA RSS_MiB sha256_s ratio
+for n in "$@"; do
+  store=$(mktemp -d "${TMPDIR:-/tmp}/seal_bench.XXXXXX")
+  rmdir "$store"
+  for phase in populate seal renew-ts renew-hash; do
+    "$bench" "$phase" "$store" "$n"
+  done
+  rm -rf "$store"
+done
