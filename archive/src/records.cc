@@ -34,29 +34,6 @@ Result<Bytes> HexField(const json::object& o, std::string_view key) {
   return FromHex(std::string_view(o.at(key).as_string()));
 }
 
-json::array TreeToJson(const timestamp::ReducedHashtree& tree) {
-  json::array lists;
-  for (const auto& list : tree) {
-    json::array values;
-    for (const auto& v : list) values.emplace_back(ToHex(v));
-    lists.push_back(std::move(values));
-  }
-  return lists;
-}
-
-Result<timestamp::ReducedHashtree> TreeFromJson(const json::array& lists) {
-  timestamp::ReducedHashtree tree;
-  for (const auto& list : lists) {
-    timestamp::PartialHashtree values;
-    for (const auto& v : list.as_array()) {
-      PRESERVE_ASSIGN_OR_RETURN(Bytes b, FromHex(std::string_view(v.as_string())));
-      values.push_back(std::move(b));
-    }
-    tree.push_back(std::move(values));
-  }
-  return tree;
-}
-
 Result<HashAlgorithm> AlgorithmField(const json::object& o, std::string_view key) {
   return HashAlgorithmFromName(std::string_view(o.at(key).as_string()));
 }
@@ -97,47 +74,151 @@ Result<PackageRecord> DecodePackageRecord(ByteView bytes) {
   });
 }
 
-Bytes EncodeEvidenceSkeleton(const EvidenceSkeleton& s) {
-  json::array algorithms;
-  for (auto alg : s.digest_algorithms) algorithms.emplace_back(HashAlgorithmName(alg));
-  json::array chains;
-  for (const auto& chain : s.chains) {
-    json::array atss;
-    for (const auto& ats : chain) {
-      json::object a{{"alg", HashAlgorithmName(ats.digest_algorithm)}, {"batch", ats.batch_id}};
-      a["tree"] = ats.reduced_hashtree ? json::value(TreeToJson(*ats.reduced_hashtree)) : json::value(nullptr);
-      atss.push_back(std::move(a));
-    }
-    chains.push_back(std::move(atss));
+// The skeleton is the one record written per package per seal and renewal (a
+// million at a time), so it is binary rather than JSON with hex: the hashes
+// are most of it. Layout, integers big-endian:
+//   u8 version (1)
+//   u8 count, then each digest algorithm as u8 length + name
+//   u32 chains; per chain u32 ATSs; per ATS:
+//     u8 length + algorithm name, u8 length + batch id,
+//     u8 0 (no reduced tree) or 1, then u32 lists; per list u32 values;
+//     per value u16 length + bytes
+namespace {
+
+constexpr std::uint8_t kSkeletonVersion = 1;
+
+class SkeletonWriter {
+ public:
+  explicit SkeletonWriter(Bytes& out) : out_(out) {}
+  void U8(std::size_t v) { out_.push_back(static_cast<std::uint8_t>(v)); }
+  void U16(std::size_t v) {
+    U8(v >> 8);
+    U8(v & 0xff);
   }
-  return Serialize(json::object{{"digest_algorithms", std::move(algorithms)}, {"chains", std::move(chains)}});
+  void U32(std::size_t v) {
+    U16(v >> 16);
+    U16(v & 0xffff);
+  }
+  void Short(std::string_view text) {
+    U8(text.size());
+    out_.insert(out_.end(), text.begin(), text.end());
+  }
+  void Value(ByteView v) {
+    U16(v.size());
+    out_.insert(out_.end(), v.begin(), v.end());
+  }
+
+ private:
+  Bytes& out_;
+};
+
+// Reads fields in order; any read past the end marks the record truncated.
+class SkeletonReader {
+ public:
+  explicit SkeletonReader(ByteView in) : in_(in) {}
+  bool ok() const { return ok_; }
+  bool at_end() const { return pos_ == in_.size(); }
+  std::size_t U8() { return Take(1) ? in_[pos_ - 1] : 0; }
+  // Two statements each: the operands of | are not sequenced.
+  std::size_t U16() {
+    std::size_t high = U8();
+    return (high << 8) | U8();
+  }
+  std::size_t U32() {
+    std::size_t high = U16();
+    return (high << 16) | U16();
+  }
+  std::string Short() { return Text(U8()); }
+  Bytes Value() {
+    std::size_t n = U16();
+    if (!Take(n)) return {};
+    return Bytes(in_.begin() + static_cast<std::ptrdiff_t>(pos_ - n), in_.begin() + static_cast<std::ptrdiff_t>(pos_));
+  }
+  // A count of items each at least `min_size` bytes long, checked against what
+  // is left so that a corrupt count cannot make the reader allocate gigabytes.
+  std::size_t Count(std::size_t count, std::size_t min_size) {
+    if (count * min_size > in_.size() - pos_) ok_ = false;
+    return ok_ ? count : 0;
+  }
+
+ private:
+  bool Take(std::size_t n) {
+    if (!ok_ || n > in_.size() - pos_) {
+      ok_ = false;
+      return false;
+    }
+    pos_ += n;
+    return true;
+  }
+  std::string Text(std::size_t n) {
+    if (!Take(n)) return {};
+    return std::string(reinterpret_cast<const char*>(in_.data()) + pos_ - n, n);
+  }
+
+  ByteView in_;
+  std::size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+Bytes EncodeEvidenceSkeleton(const EvidenceSkeleton& s) {
+  Bytes out;
+  out.reserve(64 + 40 * 16);
+  SkeletonWriter w(out);
+  w.U8(kSkeletonVersion);
+  w.U8(s.digest_algorithms.size());
+  for (auto alg : s.digest_algorithms) w.Short(HashAlgorithmName(alg));
+  w.U32(s.chains.size());
+  for (const auto& chain : s.chains) {
+    w.U32(chain.size());
+    for (const auto& ats : chain) {
+      w.Short(HashAlgorithmName(ats.digest_algorithm));
+      w.Short(ats.batch_id);
+      w.U8(ats.reduced_hashtree ? 1 : 0);
+      if (!ats.reduced_hashtree) continue;
+      w.U32(ats.reduced_hashtree->size());
+      for (const auto& list : *ats.reduced_hashtree) {
+        w.U32(list.size());
+        for (const auto& v : list) w.Value(v);
+      }
+    }
+  }
+  return out;
 }
 
 Result<EvidenceSkeleton> DecodeEvidenceSkeleton(ByteView bytes) {
-  return Guard("evidence skeleton", [&]() -> Result<EvidenceSkeleton> {
-    PRESERVE_ASSIGN_OR_RETURN(json::object o, ParseObject(bytes, "evidence skeleton"));
-    EvidenceSkeleton s;
-    for (const auto& alg : o.at("digest_algorithms").as_array()) {
-      PRESERVE_ASSIGN_OR_RETURN(HashAlgorithm a, HashAlgorithmFromName(std::string_view(alg.as_string())));
-      s.digest_algorithms.push_back(a);
-    }
-    for (const auto& chain : o.at("chains").as_array()) {
-      std::vector<EvidenceSkeleton::Ats> atss;
-      for (const auto& item : chain.as_array()) {
-        const auto& a = item.as_object();
-        EvidenceSkeleton::Ats ats;
-        PRESERVE_ASSIGN_OR_RETURN(ats.digest_algorithm, AlgorithmField(a, "alg"));
-        ats.batch_id = std::string(a.at("batch").as_string());
-        if (!a.at("tree").is_null()) {
-          PRESERVE_ASSIGN_OR_RETURN(timestamp::ReducedHashtree tree, TreeFromJson(a.at("tree").as_array()));
-          ats.reduced_hashtree = std::move(tree);
+  auto corrupt = [] { return Status::Corruption("evidence skeleton is truncated or malformed"); };
+  SkeletonReader r(bytes);
+  if (r.U8() != kSkeletonVersion) return Status::Corruption("evidence skeleton has an unknown version");
+  EvidenceSkeleton s;
+  for (std::size_t n = r.Count(r.U8(), 1); n > 0 && r.ok(); --n) {
+    PRESERVE_ASSIGN_OR_RETURN(HashAlgorithm a, HashAlgorithmFromName(r.Short()));
+    s.digest_algorithms.push_back(a);
+  }
+  for (std::size_t chains = r.Count(r.U32(), 4); chains > 0 && r.ok(); --chains) {
+    std::vector<EvidenceSkeleton::Ats> atss;
+    for (std::size_t n = r.Count(r.U32(), 3); n > 0 && r.ok(); --n) {
+      EvidenceSkeleton::Ats ats;
+      std::string alg = r.Short();
+      ats.batch_id = r.Short();
+      std::size_t has_tree = r.U8();
+      if (!r.ok() || has_tree > 1) return corrupt();
+      PRESERVE_ASSIGN_OR_RETURN(ats.digest_algorithm, HashAlgorithmFromName(alg));
+      if (has_tree == 1) {
+        timestamp::ReducedHashtree tree(r.Count(r.U32(), 4));
+        for (auto& list : tree) {
+          list.resize(r.Count(r.U32(), 2));
+          for (auto& v : list) v = r.Value();
         }
-        atss.push_back(std::move(ats));
+        ats.reduced_hashtree = std::move(tree);
       }
-      s.chains.push_back(std::move(atss));
+      atss.push_back(std::move(ats));
     }
-    return s;
-  });
+    s.chains.push_back(std::move(atss));
+  }
+  if (!r.ok() || !r.at_end()) return corrupt();
+  return s;
 }
 
 Bytes EncodeBatchRecord(const BatchRecord& b) {

@@ -1,5 +1,6 @@
-// The archive's own records in the store, as JSON: the package record, the
-// evidence skeleton, the batch record. Private to archive/.
+// The archive's own records in the store: the package record and the batch
+// record as JSON, the evidence skeleton in a compact binary form (records.cc
+// documents its layout). Private to archive/.
 #pragma once
 
 #include <optional>
