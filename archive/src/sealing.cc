@@ -234,9 +234,15 @@ Result<RenewalPlan> Archive::PlanRenewal(const RenewOptions& options) {
     const Deadline& deadline = known->second;
     RenewalItem item{entry.package_id, RenewalKind::kTimeStamp, batch->hash_algorithm, deadline.when,
                      deadline.reason};
-    if (deadline.hash_ends) {
+    // The chain's hash ending before the horizon calls for a hash-tree renewal
+    // even when something else (an expiring TSA certificate) ends first: a
+    // timestamp renewal under that hash would be due again at once.
+    std::optional<TimePoint> hash_end = impl_->policy.HashEnd(batch->hash_algorithm);
+    if (deadline.hash_ends || (hash_end && *hash_end <= plan.horizon)) {
       item.kind = RenewalKind::kHashTree;
       PRESERVE_ASSIGN_OR_RETURN(item.hash_algorithm, impl_->policy.PreferredHash(plan.horizon));
+      if (!deadline.hash_ends) item.reason += ", and " + std::string(HashAlgorithmName(batch->hash_algorithm)) +
+                                              " ends " + Until(*hash_end);
     }
     plan.items.push_back(std::move(item));
   }

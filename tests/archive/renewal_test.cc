@@ -164,6 +164,23 @@ TEST_F(Renewal, DryRunPlansWithoutChangingAnything) {
   EXPECT_TRUE(Renew().batches.empty());  // idempotent: nothing is renewed twice
 }
 
+TEST_F(Renewal, LateRunStillMovesToAStrongerHash) {
+  // No run between 2027 and 2039: the TSA certificate (2032) ended first, but
+  // SHA-256 also ends (2040) before the horizon, so the renewal must change hash.
+  ASSERT_NO_FATAL_FAILURE(Init(timestamp::TsaKeyType::kEcdsaP256));
+  std::string id = Ingest("letter.p7m");
+  ASSERT_TRUE(archive_->Seal(1000).ok());
+  clock_.Set(At("2039-06-01T08:00:00Z"));
+  RenewalOutcome outcome = Renew();
+  ASSERT_EQ(outcome.batches.size(), 1u);
+  EXPECT_EQ(outcome.batches[0].kind, RenewalKind::kHashTree);
+  EXPECT_NE(outcome.batches[0].hash_algorithm, HashAlgorithm::kSha256);
+  // The evidence itself lapsed when the 2032 certificate expired unrenewed: INVALID, and said why.
+  auto report = archive_->Verify(id, {});
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->verdict, Verdict::kInvalid);
+}
+
 TEST_F(Renewal, NothingIsDueEarly) {
   ASSERT_NO_FATAL_FAILURE(Init(timestamp::TsaKeyType::kEcdsaP256));
   Ingest("letter.p7m");
