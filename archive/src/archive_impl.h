@@ -55,6 +55,15 @@ struct Archive::Impl {
   Result<std::string> RollOverTsaIfDue(TimePoint horizon, bool dry_run);
   // Requests, checks and returns a token over `root`.
   Result<BatchRecord> TimeStampBatch(HashAlgorithm alg, const Bytes& root, std::size_t packages);
+  // A batch's hash tree over `groups` (one per package), time-stamped. Refuses
+  // evidence that would be due for renewal again before `horizon`.
+  struct TimeStampedTree {
+    timestamp::HashTree tree;
+    BatchRecord batch;
+    Deadline deadline;
+  };
+  Result<TimeStampedTree> TimeStampGroups(HashAlgorithm alg, std::vector<std::vector<Bytes>> groups,
+                                          TimePoint horizon);
 
   Result<SealOutcome> SealBatch(const std::vector<std::string>& ids);
   // `horizon`: the new evidence must last beyond it, or the batch is refused.

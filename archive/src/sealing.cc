@@ -144,6 +144,20 @@ Result<BatchRecord> Archive::Impl::TimeStampBatch(HashAlgorithm alg, const Bytes
   return batch;
 }
 
+Result<Archive::Impl::TimeStampedTree> Archive::Impl::TimeStampGroups(HashAlgorithm alg,
+                                                                     std::vector<std::vector<Bytes>> groups,
+                                                                     TimePoint horizon) {
+  const std::size_t packages = groups.size();
+  PRESERVE_ASSIGN_OR_RETURN(timestamp::HashTree tree, timestamp::BuildHashTree(alg, groups));
+  groups = {};  // the tree keeps what it needs; free the rest before the big write
+  PRESERVE_ASSIGN_OR_RETURN(BatchRecord batch, TimeStampBatch(alg, tree.root(), packages));
+  PRESERVE_ASSIGN_OR_RETURN(Deadline deadline, DeadlineOf(batch));
+  if (deadline.when <= horizon)
+    return Status::FailedPrecondition("the new evidence would be due for renewal again at once (" + deadline.reason +
+                                      "): check the policy and the TSA");
+  return TimeStampedTree{std::move(tree), std::move(batch), std::move(deadline)};
+}
+
 Result<SealOutcome> Archive::Impl::SealBatch(const std::vector<std::string>& ids) {
   TimePoint horizon = clock->Now() + config.renewal_margin;
   PRESERVE_ASSIGN_OR_RETURN(HashAlgorithm alg, policy.PreferredHash(horizon));
@@ -154,13 +168,10 @@ Result<SealOutcome> Archive::Impl::SealBatch(const std::vector<std::string>& ids
     PRESERVE_ASSIGN_OR_RETURN(groups[i], DataHashes(records[i], alg));
     return Status::Ok();
   }));
-  PRESERVE_ASSIGN_OR_RETURN(timestamp::HashTree tree, timestamp::BuildHashTree(alg, groups));
-  groups = {};
-  PRESERVE_ASSIGN_OR_RETURN(BatchRecord batch, TimeStampBatch(alg, tree.root(), ids.size()));
-  PRESERVE_ASSIGN_OR_RETURN(Deadline deadline, DeadlineOf(batch));
-  if (deadline.when <= horizon)
-    return Status::FailedPrecondition("a new seal would be due for renewal at once (" + deadline.reason +
-                                      "): check the policy and the TSA");
+  PRESERVE_ASSIGN_OR_RETURN(TimeStampedTree sealed, TimeStampGroups(alg, std::move(groups), horizon));
+  const timestamp::HashTree& tree = sealed.tree;
+  const BatchRecord& batch = sealed.batch;
+  const Deadline& deadline = sealed.deadline;
 
   std::vector<Bytes> evidence(records.size());
   std::vector<Bytes> encoded(records.size());
@@ -275,13 +286,10 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
     }
     return Status::Ok();
   }));
-  PRESERVE_ASSIGN_OR_RETURN(timestamp::HashTree tree, timestamp::BuildHashTree(alg, groups));
-  groups = {};
-  PRESERVE_ASSIGN_OR_RETURN(BatchRecord batch, TimeStampBatch(alg, tree.root(), items.size()));
-  PRESERVE_ASSIGN_OR_RETURN(Deadline deadline, DeadlineOf(batch));
-  if (deadline.when <= horizon)
-    return Status::FailedPrecondition("the renewal would be due again at once (" + deadline.reason +
-                                      "): check the policy and the TSA");
+  PRESERVE_ASSIGN_OR_RETURN(TimeStampedTree renewed, TimeStampGroups(alg, std::move(groups), horizon));
+  const timestamp::HashTree& tree = renewed.tree;
+  const BatchRecord& batch = renewed.batch;
+  const Deadline& deadline = renewed.deadline;
 
   std::vector<Bytes> evidence(records.size());
   std::vector<Bytes> encoded(records.size());
