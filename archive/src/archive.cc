@@ -366,6 +366,7 @@ Status Archive::SetPolicy(const std::string& profile_or_file) {
   impl_->policy = std::move(policy);
   // Deadlines depend on the policy: recompute every sealed package's, a page at a time.
   std::map<std::string, BatchRecord> batches;
+  std::map<std::string, Deadline> deadlines;  // per batch: its token is parsed once, not once per package
   std::string after;
   std::size_t rescheduled = 0;
   while (true) {
@@ -377,8 +378,14 @@ Status Archive::SetPolicy(const std::string& profile_or_file) {
       PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, DecodePackageRecord(bytes));
       if (record.state != "sealed") continue;
       PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(id));
-      PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* last, impl_->LoadBatch(skeleton.chains.back().back().batch_id, batches));
-      PRESERVE_ASSIGN_OR_RETURN(Deadline deadline, impl_->DeadlineOf(*last));
+      const std::string& last_batch = skeleton.chains.back().back().batch_id;
+      auto known = deadlines.find(last_batch);
+      if (known == deadlines.end()) {
+        PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* last, impl_->LoadBatch(last_batch, batches));
+        PRESERVE_ASSIGN_OR_RETURN(Deadline d, impl_->DeadlineOf(*last));
+        known = deadlines.emplace(last_batch, std::move(d)).first;
+      }
+      const Deadline& deadline = known->second;
       if (record.next_renewal == deadline.when) continue;
       if (record.next_renewal) w.Unschedule(*record.next_renewal, id);
       w.Schedule(deadline.when, id);

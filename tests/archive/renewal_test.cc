@@ -181,6 +181,29 @@ TEST_F(Renewal, LateRunStillMovesToAStrongerHash) {
   EXPECT_EQ(report->verdict, Verdict::kInvalid);
 }
 
+TEST_F(Renewal, PolicyChangeReschedulesEveryPackage) {
+  ASSERT_NO_FATAL_FAILURE(Init(timestamp::TsaKeyType::kEcdsaP256));
+  Ingest("letter.p7m");
+  Ingest("letter.txt.p7s", "letter.txt");
+  ASSERT_TRUE(archive_->Seal(1000).ok());
+  clock_.Set(At("2029-06-01T08:00:00Z"));
+  ASSERT_TRUE(archive_->PlanRenewal({})->items.empty());  // the TSA certificate lasts until 2032
+
+  fs::path policy = dir_ / "sha256-ends-2030.json";
+  testing::WriteFile(policy, R"({"name": "SHA-256 retired early", "base": "etsi",
+    "hash": [{"algorithm": "SHA-256", "end": "2030-01-01"}]})");
+  ASSERT_TRUE(archive_->SetPolicy(policy.string()).ok());
+  auto plan = archive_->PlanRenewal({});
+  ASSERT_TRUE(plan.ok());
+  ASSERT_EQ(plan->items.size(), 2u);
+  for (const auto& item : plan->items) {
+    EXPECT_EQ(item.kind, RenewalKind::kHashTree);
+    EXPECT_EQ(item.deadline, At("2030-01-01"));
+  }
+  Reopen();  // the policy is the store's now
+  EXPECT_EQ(archive_->policy().name(), "SHA-256 retired early");
+}
+
 TEST_F(Renewal, NothingIsDueEarly) {
   ASSERT_NO_FATAL_FAILURE(Init(timestamp::TsaKeyType::kEcdsaP256));
   Ingest("letter.p7m");
