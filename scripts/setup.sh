@@ -12,6 +12,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   default-jre-headless default-jdk-headless libbcpkix-java libbcprov-java
   zip unzip curl
+  libqpdf-dev libxml2-dev
+  poppler-utils libnss3-tools
 )
 
 missing=()

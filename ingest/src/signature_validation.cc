@@ -34,11 +34,16 @@ Verdict VerdictFor(SubIndication s) {
     case SubIndication::kSigCryptoFailure:
     case SubIndication::kExpired:
     case SubIndication::kNotYetValid:
+    case SubIndication::kRevoked:
       return Verdict::kInvalid;
     case SubIndication::kNoCertificateChainFound:
     case SubIndication::kChainConstraintsFailure:
     case SubIndication::kSignedDataNotFound:
     case SubIndication::kNoSigningCertificateFound:
+    case SubIndication::kRevokedNoPoe:
+    case SubIndication::kTryLater:
+    case SubIndication::kCryptoConstraintsFailure:
+    case SubIndication::kCertificateChainGeneralFailure:
       return Verdict::kIndeterminate;
   }
   return Verdict::kIndeterminate;
@@ -428,6 +433,11 @@ std::string_view SubIndicationName(SubIndication s) {
     case SubIndication::kChainConstraintsFailure: return "CHAIN_CONSTRAINTS_FAILURE";
     case SubIndication::kSignedDataNotFound: return "SIGNED_DATA_NOT_FOUND";
     case SubIndication::kNoSigningCertificateFound: return "NO_SIGNING_CERTIFICATE_FOUND";
+    case SubIndication::kRevoked: return "REVOKED";
+    case SubIndication::kRevokedNoPoe: return "REVOKED_NO_POE";
+    case SubIndication::kTryLater: return "TRY_LATER";
+    case SubIndication::kCryptoConstraintsFailure: return "CRYPTO_CONSTRAINTS_FAILURE";
+    case SubIndication::kCertificateChainGeneralFailure: return "CERTIFICATE_CHAIN_GENERAL_FAILURE";
   }
   return "";
 }

@@ -27,13 +27,14 @@ constexpr const char* kBatches = "batches";
 constexpr const char* kQueue = "queue";
 constexpr const char* kSchedule = "schedule";
 constexpr const char* kAudit = "audit";
+constexpr const char* kLifecycle = "lifecycle";
 
 // Order matters: it indexes StoreImpl::handles_ (0 is RocksDB's default family).
-const std::array<const char*, 8> kFamilies = {rocksdb::kDefaultColumnFamilyName.c_str(),
+const std::array<const char*, 9> kFamilies = {rocksdb::kDefaultColumnFamilyName.c_str(),
                                               kContent, kPackages, kEvidence, kBatches,
-                                              kQueue, kSchedule, kAudit};
+                                              kQueue, kSchedule, kAudit, kLifecycle};
 enum FamilyIndex : std::size_t { kDefaultIdx, kContentIdx, kPackagesIdx, kEvidenceIdx, kBatchesIdx,
-                                 kQueueIdx, kScheduleIdx, kAuditIdx };
+                                 kQueueIdx, kScheduleIdx, kAuditIdx, kLifecycleIdx };
 
 std::string BigEndian64(std::uint64_t v) {
   std::string out(8, '\0');
@@ -178,6 +179,19 @@ class StoreImpl final : public Store {
     return Get(kBatchesIdx, std::string(batch_id), "batch " + std::string(batch_id));
   }
 
+  Result<Bytes> GetLifecycle(std::string_view id) const override {
+    return Get(kLifecycleIdx, std::string(id), "lifecycle record of package " + std::string(id));
+  }
+
+  Status ScanLifecycle(const std::function<bool(std::string_view, ByteView)>& visit) const override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kLifecycleIdx]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ByteView value(reinterpret_cast<const std::uint8_t*>(it->value().data()), it->value().size());
+      if (!visit(std::string_view(it->key().data(), it->key().size()), value)) break;
+    }
+    return FromRocks(it->status(), "scanning lifecycle records");
+  }
+
   Result<std::vector<std::string>> ListQueued(std::size_t limit) const override {
     std::vector<std::string> out;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kQueueIdx]));
@@ -277,6 +291,7 @@ class StoreImpl final : public Store {
       case WriteSet::Family::kBatches: return handles_[kBatchesIdx];
       case WriteSet::Family::kQueue: return handles_[kQueueIdx];
       case WriteSet::Family::kSchedule: return handles_[kScheduleIdx];
+      case WriteSet::Family::kLifecycle: return handles_[kLifecycleIdx];
     }
     return handles_[kDefaultIdx];
   }
@@ -330,6 +345,10 @@ class StoreImpl final : public Store {
 }  // namespace
 
 void WriteSet::PutContent(ByteView digest, ByteView data) { ops_.push_back({Family::kContent, Str(digest), Str(data)}); }
+void WriteSet::EraseContent(ByteView digest) { ops_.push_back({Family::kContent, Str(digest), "", true}); }
+void WriteSet::PutLifecycle(std::string_view id, ByteView record) {
+  ops_.push_back({Family::kLifecycle, std::string(id), Str(record)});
+}
 void WriteSet::PutPackage(std::string_view id, ByteView record) {
   ops_.push_back({Family::kPackages, std::string(id), Str(record)});
 }

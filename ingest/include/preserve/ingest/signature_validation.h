@@ -9,6 +9,7 @@
 // input that is not CMS at all (or is truncated) is an error Status.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,10 @@
 #include "preserve/util/bytes.h"
 #include "preserve/util/clock.h"
 #include "preserve/util/verdict.h"
+
+namespace preserve::timestamp {
+class AlgorithmCatalogue;
+}
 
 namespace preserve::ingest {
 
@@ -33,6 +38,15 @@ enum class SubIndication {
   kSignedDataNotFound,        // detached signature without its content
   kNoSigningCertificateFound, // the signer's certificate is not at hand, or is not the one the
                               // signing-certificate(-v2) attribute names
+  kRevoked,                   // TOTAL-FAILED: a certificate of the path was revoked before the
+                              // (proven) signing time
+  kRevokedNoPoe,              // revoked after the claimed signing time, but nothing proves the
+                              // signature existed before the revocation
+  kTryLater,                  // revocation status could not be obtained (responder down, no CRL)
+  kCryptoConstraintsFailure,  // an algorithm or key size was no longer allowed at the signing
+                              // time (the algorithm catalogue)
+  kCertificateChainGeneralFailure,  // revocation data unusable (bad signature, stale) or other
+                                    // path trouble not covered above
 };
 std::string_view SubIndicationName(SubIndication s);  // "HASH_FAILURE"
 
@@ -47,15 +61,44 @@ struct SignatureReport {
   std::string signer_organization;
   std::optional<TimePoint> signing_time;
   std::string signing_time_source;  // "signing-time attribute (claimed)" or "validation time (none in signature)"
+  // false only when a signature time-stamp (or a PDF document time-stamp)
+  // proves the signing time; the claimed sources are flagged as such.
+  bool signing_time_claimed = true;
   std::string digest_algorithm;     // "SHA-256"
   std::string signature_algorithm;  // "RSA", "ECDSA"
-  std::vector<Bytes> certificates;  // DER: signer certificate first, then the path up to and including the anchor
+  std::string revocation;           // one line on how revocation was settled, e.g.
+                                    // "OCSP good for every certificate (http://127.0.0.1:8080)"
+  std::vector<std::string> warnings;  // what did not fail the signature but a reader should know
+  // Validation material, all DER, kept with the package so later verification
+  // needs no network: the signer certificate first, then its path up to and
+  // including the anchor, then any other certificate used (signature
+  // time-stamp TSA, OCSP responder); the CRLs and OCSP responses used.
+  std::vector<Bytes> certificates;
+  std::vector<Bytes> crls;
+  std::vector<Bytes> ocsp_responses;
+};
+
+// Where revocation data comes from. Material carried by the signature (or the
+// package) is always used first; then these local files; then, when online,
+// the certificate's OCSP responder (AIA) and CRL distribution points over HTTP.
+struct RevocationOptions {
+  bool check = true;    // false: revocation is not checked (said so in SignatureReport::revocation)
+  bool online = true;   // fetch OCSP / CRLs over HTTP (Boost.Beast)
+  std::vector<Bytes> crls;            // DER
+  std::vector<Bytes> ocsp_responses;  // DER
+  std::chrono::milliseconds timeout{10000};  // per HTTP exchange
 };
 
 struct CmsValidationOptions {
   std::vector<Bytes> trust_anchors;  // DER
   std::vector<Bytes> intermediates;  // DER: a pool for path building, besides the signature's own
   const Clock* clock = nullptr;      // required: "now" when a signature has no signing time
+  RevocationOptions revocation;
+  // Trust anchors for signature time-stamps' TSAs; empty: `trust_anchors`.
+  std::vector<Bytes> timestamp_trust_anchors;
+  // Algorithm strength at the signing time (digest, signature algorithm, key
+  // size); null: not checked.
+  const timestamp::AlgorithmCatalogue* catalogue = nullptr;
 };
 
 struct CmsValidation {

@@ -8,6 +8,7 @@
 //   queue     package id                        -> "" : packages waiting to be sealed
 //   schedule  due time (8 bytes BE) + package id -> "" : renewal schedule, for range scans
 //   audit     sequence (8 bytes BE)             -> previous entry's SHA-256 (32 bytes) + event bytes
+//   lifecycle package id                        -> retention, holds, deletion tombstone (opaque)
 //
 // Every logical change is one WriteSet committed as one synced RocksDB
 // WriteBatch: after Commit returns OK the change survives a crash; before, it
@@ -42,6 +43,9 @@ struct StoreOptions {
 class WriteSet {
  public:
   void PutContent(ByteView digest, ByteView data);
+  // Removes a content blob (a lawful deletion; the caller makes sure no other package refers to it).
+  void EraseContent(ByteView digest);
+  void PutLifecycle(std::string_view id, ByteView record);
   void PutPackage(std::string_view id, ByteView record);
   void PutEvidence(std::string_view id, ByteView evidence);
   void PutBatch(std::string_view batch_id, ByteView record);
@@ -55,7 +59,7 @@ class WriteSet {
   bool empty() const { return ops_.empty() && audit_events_.empty(); }
 
   // What the store applies at commit.
-  enum class Family { kContent, kPackages, kEvidence, kBatches, kQueue, kSchedule };
+  enum class Family { kContent, kPackages, kEvidence, kBatches, kQueue, kSchedule, kLifecycle };
   struct Op {
     Family family;
     std::string key;
@@ -104,6 +108,10 @@ class Store {
   virtual Result<Bytes> GetPackage(std::string_view id) const = 0;
   virtual Result<Bytes> GetEvidence(std::string_view id) const = 0;
   virtual Result<Bytes> GetBatch(std::string_view batch_id) const = 0;
+  // A package's lifecycle record (retention, holds, tombstone); kNotFound when it has none.
+  virtual Result<Bytes> GetLifecycle(std::string_view id) const = 0;
+  // Every lifecycle record in id order; stops early when `visit` returns false.
+  virtual Status ScanLifecycle(const std::function<bool(std::string_view id, ByteView record)>& visit) const = 0;
 
   // Up to `limit` queued package ids, oldest first (ids are time-ordered).
   virtual Result<std::vector<std::string>> ListQueued(std::size_t limit) const = 0;
