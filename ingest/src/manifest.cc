@@ -14,6 +14,15 @@ json::array Strings(const std::vector<std::string>& v) {
   return out;
 }
 
+std::vector<std::string> StringList(const json::object& o, std::string_view key) {
+  std::vector<std::string> out;
+  if (const auto* list = o.if_contains(key); list != nullptr && list->is_array()) {
+    for (const auto& item : list->as_array())
+      if (item.is_string()) out.emplace_back(item.as_string());
+  }
+  return out;
+}
+
 std::string GetString(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
@@ -37,15 +46,21 @@ Bytes ManifestToJson(const Manifest& m) {
     json::object e{{"signature", s.signature_path},
                    {"document", s.document_path},
                    {"enveloping", s.enveloping},
+                   {"format", s.format},
                    {"verdict", VerdictName(s.verdict)},
                    {"sub_indication", s.sub_indication},
+                   {"reason", s.reason},
                    {"signer", s.signer_subject},
                    {"signer_organization", s.signer_organization},
                    {"signing_time", s.signing_time ? FormatUtcTime(*s.signing_time) : ""},
                    {"signing_time_source", s.signing_time_source},
+                   {"signing_time_claimed", s.signing_time_claimed},
                    {"digest_algorithm", s.digest_algorithm},
                    {"signature_algorithm", s.signature_algorithm},
-                   {"certificates", Strings(s.certificate_paths)}};
+                   {"revocation", s.revocation},
+                   {"warnings", Strings(s.warnings)},
+                   {"certificates", Strings(s.certificate_paths)},
+                   {"revocation_data", Strings(s.revocation_paths)}};
     signatures.push_back(std::move(e));
   }
   json::object root{{"format", m.format},
@@ -56,6 +71,8 @@ Bytes ManifestToJson(const Manifest& m) {
                     {"trust_anchors", Strings(m.trust_anchors)},
                     {"objects", std::move(objects)},
                     {"signatures", std::move(signatures)}};
+  if (!m.decision.empty()) root["decision"] = m.decision;
+  if (m.metadata) root["metadata"] = json::parse(RecordMetadataToJson(*m.metadata));
   std::string text = json::serialize(root);
   text.push_back('\n');
   return ToBytes(text);
@@ -79,9 +96,13 @@ Result<Manifest> ParseManifest(ByteView bytes) {
   if (!created.ok()) return Status::Corruption("manifest: bad 'created' time");
   m.created = created.value();
   m.producer = GetString(root, "producer");
-  if (const auto* anchors = root.if_contains("trust_anchors"); anchors != nullptr && anchors->is_array()) {
-    for (const auto& a : anchors->as_array())
-      if (a.is_string()) m.trust_anchors.emplace_back(a.as_string());
+  m.trust_anchors = StringList(root, "trust_anchors");
+  m.decision = GetString(root, "decision");
+  if (const auto* metadata = root.if_contains("metadata"); metadata != nullptr) {
+    std::string text = json::serialize(*metadata);
+    auto parsed = ParseRecordMetadata(ToBytes(text));
+    if (!parsed.ok()) return Status::Corruption("manifest: " + parsed.status().message());
+    m.metadata = std::move(parsed).value();
   }
   const json::value* objects = root.if_contains("objects");
   if (objects == nullptr || !objects->is_array()) return Status::Corruption("manifest: no 'objects' list");
@@ -107,18 +128,22 @@ Result<Manifest> ParseManifest(ByteView bytes) {
       s.signature_path = GetString(o, "signature");
       s.document_path = GetString(o, "document");
       if (const auto* env = o.if_contains("enveloping"); env != nullptr && env->is_bool()) s.enveloping = env->as_bool();
+      s.format = GetString(o, "format");
       s.verdict = VerdictFromName(GetString(o, "verdict"));
       s.sub_indication = GetString(o, "sub_indication");
+      s.reason = GetString(o, "reason");
       s.signer_subject = GetString(o, "signer");
       s.signer_organization = GetString(o, "signer_organization");
       if (auto t = ParseUtcTime(GetString(o, "signing_time")); t.ok()) s.signing_time = t.value();
       s.signing_time_source = GetString(o, "signing_time_source");
+      if (const auto* claimed = o.if_contains("signing_time_claimed"); claimed != nullptr && claimed->is_bool())
+        s.signing_time_claimed = claimed->as_bool();
       s.digest_algorithm = GetString(o, "digest_algorithm");
       s.signature_algorithm = GetString(o, "signature_algorithm");
-      if (const auto* certs = o.if_contains("certificates"); certs != nullptr && certs->is_array()) {
-        for (const auto& c : certs->as_array())
-          if (c.is_string()) s.certificate_paths.emplace_back(c.as_string());
-      }
+      s.revocation = GetString(o, "revocation");
+      s.warnings = StringList(o, "warnings");
+      s.certificate_paths = StringList(o, "certificates");
+      s.revocation_paths = StringList(o, "revocation_data");
       m.signatures.push_back(std::move(s));
     }
   }

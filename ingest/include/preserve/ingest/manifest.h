@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "preserve/ingest/record_metadata.h"
 #include "preserve/ingest/signature_validation.h"
 
 namespace preserve::ingest {
@@ -25,24 +26,34 @@ inline constexpr const char* kValidationDir = "validation/";
 
 struct DataObjectEntry {
   std::string path;  // relative to data/, '/'-separated
-  std::string role;  // "document", "signature", "signed-document" (enveloping CMS), "certificate"
+  std::string role;  // "document", "signature", "signed-document" (enveloping CMS), "signed-pdf",
+                     // "signed-container" (ASiC), "certificate", "crl", "ocsp-response"
   Bytes sha256;
   std::uint64_t size = 0;
 };
 
 struct SignatureEntry {
-  std::string signature_path;  // the .p7s or .p7m data object
+  std::string signature_path;  // the .p7s, .p7m, PDF or ASiC data object that holds the signature
   std::string document_path;   // the signed content's data object
   bool enveloping = false;
+  // Which kind of signature and where it sits: "CAdES detached", "CAdES enveloping",
+  // "PAdES Signature1 (ETSI.CAdES.detached)", "PDF document time-stamp DocTS1",
+  // "ASiC-E META-INF/signature001.p7s".
+  std::string format;
   Verdict verdict = Verdict::kInvalid;
   std::string sub_indication;  // "" when VALID
+  std::string reason;          // "" when VALID
   std::string signer_subject;
   std::string signer_organization;
   std::optional<TimePoint> signing_time;
   std::string signing_time_source;
+  bool signing_time_claimed = true;
   std::string digest_algorithm;
   std::string signature_algorithm;
+  std::string revocation;  // how revocation was settled
+  std::vector<std::string> warnings;
   std::vector<std::string> certificate_paths;  // validation material, signer first
+  std::vector<std::string> revocation_paths;   // CRLs and OCSP responses used (validation/)
 };
 
 struct Manifest {
@@ -54,6 +65,10 @@ struct Manifest {
   std::vector<SignatureEntry> signatures;
   std::vector<std::string> trust_anchors;  // subjects of the anchors the signatures were validated against
   std::string producer;                    // "preserve 0.1.0"
+  std::optional<RecordMetadata> metadata;  // Decree 30/2020 record metadata, when a sidecar came with it
+  // How the ingest policy decided: "accepted: every signature TOTAL-PASSED" or
+  // "accepted with INDETERMINATE signatures (--accept-indeterminate)".
+  std::string decision;
 };
 
 // Canonical JSON (stable key order, no insignificant whitespace variation): the
