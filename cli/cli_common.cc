@@ -96,6 +96,28 @@ std::optional<int> OpenSession(const CommonOptions& common, bool read_only, Sess
   return std::nullopt;
 }
 
+std::optional<int> OpenSessionForAudit(const CommonOptions& common, const std::string& command, Session& session) {
+  auto clock = MakeClock(common);
+  if (!clock.ok()) return ExitFor(clock.status());
+  session.clock = std::move(clock).value();
+  auto path = StorePath(common);
+  if (!path.ok()) {
+    std::cerr << "preserve: " << path.status().message() << "\n";
+    return kExitUsage;
+  }
+  auto writable = archive::Archive::Open(path.value(), false, *session.clock);
+  if (writable.ok()) {
+    session.archive = std::move(writable).value();
+    return std::nullopt;
+  }
+  if (writable.status().code() == StatusCode::kNotFound) return ExitFor(writable.status());
+  auto read_only = archive::Archive::Open(path.value(), true, *session.clock);
+  if (!read_only.ok()) return ExitFor(read_only.status());
+  session.archive = std::move(read_only).value();
+  std::cerr << "preserve " << command << ": not recorded in the audit trail: " << writable.status().message() << "\n";
+  return std::nullopt;
+}
+
 Result<std::vector<Bytes>> LoadAll(const std::vector<std::string>& paths) {
   std::vector<Bytes> out;
   for (const auto& p : paths) {
@@ -103,6 +125,13 @@ Result<std::vector<Bytes>> LoadAll(const std::vector<std::string>& paths) {
     out.insert(out.end(), certs.begin(), certs.end());
   }
   return out;
+}
+
+void PrintSeal(const std::vector<archive::SealOutcome>& sealed) {
+  for (const auto& s : sealed) {
+    std::cerr << "sealed " << s.packages << " package" << (s.packages == 1 ? "" : "s") << " in batch " << s.batch_id
+              << " (time-stamp " << FormatUtcTime(s.time) << ")\n";
+  }
 }
 
 }  // namespace preserve::cli

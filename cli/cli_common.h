@@ -68,6 +68,14 @@ struct Session {
 // Makes the clock and opens the store. Returns nothing on success, else the
 // exit code to return (the reason already printed).
 std::optional<int> OpenSession(const CommonOptions& common, bool read_only, Session& session);
+// For commands that only read but whose use is audited (verify, export): opens
+// the store for writing so the event can be recorded; when another process
+// holds the writer lock (or the store cannot be written), opens it read-only
+// and prints one line on stderr saying the event was not recorded, and why.
+std::optional<int> OpenSessionForAudit(const CommonOptions& common, const std::string& command, Session& session);
+
+// "sealed N packages in batch B (time-stamp T)" on stderr, per batch.
+void PrintSeal(const std::vector<archive::SealOutcome>& sealed);
 
 // Certificates from each FILE or DIR given.
 Result<std::vector<Bytes>> LoadAll(const std::vector<std::string>& paths);
@@ -79,6 +87,7 @@ int CmdSeal(int argc, char** argv);
 int CmdVerify(int argc, char** argv);
 int CmdExport(int argc, char** argv);
 int CmdList(int argc, char** argv);
+int CmdReport(int argc, char** argv);
 int CmdVerifyPackage(int argc, char** argv);
 int CmdVerifyEr(int argc, char** argv);
 int CmdRenew(int argc, char** argv);
@@ -90,6 +99,10 @@ int CmdCheck(int argc, char** argv);
 int CmdBackup(int argc, char** argv);
 int CmdRestore(int argc, char** argv);
 int CmdGet(int argc, char** argv);
+// Retention, holds and deletion (retention_commands.cc).
+int CmdHold(int argc, char** argv);
+int CmdRetention(int argc, char** argv);
+int CmdDelete(int argc, char** argv);
 
 int CmdTsa(int argc, char** argv);
 

@@ -15,11 +15,13 @@ evidence records, and proves them authentic years later.
 
 Commands:
   init            make a new store: RocksDB database and embedded TSA with its local CA
-  ingest          validate signed documents (CMS/CAdES .p7s detached, .p7m enveloping) and store the trustworthy ones
+  ingest          validate signed documents (CAdES .p7s/.p7m, PAdES PDFs, ASiC-S/E; one file, a directory or a
+                  zip/tar bundle; with revocation and record metadata) and store the trustworthy ones
   seal            time-stamp every queued package (one TSA request per batch)
   renew           re-time-stamp what is about to weaken (timestamp or hash-tree renewal, RFC 4998); --dry-run plans
   policy          show or set the dated algorithm catalogue in force (policy show | policy set PROFILE|FILE)
-  list            list the packages in the store
+  list            list the packages in the store (filters: --organ, --type, --issued-from/--issued-to, --signer-org)
+  report          report signatures: documents submitted, accepted and refused by reason, per organ/signer/month
   verify          prove a stored package authentic: data, evidence record, signatures
   export          write a package as a zip that can be verified offline
   verify-package  verify an exported zip with nothing else
@@ -30,6 +32,9 @@ Commands:
   audit-log       show the audit trail, or verify its hash chain (audit-log show | audit-log verify)
   backup          copy the store, while in use, to a new directory (RocksDB checkpoint + checksums)
   restore         make a new store from a backup, checking every file
+  retention       show or set a package's retention period (retention show | retention set)
+  hold            place, lift or list holds that stop a package's deletion (hold add | remove | list)
+  delete          delete a package whose retention has passed and that has no hold; a tombstone stays
   tsa serve       run the embedded TSA as an RFC 3161 HTTP time-stamping service
 
 Every command takes --help. The store comes from --store DIR or $PRESERVE_STORE;
@@ -56,6 +61,7 @@ constexpr Command kCommands[] = {
     {"renew", preserve::cli::CmdRenew},
     {"policy", preserve::cli::CmdPolicy},
     {"list", preserve::cli::CmdList},
+    {"report", preserve::cli::CmdReport},
     {"verify", preserve::cli::CmdVerify},
     {"export", preserve::cli::CmdExport},
     {"verify-package", preserve::cli::CmdVerifyPackage},
@@ -66,6 +72,9 @@ constexpr Command kCommands[] = {
     {"audit-log", preserve::cli::CmdAuditLog},
     {"backup", preserve::cli::CmdBackup},
     {"restore", preserve::cli::CmdRestore},
+    {"retention", preserve::cli::CmdRetention},
+    {"hold", preserve::cli::CmdHold},
+    {"delete", preserve::cli::CmdDelete},
     {"tsa", preserve::cli::CmdTsa},
 };
 

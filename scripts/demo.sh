@@ -15,14 +15,17 @@ export PRESERVE_STORE="$WORK/store"
 step() { printf '\n== %s\n' "$*"; }
 step "preserve init"
 "$BIN" init
-step "preserve ingest (detached .p7s and enveloping .p7m, validated against examples/trust/ca.pem)"
-ids=$("$BIN" ingest --trust examples/trust/ca.pem examples/documents/*.txt \
-        examples/documents/*.p7s examples/documents/*.p7m 2>"$WORK/ingest.log" || true)
+step "preserve ingest examples/documents (a folder: detached .p7s, enveloping .p7m, record metadata sidecars; validated against examples/trust/ca.pem)"
+ids=$("$BIN" ingest --trust examples/trust/ca.pem examples/documents 2>"$WORK/ingest.log" || true)
 cat "$WORK/ingest.log"
 echo "$ids"
 [ -n "$ids" ] || { echo "demo: nothing was ingested" >&2; exit 1; }
 step "preserve list"
 "$BIN" list
+step "preserve list --type 'Công văn' --organ 'Đắk Nông'"
+"$BIN" list --type "Công văn" --organ "Đắk Nông"
+step "preserve report signatures --by organ"
+"$BIN" report signatures --by organ
 first=$(echo "$ids" | head -n 1)
 step "preserve verify $first"
 "$BIN" verify "$first"

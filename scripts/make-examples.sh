@@ -19,7 +19,9 @@ trap 'rm -rf "$WORK"' EXIT
 # About 40 years: the span an archive must keep signatures verifiable.
 DAYS=14610
 
-rm -rf "$TRUST" "$DOCS" "$PRIV"
+# The record metadata sidecars (*.metadata.json) are written by hand and kept.
+rm -rf "$TRUST" "$PRIV"
+[ -d "$DOCS" ] && find "$DOCS" -type f ! -name '*.metadata.json' -delete
 mkdir -p "$TRUST" "$DOCS" "$PRIV"
 
 cat >"$WORK/ext.cnf" <<'EOF'

@@ -180,3 +180,7 @@ openssl cms -verify -binary -inform DER -in "$SIGNED/letter.p7m" \
   -CAfile "$PKI/root-ca.pem" -purpose any -out /dev/null 2>/dev/null
 
 echo "make-test-fixtures: wrote $(ls "$PKI" | wc -l) files to tests/fixtures/pki and $(ls "$SIGNED" | wc -l) to tests/fixtures/signed"
+
+# Fixtures signed with these keys are made again with them.
+bash "$ROOT/scripts/make-pdf-fixtures.sh"
+bash "$ROOT/scripts/make-container-fixtures.sh"

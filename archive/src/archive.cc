@@ -1,8 +1,10 @@
 #include <algorithm>
+#include <atomic>
 
 #include <boost/json.hpp>
 
 #include "archive_impl.h"
+#include "lifecycle.h"
 #include "preserve/audit/package_archive.h"
 #include "preserve/ingest/manifest.h"
 #include "preserve/util/certificates.h"
@@ -12,34 +14,26 @@ namespace preserve::archive {
 
 namespace json = boost::json;
 
-namespace {
-
-constexpr const char* kProducer = "preserve 0.1.0";
-// Content is addressed, and manifests list digests, under SHA-256; what seals
-// the evidence is the policy's choice (sealing.cc).
-constexpr HashAlgorithm kContentHash = HashAlgorithm::kSha256;
-
-// A file name as it will appear inside the package: no directories, nothing
-// an extractor could misread.
-std::string SafeName(const std::filesystem::path& path) {
-  std::string name = path.filename().string();
-  for (char& c : name)
-    if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
-  if (name.empty() || name == "." || name == "..") name = "unnamed";
-  return name;
-}
-
-}  // namespace
-
 std::filesystem::path DbDir(const std::filesystem::path& root) { return root / "db"; }
 std::filesystem::path TsaDir(const std::filesystem::path& root) { return root / "tsa"; }
 
 Result<std::string> NewId(const Clock& clock) {
+  // RFC 9562 6.2 method 1: the 12 rand_a bits count ids within one
+  // millisecond, so ids made by one process sort in creation order even when
+  // the clock does not move (a simulated clock, or many ids per millisecond).
+  static std::atomic<std::uint64_t> last{0};
+  auto ms = static_cast<std::uint64_t>(clock.Now().time_since_epoch().count()) * 1000;
+  std::uint64_t stamp = last.load();
+  std::uint64_t next;
+  do {
+    next = std::max(ms << 12, stamp + 1);
+  } while (!last.compare_exchange_weak(stamp, next));
   std::array<std::uint8_t, 16> b{};
   PRESERVE_RETURN_IF_ERROR(RandomBytes(b));
-  auto ms = static_cast<std::uint64_t>(clock.Now().time_since_epoch().count()) * 1000;
-  for (int i = 0; i < 6; ++i) b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
-  b[6] = static_cast<std::uint8_t>(0x70 | (b[6] & 0x0f));
+  std::uint64_t unix_ms = next >> 12;
+  for (int i = 0; i < 6; ++i) b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(unix_ms >> (40 - 8 * i));
+  b[6] = static_cast<std::uint8_t>(0x70 | ((next >> 8) & 0x0f));
+  b[7] = static_cast<std::uint8_t>(next & 0xff);
   b[8] = static_cast<std::uint8_t>(0x80 | (b[8] & 0x3f));
   std::string hex = ToHex(b);
   return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
@@ -55,7 +49,7 @@ Bytes AuditEvent(const Clock& clock, std::string_view type,
 
 Result<PackageRecord> Archive::Impl::LoadRecord(const std::string& id) const {
   PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, store->GetPackage(id));
-  return DecodePackageRecord(bytes);
+  return DecodePackageRecord(bytes, *store);
 }
 
 Result<EvidenceSkeleton> Archive::Impl::LoadSkeleton(const std::string& id) const {
@@ -66,17 +60,42 @@ Result<EvidenceSkeleton> Archive::Impl::LoadSkeleton(const std::string& id) cons
   return DecodeEvidenceSkeleton(bytes.value());
 }
 
-Result<const BatchRecord*> Archive::Impl::LoadBatch(const std::string& batch_id,
-                                                    std::map<std::string, BatchRecord>& cache) const {
-  auto found = cache.find(batch_id);
-  if (found != cache.end()) return &found->second;
+Result<const BatchRecord*> Archive::Impl::LoadBatch(const std::string& batch_id, BatchCache& cache) const {
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  auto found = cache.records.find(batch_id);
+  if (found != cache.records.end()) return &found->second;
   PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, store->GetBatch(batch_id));
   PRESERVE_ASSIGN_OR_RETURN(BatchRecord batch, DecodeBatchRecord(bytes));
-  return &cache.emplace(batch_id, std::move(batch)).first->second;
+  return &cache.records.emplace(batch_id, std::move(batch)).first->second;
 }
 
-Result<timestamp::EvidenceRecord> Archive::Impl::Assemble(const EvidenceSkeleton& skeleton,
-                                                          std::map<std::string, BatchRecord>& cache) const {
+namespace {
+
+// Node `index` of `level` of a batch's stored hash tree (records.h).
+Result<Bytes> TreeNode(const storage::Store& store, const BatchRecord& batch, std::size_t level, std::size_t index,
+                       BatchCache& cache) {
+  const std::size_t size = HashAlgorithmSize(batch.hash_algorithm);
+  const auto chunk = static_cast<std::uint32_t>(index / kTreeChunkNodes);
+  const std::size_t offset = (index % kTreeChunkNodes) * size;
+  std::string key = batch.id + "/" + std::to_string(level) + "/" + std::to_string(chunk);
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  auto found = cache.tree_chunks.find(key);
+  if (found == cache.tree_chunks.end()) {
+    PRESERVE_ASSIGN_OR_RETURN(Bytes nodes, store.GetTreeNodes(batch.id, static_cast<std::uint32_t>(level), chunk));
+    found = cache.tree_chunks.emplace(std::move(key), std::move(nodes)).first;
+  }
+  if (found->second.size() < offset + size)
+    return Status::Corruption("hash tree of batch " + batch.id + ": level " + std::to_string(level) + " has no node " +
+                              std::to_string(index));
+  return Bytes(found->second.begin() + static_cast<std::ptrdiff_t>(offset),
+               found->second.begin() + static_cast<std::ptrdiff_t>(offset + size));
+}
+
+}  // namespace
+
+Result<timestamp::EvidenceRecord> Archive::Impl::Assemble(const PackageRecord& package,
+                                                          const EvidenceSkeleton& skeleton, BatchCache& cache) const {
+  using Members = EvidenceSkeleton::Ats::Members;
   timestamp::EvidenceRecord record;
   record.digest_algorithms = skeleton.digest_algorithms;
   for (const auto& chain : skeleton.chains) {
@@ -84,8 +103,31 @@ Result<timestamp::EvidenceRecord> Archive::Impl::Assemble(const EvidenceSkeleton
     for (const auto& ats : chain) {
       PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* batch, LoadBatch(ats.batch_id, cache));
       timestamp::ArchiveTimeStamp a;
-      if (ats.reduced_hashtree) a.digest_algorithm = ats.digest_algorithm;
-      a.reduced_hashtree = ats.reduced_hashtree;
+      if (ats.leaf) {
+        if (*ats.leaf >= batch->leaves)
+          return Status::Corruption("evidence of package " + package.id + ": leaf " + std::to_string(*ats.leaf) +
+                                    " is outside batch " + batch->id + "'s tree");
+        // List 0: the group's member hashes, sorted (rule 4).
+        timestamp::PartialHashtree members;
+        if (ats.members_source == Members::kStored) {
+          members = ats.members;
+        } else if (ats.members_source == Members::kDataObjects) {
+          PRESERVE_ASSIGN_OR_RETURN(members, DataHashes(package, ats.digest_algorithm));
+        } else {  // the tokens of the chain's ATSs before this one (rule 11)
+          for (const auto& earlier : out) members.push_back(Digest(ats.digest_algorithm, earlier.time_stamp));
+        }
+        std::sort(members.begin(), members.end());
+        timestamp::ReducedHashtree reduced{std::move(members)};
+        // Then the sibling of the leaf's ancestor on each level where it has one.
+        std::size_t position = *ats.leaf;
+        for (std::size_t count = batch->leaves, level = 0; count > 1; count = (count + 1) / 2, ++level, position /= 2) {
+          if ((position ^ 1) >= count) continue;  // promoted: no list
+          PRESERVE_ASSIGN_OR_RETURN(Bytes sibling, TreeNode(*store, *batch, level, position ^ 1, cache));
+          reduced.push_back({std::move(sibling)});
+        }
+        a.digest_algorithm = ats.digest_algorithm;
+        a.reduced_hashtree = std::move(reduced);
+      }
       a.time_stamp = batch->token;
       out.push_back(std::move(a));
     }
@@ -104,6 +146,8 @@ std::vector<Bytes> Archive::Impl::TsaTrustAnchors() const {
 Result<std::vector<Bytes>> Archive::Impl::DataHashes(const PackageRecord& record, HashAlgorithm alg) const {
   std::vector<Bytes> out;
   out.reserve(record.objects.size());
+  // A deleted package's content is gone; its tombstone kept the digests (lifecycle.h).
+  if (record.state == kStateDeleted && alg != kContentHash) return TombstoneHashes(*store, record, alg);
   for (const auto& o : record.objects) {
     if (alg == kContentHash) {
       out.push_back(o.sha256);
@@ -157,6 +201,9 @@ Status Archive::Init(const std::filesystem::path& root, const InitOptions& optio
   if (!store.ok()) return undo(store.status());
   storage::WriteSet w;
   w.AppendAudit(AuditEvent(clock, "init", {{"producer", kProducer}, {"policy", policy->name()}}));
+  auto tsa_certificate = LoadCertificates(TsaDir(root) / "tsa.pem");
+  if (!tsa_certificate.ok()) return undo(tsa_certificate.status());
+  w.PutSetting(kActiveTsaSetting, Digest(HashAlgorithm::kSha256, tsa_certificate->front()));
   if (Status s = store.value()->Commit(std::move(w)); !s.ok()) return undo(s);
   return Status::Ok();
 }
@@ -177,6 +224,7 @@ Result<std::unique_ptr<Archive>> Archive::Open(const std::filesystem::path& root
   impl->ca_certificate = ca.front();
   if (!read_only) {
     PRESERVE_ASSIGN_OR_RETURN(impl->tsa, timestamp::EmbeddedTsa::Open(TsaDir(root), clock));
+    PRESERVE_RETURN_IF_ERROR(impl->RecordInterruptedTsaRollover());
     if (!impl->config.external_tsas.empty()) {
       PRESERVE_ASSIGN_OR_RETURN(impl->external, timestamp::FailoverTimeStamper::Create(impl->config.external_tsas, clock));
     }
@@ -186,114 +234,6 @@ Result<std::unique_ptr<Archive>> Archive::Open(const std::filesystem::path& root
 
 const Bytes& Archive::tsa_trust_anchor() const { return impl_->ca_certificate; }
 
-Result<IngestOutcome> Archive::Ingest(const Submission& submission, const IngestOptions& options) {
-  const Clock& clock = *impl_->clock;
-  PRESERVE_ASSIGN_OR_RETURN(Bytes signature, ReadFile(submission.signature));
-  std::optional<Bytes> content;
-  if (submission.content) {
-    PRESERVE_ASSIGN_OR_RETURN(Bytes c, ReadFile(*submission.content));
-    content = std::move(c);
-  }
-  ingest::CmsValidationOptions cms;
-  cms.trust_anchors = options.trust_anchors;
-  cms.intermediates = options.intermediates;
-  cms.clock = &clock;
-  auto validation = ingest::ValidateCms(signature, content ? std::optional<ByteView>(*content) : std::nullopt, cms);
-  if (!validation.ok()) return validation.status().WithContext(submission.signature.string());
-
-  IngestOutcome outcome;
-  outcome.input = (submission.content ? *submission.content : submission.signature).string();
-  outcome.signatures = validation->signers;
-
-  if (validation->verdict != Verdict::kValid) {
-    // Refused: the store keeps only the fact, the reason and the digest.
-    outcome.accepted = false;
-    for (const auto& s : validation->signers) {
-      if (s.verdict == Verdict::kValid) continue;
-      outcome.reason = std::string(ingest::SubIndicationName(s.sub_indication)) + ": " + s.reason;
-      break;
-    }
-    if (validation->signers.empty()) outcome.reason = "the signature has no signer";
-    storage::WriteSet w;
-    w.AppendAudit(AuditEvent(clock, "refused",
-                             {{"input", outcome.input},
-                                     {"signature_sha256", ToHex(Digest(kContentHash, signature))},
-                                     {"reason", outcome.reason}}));
-    PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
-    return outcome;
-  }
-
-  PRESERVE_ASSIGN_OR_RETURN(std::string id, NewId(clock));
-  ingest::Manifest manifest;
-  manifest.package_id = id;
-  manifest.created = clock.Now();
-  manifest.producer = kProducer;
-  for (const auto& anchor : options.trust_anchors) manifest.trust_anchors.push_back(CertificateSubject(anchor));
-
-  std::map<std::string, Bytes> objects;  // path -> bytes
-  auto add_object = [&](const std::string& path, const std::string& role, Bytes bytes) {
-    manifest.objects.push_back({path, role, Digest(kContentHash, bytes), bytes.size()});
-    objects.emplace(path, std::move(bytes));
-  };
-  ingest::SignatureEntry entry;
-  entry.signature_path = std::string(ingest::kSignaturesDir) + SafeName(submission.signature);
-  if (content) {
-    entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(*submission.content);
-    add_object(entry.document_path, "document", std::move(*content));
-    add_object(entry.signature_path, "signature", std::move(signature));
-  } else {
-    entry.enveloping = true;
-    std::filesystem::path doc_name = submission.signature.filename();
-    if (doc_name.extension() == ".p7m") doc_name.replace_extension();
-    entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(doc_name);
-    add_object(entry.signature_path, "signed-document", std::move(signature));
-    if (validation->encapsulated_content)
-      add_object(entry.document_path, "document", std::move(*validation->encapsulated_content));
-  }
-  for (const auto& report : validation->signers) {
-    ingest::SignatureEntry e = entry;
-    e.verdict = report.verdict;
-    e.signer_subject = report.signer_subject;
-    e.signer_organization = report.signer_organization;
-    e.signing_time = report.signing_time;
-    e.signing_time_source = report.signing_time_source;
-    e.digest_algorithm = report.digest_algorithm;
-    e.signature_algorithm = report.signature_algorithm;
-    for (const auto& cert : report.certificates) {
-      std::string path = std::string(ingest::kValidationDir) + ToHex(Digest(kContentHash, cert)).substr(0, 16) + ".cer";
-      if (objects.count(path) == 0) add_object(path, "certificate", cert);
-      e.certificate_paths.push_back(path);
-    }
-    manifest.signatures.push_back(std::move(e));
-  }
-  Bytes manifest_json = ingest::ManifestToJson(manifest);
-
-  PackageRecord record;
-  record.id = id;
-  record.created = manifest.created;
-  record.state = "queued";
-  storage::WriteSet w;
-  auto store_object = [&](const std::string& path, const Bytes& bytes) -> Status {
-    Bytes digest = Digest(kContentHash, bytes);
-    PRESERVE_ASSIGN_OR_RETURN(bool present, impl_->store->HasContent(digest));
-    if (!present) w.PutContent(digest, bytes);  // identical content is stored once
-    record.objects.push_back({path, std::move(digest), bytes.size()});
-    return Status::Ok();
-  };
-  for (const auto& [path, bytes] : objects) PRESERVE_RETURN_IF_ERROR(store_object(path, bytes));
-  PRESERVE_RETURN_IF_ERROR(store_object(ingest::kManifestPath, manifest_json));
-  w.PutPackage(id, EncodePackageRecord(record));
-  w.Enqueue(id);
-  w.AppendAudit(AuditEvent(clock, "ingest",
-                           {{"package", id},
-                                   {"input", outcome.input},
-                                   {"manifest_sha256", ToHex(Digest(kContentHash, manifest_json))}}));
-  PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
-  outcome.accepted = true;
-  outcome.package_id = id;
-  return outcome;
-}
-
 Result<audit::PackageContents> Archive::Contents(const std::string& package_id) {
   PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
   audit::PackageContents contents;
@@ -302,12 +242,12 @@ Result<audit::PackageContents> Archive::Contents(const std::string& package_id) 
     contents.data.emplace(o.path, std::move(bytes));
   }
   PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(package_id));
-  std::map<std::string, BatchRecord> batches;
-  PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, impl_->Assemble(skeleton, batches));
+  BatchCache batches;
+  PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, impl_->Assemble(record, skeleton, batches));
   PRESERVE_ASSIGN_OR_RETURN(contents.evidence_record, timestamp::EncodeEvidenceRecord(er));
   // The trust anchors first (the local CA is tsa/ca.pem), then each TSA certificate that signed a token.
   contents.tsa_certificates = impl_->TsaTrustAnchors();
-  for (const auto& [id, batch] : batches) {
+  for (const auto& [id, batch] : batches.records) {
     PRESERVE_ASSIGN_OR_RETURN(timestamp::TokenInfo info, timestamp::ParseToken(batch.token));
     auto& certs = contents.tsa_certificates;
     if (!info.tsa_certificate.empty() && std::find(certs.begin(), certs.end(), info.tsa_certificate) == certs.end())
@@ -316,41 +256,66 @@ Result<audit::PackageContents> Archive::Contents(const std::string& package_id) 
   return contents;
 }
 
-Result<std::vector<PackageSummary>> Archive::List(const std::string& after, std::size_t limit) {
-  PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(after, limit));
-  std::vector<PackageSummary> out;
-  for (const auto& [id, bytes] : page) {
-    PRESERVE_ASSIGN_OR_RETURN(PackageRecord r, DecodePackageRecord(bytes));
-    PackageSummary summary{r.id, r.created, r.state, {}, r.next_renewal};
-    for (const auto& o : r.objects)
-      if (o.path.rfind(ingest::kDocumentsDir, 0) == 0) summary.documents.push_back(o.path);
-    out.push_back(std::move(summary));
-  }
-  return out;
-}
-
 Result<audit::PackageReport> Archive::Verify(const std::string& package_id, const VerifyOptions& options) {
-  PRESERVE_ASSIGN_OR_RETURN(audit::PackageContents contents, Contents(package_id));
+  PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
   audit::PackageVerifyOptions verify;
   verify.tsa_trust_anchors = impl_->TsaTrustAnchors();
   verify.tsa_trust_source = "the store's local CA (" + CertificateSubject(impl_->ca_certificate) + ")";
   verify.signer_trust_anchors = options.signer_trust_anchors;
   verify.clock = impl_->clock;
   audit::UsePolicy(impl_->policy, verify);
-  audit::PackageReport report = audit::VerifyPackage(contents, verify);
-  if (report.package_id != package_id) {
-    std::string detail = "the manifest names package '" + report.package_id + "'";
-    report.steps.push_back({"data", "manifest.json", Verdict::kInvalid, detail});
-    report.reasons.push_back("manifest.json: " + detail);
-    report.verdict = Verdict::kInvalid;
+  audit::PackageReport report;
+  if (record.state == kStateDeleted) {
+    PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(package_id));
+    BatchCache batches;
+    PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, impl_->Assemble(record, skeleton, batches));
+    PRESERVE_ASSIGN_OR_RETURN(report, VerifyTombstone(*impl_->store, record, er, verify));
+  } else {
+    PRESERVE_ASSIGN_OR_RETURN(audit::PackageContents contents, Contents(package_id));
+    report = audit::VerifyPackage(contents, verify);
+    if (report.package_id != package_id) {
+      std::string detail = "the manifest names package '" + report.package_id + "'";
+      report.steps.push_back({"data", "manifest.json", Verdict::kInvalid, detail});
+      report.reasons.push_back("manifest.json: " + detail);
+      report.verdict = Verdict::kInvalid;
+    }
+    report.package_id = package_id;
   }
-  report.package_id = package_id;
+  // Who verified what, and the outcome, is part of the record's history; a
+  // read-only archive (beside a writer) cannot append, and the caller says so.
+  if (impl_->tsa) {
+    storage::WriteSet w;
+    w.AppendAudit(AuditEvent(*impl_->clock, "verify",
+                             {{"package", package_id},
+                              {"verdict", std::string(VerdictName(report.verdict))},
+                              {"reason", report.reasons.empty() ? "" : report.reasons.front()}}));
+    PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)).WithContext("recording the verification"));
+  }
   return report;
 }
 
 Status Archive::Export(const std::string& package_id, const std::filesystem::path& zip_path) {
+  PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
+  if (record.state == kStateDeleted)
+    return DeletedError(*impl_->store, record, "there is nothing to export ('preserve verify' shows what its "
+                                               "evidence still proves)");
   PRESERVE_ASSIGN_OR_RETURN(audit::PackageContents contents, Contents(package_id));
-  return audit::WritePackageZip(contents, zip_path);
+  PRESERVE_RETURN_IF_ERROR(audit::WritePackageZip(contents, zip_path));
+  if (!impl_->tsa) return Status::Ok();
+  // The digest names exactly which copy left the archive.
+  std::error_code ec;
+  auto recorded = [&]() -> Status {
+    PRESERVE_ASSIGN_OR_RETURN(Bytes zip_sha256, DigestFile(kContentHash, zip_path));
+    storage::WriteSet w;
+    w.AppendAudit(AuditEvent(*impl_->clock, "export",
+                             {{"package", package_id},
+                              {"destination", std::filesystem::absolute(zip_path, ec).string()},
+                              {"zip_sha256", ToHex(zip_sha256)}}));
+    return impl_->store->Commit(std::move(w));
+  }();
+  // An export the trail does not show must not exist.
+  if (!recorded.ok()) std::filesystem::remove(zip_path, ec);
+  return recorded.WithContext("recording the export");
 }
 
 }  // namespace preserve::archive
@@ -365,7 +330,7 @@ Status Archive::SetPolicy(const std::string& profile_or_file) {
   PRESERVE_RETURN_IF_ERROR(SavePolicy(impl_->root, policy));
   impl_->policy = std::move(policy);
   // Deadlines depend on the policy: recompute every sealed package's, a page at a time.
-  std::map<std::string, BatchRecord> batches;
+  BatchCache batches;
   std::map<std::string, Deadline> deadlines;  // per batch: its token is parsed once, not once per package
   std::string after;
   std::size_t rescheduled = 0;
@@ -375,9 +340,9 @@ Status Archive::SetPolicy(const std::string& profile_or_file) {
     storage::WriteSet w;
     for (const auto& [id, bytes] : page) {
       after = id;
-      PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, DecodePackageRecord(bytes));
-      if (record.state != "sealed") continue;
-      PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(id));
+      auto loaded = impl_->LoadSkeleton(id);
+      if (!loaded.ok() && loaded.status().code() == StatusCode::kFailedPrecondition) continue;  // queued
+      PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, std::move(loaded));
       const std::string& last_batch = skeleton.chains.back().back().batch_id;
       auto known = deadlines.find(last_batch);
       if (known == deadlines.end()) {
@@ -386,11 +351,11 @@ Status Archive::SetPolicy(const std::string& profile_or_file) {
         known = deadlines.emplace(last_batch, std::move(d)).first;
       }
       const Deadline& deadline = known->second;
-      if (record.next_renewal == deadline.when) continue;
-      if (record.next_renewal) w.Unschedule(*record.next_renewal, id);
+      if (skeleton.next_renewal == deadline.when) continue;
+      w.Unschedule(skeleton.next_renewal, id);
       w.Schedule(deadline.when, id);
-      record.next_renewal = deadline.when;
-      w.PutPackage(id, EncodePackageRecord(record));
+      skeleton.next_renewal = deadline.when;
+      w.PutEvidence(id, EncodeEvidenceSkeleton(skeleton));
       ++rescheduled;
     }
     if (!w.empty()) PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <mutex>
 
 #include "preserve/archive/archive.h"
 #include "preserve/storage/store.h"
@@ -10,6 +11,9 @@
 #include "store_config.h"
 
 namespace preserve::archive {
+
+inline constexpr const char* kProducer = "preserve 0.1.0";
+inline constexpr std::string_view kActiveTsaSetting = "tsa.active_certificate_sha256";
 
 std::filesystem::path DbDir(const std::filesystem::path& root);
 std::filesystem::path TsaDir(const std::filesystem::path& root);
@@ -20,6 +24,19 @@ Result<std::string> NewId(const Clock& clock);
 // An audit event as stored: the event's fields plus the time.
 Bytes AuditEvent(const Clock& clock, std::string_view type,
                  std::initializer_list<std::pair<std::string_view, std::string>> fields);
+
+// Content is addressed, and package records list digests, under SHA-256; what
+// seals the evidence is the policy's choice (sealing.cc).
+inline constexpr HashAlgorithm kContentHash = HashAlgorithm::kSha256;
+
+// The batches one operation has read: their records and the chunks of their
+// hash trees, each read from the store once. Safe to share between threads;
+// pointers it hands out stay valid as long as it lives.
+struct BatchCache {
+  std::mutex mutex;
+  std::map<std::string, BatchRecord> records;
+  std::map<std::string, Bytes> tree_chunks;  // by batch id + level + chunk
+};
 
 // When the newest time-stamp of a record stops protecting it, and why.
 struct Deadline {
@@ -41,11 +58,15 @@ struct Archive::Impl {
   Bytes ca_certificate;
 
   Result<PackageRecord> LoadRecord(const std::string& id) const;
+  // kFailedPrecondition when the package is not sealed (it has no evidence).
   Result<EvidenceSkeleton> LoadSkeleton(const std::string& id) const;
   // Batch records are read once per operation: a batch seals up to a million packages.
-  Result<const BatchRecord*> LoadBatch(const std::string& batch_id, std::map<std::string, BatchRecord>& cache) const;
-  Result<timestamp::EvidenceRecord> Assemble(const EvidenceSkeleton& skeleton,
-                                             std::map<std::string, BatchRecord>& cache) const;
+  Result<const BatchRecord*> LoadBatch(const std::string& batch_id, BatchCache& cache) const;
+  // The DER-ready evidence record: tokens from the batches, each ATS's reduced
+  // tree from its batch's stored tree and its first list from where the
+  // skeleton says (`record` gives the data objects' hashes).
+  Result<timestamp::EvidenceRecord> Assemble(const PackageRecord& record, const EvidenceSkeleton& skeleton,
+                                             BatchCache& cache) const;
   // Every data object's hash under `alg`, in the record's order (read from content).
   Result<std::vector<Bytes>> DataHashes(const PackageRecord& record, HashAlgorithm alg) const;
 
@@ -53,17 +74,24 @@ struct Archive::Impl {
   // Rolls the embedded TSA over when its certificate or key algorithm ends
   // before `horizon`. Returns what it did ("" when nothing was due).
   Result<std::string> RollOverTsaIfDue(TimePoint horizon, bool dry_run);
+  // A rollover switches the TSA's files before its audit event is committed;
+  // a run stopped in between leaves a rollover the trail does not show. The
+  // store keeps the active TSA certificate's SHA-256 (kActiveTsaSetting),
+  // changed in the rollover's own commit: on a writable open a mismatch means
+  // such an interrupted rollover, and its event is recorded then.
+  Status RecordInterruptedTsaRollover();
   // Requests, checks and returns a token over `root`.
   Result<BatchRecord> TimeStampBatch(HashAlgorithm alg, const Bytes& root, std::size_t packages);
-  // A batch's hash tree over `groups` (one per package), time-stamped. Refuses
-  // evidence that would be due for renewal again before `horizon`.
+  // A batch's hash tree over `groups` (its leaves), time-stamped, for
+  // `packages` packages. Refuses evidence that would be due for renewal again
+  // before `horizon`.
   struct TimeStampedTree {
     timestamp::HashTree tree;
     BatchRecord batch;
     Deadline deadline;
   };
   Result<TimeStampedTree> TimeStampGroups(HashAlgorithm alg, std::vector<std::vector<Bytes>> groups,
-                                          TimePoint horizon);
+                                          std::size_t packages, TimePoint horizon);
 
   Result<SealOutcome> SealBatch(const std::vector<std::string>& ids);
   // `horizon`: the new evidence must last beyond it, or the batch is refused.
@@ -74,8 +102,7 @@ struct Archive::Impl {
   // Re-reads one package's data objects and records in `out` every one that no
   // longer matches its record, its manifest or its first archive time-stamp.
   // Errors only when the store cannot be read at all.
-  Status CheckFixity(const PackageRecord& record, std::map<std::string, BatchRecord>& batches,
-                     PackageFixity& out) const;
+  Status CheckFixity(const PackageRecord& record, BatchCache& batches, PackageFixity& out) const;
 };
 
 }  // namespace preserve::archive

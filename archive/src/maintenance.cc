@@ -18,6 +18,7 @@
 #include <boost/json.hpp>
 
 #include "archive_impl.h"
+#include "lifecycle.h"
 #include "preserve/ingest/manifest.h"
 #include "preserve/util/digest.h"
 
@@ -227,7 +228,7 @@ Result<FixitySummary> Archive::Fixity(const FixityOptions& options,
   std::bernoulli_distribution pick(options.sample);
 
   FixitySummary summary;
-  std::map<std::string, BatchRecord> batches;
+  BatchCache batches;
   std::string after;
   while (true) {
     PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(after, 1000));
@@ -236,9 +237,11 @@ Result<FixitySummary> Archive::Fixity(const FixityOptions& options,
       after = id;
       ++summary.packages;
       if (options.sample < 1.0 && !pick(random)) continue;
+      auto record = DecodePackageRecord(record_bytes, *impl_->store);
+      // A deleted package holds no content to re-read; 'check' looks at its tombstone.
+      if (record.ok() && record->state == kStateDeleted) continue;
       ++summary.checked;
       PackageFixity result{id, 0, {}};
-      auto record = DecodePackageRecord(record_bytes);
       if (!record.ok()) {
         result.damage.push_back({"record", "unreadable: " + record.status().message()});
       } else {
@@ -260,8 +263,7 @@ Result<FixitySummary> Archive::Fixity(const FixityOptions& options,
   return summary;
 }
 
-Status Archive::Impl::CheckFixity(const PackageRecord& record, std::map<std::string, BatchRecord>& batches,
-                                  PackageFixity& out) const {
+Status Archive::Impl::CheckFixity(const PackageRecord& record, BatchCache& batches, PackageFixity& out) const {
   std::map<std::string, Bytes> content;  // path -> bytes, for the objects read intact
   for (const auto& o : record.objects) {
     auto bytes = store->GetContent(o.sha256);
@@ -313,12 +315,19 @@ Status Archive::Impl::CheckFixity(const PackageRecord& record, std::map<std::str
     out.damage.push_back({"evidence", "batch " + first.batch_id + ": " + batch.status().message()});
     return Status::Ok();
   }
+  // The reduced tree as the evidence record holds it (derived from the batch's stored tree).
+  auto assembled = Assemble(record, skeleton.value(), batches);
+  if (!assembled.ok()) {
+    out.damage.push_back({"evidence", assembled.status().message()});
+    return Status::Ok();
+  }
+  const std::optional<timestamp::ReducedHashtree>& first_tree = assembled->sequence.front().front().reduced_hashtree;
   HashAlgorithm alg = batch.value()->hash_algorithm;
   std::vector<Bytes> members;
   for (const auto& [path, bytes] : content) members.push_back(Digest(alg, bytes));
   Bytes leads_to;
-  if (first.reduced_hashtree && !first.reduced_hashtree->empty()) {
-    std::vector<Bytes> sealed = first.reduced_hashtree->front();
+  if (first_tree && !first_tree->empty()) {
+    std::vector<Bytes> sealed = first_tree->front();
     for (const auto& [path, bytes] : content) {
       if (std::find(sealed.begin(), sealed.end(), Digest(alg, bytes)) == sealed.end())
         out.damage.push_back({path, "its " + std::string(HashAlgorithmName(alg)) +
@@ -330,7 +339,7 @@ Status Archive::Impl::CheckFixity(const PackageRecord& record, std::map<std::str
     if (out.damage.empty() && mine != sealed)
       out.damage.push_back({"evidence", "the first archive time-stamp covers " + std::to_string(sealed.size()) +
                                             " data objects, the package has " + std::to_string(mine.size())});
-    leads_to = timestamp::ReducedTreeRoot(alg, *first.reduced_hashtree);
+    leads_to = timestamp::ReducedTreeRoot(alg, *first_tree);
   } else {
     leads_to = timestamp::GroupHash(alg, members);
   }
@@ -354,7 +363,9 @@ Result<ConsistencyReport> Archive::Check() {
     return true;
   }));
 
-  std::set<std::string> packages, batches_present, batches_missing;
+  std::set<std::string> packages, deleted, batches_present, batches_missing;
+  // Content a deleted package used that is still stored: right only while a live package uses it too.
+  std::map<Bytes, std::string> deleted_content;  // digest -> the deleted package
   std::string after;
   while (true) {
     PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(after, 1000));
@@ -364,16 +375,34 @@ Result<ConsistencyReport> Archive::Check() {
       ++report.packages;
       packages.insert(id);
       const std::string p = "package " + id + ": ";
-      auto decoded = DecodePackageRecord(bytes);
+      auto decoded = DecodePackageRecord(bytes, *impl_->store);
       if (!decoded.ok()) {
         problem(p + "unreadable record: " + decoded.status().message());
         continue;
       }
       const PackageRecord& record = decoded.value();
       if (record.id != id) problem(p + "its record names package '" + record.id + "'");
-      for (const auto& o : record.objects) {
-        PRESERVE_ASSIGN_OR_RETURN(bool present, impl_->store->HasContent(o.sha256));
-        if (!present) problem(p + "data object " + o.path + " (SHA-256 " + ToHex(o.sha256) + ") is not in the store");
+      const bool is_deleted = record.state == kStateDeleted;
+      if (is_deleted) {
+        // No content is expected; the tombstone must keep the record's digests.
+        deleted.insert(id);
+        auto kept = TombstoneHashes(*impl_->store, record, HashAlgorithm::kSha256);
+        StatusCode code = kept.status().code();
+        if (!kept.ok() && code != StatusCode::kCorruption && code != StatusCode::kFailedPrecondition)
+          return kept.status();
+        if (!kept.ok()) problem(kept.status().message());
+        for (std::size_t i = 0; i < record.objects.size(); ++i) {
+          const auto& o = record.objects[i];
+          if (kept.ok() && kept.value()[i] != o.sha256)
+            problem(p + "its tombstone's SHA-256 of " + o.path + " differs from its record's");
+          PRESERVE_ASSIGN_OR_RETURN(bool present, impl_->store->HasContent(o.sha256));
+          if (present) deleted_content.emplace(o.sha256, id);
+        }
+      } else {
+        for (const auto& o : record.objects) {
+          PRESERVE_ASSIGN_OR_RETURN(bool present, impl_->store->HasContent(o.sha256));
+          if (!present) problem(p + "data object " + o.path + " (SHA-256 " + ToHex(o.sha256) + ") is not in the store");
+        }
       }
       if (std::none_of(record.objects.begin(), record.objects.end(),
                        [](const PackageRecord::Object& o) { return o.path == ingest::kManifestPath; }))
@@ -393,14 +422,16 @@ Result<ConsistencyReport> Archive::Check() {
         if (!due.empty()) problem(p + "queued, but scheduled for renewal at " + Join(due));
         continue;
       }
-      if (record.state != "sealed") {
+      if (record.state != "sealed" && !is_deleted) {
         problem(p + "unknown state '" + record.state + "'");
         continue;
       }
-      ++report.sealed;
-      if (queued) problem(p + "sealed, but still in the seal queue");
+      // A deleted package keeps its evidence, renewed like a sealed one's.
+      ++(is_deleted ? report.deleted : report.sealed);
+      const std::string& state = record.state;
+      if (queued) problem(p + state + ", but still in the seal queue");
       if (!evidence.ok()) {
-        problem(p + "sealed, but it has no evidence");
+        problem(p + state + ", but it has no evidence");
       } else {
         auto skeleton = DecodeEvidenceSkeleton(evidence.value());
         if (!skeleton.ok()) {
@@ -428,7 +459,7 @@ Result<ConsistencyReport> Archive::Check() {
         }
       }
       if (!record.next_renewal) {
-        problem(p + "sealed, but its record has no renewal date");
+        problem(p + state + ", but its record has no renewal date");
         if (!due.empty()) problem(p + "scheduled at " + Join(due) + " though its record has no renewal date");
       } else if (due.size() != 1 || due.front() != *record.next_renewal) {
         problem(p + "renewal due " + FormatUtcTime(*record.next_renewal) + ", but the schedule has " +
@@ -442,6 +473,35 @@ Result<ConsistencyReport> Archive::Check() {
     if (packages.count(std::string(id)) == 0) problem("evidence: " + std::string(id) + " has no package record");
     return true;
   }));
+  PRESERVE_RETURN_IF_ERROR(impl_->store->ScanLifecycle([&](std::string_view key, ByteView bytes) {
+    std::string id(key);
+    if (packages.count(id) == 0) {
+      problem("lifecycle: " + id + " has no package record");
+    } else if (deleted.count(id) == 0) {  // a deleted package's record was read above
+      auto lifecycle = DecodeLifecycle(bytes);
+      if (!lifecycle.ok()) {
+        problem("package " + id + ": unreadable lifecycle record: " + lifecycle.status().message());
+      } else if (lifecycle->tombstone) {
+        problem("package " + id + ": it has a tombstone, but its record is not deleted");
+      }
+    }
+    return true;
+  }));
+  // Content of a deleted package may stay only for a live package that holds the same bytes.
+  after.clear();
+  while (!deleted_content.empty()) {
+    PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(after, 1000));
+    if (page.empty()) break;
+    for (const auto& [id, bytes] : page) {
+      after = id;
+      auto record = DecodeStoredPackageRecord(bytes);
+      if (!record.ok() || record->state == kStateDeleted) continue;
+      for (const auto& o : record->objects) deleted_content.erase(o.sha256);
+    }
+  }
+  for (const auto& [digest, id] : deleted_content)
+    problem("package " + id + ": deleted, but its content SHA-256 " + ToHex(digest) +
+            " is still stored and no other package uses it");
   return report;
 }
 
@@ -630,6 +690,9 @@ Result<BackupOutcome> Archive::Restore(const std::filesystem::path& backup, cons
 Result<std::vector<std::filesystem::path>> Archive::Get(const std::string& package_id,
                                                         const std::filesystem::path& out_dir) {
   PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
+  if (record.state == kStateDeleted)
+    return DeletedError(*impl_->store, record, "its content is gone ('preserve verify' shows what its evidence "
+                                               "still proves)");
   // Everything is read and checked before anything is written: no half output.
   std::vector<std::pair<std::filesystem::path, Bytes>> files;
   for (const auto& o : record.objects) {
@@ -643,8 +706,8 @@ Result<std::vector<std::filesystem::path>> Archive::Get(const std::string& packa
   }
   if (record.state == "sealed") {
     PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(package_id));
-    std::map<std::string, BatchRecord> batches;
-    PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, impl_->Assemble(skeleton, batches));
+    BatchCache batches;
+    PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, impl_->Assemble(record, skeleton, batches));
     PRESERVE_ASSIGN_OR_RETURN(Bytes der, timestamp::EncodeEvidenceRecord(er));
     files.emplace_back(out_dir / "evidence.ers", std::move(der));
   }

@@ -1,5 +1,8 @@
 #include "records.h"
 
+#include <chrono>
+#include <cstdint>
+
 #include <boost/json.hpp>
 
 namespace preserve::archive {
@@ -40,24 +43,42 @@ Result<HashAlgorithm> AlgorithmField(const json::object& o, std::string_view key
 
 }  // namespace
 
+namespace {
+constexpr std::string_view kDeleted = "deleted";
+}  // namespace
+
 Bytes EncodePackageRecord(const PackageRecord& r) {
   json::array objects;
   for (const auto& o : r.objects)
     objects.push_back(json::object{{"path", o.path}, {"sha256", ToHex(o.sha256)}, {"size", o.size}});
-  json::object root{{"id", r.id},           {"version", r.version}, {"created", FormatUtcTime(r.created)},
-                    {"state", r.state},     {"objects", std::move(objects)}};
-  if (r.next_renewal) root["next_renewal"] = FormatUtcTime(*r.next_renewal);
+  json::object root{{"id", r.id},
+                    {"version", r.version},
+                    {"created", FormatUtcTime(r.created)},
+                    {"objects", std::move(objects)}};
+  if (r.state == kDeleted) root["state"] = kDeleted;
   return Serialize(root);
 }
 
-Result<PackageRecord> DecodePackageRecord(ByteView bytes) {
+Result<PackageRecord> DecodeStoredPackageRecord(ByteView bytes) {
   return Guard("package record", [&]() -> Result<PackageRecord> {
-    PRESERVE_ASSIGN_OR_RETURN(json::object o, ParseObject(bytes, "package record"));
+    // Sealing decodes a million of these: the parse allocates from the stack
+    // (and the heap only beyond it), not node by node.
+    unsigned char buffer[4096];
+    json::monotonic_resource resource(buffer, sizeof buffer);
+    json::error_code ec;
+    json::value parsed = json::parse(Text(bytes), ec, &resource);
+    if (ec || !parsed.is_object()) return Status::Corruption("package record is not a JSON object");
+    const json::object& o = parsed.as_object();
     PackageRecord r;
     r.id = std::string(o.at("id").as_string());
     r.version = static_cast<std::uint32_t>(o.at("version").to_number<std::uint64_t>());
     PRESERVE_ASSIGN_OR_RETURN(r.created, ParseUtcTime(std::string_view(o.at("created").as_string())));
-    r.state = std::string(o.at("state").as_string());
+    r.state = "queued";
+    if (const auto* state = o.if_contains("state")) {
+      if (state->as_string() != kDeleted)
+        return Status::Corruption("package record: unknown state '" + std::string(state->as_string()) + "'");
+      r.state = kDeleted;
+    }
     for (const auto& item : o.at("objects").as_array()) {
       const auto& obj = item.as_object();
       PackageRecord::Object entry;
@@ -66,26 +87,34 @@ Result<PackageRecord> DecodePackageRecord(ByteView bytes) {
       entry.size = obj.at("size").to_number<std::uint64_t>();
       r.objects.push_back(std::move(entry));
     }
-    if (const auto* next = o.if_contains("next_renewal")) {
-      PRESERVE_ASSIGN_OR_RETURN(TimePoint t, ParseUtcTime(std::string_view(next->as_string())));
-      r.next_renewal = t;
-    }
     return r;
   });
 }
 
+Result<PackageRecord> DecodePackageRecord(ByteView bytes, const storage::Store& store) {
+  PRESERVE_ASSIGN_OR_RETURN(PackageRecord r, DecodeStoredPackageRecord(bytes));
+  auto evidence = store.GetEvidence(r.id);
+  if (!evidence.ok() && evidence.status().code() == StatusCode::kNotFound) return r;
+  if (!evidence.ok()) return evidence.status();
+  PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, DecodeEvidenceSkeleton(evidence.value()));
+  if (r.state != kDeleted) r.state = "sealed";
+  r.next_renewal = skeleton.next_renewal;
+  return r;
+}
+
 // The skeleton is the one record written per package per seal and renewal (a
-// million at a time), so it is binary rather than JSON with hex: the hashes
-// are most of it. Layout, integers big-endian:
-//   u8 version (1)
+// million at a time), so it is binary and small: the reduced trees are not in
+// it (records.h). Layout, integers big-endian:
+//   u8 version (2)
+//   u64 next renewal (seconds since 1970)
 //   u8 count, then each digest algorithm as u8 length + name
 //   u32 chains; per chain u32 ATSs; per ATS:
 //     u8 length + algorithm name, u8 length + batch id,
-//     u8 0 (no reduced tree) or 1, then u32 lists; per list u32 values;
-//     per value u16 length + bytes
+//     u8 0 (no reduced tree) or 1, then u32 leaf position and u8 members
+//     source; for a stored one, u32 values, each u16 length + bytes
 namespace {
 
-constexpr std::uint8_t kSkeletonVersion = 1;
+constexpr std::uint8_t kSkeletonVersion = 2;
 
 class SkeletonWriter {
  public:
@@ -98,6 +127,10 @@ class SkeletonWriter {
   void U32(std::size_t v) {
     U16(v >> 16);
     U16(v & 0xffff);
+  }
+  void U64(std::uint64_t v) {
+    U32(static_cast<std::size_t>(v >> 32));
+    U32(static_cast<std::size_t>(v & 0xffffffff));
   }
   void Short(std::string_view text) {
     U8(text.size());
@@ -127,6 +160,10 @@ class SkeletonReader {
   std::size_t U32() {
     std::size_t high = U16();
     return (high << 16) | U16();
+  }
+  std::uint64_t U64() {
+    std::uint64_t high = U32();
+    return (high << 32) | U32();
   }
   std::string Short() { return Text(U8()); }
   Bytes Value() {
@@ -164,9 +201,11 @@ class SkeletonReader {
 
 Bytes EncodeEvidenceSkeleton(const EvidenceSkeleton& s) {
   Bytes out;
-  out.reserve(64 + 40 * 16);
+  out.reserve(128);
   SkeletonWriter w(out);
   w.U8(kSkeletonVersion);
+  const auto secs = s.next_renewal.time_since_epoch().count();
+  w.U64(secs < 0 ? 0 : static_cast<std::uint64_t>(secs));
   w.U8(s.digest_algorithms.size());
   for (auto alg : s.digest_algorithms) w.Short(HashAlgorithmName(alg));
   w.U32(s.chains.size());
@@ -175,13 +214,13 @@ Bytes EncodeEvidenceSkeleton(const EvidenceSkeleton& s) {
     for (const auto& ats : chain) {
       w.Short(HashAlgorithmName(ats.digest_algorithm));
       w.Short(ats.batch_id);
-      w.U8(ats.reduced_hashtree ? 1 : 0);
-      if (!ats.reduced_hashtree) continue;
-      w.U32(ats.reduced_hashtree->size());
-      for (const auto& list : *ats.reduced_hashtree) {
-        w.U32(list.size());
-        for (const auto& v : list) w.Value(v);
-      }
+      w.U8(ats.leaf ? 1 : 0);
+      if (!ats.leaf) continue;
+      w.U32(*ats.leaf);
+      w.U8(static_cast<std::size_t>(ats.members_source));
+      if (ats.members_source != EvidenceSkeleton::Ats::Members::kStored) continue;
+      w.U32(ats.members.size());
+      for (const auto& v : ats.members) w.Value(v);
     }
   }
   return out;
@@ -192,6 +231,9 @@ Result<EvidenceSkeleton> DecodeEvidenceSkeleton(ByteView bytes) {
   SkeletonReader r(bytes);
   if (r.U8() != kSkeletonVersion) return Status::Corruption("evidence skeleton has an unknown version");
   EvidenceSkeleton s;
+  const std::uint64_t next = r.U64();
+  if (next > static_cast<std::uint64_t>(INT64_MAX)) return corrupt();
+  s.next_renewal = TimePoint(std::chrono::seconds(static_cast<std::int64_t>(next)));
   for (std::size_t n = r.Count(r.U8(), 1); n > 0 && r.ok(); --n) {
     PRESERVE_ASSIGN_OR_RETURN(HashAlgorithm a, HashAlgorithmFromName(r.Short()));
     s.digest_algorithms.push_back(a);
@@ -206,12 +248,15 @@ Result<EvidenceSkeleton> DecodeEvidenceSkeleton(ByteView bytes) {
       if (!r.ok() || has_tree > 1) return corrupt();
       PRESERVE_ASSIGN_OR_RETURN(ats.digest_algorithm, HashAlgorithmFromName(alg));
       if (has_tree == 1) {
-        timestamp::ReducedHashtree tree(r.Count(r.U32(), 4));
-        for (auto& list : tree) {
-          list.resize(r.Count(r.U32(), 2));
-          for (auto& v : list) v = r.Value();
+        ats.leaf = static_cast<std::uint32_t>(r.U32());
+        const std::size_t source = r.U8();
+        if (!r.ok() || source > static_cast<std::size_t>(EvidenceSkeleton::Ats::Members::kChainTokens))
+          return corrupt();
+        ats.members_source = static_cast<EvidenceSkeleton::Ats::Members>(source);
+        if (ats.members_source == EvidenceSkeleton::Ats::Members::kStored) {
+          ats.members.resize(r.Count(r.U32(), 2));
+          for (auto& v : ats.members) v = r.Value();
         }
-        ats.reduced_hashtree = std::move(tree);
       }
       atss.push_back(std::move(ats));
     }
@@ -227,7 +272,8 @@ Bytes EncodeBatchRecord(const BatchRecord& b) {
                                 {"alg", HashAlgorithmName(b.hash_algorithm)},
                                 {"root", ToHex(b.root)},
                                 {"token", ToHex(b.token)},
-                                {"packages", b.packages}});
+                                {"packages", b.packages},
+                                {"leaves", b.leaves}});
 }
 
 Result<BatchRecord> DecodeBatchRecord(ByteView bytes) {
@@ -240,6 +286,7 @@ Result<BatchRecord> DecodeBatchRecord(ByteView bytes) {
     PRESERVE_ASSIGN_OR_RETURN(b.root, HexField(o, "root"));
     PRESERVE_ASSIGN_OR_RETURN(b.token, HexField(o, "token"));
     b.packages = o.at("packages").to_number<std::size_t>();
+    b.leaves = o.at("leaves").to_number<std::size_t>();
     return b;
   });
 }

@@ -7,34 +7,58 @@
 #include <string>
 #include <vector>
 
+#include "preserve/storage/store.h"
 #include "preserve/timestamp/evidence_record.h"
 
 namespace preserve::archive {
 
 // The store's index entry for a package: its data objects by digest.
+//
+// Stored once at ingest and rewritten only when the package is deleted: a
+// seal or renewal (a million packages at a time) writes the package's small
+// evidence skeleton instead, which is where `state` and `next_renewal` come
+// from when the record is read (DecodePackageRecord).
 struct PackageRecord {
   std::string id;
   std::uint32_t version = 1;
   TimePoint created;
-  std::string state;  // "queued" or "sealed"
+  // "queued" (no evidence yet), "sealed" (it has evidence) or "deleted" (a
+  // tombstone; the only state the stored record itself holds).
+  std::string state;
   struct Object {
     std::string path;  // relative to data/
     Bytes sha256;
     std::uint64_t size = 0;
   };
   std::vector<Object> objects;  // the manifest included
-  std::optional<TimePoint> next_renewal;
+  std::optional<TimePoint> next_renewal;  // from the evidence skeleton, when sealed
 };
 
-// A package's evidence record without its tokens: each ATS names the batch
-// whose token it uses, so a batch's token is stored once however many
-// packages it seals. The DER record is assembled when asked for.
+// A package's evidence record without its tokens and without its reduced hash
+// trees: each ATS names the batch whose token it uses and the leaf its group
+// holds in that batch's hash tree, which is stored once per batch (the
+// "trees" family). A batch's token and tree are thus stored once however many
+// packages it seals; the DER record is assembled when asked for
+// (Archive::Impl::Assemble), byte for byte the record a whole-tree store
+// would give.
 struct EvidenceSkeleton {
   struct Ats {
     HashAlgorithm digest_algorithm = HashAlgorithm::kSha256;
-    std::optional<timestamp::ReducedHashtree> reduced_hashtree;
     std::string batch_id;
+    // The group's leaf position in the batch's tree; nullopt when the batch
+    // was one data object alone, which has no reduced hash tree (rule 5).
+    std::optional<std::uint32_t> leaf;
+    // Where the first list of the reduced tree (the group's member hashes,
+    // sorted) comes from. Those that can be derived are not stored.
+    enum class Members : std::uint8_t {
+      kStored = 0,       // `members`, as stored
+      kDataObjects = 1,  // the package's data objects' hashes under digest_algorithm (a seal)
+      kChainTokens = 2,  // the hashes of the tokens of the chain's earlier ATSs (a timestamp renewal, rule 11)
+    };
+    Members members_source = Members::kStored;
+    timestamp::PartialHashtree members;  // kStored only
   };
+  TimePoint next_renewal;  // the package's entry in the renewal schedule
   std::vector<HashAlgorithm> digest_algorithms;
   std::vector<std::vector<Ats>> chains;
 };
@@ -46,10 +70,24 @@ struct BatchRecord {
   Bytes root;
   Bytes token;  // DER TimeStampToken
   std::size_t packages = 0;
+  // Leaves of the batch's hash tree (distinct groups; a timestamp renewal
+  // seals packages that share their earlier tokens as one group). 0 when the
+  // batch was one data object alone.
+  std::size_t leaves = 0;
 };
 
+// Nodes per stored chunk of a batch's hash tree: a reduced tree reads one
+// chunk per level (32 KB for SHA-256) rather than the whole tree.
+inline constexpr std::size_t kTreeChunkNodes = 1024;
+
+// Stores `state` only when it is "deleted"; never `next_renewal`.
 Bytes EncodePackageRecord(const PackageRecord& record);
-Result<PackageRecord> DecodePackageRecord(ByteView bytes);
+// The record as read: the stored fields, then `state` and `next_renewal` from
+// the package's evidence in `store`.
+Result<PackageRecord> DecodePackageRecord(ByteView bytes, const storage::Store& store);
+// The stored fields only (`state` "queued" unless deleted, no `next_renewal`):
+// for sealing, which needs only the data objects.
+Result<PackageRecord> DecodeStoredPackageRecord(ByteView bytes);
 Bytes EncodeEvidenceSkeleton(const EvidenceSkeleton& skeleton);
 Result<EvidenceSkeleton> DecodeEvidenceSkeleton(ByteView bytes);
 Bytes EncodeBatchRecord(const BatchRecord& batch);

@@ -7,6 +7,7 @@
 
 #include "archive_impl.h"
 #include "preserve/util/certificates.h"
+#include "preserve/util/fault_point.h"
 
 namespace preserve::archive {
 
@@ -107,16 +108,37 @@ Result<std::string> Archive::Impl::RollOverTsaIfDue(TimePoint horizon, bool dry_
   PRESERVE_RETURN_IF_ERROR(
       timestamp::RollOverEmbeddedTsa(TsaDir(root), *chosen, config.tsa_validity_years, *clock));
   PRESERVE_ASSIGN_OR_RETURN(tsa, timestamp::EmbeddedTsa::Open(TsaDir(root), *clock));
-  if (tsa->certificate_not_after() <= horizon)
-    return Status::FailedPrecondition("the new TSA certificate expires " + Until(tsa->certificate_not_after()) +
-                                      ", within the renewal margin: raise tsa_validity_years in config.json");
+  PRESERVE_FAULT_POINT("tsa.rollover.before_audit");
   storage::WriteSet w;
   w.AppendAudit(AuditEvent(*clock, "tsa-rollover",
                            {{"key", std::string(timestamp::TsaKeyTypeName(*chosen))},
                             {"reason", why},
                             {"certificate_not_after", Until(tsa->certificate_not_after())}}));
+  w.PutSetting(kActiveTsaSetting, Digest(HashAlgorithm::kSha256, tsa->tsa_certificate()));
   PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
+  if (tsa->certificate_not_after() <= horizon)
+    return Status::FailedPrecondition("the new TSA certificate expires " + Until(tsa->certificate_not_after()) +
+                                      ", within the renewal margin: raise tsa_validity_years in config.json");
   return what;
+}
+
+Status Archive::Impl::RecordInterruptedTsaRollover() {
+  if (!tsa) return Status::Ok();
+  Bytes active = Digest(HashAlgorithm::kSha256, tsa->tsa_certificate());
+  auto recorded = store->GetSetting(kActiveTsaSetting);
+  if (recorded.ok() && recorded.value() == active) return Status::Ok();
+  if (!recorded.ok() && recorded.status().code() != StatusCode::kNotFound) return recorded.status();
+  storage::WriteSet w;
+  // No setting at all: a store from before it existed; it only starts being kept.
+  if (recorded.ok()) {
+    w.AppendAudit(AuditEvent(*clock, "tsa-rollover",
+                             {{"key", std::string(timestamp::TsaKeyTypeName(tsa->key_type()))},
+                              {"reason", "found completed on opening the store: the run that rolled the TSA over "
+                                         "stopped before recording it"},
+                              {"certificate_not_after", Until(tsa->certificate_not_after())}}));
+  }
+  w.PutSetting(kActiveTsaSetting, active);
+  return store->Commit(std::move(w));
 }
 
 Result<BatchRecord> Archive::Impl::TimeStampBatch(HashAlgorithm alg, const Bytes& tree_root, std::size_t packages) {
@@ -146,8 +168,7 @@ Result<BatchRecord> Archive::Impl::TimeStampBatch(HashAlgorithm alg, const Bytes
 
 Result<Archive::Impl::TimeStampedTree> Archive::Impl::TimeStampGroups(HashAlgorithm alg,
                                                                      std::vector<std::vector<Bytes>> groups,
-                                                                     TimePoint horizon) {
-  const std::size_t packages = groups.size();
+                                                                     std::size_t packages, TimePoint horizon) {
   PRESERVE_ASSIGN_OR_RETURN(timestamp::HashTree tree, timestamp::BuildHashTree(alg, groups));
   groups = {};  // the tree keeps what it needs; free the rest before the big write
   PRESERVE_ASSIGN_OR_RETURN(BatchRecord batch, TimeStampBatch(alg, tree.root(), packages));
@@ -158,42 +179,69 @@ Result<Archive::Impl::TimeStampedTree> Archive::Impl::TimeStampGroups(HashAlgori
   return TimeStampedTree{std::move(tree), std::move(batch), std::move(deadline)};
 }
 
+namespace {
+
+// The batch's tree, stored once in chunks (records.h), in the batch's write.
+void PutTree(storage::WriteSet& w, const std::string& batch_id, const timestamp::HashTree& tree) {
+  const std::size_t chunk_bytes = kTreeChunkNodes * tree.digest_size();
+  for (std::size_t l = 0; l < tree.StoredLevels(); ++l) {
+    ByteView level = tree.Level(l);
+    for (std::size_t offset = 0, chunk = 0; offset < level.size(); offset += chunk_bytes, ++chunk)
+      w.PutTreeNodes(batch_id, static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(chunk),
+                     level.subspan(offset, std::min(chunk_bytes, level.size() - offset)));
+  }
+}
+
+// Where group `group` of a batch's tree sits, for a skeleton (nullopt: a single data object, no tree).
+std::optional<std::uint32_t> LeafOf(const timestamp::HashTree& tree, std::size_t group) {
+  if (!tree.has_reduced_trees()) return std::nullopt;
+  return static_cast<std::uint32_t>(tree.LeafPosition(group));
+}
+
+}  // namespace
+
 Result<SealOutcome> Archive::Impl::SealBatch(const std::vector<std::string>& ids) {
+  using Members = EvidenceSkeleton::Ats::Members;
   TimePoint horizon = clock->Now() + config.renewal_margin;
   PRESERVE_ASSIGN_OR_RETURN(HashAlgorithm alg, policy.PreferredHash(horizon));
-  std::vector<PackageRecord> records(ids.size());
   std::vector<std::vector<Bytes>> groups(ids.size());
   PRESERVE_RETURN_IF_ERROR(ParallelFor(ids.size(), [&](std::size_t i) -> Status {
-    PRESERVE_ASSIGN_OR_RETURN(records[i], LoadRecord(ids[i]));
-    PRESERVE_ASSIGN_OR_RETURN(groups[i], DataHashes(records[i], alg));
+    // Only the data objects are needed: the stored record, without the evidence look-up.
+    PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, store->GetPackage(ids[i]));
+    PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, DecodeStoredPackageRecord(bytes));
+    PRESERVE_ASSIGN_OR_RETURN(groups[i], DataHashes(record, alg));
     return Status::Ok();
   }));
-  PRESERVE_ASSIGN_OR_RETURN(TimeStampedTree sealed, TimeStampGroups(alg, std::move(groups), horizon));
+  PRESERVE_FAULT_POINT("seal.before_tsa");
+  PRESERVE_ASSIGN_OR_RETURN(TimeStampedTree sealed, TimeStampGroups(alg, std::move(groups), ids.size(), horizon));
+  PRESERVE_FAULT_POINT("seal.after_tsa");
   const timestamp::HashTree& tree = sealed.tree;
-  const BatchRecord& batch = sealed.batch;
+  BatchRecord& batch = sealed.batch;
   const Deadline& deadline = sealed.deadline;
+  batch.leaves = tree.has_reduced_trees() ? tree.groups() : 0;
 
-  std::vector<Bytes> evidence(records.size());
-  std::vector<Bytes> encoded(records.size());
-  PRESERVE_RETURN_IF_ERROR(ParallelFor(records.size(), [&](std::size_t i) -> Status {
+  // A seal's first list is the package's own data-object hashes: derived from
+  // its record when they are the content hashes, stored otherwise.
+  const Members source = alg == kContentHash ? Members::kDataObjects : Members::kStored;
+  std::vector<Bytes> evidence(ids.size());
+  PRESERVE_RETURN_IF_ERROR(ParallelFor(ids.size(), [&](std::size_t i) -> Status {
     EvidenceSkeleton skeleton;
+    skeleton.next_renewal = deadline.when;
     skeleton.digest_algorithms = {alg};
-    skeleton.chains = {{{alg, tree.ReducedFor(i), batch.id}}};
+    EvidenceSkeleton::Ats ats{alg, batch.id, LeafOf(tree, i), source, {}};
+    if (ats.leaf && source == Members::kStored) ats.members = tree.Members(i);
+    skeleton.chains = {{std::move(ats)}};
     evidence[i] = EncodeEvidenceSkeleton(skeleton);
-    records[i].state = "sealed";
-    records[i].next_renewal = deadline.when;
-    encoded[i] = EncodePackageRecord(records[i]);
     return Status::Ok();
   }));
   storage::WriteSet w;
   w.PutBatch(batch.id, EncodeBatchRecord(batch));
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    w.PutEvidence(records[i].id, evidence[i]);
+  PutTree(w, batch.id, tree);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    w.PutEvidence(ids[i], evidence[i]);
     evidence[i] = {};
-    w.PutPackage(records[i].id, encoded[i]);
-    encoded[i] = {};
-    w.Dequeue(records[i].id);
-    w.Schedule(deadline.when, records[i].id);
+    w.Dequeue(ids[i]);
+    w.Schedule(deadline.when, ids[i]);
   }
   w.AppendAudit(AuditEvent(*clock, "seal",
                            {{"batch", batch.id},
@@ -202,6 +250,7 @@ Result<SealOutcome> Archive::Impl::SealBatch(const std::vector<std::string>& ids
                             {"root", ToHex(batch.root)},
                             {"token_time", Until(batch.time)}}));
   PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
+  PRESERVE_FAULT_POINT("seal.after_commit");
   return SealOutcome{batch.id, batch.packages, batch.time};
 }
 
@@ -230,17 +279,25 @@ Result<RenewalPlan> Archive::PlanRenewal(const RenewOptions& options) {
     PRESERVE_ASSIGN_OR_RETURN(plan.tsa_rollover, impl_->RollOverTsaIfDue(plan.horizon, true));
   }
   PRESERVE_ASSIGN_OR_RETURN(auto due, impl_->store->ScheduledBefore(plan.horizon, SIZE_MAX));
-  std::map<std::string, BatchRecord> batches;
+  // Only each package's newest batch matters here; the skeletons are read in parallel.
+  std::vector<std::string> last_batch(due.size());
+  PRESERVE_RETURN_IF_ERROR(ParallelFor(due.size(), [&](std::size_t i) -> Status {
+    PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(due[i].package_id));
+    if (skeleton.chains.empty() || skeleton.chains.back().empty())
+      return Status::Corruption("evidence of package " + due[i].package_id + " has no archive time-stamp");
+    last_batch[i] = std::move(skeleton.chains.back().back().batch_id);
+    return Status::Ok();
+  }));
+  BatchCache batches;
   // A batch's deadline parses its token: worked out once per batch, not per package.
   std::map<std::string, Deadline> deadlines;
-  for (const auto& entry : due) {
-    PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(entry.package_id));
-    const EvidenceSkeleton::Ats& last = skeleton.chains.back().back();
-    PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* batch, impl_->LoadBatch(last.batch_id, batches));
-    auto known = deadlines.find(last.batch_id);
+  for (std::size_t i = 0; i < due.size(); ++i) {
+    const auto& entry = due[i];
+    PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* batch, impl_->LoadBatch(last_batch[i], batches));
+    auto known = deadlines.find(last_batch[i]);
     if (known == deadlines.end()) {
       PRESERVE_ASSIGN_OR_RETURN(Deadline d, impl_->DeadlineOf(*batch));
-      known = deadlines.emplace(last.batch_id, std::move(d)).first;
+      known = deadlines.emplace(last_batch[i], std::move(d)).first;
     }
     const Deadline& deadline = known->second;
     RenewalItem item{entry.package_id, RenewalKind::kTimeStamp, batch->hash_algorithm, deadline.when,
@@ -262,65 +319,88 @@ Result<RenewalPlan> Archive::PlanRenewal(const RenewOptions& options) {
 
 Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm alg,
                                                const std::vector<RenewalItem>& items, TimePoint horizon) {
-  std::vector<PackageRecord> records(items.size());
-  std::vector<EvidenceSkeleton> skeletons(items.size());
-  PRESERVE_RETURN_IF_ERROR(ParallelFor(items.size(), [&](std::size_t i) -> Status {
-    PRESERVE_ASSIGN_OR_RETURN(records[i], LoadRecord(items[i].package_id));
+  using Members = EvidenceSkeleton::Ats::Members;
+  const std::size_t n = items.size();
+  std::vector<EvidenceSkeleton> skeletons(n);
+  PRESERVE_RETURN_IF_ERROR(ParallelFor(n, [&](std::size_t i) -> Status {
     PRESERVE_ASSIGN_OR_RETURN(skeletons[i], LoadSkeleton(items[i].package_id));
+    if (skeletons[i].chains.empty() || skeletons[i].chains.back().empty())
+      return Status::Corruption("evidence of package " + items[i].package_id + " has no archive time-stamp");
     return Status::Ok();
   }));
-  // Every batch the skeletons name is loaded here, so the parallel Assemble
-  // below only reads the cache.
-  std::map<std::string, BatchRecord> batches;
-  for (const auto& skeleton : skeletons)
-    for (const auto& chain : skeleton.chains)
-      for (const auto& ats : chain) PRESERVE_RETURN_IF_ERROR(LoadBatch(ats.batch_id, batches).status());
-  std::vector<std::vector<Bytes>> groups(items.size());
-  PRESERVE_RETURN_IF_ERROR(ParallelFor(items.size(), [&](std::size_t i) -> Status {
-    PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, Assemble(skeletons[i], batches));
-    if (kind == RenewalKind::kTimeStamp) {
-      PRESERVE_ASSIGN_OR_RETURN(groups[i], timestamp::TimeStampRenewalGroup(er));
-    } else {
-      PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> data, DataHashes(records[i], alg));
-      PRESERVE_ASSIGN_OR_RETURN(groups[i], timestamp::HashTreeRenewalGroup(er, alg, data));
+  BatchCache batches;
+  // The tree's leaves: the group each package's renewal must seal. group_of[i]
+  // is package i's leaf group.
+  std::vector<std::vector<Bytes>> groups;
+  std::vector<std::size_t> group_of(n);
+  if (kind == RenewalKind::kTimeStamp) {
+    // Rule 11: the group is the last chain's tokens. Packages sealed and
+    // renewed in the same batches share every token, hence the group: one
+    // leaf serves them all, and the group is hashed once, not once per package.
+    std::map<std::string, std::size_t> known;  // the last chain's batch ids -> group
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string chain_key;
+      for (const auto& ats : skeletons[i].chains.back()) chain_key.append(ats.batch_id).push_back('\n');
+      auto [it, added] = known.emplace(std::move(chain_key), groups.size());
+      if (added) {
+        std::vector<Bytes> members;
+        for (const auto& ats : skeletons[i].chains.back()) {
+          PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* batch, LoadBatch(ats.batch_id, batches));
+          members.push_back(Digest(alg, batch->token));
+        }
+        groups.push_back(std::move(members));
+      }
+      group_of[i] = it->second;
     }
-    return Status::Ok();
-  }));
-  PRESERVE_ASSIGN_OR_RETURN(TimeStampedTree renewed, TimeStampGroups(alg, std::move(groups), horizon));
+  } else {
+    groups.resize(n);
+    PRESERVE_RETURN_IF_ERROR(ParallelFor(n, [&](std::size_t i) -> Status {
+      PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, LoadRecord(items[i].package_id));
+      PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, Assemble(record, skeletons[i], batches));
+      PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> data, DataHashes(record, alg));
+      PRESERVE_ASSIGN_OR_RETURN(groups[i], timestamp::HashTreeRenewalGroup(er, alg, data));
+      group_of[i] = i;
+      return Status::Ok();
+    }));
+  }
+  PRESERVE_FAULT_POINT("renew.before_tsa");
+  PRESERVE_ASSIGN_OR_RETURN(TimeStampedTree renewed, TimeStampGroups(alg, std::move(groups), n, horizon));
+  PRESERVE_FAULT_POINT("renew.after_tsa");
   const timestamp::HashTree& tree = renewed.tree;
-  const BatchRecord& batch = renewed.batch;
+  BatchRecord& batch = renewed.batch;
+  batch.leaves = tree.has_reduced_trees() ? tree.groups() : 0;
   const Deadline& deadline = renewed.deadline;
 
-  std::vector<Bytes> evidence(records.size());
-  std::vector<Bytes> encoded(records.size());
-  std::vector<std::optional<TimePoint>> previous_renewal(records.size());
-  PRESERVE_RETURN_IF_ERROR(ParallelFor(records.size(), [&](std::size_t i) -> Status {
+  std::vector<Bytes> evidence(n);
+  std::vector<TimePoint> previous_renewal(n);
+  PRESERVE_RETURN_IF_ERROR(ParallelFor(n, [&](std::size_t i) -> Status {
     EvidenceSkeleton& skeleton = skeletons[i];
-    EvidenceSkeleton::Ats ats{alg, tree.ReducedFor(i), batch.id};
+    EvidenceSkeleton::Ats ats{alg, batch.id, LeafOf(tree, group_of[i]), Members::kChainTokens, {}};
     if (kind == RenewalKind::kTimeStamp) {
       skeleton.chains.back().push_back(std::move(ats));
     } else {
+      // The members H'(H'(d) || ha) cannot be derived cheaply: stored.
+      ats.members_source = Members::kStored;
+      if (ats.leaf) ats.members = tree.Members(i);
       skeleton.chains.push_back({std::move(ats)});
       if (std::find(skeleton.digest_algorithms.begin(), skeleton.digest_algorithms.end(), alg) ==
           skeleton.digest_algorithms.end())
         skeleton.digest_algorithms.push_back(alg);
     }
+    previous_renewal[i] = skeleton.next_renewal;
+    skeleton.next_renewal = deadline.when;
     evidence[i] = EncodeEvidenceSkeleton(skeleton);
     skeleton = {};
-    previous_renewal[i] = records[i].next_renewal;
-    records[i].next_renewal = deadline.when;
-    encoded[i] = EncodePackageRecord(records[i]);
     return Status::Ok();
   }));
   storage::WriteSet w;
   w.PutBatch(batch.id, EncodeBatchRecord(batch));
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    w.PutEvidence(records[i].id, evidence[i]);
+  PutTree(w, batch.id, tree);
+  for (std::size_t i = 0; i < n; ++i) {
+    w.PutEvidence(items[i].package_id, evidence[i]);
     evidence[i] = {};
-    if (previous_renewal[i]) w.Unschedule(*previous_renewal[i], records[i].id);
-    w.Schedule(deadline.when, records[i].id);
-    w.PutPackage(records[i].id, encoded[i]);
-    encoded[i] = {};
+    w.Unschedule(previous_renewal[i], items[i].package_id);
+    w.Schedule(deadline.when, items[i].package_id);
   }
   w.AppendAudit(AuditEvent(*clock, "renew",
                            {{"kind", std::string(RenewalKindName(kind))},
@@ -330,6 +410,7 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
                             {"root", ToHex(batch.root)},
                             {"token_time", Until(batch.time)}}));
   PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
+  PRESERVE_FAULT_POINT("renew.after_commit");
   return RenewalBatch{batch.id, kind, alg, batch.packages, batch.time};
 }
 

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <memory>
-#include <set>
 
+#include "preserve/ingest/safe_archive.h"
 #include "preserve/util/certificates.h"
 
 namespace preserve::audit {
@@ -16,22 +16,24 @@ namespace {
 struct ArchiveWriteFree {
   void operator()(struct archive* a) const { archive_write_free(a); }
 };
-struct ArchiveReadFree {
-  void operator()(struct archive* a) const { archive_read_free(a); }
-};
 struct ArchiveEntryFree {
   void operator()(archive_entry* e) const { archive_entry_free(e); }
 };
 using ArchiveWritePtr = std::unique_ptr<struct archive, ArchiveWriteFree>;
-using ArchiveReadPtr = std::unique_ptr<struct archive, ArchiveReadFree>;
 using ArchiveEntryPtr = std::unique_ptr<archive_entry, ArchiveEntryFree>;
 
 constexpr const char* kEvidencePath = "evidence.ers";
 constexpr const char* kDataPrefix = "data/";
 constexpr const char* kTsaPrefix = "tsa/";
-// An exported package is read into memory: these bound what a hostile zip can make us allocate.
-constexpr la_int64_t kMaxEntryBytes = 1LL << 30;
-constexpr la_int64_t kMaxTotalBytes = 4LL << 30;
+// An exported package is read into memory: ArchiveLimits' sizes (1 GiB a file,
+// 4 GiB in all) bound what a hostile zip can make us allocate. No ratio limit:
+// a package holds whatever documents were ingested, a very compressible one
+// included, and the sizes already bound the memory.
+ingest::ArchiveLimits PackageLimits() {
+  ingest::ArchiveLimits limits;
+  limits.max_ratio = 0;
+  return limits;
+}
 
 constexpr const char* kReadme =
     "This is an archival package exported by preserve.\n"
@@ -68,21 +70,6 @@ Status AddEntry(struct archive* zip, const std::string& path, ByteView bytes, ti
   if (!bytes.empty() && archive_write_data(zip, bytes.data(), bytes.size()) != static_cast<la_ssize_t>(bytes.size()))
     return Status::IOError("zip: cannot write " + path + ": " + archive_error_string(zip));
   return Status::Ok();
-}
-
-// A path an extractor could be tricked by, or that is not plain relative UTF-8.
-bool IsHostilePath(const std::string& path) {
-  if (path.empty() || path.front() == '/' || path.find('\\') != std::string::npos) return true;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    std::string part = path.substr(start, end - start);
-    if (part == ".." || part == ".") return true;
-    if (part.empty() && end != path.size()) return true;  // "a//b"
-    start = end + 1;
-  }
-  return false;
 }
 
 }  // namespace
@@ -128,43 +115,15 @@ Result<PackageContents> ReadPackageZip(const std::filesystem::path& zip_path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(zip_path, ec))
     return Status::NotFound(zip_path.string() + ": no such file");
-  ArchiveReadPtr zip(archive_read_new());
-  archive_read_support_format_zip(zip.get());
-  if (archive_read_open_filename(zip.get(), zip_path.c_str(), 1 << 16) != ARCHIVE_OK)
-    return Status::InvalidArgument(zip_path.string() + ": not a zip archive: " + archive_error_string(zip.get()));
-
+  PRESERVE_ASSIGN_OR_RETURN(auto zip, ingest::ArchiveReader::OpenFile(zip_path, ingest::ArchiveFormat::kZip,
+                                                                     PackageLimits()));
   PackageContents contents;
-  std::set<std::string> seen;
   bool has_evidence = false;
-  la_int64_t total = 0;
-  archive_entry* entry = nullptr;
   while (true) {
-    int rc = archive_read_next_header(zip.get(), &entry);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc != ARCHIVE_OK)
-      return Status::Corruption(zip_path.string() + ": damaged zip: " + archive_error_string(zip.get()));
-    const char* raw_name = archive_entry_pathname_utf8(entry);
-    if (raw_name == nullptr) raw_name = archive_entry_pathname(entry);
-    std::string name = raw_name != nullptr ? raw_name : "";
-    if (IsHostilePath(name)) return Status::InvalidArgument(zip_path.string() + ": refused unsafe path '" + name + "'");
-    mode_t type = archive_entry_filetype(entry);
-    if (type == AE_IFDIR) continue;
-    if (type != AE_IFREG || archive_entry_hardlink(entry) != nullptr)
-      return Status::InvalidArgument(zip_path.string() + ": refused '" + name + "': not a regular file");
-    if (!seen.insert(name).second)
-      return Status::InvalidArgument(zip_path.string() + ": refused: '" + name + "' appears twice");
-
-    Bytes bytes;
-    char buf[65536];
-    la_ssize_t n;
-    while ((n = archive_read_data(zip.get(), buf, sizeof buf)) > 0) {
-      total += n;
-      if (static_cast<la_int64_t>(bytes.size()) + n > kMaxEntryBytes || total > kMaxTotalBytes)
-        return Status::InvalidArgument(zip_path.string() + ": refused: '" + name + "' unpacks beyond the size limit");
-      bytes.insert(bytes.end(), buf, buf + n);
-    }
-    if (n < 0)
-      return Status::Corruption(zip_path.string() + ": damaged entry '" + name + "': " + archive_error_string(zip.get()));
+    PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> next, zip->NextFile());
+    if (!next) break;
+    const std::string& name = *next;
+    PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, zip->ReadContent());
 
     if (name == kEvidencePath) {
       contents.evidence_record = std::move(bytes);

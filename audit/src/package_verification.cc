@@ -1,10 +1,14 @@
 #include "preserve/audit/package_verification.h"
 
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include <boost/json.hpp>
 
+#include "preserve/ingest/asic_validation.h"
 #include "preserve/ingest/manifest.h"
+#include "preserve/ingest/pdf_validation.h"
 #include "preserve/util/certificates.h"
 #include "preserve/util/digest.h"
 
@@ -66,55 +70,123 @@ void CheckEvidence(const Bytes& er_der, const std::vector<const Bytes*>& objects
   if (er.verdict == Verdict::kValid) report.existence_time = er.first_time;
 }
 
+// What an auditor validates a signature with: only what the package keeps
+// (its certificates, CRLs and OCSP responses; no network, so the verdict is
+// reproducible offline) and the trust anchors given, else the one the package
+// kept for each signature.
+ingest::CmsValidationOptions ValidationFromPackage(const std::vector<const ingest::SignatureEntry*>& entries,
+                                                   const PackageContents& contents,
+                                                   const PackageVerifyOptions& options, const Clock& as_of,
+                                                   std::string& anchor_source) {
+  ingest::CmsValidationOptions cms;
+  cms.clock = &as_of;
+  cms.revocation.online = false;
+  auto object = [&](const std::string& path) -> const Bytes* {
+    auto it = contents.data.find(path);
+    return it == contents.data.end() ? nullptr : &it->second;
+  };
+  for (const auto* sig : entries) {
+    for (const auto& path : sig->certificate_paths)
+      if (const Bytes* cert = object(path)) cms.intermediates.push_back(*cert);
+    for (const auto& path : sig->revocation_paths) {
+      const Bytes* data = object(path);
+      if (data == nullptr) continue;
+      auto& list = path.size() > 4 && path.substr(path.size() - 4) == ".crl" ? cms.revocation.crls
+                                                                              : cms.revocation.ocsp_responses;
+      list.push_back(*data);
+    }
+  }
+  if (!options.signer_trust_anchors.empty()) {
+    cms.trust_anchors = options.signer_trust_anchors;
+    anchor_source = "the given trust anchors";
+    return cms;
+  }
+  for (const auto* sig : entries) {
+    if (sig->certificate_paths.empty()) continue;
+    const Bytes* anchor = object(sig->certificate_paths.back());
+    if (anchor == nullptr || std::find(cms.trust_anchors.begin(), cms.trust_anchors.end(), *anchor) !=
+                                 cms.trust_anchors.end())
+      continue;
+    cms.trust_anchors.push_back(*anchor);
+    anchor_source += (anchor_source.empty() ? "the trust anchor kept in the package (" : "; (") +
+                     CertificateSubject(*anchor) + ")";
+  }
+  return cms;
+}
+
+// The signature reports of one signed data object, in the order ingest
+// recorded them: a CMS signature's signers, a PDF's signatures and document
+// time-stamps, an ASiC container's signatures.
+Result<std::vector<ingest::SignatureReport>> Revalidate(const ingest::SignatureEntry& first, const Bytes& signed_object,
+                                                        const PackageContents& contents,
+                                                        const ingest::CmsValidationOptions& cms) {
+  std::vector<ingest::SignatureReport> out;
+  if (first.format.rfind("PAdES", 0) == 0 || first.format.rfind("PDF", 0) == 0) {
+    PRESERVE_ASSIGN_OR_RETURN(ingest::PdfValidation pdf, ingest::ValidatePdf(signed_object, cms));
+    for (auto& s : pdf.signatures) out.push_back(std::move(s.report));
+    return out;
+  }
+  if (first.format.rfind("ASiC", 0) == 0) {
+    PRESERVE_ASSIGN_OR_RETURN(ingest::AsicValidation asic, ingest::ValidateAsic(signed_object, cms));
+    for (auto& s : asic.signatures) out.push_back(std::move(s.report));
+    return out;
+  }
+  std::optional<ByteView> detached;
+  if (!first.enveloping) {
+    auto doc = contents.data.find(first.document_path);
+    if (doc == contents.data.end()) return Status::NotFound("the signed document is missing from the package");
+    detached = ByteView(doc->second);
+  }
+  PRESERVE_ASSIGN_OR_RETURN(ingest::CmsValidation result, ingest::ValidateCms(signed_object, detached, cms));
+  return std::move(result.signers);
+}
+
 void CheckSignatures(const ingest::Manifest& manifest, const PackageContents& contents,
                      const PackageVerifyOptions& options, PackageReport& report) {
   ReportBuilder add(report);
   // Signatures are judged as of the first archive timestamp: from then on the
   // evidence, not the certificates' lifetime, proves they existed.
   ManualClock as_of(report.existence_time.value_or(options.clock->Now()));
+  // One signed data object (a .p7s, a PDF, a container) may carry several signatures.
+  std::map<std::string, std::vector<const ingest::SignatureEntry*>> by_object;
+  std::vector<std::string> order;
   for (const auto& sig : manifest.signatures) {
-    std::string what = sig.signature_path + (sig.enveloping ? "" : " over " + sig.document_path);
-    auto sig_bytes = contents.data.find(sig.signature_path);
+    if (by_object.count(sig.signature_path) == 0) order.push_back(sig.signature_path);
+    by_object[sig.signature_path].push_back(&sig);
+  }
+  for (const auto& path : order) {
+    const auto& entries = by_object[path];
+    const ingest::SignatureEntry& first = *entries.front();
+    std::string object_name = first.signature_path + (first.enveloping || first.document_path == first.signature_path
+                                                          ? ""
+                                                          : " over " + first.document_path);
+    auto sig_bytes = contents.data.find(path);
     if (sig_bytes == contents.data.end()) {
-      add.Add("signature", what, Verdict::kInvalid, "the signature is missing from the package");
+      add.Add("signature", object_name, Verdict::kInvalid, "the signature is missing from the package");
       continue;
-    }
-    std::optional<ByteView> detached;
-    if (!sig.enveloping) {
-      auto doc = contents.data.find(sig.document_path);
-      if (doc == contents.data.end()) {
-        add.Add("signature", what, Verdict::kInvalid, "the signed document is missing from the package");
-        continue;
-      }
-      detached = ByteView(doc->second);
-    }
-    ingest::CmsValidationOptions cms;
-    cms.clock = &as_of;
-    for (const auto& path : sig.certificate_paths) {
-      auto cert = contents.data.find(path);
-      if (cert != contents.data.end()) cms.intermediates.push_back(cert->second);
     }
     std::string anchor_source;
-    if (!options.signer_trust_anchors.empty()) {
-      cms.trust_anchors = options.signer_trust_anchors;
-      anchor_source = "the given trust anchors";
-    } else if (!sig.certificate_paths.empty() && contents.data.count(sig.certificate_paths.back()) > 0) {
-      cms.trust_anchors.push_back(contents.data.at(sig.certificate_paths.back()));
-      anchor_source = "the trust anchor kept in the package (" +
-                      CertificateSubject(contents.data.at(sig.certificate_paths.back())) + ")";
-    }
-    auto result = ingest::ValidateCms(sig_bytes->second, detached, cms);
-    if (!result.ok()) {
-      add.Add("signature", what, Verdict::kInvalid, result.status().message());
+    ingest::CmsValidationOptions cms = ValidationFromPackage(entries, contents, options, as_of, anchor_source);
+    auto reports = Revalidate(first, sig_bytes->second, contents, cms);
+    if (!reports.ok()) {
+      add.Add("signature", object_name, Verdict::kInvalid, reports.status().message());
       continue;
     }
-    for (const auto& signer : result->signers) {
-      std::string detail;
+    if (reports->size() != entries.size()) {
+      add.Add("signature", object_name, Verdict::kInvalid,
+              "the manifest records " + std::to_string(entries.size()) + " signatures, the object carries " +
+                  std::to_string(reports->size()));
+    }
+    for (std::size_t i = 0; i < reports->size(); ++i) {
+      const ingest::SignatureReport& signer = (*reports)[i];
+      std::string what = i < entries.size() && !entries[i]->format.empty() ? object_name + " (" + entries[i]->format + ")"
+                                                                           : object_name;
       if (signer.verdict == Verdict::kValid) {
-        detail = "signed by " + signer.signer_subject;
+        std::string detail = "signed by " + signer.signer_subject;
         if (signer.signing_time)
           detail += " at " + FormatUtcTime(*signer.signing_time) + " (" + signer.signing_time_source + ")";
         detail += "; certificate path to " + anchor_source + " valid at the signing time";
+        if (!signer.revocation.empty()) detail += "; revocation: " + signer.revocation;
         add.Add("signature", what + ": " + detail);
       } else {
         add.Add("signature", what, signer.verdict,

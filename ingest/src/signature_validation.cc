@@ -11,17 +11,26 @@
 #include <string>
 #include <utility>
 
+#include "preserve/timestamp/algorithm_catalogue.h"
+#include "preserve/timestamp/time_stamp.h"
+#include "preserve/util/certificates.h"
+#include "preserve/util/digest.h"
 #include "preserve/util/openssl_ptr.h"
+#include "revocation.h"
 
 namespace preserve::ingest {
 
 namespace {
 
+using internal::Asn1TimeToTimePoint;
+using internal::SubjectText;
 using EssSigningCertPtr = std::unique_ptr<ESS_SIGNING_CERT, OpenSslFree<ESS_SIGNING_CERT_free>>;
 using EssSigningCertV2Ptr = std::unique_ptr<ESS_SIGNING_CERT_V2, OpenSslFree<ESS_SIGNING_CERT_V2_free>>;
 
 constexpr std::string_view kClaimedTimeSource = "signing-time attribute (claimed)";
 constexpr std::string_view kValidationTimeSource = "validation time (none in signature)";
+// A claimed signing time this far past the signature time-stamp is worth a word.
+constexpr std::chrono::minutes kClockSkew{5};
 
 // EN 319 102-1 puts these sub-indications under TOTAL-FAILED: the signature is
 // proven wrong. Everything else only means validity could not be established.
@@ -41,6 +50,7 @@ Verdict VerdictFor(SubIndication s) {
     case SubIndication::kSignedDataNotFound:
     case SubIndication::kNoSigningCertificateFound:
     case SubIndication::kRevokedNoPoe:
+    case SubIndication::kRevokedCaNoPoe:
     case SubIndication::kTryLater:
     case SubIndication::kCryptoConstraintsFailure:
     case SubIndication::kCertificateChainGeneralFailure:
@@ -62,18 +72,6 @@ std::string ObjectText(const ASN1_OBJECT* obj) {
   return n > 0 ? std::string(buf, std::min(static_cast<std::size_t>(n), sizeof buf - 1)) : std::string("?");
 }
 
-// Subjects go to records officers as they are written: UTF-8, not \XX escapes.
-constexpr unsigned long kUtf8Rfc2253 = XN_FLAG_RFC2253 & ~static_cast<unsigned long>(ASN1_STRFLGS_ESC_MSB);
-
-std::string Subject(X509* cert) {
-  BioPtr out(BIO_new(BIO_s_mem()));
-  if (!out || X509_NAME_print_ex(out.get(), X509_get_subject_name(cert), 0, kUtf8Rfc2253) < 0) {
-    ERR_clear_error();
-    return "";
-  }
-  return ToString(BioContents(out.get()));
-}
-
 std::string NameEntry(X509* cert, int nid) {
   X509_NAME* name = X509_get_subject_name(cert);
   int index = X509_NAME_get_index_by_NID(name, nid, -1);
@@ -87,20 +85,8 @@ std::string NameEntry(X509* cert, int nid) {
   return ToString(BioContents(out.get()));
 }
 
-std::optional<TimePoint> ToTimePoint(const ASN1_TIME* t) {
-  std::tm tm{};
-  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) {
-    ERR_clear_error();
-    return std::nullopt;
-  }
-  using namespace std::chrono;
-  sys_days date = year(tm.tm_year + 1900) / month(static_cast<unsigned>(tm.tm_mon + 1)) /
-                  day(static_cast<unsigned>(tm.tm_mday));
-  return TimePoint(date) + hours(tm.tm_hour) + minutes(tm.tm_min) + seconds(tm.tm_sec);
-}
-
 std::string FormatAsn1Time(const ASN1_TIME* t) {
-  std::optional<TimePoint> tp = ToTimePoint(t);
+  std::optional<TimePoint> tp = Asn1TimeToTimePoint(t);
   return tp ? FormatUtcTime(*tp) : std::string("an unreadable date");
 }
 
@@ -190,6 +176,20 @@ Result<X509StackPtr> ParseCertificates(const std::vector<Bytes>& ders, const std
   return out;
 }
 
+Result<X509CrlStackPtr> ParseCrls(const std::vector<Bytes>& ders) {
+  X509CrlStackPtr out(sk_X509_CRL_new_null());
+  if (!out) return Status::Internal(OpenSslFailure("sk_X509_CRL_new_null"));
+  for (std::size_t i = 0; i < ders.size(); ++i) {
+    const unsigned char* p = ders[i].data();
+    X509CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(ders[i].size())));
+    if (!crl)
+      return Status::InvalidArgument(OpenSslFailure("local CRL #" + std::to_string(i + 1) + " is not a DER CRL"));
+    if (sk_X509_CRL_push(out.get(), crl.get()) == 0) return Status::Internal(OpenSslFailure("sk_X509_CRL_push"));
+    crl.release();  // the stack owns it now
+  }
+  return out;
+}
+
 // What every signer of one SignedData is checked against.
 struct ValidationContext {
   X509_STORE* anchors = nullptr;
@@ -197,6 +197,10 @@ struct ValidationContext {
   STACK_OF(X509)* carried = nullptr;     // the signature's own certificates
   BIO* content = nullptr;                // the content read through CMS digest BIOs; null when missing
   const Clock* clock = nullptr;
+  const CmsValidationOptions* options = nullptr;
+  const std::vector<Bytes>* tsa_anchors = nullptr;  // for signature time-stamps
+  STACK_OF(X509_CRL)* carried_crls = nullptr;       // the signature's CRLs; may be null
+  STACK_OF(X509_CRL)* local_crls = nullptr;         // options->revocation.crls, parsed
 };
 
 // The signingTime attribute, or nullopt when there is none. A present but
@@ -207,7 +211,7 @@ Result<std::optional<TimePoint>> ClaimedSigningTime(CMS_SignerInfo* si) {
   ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(CMS_signed_get_attr(si, index), 0);
   if (value == nullptr || (value->type != V_ASN1_UTCTIME && value->type != V_ASN1_GENERALIZEDTIME))
     return Status::InvalidArgument("the signing-time attribute holds no UTCTime or GeneralizedTime");
-  std::optional<TimePoint> t = ToTimePoint(value->value.utctime);
+  std::optional<TimePoint> t = Asn1TimeToTimePoint(value->value.utctime);
   if (!t) return Status::InvalidArgument("the signing-time attribute holds an invalid time");
   return t;
 }
@@ -248,7 +252,7 @@ std::string SigningCertificateMismatch(CMS_SignerInfo* si, X509* signer, STACK_O
   }
   if (OSSL_ESS_check_signing_certs(v1.get(), v2.get(), chain.get(), 0) == 1) return "";
   ERR_clear_error();
-  return "its signing-certificate attribute does not name the certificate of " + Subject(signer);
+  return "its signing-certificate attribute does not name the certificate of " + SubjectText(signer);
 }
 
 std::vector<Bytes> DerList(STACK_OF(X509)* certs) {
@@ -270,12 +274,13 @@ std::vector<Bytes> CarriedCertificates(X509* signer, STACK_OF(X509)* carried) {
 }
 
 // Path validation at `when` (the shell model EN 319 102-1 uses with a signing
-// time). On success fills report.certificates with the path; otherwise fails the report.
-void ValidatePath(X509* signer, TimePoint when, const ValidationContext& ctx, SignatureReport& report) {
+// time). On success fills report.certificates with the path and returns it,
+// signer first; otherwise fails the report and returns null.
+X509StackPtr ValidatePath(X509* signer, TimePoint when, const ValidationContext& ctx, SignatureReport& report) {
   X509StoreCtxPtr store_ctx(X509_STORE_CTX_new());
   if (!store_ctx || X509_STORE_CTX_init(store_ctx.get(), ctx.anchors, signer, ctx.pool) != 1) {
     Fail(report, SubIndication::kChainConstraintsFailure, OpenSslFailure("cannot set up path validation"));
-    return;
+    return nullptr;
   }
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(store_ctx.get());
   X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(when.time_since_epoch().count()));
@@ -292,19 +297,19 @@ void ValidatePath(X509* signer, TimePoint when, const ValidationContext& ctx, Si
     int error = X509_STORE_CTX_get_error(store_ctx.get());
     X509* current = X509_STORE_CTX_get_current_cert(store_ctx.get());
     if (current == nullptr) current = signer;
-    const std::string subject = Subject(current);
+    const std::string subject = SubjectText(current);
     const std::string why = X509_verify_cert_error_string(error);
     switch (error) {
       case X509_V_ERR_CERT_HAS_EXPIRED:
         Fail(report, SubIndication::kExpired,
              "The certificate " + subject + " expired on " + FormatAsn1Time(X509_get0_notAfter(current)) +
                  ", before the signing time " + at + ".");
-        return;
+        return nullptr;
       case X509_V_ERR_CERT_NOT_YET_VALID:
         Fail(report, SubIndication::kNotYetValid,
              "The certificate " + subject + " became valid only on " +
                  FormatAsn1Time(X509_get0_notBefore(current)) + ", after the signing time " + at + ".");
-        return;
+        return nullptr;
       case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
       case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
       case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
@@ -312,14 +317,14 @@ void ValidatePath(X509* signer, TimePoint when, const ValidationContext& ctx, Si
       case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
       case X509_V_ERR_CERT_UNTRUSTED:
         Fail(report, SubIndication::kNoCertificateChainFound,
-             "No certificate path leads from " + Subject(signer) + " to a configured trust anchor at " + at +
+             "No certificate path leads from " + SubjectText(signer) + " to a configured trust anchor at " + at +
                  " (" + why + " at " + subject + ").");
-        return;
+        return nullptr;
       default:
         Fail(report, SubIndication::kChainConstraintsFailure,
-             "The certificate path of " + Subject(signer) + " is not valid at " + at + ": " + why + " at " +
+             "The certificate path of " + SubjectText(signer) + " is not valid at " + at + ": " + why + " at " +
                  subject + ".");
-        return;
+        return nullptr;
     }
   }
 
@@ -327,12 +332,173 @@ void ValidatePath(X509* signer, TimePoint when, const ValidationContext& ctx, Si
   if ((X509_get_extension_flags(signer) & EXFLAG_KUSAGE) != 0 &&
       (X509_get_key_usage(signer) & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)) == 0) {
     Fail(report, SubIndication::kChainConstraintsFailure,
-         "The certificate " + Subject(signer) +
+         "The certificate " + SubjectText(signer) +
              " does not allow signing: its key usage has neither digitalSignature nor nonRepudiation.");
-    return;
+    return nullptr;
   }
   X509StackPtr chain(X509_STORE_CTX_get1_chain(store_ctx.get()));
+  if (!chain) {
+    Fail(report, SubIndication::kChainConstraintsFailure, OpenSslFailure("cannot read the validated path"));
+    return nullptr;
+  }
   report.certificates = DerList(chain.get());
+  return chain;
+}
+
+void AddOnce(std::vector<Bytes>& to, const Bytes& der) {
+  if (!der.empty() && std::find(to.begin(), to.end(), der) == to.end()) to.push_back(der);
+}
+
+struct SignatureTimeStamp {
+  TimePoint gen_time;
+  std::string tsa;  // the TSA certificate's subject
+  std::vector<Bytes> certificates;  // the TSA's, then the others the token carries
+};
+
+Result<timestamp::TokenInfo> VerifySignatureTimeStamp(ByteView token, ByteView signature_value,
+                                                      const ValidationContext& ctx) {
+  // The imprint is taken with whatever hash the TSA was asked for.
+  PRESERVE_ASSIGN_OR_RETURN(timestamp::TokenInfo parsed, timestamp::ParseToken(token));
+  timestamp::TokenVerifyOptions verify;
+  verify.trust_anchors = *ctx.tsa_anchors;
+  verify.intermediates = ctx.options->intermediates;
+  return timestamp::VerifyToken(token, parsed.imprint_algorithm, Digest(parsed.imprint_algorithm, signature_value),
+                                verify);
+}
+
+// CAdES-T (EN 319 122-1 5.3): each id-aa-signatureTimeStampToken covers the
+// SignerInfo's signature value. Returns the earliest one that verifies; the
+// others are left aside with a warning (EN 319 102-1 5.5).
+std::optional<SignatureTimeStamp> VerifySignatureTimeStamps(CMS_SignerInfo* si, const ValidationContext& ctx,
+                                                            SignatureReport& report) {
+  std::optional<SignatureTimeStamp> best;
+  ASN1_OCTET_STRING* value = CMS_SignerInfo_get0_signature(si);
+  ByteView signature_value(ASN1_STRING_get0_data(value), static_cast<std::size_t>(ASN1_STRING_length(value)));
+  int seen = 0;
+  for (int index = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1); index >= 0;
+       index = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, index)) {
+    X509_ATTRIBUTE* attribute = CMS_unsigned_get_attr(si, index);
+    for (int v = 0; v < X509_ATTRIBUTE_count(attribute); ++v) {
+      const std::string which = "Signature time-stamp #" + std::to_string(++seen);
+      ASN1_TYPE* token = X509_ATTRIBUTE_get0_type(attribute, v);
+      if (token == nullptr || token->type != V_ASN1_SEQUENCE) {
+        report.warnings.push_back(which + " is not a time-stamp token; it was left aside.");
+        continue;
+      }
+      ByteView der(token->value.sequence->data, static_cast<std::size_t>(token->value.sequence->length));
+      auto verified = VerifySignatureTimeStamp(der, signature_value, ctx);
+      if (!verified.ok()) {
+        report.warnings.push_back(which + " does not verify, so it proves no signing time: " +
+                                  verified.status().message() + ".");
+        continue;
+      }
+      if (best && best->gen_time <= verified->gen_time) continue;
+      SignatureTimeStamp stamp{verified->gen_time, CertificateSubject(verified->tsa_certificate), {}};
+      AddOnce(stamp.certificates, verified->tsa_certificate);
+      for (const Bytes& cert : verified->certificates) AddOnce(stamp.certificates, cert);
+      best = std::move(stamp);
+    }
+  }
+  ERR_clear_error();
+  return best;
+}
+
+std::optional<HashAlgorithm> CatalogueHash(int md_nid) {
+  switch (md_nid) {
+    case NID_sha1: return HashAlgorithm::kSha1;
+    case NID_sha256: return HashAlgorithm::kSha256;
+    case NID_sha384: return HashAlgorithm::kSha384;
+    case NID_sha512: return HashAlgorithm::kSha512;
+    case NID_sha3_256: return HashAlgorithm::kSha3_256;
+    case NID_sha3_384: return HashAlgorithm::kSha3_384;
+    case NID_sha3_512: return HashAlgorithm::kSha3_512;
+    default: return std::nullopt;
+  }
+}
+
+// Key NIDs as OBJ_find_sigid_algs and X509_get_signature_info give them.
+std::optional<timestamp::SignatureKeyType> CatalogueKeyType(int key_nid) {
+  switch (key_nid) {
+    case NID_rsaEncryption: return timestamp::SignatureKeyType::kRsa;
+    case NID_rsassaPss: return timestamp::SignatureKeyType::kRsaPss;
+    case NID_X9_62_id_ecPublicKey: return timestamp::SignatureKeyType::kEcdsa;
+    case NID_ED25519: return timestamp::SignatureKeyType::kEd25519;
+    default: return std::nullopt;
+  }
+}
+
+std::string EndText(std::optional<TimePoint> end) {
+  if (end && *end == TimePoint()) return "which the algorithm catalogue does not approve";
+  return "which the algorithm catalogue allows only until " + (end ? FormatUtcTime(*end) : std::string("?"));
+}
+
+// Empty when a signature made with this digest (NID_undef: none apart, as in
+// Ed25519) and key was still allowed at `when`; else what ended.
+std::string EndedAlgorithm(const timestamp::AlgorithmCatalogue& catalogue, int md_nid, int key_nid, int key_bits,
+                           TimePoint when) {
+  if (md_nid != NID_undef) {
+    std::optional<HashAlgorithm> hash = CatalogueHash(md_nid);
+    if (!hash) return std::string("the digest ") + OBJ_nid2sn(md_nid) + ", which the algorithm catalogue does not date";
+    if (!catalogue.HashUsableForNewEvidence(*hash, when))
+      return std::string(HashAlgorithmName(*hash)) + ", " + EndText(catalogue.HashEnd(*hash));
+  }
+  std::optional<timestamp::SignatureKeyType> key = CatalogueKeyType(key_nid);
+  if (!key) return std::string("a ") + OBJ_nid2sn(key_nid) + " key, which the algorithm catalogue does not date";
+  if (!catalogue.SignatureUsableForNewEvidence(*key, key_bits, when))
+    return std::string(timestamp::SignatureKeyTypeName(*key)) + "-" + std::to_string(key_bits) + ", " +
+           EndText(catalogue.SignatureEnd(*key, key_bits));
+  return "";
+}
+
+int KeyNid(const X509_ALGOR* signature_alg) {
+  const ASN1_OBJECT* obj = nullptr;
+  X509_ALGOR_get0(&obj, nullptr, nullptr, signature_alg);
+  int nid = OBJ_obj2nid(obj);
+  int key_nid = NID_undef;
+  if (OBJ_find_sigid_algs(nid, nullptr, &key_nid) == 1 && key_nid != NID_undef) return key_nid;
+  return nid;
+}
+
+int KeyBits(X509* cert) {
+  EVP_PKEY* key = X509_get0_pubkey(cert);
+  ERR_clear_error();
+  return key != nullptr ? EVP_PKEY_get_bits(key) : 0;
+}
+
+// EN 319 102-1 5.2.8 with the catalogue as its cryptographic constraints: the
+// signature and every certificate signature of the path below the anchor,
+// each at the signing time.
+void CheckAlgorithms(const timestamp::AlgorithmCatalogue& catalogue, CMS_SignerInfo* si, X509* signer,
+                     STACK_OF(X509) * path, TimePoint when, SignatureReport& report) {
+  X509_ALGOR* digest_alg = nullptr;
+  X509_ALGOR* signature_alg = nullptr;
+  CMS_SignerInfo_get0_algs(si, nullptr, nullptr, &digest_alg, &signature_alg);
+  const ASN1_OBJECT* digest_obj = nullptr;
+  X509_ALGOR_get0(&digest_obj, nullptr, nullptr, digest_alg);
+  const std::string at = FormatUtcTime(when);
+  std::string ended = EndedAlgorithm(catalogue, OBJ_obj2nid(digest_obj), KeyNid(signature_alg), KeyBits(signer), when);
+  if (!ended.empty()) {
+    Fail(report, SubIndication::kCryptoConstraintsFailure,
+         "The signature of " + report.signer_subject + " uses " + ended + "; it was made at " + at + " (" +
+             catalogue.name() + ").");
+    return;
+  }
+  for (int i = 0; i + 1 < sk_X509_num(path); ++i) {
+    X509* cert = sk_X509_value(path, i);
+    int md_nid = NID_undef;
+    int key_nid = NID_undef;
+    if (X509_get_signature_info(cert, &md_nid, &key_nid, nullptr, nullptr) != 1) {
+      ERR_clear_error();
+      key_nid = X509_get_signature_nid(cert);
+    }
+    ended = EndedAlgorithm(catalogue, md_nid, key_nid, KeyBits(sk_X509_value(path, i + 1)), when);
+    if (!ended.empty()) {
+      Fail(report, SubIndication::kCryptoConstraintsFailure,
+           "The certificate " + SubjectText(cert) + " is signed with " + ended + "; the signing time is " + at +
+               " (" + catalogue.name() + ").");
+      return;
+    }
+  }
 }
 
 SignatureReport ValidateSigner(CMS_SignerInfo* si, const ValidationContext& ctx) {
@@ -360,7 +526,7 @@ SignatureReport ValidateSigner(CMS_SignerInfo* si, const ValidationContext& ctx)
          "The signer's certificate is neither in the signature nor among the given certificates.");
     return report;
   }
-  report.signer_subject = Subject(signer);
+  report.signer_subject = SubjectText(signer);
   report.signer_common_name = NameEntry(signer, NID_commonName);
   report.signer_organization = NameEntry(signer, NID_organizationName);
 
@@ -414,8 +580,46 @@ SignatureReport ValidateSigner(CMS_SignerInfo* si, const ValidationContext& ctx)
     return report;
   }
 
-  ValidatePath(signer, *report.signing_time, ctx, report);
-  if (report.sub_indication == SubIndication::kNone) report.verdict = Verdict::kValid;
+  const std::optional<TimePoint> claimed_time = *claimed;
+  std::optional<SignatureTimeStamp> stamp = VerifySignatureTimeStamps(si, ctx, report);
+  if (stamp) {
+    if (claimed_time && *claimed_time > stamp->gen_time + kClockSkew)
+      report.warnings.push_back("The signature claims to be made at " + FormatUtcTime(*claimed_time) +
+                                ", after its signature time-stamp (" + FormatUtcTime(stamp->gen_time) + ").");
+    report.signing_time = stamp->gen_time;
+    report.signing_time_claimed = false;
+    report.signing_time_source = "signature time-stamp (TSA: " + stamp->tsa + ")";
+  }
+
+  X509StackPtr path = ValidatePath(signer, *report.signing_time, ctx, report);
+  if (stamp) {
+    for (const Bytes& cert : stamp->certificates) AddOnce(report.certificates, cert);
+  }
+  if (!path) return report;
+  if (ctx.options->catalogue != nullptr) {
+    CheckAlgorithms(*ctx.options->catalogue, si, signer, path.get(), *report.signing_time, report);
+    if (report.sub_indication != SubIndication::kNone) return report;
+  }
+
+  internal::RevocationInput input;
+  input.path = path.get();
+  input.carried_crls = ctx.carried_crls;
+  input.local_crls = ctx.local_crls;
+  input.options = &ctx.options->revocation;
+  input.now = ctx.clock->Now();
+  input.claimed = claimed_time;
+  if (stamp) input.proven = stamp->gen_time;
+  internal::RevocationOutcome revocation = internal::CheckRevocation(input);
+  report.revocation = std::move(revocation.summary);
+  for (std::string& warning : revocation.warnings) report.warnings.push_back(std::move(warning));
+  for (const Bytes& cert : revocation.certificates) AddOnce(report.certificates, cert);
+  report.crls = std::move(revocation.crls);
+  report.ocsp_responses = std::move(revocation.ocsp_responses);
+  if (revocation.sub_indication != SubIndication::kNone) {
+    Fail(report, revocation.sub_indication, std::move(revocation.reason));
+    return report;
+  }
+  report.verdict = Verdict::kValid;
   return report;
 }
 
@@ -435,6 +639,7 @@ std::string_view SubIndicationName(SubIndication s) {
     case SubIndication::kNoSigningCertificateFound: return "NO_SIGNING_CERTIFICATE_FOUND";
     case SubIndication::kRevoked: return "REVOKED";
     case SubIndication::kRevokedNoPoe: return "REVOKED_NO_POE";
+    case SubIndication::kRevokedCaNoPoe: return "REVOKED_CA_NO_POE";
     case SubIndication::kTryLater: return "TRY_LATER";
     case SubIndication::kCryptoConstraintsFailure: return "CRYPTO_CONSTRAINTS_FAILURE";
     case SubIndication::kCertificateChainGeneralFailure: return "CERTIFICATE_CHAIN_GENERAL_FAILURE";
@@ -461,6 +666,17 @@ Result<CmsValidation> ValidateCms(ByteView signature, std::optional<ByteView> de
 
   PRESERVE_ASSIGN_OR_RETURN(X509StackPtr anchors, ParseCertificates(options.trust_anchors, "trust anchor"));
   PRESERVE_ASSIGN_OR_RETURN(X509StackPtr pool, ParseCertificates(options.intermediates, "intermediate certificate"));
+  PRESERVE_ASSIGN_OR_RETURN(X509CrlStackPtr local_crls, ParseCrls(options.revocation.crls));
+  for (std::size_t i = 0; i < options.revocation.ocsp_responses.size(); ++i) {
+    const Bytes& der = options.revocation.ocsp_responses[i];
+    const unsigned char* p = der.data();
+    OcspResponsePtr response(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));
+    if (!response)
+      return Status::InvalidArgument(OpenSslFailure("local OCSP response #" + std::to_string(i + 1) +
+                                                    " is not a DER OCSPResponse"));
+  }
+  X509CrlStackPtr carried_crls(CMS_get1_crls(cms.get()));
+  ERR_clear_error();  // a SignedData without CRLs is the usual case
   X509StackPtr carried(CMS_get1_certs(cms.get()));
   if (!carried) {
     ERR_clear_error();  // a SignedData without certificates is legal
@@ -512,6 +728,10 @@ Result<CmsValidation> ValidateCms(ByteView signature, std::optional<ByteView> de
   ctx.carried = carried.get();
   ctx.content = content_chain.get();
   ctx.clock = options.clock;
+  ctx.options = &options;
+  ctx.tsa_anchors = options.timestamp_trust_anchors.empty() ? &options.trust_anchors : &options.timestamp_trust_anchors;
+  ctx.carried_crls = carried_crls.get();
+  ctx.local_crls = local_crls.get();
   result.verdict = Verdict::kValid;
   for (int i = 0; i < sk_CMS_SignerInfo_num(signer_infos); ++i) {
     SignatureReport report = ValidateSigner(sk_CMS_SignerInfo_value(signer_infos, i), ctx);

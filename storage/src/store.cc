@@ -11,10 +11,12 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include "preserve/util/digest.h"
+#include "preserve/util/fault_point.h"
 
 namespace preserve::storage {
 
@@ -24,17 +26,18 @@ constexpr const char* kContent = "content";
 constexpr const char* kPackages = "packages";
 constexpr const char* kEvidence = "evidence";
 constexpr const char* kBatches = "batches";
+constexpr const char* kTrees = "trees";
 constexpr const char* kQueue = "queue";
 constexpr const char* kSchedule = "schedule";
 constexpr const char* kAudit = "audit";
 constexpr const char* kLifecycle = "lifecycle";
 
 // Order matters: it indexes StoreImpl::handles_ (0 is RocksDB's default family).
-const std::array<const char*, 9> kFamilies = {rocksdb::kDefaultColumnFamilyName.c_str(),
-                                              kContent, kPackages, kEvidence, kBatches,
-                                              kQueue, kSchedule, kAudit, kLifecycle};
+const std::array<const char*, 10> kFamilies = {rocksdb::kDefaultColumnFamilyName.c_str(),
+                                               kContent, kPackages, kEvidence, kBatches,
+                                               kQueue, kSchedule, kAudit, kLifecycle, kTrees};
 enum FamilyIndex : std::size_t { kDefaultIdx, kContentIdx, kPackagesIdx, kEvidenceIdx, kBatchesIdx,
-                                 kQueueIdx, kScheduleIdx, kAuditIdx, kLifecycleIdx };
+                                 kQueueIdx, kScheduleIdx, kAuditIdx, kLifecycleIdx, kTreesIdx };
 
 std::string BigEndian64(std::uint64_t v) {
   std::string out(8, '\0');
@@ -57,7 +60,12 @@ std::string ScheduleKey(TimePoint due, std::string_view id) {
   return BigEndian64(secs < 0 ? 0 : static_cast<std::uint64_t>(secs)) + std::string(id);
 }
 
+std::string TreeKey(std::string_view batch_id, std::uint32_t level, std::uint32_t chunk) {
+  return std::string(batch_id) + BigEndian64((std::uint64_t{level} << 32) | chunk);
+}
+
 std::string Str(ByteView b) { return std::string(b.begin(), b.end()); }
+std::string_view ToStringView(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 Bytes FromSlice(const rocksdb::Slice& s) { return Bytes(s.data(), s.data() + s.size()); }
 
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
@@ -102,6 +110,15 @@ class StoreImpl final : public Store {
   StoreImpl(std::unique_ptr<WriterLock> lock, bool read_only) : lock_(std::move(lock)), read_only_(read_only) {}
 
   ~StoreImpl() override {
+    // RocksDB does not flush memtables at close while the WAL is on: the next
+    // open would replay the log, which after a million-package batch is
+    // hundreds of megabytes. Flushing here keeps every open short; a crash
+    // before it loses nothing (the log is replayed then).
+    if (db_ != nullptr && !read_only_) {
+      rocksdb::FlushOptions flush;
+      flush.allow_write_stall = true;
+      db_->Flush(flush, handles_).PermitUncheckedError();
+    }
     for (auto* h : handles_) {
       if (h != nullptr && db_ != nullptr) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
     }
@@ -111,11 +128,16 @@ class StoreImpl final : public Store {
   Status OpenDb(const std::filesystem::path& dir, bool create) {
     rocksdb::DBOptions db_options;
     db_options.create_if_missing = create;
-    db_options.create_missing_column_families = create;
+    // A store made before a family was added gains it on its next writable open.
+    db_options.create_missing_column_families = !read_only_;
     db_options.paranoid_checks = true;
     db_options.max_background_jobs = 2;
 
     rocksdb::ColumnFamilyOptions plain;
+    // A sealing or renewal batch inserts its keys in ascending order (package
+    // ids are time-ordered): one insert hint per memtable (the empty prefix
+    // for every key) turns each skip-list insert into a step from the last.
+    plain.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
     rocksdb::ColumnFamilyOptions content = plain;
     // Large data objects go to blob files, so compactions do not rewrite them.
     content.enable_blob_files = true;
@@ -136,15 +158,19 @@ class StoreImpl final : public Store {
   Status Commit(WriteSet writes) override {
     if (read_only_) return Status::FailedPrecondition("the store is open read-only");
     std::lock_guard<std::mutex> guard(commit_mutex_);
-    rocksdb::WriteBatch batch;
-    for (const auto& op : writes.ops()) {
+    rocksdb::WriteBatch batch(writes.bytes() + 16 * writes.size() + 64);
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+      const WriteSet::Op op = writes.op(i);
       rocksdb::ColumnFamilyHandle* h = Handle(op.family);
-      rocksdb::Status s = op.erase ? batch.Delete(h, op.key) : batch.Put(h, op.key, op.value);
+      rocksdb::Slice key(op.key.data(), op.key.size());
+      rocksdb::Status s = op.erase ? batch.Delete(h, key) : batch.Put(h, key, {op.value.data(), op.value.size()});
       if (!s.ok()) return FromRocks(s, "preparing a write");
     }
+    const std::vector<std::string> audit_events = writes.audit_events();
+    writes = WriteSet();  // the batch holds a copy of everything now
     std::uint64_t seq = next_audit_sequence_;
     Bytes head = audit_head_hash_;
-    for (const auto& event : writes.audit_events()) {
+    for (const auto& event : audit_events) {
       std::string value = Str(head) + event;
       rocksdb::Status s = batch.Put(handles_[kAuditIdx], BigEndian64(seq), value);
       if (!s.ok()) return FromRocks(s, "preparing an audit event");
@@ -153,7 +179,9 @@ class StoreImpl final : public Store {
     }
     rocksdb::WriteOptions wo;
     wo.sync = true;  // acknowledged means durable
+    PRESERVE_FAULT_POINT("store.commit.before_write");
     PRESERVE_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "committing to the store"));
+    PRESERVE_FAULT_POINT("store.commit.after_write");
     next_audit_sequence_ = seq;
     audit_head_hash_ = std::move(head);
     return Status::Ok();
@@ -177,6 +205,16 @@ class StoreImpl final : public Store {
   }
   Result<Bytes> GetBatch(std::string_view batch_id) const override {
     return Get(kBatchesIdx, std::string(batch_id), "batch " + std::string(batch_id));
+  }
+
+  Result<Bytes> GetTreeNodes(std::string_view batch_id, std::uint32_t level, std::uint32_t chunk) const override {
+    return Get(kTreesIdx, TreeKey(batch_id, level, chunk),
+               "hash tree of batch " + std::string(batch_id) + " (level " + std::to_string(level) + ", chunk " +
+                   std::to_string(chunk) + ")");
+  }
+
+  Result<Bytes> GetSetting(std::string_view name) const override {
+    return Get(kDefaultIdx, std::string(name), "setting " + std::string(name));
   }
 
   Result<Bytes> GetLifecycle(std::string_view id) const override {
@@ -289,9 +327,11 @@ class StoreImpl final : public Store {
       case WriteSet::Family::kPackages: return handles_[kPackagesIdx];
       case WriteSet::Family::kEvidence: return handles_[kEvidenceIdx];
       case WriteSet::Family::kBatches: return handles_[kBatchesIdx];
+      case WriteSet::Family::kTrees: return handles_[kTreesIdx];
       case WriteSet::Family::kQueue: return handles_[kQueueIdx];
       case WriteSet::Family::kSchedule: return handles_[kScheduleIdx];
       case WriteSet::Family::kLifecycle: return handles_[kLifecycleIdx];
+      case WriteSet::Family::kSettings: return handles_[kDefaultIdx];
     }
     return handles_[kDefaultIdx];
   }
@@ -344,29 +384,37 @@ class StoreImpl final : public Store {
 
 }  // namespace
 
-void WriteSet::PutContent(ByteView digest, ByteView data) { ops_.push_back({Family::kContent, Str(digest), Str(data)}); }
-void WriteSet::EraseContent(ByteView digest) { ops_.push_back({Family::kContent, Str(digest), "", true}); }
-void WriteSet::PutLifecycle(std::string_view id, ByteView record) {
-  ops_.push_back({Family::kLifecycle, std::string(id), Str(record)});
+void WriteSet::Add(Family family, bool erase, std::string_view key_part1, std::string_view key_part2, ByteView value) {
+  ops_.push_back({family, erase, buffer_.size(), key_part1.size() + key_part2.size(), value.size()});
+  buffer_.append(key_part1).append(key_part2);
+  buffer_.append(reinterpret_cast<const char*>(value.data()), value.size());
 }
-void WriteSet::PutPackage(std::string_view id, ByteView record) {
-  ops_.push_back({Family::kPackages, std::string(id), Str(record)});
+
+WriteSet::Op WriteSet::op(std::size_t i) const {
+  const Entry& e = ops_[i];
+  std::string_view all(buffer_);
+  return {e.family, e.erase, all.substr(e.key_offset, e.key_size), all.substr(e.key_offset + e.key_size, e.value_size)};
 }
-void WriteSet::PutEvidence(std::string_view id, ByteView evidence) {
-  ops_.push_back({Family::kEvidence, std::string(id), Str(evidence)});
+
+void WriteSet::PutContent(ByteView digest, ByteView data) {
+  Add(Family::kContent, false, ToStringView(digest), {}, data);
 }
-void WriteSet::PutBatch(std::string_view batch_id, ByteView record) {
-  ops_.push_back({Family::kBatches, std::string(batch_id), Str(record)});
+void WriteSet::EraseContent(ByteView digest) { Add(Family::kContent, true, ToStringView(digest), {}, {}); }
+void WriteSet::PutSetting(std::string_view name, ByteView value) { Add(Family::kSettings, false, name, {}, value); }
+void WriteSet::PutLifecycle(std::string_view id, ByteView record) { Add(Family::kLifecycle, false, id, {}, record); }
+void WriteSet::PutPackage(std::string_view id, ByteView record) { Add(Family::kPackages, false, id, {}, record); }
+void WriteSet::PutEvidence(std::string_view id, ByteView evidence) { Add(Family::kEvidence, false, id, {}, evidence); }
+void WriteSet::PutBatch(std::string_view batch_id, ByteView record) { Add(Family::kBatches, false, batch_id, {}, record); }
+void WriteSet::PutTreeNodes(std::string_view batch_id, std::uint32_t level, std::uint32_t chunk, ByteView nodes) {
+  Add(Family::kTrees, false, TreeKey(batch_id, level, chunk), {}, nodes);
 }
-void WriteSet::Enqueue(std::string_view package_id) { ops_.push_back({Family::kQueue, std::string(package_id), ""}); }
-void WriteSet::Dequeue(std::string_view package_id) {
-  ops_.push_back({Family::kQueue, std::string(package_id), "", true});
-}
+void WriteSet::Enqueue(std::string_view package_id) { Add(Family::kQueue, false, package_id, {}, {}); }
+void WriteSet::Dequeue(std::string_view package_id) { Add(Family::kQueue, true, package_id, {}, {}); }
 void WriteSet::Schedule(TimePoint due, std::string_view package_id) {
-  ops_.push_back({Family::kSchedule, ScheduleKey(due, package_id), ""});
+  Add(Family::kSchedule, false, ScheduleKey(due, {}), package_id, {});
 }
 void WriteSet::Unschedule(TimePoint due, std::string_view package_id) {
-  ops_.push_back({Family::kSchedule, ScheduleKey(due, package_id), "", true});
+  Add(Family::kSchedule, true, ScheduleKey(due, {}), package_id, {});
 }
 void WriteSet::AppendAudit(ByteView event) { audit_events_.push_back(Str(event)); }
 

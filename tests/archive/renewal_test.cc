@@ -45,7 +45,8 @@ class Renewal : public ::testing::Test {
   }
 
   std::string Ingest(const std::string& signature, std::optional<std::string> content = std::nullopt) {
-    Submission s{kFixtures / "signed" / signature, std::nullopt};
+    Submission s;
+    s.signature = kFixtures / "signed" / signature;
     if (content) s.content = kFixtures / "signed" / *content;
     IngestOptions options;
     options.trust_anchors = LoadCertificates(kFixtures / "pki" / "root-ca.pem").value();
@@ -120,6 +121,28 @@ TEST_F(Renewal, FiftyYearsOfRenewalsKeepEveryHoldingValid) {
     auto er = timestamp::DecodeEvidenceRecord(contents->evidence_record);
     ASSERT_TRUE(er.ok());
     EXPECT_EQ(er->sequence.size(), 2u) << id;  // SHA-256 chain, then the SHA-384/512 chain
+    EXPECT_EQ(BouncyCastleSays(id, clock_.Now()), "VALID\n") << id;
+  }
+}
+
+TEST_F(Renewal, PackagesSealedTogetherShareOneTimestampRenewalGroup) {
+  ASSERT_NO_FATAL_FAILURE(Init());
+  std::vector<std::string> ids = {Ingest("letter.p7m"), Ingest("letter.txt.p7s", "letter.txt")};
+  ASSERT_TRUE(archive_->Seal(1000).ok());
+  clock_.Set(At("2029-06-01T08:00:00Z"));  // RSA-2048 retires in 2030: a timestamp renewal
+  RenewalOutcome outcome = Renew();
+  ASSERT_EQ(outcome.batches.size(), 1u);
+  EXPECT_EQ(outcome.batches[0].packages, 2u);
+  for (const auto& id : ids) {
+    auto contents = archive_->Contents(id);
+    ASSERT_TRUE(contents.ok()) << contents.status().ToString();
+    auto er = timestamp::DecodeEvidenceRecord(contents->evidence_record);
+    ASSERT_TRUE(er.ok());
+    ASSERT_EQ(er->sequence.size(), 1u);
+    ASSERT_EQ(er->sequence[0].size(), 2u);
+    // Both renew the one token they share: one group, so no tree, exactly as
+    // BouncyCastle's own renewTimeStamp writes it (ERS-RULES.md rule 11).
+    EXPECT_FALSE(er->sequence[0][1].reduced_hashtree.has_value()) << id;
     EXPECT_EQ(BouncyCastleSays(id, clock_.Now()), "VALID\n") << id;
   }
 }

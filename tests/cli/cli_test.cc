@@ -179,9 +179,11 @@ TEST_F(Cli, BadInputFailsClearlyAndLeavesTheStoreUnchanged) {
   std::vector<Case> cases = {
       {{"ingest", "--trust", kRootCa, (dir_ / "nope.txt").string(), "--signature", Fixture("letter.txt.p7s")},
        4, "no such file"},
-      {{"ingest", "--trust", kRootCa, Fixture("letter.txt"), "--signature", Fixture("not-cms.p7s")}, 4, "not-cms.p7s"},
-      {{"ingest", "--trust", kRootCa, Fixture("letter.txt"), "--signature", Fixture("truncated.p7s")}, 4,
-       "truncated.p7s"},
+      // Malformed signatures are refused (FORMAT_FAILURE, exit 3) with the reason, and audited as refusals.
+      {{"ingest", "--trust", kRootCa, Fixture("letter.txt"), "--signature", Fixture("not-cms.p7s")}, 3,
+       "FORMAT_FAILURE: not-cms.p7s: not a CMS signature"},
+      {{"ingest", "--trust", kRootCa, Fixture("letter.txt"), "--signature", Fixture("truncated.p7s")}, 3,
+       "FORMAT_FAILURE: truncated.p7s: truncated"},
       {{"ingest", "--trust", kRootCa, Fixture("letter.txt")}, 64, "no signature given"},
       {{"ingest", Fixture("letter.p7m")}, 64, "--trust"},
       {{"verify", "0190aaaa-0000-7000-8000-000000000000"}, 4, "not in the store"},

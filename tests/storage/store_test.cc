@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "preserve/util/digest.h"
 #include "testing.h"
 
@@ -118,6 +120,42 @@ TEST(Store, ListPackagesPages) {
   auto page2 = store->ListPackages("b", 10).value();
   ASSERT_EQ(page2.size(), 3u);
   EXPECT_EQ(page2[0].first, "c");
+}
+
+TEST(Store, TreeNodesAreKeptPerBatchLevelAndChunk) {
+  TempDir dir;
+  {
+    auto store = OpenOrDie(dir / "db", {.create_if_missing = true});
+    WriteSet w;
+    w.PutTreeNodes("b1", 0, 0, AsBytes("level 0, chunk 0"));
+    w.PutTreeNodes("b1", 0, 1, AsBytes("level 0, chunk 1"));
+    w.PutTreeNodes("b1", 1, 0, AsBytes("level 1, chunk 0"));
+    w.PutTreeNodes("b2", 0, 0, AsBytes("other batch"));
+    ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  }  // closing flushes: the reopened store reads from tables, not the log
+  auto store = OpenOrDie(dir / "db", {.read_only = true});
+  EXPECT_EQ(ToString(store->GetTreeNodes("b1", 0, 1).value()), "level 0, chunk 1");
+  EXPECT_EQ(ToString(store->GetTreeNodes("b1", 1, 0).value()), "level 1, chunk 0");
+  EXPECT_EQ(ToString(store->GetTreeNodes("b2", 0, 0).value()), "other batch");
+  EXPECT_EQ(store->GetTreeNodes("b1", 2, 0).status().code(), StatusCode::kNotFound);
+}
+
+TEST(Store, LargeWriteSetCommitsWhole) {
+  TempDir dir;
+  auto store = OpenOrDie(dir / "db", {.create_if_missing = true});
+  TimePoint due = ParseUtcTime("2030-01-01").value();
+  WriteSet w;
+  constexpr int kPackages = 50000;
+  for (int i = 0; i < kPackages; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "p%07d", i);
+    w.PutEvidence(id, AsBytes(std::string(100, 'e')));
+    w.Schedule(due, id);
+  }
+  w.AppendAudit(AsBytes("seal"));
+  ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  EXPECT_EQ(ToString(store->GetEvidence("p0049999").value()), std::string(100, 'e'));
+  EXPECT_EQ(store->ScheduledBefore(due, kPackages + 1).value().size(), static_cast<std::size_t>(kPackages));
 }
 
 TEST(Store, SecondWriterIsBusyAndNamesTheHolder) {

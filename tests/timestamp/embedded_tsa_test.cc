@@ -657,6 +657,132 @@ TEST(EmbeddedTsa, SigningTimeIsTheClockTime) {
   EXPECT_TRUE(VerifiesAgainst(*token, HashAlgorithm::kSha256, imprint, (*tsa)->ca_certificate()));
 }
 
+// Granted responses are assembled from DER pieces rather than by
+// TS_RESP_create_response (see embedded_tsa.cc). They must be what OpenSSL
+// would have made for the same request, serial and time: the same DER but for
+// the signature and signingTime (OpenSSL's is the system clock's), and DER
+// OpenSSL re-encodes unchanged (definite minimal lengths, sorted SET OF).
+struct ReferenceSerial {
+  const ASN1_INTEGER* serial;
+};
+
+ASN1_INTEGER* CopySerial(TS_RESP_CTX*, void* data) {
+  return ASN1_INTEGER_dup(static_cast<ReferenceSerial*>(data)->serial);
+}
+
+int ReferenceTime(TS_RESP_CTX*, void* data, long* sec, long* usec) {
+  *sec = static_cast<long>(static_cast<const Clock*>(data)->Now().time_since_epoch().count());
+  *usec = 0;
+  return 1;
+}
+
+// The response with the signature emptied and signingTime left out.
+Bytes WithoutSignature(const Bytes& response_der) {
+  TsRespPtr response = DecodeResponse(response_der);
+  if (!response || TS_RESP_get_token(response.get()) == nullptr) return {};
+  PKCS7_SIGNER_INFO* signer_info =
+      sk_PKCS7_SIGNER_INFO_value(PKCS7_get_signer_info(TS_RESP_get_token(response.get())), 0);
+  ASN1_STRING_set(signer_info->enc_digest, "", 0);
+  const int at = X509at_get_attr_by_NID(signer_info->auth_attr, NID_pkcs9_signingTime, -1);
+  if (at < 0) return {};
+  X509_ATTRIBUTE_free(X509at_delete_attr(signer_info->auth_attr, at));
+  return ToDer(i2d_TS_RESP, response.get());
+}
+
+Bytes ReferenceResponse(const std::filesystem::path& dir, const Clock& clock, const Bytes& request_der,
+                        const EVP_MD* signer_digest, const ASN1_INTEGER* serial) {
+  X509Ptr cert = CertificateFromPemFile(dir / "tsa.pem");
+  Bytes key_pem = preserve::testing::ReadFileOrDie(dir / "tsa.key");
+  BioPtr key_bio = MemoryBio(key_pem);
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  Asn1ObjectPtr policy(OBJ_txt2obj(kEmbeddedTsaPolicyOid, 1));
+  TsRespCtxPtr ctx(TS_RESP_CTX_new());
+  EXPECT_TRUE(cert && key && policy && ctx);
+  TS_RESP_CTX_set_signer_cert(ctx.get(), cert.get());
+  TS_RESP_CTX_set_signer_key(ctx.get(), key.get());
+  TS_RESP_CTX_set_signer_digest(ctx.get(), signer_digest);
+  TS_RESP_CTX_set_ess_cert_id_digest(ctx.get(), signer_digest);
+  TS_RESP_CTX_set_def_policy(ctx.get(), policy.get());
+  TS_RESP_CTX_set_accuracy(ctx.get(), 1, 0, 0);
+  for (const EVP_MD* md : {EVP_sha256(), EVP_sha384(), EVP_sha512(), EVP_sha3_256(), EVP_sha3_384(), EVP_sha3_512()})
+    TS_RESP_CTX_add_md(ctx.get(), md);
+  ReferenceSerial reference{serial};
+  TS_RESP_CTX_set_serial_cb(ctx.get(), CopySerial, &reference);
+  TS_RESP_CTX_set_time_cb(ctx.get(), ReferenceTime, const_cast<Clock*>(&clock));
+  BioPtr request = MemoryBio(request_der);
+  TsRespPtr response(TS_RESP_create_response(ctx.get(), request.get()));
+  return response ? ToDer(i2d_TS_RESP, response.get()) : Bytes{};
+}
+
+// With a nonce, and with the imprint's algorithm parameters absent or NULL.
+Bytes RequestWith(const EVP_MD* md, bool cert_req, bool null_parameters, long nonce) {
+  Bytes der = MakeRequest(md, cert_req);
+  const unsigned char* p = der.data();
+  TsReqPtr request(d2i_TS_REQ(nullptr, &p, static_cast<long>(der.size())));
+  X509_ALGOR* algorithm = TS_MSG_IMPRINT_get_algo(TS_REQ_get_msg_imprint(request.get()));
+  X509_ALGOR_set0(algorithm, OBJ_nid2obj(EVP_MD_get_type(md)), null_parameters ? V_ASN1_NULL : V_ASN1_UNDEF, nullptr);
+  Asn1IntegerPtr value(ASN1_INTEGER_new());
+  ASN1_INTEGER_set(value.get(), nonce);
+  TS_REQ_set_nonce(request.get(), value.get());
+  return ToDer(i2d_TS_REQ, request.get());
+}
+
+TEST(EmbeddedTsa, GrantedResponsesAreWhatOpenSslMakes) {
+  FixedClock clock(At("2026-11-27T10:00:00Z"));
+  for (TsaKeyType type : {TsaKeyType::kEcdsaP256, TsaKeyType::kEcdsaP384, TsaKeyType::kRsa2048}) {
+    TempDir tmp;
+    EmbeddedTsaOptions options;
+    options.key_type = type;
+    ASSERT_TRUE(CreateEmbeddedTsa(tmp / "tsa", options, clock).ok());
+    auto tsa = EmbeddedTsa::Open(tmp / "tsa", clock);
+    ASSERT_TRUE(tsa.ok()) << tsa.status().ToString();
+    const bool ecdsa = type != TsaKeyType::kRsa2048;
+    struct Case {
+      const EVP_MD* imprint;
+      const EVP_MD* signer;
+    };
+    for (const Case& c : {Case{EVP_sha256(), EVP_sha256()}, Case{EVP_sha384(), EVP_sha384()},
+                          Case{EVP_sha512(), EVP_sha512()},
+                          Case{EVP_sha3_256(), ecdsa ? EVP_sha512() : EVP_sha3_256()}}) {
+      for (bool cert_req : {true, false}) {
+        for (bool null_parameters : {true, false}) {
+          SCOPED_TRACE(std::string(TsaKeyTypeName(type)) + " " + EVP_MD_get0_name(c.imprint) +
+                       (cert_req ? " certReq" : "") + (null_parameters ? " NULL parameters" : ""));
+          const Bytes request = RequestWith(c.imprint, cert_req, null_parameters, 0x1234567890abcdefL);
+          auto answer = (*tsa)->Exchange(request);
+          ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+          TsRespPtr response = DecodeResponse(*answer);
+          ASSERT_TRUE(response);
+          ASSERT_EQ(StatusOf(response.get()), TS_STATUS_GRANTED);
+          EXPECT_EQ(ToDer(i2d_TS_RESP, response.get()), *answer) << "not DER";
+          const ASN1_INTEGER* serial = TS_TST_INFO_get_serial(TS_RESP_get_tst_info(response.get()));
+          const Bytes reference = ReferenceResponse(tmp / "tsa", clock, request, c.signer, serial);
+          ASSERT_FALSE(reference.empty());
+          const Bytes unsigned_answer = WithoutSignature(*answer);
+          ASSERT_FALSE(unsigned_answer.empty());
+          EXPECT_EQ(unsigned_answer, WithoutSignature(reference));
+
+          // signingTime is genTime; the signature holds.
+          PKCS7* token = TS_RESP_get_token(response.get());
+          PKCS7_SIGNER_INFO* signer_info = sk_PKCS7_SIGNER_INFO_value(PKCS7_get_signer_info(token), 0);
+          ASN1_TYPE* signing_time = PKCS7_get_signed_attribute(signer_info, NID_pkcs9_signingTime);
+          ASSERT_NE(signing_time, nullptr);
+          EXPECT_EQ(ASN1_TIME_cmp_time_t(signing_time->value.utctime,
+                                         static_cast<time_t>(clock.Now().time_since_epoch().count())),
+                    0);
+          const Bytes imprint(static_cast<std::size_t>(EVP_MD_get_size(c.imprint)), 0x5a);
+          const HashAlgorithm alg = ParseToken(ToDer(i2d_PKCS7, token)).value().imprint_algorithm;
+          TokenVerifyOptions verify;
+          verify.trust_anchors = {(*tsa)->ca_certificate()};
+          if (!cert_req) verify.intermediates = {(*tsa)->tsa_certificate()};
+          auto verified = VerifyToken(ToDer(i2d_PKCS7, token), alg, imprint, verify);
+          EXPECT_TRUE(verified.ok()) << verified.status().ToString();
+        }
+      }
+    }
+  }
+}
+
 }  // namespace rollover
 }  // namespace
 }  // namespace preserve::timestamp

@@ -4,15 +4,23 @@
 #include <openssl/pem.h>
 #include <unistd.h>
 
+#include <openssl/ess.h>
+#include <openssl/rand.h>
+
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <initializer_list>
+#include <optional>
+#include <span>
 #include <system_error>
 
 #include "preserve/util/certificates.h"
+#include "preserve/util/fault_point.h"
 #include "preserve/util/openssl_ptr.h"
 
 namespace preserve::timestamp {
@@ -340,14 +348,9 @@ const std::array<const EVP_MD*, 6>& AcceptedImprintDigests() {
 // with SHA-3 ("Error during signature generation"), so an ECDSA TSA answers
 // a SHA-3 imprint with SHA-512, still not SHA-256. A request that cannot be
 // read gets SHA-256; it is rejected anyway.
-const EVP_MD* SignerDigestFor(ByteView request_der, TsaKeyType key_type) {
-  const unsigned char* p = request_der.data();
-  TsReqPtr request(d2i_TS_REQ(nullptr, &p, static_cast<long>(request_der.size())));
-  if (!request) {
-    ERR_clear_error();
-    return EVP_sha256();
-  }
-  const X509_ALGOR* algorithm = TS_MSG_IMPRINT_get_algo(TS_REQ_get_msg_imprint(request.get()));
+const EVP_MD* SignerDigestFor(TS_REQ* request, TsaKeyType key_type) {
+  if (request == nullptr) return EVP_sha256();
+  const X509_ALGOR* algorithm = TS_MSG_IMPRINT_get_algo(TS_REQ_get_msg_imprint(request));
   const int nid = OBJ_obj2nid(algorithm->algorithm);
   const bool sha3 = nid == NID_sha3_256 || nid == NID_sha3_384 || nid == NID_sha3_512;
   if (sha3 && Info(key_type).curve != nullptr) return EVP_sha512();
@@ -394,6 +397,152 @@ ASN1_INTEGER* RandomTokenSerial(TS_RESP_CTX* ctx, void*) {
     return nullptr;
   }
   return serial->release();  // OpenSSL owns the serial from here
+}
+
+// --- Granted responses assembled from DER pieces ---
+//
+// TS_RESP_create_response builds each token as a tree of ASN.1 objects,
+// re-derives what never changes (the signer's issuer and serial, the
+// ESSCertIDv2 hash of the certificate, algorithm identifiers), checks the key
+// against the certificate, encodes the tree and fetches its algorithms anew;
+// with an ECDSA key all that costs several times the signature. So a plain
+// acceptable request is answered with the DER OpenSSL would produce (same
+// fields, same order, same encodings), put together from pieces OpenSSL
+// encoded once at Open and the few that change per token: serial, genTime,
+// imprint, nonce, signingTime, messageDigest, signature. Any other request
+// (wrong version, digest, imprint length or policy, extensions) goes to
+// TS_RESP_create_response, which rejects it as before. embedded_tsa_test checks
+// the tokens against ones TS_RESP_create_response makes for the same request.
+
+namespace der {
+
+constexpr std::uint8_t kInteger = 0x02;
+constexpr std::uint8_t kOctetString = 0x04;
+constexpr std::uint8_t kOid = 0x06;
+constexpr std::uint8_t kUtcTime = 0x17;
+constexpr std::uint8_t kGeneralizedTime = 0x18;
+constexpr std::uint8_t kSequence = 0x30;
+constexpr std::uint8_t kSet = 0x31;
+constexpr std::uint8_t kContext0 = 0xa0;  // [0], constructed
+constexpr std::uint8_t kNullValue[] = {0x05, 0x00};
+constexpr ByteView kNull(kNullValue);
+
+// Tag, definite length, then the pieces in order.
+Bytes Tlv(std::uint8_t tag, std::initializer_list<ByteView> pieces) {
+  std::size_t length = 0;
+  for (ByteView piece : pieces) length += piece.size();
+  Bytes out;
+  out.reserve(length + 6);
+  out.push_back(tag);
+  if (length < 0x80) {
+    out.push_back(static_cast<std::uint8_t>(length));
+  } else {
+    int octets = 0;
+    for (std::size_t rest = length; rest != 0; rest >>= 8) ++octets;
+    out.push_back(static_cast<std::uint8_t>(0x80 | octets));
+    for (int i = octets - 1; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(length >> (8 * i)));
+  }
+  for (ByteView piece : pieces) out.insert(out.end(), piece.begin(), piece.end());
+  return out;
+}
+
+Bytes Oid(const ASN1_OBJECT* object) { return Tlv(kOid, {ByteView(OBJ_get0_data(object), OBJ_length(object))}); }
+Bytes Oid(int nid) { return Oid(OBJ_nid2obj(nid)); }
+
+// An attribute with a single value.
+Bytes Attribute(int nid, ByteView value) { return Tlv(kSequence, {Oid(nid), Tlv(kSet, {value})}); }
+
+// What ASN1_TIME_set gives, as RFC 5280 wants: UTCTime from 1950 to 2049,
+// GeneralizedTime otherwise. nullopt past year 9999.
+std::optional<Bytes> Time(TimePoint t, bool generalized_only) {
+  const auto day = std::chrono::floor<std::chrono::days>(t);
+  const std::chrono::year_month_day ymd{day};
+  const std::chrono::hh_mm_ss hms{t - day};
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) return std::nullopt;
+  const bool utc = !generalized_only && year >= 1950 && year < 2050;
+  std::array<char, 15> text{};  // YYYYMMDDHHMMSSZ
+  auto put = [&text](std::size_t at, std::size_t width, long value) {
+    for (std::size_t i = width; i-- > 0; value /= 10) text[at + i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, 4, year);
+  put(4, 2, static_cast<long>(static_cast<unsigned>(ymd.month())));
+  put(6, 2, static_cast<long>(static_cast<unsigned>(ymd.day())));
+  put(8, 2, hms.hours().count());
+  put(10, 2, hms.minutes().count());
+  put(12, 2, hms.seconds().count());
+  text[14] = 'Z';
+  const std::string_view digits(text.data() + (utc ? 2 : 0), utc ? 13 : 15);
+  return Tlv(utc ? kUtcTime : kGeneralizedTime, {AsBytes(digits)});
+}
+
+}  // namespace der
+
+using EvpMdPtr = std::unique_ptr<EVP_MD, OpenSslFree<EVP_MD_free>>;
+using Pkcs7SignerInfoPtr = std::unique_ptr<PKCS7_SIGNER_INFO, OpenSslFree<PKCS7_SIGNER_INFO_free>>;
+using EssSigningCertV2Ptr = std::unique_ptr<ESS_SIGNING_CERT_V2, OpenSslFree<ESS_SIGNING_CERT_V2_free>>;
+
+// What a token signed with one digest shares with every other, as DER.
+struct SignerProfile {
+  int digest_nid = NID_undef;
+  EvpMdPtr digest;  // fetched once: EVP_sha256() and the like fetch on every use in OpenSSL 3
+  Bytes digest_algorithm;
+  Bytes signature_algorithm;
+  Bytes signing_certificate_attribute;  // ESSCertIDv2 (RFC 5816)
+};
+
+// Encoded by OpenSSL itself, from the objects TS_RESP_create_response would
+// build, so both paths agree to the byte.
+Result<SignerProfile> MakeSignerProfile(const EVP_MD* md, X509* tsa, EVP_PKEY* key) {
+  SignerProfile profile;
+  profile.digest_nid = EVP_MD_get_type(md);
+  profile.digest.reset(EVP_MD_fetch(nullptr, OBJ_nid2sn(profile.digest_nid), nullptr));
+  Pkcs7SignerInfoPtr signer_info(PKCS7_SIGNER_INFO_new());
+  EssSigningCertV2Ptr signing_certificate(OSSL_ESS_signing_cert_v2_new_init(md, tsa, nullptr, 0));
+  if (!profile.digest || !signer_info || !signing_certificate ||
+      PKCS7_SIGNER_INFO_set(signer_info.get(), tsa, key, md) != 1)
+    return Status::Internal(OpenSslFailure(std::string("cannot prepare to sign tokens with ") + OBJ_nid2sn(profile.digest_nid)));
+  profile.digest_algorithm = ToDer(i2d_X509_ALGOR, signer_info->digest_alg);
+  profile.signature_algorithm = ToDer(i2d_X509_ALGOR, signer_info->digest_enc_alg);
+  profile.signing_certificate_attribute = der::Attribute(
+      NID_id_smime_aa_signingCertificateV2, ToDer(i2d_ESS_SIGNING_CERT_V2, signing_certificate.get()));
+  if (profile.digest_algorithm.empty() || profile.signature_algorithm.empty())
+    return OutOfMemory("cannot encode the token's algorithms");
+  return profile;
+}
+
+// EVP_PKEY_CTXs may not be shared between threads, and setting one up per
+// token costs a good part of an ECDSA signature (algorithm fetches under a
+// lock). Each thread keeps its own, for the TSA it served last; `tsa_id`
+// tells TSAs apart even when one is opened at the address of a closed one.
+struct ThreadSigners {
+  std::uint64_t tsa_id = 0;
+  std::vector<EvpPkeyCtxPtr> by_profile;
+};
+thread_local ThreadSigners thread_signers;
+std::atomic<std::uint64_t> next_tsa_id{1};
+
+// Random bits for token serials, drawn a block at a time: each RAND_bytes
+// call costs a fixed amount (the DRBG re-keys its cipher) that one 16-byte
+// serial would pay alone. A forked child would inherit the block, and repeat
+// its parent's serials: the block is dropped when the process id changes.
+struct SerialBlock {
+  static constexpr std::size_t kSerials = 64;
+  std::array<std::uint8_t, 16 * kSerials> bits{};
+  std::size_t next = kSerials;
+  pid_t owner = 0;
+};
+thread_local SerialBlock serial_block;
+
+bool NextRandomSerial(std::span<std::uint8_t, 16> out) {
+  SerialBlock& block = serial_block;
+  if (block.next == SerialBlock::kSerials || block.owner != ::getpid()) {
+    if (RAND_bytes(block.bits.data(), static_cast<int>(block.bits.size())) != 1) return false;
+    block.next = 0;
+    block.owner = ::getpid();
+  }
+  std::copy_n(block.bits.data() + 16 * block.next++, 16, out.begin());
+  return true;
 }
 
 }  // namespace
@@ -489,14 +638,17 @@ Status RollOverEmbeddedTsa(const std::filesystem::path& dir, TsaKeyType key_type
   // before the switch; then the key, then the certificate, made active.
   PRESERVE_RETURN_IF_ERROR(WriteWithMode(dir / kNewTsaKeyFile, key_pem, kSecret));
   PRESERVE_RETURN_IF_ERROR(WriteWithMode(dir / kNewTsaCertificateFile, cert_pem, kPublic));
+  PRESERVE_FAULT_POINT("tsa.rollover.after_new_files");
   PRESERVE_RETURN_IF_ERROR(RetireActiveCertificate(dir));
   PRESERVE_RETURN_IF_ERROR(Rename(dir / kNewTsaKeyFile, dir / kTsaKeyFile));
+  PRESERVE_FAULT_POINT("tsa.rollover.after_key_switch");
   PRESERVE_RETURN_IF_ERROR(Rename(dir / kNewTsaCertificateFile, dir / kTsaCertificateFile));
   return SyncDirectory(dir);
 }
 
 struct EmbeddedTsa::Impl {
   const Clock* clock = nullptr;
+  std::uint64_t id = 0;  // for ThreadSigners
   X509Ptr tsa;
   EvpPkeyPtr tsa_key;
   Asn1ObjectPtr policy;
@@ -505,7 +657,185 @@ struct EmbeddedTsa::Impl {
   std::vector<Bytes> all_tsa_der;
   TsaKeyType key_type = TsaKeyType::kEcdsaP256;
   TimePoint not_after;
+
+  // The pieces of a granted response (see MakeSignerProfile), one profile per
+  // signer digest SignerDigestFor can choose.
+  std::vector<SignerProfile> profiles;
+  Bytes policy_der;
+  Bytes signer_identifier;  // IssuerAndSerialNumber
+  Bytes certificates;       // [0] IMPLICIT SET OF Certificate: the TSA's
+  Bytes content_type_attribute;
+  Bytes tst_info_type;  // id-smime-ct-TSTInfo
+  Bytes signed_data_type;
+
+  Status PrepareGrants();
+  const SignerProfile* ProfileFor(const EVP_MD* signer_digest) const;
+  EVP_PKEY_CTX* ThreadSigner(std::size_t profile);
+  std::optional<Result<Bytes>> Grant(TS_REQ* request, const SignerProfile& profile);
+  Result<Bytes> AnswerWithOpenSsl(const Bytes& request_der, const EVP_MD* signer_digest);
 };
+
+Status EmbeddedTsa::Impl::PrepareGrants() {
+  for (const EVP_MD* md : AcceptedImprintDigests()) {
+    const int nid = EVP_MD_get_type(md);
+    const bool sha3 = nid != NID_sha256 && nid != NID_sha384 && nid != NID_sha512;
+    if (sha3 && Info(key_type).curve != nullptr) continue;  // see SignerDigestFor
+    PRESERVE_ASSIGN_OR_RETURN(SignerProfile profile, MakeSignerProfile(md, tsa.get(), tsa_key.get()));
+    profiles.push_back(std::move(profile));
+  }
+  PKCS7_ISSUER_AND_SERIAL issuer_and_serial{X509_get_issuer_name(tsa.get()),
+                                            const_cast<ASN1_INTEGER*>(X509_get0_serialNumber(tsa.get()))};
+  signer_identifier = ToDer(i2d_PKCS7_ISSUER_AND_SERIAL, &issuer_and_serial);
+  if (signer_identifier.empty()) return OutOfMemory("cannot encode the TSA's issuer and serial number");
+  policy_der = ToDer(i2d_ASN1_OBJECT, policy.get());
+  certificates = der::Tlv(der::kContext0, {tsa_der});
+  tst_info_type = der::Oid(NID_id_smime_ct_TSTInfo);
+  signed_data_type = der::Oid(NID_pkcs7_signed);
+  content_type_attribute = der::Attribute(NID_pkcs9_contentType, tst_info_type);
+  return Status::Ok();
+}
+
+const SignerProfile* EmbeddedTsa::Impl::ProfileFor(const EVP_MD* signer_digest) const {
+  for (const SignerProfile& profile : profiles)
+    if (profile.digest_nid == EVP_MD_get_type(signer_digest)) return &profile;
+  return nullptr;
+}
+
+EVP_PKEY_CTX* EmbeddedTsa::Impl::ThreadSigner(std::size_t profile) {
+  ThreadSigners& signers = thread_signers;
+  if (signers.tsa_id != id) {
+    signers.tsa_id = id;
+    signers.by_profile.clear();
+    signers.by_profile.resize(profiles.size());
+  }
+  EvpPkeyCtxPtr& signer = signers.by_profile[profile];
+  if (!signer) {
+    EvpPkeyCtxPtr made(EVP_PKEY_CTX_new_from_pkey(nullptr, tsa_key.get(), nullptr));
+    if (!made || EVP_PKEY_sign_init(made.get()) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(made.get(), profiles[profile].digest.get()) != 1)
+      return nullptr;
+    signer = std::move(made);
+  }
+  return signer.get();
+}
+
+// nullopt: not a request this path answers; TS_RESP_create_response will.
+std::optional<Result<Bytes>> EmbeddedTsa::Impl::Grant(TS_REQ* request, const SignerProfile& profile) {
+  TS_MSG_IMPRINT* imprint = TS_REQ_get_msg_imprint(request);
+  const X509_ALGOR* imprint_algorithm = TS_MSG_IMPRINT_get_algo(imprint);
+  const ASN1_OCTET_STRING* hashed = TS_MSG_IMPRINT_get_msg(imprint);
+  const ASN1_OBJECT* imprint_oid = nullptr;
+  int parameter_type = V_ASN1_UNDEF;
+  X509_ALGOR_get0(&imprint_oid, &parameter_type, nullptr, imprint_algorithm);
+  const EVP_MD* imprint_md = nullptr;
+  for (const EVP_MD* md : AcceptedImprintDigests())
+    if (EVP_MD_get_type(md) == OBJ_obj2nid(imprint_oid)) imprint_md = md;
+  const ASN1_OBJECT* requested_policy = TS_REQ_get_policy_id(request);
+  const STACK_OF(X509_EXTENSION)* extensions = TS_REQ_get_exts(request);
+  if (TS_REQ_get_version(request) != 1 || imprint_md == nullptr ||
+      (parameter_type != V_ASN1_UNDEF && parameter_type != V_ASN1_NULL) ||
+      ASN1_STRING_length(hashed) != EVP_MD_get_size(imprint_md) ||
+      (requested_policy != nullptr && OBJ_cmp(requested_policy, policy.get()) != 0) ||
+      sk_X509_EXTENSION_num(extensions) > 0)
+    return std::nullopt;
+
+  const TimePoint now = clock->Now();
+  std::optional<Bytes> gen_time = der::Time(now, true);
+  std::optional<Bytes> signing_time = der::Time(now, false);
+  if (!gen_time || !signing_time) return std::nullopt;
+  // 128 random bits, the top one set: the serial RandomTokenSerial would
+  // draw, after a leading zero that keeps the INTEGER positive.
+  std::array<std::uint8_t, 17> serial{};
+  if (!NextRandomSerial(std::span<std::uint8_t, 16>(serial.data() + 1, 16)))
+    return Result<Bytes>(Status::Internal(OpenSslFailure("cannot draw a random serial number")));
+  serial[1] |= 0x80;
+  const ASN1_INTEGER* nonce = TS_REQ_get_nonce(request);
+  const Bytes nonce_der = nonce != nullptr ? ToDer(i2d_ASN1_INTEGER, nonce) : Bytes{};
+
+  static constexpr std::uint8_t kVersion1[] = {der::kInteger, 1, 1};
+  static constexpr std::uint8_t kVersion3[] = {der::kInteger, 1, 3};
+  static constexpr std::uint8_t kGranted[] = {der::kSequence, 3, der::kInteger, 1, 0};
+  static constexpr std::uint8_t kAccuracyOneSecond[] = {der::kSequence, 3, der::kInteger, 1, 1};
+  const Bytes tst_info = der::Tlv(
+      der::kSequence,
+      {kVersion1, policy_der,
+       der::Tlv(der::kSequence,
+                {der::Tlv(der::kSequence, {der::Oid(imprint_oid), parameter_type == V_ASN1_NULL ? der::kNull : ByteView()}),
+                 der::Tlv(der::kOctetString, {ByteView(ASN1_STRING_get0_data(hashed),
+                                                       static_cast<std::size_t>(ASN1_STRING_length(hashed)))})}),
+       der::Tlv(der::kInteger, {serial}), *gen_time, kAccuracyOneSecond, nonce_der});
+
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int digest_length = 0;
+  if (EVP_Digest(tst_info.data(), tst_info.size(), digest.data(), &digest_length, profile.digest.get(), nullptr) != 1)
+    return Result<Bytes>(Status::Internal(OpenSslFailure("cannot hash the TSTInfo")));
+  // DER orders a SET OF by the encodings, as OpenSSL's encoder does.
+  std::array<Bytes, 4> attributes = {
+      content_type_attribute, profile.signing_certificate_attribute,
+      der::Attribute(NID_pkcs9_signingTime, *signing_time),
+      der::Attribute(NID_pkcs9_messageDigest, der::Tlv(der::kOctetString, {ByteView(digest.data(), digest_length)}))};
+  std::sort(attributes.begin(), attributes.end(), [](const Bytes& a, const Bytes& b) {
+    const int order = std::memcmp(a.data(), b.data(), std::min(a.size(), b.size()));
+    return order != 0 ? order < 0 : a.size() < b.size();
+  });
+  // What is signed is the attributes' SET OF encoding; the token carries them
+  // under the [0] IMPLICIT tag instead.
+  Bytes signed_attributes = der::Tlv(der::kSet, {attributes[0], attributes[1], attributes[2], attributes[3]});
+  if (EVP_Digest(signed_attributes.data(), signed_attributes.size(), digest.data(), &digest_length,
+                 profile.digest.get(), nullptr) != 1)
+    return Result<Bytes>(Status::Internal(OpenSslFailure("cannot hash the signed attributes")));
+  EVP_PKEY_CTX* signer = ThreadSigner(static_cast<std::size_t>(&profile - profiles.data()));
+  Bytes signature(static_cast<std::size_t>(EVP_PKEY_get_size(tsa_key.get())));
+  std::size_t signature_length = signature.size();
+  if (signer == nullptr ||
+      EVP_PKEY_sign(signer, signature.data(), &signature_length, digest.data(), digest_length) != 1)
+    return Result<Bytes>(Status::Internal(OpenSslFailure("cannot sign the token")));
+  signature.resize(signature_length);
+  signed_attributes[0] = der::kContext0;
+
+  const Bytes signer_info = der::Tlv(der::kSequence, {kVersion1, signer_identifier, profile.digest_algorithm,
+                                                      signed_attributes, profile.signature_algorithm,
+                                                      der::Tlv(der::kOctetString, {signature})});
+  const Bytes signed_data = der::Tlv(
+      der::kSequence,
+      {kVersion3, der::Tlv(der::kSet, {profile.digest_algorithm}),
+       der::Tlv(der::kSequence,
+                {tst_info_type, der::Tlv(der::kContext0, {der::Tlv(der::kOctetString, {tst_info})})}),
+       TS_REQ_get_cert_req(request) ? ByteView(certificates) : ByteView(), der::Tlv(der::kSet, {signer_info})});
+  return Result<Bytes>(der::Tlv(
+      der::kSequence,
+      {kGranted, der::Tlv(der::kSequence, {signed_data_type, der::Tlv(der::kContext0, {signed_data})})}));
+}
+
+Result<Bytes> EmbeddedTsa::Impl::AnswerWithOpenSsl(const Bytes& request_der, const EVP_MD* signer_digest) {
+  TsRespCtxPtr ctx(TS_RESP_CTX_new());
+  if (!ctx) return OutOfMemory("TS_RESP_CTX_new");
+  bool configured = TS_RESP_CTX_set_signer_cert(ctx.get(), tsa.get()) == 1 &&
+                    TS_RESP_CTX_set_signer_key(ctx.get(), tsa_key.get()) == 1 &&
+                    TS_RESP_CTX_set_signer_digest(ctx.get(), signer_digest) == 1 &&
+                    TS_RESP_CTX_set_ess_cert_id_digest(ctx.get(), signer_digest) == 1 &&
+                    TS_RESP_CTX_set_def_policy(ctx.get(), policy.get()) == 1 &&
+                    TS_RESP_CTX_set_accuracy(ctx.get(), 1, 0, 0) == 1;
+  for (const EVP_MD* md : AcceptedImprintDigests()) configured = configured && TS_RESP_CTX_add_md(ctx.get(), md) == 1;
+  if (!configured) return Status::Internal(OpenSslFailure("cannot set up the embedded TSA"));
+  TS_RESP_CTX_set_time_cb(ctx.get(), GenTimeFromClock, const_cast<Clock*>(clock));
+  TS_RESP_CTX_set_serial_cb(ctx.get(), RandomTokenSerial, nullptr);
+
+  // BIO_new_mem_buf refuses a null pointer, which is what an empty vector has.
+  static constexpr std::uint8_t kNoBytes = 0;
+  BioPtr request = MemoryBio(request_der.empty() ? ByteView(&kNoBytes, 0) : ByteView(request_der));
+  if (!request) return OutOfMemory("BIO_new_mem_buf");
+  TsRespPtr response(TS_RESP_create_response(ctx.get(), request.get()));
+  if (!response) return Status::Internal(OpenSslFailure("the embedded TSA could not build a response"));
+  // On the real clock OpenSSL's signingTime already is the time: sign once.
+  if (clock->simulated()) PRESERVE_RETURN_IF_ERROR(SignAtClockTime(response.get(), clock->Now()));
+  // A malformed or refused request is answered with a rejection, not an
+  // error; the queue then holds why, which the response already says.
+  ERR_clear_error();
+  Bytes der = ToDer(i2d_TS_RESP, response.get());
+  if (der.empty()) return Status::Internal(OpenSslFailure("i2d_TS_RESP"));
+  return der;
+}
 
 EmbeddedTsa::EmbeddedTsa(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 EmbeddedTsa::~EmbeddedTsa() = default;
@@ -516,6 +846,7 @@ Result<std::unique_ptr<EmbeddedTsa>> EmbeddedTsa::Open(const std::filesystem::pa
   PRESERVE_RETURN_IF_ERROR(CompleteInterruptedRollover(dir));
   auto impl = std::make_unique<Impl>();
   impl->clock = &clock;
+  impl->id = next_tsa_id++;
   PRESERVE_ASSIGN_OR_RETURN(X509Ptr ca, LoadCertificate(dir / kCaCertificateFile));
   PRESERVE_ASSIGN_OR_RETURN(impl->tsa, LoadCertificate(dir / kTsaCertificateFile));
   PRESERVE_ASSIGN_OR_RETURN(impl->tsa_key, LoadPrivateKey(dir / kTsaKeyFile));
@@ -535,41 +866,23 @@ Result<std::unique_ptr<EmbeddedTsa>> EmbeddedTsa::Open(const std::filesystem::pa
   impl->tsa_der = ToDer(i2d_X509, impl->tsa.get());
   impl->all_tsa_der.push_back(impl->tsa_der);
   for (const X509Ptr& cert : retired) impl->all_tsa_der.push_back(ToDer(i2d_X509, cert.get()));
+  PRESERVE_RETURN_IF_ERROR(impl->PrepareGrants());
   return std::unique_ptr<EmbeddedTsa>(new EmbeddedTsa(std::move(impl)));
 }
 
-// Thread-safe without a lock: each call has its own TS_RESP_CTX, and the
-// certificate and key it shares are only read (OpenSSL 3 signs with a shared
-// EVP_PKEY from several threads safely).
+// Thread-safe without a lock: what a token shares with others is only read
+// (OpenSSL 3 signs with a shared EVP_PKEY from several threads safely), each
+// thread signs with its own EVP_PKEY_CTX, and the fallback path makes its own
+// TS_RESP_CTX per call.
 Result<Bytes> EmbeddedTsa::Exchange(const Bytes& request_der) {
-  TsRespCtxPtr ctx(TS_RESP_CTX_new());
-  if (!ctx) return OutOfMemory("TS_RESP_CTX_new");
-  const EVP_MD* signer_digest = SignerDigestFor(request_der, impl_->key_type);
-  bool configured = TS_RESP_CTX_set_signer_cert(ctx.get(), impl_->tsa.get()) == 1 &&
-                    TS_RESP_CTX_set_signer_key(ctx.get(), impl_->tsa_key.get()) == 1 &&
-                    TS_RESP_CTX_set_signer_digest(ctx.get(), signer_digest) == 1 &&
-                    TS_RESP_CTX_set_ess_cert_id_digest(ctx.get(), signer_digest) == 1 &&
-                    TS_RESP_CTX_set_def_policy(ctx.get(), impl_->policy.get()) == 1 &&
-                    TS_RESP_CTX_set_accuracy(ctx.get(), 1, 0, 0) == 1;
-  for (const EVP_MD* md : AcceptedImprintDigests()) configured = configured && TS_RESP_CTX_add_md(ctx.get(), md) == 1;
-  if (!configured) return Status::Internal(OpenSslFailure("cannot set up the embedded TSA"));
-  TS_RESP_CTX_set_time_cb(ctx.get(), GenTimeFromClock, const_cast<Clock*>(impl_->clock));
-  TS_RESP_CTX_set_serial_cb(ctx.get(), RandomTokenSerial, nullptr);
-
-  // BIO_new_mem_buf refuses a null pointer, which is what an empty vector has.
-  static constexpr std::uint8_t kNoBytes = 0;
-  BioPtr request = MemoryBio(request_der.empty() ? ByteView(&kNoBytes, 0) : ByteView(request_der));
-  if (!request) return OutOfMemory("BIO_new_mem_buf");
-  TsRespPtr response(TS_RESP_create_response(ctx.get(), request.get()));
-  if (!response) return Status::Internal(OpenSslFailure("the embedded TSA could not build a response"));
-  // On the real clock OpenSSL's signingTime already is the time: sign once.
-  if (impl_->clock->simulated()) PRESERVE_RETURN_IF_ERROR(SignAtClockTime(response.get(), impl_->clock->Now()));
-  // A malformed or refused request is answered with a rejection, not an
-  // error; the queue then holds why, which the response already says.
-  ERR_clear_error();
-  Bytes der = ToDer(i2d_TS_RESP, response.get());
-  if (der.empty()) return Status::Internal(OpenSslFailure("i2d_TS_RESP"));
-  return der;
+  const unsigned char* p = request_der.data();
+  TsReqPtr request(d2i_TS_REQ(nullptr, &p, static_cast<long>(request_der.size())));
+  if (!request) ERR_clear_error();  // TS_RESP_create_response rejects it
+  const EVP_MD* signer_digest = SignerDigestFor(request.get(), impl_->key_type);
+  if (const SignerProfile* profile = impl_->ProfileFor(signer_digest); request && profile != nullptr) {
+    if (std::optional<Result<Bytes>> granted = impl_->Grant(request.get(), *profile)) return std::move(*granted);
+  }
+  return impl_->AnswerWithOpenSsl(request_der, signer_digest);
 }
 
 const Bytes& EmbeddedTsa::ca_certificate() const { return impl_->ca_der; }

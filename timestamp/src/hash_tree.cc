@@ -116,6 +116,17 @@ Bytes ReducedTreeRoot(HashAlgorithm alg, const ReducedHashtree& tree) {
   return root;
 }
 
+PartialHashtree HashTree::Members(std::size_t group_index) const {
+  if (!nodes_) return {root_};  // a single data object is its own hash
+  PartialHashtree members;
+  members.reserve(member_offsets_[group_index + 1] - member_offsets_[group_index]);
+  for (std::size_t m = member_offsets_[group_index]; m < member_offsets_[group_index + 1]; ++m) {
+    const std::uint8_t* begin = members_.get() + m * digest_size_;
+    members.emplace_back(begin, begin + digest_size_);
+  }
+  return members;
+}
+
 std::optional<ReducedHashtree> HashTree::ReducedFor(std::size_t group_index) const {
   if (!nodes_) return std::nullopt;  // a single data object (rule 5)
   const auto digest = [this](const std::uint8_t* flat, std::size_t index) {
@@ -125,9 +136,7 @@ std::optional<ReducedHashtree> HashTree::ReducedFor(std::size_t group_index) con
   ReducedHashtree reduced;
   reduced.reserve(level_offsets_.size());
   // List 0: the group's member hashes, sorted (rule 4).
-  PartialHashtree& members = reduced.emplace_back();
-  for (std::size_t m = member_offsets_[group_index]; m < member_offsets_[group_index + 1]; ++m)
-    members.push_back(digest(members_.get(), m));
+  reduced.push_back(Members(group_index));
   // The leaf at sorted position p has the ancestor p >> l at level l, whose
   // sibling (if any) is the next list; a promoted ancestor has none and adds
   // no list. The root's level (the last) has no sibling.

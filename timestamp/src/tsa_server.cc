@@ -3,12 +3,12 @@
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -57,7 +57,7 @@ Result<tcp::endpoint> ParseListen(const std::string& listen) {
   return tcp::endpoint(address, static_cast<unsigned short>(std::stoi(port)));
 }
 
-// One client connection. Its stream runs on a strand, so `busy` needs no lock.
+// One client connection. It lives on one thread's io_context, so `busy` needs no lock.
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
@@ -67,12 +67,28 @@ struct Connection {
 }  // namespace
 
 struct TsaServer::Impl {
-  Impl(TsaTransport& tsa_in, const TsaServerOptions& options_in)
-      : tsa(tsa_in), options(options_in), acceptor(asio::make_strand(io)) {}
+  using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
+
+  Impl(TsaTransport& tsa_in, const TsaServerOptions& options_in, unsigned thread_count)
+      : tsa(tsa_in), options(options_in), contexts(MakeContexts(thread_count)), acceptor(*contexts.front()) {
+    for (auto& context : contexts) work.emplace_back(context->get_executor());
+  }
+
+  // One io_context per thread, each run by its thread alone, and a connection
+  // stays on the one it was accepted into: a request is read, answered and
+  // written by one thread, with no strand, no scheduler lock shared with
+  // other threads, and no hand-over between cores.
+  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(unsigned count) {
+    std::vector<std::unique_ptr<asio::io_context>> made;
+    for (unsigned i = 0; i < count; ++i) made.push_back(std::make_unique<asio::io_context>(1));
+    return made;
+  }
 
   TsaTransport& tsa;
   TsaServerOptions options;
-  asio::io_context io;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<WorkGuard> work;  // keeps each thread running while it has no connection, until Stop
+  std::size_t next_context = 0;  // used by the accept loop only
   tcp::acceptor acceptor;
   tcp::endpoint bound;
   std::vector<std::thread> threads;
@@ -133,7 +149,8 @@ struct TsaServer::Impl {
 
   asio::awaitable<void> Accept() {
     for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), kAwaitable);
+      asio::io_context& context = *contexts[next_context++ % contexts.size()];
+      auto [ec, socket] = co_await acceptor.async_accept(context, kAwaitable);
       if (stopping || !acceptor.is_open()) co_return;
       if (ec) {
         // Out of descriptors, most likely: give connections time to close.
@@ -164,7 +181,9 @@ Result<std::unique_ptr<TsaServer>> TsaServer::Start(TsaTransport& tsa, const std
                                                     const TsaServerOptions& options) {
   PRESERVE_ASSIGN_OR_RETURN(tcp::endpoint endpoint, ParseListen(listen));
   if (options.max_request_bytes == 0) return Status::InvalidArgument("the request size limit must be positive");
-  auto impl = std::make_unique<Impl>(tsa, options);
+  const unsigned threads =
+      options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  auto impl = std::make_unique<Impl>(tsa, options, threads);
   boost::system::error_code ec;
   auto fail = [&](const std::string& what) {
     return Status::IOError("cannot " + what + " " + listen + ": " + ec.message());
@@ -177,12 +196,9 @@ Result<std::unique_ptr<TsaServer>> TsaServer::Start(TsaTransport& tsa, const std
   impl->bound = impl->acceptor.local_endpoint(ec);
   if (ec) return fail("read the address bound for");
 
-  // The accept loop is work for the io_context before any thread runs it, so
-  // no thread finds it idle and returns at once.
   Impl* raw = impl.get();
   asio::co_spawn(impl->acceptor.get_executor(), raw->Accept(), [](std::exception_ptr) {});
-  unsigned threads = options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 0; i < threads; ++i) impl->threads.emplace_back([raw] { raw->io.run(); });
+  for (auto& context : impl->contexts) impl->threads.emplace_back([&io = *context] { io.run(); });
   return std::unique_ptr<TsaServer>(new TsaServer(std::move(impl)));
 }
 
@@ -200,15 +216,16 @@ void TsaServer::Stop() {
   {
     // A connection waiting for its next request is closed now; one whose
     // request is being answered sees `stopping` once its answer is written.
-    // Both checks run on the connection's strand, so none is missed.
+    // Both checks run on the connection's thread, so none is missed.
     std::lock_guard lock(impl.mutex);
     for (const auto& connection : impl.connections)
       asio::post(connection->stream.get_executor(), [connection] {
         if (!connection->busy) connection->stream.cancel();
       });
   }
-  // Once the acceptor and every connection are done, the io_context runs out
-  // of work and each thread returns.
+  // Once the acceptor and every connection are done, each io_context runs
+  // out of work and its thread returns.
+  for (Impl::WorkGuard& guard : impl.work) guard.reset();
   for (std::thread& t : impl.threads) t.join();
 }
 

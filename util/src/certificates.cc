@@ -2,7 +2,10 @@
 
 #include <openssl/pem.h>
 
+#include <openssl/ocsp.h>
+
 #include <algorithm>
+#include <functional>
 
 #include "preserve/util/openssl_ptr.h"
 
@@ -22,6 +25,7 @@ Result<std::vector<Bytes>> CertificatesFromPem(ByteView pem) {
 }
 
 namespace {
+
 Result<std::vector<Bytes>> CertificatesFromFile(const std::filesystem::path& path) {
   PRESERVE_ASSIGN_OR_RETURN(Bytes data, ReadFile(path));
   auto pem = CertificatesFromPem(data);
@@ -34,28 +38,75 @@ Result<std::vector<Bytes>> CertificatesFromFile(const std::filesystem::path& pat
   }
   return std::vector<Bytes>{ToDer(i2d_X509, cert.get())};
 }
-}  // namespace
 
-Result<std::vector<Bytes>> LoadCertificates(const std::filesystem::path& file_or_dir) {
+Result<std::vector<Bytes>> CrlsFromFile(const std::filesystem::path& path) {
+  PRESERVE_ASSIGN_OR_RETURN(Bytes data, ReadFile(path));
+  std::vector<Bytes> out;
+  BioPtr bio = MemoryBio(data);
+  while (true) {
+    X509CrlPtr crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+    if (!crl) break;
+    out.push_back(ToDer(i2d_X509_CRL, crl.get()));
+  }
+  ERR_clear_error();  // the PEM loop ends on an expected "no start line"
+  if (!out.empty()) return out;
+  const unsigned char* p = data.data();
+  X509CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(data.size())));
+  if (!crl) {
+    ERR_clear_error();
+    return Status::InvalidArgument(path.string() + ": not a PEM or DER CRL");
+  }
+  return std::vector<Bytes>{ToDer(i2d_X509_CRL, crl.get())};
+}
+
+Result<std::vector<Bytes>> OcspResponseFromFile(const std::filesystem::path& path) {
+  PRESERVE_ASSIGN_OR_RETURN(Bytes data, ReadFile(path));
+  const unsigned char* p = data.data();
+  OcspResponsePtr response(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(data.size())));
+  if (!response) {
+    ERR_clear_error();
+    return Status::InvalidArgument(path.string() + ": not a DER OCSP response");
+  }
+  return std::vector<Bytes>{std::move(data)};
+}
+
+// A file, or every file of a directory with one of `extensions`, in name order.
+Result<std::vector<Bytes>> LoadFileOrDirectory(
+    const std::filesystem::path& file_or_dir, std::initializer_list<std::string_view> extensions,
+    const std::function<Result<std::vector<Bytes>>(const std::filesystem::path&)>& load, std::string_view what) {
   std::error_code ec;
   if (!std::filesystem::exists(file_or_dir, ec))
     return Status::NotFound(file_or_dir.string() + ": no such file or directory");
-  if (!std::filesystem::is_directory(file_or_dir, ec)) return CertificatesFromFile(file_or_dir);
+  if (!std::filesystem::is_directory(file_or_dir, ec)) return load(file_or_dir);
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::directory_iterator(file_or_dir, ec)) {
     std::string ext = entry.path().extension().string();
-    if (entry.is_regular_file() && (ext == ".pem" || ext == ".crt" || ext == ".cer" || ext == ".der"))
+    if (entry.is_regular_file() && std::find(extensions.begin(), extensions.end(), ext) != extensions.end())
       files.push_back(entry.path());
   }
   if (ec) return Status::IOError(file_or_dir.string() + ": " + ec.message());
   std::sort(files.begin(), files.end());
   std::vector<Bytes> out;
   for (const auto& f : files) {
-    PRESERVE_ASSIGN_OR_RETURN(auto certs, CertificatesFromFile(f));
-    out.insert(out.end(), certs.begin(), certs.end());
+    PRESERVE_ASSIGN_OR_RETURN(auto items, load(f));
+    out.insert(out.end(), items.begin(), items.end());
   }
-  if (out.empty()) return Status::InvalidArgument(file_or_dir.string() + ": no certificate in directory");
+  if (out.empty()) return Status::InvalidArgument(file_or_dir.string() + ": no " + std::string(what) + " in directory");
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<Bytes>> LoadCertificates(const std::filesystem::path& file_or_dir) {
+  return LoadFileOrDirectory(file_or_dir, {".pem", ".crt", ".cer", ".der"}, CertificatesFromFile, "certificate");
+}
+
+Result<std::vector<Bytes>> LoadCrls(const std::filesystem::path& file_or_dir) {
+  return LoadFileOrDirectory(file_or_dir, {".crl", ".pem", ".der"}, CrlsFromFile, "CRL");
+}
+
+Result<std::vector<Bytes>> LoadOcspResponses(const std::filesystem::path& file_or_dir) {
+  return LoadFileOrDirectory(file_or_dir, {".ocsp", ".der", ".resp"}, OcspResponseFromFile, "OCSP response");
 }
 
 Result<std::string> CertificateToPem(ByteView der) {

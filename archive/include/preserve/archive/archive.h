@@ -14,6 +14,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@
 
 #include "preserve/audit/audit_trail.h"
 #include "preserve/audit/package_verification.h"
+#include "preserve/ingest/record_metadata.h"
 #include "preserve/ingest/signature_validation.h"
 #include "preserve/timestamp/algorithm_catalogue.h"
 #include "preserve/timestamp/embedded_tsa.h"
@@ -35,21 +37,40 @@ struct InitOptions {
 
 // What a records officer hands in: one signed document.
 struct Submission {
-  std::filesystem::path signature;              // .p7s (detached) or .p7m (enveloping CMS)
-  std::optional<std::filesystem::path> content;  // the signed document, for a detached signature
+  // The file that carries the signature: a detached CMS/CAdES signature
+  // (.p7s, with `content`), an enveloping one (.p7m), a signed PDF (PAdES) or
+  // an ASiC-S/ASiC-E container. PDF and ASiC are recognised by their bytes.
+  std::filesystem::path signature;
+  std::optional<std::filesystem::path> content;   // the signed document, for a detached signature
+  std::optional<std::filesystem::path> metadata;  // record metadata sidecar (ingest/record_metadata.h)
+  std::string name;  // how outcomes and the audit trail name it; empty: the document's path
 };
 
 struct IngestOptions {
   std::vector<Bytes> trust_anchors;  // DER
   std::vector<Bytes> intermediates;  // DER
+  std::vector<Bytes> timestamp_trust_anchors;  // for signature time-stamps; empty: trust_anchors
+  ingest::RevocationOptions revocation;
+  // The ingest policy: TOTAL-FAILED is always refused; INDETERMINATE is
+  // refused unless this is set (then accepted, and the manifest says so).
+  bool accept_indeterminate = false;
+};
+
+// One signature of a submission, as a records officer reads it.
+struct SignatureOutcome {
+  std::string label;  // "CAdES detached", "PAdES Signature1 (adbe.pkcs7.detached)", "ASiC-E META-INF/signature.p7s"
+  ingest::SignatureReport report;
 };
 
 struct IngestOutcome {
-  std::string input;          // what the officer named: the document (or the .p7m)
+  std::string input;          // what the officer named: the document (or the signed file)
   bool accepted = false;
+  bool error = false;         // the input could not be read at all (nothing was decided)
   std::string package_id;     // when accepted
-  std::string reason;         // when refused: one line
-  std::vector<ingest::SignatureReport> signatures;
+  std::string reason;         // when refused or in error: one line
+  std::string format;         // "CAdES detached", "CAdES enveloping", "PAdES", "ASiC-S", "ASiC-E"
+  std::vector<SignatureOutcome> signatures;
+  std::optional<ingest::RecordMetadata> metadata;
 };
 
 struct SealOutcome {
@@ -61,7 +82,9 @@ struct SealOutcome {
 struct PackageSummary {
   std::string id;
   TimePoint created;
-  std::string state;                   // "queued" or "sealed"
+  std::optional<ingest::RecordMetadata> metadata;  // from the manifest, when the package has record metadata
+  std::vector<std::string> signer_organizations;    // of the package's signatures, without repeats
+  std::string state;                   // "queued", "sealed" or "deleted" (a tombstone)
   std::vector<std::string> documents;  // paths under data/documents/
   std::optional<TimePoint> next_renewal;
 };
@@ -148,8 +171,97 @@ struct ConsistencyReport {
   std::size_t packages = 0;
   std::size_t sealed = 0;
   std::size_t queued = 0;
+  std::size_t deleted = 0;  // tombstones
   std::size_t schedule_entries = 0;
   std::vector<std::string> problems;  // one line each; empty: consistent
+};
+
+// ---- Retention, holds and deletion types (archive/src/retention.cc) ----
+
+// How long a package must be kept: the retention period of its record
+// metadata (Decree 30/2020/ND-CP, "thời hạn bảo quản"), permanently or for a
+// number of years from the package's creation.
+struct Retention {
+  bool permanent = true;
+  int years = 0;  // when not permanent: 1 to 1000
+};
+
+// A hold (litigation, audit, inquiry): while any is in force the package may
+// not be deleted, whatever its retention says.
+struct Hold {
+  std::uint32_t number = 0;  // per package, from 1, never reused
+  std::string reason;
+  std::string placed_by;
+  TimePoint placed_at;
+};
+
+// What is kept, forever, of a deleted package: with the package's evidence
+// record, the proof that data objects with these digests existed, and when,
+// why and by whom they were deleted.
+struct Tombstone {
+  TimePoint deleted_at;
+  std::string reason;
+  std::string deleted_by;
+  struct Object {
+    std::string path;  // relative to data/
+    std::uint64_t size = 0;
+    // Under every hash algorithm preserve knows, computed from the content
+    // before it was erased: hash-tree renewal of the evidence needs H'(data).
+    std::map<HashAlgorithm, Bytes> digests;
+  };
+  std::vector<Object> objects;
+};
+
+struct PackageLifecycle {
+  std::string package_id;
+  Retention retention;                    // permanent for a package without a lifecycle record
+  std::optional<TimePoint> retain_until;  // unset: permanent
+  std::vector<Hold> holds;                // in force
+  std::uint32_t holds_placed = 0;         // hold numbers used so far
+  std::optional<Tombstone> tombstone;     // set once deleted
+};
+
+struct DeletionOutcome {
+  std::string package_id;
+  TimePoint deleted_at;
+  std::size_t objects = 0;  // data objects of the package
+  std::size_t erased = 0;   // content blobs removed from the store
+  std::size_t shared = 0;   // content kept because another package holds the same bytes
+  std::uint64_t bytes_erased = 0;
+};
+
+// Which packages `List` returns: all of them, or those matching every field
+// set. Text fields match when the package's field contains the text
+// (byte-wise: "Đắk Nông" finds "UBND tỉnh Đắk Nông").
+struct ListFilter {
+  std::string organ;                // organ_name or organ_id of the record metadata
+  std::string type_name;            // "Công văn"
+  std::string issued_from;          // YYYY-MM-DD, inclusive
+  std::string issued_to;            // YYYY-MM-DD, inclusive
+  std::string signer_organization;  // O= of any signer
+  bool empty() const {
+    return organ.empty() && type_name.empty() && issued_from.empty() && issued_to.empty() &&
+           signer_organization.empty();
+  }
+};
+
+// The signature-use report (the province monitors digital-signature use per
+// agency): what was submitted between two times, from the audit trail, so
+// refusals (which store nothing else) are counted too.
+enum class ReportGrouping { kNone, kOrgan, kSignerOrganization, kMonth };
+struct SignatureUseRow {
+  std::string group;  // the organ, signer organization or month ("2026-11"); "(none)" when unknown; "" without grouping
+  std::size_t submitted = 0;
+  std::size_t accepted = 0;
+  std::size_t refused = 0;
+  std::map<std::string, std::size_t> refused_by_reason;  // "NO_CERTIFICATE_CHAIN_FOUND" -> 3
+};
+struct SignatureUseReport {
+  TimePoint from;
+  TimePoint to;
+  ReportGrouping grouping = ReportGrouping::kNone;
+  std::vector<SignatureUseRow> rows;  // sorted by group
+  SignatureUseRow total;
 };
 
 struct BackupOutcome {
@@ -171,8 +283,16 @@ class Archive {
 
   // Validates one submission and, when it is trustworthy, stores it as a new
   // package queued for sealing (one atomic write). A refusal stores nothing but
-  // an audit event. Errors are for inputs that cannot be read at all.
+  // an audit event. An input that cannot be read is an outcome with `error`
+  // set; errors are for a store that cannot be written.
   Result<IngestOutcome> Ingest(const Submission& submission, const IngestOptions& options);
+  // Ingests many submissions: validates them in parallel and commits them in
+  // groups (group commit: one synced write per group), calling `each` for every
+  // submission, in order, once its group is durable (an accepted package is
+  // acknowledged only then). Stops at the first store error, returning it;
+  // outcomes already reported stay committed.
+  Status IngestAll(const std::vector<Submission>& submissions, const IngestOptions& options,
+                   const std::function<void(const IngestOutcome&)>& each);
 
   // Seals every queued package, at most `max_batch` per time-stamp request.
   // Each batch is one atomic write: a failure leaves its packages queued.
@@ -192,8 +312,13 @@ class Archive {
   // reschedules every sealed package under it.
   Status SetPolicy(const std::string& profile_or_file);
 
-  // Packages in id (= creation) order, starting after `after` ("" for the first page).
-  Result<std::vector<PackageSummary>> List(const std::string& after, std::size_t limit);
+  // Packages in id (= creation) order, starting after `after` ("" for the first
+  // page), up to `limit` of those matching `filter`. A filter reads each
+  // package's manifest: a scan of the whole store when few packages match.
+  Result<std::vector<PackageSummary>> List(const std::string& after, std::size_t limit, const ListFilter& filter = {});
+
+  // Ingests and refusals with an event time in [from, to), counted per group.
+  Result<SignatureUseReport> ReportSignatureUse(TimePoint from, TimePoint to, ReportGrouping grouping);
 
   Result<audit::PackageReport> Verify(const std::string& package_id, const VerifyOptions& options);
   Status Export(const std::string& package_id, const std::filesystem::path& zip_path);
@@ -239,6 +364,37 @@ class Archive {
   // missing). Checks each object's SHA-256 first; refuses to overwrite any file.
   // Returns the paths written.
   Result<std::vector<std::filesystem::path>> Get(const std::string& package_id, const std::filesystem::path& out_dir);
+
+  // ---- Retention, holds and deletion (archive/src/retention.cc) ----
+  //
+  // Each change is one atomic write with its audit event ("retention", "hold",
+  // "release", "delete"); `reason` is required and `actor` names who asked. The
+  // archive must be open for writing. Not to be called concurrently with
+  // Ingest on the same Archive: Delete decides which content no other package
+  // uses by a scan, and an ingest in between could come to rely on it.
+
+  // A package's retention, holds and tombstone. kNotFound: no such package.
+  Result<PackageLifecycle> Lifecycle(const std::string& package_id);
+  // Every package with a hold in force, in id order (a scan of the lifecycle records).
+  Result<std::vector<PackageLifecycle>> Held();
+  // Replaces the retention (an appraisal decision, or corrected metadata).
+  Status SetRetention(const std::string& package_id, const Retention& retention, const std::string& reason,
+                      const std::string& actor);
+  // Places a hold; returns it with its number.
+  Result<Hold> AddHold(const std::string& package_id, const std::string& reason, const std::string& actor);
+  // Lifts hold `number`, or with 0 the only hold in force (kInvalidArgument
+  // when there are several); returns the hold lifted.
+  Result<Hold> RemoveHold(const std::string& package_id, std::uint32_t number, const std::string& reason,
+                          const std::string& actor);
+  // Deletes a sealed package whose retention has passed (by the archive's
+  // clock) and that has no hold; otherwise kFailedPrecondition naming the date
+  // or the holds. Erases the content blobs no other package uses; keeps the
+  // package record (state "deleted"), its evidence and its renewal schedule,
+  // and writes its tombstone. Verify of a deleted package then reports what the
+  // evidence still proves (existence of data with the tombstone's digests) and
+  // is INDETERMINATE at best; Export and Get refuse, naming the deletion.
+  // Cost: one scan of every package record (about 1 GB read at a million packages).
+  Result<DeletionOutcome> Delete(const std::string& package_id, const std::string& reason, const std::string& actor);
 
  private:
   struct Impl;

@@ -7,6 +7,23 @@
 // certificates used (the validation material kept with the package).
 // A signature that fails is an expected outcome, reported, not an error; only
 // input that is not CMS at all (or is truncated) is an error Status.
+//
+// The signing time is, in this order: the earliest valid signature time-stamp
+// (CAdES-T, id-aa-signatureTimeStampToken), proven; the signing-time attribute,
+// claimed; the validation time. A signature time-stamp that does not verify is
+// left aside with a warning, as EN 319 102-1 5.5 drops such tokens from the set
+// it takes the best-signature-time from; the signature is then judged on its
+// claimed time.
+//
+// Per signer the checks run in EN 319 102-1's order and the first failure is
+// reported: format, content digest, signature value, signing-certificate
+// binding, path at the signing time, algorithm strength at the signing time
+// (options.catalogue), revocation of every certificate of the path but the
+// anchor (options.revocation). Revocation is fetched over plain HTTP only when
+// options.revocation.online is set; with it, one call may block for up to
+// options.revocation.timeout per responder or distribution point asked.
+//
+// Thread-safety: ValidateCms may be called concurrently with distinct options.
 #pragma once
 
 #include <chrono>
@@ -38,21 +55,24 @@ enum class SubIndication {
   kSignedDataNotFound,        // detached signature without its content
   kNoSigningCertificateFound, // the signer's certificate is not at hand, or is not the one the
                               // signing-certificate(-v2) attribute names
-  kRevoked,                   // TOTAL-FAILED: a certificate of the path was revoked before the
-                              // (proven) signing time
-  kRevokedNoPoe,              // revoked after the claimed signing time, but nothing proves the
-                              // signature existed before the revocation
-  kTryLater,                  // revocation status could not be obtained (responder down, no CRL)
+  kRevoked,                   // TOTAL-FAILED: the signer's certificate was revoked at or before
+                              // the signing time the signature itself claims
+  kRevokedNoPoe,              // the signer's certificate was revoked, but neither the claimed
+                              // time (after it) nor a time-stamp (before it) settles which came first
+  kRevokedCaNoPoe,            // a CA certificate of the path was revoked, and no signature
+                              // time-stamp proves the signature existed before that
+  kTryLater,                  // revocation status could not be obtained (responder down or
+                              // "unknown", no CRL, only stale or unverifiable data, on hold)
   kCryptoConstraintsFailure,  // an algorithm or key size was no longer allowed at the signing
                               // time (the algorithm catalogue)
-  kCertificateChainGeneralFailure,  // revocation data unusable (bad signature, stale) or other
-                                    // path trouble not covered above
+  kCertificateChainGeneralFailure,  // path trouble not covered above (revocation data that is
+                                    // stale or does not verify is set aside: TRY_LATER)
 };
 std::string_view SubIndicationName(SubIndication s);  // "HASH_FAILURE"
 
 struct SignatureReport {
   // VALID = TOTAL-PASSED, INVALID = TOTAL-FAILED (FORMAT, HASH, SIG_CRYPTO, EXPIRED,
-  // NOT_YET_VALID), INDETERMINATE for the rest, as EN 319 102-1 sorts them.
+  // NOT_YET_VALID, REVOKED), INDETERMINATE for the rest, as EN 319 102-1 sorts them.
   Verdict verdict = Verdict::kInvalid;
   SubIndication sub_indication = SubIndication::kNone;
   std::string reason;  // one sentence, empty when VALID
@@ -60,7 +80,9 @@ struct SignatureReport {
   std::string signer_common_name;
   std::string signer_organization;
   std::optional<TimePoint> signing_time;
-  std::string signing_time_source;  // "signing-time attribute (claimed)" or "validation time (none in signature)"
+  // "signature time-stamp (TSA: CN=...)", "signing-time attribute (claimed)" or
+  // "validation time (none in signature)".
+  std::string signing_time_source;
   // false only when a signature time-stamp (or a PDF document time-stamp)
   // proves the signing time; the claimed sources are flagged as such.
   bool signing_time_claimed = true;
@@ -85,7 +107,7 @@ struct RevocationOptions {
   bool check = true;    // false: revocation is not checked (said so in SignatureReport::revocation)
   bool online = true;   // fetch OCSP / CRLs over HTTP (Boost.Beast)
   std::vector<Bytes> crls;            // DER
-  std::vector<Bytes> ocsp_responses;  // DER
+  std::vector<Bytes> ocsp_responses;  // DER OCSPResponse
   std::chrono::milliseconds timeout{10000};  // per HTTP exchange
 };
 
@@ -96,8 +118,10 @@ struct CmsValidationOptions {
   RevocationOptions revocation;
   // Trust anchors for signature time-stamps' TSAs; empty: `trust_anchors`.
   std::vector<Bytes> timestamp_trust_anchors;
-  // Algorithm strength at the signing time (digest, signature algorithm, key
-  // size); null: not checked.
+  // Algorithm strength at the signing time: the signer's digest and signature
+  // algorithm with its key size, and each certificate signature of the path
+  // below the anchor, must not have ended (for new signatures) by then, else
+  // CRYPTO_CONSTRAINTS_FAILURE. Null: not checked. Must outlive the call.
   const timestamp::AlgorithmCatalogue* catalogue = nullptr;
 };
 

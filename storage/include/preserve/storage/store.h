@@ -5,6 +5,7 @@
 //   packages  package id                        -> package record (opaque to the store)
 //   evidence  package id                        -> evidence skeleton (opaque)
 //   batches   batch id                          -> batch record: the batch's token, stored once (opaque)
+//   trees     batch id + level (4 bytes BE) + chunk (4 bytes BE) -> a run of the batch's hash-tree nodes (opaque)
 //   queue     package id                        -> "" : packages waiting to be sealed
 //   schedule  due time (8 bytes BE) + package id -> "" : renewal schedule, for range scans
 //   audit     sequence (8 bytes BE)             -> previous entry's SHA-256 (32 bytes) + event bytes
@@ -14,6 +15,9 @@
 // WriteBatch: after Commit returns OK the change survives a crash; before, it
 // is absent as a whole. The store knows nothing of crypto policy: records are
 // opaque bytes, and the only hash it computes is the audit trail's chaining.
+//
+// Destroying a writable Store flushes RocksDB's memtables, so that the next
+// open does not replay a large log.
 //
 // Thread-safety: a Store may be used from several threads. Only one process
 // may open a store for writing (the second gets kBusy naming the holder);
@@ -49,28 +53,46 @@ class WriteSet {
   void PutPackage(std::string_view id, ByteView record);
   void PutEvidence(std::string_view id, ByteView evidence);
   void PutBatch(std::string_view batch_id, ByteView record);
+  // One chunk of a batch's hash tree: the nodes of `level` from chunk * (chunk size) on, as the caller cuts them.
+  void PutTreeNodes(std::string_view batch_id, std::uint32_t level, std::uint32_t chunk, ByteView nodes);
   void Enqueue(std::string_view package_id);
   void Dequeue(std::string_view package_id);
   void Schedule(TimePoint due, std::string_view package_id);
   void Unschedule(TimePoint due, std::string_view package_id);
+  // A named value of the store's own (in RocksDB's default column family):
+  // state that must change in the same commit as the records it describes.
+  void PutSetting(std::string_view name, ByteView value);
   // Appends an event to the audit trail, chained to the previous one at commit.
   void AppendAudit(ByteView event);
 
   bool empty() const { return ops_.empty() && audit_events_.empty(); }
 
-  // What the store applies at commit.
-  enum class Family { kContent, kPackages, kEvidence, kBatches, kQueue, kSchedule, kLifecycle };
+  // What the store applies at commit. Keys and values live in one buffer, so a
+  // batch of millions of operations costs no allocation per operation.
+  enum class Family { kContent, kPackages, kEvidence, kBatches, kTrees, kQueue, kSchedule, kLifecycle, kSettings };
   struct Op {
     Family family;
-    std::string key;
-    std::string value;
-    bool erase = false;
+    bool erase;
+    std::string_view key;
+    std::string_view value;
   };
-  const std::vector<Op>& ops() const { return ops_; }
+  std::size_t size() const { return ops_.size(); }
+  std::size_t bytes() const { return buffer_.size(); }
+  Op op(std::size_t i) const;
   const std::vector<std::string>& audit_events() const { return audit_events_; }
 
  private:
-  std::vector<Op> ops_;
+  struct Entry {
+    Family family;
+    bool erase;
+    std::size_t key_offset;
+    std::size_t key_size;
+    std::size_t value_size;  // the value follows the key in buffer_
+  };
+  void Add(Family family, bool erase, std::string_view key_part1, std::string_view key_part2, ByteView value);
+
+  std::string buffer_;
+  std::vector<Entry> ops_;
   std::vector<std::string> audit_events_;
 };
 
@@ -108,6 +130,10 @@ class Store {
   virtual Result<Bytes> GetPackage(std::string_view id) const = 0;
   virtual Result<Bytes> GetEvidence(std::string_view id) const = 0;
   virtual Result<Bytes> GetBatch(std::string_view batch_id) const = 0;
+  // A chunk written by WriteSet::PutTreeNodes; kNotFound when there is none.
+  virtual Result<Bytes> GetTreeNodes(std::string_view batch_id, std::uint32_t level, std::uint32_t chunk) const = 0;
+  // A setting written with WriteSet::PutSetting; kNotFound when never written.
+  virtual Result<Bytes> GetSetting(std::string_view name) const = 0;
   // A package's lifecycle record (retention, holds, tombstone); kNotFound when it has none.
   virtual Result<Bytes> GetLifecycle(std::string_view id) const = 0;
   // Every lifecycle record in id order; stops early when `visit` returns false.

@@ -40,6 +40,23 @@ class HashTree {
   // 4-5; nullopt only when the batch is a single data object (the imprint is
   // its hash).
   std::optional<ReducedHashtree> ReducedFor(std::size_t group_index) const;
+  // False only for a single data object sealed alone: no reduced tree (rule 5).
+  bool has_reduced_trees() const { return nodes_ != nullptr; }
+  // Input group `group_index`'s member hashes, sorted: list 0 of its reduced tree.
+  PartialHashtree Members(std::size_t group_index) const;
+  // Where input group `group_index` sits in level 0 (the leaves, sorted).
+  std::size_t LeafPosition(std::size_t group_index) const { return leaf_position_[group_index]; }
+  // The levels below the root, so that a caller can store the tree once per
+  // batch and derive reduced trees later (rules 3-4: the sibling of the leaf at
+  // position p on level l is node (p >> l) ^ 1 of that level, when it
+  // exists). Level 0 holds the leaves in sorted order, each next level the
+  // parents of the one below. None for a single data object or a single group.
+  std::size_t StoredLevels() const { return nodes_ ? level_offsets_.size() - 2 : 0; }
+  // Level l's nodes, concatenated (digest_size() bytes each).
+  ByteView Level(std::size_t l) const {
+    return {nodes_.get() + level_offsets_[l] * digest_size_, (level_offsets_[l + 1] - level_offsets_[l]) * digest_size_};
+  }
+  std::size_t digest_size() const { return digest_size_; }
 
  private:
   friend Result<HashTree> BuildHashTree(HashAlgorithm alg, const std::vector<std::vector<Bytes>>& groups);

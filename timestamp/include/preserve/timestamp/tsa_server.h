@@ -8,8 +8,10 @@
 // the TSA itself 500. A malformed TimeStampReq is the TSA's business: it
 // answers with a rejection, sent with 200 as RFC 3161 asks.
 //
-// Connections are kept alive; requests run on a pool of threads, so the
-// transport must be thread-safe (EmbeddedTsa is). Serial numbers are the
+// Connections are kept alive. Each thread runs its own event loop, and a
+// connection is served by the thread it was handed to on accept (round
+// robin), so requests run on several threads at once and the transport must
+// be thread-safe (EmbeddedTsa is). Serial numbers are the
 // TSA's: the embedded TSA draws 128 random bits per token, so they stay unique
 // across restarts and across servers sharing a key without any saved state.
 //

@@ -15,6 +15,12 @@ namespace preserve {
 // directory. Returns them as DER. Fails when none is found.
 Result<std::vector<Bytes>> LoadCertificates(const std::filesystem::path& file_or_dir);
 
+// Revocation data given by users, as DER: CRLs (PEM or DER; a directory's
+// *.crl, *.pem, *.der files) and OCSP responses (DER; a directory's *.ocsp,
+// *.der, *.resp files). Fail when none is found or a file does not parse.
+Result<std::vector<Bytes>> LoadCrls(const std::filesystem::path& file_or_dir);
+Result<std::vector<Bytes>> LoadOcspResponses(const std::filesystem::path& file_or_dir);
+
 // Parses PEM text holding one or more certificates, as DER.
 Result<std::vector<Bytes>> CertificatesFromPem(ByteView pem);
 

@@ -1,0 +1,387 @@
+// Ingest: the records officer's gate. Each submission is validated (CMS/CAdES,
+// PAdES or ASiC, with revocation), judged by the ingest policy, and either
+// stored as a new package queued for sealing or refused with one line of
+// reason (the store then keeps only an audit event).
+//
+// Validation is the expensive, independent part and runs in parallel; storing
+// is done in groups, one synced write per group, so a bulk ingest pays for a
+// sync per group rather than per document, and nothing is acknowledged before
+// its group is durable.
+
+#include <set>
+
+#include "archive_impl.h"
+#include "lifecycle.h"
+#include "preserve/ingest/asic_validation.h"
+#include "preserve/ingest/manifest.h"
+#include "preserve/ingest/pdf_validation.h"
+#include "preserve/util/certificates.h"
+#include "preserve/util/digest.h"
+#include "preserve/util/fault_point.h"
+#include "preserve/util/parallel.h"
+
+namespace preserve::archive {
+
+namespace {
+
+// Group commit: at most this many submissions, or this many bytes of content,
+// per synced write.
+constexpr std::size_t kGroupSubmissions = 256;
+constexpr std::uint64_t kGroupBytes = 256ull << 20;
+
+// A file name as it will appear inside the package: no directories, nothing
+// an extractor could misread.
+std::string SafeName(const std::filesystem::path& path) {
+  std::string name = path.filename().string();
+  for (char& c : name)
+    if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
+  if (name.empty() || name == "." || name == "..") name = "unnamed";
+  return name;
+}
+
+bool HasAsicExtension(const std::filesystem::path& path) {
+  std::string ext = path.extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".asics" || ext == ".asice" || ext == ".scs" || ext == ".sce";
+}
+
+// The bytes a submission's validation reads (0 for what cannot be read: that
+// is reported when it is read).
+std::uint64_t InputSize(const Submission& s) {
+  std::error_code ec;
+  std::uint64_t size = 0;
+  for (const auto* path : {&s.signature, s.content ? &*s.content : nullptr}) {
+    if (path == nullptr) continue;
+    auto n = std::filesystem::file_size(*path, ec);
+    if (!ec) size += n;
+  }
+  return size;
+}
+
+// A submission validated and decided, ready to be stored (or its refusal recorded).
+struct Prepared {
+  IngestOutcome outcome;
+  Bytes refused_sha256;  // of the signed file, for the refusal's audit event
+  std::string category;  // of a refusal (see Refuse)
+  ingest::Manifest manifest;
+  std::map<std::string, std::pair<std::string, Bytes>> objects;  // path -> (role, bytes)
+
+  void Add(const std::string& path, const std::string& role, Bytes data) {
+    if (objects.count(path) != 0) return;  // the same certificate used by two signatures
+    manifest.objects.push_back({path, role, Digest(kContentHash, data), data.size()});
+    objects.emplace(path, std::make_pair(role, std::move(data)));
+  }
+};
+
+// Validation material goes under validation/, named by digest so that the same
+// certificate or CRL used by several signatures is one object.
+std::string MaterialPath(const Bytes& der, std::string_view extension) {
+  return std::string(ingest::kValidationDir) + ToHex(Digest(kContentHash, der)).substr(0, 16) + std::string(extension);
+}
+
+void AddSignature(Prepared& p, ingest::SignatureEntry entry, const std::string& label,
+                  const ingest::SignatureReport& report) {
+  entry.format = label;
+  entry.verdict = report.verdict;
+  entry.sub_indication = std::string(ingest::SubIndicationName(report.sub_indication));
+  entry.reason = report.reason;
+  entry.signer_subject = report.signer_subject;
+  entry.signer_organization = report.signer_organization;
+  entry.signing_time = report.signing_time;
+  entry.signing_time_source = report.signing_time_source;
+  entry.signing_time_claimed = report.signing_time_claimed;
+  entry.digest_algorithm = report.digest_algorithm;
+  entry.signature_algorithm = report.signature_algorithm;
+  entry.revocation = report.revocation;
+  entry.warnings = report.warnings;
+  for (const auto& cert : report.certificates) {
+    std::string path = MaterialPath(cert, ".cer");
+    p.Add(path, "certificate", cert);
+    entry.certificate_paths.push_back(path);
+  }
+  for (const auto& crl : report.crls) {
+    std::string path = MaterialPath(crl, ".crl");
+    p.Add(path, "crl", crl);
+    entry.revocation_paths.push_back(path);
+  }
+  for (const auto& ocsp : report.ocsp_responses) {
+    std::string path = MaterialPath(ocsp, ".ocsp");
+    p.Add(path, "ocsp-response", ocsp);
+    entry.revocation_paths.push_back(path);
+  }
+  p.manifest.signatures.push_back(std::move(entry));
+  p.outcome.signatures.push_back({label, report});
+}
+
+// `category` sorts refusals in the signature-use report: the EN 319 102-1
+// sub-indication, or METADATA_INVALID.
+void Refuse(Prepared& p, const std::string& category, const std::string& detail) {
+  p.outcome.accepted = false;
+  p.category = category;
+  p.outcome.reason = category + ": " + detail;
+  p.objects.clear();
+}
+
+// The ingest policy (EN 319 102-1 indications): any TOTAL-FAILED signature
+// refuses the document; INDETERMINATE refuses it unless the policy accepts
+// that; a document with no signature at all is refused.
+void Decide(Prepared& p, const IngestOptions& options) {
+  if (p.outcome.signatures.empty()) return Refuse(p, "FORMAT_FAILURE", "the document carries no signature");
+  const SignatureOutcome* worst = nullptr;
+  for (const auto& s : p.outcome.signatures) {
+    if (s.report.verdict == Verdict::kValid) continue;
+    if (worst == nullptr || Worse(s.report.verdict, worst->report.verdict) == s.report.verdict) worst = &s;
+  }
+  if (worst == nullptr) {
+    p.outcome.accepted = true;
+    p.manifest.decision = "accepted: every signature TOTAL-PASSED";
+    return;
+  }
+  std::string sub(ingest::SubIndicationName(worst->report.sub_indication));
+  if (sub.empty()) sub = VerdictName(worst->report.verdict);
+  std::string why = worst->report.reason;
+  if (p.outcome.signatures.size() > 1) why = worst->label + ": " + why;
+  if (worst->report.verdict == Verdict::kIndeterminate && options.accept_indeterminate) {
+    p.outcome.accepted = true;
+    p.manifest.decision = "accepted with INDETERMINATE signatures (ingest policy accepts them): " + sub + ": " + why;
+    return;
+  }
+  if (worst->report.sub_indication == ingest::SubIndication::kTryLater)
+    why += " (revocation status unavailable now: ingest again later, or give --crl / --ocsp-response files)";
+  if (worst->report.verdict == Verdict::kIndeterminate)
+    why += " (INDETERMINATE is refused by the ingest policy; --accept-indeterminate accepts it)";
+  Refuse(p, sub, why);
+}
+
+void ValidateDetachedCms(Prepared& p, Bytes signature, Bytes content, const Submission& s,
+                         const ingest::CmsValidationOptions& cms) {
+  p.outcome.format = "CAdES detached";
+  auto validation = ingest::ValidateCms(signature, content, cms);
+  if (!validation.ok())
+    return Refuse(p, "FORMAT_FAILURE", s.signature.filename().string() + ": " + validation.status().message());
+  ingest::SignatureEntry entry;
+  entry.signature_path = std::string(ingest::kSignaturesDir) + SafeName(s.signature);
+  entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(*s.content);
+  p.Add(entry.document_path, "document", std::move(content));
+  p.Add(entry.signature_path, "signature", std::move(signature));
+  for (const auto& report : validation->signers) AddSignature(p, entry, "CAdES detached", report);
+}
+
+void ValidateEnvelopingCms(Prepared& p, Bytes signature, const Submission& s, const ingest::CmsValidationOptions& cms) {
+  p.outcome.format = "CAdES enveloping";
+  auto validation = ingest::ValidateCms(signature, std::nullopt, cms);
+  if (!validation.ok())
+    return Refuse(p, "FORMAT_FAILURE", s.signature.filename().string() + ": " + validation.status().message());
+  ingest::SignatureEntry entry;
+  entry.enveloping = true;
+  std::filesystem::path doc_name = s.signature.filename();
+  if (doc_name.extension() == ".p7m") doc_name.replace_extension();
+  entry.signature_path = std::string(ingest::kSignaturesDir) + SafeName(s.signature);
+  entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(doc_name);
+  p.Add(entry.signature_path, "signed-document", std::move(signature));
+  if (validation->encapsulated_content)
+    p.Add(entry.document_path, "document", std::move(*validation->encapsulated_content));
+  for (const auto& report : validation->signers) AddSignature(p, entry, "CAdES enveloping", report);
+}
+
+void ValidateSignedPdf(Prepared& p, Bytes pdf, const Submission& s, const ingest::CmsValidationOptions& cms) {
+  p.outcome.format = "PAdES";
+  auto validation = ingest::ValidatePdf(pdf, cms);
+  if (!validation.ok()) return Refuse(p, "FORMAT_FAILURE", validation.status().message());
+  ingest::SignatureEntry entry;
+  entry.signature_path = entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(s.signature);
+  if (validation->signatures.empty()) return Refuse(p, "FORMAT_FAILURE", validation->reason);
+  p.Add(entry.document_path, "signed-pdf", std::move(pdf));
+  for (const auto& sig : validation->signatures) {
+    std::string label = sig.document_timestamp ? "PDF document time-stamp " + sig.field_name
+                                               : "PAdES " + sig.field_name + " (" + sig.sub_filter + ")";
+    ingest::SignatureReport report = sig.report;
+    for (const auto& change : sig.later_changes)
+      report.warnings.push_back(std::string(change.allowed ? "added after signing (allowed): " : "changed after signing: ") +
+                                change.what);
+    AddSignature(p, entry, label, report);
+  }
+}
+
+void ValidateContainer(Prepared& p, Bytes container, const Submission& s, const ingest::CmsValidationOptions& cms) {
+  auto validation = ingest::ValidateAsic(container, cms);
+  p.outcome.format = "ASiC";
+  if (!validation.ok()) return Refuse(p, "FORMAT_FAILURE", validation.status().message());
+  const char* form = validation->form == ingest::AsicForm::kExtended ? "ASiC-E" : "ASiC-S";
+  p.outcome.format = form;
+  ingest::SignatureEntry entry;
+  entry.signature_path = entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(s.signature);
+  p.Add(entry.document_path, "signed-container", std::move(container));
+  for (const auto& sig : validation->signatures) {
+    std::string covered;
+    for (const auto& o : sig.signed_objects) covered += (covered.empty() ? " over " : ", ") + o;
+    ingest::SignatureReport report = sig.report;
+    for (const auto& w : validation->warnings) report.warnings.push_back(w);
+    AddSignature(p, entry, std::string(form) + " " + sig.signature_path + covered, report);
+  }
+  if (!validation->unsigned_objects.empty()) {
+    // The container's verdict says so too; the package must not look signed where it is not.
+    std::string list;
+    for (const auto& o : validation->unsigned_objects) list += (list.empty() ? "" : ", ") + o;
+    ingest::SignatureReport unsigned_report;
+    unsigned_report.verdict = Verdict::kIndeterminate;
+    unsigned_report.sub_indication = ingest::SubIndication::kSignedDataNotFound;
+    unsigned_report.reason = "no signature covers " + list;
+    p.outcome.signatures.push_back({std::string(form) + " unsigned data objects", unsigned_report});
+  }
+}
+
+Prepared Prepare(const Submission& s, const IngestOptions& options, const ingest::CmsValidationOptions& cms) {
+  Prepared p;
+  p.outcome.input = !s.name.empty() ? s.name : (s.content ? *s.content : s.signature).string();
+  auto fail = [&](const Status& status) {
+    p.outcome.error = true;
+    p.outcome.reason = status.message();
+  };
+  auto signature = ReadFile(s.signature);
+  if (!signature.ok()) {
+    fail(signature.status());
+    return p;
+  }
+  p.refused_sha256 = Digest(kContentHash, signature.value());
+  if (s.metadata) {
+    auto text = ReadFile(*s.metadata);
+    if (!text.ok()) {
+      fail(text.status());
+      return p;
+    }
+    auto metadata = ingest::ParseRecordMetadata(text.value());
+    if (!metadata.ok()) {
+      Refuse(p, "METADATA_INVALID", s.metadata->filename().string() + ": " + metadata.status().message());
+      return p;
+    }
+    p.outcome.metadata = metadata.value();
+    p.manifest.metadata = std::move(metadata).value();
+  }
+  if (s.content) {
+    auto content = ReadFile(*s.content);
+    if (!content.ok()) {
+      fail(content.status());
+      return p;
+    }
+    ValidateDetachedCms(p, std::move(signature).value(), std::move(content).value(), s, cms);
+  } else if (ingest::LooksLikePdf(signature.value())) {
+    ValidateSignedPdf(p, std::move(signature).value(), s, cms);
+  } else if (ingest::LooksLikeAsic(signature.value()) || HasAsicExtension(s.signature)) {
+    ValidateContainer(p, std::move(signature).value(), s, cms);
+  } else {
+    ValidateEnvelopingCms(p, std::move(signature).value(), s, cms);
+  }
+  if (p.outcome.reason.empty()) Decide(p, options);
+  return p;
+}
+
+// Who signed, for the signature-use report: the first signer's organization.
+std::string SignerOrganization(const IngestOutcome& o) {
+  for (const auto& s : o.signatures)
+    if (!s.report.signer_organization.empty()) return s.report.signer_organization;
+  return "";
+}
+
+}  // namespace
+
+Result<IngestOutcome> Archive::Ingest(const Submission& submission, const IngestOptions& options) {
+  IngestOutcome result;
+  PRESERVE_RETURN_IF_ERROR(IngestAll({submission}, options, [&](const IngestOutcome& o) { result = o; }));
+  return result;
+}
+
+Status Archive::IngestAll(const std::vector<Submission>& submissions, const IngestOptions& options,
+                          const std::function<void(const IngestOutcome&)>& each) {
+  const Clock& clock = *impl_->clock;
+  ingest::CmsValidationOptions cms;
+  cms.trust_anchors = options.trust_anchors;
+  cms.intermediates = options.intermediates;
+  cms.timestamp_trust_anchors = options.timestamp_trust_anchors;
+  cms.revocation = options.revocation;
+  cms.catalogue = &impl_->policy;
+  cms.clock = &clock;
+  std::vector<std::string> anchor_subjects;
+  for (const auto& anchor : options.trust_anchors) anchor_subjects.push_back(CertificateSubject(anchor));
+
+  for (std::size_t first = 0; first < submissions.size();) {
+    // A group: bounded by count, and by bytes read (validation holds each file in memory).
+    std::size_t end = first;
+    std::uint64_t group_bytes = 0;
+    while (end < submissions.size() && end - first < kGroupSubmissions) {
+      std::uint64_t size = InputSize(submissions[end]);
+      if (end > first && group_bytes + size > kGroupBytes) break;
+      group_bytes += size;
+      ++end;
+    }
+    std::vector<Prepared> prepared(end - first);
+    PRESERVE_RETURN_IF_ERROR(ParallelFor(prepared.size(), 1, [&](std::size_t i) {
+      prepared[i] = Prepare(submissions[first + i], options, cms);
+      return Status::Ok();
+    }));
+
+    storage::WriteSet w;
+    std::set<Bytes> stored_in_group;
+    for (auto& p : prepared) {
+      IngestOutcome& outcome = p.outcome;
+      std::string organ = outcome.metadata ? outcome.metadata->organ_name : "";
+      if (outcome.error) continue;
+      if (!outcome.accepted) {
+        w.AppendAudit(AuditEvent(clock, "refused",
+                                 {{"input", outcome.input},
+                                  {"format", outcome.format},
+                                  {"signature_sha256", ToHex(p.refused_sha256)},
+                                  {"organ", organ},
+                                  {"signer_organization", SignerOrganization(outcome)},
+                                  {"category", p.category},
+                                  {"reason", outcome.reason}}));
+        continue;
+      }
+      PRESERVE_ASSIGN_OR_RETURN(outcome.package_id, NewId(clock));
+      ingest::Manifest& manifest = p.manifest;
+      manifest.package_id = outcome.package_id;
+      manifest.created = clock.Now();
+      manifest.producer = kProducer;
+      manifest.trust_anchors = anchor_subjects;
+      Bytes manifest_json = ingest::ManifestToJson(manifest);
+
+      PackageRecord record;
+      record.id = outcome.package_id;
+      record.created = manifest.created;
+      record.state = "queued";
+      auto store_object = [&](const std::string& path, const Bytes& bytes) -> Status {
+        Bytes digest = Digest(kContentHash, bytes);
+        PRESERVE_ASSIGN_OR_RETURN(bool present, impl_->store->HasContent(digest));
+        // Identical content is stored once, within a group as across the store.
+        if (!present && stored_in_group.insert(digest).second) w.PutContent(digest, bytes);
+        record.objects.push_back({path, std::move(digest), bytes.size()});
+        return Status::Ok();
+      };
+      for (const auto& [path, object] : p.objects) PRESERVE_RETURN_IF_ERROR(store_object(path, object.second));
+      PRESERVE_RETURN_IF_ERROR(store_object(ingest::kManifestPath, manifest_json));
+      w.PutPackage(record.id, EncodePackageRecord(record));
+      w.Enqueue(record.id);
+      Retention retention;
+      if (manifest.metadata && manifest.metadata->retention_years > 0) {
+        retention.permanent = false;
+        retention.years = static_cast<int>(manifest.metadata->retention_years);
+      }
+      PRESERVE_RETURN_IF_ERROR(PutInitialLifecycle(w, record.id, record.created, retention));
+      w.AppendAudit(AuditEvent(clock, "ingest",
+                               {{"package", record.id},
+                                {"input", outcome.input},
+                                {"format", outcome.format},
+                                {"organ", organ},
+                                {"signer_organization", SignerOrganization(outcome)},
+                                {"manifest_sha256", ToHex(Digest(kContentHash, manifest_json))}}));
+    }
+    PRESERVE_FAULT_POINT("ingest.before_commit");
+    if (!w.empty()) PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
+    PRESERVE_FAULT_POINT("ingest.after_commit");
+    for (const auto& p : prepared) each(p.outcome);
+    first = end;
+  }
+  return Status::Ok();
+}
+
+}  // namespace preserve::archive

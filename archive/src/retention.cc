@@ -1,0 +1,246 @@
+// Retention, holds and lawful deletion.
+//
+// A package may be deleted only once its retention has passed and no hold is
+// in force. Deletion erases the content no other package uses (content is
+// stored once per SHA-256, so another package may hold the same bytes) and
+// keeps everything that proves the record existed and was lawfully deleted:
+// the package record (state "deleted"), its evidence record, which stays
+// scheduled for renewal, and a tombstone with every data object's digest
+// under each hash algorithm a later hash-tree renewal may pick.
+#include <algorithm>
+#include <set>
+
+#include "archive_impl.h"
+#include "lifecycle.h"
+#include "preserve/util/digest.h"
+
+namespace preserve::archive {
+
+namespace {
+
+// The algorithms a tombstone keeps digests under: all preserve can seal with.
+// A hash-tree renewal needs H'(data) for the new algorithm H', and once the
+// content is gone only the tombstone can supply it. (SHA-1 never seals new evidence.)
+constexpr HashAlgorithm kTombstoneAlgorithms[] = {HashAlgorithm::kSha256,   HashAlgorithm::kSha384,
+                                                  HashAlgorithm::kSha512,   HashAlgorithm::kSha3_256,
+                                                  HashAlgorithm::kSha3_384, HashAlgorithm::kSha3_512};
+
+// `writable`: the archive was opened for writing (it then holds its embedded TSA).
+Status RequireWritable(bool writable) {
+  if (!writable) return Status::FailedPrecondition("the store is open read-only");
+  return Status::Ok();
+}
+
+// Every change to a package's lifecycle is answerable: why, and who asked.
+Status RequireReason(const std::string& reason, const std::string& actor) {
+  if (reason.find_first_not_of(" \t\r\n") == std::string::npos)
+    return Status::InvalidArgument("a reason is required");
+  if (actor.empty()) return Status::InvalidArgument("who asks for the change is required");
+  return Status::Ok();
+}
+
+std::string DescribeRetention(const PackageLifecycle& l) {
+  if (l.retention.permanent) return "permanent";
+  return std::to_string(l.retention.years) + " years, until " + (l.retain_until ? FormatUtcTime(*l.retain_until) : "?");
+}
+
+std::string DescribeHolds(const std::vector<Hold>& holds) {
+  std::string out;
+  for (const auto& h : holds) {
+    out += (out.empty() ? "" : "; ") + std::string("hold ") + std::to_string(h.number) + " (" + h.reason +
+           ", placed by " + h.placed_by + " at " + FormatUtcTime(h.placed_at) + ")";
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<PackageLifecycle> Archive::Lifecycle(const std::string& package_id) {
+  PRESERVE_RETURN_IF_ERROR(impl_->LoadRecord(package_id).status());
+  return LoadLifecycle(*impl_->store, package_id);
+}
+
+Result<std::vector<PackageLifecycle>> Archive::Held() {
+  std::vector<PackageLifecycle> out;
+  Status failed;
+  PRESERVE_RETURN_IF_ERROR(impl_->store->ScanLifecycle([&](std::string_view id, ByteView bytes) {
+    auto lifecycle = DecodeLifecycle(bytes);
+    if (!lifecycle.ok()) {
+      failed = lifecycle.status().WithContext("package " + std::string(id));
+      return false;
+    }
+    if (!lifecycle->holds.empty()) out.push_back(std::move(lifecycle).value());
+    return true;
+  }));
+  PRESERVE_RETURN_IF_ERROR(failed);
+  return out;
+}
+
+Status Archive::SetRetention(const std::string& package_id, const Retention& retention, const std::string& reason,
+                             const std::string& actor) {
+  PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->tsa != nullptr));
+  PRESERVE_RETURN_IF_ERROR(RequireReason(reason, actor));
+  PRESERVE_RETURN_IF_ERROR(CheckRetention(retention));
+  PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
+  if (record.state == kStateDeleted) return DeletedError(*impl_->store, record, "its retention is over");
+  PRESERVE_ASSIGN_OR_RETURN(PackageLifecycle lifecycle, LoadLifecycle(*impl_->store, package_id));
+  std::string previous = DescribeRetention(lifecycle);
+  lifecycle.retention = retention;
+  lifecycle.retain_until = RetainUntil(record.created, retention);
+  storage::WriteSet w;
+  w.PutLifecycle(package_id, EncodeLifecycle(lifecycle));
+  w.AppendAudit(AuditEvent(*impl_->clock, "retention",
+                           {{"package", package_id},
+                            {"retention", DescribeRetention(lifecycle)},
+                            {"previous", previous},
+                            {"reason", reason},
+                            {"by", actor}}));
+  return impl_->store->Commit(std::move(w));
+}
+
+Result<Hold> Archive::AddHold(const std::string& package_id, const std::string& reason, const std::string& actor) {
+  PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->tsa != nullptr));
+  PRESERVE_RETURN_IF_ERROR(RequireReason(reason, actor));
+  PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
+  if (record.state == kStateDeleted) return DeletedError(*impl_->store, record, "there is nothing left to hold");
+  PRESERVE_ASSIGN_OR_RETURN(PackageLifecycle lifecycle, LoadLifecycle(*impl_->store, package_id));
+  Hold hold{++lifecycle.holds_placed, reason, actor, impl_->clock->Now()};
+  lifecycle.holds.push_back(hold);
+  storage::WriteSet w;
+  w.PutLifecycle(package_id, EncodeLifecycle(lifecycle));
+  w.AppendAudit(AuditEvent(*impl_->clock, "hold",
+                           {{"package", package_id},
+                            {"hold", std::to_string(hold.number)},
+                            {"reason", reason},
+                            {"by", actor}}));
+  PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
+  return hold;
+}
+
+Result<Hold> Archive::RemoveHold(const std::string& package_id, std::uint32_t number, const std::string& reason,
+                                 const std::string& actor) {
+  PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->tsa != nullptr));
+  PRESERVE_RETURN_IF_ERROR(RequireReason(reason, actor));
+  PRESERVE_RETURN_IF_ERROR(impl_->LoadRecord(package_id).status());
+  PRESERVE_ASSIGN_OR_RETURN(PackageLifecycle lifecycle, LoadLifecycle(*impl_->store, package_id));
+  const std::string p = "package " + package_id;
+  if (lifecycle.holds.empty()) return Status::FailedPrecondition(p + " has no hold in force");
+  if (number == 0 && lifecycle.holds.size() > 1)
+    return Status::InvalidArgument(p + " has " + std::to_string(lifecycle.holds.size()) +
+                                   " holds in force: name the one to lift (" + DescribeHolds(lifecycle.holds) + ")");
+  auto found = std::find_if(lifecycle.holds.begin(), lifecycle.holds.end(),
+                            [number](const Hold& h) { return number == 0 || h.number == number; });
+  if (found == lifecycle.holds.end())
+    return Status::NotFound(p + " has no hold " + std::to_string(number) + " in force (" +
+                            DescribeHolds(lifecycle.holds) + ")");
+  Hold lifted = *found;
+  lifecycle.holds.erase(found);
+  storage::WriteSet w;
+  w.PutLifecycle(package_id, EncodeLifecycle(lifecycle));
+  w.AppendAudit(AuditEvent(*impl_->clock, "release",
+                           {{"package", package_id},
+                            {"hold", std::to_string(lifted.number)},
+                            {"hold_reason", lifted.reason},
+                            {"reason", reason},
+                            {"by", actor}}));
+  PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
+  return lifted;
+}
+
+Result<DeletionOutcome> Archive::Delete(const std::string& package_id, const std::string& reason,
+                                        const std::string& actor) {
+  PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->tsa != nullptr));
+  PRESERVE_RETURN_IF_ERROR(RequireReason(reason, actor));
+  const storage::Store& store = *impl_->store;
+  PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
+  const std::string p = "package " + package_id;
+  if (record.state == kStateDeleted) return DeletedError(store, record, "there is nothing left to delete");
+  // What is kept of a deleted package proves what was deleted only through
+  // its evidence record, so a package must be sealed before it may go.
+  if (record.state != "sealed")
+    return Status::FailedPrecondition(p + " is not sealed yet: seal it first ('preserve seal'), so that its "
+                                          "tombstone keeps an evidence record of what was deleted");
+
+  // The law first: retention, then holds.
+  PRESERVE_ASSIGN_OR_RETURN(PackageLifecycle lifecycle, LoadLifecycle(store, package_id));
+  const TimePoint now = impl_->clock->Now();
+  if (!lifecycle.retain_until)
+    return Status::FailedPrecondition(p + " is kept permanently (retention: permanent): it may not be deleted");
+  if (now < *lifecycle.retain_until)
+    return Status::FailedPrecondition(p + " must be kept until " + FormatUtcTime(*lifecycle.retain_until) +
+                                      " (retention " + std::to_string(lifecycle.retention.years) +
+                                      " years from its creation at " + FormatUtcTime(record.created) +
+                                      "): it may not be deleted before");
+  if (!lifecycle.holds.empty())
+    return Status::FailedPrecondition(p + " is under " + DescribeHolds(lifecycle.holds) +
+                                      ": lift the holds first ('preserve hold remove')");
+  PRESERVE_RETURN_IF_ERROR(impl_->LoadSkeleton(package_id).status());
+
+  // Content is stored once per SHA-256: keep what any other live package
+  // still refers to. Every package record is read; a rare operation, so a
+  // scan rather than a reference index that every ingest would have to keep.
+  std::set<Bytes> mine;
+  for (const auto& o : record.objects) mine.insert(o.sha256);
+  std::set<Bytes> shared;
+  std::string after;
+  while (shared.size() < mine.size()) {
+    PRESERVE_ASSIGN_OR_RETURN(auto page, store.ListPackages(after, 1000));
+    if (page.empty()) break;
+    for (const auto& [id, bytes] : page) {
+      after = id;
+      if (id == package_id) continue;
+      auto other = DecodeStoredPackageRecord(bytes);  // the objects and whether deleted: no evidence read
+      // An unreadable record might refer to this content: erase nothing on a guess.
+      if (!other.ok())
+        return other.status().WithContext("cannot tell whether package " + id + " shares content with " + p);
+      if (other->state == kStateDeleted) continue;
+      for (const auto& o : other->objects)
+        if (mine.count(o.sha256) > 0) shared.insert(o.sha256);
+    }
+  }
+
+  DeletionOutcome outcome;
+  outcome.package_id = package_id;
+  outcome.deleted_at = now;
+  outcome.objects = record.objects.size();
+  Tombstone tombstone{now, reason, actor, {}};
+  storage::WriteSet w;
+  std::string digests;  // for the audit event: the trail itself then proves what was deleted
+  std::set<Bytes> erased;
+  for (const auto& o : record.objects) {
+    PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, store.GetContent(o.sha256));
+    // The tombstone's other digests are computed from these bytes: they must be the sealed ones.
+    if (Digest(HashAlgorithm::kSha256, bytes) != o.sha256)
+      return Status::Corruption(p + ": " + o.path +
+                                " does not match its SHA-256 (run 'preserve fixity'); not deleted, since its "
+                                "tombstone would keep wrong digests");
+    Tombstone::Object kept{o.path, o.size, {}};
+    for (HashAlgorithm alg : kTombstoneAlgorithms) kept.digests[alg] = Digest(alg, bytes);
+    tombstone.objects.push_back(std::move(kept));
+    digests += (digests.empty() ? "" : ", ") + o.path + " " + ToHex(o.sha256);
+    if (shared.count(o.sha256) > 0) {
+      ++outcome.shared;
+    } else if (erased.insert(o.sha256).second) {
+      w.EraseContent(o.sha256);
+      ++outcome.erased;
+      outcome.bytes_erased += bytes.size();
+    }
+  }
+  const std::string retained_until = FormatUtcTime(*lifecycle.retain_until);
+  lifecycle.tombstone = std::move(tombstone);
+  record.state = std::string(kStateDeleted);
+  w.PutPackage(package_id, EncodePackageRecord(record));
+  w.PutLifecycle(package_id, EncodeLifecycle(lifecycle));
+  w.AppendAudit(AuditEvent(*impl_->clock, "delete",
+                           {{"package", package_id},
+                            {"reason", reason},
+                            {"by", actor},
+                            {"retained_until", retained_until},
+                            {"objects", digests},
+                            {"erased", std::to_string(outcome.erased)},
+                            {"shared", std::to_string(outcome.shared)}}));
+  PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
+  return outcome;
+}
+
+}  // namespace preserve::archive

@@ -1,0 +1,184 @@
+// preserve list and preserve report: finding packages and reporting on use.
+#include <iostream>
+
+#include <boost/json.hpp>
+
+#include "cli_common.h"
+#include "preserve/archive/archive.h"
+#include "preserve/ingest/manifest.h"
+
+namespace preserve::cli {
+
+namespace json = boost::json;
+
+namespace {
+
+json::value MetadataJson(const std::optional<ingest::RecordMetadata>& m) {
+  if (!m) return nullptr;
+  return json::parse(ingest::RecordMetadataToJson(*m));
+}
+
+// A day given as YYYY-MM-DD, or a full UTC time.
+Result<TimePoint> ParseDay(const std::string& text, bool end_of_day) {
+  if (text.size() == 10) {
+    PRESERVE_ASSIGN_OR_RETURN(TimePoint day, ParseUtcTime(text + "T00:00:00Z"));
+    return end_of_day ? day + std::chrono::days(1) : day;
+  }
+  return ParseUtcTime(text);
+}
+
+// CSV field per RFC 4180: quoted when it holds a comma, quote or line break.
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string ReasonsText(const std::map<std::string, std::size_t>& reasons) {
+  std::string out;
+  for (const auto& [reason, n] : reasons) out += (out.empty() ? "" : "; ") + reason + " " + std::to_string(n);
+  return out;
+}
+
+}  // namespace
+
+int CmdList(int argc, char** argv) {
+  CommonOptions common;
+  std::string after;
+  std::size_t limit = 100;
+  archive::ListFilter filter;
+  po::options_description desc("Options");
+  AddCommonOptions(desc, common, true);
+  desc.add_options()
+      ("after", po::value(&after), "start after this package id (paging: pass the last id of the previous page)")
+      ("limit", po::value(&limit), "most packages to list (default 100)")
+      ("organ", po::value(&filter.organ), "issuing organ: name or organ id contains TEXT")
+      ("type", po::value(&filter.type_name), "document type name contains TEXT (\"Công văn\")")
+      ("issued-from", po::value(&filter.issued_from), "issued on or after YYYY-MM-DD")
+      ("issued-to", po::value(&filter.issued_to), "issued on or before YYYY-MM-DD")
+      ("signer-org", po::value(&filter.signer_organization), "a signer's organization (O=) contains TEXT");
+  po::variables_map vm;
+  if (auto done = ParseCommand("list", argc, argv, desc, {}, {}, vm,
+                               "[--store DIR] [--after ID] [--limit N] [--organ TEXT] [--type TEXT] "
+                               "[--issued-from DAY] [--issued-to DAY] [--signer-org TEXT]"))
+    return *done;
+  Session session;
+  if (auto failed = OpenSession(common, true, session)) return *failed;
+  auto page = session.archive->List(after, limit, filter);
+  if (!page.ok()) return ExitFor(page.status());
+  for (const auto& p : page.value()) {
+    if (common.json) {
+      json::array docs, orgs;
+      for (const auto& d : p.documents) docs.emplace_back(d);
+      for (const auto& o : p.signer_organizations) orgs.emplace_back(o);
+      std::cout << json::serialize(json::object{{"id", p.id},
+                                                {"created", FormatUtcTime(p.created)},
+                                                {"state", p.state},
+                                                {"documents", std::move(docs)},
+                                                {"signer_organizations", std::move(orgs)},
+                                                {"metadata", MetadataJson(p.metadata)},
+                                                {"next_renewal", p.next_renewal ? FormatUtcTime(*p.next_renewal) : ""}})
+                << "\n";
+    } else {
+      std::cout << p.id << "  " << FormatUtcTime(p.created) << "  " << p.state;
+      if (p.metadata) std::cout << "  " << p.metadata->Citation() << " " << p.metadata->issued_date;
+      for (const auto& d : p.documents) std::cout << "  " << d.substr(std::string(ingest::kDocumentsDir).size());
+      std::cout << "\n";
+    }
+  }
+  if (page->size() == limit && !common.json)
+    std::cerr << "more may follow: --after " << page->back().id << "\n";
+  return kExitOk;
+}
+
+int CmdReport(int argc, char** argv) {
+  CommonOptions common;
+  std::string kind, from = "1970-01-01", to, by = "none";
+  bool csv = false;
+  po::options_description desc("Options");
+  AddCommonOptions(desc, common, true);
+  desc.add_options()
+      ("from", po::value(&from), "first day (YYYY-MM-DD) or UTC time counted (default: the beginning)")
+      ("to", po::value(&to), "last day (YYYY-MM-DD, inclusive) or UTC time (exclusive); default: now")
+      ("by", po::value(&by), "group by: organ, signer-org, month, or none (default)")
+      ("csv", po::bool_switch(&csv), "CSV instead of text");
+  po::options_description hidden;
+  hidden.add_options()("kind", po::value(&kind));
+  po::positional_options_description positional;
+  positional.add("kind", 1);
+  po::variables_map vm;
+  if (auto done = ParseCommand("report", argc, argv, desc, hidden, positional, vm,
+                               "signatures [--from DAY] [--to DAY] [--by organ|signer-org|month] [--json|--csv]"))
+    return *done;
+  if (kind != "signatures") {
+    std::cerr << "preserve report: the one report is 'signatures' (preserve report signatures --help)\n";
+    return kExitUsage;
+  }
+  archive::ReportGrouping grouping;
+  if (by == "none") {
+    grouping = archive::ReportGrouping::kNone;
+  } else if (by == "organ") {
+    grouping = archive::ReportGrouping::kOrgan;
+  } else if (by == "signer-org") {
+    grouping = archive::ReportGrouping::kSignerOrganization;
+  } else if (by == "month") {
+    grouping = archive::ReportGrouping::kMonth;
+  } else {
+    std::cerr << "preserve report: --by must be organ, signer-org, month or none\n";
+    return kExitUsage;
+  }
+  Session session;
+  if (auto failed = OpenSession(common, true, session)) return *failed;
+  auto from_time = ParseDay(from, false);
+  auto to_time = to.empty() ? Result<TimePoint>(session.clock->Now() + std::chrono::seconds(1)) : ParseDay(to, true);
+  if (!from_time.ok() || !to_time.ok()) {
+    std::cerr << "preserve report: --from and --to take YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ\n";
+    return kExitUsage;
+  }
+  auto report = session.archive->ReportSignatureUse(from_time.value(), to_time.value(), grouping);
+  if (!report.ok()) return ExitFor(report.status());
+  std::vector<const archive::SignatureUseRow*> rows;
+  for (const auto& r : report->rows) rows.push_back(&r);
+  if (grouping != archive::ReportGrouping::kNone) rows.push_back(&report->total);
+  auto group_name = [&](const archive::SignatureUseRow* r) { return r == &report->total ? "TOTAL" : r->group; };
+
+  if (common.json) {
+    json::array out;
+    for (const auto* r : rows) {
+      json::object reasons;
+      for (const auto& [reason, n] : r->refused_by_reason) reasons[reason] = n;
+      out.push_back(json::object{{"group", group_name(r)},
+                                 {"submitted", r->submitted},
+                                 {"accepted", r->accepted},
+                                 {"refused", r->refused},
+                                 {"refused_by_reason", std::move(reasons)}});
+    }
+    std::cout << json::serialize(json::object{{"report", "signatures"},
+                                              {"from", FormatUtcTime(report->from)},
+                                              {"to", FormatUtcTime(report->to)},
+                                              {"by", by},
+                                              {"rows", std::move(out)}})
+              << "\n";
+  } else if (csv) {
+    std::cout << "group,submitted,accepted,refused,refused_by_reason\n";
+    for (const auto* r : rows)
+      std::cout << CsvField(group_name(r)) << "," << r->submitted << "," << r->accepted << "," << r->refused << ","
+                << CsvField(ReasonsText(r->refused_by_reason)) << "\n";
+  } else {
+    std::cout << "Signature use from " << FormatUtcTime(report->from) << " to " << FormatUtcTime(report->to)
+              << (grouping == archive::ReportGrouping::kNone ? "" : ", by " + by) << "\n";
+    for (const auto* r : rows) {
+      if (grouping != archive::ReportGrouping::kNone) std::cout << "\n" << group_name(r) << "\n";
+      std::cout << "  submitted " << r->submitted << ", accepted " << r->accepted << ", refused " << r->refused
+                << "\n";
+      for (const auto& [reason, n] : r->refused_by_reason) std::cout << "    refused " << reason << ": " << n << "\n";
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace preserve::cli

@@ -1,0 +1,385 @@
+// preserve ingest: the records officer's gate, one document or a whole bundle.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include <boost/json.hpp>
+
+#include "cli_common.h"
+#include "preserve/archive/archive.h"
+#include "preserve/ingest/bulk_input.h"
+#include "preserve/util/bytes.h"
+#include "preserve/util/certificates.h"
+#include "preserve/util/fault_point.h"
+
+namespace preserve::cli {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// A zip or tar bundle to unpack, as opposed to a signed file given directly
+// (an ASiC container is a zip too, but a signed document in its own right).
+bool IsBundle(const std::filesystem::path& path) {
+  std::string name = Lower(path.filename().string());
+  for (const char* ext : {".zip", ".tar", ".tgz", ".tar.gz", ".tar.xz", ".tar.bz2", ".txz"})
+    if (EndsWith(name, ext)) return true;
+  return false;
+}
+
+// Verdicts as EN 319 102-1 names them in a signature report.
+std::string_view IndicationName(Verdict v) {
+  switch (v) {
+    case Verdict::kValid: return "TOTAL-PASSED";
+    case Verdict::kInvalid: return "TOTAL-FAILED";
+    case Verdict::kIndeterminate: return "INDETERMINATE";
+  }
+  return "INDETERMINATE";
+}
+
+json::object SignatureJson(const archive::SignatureOutcome& s) {
+  const ingest::SignatureReport& r = s.report;
+  json::array warnings;
+  for (const auto& w : r.warnings) warnings.emplace_back(w);
+  return json::object{{"signature", s.label},
+                      {"indication", IndicationName(r.verdict)},
+                      {"sub_indication", std::string(ingest::SubIndicationName(r.sub_indication))},
+                      {"reason", r.reason},
+                      {"signer", r.signer_subject},
+                      {"signer_name", r.signer_common_name},
+                      {"organization", r.signer_organization},
+                      {"signing_time", r.signing_time ? FormatUtcTime(*r.signing_time) : ""},
+                      {"signing_time_source", r.signing_time_source},
+                      {"signing_time_claimed", r.signing_time_claimed},
+                      {"digest_algorithm", r.digest_algorithm},
+                      {"signature_algorithm", r.signature_algorithm},
+                      {"revocation", r.revocation},
+                      {"warnings", std::move(warnings)},
+                      {"certificates", r.certificates.size()},
+                      {"crls", r.crls.size()},
+                      {"ocsp_responses", r.ocsp_responses.size()}};
+}
+
+json::object OutcomeJson(const archive::IngestOutcome& o) {
+  json::array signatures;
+  for (const auto& s : o.signatures) signatures.push_back(SignatureJson(s));
+  json::object out;
+  if (o.accepted) out["id"] = o.package_id;  // first, as scripts written for accepted packages expect
+  out["input"] = o.input;
+  out["outcome"] = o.error ? "error" : o.accepted ? "accepted" : "refused";
+  out["format"] = o.format;
+  out["signatures"] = std::move(signatures);
+  if (!o.reason.empty()) out["reason"] = o.reason;
+  if (o.metadata) out["citation"] = o.metadata->Citation();
+  return out;
+}
+
+void PrintSignatureReports(const archive::IngestOutcome& o, std::ostream& out) {
+  for (const auto& s : o.signatures) {
+    const ingest::SignatureReport& r = s.report;
+    out << "  " << s.label << ": " << IndicationName(r.verdict);
+    if (r.sub_indication != ingest::SubIndication::kNone) out << " / " << ingest::SubIndicationName(r.sub_indication);
+    out << "\n";
+    if (!r.reason.empty()) out << "    why: " << r.reason << "\n";
+    if (!r.signer_subject.empty()) out << "    signer: " << r.signer_subject << "\n";
+    if (!r.signer_organization.empty()) out << "    organization: " << r.signer_organization << "\n";
+    if (r.signing_time)
+      out << "    signing time: " << FormatUtcTime(*r.signing_time) << " (" << r.signing_time_source << ")\n";
+    if (!r.revocation.empty()) out << "    revocation: " << r.revocation << "\n";
+    for (const auto& w : r.warnings) out << "    note: " << w << "\n";
+  }
+}
+
+// What the command line names: explicit files paired by name (DOC with
+// DOC.p7s or --signature, DOC.metadata.json or --metadata), or a directory or
+// bundle read by ingest::ReadBulkInput.
+struct CommandInput {
+  std::vector<archive::Submission> submissions;
+  std::vector<std::string> problems;
+};
+
+Status AddBundle(const std::filesystem::path& input, const std::filesystem::path& scratch, CommandInput& out) {
+  PRESERVE_ASSIGN_OR_RETURN(ingest::BulkInput bulk, ingest::ReadBulkInput(input, scratch));
+  for (auto& s : bulk.submissions) {
+    archive::Submission submission;
+    submission.name = (input / s.name).string();
+    if (s.detached_signature) {
+      submission.signature = *s.detached_signature;
+      submission.content = s.primary;
+    } else {
+      submission.signature = s.primary;
+    }
+    submission.metadata = s.metadata;
+    out.submissions.push_back(std::move(submission));
+  }
+  for (auto& p : bulk.problems) out.problems.push_back((input / p).string());
+  return Status::Ok();
+}
+
+// Explicit files: FILE.p7m, .pdf and ASiC containers stand alone; a detached
+// signature (FILE.p7s, or --signature) goes with the document whose name it
+// extends, or with the only document given; FILE.metadata.json (or
+// --metadata, with one document) is the record metadata of FILE.
+Status AddFiles(const std::vector<std::filesystem::path>& files, const std::vector<std::string>& signatures,
+                const std::string& metadata, CommandInput& out) {
+  std::vector<std::filesystem::path> documents, detached, sidecars;
+  std::vector<archive::Submission> standalone;
+  for (const auto& s : signatures) detached.emplace_back(s);
+  for (const auto& p : files) {
+    std::string name = Lower(p.filename().string());
+    if (EndsWith(name, ".metadata.json")) {
+      sidecars.push_back(p);
+    } else if (EndsWith(name, ".p7s")) {
+      detached.push_back(p);
+    } else if (EndsWith(name, ".p7m") || EndsWith(name, ".pdf") || EndsWith(name, ".asics") ||
+               EndsWith(name, ".asice") || EndsWith(name, ".scs") || EndsWith(name, ".sce")) {
+      standalone.push_back({p, std::nullopt, std::nullopt, ""});
+    } else {
+      documents.push_back(p);
+    }
+  }
+  std::vector<bool> used(documents.size(), false);
+  std::vector<archive::Submission> paired;
+  for (const auto& sig : detached) {
+    std::optional<std::size_t> match;
+    for (std::size_t i = 0; i < documents.size(); ++i)
+      if (!used[i] && documents[i].filename().string() == sig.stem().string()) match = i;
+    if (!match && documents.size() == 1 && detached.size() == 1 && !used[0]) match = 0;
+    if (!match) {
+      // A PDF with a detached CMS beside it (letter.pdf + letter.pdf.p7s) is paired here, not taken alone.
+      for (auto it = standalone.begin(); it != standalone.end(); ++it) {
+        if (it->signature.filename().string() == sig.stem().string()) {
+          documents.push_back(it->signature);
+          used.push_back(false);
+          standalone.erase(it);
+          match = documents.size() - 1;
+          break;
+        }
+      }
+    }
+    if (!match)
+      return Status::InvalidArgument("no document given for the detached signature " + sig.string() +
+                                     " (name it DOCUMENT.p7s or pass the document too)");
+    used[*match] = true;
+    paired.push_back({sig, documents[*match], std::nullopt, ""});
+  }
+  for (std::size_t i = 0; i < documents.size(); ++i) {
+    if (!used[i])
+      return Status::InvalidArgument(documents[i].string() +
+                                     ": no signature given (pass --signature FILE, or FILE.p7s beside it)");
+  }
+  for (auto& s : standalone) paired.push_back(std::move(s));
+  for (const auto& sidecar : sidecars) {
+    std::string target = sidecar.filename().string();
+    target.resize(target.size() - std::string_view(".metadata.json").size());
+    bool found = false;
+    for (auto& s : paired) {
+      const std::filesystem::path& primary = s.content ? *s.content : s.signature;
+      if (primary.filename().string() == target) {
+        s.metadata = sidecar;
+        found = true;
+      }
+    }
+    if (!found) return Status::InvalidArgument(sidecar.string() + ": no document named " + target + " given");
+  }
+  if (!metadata.empty()) {
+    if (paired.size() != 1)
+      return Status::InvalidArgument("--metadata names the sidecar of one document; " + std::to_string(paired.size()) +
+                                     " given (use DOCUMENT.metadata.json beside each)");
+    paired.front().metadata = std::filesystem::path(metadata);
+  }
+  for (auto& s : paired) out.submissions.push_back(std::move(s));
+  return Status::Ok();
+}
+
+// Progress on a terminal only: a pipe or a log file gets the outcomes alone.
+class Progress {
+ public:
+  explicit Progress(std::size_t total) : total_(total), enabled_(isatty(STDERR_FILENO) == 1 && total > 1) {}
+  void Step(std::size_t done) {
+    if (!enabled_) return;
+    constexpr std::size_t kWidth = 30;
+    std::size_t filled = total_ == 0 ? kWidth : done * kWidth / total_;
+    std::cerr << "\r[" << std::string(filled, '=') << std::string(kWidth - filled, ' ') << "] " << done << "/"
+              << total_ << " documents" << std::flush;
+  }
+  void Clear() {
+    if (enabled_) std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
+  }
+
+ private:
+  std::size_t total_;
+  bool enabled_;
+};
+
+// A scratch directory for unpacked bundles, removed however the command ends.
+class ScratchDir {
+ public:
+  ~ScratchDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  Result<std::filesystem::path> Make() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "preserve-ingest.XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) return Status::IOError("cannot make a scratch directory in /tmp");
+    path_ = pattern;
+    return path_;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace
+
+int CmdIngest(int argc, char** argv) {
+  CommonOptions common;
+  std::vector<std::string> inputs, signatures, trust, intermediates, timestamp_trust, crls, ocsp;
+  std::string metadata;
+  bool no_seal = false, accept_indeterminate = false, offline = false, no_revocation = false, verbose = false;
+  std::size_t batch_size = 1000000;
+  po::options_description desc("Options");
+  AddCommonOptions(desc, common, true);
+  desc.add_options()
+      ("trust", po::value(&trust)->required(), "trust anchors for the signers: PEM/DER file or directory (repeatable)")
+      ("intermediates", po::value(&intermediates), "extra intermediate certificates: file or directory (repeatable)")
+      ("timestamp-trust", po::value(&timestamp_trust),
+       "trust anchors for signature time-stamps' TSAs (default: --trust)")
+      ("signature", po::value(&signatures), "detached signature of a document given (repeatable)")
+      ("metadata", po::value(&metadata), "record metadata sidecar (JSON) of the one document given")
+      ("crl", po::value(&crls), "CRLs to use (PEM/DER file or directory, repeatable)")
+      ("ocsp-response", po::value(&ocsp), "OCSP responses to use (DER file, repeatable)")
+      ("offline", po::bool_switch(&offline),
+       "fetch no revocation data over the network: use what the signatures carry and --crl / --ocsp-response")
+      ("no-revocation", po::bool_switch(&no_revocation), "do not check revocation (said so in each report)")
+      ("accept-indeterminate", po::bool_switch(&accept_indeterminate),
+       "accept documents whose signatures are INDETERMINATE (default: refuse them); TOTAL-FAILED is always refused")
+      ("verbose,v", po::bool_switch(&verbose), "print every signature's report on stderr, not only refused ones")
+      ("no-seal", po::bool_switch(&no_seal), "leave the new packages queued; seal later with 'preserve seal'")
+      ("batch-size", po::value(&batch_size), "most packages sealed by one time-stamp (default 1000000)");
+  po::options_description hidden;
+  hidden.add_options()("input", po::value(&inputs));
+  po::positional_options_description positional;
+  positional.add("input", -1);
+  po::variables_map vm;
+  const std::string usage =
+      "--trust CA [options] INPUT...\n"
+      "  INPUT: DOCUMENT (with DOCUMENT.p7s or --signature), SIGNED.p7m, SIGNED.pdf, CONTAINER.asice/.asics,\n"
+      "         a directory, or a .zip / .tar(.gz) bundle of those; DOCUMENT.metadata.json beside a document\n"
+      "         (or --metadata) is its record metadata";
+  if (auto done = ParseCommand("ingest", argc, argv, desc, hidden, positional, vm, usage)) return *done;
+
+  ScratchDir scratch;
+  CommandInput input;
+  std::vector<std::filesystem::path> files;
+  for (const auto& i : inputs) {
+    std::filesystem::path p(i);
+    std::error_code ec;
+    if (std::filesystem::is_directory(p, ec) || IsBundle(p)) {
+      if (!signatures.empty() || !metadata.empty()) {
+        std::cerr << "preserve ingest: --signature and --metadata name files of one document, not of a directory "
+                     "or bundle\n";
+        return kExitUsage;
+      }
+      auto dir = scratch.Make();
+      if (!dir.ok()) return ExitFor(dir.status());
+      std::filesystem::path unpack = dir.value() / std::to_string(input.submissions.size());
+      if (Status s = AddBundle(p, unpack, input); !s.ok()) return ExitFor(s.WithContext(i));
+    } else {
+      files.push_back(p);
+    }
+  }
+  if (!files.empty() || !signatures.empty()) {
+    if (Status s = AddFiles(files, signatures, metadata, input); !s.ok()) {
+      std::cerr << "preserve ingest: " << s.message() << "\n";
+      return kExitUsage;
+    }
+  }
+  for (const auto& problem : input.problems) std::cerr << "skipped: " << problem << "\n";
+  if (input.submissions.empty()) {
+    std::cerr << "preserve ingest: nothing to ingest\n";
+    return input.problems.empty() ? kExitUsage : kExitRefused;
+  }
+
+  auto clock = MakeClock(common);
+  if (!clock.ok()) return ExitFor(clock.status());
+  archive::IngestOptions options;
+  using Loader = Result<std::vector<Bytes>> (*)(const std::filesystem::path&);
+  auto load = [](const std::vector<std::string>& paths, const char* what, Loader loader,
+                 std::vector<Bytes>& out) -> Status {
+    for (const auto& p : paths) {
+      auto loaded = loader(p);
+      if (!loaded.ok()) return loaded.status().WithContext(what);
+      out.insert(out.end(), loaded->begin(), loaded->end());
+    }
+    return Status::Ok();
+  };
+  for (Status s : {load(trust, "--trust", LoadCertificates, options.trust_anchors),
+                   load(intermediates, "--intermediates", LoadCertificates, options.intermediates),
+                   load(timestamp_trust, "--timestamp-trust", LoadCertificates, options.timestamp_trust_anchors),
+                   load(crls, "--crl", LoadCrls, options.revocation.crls),
+                   load(ocsp, "--ocsp-response", LoadOcspResponses, options.revocation.ocsp_responses)})
+    if (!s.ok()) return ExitFor(s);
+  options.revocation.online = !offline;
+  options.revocation.check = !no_revocation;
+  options.accept_indeterminate = accept_indeterminate;
+
+  int exit_code = kExitOk;
+  auto archive = OpenArchive(common, *clock.value(), false, exit_code);
+  if (!archive) return exit_code;
+
+  std::size_t accepted = 0, refused = input.problems.size(), failed = 0, done = 0;
+  Progress progress(input.submissions.size());
+  Status status = archive->IngestAll(input.submissions, options, [&](const archive::IngestOutcome& o) {
+    progress.Step(++done);
+    if (o.accepted || !o.reason.empty() || verbose) progress.Clear();
+    if (o.error) {
+      ++failed;
+      std::cerr << "error: " << o.input << ": " << o.reason << "\n";
+    } else if (o.accepted) {
+      ++accepted;
+      if (!common.json) std::cout << o.package_id << "\n" << std::flush;
+      PRESERVE_FAULT_POINT("cli.ingest.after_ack");
+      if (verbose) {
+        std::cerr << "accepted: " << o.input << " as " << o.package_id << "\n";
+        PrintSignatureReports(o, std::cerr);
+      }
+    } else {
+      ++refused;
+      std::cerr << "refused: " << o.input << ": " << o.reason << "\n";
+      if (verbose) PrintSignatureReports(o, std::cerr);
+    }
+    if (common.json) std::cout << json::serialize(OutcomeJson(o)) << "\n" << std::flush;
+  });
+  progress.Clear();
+  if (input.submissions.size() + input.problems.size() > 1) {
+    std::cerr << "ingest: " << accepted << " accepted, " << refused << " refused";
+    if (failed > 0) std::cerr << ", " << failed << " unreadable";
+    std::cerr << " (of " << input.submissions.size() + input.problems.size() << ")\n";
+  }
+  if (!status.ok()) return ExitFor(status);
+  if (accepted > 0 && !no_seal) {
+    auto sealed = archive->Seal(batch_size);
+    if (!sealed.ok()) {
+      std::cerr << "preserve: the accepted packages are stored and queued, but sealing failed (run 'preserve seal' "
+                   "again): "
+                << sealed.status().message() << "\n";
+      return kExitError;
+    }
+    PrintSeal(sealed.value());
+  }
+  if (failed > 0) return kExitError;
+  return refused > 0 ? kExitRefused : kExitOk;
+}
+
+}  // namespace preserve::cli

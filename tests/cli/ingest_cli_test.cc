@@ -1,0 +1,188 @@
+// The records officer at the command line: signed PDFs and ASiC containers,
+// bulk ingest of a folder, a zip and a tar, hostile bundles, record metadata,
+// list filters and the signature-use report.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <sstream>
+
+#include "testing.h"
+
+namespace preserve {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using testing::CommandResult;
+
+const fs::path kFixtures = testing::SourceDir() / "tests" / "fixtures";
+const std::string kRootCa = (kFixtures / "pki" / "root-ca.pem").string();
+
+std::vector<json::object> JsonLines(const std::string& text) {
+  std::vector<json::object> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    json::value v = json::parse(line);
+    out.push_back(v.as_object());
+  }
+  return out;
+}
+
+std::string Text(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+class IngestCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CommandResult init = Preserve({"init"});
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+  }
+
+  CommandResult Preserve(std::vector<std::string> args) {
+    args.insert(args.begin(), PRESERVE_BIN);
+    return testing::Run(args, {"PRESERVE_STORE=" + store_.string()});
+  }
+
+  CommandResult Ingest(std::vector<std::string> args) {
+    args.insert(args.begin(), {"ingest", "--json", "--trust", kRootCa});
+    return Preserve(args);
+  }
+
+  // input -> outcome ("accepted", "refused") from ingest --json.
+  std::map<std::string, std::string> Outcomes(const CommandResult& r) {
+    std::map<std::string, std::string> out;
+    for (const auto& o : JsonLines(r.out)) out[fs::path(Text(o, "input")).filename().string()] = Text(o, "outcome");
+    return out;
+  }
+
+  testing::TempDir dir_;
+  fs::path store_ = dir_ / "store";
+};
+
+TEST_F(IngestCli, SignedPdfsAreAcceptedAndChangedOnesRefused) {
+  CommandResult r = Ingest({(kFixtures / "pdf" / "signed.pdf").string(), (kFixtures / "pdf" / "signed-twice.pdf").string(),
+                            (kFixtures / "pdf" / "signed-byte-changed.pdf").string(),
+                            (kFixtures / "pdf" / "signed-then-annotated.pdf").string(),
+                            (kFixtures / "pdf" / "truncated.pdf").string()});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  auto outcomes = Outcomes(r);
+  EXPECT_EQ(outcomes["signed.pdf"], "accepted");
+  EXPECT_EQ(outcomes["signed-twice.pdf"], "accepted");
+  EXPECT_EQ(outcomes["signed-byte-changed.pdf"], "refused");
+  EXPECT_EQ(outcomes["signed-then-annotated.pdf"], "refused");
+  EXPECT_EQ(outcomes["truncated.pdf"], "refused");
+  EXPECT_NE(r.err.find("signed-byte-changed.pdf: HASH_FAILURE"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("signed-then-annotated.pdf: FORMAT_FAILURE"), std::string::npos) << r.err;
+  // Each signature of the twice-signed PDF is reported.
+  for (const auto& o : JsonLines(r.out)) {
+    if (Text(o, "input").find("signed-twice.pdf") == std::string::npos) continue;
+    const auto& sigs = o.at("signatures").as_array();
+    ASSERT_EQ(sigs.size(), 2u);
+    for (const auto& s : sigs) EXPECT_EQ(Text(s.as_object(), "indication"), "TOTAL-PASSED");
+    EXPECT_EQ(Text(o, "format"), "PAdES");
+  }
+}
+
+TEST_F(IngestCli, AsicContainersFollowThePolicy) {
+  CommandResult r = Ingest({(kFixtures / "asic" / "simple.asics").string(), (kFixtures / "asic" / "extended.asice").string(),
+                            (kFixtures / "asic" / "extended-unlisted.asice").string(),
+                            (kFixtures / "asic" / "extended-tampered.asice").string(),
+                            (kFixtures / "asic" / "xml-bomb.asice").string()});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  auto outcomes = Outcomes(r);
+  EXPECT_EQ(outcomes["simple.asics"], "accepted");
+  EXPECT_EQ(outcomes["extended.asice"], "accepted");
+  EXPECT_EQ(outcomes["extended-unlisted.asice"], "refused");  // INDETERMINATE: refused by default
+  EXPECT_EQ(outcomes["extended-tampered.asice"], "refused");
+  EXPECT_EQ(outcomes["xml-bomb.asice"], "refused");
+  EXPECT_NE(r.err.find("extended-unlisted.asice: SIGNED_DATA_NOT_FOUND"), std::string::npos) << r.err;
+
+  CommandResult lenient = Ingest({"--accept-indeterminate", (kFixtures / "asic" / "extended-unlisted.asice").string()});
+  EXPECT_EQ(lenient.exit_code, 0) << lenient.err;
+}
+
+TEST_F(IngestCli, BulkIngestOfAFolderAZipAndATarAgree) {
+  std::map<std::string, std::string> first;
+  for (const char* input : {"tree", "tree.zip", "tree.tar.gz"}) {
+    CommandResult r = Ingest({"--no-seal", (kFixtures / "bulk" / input).string()});
+    EXPECT_EQ(r.exit_code, 3) << input << ": " << r.err;  // the bundle holds unpaired files and a fake PDF
+    auto outcomes = Outcomes(r);
+    EXPECT_EQ(outcomes["letter.txt"], "accepted") << input << r.err;
+    EXPECT_EQ(outcomes["công văn 15.txt"], "accepted") << input << r.err;
+    EXPECT_EQ(outcomes["report.p7m"], "accepted") << input << r.err;
+    EXPECT_EQ(outcomes["container.asics"], "accepted") << input << r.err;
+    EXPECT_NE(r.err.find("orphan.p7s"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("unsigned.txt"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find(".hidden.txt"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("ingest: "), std::string::npos) << r.err;  // the summary line
+    if (first.empty()) {
+      first = outcomes;
+    } else {
+      EXPECT_EQ(outcomes, first) << input;
+    }
+  }
+  CommandResult seal = Preserve({"seal"});
+  EXPECT_EQ(seal.exit_code, 0) << seal.err;
+  CommandResult check = Preserve({"check"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
+TEST_F(IngestCli, HostileBundlesAreRefusedBeforeAnythingIsStored) {
+  for (const char* name : {"dotdot.zip", "absolute.zip", "symlink.zip", "duplicate.zip", "bomb.zip",
+                           "bomb-lying-size.zip", "device.tar", "hardlink.tar", "dotdot.tar.gz"}) {
+    CommandResult r = Ingest({(kFixtures / "hostile" / name).string()});
+    EXPECT_EQ(r.exit_code, 4) << name << ": " << r.err;
+    EXPECT_NE(r.err.find(name), std::string::npos) << r.err;
+  }
+  CommandResult list = Preserve({"list"});
+  EXPECT_EQ(list.out, "");
+  EXPECT_FALSE(fs::exists("/tmp/preserve-escaped.txt"));
+}
+
+TEST_F(IngestCli, MetadataSidecarsFeedListFiltersAndTheReport) {
+  fs::path docs = dir_ / "docs";
+  fs::create_directories(docs);
+  fs::copy(kFixtures / "signed" / "letter.txt", docs / "letter.txt");
+  fs::copy(kFixtures / "signed" / "letter.txt.p7s", docs / "letter.txt.p7s");
+  testing::WriteFile(docs / "letter.txt.metadata.json",
+                     R"({"code_number": "6587", "code_notation": "UBND-CNXD", "issued_date": "2017-11-22",
+                         "organ_name": "UBND tỉnh Đắk Nông", "type_name": "Công văn",
+                         "subject": "Tăng cường sử dụng chữ ký số"})");
+  CommandResult r = Preserve({"ingest", "--trust", kRootCa, docs.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Refused twice: an untrusted signer, and a sidecar that misses required fields.
+  CommandResult bad = Preserve({"ingest", "--trust", kRootCa, (kFixtures / "signed" / "letter.txt").string(),
+                                (kFixtures / "signed" / "letter-untrusted-signer.txt.p7s").string()});
+  EXPECT_EQ(bad.exit_code, 3);
+  fs::path sidecar = dir_ / "bad.json";
+  testing::WriteFile(sidecar, R"({"code_number": "1"})");
+  CommandResult bad_metadata = Preserve({"ingest", "--trust", kRootCa, "--metadata", sidecar.string(),
+                                         (kFixtures / "signed" / "letter.p7m").string()});
+  EXPECT_EQ(bad_metadata.exit_code, 3);
+  EXPECT_NE(bad_metadata.err.find("METADATA_INVALID"), std::string::npos) << bad_metadata.err;
+
+  CommandResult list = Preserve({"list", "--organ", "Đắk Nông", "--issued-from", "2017-01-01"});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("6587/UBND-CNXD 2017-11-22"), std::string::npos) << list.out;
+  EXPECT_EQ(Preserve({"list", "--type", "Quyết định"}).out, "");
+
+  CommandResult csv = Preserve({"report", "signatures", "--by", "organ", "--csv"});
+  EXPECT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_NE(csv.out.find("group,submitted,accepted,refused,refused_by_reason\n"), std::string::npos) << csv.out;
+  EXPECT_NE(csv.out.find("UBND tỉnh Đắk Nông,1,1,0,"), std::string::npos) << csv.out;
+  EXPECT_NE(csv.out.find("TOTAL,3,1,2,METADATA_INVALID 1; NO_CERTIFICATE_CHAIN_FOUND 1"), std::string::npos)
+      << csv.out;
+  CommandResult as_json = Preserve({"report", "signatures", "--json", "--from", "2000-01-01"});
+  ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
+  json::object report = json::parse(as_json.out).as_object();
+  EXPECT_EQ(report.at("rows").as_array().at(0).as_object().at("submitted").as_int64(), 3);
+  EXPECT_EQ(Preserve({"report", "signatures", "--by", "colour"}).exit_code, 64);
+}
+
+}  // namespace
+}  // namespace preserve

@@ -1,0 +1,514 @@
+// Crash tests: ingest, seal and renew run as the real `preserve` command and
+// are killed with SIGKILL, at a random moment or at a named fault point
+// (preserve/util/fault_point.h). Then the store must be whole: `check` finds
+// nothing wrong, every package id that ingest printed (acknowledged) is there,
+// a follow-up seal and renew complete, `check` and `audit-log verify` still
+// pass, every package is sealed, and the new ones verify VALID.
+//
+// A trial, on a store shared by kTrialsPerStore trials:
+//   child:    ingest --no-seal (three documents) @ t; seal @ t; renew @ t + 200 days
+//   recovery: check; seal @ t + 200 days; renew; check; audit-log verify; list; verify
+// The store's TSA certificates last one year and renewal starts 180 days ahead,
+// so every renew rolls the TSA over and renews every package in the store, and
+// the next trial starts one day after it (simulated time only moves forward).
+//
+// Reproducible: each shard logs its seed. PRESERVE_CRASH_SEED sets the seed
+// and PRESERVE_CRASH_TRIALS the trials per shard (scripts/crash-soak.sh).
+// Random kill moments depend on timing, so a seed repeats the choices, not
+// always the exact kill instruction; a failing store is kept for inspection.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "preserve/util/clock.h"
+#include "testing.h"
+
+extern char** environ;
+
+namespace preserve {
+namespace {
+
+using std::chrono::microseconds;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr int kShards = 4;                // ctest runs them in parallel
+constexpr int kDefaultTrialsPerShard = 50;  // 200 in the suite
+constexpr int kTrialsPerStore = 25;       // a new store (init) every so many trials
+constexpr int kKilled = 128 + SIGKILL;
+
+enum class Step { kIngest, kSeal, kRenew };
+constexpr Step kSteps[] = {Step::kIngest, Step::kSeal, Step::kRenew};
+
+const char* StepName(Step step) {
+  switch (step) {
+    case Step::kIngest: return "ingest";
+    case Step::kSeal: return "seal";
+    case Step::kRenew: return "renew";
+  }
+  return "?";
+}
+
+// The named points trials arm, each in the environment of one step only (a
+// hit count "name:N" counts within that one process). Trials take them in
+// turn. A point the code does not have (yet) is never hit: its trials run to
+// their end and the summary shows it as armed but never hit. Adding a point
+// to the code and a line here is all it takes to crash there.
+struct ArmedPoint {
+  Step step;
+  const char* point;
+};
+const ArmedPoint kFaultPoints[] = {
+    // archive/src/ingest.cc: a trial's three documents are one group, one commit.
+    {Step::kIngest, "ingest.before_commit"},
+    {Step::kIngest, "ingest.after_commit"},
+    // cli/ingest_command.cc: an id printed, so acknowledged.
+    {Step::kIngest, "cli.ingest.after_ack"},
+    {Step::kIngest, "cli.ingest.after_ack:2"},
+    {Step::kIngest, "cli.ingest.after_ack:3"},
+    // archive/src/sealing.cc: sealing.
+    {Step::kSeal, "seal.before_tsa"},
+    {Step::kSeal, "seal.after_tsa"},
+    {Step::kSeal, "seal.after_commit"},
+    // archive/src/sealing.cc: the TSA rollover every renew here starts with, then the renewal.
+    {Step::kRenew, "tsa.rollover.before_audit"},
+    // timestamp/src/embedded_tsa.cc, RollOverEmbeddedTsa.
+    {Step::kRenew, "tsa.rollover.after_new_files"},
+    {Step::kRenew, "tsa.rollover.after_key_switch"},
+    {Step::kRenew, "renew.before_tsa"},
+    {Step::kRenew, "renew.after_tsa"},
+    {Step::kRenew, "renew.after_commit"},
+    // storage/src/store.cc, Store::Commit: ingest and seal commit once; renew commits the
+    // rollover's audit event, then the renewal.
+    {Step::kIngest, "store.commit.before_write"},
+    {Step::kIngest, "store.commit.after_write"},
+    {Step::kSeal, "store.commit.before_write"},
+    {Step::kSeal, "store.commit.after_write"},
+    {Step::kRenew, "store.commit.after_write"},
+    {Step::kRenew, "store.commit.before_write:2"},
+    {Step::kRenew, "store.commit.after_write:2"},
+};
+constexpr std::size_t kFaultPointCount = std::size(kFaultPoints);
+
+const std::filesystem::path kFixtures = testing::SourceDir() / "tests" / "fixtures";
+const std::string kRootCa = (kFixtures / "pki" / "root-ca.pem").string();
+
+// ---- A child process that may be killed ----
+
+struct ChildRun {
+  int exit_code = -1;        // as testing::Run: 128 + the signal when killed by one
+  bool killed = false;       // ended by SIGKILL: a fault point, or our timer
+  bool timer_fired = false;  // we sent SIGKILL (the child may have exited just before)
+  std::string out, err;
+  microseconds elapsed{0};
+};
+
+// Runs argv (no shell) with the inherited environment less every PRESERVE_*
+// variable, plus `env`; sends SIGKILL `kill_after` after the spawn, if given.
+ChildRun Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+               std::optional<microseconds> kill_after) {
+  ChildRun result;
+  int out_pipe[2], err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return result;
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    ::close(out_pipe[0]);
+    ::close(out_pipe[1]);
+    return result;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+
+  // A soak run started with PRESERVE_FAULT_POINT or PRESERVE_NOW set must not leak them into every child.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e)
+    if (std::strncmp(*e, "PRESERVE_", 9) != 0) env_strings.emplace_back(*e);
+  env_strings.insert(env_strings.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> args = argv;
+  std::vector<char*> argp;
+  for (auto& a : args) argp.push_back(a.data());
+  argp.push_back(nullptr);
+
+  const SteadyClock::time_point start = SteadyClock::now();
+  pid_t pid = 0;
+  int rc = ::posix_spawn(&pid, argp[0], &actions, nullptr, argp.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  if (rc != 0) {
+    ::close(out_pipe[0]);
+    ::close(err_pipe[0]);
+    result.err = std::string("cannot start ") + argv[0] + ": " + std::strerror(rc);
+    return result;
+  }
+  std::optional<SteadyClock::time_point> deadline;
+  if (kill_after) deadline = start + *kill_after;
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  int open_fds = 2;
+  while (open_fds > 0) {
+    timespec wait{};
+    timespec* timeout = nullptr;
+    if (deadline && !result.timer_fired) {
+      auto left = std::max<SteadyClock::duration>(SteadyClock::duration::zero(), *deadline - SteadyClock::now());
+      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+      wait.tv_sec = static_cast<time_t>(ns / 1000000000);
+      wait.tv_nsec = static_cast<long>(ns % 1000000000);
+      timeout = &wait;
+    }
+    int ready = ::ppoll(fds, 2, timeout, nullptr);
+    if (ready < 0 && errno != EINTR) break;
+    if (deadline && !result.timer_fired && SteadyClock::now() >= *deadline) {
+      ::kill(pid, SIGKILL);  // not yet reaped, so still our child even if it has just exited
+      result.timer_fired = true;
+    }
+    for (int i = 0; i < 2 && ready > 0; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char buf[65536];
+      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      } else {
+        sinks[i]->append(buf, static_cast<std::size_t>(n));
+      }
+    }
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  result.elapsed = std::chrono::duration_cast<microseconds>(SteadyClock::now() - start);
+  result.killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+// The package ids ingest printed: whole lines only, since a kill may cut one short.
+std::vector<std::string> AcknowledgedIds(const std::string& out) {
+  std::vector<std::string> ids;
+  std::size_t begin = 0;
+  for (std::size_t end = out.find('\n'); end != std::string::npos; begin = end + 1, end = out.find('\n', begin)) {
+    std::string line = out.substr(begin, end - begin);
+    if (line.size() == 36 && line[8] == '-' && line[13] == '-') ids.push_back(line);
+  }
+  return ids;
+}
+
+// The signed documents a trial ingests: two detached signatures (RSA and ECDSA
+// signers, the same letter, so their content is stored once) and one
+// enveloping. Copied so the ECDSA signature has a document named after it.
+std::vector<std::string> MakeDocuments(const std::filesystem::path& dir) {
+  const std::filesystem::path signed_dir = kFixtures / "signed";
+  std::filesystem::create_directories(dir);
+  const std::vector<std::pair<std::string, std::string>> copies = {
+      {"letter.txt", "letter.txt"},       {"letter.txt.p7s", "letter.txt.p7s"}, {"letter.txt", "letter-ec.txt"},
+      {"letter-ec.txt.p7s", "letter-ec.txt.p7s"}, {"letter.p7m", "letter.p7m"}};
+  for (const auto& [from, to] : copies)
+    std::filesystem::copy_file(signed_dir / from, dir / to, std::filesystem::copy_options::overwrite_existing);
+  return {(dir / "letter.txt").string(), (dir / "letter.txt.p7s").string(), (dir / "letter-ec.txt").string(),
+          (dir / "letter-ec.txt.p7s").string(), (dir / "letter.p7m").string()};
+}
+
+// ---- The trials ----
+
+struct Summary {
+  int trials = 0;
+  int stores = 0;
+  int crashed_at_point = 0;
+  int crashed_at_random = 0;
+  int ran_to_end = 0;
+  std::size_t acknowledged = 0;
+  std::size_t verified = 0;
+  std::map<std::string, std::pair<int, int>> points;  // "step point" -> (armed, hit)
+  std::map<std::string, int> random_kills;           // step -> kills
+};
+
+class CrashTrials : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override {
+    const char* seed = std::getenv("PRESERVE_CRASH_SEED");
+    base_seed_ = seed != nullptr ? std::strtoull(seed, nullptr, 10) : std::random_device{}();
+    seed_ = base_seed_ + static_cast<std::uint64_t>(GetParam());
+    rng_.seed(seed_);
+    const char* trials = std::getenv("PRESERVE_CRASH_TRIALS");
+    trials_ = trials != nullptr ? std::atoi(trials) : kDefaultTrialsPerShard;
+    std::cout << "crash_test shard " << GetParam() << ": seed " << seed_ << " (repeat with PRESERVE_CRASH_SEED="
+              << base_seed_ << ")\n";
+    documents_ = MakeDocuments(dir_ / "documents");
+    // Simulated time starts tomorrow: after the fixtures were signed, before their certificates end.
+    start_ = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) + std::chrono::days(1);
+  }
+
+  ChildRun Preserve(std::vector<std::string> args, TimePoint now, const std::string& fault_point = {},
+                    std::optional<microseconds> kill_after = std::nullopt) {
+    args.insert(args.begin(), PRESERVE_BIN);
+    std::vector<std::string> env = {"PRESERVE_STORE=" + store_.string(), "PRESERVE_NOW=" + FormatUtcTime(now)};
+    if (!fault_point.empty()) env.push_back("PRESERVE_FAULT_POINT=" + fault_point);
+    return Spawn(args, env, kill_after);
+  }
+
+  void NewStore(TimePoint now) {
+    std::error_code ec;
+    std::filesystem::remove_all(store_, ec);
+    ChildRun init = Preserve({"init", "--tsa-validity-years", "1"}, now);
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+    acknowledged_.clear();
+    known_.clear();
+    ++summary_.stores;
+  }
+
+  std::vector<std::string> StepArgs(Step step) const {
+    if (step != Step::kIngest) return {StepName(step)};
+    std::vector<std::string> args = {"ingest", "--no-seal", "--trust", kRootCa};
+    args.insert(args.end(), documents_.begin(), documents_.end());
+    return args;
+  }
+
+  // id -> state, from `preserve list`.
+  std::map<std::string, std::string> List(TimePoint now) {
+    ChildRun r = Preserve({"list", "--limit", "1000000"}, now);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::map<std::string, std::string> out;
+    std::istringstream lines(r.out);
+    std::string id, created, state, rest;
+    while (lines >> id >> created >> state && std::getline(lines, rest)) out[id] = state;
+    return out;
+  }
+
+  // On failure: keep the store and say where, so the crash can be looked at.
+  void KeepStore(const std::string& what) {
+    std::filesystem::path kept = testing::BinaryDir() / "test-tmp" /
+                                 ("crash-failure-seed" + std::to_string(seed_) + "-trial" + std::to_string(trial_));
+    std::error_code ec;
+    std::filesystem::remove_all(kept, ec);
+    std::filesystem::copy(store_, kept, std::filesystem::copy_options::recursive, ec);
+    ADD_FAILURE() << what << "\n  store kept at " << kept.string();
+  }
+
+  // Runs the child steps of trial `trial_`, killing at `point` or after `kill_after`.
+  void RunChild(TimePoint t, TimePoint renew_at, const ArmedPoint* point, std::optional<microseconds> kill_after) {
+    for (Step step : kSteps) {
+      const bool armed = point != nullptr && point->step == step;
+      ChildRun r = Preserve(StepArgs(step), step == Step::kRenew ? renew_at : t, armed ? point->point : "",
+                            kill_after);
+      if (step == Step::kIngest)
+        for (const auto& id : AcknowledgedIds(r.out))
+          if (acknowledged_.insert(id).second) ++summary_.acknowledged;
+      if (r.killed && (armed || r.timer_fired)) {
+        if (r.timer_fired) {
+          ++summary_.crashed_at_random;
+          ++summary_.random_kills[StepName(step)];
+        } else {
+          ++summary_.crashed_at_point;
+          ++summary_.points[std::string(StepName(step)) + " " + point->point].second;
+        }
+        return;
+      }
+      ASSERT_EQ(r.exit_code, 0) << StepName(step) << " failed without being killed: " << r.out << r.err;
+      estimate_[step] = (estimate_[step] * 3 + r.elapsed) / 4;
+      if (kill_after) kill_after = std::max(microseconds(0), *kill_after - r.elapsed);
+    }
+    ++summary_.ran_to_end;
+  }
+
+  // After a crash: the store is consistent and holds every acknowledged package;
+  // a follow-up seal and renew make it current; the new packages verify.
+  void Recover(TimePoint now) {
+    ChildRun check = Preserve({"check"}, now);
+    if (check.exit_code != 0) return KeepStore("check after the crash: " + check.out + check.err);
+    for (const char* step : {"seal", "renew"}) {
+      ChildRun r = Preserve({step}, now);
+      if (r.exit_code != 0) return KeepStore(std::string("follow-up ") + step + ": " + r.out + r.err);
+    }
+    check = Preserve({"check"}, now);
+    if (check.exit_code != 0) return KeepStore("check after seal and renew: " + check.out + check.err);
+    ChildRun audit = Preserve({"audit-log", "verify"}, now);
+    if (audit.exit_code != 0) return KeepStore("audit-log verify: " + audit.out + audit.err);
+    // Each TSA rollover retires one certificate and appends one event: none may go unrecorded.
+    ChildRun events = Preserve({"audit-log", "show"}, now);
+    std::size_t rollovers = 0;
+    for (std::size_t at = events.out.find("  tsa-rollover  "); at != std::string::npos;
+         at = events.out.find("  tsa-rollover  ", at + 1))
+      ++rollovers;
+    std::error_code ec;
+    std::size_t retired = 0;
+    for (std::filesystem::directory_iterator it(store_ / "tsa" / "retired", ec), end; !ec && it != end; it.increment(ec))
+      if (it->path().extension() == ".pem") ++retired;  // not an interrupted write's leftover
+    if (rollovers != retired)
+      return KeepStore("the audit trail records " + std::to_string(rollovers) + " TSA rollovers, but " +
+                       std::to_string(retired) + " TSA certificates were retired");
+
+    std::map<std::string, std::string> packages = List(now);
+    for (const auto& id : acknowledged_)
+      if (packages.count(id) == 0) return KeepStore("acknowledged package " + id + " is lost");
+    std::vector<std::string> to_verify;
+    for (const auto& [id, state] : packages) {
+      if (state != "sealed") return KeepStore("package " + id + " is " + state + " after seal and renew");
+      if (known_.insert(id).second) to_verify.push_back(id);  // new in this trial, acknowledged or not
+    }
+    // And one older package, which this trial's renewal extended.
+    if (known_.size() > to_verify.size()) {
+      auto older = known_.begin();
+      std::advance(older, static_cast<std::ptrdiff_t>(rng_() % known_.size()));
+      to_verify.push_back(*older);
+    }
+    for (const auto& id : to_verify) {
+      ChildRun v = Preserve({"verify", id}, now);
+      if (v.exit_code != 0 || v.out.find(": VALID") == std::string::npos)
+        return KeepStore("verify " + id + ": " + v.out + v.err);
+      ++summary_.verified;
+    }
+  }
+
+  void PrintSummary() const {
+    std::ostringstream s;
+    s << "crash_test shard " << GetParam() << " summary: seed " << seed_ << ", " << summary_.trials << " trials on "
+      << summary_.stores << " stores, crashed " << summary_.crashed_at_point + summary_.crashed_at_random << " ("
+      << summary_.crashed_at_point << " at fault points, " << summary_.crashed_at_random << " at random moments), "
+      << summary_.ran_to_end << " ran to the end; " << summary_.acknowledged << " packages acknowledged, none lost; "
+      << summary_.verified << " verifications VALID\n  random kills by step:";
+    for (const auto& [step, n] : summary_.random_kills) s << " " << step << " " << n;
+    s << "\n  fault points (armed/hit):";
+    for (const auto& [point, counts] : summary_.points) s << "\n    " << point << " " << counts.first << "/" << counts.second;
+    std::cout << s.str() << std::endl;
+  }
+
+  testing::TempDir dir_;
+  std::filesystem::path store_ = dir_ / "store";
+  std::vector<std::string> documents_;
+  std::uint64_t base_seed_ = 0;
+  std::uint64_t seed_ = 0;
+  std::mt19937_64 rng_;
+  int trials_ = 0;
+  int trial_ = 0;
+  TimePoint start_;
+  std::set<std::string> acknowledged_;  // every id ingest printed, since the store was made
+  std::set<std::string> known_;         // every package seen after a trial
+  std::map<Step, microseconds> estimate_ = {
+      {Step::kIngest, microseconds(300000)}, {Step::kSeal, microseconds(300000)}, {Step::kRenew, microseconds(300000)}};
+  Summary summary_;
+};
+
+TEST_P(CrashTrials, NothingAcknowledgedIsLostAndTheStoreStaysWhole) {
+  // Simulated days per trial: a renew 200 days after the ingest, the next trial a day later.
+  constexpr std::chrono::days kRenewAfter{200}, kTrialStep{201};
+  TimePoint t = start_;
+  std::size_t next_point = static_cast<std::size_t>(GetParam()) * kFaultPointCount / static_cast<std::size_t>(kShards);
+  for (trial_ = 0; trial_ < trials_; ++trial_) {
+    if (trial_ % kTrialsPerStore == 0) {
+      t = start_;
+      ASSERT_NO_FATAL_FAILURE(NewStore(t));
+    }
+    const TimePoint renew_at = t + kRenewAfter;
+    const ArmedPoint* point = nullptr;
+    std::optional<microseconds> kill_after;
+    std::ostringstream where;
+    where << "seed " << seed_ << ", trial " << trial_ << ": ";
+    if (rng_() % 2 == 0) {
+      point = &kFaultPoints[next_point++ % kFaultPointCount];
+      ++summary_.points[std::string(StepName(point->step)) + " " + point->point].first;
+      where << "fault point " << point->point << " in " << StepName(point->step);
+    } else {
+      microseconds total{0};
+      for (const auto& [step, estimate] : estimate_) total += estimate;
+      kill_after = microseconds(static_cast<std::int64_t>(rng_() % static_cast<std::uint64_t>(total.count())));
+      where << "SIGKILL " << kill_after->count() << " us after the first spawn";
+    }
+    SCOPED_TRACE(where.str());
+    ++summary_.trials;
+    ASSERT_NO_FATAL_FAILURE(RunChild(t, renew_at, point, kill_after));
+    Recover(renew_at);
+    if (HasFailure()) break;
+    t += kTrialStep;
+  }
+  PrintSummary();
+  // The ingest points exist, so a run of this length crashes: a harness that never crashes proves nothing.
+  EXPECT_GT(summary_.crashed_at_point + summary_.crashed_at_random, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shards, CrashTrials, ::testing::Range(0, kShards));
+
+// ---- The fault point mechanism itself ----
+
+class FaultPoint : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ChildRun init = Run({"init"});
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+  }
+  ChildRun Run(std::vector<std::string> args, const std::string& fault_point = {}) {
+    args.insert(args.begin(), PRESERVE_BIN);
+    std::vector<std::string> env = {"PRESERVE_STORE=" + store_.string()};
+    if (!fault_point.empty()) env.push_back("PRESERVE_FAULT_POINT=" + fault_point);
+    return Spawn(args, env, std::nullopt);
+  }
+  ChildRun Ingest(const std::string& fault_point) {
+    std::vector<std::string> args = {"ingest", "--no-seal", "--trust", kRootCa};
+    args.insert(args.end(), documents_.begin(), documents_.end());
+    return Run(args, fault_point);
+  }
+  std::size_t Packages() {
+    ChildRun list = Run({"list"});
+    EXPECT_EQ(list.exit_code, 0) << list.err;
+    return static_cast<std::size_t>(std::count(list.out.begin(), list.out.end(), '\n'));
+  }
+
+  testing::TempDir dir_;
+  std::filesystem::path store_ = dir_ / "store";
+  std::vector<std::string> documents_ = MakeDocuments(dir_ / "documents");
+};
+
+TEST_F(FaultPoint, KillsAtTheNamedHit) {
+  ChildRun r = Ingest("cli.ingest.after_ack:2");
+  EXPECT_EQ(r.exit_code, kKilled) << r.out << r.err;
+  EXPECT_EQ(AcknowledgedIds(r.out).size(), 2u) << r.out;  // each id is out before the next step
+  EXPECT_EQ(Packages(), 3u);                               // the third is durable, but unacknowledged
+  EXPECT_EQ(Run({"check"}).exit_code, 0);
+}
+
+TEST_F(FaultPoint, KillsBeforeAndAfterTheCommit) {
+  ChildRun before = Ingest("ingest.before_commit");
+  EXPECT_EQ(before.exit_code, kKilled) << before.out << before.err;
+  EXPECT_EQ(Packages(), 0u);
+  ChildRun after = Ingest("ingest.after_commit");
+  EXPECT_EQ(after.exit_code, kKilled) << after.out << after.err;
+  EXPECT_TRUE(AcknowledgedIds(after.out).empty()) << after.out;
+  EXPECT_EQ(Packages(), 3u);
+  EXPECT_EQ(Run({"check"}).exit_code, 0);
+}
+
+TEST_F(FaultPoint, UnknownOrMalformedPointsKillNothing) {
+  ChildRun unknown = Ingest("no.such.point");
+  EXPECT_EQ(unknown.exit_code, 0) << unknown.err;
+  EXPECT_EQ(AcknowledgedIds(unknown.out).size(), 3u) << unknown.out;
+  for (const char* malformed : {"ingest.after_commit:0", "ingest.after_commit:x", "ingest.after_commit:", ":2"}) {
+    ChildRun r = Ingest(malformed);
+    EXPECT_EQ(r.exit_code, 0) << malformed << ": " << r.err;
+    EXPECT_NE(r.err.find("is not NAME or NAME:N"), std::string::npos) << malformed << ": " << r.err;
+  }
+  EXPECT_EQ(Packages(), 15u);
+}
+
+}  // namespace
+}  // namespace preserve

@@ -1,0 +1,39 @@
+// A parallel loop for independent per-item work (hashing, signature
+// validation): the items are split into one contiguous range per hardware
+// thread. Small inputs run on the calling thread alone, since starting a
+// thread costs more than a few cheap items.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "preserve/util/status.h"
+
+namespace preserve {
+
+// Calls fn(i) for every i in [0, n), on up to hardware_concurrency threads,
+// each taking at least `min_per_thread` items. A thread stops at its first
+// error; the first error (by thread) is returned once all threads have ended.
+inline Status ParallelFor(std::size_t n, std::size_t min_per_thread, const std::function<Status(std::size_t)>& fn) {
+  std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 16);
+  threads = std::max<std::size_t>(1, std::min(threads, n / std::max<std::size_t>(1, min_per_thread)));
+  std::vector<Status> status(threads, Status::Ok());
+  auto run = [&](std::size_t t) {
+    for (std::size_t i = n * t / threads; i < n * (t + 1) / threads; ++i) {
+      status[t] = fn(i);
+      if (!status[t].ok()) return;
+    }
+  };
+  std::vector<std::thread> workers;
+  for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(run, t);
+  run(0);
+  for (auto& w : workers) w.join();
+  for (auto& st : status)
+    if (!st.ok()) return st;
+  return Status::Ok();
+}
+
+}  // namespace preserve
