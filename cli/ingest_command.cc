@@ -128,8 +128,9 @@ Status AddBundle(const std::filesystem::path& input, const std::filesystem::path
 
 // Explicit files: FILE.p7m, .pdf and ASiC containers stand alone; a detached
 // signature (FILE.p7s, or --signature) goes with the document whose name it
-// extends, or with the only document given; FILE.metadata.json (or
-// --metadata, with one document) is the record metadata of FILE.
+// extends, or with the only document given, or is found beside the document;
+// FILE.metadata.json (named, or beside FILE, or --metadata with one document)
+// is the record metadata of FILE.
 Status AddFiles(const std::vector<std::filesystem::path>& files, const std::vector<std::string>& signatures,
                 const std::string& metadata, CommandInput& out) {
   std::vector<std::filesystem::path> documents, detached, sidecars;
@@ -174,9 +175,14 @@ Status AddFiles(const std::vector<std::filesystem::path>& files, const std::vect
     paired.push_back({sig, documents[*match], std::nullopt, ""});
   }
   for (std::size_t i = 0; i < documents.size(); ++i) {
-    if (!used[i])
+    if (used[i]) continue;
+    std::filesystem::path beside = documents[i];
+    beside += ".p7s";
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(beside, ec))
       return Status::InvalidArgument(documents[i].string() +
-                                     ": no signature given (pass --signature FILE, or FILE.p7s beside it)");
+                                     ": no signature given (pass --signature FILE, or put FILE.p7s beside it)");
+    paired.push_back({beside, documents[i], std::nullopt, ""});
   }
   for (auto& s : standalone) paired.push_back(std::move(s));
   for (const auto& sidecar : sidecars) {
@@ -191,6 +197,14 @@ Status AddFiles(const std::vector<std::filesystem::path>& files, const std::vect
       }
     }
     if (!found) return Status::InvalidArgument(sidecar.string() + ": no document named " + target + " given");
+  }
+  // A sidecar beside a document on disk comes with it, as in a folder.
+  for (auto& s : paired) {
+    if (s.metadata) continue;
+    std::filesystem::path beside = s.content ? *s.content : s.signature;
+    beside += ".metadata.json";
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(beside, ec)) s.metadata = beside;
   }
   if (!metadata.empty()) {
     if (paired.size() != 1)

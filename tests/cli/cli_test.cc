@@ -171,6 +171,8 @@ TEST_F(Cli, RefusalStillAcceptsTheGoodDocumentsBesideIt) {
 TEST_F(Cli, BadInputFailsClearlyAndLeavesTheStoreUnchanged) {
   std::string id = IngestOne({Fixture("letter.p7m")});
   std::string before = ListOutput();
+  std::filesystem::path lonely = dir_ / "lonely.txt";  // no lonely.txt.p7s beside it
+  testing::WriteFile(lonely, "unsigned\n");
   struct Case {
     std::vector<std::string> args;
     int exit_code;
@@ -184,7 +186,7 @@ TEST_F(Cli, BadInputFailsClearlyAndLeavesTheStoreUnchanged) {
        "FORMAT_FAILURE: not-cms.p7s: not a CMS signature"},
       {{"ingest", "--trust", kRootCa, Fixture("letter.txt"), "--signature", Fixture("truncated.p7s")}, 3,
        "FORMAT_FAILURE: truncated.p7s: truncated"},
-      {{"ingest", "--trust", kRootCa, Fixture("letter.txt")}, 64, "no signature given"},
+      {{"ingest", "--trust", kRootCa, lonely.string()}, 64, "no signature given"},
       {{"ingest", Fixture("letter.p7m")}, 64, "--trust"},
       {{"verify", "0190aaaa-0000-7000-8000-000000000000"}, 4, "not in the store"},
       {{"export", "0190aaaa-0000-7000-8000-000000000000", (dir_ / "x.zip").string()}, 4, "not in the store"},

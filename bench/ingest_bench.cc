@@ -1,0 +1,327 @@
+// Ingest benchmark (issue 4 part 10): one phase per process, so each phase's
+// peak RSS is its own; bench/ingest_bench.sh runs them in order, beside
+// `preserve ingest` and `sha256sum`.
+//
+//   ingest_bench sign PKI DIR N          N distinct 10 KB documents DIR/doc-NNNNN.txt, each
+//                                        with a detached CAdES signature DIR/doc-NNNNN.txt.p7s
+//   ingest_bench sign-file PKI FILE      FILE.p7s: a detached CAdES signature over FILE, streamed
+//   ingest_bench ingest PKI DIR STORE    new store; IngestAll of DIR's documents, then Seal
+//   ingest_bench ingest-one PKI FILE STORE  new store; Ingest of FILE with FILE.p7s
+//
+// PKI is a directory made by scripts/make-revocation-pki.sh: the documents are
+// signed by signer-crl-only (CRL distribution point only) with the issuing CA
+// in the SignedData; ingest trusts root-ca alone, gives issuing-ca as the
+// intermediates pool and root.crl + issuing.crl as local CRLs, offline: the
+// full path is validated and both certificates below the anchor are checked
+// against a local CRL, with no network.
+//
+// Signing and store creation (Archive::Init, Open) are setup, not timed. Each
+// timed phase prints one line: phase, N, seconds, docs/s, MB/s, CPU seconds
+// (user + system, all threads: on a shared machine wall time says more about
+// the neighbours than about us), and the process's peak RSS so far (VmHWM).
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "preserve/archive/archive.h"
+#include "preserve/util/certificates.h"
+
+namespace {
+
+using namespace preserve;
+using Seconds = std::chrono::duration<double>;
+namespace fs = std::filesystem;
+
+constexpr std::size_t kDocumentBytes = 10 * 1024;
+constexpr const char* kSigner = "signer-crl-only";
+
+double PeakRssMiB() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  return 0;
+}
+
+double CpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+class Timer {
+ public:
+  Timer() : wall_(std::chrono::steady_clock::now()), cpu_(CpuSeconds()) {}
+  double wall() const { return Seconds(std::chrono::steady_clock::now() - wall_).count(); }
+  double cpu() const { return CpuSeconds() - cpu_; }
+
+ private:
+  std::chrono::steady_clock::time_point wall_;
+  double cpu_;
+};
+
+void Report(const char* phase, std::size_t n, std::uint64_t bytes, const Timer& timer) {
+  const double seconds = timer.wall();
+  const double cpu = timer.cpu();
+  std::printf("%-12s %7zu %9.3f %9.0f %9.1f %8.2f %8.0f\n", phase, n, seconds, static_cast<double>(n) / seconds,
+              static_cast<double>(bytes) / 1e6 / seconds, cpu, PeakRssMiB());
+  std::fflush(stdout);
+}
+
+int Fail(const std::string& what) {
+  std::cerr << "ingest_bench: " << what << "\n";
+  return 1;
+}
+int Fail(const Status& s) { return Fail(s.ToString()); }
+
+std::string OpenSslError() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    out += std::string(out.empty() ? "" : "; ") + buf;
+  }
+  return out;
+}
+
+// ---- Signing (setup) ----
+
+struct Signer {
+  X509* cert = nullptr;
+  EVP_PKEY* key = nullptr;
+  STACK_OF(X509)* chain = nullptr;  // the issuing CA, carried in every SignedData
+  ~Signer() {
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    sk_X509_pop_free(chain, X509_free);
+  }
+};
+
+X509* ReadCert(const fs::path& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return nullptr;
+  X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
+  std::fclose(f);
+  return cert;
+}
+
+bool LoadSigner(const fs::path& pki, Signer& s) {
+  s.cert = ReadCert(pki / (std::string(kSigner) + ".pem"));
+  FILE* f = std::fopen((pki / (std::string(kSigner) + ".key")).c_str(), "rb");
+  if (f != nullptr) {
+    s.key = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
+    std::fclose(f);
+  }
+  s.chain = sk_X509_new_null();
+  X509* issuing = ReadCert(pki / "issuing-ca.pem");
+  if (issuing != nullptr) sk_X509_push(s.chain, issuing);
+  return s.cert != nullptr && s.key != nullptr && issuing != nullptr;
+}
+
+// A detached CAdES signature (CMS_BINARY | CMS_DETACHED, SHA-256, signed
+// attributes with OpenSSL's signing time) over what `data` reads, written as
+// DER to `out`. The content is digested as it is read: nothing is held whole.
+bool SignTo(const Signer& s, BIO* data, const fs::path& out) {
+  CMS_ContentInfo* cms = CMS_sign(s.cert, s.key, s.chain, data, CMS_BINARY | CMS_DETACHED);
+  if (cms == nullptr) return false;
+  BIO* file = BIO_new_file(out.c_str(), "wb");
+  bool ok = file != nullptr && i2d_CMS_bio(file, cms) == 1;
+  BIO_free(file);
+  CMS_ContentInfo_free(cms);
+  return ok;
+}
+
+fs::path DocumentPath(const fs::path& dir, std::size_t i) {
+  char name[32];
+  std::snprintf(name, sizeof name, "doc-%05zu.txt", i);
+  return dir / name;
+}
+
+// Distinct 10 KB of text per document: a header naming it, then lines from a
+// per-document xorshift stream (no two documents share content, so the store
+// deduplicates nothing).
+std::string DocumentText(std::size_t i) {
+  std::string text = "Công văn số " + std::to_string(i) + "/UBND-BENCH\n";
+  std::uint64_t x = 0x9E3779B97F4A7C15ull ^ (i + 1) * 0xBF58476D1CE4E5B9ull;
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789 .,";
+  while (text.size() < kDocumentBytes) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    text.push_back((text.size() % 80 == 79) ? '\n' : kAlphabet[x % (sizeof kAlphabet - 1)]);
+  }
+  text.resize(kDocumentBytes);
+  return text;
+}
+
+int Sign(const fs::path& pki, const fs::path& dir, std::size_t n) {
+  Signer signer;
+  if (!LoadSigner(pki, signer)) return Fail("cannot load the signer from " + pki.string() + ": " + OpenSslError());
+  fs::create_directories(dir);
+  std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 16);
+  std::atomic<bool> failed{false};
+  Timer timer;
+  auto run = [&](std::size_t t) {
+    for (std::size_t i = n * t / threads; i < n * (t + 1) / threads && !failed; ++i) {
+      std::string text = DocumentText(i);
+      fs::path doc = DocumentPath(dir, i);
+      std::ofstream(doc, std::ios::binary).write(text.data(), static_cast<std::streamsize>(text.size()));
+      BIO* data = BIO_new_mem_buf(text.data(), static_cast<int>(text.size()));
+      if (!SignTo(signer, data, doc.string() + ".p7s")) {
+        std::cerr << "ingest_bench: signing " << doc << ": " << OpenSslError() << "\n";
+        failed = true;
+      }
+      BIO_free(data);
+    }
+  };
+  std::vector<std::thread> workers;
+  for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(run, t);
+  run(0);
+  for (auto& w : workers) w.join();
+  if (failed) return 1;
+  Report("sign", n, n * kDocumentBytes, timer);
+  return 0;
+}
+
+int SignFile(const fs::path& pki, const fs::path& file) {
+  Signer signer;
+  if (!LoadSigner(pki, signer)) return Fail("cannot load the signer from " + pki.string() + ": " + OpenSslError());
+  BIO* data = BIO_new_file(file.c_str(), "rb");
+  if (data == nullptr) return Fail("cannot open " + file.string());
+  Timer timer;
+  bool ok = SignTo(signer, data, file.string() + ".p7s");
+  BIO_free(data);
+  if (!ok) return Fail("signing " + file.string() + ": " + OpenSslError());
+  Report("sign-file", 1, fs::file_size(file), timer);
+  return 0;
+}
+
+// ---- Ingest (timed) ----
+
+// What the officer gives: the root as the only trust anchor, the issuing CA
+// as a pool, the CRLs as local files, and no network.
+Result<archive::IngestOptions> Options(const fs::path& pki) {
+  archive::IngestOptions options;
+  PRESERVE_ASSIGN_OR_RETURN(options.trust_anchors, LoadCertificates(pki / "root-ca.pem"));
+  PRESERVE_ASSIGN_OR_RETURN(options.intermediates, LoadCertificates(pki / "issuing-ca.pem"));
+  for (const char* crl : {"root.crl", "issuing.crl"}) {
+    PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> crls, LoadCrls(pki / crl));
+    options.revocation.crls.insert(options.revocation.crls.end(), crls.begin(), crls.end());
+  }
+  options.revocation.check = true;
+  options.revocation.online = false;
+  return options;
+}
+
+Result<std::unique_ptr<archive::Archive>> NewStore(const fs::path& root, const Clock& clock) {
+  PRESERVE_RETURN_IF_ERROR(archive::Archive::Init(root, {}, clock));
+  return archive::Archive::Open(root, false, clock);
+}
+
+// Counts outcomes; every document must be accepted, or the figure means nothing.
+struct Tally {
+  std::size_t accepted = 0, refused = 0;
+  std::string first_refusal;
+  void operator()(const archive::IngestOutcome& o) {
+    if (o.accepted) {
+      ++accepted;
+    } else {
+      if (refused++ == 0) first_refusal = o.input + ": " + o.reason;
+    }
+  }
+};
+
+int Ingest(const fs::path& pki, const fs::path& dir, const fs::path& root) {
+  SystemClock clock;
+  auto options = Options(pki);
+  if (!options.ok()) return Fail(options.status());
+  std::vector<archive::Submission> submissions;
+  std::uint64_t bytes = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".txt") continue;
+    archive::Submission s;
+    s.content = entry.path();
+    s.signature = entry.path().string() + ".p7s";
+    bytes += entry.file_size() + fs::file_size(s.signature);
+    submissions.push_back(std::move(s));
+  }
+  std::sort(submissions.begin(), submissions.end(),
+            [](const archive::Submission& a, const archive::Submission& b) { return *a.content < *b.content; });
+  auto archive = NewStore(root, clock);
+  if (!archive.ok()) return Fail(archive.status());
+
+  Tally tally;
+  {
+    Timer timer;
+    Status s = archive.value()->IngestAll(submissions, options.value(), std::ref(tally));
+    if (!s.ok()) return Fail(s);
+    Report("ingest", submissions.size(), bytes, timer);
+  }
+  if (tally.accepted != submissions.size())
+    return Fail(std::to_string(tally.refused) + " of " + std::to_string(submissions.size()) +
+                " refused; the first: " + tally.first_refusal);
+  {
+    Timer timer;
+    auto sealed = archive.value()->Seal(1'000'000);
+    if (!sealed.ok()) return Fail(sealed.status());
+    std::size_t packages = 0;
+    for (const auto& o : sealed.value()) packages += o.packages;
+    if (packages != submissions.size()) return Fail("sealed " + std::to_string(packages) + " packages");
+    Report("seal", packages, 0, timer);
+  }
+  {
+    Timer timer;  // closing flushes the store's memtables: work the phases leave behind
+    archive.value().reset();
+    Report("close", submissions.size(), 0, timer);
+  }
+  return 0;
+}
+
+int IngestOne(const fs::path& pki, const fs::path& file, const fs::path& root) {
+  SystemClock clock;
+  auto options = Options(pki);
+  if (!options.ok()) return Fail(options.status());
+  archive::Submission submission;
+  submission.content = file;
+  submission.signature = file.string() + ".p7s";
+  auto archive = NewStore(root, clock);
+  if (!archive.ok()) return Fail(archive.status());
+  std::printf("%-12s %7s %9s %9s %9s %8s %8.0f\n", "  (store)", "", "", "", "", "", PeakRssMiB());
+  Timer timer;
+  auto outcome = archive.value()->Ingest(submission, options.value());
+  if (!outcome.ok()) return Fail(outcome.status());
+  if (!outcome->accepted) return Fail("refused: " + outcome->reason);
+  Report("ingest-1GB", 1, fs::file_size(file), timer);  // MB/s of the document, as sha256sum's
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string phase = argc > 1 ? argv[1] : "";
+  if (phase == "sign" && argc == 5) return Sign(argv[2], argv[3], std::stoul(argv[4]));
+  if (phase == "sign-file" && argc == 4) return SignFile(argv[2], argv[3]);
+  if (phase == "ingest" && argc == 5) return Ingest(argv[2], argv[3], argv[4]);
+  if (phase == "ingest-one" && argc == 5) return IngestOne(argv[2], argv[3], argv[4]);
+  if (phase == "header") {
+    std::printf("%-12s %7s %9s %9s %9s %8s %8s\n", "phase", "N", "seconds", "docs/s", "MB/s", "cpu_s", "RSS_MiB");
+    return 0;
+  }
+  std::cerr << "usage: ingest_bench header | sign PKI DIR N | sign-file PKI FILE | ingest PKI DIR STORE |"
+               " ingest-one PKI FILE STORE\n";
+  return 2;
+}

@@ -1,0 +1,126 @@
+#!/bin/sh
+# Ingest benchmark (issue 4 part 10), run on demand (not a test):
+#   bench/ingest_bench.sh BUILD_DIR [N]        (default N: 10000)
+# Builds nothing: uses BUILD_DIR/bench/ingest_bench (-DPRESERVE_BUILD_BENCH=ON)
+# and BUILD_DIR/cli/preserve. Everything goes under ${TMPDIR:-/tmp} and is
+# removed afterwards (about 3 GB at the 1 GB phase).
+#
+# Setup (not timed): a PKI from scripts/make-revocation-pki.sh (root CA,
+# issuing CA with a CRL distribution point, signers; root.crl and issuing.crl
+# written as files), N distinct 10 KB documents signed as detached CAdES by
+# signer-crl-only on every core, and one 1 GiB file with its detached signature.
+#
+# Timed:
+#   ingest       Archive::IngestAll of the N documents into a fresh store: trust
+#                anchor root-ca, intermediates pool issuing-ca, local CRLs, offline
+#   seal         Archive::Seal of them (separately)
+#   cli-ingest   `preserve ingest --trust ROOT --crl CRL... --offline --no-seal DIR`
+#                (what officers run), into another fresh store
+#   cli-seal     `preserve seal` of those
+#   sha256sum    `sha256sum FILE` over the 1 GiB file (baseline; page cache warm)
+#   openssl-sha  `openssl dgst -sha256 FILE`, for reference (coreutils' sha256sum may
+#                not use the CPU's SHA instructions; OpenSSL, which preserve uses, does)
+#   proc-1GB     ingest_bench ingest-one: a fresh store, then Archive::Ingest of that
+#                file, in its own process (wall time includes Archive::Init)
+#   ingest-1GB   within it, the Archive::Ingest call alone
+#   cli-1GB      `preserve ingest --no-seal FILE FILE.p7s` into another fresh store
+# Columns: seconds (wall), docs/s, MB/s (10^6 bytes of documents, plus
+# signatures for the N-document phases), cpu_s (user + system, all threads),
+# RSS_MiB (the process's peak resident set: VmHWM for ingest_bench phases,
+# /usr/bin/time %M for the command-line ones). Targets (issue 4): at least
+# 2,000 docs/s on 2 cores; 1 GiB ingest at least 80% of sha256sum's MB/s with
+# peak RSS under 100 MB.
+set -eu
+build=${1:?usage: ingest_bench.sh BUILD_DIR [N]}
+n=${2:-10000}
+bench="$build/bench/ingest_bench"
+cli="$build/cli/preserve"
+src=$(cd "$(dirname "$0")/.." && pwd)
+for exe in "$bench" "$cli"; do
+  [ -x "$exe" ] || { echo "ingest_bench.sh: $exe missing (build it first)" >&2; exit 2; }
+done
+[ -x /usr/bin/time ] || { echo "ingest_bench.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ingest_bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+pki="$work/pki"
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
+echo "build: $build (${type:-RelWithDebInfo, the default}), $(nproc) cores, load $(load) at start"
+echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+
+# timed PHASE N BYTES COMMAND...: runs COMMAND under /usr/bin/time and prints
+# a line in ingest_bench's format; its stdout goes to $work/PHASE.out, stderr
+# to $work/PHASE.err; fails when COMMAND does.
+timed() {
+  phase=$1 count=$2 bytes=$3
+  shift 3
+  start=$(date +%s%N)
+  rc=0
+  /usr/bin/time -f '%U %S %M' -o "$work/$phase.time" "$@" >"$work/$phase.out" 2>"$work/$phase.err" || rc=$?
+  end=$(date +%s%N)
+  if [ "$rc" -ne 0 ]; then
+    echo "ingest_bench.sh: $phase failed (exit $rc):" >&2
+    tail -5 "$work/$phase.err" >&2
+    exit 1
+  fi
+  awk -v phase="$phase" -v n="$count" -v bytes="$bytes" -v ns=$((end - start)) '
+    { s = ns / 1e9; printf "%-12s %7d %9.3f %9.0f %9.1f %8.2f %8.0f\n", phase, n, s, n / s, bytes / 1e6 / s, $1 + $2, $3 / 1024 }
+  ' "$work/$phase.time"
+}
+
+# ---- Setup (not timed) ----
+bash "$src/scripts/make-revocation-pki.sh" "$pki" 9 9 >/dev/null  # the ports are never asked: offline
+{
+  "$bench" header
+  "$bench" sign "$pki" "$work/docs" "$n"
+
+  # ---- N documents ----
+  "$bench" ingest "$pki" "$work/docs" "$work/store-lib"
+  rm -rf "$work/store-lib"
+  docs_bytes=$(du -sb "$work/docs" | cut -f1)
+  "$cli" init --store "$work/store-cli" >/dev/null 2>&1
+  timed cli-ingest "$n" "$docs_bytes" "$cli" ingest --store "$work/store-cli" --trust "$pki/root-ca.pem" \
+    --intermediates "$pki/issuing-ca.pem" --crl "$pki/root.crl" --crl "$pki/issuing.crl" --offline --no-seal \
+    "$work/docs"
+  accepted=$(wc -l <"$work/cli-ingest.out")
+  [ "$accepted" -eq "$n" ] || { echo "ingest_bench.sh: preserve ingest accepted $accepted of $n" >&2; exit 1; }
+  timed cli-seal "$n" 0 "$cli" seal --store "$work/store-cli"
+  rm -rf "$work/store-cli" "$work/docs"
+  echo "load $(load) after the $n-document phases" >&2
+
+  # ---- One 1 GiB file ----
+  big="$work/big.bin"
+  head -c 1073741824 /dev/urandom >"$big"
+  "$bench" sign-file "$pki" "$big"
+  sha256sum "$big" >/dev/null  # the page cache is warm for every reader below
+  timed sha256sum 1 1073741824 sha256sum "$big"
+  timed openssl-sha 1 1073741824 openssl dgst -sha256 "$big"  # for reference: OpenSSL's SHA-256, as preserve uses
+  timed proc-1GB 1 1073741824 "$bench" ingest-one "$pki" "$big" "$work/store-big"
+  cat "$work/proc-1GB.out"  # ingest_bench's own lines: RSS once the store is open; the Ingest call alone
+  rm -rf "$work/store-big"
+  "$cli" init --store "$work/store-cli-big" >/dev/null 2>&1
+  timed cli-1GB 1 1073741824 "$cli" ingest --store "$work/store-cli-big" --trust "$pki/root-ca.pem" \
+    --intermediates "$pki/issuing-ca.pem" --crl "$pki/root.crl" --crl "$pki/issuing.crl" --offline --no-seal "$big" "$big.p7s"
+} | tee "$work/figures"
+grep -q '^cli-1GB' "$work/figures" || exit 1  # a phase failed (said above)
+
+# ---- Against the targets ----
+echo
+awk -v n="$n" '
+  $1 == "ingest"     { printf "ingest: %.0f docs/s for %d documents (target >= 2000/s on 2 cores), %.2f CPU s\n", $4, n, $6 }
+  $1 == "cli-ingest" { printf "preserve ingest: %.0f docs/s, %.2f CPU s, peak RSS %.0f MiB\n", $4, $6, $7 }
+  $1 == "sha256sum"  { sha = $5 }
+  $1 == "openssl-sha" { ossl = $5 }
+  $1 == "ingest-1GB" { lib = $5 }
+  $1 == "proc-1GB"   { librss = $7 }
+  $1 == "cli-1GB"    { cli = $5; clirss = $7 }
+  END {
+    printf "1 GiB: sha256sum %.1f MB/s; Archive::Ingest %.1f MB/s = %.0f%% of it (target >= 80%%), peak RSS %.0f MiB (target < 100 MB)\n", sha, lib, 100 * lib / sha, librss
+    printf "1 GiB: preserve ingest %.1f MB/s = %.0f%% of sha256sum, peak RSS %.0f MiB\n", cli, 100 * cli / sha, clirss
+    printf "1 GiB: (openssl dgst -sha256 %.1f MB/s: Archive::Ingest is %.0f%% of it)\n", ossl, 100 * lib / ossl
+  }
+' "$work/figures"
+echo "machine: $(nproc) cores, load $(load) at the end (shared: other builds may be running; cpu_s says what the phases used)"
