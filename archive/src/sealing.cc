@@ -3,11 +3,11 @@
 // crash before the write leaves everything as it was (packages still queued,
 // renewals still due); after it, the batch is complete.
 #include <algorithm>
-#include <thread>
 
 #include "archive_impl.h"
 #include "preserve/util/certificates.h"
 #include "preserve/util/fault_point.h"
+#include "preserve/util/parallel.h"
 
 namespace preserve::archive {
 
@@ -15,30 +15,10 @@ namespace {
 
 std::string Until(TimePoint t) { return FormatUtcTime(t); }
 
-// Runs fn(i) for every i in [0, n) over the machine's cores, in contiguous
-// slices; returns the first error of the lowest slice. fn must only touch
-// slot i of shared output. A batch seals up to a million packages, and the
-// per-package work (decoding records, reducing the hash tree, encoding the
-// evidence) is independent from package to package.
-Status ParallelFor(std::size_t n, const std::function<Status(std::size_t)>& fn) {
-  constexpr std::size_t kMinPerThread = 4096;  // below this a thread costs more than it saves
-  std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 16);
-  threads = std::max<std::size_t>(1, std::min(threads, n / kMinPerThread));
-  std::vector<Status> status(threads, Status::Ok());
-  auto run = [&](std::size_t t) {
-    for (std::size_t i = n * t / threads; i < n * (t + 1) / threads; ++i) {
-      status[t] = fn(i);
-      if (!status[t].ok()) return;
-    }
-  };
-  std::vector<std::thread> workers;
-  for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(run, t);
-  run(0);
-  for (auto& w : workers) w.join();
-  for (auto& st : status)
-    if (!st.ok()) return st;
-  return Status::Ok();
-}
+// A batch seals up to a million packages, and the per-package work (decoding
+// records, reducing the hash tree, encoding the evidence) is independent from
+// package to package; below this many a thread costs more than it saves.
+constexpr std::size_t kMinPackagesPerThread = 4096;
 
 }  // namespace
 
@@ -205,7 +185,7 @@ Result<SealOutcome> Archive::Impl::SealBatch(const std::vector<std::string>& ids
   TimePoint horizon = clock->Now() + config.renewal_margin;
   PRESERVE_ASSIGN_OR_RETURN(HashAlgorithm alg, policy.PreferredHash(horizon));
   std::vector<std::vector<Bytes>> groups(ids.size());
-  PRESERVE_RETURN_IF_ERROR(ParallelFor(ids.size(), [&](std::size_t i) -> Status {
+  PRESERVE_RETURN_IF_ERROR(ParallelFor(ids.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
     // Only the data objects are needed: the stored record, without the evidence look-up.
     PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, store->GetPackage(ids[i]));
     PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, DecodeStoredPackageRecord(bytes));
@@ -224,7 +204,7 @@ Result<SealOutcome> Archive::Impl::SealBatch(const std::vector<std::string>& ids
   // its record when they are the content hashes, stored otherwise.
   const Members source = alg == kContentHash ? Members::kDataObjects : Members::kStored;
   std::vector<Bytes> evidence(ids.size());
-  PRESERVE_RETURN_IF_ERROR(ParallelFor(ids.size(), [&](std::size_t i) -> Status {
+  PRESERVE_RETURN_IF_ERROR(ParallelFor(ids.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
     EvidenceSkeleton skeleton;
     skeleton.next_renewal = deadline.when;
     skeleton.digest_algorithms = {alg};
@@ -281,7 +261,7 @@ Result<RenewalPlan> Archive::PlanRenewal(const RenewOptions& options) {
   PRESERVE_ASSIGN_OR_RETURN(auto due, impl_->store->ScheduledBefore(plan.horizon, SIZE_MAX));
   // Only each package's newest batch matters here; the skeletons are read in parallel.
   std::vector<std::string> last_batch(due.size());
-  PRESERVE_RETURN_IF_ERROR(ParallelFor(due.size(), [&](std::size_t i) -> Status {
+  PRESERVE_RETURN_IF_ERROR(ParallelFor(due.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
     PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(due[i].package_id));
     if (skeleton.chains.empty() || skeleton.chains.back().empty())
       return Status::Corruption("evidence of package " + due[i].package_id + " has no archive time-stamp");
@@ -322,7 +302,7 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   using Members = EvidenceSkeleton::Ats::Members;
   const std::size_t n = items.size();
   std::vector<EvidenceSkeleton> skeletons(n);
-  PRESERVE_RETURN_IF_ERROR(ParallelFor(n, [&](std::size_t i) -> Status {
+  PRESERVE_RETURN_IF_ERROR(ParallelFor(n, kMinPackagesPerThread, [&](std::size_t i) -> Status {
     PRESERVE_ASSIGN_OR_RETURN(skeletons[i], LoadSkeleton(items[i].package_id));
     if (skeletons[i].chains.empty() || skeletons[i].chains.back().empty())
       return Status::Corruption("evidence of package " + items[i].package_id + " has no archive time-stamp");
@@ -354,7 +334,7 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
     }
   } else {
     groups.resize(n);
-    PRESERVE_RETURN_IF_ERROR(ParallelFor(n, [&](std::size_t i) -> Status {
+    PRESERVE_RETURN_IF_ERROR(ParallelFor(n, kMinPackagesPerThread, [&](std::size_t i) -> Status {
       PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, LoadRecord(items[i].package_id));
       PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, Assemble(record, skeletons[i], batches));
       PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> data, DataHashes(record, alg));
@@ -373,7 +353,7 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
 
   std::vector<Bytes> evidence(n);
   std::vector<TimePoint> previous_renewal(n);
-  PRESERVE_RETURN_IF_ERROR(ParallelFor(n, [&](std::size_t i) -> Status {
+  PRESERVE_RETURN_IF_ERROR(ParallelFor(n, kMinPackagesPerThread, [&](std::size_t i) -> Status {
     EvidenceSkeleton& skeleton = skeletons[i];
     EvidenceSkeleton::Ats ats{alg, batch.id, LeafOf(tree, group_of[i]), Members::kChainTokens, {}};
     if (kind == RenewalKind::kTimeStamp) {
