@@ -160,7 +160,7 @@ int Populate(const std::filesystem::path& root, std::size_t n) {
         record.objects.push_back({ObjectPath(j), std::move(digest), content.size()});
       }
       w.PutPackage(record.id, archive::EncodePackageRecord(record));
-      w.Enqueue(record.id);
+      w.Enqueue(record.id, archive::EncodeQueueEntry(record));
     }
     if (Status s = store.value()->Commit(std::move(w)); !s.ok()) return Fail(s);
   }

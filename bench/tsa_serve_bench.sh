@@ -24,6 +24,10 @@
 #  - "per core-s" is requests per second of CPU time the server used, and
 #    "per core" divides it by the one-core signing rate: the cost of a request
 #    against the cost of its signature, whatever the machine is doing.
+#  - The "no signing" rows are bench/tsa_canned_serve: the same TsaServer and
+#    load, answered with one token made at start. Their "per core-s" is what
+#    HTTP and the sockets alone cost, so 1 / (1/sign + 1/that) bounds what the
+#    service can reach per core; they are not the service's rate.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,9 +40,10 @@ cores=$(nproc)
 ticks=$(getconf CLK_TCK)
 
 cmake -S "$root" -B "$build" -DPRESERVE_BUILD_BENCH=ON >/dev/null
-cmake --build "$build" -j"$cores" --target preserve tsa_load >/dev/null
+cmake --build "$build" -j"$cores" --target preserve tsa_load tsa_canned_serve >/dev/null
 preserve=$build/cli/preserve
 tsa_load=$build/bench/tsa_load
+tsa_canned_serve=$build/bench/tsa_canned_serve
 
 work=$(mktemp -d)
 server_pid=""
@@ -59,10 +64,43 @@ sign_rate() {  # ALGORITHM
 # User plus system CPU time of a process so far, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
+one=""
+# One run of the load against a server started by "$@"; prints a table row.
+# $one: the one-core signing rate to compare with, or empty for none.
+measure() {  # LABEL COMMAND...
+  local label=$1
+  shift
+  "$@" 2>"$work/serve.log" &
+  server_pid=$!
+  for _ in $(seq 100); do grep -q "listening on" "$work/serve.log" && break; sleep 0.1; done
+  port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/serve.log")
+  [ -n "$port" ] || { echo "$label: the server did not start:"; cat "$work/serve.log"; exit 1; }
+
+  before=$(cpu_ticks "$server_pid")
+  line=$("$tsa_load" 127.0.0.1 "$port" "$work/q.tsq" "$connections" "$seconds")
+  after=$(cpu_ticks "$server_pid")
+  kill -TERM "$server_pid"
+  wait "$server_pid"
+  server_pid=""
+  served=$(sed -n 's/.*: \([0-9.]*\) requests\/s.*/\1/p' <<<"$line")
+  elapsed=$(sed -n 's/.* in \([0-9.]*\) s with.*/\1/p' <<<"$line")
+  loadgen=$(sed -n 's/.*(\([0-9.]*\) cores).*/\1/p' <<<"$line")
+  server=$(awk -v t=$((after - before)) -v hz="$ticks" -v s="$elapsed" 'BEGIN { printf "%.2f", t / hz / s }')
+  awk -v key="$label" -v served="$served" -v server="$server" -v loadgen="$loadgen" -v one="$one" 'BEGIN {
+    per_cpu = server > 0 ? served / server : 0
+    if (one == "") {
+      printf "%-22s %10.0f %9.2f %9.2f %10s %13.0f %10s %9s\n", key, served, server, loadgen, "-", per_cpu, "-", "-"
+    } else {
+      printf "%-22s %10.0f %9.2f %9.2f %10.0f %13.0f %9.0f%% %8.0f%%\n",
+             key, served, server, loadgen, one, per_cpu, 100 * served / one, 100 * per_cpu / one
+    }
+  }'
+}
+
 echo "host: $cores hardware threads; $(openssl version); load $seconds s with $connections keep-alive connections"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-9s %10s %9s %9s %10s %13s %10s %9s\n' key "served/s" "server" "loadgen" "sign/s" "per core-s" "vs sign/s" "per core"
-printf '%-9s %10s %9s %9s %10s %13s %10s %9s\n' "" "(wall)" "(cores)" "(cores)" "(1 core)" "(server CPU)" "" ""
+printf '%-22s %10s %9s %9s %10s %13s %10s %9s\n' key "served/s" "server" "loadgen" "sign/s" "per core-s" "vs sign/s" "per core"
+printf '%-22s %10s %9s %9s %10s %13s %10s %9s\n' "" "(wall)" "(cores)" "(cores)" "(1 core)" "(server CPU)" "" ""
 for key in rsa-3072 ec-p256; do
   store=$work/$key
   "$preserve" init --store "$store" --tsa-key "$key" >/dev/null 2>&1
@@ -70,28 +108,10 @@ for key in rsa-3072 ec-p256; do
   openssl ts -query -data "$work/data" -sha256 -cert -out "$work/q.tsq" 2>/dev/null
   case $key in rsa-3072) alg=rsa3072 ;; ec-p256) alg=ecdsap256 ;; esac
   for _ in $(seq "$repeat"); do
-    "$preserve" tsa serve --store "$store" --listen 127.0.0.1:0 --threads "$threads" 2>"$work/serve.log" &
-    server_pid=$!
-    for _ in $(seq 100); do grep -q "listening on" "$work/serve.log" && break; sleep 0.1; done
-    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/serve.log")
-    [ -n "$port" ] || { echo "preserve tsa serve did not start:"; cat "$work/serve.log"; exit 1; }
-
-    before=$(cpu_ticks "$server_pid")
-    line=$("$tsa_load" 127.0.0.1 "$port" "$work/q.tsq" "$connections" "$seconds")
-    after=$(cpu_ticks "$server_pid")
-    kill -TERM "$server_pid"
-    wait "$server_pid"
-    server_pid=""
-    served=$(sed -n 's/.*: \([0-9.]*\) requests\/s.*/\1/p' <<<"$line")
-    elapsed=$(sed -n 's/.* in \([0-9.]*\) s with.*/\1/p' <<<"$line")
-    loadgen=$(sed -n 's/.*(\([0-9.]*\) cores).*/\1/p' <<<"$line")
-    server=$(awk -v t=$((after - before)) -v hz="$ticks" -v s="$elapsed" 'BEGIN { printf "%.2f", t / hz / s }')
-
     one=$(sign_rate "$alg")
-    awk -v key="$key" -v served="$served" -v server="$server" -v loadgen="$loadgen" -v one="$one" 'BEGIN {
-      per_cpu = server > 0 ? served / server : 0
-      printf "%-9s %10.0f %9.2f %9.2f %10.0f %13.0f %9.0f%% %8.0f%%\n",
-             key, served, server, loadgen, one, per_cpu, 100 * served / one, 100 * per_cpu / one }'
+    measure "$key" "$preserve" tsa serve --store "$store" --listen 127.0.0.1:0 --threads "$threads"
+    one=""
+    measure "$key (no signing)" "$tsa_canned_serve" "$store/tsa" "$work/q.tsq" "$threads"
   done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -52,6 +52,16 @@ std::optional<int> ParseCommand(const std::string& command, int argc, char** arg
   return std::nullopt;
 }
 
+std::optional<int> ParseCommandWithArgument(const std::string& command, int argc, char** argv,
+                                            const po::options_description& visible, const char* argument_name,
+                                            std::string& argument, po::variables_map& vm, const std::string& usage) {
+  po::options_description hidden;
+  hidden.add_options()(argument_name, po::value(&argument)->required());
+  po::positional_options_description positional;
+  positional.add(argument_name, 1);
+  return ParseCommand(command, argc, argv, visible, hidden, positional, vm, usage);
+}
+
 Result<std::unique_ptr<Clock>> MakeClock(const CommonOptions& common) {
   std::string now = common.now;
   if (now.empty()) {

@@ -50,6 +50,12 @@ std::optional<int> ParseCommand(const std::string& command, int argc, char** arg
                                 const po::positional_options_description& positional, po::variables_map& vm,
                                 const std::string& usage);
 
+// ParseCommand for a command with one required positional argument; a usage
+// error names it as --`argument_name`.
+std::optional<int> ParseCommandWithArgument(const std::string& command, int argc, char** argv,
+                                            const po::options_description& visible, const char* argument_name,
+                                            std::string& argument, po::variables_map& vm, const std::string& usage);
+
 // The clock: simulated when --now / PRESERVE_NOW is set.
 Result<std::unique_ptr<Clock>> MakeClock(const CommonOptions& common);
 // The store path, from --store or PRESERVE_STORE; an error when neither is set.

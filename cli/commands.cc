@@ -121,12 +121,10 @@ int CmdVerify(int argc, char** argv) {
   AddCommonOptions(desc, common, true);
   desc.add_options()("trust", po::value(&trust),
                      "check the signers against these anchors instead of those kept in the package (repeatable)");
-  po::options_description hidden;
-  hidden.add_options()("id", po::value(&id)->required());
-  po::positional_options_description positional;
-  positional.add("id", 1);
   po::variables_map vm;
-  if (auto done = ParseCommand("verify", argc, argv, desc, hidden, positional, vm, "[--store DIR] PACKAGE_ID")) return *done;
+  if (auto done =
+          ParseCommandWithArgument("verify", argc, argv, desc, "package-id", id, vm, "[--store DIR] PACKAGE_ID"))
+    return *done;
   archive::VerifyOptions options;
   auto anchors = LoadAll(trust);
   if (!anchors.ok()) return ExitFor(anchors.status().WithContext("--trust"));

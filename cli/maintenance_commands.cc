@@ -189,6 +189,8 @@ int CmdCheck(int argc, char** argv) {
                                               {"sealed", report->sealed},
                                               {"queued", report->queued},
                                               {"schedule_entries", report->schedule_entries},
+                                              {"garbage_objects", report->garbage_objects},
+                                              {"garbage_bytes", report->garbage_bytes},
                                               {"problems", std::move(problems)}})
               << "\n";
   } else {
@@ -198,6 +200,9 @@ int CmdCheck(int argc, char** argv) {
               << report->schedule_entries;
     if (!report->problems.empty()) std::cout << ", " << report->problems.size() << " problems";
     std::cout << "\n";
+    if (report->garbage_objects > 0)
+      std::cout << "unreferenced content: " << report->garbage_objects << " objects or chunks, "
+                << report->garbage_bytes << " bytes (left by an interrupted or refused ingest; harmless)\n";
   }
   return report->problems.empty() ? kExitOk : kExitInvalid;
 }
@@ -225,16 +230,14 @@ int CmdBackup(int argc, char** argv) {
   std::string dest;
   po::options_description desc("Options");
   AddCommonOptions(desc, common, true);
-  po::options_description hidden;
-  hidden.add_options()("dest", po::value(&dest)->required());
-  po::positional_options_description positional;
-  positional.add("dest", 1);
   po::variables_map vm;
-  if (auto done = ParseCommand("backup", argc, argv, desc, hidden, positional, vm, "[--store DIR] [--json] DEST\n\n"
-                               "Copies the store to DEST (new, or an empty directory) while it stays in use: a\n"
-                               "RocksDB checkpoint of db/ taken through a read-only view (writers go on), every\n"
-                               "file a real copy, plus tsa/, policy.json, config.json and backup.json (each file's\n"
-                               "SHA-256 and the audit trail's head). Restore with 'preserve restore'."))
+  if (auto done = ParseCommandWithArgument(
+          "backup", argc, argv, desc, "destination", dest, vm,
+          "[--store DIR] [--json] DEST\n\n"
+          "Copies the store to DEST (new, or an empty directory) while it stays in use: a\n"
+          "RocksDB checkpoint of db/ taken through a read-only view (writers go on), every\n"
+          "file a real copy, plus tsa/, policy.json, config.json and backup.json (each file's\n"
+          "SHA-256 and the audit trail's head). Restore with 'preserve restore'."))
     return *done;
   Session session;
   if (auto failed = OpenSession(common, true, session)) return *failed;
@@ -250,16 +253,13 @@ int CmdRestore(int argc, char** argv) {
   std::string backup;
   po::options_description desc("Options");
   AddCommonOptions(desc, common, true);
-  po::options_description hidden;
-  hidden.add_options()("backup", po::value(&backup)->required());
-  po::positional_options_description positional;
-  positional.add("backup", 1);
   po::variables_map vm;
-  if (auto done = ParseCommand("restore", argc, argv, desc, hidden, positional, vm,
-                               "BACKUP --store NEW [--json]\n\n"
-                               "Makes the new store NEW from a backup made by 'preserve backup', checking every\n"
-                               "file against backup.json and the audit trail against its recorded head. Refuses\n"
-                               "to write into an existing, non-empty NEW."))
+  if (auto done =
+          ParseCommandWithArgument("restore", argc, argv, desc, "backup", backup, vm,
+                                   "BACKUP --store NEW [--json]\n\n"
+                                   "Makes the new store NEW from a backup made by 'preserve backup', checking every\n"
+                                   "file against backup.json and the audit trail against its recorded head. Refuses\n"
+                                   "to write into an existing, non-empty NEW."))
     return *done;
   auto clock = MakeClock(common);
   if (!clock.ok()) return ExitFor(clock.status());
@@ -280,17 +280,14 @@ int CmdGet(int argc, char** argv) {
   po::options_description desc("Options");
   AddCommonOptions(desc, common, true);
   desc.add_options()("out", po::value(&out)->required(), "directory to write into (made if missing)");
-  po::options_description hidden;
-  hidden.add_options()("id", po::value(&id)->required());
-  po::positional_options_description positional;
-  positional.add("id", 1);
   po::variables_map vm;
-  if (auto done = ParseCommand("get", argc, argv, desc, hidden, positional, vm,
-                               "[--store DIR] PACKAGE_ID --out DIR\n\n"
-                               "Writes the package's data objects (documents/, signatures/, validation/,\n"
-                               "manifest.json) and, once sealed, its evidence record evidence.ers into DIR.\n"
-                               "Each object is checked against its SHA-256 first; existing files are never\n"
-                               "overwritten."))
+  if (auto done =
+          ParseCommandWithArgument("get", argc, argv, desc, "package-id", id, vm,
+                                   "[--store DIR] PACKAGE_ID --out DIR\n\n"
+                                   "Writes the package's data objects (documents/, signatures/, validation/,\n"
+                                   "manifest.json) and, once sealed, its evidence record evidence.ers into DIR.\n"
+                                   "Each object is checked against its SHA-256 first; existing files are never\n"
+                                   "overwritten."))
     return *done;
   Session session;
   if (auto failed = OpenSession(common, true, session)) return *failed;

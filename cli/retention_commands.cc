@@ -47,15 +47,12 @@ int HoldAdd(int argc, char** argv) {
   po::options_description desc("Options");
   AddCommonOptions(desc, common, true);
   AddActorOptions(desc, reason, by);
-  po::options_description hidden;
-  hidden.add_options()("id", po::value(&id)->required());
-  po::positional_options_description positional;
-  positional.add("id", 1);
   po::variables_map vm;
-  if (auto done = ParseCommand("hold add", argc, argv, desc, hidden, positional, vm,
-                               "[--store DIR] PACKAGE_ID --reason TEXT [--by NAME] [--json]\n\n"
-                               "Places a hold: the package may not be deleted while it is in force, whatever its\n"
-                               "retention. Prints the hold's number."))
+  if (auto done =
+          ParseCommandWithArgument("hold add", argc, argv, desc, "package-id", id, vm,
+                                   "[--store DIR] PACKAGE_ID --reason TEXT [--by NAME] [--json]\n\n"
+                                   "Places a hold: the package may not be deleted while it is in force, whatever its\n"
+                                   "retention. Prints the hold's number."))
     return *done;
   Session session;
   if (auto failed = OpenSession(common, false, session)) return *failed;
@@ -77,13 +74,9 @@ int HoldRemove(int argc, char** argv) {
   AddCommonOptions(desc, common, true);
   AddActorOptions(desc, reason, by);
   desc.add_options()("hold", po::value(&number), "the hold to lift (needed when several are in force)");
-  po::options_description hidden;
-  hidden.add_options()("id", po::value(&id)->required());
-  po::positional_options_description positional;
-  positional.add("id", 1);
   po::variables_map vm;
-  if (auto done = ParseCommand("hold remove", argc, argv, desc, hidden, positional, vm,
-                               "[--store DIR] PACKAGE_ID [--hold N] --reason TEXT [--by NAME] [--json]"))
+  if (auto done = ParseCommandWithArgument("hold remove", argc, argv, desc, "package-id", id, vm,
+                                           "[--store DIR] PACKAGE_ID [--hold N] --reason TEXT [--by NAME] [--json]"))
     return *done;
   Session session;
   if (auto failed = OpenSession(common, false, session)) return *failed;
@@ -148,14 +141,11 @@ int RetentionShow(int argc, char** argv) {
   std::string id;
   po::options_description desc("Options");
   AddCommonOptions(desc, common, true);
-  po::options_description hidden;
-  hidden.add_options()("id", po::value(&id)->required());
-  po::positional_options_description positional;
-  positional.add("id", 1);
   po::variables_map vm;
-  if (auto done = ParseCommand("retention show", argc, argv, desc, hidden, positional, vm,
-                               "[--store DIR] PACKAGE_ID [--json]\n\n"
-                               "The package's retention, the holds in force and, once deleted, its tombstone."))
+  if (auto done =
+          ParseCommandWithArgument("retention show", argc, argv, desc, "package-id", id, vm,
+                                   "[--store DIR] PACKAGE_ID [--json]\n\n"
+                                   "The package's retention, the holds in force and, once deleted, its tombstone."))
     return *done;
   Session session;
   if (auto failed = OpenSession(common, true, session)) return *failed;
@@ -191,18 +181,14 @@ int RetentionSet(int argc, char** argv) {
   po::options_description desc("Options");
   AddCommonOptions(desc, common, true);
   AddActorOptions(desc, reason, by);
-  desc.add_options()
-      ("years", po::value(&years), "keep for this many years from the package's creation (1 to 1000)")
-      ("permanent", "keep permanently");
-  po::options_description hidden;
-  hidden.add_options()("id", po::value(&id)->required());
-  po::positional_options_description positional;
-  positional.add("id", 1);
+  desc.add_options()("years", po::value(&years), "keep for this many years from the package's creation (1 to 1000)")(
+      "permanent", "keep permanently");
   po::variables_map vm;
   const std::string usage = "[--store DIR] PACKAGE_ID (--years N | --permanent) --reason TEXT [--by NAME]";
-  if (auto done = ParseCommand("retention set", argc, argv, desc, hidden, positional, vm,
-                               usage + "\n\nReplaces the package's retention (an appraisal decision, or corrected "
-                                       "record metadata)."))
+  if (auto done =
+          ParseCommandWithArgument("retention set", argc, argv, desc, "package-id", id, vm,
+                                   usage + "\n\nReplaces the package's retention (an appraisal decision, or corrected "
+                                           "record metadata)."))
     return *done;
   if ((vm.count("years") > 0) == (vm.count("permanent") > 0)) {
     std::cerr << "preserve retention set: give exactly one of --years N and --permanent\n"
@@ -264,18 +250,15 @@ int CmdDelete(int argc, char** argv) {
   po::options_description desc("Options");
   AddCommonOptions(desc, common, true);
   AddActorOptions(desc, reason, by);
-  po::options_description hidden;
-  hidden.add_options()("id", po::value(&id)->required());
-  po::positional_options_description positional;
-  positional.add("id", 1);
   po::variables_map vm;
-  if (auto done = ParseCommand("delete", argc, argv, desc, hidden, positional, vm,
-                               "[--store DIR] PACKAGE_ID --reason TEXT [--by NAME] [--json]\n\n"
-                               "Deletes a sealed package whose retention has passed and that has no hold: erases\n"
-                               "the content no other package uses, keeps its record, evidence record and a\n"
-                               "tombstone (every data object's digests) as proof that it existed and was\n"
-                               "lawfully deleted. Refused (exit 4, with the reason) before the retention date or\n"
-                               "under a hold."))
+  if (auto done =
+          ParseCommandWithArgument("delete", argc, argv, desc, "package-id", id, vm,
+                                   "[--store DIR] PACKAGE_ID --reason TEXT [--by NAME] [--json]\n\n"
+                                   "Deletes a sealed package whose retention has passed and that has no hold: erases\n"
+                                   "the content no other package uses, keeps its record, evidence record and a\n"
+                                   "tombstone (every data object's digests) as proof that it existed and was\n"
+                                   "lawfully deleted. Refused (exit 4, with the reason) before the retention date or\n"
+                                   "under a hold."))
     return *done;
   Session session;
   if (auto failed = OpenSession(common, false, session)) return *failed;

@@ -9,6 +9,7 @@
 #include "preserve/ingest/manifest.h"
 #include "preserve/util/certificates.h"
 #include "preserve/util/digest.h"
+#include "preserve/util/fault_point.h"
 
 namespace preserve::archive {
 
@@ -61,7 +62,12 @@ Result<EvidenceSkeleton> Archive::Impl::LoadSkeleton(const std::string& id) cons
 }
 
 Result<const BatchRecord*> Archive::Impl::LoadBatch(const std::string& batch_id, BatchCache& cache) const {
-  std::lock_guard<std::mutex> lock(cache.mutex);
+  {
+    std::shared_lock<std::shared_mutex> lock(cache.mutex);
+    auto found = cache.records.find(batch_id);
+    if (found != cache.records.end()) return &found->second;
+  }
+  std::lock_guard<std::shared_mutex> lock(cache.mutex);
   auto found = cache.records.find(batch_id);
   if (found != cache.records.end()) return &found->second;
   PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, store->GetBatch(batch_id));
@@ -77,18 +83,25 @@ Result<Bytes> TreeNode(const storage::Store& store, const BatchRecord& batch, st
   const std::size_t size = HashAlgorithmSize(batch.hash_algorithm);
   const auto chunk = static_cast<std::uint32_t>(index / kTreeChunkNodes);
   const std::size_t offset = (index % kTreeChunkNodes) * size;
-  std::string key = batch.id + "/" + std::to_string(level) + "/" + std::to_string(chunk);
-  std::lock_guard<std::mutex> lock(cache.mutex);
-  auto found = cache.tree_chunks.find(key);
-  if (found == cache.tree_chunks.end()) {
-    PRESERVE_ASSIGN_OR_RETURN(Bytes nodes, store.GetTreeNodes(batch.id, static_cast<std::uint32_t>(level), chunk));
-    found = cache.tree_chunks.emplace(std::move(key), std::move(nodes)).first;
+  const std::uint64_t key = (std::uint64_t{static_cast<std::uint32_t>(level)} << 32) | chunk;
+  const Bytes* nodes = nullptr;
+  {
+    std::shared_lock<std::shared_mutex> lock(cache.mutex);
+    if (auto tree = cache.tree_chunks.find(batch.id); tree != cache.tree_chunks.end())
+      if (auto found = tree->second.find(key); found != tree->second.end()) nodes = &found->second;
   }
-  if (found->second.size() < offset + size)
+  if (nodes == nullptr) {
+    // Read outside the lock; a thread that read the same chunk meanwhile keeps its copy.
+    PRESERVE_ASSIGN_OR_RETURN(Bytes read, store.GetTreeNodes(batch.id, static_cast<std::uint32_t>(level), chunk));
+    std::lock_guard<std::shared_mutex> lock(cache.mutex);
+    auto tree = cache.tree_chunks.try_emplace(batch.id).first;
+    nodes = &tree->second.try_emplace(key, std::move(read)).first->second;
+  }
+  if (nodes->size() < offset + size)
     return Status::Corruption("hash tree of batch " + batch.id + ": level " + std::to_string(level) + " has no node " +
                               std::to_string(index));
-  return Bytes(found->second.begin() + static_cast<std::ptrdiff_t>(offset),
-               found->second.begin() + static_cast<std::ptrdiff_t>(offset + size));
+  return Bytes(nodes->begin() + static_cast<std::ptrdiff_t>(offset),
+               nodes->begin() + static_cast<std::ptrdiff_t>(offset + size));
 }
 
 }  // namespace
@@ -153,9 +166,25 @@ Result<std::vector<Bytes>> Archive::Impl::DataHashes(const PackageRecord& record
       out.push_back(o.sha256);
       continue;
     }
-    PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, store->GetContent(o.sha256));
-    out.push_back(Digest(alg, bytes));
+    PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> digest, DigestContent(o.sha256, {alg}));
+    out.push_back(std::move(digest.front()));
   }
+  return out;
+}
+
+Result<std::vector<Bytes>> Archive::Impl::DigestContent(ByteView sha256, const std::vector<HashAlgorithm>& algs,
+                                                        std::uint64_t* size) const {
+  std::vector<std::unique_ptr<Hasher>> hashers;
+  for (HashAlgorithm alg : algs) hashers.push_back(std::make_unique<Hasher>(alg));
+  std::uint64_t read = 0;
+  PRESERVE_RETURN_IF_ERROR(store->ReadContent(sha256, [&](ByteView piece) {
+    for (auto& h : hashers) h->Update(piece);
+    read += piece.size();
+    return Status::Ok();
+  }));
+  if (size != nullptr) *size = read;
+  std::vector<Bytes> out;
+  for (auto& h : hashers) out.push_back(h->Finish());
   return out;
 }
 
@@ -172,19 +201,25 @@ Result<timestamp::AlgorithmCatalogue> ResolvePolicy(const std::string& profile_o
 Archive::Archive(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Archive::~Archive() = default;
 
+constexpr const char* kInitStagingDir = ".init";
+
+// Init builds the whole store in a staging directory inside `root`, then moves
+// its parts into place, the database last: a store exists exactly when db/ does,
+// so an init killed at any moment leaves either a whole store or leftovers that
+// the next init removes (they are never mistaken for a store).
 Status Archive::Init(const std::filesystem::path& root, const InitOptions& options, const Clock& clock) {
   std::error_code ec;
-  if (std::filesystem::exists(DbDir(root), ec) || std::filesystem::exists(TsaDir(root), ec))
-    return Status::AlreadyExists("a store already exists at " + root.string());
+  if (std::filesystem::exists(DbDir(root), ec)) return Status::AlreadyExists("a store already exists at " + root.string());
   bool made_root = !std::filesystem::exists(root, ec);
-  std::filesystem::create_directories(root, ec);
-  if (ec) return Status::IOError("cannot create " + root.string() + ": " + ec.message());
-  // Either a whole store or nothing: undo what was made on any failure.
+  const std::filesystem::path staging = root / kInitStagingDir;
+  // Leftovers of an interrupted init: without db/ they are no store.
+  for (const auto& leftover : {staging, TsaDir(root), PolicyPath(root), ConfigPath(root)})
+    std::filesystem::remove_all(leftover, ec);
+  std::filesystem::create_directories(staging, ec);
+  if (ec) return Status::IOError("cannot create " + staging.string() + ": " + ec.message());
   auto undo = [&](Status s) {
-    std::filesystem::remove_all(DbDir(root), ec);
-    std::filesystem::remove_all(TsaDir(root), ec);
-    std::filesystem::remove(PolicyPath(root), ec);
-    std::filesystem::remove(ConfigPath(root), ec);
+    for (const auto& part : {staging, TsaDir(root), PolicyPath(root), ConfigPath(root)})
+      std::filesystem::remove_all(part, ec);
     if (made_root) std::filesystem::remove(root, ec);
     return s;
   };
@@ -194,22 +229,35 @@ Status Archive::Init(const std::filesystem::path& root, const InitOptions& optio
   config.renewal_margin = options.renewal_margin;
   config.tsa_key = options.tsa.key_type;
   config.tsa_validity_years = options.tsa.tsa_validity_years;
-  if (Status s = SavePolicy(root, policy.value()); !s.ok()) return undo(s);
-  if (Status s = SaveStoreConfig(root, config); !s.ok()) return undo(s);
-  if (Status s = timestamp::CreateEmbeddedTsa(TsaDir(root), options.tsa, clock); !s.ok()) return undo(s);
-  auto store = storage::Store::Open(DbDir(root), {.create_if_missing = true});
-  if (!store.ok()) return undo(store.status());
-  storage::WriteSet w;
-  w.AppendAudit(AuditEvent(clock, "init", {{"producer", kProducer}, {"policy", policy->name()}}));
-  auto tsa_certificate = LoadCertificates(TsaDir(root) / "tsa.pem");
-  if (!tsa_certificate.ok()) return undo(tsa_certificate.status());
-  w.PutSetting(kActiveTsaSetting, Digest(HashAlgorithm::kSha256, tsa_certificate->front()));
-  if (Status s = store.value()->Commit(std::move(w)); !s.ok()) return undo(s);
+  if (Status s = SavePolicy(staging, policy.value()); !s.ok()) return undo(s);
+  if (Status s = SaveStoreConfig(staging, config); !s.ok()) return undo(s);
+  if (Status s = timestamp::CreateEmbeddedTsa(TsaDir(staging), options.tsa, clock); !s.ok()) return undo(s);
+  {
+    auto store = storage::Store::Open(DbDir(staging), {.create_if_missing = true});
+    if (!store.ok()) return undo(store.status());
+    storage::WriteSet w;
+    w.AppendAudit(AuditEvent(clock, "init", {{"producer", kProducer}, {"policy", policy->name()}}));
+    auto tsa_certificate = LoadCertificates(TsaDir(staging) / "tsa.pem");
+    if (!tsa_certificate.ok()) return undo(tsa_certificate.status());
+    w.PutSetting(kActiveTsaSetting, Digest(HashAlgorithm::kSha256, tsa_certificate->front()));
+    if (Status s = store.value()->Commit(std::move(w)); !s.ok()) return undo(s);
+  }  // closed (and flushed) before it moves
+  PRESERVE_FAULT_POINT("init.before_publish");
+  for (const auto& [from, to] : {std::pair{PolicyPath(staging), PolicyPath(root)},
+                                 {ConfigPath(staging), ConfigPath(root)},
+                                 {TsaDir(staging), TsaDir(root)},
+                                 {DbDir(staging), DbDir(root)}}) {
+    std::filesystem::rename(from, to, ec);
+    if (ec) return undo(Status::IOError("cannot move " + from.string() + " to " + to.string() + ": " + ec.message()));
+    PRESERVE_FAULT_POINT("init.publishing");
+  }
+  if (Status s = SyncDirectory(root); !s.ok()) return s;
+  std::filesystem::remove(staging, ec);
   return Status::Ok();
 }
 
 Result<std::unique_ptr<Archive>> Archive::Open(const std::filesystem::path& root, bool read_only,
-                                               const Clock& clock) {
+                                               const Clock& clock, const ArchiveOpenOptions& options) {
   std::error_code ec;
   if (!std::filesystem::is_directory(DbDir(root), ec))
     return Status::NotFound("no store at " + root.string() + " (make one with 'preserve init --store " +
@@ -219,10 +267,15 @@ Result<std::unique_ptr<Archive>> Archive::Open(const std::filesystem::path& root
   impl->clock = &clock;
   PRESERVE_ASSIGN_OR_RETURN(impl->config, LoadStoreConfig(root));
   PRESERVE_ASSIGN_OR_RETURN(impl->policy, LoadPolicy(root));
-  PRESERVE_ASSIGN_OR_RETURN(impl->store, storage::Store::Open(DbDir(root), {.read_only = read_only}));
+  if (options.content_chunk_size != 0) impl->content_chunk_size = options.content_chunk_size;
+  PRESERVE_ASSIGN_OR_RETURN(impl->store,
+                            storage::Store::Open(DbDir(root), {.read_only = read_only,
+                                                               .content_chunk_size = impl->content_chunk_size}));
   PRESERVE_ASSIGN_OR_RETURN(auto ca, LoadCertificates(TsaDir(root) / "ca.pem"));
   impl->ca_certificate = ca.front();
   if (!read_only) {
+    // An init killed after publishing db/ leaves its emptied staging directory.
+    std::filesystem::remove_all(root / kInitStagingDir, ec);
     PRESERVE_ASSIGN_OR_RETURN(impl->tsa, timestamp::EmbeddedTsa::Open(TsaDir(root), clock));
     PRESERVE_RETURN_IF_ERROR(impl->RecordInterruptedTsaRollover());
     if (!impl->config.external_tsas.empty()) {
@@ -238,6 +291,15 @@ Result<audit::PackageContents> Archive::Contents(const std::string& package_id) 
   PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
   audit::PackageContents contents;
   for (const auto& o : record.objects) {
+    if (o.size > impl_->content_chunk_size) {
+      // Read when used, as often as used: never whole.
+      const storage::Store* store = impl_->store.get();
+      contents.streamed.emplace(o.path, audit::StreamedObject{o.size, [store, digest = o.sha256](
+                                                                           const ingest::ContentSink& sink) {
+                                  return store->ReadContent(digest, sink);
+                                }});
+      continue;
+    }
     PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, impl_->store->GetContent(o.sha256));
     contents.data.emplace(o.path, std::move(bytes));
   }

@@ -4,6 +4,8 @@
 
 #include <map>
 #include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
 
 #include "preserve/archive/archive.h"
 #include "preserve/storage/store.h"
@@ -17,6 +19,8 @@ inline constexpr std::string_view kActiveTsaSetting = "tsa.active_certificate_sh
 
 std::filesystem::path DbDir(const std::filesystem::path& root);
 std::filesystem::path TsaDir(const std::filesystem::path& root);
+// fsync of a directory, so that renames and creations in it are durable.
+Status SyncDirectory(const std::filesystem::path& dir);
 
 // A UUIDv7 (RFC 9562): time-ordered, so ids sort by creation.
 Result<std::string> NewId(const Clock& clock);
@@ -30,12 +34,15 @@ Bytes AuditEvent(const Clock& clock, std::string_view type,
 inline constexpr HashAlgorithm kContentHash = HashAlgorithm::kSha256;
 
 // The batches one operation has read: their records and the chunks of their
-// hash trees, each read from the store once. Safe to share between threads;
-// pointers it hands out stay valid as long as it lives.
+// hash trees, each read from the store once. Safe to share between threads:
+// a renewal assembles a million records on every core through one cache, so
+// look-ups of what it holds (nearly all of them) share the lock, and only a
+// miss takes it alone. Pointers it hands out stay valid as long as it lives.
 struct BatchCache {
-  std::mutex mutex;
-  std::map<std::string, BatchRecord> records;
-  std::map<std::string, Bytes> tree_chunks;  // by batch id + level + chunk
+  std::shared_mutex mutex;
+  std::map<std::string, BatchRecord, std::less<>> records;
+  // Per batch id, the chunks of its tree read so far, by level << 32 | chunk.
+  std::map<std::string, std::unordered_map<std::uint64_t, Bytes>, std::less<>> tree_chunks;
 };
 
 // When the newest time-stamp of a record stops protecting it, and why.
@@ -51,6 +58,7 @@ struct Archive::Impl {
   StoreConfig config;
   timestamp::AlgorithmCatalogue policy = timestamp::AlgorithmCatalogue::Default();
   std::unique_ptr<storage::Store> store;
+  std::size_t content_chunk_size = storage::kDefaultContentChunkSize;  // larger objects are never read whole
   std::unique_ptr<timestamp::EmbeddedTsa> tsa;  // only when open for writing
   std::unique_ptr<timestamp::FailoverTimeStamper> external;  // when config.json names external TSAs
   // Whom time-stamps of this store may chain to: the local CA, then the external TSAs' anchors.
@@ -69,6 +77,10 @@ struct Archive::Impl {
                                              BatchCache& cache) const;
   // Every data object's hash under `alg`, in the record's order (read from content).
   Result<std::vector<Bytes>> DataHashes(const PackageRecord& record, HashAlgorithm alg) const;
+  // A stored object's digest under each of `algs`, its bytes streamed once
+  // (Store::ReadContent's errors as they are); `size` gets the bytes read.
+  Result<std::vector<Bytes>> DigestContent(ByteView sha256, const std::vector<HashAlgorithm>& algs,
+                                           std::uint64_t* size = nullptr) const;
 
   Result<Deadline> DeadlineOf(const BatchRecord& batch) const;
   // Rolls the embedded TSA over when its certificate or key algorithm ends
@@ -92,8 +104,12 @@ struct Archive::Impl {
   };
   Result<TimeStampedTree> TimeStampGroups(HashAlgorithm alg, std::vector<std::vector<Bytes>> groups,
                                           std::size_t packages, TimePoint horizon);
+  // The same for a tree already built.
+  Result<TimeStampedTree> TimeStampTree(HashAlgorithm alg, timestamp::HashTree tree, std::size_t packages,
+                                        TimePoint horizon);
 
-  Result<SealOutcome> SealBatch(const std::vector<std::string>& ids);
+  // Seals the oldest `max_batch` queued packages as one batch; nullopt when none is queued.
+  Result<std::optional<SealOutcome>> SealBatch(std::size_t max_batch);
   // `horizon`: the new evidence must last beyond it, or the batch is refused.
   Result<RenewalBatch> RenewBatch(RenewalKind kind, HashAlgorithm alg, const std::vector<RenewalItem>& items,
                                   TimePoint horizon);

@@ -8,6 +8,7 @@
 // sync per group rather than per document, and nothing is acknowledged before
 // its group is durable.
 
+#include <fstream>
 #include <set>
 
 #include "archive_impl.h"
@@ -45,15 +46,16 @@ bool HasAsicExtension(const std::filesystem::path& path) {
   return ext == ".asics" || ext == ".asice" || ext == ".scs" || ext == ".sce";
 }
 
-// The bytes a submission's validation reads (0 for what cannot be read: that
-// is reported when it is read).
-std::uint64_t InputSize(const Submission& s) {
+// The bytes a submission's validation holds in memory (0 for what cannot be
+// read: that is reported when it is read). A detached document larger than
+// a content chunk is streamed: one chunk at a time.
+std::uint64_t InputSize(const Submission& s, std::size_t chunk_size) {
   std::error_code ec;
   std::uint64_t size = 0;
   for (const auto* path : {&s.signature, s.content ? &*s.content : nullptr}) {
     if (path == nullptr) continue;
     auto n = std::filesystem::file_size(*path, ec);
-    if (!ec) size += n;
+    if (!ec) size += path == &s.signature ? n : std::min<std::uint64_t>(n, chunk_size);
   }
   return size;
 }
@@ -65,6 +67,13 @@ struct Prepared {
   std::string category;  // of a refusal (see Refuse)
   ingest::Manifest manifest;
   std::map<std::string, std::pair<std::string, Bytes>> objects;  // path -> (role, bytes)
+  // Objects already streamed into the store's chunks (a large detached
+  // document), with their manifest entries made: path -> finished writer.
+  struct Streamed {
+    std::unique_ptr<storage::ContentWriter> writer;
+    storage::ContentWriter::Object object;
+  };
+  std::map<std::string, Streamed> streamed;
 
   void Add(const std::string& path, const std::string& role, Bytes data) {
     if (objects.count(path) != 0) return;  // the same certificate used by two signatures
@@ -120,6 +129,7 @@ void Refuse(Prepared& p, const std::string& category, const std::string& detail)
   p.category = category;
   p.outcome.reason = category + ": " + detail;
   p.objects.clear();
+  p.streamed.clear();  // chunks already written stay as garbage ('preserve check' reports them)
 }
 
 // The ingest policy (EN 319 102-1 indications): any TOTAL-FAILED signature
@@ -163,6 +173,55 @@ void ValidateDetachedCms(Prepared& p, Bytes signature, Bytes content, const Subm
   entry.signature_path = std::string(ingest::kSignaturesDir) + SafeName(s.signature);
   entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(*s.content);
   p.Add(entry.document_path, "document", std::move(content));
+  p.Add(entry.signature_path, "signature", std::move(signature));
+  for (const auto& report : validation->signers) AddSignature(p, entry, "CAdES detached", report);
+}
+
+// A detached document larger than a content chunk: read from its file once,
+// in pieces, each piece hashed for the signature and handed to the store's
+// chunk writer; never held whole.
+void ValidateLargeDetachedCms(Prepared& p, Bytes signature, const Submission& s,
+                              const ingest::CmsValidationOptions& cms, storage::Store& store) {
+  p.outcome.format = "CAdES detached";
+  auto fail = [&](const Status& status) {
+    p.outcome.error = true;
+    p.outcome.reason = status.message();
+  };
+  std::ifstream in(*s.content, std::ios::binary);
+  if (!in) return fail(Status::IOError("cannot open " + s.content->string()));
+  auto writer = store.NewContentWriter();
+  if (!writer.ok()) return fail(writer.status());
+  bool read_failed = false;
+  const ingest::ContentSource source = [&](const ingest::ContentSink& sink) -> Status {
+    Bytes buffer(1u << 20);
+    while (in) {
+      in.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(buffer.size()));
+      if (in.bad()) break;
+      ByteView piece(buffer.data(), static_cast<std::size_t>(in.gcount()));
+      if (Status stored = writer.value()->Append(piece); !stored.ok()) {
+        read_failed = true;
+        return stored;
+      }
+      PRESERVE_RETURN_IF_ERROR(sink(piece));
+    }
+    if (in.bad()) {
+      read_failed = true;
+      return Status::IOError("cannot read " + s.content->string());
+    }
+    return Status::Ok();
+  };
+  auto validation = ingest::ValidateCmsDetached(signature, source, cms);
+  // Errors reading the file or writing the store are errors; the rest says the signature is bad.
+  if (read_failed) return fail(validation.status());
+  if (!validation.ok())
+    return Refuse(p, "FORMAT_FAILURE", s.signature.filename().string() + ": " + validation.status().message());
+  auto object = writer.value()->Finish();
+  if (!object.ok()) return fail(object.status());
+  ingest::SignatureEntry entry;
+  entry.signature_path = std::string(ingest::kSignaturesDir) + SafeName(s.signature);
+  entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(*s.content);
+  p.manifest.objects.push_back({entry.document_path, "document", object->sha256, object->size});
+  p.streamed.emplace(entry.document_path, Prepared::Streamed{std::move(writer).value(), std::move(object).value()});
   p.Add(entry.signature_path, "signature", std::move(signature));
   for (const auto& report : validation->signers) AddSignature(p, entry, "CAdES detached", report);
 }
@@ -231,7 +290,8 @@ void ValidateContainer(Prepared& p, Bytes container, const Submission& s, const 
   }
 }
 
-Prepared Prepare(const Submission& s, const IngestOptions& options, const ingest::CmsValidationOptions& cms) {
+Prepared Prepare(const Submission& s, const IngestOptions& options, const ingest::CmsValidationOptions& cms,
+                 storage::Store& store, std::size_t chunk_size) {
   Prepared p;
   p.outcome.input = !s.name.empty() ? s.name : (s.content ? *s.content : s.signature).string();
   auto fail = [&](const Status& status) {
@@ -258,7 +318,10 @@ Prepared Prepare(const Submission& s, const IngestOptions& options, const ingest
     p.outcome.metadata = metadata.value();
     p.manifest.metadata = std::move(metadata).value();
   }
-  if (s.content) {
+  std::error_code ec;
+  if (s.content && std::filesystem::file_size(*s.content, ec) > chunk_size && !ec) {
+    ValidateLargeDetachedCms(p, std::move(signature).value(), s, cms, store);
+  } else if (s.content) {
     auto content = ReadFile(*s.content);
     if (!content.ok()) {
       fail(content.status());
@@ -301,6 +364,10 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
   cms.revocation = options.revocation;
   cms.catalogue = &impl_->policy;
   cms.clock = &clock;
+  // Parsed once for all the documents rather than once per document. Material
+  // that does not parse is left unprepared: each document's validation then
+  // refuses its document with that reason, as it would without preparing.
+  static_cast<void>(ingest::PrepareTrust(cms));
   std::vector<std::string> anchor_subjects;
   for (const auto& anchor : options.trust_anchors) anchor_subjects.push_back(CertificateSubject(anchor));
 
@@ -309,14 +376,14 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
     std::size_t end = first;
     std::uint64_t group_bytes = 0;
     while (end < submissions.size() && end - first < kGroupSubmissions) {
-      std::uint64_t size = InputSize(submissions[end]);
+      std::uint64_t size = InputSize(submissions[end], impl_->content_chunk_size);
       if (end > first && group_bytes + size > kGroupBytes) break;
       group_bytes += size;
       ++end;
     }
     std::vector<Prepared> prepared(end - first);
     PRESERVE_RETURN_IF_ERROR(ParallelFor(prepared.size(), 1, [&](std::size_t i) {
-      prepared[i] = Prepare(submissions[first + i], options, cms);
+      prepared[i] = Prepare(submissions[first + i], options, cms, *impl_->store, impl_->content_chunk_size);
       return Status::Ok();
     }));
 
@@ -358,9 +425,16 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
         return Status::Ok();
       };
       for (const auto& [path, object] : p.objects) PRESERVE_RETURN_IF_ERROR(store_object(path, object.second));
+      // Their chunks are written (unsynced): this group's synced commit makes them durable with the package.
+      for (const auto& [path, streamed] : p.streamed) {
+        const Bytes& digest = streamed.object.sha256;
+        PRESERVE_ASSIGN_OR_RETURN(bool present, impl_->store->HasContent(digest));
+        if (!present && stored_in_group.insert(digest).second) streamed.writer->Put(w);
+        record.objects.push_back({path, digest, streamed.object.size});
+      }
       PRESERVE_RETURN_IF_ERROR(store_object(ingest::kManifestPath, manifest_json));
       w.PutPackage(record.id, EncodePackageRecord(record));
-      w.Enqueue(record.id);
+      w.Enqueue(record.id, EncodeQueueEntry(record));
       Retention retention;
       if (manifest.metadata && manifest.metadata->retention_years > 0) {
         retention.permanent = false;

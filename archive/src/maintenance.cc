@@ -64,14 +64,18 @@ std::filesystem::path StagingFor(const std::filesystem::path& target) {
   return abs.parent_path() / ("." + abs.filename().string() + ".partial-" + std::to_string(::getpid()));
 }
 
-Status FsyncPath(const std::filesystem::path& path, int flags) {
-  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return Status::IOError(path.string() + ": cannot open: " + std::strerror(errno));
+}  // namespace
+
+Status SyncDirectory(const std::filesystem::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError(dir.string() + ": cannot open: " + std::strerror(errno));
   int rc = ::fsync(fd);
   ::close(fd);
-  if (rc != 0) return Status::IOError(path.string() + ": fsync failed: " + std::strerror(errno));
+  if (rc != 0) return Status::IOError(dir.string() + ": fsync failed: " + std::strerror(errno));
   return Status::Ok();
 }
+
+namespace {
 
 // Copies `from` to the new file `to` (never an existing one), synced, and
 // returns the SHA-256 of the bytes written, read once.
@@ -124,22 +128,73 @@ Result<std::vector<std::string>> FilesUnder(const std::filesystem::path& dir) {
   return out;
 }
 
-Status WriteNewFile(const std::filesystem::path& path, ByteView bytes) {
+// Writes the new file `path` (never an existing one) from `content`'s
+// pieces; on failure removes what it wrote.
+// The content keys that package records refer to (their objects, and the
+// chunks of those stored as chunk lists), compactly: 32 bytes each.
+class ContentReferences {
+ public:
+  void Add(ByteView sha256, const std::vector<Bytes>& chunks) {
+    Push(sha256);
+    for (const auto& c : chunks) Push(c);
+  }
+  // Ends adding; Visit and Unvisited may be called from now on.
+  void Seal() {
+    std::sort(keys_.begin(), keys_.end());
+    keys_.erase(std::unique(keys_.begin(), keys_.end()), keys_.end());
+    visited_.assign(keys_.size(), false);
+  }
+  // Whether `digest` is referenced; marks it seen.
+  bool Visit(ByteView digest) {
+    if (digest.size() != kKey) return false;
+    Key key;
+    std::copy(digest.begin(), digest.end(), key.begin());
+    auto it = std::lower_bound(keys_.begin(), keys_.end(), key);
+    if (it == keys_.end() || *it != key) return false;
+    visited_[static_cast<std::size_t>(it - keys_.begin())] = true;
+    return true;
+  }
+  std::vector<Bytes> Unvisited() const {
+    std::vector<Bytes> out;
+    for (std::size_t i = 0; i < keys_.size(); ++i)
+      if (!visited_[i]) out.emplace_back(keys_[i].begin(), keys_[i].end());
+    return out;
+  }
+
+ private:
+  static constexpr std::size_t kKey = 32;
+  using Key = std::array<std::uint8_t, kKey>;
+  void Push(ByteView digest) {
+    if (digest.size() != kKey) return;  // not a SHA-256: no content key can match it
+    Key key;
+    std::copy(digest.begin(), digest.end(), key.begin());
+    keys_.push_back(key);
+  }
+  std::vector<Key> keys_;
+  std::vector<bool> visited_;
+};
+
+Status WriteNewFile(const std::filesystem::path& path, const ingest::ContentSource& content) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0 && errno == EEXIST) return Status::AlreadyExists(path.string() + " already exists: not overwritten");
   if (fd < 0) return Status::IOError(path.string() + ": cannot create: " + std::strerror(errno));
-  for (std::size_t done = 0; done < bytes.size();) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string err = std::strerror(errno);
-      ::close(fd);
-      return Status::IOError(path.string() + ": write failed: " + err);
+  Status written = content([&](ByteView bytes) -> Status {
+    for (std::size_t done = 0; done < bytes.size();) {
+      ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::IOError(path.string() + ": write failed: " + std::strerror(errno));
+      done += static_cast<std::size_t>(n);
     }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::close(fd) != 0) return Status::IOError(path.string() + ": close failed: " + std::strerror(errno));
-  return Status::Ok();
+    return Status::Ok();
+  });
+  if (::close(fd) != 0 && written.ok())
+    written = Status::IOError(path.string() + ": close failed: " + std::strerror(errno));
+  if (!written.ok()) ::unlink(path.c_str());
+  return written;
+}
+
+Status WriteNewFile(const std::filesystem::path& path, ByteView bytes) {
+  return WriteNewFile(path, [bytes](const ingest::ContentSink& sink) { return sink(bytes); });
 }
 
 bool IsRetryable(const Status& s) {
@@ -264,35 +319,39 @@ Result<FixitySummary> Archive::Fixity(const FixityOptions& options,
 }
 
 Status Archive::Impl::CheckFixity(const PackageRecord& record, BatchCache& batches, PackageFixity& out) const {
-  std::map<std::string, Bytes> content;  // path -> bytes, for the objects read intact
+  // Each object is streamed once (a large one is never in memory): its
+  // SHA-256 against the record; the intact ones are kept by path.
+  std::map<std::string, Bytes> intact;  // path -> SHA-256
   for (const auto& o : record.objects) {
-    auto bytes = store->GetContent(o.sha256);
-    if (!bytes.ok()) {
-      // Missing content or a RocksDB checksum failure is damage to this object;
-      // other errors (the disk went away) end the whole check.
-      StatusCode code = bytes.status().code();
-      if (code != StatusCode::kNotFound && code != StatusCode::kCorruption) return bytes.status();
+    std::uint64_t size = 0;
+    auto digest = DigestContent(o.sha256, {HashAlgorithm::kSha256}, &size);
+    if (!digest.ok()) {
+      // Missing content (or a missing chunk) or a RocksDB checksum failure is
+      // damage to this object; other errors (the disk went away) end the whole check.
+      StatusCode code = digest.status().code();
+      if (code != StatusCode::kNotFound && code != StatusCode::kCorruption) return digest.status();
       out.damage.push_back({o.path, code == StatusCode::kNotFound ? "missing from the store"
-                                                                  : "unreadable: " + bytes.status().message()});
+                                                                  : "unreadable: " + digest.status().message()});
       continue;
     }
     ++out.objects;
-    Bytes actual = Digest(HashAlgorithm::kSha256, bytes.value());
+    const Bytes& actual = digest->front();
     if (actual != o.sha256) {
       out.damage.push_back({o.path, "content changed: SHA-256 is " + ToHex(actual) + ", the package record says " +
                                         ToHex(o.sha256)});
       continue;
     }
-    if (bytes->size() != o.size)
-      out.damage.push_back({o.path, "size is " + std::to_string(bytes->size()) + ", the package record says " +
+    if (size != o.size)
+      out.damage.push_back({o.path, "size is " + std::to_string(size) + ", the package record says " +
                                         std::to_string(o.size)});
-    content.emplace(o.path, std::move(bytes).value());
+    intact.emplace(o.path, actual);
   }
-  auto manifest = content.find(ingest::kManifestPath);
-  if (manifest == content.end()) {
+  auto manifest = intact.find(ingest::kManifestPath);
+  if (manifest == intact.end()) {
     if (out.damage.empty()) out.damage.push_back({ingest::kManifestPath, "not in the package record"});
   } else {
-    CompareManifest(record, manifest->second, out);
+    PRESERVE_ASSIGN_OR_RETURN(Bytes manifest_bytes, store->GetContent(manifest->second));
+    CompareManifest(record, manifest_bytes, out);
   }
   if (record.state != "sealed" || !out.damage.empty()) return Status::Ok();
 
@@ -323,13 +382,22 @@ Status Archive::Impl::CheckFixity(const PackageRecord& record, BatchCache& batch
   }
   const std::optional<timestamp::ReducedHashtree>& first_tree = assembled->sequence.front().front().reduced_hashtree;
   HashAlgorithm alg = batch.value()->hash_algorithm;
+  std::map<std::string, Bytes> hashed;  // path -> hash under the batch's algorithm
+  for (const auto& [path, sha256] : intact) {
+    if (alg == HashAlgorithm::kSha256) {
+      hashed.emplace(path, sha256);
+      continue;
+    }
+    PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> digest, DigestContent(sha256, {alg}));
+    hashed.emplace(path, std::move(digest.front()));
+  }
   std::vector<Bytes> members;
-  for (const auto& [path, bytes] : content) members.push_back(Digest(alg, bytes));
+  for (const auto& [path, hash] : hashed) members.push_back(hash);
   Bytes leads_to;
   if (first_tree && !first_tree->empty()) {
     std::vector<Bytes> sealed = first_tree->front();
-    for (const auto& [path, bytes] : content) {
-      if (std::find(sealed.begin(), sealed.end(), Digest(alg, bytes)) == sealed.end())
+    for (const auto& [path, hash] : hashed) {
+      if (std::find(sealed.begin(), sealed.end(), hash) == sealed.end())
         out.damage.push_back({path, "its " + std::string(HashAlgorithmName(alg)) +
                                         " hash is not among those the first archive time-stamp covers"});
     }
@@ -366,6 +434,8 @@ Result<ConsistencyReport> Archive::Check() {
   std::set<std::string> packages, deleted, batches_present, batches_missing;
   // Content a deleted package used that is still stored: right only while a live package uses it too.
   std::map<Bytes, std::string> deleted_content;  // digest -> the deleted package
+  ContentReferences referenced;
+  bool every_record_read = true;  // else what is garbage cannot be told
   std::string after;
   while (true) {
     PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(after, 1000));
@@ -378,6 +448,7 @@ Result<ConsistencyReport> Archive::Check() {
       auto decoded = DecodePackageRecord(bytes, *impl_->store);
       if (!decoded.ok()) {
         problem(p + "unreadable record: " + decoded.status().message());
+        every_record_read = false;
         continue;
       }
       const PackageRecord& record = decoded.value();
@@ -396,12 +467,23 @@ Result<ConsistencyReport> Archive::Check() {
           if (kept.ok() && kept.value()[i] != o.sha256)
             problem(p + "its tombstone's SHA-256 of " + o.path + " differs from its record's");
           PRESERVE_ASSIGN_OR_RETURN(bool present, impl_->store->HasContent(o.sha256));
-          if (present) deleted_content.emplace(o.sha256, id);
+          if (!present) continue;
+          deleted_content.emplace(o.sha256, id);
+          auto chunks = impl_->store->ContentChunks(o.sha256);
+          if (!chunks.ok() && chunks.status().code() != StatusCode::kCorruption) return chunks.status();
+          referenced.Add(o.sha256, chunks.ok() ? chunks.value() : std::vector<Bytes>{});
         }
       } else {
         for (const auto& o : record.objects) {
           PRESERVE_ASSIGN_OR_RETURN(bool present, impl_->store->HasContent(o.sha256));
-          if (!present) problem(p + "data object " + o.path + " (SHA-256 " + ToHex(o.sha256) + ") is not in the store");
+          if (!present) {
+            problem(p + "data object " + o.path + " (SHA-256 " + ToHex(o.sha256) + ") is not in the store");
+            continue;
+          }
+          auto chunks = impl_->store->ContentChunks(o.sha256);
+          if (!chunks.ok() && chunks.status().code() != StatusCode::kCorruption) return chunks.status();
+          if (!chunks.ok()) problem(p + "data object " + o.path + ": " + chunks.status().message());
+          referenced.Add(o.sha256, chunks.ok() ? chunks.value() : std::vector<Bytes>{});
         }
       }
       if (std::none_of(record.objects.begin(), record.objects.end(),
@@ -502,6 +584,18 @@ Result<ConsistencyReport> Archive::Check() {
   for (const auto& [digest, id] : deleted_content)
     problem("package " + id + ": deleted, but its content SHA-256 " + ToHex(digest) +
             " is still stored and no other package uses it");
+
+  // Every chunk a record's object lists must be stored; what no record refers
+  // to is garbage: chunks of an ingest that never committed (a crash, a
+  // refused document). Harmless, so counted, not a problem.
+  referenced.Seal();
+  PRESERVE_RETURN_IF_ERROR(impl_->store->ScanContent([&](ByteView digest, bool, std::uint64_t size) {
+    if (referenced.Visit(digest) || !every_record_read) return true;
+    ++report.garbage_objects;
+    report.garbage_bytes += size;
+    return true;
+  }));
+  for (const Bytes& chunk : referenced.Unvisited()) problem("content chunk " + ToHex(chunk) + " is not in the store");
   return report;
 }
 
@@ -599,7 +693,7 @@ Result<BackupOutcome> Archive::Backup(const std::filesystem::path& destination) 
     return undo(s);
   for (const auto& dir : {staging / "db", staging / "tsa", staging}) {
     if (std::filesystem::is_directory(dir, ec)) {
-      if (Status s = FsyncPath(dir, O_RDONLY | O_DIRECTORY); !s.ok()) return undo(s);
+      if (Status s = SyncDirectory(dir); !s.ok()) return undo(s);
     }
   }
   std::filesystem::rename(staging, destination, ec);
@@ -663,7 +757,7 @@ Result<BackupOutcome> Archive::Restore(const std::filesystem::path& backup, cons
   outcome.files = expected.size();
   for (const auto& dir : {staging / "db", staging / "tsa", staging}) {
     if (std::filesystem::is_directory(dir, ec)) {
-      if (Status s = FsyncPath(dir, O_RDONLY | O_DIRECTORY); !s.ok()) return undo(s);
+      if (Status s = SyncDirectory(dir); !s.ok()) return undo(s);
     }
   }
   std::filesystem::rename(staging, root, ec);
@@ -693,11 +787,18 @@ Result<std::vector<std::filesystem::path>> Archive::Get(const std::string& packa
   if (record.state == kStateDeleted)
     return DeletedError(*impl_->store, record, "its content is gone ('preserve verify' shows what its evidence "
                                                "still proves)");
-  // Everything is read and checked before anything is written: no half output.
+  // Everything is read and checked before anything is written: no half
+  // output. A large object is streamed into a staging file beside its place,
+  // checked as it goes, and linked into place with the rest.
   std::vector<std::pair<std::filesystem::path, Bytes>> files;
+  std::vector<std::pair<std::filesystem::path, const PackageRecord::Object*>> large;
   for (const auto& o : record.objects) {
     if (!IsSafeRelativePath(o.path))
       return Status::Corruption("package " + package_id + ": unsafe data object path '" + o.path + "'");
+    if (o.size > impl_->content_chunk_size) {
+      large.emplace_back(out_dir / o.path, &o);
+      continue;
+    }
     PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, impl_->store->GetContent(o.sha256));
     if (Digest(HashAlgorithm::kSha256, bytes) != o.sha256)
       return Status::Corruption("package " + package_id + ": " + o.path +
@@ -712,17 +813,53 @@ Result<std::vector<std::filesystem::path>> Archive::Get(const std::string& packa
     files.emplace_back(out_dir / "evidence.ers", std::move(der));
   }
   std::error_code ec;
-  for (const auto& [path, bytes] : files) {
+  std::vector<std::filesystem::path> targets;
+  for (const auto& f : files) targets.push_back(f.first);
+  for (const auto& l : large) targets.push_back(l.first);
+  for (const auto& path : targets) {
     if (std::filesystem::exists(path, ec))
       return Status::AlreadyExists(path.string() + " already exists: refusing to overwrite it");
+  }
+  std::vector<std::filesystem::path> staged;
+  auto remove_staged = [&] {
+    for (const auto& path : staged) std::filesystem::remove(path, ec);
+  };
+  auto unstage = [&](Status s) {
+    remove_staged();
+    return s;
+  };
+  for (const auto& [path, o] : large) {
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec) return unstage(Status::IOError("cannot create " + path.parent_path().string() + ": " + ec.message()));
+    std::filesystem::path partial = path;
+    partial += ".partial-" + std::to_string(::getpid());
+    Hasher hasher(HashAlgorithm::kSha256);
+    Status s = WriteNewFile(partial, [&](const ingest::ContentSink& sink) {
+      return impl_->store->ReadContent(o->sha256, [&](ByteView piece) {
+        hasher.Update(piece);
+        return sink(piece);
+      });
+    });
+    if (!s.ok()) return unstage(s);
+    staged.push_back(partial);
+    if (hasher.Finish() != o->sha256)
+      return unstage(Status::Corruption("package " + package_id + ": " + o->path +
+                                        " does not match its SHA-256 (run 'preserve fixity')"));
   }
   std::vector<std::filesystem::path> written;
   for (const auto& [path, bytes] : files) {
     std::filesystem::create_directories(path.parent_path(), ec);
-    if (ec) return Status::IOError("cannot create " + path.parent_path().string() + ": " + ec.message());
-    PRESERVE_RETURN_IF_ERROR(WriteNewFile(path, bytes));
+    if (ec) return unstage(Status::IOError("cannot create " + path.parent_path().string() + ": " + ec.message()));
+    if (Status s = WriteNewFile(path, bytes); !s.ok()) return unstage(s);
     written.push_back(path);
   }
+  for (std::size_t i = 0; i < large.size(); ++i) {
+    // link, unlike rename, never replaces a file that appeared meanwhile.
+    if (::link(staged[i].c_str(), large[i].first.c_str()) != 0)
+      return unstage(Status::IOError("cannot create " + large[i].first.string() + ": " + std::strerror(errno)));
+    written.push_back(large[i].first);
+  }
+  remove_staged();  // each is linked into place now
   return written;
 }
 

@@ -199,7 +199,10 @@ class SkeletonReader {
 
 }  // namespace
 
-Bytes EncodeEvidenceSkeleton(const EvidenceSkeleton& s) {
+namespace {
+
+// `leaf_offset`, when given, receives where the last ATS's leaf position is written.
+Bytes EncodeSkeleton(const EvidenceSkeleton& s, std::size_t* leaf_offset) {
   Bytes out;
   out.reserve(128);
   SkeletonWriter w(out);
@@ -216,6 +219,7 @@ Bytes EncodeEvidenceSkeleton(const EvidenceSkeleton& s) {
       w.Short(ats.batch_id);
       w.U8(ats.leaf ? 1 : 0);
       if (!ats.leaf) continue;
+      if (leaf_offset != nullptr) *leaf_offset = out.size();
       w.U32(*ats.leaf);
       w.U8(static_cast<std::size_t>(ats.members_source));
       if (ats.members_source != EvidenceSkeleton::Ats::Members::kStored) continue;
@@ -224,6 +228,45 @@ Bytes EncodeEvidenceSkeleton(const EvidenceSkeleton& s) {
     }
   }
   return out;
+}
+
+}  // namespace
+
+Bytes EncodeEvidenceSkeleton(const EvidenceSkeleton& s) { return EncodeSkeleton(s, nullptr); }
+
+SealSkeletonEncoder::SealSkeletonEncoder(const EvidenceSkeleton& skeleton) {
+  encoded_ = EncodeSkeleton(skeleton, &leaf_offset_);
+}
+
+ByteView SealSkeletonEncoder::Encode(std::uint32_t leaf) {
+  for (std::size_t i = 0; i < 4; ++i) encoded_[leaf_offset_ + i] = static_cast<std::uint8_t>(leaf >> (24 - 8 * i));
+  return encoded_;
+}
+
+Bytes EncodeQueueEntry(const PackageRecord& record) {
+  constexpr HashAlgorithm kAlg = HashAlgorithm::kSha256;  // PackageRecord::Object::sha256
+  std::vector<Bytes> members;
+  members.reserve(record.objects.size());
+  for (const auto& o : record.objects) members.push_back(o.sha256);
+  Bytes out;
+  SkeletonWriter w(out);
+  w.Short(HashAlgorithmName(kAlg));
+  Bytes group = timestamp::GroupHash(kAlg, std::move(members));
+  out.insert(out.end(), group.begin(), group.end());
+  return out;
+}
+
+Result<ByteView> QueuedGroupHash(ByteView entry, HashAlgorithm alg) {
+  if (entry.empty()) return ByteView();
+  const std::string_view name = HashAlgorithmName(alg);
+  const std::size_t name_size = entry[0];
+  if (entry.size() < 1 + name_size) return Status::Corruption("seal-queue entry is truncated");
+  if (Text(entry.subspan(1, name_size)) != name) return ByteView();
+  ByteView hash = entry.subspan(1 + name_size);
+  if (hash.size() != HashAlgorithmSize(alg))
+    return Status::Corruption("seal-queue entry holds " + std::to_string(hash.size()) + " bytes, not a " +
+                              std::string(name) + " hash");
+  return hash;
 }
 
 Result<EvidenceSkeleton> DecodeEvidenceSkeleton(ByteView bytes) {

@@ -80,6 +80,31 @@ struct BatchRecord {
 // chunk per level (32 KB for SHA-256) rather than the whole tree.
 inline constexpr std::size_t kTreeChunkNodes = 1024;
 
+// A seal-queue entry (storage::WriteSet::Enqueue): the package's group hash
+// (ERS-RULES.md rule 2) over its data objects' SHA-256 content hashes, so
+// that sealing builds its tree from the queue alone. Layout: u8 length +
+// hash algorithm name, then the hash.
+Bytes EncodeQueueEntry(const PackageRecord& record);
+// The group hash `entry` carries under `alg`; empty when it carries none under
+// `alg` (an empty entry, or another algorithm): sealing then derives the
+// group from the package record. kCorruption for a malformed entry.
+Result<ByteView> QueuedGroupHash(ByteView entry, HashAlgorithm alg);
+
+// Sealing writes a million skeletons that differ only in their one ATS's leaf
+// position: encoded once, then only the leaf is rewritten per package.
+class SealSkeletonEncoder {
+ public:
+  // `skeleton`: one chain of one ATS, with a leaf and members not stored.
+  explicit SealSkeletonEncoder(const EvidenceSkeleton& skeleton);
+  // EncodeEvidenceSkeleton of the skeleton with its leaf set to `leaf`; valid
+  // until the next call.
+  ByteView Encode(std::uint32_t leaf);
+
+ private:
+  Bytes encoded_;
+  std::size_t leaf_offset_ = 0;
+};
+
 // Stores `state` only when it is "deleted"; never `next_renewal`.
 Bytes EncodePackageRecord(const PackageRecord& record);
 // The record as read: the stored fields, then `state` and `next_renewal` from

@@ -8,6 +8,7 @@
 // scheduled for renewal, and a tombstone with every data object's digest
 // under each hash algorithm a later hash-tree renewal may pick.
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "archive_impl.h"
@@ -179,8 +180,16 @@ Result<DeletionOutcome> Archive::Delete(const std::string& package_id, const std
   // Content is stored once per SHA-256: keep what any other live package
   // still refers to. Every package record is read; a rare operation, so a
   // scan rather than a reference index that every ingest would have to keep.
+  // A large object's chunks count too: each is content that another object
+  // (stored whole, or as a chunk list) may share.
   std::set<Bytes> mine;
-  for (const auto& o : record.objects) mine.insert(o.sha256);
+  std::map<Bytes, std::vector<Bytes>> chunks_of;  // object -> its chunks, when stored as a chunk list
+  for (const auto& o : record.objects) {
+    mine.insert(o.sha256);
+    PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> chunks, store.ContentChunks(o.sha256));
+    mine.insert(chunks.begin(), chunks.end());
+    if (!chunks.empty()) chunks_of.emplace(o.sha256, std::move(chunks));
+  }
   std::set<Bytes> shared;
   std::string after;
   while (shared.size() < mine.size()) {
@@ -194,8 +203,13 @@ Result<DeletionOutcome> Archive::Delete(const std::string& package_id, const std
       if (!other.ok())
         return other.status().WithContext("cannot tell whether package " + id + " shares content with " + p);
       if (other->state == kStateDeleted) continue;
-      for (const auto& o : other->objects)
+      for (const auto& o : other->objects) {
         if (mine.count(o.sha256) > 0) shared.insert(o.sha256);
+        if (chunks_of.empty()) continue;
+        PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> chunks, store.ContentChunks(o.sha256));
+        for (const auto& c : chunks)
+          if (mine.count(c) > 0) shared.insert(c);
+      }
     }
   }
 
@@ -208,22 +222,31 @@ Result<DeletionOutcome> Archive::Delete(const std::string& package_id, const std
   std::string digests;  // for the audit event: the trail itself then proves what was deleted
   std::set<Bytes> erased;
   for (const auto& o : record.objects) {
-    PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, store.GetContent(o.sha256));
+    // Read once, streamed: every tombstone digest from the same pass.
+    const std::vector<HashAlgorithm> algs(std::begin(kTombstoneAlgorithms), std::end(kTombstoneAlgorithms));
+    std::uint64_t size = 0;
+    PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> kept_digests, impl_->DigestContent(o.sha256, algs, &size));
     // The tombstone's other digests are computed from these bytes: they must be the sealed ones.
-    if (Digest(HashAlgorithm::kSha256, bytes) != o.sha256)
+    static_assert(kTombstoneAlgorithms[0] == HashAlgorithm::kSha256);
+    if (kept_digests.front() != o.sha256)
       return Status::Corruption(p + ": " + o.path +
                                 " does not match its SHA-256 (run 'preserve fixity'); not deleted, since its "
                                 "tombstone would keep wrong digests");
     Tombstone::Object kept{o.path, o.size, {}};
-    for (HashAlgorithm alg : kTombstoneAlgorithms) kept.digests[alg] = Digest(alg, bytes);
+    for (std::size_t i = 0; i < algs.size(); ++i) kept.digests[algs[i]] = std::move(kept_digests[i]);
     tombstone.objects.push_back(std::move(kept));
     digests += (digests.empty() ? "" : ", ") + o.path + " " + ToHex(o.sha256);
     if (shared.count(o.sha256) > 0) {
       ++outcome.shared;
     } else if (erased.insert(o.sha256).second) {
       w.EraseContent(o.sha256);
+      // Its chunks go too, but for those another object shares.
+      if (auto list = chunks_of.find(o.sha256); list != chunks_of.end()) {
+        for (const auto& c : list->second)
+          if (shared.count(c) == 0 && erased.insert(c).second) w.EraseContent(c);
+      }
       ++outcome.erased;
-      outcome.bytes_erased += bytes.size();
+      outcome.bytes_erased += size;
     }
   }
   const std::string retained_until = FormatUtcTime(*lifecycle.retain_until);

@@ -16,7 +16,7 @@ namespace {
 std::string Until(TimePoint t) { return FormatUtcTime(t); }
 
 // A batch seals up to a million packages, and the per-package work (decoding
-// records, reducing the hash tree, encoding the evidence) is independent from
+// records, hashing data objects, encoding the evidence) is independent from
 // package to package; below this many a thread costs more than it saves.
 constexpr std::size_t kMinPackagesPerThread = 4096;
 
@@ -151,6 +151,11 @@ Result<Archive::Impl::TimeStampedTree> Archive::Impl::TimeStampGroups(HashAlgori
                                                                      std::size_t packages, TimePoint horizon) {
   PRESERVE_ASSIGN_OR_RETURN(timestamp::HashTree tree, timestamp::BuildHashTree(alg, groups));
   groups = {};  // the tree keeps what it needs; free the rest before the big write
+  return TimeStampTree(alg, std::move(tree), packages, horizon);
+}
+
+Result<Archive::Impl::TimeStampedTree> Archive::Impl::TimeStampTree(HashAlgorithm alg, timestamp::HashTree tree,
+                                                                   std::size_t packages, TimePoint horizon) {
   PRESERVE_ASSIGN_OR_RETURN(BatchRecord batch, TimeStampBatch(alg, tree.root(), packages));
   PRESERVE_ASSIGN_OR_RETURN(Deadline deadline, DeadlineOf(batch));
   if (deadline.when <= horizon)
@@ -180,48 +185,132 @@ std::optional<std::uint32_t> LeafOf(const timestamp::HashTree& tree, std::size_t
 
 }  // namespace
 
-Result<SealOutcome> Archive::Impl::SealBatch(const std::vector<std::string>& ids) {
+namespace {
+
+// The oldest queue entries of one seal: the ids in one buffer (a million
+// strings would be a million allocations) and the group hashes the entries
+// carry, in one flat array: what BuildHashTreeOverLeaves takes.
+class QueuedPackages {
+ public:
+  explicit QueuedPackages(std::size_t digest_size) : digest_size_(digest_size) {}
+
+  // Takes an entry; its leaf is left zero when it carries none (missing()).
+  Status Add(std::string_view id, ByteView entry, HashAlgorithm alg) {
+    auto hash = QueuedGroupHash(entry, alg);
+    if (!hash.ok()) return hash.status().WithContext("package " + std::string(id));
+    if (hash->empty()) missing_.push_back(size());
+    ids_.append(id);
+    id_ends_.push_back(ids_.size());
+    leaves_.resize(leaves_.size() + digest_size_);
+    std::copy(hash->begin(), hash->end(), leaves_.end() - static_cast<std::ptrdiff_t>(hash->size()));
+    return Status::Ok();
+  }
+  std::size_t size() const { return id_ends_.size(); }
+  std::string_view id(std::size_t i) const {
+    const std::size_t begin = i == 0 ? 0 : id_ends_[i - 1];
+    return std::string_view(ids_).substr(begin, id_ends_[i] - begin);
+  }
+  // The packages whose entry carries no group hash under the batch's algorithm.
+  const std::vector<std::size_t>& missing() const { return missing_; }
+  void SetLeaf(std::size_t i, ByteView hash) {
+    std::copy(hash.begin(), hash.end(), leaves_.begin() + static_cast<std::ptrdiff_t>(i * digest_size_));
+  }
+  ByteView leaves() const { return leaves_; }
+  void FreeLeaves() { leaves_ = {}; }
+
+ private:
+  std::size_t digest_size_;
+  std::string ids_;
+  std::vector<std::size_t> id_ends_;
+  Bytes leaves_;
+  std::vector<std::size_t> missing_;
+};
+
+}  // namespace
+
+Result<std::optional<SealOutcome>> Archive::Impl::SealBatch(std::size_t max_batch) {
   using Members = EvidenceSkeleton::Ats::Members;
   TimePoint horizon = clock->Now() + config.renewal_margin;
   PRESERVE_ASSIGN_OR_RETURN(HashAlgorithm alg, policy.PreferredHash(horizon));
-  std::vector<std::vector<Bytes>> groups(ids.size());
-  PRESERVE_RETURN_IF_ERROR(ParallelFor(ids.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
-    // Only the data objects are needed: the stored record, without the evidence look-up.
-    PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, store->GetPackage(ids[i]));
-    PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, DecodeStoredPackageRecord(bytes));
-    PRESERVE_ASSIGN_OR_RETURN(groups[i], DataHashes(record, alg));
-    return Status::Ok();
+  QueuedPackages queued(HashAlgorithmSize(alg));
+  Status entry_status = Status::Ok();
+  PRESERVE_RETURN_IF_ERROR(store->ScanQueue(max_batch, [&](std::string_view id, ByteView entry) {
+    entry_status = queued.Add(id, entry, alg);
+    return entry_status.ok();
   }));
+  PRESERVE_RETURN_IF_ERROR(entry_status);
+  const std::size_t n = queued.size();
+  if (n == 0) return std::optional<SealOutcome>();
+
+  // Only the data objects are needed: the stored record, without the evidence look-up.
+  auto data_hashes = [&](std::size_t i) -> Result<std::vector<Bytes>> {
+    PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, store->GetPackage(queued.id(i)));
+    PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, DecodeStoredPackageRecord(bytes));
+    if (record.objects.empty()) return Status::Corruption("package " + record.id + " has no data object");
+    return DataHashes(record, alg);
+  };
+  // A seal's first list is the package's own data-object hashes: derived from
+  // its record when they are the content hashes, stored otherwise. Derived,
+  // the tree needs only the leaves, which the queue entries carry (ingest
+  // wrote them), so no package record is read. A batch of one may be a single
+  // data object, with no tree at all (rule 5): only its record tells.
+  const Members source = alg == kContentHash ? Members::kDataObjects : Members::kStored;
+  const bool over_leaves = source == Members::kDataObjects && n >= 2;
   PRESERVE_FAULT_POINT("seal.before_tsa");
-  PRESERVE_ASSIGN_OR_RETURN(TimeStampedTree sealed, TimeStampGroups(alg, std::move(groups), ids.size(), horizon));
+  std::optional<TimeStampedTree> stamped;
+  if (over_leaves) {
+    const std::vector<std::size_t>& missing = queued.missing();
+    PRESERVE_RETURN_IF_ERROR(ParallelFor(missing.size(), kMinPackagesPerThread, [&](std::size_t k) -> Status {
+      PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> members, data_hashes(missing[k]));
+      queued.SetLeaf(missing[k], timestamp::GroupHash(alg, std::move(members)));
+      return Status::Ok();
+    }));
+    PRESERVE_ASSIGN_OR_RETURN(timestamp::HashTree tree, timestamp::BuildHashTreeOverLeaves(alg, queued.leaves()));
+    queued.FreeLeaves();  // the tree holds them now; free the copy before the big write
+    PRESERVE_ASSIGN_OR_RETURN(stamped, TimeStampTree(alg, std::move(tree), n, horizon));
+  } else {
+    std::vector<std::vector<Bytes>> groups(n);
+    PRESERVE_RETURN_IF_ERROR(ParallelFor(n, kMinPackagesPerThread, [&](std::size_t i) -> Status {
+      PRESERVE_ASSIGN_OR_RETURN(groups[i], data_hashes(i));
+      return Status::Ok();
+    }));
+    PRESERVE_ASSIGN_OR_RETURN(stamped, TimeStampGroups(alg, std::move(groups), n, horizon));
+  }
   PRESERVE_FAULT_POINT("seal.after_tsa");
-  const timestamp::HashTree& tree = sealed.tree;
-  BatchRecord& batch = sealed.batch;
-  const Deadline& deadline = sealed.deadline;
+  const timestamp::HashTree& tree = stamped->tree;
+  BatchRecord& batch = stamped->batch;
+  const Deadline& deadline = stamped->deadline;
   batch.leaves = tree.has_reduced_trees() ? tree.groups() : 0;
 
-  // A seal's first list is the package's own data-object hashes: derived from
-  // its record when they are the content hashes, stored otherwise.
-  const Members source = alg == kContentHash ? Members::kDataObjects : Members::kStored;
-  std::vector<Bytes> evidence(ids.size());
-  PRESERVE_RETURN_IF_ERROR(ParallelFor(ids.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
-    EvidenceSkeleton skeleton;
-    skeleton.next_renewal = deadline.when;
-    skeleton.digest_algorithms = {alg};
-    EvidenceSkeleton::Ats ats{alg, batch.id, LeafOf(tree, i), source, {}};
+  EvidenceSkeleton skeleton;
+  skeleton.next_renewal = deadline.when;
+  skeleton.digest_algorithms = {alg};
+  EvidenceSkeleton::Ats first{alg, batch.id, LeafOf(tree, 0), source, {}};
+  skeleton.chains = {{std::move(first)}};
+  // Derived members: every package's skeleton is this one but for its leaf.
+  std::optional<SealSkeletonEncoder> alike;
+  if (skeleton.chains[0][0].leaf && source == Members::kDataObjects) alike.emplace(skeleton);
+  Bytes encoded;
+  auto skeleton_of = [&](std::size_t i) -> ByteView {
+    if (alike) return alike->Encode(static_cast<std::uint32_t>(tree.LeafPosition(i)));
+    EvidenceSkeleton::Ats& ats = skeleton.chains[0][0];
+    ats.leaf = LeafOf(tree, i);
     if (ats.leaf && source == Members::kStored) ats.members = tree.Members(i);
-    skeleton.chains = {{std::move(ats)}};
-    evidence[i] = EncodeEvidenceSkeleton(skeleton);
-    return Status::Ok();
-  }));
+    encoded = EncodeEvidenceSkeleton(skeleton);
+    return encoded;
+  };
+
   storage::WriteSet w;
+  // Three operations per package; the ids, skeletons and schedule keys, and the tree.
+  w.Reserve(3 * n + tree.StoredLevels() + n / kTreeChunkNodes + 8,
+            n * (3 * queued.id(0).size() + skeleton_of(0).size() + 8) + 2 * n * tree.digest_size() + 4096);
   w.PutBatch(batch.id, EncodeBatchRecord(batch));
   PutTree(w, batch.id, tree);
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    w.PutEvidence(ids[i], evidence[i]);
-    evidence[i] = {};
-    w.Dequeue(ids[i]);
-    w.Schedule(deadline.when, ids[i]);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string_view id = queued.id(i);
+    w.PutEvidence(id, skeleton_of(i));
+    w.Dequeue(id);
+    w.Schedule(deadline.when, id);
   }
   w.AppendAudit(AuditEvent(*clock, "seal",
                            {{"batch", batch.id},
@@ -231,7 +320,7 @@ Result<SealOutcome> Archive::Impl::SealBatch(const std::vector<std::string>& ids
                             {"token_time", Until(batch.time)}}));
   PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
   PRESERVE_FAULT_POINT("seal.after_commit");
-  return SealOutcome{batch.id, batch.packages, batch.time};
+  return std::optional<SealOutcome>(SealOutcome{batch.id, batch.packages, batch.time});
 }
 
 Result<std::vector<SealOutcome>> Archive::Seal(std::size_t max_batch) {
@@ -242,11 +331,15 @@ Result<std::vector<SealOutcome>> Archive::Seal(std::size_t max_batch) {
   if (first.empty()) return outcomes;
   PRESERVE_ASSIGN_OR_RETURN(std::string rollover,
                             impl_->RollOverTsaIfDue(impl_->clock->Now() + impl_->config.renewal_margin, false));
+  // A batch short of max_batch took the whole queue: no second scan, which
+  // would step over the batch's million fresh deletions to find nothing.
+  // Packages queued meanwhile wait for the next seal.
   while (true) {
-    PRESERVE_ASSIGN_OR_RETURN(auto ids, impl_->store->ListQueued(max_batch));
-    if (ids.empty()) break;
-    PRESERVE_ASSIGN_OR_RETURN(SealOutcome outcome, impl_->SealBatch(ids));
-    outcomes.push_back(std::move(outcome));
+    PRESERVE_ASSIGN_OR_RETURN(std::optional<SealOutcome> outcome, impl_->SealBatch(max_batch));
+    if (!outcome) break;
+    const bool drained = outcome->packages < max_batch;
+    outcomes.push_back(std::move(*outcome));
+    if (drained) break;
   }
   return outcomes;
 }
@@ -335,7 +428,9 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   } else {
     groups.resize(n);
     PRESERVE_RETURN_IF_ERROR(ParallelFor(n, kMinPackagesPerThread, [&](std::size_t i) -> Status {
-      PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, LoadRecord(items[i].package_id));
+      // The stored record alone: LoadRecord would read the evidence again for its state.
+      PRESERVE_ASSIGN_OR_RETURN(Bytes stored, store->GetPackage(items[i].package_id));
+      PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, DecodeStoredPackageRecord(stored));
       PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, Assemble(record, skeletons[i], batches));
       PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> data, DataHashes(record, alg));
       PRESERVE_ASSIGN_OR_RETURN(groups[i], timestamp::HashTreeRenewalGroup(er, alg, data));

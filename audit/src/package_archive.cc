@@ -58,18 +58,33 @@ constexpr const char* kReadme =
     "Any RFC 4998 implementation (for example BouncyCastle's ERSEvidenceRecord) can\n"
     "check evidence.ers against the files under data/ as one data group.\n";
 
-Status AddEntry(struct archive* zip, const std::string& path, ByteView bytes, time_t mtime) {
+// An entry of `size` bytes, which `content` pushes in pieces (one piece for bytes in memory).
+Status AddEntry(struct archive* zip, const std::string& path, std::uint64_t size, const ingest::ContentSource& content,
+                time_t mtime) {
   ArchiveEntryPtr entry(archive_entry_new());
   archive_entry_set_pathname_utf8(entry.get(), path.c_str());
   archive_entry_set_filetype(entry.get(), AE_IFREG);
   archive_entry_set_perm(entry.get(), 0644);
-  archive_entry_set_size(entry.get(), static_cast<la_int64_t>(bytes.size()));
+  archive_entry_set_size(entry.get(), static_cast<la_int64_t>(size));
   archive_entry_set_mtime(entry.get(), mtime, 0);
   if (archive_write_header(zip, entry.get()) != ARCHIVE_OK)
     return Status::IOError("zip: cannot add " + path + ": " + archive_error_string(zip));
-  if (!bytes.empty() && archive_write_data(zip, bytes.data(), bytes.size()) != static_cast<la_ssize_t>(bytes.size()))
-    return Status::IOError("zip: cannot write " + path + ": " + archive_error_string(zip));
+  std::uint64_t written = 0;
+  PRESERVE_RETURN_IF_ERROR(content([&](ByteView piece) -> Status {
+    if (!piece.empty() && archive_write_data(zip, piece.data(), piece.size()) != static_cast<la_ssize_t>(piece.size()))
+      return Status::IOError("zip: cannot write " + path + ": " + archive_error_string(zip));
+    written += piece.size();
+    return Status::Ok();
+  }));
+  // The header declared the size: a source that disagrees would make a corrupt entry.
+  if (written != size)
+    return Status::Corruption("zip: " + path + " is " + std::to_string(written) + " bytes, not the " +
+                              std::to_string(size) + " recorded");
   return Status::Ok();
+}
+
+Status AddEntry(struct archive* zip, const std::string& path, ByteView bytes, time_t mtime) {
+  return AddEntry(zip, path, bytes.size(), [bytes](const ingest::ContentSink& sink) { return sink(bytes); }, mtime);
 }
 
 }  // namespace
@@ -87,6 +102,8 @@ Status WritePackageZip(const PackageContents& contents, const std::filesystem::p
     PRESERVE_RETURN_IF_ERROR(AddEntry(zip.get(), kEvidencePath, contents.evidence_record, now));
     for (const auto& [path, bytes] : contents.data)
       PRESERVE_RETURN_IF_ERROR(AddEntry(zip.get(), kDataPrefix + path, bytes, now));
+    for (const auto& [path, object] : contents.streamed)
+      PRESERVE_RETURN_IF_ERROR(AddEntry(zip.get(), kDataPrefix + path, object.size, object.read, now));
     for (std::size_t i = 0; i < contents.tsa_certificates.size(); ++i) {
       PRESERVE_ASSIGN_OR_RETURN(std::string pem, CertificateToPem(contents.tsa_certificates[i]));
       std::string name = i == 0 ? "ca.pem" : "tsa-" + std::to_string(i) + ".pem";

@@ -36,8 +36,35 @@ Verdict Overall(const PackageReport& report) {
   return v;
 }
 
-// Checks the evidence record over `objects` (taken as one group) and adds its steps.
-void CheckEvidence(const Bytes& er_der, const std::vector<const Bytes*>& objects, const PackageVerifyOptions& options,
+// A data object's digest, whether held in memory or streamed.
+Result<Bytes> ObjectDigest(const PackageContents& contents, const std::string& path, HashAlgorithm alg) {
+  if (auto it = contents.data.find(path); it != contents.data.end()) return Digest(alg, it->second);
+  auto it = contents.streamed.find(path);
+  if (it == contents.streamed.end()) return Status::NotFound(path + " is missing from the package");
+  Hasher hasher(alg);
+  PRESERVE_RETURN_IF_ERROR(it->second.read([&hasher](ByteView piece) {
+    hasher.Update(piece);
+    return Status::Ok();
+  }));
+  return hasher.Finish();
+}
+
+// A data object's bytes: what is validated whole (signatures, PDFs,
+// containers, validation material) is read into memory even when streamed.
+Result<Bytes> ObjectBytes(const PackageContents& contents, const std::string& path) {
+  if (auto it = contents.data.find(path); it != contents.data.end()) return it->second;
+  auto it = contents.streamed.find(path);
+  if (it == contents.streamed.end()) return Status::NotFound(path + " is missing from the package");
+  Bytes out;
+  PRESERVE_RETURN_IF_ERROR(it->second.read([&out](ByteView piece) {
+    out.insert(out.end(), piece.begin(), piece.end());
+    return Status::Ok();
+  }));
+  return out;
+}
+
+// Checks the evidence record over the data objects `hashes` gives (taken as one group) and adds its steps.
+void CheckEvidence(const Bytes& er_der, const timestamp::DataObjectHashes& hashes, const PackageVerifyOptions& options,
                    PackageReport& report) {
   ReportBuilder add(report);
   auto record = timestamp::DecodeEvidenceRecord(er_der);
@@ -45,12 +72,6 @@ void CheckEvidence(const Bytes& er_der, const std::vector<const Bytes*>& objects
     add.Add("evidence", "evidence record", Verdict::kInvalid, record.status().message());
     return;
   }
-  timestamp::DataObjectHashes hashes = [&objects](HashAlgorithm alg) -> Result<std::vector<Bytes>> {
-    std::vector<Bytes> out;
-    out.reserve(objects.size());
-    for (const Bytes* o : objects) out.push_back(Digest(alg, *o));
-    return out;
-  };
   timestamp::EvidenceVerifyOptions ev;
   ev.tokens.trust_anchors = options.tsa_trust_anchors;
   ev.hash_algorithm_end = options.hash_algorithm_end;
@@ -81,19 +102,19 @@ ingest::CmsValidationOptions ValidationFromPackage(const std::vector<const inges
   ingest::CmsValidationOptions cms;
   cms.clock = &as_of;
   cms.revocation.online = false;
-  auto object = [&](const std::string& path) -> const Bytes* {
-    auto it = contents.data.find(path);
-    return it == contents.data.end() ? nullptr : &it->second;
+  auto object = [&](const std::string& path) -> std::optional<Bytes> {
+    auto bytes = ObjectBytes(contents, path);
+    return bytes.ok() ? std::optional<Bytes>(std::move(bytes).value()) : std::nullopt;
   };
   for (const auto* sig : entries) {
     for (const auto& path : sig->certificate_paths)
-      if (const Bytes* cert = object(path)) cms.intermediates.push_back(*cert);
+      if (auto cert = object(path)) cms.intermediates.push_back(std::move(*cert));
     for (const auto& path : sig->revocation_paths) {
-      const Bytes* data = object(path);
-      if (data == nullptr) continue;
+      auto data = object(path);
+      if (!data) continue;
       auto& list = path.size() > 4 && path.substr(path.size() - 4) == ".crl" ? cms.revocation.crls
                                                                               : cms.revocation.ocsp_responses;
-      list.push_back(*data);
+      list.push_back(std::move(*data));
     }
   }
   if (!options.signer_trust_anchors.empty()) {
@@ -103,8 +124,8 @@ ingest::CmsValidationOptions ValidationFromPackage(const std::vector<const inges
   }
   for (const auto* sig : entries) {
     if (sig->certificate_paths.empty()) continue;
-    const Bytes* anchor = object(sig->certificate_paths.back());
-    if (anchor == nullptr || std::find(cms.trust_anchors.begin(), cms.trust_anchors.end(), *anchor) !=
+    auto anchor = object(sig->certificate_paths.back());
+    if (!anchor || std::find(cms.trust_anchors.begin(), cms.trust_anchors.end(), *anchor) !=
                                  cms.trust_anchors.end())
       continue;
     cms.trust_anchors.push_back(*anchor);
@@ -133,6 +154,12 @@ Result<std::vector<ingest::SignatureReport>> Revalidate(const ingest::SignatureE
   }
   std::optional<ByteView> detached;
   if (!first.enveloping) {
+    // A large document is streamed through the signature's digests, never held whole.
+    if (auto large = contents.streamed.find(first.document_path); large != contents.streamed.end()) {
+      PRESERVE_ASSIGN_OR_RETURN(ingest::CmsValidation result,
+                                ingest::ValidateCmsDetached(signed_object, large->second.read, cms));
+      return std::move(result.signers);
+    }
     auto doc = contents.data.find(first.document_path);
     if (doc == contents.data.end()) return Status::NotFound("the signed document is missing from the package");
     detached = ByteView(doc->second);
@@ -160,14 +187,16 @@ void CheckSignatures(const ingest::Manifest& manifest, const PackageContents& co
     std::string object_name = first.signature_path + (first.enveloping || first.document_path == first.signature_path
                                                           ? ""
                                                           : " over " + first.document_path);
-    auto sig_bytes = contents.data.find(path);
-    if (sig_bytes == contents.data.end()) {
-      add.Add("signature", object_name, Verdict::kInvalid, "the signature is missing from the package");
+    auto sig_bytes = ObjectBytes(contents, path);
+    if (!sig_bytes.ok()) {
+      add.Add("signature", object_name, Verdict::kInvalid,
+              sig_bytes.status().code() == StatusCode::kNotFound ? "the signature is missing from the package"
+                                                                 : sig_bytes.status().message());
       continue;
     }
     std::string anchor_source;
     ingest::CmsValidationOptions cms = ValidationFromPackage(entries, contents, options, as_of, anchor_source);
-    auto reports = Revalidate(first, sig_bytes->second, contents, cms);
+    auto reports = Revalidate(first, sig_bytes.value(), contents, cms);
     if (!reports.ok()) {
       add.Add("signature", object_name, Verdict::kInvalid, reports.status().message());
       continue;
@@ -196,9 +225,11 @@ void CheckSignatures(const ingest::Manifest& manifest, const PackageContents& co
   }
 }
 
-std::vector<std::string> SortedPaths(const std::map<std::string, Bytes>& data) {
+std::vector<std::string> SortedPaths(const PackageContents& contents) {
   std::vector<std::string> out;
-  for (const auto& [path, bytes] : data) out.push_back(path);
+  for (const auto& [path, bytes] : contents.data) out.push_back(path);
+  for (const auto& [path, object] : contents.streamed) out.push_back(path);
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -232,25 +263,32 @@ PackageReport VerifyPackage(const PackageContents& contents, const PackageVerify
     std::set<std::string> listed = {ingest::kManifestPath};
     for (const auto& entry : manifest->objects) {
       listed.insert(entry.path);
-      auto found = contents.data.find(entry.path);
-      if (found == contents.data.end()) {
+      auto digest = ObjectDigest(contents, entry.path, HashAlgorithm::kSha256);
+      if (!digest.ok() && digest.status().code() == StatusCode::kNotFound) {
         add.Add("data", entry.path, Verdict::kInvalid, "listed in the manifest but missing");
-      } else if (Digest(HashAlgorithm::kSha256, found->second) != entry.sha256) {
+      } else if (!digest.ok()) {
+        add.Add("data", entry.path, Verdict::kInvalid, "unreadable: " + digest.status().message());
+      } else if (digest.value() != entry.sha256) {
         add.Add("data", entry.path, Verdict::kInvalid, "its SHA-256 differs from the manifest's");
       } else {
-        add.Add("data", entry.path + ": SHA-256 matches the manifest (" + std::to_string(found->second.size()) +
-                            " bytes)");
+        add.Add("data", entry.path + ": SHA-256 matches the manifest (" + std::to_string(entry.size) + " bytes)");
       }
     }
-    for (const auto& path : SortedPaths(contents.data)) {
+    for (const auto& path : SortedPaths(contents)) {
       if (listed.count(path) == 0) add.Add("data", path, Verdict::kInvalid, "not listed in the manifest");
     }
   }
 
   // 2. The evidence record over every data object, taken as one group.
-  std::vector<const Bytes*> objects;
-  for (const auto& [path, bytes] : contents.data) objects.push_back(&bytes);
-  CheckEvidence(contents.evidence_record, objects, options, report);
+  timestamp::DataObjectHashes hashes = [&contents](HashAlgorithm alg) -> Result<std::vector<Bytes>> {
+    std::vector<Bytes> out;
+    for (const auto& path : SortedPaths(contents)) {
+      PRESERVE_ASSIGN_OR_RETURN(Bytes digest, ObjectDigest(contents, path, alg));
+      out.push_back(std::move(digest));
+    }
+    return out;
+  };
+  CheckEvidence(contents.evidence_record, hashes, options, report);
 
   // 3. The signatures, with the validation material the package carries.
   if (manifest) CheckSignatures(*manifest, contents, options, report);
@@ -263,13 +301,17 @@ PackageReport VerifyEvidenceOverFiles(const Bytes& evidence_record, const std::v
                                       const std::vector<std::string>& names, const PackageVerifyOptions& options) {
   PackageReport report;
   ReportBuilder add(report);
-  std::vector<const Bytes*> objects;
   for (std::size_t i = 0; i < data_objects.size(); ++i) {
-    objects.push_back(&data_objects[i]);
     add.Add("data", (i < names.size() ? names[i] : "data object " + std::to_string(i + 1)) +
                         ": SHA-256 " + ToHex(Digest(HashAlgorithm::kSha256, data_objects[i])));
   }
-  CheckEvidence(evidence_record, objects, options, report);
+  timestamp::DataObjectHashes hashes = [&data_objects](HashAlgorithm alg) -> Result<std::vector<Bytes>> {
+    std::vector<Bytes> out;
+    out.reserve(data_objects.size());
+    for (const Bytes& o : data_objects) out.push_back(Digest(alg, o));
+    return out;
+  };
+  CheckEvidence(evidence_record, hashes, options, report);
   report.verdict = Overall(report);
   return report;
 }

@@ -205,7 +205,17 @@ bool IsHold(X509_REVOKED* entry) {
   return reason && ASN1_ENUMERATED_get(reason.get()) == CRL_REASON_CERTIFICATE_HOLD;
 }
 
-Reading ReadCrl(X509_CRL* crl, X509* cert, X509* issuer, TimePoint now, const std::string& source) {
+// Whether `issuer` is one of the certificates found, when the CRL was
+// prepared, to sign it: the same DER is the same key, so the same outcome.
+bool KnownSigner(const LocalCrl& local, X509* issuer) {
+  for (int i = 0; i < sk_X509_num(local.verified_by.get()); ++i)
+    if (X509_cmp(sk_X509_value(local.verified_by.get(), i), issuer) == 0) return true;
+  return false;
+}
+
+// `local`: the caller's CRL as prepared; null for a CRL from elsewhere.
+Reading ReadCrl(X509_CRL* crl, const LocalCrl* local, X509* cert, X509* issuer, TimePoint now,
+                const std::string& source) {
   if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(cert)) != 0) return std::optional<Answer>();
   // A delta CRL only amends its base CRL; base CRLs are complete on their own.
   if (X509_CRL_get_ext_by_NID(crl, NID_delta_crl, -1) >= 0) return std::optional<Answer>();
@@ -219,17 +229,19 @@ Reading ReadCrl(X509_CRL* crl, X509* cert, X509* issuer, TimePoint now, const st
     if (scope->onlysomereasons != nullptr || scope->indirectCRL != 0)
       return Status::FailedPrecondition(source + " is partitioned by reason or indirect, which preserve does not use");
   }
-  EVP_PKEY* key = X509_get0_pubkey(issuer);
-  if (key == nullptr || X509_CRL_verify(crl, key) != 1) {
-    ERR_clear_error();
-    return Status::Corruption(source + " is not signed by " + SubjectText(issuer));
+  if (local == nullptr || !KnownSigner(*local, issuer)) {
+    EVP_PKEY* key = X509_get0_pubkey(issuer);
+    if (key == nullptr || X509_CRL_verify(crl, key) != 1) {
+      ERR_clear_error();
+      return Status::Corruption(source + " is not signed by " + SubjectText(issuer));
+    }
   }
   if ((X509_get_extension_flags(issuer) & EXFLAG_KUSAGE) != 0 && (X509_get_key_usage(issuer) & KU_CRL_SIGN) == 0)
     return Status::Corruption(source + " is signed by " + SubjectText(issuer) + ", whose key usage has no cRLSign");
 
   Answer answer;
   answer.source = source;
-  answer.crl = ToDer(i2d_X509_CRL, crl);
+  answer.crl = local != nullptr ? local->der : ToDer(i2d_X509_CRL, crl);
   X509_REVOKED* entry = nullptr;
   // 1: listed; 2: removeFromCRL, which only a delta CRL says.
   if (X509_CRL_get0_by_cert(crl, &entry, cert) == 1) {
@@ -250,20 +262,14 @@ bool ValidAt(X509* cert, TimePoint at) {
   return from && to && *from <= at && at <= *to;
 }
 
-// `request` is the request an online answer must match (its nonce); null for
-// a response given locally.
-Reading ReadOcsp(ByteView der, X509* cert, X509* issuer, TimePoint now, const std::string& source,
-                 OCSP_REQUEST* request) {
-  const unsigned char* p = der.data();
-  OcspResponsePtr response(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));
-  if (!response) {
-    ERR_clear_error();
-    return Status::Corruption(source + " is not a DER OCSP response");
-  }
-  int status = OCSP_response_status(response.get());
+// `response` parsed from `der`. `request` is the request an online answer
+// must match (its nonce); null for a response given locally.
+Reading ReadOcsp(OCSP_RESPONSE* response, ByteView der, X509* cert, X509* issuer, TimePoint now,
+                 const std::string& source, OCSP_REQUEST* request) {
+  int status = OCSP_response_status(response);
   if (status != OCSP_RESPONSE_STATUS_SUCCESSFUL)
     return Status::Unavailable(source + " answered " + OCSP_response_status_str(status));
-  OcspBasicRespPtr basic(OCSP_response_get1_basic(response.get()));
+  OcspBasicRespPtr basic(OCSP_response_get1_basic(response));
   if (!basic) {
     ERR_clear_error();
     return Status::Corruption(source + " holds no basic OCSP response");
@@ -415,12 +421,12 @@ class StatusSearch {
 
   CertificateStatus Run() {
     for (int i = 0; i < sk_X509_CRL_num(in_.carried_crls); ++i)
-      Consider(ReadCrl(sk_X509_CRL_value(in_.carried_crls, i), cert_, issuer_, in_.now,
+      Consider(ReadCrl(sk_X509_CRL_value(in_.carried_crls, i), nullptr, cert_, issuer_, in_.now,
                        "the CRL the signature carries"));
-    for (int i = 0; i < sk_X509_CRL_num(in_.local_crls); ++i)
-      Consider(ReadCrl(sk_X509_CRL_value(in_.local_crls, i), cert_, issuer_, in_.now, "a local CRL"));
-    for (const Bytes& der : in_.options->ocsp_responses)
-      Consider(ReadOcsp(der, cert_, issuer_, in_.now, "a local OCSP response", nullptr));
+    for (const LocalCrl& local : in_.local->crls)
+      Consider(ReadCrl(local.crl.get(), &local, cert_, issuer_, in_.now, "a local CRL"));
+    for (const LocalOcspResponse& local : in_.local->ocsp)
+      Consider(ReadOcsp(local.response.get(), local.der, cert_, issuer_, in_.now, "a local OCSP response", nullptr));
     if (Settled()) return Finish();
 
     std::vector<std::string> ocsp = OcspUrls(cert_);
@@ -468,7 +474,13 @@ class StatusSearch {
     if (!der.ok()) return Consider(der.status());
     auto body = HttpFetch(url, &*der, "application/ocsp-request", in_.options->timeout);
     if (!body.ok()) return Consider(body.status());
-    Reading reading = ReadOcsp(*body, cert_, issuer_, in_.now, source, request.get());
+    const unsigned char* p = body->data();
+    OcspResponsePtr response(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(body->size())));
+    if (!response) {
+      ERR_clear_error();
+      return Consider(Status::Corruption(source + " is not a DER OCSP response"));
+    }
+    Reading reading = ReadOcsp(response.get(), *body, cert_, issuer_, in_.now, source, request.get());
     if (reading.ok() && !reading->has_value())
       return Consider(Status::Corruption(source + " answered about another certificate"));
     Consider(std::move(reading));
@@ -480,7 +492,7 @@ class StatusSearch {
     if (!body.ok()) return Consider(body.status());
     auto crl = ParseCrl(*body, source);
     if (!crl.ok()) return Consider(crl.status());
-    Reading reading = ReadCrl(crl->get(), cert_, issuer_, in_.now, source);
+    Reading reading = ReadCrl(crl->get(), nullptr, cert_, issuer_, in_.now, source);
     if (reading.ok() && !reading->has_value())
       return Consider(Status::Corruption(source + " is not a CRL of " + SubjectText(issuer_) + " covering it"));
     Consider(std::move(reading));

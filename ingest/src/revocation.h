@@ -6,14 +6,15 @@
 // signature, the caller's local CRLs and OCSP responses, then (online) the
 // OCSP responders its AIA names and the CRLs its distribution points name,
 // over plain HTTP. Every answer is checked before it counts: a CRL must be
-// signed by the certificate's issuer and cover it; an OCSP response must be
-// signed by the issuer or by a responder the issuer certified with
-// id-kp-OCSPSigning, cover the certificate's serial, and carry the request's
-// nonce when it was asked online. "Good" needs fresh data (thisUpdate not in
-// the future; nextUpdate, or without one thisUpdate within a day, not before
-// the validation time); "revoked" counts from any authentic data, stale or
-// not, since a revocation is final. A certificateHold is not final: it gives
-// TRY_LATER.
+// signed by the certificate's issuer (for a local CRL and an issuer among the
+// anchors and pool, checked once, when the options were prepared) and cover
+// it; an OCSP response must be signed by the issuer or by a responder the
+// issuer certified with id-kp-OCSPSigning, cover the certificate's serial,
+// and carry the request's nonce when it was asked online. "Good" needs fresh
+// data (thisUpdate not in the future; nextUpdate, or without one thisUpdate
+// within a day, not before the validation time); "revoked" counts from any
+// authentic data, stale or not, since a revocation is final. A
+// certificateHold is not final: it gives TRY_LATER.
 #pragma once
 
 #include <openssl/x509.h>
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "prepared_trust.h"
 #include "preserve/ingest/signature_validation.h"
 
 namespace preserve::ingest::internal {
@@ -29,7 +31,7 @@ namespace preserve::ingest::internal {
 struct RevocationInput {
   STACK_OF(X509) * path = nullptr;  // signer first, the trust anchor last (X509_STORE_CTX_get1_chain)
   STACK_OF(X509_CRL) * carried_crls = nullptr;  // the signature's RevocationInfoChoices; may be null
-  STACK_OF(X509_CRL) * local_crls = nullptr;    // options->crls, parsed; may be null
+  const PreparedTrust* local = nullptr;          // options->crls and ocsp_responses, parsed
   const RevocationOptions* options = nullptr;
   TimePoint now;                     // the validation time: what freshness is judged against
   std::optional<TimePoint> claimed;  // the signing-time attribute

@@ -16,6 +16,7 @@
 #include "preserve/util/certificates.h"
 #include "preserve/util/digest.h"
 #include "preserve/util/openssl_ptr.h"
+#include "prepared_trust.h"
 #include "revocation.h"
 
 namespace preserve::ingest {
@@ -127,7 +128,138 @@ std::string SignatureAlgorithmName(const X509_ALGOR* alg) {
   }
 }
 
-Result<CmsContentInfoPtr> ParseCms(ByteView signature) {
+// One DER element: where it lies and how it is tagged.
+struct DerElement {
+  int tag = 0;
+  int cls = 0;
+  bool constructed = false;
+  ByteView whole;    // header and content
+  ByteView content;
+};
+
+// The element `in` starts with; nullopt unless it is well formed with a
+// definite length.
+std::optional<DerElement> ReadDerElement(ByteView in) {
+  const unsigned char* p = in.data();
+  long length = 0;
+  DerElement e;
+  const int ret = ASN1_get_object(&p, &length, &e.tag, &e.cls, static_cast<long>(in.size()));
+  if ((ret & 0x80) != 0 || (ret & 0x01) != 0) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  const auto header = static_cast<std::size_t>(p - in.data());
+  e.constructed = (ret & V_ASN1_CONSTRUCTED) != 0;
+  e.content = in.subspan(header, static_cast<std::size_t>(length));
+  e.whole = in.subspan(0, header + e.content.size());
+  return e;
+}
+
+bool Is(const std::optional<DerElement>& e, int cls, int tag) {
+  return e && e->constructed && e->cls == cls && e->tag == tag;
+}
+
+void AppendDer(Bytes& out, int cls, int tag, ByteView content) {
+  unsigned char header[16];
+  unsigned char* p = header;
+  ASN1_put_object(&p, 1, static_cast<int>(content.size()), tag, cls);
+  out.insert(out.end(), header, p);
+  out.insert(out.end(), content.begin(), content.end());
+}
+
+// A DER ContentInfo of SignedData split in two: the same without its
+// certificates field, and the certificates' DER, in order.
+struct SplitSignedData {
+  Bytes without_certificates;
+  std::vector<ByteView> certificates;
+};
+
+// Signatures up to this size are split (copied whole, less the certificates);
+// a larger one is enveloping content, whose copy would cost more than parsing.
+constexpr std::size_t kMaxSplitBytes = 1u << 20;
+
+// nullopt unless `der` is exactly a ContentInfo of SignedData, in definite
+// lengths, whose certificates field holds plain certificates only.
+std::optional<SplitSignedData> SplitCertificates(ByteView der) {
+  if (der.size() > kMaxSplitBytes) return std::nullopt;
+  // ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT SignedData }
+  auto info = ReadDerElement(der);
+  if (!Is(info, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE) || info->whole.size() != der.size()) return std::nullopt;
+  auto type = ReadDerElement(info->content);
+  if (!type || type->cls != V_ASN1_UNIVERSAL || type->tag != V_ASN1_OBJECT) return std::nullopt;
+  const ByteView rest = info->content.subspan(type->whole.size());
+  auto wrapper = ReadDerElement(rest);
+  if (!Is(wrapper, V_ASN1_CONTEXT_SPECIFIC, 0) || wrapper->whole.size() != rest.size()) return std::nullopt;
+  auto signed_data = ReadDerElement(wrapper->content);
+  if (!Is(signed_data, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE) || signed_data->whole.size() != wrapper->content.size())
+    return std::nullopt;
+
+  // SignedData ::= SEQUENCE { version, digestAlgorithms, encapContentInfo,
+  //   certificates [0] IMPLICIT CertificateSet OPTIONAL, crls [1] ..., signerInfos }
+  SplitSignedData out;
+  Bytes fields;
+  int index = 0;
+  for (ByteView in = signed_data->content; !in.empty(); ++index) {
+    auto field = ReadDerElement(in);
+    if (!field) return std::nullopt;
+    in = in.subspan(field->whole.size());
+    if (field->cls != V_ASN1_CONTEXT_SPECIFIC || field->tag != 0) {
+      fields.insert(fields.end(), field->whole.begin(), field->whole.end());
+      continue;
+    }
+    if (index != 3 || !field->constructed || !out.certificates.empty()) return std::nullopt;
+    for (ByteView certs = field->content; !certs.empty();) {
+      auto cert = ReadDerElement(certs);
+      // Anything but a Certificate (the other CertificateChoices) is left to OpenSSL.
+      if (!Is(cert, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE)) return std::nullopt;
+      out.certificates.push_back(cert->whole);
+      certs = certs.subspan(cert->whole.size());
+    }
+  }
+  if (out.certificates.empty()) return std::nullopt;  // nothing to reuse
+  Bytes signed_data_der;
+  AppendDer(signed_data_der, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, fields);
+  Bytes content(type->whole.begin(), type->whole.end());
+  AppendDer(content, V_ASN1_CONTEXT_SPECIFIC, 0, signed_data_der);
+  AppendDer(out.without_certificates, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, content);
+  return out;
+}
+
+// d2i_CMS_ContentInfo, but each certificate the SignedData carries is taken
+// from `cache` when parsed before (and kept there when not): the same
+// structure, for less than half the work when the certificates are known.
+// Null when OpenSSL's own parse is needed (for its verdict on odd input).
+CmsContentInfoPtr ParseCmsReusingCertificates(ByteView der, internal::CertificateCache& cache) {
+  std::optional<SplitSignedData> split = SplitCertificates(der);
+  if (!split) return nullptr;
+  const unsigned char* p = split->without_certificates.data();
+  CmsContentInfoPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(split->without_certificates.size())));
+  if (!cms || p != split->without_certificates.data() + split->without_certificates.size()) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  for (ByteView cert_der : split->certificates) {
+    X509Ptr cert = cache.Find(cert_der);
+    if (!cert) {
+      const unsigned char* c = cert_der.data();
+      cert.reset(d2i_X509(nullptr, &c, static_cast<long>(cert_der.size())));
+      if (!cert || c != cert_der.data() + cert_der.size()) {
+        ERR_clear_error();
+        return nullptr;
+      }
+      cache.Add(cert_der, cert.get());
+    }
+    // Fails on a duplicate, which OpenSSL's own parse keeps.
+    if (CMS_add1_cert(cms.get(), cert.get()) != 1) {
+      ERR_clear_error();
+      return nullptr;
+    }
+  }
+  return cms;
+}
+
+// `trust`: prepared trust material whose certificate cache may serve; null for none.
+Result<CmsContentInfoPtr> ParseCms(ByteView signature, const PreparedTrust* trust) {
   std::size_t start = 0;
   while (start < signature.size() && std::isspace(signature[start]) != 0) ++start;
   constexpr std::string_view kPemBegin = "-----BEGIN";
@@ -139,6 +271,10 @@ Result<CmsContentInfoPtr> ParseCms(ByteView signature) {
     return cms;
   }
 
+  if (trust != nullptr) {
+    CmsContentInfoPtr cms = ParseCmsReusingCertificates(signature, trust->certificates);
+    if (cms) return cms;
+  }
   const unsigned char* p = signature.data();
   CmsContentInfoPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(signature.size())));
   if (cms) return cms;
@@ -176,23 +312,76 @@ Result<X509StackPtr> ParseCertificates(const std::vector<Bytes>& ders, const std
   return out;
 }
 
-Result<X509CrlStackPtr> ParseCrls(const std::vector<Bytes>& ders) {
-  X509CrlStackPtr out(sk_X509_CRL_new_null());
-  if (!out) return Status::Internal(OpenSslFailure("sk_X509_CRL_new_null"));
-  for (std::size_t i = 0; i < ders.size(); ++i) {
-    const unsigned char* p = ders[i].data();
-    X509CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(ders[i].size())));
-    if (!crl)
-      return Status::InvalidArgument(OpenSslFailure("local CRL #" + std::to_string(i + 1) + " is not a DER CRL"));
-    if (sk_X509_CRL_push(out.get(), crl.get()) == 0) return Status::Internal(OpenSslFailure("sk_X509_CRL_push"));
-    crl.release();  // the stack owns it now
+// The certificates of `candidates` that issued `crl`: their subject is its
+// issuer and their key verifies its signature.
+Result<X509StackPtr> CrlSigners(X509_CRL* crl, std::initializer_list<STACK_OF(X509)*> candidates) {
+  X509StackPtr out(sk_X509_new_null());
+  if (!out) return Status::Internal(OpenSslFailure("sk_X509_new_null"));
+  for (STACK_OF(X509)* certs : candidates) {
+    for (int i = 0; i < sk_X509_num(certs); ++i) {
+      X509* cert = sk_X509_value(certs, i);
+      EVP_PKEY* key = X509_get0_pubkey(cert);
+      if (X509_NAME_cmp(X509_get_subject_name(cert), X509_CRL_get_issuer(crl)) != 0 || key == nullptr ||
+          X509_CRL_verify(crl, key) != 1)
+        continue;
+      if (X509_add_cert(out.get(), cert, X509_ADD_FLAG_UP_REF) != 1)
+        return Status::Internal(OpenSslFailure("X509_add_cert"));
+    }
   }
+  ERR_clear_error();  // a key that does not verify the CRL is the usual case
   return out;
+}
+
+// The trust material of `options` parsed: what PrepareTrust keeps, and what
+// ValidateCms makes for itself when the options were not prepared.
+Result<std::shared_ptr<const PreparedTrust>> ParseTrust(const CmsValidationOptions& options) {
+  auto trust = std::make_shared<PreparedTrust>();
+  PRESERVE_ASSIGN_OR_RETURN(X509StackPtr anchors, ParseCertificates(options.trust_anchors, "trust anchor"));
+  PRESERVE_ASSIGN_OR_RETURN(trust->intermediates,
+                            ParseCertificates(options.intermediates, "intermediate certificate"));
+  trust->anchor_count = options.trust_anchors.size();
+  // What OpenSSL would otherwise compute on first use (extension flags, the
+  // hash X509_cmp compares), computed before any thread shares them.
+  for (STACK_OF(X509)* certs : {anchors.get(), trust->intermediates.get()})
+    for (int i = 0; i < sk_X509_num(certs); ++i) X509_check_purpose(sk_X509_value(certs, i), -1, 0);
+  ERR_clear_error();  // a certificate with a bad extension is judged when a path uses it
+  trust->anchors.reset(X509_STORE_new());
+  if (!trust->anchors) return Status::Internal(OpenSslFailure("X509_STORE_new"));
+  for (int i = 0; i < sk_X509_num(anchors.get()); ++i) {
+    if (X509_STORE_add_cert(trust->anchors.get(), sk_X509_value(anchors.get(), i)) != 1)
+      return Status::Internal(OpenSslFailure("adding a trust anchor"));
+  }
+
+  const std::vector<Bytes>& crls = options.revocation.crls;
+  for (std::size_t i = 0; i < crls.size(); ++i) {
+    const unsigned char* p = crls[i].data();
+    internal::LocalCrl local;
+    local.crl.reset(d2i_X509_CRL(nullptr, &p, static_cast<long>(crls[i].size())));
+    if (!local.crl)
+      return Status::InvalidArgument(OpenSslFailure("local CRL #" + std::to_string(i + 1) + " is not a DER CRL"));
+    local.der = ToDer(i2d_X509_CRL, local.crl.get());
+    // A lookup sorts the entries on first use; sorted now, before the CRL is shared.
+    sk_X509_REVOKED_sort(X509_CRL_get_REVOKED(local.crl.get()));
+    PRESERVE_ASSIGN_OR_RETURN(local.verified_by,
+                              CrlSigners(local.crl.get(), {anchors.get(), trust->intermediates.get()}));
+    trust->crls.push_back(std::move(local));
+  }
+  const std::vector<Bytes>& responses = options.revocation.ocsp_responses;
+  for (std::size_t i = 0; i < responses.size(); ++i) {
+    const unsigned char* p = responses[i].data();
+    internal::LocalOcspResponse local;
+    local.response.reset(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(responses[i].size())));
+    if (!local.response)
+      return Status::InvalidArgument(OpenSslFailure("local OCSP response #" + std::to_string(i + 1) +
+                                                    " is not a DER OCSPResponse"));
+    local.der = responses[i];
+    trust->ocsp.push_back(std::move(local));
+  }
+  return std::shared_ptr<const PreparedTrust>(std::move(trust));
 }
 
 // What every signer of one SignedData is checked against.
 struct ValidationContext {
-  X509_STORE* anchors = nullptr;
   STACK_OF(X509)* pool = nullptr;        // the signature's certificates, then the caller's intermediates
   STACK_OF(X509)* carried = nullptr;     // the signature's own certificates
   BIO* content = nullptr;                // the content read through CMS digest BIOs; null when missing
@@ -200,7 +389,7 @@ struct ValidationContext {
   const CmsValidationOptions* options = nullptr;
   const std::vector<Bytes>* tsa_anchors = nullptr;  // for signature time-stamps
   STACK_OF(X509_CRL)* carried_crls = nullptr;       // the signature's CRLs; may be null
-  STACK_OF(X509_CRL)* local_crls = nullptr;         // options->revocation.crls, parsed
+  const PreparedTrust* trust = nullptr;             // options' trust material, parsed
 };
 
 // The signingTime attribute, or nullopt when there is none. A present but
@@ -278,7 +467,7 @@ std::vector<Bytes> CarriedCertificates(X509* signer, STACK_OF(X509)* carried) {
 // signer first; otherwise fails the report and returns null.
 X509StackPtr ValidatePath(X509* signer, TimePoint when, const ValidationContext& ctx, SignatureReport& report) {
   X509StoreCtxPtr store_ctx(X509_STORE_CTX_new());
-  if (!store_ctx || X509_STORE_CTX_init(store_ctx.get(), ctx.anchors, signer, ctx.pool) != 1) {
+  if (!store_ctx || X509_STORE_CTX_init(store_ctx.get(), ctx.trust->anchors.get(), signer, ctx.pool) != 1) {
     Fail(report, SubIndication::kChainConstraintsFailure, OpenSslFailure("cannot set up path validation"));
     return nullptr;
   }
@@ -604,7 +793,7 @@ SignatureReport ValidateSigner(CMS_SignerInfo* si, const ValidationContext& ctx)
   internal::RevocationInput input;
   input.path = path.get();
   input.carried_crls = ctx.carried_crls;
-  input.local_crls = ctx.local_crls;
+  input.local = ctx.trust;
   input.options = &ctx.options->revocation;
   input.now = ctx.clock->Now();
   input.claimed = claimed_time;
@@ -647,10 +836,13 @@ std::string_view SubIndicationName(SubIndication s) {
   return "";
 }
 
-Result<CmsValidation> ValidateCms(ByteView signature, std::optional<ByteView> detached_content,
-                                  const CmsValidationOptions& options) {
+namespace {
+
+// ValidateCms and ValidateCmsDetached: `detached_content` null for none.
+Result<CmsValidation> ValidateSignedData(ByteView signature, const ContentSource* detached_content,
+                                         const CmsValidationOptions& options) {
   if (options.clock == nullptr) return Status::InvalidArgument("CMS validation needs a clock");
-  PRESERVE_ASSIGN_OR_RETURN(CmsContentInfoPtr cms, ParseCms(signature));
+  PRESERVE_ASSIGN_OR_RETURN(CmsContentInfoPtr cms, ParseCms(signature, options.prepared.get()));
   if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
     return Status::InvalidArgument("not a signature: the CMS structure is of type " +
                                    ObjectText(CMS_get0_type(cms.get())) + ", not SignedData");
@@ -659,21 +851,20 @@ Result<CmsValidation> ValidateCms(ByteView signature, std::optional<ByteView> de
   if (sk_CMS_SignerInfo_num(signer_infos) <= 0)
     return Status::InvalidArgument("not a signature: the CMS SignedData has no SignerInfo");
   const bool detached = CMS_is_detached(cms.get()) == 1;
-  if (!detached && detached_content.has_value()) {
+  if (!detached && detached_content != nullptr) {
     return Status::InvalidArgument(
         "the CMS signature is enveloping (it carries its own content); no separate content may be given");
   }
 
-  PRESERVE_ASSIGN_OR_RETURN(X509StackPtr anchors, ParseCertificates(options.trust_anchors, "trust anchor"));
-  PRESERVE_ASSIGN_OR_RETURN(X509StackPtr pool, ParseCertificates(options.intermediates, "intermediate certificate"));
-  PRESERVE_ASSIGN_OR_RETURN(X509CrlStackPtr local_crls, ParseCrls(options.revocation.crls));
-  for (std::size_t i = 0; i < options.revocation.ocsp_responses.size(); ++i) {
-    const Bytes& der = options.revocation.ocsp_responses[i];
-    const unsigned char* p = der.data();
-    OcspResponsePtr response(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));
-    if (!response)
-      return Status::InvalidArgument(OpenSslFailure("local OCSP response #" + std::to_string(i + 1) +
-                                                    " is not a DER OCSPResponse"));
+  std::shared_ptr<const PreparedTrust> trust = options.prepared;
+  if (!trust) {
+    PRESERVE_ASSIGN_OR_RETURN(trust, ParseTrust(options));
+  } else if (trust->anchor_count != options.trust_anchors.size() ||
+             static_cast<std::size_t>(sk_X509_num(trust->intermediates.get())) != options.intermediates.size() ||
+             trust->crls.size() != options.revocation.crls.size() ||
+             trust->ocsp.size() != options.revocation.ocsp_responses.size()) {
+    return Status::InvalidArgument(
+        "the options' trust material was changed after PrepareTrust: prepare it again (or reset options.prepared)");
   }
   X509CrlStackPtr carried_crls(CMS_get1_crls(cms.get()));
   ERR_clear_error();  // a SignedData without CRLs is the usual case
@@ -686,14 +877,8 @@ Result<CmsValidation> ValidateCms(ByteView signature, std::optional<ByteView> de
   // The signature's own certificates come first so that its chain is preferred.
   X509StackPtr untrusted(sk_X509_new_null());
   if (!untrusted || X509_add_certs(untrusted.get(), carried.get(), X509_ADD_FLAG_UP_REF) != 1 ||
-      X509_add_certs(untrusted.get(), pool.get(), X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP) != 1) {
+      X509_add_certs(untrusted.get(), trust->intermediates.get(), X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP) != 1) {
     return Status::Internal(OpenSslFailure("building the certificate pool"));
-  }
-  X509StorePtr store(X509_STORE_new());
-  if (!store) return Status::Internal(OpenSslFailure("X509_STORE_new"));
-  for (int i = 0; i < sk_X509_num(anchors.get()); ++i) {
-    if (X509_STORE_add_cert(store.get(), sk_X509_value(anchors.get(), i)) != 1)
-      return Status::Internal(OpenSslFailure("adding a trust anchor"));
   }
   // Matches each SignerInfo's sid against the pool and then the signature's certificates.
   CMS_set1_signers_certs(cms.get(), untrusted.get(), 0);
@@ -701,11 +886,28 @@ Result<CmsValidation> ValidateCms(ByteView signature, std::optional<ByteView> de
 
   CmsValidation result;
   BioPtr content_chain;
-  if (detached_content.has_value() || !detached) {
-    BioPtr content = detached_content.has_value() ? MemoryBio(*detached_content) : nullptr;
-    content_chain.reset(CMS_dataInit(cms.get(), content.get()));
+  if (detached_content != nullptr) {
+    // The chain's digest BIOs, which the SignerInfos are checked against, hash
+    // what is written through them as well as what is read: the content is
+    // pushed through a chain ending in a null sink, one piece at a time.
+    BioPtr sink(BIO_new(BIO_s_null()));
+    if (!sink) return Status::Internal(OpenSslFailure("BIO_new"));
+    content_chain.reset(CMS_dataInit(cms.get(), sink.get()));
     if (!content_chain) return Status::InvalidArgument(OpenSslFailure("cannot read the signed content"));
-    content.release();  // now the bottom of content_chain, freed with it
+    sink.release();  // now the bottom of content_chain, freed with it
+    PRESERVE_RETURN_IF_ERROR((*detached_content)([&content_chain](ByteView piece) -> Status {
+      // BIO_write takes an int: pieces of any size go in slices it can take.
+      constexpr std::size_t kSlice = 1u << 30;
+      for (std::size_t at = 0; at < piece.size(); at += kSlice) {
+        const int n = static_cast<int>(std::min(kSlice, piece.size() - at));
+        if (BIO_write(content_chain.get(), piece.data() + at, n) != n)
+          return Status::Internal(OpenSslFailure("hashing the signed content"));
+      }
+      return Status::Ok();
+    }));
+  } else if (!detached) {
+    content_chain.reset(CMS_dataInit(cms.get(), nullptr));
+    if (!content_chain) return Status::InvalidArgument(OpenSslFailure("cannot read the signed content"));
     // Reading through the chain feeds the digest BIOs the SignerInfos are checked against.
     char buf[16384];
     int n = 0;
@@ -713,17 +915,14 @@ Result<CmsValidation> ValidateCms(ByteView signature, std::optional<ByteView> de
       n = BIO_read(content_chain.get(), buf, sizeof buf);
     } while (n > 0);
     if (n < 0) return Status::Internal(OpenSslFailure("reading the signed content"));
-    if (!detached) {
-      ASN1_OCTET_STRING** inner = CMS_get0_content(cms.get());
-      if (inner != nullptr && *inner != nullptr) {
-        const unsigned char* data = ASN1_STRING_get0_data(*inner);
-        result.encapsulated_content = Bytes(data, data + ASN1_STRING_length(*inner));
-      }
+    ASN1_OCTET_STRING** inner = CMS_get0_content(cms.get());
+    if (inner != nullptr && *inner != nullptr) {
+      const unsigned char* data = ASN1_STRING_get0_data(*inner);
+      result.encapsulated_content = Bytes(data, data + ASN1_STRING_length(*inner));
     }
   }
 
   ValidationContext ctx;
-  ctx.anchors = store.get();
   ctx.pool = untrusted.get();
   ctx.carried = carried.get();
   ctx.content = content_chain.get();
@@ -731,7 +930,7 @@ Result<CmsValidation> ValidateCms(ByteView signature, std::optional<ByteView> de
   ctx.options = &options;
   ctx.tsa_anchors = options.timestamp_trust_anchors.empty() ? &options.trust_anchors : &options.timestamp_trust_anchors;
   ctx.carried_crls = carried_crls.get();
-  ctx.local_crls = local_crls.get();
+  ctx.trust = trust.get();
   result.verdict = Verdict::kValid;
   for (int i = 0; i < sk_CMS_SignerInfo_num(signer_infos); ++i) {
     SignatureReport report = ValidateSigner(sk_CMS_SignerInfo_value(signer_infos, i), ctx);
@@ -740,6 +939,25 @@ Result<CmsValidation> ValidateCms(ByteView signature, std::optional<ByteView> de
   }
   ERR_clear_error();
   return result;
+}
+
+}  // namespace
+
+Status PrepareTrust(CmsValidationOptions& options) {
+  PRESERVE_ASSIGN_OR_RETURN(options.prepared, ParseTrust(options));
+  return Status::Ok();
+}
+
+Result<CmsValidation> ValidateCms(ByteView signature, std::optional<ByteView> detached_content,
+                                  const CmsValidationOptions& options) {
+  if (!detached_content) return ValidateSignedData(signature, nullptr, options);
+  const ContentSource whole = [content = *detached_content](const ContentSink& sink) { return sink(content); };
+  return ValidateSignedData(signature, &whole, options);
+}
+
+Result<CmsValidation> ValidateCmsDetached(ByteView signature, const ContentSource& content,
+                                          const CmsValidationOptions& options) {
+  return ValidateSignedData(signature, &content, options);
 }
 
 }  // namespace preserve::ingest

@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -67,6 +68,45 @@ std::string TreeKey(std::string_view batch_id, std::uint32_t level, std::uint32_
 std::string Str(ByteView b) { return std::string(b.begin(), b.end()); }
 std::string_view ToStringView(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 Bytes FromSlice(const rocksdb::Slice& s) { return Bytes(s.data(), s.data() + s.size()); }
+ByteView ToByteView(const rocksdb::Slice& s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
+
+// A large object's chunk list lives under its digest plus this byte: the key's
+// length alone says which form a content value has, never its bytes.
+constexpr char kChunkListSuffix = '\x01';
+constexpr std::size_t kDigestSize = 32;
+std::string ChunkListKey(ByteView digest) { return Str(digest) + kChunkListSuffix; }
+
+// Chunk list value: format version (1 byte, 1), the object's size (8 bytes
+// BE), the chunk size (8 bytes BE), then each chunk's SHA-256 in order; every
+// chunk but the last is full, so the count follows from the sizes.
+constexpr std::uint8_t kChunkListVersion = 1;
+constexpr std::size_t kChunkListHeader = 17;
+
+std::string EncodeChunkList(std::uint64_t size, std::uint64_t chunk_size, const std::vector<Bytes>& chunks) {
+  std::string out(1, static_cast<char>(kChunkListVersion));
+  out += BigEndian64(size) + BigEndian64(chunk_size);
+  for (const auto& c : chunks) out += Str(c);
+  return out;
+}
+
+Result<std::vector<Bytes>> DecodeChunkList(ByteView digest, std::string_view value) {
+  auto bad = [&](const std::string& why) {
+    return Status::Corruption("content " + ToHex(digest) + ": malformed chunk list (" + why + ")");
+  };
+  if (value.size() < kChunkListHeader) return bad("too short");
+  if (static_cast<std::uint8_t>(value[0]) != kChunkListVersion) return bad("unknown version");
+  const std::uint64_t size = ReadBigEndian64(value.substr(1, 8));
+  const std::uint64_t chunk_size = ReadBigEndian64(value.substr(9, 8));
+  if (chunk_size == 0) return bad("chunk size 0");
+  const std::uint64_t count = size / chunk_size + (size % chunk_size != 0 ? 1 : 0);
+  if ((value.size() - kChunkListHeader) % kDigestSize != 0 || (value.size() - kChunkListHeader) / kDigestSize != count)
+    return bad(std::to_string(count) + " chunks expected");
+  std::vector<Bytes> chunks;
+  chunks.reserve(count);
+  for (std::size_t at = kChunkListHeader; at < value.size(); at += kDigestSize)
+    chunks.push_back(Bytes(value.data() + at, value.data() + at + kDigestSize));
+  return chunks;
+}
 
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::Ok();
@@ -107,7 +147,8 @@ class WriterLock {
 
 class StoreImpl final : public Store {
  public:
-  StoreImpl(std::unique_ptr<WriterLock> lock, bool read_only) : lock_(std::move(lock)), read_only_(read_only) {}
+  StoreImpl(std::unique_ptr<WriterLock> lock, bool read_only, std::size_t chunk_size)
+      : lock_(std::move(lock)), read_only_(read_only), chunk_size_(chunk_size) {}
 
   ~StoreImpl() override {
     // RocksDB does not flush memtables at close while the WAL is on: the next
@@ -142,6 +183,11 @@ class StoreImpl final : public Store {
     // Large data objects go to blob files, so compactions do not rewrite them.
     content.enable_blob_files = true;
     content.min_blob_size = 64 * 1024;
+    // Content passes through the memtable before a flush moves it to blob
+    // files: two memtables of 16 MiB (one filling, one flushing; writes stall
+    // rather than queue more) bound what a streamed 1 GB ingest holds.
+    content.write_buffer_size = 16u << 20;
+    content.max_write_buffer_number = 2;
 
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
     for (std::size_t i = 0; i < kFamilies.size(); ++i)
@@ -188,14 +234,91 @@ class StoreImpl final : public Store {
   }
 
   Result<Bytes> GetContent(ByteView digest) const override {
-    return Get(kContentIdx, Str(digest), "content " + ToHex(digest));
+    Bytes out;
+    PRESERVE_RETURN_IF_ERROR(ReadContent(digest, [&out](ByteView piece) {
+      out.insert(out.end(), piece.begin(), piece.end());
+      return Status::Ok();
+    }));
+    return out;
   }
   Result<bool> HasContent(ByteView digest) const override {
-    std::string value;
+    for (const std::string& key : {Str(digest), ChunkListKey(digest)}) {
+      rocksdb::PinnableSlice value;
+      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kContentIdx], key, &value);
+      if (s.ok()) return true;
+      if (!s.IsNotFound()) return FromRocks(s, "reading content");
+    }
+    return false;
+  }
+
+  Status ReadContent(ByteView digest, const std::function<Status(ByteView)>& sink) const override {
+    const std::string what = "content " + ToHex(digest);
+    rocksdb::PinnableSlice value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kContentIdx], Str(digest), &value);
-    if (s.IsNotFound()) return false;
-    if (!s.ok()) return FromRocks(s, "reading content");
+    if (s.ok()) return sink(ToByteView(value));
+    if (!s.IsNotFound()) return FromRocks(s, "reading " + what);
+    PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> chunks, ContentChunks(digest));
+    if (chunks.empty()) return Status::NotFound(what + ": not in the store");
+    for (std::size_t i = 0; i < chunks.size(); ++i) {
+      value.Reset();  // one chunk held at a time
+      s = db_->Get(rocksdb::ReadOptions(), handles_[kContentIdx], Str(chunks[i]), &value);
+      if (s.IsNotFound())
+        return Status::Corruption(what + ": chunk " + std::to_string(i + 1) + " of " + std::to_string(chunks.size()) +
+                                  " (SHA-256 " + ToHex(chunks[i]) + ") is missing from the store");
+      PRESERVE_RETURN_IF_ERROR(FromRocks(s, "reading " + what + ", chunk " + std::to_string(i + 1)));
+      PRESERVE_RETURN_IF_ERROR(sink(ToByteView(value)));
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<Bytes>> ContentChunks(ByteView digest) const override {
+    const std::string what = "content " + ToHex(digest);
+    rocksdb::PinnableSlice value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kContentIdx], ChunkListKey(digest), &value);
+    if (s.IsNotFound()) return std::vector<Bytes>{};
+    PRESERVE_RETURN_IF_ERROR(FromRocks(s, "reading " + what));
+    return DecodeChunkList(digest, std::string_view(value.data(), value.size()));
+  }
+
+  Result<std::unique_ptr<ContentWriter>> NewContentWriter() override;
+
+  // Writes one chunk, unless it is stored already, past the write-ahead log:
+  // logged, every byte would be written twice (log, then blob file) and
+  // checksummed twice, a third of a large ingest's cost. Such writes are
+  // durable once flushed (FlushContent); until then a crash loses them.
+  // Returns whether it wrote.
+  Result<bool> PutChunk(ByteView digest, ByteView data) {
+    PRESERVE_ASSIGN_OR_RETURN(bool present, HasWhole(digest));
+    if (present) return false;
+    PRESERVE_FAULT_POINT("store.content.chunk");
+    rocksdb::WriteOptions unlogged;
+    unlogged.disableWAL = true;
+    PRESERVE_RETURN_IF_ERROR(FromRocks(db_->Put(unlogged, handles_[kContentIdx], Str(digest), ToStringView(data)),
+                                       "writing a content chunk"));
     return true;
+  }
+
+  // Flushes the content family's memtables to blob and table files, synced
+  // and recorded in the MANIFEST before Flush returns: the unlogged chunks
+  // written so far are durable from then on.
+  Status FlushContent() {
+    rocksdb::FlushOptions flush;
+    flush.allow_write_stall = true;
+    return FromRocks(db_->Flush(flush, handles_[kContentIdx]), "flushing content chunks");
+  }
+
+  std::size_t chunk_size() const { return chunk_size_; }
+
+  Status ScanContent(const std::function<bool(ByteView, bool, std::uint64_t)>& visit) const override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kContentIdx]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ByteView key = ToByteView(it->key());
+      const bool chunk_list = key.size() == kDigestSize + 1 && key.back() == kChunkListSuffix;
+      if (!chunk_list && key.size() != kDigestSize)
+        return Status::Corruption("content key of " + std::to_string(key.size()) + " bytes: " + ToHex(key));
+      if (!visit(chunk_list ? key.first(kDigestSize) : key, chunk_list, it->value().size())) break;
+    }
+    return FromRocks(it->status(), "scanning content");
   }
   Result<Bytes> GetPackage(std::string_view id) const override {
     return Get(kPackagesIdx, std::string(id), "package " + std::string(id));
@@ -236,6 +359,22 @@ class StoreImpl final : public Store {
     for (it->SeekToFirst(); it->Valid() && out.size() < limit; it->Next()) out.push_back(it->key().ToString());
     PRESERVE_RETURN_IF_ERROR(FromRocks(it->status(), "scanning the seal queue"));
     return out;
+  }
+
+  Status ScanQueue(std::size_t limit,
+                   const std::function<bool(std::string_view, ByteView)>& visit) const override {
+    rocksdb::ReadOptions options;
+    // A sealing batch reads up to a million entries in key order: large
+    // sequential reads, and no filling the block cache with them.
+    options.readahead_size = 2 << 20;
+    options.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, handles_[kQueueIdx]));
+    std::size_t seen = 0;
+    for (it->SeekToFirst(); it->Valid() && seen < limit; it->Next(), ++seen) {
+      ByteView entry(reinterpret_cast<const std::uint8_t*>(it->value().data()), it->value().size());
+      if (!visit(std::string_view(it->key().data(), it->key().size()), entry)) break;
+    }
+    return FromRocks(it->status(), "scanning the seal queue");
   }
 
   Result<std::vector<std::pair<std::string, Bytes>>> ListPackages(std::string_view after,
@@ -336,6 +475,14 @@ class StoreImpl final : public Store {
     return handles_[kDefaultIdx];
   }
 
+  Result<bool> HasWhole(ByteView digest) const {
+    rocksdb::PinnableSlice value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kContentIdx], Str(digest), &value);
+    if (s.IsNotFound()) return false;
+    PRESERVE_RETURN_IF_ERROR(FromRocks(s, "reading content"));
+    return true;
+  }
+
   Result<Bytes> Get(std::size_t family, const std::string& key, const std::string& what) const {
     rocksdb::PinnableSlice value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[family], key, &value);
@@ -375,6 +522,7 @@ class StoreImpl final : public Store {
 
   std::unique_ptr<WriterLock> lock_;  // declared first: released last
   bool read_only_;
+  std::size_t chunk_size_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::mutex commit_mutex_;
@@ -382,12 +530,81 @@ class StoreImpl final : public Store {
   Bytes audit_head_hash_;
 };
 
+// Cuts the object into chunks as bytes arrive; holds at most one chunk.
+class ChunkingWriter final : public ContentWriter {
+ public:
+  explicit ChunkingWriter(StoreImpl& store) : store_(store), object_hash_(HashAlgorithm::kSha256) {
+    pending_.reserve(store.chunk_size());
+  }
+
+  Status Append(ByteView data) override {
+    object_hash_.Update(data);
+    size_ += data.size();
+    while (!data.empty()) {
+      std::size_t take = std::min(data.size(), store_.chunk_size() - pending_.size());
+      pending_.insert(pending_.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
+      data = data.subspan(take);
+      // A full chunk waits for the next byte: if none comes, the object fits in one value.
+      if (pending_.size() == store_.chunk_size() && !data.empty()) PRESERVE_RETURN_IF_ERROR(WritePending());
+    }
+    return Status::Ok();
+  }
+
+  Result<Object> Finish() override {
+    sha256_ = object_hash_.Finish();
+    if (!chunks_.empty() && !pending_.empty()) PRESERVE_RETURN_IF_ERROR(WritePending());
+    // The chunks must be durable before any commit refers to them.
+    if (wrote_) PRESERVE_RETURN_IF_ERROR(store_.FlushContent());
+    return Object{sha256_, size_};
+  }
+
+  void Put(WriteSet& w) const override {
+    if (chunks_.empty()) {
+      w.PutContent(sha256_, pending_);
+    } else {
+      PutChunkList(w, sha256_, AsBytes(EncodeChunkList(size_, store_.chunk_size(), chunks_)));
+    }
+  }
+
+ private:
+  Status WritePending() {
+    Bytes digest = Digest(HashAlgorithm::kSha256, pending_);
+    PRESERVE_ASSIGN_OR_RETURN(bool wrote, store_.PutChunk(digest, pending_));
+    wrote_ = wrote_ || wrote;
+    chunks_.push_back(std::move(digest));
+    pending_.clear();
+    return Status::Ok();
+  }
+
+  StoreImpl& store_;
+  Hasher object_hash_;
+  Bytes sha256_;  // set by Finish
+  std::uint64_t size_ = 0;
+  Bytes pending_;
+  std::vector<Bytes> chunks_;
+  bool wrote_ = false;  // some chunk was new: Finish flushes
+};
+
+Result<std::unique_ptr<ContentWriter>> StoreImpl::NewContentWriter() {
+  if (read_only_) return Status::FailedPrecondition("the store is open read-only");
+  return std::unique_ptr<ContentWriter>(std::make_unique<ChunkingWriter>(*this));
+}
+
 }  // namespace
+
+void ContentWriter::PutChunkList(WriteSet& w, ByteView digest, ByteView list) {
+  w.Add(WriteSet::Family::kContent, false, ToStringView(digest), std::string_view(&kChunkListSuffix, 1), list);
+}
 
 void WriteSet::Add(Family family, bool erase, std::string_view key_part1, std::string_view key_part2, ByteView value) {
   ops_.push_back({family, erase, buffer_.size(), key_part1.size() + key_part2.size(), value.size()});
   buffer_.append(key_part1).append(key_part2);
   buffer_.append(reinterpret_cast<const char*>(value.data()), value.size());
+}
+
+void WriteSet::Reserve(std::size_t ops, std::size_t bytes) {
+  ops_.reserve(ops_.size() + ops);
+  buffer_.reserve(buffer_.size() + bytes);
 }
 
 WriteSet::Op WriteSet::op(std::size_t i) const {
@@ -399,7 +616,10 @@ WriteSet::Op WriteSet::op(std::size_t i) const {
 void WriteSet::PutContent(ByteView digest, ByteView data) {
   Add(Family::kContent, false, ToStringView(digest), {}, data);
 }
-void WriteSet::EraseContent(ByteView digest) { Add(Family::kContent, true, ToStringView(digest), {}, {}); }
+void WriteSet::EraseContent(ByteView digest) {
+  Add(Family::kContent, true, ToStringView(digest), {}, {});
+  Add(Family::kContent, true, ToStringView(digest), std::string_view(&kChunkListSuffix, 1), {});
+}
 void WriteSet::PutSetting(std::string_view name, ByteView value) { Add(Family::kSettings, false, name, {}, value); }
 void WriteSet::PutLifecycle(std::string_view id, ByteView record) { Add(Family::kLifecycle, false, id, {}, record); }
 void WriteSet::PutPackage(std::string_view id, ByteView record) { Add(Family::kPackages, false, id, {}, record); }
@@ -408,7 +628,9 @@ void WriteSet::PutBatch(std::string_view batch_id, ByteView record) { Add(Family
 void WriteSet::PutTreeNodes(std::string_view batch_id, std::uint32_t level, std::uint32_t chunk, ByteView nodes) {
   Add(Family::kTrees, false, TreeKey(batch_id, level, chunk), {}, nodes);
 }
-void WriteSet::Enqueue(std::string_view package_id) { Add(Family::kQueue, false, package_id, {}, {}); }
+void WriteSet::Enqueue(std::string_view package_id, ByteView entry) {
+  Add(Family::kQueue, false, package_id, {}, entry);
+}
 void WriteSet::Dequeue(std::string_view package_id) { Add(Family::kQueue, true, package_id, {}, {}); }
 void WriteSet::Schedule(TimePoint due, std::string_view package_id) {
   Add(Family::kSchedule, false, ScheduleKey(due, {}), package_id, {});
@@ -433,7 +655,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& dir, con
   if (!options.read_only) {
     PRESERVE_ASSIGN_OR_RETURN(lock, WriterLock::Acquire(dir));
   }
-  auto store = std::make_unique<StoreImpl>(std::move(lock), options.read_only);
+  if (options.content_chunk_size == 0) return Status::InvalidArgument("content chunk size 0");
+  auto store = std::make_unique<StoreImpl>(std::move(lock), options.read_only, options.content_chunk_size);
   PRESERVE_RETURN_IF_ERROR(store->OpenDb(dir, options.create_if_missing));
   return std::unique_ptr<Store>(std::move(store));
 }

@@ -11,6 +11,7 @@
 
 #include "preserve/archive/archive.h"
 #include "preserve/audit/package_archive.h"
+#include "preserve/storage/store.h"
 #include "preserve/timestamp/evidence_record.h"
 #include "preserve/util/certificates.h"
 #include "testing.h"
@@ -121,6 +122,35 @@ TEST_F(Renewal, FiftyYearsOfRenewalsKeepEveryHoldingValid) {
     auto er = timestamp::DecodeEvidenceRecord(contents->evidence_record);
     ASSERT_TRUE(er.ok());
     EXPECT_EQ(er->sequence.size(), 2u) << id;  // SHA-256 chain, then the SHA-384/512 chain
+    EXPECT_EQ(BouncyCastleSays(id, clock_.Now()), "VALID\n") << id;
+  }
+}
+
+// Sealing takes each package's group hash from its queue entry; an entry
+// without one (a store queued before entries carried it) falls back to the
+// package record, within the same batch and tree as the others.
+TEST_F(Renewal, SealsQueueEntriesWithoutAGroupHashFromTheRecord) {
+  ASSERT_NO_FATAL_FAILURE(Init());
+  std::vector<std::string> ids = {Ingest("letter.p7m"), Ingest("letter.txt.p7s", "letter.txt"),
+                                  Ingest("letter-ec.txt.p7s", "letter.txt")};
+  archive_.reset();
+  {
+    auto store = storage::Store::Open(root_ / "db", {});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    storage::WriteSet w;
+    w.Enqueue(ids[0]);
+    w.Enqueue(ids[2]);
+    ASSERT_TRUE(store.value()->Commit(std::move(w)).ok());
+  }
+  Reopen();
+  auto sealed = archive_->Seal(1000);
+  ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+  ASSERT_EQ(sealed->size(), 1u);
+  EXPECT_EQ(sealed->front().packages, 3u);
+  for (const auto& id : ids) {
+    auto report = archive_->Verify(id, {});
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
     EXPECT_EQ(BouncyCastleSays(id, clock_.Now()), "VALID\n") << id;
   }
 }

@@ -510,5 +510,37 @@ TEST_F(FaultPoint, UnknownOrMalformedPointsKillNothing) {
   EXPECT_EQ(Packages(), 15u);
 }
 
+// Init publishes the store by renames, db/ last: killed anywhere, it leaves
+// either no store (and the next init makes one) or a whole one.
+TEST(InitFaultPoint, AKilledInitLeavesAWholeStoreOrNone) {
+  // init.publishing:N is hit after the Nth of 4 renames (policy, config, tsa, db).
+  for (const char* point : {"init.before_publish", "init.publishing:1", "init.publishing:3", "init.publishing:4"}) {
+    testing::TempDir dir;
+    const std::vector<std::string> env = {"PRESERVE_STORE=" + (dir / "store").string()};
+    auto run = [&](std::vector<std::string> args, std::vector<std::string> environment) {
+      args.insert(args.begin(), PRESERVE_BIN);
+      return Spawn(args, environment, std::nullopt);
+    };
+    std::vector<std::string> armed = env;
+    armed.push_back(std::string("PRESERVE_FAULT_POINT=") + point);
+    ChildRun killed = run({"init"}, armed);
+    EXPECT_EQ(killed.exit_code, kKilled) << point << ": " << killed.err;
+    const bool published = std::string_view(point) == "init.publishing:4";
+    ChildRun again = run({"init"}, env);
+    if (published) {
+      EXPECT_NE(again.exit_code, 0) << point << ": the store was whole, a second init must refuse";
+    } else {
+      EXPECT_EQ(again.exit_code, 0) << point << ": " << again.err;
+    }
+    ChildRun check = run({"check"}, env);
+    EXPECT_EQ(check.exit_code, 0) << point << ": " << check.out << check.err;
+    ChildRun seal = run({"seal"}, env);  // a writer's open tidies what init left
+    EXPECT_EQ(seal.exit_code, 0) << point << ": " << seal.err;
+    ChildRun audit = run({"audit-log", "show"}, env);
+    EXPECT_EQ(std::count(audit.out.begin(), audit.out.end(), '\n'), 1) << point << ": one init event: " << audit.out;
+    EXPECT_FALSE(std::filesystem::exists(dir / "store" / ".init")) << point;
+  }
+}
+
 }  // namespace
 }  // namespace preserve

@@ -284,6 +284,35 @@ TEST_F(RevocationTest, LocalCrlsWorkOffline) {
   EXPECT_EQ(crl_server_->requests(), 0);
 }
 
+// PrepareTrust checks each local CRL's signature once, against the anchors
+// and the pool; the reports must be those of unprepared options, whether the
+// CRL's issuer is in the pool (checked once) or only in the signature
+// (checked every time), for good, revoked, on-hold and stale answers.
+TEST_F(RevocationTest, PreparedLocalCrlsGiveTheSameReports) {
+  options_.revocation.online = false;
+  options_.revocation.crls = {File("issuing-stale.crl"), File("issuing.crl"), File("root.crl")};
+  const std::vector<Bytes> signatures = {Sign("signer-good"), Sign("signer-crl-only"), Sign("signer-revoked-before"),
+                                         Sign("signer-revoked-after"), Sign("signer-on-hold")};
+  for (const std::vector<Bytes>& pool : {std::vector<Bytes>{}, std::vector<Bytes>{Cert("issuing-ca")}}) {
+    options_.intermediates = pool;
+    CmsValidationOptions prepared = options_;
+    ASSERT_TRUE(PrepareTrust(prepared).ok());
+    for (const Bytes& signature : signatures) {
+      SignatureReport expected = Validate(signature);
+      auto result = ValidateCms(signature, ByteView(letter_), prepared);
+      ASSERT_TRUE(result.ok()) << result.status().ToString();
+      ASSERT_EQ(result->signers.size(), 1u);
+      const SignatureReport& r = result->signers.front();
+      EXPECT_EQ(r.sub_indication, expected.sub_indication) << r.reason;
+      EXPECT_EQ(r.reason, expected.reason);
+      EXPECT_EQ(r.revocation, expected.revocation);
+      EXPECT_EQ(r.warnings, expected.warnings);
+      EXPECT_EQ(r.crls, expected.crls);
+      EXPECT_EQ(r.certificates, expected.certificates);
+    }
+  }
+}
+
 TEST_F(RevocationTest, OfflineWithoutLocalDataIsTryLater) {
   options_.revocation.online = false;
   SignatureReport r = Validate(Sign("signer-good"));

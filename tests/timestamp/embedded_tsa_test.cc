@@ -6,8 +6,11 @@
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <set>
 #include <string_view>
@@ -311,6 +314,35 @@ TEST_F(EmbeddedTsaTest, SerialNumbersAreRandom128BitNumbers) {
     serials.insert(serial);
   }
   EXPECT_EQ(serials.size(), 20u);
+}
+
+// Serials come from a per-thread block of random bits; a forked child starts
+// with a copy of its parent's block and must not hand out the same serials.
+TEST_F(EmbeddedTsaTest, ForkedChildDoesNotRepeatItsParentsSerials) {
+  Bytes imprint = Digest(HashAlgorithm::kSha256, AsBytes("same data"));
+  auto serial = [&] {
+    auto token = RequestTimeStamp(*tsa_, HashAlgorithm::kSha256, imprint);
+    return token.ok() ? ParseToken(*token).value().serial_hex : std::string();
+  };
+  ASSERT_FALSE(serial().empty());  // the block is drawn, and has serials left
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string mine = serial();
+    ssize_t written = ::write(fds[1], mine.data(), mine.size());
+    ::_exit(written == static_cast<ssize_t>(mine.size()) ? 0 : 1);
+  }
+  ::close(fds[1]);
+  const std::string parents = serial();
+  std::array<char, 64> buffer{};
+  const ssize_t n = ::read(fds[0], buffer.data(), buffer.size());
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_EQ(n, 32) << "the child made no token";
+  EXPECT_NE(std::string(buffer.data(), 32), parents);
 }
 
 TEST_F(EmbeddedTsaTest, AnswersConcurrentRequests) {

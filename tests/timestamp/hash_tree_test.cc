@@ -2,6 +2,7 @@
 // hand from the rules, then properties over larger batches.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <iostream>
@@ -168,6 +169,37 @@ TEST(HashTree, ParallelBuildGivesEveryGroupItsPath) {
     EXPECT_EQ(GroupHash(kAlg, batch[i]), ReducedTreeRoot(kAlg, {reduced->front()})) << "group " << i;
     EXPECT_EQ(ReducedTreeRoot(kAlg, *reduced), tree->root()) << "group " << i;
   }
+}
+
+// Sealing builds its tree from the group hashes its queue carries: the same
+// root, leaf positions and stored levels as from the groups themselves.
+TEST(HashTree, OverLeavesMatchesTheTreeOverTheirGroups) {
+  for (std::size_t size : {2u, 3u, 5u, 1025u, 40000u}) {
+    auto batch = RandomBatch(size, static_cast<std::uint32_t>(size) + 1);
+    Bytes leaves;
+    for (const auto& group : batch) {
+      Bytes leaf = GroupHash(kAlg, group);
+      leaves.insert(leaves.end(), leaf.begin(), leaf.end());
+    }
+    auto from_groups = BuildHashTree(kAlg, batch);
+    auto over_leaves = BuildHashTreeOverLeaves(kAlg, leaves);
+    ASSERT_TRUE(from_groups.ok() && over_leaves.ok()) << over_leaves.status().ToString();
+    EXPECT_EQ(over_leaves->root(), from_groups->root()) << "batch " << size;
+    ASSERT_EQ(over_leaves->groups(), size);
+    ASSERT_EQ(over_leaves->StoredLevels(), from_groups->StoredLevels());
+    for (std::size_t l = 0; l < from_groups->StoredLevels(); ++l)
+      EXPECT_TRUE(std::ranges::equal(over_leaves->Level(l), from_groups->Level(l)))
+          << "batch " << size << ", level " << l;
+    for (std::size_t i = 0; i < size; ++i) ASSERT_EQ(over_leaves->LeafPosition(i), from_groups->LeafPosition(i));
+    EXPECT_TRUE(over_leaves->Members(0).empty());  // never given
+    EXPECT_FALSE(over_leaves->ReducedFor(0).has_value());
+  }
+}
+
+TEST(HashTree, OverLeavesRejectsALoneLeafAndPartialDigests) {
+  EXPECT_FALSE(BuildHashTreeOverLeaves(kAlg, Leaf(1)).ok());  // maybe a single object (rule 5)
+  EXPECT_FALSE(BuildHashTreeOverLeaves(kAlg, {}).ok());
+  EXPECT_FALSE(BuildHashTreeOverLeaves(kAlg, Cat({Leaf(1), Bytes(20, 2)})).ok());
 }
 
 // Groups of six SHA-256 member hashes, as a package's data objects give them.

@@ -9,6 +9,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
+#include <cstdio>
 #include <future>
 #include <mutex>
 #include <set>
@@ -50,9 +52,21 @@ class RawClient {
   }
   StringResponse Send(const StringRequest& request) {
     http::write(socket_, request);
+    return Receive();
+  }
+  // Bytes as they are, for framings Beast would not write.
+  void SendRaw(const std::string& bytes) { asio::write(socket_, asio::buffer(bytes)); }
+  StringResponse Receive() {
     StringResponse response;
     http::read(socket_, buffer_, response);
     return response;
+  }
+  // True when the server has closed the connection (after what was read).
+  bool Closed() {
+    boost::system::error_code ec;
+    char byte = 0;
+    socket_.read_some(asio::buffer(&byte, 1), ec);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
   }
 
  private:
@@ -83,6 +97,28 @@ class FailingTsa final : public TsaTransport {
   Result<Bytes> Exchange(const Bytes&) override { return Status::Internal("signing key unavailable"); }
 };
 
+// Keeps the TimeStampReq the client sends, and answers it with the TSA.
+class RecordingTsa final : public TsaTransport {
+ public:
+  explicit RecordingTsa(TsaTransport& tsa) : tsa_(tsa) {}
+  Result<Bytes> Exchange(const Bytes& request_der) override {
+    request = request_der;
+    return tsa_.Exchange(request_der);
+  }
+  Bytes request;
+
+ private:
+  TsaTransport& tsa_;
+};
+
+// The token in a granted DER TimeStampResp; empty if there is none.
+Bytes TokenOf(const std::string& response_der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(response_der.data());
+  TsRespPtr response(d2i_TS_RESP(nullptr, &p, static_cast<long>(response_der.size())));
+  if (!response || TS_RESP_get_token(response.get()) == nullptr) return {};
+  return ToDer(i2d_PKCS7, TS_RESP_get_token(response.get()));
+}
+
 class TsaServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -104,6 +140,13 @@ class TsaServerTest : public ::testing::Test {
     config.tsa_trust_anchors = {tsa_->ca_certificate()};
     config.retries = 0;
     return config;
+  }
+
+  // A TimeStampReq as preserve's client makes it (with a nonce and certReq).
+  Bytes RecordedRequest() {
+    RecordingTsa recording(*tsa_);
+    EXPECT_TRUE(RequestTimeStamp(recording, kAlg, imprint_).ok());
+    return recording.request;
   }
 
   TempDir tmp_;
@@ -167,6 +210,86 @@ TEST_F(TsaServerTest, KeepsConnectionsAlive) {
     EXPECT_EQ(response.result(), http::status::ok);
     EXPECT_TRUE(response.keep_alive());
   }
+}
+
+TEST_F(TsaServerTest, AnswersChunkedAndPipelinedRequests) {
+  auto server = StartServer(*tsa_);
+  ASSERT_TRUE(server);
+  const std::string der = ToString(RecordedRequest());
+  std::string chunked =
+      "POST / HTTP/1.1\r\nHost: t\r\nContent-Type: application/timestamp-query\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
+  std::array<char, 16> size{};
+  std::snprintf(size.data(), size.size(), "%zx", der.size() - 10);
+  chunked += "a;x=y\r\n" + der.substr(0, 10) + "\r\n" + size.data() + "\r\n" + der.substr(10) + "\r\n0\r\n\r\n";
+  const std::string plain = "POST / HTTP/1.1\r\nHost: t\r\nContent-Type: application/timestamp-query\r\n"
+                            "Content-Length: " + std::to_string(der.size()) + "\r\n\r\n" + der;
+  RawClient client(server->port());
+  // Both in one write: the second waits in the server's buffer for the first's answer.
+  client.SendRaw(chunked + plain);
+  for (int i = 0; i < 2; ++i) {
+    StringResponse response = client.Receive();
+    ASSERT_EQ(response.result(), http::status::ok) << i;
+    EXPECT_TRUE(response.keep_alive());
+    auto info = VerifyToken(TokenOf(response.body()), kAlg, imprint_, {{tsa_->ca_certificate()}, {}, std::nullopt});
+    EXPECT_TRUE(info.ok()) << i << ": " << info.status().ToString();
+  }
+}
+
+TEST_F(TsaServerTest, RefusesWhatItCannotFrameAndCloses) {
+  auto server = StartServer(*tsa_);
+  ASSERT_TRUE(server);
+  const std::string type = "Content-Type: application/timestamp-query\r\n";
+  const std::pair<std::string, http::status> cases[] = {
+      {"POST / HTTP/1.1\r\n" + type + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc",
+       http::status::bad_request},
+      {"POST / HTTP/1.1\r\n" + type + "Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+       http::status::bad_request},
+      {"POST / HTTP/1.1\r\nHost : t\r\n\r\n", http::status::bad_request},
+      {"POST / HTTP/2.0\r\n\r\n", http::status::http_version_not_supported},
+      {"POST / HTTP/1.1\r\n" + type + "Transfer-Encoding: gzip\r\n\r\n", http::status::not_implemented},
+      {"POST / HTTP/1.1\r\nX: " + std::string(9000, 'a') + "\r\n\r\n",
+       http::status::request_header_fields_too_large},
+      {"POST / HTTP/1.1\r\n" + type + "Transfer-Encoding: chunked\r\n\r\n4001\r\n",
+       http::status::payload_too_large},
+  };
+  for (const auto& [request, status] : cases) {
+    RawClient client(server->port());
+    client.SendRaw(request);
+    StringResponse response = client.Receive();
+    EXPECT_EQ(response.result(), status) << request.substr(0, 80);
+    EXPECT_FALSE(response.keep_alive());
+    EXPECT_TRUE(client.Closed()) << request.substr(0, 80);
+  }
+}
+
+TEST_F(TsaServerTest, Http10KeepsAliveOnlyWhenAsked) {
+  auto server = StartServer(*tsa_);
+  ASSERT_TRUE(server);
+  const std::string post = "POST / HTTP/1.0\r\nContent-Type: application/timestamp-query\r\nContent-Length: 1\r\n";
+  RawClient client(server->port());
+  client.SendRaw(post + "Connection: keep-alive\r\n\r\nx");
+  StringResponse kept = client.Receive();
+  EXPECT_EQ(kept.result(), http::status::ok);
+  EXPECT_EQ(kept[http::field::connection], "keep-alive");
+  client.SendRaw(post + "\r\nx");
+  EXPECT_EQ(client.Receive().result(), http::status::ok);
+  EXPECT_TRUE(client.Closed());
+}
+
+TEST_F(TsaServerTest, ClosesStalledAndIdleConnections) {
+  TsaServerOptions options;
+  options.io_timeout = std::chrono::seconds(1);
+  auto server = StartServer(*tsa_, options);
+  ASSERT_TRUE(server);
+  auto start = std::chrono::steady_clock::now();
+  RawClient stalled(server->port());
+  stalled.SendRaw("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");  // and never the rest
+  RawClient idle(server->port());
+  EXPECT_EQ(idle.Send(Post("application/timestamp-query", "x")).result(), http::status::ok);
+  EXPECT_TRUE(stalled.Closed());
+  EXPECT_TRUE(idle.Closed());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 TEST_F(TsaServerTest, ConcurrentRequestsGetDistinctSerials) {

@@ -1,6 +1,7 @@
 #include "preserve/timestamp/embedded_tsa.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <openssl/pem.h>
 #include <unistd.h>
 
@@ -525,21 +526,29 @@ std::atomic<std::uint64_t> next_tsa_id{1};
 // Random bits for token serials, drawn a block at a time: each RAND_bytes
 // call costs a fixed amount (the DRBG re-keys its cipher) that one 16-byte
 // serial would pay alone. A forked child would inherit the block, and repeat
-// its parent's serials: the block is dropped when the process id changes.
+// its parent's serials: the block is dropped when a fork has happened since it
+// was drawn. Forks are counted in the child rather than found by comparing
+// getpid(), which is a system call per token.
+std::atomic<unsigned> fork_generation{0};
+void CountFork() { fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
 struct SerialBlock {
   static constexpr std::size_t kSerials = 64;
   std::array<std::uint8_t, 16 * kSerials> bits{};
   std::size_t next = kSerials;
-  pid_t owner = 0;
+  unsigned generation = 0;
 };
 thread_local SerialBlock serial_block;
 
 bool NextRandomSerial(std::span<std::uint8_t, 16> out) {
+  // Without the fork handler no block may be reused: a serial per draw.
+  static const bool forks_counted = ::pthread_atfork(nullptr, nullptr, CountFork) == 0;
   SerialBlock& block = serial_block;
-  if (block.next == SerialBlock::kSerials || block.owner != ::getpid()) {
+  const unsigned generation = fork_generation.load(std::memory_order_relaxed);
+  if (block.next == SerialBlock::kSerials || block.generation != generation || !forks_counted) {
     if (RAND_bytes(block.bits.data(), static_cast<int>(block.bits.size())) != 1) return false;
     block.next = 0;
-    block.owner = ::getpid();
+    block.generation = generation;
   }
   std::copy_n(block.bits.data() + 16 * block.next++, 16, out.begin());
   return true;

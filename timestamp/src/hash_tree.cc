@@ -118,6 +118,7 @@ Bytes ReducedTreeRoot(HashAlgorithm alg, const ReducedHashtree& tree) {
 
 PartialHashtree HashTree::Members(std::size_t group_index) const {
   if (!nodes_) return {root_};  // a single data object is its own hash
+  if (!members_) return {};     // built over leaves: the members were never given
   PartialHashtree members;
   members.reserve(member_offsets_[group_index + 1] - member_offsets_[group_index]);
   for (std::size_t m = member_offsets_[group_index]; m < member_offsets_[group_index + 1]; ++m) {
@@ -128,7 +129,7 @@ PartialHashtree HashTree::Members(std::size_t group_index) const {
 }
 
 std::optional<ReducedHashtree> HashTree::ReducedFor(std::size_t group_index) const {
-  if (!nodes_) return std::nullopt;  // a single data object (rule 5)
+  if (!nodes_ || !members_) return std::nullopt;  // a single data object (rule 5), or no members known
   const auto digest = [this](const std::uint8_t* flat, std::size_t index) {
     const std::uint8_t* begin = flat + index * digest_size_;
     return Bytes(begin, begin + digest_size_);
@@ -149,70 +150,30 @@ std::optional<ReducedHashtree> HashTree::ReducedFor(std::size_t group_index) con
   return reduced;
 }
 
-Result<HashTree> BuildHashTree(HashAlgorithm alg, const std::vector<std::vector<Bytes>>& groups) {
-  if (groups.empty()) return Status::InvalidArgument("hash tree: the batch has no data-object group");
-  const std::size_t size = HashAlgorithmSize(alg);
-  std::size_t member_count = 0;
-  for (std::size_t i = 0; i < groups.size(); ++i) {
-    if (groups[i].empty())
-      return Status::InvalidArgument("hash tree: data-object group " + std::to_string(i + 1) + " is empty");
-    for (const Bytes& member : groups[i])
-      if (member.size() != size)
-        return Status::InvalidArgument("hash tree: a member of data-object group " + std::to_string(i + 1) +
-                                       " is " + std::to_string(member.size()) + " bytes, not a " +
-                                       std::string(HashAlgorithmName(alg)) + " hash");
-    member_count += groups[i].size();
-  }
-
-  HashTree tree;
-  tree.digest_size_ = size;
-  tree.leaf_position_.assign(groups.size(), 0);
-  // Rule 5: a single data object sealed alone is its own imprint, with no tree.
-  if (groups.size() == 1 && groups.front().size() == 1) {
-    tree.root_ = groups.front().front();
-    return tree;
-  }
-
-  EvpMdPtr md(EVP_MD_fetch(nullptr, std::string(HashAlgorithmName(alg)).c_str(), nullptr));
-  if (!md) return Status::Internal(OpenSslFailure("hash tree: cannot fetch " + std::string(HashAlgorithmName(alg))));
-
-  // The shape (rule 3): each level has ceil(below / 2) nodes, up to the root.
-  const std::size_t leaves = groups.size();
-  tree.level_offsets_ = {0, leaves};
+Status HashTree::Shape(HashAlgorithm alg, std::size_t leaves) {
+  digest_size_ = HashAlgorithmSize(alg);
+  leaf_position_.assign(leaves, 0);
+  // Each level has ceil(below / 2) nodes, up to the root (rule 3).
+  level_offsets_ = {0, leaves};
   for (std::size_t nodes = leaves; nodes > 1; nodes = (nodes + 1) / 2)
-    tree.level_offsets_.push_back(tree.level_offsets_.back() + (nodes + 1) / 2);
-  // The unsorted group hashes wait where the upper levels will go; they are
-  // dead once level 0 holds them in order.
-  const std::size_t scratch = leaves;
-  const std::size_t node_count = std::max(tree.level_offsets_.back(), scratch + leaves);
+    level_offsets_.push_back(level_offsets_.back() + (nodes + 1) / 2);
+  // The unsorted leaves wait where the upper levels will go (Scratch); they
+  // are dead once level 0 holds them in order.
+  const std::size_t node_count = std::max(level_offsets_.back(), 2 * leaves);
   // Not zero-filled: fresh pages are costly to fault in, so the threads that
   // fill them touch them first, in parallel.
-  tree.nodes_ = std::make_unique_for_overwrite<std::uint8_t[]>(node_count * size);
-  tree.members_ = std::make_unique_for_overwrite<std::uint8_t[]>(member_count * size);
-  std::uint8_t* const nodes = tree.nodes_.get();
-  const auto node = [nodes, size](std::size_t index) { return nodes + index * size; };
+  nodes_ = std::make_unique_for_overwrite<std::uint8_t[]>(node_count * digest_size_);
+  return Status::Ok();
+}
 
-  // Each group's members, sorted (list 0 of its reduced tree, rule 4), laid
-  // out so that the group's hash (rule 2) is the hash of its own slice.
-  tree.member_offsets_.resize(leaves + 1);
-  for (std::size_t i = 0; i < leaves; ++i) tree.member_offsets_[i + 1] = tree.member_offsets_[i] + groups[i].size();
-  const bool hashed = ParallelFor(leaves, [&](std::size_t begin, std::size_t end) {
-    NodeHasher hasher(md.get());
-    std::vector<const Bytes*> sorted;
-    for (std::size_t i = begin; i < end; ++i) {
-      sorted.clear();
-      for (const Bytes& member : groups[i]) sorted.push_back(&member);
-      std::stable_sort(sorted.begin(), sorted.end(), [](const Bytes* a, const Bytes* b) { return *a < *b; });
-      std::uint8_t* slice = tree.members_.get() + tree.member_offsets_[i] * size;
-      for (std::size_t m = 0; m < sorted.size(); ++m) std::memcpy(slice + m * size, sorted[m]->data(), size);
-      if (sorted.size() == 1)
-        std::memcpy(node(scratch + i), slice, size);  // a group of one is its member's hash (rule 2)
-      else if (!hasher.Hash(slice, sorted.size() * size, nullptr, 0, node(scratch + i)))
-        return false;
-    }
-    return true;
-  });
-  if (!hashed) return Status::Internal(OpenSslFailure("hash tree: cannot hash the data-object groups"));
+Status HashTree::SortAndBuildLevels(HashAlgorithm alg) {
+  EvpMdPtr md(EVP_MD_fetch(nullptr, std::string(HashAlgorithmName(alg)).c_str(), nullptr));
+  if (!md) return Status::Internal(OpenSslFailure("hash tree: cannot fetch " + std::string(HashAlgorithmName(alg))));
+  const std::size_t size = digest_size_;
+  const std::size_t leaves = groups();
+  std::uint8_t* const nodes = nodes_.get();
+  const auto node = [nodes, size](std::size_t index) { return nodes + index * size; };
+  const std::size_t scratch = leaves;
 
   // Leaves in sorted order (rule 3). Ties keep input order, so each duplicate
   // keeps its own position and its own siblings. Comparing an 8-byte
@@ -230,7 +191,7 @@ Result<HashTree> BuildHashTree(HashAlgorithm alg, const std::vector<std::vector<
   });
   ParallelFor(leaves, [&](std::size_t begin, std::size_t end) {
     for (std::size_t position = begin; position < end; ++position) {
-      tree.leaf_position_[keys[position].group] = position;
+      leaf_position_[keys[position].group] = position;
       std::memcpy(node(position), node(scratch + keys[position].group), size);
     }
     return true;
@@ -238,10 +199,10 @@ Result<HashTree> BuildHashTree(HashAlgorithm alg, const std::vector<std::vector<
 
   // Upper levels (rule 3): parent = H(sortcat{left, right}); an odd last node
   // is promoted unchanged; upper levels keep the order they are built in.
-  for (std::size_t l = 0; l + 2 < tree.level_offsets_.size(); ++l) {
-    const std::size_t below = tree.level_offsets_[l];
-    const std::size_t count = tree.level_offsets_[l + 1] - below;
-    const std::size_t parents = tree.level_offsets_[l + 1];
+  for (std::size_t l = 0; l + 2 < level_offsets_.size(); ++l) {
+    const std::size_t below = level_offsets_[l];
+    const std::size_t count = level_offsets_[l + 1] - below;
+    const std::size_t parents = level_offsets_[l + 1];
     const bool ok = ParallelFor(count / 2, [&](std::size_t begin, std::size_t end) {
       NodeHasher hasher(md.get());
       for (std::size_t p = begin; p < end; ++p) {
@@ -255,8 +216,80 @@ Result<HashTree> BuildHashTree(HashAlgorithm alg, const std::vector<std::vector<
     if (!ok) return Status::Internal(OpenSslFailure("hash tree: cannot hash a tree level"));
     if (count % 2 == 1) std::memcpy(node(parents + count / 2), node(below + count - 1), size);
   }
-  const std::uint8_t* root = node(tree.level_offsets_[tree.level_offsets_.size() - 2]);
-  tree.root_.assign(root, root + size);
+  const std::uint8_t* root = node(level_offsets_[level_offsets_.size() - 2]);
+  root_.assign(root, root + size);
+  return Status::Ok();
+}
+
+Result<HashTree> BuildHashTree(HashAlgorithm alg, const std::vector<std::vector<Bytes>>& groups) {
+  if (groups.empty()) return Status::InvalidArgument("hash tree: the batch has no data-object group");
+  const std::size_t size = HashAlgorithmSize(alg);
+  std::size_t member_count = 0;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    if (groups[i].empty())
+      return Status::InvalidArgument("hash tree: data-object group " + std::to_string(i + 1) + " is empty");
+    for (const Bytes& member : groups[i])
+      if (member.size() != size)
+        return Status::InvalidArgument("hash tree: a member of data-object group " + std::to_string(i + 1) +
+                                       " is " + std::to_string(member.size()) + " bytes, not a " +
+                                       std::string(HashAlgorithmName(alg)) + " hash");
+    member_count += groups[i].size();
+  }
+
+  HashTree tree;
+  // Rule 5: a single data object sealed alone is its own imprint, with no tree.
+  if (groups.size() == 1 && groups.front().size() == 1) {
+    tree.digest_size_ = size;
+    tree.leaf_position_.assign(1, 0);
+    tree.root_ = groups.front().front();
+    return tree;
+  }
+
+  EvpMdPtr md(EVP_MD_fetch(nullptr, std::string(HashAlgorithmName(alg)).c_str(), nullptr));
+  if (!md) return Status::Internal(OpenSslFailure("hash tree: cannot fetch " + std::string(HashAlgorithmName(alg))));
+  const std::size_t leaves = groups.size();
+  PRESERVE_RETURN_IF_ERROR(tree.Shape(alg, leaves));
+  tree.members_ = std::make_unique_for_overwrite<std::uint8_t[]>(member_count * size);
+
+  // Each group's members, sorted (list 0 of its reduced tree, rule 4), laid
+  // out so that the group's hash (rule 2) is the hash of its own slice.
+  tree.member_offsets_.resize(leaves + 1);
+  for (std::size_t i = 0; i < leaves; ++i) tree.member_offsets_[i + 1] = tree.member_offsets_[i] + groups[i].size();
+  const bool hashed = ParallelFor(leaves, [&](std::size_t begin, std::size_t end) {
+    NodeHasher hasher(md.get());
+    std::vector<const Bytes*> sorted;
+    for (std::size_t i = begin; i < end; ++i) {
+      sorted.clear();
+      for (const Bytes& member : groups[i]) sorted.push_back(&member);
+      std::stable_sort(sorted.begin(), sorted.end(), [](const Bytes* a, const Bytes* b) { return *a < *b; });
+      std::uint8_t* slice = tree.members_.get() + tree.member_offsets_[i] * size;
+      for (std::size_t m = 0; m < sorted.size(); ++m) std::memcpy(slice + m * size, sorted[m]->data(), size);
+      std::uint8_t* leaf = tree.Scratch(i);
+      if (sorted.size() == 1)
+        std::memcpy(leaf, slice, size);  // a group of one is its member's hash (rule 2)
+      else if (!hasher.Hash(slice, sorted.size() * size, nullptr, 0, leaf))
+        return false;
+    }
+    return true;
+  });
+  if (!hashed) return Status::Internal(OpenSslFailure("hash tree: cannot hash the data-object groups"));
+  PRESERVE_RETURN_IF_ERROR(tree.SortAndBuildLevels(alg));
+  return tree;
+}
+
+Result<HashTree> BuildHashTreeOverLeaves(HashAlgorithm alg, ByteView leaves) {
+  const std::size_t size = HashAlgorithmSize(alg);
+  if (leaves.size() < 2 * size || leaves.size() % size != 0)
+    return Status::InvalidArgument("hash tree: " + std::to_string(leaves.size()) + " bytes are not two or more " +
+                                   std::string(HashAlgorithmName(alg)) + " leaves");
+  const std::size_t count = leaves.size() / size;
+  HashTree tree;
+  PRESERVE_RETURN_IF_ERROR(tree.Shape(alg, count));
+  ParallelFor(count, [&](std::size_t begin, std::size_t end) {
+    std::memcpy(tree.Scratch(begin), leaves.data() + begin * size, (end - begin) * size);
+    return true;
+  });
+  PRESERVE_RETURN_IF_ERROR(tree.SortAndBuildLevels(alg));
   return tree;
 }
 

@@ -3,8 +3,6 @@
 #pragma once
 
 #include <algorithm>
-#include <cctype>
-#include <string>
 #include <string_view>
 
 namespace preserve::timestamp::internal {
@@ -13,9 +11,11 @@ inline bool HasMediaType(std::string_view content_type, std::string_view media) 
   std::string_view type = content_type.substr(0, content_type.find(';'));
   while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
   while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
-  return std::equal(type.begin(), type.end(), media.begin(), media.end(), [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-  });
+  // ASCII only, as media types are: std::tolower would consult the locale
+  // for every character of every request.
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  return std::equal(type.begin(), type.end(), media.begin(), media.end(),
+                    [&lower](char a, char b) { return lower(a) == lower(b); });
 }
 
 }  // namespace preserve::timestamp::internal

@@ -174,6 +174,10 @@ struct ConsistencyReport {
   std::size_t deleted = 0;  // tombstones
   std::size_t schedule_entries = 0;
   std::vector<std::string> problems;  // one line each; empty: consistent
+  // Content no package refers to: chunks written by an ingest that never
+  // committed (a crash, a refused document). Harmless; not a problem.
+  std::size_t garbage_objects = 0;
+  std::uint64_t garbage_bytes = 0;
 };
 
 // ---- Retention, holds and deletion types (archive/src/retention.cc) ----
@@ -272,13 +276,21 @@ struct BackupOutcome {
   std::uint64_t bytes = 0;
 };
 
+// How a store is opened, beyond read-only.
+struct ArchiveOpenOptions {
+  // Data objects above this size are stored, and read, in chunks of it
+  // (storage::StoreOptions); 0: the store's default, 4 MiB. Tests shrink it
+  // to exercise chunking quickly.
+  std::size_t content_chunk_size = 0;
+};
+
 class Archive {
  public:
   // Makes a new store at `root`: the database, the embedded TSA, the policy.
   static Status Init(const std::filesystem::path& root, const InitOptions& options, const Clock& clock);
   // Opens an existing store; read-only opens may run beside a writer.
   static Result<std::unique_ptr<Archive>> Open(const std::filesystem::path& root, bool read_only,
-                                               const Clock& clock);
+                                               const Clock& clock, const ArchiveOpenOptions& options = {});
   ~Archive();
 
   // Validates one submission and, when it is trustworthy, stores it as a new
@@ -323,7 +335,9 @@ class Archive {
   Result<audit::PackageReport> Verify(const std::string& package_id, const VerifyOptions& options);
   Status Export(const std::string& package_id, const std::filesystem::path& zip_path);
 
-  // The package's data objects, evidence record and TSA certificates.
+  // The package's data objects, evidence record and TSA certificates. Objects
+  // larger than the content chunk size are streamed from the store when read:
+  // the result must not outlive this Archive.
   Result<audit::PackageContents> Contents(const std::string& package_id);
 
   // The store's local CA certificate (DER): the trust anchor for its time-stamps.

@@ -17,10 +17,19 @@
 
 namespace preserve::audit {
 
+// A data object too large to hold in memory (a large document in the store),
+// read on demand, as often as needed: `read` pushes its bytes in order.
+struct StreamedObject {
+  std::uint64_t size = 0;
+  ingest::ContentSource read;
+};
+
 // Everything needed to verify a package offline. `data` maps each data
-// object's path (relative to data/) to its bytes.
+// object's path (relative to data/) to its bytes; `streamed` holds the large
+// ones, under paths `data` does not have.
 struct PackageContents {
   std::map<std::string, Bytes> data;
+  std::map<std::string, StreamedObject> streamed;
   Bytes evidence_record;                // DER EvidenceRecord
   std::vector<Bytes> tsa_certificates;  // DER: the local CA and TSA certificates shipped with it
 };

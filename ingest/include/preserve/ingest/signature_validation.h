@@ -23,10 +23,12 @@
 // options.revocation.online is set; with it, one call may block for up to
 // options.revocation.timeout per responder or distribution point asked.
 //
-// Thread-safety: ValidateCms may be called concurrently with distinct options.
+// Thread-safety: ValidateCms and ValidateCmsDetached may be called concurrently with distinct options.
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -111,6 +113,11 @@ struct RevocationOptions {
   std::chrono::milliseconds timeout{10000};  // per HTTP exchange
 };
 
+// The trust anchors, intermediates and local revocation data of
+// CmsValidationOptions, parsed once by PrepareTrust. Opaque; may be shared
+// by threads.
+class PreparedTrust;
+
 struct CmsValidationOptions {
   std::vector<Bytes> trust_anchors;  // DER
   std::vector<Bytes> intermediates;  // DER: a pool for path building, besides the signature's own
@@ -123,7 +130,22 @@ struct CmsValidationOptions {
   // below the anchor, must not have ended (for new signatures) by then, else
   // CRYPTO_CONSTRAINTS_FAILURE. Null: not checked. Must outlive the call.
   const timestamp::AlgorithmCatalogue* catalogue = nullptr;
+  // trust_anchors, intermediates, revocation.crls and revocation.ocsp_responses
+  // parsed once, set by PrepareTrust. Null: each call parses them itself.
+  std::shared_ptr<const PreparedTrust> prepared;
 };
+
+// Parses options.trust_anchors, options.intermediates and the local CRLs and
+// OCSP responses of options.revocation, checks which of the given certificates
+// sign each local CRL, and sets options.prepared: the calls that validate many
+// signatures with these options (and with copies of them, on any thread) then
+// neither parse that material nor check those CRL signatures again for each,
+// and parse a certificate that signatures carry only the first time it comes
+// (4096 at most are kept). Prepare again after changing any of those four
+// vectors (ValidateCms fails with kInvalidArgument when their sizes no longer
+// match). Fails (kInvalidArgument) as ValidateCms would when an item is not DER
+// of its kind; options.prepared is then left as it was.
+Status PrepareTrust(CmsValidationOptions& options);
 
 struct CmsValidation {
   Verdict verdict = Verdict::kInvalid;  // the worst over the signers
@@ -137,5 +159,19 @@ struct CmsValidation {
 // SignedData or is truncated; every other problem is in the report.
 Result<CmsValidation> ValidateCms(ByteView signature, std::optional<ByteView> detached_content,
                                   const CmsValidationOptions& options);
+
+// Content of any size, pushed in pieces: a ContentSource calls the sink with
+// each piece in order, stops at the first error the sink returns, and returns
+// that error or its own (the file or the store failed).
+using ContentSink = std::function<Status(ByteView piece)>;
+using ContentSource = std::function<Status(const ContentSink& sink)>;
+
+// ValidateCms for a detached signature whose content comes from `content`
+// piece by piece (a file, the store), so content of any size is never held
+// in memory; the same verdicts as ValidateCms over the same bytes. Fails as
+// ValidateCms does, with kInvalidArgument for an enveloping signature, and
+// with `content`'s own error when reading it fails.
+Result<CmsValidation> ValidateCmsDetached(ByteView signature, const ContentSource& content,
+                                          const CmsValidationOptions& options);
 
 }  // namespace preserve::ingest

@@ -1,12 +1,14 @@
 // The archive's RocksDB store.
 //
 // One database, one column family per kind of record:
-//   content   digest (SHA-256, 32 bytes)        -> bytes of a data object (large ones in blob files)
+//   content   digest (SHA-256, 32 bytes)        -> bytes of a data object, or of one chunk of a large one
+//             digest + 0x01 (33 bytes)           -> chunk list of a large data object (see ContentWriter)
+//             (values of 64 KiB and more live in blob files)
 //   packages  package id                        -> package record (opaque to the store)
 //   evidence  package id                        -> evidence skeleton (opaque)
 //   batches   batch id                          -> batch record: the batch's token, stored once (opaque)
 //   trees     batch id + level (4 bytes BE) + chunk (4 bytes BE) -> a run of the batch's hash-tree nodes (opaque)
-//   queue     package id                        -> "" : packages waiting to be sealed
+//   queue     package id                        -> what sealing needs of the package (opaque; may be empty)
 //   schedule  due time (8 bytes BE) + package id -> "" : renewal schedule, for range scans
 //   audit     sequence (8 bytes BE)             -> previous entry's SHA-256 (32 bytes) + event bytes
 //   lifecycle package id                        -> retention, holds, deletion tombstone (opaque)
@@ -38,16 +40,66 @@
 
 namespace preserve::storage {
 
+// Data objects larger than this are stored as chunks of this size. 4 MiB: a
+// 1 GB file is 256 chunks (a chunk list of 8 KiB, per-chunk overhead nil),
+// while a reader or writer holds one chunk at a time, and the usual document
+// (well under 4 MiB) stays one value, read with one lookup.
+inline constexpr std::size_t kDefaultContentChunkSize = 4u << 20;
+
 struct StoreOptions {
   bool create_if_missing = false;  // make a new, empty store at the path
   bool read_only = false;          // no writes; does not take the writer lock
+  // Objects above it are chunked (see ContentWriter); tests use small sizes.
+  // Readers accept either form whatever the size: it only steers new writes.
+  std::size_t content_chunk_size = kDefaultContentChunkSize;
+};
+
+class WriteSet;
+
+// Writes one data object of any size, streamed: a large object never sits in
+// memory. Bytes are cut into chunks of StoreOptions::content_chunk_size, each
+// stored under its own SHA-256 once (a chunk already present is not written
+// again) as they fill. Finish writes the last chunk, makes every chunk durable
+// and says what the object is; Put then puts the object itself in a WriteSet:
+// its bytes when it fits in one chunk, else its chunk list under the object's
+// SHA-256. The object exists once that WriteSet is committed; chunks written
+// by a writer whose object never is (a crash, a refused document) are
+// unreferenced garbage, harmless, which 'check' reports (Store::ScanContent).
+//
+// Durability: chunks bypass RocksDB's write-ahead log (through it, each byte
+// would be written and checksummed twice: log, then blob file). Finish flushes
+// the content family, which syncs the blob and table files holding them and
+// records them in the MANIFEST, so they are durable before the synced commit
+// that refers to them; a crash before Finish loses only unreferenced chunks.
+// (Logged instead, they would be made durable by that commit too: a synced
+// write syncs every earlier record of the log, RocksDB syncing each live log
+// file in turn; the flush is chosen for the halved writes.)
+class ContentWriter {
+ public:
+  virtual ~ContentWriter() = default;
+  virtual Status Append(ByteView data) = 0;
+  struct Object {
+    Bytes sha256;
+    std::uint64_t size = 0;
+  };
+  // Ends the object: Append may not be called afterwards.
+  virtual Result<Object> Finish() = 0;
+  // After Finish: adds the object to `w`.
+  virtual void Put(WriteSet& w) const = 0;
+
+ protected:
+  // For implementations: the chunk-list entry of an object, which WriteSet keeps private.
+  static void PutChunkList(WriteSet& w, ByteView digest, ByteView list);
 };
 
 // One logical change. Collects operations; nothing happens until Store::Commit.
 class WriteSet {
  public:
+  // An object (or chunk) stored whole; larger ones go through a ContentWriter.
   void PutContent(ByteView digest, ByteView data);
-  // Removes a content blob (a lawful deletion; the caller makes sure no other package refers to it).
+  // Removes an object stored whole, a chunk, or a chunk list (a lawful
+  // deletion; the caller makes sure no other package refers to it, and erases
+  // the chunks of a list that nothing else uses: Store::ContentChunks).
   void EraseContent(ByteView digest);
   void PutLifecycle(std::string_view id, ByteView record);
   void PutPackage(std::string_view id, ByteView record);
@@ -55,7 +107,10 @@ class WriteSet {
   void PutBatch(std::string_view batch_id, ByteView record);
   // One chunk of a batch's hash tree: the nodes of `level` from chunk * (chunk size) on, as the caller cuts them.
   void PutTreeNodes(std::string_view batch_id, std::uint32_t level, std::uint32_t chunk, ByteView nodes);
-  void Enqueue(std::string_view package_id);
+  // Queues a package for sealing. `entry` is what sealing needs of it, so that
+  // a batch of a million need not read a million package records (opaque to
+  // the store; empty: sealing reads the record).
+  void Enqueue(std::string_view package_id, ByteView entry = {});
   void Dequeue(std::string_view package_id);
   void Schedule(TimePoint due, std::string_view package_id);
   void Unschedule(TimePoint due, std::string_view package_id);
@@ -66,6 +121,10 @@ class WriteSet {
   void AppendAudit(ByteView event);
 
   bool empty() const { return ops_.empty() && audit_events_.empty(); }
+  // Room for `ops` operations of `bytes` keys and values in all: a batch of
+  // millions then grows its buffer once, without copying it over and over
+  // (and holding two copies at once) as it doubles.
+  void Reserve(std::size_t ops, std::size_t bytes);
 
   // What the store applies at commit. Keys and values live in one buffer, so a
   // batch of millions of operations costs no allocation per operation.
@@ -90,6 +149,8 @@ class WriteSet {
     std::size_t value_size;  // the value follows the key in buffer_
   };
   void Add(Family family, bool erase, std::string_view key_part1, std::string_view key_part2, ByteView value);
+
+  friend class ContentWriter;
 
   std::string buffer_;
   std::vector<Entry> ops_;
@@ -125,8 +186,26 @@ class Store {
   // Applies `writes` atomically, synced to disk. kFailedPrecondition when read-only.
   virtual Status Commit(WriteSet writes) = 0;
 
+  // An object's bytes, in memory: for objects known to be small. Large ones
+  // are read with ReadContent.
   virtual Result<Bytes> GetContent(ByteView digest) const = 0;
   virtual Result<bool> HasContent(ByteView digest) const = 0;
+  // Streams an object's bytes to `sink` in order, one chunk (or the whole
+  // small object) at a time; stops at the first error `sink` returns.
+  // kNotFound when the object is absent; kCorruption, naming it, when a chunk
+  // of its list is missing or the list is malformed. The bytes are not
+  // re-hashed here: callers that must know check the object's SHA-256.
+  virtual Status ReadContent(ByteView digest, const std::function<Status(ByteView)>& sink) const = 0;
+  // The chunks of an object stored as a chunk list, in order; empty when it
+  // is not (stored whole, or absent: HasContent tells). One small read.
+  virtual Result<std::vector<Bytes>> ContentChunks(ByteView digest) const = 0;
+  // Starts writing an object (kFailedPrecondition when read-only).
+  virtual Result<std::unique_ptr<ContentWriter>> NewContentWriter() = 0;
+  // Every key of the content family: each object or chunk stored whole
+  // (chunk_list false) and each chunk list, with its value's size; stops early
+  // when `visit` returns false. Reads every value (blob values included).
+  virtual Status ScanContent(
+      const std::function<bool(ByteView digest, bool chunk_list, std::uint64_t size)>& visit) const = 0;
   virtual Result<Bytes> GetPackage(std::string_view id) const = 0;
   virtual Result<Bytes> GetEvidence(std::string_view id) const = 0;
   virtual Result<Bytes> GetBatch(std::string_view batch_id) const = 0;
@@ -141,6 +220,11 @@ class Store {
 
   // Up to `limit` queued package ids, oldest first (ids are time-ordered).
   virtual Result<std::vector<std::string>> ListQueued(std::size_t limit) const = 0;
+  // Up to `limit` queue entries (package id, the entry given to Enqueue),
+  // oldest first, read sequentially with readahead; stops early when `visit`
+  // returns false.
+  virtual Status ScanQueue(std::size_t limit,
+                           const std::function<bool(std::string_view id, ByteView entry)>& visit) const = 0;
   // Packages in id order, starting after `after` ("" for the first page).
   virtual Result<std::vector<std::pair<std::string, Bytes>>> ListPackages(std::string_view after,
                                                                            std::size_t limit) const = 0;

@@ -31,18 +31,21 @@ Bytes GroupHash(HashAlgorithm alg, std::vector<Bytes> member_hashes);
 // flat array of fixed-size digests, and each group's sorted members in
 // another; a group's reduced hash tree is assembled only when asked for. A
 // million groups of six SHA-256 members thus cost about 290 MB and no small
-// allocations. Immutable once built: const methods may be called concurrently.
+// allocations; a tree built over given leaves (BuildHashTreeOverLeaves) keeps
+// no members, about 64 MB for a million. Immutable once built: const methods
+// may be called concurrently.
 class HashTree {
  public:
   const Bytes& root() const { return root_; }  // what the TSA time-stamps
   std::size_t groups() const { return leaf_position_.size(); }
   // The reduced hash tree for input group `group_index` (< groups()), rules
-  // 4-5; nullopt only when the batch is a single data object (the imprint is
-  // its hash).
+  // 4-5; nullopt when the batch is a single data object (the imprint is its
+  // hash) or when the tree was built over leaves (list 0 is not known).
   std::optional<ReducedHashtree> ReducedFor(std::size_t group_index) const;
   // False only for a single data object sealed alone: no reduced tree (rule 5).
   bool has_reduced_trees() const { return nodes_ != nullptr; }
-  // Input group `group_index`'s member hashes, sorted: list 0 of its reduced tree.
+  // Input group `group_index`'s member hashes, sorted: list 0 of its reduced
+  // tree. Empty for a tree built over leaves.
   PartialHashtree Members(std::size_t group_index) const;
   // Where input group `group_index` sits in level 0 (the leaves, sorted).
   std::size_t LeafPosition(std::size_t group_index) const { return leaf_position_[group_index]; }
@@ -60,7 +63,13 @@ class HashTree {
 
  private:
   friend Result<HashTree> BuildHashTree(HashAlgorithm alg, const std::vector<std::vector<Bytes>>& groups);
+  friend Result<HashTree> BuildHashTreeOverLeaves(HashAlgorithm alg, ByteView leaves);
   HashTree() = default;
+  // Sizes the levels for `leaves` leaves; the builder then writes input leaf
+  // i, unsorted, at Scratch(i) and calls SortAndBuildLevels.
+  Status Shape(HashAlgorithm alg, std::size_t leaves);
+  std::uint8_t* Scratch(std::size_t i) { return nodes_.get() + (groups() + i) * digest_size_; }
+  Status SortAndBuildLevels(HashAlgorithm alg);
 
   std::size_t digest_size_ = 0;
   Bytes root_;
@@ -70,7 +79,8 @@ class HashTree {
   std::unique_ptr<std::uint8_t[]> nodes_;
   std::vector<std::size_t> level_offsets_;
   // Every group's members, sorted within the group, in input order; group i
-  // holds digests member_offsets_[i] .. member_offsets_[i + 1] - 1.
+  // holds digests member_offsets_[i] .. member_offsets_[i + 1] - 1. Empty for
+  // a tree built over leaves.
   std::unique_ptr<std::uint8_t[]> members_;
   std::vector<std::size_t> member_offsets_;
   std::vector<std::size_t> leaf_position_;  // input group -> its leaf's position in level 0
@@ -80,6 +90,15 @@ class HashTree {
 // under `alg` (a group of one member is a single data object). Fails on an
 // empty batch, an empty group, or a member that is not a digest of `alg`'s size.
 Result<HashTree> BuildHashTree(HashAlgorithm alg, const std::vector<std::vector<Bytes>>& groups);
+
+// The same tree over two or more groups whose hashes (rule 2), the leaves, the
+// caller already has: `leaves` holds them concatenated in input order, one
+// digest of `alg` each. For a sealing batch of a million packages this is one
+// contiguous array in and no group hashing; the tree keeps no member lists
+// (the caller derives list 0 of each reduced tree itself). Fails unless
+// `leaves` is two or more whole digests: a lone leaf may be a single data
+// object, which has no tree (rule 5) -- use BuildHashTree for it.
+Result<HashTree> BuildHashTreeOverLeaves(HashAlgorithm alg, ByteView leaves);
 
 // Recomputes the root a reduced hash tree leads to (rule 9), starting from list 0.
 Bytes ReducedTreeRoot(HashAlgorithm alg, const ReducedHashtree& tree);

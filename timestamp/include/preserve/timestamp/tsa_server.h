@@ -8,7 +8,15 @@
 // the TSA itself 500. A malformed TimeStampReq is the TSA's business: it
 // answers with a rejection, sent with 200 as RFC 3161 asks.
 //
-// Connections are kept alive. Each thread runs its own event loop, and a
+// Requests are framed strictly (RFC 9112): a body by Content-Length or the
+// chunked coding, never both; no folded or bare-LF header lines; a request
+// line and fields within 8 KiB (else 431), HTTP/1.x only (else 505), no
+// transfer coding but chunked (else 501). A refused framing closes the
+// connection after its answer. A request's head and chunk framing share
+// 16 KiB beyond the body limit.
+//
+// Connections are kept alive (HTTP/1.0 ones when they ask), and pipelined
+// requests are answered in order. Each thread runs its own event loop, and a
 // connection is served by the thread it was handed to on accept (round
 // robin), so requests run on several threads at once and the transport must
 // be thread-safe (EmbeddedTsa is). Serial numbers are the
@@ -31,7 +39,9 @@ namespace preserve::timestamp {
 struct TsaServerOptions {
   unsigned threads = 0;                   // 0: one per hardware thread
   std::size_t max_request_bytes = 16384;  // a TimeStampReq is about 100 bytes
-  std::chrono::seconds io_timeout{30};    // an idle keep-alive connection, or a stalled client, is closed
+  // A request must arrive in full, and its answer be written, within this;
+  // a connection idle for as long is closed.
+  std::chrono::seconds io_timeout{30};
 };
 
 class TsaServer {

@@ -1,0 +1,208 @@
+// Large data objects as content-addressed chunks: written and read streamed,
+// identical chunks stored once, the value's form told by its key, and chunks
+// whose object was never committed left as garbage only.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "preserve/storage/store.h"
+#include "preserve/util/digest.h"
+#include "testing.h"
+
+namespace preserve::storage {
+namespace {
+
+using preserve::testing::TempDir;
+
+constexpr std::size_t kChunk = 1024;  // small, so that chunking is cheap to exercise
+
+std::unique_ptr<Store> OpenOrDie(const std::filesystem::path& dir, bool create = false) {
+  auto store = Store::Open(dir, {.create_if_missing = create, .content_chunk_size = kChunk});
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+// Deterministic bytes that differ from chunk to chunk.
+Bytes Pattern(std::size_t size, std::uint8_t seed) {
+  Bytes out(size);
+  std::uint32_t x = seed * 2654435761u + 1;
+  for (auto& b : out) {
+    x = x * 1103515245u + 12345u;
+    b = static_cast<std::uint8_t>(x >> 24);
+  }
+  return out;
+}
+
+// Writes `data` through a ContentWriter in pieces of `piece` bytes and commits it.
+ContentWriter::Object WriteObject(Store& store, const Bytes& data, std::size_t piece = 300) {
+  auto writer = store.NewContentWriter();
+  EXPECT_TRUE(writer.ok()) << writer.status().ToString();
+  for (std::size_t at = 0; at < data.size(); at += piece)
+    EXPECT_TRUE(writer.value()->Append(ByteView(data).subspan(at, std::min(piece, data.size() - at))).ok());
+  auto object = writer.value()->Finish();
+  EXPECT_TRUE(object.ok()) << object.status().ToString();
+  WriteSet w;
+  writer.value()->Put(w);
+  EXPECT_TRUE(store.Commit(std::move(w)).ok());
+  return object.value();
+}
+
+Bytes ReadAll(const Store& store, ByteView digest, std::size_t* largest_piece = nullptr) {
+  Bytes out;
+  Status s = store.ReadContent(digest, [&](ByteView piece) {
+    if (largest_piece != nullptr) *largest_piece = std::max(*largest_piece, piece.size());
+    out.insert(out.end(), piece.begin(), piece.end());
+    return Status::Ok();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+// Every content key: digest -> whether it is a chunk list.
+std::map<Bytes, bool> ContentKeys(const Store& store) {
+  std::map<Bytes, bool> out;
+  EXPECT_TRUE(store.ScanContent([&](ByteView digest, bool chunk_list, std::uint64_t) {
+    out.emplace(Bytes(digest.begin(), digest.end()), chunk_list);
+    return true;
+  }).ok());
+  return out;
+}
+
+TEST(ContentChunks, LargeObjectRoundTripsStreamedOneChunkAtATime) {
+  TempDir dir;
+  auto store = OpenOrDie(dir / "db", true);
+  const Bytes data = Pattern(10 * kChunk + 500, 1);
+  ContentWriter::Object object = WriteObject(*store, data);
+  EXPECT_EQ(object.sha256, Digest(HashAlgorithm::kSha256, data));
+  EXPECT_EQ(object.size, data.size());
+
+  store.reset();  // durable across a reopen
+  store = OpenOrDie(dir / "db");
+  std::size_t largest = 0;
+  EXPECT_EQ(ReadAll(*store, object.sha256, &largest), data);
+  EXPECT_EQ(largest, kChunk);
+  EXPECT_EQ(store->GetContent(object.sha256).value(), data);
+  EXPECT_TRUE(store->HasContent(object.sha256).value());
+  auto chunks = store->ContentChunks(object.sha256);
+  ASSERT_TRUE(chunks.ok());
+  ASSERT_EQ(chunks->size(), 11u);
+  EXPECT_EQ(chunks->front(), Digest(HashAlgorithm::kSha256, ByteView(data).first(kChunk)));
+  EXPECT_EQ(chunks->back(), Digest(HashAlgorithm::kSha256, ByteView(data).last(500)));
+}
+
+TEST(ContentChunks, AnObjectOfOneChunkOrLessIsStoredWhole) {
+  TempDir dir;
+  auto store = OpenOrDie(dir / "db", true);
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, kChunk}) {
+    const Bytes data = Pattern(size, 2);
+    ContentWriter::Object object = WriteObject(*store, data);
+    EXPECT_TRUE(store->ContentChunks(object.sha256).value().empty()) << size;
+    EXPECT_EQ(store->GetContent(object.sha256).value(), data) << size;
+  }
+  const Bytes one_more = Pattern(kChunk + 1, 2);
+  EXPECT_EQ(store->ContentChunks(WriteObject(*store, one_more).sha256).value().size(), 2u);
+}
+
+TEST(ContentChunks, IdenticalChunksAreStoredOnce) {
+  TempDir dir;
+  auto store = OpenOrDie(dir / "db", true);
+  // Four identical chunks, then two different objects sharing their first chunks.
+  Bytes repeated;
+  for (int i = 0; i < 4; ++i) {
+    Bytes c = Pattern(kChunk, 7);
+    repeated.insert(repeated.end(), c.begin(), c.end());
+  }
+  ContentWriter::Object a = WriteObject(*store, repeated);
+  EXPECT_EQ(ContentKeys(*store).size(), 2u);  // one chunk and one chunk list
+
+  Bytes b_data = repeated;
+  Bytes tail = Pattern(kChunk, 8);
+  b_data.insert(b_data.end(), tail.begin(), tail.end());
+  ContentWriter::Object b = WriteObject(*store, b_data);
+  EXPECT_EQ(ContentKeys(*store).size(), 4u);  // + the new chunk + b's list
+  WriteObject(*store, b_data);                // the same object again: nothing new
+  EXPECT_EQ(ContentKeys(*store).size(), 4u);
+  EXPECT_EQ(ReadAll(*store, a.sha256), repeated);
+  EXPECT_EQ(ReadAll(*store, b.sha256), b_data);
+}
+
+TEST(ContentChunks, TheKeyNotTheBytesSaysWhatAValueIs) {
+  TempDir dir;
+  auto store = OpenOrDie(dir / "db", true);
+  // A small object whose bytes are a well-formed chunk list of another object.
+  const Bytes large = Pattern(3 * kChunk, 3);
+  ContentWriter::Object object = WriteObject(*store, large);
+  // The list's bytes as the store keeps them: version, sizes, digests.
+  Bytes lookalike = {1};
+  for (std::uint64_t v : {std::uint64_t{large.size()}, std::uint64_t{kChunk}})
+    for (int i = 7; i >= 0; --i) lookalike.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  const std::vector<Bytes> chunks = store->ContentChunks(object.sha256).value();
+  for (const auto& c : chunks) lookalike.insert(lookalike.end(), c.begin(), c.end());
+  const Bytes digest = Digest(HashAlgorithm::kSha256, lookalike);
+  WriteSet w;
+  w.PutContent(digest, lookalike);
+  ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  EXPECT_EQ(ReadAll(*store, digest), lookalike);
+  EXPECT_TRUE(store->ContentChunks(digest).value().empty());
+}
+
+TEST(ContentChunks, AMissingChunkIsCorruptionNamingTheObject) {
+  TempDir dir;
+  auto store = OpenOrDie(dir / "db", true);
+  ContentWriter::Object object = WriteObject(*store, Pattern(3 * kChunk, 4));
+  const Bytes second = store->ContentChunks(object.sha256).value()[1];
+  WriteSet w;
+  w.EraseContent(second);
+  ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  Status s = store->ReadContent(object.sha256, [](ByteView) { return Status::Ok(); });
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_NE(s.message().find(ToHex(object.sha256)), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("chunk 2 of 3"), std::string::npos) << s.message();
+  EXPECT_EQ(store->ReadContent(Digest(HashAlgorithm::kSha256, AsBytes("absent")), [](ByteView) {
+    return Status::Ok();
+  }).code(), StatusCode::kNotFound);
+}
+
+TEST(ContentChunks, ChunksOfAnUncommittedObjectAreUnreferencedGarbageOnly) {
+  TempDir dir;
+  Bytes digest;
+  {
+    auto store = OpenOrDie(dir / "db", true);
+    auto writer = store->NewContentWriter();
+    ASSERT_TRUE(writer.ok());
+    const Bytes data = Pattern(4 * kChunk, 5);
+    ASSERT_TRUE(writer.value()->Append(data).ok());
+    auto object = writer.value()->Finish();
+    ASSERT_TRUE(object.ok());
+    digest = object->sha256;
+    // No Put, no commit: as if the process died before the package commit.
+  }
+  auto store = OpenOrDie(dir / "db");
+  EXPECT_FALSE(store->HasContent(digest).value());
+  EXPECT_EQ(store->ReadContent(digest, [](ByteView) { return Status::Ok(); }).code(), StatusCode::kNotFound);
+  auto keys = ContentKeys(*store);
+  EXPECT_EQ(keys.size(), 4u);
+  for (const auto& [key, chunk_list] : keys) EXPECT_FALSE(chunk_list);
+}
+
+TEST(ContentChunks, EraseContentRemovesAChunkList) {
+  TempDir dir;
+  auto store = OpenOrDie(dir / "db", true);
+  ContentWriter::Object object = WriteObject(*store, Pattern(2 * kChunk + 1, 6));
+  WriteSet w;
+  w.EraseContent(object.sha256);
+  ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  EXPECT_FALSE(store->HasContent(object.sha256).value());
+  EXPECT_EQ(ContentKeys(*store).size(), 3u);  // the chunks: Store leaves them to the caller
+}
+
+TEST(ContentChunks, ReadOnlyStoreWritesNoContent) {
+  TempDir dir;
+  { auto store = OpenOrDie(dir / "db", true); }
+  auto store = Store::Open(dir / "db", {.read_only = true, .content_chunk_size = kChunk});
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ(store.value()->NewContentWriter().status().code(), StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace preserve::storage
