@@ -212,14 +212,22 @@ Status Archive::Init(const std::filesystem::path& root, const InitOptions& optio
   if (std::filesystem::exists(DbDir(root), ec)) return Status::AlreadyExists("a store already exists at " + root.string());
   bool made_root = !std::filesystem::exists(root, ec);
   const std::filesystem::path staging = root / kInitStagingDir;
-  // Leftovers of an interrupted init: without db/ they are no store.
-  for (const auto& leftover : {staging, TsaDir(root), PolicyPath(root), ConfigPath(root)})
-    std::filesystem::remove_all(leftover, ec);
+  if (std::filesystem::exists(staging, ec)) {
+    // An interrupted init: its staging directory goes last, so what it moved
+    // into place beside it is its own, and no store.
+    for (const auto& leftover : {staging, TsaDir(root), PolicyPath(root), ConfigPath(root)})
+      std::filesystem::remove_all(leftover, ec);
+  } else if (std::filesystem::exists(TsaDir(root), ec)) {
+    // Keys with no database beside them (a store being restored, a volume not
+    // mounted): never init over them.
+    return Status::AlreadyExists("a TSA key directory exists at " + TsaDir(root).string() + " without a database");
+  }
   std::filesystem::create_directories(staging, ec);
   if (ec) return Status::IOError("cannot create " + staging.string() + ": " + ec.message());
+  std::vector<std::filesystem::path> published;  // moved into place so far
   auto undo = [&](Status s) {
-    for (const auto& part : {staging, TsaDir(root), PolicyPath(root), ConfigPath(root)})
-      std::filesystem::remove_all(part, ec);
+    std::filesystem::remove_all(staging, ec);
+    for (const auto& part : published) std::filesystem::remove_all(part, ec);
     if (made_root) std::filesystem::remove(root, ec);
     return s;
   };
@@ -249,6 +257,7 @@ Status Archive::Init(const std::filesystem::path& root, const InitOptions& optio
                                  {DbDir(staging), DbDir(root)}}) {
     std::filesystem::rename(from, to, ec);
     if (ec) return undo(Status::IOError("cannot move " + from.string() + " to " + to.string() + ": " + ec.message()));
+    published.push_back(to);
     PRESERVE_FAULT_POINT("init.publishing");
   }
   if (Status s = SyncDirectory(root); !s.ok()) return s;

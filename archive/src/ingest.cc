@@ -425,7 +425,8 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
         return Status::Ok();
       };
       for (const auto& [path, object] : p.objects) PRESERVE_RETURN_IF_ERROR(store_object(path, object.second));
-      // Their chunks are written (unsynced): this group's synced commit makes them durable with the package.
+      // Their chunks are flushed already (ContentWriter::Finish), and Commit flushes any
+      // chunk found present but written by another, unflushed writer.
       for (const auto& [path, streamed] : p.streamed) {
         const Bytes& digest = streamed.object.sha256;
         PRESERVE_ASSIGN_OR_RETURN(bool present, impl_->store->HasContent(digest));

@@ -205,7 +205,9 @@ Result<DeletionOutcome> Archive::Delete(const std::string& package_id, const std
       if (other->state == kStateDeleted) continue;
       for (const auto& o : other->objects) {
         if (mine.count(o.sha256) > 0) shared.insert(o.sha256);
-        if (chunks_of.empty()) continue;
+        // Even when nothing of this package is chunked: an object of it stored
+        // whole may be the very bytes of another object's chunk (a last chunk
+        // can have any size).
         PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> chunks, store.ContentChunks(o.sha256));
         for (const auto& c : chunks)
           if (mine.count(c) > 0) shared.insert(c);

@@ -53,19 +53,26 @@ class CertificateCache {
     return X509Ptr(it->second.get());
   }
 
-  // Keeps `cert`, parsed from `der`, unless the cache is full.
+  // Keeps `cert`, parsed from `der`, unless the cache is full. Submissions
+  // are untrusted: the bound is on bytes as well as on count, so that huge
+  // certificates cannot make it hold much memory.
   void Add(ByteView der, X509* cert) {
     std::lock_guard lock(mutex_);
-    if (certificates_.size() >= kCapacity || certificates_.count(ToString(der)) != 0) return;
+    if (certificates_.size() >= kCapacity || bytes_ + der.size() > kCapacityBytes ||
+        certificates_.count(ToString(der)) != 0)
+      return;
     X509_up_ref(cert);
     certificates_.emplace(ToString(der), X509Ptr(cert));
+    bytes_ += der.size();
   }
 
  private:
-  // Signers of a bulk ingest; a few MB at most.
+  // The signers of a bulk ingest and their CAs: a few MB at most.
   static constexpr std::size_t kCapacity = 4096;
+  static constexpr std::size_t kCapacityBytes = 8u << 20;  // of DER; parsed, about twice that
   mutable std::mutex mutex_;
   std::unordered_map<std::string, X509Ptr> certificates_;
+  std::size_t bytes_ = 0;
 };
 
 }  // namespace internal

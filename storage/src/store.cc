@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -223,6 +224,10 @@ class StoreImpl final : public Store {
       head = Digest(HashAlgorithm::kSha256, AsBytes(value));
       ++seq;
     }
+    // A commit may refer to content it found present only as an unlogged
+    // chunk (another writer's, not yet flushed: a refused document, or one
+    // still being written): flush first, so nothing it refers to is lost.
+    if (flushed_writes_.load() < unlogged_writes_.load()) PRESERVE_RETURN_IF_ERROR(FlushContent());
     rocksdb::WriteOptions wo;
     wo.sync = true;  // acknowledged means durable
     PRESERVE_FAULT_POINT("store.commit.before_write");
@@ -291,6 +296,9 @@ class StoreImpl final : public Store {
     PRESERVE_ASSIGN_OR_RETURN(bool present, HasWhole(digest));
     if (present) return false;
     PRESERVE_FAULT_POINT("store.content.chunk");
+    // Counted before it becomes visible, so that whoever sees it present also
+    // sees that a flush is due.
+    unlogged_writes_.fetch_add(1);
     rocksdb::WriteOptions unlogged;
     unlogged.disableWAL = true;
     PRESERVE_RETURN_IF_ERROR(FromRocks(db_->Put(unlogged, handles_[kContentIdx], Str(digest), ToStringView(data)),
@@ -302,9 +310,14 @@ class StoreImpl final : public Store {
   // and recorded in the MANIFEST before Flush returns: the unlogged chunks
   // written so far are durable from then on.
   Status FlushContent() {
+    const std::uint64_t written = unlogged_writes_.load();
     rocksdb::FlushOptions flush;
     flush.allow_write_stall = true;
-    return FromRocks(db_->Flush(flush, handles_[kContentIdx]), "flushing content chunks");
+    PRESERVE_RETURN_IF_ERROR(FromRocks(db_->Flush(flush, handles_[kContentIdx]), "flushing content chunks"));
+    std::uint64_t flushed = flushed_writes_.load();
+    while (flushed < written && !flushed_writes_.compare_exchange_weak(flushed, written)) {
+    }
+    return Status::Ok();
   }
 
   std::size_t chunk_size() const { return chunk_size_; }
@@ -526,6 +539,9 @@ class StoreImpl final : public Store {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::mutex commit_mutex_;
+  // Unlogged chunk writes begun, and how many of them a flush has made durable.
+  std::atomic<std::uint64_t> unlogged_writes_{0};
+  std::atomic<std::uint64_t> flushed_writes_{0};
   std::uint64_t next_audit_sequence_ = 0;
   Bytes audit_head_hash_;
 };

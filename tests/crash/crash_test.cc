@@ -30,6 +30,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -540,6 +541,20 @@ TEST(InitFaultPoint, AKilledInitLeavesAWholeStoreOrNone) {
     EXPECT_EQ(std::count(audit.out.begin(), audit.out.end(), '\n'), 1) << point << ": one init event: " << audit.out;
     EXPECT_FALSE(std::filesystem::exists(dir / "store" / ".init")) << point;
   }
+}
+
+// Keys without a database beside them (a restore in progress, a volume not
+// mounted) are not an interrupted init's: init refuses and touches nothing.
+TEST(InitFaultPoint, NeverInitsOverTsaKeysWithoutADatabase) {
+  testing::TempDir dir;
+  const std::filesystem::path key = dir / "store" / "tsa" / "tsa.key";
+  std::filesystem::create_directories(key.parent_path());
+  { std::ofstream(key) << "precious"; }
+  ChildRun init = Spawn({PRESERVE_BIN, "init"}, {"PRESERVE_STORE=" + (dir / "store").string()}, std::nullopt);
+  EXPECT_NE(init.exit_code, 0);
+  EXPECT_NE(init.err.find("without a database"), std::string::npos) << init.err;
+  EXPECT_TRUE(std::filesystem::exists(key));
+  EXPECT_FALSE(std::filesystem::exists(dir / "store" / "db"));
 }
 
 }  // namespace

@@ -125,6 +125,16 @@ TEST(HttpRequestParser, RefusesBadOrOversizedChunks) {
   EXPECT_EQ(DecodeChunkedBody("\r\n", 15, body, consumed), HttpParse::kBadRequest);
   EXPECT_EQ(DecodeChunkedBody("3\r\nabcd\r\n", 15, body, consumed), HttpParse::kBadRequest) << "data overruns its size";
   EXPECT_EQ(DecodeChunkedBody("0\r\nno colon\r\n\r\n", 15, body, consumed), HttpParse::kBadRequest);
+  // Extensions are ignored but must be clean; whitespace only before them.
+  EXPECT_EQ(DecodeChunkedBody("3;x\ny\r\nabc\r\n0\r\n\r\n", 15, body, consumed), HttpParse::kBadRequest)
+      << "bare LF in an extension";
+  EXPECT_EQ(DecodeChunkedBody(" 3\r\nabc\r\n0\r\n\r\n", 15, body, consumed), HttpParse::kBadRequest);
+  EXPECT_EQ(DecodeChunkedBody("3 \r\nabc\r\n0\r\n\r\n", 15, body, consumed), HttpParse::kBadRequest);
+  EXPECT_EQ(DecodeChunkedBody("3 ;x\r\nabc\r\n0\r\n\r\n", 15, body, consumed), HttpParse::kComplete);
+}
+
+TEST(HttpRequestParser, RefusesAChunkedHttp10Request) {
+  EXPECT_EQ(Head("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), HttpParse::kBadRequest);
 }
 
 }  // namespace

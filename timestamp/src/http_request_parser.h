@@ -195,16 +195,18 @@ inline HttpParse ParseRequestHead(std::string_view data, std::size_t max_head, H
       });
     }
   }
-  // Both framings at once is the classic request-smuggling vector (RFC 9112 6.1).
+  // Both framings at once is the classic request-smuggling vector, and an
+  // HTTP/1.0 request cannot be chunked: faulty framing (RFC 9112 6.1).
   if (have_length && have_transfer_encoding) return HttpParse::kBadRequest;
+  if (have_transfer_encoding && head.http10) return HttpParse::kBadRequest;
   head.keep_alive = !connection_close && (!head.http10 || connection_keep_alive);
   return HttpParse::kComplete;
 }
 
 // Decodes the chunked body at the start of `data` into `body` (replacing what
 // it held); on kComplete `consumed` is the bytes it took, trailer fields
-// included (they are read and dropped). Chunk extensions are ignored. A body
-// that would exceed `max_body` bytes is kBodyTooLarge.
+// included (they are read and dropped). Chunk extensions are checked and
+// ignored. A body that would exceed `max_body` bytes is kBodyTooLarge.
 inline HttpParse DecodeChunkedBody(std::string_view data, std::size_t max_body, Bytes& body,
                                    std::size_t& consumed) {
   using namespace http_detail;
@@ -214,8 +216,15 @@ inline HttpParse DecodeChunkedBody(std::string_view data, std::size_t max_body, 
     const std::size_t crlf = data.find("\r\n", at);
     if (crlf == std::string_view::npos) return HttpParse::kIncomplete;
     std::string_view size_line = data.substr(at, crlf - at);
-    size_line = size_line.substr(0, size_line.find(';'));
-    size_line = TrimOws(size_line);
+    const std::size_t semicolon = size_line.find(';');
+    if (semicolon != std::string_view::npos) {
+      // Extensions are ignored, but must be clean: a bare LF or a control
+      // character there is how a proxy and this parser would come to disagree.
+      if (!IsFieldValue(size_line.substr(semicolon + 1))) return HttpParse::kBadRequest;
+      // BWS may stand before the extensions (RFC 9112 7.1.1), never before the size.
+      size_line = size_line.substr(0, semicolon);
+      while (!size_line.empty() && (size_line.back() == ' ' || size_line.back() == '\t')) size_line.remove_suffix(1);
+    }
     if (size_line.empty() || size_line.size() > 8) return HttpParse::kBadRequest;
     std::size_t size = 0;
     for (char c : size_line) {

@@ -71,6 +71,8 @@ class WriteSet;
 // the content family, which syncs the blob and table files holding them and
 // records them in the MANIFEST, so they are durable before the synced commit
 // that refers to them; a crash before Finish loses only unreferenced chunks.
+// A chunk skipped as present may be another writer's, not yet flushed:
+// Store::Commit flushes first whenever an unlogged write is not yet durable.
 // (Logged instead, they would be made durable by that commit too: a synced
 // write syncs every earlier record of the log, RocksDB syncing each live log
 // file in turn; the flush is chosen for the halved writes.)
