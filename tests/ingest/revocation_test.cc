@@ -108,7 +108,7 @@ class RevocationTest : public ::testing::Test {
   void SetUp() override {
     crl_server_ = std::make_unique<preserve::testing::TestServer>(
         [this](const preserve::testing::HttpRequest& request) { return ServeCrl(request); });
-    ocsp_port_ = PortOf(preserve::testing::DownUrl());
+    ocsp_port_ = std::to_string(preserve::testing::QuietPort());
     auto made = preserve::testing::Run({"bash", (SourceDir() / "scripts/make-revocation-pki.sh").string(),
                                         pki().string(), ocsp_port_, PortOf(crl_server_->url())});
     ASSERT_EQ(made.exit_code, 0) << made.out << made.err;

@@ -9,7 +9,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <cstdio>
 #include <functional>
+#include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -101,11 +104,34 @@ class TestServer {
   std::thread thread_;
 };
 
-// A loopback port nothing listens on.
-inline std::string DownUrl() {
+// A loopback port free now that no other test can be handed later: it lies
+// below the kernel's ephemeral range, where binding to port 0 never lands.
+// (A port from a bind to 0, once released, may go to the next test's server or
+// to an outgoing connection while this test still expects it free, or while a
+// spawned `openssl ocsp` has yet to bind it.) Picked at random from 10000 up to
+// the range's start, so parallel tests rarely meet; bound once to check.
+inline unsigned short QuietPort() {
+  unsigned ephemeral_start = 32768;
+  if (std::FILE* range = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    if (std::fscanf(range, "%u", &ephemeral_start) != 1) ephemeral_start = 32768;
+    std::fclose(range);
+  }
+  if (ephemeral_start <= 11000) ephemeral_start = 32768;
+  std::mt19937 random(std::random_device{}());
+  std::uniform_int_distribution<unsigned> pick(10000, ephemeral_start - 1);
   asio::io_context io;
-  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/tsa";
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    auto port = static_cast<unsigned short>(pick(random));
+    tcp::acceptor probe(io);
+    boost::system::error_code error;
+    probe.open(tcp::v4(), error);
+    if (!error) probe.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), error);
+    if (!error) return port;
+  }
+  throw std::runtime_error("no free loopback port below the ephemeral range");
 }
+
+// A loopback URL nothing listens on, nor will while the test runs.
+inline std::string DownUrl() { return "http://127.0.0.1:" + std::to_string(QuietPort()) + "/tsa"; }
 
 }  // namespace preserve::testing
