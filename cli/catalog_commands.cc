@@ -78,6 +78,8 @@ int CmdList(int argc, char** argv) {
       std::cout << json::serialize(json::object{{"id", p.id},
                                                 {"created", FormatUtcTime(p.created)},
                                                 {"state", p.state},
+                                                {"versions", p.versions},
+                                                {"latest_id", p.latest_id},
                                                 {"documents", std::move(docs)},
                                                 {"signer_organizations", std::move(orgs)},
                                                 {"metadata", MetadataJson(p.metadata)},
@@ -85,6 +87,7 @@ int CmdList(int argc, char** argv) {
                 << "\n";
     } else {
       std::cout << p.id << "  " << FormatUtcTime(p.created) << "  " << p.state;
+      if (p.versions > 1) std::cout << "  v" << p.versions;
       if (p.metadata) std::cout << "  " << p.metadata->Citation() << " " << p.metadata->issued_date;
       for (const auto& d : p.documents) std::cout << "  " << d.substr(std::string(ingest::kDocumentsDir).size());
       std::cout << "\n";
@@ -92,6 +95,44 @@ int CmdList(int argc, char** argv) {
   }
   if (page->size() == limit && !common.json)
     std::cerr << "more may follow: --after " << page->back().id << "\n";
+  return kExitOk;
+}
+
+int CmdVersions(int argc, char** argv) {
+  CommonOptions common;
+  std::string id;
+  po::options_description desc("Options");
+  AddCommonOptions(desc, common, true);
+  po::variables_map vm;
+  if (auto done = ParseCommandWithArgument("versions", argc, argv, desc, "package-id", id, vm,
+                                           "[--store DIR] PACKAGE_ID\n\n"
+                                           "Lists the package's versions, oldest first: number, the id that verify,\n"
+                                           "export and get take for it (or --version N), creation time, state,\n"
+                                           "documents and what the version changed. A new version is made with\n"
+                                           "'preserve ingest --new-version-of PACKAGE_ID'."))
+    return *done;
+  Session session;
+  if (auto failed = OpenSession(common, true, session)) return *failed;
+  auto versions = session.archive->Versions(id);
+  if (!versions.ok()) return ExitFor(versions.status());
+  for (const auto& v : versions.value()) {
+    if (common.json) {
+      json::array docs;
+      for (const auto& d : v.documents) docs.emplace_back(d);
+      std::cout << json::serialize(json::object{{"version", v.version},
+                                                {"id", v.id},
+                                                {"created", FormatUtcTime(v.created)},
+                                                {"state", v.state},
+                                                {"documents", std::move(docs)},
+                                                {"change", v.change}})
+                << "\n";
+    } else {
+      std::cout << v.version << "  " << v.id << "  " << FormatUtcTime(v.created) << "  " << v.state;
+      for (const auto& d : v.documents) std::cout << "  " << d.substr(std::string(ingest::kDocumentsDir).size());
+      if (!v.change.empty()) std::cout << "  (" << v.change << ")";
+      std::cout << "\n";
+    }
+  }
   return kExitOk;
 }
 

@@ -7,6 +7,18 @@
 
 namespace preserve::cli {
 
+void AddVersionOption(po::options_description& desc, std::uint32_t& version) {
+  desc.add_options()("version", po::value(&version),
+                     "which version of the package (1, 2, ...; default: the latest; see 'preserve versions')");
+}
+
+std::optional<int> ResolveVersion(archive::Archive& archive, std::string& id, std::uint32_t version) {
+  auto stored = archive.VersionId(id, version);
+  if (!stored.ok()) return ExitFor(stored.status());
+  id = std::move(stored).value();
+  return std::nullopt;
+}
+
 int ExitFor(Verdict v) {
   switch (v) {
     case Verdict::kValid: return kExitOk;

@@ -31,7 +31,13 @@ enum ExitCode : int {
 };
 
 int ExitFor(Verdict v);
+
 int ExitFor(const Status& s);  // prints "preserve: error: ..." on stderr; returns kExitError
+
+// --version N, for a command that takes a package id: which version of the
+// package (default: the latest). The stored id of that version, or exits.
+void AddVersionOption(po::options_description& desc, std::uint32_t& version);
+std::optional<int> ResolveVersion(archive::Archive& archive, std::string& id, std::uint32_t version);
 
 struct CommonOptions {
   std::string store;  // --store or PRESERVE_STORE
@@ -93,6 +99,7 @@ int CmdSeal(int argc, char** argv);
 int CmdVerify(int argc, char** argv);
 int CmdExport(int argc, char** argv);
 int CmdList(int argc, char** argv);
+int CmdVersions(int argc, char** argv);
 int CmdReport(int argc, char** argv);
 int CmdVerifyPackage(int argc, char** argv);
 int CmdVerifyEr(int argc, char** argv);

@@ -116,11 +116,13 @@ int CmdSeal(int argc, char** argv) {
 int CmdVerify(int argc, char** argv) {
   CommonOptions common;
   std::string id;
+  std::uint32_t version = 0;
   std::vector<std::string> trust;
   po::options_description desc("Options");
   AddCommonOptions(desc, common, true);
   desc.add_options()("trust", po::value(&trust),
                      "check the signers against these anchors instead of those kept in the package (repeatable)");
+  AddVersionOption(desc, version);
   po::variables_map vm;
   if (auto done =
           ParseCommandWithArgument("verify", argc, argv, desc, "package-id", id, vm, "[--store DIR] PACKAGE_ID"))
@@ -131,6 +133,7 @@ int CmdVerify(int argc, char** argv) {
   options.signer_trust_anchors = std::move(anchors).value();
   Session session;
   if (auto failed = OpenSessionForAudit(common, "verify", session)) return *failed;
+  if (auto failed = ResolveVersion(*session.archive, id, version)) return *failed;
   auto report = session.archive->Verify(id, options);
   if (!report.ok()) return ExitFor(report.status());
   PrintReport(report.value(), common.json);
@@ -140,8 +143,10 @@ int CmdVerify(int argc, char** argv) {
 int CmdExport(int argc, char** argv) {
   CommonOptions common;
   std::string id, out;
+  std::uint32_t version = 0;
   po::options_description desc("Options");
   AddCommonOptions(desc, common, true);
+  AddVersionOption(desc, version);
   po::options_description hidden;
   hidden.add_options()("id", po::value(&id)->required())("out", po::value(&out)->required());
   po::positional_options_description positional;
@@ -152,6 +157,7 @@ int CmdExport(int argc, char** argv) {
   Session session;
   if (auto failed = OpenSessionForAudit(common, "export", session)) return *failed;
   auto& archive = session.archive;
+  if (auto failed = ResolveVersion(*archive, id, version)) return *failed;
   if (Status s = archive->Export(id, out); !s.ok()) return ExitFor(s);
   std::cerr << "exported package " << id << " to " << out << "\n";
   return kExitOk;

@@ -259,18 +259,22 @@ class ScratchDir {
 int CmdIngest(int argc, char** argv) {
   CommonOptions common;
   std::vector<std::string> inputs, signatures, trust, intermediates, timestamp_trust, crls, ocsp;
-  std::string metadata;
+  std::string metadata, new_version_of;
   bool no_seal = false, accept_indeterminate = false, offline = false, no_revocation = false, verbose = false;
   std::size_t batch_size = 1000000;
   po::options_description desc("Options");
   AddCommonOptions(desc, common, true);
   desc.add_options()
-      ("trust", po::value(&trust)->required(), "trust anchors for the signers: PEM/DER file or directory (repeatable)")
+      ("trust", po::value(&trust), "trust anchors for the signers: PEM/DER file or directory (repeatable; required "
+                                   "unless only --metadata is given with --new-version-of)")
       ("intermediates", po::value(&intermediates), "extra intermediate certificates: file or directory (repeatable)")
       ("timestamp-trust", po::value(&timestamp_trust),
        "trust anchors for signature time-stamps' TSAs (default: --trust)")
       ("signature", po::value(&signatures), "detached signature of a document given (repeatable)")
       ("metadata", po::value(&metadata), "record metadata sidecar (JSON) of the one document given")
+      ("new-version-of", po::value(&new_version_of),
+       "make a new version of this package instead of a new package: the one document given is added to it "
+       "(validated as at ingest), and/or --metadata replaces its record metadata; earlier versions stay")
       ("crl", po::value(&crls), "CRLs to use (PEM/DER file or directory, repeatable)")
       ("ocsp-response", po::value(&ocsp), "OCSP responses to use (DER file, repeatable)")
       ("offline", po::bool_switch(&offline),
@@ -288,6 +292,7 @@ int CmdIngest(int argc, char** argv) {
   po::variables_map vm;
   const std::string usage =
       "--trust CA [options] INPUT...\n"
+      "       preserve ingest --new-version-of PACKAGE_ID [--trust CA DOCUMENT] [--metadata FILE] [options]\n"
       "  INPUT: DOCUMENT (with DOCUMENT.p7s or --signature), SIGNED.p7m, SIGNED.pdf, CONTAINER.asice/.asics,\n"
       "         a directory, or a .zip / .tar(.gz) bundle of those; DOCUMENT.metadata.json beside a document\n"
       "         (or --metadata) is its record metadata";
@@ -300,6 +305,10 @@ int CmdIngest(int argc, char** argv) {
     std::filesystem::path p(i);
     std::error_code ec;
     if (std::filesystem::is_directory(p, ec) || IsBundle(p)) {
+      if (!new_version_of.empty()) {
+        std::cerr << "preserve ingest: --new-version-of adds one document, not a directory or bundle\n";
+        return kExitUsage;
+      }
       if (!signatures.empty() || !metadata.empty()) {
         std::cerr << "preserve ingest: --signature and --metadata name files of one document, not of a directory "
                      "or bundle\n";
@@ -320,7 +329,28 @@ int CmdIngest(int argc, char** argv) {
     }
   }
   for (const auto& problem : input.problems) std::cerr << "skipped: " << problem << "\n";
-  if (input.submissions.empty()) {
+  archive::VersionChange change;
+  if (!new_version_of.empty()) {
+    if (input.submissions.size() > 1 || !input.problems.empty()) {
+      std::cerr << "preserve ingest: --new-version-of adds one document at a time\n";
+      return kExitUsage;
+    }
+    if (!input.submissions.empty()) change.document = input.submissions.front();
+    if (!metadata.empty()) {
+      change.metadata = metadata;
+    } else if (change.document && change.document->metadata) {
+      change.metadata = change.document->metadata;  // a sidecar found beside the document
+    }
+    if (!change.document && !change.metadata) {
+      std::cerr << "preserve ingest: --new-version-of needs a document to add, or --metadata\n";
+      return kExitUsage;
+    }
+  }
+  if (trust.empty() && (new_version_of.empty() || change.document)) {
+    std::cerr << "preserve ingest: the option '--trust' is required\n";
+    return kExitUsage;
+  }
+  if (input.submissions.empty() && new_version_of.empty()) {
     std::cerr << "preserve ingest: nothing to ingest\n";
     return input.problems.empty() ? kExitUsage : kExitRefused;
   }
@@ -354,7 +384,7 @@ int CmdIngest(int argc, char** argv) {
 
   std::size_t accepted = 0, refused = input.problems.size(), failed = 0, done = 0;
   Progress progress(input.submissions.size());
-  Status status = archive->IngestAll(input.submissions, options, [&](const archive::IngestOutcome& o) {
+  auto report = [&](const archive::IngestOutcome& o) {
     progress.Step(++done);
     if (o.accepted || !o.reason.empty() || verbose) progress.Clear();
     if (o.error) {
@@ -374,7 +404,15 @@ int CmdIngest(int argc, char** argv) {
       if (verbose) PrintSignatureReports(o, std::cerr);
     }
     if (common.json) std::cout << json::serialize(OutcomeJson(o)) << "\n" << std::flush;
-  });
+  };
+  Status status = Status::Ok();
+  if (new_version_of.empty()) {
+    status = archive->IngestAll(input.submissions, options, report);
+  } else {
+    auto outcome = archive->AddVersion(new_version_of, change, options);
+    if (outcome.ok()) report(outcome.value());
+    status = outcome.status();
+  }
   progress.Clear();
   if (input.submissions.size() + input.problems.size() > 1) {
     std::cerr << "ingest: " << accepted << " accepted, " << refused << " refused";

@@ -21,6 +21,7 @@ Commands:
   renew           re-time-stamp what is about to weaken (timestamp or hash-tree renewal, RFC 4998); --dry-run plans
   policy          show or set the dated algorithm catalogue in force (policy show | policy set PROFILE|FILE)
   list            list the packages in the store (filters: --organ, --type, --issued-from/--issued-to, --signer-org)
+  versions        list a package's versions (a new one: ingest --new-version-of; get/verify/export --version N)
   report          report signatures: documents submitted, accepted and refused by reason, per organ/signer/month
   verify          prove a stored package authentic: data, evidence record, signatures
   export          write a package as a zip that can be verified offline
@@ -61,6 +62,7 @@ constexpr Command kCommands[] = {
     {"renew", preserve::cli::CmdRenew},
     {"policy", preserve::cli::CmdPolicy},
     {"list", preserve::cli::CmdList},
+    {"versions", preserve::cli::CmdVersions},
     {"report", preserve::cli::CmdReport},
     {"verify", preserve::cli::CmdVerify},
     {"export", preserve::cli::CmdExport},

@@ -88,21 +88,31 @@ int AuditLogVerify(int argc, char** argv) {
   auto& archive = session.archive;
   auto report = archive->VerifyAuditLog();
   if (!report.ok()) return ExitFor(report.status());
+  const auto& sealed = report->last_sealed_head;
   if (common.json) {
     json::object out{{"verdict", VerdictName(report->verdict)},
                      {"events", report->events},
-                     {"head", ToHex(report->head)}};
-    if (report->first_bad_sequence) {
-      out["first_bad_sequence"] = *report->first_bad_sequence;
-      out["reason"] = report->reason;
-    }
+                     {"head", ToHex(report->head)},
+                     {"sealed_heads", report->sealed_heads}};
+    if (sealed) out["last_sealed_head"] = json::object{{"events", sealed->events}, {"sealed_by", sealed->sealed_by}};
+    if (report->first_bad_sequence) out["first_bad_sequence"] = *report->first_bad_sequence;
+    if (report->verdict != Verdict::kValid) out["reason"] = report->reason;
     std::cout << json::serialize(out) << "\n";
   } else if (report->verdict == Verdict::kValid) {
     std::cout << "audit trail: VALID, " << report->events << " events chained from the first; head "
               << ToHex(report->head) << "\n";
+    if (sealed) {
+      std::cout << "  its head was time-stamped in " << report->sealed_heads
+                << (report->sealed_heads == 1 ? " batch" : " batches") << "; the last, " << sealed->sealed_by
+                << ", covers its first " << sealed->events << " events\n";
+    } else {
+      std::cout << "  no time-stamp batch has sealed its head yet: a trail edited and re-chained would pass\n";
+    }
+  } else if (report->first_bad_sequence) {
+    std::cout << "audit trail: " << VerdictName(report->verdict) << " from event " << *report->first_bad_sequence
+              << ": " << report->reason << "\n";
   } else {
-    std::cout << "audit trail: INVALID from event " << *report->first_bad_sequence << ": " << report->reason
-              << "\n";
+    std::cout << "audit trail: " << VerdictName(report->verdict) << ": " << report->reason << "\n";
   }
   return ExitFor(report->verdict);
 }
@@ -118,7 +128,10 @@ int CmdAuditLog(int argc, char** argv) {
          "       preserve audit-log verify [--store DIR] [--json]\n\n"
          "show prints the audit trail's events (sequence, time, type, fields; --json: one object per line).\n"
          "verify walks the hash chain from the first event and names the first event that was edited, deleted\n"
-         "or moved (exit 0 VALID, 1 INVALID). Each subcommand takes --help.\n";
+         "or moved. Every seal and renewal time-stamps the trail's head too: verify checks each sealed head's\n"
+         "time-stamp and that the trail still passes through it, so events edited and re-chained, or cut from\n"
+         "the end, before the last seal are found (exit 0 VALID, 1 INVALID, 2 INDETERMINATE: a sealing\n"
+         "time-stamp cannot be checked). Each subcommand takes --help.\n";
   return (action == "--help" || action == "-h") ? kExitOk : kExitUsage;
 }
 
@@ -277,13 +290,15 @@ int CmdRestore(int argc, char** argv) {
 int CmdGet(int argc, char** argv) {
   CommonOptions common;
   std::string id, out;
+  std::uint32_t version = 0;
   po::options_description desc("Options");
   AddCommonOptions(desc, common, true);
   desc.add_options()("out", po::value(&out)->required(), "directory to write into (made if missing)");
+  AddVersionOption(desc, version);
   po::variables_map vm;
   if (auto done =
           ParseCommandWithArgument("get", argc, argv, desc, "package-id", id, vm,
-                                   "[--store DIR] PACKAGE_ID --out DIR\n\n"
+                                   "[--store DIR] PACKAGE_ID [--version N] --out DIR\n\n"
                                    "Writes the package's data objects (documents/, signatures/, validation/,\n"
                                    "manifest.json) and, once sealed, its evidence record evidence.ers into DIR.\n"
                                    "Each object is checked against its SHA-256 first; existing files are never\n"
@@ -292,6 +307,7 @@ int CmdGet(int argc, char** argv) {
   Session session;
   if (auto failed = OpenSession(common, true, session)) return *failed;
   auto& archive = session.archive;
+  if (auto failed = ResolveVersion(*archive, id, version)) return *failed;
   auto written = archive->Get(id, out);
   if (!written.ok()) return ExitFor(written.status());
   if (common.json) {

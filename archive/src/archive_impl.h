@@ -66,6 +66,9 @@ struct Archive::Impl {
   Bytes ca_certificate;
 
   Result<PackageRecord> LoadRecord(const std::string& id) const;
+  // The stored records of every version of a package, oldest first: (id, record bytes).
+  // kNotFound: no such package; kInvalidArgument: `package_id` names a version.
+  Result<std::vector<std::pair<std::string, Bytes>>> VersionRecords(const std::string& package_id) const;
   // kFailedPrecondition when the package is not sealed (it has no evidence).
   Result<EvidenceSkeleton> LoadSkeleton(const std::string& id) const;
   // Batch records are read once per operation: a batch seals up to a million packages.
@@ -119,6 +122,10 @@ struct Archive::Impl {
   // longer matches its record, its manifest or its first archive time-stamp.
   // Errors only when the store cannot be read at all.
   Status CheckFixity(const PackageRecord& record, BatchCache& batches, PackageFixity& out) const;
+  // Whether `batch`'s token proves the audit trail head it records (BatchRecord::audit_head,
+  // which must be set): the head's object, through the batch's stored tree, to a token that
+  // verifies, with what it relies on valid at `at`.
+  timestamp::EvidenceReport ProveSealedHead(const BatchRecord& batch, BatchCache& cache, const Clock& at) const;
 };
 
 }  // namespace preserve::archive

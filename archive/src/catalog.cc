@@ -38,44 +38,133 @@ std::string MonthOf(std::string_view time) { return std::string(time.substr(0, 7
 
 }  // namespace
 
+Result<std::vector<std::pair<std::string, Bytes>>> Archive::Impl::VersionRecords(const std::string& package_id) const {
+  if (auto [base, version] = SplitVersionId(package_id); version > 1)
+    return Status::InvalidArgument("'" + package_id + "' is version " + std::to_string(version) + " of package " +
+                                   std::string(base) + ": name the package");
+  std::vector<std::pair<std::string, Bytes>> out;
+  PRESERVE_ASSIGN_OR_RETURN(Bytes first, store->GetPackage(package_id));
+  out.emplace_back(package_id, std::move(first));
+  // Later versions' ids sort right after the package's own.
+  constexpr std::size_t kPage = 16;
+  std::string cursor = package_id;
+  while (true) {
+    PRESERVE_ASSIGN_OR_RETURN(auto page, store->ListPackages(cursor, kPage));
+    for (auto& [id, bytes] : page) {
+      auto [base, version] = SplitVersionId(id);
+      if (base != package_id || version < 2) return out;
+      out.emplace_back(id, std::move(bytes));
+    }
+    if (page.size() < kPage) return out;
+    cursor = out.back().first;
+  }
+}
+
+namespace {
+
+// A package's summary from one of its stored records.
+Result<PackageSummary> Summarize(const PackageRecord& r, const storage::Store& store) {
+  PackageSummary summary;
+  summary.id = r.id;
+  summary.latest_id = r.id;
+  summary.versions = r.version;
+  summary.created = r.created;
+  summary.state = r.state;
+  summary.next_renewal = r.next_renewal;
+  for (const auto& o : r.objects) {
+    if (o.path.rfind(ingest::kDocumentsDir, 0) == 0) summary.documents.push_back(o.path);
+    // A deleted package's manifest is gone with its content; its tombstone remains.
+    if (o.path == ingest::kManifestPath && r.state != kStateDeleted) {
+      PRESERVE_ASSIGN_OR_RETURN(Bytes json_bytes, store.GetContent(o.sha256));
+      PRESERVE_ASSIGN_OR_RETURN(ingest::Manifest manifest, ingest::ManifestFromJson(json_bytes));
+      summary.metadata = manifest.metadata;
+      for (const auto& s : manifest.signatures) {
+        auto& orgs = summary.signer_organizations;
+        if (!s.signer_organization.empty() &&
+            std::find(orgs.begin(), orgs.end(), s.signer_organization) == orgs.end())
+          orgs.push_back(s.signer_organization);
+      }
+    }
+  }
+  return summary;
+}
+
+}  // namespace
+
 Result<std::vector<PackageSummary>> Archive::List(const std::string& after, std::size_t limit,
                                                   const ListFilter& filter) {
   std::vector<PackageSummary> out;
   constexpr std::size_t kPage = 1024;
+  // A package's later versions follow its own record in id order: its summary
+  // waits in `pending` until a record of another package shows it is complete.
+  std::optional<PackageSummary> pending;
+  auto settle = [&]() {
+    if (pending && Matches(*pending, filter)) out.push_back(std::move(*pending));
+    pending.reset();
+  };
   std::string cursor = after;
   while (out.size() < limit) {
-    PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(cursor, filter.empty() ? limit : kPage));
+    PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(cursor, filter.empty() ? limit + 1 : kPage));
     if (page.empty()) break;
     cursor = page.back().first;
     for (const auto& [id, bytes] : page) {
-      PRESERVE_ASSIGN_OR_RETURN(PackageRecord r, DecodePackageRecord(bytes, *impl_->store));
-      PackageSummary summary;
-      summary.id = r.id;
-      summary.created = r.created;
-      summary.state = r.state;
-      summary.next_renewal = r.next_renewal;
-      for (const auto& o : r.objects) {
-        if (o.path.rfind(ingest::kDocumentsDir, 0) == 0) summary.documents.push_back(o.path);
-        // A deleted package's manifest is gone with its content; its tombstone remains.
-        if (o.path == ingest::kManifestPath && r.state != kStateDeleted) {
-          PRESERVE_ASSIGN_OR_RETURN(Bytes json_bytes, impl_->store->GetContent(o.sha256));
-          PRESERVE_ASSIGN_OR_RETURN(ingest::Manifest manifest, ingest::ManifestFromJson(json_bytes));
-          summary.metadata = manifest.metadata;
-          for (const auto& s : manifest.signatures) {
-            auto& orgs = summary.signer_organizations;
-            if (!s.signer_organization.empty() &&
-                std::find(orgs.begin(), orgs.end(), s.signer_organization) == orgs.end())
-              orgs.push_back(s.signer_organization);
-          }
-        }
+      auto [base, version] = SplitVersionId(id);
+      // Versions of a package before `after` (the previous page's last) were listed with it.
+      if (version > 1 && (!pending || pending->id != base)) continue;
+      if (version == 1) {
+        settle();
+        if (out.size() == limit) break;
       }
-      if (!Matches(summary, filter)) continue;
-      out.push_back(std::move(summary));
-      if (out.size() == limit) break;
+      PRESERVE_ASSIGN_OR_RETURN(PackageRecord r, DecodePackageRecord(bytes, *impl_->store));
+      PRESERVE_ASSIGN_OR_RETURN(PackageSummary summary, Summarize(r, *impl_->store));
+      if (version > 1) {
+        summary.id = pending->id;
+        summary.created = pending->created;
+      }
+      pending = std::move(summary);
     }
-    if (filter.empty()) break;
+    if (out.size() == limit) break;
+  }
+  if (out.size() < limit) settle();
+  return out;
+}
+
+Result<std::vector<VersionSummary>> Archive::Versions(const std::string& package_id) {
+  PRESERVE_ASSIGN_OR_RETURN(auto records, impl_->VersionRecords(package_id));
+  std::vector<VersionSummary> out;
+  for (const auto& [id, bytes] : records) {
+    PRESERVE_ASSIGN_OR_RETURN(PackageRecord r, DecodePackageRecord(bytes, *impl_->store));
+    PRESERVE_ASSIGN_OR_RETURN(PackageSummary summary, Summarize(r, *impl_->store));
+    VersionSummary v{r.version, id, r.created, r.state, std::move(summary.documents), ""};
+    if (r.version > 1 && r.state != kStateDeleted) {
+      for (const auto& o : r.objects) {
+        if (o.path != ingest::kManifestPath) continue;
+        PRESERVE_ASSIGN_OR_RETURN(Bytes json_bytes, impl_->store->GetContent(o.sha256));
+        PRESERVE_ASSIGN_OR_RETURN(ingest::Manifest manifest, ingest::ManifestFromJson(json_bytes));
+        v.change = manifest.decision;
+      }
+    }
+    out.push_back(std::move(v));
   }
   return out;
+}
+
+Result<std::string> Archive::VersionId(const std::string& package_id, std::uint32_t version) {
+  // A version's own id names it already.
+  if (auto [base, stored] = SplitVersionId(package_id); stored > 1) {
+    if (version != 0 && version != stored)
+      return Status::InvalidArgument("'" + package_id + "' is version " + std::to_string(stored) + " of package " +
+                                     std::string(base) + ", not version " + std::to_string(version));
+    PRESERVE_RETURN_IF_ERROR(impl_->store->GetPackage(package_id).status());
+    return package_id;
+  }
+  PRESERVE_ASSIGN_OR_RETURN(auto records, impl_->VersionRecords(package_id));
+  if (version == 0) return records.back().first;
+  if (version > records.size())
+    return Status::NotFound("package " + package_id + " has " + std::to_string(records.size()) +
+                            (records.size() == 1 ? " version" : " versions") + ", not a version " +
+                            std::to_string(version));
+  return records[version - 1].first;
 }
 
 Result<SignatureUseReport> Archive::ReportSignatureUse(TimePoint from, TimePoint to, ReportGrouping grouping) {

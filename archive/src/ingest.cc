@@ -8,6 +8,7 @@
 // sync per group rather than per document, and nothing is acknowledged before
 // its group is durable.
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 
@@ -290,6 +291,25 @@ void ValidateContainer(Prepared& p, Bytes container, const Submission& s, const 
   }
 }
 
+// Reads a record metadata sidecar into `p`; false, with `p` in error or
+// refused, when it cannot be read or parsed.
+bool ReadMetadata(Prepared& p, const std::filesystem::path& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) {
+    p.outcome.error = true;
+    p.outcome.reason = text.status().message();
+    return false;
+  }
+  auto metadata = ingest::ParseRecordMetadata(text.value());
+  if (!metadata.ok()) {
+    Refuse(p, "METADATA_INVALID", path.filename().string() + ": " + metadata.status().message());
+    return false;
+  }
+  p.outcome.metadata = metadata.value();
+  p.manifest.metadata = std::move(metadata).value();
+  return true;
+}
+
 Prepared Prepare(const Submission& s, const IngestOptions& options, const ingest::CmsValidationOptions& cms,
                  storage::Store& store, std::size_t chunk_size) {
   Prepared p;
@@ -304,20 +324,7 @@ Prepared Prepare(const Submission& s, const IngestOptions& options, const ingest
     return p;
   }
   p.refused_sha256 = Digest(kContentHash, signature.value());
-  if (s.metadata) {
-    auto text = ReadFile(*s.metadata);
-    if (!text.ok()) {
-      fail(text.status());
-      return p;
-    }
-    auto metadata = ingest::ParseRecordMetadata(text.value());
-    if (!metadata.ok()) {
-      Refuse(p, "METADATA_INVALID", s.metadata->filename().string() + ": " + metadata.status().message());
-      return p;
-    }
-    p.outcome.metadata = metadata.value();
-    p.manifest.metadata = std::move(metadata).value();
-  }
+  if (s.metadata && !ReadMetadata(p, *s.metadata)) return p;
   std::error_code ec;
   if (s.content && std::filesystem::file_size(*s.content, ec) > chunk_size && !ec) {
     ValidateLargeDetachedCms(p, std::move(signature).value(), s, cms, store);
@@ -346,6 +353,68 @@ std::string SignerOrganization(const IngestOutcome& o) {
   return "";
 }
 
+// Validation options for a run of submissions, their trust material parsed
+// once. Material that does not parse is left unprepared: each document's
+// validation then refuses its document with that reason.
+ingest::CmsValidationOptions CmsOptions(const IngestOptions& options, const timestamp::AlgorithmCatalogue& policy,
+                                        const Clock& clock) {
+  ingest::CmsValidationOptions cms;
+  cms.trust_anchors = options.trust_anchors;
+  cms.intermediates = options.intermediates;
+  cms.timestamp_trust_anchors = options.timestamp_trust_anchors;
+  cms.revocation = options.revocation;
+  cms.catalogue = &policy;
+  cms.clock = &clock;
+  static_cast<void>(ingest::PrepareTrust(cms));
+  return cms;
+}
+
+std::string Organ(const IngestOutcome& o) { return o.metadata ? o.metadata->organ_name : ""; }
+
+// The audit event of a refusal: the only trace a refused document leaves.
+Bytes RefusalEvent(const Clock& clock, const Prepared& p) {
+  const IngestOutcome& outcome = p.outcome;
+  return AuditEvent(clock, "refused",
+                    {{"input", outcome.input},
+                     {"format", outcome.format},
+                     {"signature_sha256", ToHex(p.refused_sha256)},
+                     {"organ", Organ(outcome)},
+                     {"signer_organization", SignerOrganization(outcome)},
+                     {"category", p.category},
+                     {"reason", outcome.reason}});
+}
+
+// Adds the prepared objects, then the manifest, to `record` and their content
+// to `w`: identical content is stored once, within a write as across the
+// store. A path `record` already holds (carried over from an earlier version)
+// is not added again. Streamed objects' chunks are flushed already
+// (ContentWriter::Finish), and Commit flushes any chunk found present but
+// written by another, unflushed writer.
+Status StoreObjects(Prepared& p, const Bytes& manifest_json, const storage::Store& store, storage::WriteSet& w,
+                    std::set<Bytes>& stored_in_write, PackageRecord& record) {
+  auto held = [&record](const std::string& path) {
+    return std::any_of(record.objects.begin(), record.objects.end(),
+                       [&path](const PackageRecord::Object& o) { return o.path == path; });
+  };
+  auto store_object = [&](const std::string& path, const Bytes& bytes) -> Status {
+    Bytes digest = Digest(kContentHash, bytes);
+    PRESERVE_ASSIGN_OR_RETURN(bool present, store.HasContent(digest));
+    if (!present && stored_in_write.insert(digest).second) w.PutContent(digest, bytes);
+    record.objects.push_back({path, std::move(digest), bytes.size()});
+    return Status::Ok();
+  };
+  for (const auto& [path, object] : p.objects)
+    if (!held(path)) PRESERVE_RETURN_IF_ERROR(store_object(path, object.second));
+  for (const auto& [path, streamed] : p.streamed) {
+    if (held(path)) continue;
+    const Bytes& digest = streamed.object.sha256;
+    PRESERVE_ASSIGN_OR_RETURN(bool present, store.HasContent(digest));
+    if (!present && stored_in_write.insert(digest).second) streamed.writer->Put(w);
+    record.objects.push_back({path, digest, streamed.object.size});
+  }
+  return store_object(ingest::kManifestPath, manifest_json);
+}
+
 }  // namespace
 
 Result<IngestOutcome> Archive::Ingest(const Submission& submission, const IngestOptions& options) {
@@ -357,17 +426,7 @@ Result<IngestOutcome> Archive::Ingest(const Submission& submission, const Ingest
 Status Archive::IngestAll(const std::vector<Submission>& submissions, const IngestOptions& options,
                           const std::function<void(const IngestOutcome&)>& each) {
   const Clock& clock = *impl_->clock;
-  ingest::CmsValidationOptions cms;
-  cms.trust_anchors = options.trust_anchors;
-  cms.intermediates = options.intermediates;
-  cms.timestamp_trust_anchors = options.timestamp_trust_anchors;
-  cms.revocation = options.revocation;
-  cms.catalogue = &impl_->policy;
-  cms.clock = &clock;
-  // Parsed once for all the documents rather than once per document. Material
-  // that does not parse is left unprepared: each document's validation then
-  // refuses its document with that reason, as it would without preparing.
-  static_cast<void>(ingest::PrepareTrust(cms));
+  const ingest::CmsValidationOptions cms = CmsOptions(options, impl_->policy, clock);
   std::vector<std::string> anchor_subjects;
   for (const auto& anchor : options.trust_anchors) anchor_subjects.push_back(CertificateSubject(anchor));
 
@@ -391,17 +450,9 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
     std::set<Bytes> stored_in_group;
     for (auto& p : prepared) {
       IngestOutcome& outcome = p.outcome;
-      std::string organ = outcome.metadata ? outcome.metadata->organ_name : "";
       if (outcome.error) continue;
       if (!outcome.accepted) {
-        w.AppendAudit(AuditEvent(clock, "refused",
-                                 {{"input", outcome.input},
-                                  {"format", outcome.format},
-                                  {"signature_sha256", ToHex(p.refused_sha256)},
-                                  {"organ", organ},
-                                  {"signer_organization", SignerOrganization(outcome)},
-                                  {"category", p.category},
-                                  {"reason", outcome.reason}}));
+        w.AppendAudit(RefusalEvent(clock, p));
         continue;
       }
       PRESERVE_ASSIGN_OR_RETURN(outcome.package_id, NewId(clock));
@@ -416,24 +467,7 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
       record.id = outcome.package_id;
       record.created = manifest.created;
       record.state = "queued";
-      auto store_object = [&](const std::string& path, const Bytes& bytes) -> Status {
-        Bytes digest = Digest(kContentHash, bytes);
-        PRESERVE_ASSIGN_OR_RETURN(bool present, impl_->store->HasContent(digest));
-        // Identical content is stored once, within a group as across the store.
-        if (!present && stored_in_group.insert(digest).second) w.PutContent(digest, bytes);
-        record.objects.push_back({path, std::move(digest), bytes.size()});
-        return Status::Ok();
-      };
-      for (const auto& [path, object] : p.objects) PRESERVE_RETURN_IF_ERROR(store_object(path, object.second));
-      // Their chunks are flushed already (ContentWriter::Finish), and Commit flushes any
-      // chunk found present but written by another, unflushed writer.
-      for (const auto& [path, streamed] : p.streamed) {
-        const Bytes& digest = streamed.object.sha256;
-        PRESERVE_ASSIGN_OR_RETURN(bool present, impl_->store->HasContent(digest));
-        if (!present && stored_in_group.insert(digest).second) streamed.writer->Put(w);
-        record.objects.push_back({path, digest, streamed.object.size});
-      }
-      PRESERVE_RETURN_IF_ERROR(store_object(ingest::kManifestPath, manifest_json));
+      PRESERVE_RETURN_IF_ERROR(StoreObjects(p, manifest_json, *impl_->store, w, stored_in_group, record));
       w.PutPackage(record.id, EncodePackageRecord(record));
       w.Enqueue(record.id, EncodeQueueEntry(record));
       Retention retention;
@@ -446,7 +480,7 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
                                {{"package", record.id},
                                 {"input", outcome.input},
                                 {"format", outcome.format},
-                                {"organ", organ},
+                                {"organ", Organ(outcome)},
                                 {"signer_organization", SignerOrganization(outcome)},
                                 {"manifest_sha256", ToHex(Digest(kContentHash, manifest_json))}}));
     }
@@ -457,6 +491,119 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
     first = end;
   }
   return Status::Ok();
+}
+
+Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const VersionChange& change,
+                                          const IngestOptions& options) {
+  if (!impl_->tsa) return Status::FailedPrecondition("the store is open read-only");
+  if (!change.document && !change.metadata)
+    return Status::InvalidArgument("a new version needs a document to add, or new record metadata");
+  PRESERVE_ASSIGN_OR_RETURN(auto versions, impl_->VersionRecords(package_id));
+  const std::uint32_t number = static_cast<std::uint32_t>(versions.size()) + 1;
+  if (number > kMaxVersions)
+    return Status::FailedPrecondition("package " + package_id + " has " + std::to_string(kMaxVersions) +
+                                      " versions, the most a package may have");
+  const std::string& latest_id = versions.back().first;
+  PRESERVE_ASSIGN_OR_RETURN(PackageRecord latest, DecodePackageRecord(versions.back().second, *impl_->store));
+  if (latest.state == kStateDeleted)
+    return Status::FailedPrecondition("package " + package_id + " is deleted: it takes no new version");
+  auto manifest_object = std::find_if(latest.objects.begin(), latest.objects.end(),
+                                      [](const PackageRecord::Object& o) { return o.path == ingest::kManifestPath; });
+  if (manifest_object == latest.objects.end())
+    return Status::Corruption("package " + latest_id + " has no manifest");
+  const Bytes previous_manifest_sha256 = manifest_object->sha256;
+  PRESERVE_ASSIGN_OR_RETURN(Bytes previous_json, impl_->store->GetContent(previous_manifest_sha256));
+  PRESERVE_ASSIGN_OR_RETURN(ingest::Manifest manifest, ingest::ManifestFromJson(previous_json));
+
+  // The change, validated as an ingest validates it.
+  const Clock& clock = *impl_->clock;
+  Prepared p;
+  std::string what;
+  if (change.document) {
+    Submission document = *change.document;
+    document.metadata = change.metadata;  // the change's metadata, not a sidecar of the document's
+    p = Prepare(document, options, CmsOptions(options, impl_->policy, clock), *impl_->store,
+                impl_->content_chunk_size);
+    for (const auto& entry : p.manifest.objects) {
+      if (entry.role == "certificate" || entry.role == "crl" || entry.role == "ocsp-response") continue;
+      what += (what.empty() ? "added " : ", ") + entry.path;
+    }
+  } else {
+    p.outcome.input = change.metadata->string();
+    p.outcome.format = "record metadata";
+    p.outcome.accepted = ReadMetadata(p, *change.metadata);
+  }
+  if (change.metadata && p.outcome.accepted) what += std::string(what.empty() ? "" : "; ") + "record metadata replaced";
+  // A version adds documents; it never silently replaces one.
+  for (const auto& entry : p.manifest.objects) {
+    if (!p.outcome.accepted) break;
+    for (const auto& held : manifest.objects) {
+      if (held.path == entry.path && held.sha256 != entry.sha256) {
+        Refuse(p, "VERSION_CONFLICT",
+               "package " + package_id + " already holds " + held.path +
+                   " with other content: a new version adds documents, it does not replace them");
+        break;
+      }
+    }
+  }
+  if (p.outcome.error) return p.outcome;
+  storage::WriteSet w;
+  if (!p.outcome.accepted) {
+    w.AppendAudit(RefusalEvent(clock, p));
+    PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
+    return p.outcome;
+  }
+
+  // The new manifest: the latest version's, with the change, naming the version it follows.
+  const std::string id = StoredVersionId(package_id, number);
+  manifest.package_id = id;
+  manifest.version = number;
+  manifest.previous_version = latest_id;
+  manifest.previous_manifest_sha256 = previous_manifest_sha256;
+  manifest.created = clock.Now();
+  manifest.producer = kProducer;
+  if (change.metadata) manifest.metadata = p.manifest.metadata;
+  for (auto& entry : p.manifest.objects) {
+    bool held = std::any_of(manifest.objects.begin(), manifest.objects.end(),
+                            [&entry](const ingest::DataObjectEntry& e) { return e.path == entry.path; });
+    if (!held) manifest.objects.push_back(std::move(entry));
+  }
+  for (auto& signature : p.manifest.signatures) manifest.signatures.push_back(std::move(signature));
+  for (const auto& anchor : options.trust_anchors) {
+    std::string subject = CertificateSubject(anchor);
+    if (change.document && std::find(manifest.trust_anchors.begin(), manifest.trust_anchors.end(), subject) ==
+                               manifest.trust_anchors.end())
+      manifest.trust_anchors.push_back(std::move(subject));
+  }
+  manifest.decision = "version " + std::to_string(number) + ": " + what +
+                      (change.document ? " (" + p.manifest.decision + ")" : "");
+  Bytes manifest_json = ingest::ManifestToJson(manifest);
+
+  PackageRecord record;
+  record.id = id;
+  record.version = number;
+  record.created = manifest.created;
+  record.state = "queued";
+  for (const auto& o : latest.objects)
+    if (o.path != ingest::kManifestPath) record.objects.push_back(o);
+  std::set<Bytes> stored_in_write;
+  PRESERVE_RETURN_IF_ERROR(StoreObjects(p, manifest_json, *impl_->store, w, stored_in_write, record));
+  w.PutPackage(record.id, EncodePackageRecord(record));
+  w.Enqueue(record.id, EncodeQueueEntry(record));
+  // Retention and holds stay the package's: a version has no lifecycle record of its own.
+  w.AppendAudit(AuditEvent(clock, "version",
+                           {{"package", package_id},
+                            {"version", std::to_string(number)},
+                            {"id", id},
+                            {"change", what},
+                            {"input", p.outcome.input},
+                            {"organ", Organ(p.outcome)},
+                            {"signer_organization", SignerOrganization(p.outcome)},
+                            {"manifest_sha256", ToHex(Digest(kContentHash, manifest_json))}}));
+  PRESERVE_FAULT_POINT("version.before_commit");
+  PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
+  p.outcome.package_id = id;
+  return p.outcome;
 }
 
 }  // namespace preserve::archive

@@ -217,8 +217,84 @@ Status Archive::ScanAuditLog(std::uint64_t first_sequence, const std::function<b
   });
 }
 
+namespace {
+
+std::string SealedBy(const BatchRecord& batch) {
+  return "batch " + batch.id + " (time-stamped " + FormatUtcTime(batch.time) + ")";
+}
+
+}  // namespace
+
+timestamp::EvidenceReport Archive::Impl::ProveSealedHead(const BatchRecord& batch, BatchCache& cache,
+                                                         const Clock& at) const {
+  using Members = EvidenceSkeleton::Ats::Members;
+  const Bytes object = AuditHeadObject(batch.audit_head->events, batch.audit_head->hash);
+  EvidenceSkeleton skeleton;
+  skeleton.digest_algorithms = {batch.hash_algorithm};
+  skeleton.chains = {{{batch.hash_algorithm, batch.id, batch.audit_head->leaf, Members::kStored,
+                       {Digest(batch.hash_algorithm, object)}}}};
+  PackageRecord holder;
+  holder.id = "the audit trail head of " + SealedBy(batch);
+  auto er = Assemble(holder, skeleton, cache);
+  if (!er.ok()) {
+    timestamp::EvidenceReport unreadable;
+    unreadable.failure = er.status().message();
+    return unreadable;
+  }
+  audit::PackageVerifyOptions ends;
+  audit::UsePolicy(policy, ends);
+  timestamp::EvidenceVerifyOptions options;
+  options.tokens.trust_anchors = TsaTrustAnchors();
+  options.hash_algorithm_end = ends.hash_algorithm_end;
+  options.signature_algorithm_end = ends.signature_algorithm_end;
+  options.clock = &at;
+  return timestamp::VerifyEvidenceRecord(
+      er.value(), [&](HashAlgorithm alg) -> Result<std::vector<Bytes>> { return std::vector<Bytes>{Digest(alg, object)}; },
+      options);
+}
+
 Result<audit::AuditTrailReport> Archive::VerifyAuditLog() {
+  // The heads sealed in time-stamp batches, each proven by its batch's token
+  // as of the token's time: a later head, sealed under algorithms still
+  // strong, carries the proof on, since the chain ties every earlier event to
+  // it. The newest head's token must also hold now.
+  std::vector<BatchRecord> sealing;
+  Status malformed = Status::Ok();
+  PRESERVE_RETURN_IF_ERROR(impl_->store->ScanBatches([&](std::string_view id, ByteView bytes) {
+    auto batch = DecodeBatchRecord(bytes);
+    if (!batch.ok()) {
+      malformed = batch.status().WithContext("batch " + std::string(id));
+      return false;
+    }
+    if (batch->audit_head) sealing.push_back(std::move(batch).value());
+    return true;
+  }));
+  PRESERVE_RETURN_IF_ERROR(malformed);
+  std::size_t newest = 0;
+  for (std::size_t i = 1; i < sealing.size(); ++i)
+    if (sealing[i].audit_head->events > sealing[newest].audit_head->events) newest = i;
+
   audit::AuditTrailVerifier verifier;
+  Verdict proof = Verdict::kValid;
+  std::string unproven;  // why a sealed head is not proven, for the first one that is not
+  BatchCache cache;
+  for (std::size_t i = 0; i < sealing.size(); ++i) {
+    const BatchRecord& batch = sealing[i];
+    ManualClock then(batch.time);
+    timestamp::EvidenceReport report = impl_->ProveSealedHead(batch, cache, then);
+    if (report.verdict == Verdict::kValid && i == newest) {
+      report = impl_->ProveSealedHead(batch, cache, *impl_->clock);
+      if (report.verdict != Verdict::kValid) report.failure = "now: " + report.failure;
+    }
+    if (report.verdict != Verdict::kValid) {
+      if (unproven.empty()) unproven = "the time-stamp of " + SealedBy(batch) + " does not prove the trail head it "
+                                       "records: " + report.failure;
+      proof = Worse(proof, report.verdict);
+      continue;
+    }
+    verifier.ExpectSealedHead({batch.audit_head->events, batch.audit_head->hash, SealedBy(batch)});
+  }
+
   Bytes stored;
   Status scanned = impl_->store->ScanAudit(0, [&](const storage::AuditEntry& entry) {
     stored = entry.previous_hash;
@@ -232,7 +308,12 @@ Result<audit::AuditTrailReport> Archive::VerifyAuditLog() {
   } else if (!scanned.ok()) {
     return scanned;
   }
-  return verifier.Finish();
+  audit::AuditTrailReport report = verifier.Finish();
+  if (report.verdict == Verdict::kValid && proof != Verdict::kValid) {
+    report.verdict = proof;
+    report.reason = unproven;
+  }
+  return report;
 }
 
 // ---- Fixity ----

@@ -309,14 +309,41 @@ Result<EvidenceSkeleton> DecodeEvidenceSkeleton(ByteView bytes) {
   return s;
 }
 
+std::string StoredVersionId(std::string_view package_id, std::uint32_t version) {
+  if (version <= 1) return std::string(package_id);
+  std::string number = std::to_string(version);
+  return std::string(package_id) + ".v" + std::string(4 - std::min<std::size_t>(4, number.size()), '0') + number;
+}
+
+std::pair<std::string_view, std::uint32_t> SplitVersionId(std::string_view id) {
+  const std::size_t dot = id.rfind(".v");
+  if (dot == std::string_view::npos || id.size() != dot + 6) return {id, 1};
+  std::uint32_t version = 0;
+  for (char c : id.substr(dot + 2)) {
+    if (c < '0' || c > '9') return {id, 1};
+    version = version * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  if (version < 2) return {id, 1};
+  return {id.substr(0, dot), version};
+}
+
+Bytes AuditHeadObject(std::uint64_t events, ByteView hash) {
+  return ToBytes("preserve audit trail head\nevents: " + std::to_string(events) + "\nlast event SHA-256: " +
+                 ToHex(hash) + "\n");
+}
+
 Bytes EncodeBatchRecord(const BatchRecord& b) {
-  return Serialize(json::object{{"id", b.id},
-                                {"time", FormatUtcTime(b.time)},
-                                {"alg", HashAlgorithmName(b.hash_algorithm)},
-                                {"root", ToHex(b.root)},
-                                {"token", ToHex(b.token)},
-                                {"packages", b.packages},
-                                {"leaves", b.leaves}});
+  json::object o{{"id", b.id},
+                 {"time", FormatUtcTime(b.time)},
+                 {"alg", HashAlgorithmName(b.hash_algorithm)},
+                 {"root", ToHex(b.root)},
+                 {"token", ToHex(b.token)},
+                 {"packages", b.packages},
+                 {"leaves", b.leaves}};
+  if (b.audit_head)
+    o["audit_head"] = json::object{
+        {"events", b.audit_head->events}, {"hash", ToHex(b.audit_head->hash)}, {"leaf", b.audit_head->leaf}};
+  return Serialize(o);
 }
 
 Result<BatchRecord> DecodeBatchRecord(ByteView bytes) {
@@ -330,6 +357,16 @@ Result<BatchRecord> DecodeBatchRecord(ByteView bytes) {
     PRESERVE_ASSIGN_OR_RETURN(b.token, HexField(o, "token"));
     b.packages = o.at("packages").to_number<std::size_t>();
     b.leaves = o.at("leaves").to_number<std::size_t>();
+    if (const json::value* head = o.if_contains("audit_head")) {
+      const json::object& h = head->as_object();
+      BatchRecord::AuditHead sealed;
+      sealed.events = h.at("events").to_number<std::uint64_t>();
+      PRESERVE_ASSIGN_OR_RETURN(sealed.hash, HexField(h, "hash"));
+      sealed.leaf = h.at("leaf").to_number<std::uint32_t>();
+      if (sealed.hash.size() != 32 || sealed.leaf >= b.leaves)
+        return Status::Corruption("batch record " + b.id + ": malformed audit trail head");
+      b.audit_head = std::move(sealed);
+    }
     return b;
   });
 }

@@ -34,6 +34,15 @@ struct PackageRecord {
   std::optional<TimePoint> next_renewal;  // from the evidence skeleton, when sealed
 };
 
+// Versions. Version 1 of a package is stored under the package's id; each
+// later version is a package record of its own, "ID.v0002" up to "ID.v9999",
+// ingested, sealed and renewed like any other, so its evidence covers every
+// data object of that version. The ids sort right after the package's own.
+inline constexpr std::uint32_t kMaxVersions = 9999;
+std::string StoredVersionId(std::string_view package_id, std::uint32_t version);
+// The package and version a stored id names: ("ID", 1) for "ID", ("ID", 2) for "ID.v0002".
+std::pair<std::string_view, std::uint32_t> SplitVersionId(std::string_view id);
+
 // A package's evidence record without its tokens and without its reduced hash
 // trees: each ATS names the batch whose token it uses and the leaf its group
 // holds in that batch's hash tree, which is stored once per batch (the
@@ -74,7 +83,22 @@ struct BatchRecord {
   // seals packages that share their earlier tokens as one group). 0 when the
   // batch was one data object alone.
   std::size_t leaves = 0;
+  // The audit trail's head when the batch was made, sealed as one more data
+  // object of the batch's tree (AuditHeadObject): a trail edited and
+  // re-chained afterwards no longer passes through it. Absent from batches
+  // made before heads were sealed.
+  struct AuditHead {
+    std::uint64_t events = 0;  // the trail's entries then
+    Bytes hash;                // the last one's hash (32 zeros when there was none)
+    std::uint32_t leaf = 0;    // the object's position among the tree's leaves
+  };
+  std::optional<AuditHead> audit_head;
 };
+
+// The data object that seals an audit trail's head: a short text naming the
+// number of events and the last one's SHA-256, so a person can read what the
+// time-stamp covers.
+Bytes AuditHeadObject(std::uint64_t events, ByteView hash);
 
 // Nodes per stored chunk of a batch's hash tree: a reduced tree reads one
 // chunk per level (32 KB for SHA-256) rather than the whole tree.

@@ -40,6 +40,14 @@ Status RequireReason(const std::string& reason, const std::string& actor) {
   return Status::Ok();
 }
 
+// Retention, holds and deletion are the package's, whatever its versions.
+Status RequirePackage(const std::string& id) {
+  if (auto [base, version] = SplitVersionId(id); version > 1)
+    return Status::InvalidArgument("'" + id + "' is version " + std::to_string(version) + " of package " +
+                                   std::string(base) + ": retention, holds and deletion apply to the package");
+  return Status::Ok();
+}
+
 std::string DescribeRetention(const PackageLifecycle& l) {
   if (l.retention.permanent) return "permanent";
   return std::to_string(l.retention.years) + " years, until " + (l.retain_until ? FormatUtcTime(*l.retain_until) : "?");
@@ -57,6 +65,7 @@ std::string DescribeHolds(const std::vector<Hold>& holds) {
 }  // namespace
 
 Result<PackageLifecycle> Archive::Lifecycle(const std::string& package_id) {
+  PRESERVE_RETURN_IF_ERROR(RequirePackage(package_id));
   PRESERVE_RETURN_IF_ERROR(impl_->LoadRecord(package_id).status());
   return LoadLifecycle(*impl_->store, package_id);
 }
@@ -80,6 +89,7 @@ Result<std::vector<PackageLifecycle>> Archive::Held() {
 Status Archive::SetRetention(const std::string& package_id, const Retention& retention, const std::string& reason,
                              const std::string& actor) {
   PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->tsa != nullptr));
+  PRESERVE_RETURN_IF_ERROR(RequirePackage(package_id));
   PRESERVE_RETURN_IF_ERROR(RequireReason(reason, actor));
   PRESERVE_RETURN_IF_ERROR(CheckRetention(retention));
   PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
@@ -101,6 +111,7 @@ Status Archive::SetRetention(const std::string& package_id, const Retention& ret
 
 Result<Hold> Archive::AddHold(const std::string& package_id, const std::string& reason, const std::string& actor) {
   PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->tsa != nullptr));
+  PRESERVE_RETURN_IF_ERROR(RequirePackage(package_id));
   PRESERVE_RETURN_IF_ERROR(RequireReason(reason, actor));
   PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
   if (record.state == kStateDeleted) return DeletedError(*impl_->store, record, "there is nothing left to hold");
@@ -121,6 +132,7 @@ Result<Hold> Archive::AddHold(const std::string& package_id, const std::string& 
 Result<Hold> Archive::RemoveHold(const std::string& package_id, std::uint32_t number, const std::string& reason,
                                  const std::string& actor) {
   PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->tsa != nullptr));
+  PRESERVE_RETURN_IF_ERROR(RequirePackage(package_id));
   PRESERVE_RETURN_IF_ERROR(RequireReason(reason, actor));
   PRESERVE_RETURN_IF_ERROR(impl_->LoadRecord(package_id).status());
   PRESERVE_ASSIGN_OR_RETURN(PackageLifecycle lifecycle, LoadLifecycle(*impl_->store, package_id));
@@ -151,6 +163,7 @@ Result<Hold> Archive::RemoveHold(const std::string& package_id, std::uint32_t nu
 Result<DeletionOutcome> Archive::Delete(const std::string& package_id, const std::string& reason,
                                         const std::string& actor) {
   PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->tsa != nullptr));
+  PRESERVE_RETURN_IF_ERROR(RequirePackage(package_id));
   PRESERVE_RETURN_IF_ERROR(RequireReason(reason, actor));
   const storage::Store& store = *impl_->store;
   PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
@@ -176,6 +189,10 @@ Result<DeletionOutcome> Archive::Delete(const std::string& package_id, const std
     return Status::FailedPrecondition(p + " is under " + DescribeHolds(lifecycle.holds) +
                                       ": lift the holds first ('preserve hold remove')");
   PRESERVE_RETURN_IF_ERROR(impl_->LoadSkeleton(package_id).status());
+  PRESERVE_ASSIGN_OR_RETURN(auto versions, impl_->VersionRecords(package_id));
+  if (versions.size() > 1)
+    return Status::FailedPrecondition(p + " has " + std::to_string(versions.size()) +
+                                      " versions: deleting a package with several versions is not supported yet");
 
   // Content is stored once per SHA-256: keep what any other live package
   // still refers to. Every package record is read; a rare operation, so a

@@ -183,6 +183,26 @@ std::optional<std::uint32_t> LeafOf(const timestamp::HashTree& tree, std::size_t
   return static_cast<std::uint32_t>(tree.LeafPosition(group));
 }
 
+// The audit trail's head as it stands before a batch, sealed by the batch as
+// one more data object: the last group of its tree. The batch's own event is
+// the next one, committed with it.
+struct HeadToSeal {
+  storage::AuditChainHead head;
+  Bytes leaf;  // h(AuditHeadObject) under the batch's hash: a group of one (ERS-RULES.md rule 2)
+};
+
+Result<HeadToSeal> AuditHeadToSeal(const storage::Store& store, HashAlgorithm alg) {
+  PRESERVE_ASSIGN_OR_RETURN(storage::AuditChainHead head, store.AuditHead());
+  Bytes leaf = Digest(alg, AuditHeadObject(head.events, head.hash));
+  return HeadToSeal{std::move(head), std::move(leaf)};
+}
+
+// Records in `batch` where its tree sealed the head (group `group`).
+void NoteSealedHead(BatchRecord& batch, HeadToSeal sealed, const timestamp::HashTree& tree, std::size_t group) {
+  batch.audit_head = BatchRecord::AuditHead{sealed.head.events, std::move(sealed.head.hash),
+                                            static_cast<std::uint32_t>(tree.LeafPosition(group))};
+}
+
 }  // namespace
 
 namespace {
@@ -205,6 +225,8 @@ class QueuedPackages {
     std::copy(hash->begin(), hash->end(), leaves_.end() - static_cast<std::ptrdiff_t>(hash->size()));
     return Status::Ok();
   }
+  // A leaf after the packages' (the sealed audit head), once every Add is done.
+  void AppendLeaf(ByteView hash) { leaves_.insert(leaves_.end(), hash.begin(), hash.end()); }
   std::size_t size() const { return id_ends_.size(); }
   std::string_view id(std::size_t i) const {
     const std::size_t begin = i == 0 ? 0 : id_ends_[i - 1];
@@ -252,19 +274,20 @@ Result<std::optional<SealOutcome>> Archive::Impl::SealBatch(std::size_t max_batc
   // A seal's first list is the package's own data-object hashes: derived from
   // its record when they are the content hashes, stored otherwise. Derived,
   // the tree needs only the leaves, which the queue entries carry (ingest
-  // wrote them), so no package record is read. A batch of one may be a single
-  // data object, with no tree at all (rule 5): only its record tells.
+  // wrote them), so no package record is read. The audit trail's head is
+  // always the last leaf, so even a batch of one package has a tree.
   const Members source = alg == kContentHash ? Members::kDataObjects : Members::kStored;
-  const bool over_leaves = source == Members::kDataObjects && n >= 2;
+  PRESERVE_ASSIGN_OR_RETURN(HeadToSeal head, AuditHeadToSeal(*store, alg));
   PRESERVE_FAULT_POINT("seal.before_tsa");
   std::optional<TimeStampedTree> stamped;
-  if (over_leaves) {
+  if (source == Members::kDataObjects) {
     const std::vector<std::size_t>& missing = queued.missing();
     PRESERVE_RETURN_IF_ERROR(ParallelFor(missing.size(), kMinPackagesPerThread, [&](std::size_t k) -> Status {
       PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> members, data_hashes(missing[k]));
       queued.SetLeaf(missing[k], timestamp::GroupHash(alg, std::move(members)));
       return Status::Ok();
     }));
+    queued.AppendLeaf(head.leaf);
     PRESERVE_ASSIGN_OR_RETURN(timestamp::HashTree tree, timestamp::BuildHashTreeOverLeaves(alg, queued.leaves()));
     queued.FreeLeaves();  // the tree holds them now; free the copy before the big write
     PRESERVE_ASSIGN_OR_RETURN(stamped, TimeStampTree(alg, std::move(tree), n, horizon));
@@ -274,6 +297,7 @@ Result<std::optional<SealOutcome>> Archive::Impl::SealBatch(std::size_t max_batc
       PRESERVE_ASSIGN_OR_RETURN(groups[i], data_hashes(i));
       return Status::Ok();
     }));
+    groups.push_back({head.leaf});
     PRESERVE_ASSIGN_OR_RETURN(stamped, TimeStampGroups(alg, std::move(groups), n, horizon));
   }
   PRESERVE_FAULT_POINT("seal.after_tsa");
@@ -281,6 +305,7 @@ Result<std::optional<SealOutcome>> Archive::Impl::SealBatch(std::size_t max_batc
   BatchRecord& batch = stamped->batch;
   const Deadline& deadline = stamped->deadline;
   batch.leaves = tree.has_reduced_trees() ? tree.groups() : 0;
+  NoteSealedHead(batch, std::move(head), tree, n);
 
   EvidenceSkeleton skeleton;
   skeleton.next_renewal = deadline.when;
@@ -438,12 +463,16 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
       return Status::Ok();
     }));
   }
+  PRESERVE_ASSIGN_OR_RETURN(HeadToSeal head, AuditHeadToSeal(*store, alg));
+  const std::size_t head_group = groups.size();
+  groups.push_back({head.leaf});
   PRESERVE_FAULT_POINT("renew.before_tsa");
   PRESERVE_ASSIGN_OR_RETURN(TimeStampedTree renewed, TimeStampGroups(alg, std::move(groups), n, horizon));
   PRESERVE_FAULT_POINT("renew.after_tsa");
   const timestamp::HashTree& tree = renewed.tree;
   BatchRecord& batch = renewed.batch;
   batch.leaves = tree.has_reduced_trees() ? tree.groups() : 0;
+  NoteSealedHead(batch, std::move(head), tree, head_group);
   const Deadline& deadline = renewed.deadline;
 
   std::vector<Bytes> evidence(n);

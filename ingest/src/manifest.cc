@@ -72,6 +72,10 @@ Bytes ManifestToJson(const Manifest& m) {
                     {"objects", std::move(objects)},
                     {"signatures", std::move(signatures)}};
   if (!m.decision.empty()) root["decision"] = m.decision;
+  if (!m.previous_version.empty()) {
+    root["previous_version"] = json::object{{"package_id", m.previous_version},
+                                            {"manifest_sha256", ToHex(m.previous_manifest_sha256)}};
+  }
   if (m.metadata) root["metadata"] = json::parse(RecordMetadataToJson(*m.metadata));
   std::string text = json::serialize(root);
   text.push_back('\n');
@@ -98,6 +102,14 @@ Result<Manifest> ParseManifest(ByteView bytes) {
   m.producer = GetString(root, "producer");
   m.trust_anchors = StringList(root, "trust_anchors");
   m.decision = GetString(root, "decision");
+  if (const auto* previous = root.if_contains("previous_version"); previous != nullptr) {
+    if (!previous->is_object()) return Status::Corruption("manifest: 'previous_version' is not a JSON object");
+    m.previous_version = GetString(previous->as_object(), "package_id");
+    auto digest = FromHex(GetString(previous->as_object(), "manifest_sha256"));
+    if (m.previous_version.empty() || !digest.ok() || digest->size() != 32)
+      return Status::Corruption("manifest: malformed 'previous_version'");
+    m.previous_manifest_sha256 = std::move(digest).value();
+  }
   if (const auto* metadata = root.if_contains("metadata"); metadata != nullptr) {
     std::string text = json::serialize(*metadata);
     auto parsed = ParseRecordMetadata(ToBytes(text));

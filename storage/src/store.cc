@@ -452,6 +452,14 @@ class StoreImpl final : public Store {
     return FromRocks(it->status(), "scanning evidence");
   }
 
+  Status ScanBatches(const std::function<bool(std::string_view id, ByteView record)>& visit) const override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kBatchesIdx]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (!visit(std::string_view(it->key().data(), it->key().size()), ToByteView(it->value()))) break;
+    }
+    return FromRocks(it->status(), "scanning batches");
+  }
+
   Result<AuditChainHead> AuditHead() const override {
     AuditChainHead head{0, Bytes(32, 0)};
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kAuditIdx]));

@@ -13,47 +13,22 @@
 #include "preserve/audit/package_archive.h"
 #include "preserve/storage/store.h"
 #include "preserve/timestamp/evidence_record.h"
-#include "preserve/util/certificates.h"
-#include "testing.h"
+#include "archive_fixture.h"
 
 namespace preserve::archive {
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kFixtures = testing::SourceDir() / "tests" / "fixtures";
+using testing::At;
 
-TimePoint At(const std::string& text) { return ParseUtcTime(text).value(); }
-
-class Renewal : public ::testing::Test {
+class Renewal : public testing::ArchiveTest {
  protected:
   void Init(timestamp::TsaKeyType key = timestamp::TsaKeyType::kRsa2048) {
-    InitOptions options;
+    InitOptions options = SimulationOptions();
     options.tsa.key_type = key;
     options.tsa.tsa_validity_years = 6;
-    options.policy = (testing::SourceDir() / "examples" / "policy" / "simulation-2026-2076.json").string();
-    // Renewal runs yearly, so the margin must exceed a year.
-    options.renewal_margin = std::chrono::days(400);
-    ASSERT_TRUE(Archive::Init(root_, options, clock_).ok());
-    Reopen();
-  }
-
-  void Reopen() {
-    archive_.reset();
-    auto opened = Archive::Open(root_, false, clock_);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    archive_ = std::move(opened).value();
-  }
-
-  std::string Ingest(const std::string& signature, std::optional<std::string> content = std::nullopt) {
-    Submission s;
-    s.signature = kFixtures / "signed" / signature;
-    if (content) s.content = kFixtures / "signed" / *content;
-    IngestOptions options;
-    options.trust_anchors = LoadCertificates(kFixtures / "pki" / "root-ca.pem").value();
-    auto outcome = archive_->Ingest(s, options);
-    EXPECT_TRUE(outcome.ok() && outcome->accepted) << (outcome.ok() ? outcome->reason : outcome.status().ToString());
-    return outcome.ok() ? outcome->package_id : "";
+    InitAndOpen(options);
   }
 
   // One renewal run; returns what it did.
@@ -77,11 +52,6 @@ class Renewal : public ::testing::Test {
     auto r = testing::Run(argv);
     return r.out + r.err;
   }
-
-  testing::TempDir dir_;
-  fs::path root_ = dir_ / "store";
-  ManualClock clock_{At("2026-12-01T08:00:00Z")};
-  std::unique_ptr<Archive> archive_;
 };
 
 TEST_F(Renewal, FiftyYearsOfRenewalsKeepEveryHoldingValid) {
@@ -163,6 +133,7 @@ TEST_F(Renewal, PackagesSealedTogetherShareOneTimestampRenewalGroup) {
   RenewalOutcome outcome = Renew();
   ASSERT_EQ(outcome.batches.size(), 1u);
   EXPECT_EQ(outcome.batches[0].packages, 2u);
+  std::vector<timestamp::ReducedHashtree> trees;
   for (const auto& id : ids) {
     auto contents = archive_->Contents(id);
     ASSERT_TRUE(contents.ok()) << contents.status().ToString();
@@ -170,11 +141,18 @@ TEST_F(Renewal, PackagesSealedTogetherShareOneTimestampRenewalGroup) {
     ASSERT_TRUE(er.ok());
     ASSERT_EQ(er->sequence.size(), 1u);
     ASSERT_EQ(er->sequence[0].size(), 2u);
-    // Both renew the one token they share: one group, so no tree, exactly as
-    // BouncyCastle's own renewTimeStamp writes it (ERS-RULES.md rule 11).
-    EXPECT_FALSE(er->sequence[0][1].reduced_hashtree.has_value()) << id;
+    // Both renew the one token they share: one group, one leaf, whose list 0
+    // is that token's hash (ERS-RULES.md rule 11). The batch's only other
+    // leaf is the audit trail's head, so the tree has one more list.
+    const auto& renewal = er->sequence[0][1];
+    ASSERT_TRUE(renewal.reduced_hashtree.has_value()) << id;
+    ASSERT_EQ(renewal.reduced_hashtree->size(), 2u) << id;
+    EXPECT_EQ(renewal.reduced_hashtree->front(),
+              timestamp::PartialHashtree{Digest(HashAlgorithm::kSha256, er->sequence[0][0].time_stamp)});
+    trees.push_back(*renewal.reduced_hashtree);
     EXPECT_EQ(BouncyCastleSays(id, clock_.Now()), "VALID\n") << id;
   }
+  EXPECT_EQ(trees[0], trees[1]);
 }
 
 TEST_F(Renewal, SkippingADueRenewalEndsInvalidWithTheReason) {

@@ -9,54 +9,31 @@
 
 #include "preserve/archive/archive.h"
 #include "preserve/storage/store.h"
-#include "preserve/util/certificates.h"
 #include "preserve/util/digest.h"
-#include "testing.h"
+#include "archive_fixture.h"
 
 namespace preserve::archive {
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kFixtures = testing::SourceDir() / "tests" / "fixtures";
-
-TimePoint At(const std::string& text) { return ParseUtcTime(text).value(); }
+using testing::At;
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-Bytes Sha256Of(const std::string& fixture) {
-  return Digest(HashAlgorithm::kSha256, testing::ReadFileOrDie(kFixtures / "signed" / fixture));
-}
+Bytes Sha256Of(const std::string& fixture) { return Digest(HashAlgorithm::kSha256, testing::SignedFixture(fixture)); }
 
-class RetentionTest : public ::testing::Test {
+class RetentionTest : public testing::ArchiveTest {
  protected:
-  void SetUp() override {
-    InitOptions options;
-    options.policy = (testing::SourceDir() / "examples" / "policy" / "simulation-2026-2076.json").string();
-    options.renewal_margin = std::chrono::days(400);  // renewal runs yearly below
-    ASSERT_TRUE(Archive::Init(root_, options, clock_).ok());
-    Reopen();
-  }
+  void SetUp() override { InitAndOpen(SimulationOptions()); }
 
-  void Reopen() {
-    archive_.reset();
-    auto opened = Archive::Open(root_, false, clock_);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    archive_ = std::move(opened).value();
-  }
-
+  // Ingests and seals.
   std::string Ingest(const std::string& signature, std::optional<std::string> content = std::nullopt) {
-    Submission s;
-    s.signature = kFixtures / "signed" / signature;
-    if (content) s.content = kFixtures / "signed" / *content;
-    IngestOptions options;
-    options.trust_anchors = LoadCertificates(kFixtures / "pki" / "root-ca.pem").value();
-    auto outcome = archive_->Ingest(s, options);
-    EXPECT_TRUE(outcome.ok() && outcome->accepted) << (outcome.ok() ? outcome->reason : outcome.status().ToString());
+    std::string id = ArchiveTest::Ingest(signature, content);
     EXPECT_TRUE(archive_->Seal(1000).ok());
-    return outcome.ok() ? outcome->package_id : "";
+    return id;
   }
 
   // A sealed package kept for `years`, created now.
@@ -84,11 +61,6 @@ class RetentionTest : public ::testing::Test {
     }).ok());
     return out;
   }
-
-  testing::TempDir dir_;
-  fs::path root_ = dir_ / "store";
-  ManualClock clock_{At("2026-12-01T08:00:00Z")};
-  std::unique_ptr<Archive> archive_;
 };
 
 TEST_F(RetentionTest, RetentionUntilIsCreationPlusCalendarYears) {
@@ -318,7 +290,7 @@ TEST_F(RetentionTest, CheckFindsLeftoverContentAndAMissingTombstone) {
     auto store = storage::Store::Open(root_ / "db", {});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     storage::WriteSet w;
-    w.PutContent(Sha256Of("letter.txt.p7s"), testing::ReadFileOrDie(kFixtures / "signed" / "letter.txt.p7s"));
+    w.PutContent(Sha256Of("letter.txt.p7s"), testing::SignedFixture("letter.txt.p7s"));
     w.PutLifecycle(id, ToBytes(R"({"package":")" + id +
                                R"(","retention":{"permanent":true},"holds":[],"holds_placed":0})"));
     ASSERT_TRUE(store.value()->Commit(std::move(w)).ok());

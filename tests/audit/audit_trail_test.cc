@@ -91,5 +91,60 @@ TEST(AuditTrail, TruncatedAndUnreadableEntriesAreInvalid) {
   EXPECT_EQ(report.first_bad_sequence, 1u);
 }
 
+// A trail checked against heads sealed elsewhere (what a time-stamp batch keeps).
+AuditTrailReport WalkSealed(const std::vector<Bytes>& chain, const std::vector<SealedHead>& heads) {
+  AuditTrailVerifier verifier;
+  for (const SealedHead& head : heads) verifier.ExpectSealedHead(head);
+  for (std::size_t i = 0; i < chain.size(); ++i) verifier.Add(i, chain[i]);
+  return verifier.Finish();
+}
+
+SealedHead HeadOf(const std::vector<Bytes>& chain, std::uint64_t events, std::string by) {
+  Bytes hash = events == 0 ? Bytes(32, 0) : Digest(HashAlgorithm::kSha256, chain[events - 1]);
+  return {events, std::move(hash), std::move(by)};
+}
+
+TEST(AuditTrail, SealedHeadsOnTheTrailAreCountedAndTheLastReported) {
+  std::vector<Bytes> chain = Chain(6);
+  AuditTrailReport report = WalkSealed(chain, {HeadOf(chain, 3, "b2"), HeadOf(chain, 0, "b0"), HeadOf(chain, 5, "b3")});
+  EXPECT_EQ(report.verdict, Verdict::kValid) << report.reason;
+  EXPECT_EQ(report.sealed_heads, 3u);
+  ASSERT_TRUE(report.last_sealed_head.has_value());
+  EXPECT_EQ(report.last_sealed_head->events, 5u);
+  EXPECT_EQ(report.last_sealed_head->sealed_by, "b3");
+}
+
+TEST(AuditTrail, TrailReChainedAfterAnEditMissesTheSealedHead) {
+  std::vector<Bytes> original = Chain(6);
+  std::vector<SealedHead> heads = {HeadOf(original, 2, "b1"), HeadOf(original, 4, "b2")};
+  // Event 2 edited and every later link computed again: a chain that holds.
+  std::vector<Bytes> forged = original;
+  forged[2].back() ^= 0x01;
+  for (std::size_t i = 3; i < forged.size(); ++i) {
+    Bytes link = Digest(HashAlgorithm::kSha256, forged[i - 1]);
+    std::copy(link.begin(), link.end(), forged[i].begin());
+  }
+  EXPECT_EQ(Walk(Numbered(forged)).verdict, Verdict::kValid);
+  AuditTrailReport report = WalkSealed(forged, heads);
+  EXPECT_EQ(report.verdict, Verdict::kInvalid);
+  EXPECT_EQ(report.first_bad_sequence, 3u) << report.reason;
+  EXPECT_NE(report.reason.find("first 4 events differ from those b2 sealed"), std::string::npos) << report.reason;
+  EXPECT_EQ(report.sealed_heads, 1u);  // b1's, before the edit
+}
+
+TEST(AuditTrail, TrailCutAtOrBeforeTheLastSealedHeadIsInvalid) {
+  std::vector<Bytes> chain = Chain(6);
+  // The sealer's own event follows its head: 5 events sealed means at least 6.
+  for (std::size_t kept : {5u, 4u}) {
+    std::vector<Bytes> cut(chain.begin(), chain.begin() + static_cast<std::ptrdiff_t>(kept));
+    AuditTrailReport report = WalkSealed(cut, {HeadOf(chain, 5, "b9")});
+    EXPECT_EQ(report.verdict, Verdict::kInvalid) << kept;
+    EXPECT_EQ(report.first_bad_sequence, kept);
+    EXPECT_NE(report.reason.find("events were removed from the end"), std::string::npos) << report.reason;
+  }
+  EXPECT_EQ(WalkSealed(chain, {HeadOf(chain, 5, "b9")}).verdict, Verdict::kValid);
+  EXPECT_EQ(WalkSealed({}, {HeadOf(chain, 0, "b0")}).verdict, Verdict::kInvalid);
+}
+
 }  // namespace
 }  // namespace preserve::audit

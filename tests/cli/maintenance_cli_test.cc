@@ -146,6 +146,11 @@ TEST_F(Maintenance, AuditLogShowsEventsAsTextAndJsonAndVerifies) {
   CommandResult verify = Preserve({"audit-log", "verify"});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
   EXPECT_TRUE(Contains(verify.out, "VALID, 3 events")) << verify.out;
+  // The seal time-stamped the trail's first two events (init, ingest), then recorded its own.
+  EXPECT_TRUE(Contains(verify.out, "its head was time-stamped in 1 batch; the last, batch ")) << verify.out;
+  EXPECT_TRUE(Contains(verify.out, "covers its first 2 events")) << verify.out;
+  CommandResult json_verify = Preserve({"audit-log", "verify", "--json"});
+  EXPECT_TRUE(Contains(json_verify.out, "\"sealed_heads\":1,\"last_sealed_head\":{\"events\":2,")) << json_verify.out;
   EXPECT_EQ(Preserve({"audit-log", "--help"}).exit_code, 0);
   EXPECT_EQ(Preserve({"audit-log", "verify", "--help"}).exit_code, 0);
   EXPECT_EQ(Preserve({"audit-log"}).exit_code, 64);
@@ -211,6 +216,115 @@ TEST_F(AuditTamper, RewrittenLinkIsNamed) {
   CommandResult r = Verify();
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_TRUE(Contains(r.out, "\"first_bad_sequence\":3")) << r.out;
+}
+
+// An intruder with write access to the database edits event 1 and computes
+// the chain again from there: every link holds, but the seals of events 2 and
+// 4 time-stamped heads the trail no longer passes through.
+TEST_F(AuditTamper, EditReChainedIsCaughtByTheSealedHeads) {
+  ASSERT_EQ(Preserve({"audit-log", "verify"}).exit_code, 0);
+  {
+    RawDb raw(Db());
+    std::string previous;
+    for (std::uint64_t sequence = 1; sequence <= 4; ++sequence) {
+      std::string value = raw.Get("audit", BigEndianKey(sequence));
+      if (sequence == 1) {
+        std::size_t at = value.find("\"ingest\"");
+        ASSERT_NE(at, std::string::npos);
+        value.replace(at, 8, "\"INGEST\"");
+      } else {
+        Bytes link = Digest(HashAlgorithm::kSha256, AsBytes(previous));
+        value.replace(0, link.size(), reinterpret_cast<const char*>(link.data()), link.size());
+      }
+      raw.Put("audit", BigEndianKey(sequence), value);
+      previous = value;
+    }
+  }
+  CommandResult r = Verify();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "\"first_bad_sequence\":1")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "the trail's first 2 events differ from those batch ")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "altered, inserted or removed and the chain computed again")) << r.out;
+}
+
+// Cutting the last events leaves a chain whose links all hold; the last seal
+// (events 0-3, and its own event 4) says the trail went further.
+TEST_F(AuditTamper, CutTailIsCaughtByTheLastSealedHead) {
+  {
+    RawDb raw(Db());
+    raw.Delete("audit", BigEndianKey(4));
+    raw.Delete("audit", BigEndianKey(3));
+  }
+  CommandResult r = Preserve({"audit-log", "verify"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "INVALID from event 3: the trail ends after 3 events, but batch ")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "events were removed from the end")) << r.out;
+}
+
+// Nor can the intruder move a batch's sealed head to match a rewritten trail:
+// the batch's time-stamp covers the head as it was.
+TEST_F(AuditTamper, SealedHeadRewrittenInTheBatchRecordIsNotProven) {
+  std::string batch_id;
+  {
+    RawDb raw(Db());
+    std::string last_seal = raw.Get("audit", BigEndianKey(4));
+    std::size_t at = last_seal.find("\"batch\":\"");
+    ASSERT_NE(at, std::string::npos);
+    at += 9;
+    batch_id = last_seal.substr(at, last_seal.find('"', at) - at);
+    std::string record = raw.Get("batches", batch_id);
+    std::size_t hash_at = record.find("\"hash\":\"", record.find("\"audit_head\""));
+    ASSERT_NE(hash_at, std::string::npos);
+    char& digit = record[hash_at + 8];
+    digit = digit == '0' ? '1' : '0';
+    raw.Put("batches", batch_id, record);
+  }
+  CommandResult r = Preserve({"audit-log", "verify"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "INVALID: the time-stamp of batch " + batch_id)) << r.out;
+  EXPECT_TRUE(Contains(r.out, "does not prove the trail head it records")) << r.out;
+}
+
+// ---- Versions ----
+
+TEST_F(Maintenance, VersionsAreMadeListedGotAndVerified) {
+  std::string id = IngestDetached();
+  std::filesystem::path sidecar = dir_ / "v2.metadata.json";
+  testing::WriteFile(sidecar, std::string(R"({"code_number": "12", "code_notation": "UBND-VP", )"
+                                          R"("issued_date": "2024-05-06", "organ_name": "UBND tỉnh Đắk Nông", )"
+                                          R"("type_name": "Công văn", "subject": "Trích yếu"})"));
+  CommandResult v2 = Preserve({"ingest", "--new-version-of", id, "--metadata", sidecar.string()});
+  ASSERT_EQ(v2.exit_code, 0) << v2.out << v2.err;
+  EXPECT_EQ(Lines(v2.out).front(), id + ".v0002") << v2.out;
+
+  CommandResult versions = Preserve({"versions", id});
+  ASSERT_EQ(versions.exit_code, 0) << versions.err;
+  std::vector<std::string> lines = Lines(versions.out);
+  ASSERT_EQ(lines.size(), 2u) << versions.out;
+  EXPECT_EQ(lines[0].rfind("1  " + id + "  ", 0), 0u) << lines[0];
+  EXPECT_EQ(lines[1].rfind("2  " + id + ".v0002  ", 0), 0u) << lines[1];
+  EXPECT_TRUE(Contains(lines[1], "  sealed  letter.txt  (version 2: record metadata replaced)")) << lines[1];
+  EXPECT_TRUE(Contains(Preserve({"list"}).out, id + "  ")) << "listed once";
+  EXPECT_TRUE(Contains(Preserve({"list"}).out, "  v2  12/UBND-VP")) << Preserve({"list"}).out;
+
+  for (const auto& [version, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"1", "\"version\":1"}, {"2", "\"version\":2"}, {"", "\"version\":2"}}) {
+    std::filesystem::path out = dir_ / ("get" + version);
+    std::vector<std::string> args = {"get", id, "--out", out.string()};
+    if (!version.empty()) args.insert(args.end(), {"--version", version});
+    CommandResult got = Preserve(args);
+    ASSERT_EQ(got.exit_code, 0) << got.err;
+    EXPECT_TRUE(Contains(ToString(testing::ReadFileOrDie(out / "manifest.json")), expected)) << version;
+  }
+  CommandResult verified = Preserve({"verify", id, "--version", "1"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_EQ(Preserve({"verify", id + ".v0002"}).exit_code, 0);
+  CommandResult missing = Preserve({"verify", id, "--version", "3"});
+  EXPECT_EQ(missing.exit_code, 4);
+  EXPECT_TRUE(Contains(missing.err, "has 2 versions, not a version 3")) << missing.err;
+  EXPECT_EQ(Preserve({"export", id, (dir_ / "v1.zip").string(), "--version", "1"}).exit_code, 0);
+  EXPECT_EQ(Preserve({"ingest", "--new-version-of", id}).exit_code, 64);
+  EXPECT_EQ(Preserve({"versions", "--help"}).exit_code, 0);
 }
 
 // ---- Fixity ----

@@ -16,20 +16,13 @@
 // and PRESERVE_CRASH_TRIALS the trials per shard (scripts/crash-soak.sh).
 // Random kill moments depend on timing, so a seed repeats the choices, not
 // always the exact kill instruction; a failing store is kept for inspection.
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -41,13 +34,10 @@
 #include "preserve/util/clock.h"
 #include "testing.h"
 
-extern char** environ;
-
 namespace preserve {
 namespace {
 
 using std::chrono::microseconds;
-using SteadyClock = std::chrono::steady_clock;
 
 constexpr int kShards = 4;                // ctest runs them in parallel
 constexpr int kDefaultTrialsPerShard = 50;  // 200 in the suite
@@ -112,97 +102,14 @@ const std::string kRootCa = (kFixtures / "pki" / "root-ca.pem").string();
 
 // ---- A child process that may be killed ----
 
-struct ChildRun {
-  int exit_code = -1;        // as testing::Run: 128 + the signal when killed by one
-  bool killed = false;       // ended by SIGKILL: a fault point, or our timer
-  bool timer_fired = false;  // we sent SIGKILL (the child may have exited just before)
-  std::string out, err;
-  microseconds elapsed{0};
-};
+using testing::CommandResult;
 
 // Runs argv (no shell) with the inherited environment less every PRESERVE_*
 // variable, plus `env`; sends SIGKILL `kill_after` after the spawn, if given.
-ChildRun Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-               std::optional<microseconds> kill_after) {
-  ChildRun result;
-  int out_pipe[2], err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return result;
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    ::close(out_pipe[0]);
-    ::close(out_pipe[1]);
-    return result;
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-
-  // A soak run started with PRESERVE_FAULT_POINT or PRESERVE_NOW set must not leak them into every child.
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e)
-    if (std::strncmp(*e, "PRESERVE_", 9) != 0) env_strings.emplace_back(*e);
-  env_strings.insert(env_strings.end(), env.begin(), env.end());
-  std::vector<char*> envp;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args = argv;
-  std::vector<char*> argp;
-  for (auto& a : args) argp.push_back(a.data());
-  argp.push_back(nullptr);
-
-  const SteadyClock::time_point start = SteadyClock::now();
-  pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, argp[0], &actions, nullptr, argp.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
-  if (rc != 0) {
-    ::close(out_pipe[0]);
-    ::close(err_pipe[0]);
-    result.err = std::string("cannot start ") + argv[0] + ": " + std::strerror(rc);
-    return result;
-  }
-  std::optional<SteadyClock::time_point> deadline;
-  if (kill_after) deadline = start + *kill_after;
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  std::string* sinks[2] = {&result.out, &result.err};
-  int open_fds = 2;
-  while (open_fds > 0) {
-    timespec wait{};
-    timespec* timeout = nullptr;
-    if (deadline && !result.timer_fired) {
-      auto left = std::max<SteadyClock::duration>(SteadyClock::duration::zero(), *deadline - SteadyClock::now());
-      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-      wait.tv_sec = static_cast<time_t>(ns / 1000000000);
-      wait.tv_nsec = static_cast<long>(ns % 1000000000);
-      timeout = &wait;
-    }
-    int ready = ::ppoll(fds, 2, timeout, nullptr);
-    if (ready < 0 && errno != EINTR) break;
-    if (deadline && !result.timer_fired && SteadyClock::now() >= *deadline) {
-      ::kill(pid, SIGKILL);  // not yet reaped, so still our child even if it has just exited
-      result.timer_fired = true;
-    }
-    for (int i = 0; i < 2 && ready > 0; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      char buf[65536];
-      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n <= 0) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      } else {
-        sinks[i]->append(buf, static_cast<std::size_t>(n));
-      }
-    }
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  result.elapsed = std::chrono::duration_cast<microseconds>(SteadyClock::now() - start);
-  result.killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
+// A soak run started with PRESERVE_FAULT_POINT or PRESERVE_NOW set must not leak them into every child.
+CommandResult RunIsolated(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                          std::optional<microseconds> kill_after = std::nullopt) {
+  return testing::Run(argv, env, {.drop_inherited_preserve_env = true, .kill_after = kill_after});
 }
 
 // The package ids ingest printed: whole lines only, since a kill may cut one short.
@@ -261,18 +168,18 @@ class CrashTrials : public ::testing::TestWithParam<int> {
     start_ = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) + std::chrono::days(1);
   }
 
-  ChildRun Preserve(std::vector<std::string> args, TimePoint now, const std::string& fault_point = {},
-                    std::optional<microseconds> kill_after = std::nullopt) {
+  CommandResult Preserve(std::vector<std::string> args, TimePoint now, const std::string& fault_point = {},
+                         std::optional<microseconds> kill_after = std::nullopt) {
     args.insert(args.begin(), PRESERVE_BIN);
     std::vector<std::string> env = {"PRESERVE_STORE=" + store_.string(), "PRESERVE_NOW=" + FormatUtcTime(now)};
     if (!fault_point.empty()) env.push_back("PRESERVE_FAULT_POINT=" + fault_point);
-    return Spawn(args, env, kill_after);
+    return RunIsolated(args, env, kill_after);
   }
 
   void NewStore(TimePoint now) {
     std::error_code ec;
     std::filesystem::remove_all(store_, ec);
-    ChildRun init = Preserve({"init", "--tsa-validity-years", "1"}, now);
+    CommandResult init = Preserve({"init", "--tsa-validity-years", "1"}, now);
     ASSERT_EQ(init.exit_code, 0) << init.err;
     acknowledged_.clear();
     known_.clear();
@@ -288,7 +195,7 @@ class CrashTrials : public ::testing::TestWithParam<int> {
 
   // id -> state, from `preserve list`.
   std::map<std::string, std::string> List(TimePoint now) {
-    ChildRun r = Preserve({"list", "--limit", "1000000"}, now);
+    CommandResult r = Preserve({"list", "--limit", "1000000"}, now);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     std::map<std::string, std::string> out;
     std::istringstream lines(r.out);
@@ -311,13 +218,13 @@ class CrashTrials : public ::testing::TestWithParam<int> {
   void RunChild(TimePoint t, TimePoint renew_at, const ArmedPoint* point, std::optional<microseconds> kill_after) {
     for (Step step : kSteps) {
       const bool armed = point != nullptr && point->step == step;
-      ChildRun r = Preserve(StepArgs(step), step == Step::kRenew ? renew_at : t, armed ? point->point : "",
-                            kill_after);
+      CommandResult r =
+          Preserve(StepArgs(step), step == Step::kRenew ? renew_at : t, armed ? point->point : "", kill_after);
       if (step == Step::kIngest)
         for (const auto& id : AcknowledgedIds(r.out))
           if (acknowledged_.insert(id).second) ++summary_.acknowledged;
-      if (r.killed && (armed || r.timer_fired)) {
-        if (r.timer_fired) {
+      if (r.term_signal == SIGKILL && (armed || r.kill_timer_fired)) {
+        if (r.kill_timer_fired) {
           ++summary_.crashed_at_random;
           ++summary_.random_kills[StepName(step)];
         } else {
@@ -336,18 +243,18 @@ class CrashTrials : public ::testing::TestWithParam<int> {
   // After a crash: the store is consistent and holds every acknowledged package;
   // a follow-up seal and renew make it current; the new packages verify.
   void Recover(TimePoint now) {
-    ChildRun check = Preserve({"check"}, now);
+    CommandResult check = Preserve({"check"}, now);
     if (check.exit_code != 0) return KeepStore("check after the crash: " + check.out + check.err);
     for (const char* step : {"seal", "renew"}) {
-      ChildRun r = Preserve({step}, now);
+      CommandResult r = Preserve({step}, now);
       if (r.exit_code != 0) return KeepStore(std::string("follow-up ") + step + ": " + r.out + r.err);
     }
     check = Preserve({"check"}, now);
     if (check.exit_code != 0) return KeepStore("check after seal and renew: " + check.out + check.err);
-    ChildRun audit = Preserve({"audit-log", "verify"}, now);
+    CommandResult audit = Preserve({"audit-log", "verify"}, now);
     if (audit.exit_code != 0) return KeepStore("audit-log verify: " + audit.out + audit.err);
     // Each TSA rollover retires one certificate and appends one event: none may go unrecorded.
-    ChildRun events = Preserve({"audit-log", "show"}, now);
+    CommandResult events = Preserve({"audit-log", "show"}, now);
     std::size_t rollovers = 0;
     for (std::size_t at = events.out.find("  tsa-rollover  "); at != std::string::npos;
          at = events.out.find("  tsa-rollover  ", at + 1))
@@ -375,7 +282,7 @@ class CrashTrials : public ::testing::TestWithParam<int> {
       to_verify.push_back(*older);
     }
     for (const auto& id : to_verify) {
-      ChildRun v = Preserve({"verify", id}, now);
+      CommandResult v = Preserve({"verify", id}, now);
       if (v.exit_code != 0 || v.out.find(": VALID") == std::string::npos)
         return KeepStore("verify " + id + ": " + v.out + v.err);
       ++summary_.verified;
@@ -455,22 +362,22 @@ INSTANTIATE_TEST_SUITE_P(Shards, CrashTrials, ::testing::Range(0, kShards));
 class FaultPoint : public ::testing::Test {
  protected:
   void SetUp() override {
-    ChildRun init = Run({"init"});
+    CommandResult init = Run({"init"});
     ASSERT_EQ(init.exit_code, 0) << init.err;
   }
-  ChildRun Run(std::vector<std::string> args, const std::string& fault_point = {}) {
+  CommandResult Run(std::vector<std::string> args, const std::string& fault_point = {}) {
     args.insert(args.begin(), PRESERVE_BIN);
     std::vector<std::string> env = {"PRESERVE_STORE=" + store_.string()};
     if (!fault_point.empty()) env.push_back("PRESERVE_FAULT_POINT=" + fault_point);
-    return Spawn(args, env, std::nullopt);
+    return RunIsolated(args, env);
   }
-  ChildRun Ingest(const std::string& fault_point) {
+  CommandResult Ingest(const std::string& fault_point) {
     std::vector<std::string> args = {"ingest", "--no-seal", "--trust", kRootCa};
     args.insert(args.end(), documents_.begin(), documents_.end());
     return Run(args, fault_point);
   }
   std::size_t Packages() {
-    ChildRun list = Run({"list"});
+    CommandResult list = Run({"list"});
     EXPECT_EQ(list.exit_code, 0) << list.err;
     return static_cast<std::size_t>(std::count(list.out.begin(), list.out.end(), '\n'));
   }
@@ -481,7 +388,7 @@ class FaultPoint : public ::testing::Test {
 };
 
 TEST_F(FaultPoint, KillsAtTheNamedHit) {
-  ChildRun r = Ingest("cli.ingest.after_ack:2");
+  CommandResult r = Ingest("cli.ingest.after_ack:2");
   EXPECT_EQ(r.exit_code, kKilled) << r.out << r.err;
   EXPECT_EQ(AcknowledgedIds(r.out).size(), 2u) << r.out;  // each id is out before the next step
   EXPECT_EQ(Packages(), 3u);                               // the third is durable, but unacknowledged
@@ -489,10 +396,10 @@ TEST_F(FaultPoint, KillsAtTheNamedHit) {
 }
 
 TEST_F(FaultPoint, KillsBeforeAndAfterTheCommit) {
-  ChildRun before = Ingest("ingest.before_commit");
+  CommandResult before = Ingest("ingest.before_commit");
   EXPECT_EQ(before.exit_code, kKilled) << before.out << before.err;
   EXPECT_EQ(Packages(), 0u);
-  ChildRun after = Ingest("ingest.after_commit");
+  CommandResult after = Ingest("ingest.after_commit");
   EXPECT_EQ(after.exit_code, kKilled) << after.out << after.err;
   EXPECT_TRUE(AcknowledgedIds(after.out).empty()) << after.out;
   EXPECT_EQ(Packages(), 3u);
@@ -500,11 +407,11 @@ TEST_F(FaultPoint, KillsBeforeAndAfterTheCommit) {
 }
 
 TEST_F(FaultPoint, UnknownOrMalformedPointsKillNothing) {
-  ChildRun unknown = Ingest("no.such.point");
+  CommandResult unknown = Ingest("no.such.point");
   EXPECT_EQ(unknown.exit_code, 0) << unknown.err;
   EXPECT_EQ(AcknowledgedIds(unknown.out).size(), 3u) << unknown.out;
   for (const char* malformed : {"ingest.after_commit:0", "ingest.after_commit:x", "ingest.after_commit:", ":2"}) {
-    ChildRun r = Ingest(malformed);
+    CommandResult r = Ingest(malformed);
     EXPECT_EQ(r.exit_code, 0) << malformed << ": " << r.err;
     EXPECT_NE(r.err.find("is not NAME or NAME:N"), std::string::npos) << malformed << ": " << r.err;
   }
@@ -520,24 +427,24 @@ TEST(InitFaultPoint, AKilledInitLeavesAWholeStoreOrNone) {
     const std::vector<std::string> env = {"PRESERVE_STORE=" + (dir / "store").string()};
     auto run = [&](std::vector<std::string> args, std::vector<std::string> environment) {
       args.insert(args.begin(), PRESERVE_BIN);
-      return Spawn(args, environment, std::nullopt);
+      return RunIsolated(args, environment);
     };
     std::vector<std::string> armed = env;
     armed.push_back(std::string("PRESERVE_FAULT_POINT=") + point);
-    ChildRun killed = run({"init"}, armed);
+    CommandResult killed = run({"init"}, armed);
     EXPECT_EQ(killed.exit_code, kKilled) << point << ": " << killed.err;
     const bool published = std::string_view(point) == "init.publishing:4";
-    ChildRun again = run({"init"}, env);
+    CommandResult again = run({"init"}, env);
     if (published) {
       EXPECT_NE(again.exit_code, 0) << point << ": the store was whole, a second init must refuse";
     } else {
       EXPECT_EQ(again.exit_code, 0) << point << ": " << again.err;
     }
-    ChildRun check = run({"check"}, env);
+    CommandResult check = run({"check"}, env);
     EXPECT_EQ(check.exit_code, 0) << point << ": " << check.out << check.err;
-    ChildRun seal = run({"seal"}, env);  // a writer's open tidies what init left
+    CommandResult seal = run({"seal"}, env);  // a writer's open tidies what init left
     EXPECT_EQ(seal.exit_code, 0) << point << ": " << seal.err;
-    ChildRun audit = run({"audit-log", "show"}, env);
+    CommandResult audit = run({"audit-log", "show"}, env);
     EXPECT_EQ(std::count(audit.out.begin(), audit.out.end(), '\n'), 1) << point << ": one init event: " << audit.out;
     EXPECT_FALSE(std::filesystem::exists(dir / "store" / ".init")) << point;
   }
@@ -550,7 +457,7 @@ TEST(InitFaultPoint, NeverInitsOverTsaKeysWithoutADatabase) {
   const std::filesystem::path key = dir / "store" / "tsa" / "tsa.key";
   std::filesystem::create_directories(key.parent_path());
   { std::ofstream(key) << "precious"; }
-  ChildRun init = Spawn({PRESERVE_BIN, "init"}, {"PRESERVE_STORE=" + (dir / "store").string()}, std::nullopt);
+  CommandResult init = RunIsolated({PRESERVE_BIN, "init"}, {"PRESERVE_STORE=" + (dir / "store").string()});
   EXPECT_NE(init.exit_code, 0);
   EXPECT_NE(init.err.find("without a database"), std::string::npos) << init.err;
   EXPECT_TRUE(std::filesystem::exists(key));

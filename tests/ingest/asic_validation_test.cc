@@ -15,29 +15,21 @@
 #include <gtest/gtest.h>
 
 #include "preserve/ingest/safe_archive.h"
-#include "preserve/util/certificates.h"
 #include "testing.h"
 
 namespace preserve::ingest {
 namespace {
 
+using preserve::testing::FixturePath;
+using preserve::testing::PkiCertificate;
 using preserve::testing::ReadFileOrDie;
-using preserve::testing::SourceDir;
 using preserve::testing::TempDir;
 using Entries = std::vector<std::pair<std::string, Bytes>>;
-
-std::filesystem::path Fixture(const std::string& relative) { return SourceDir() / "tests" / "fixtures" / relative; }
-
-Bytes Certificate(const std::string& name) {
-  auto certs = LoadCertificates(Fixture("pki/" + name + ".pem"));
-  EXPECT_TRUE(certs.ok()) << certs.status().ToString();
-  return certs.ok() ? certs->front() : Bytes{};
-}
 
 // A fixture container's entries, in order, read with the reader under test's
 // sibling (the container fixtures are not hostile).
 Entries EntriesOf(const std::string& fixture) {
-  Bytes bytes = ReadFileOrDie(Fixture(fixture));
+  Bytes bytes = ReadFileOrDie(FixturePath(fixture));
   auto reader = ArchiveReader::OpenMemory(bytes, fixture, ArchiveFormat::kZip, {});
   EXPECT_TRUE(reader.ok()) << reader.status().ToString();
   Entries entries;
@@ -99,7 +91,7 @@ const std::string kAppendix = "phụ lục.txt";
 class AsicValidationTest : public ::testing::Test {
  protected:
   AsicValidationTest() : clock_(SystemClock().Now()) {
-    options_.trust_anchors = {Certificate("root-ca")};
+    options_.trust_anchors = {PkiCertificate("root-ca")};
     options_.clock = &clock_;
     options_.revocation.online = false;  // the test PKI names no responders; never the network
   }
@@ -109,7 +101,9 @@ class AsicValidationTest : public ::testing::Test {
     EXPECT_TRUE(result.ok()) << result.status().ToString();
     return result.ok() ? std::move(result).value() : AsicValidation{};
   }
-  AsicValidation ValidateFixture(const std::string& name) { return Validate(ReadFileOrDie(Fixture("asic/" + name))); }
+  AsicValidation ValidateFixture(const std::string& name) {
+    return Validate(ReadFileOrDie(FixturePath("asic/" + name)));
+  }
 
   Status Refusal(const Bytes& container) {
     auto result = ValidateAsic(container, options_);
@@ -122,12 +116,12 @@ class AsicValidationTest : public ::testing::Test {
 };
 
 TEST_F(AsicValidationTest, LooksLikeAsicReadsTheStoredMimetype) {
-  EXPECT_TRUE(LooksLikeAsic(ReadFileOrDie(Fixture("asic/simple.asics"))));
-  EXPECT_TRUE(LooksLikeAsic(ReadFileOrDie(Fixture("asic/extended.asice"))));
-  EXPECT_FALSE(LooksLikeAsic(ReadFileOrDie(Fixture("asic/simple-no-mimetype.asics"))));
-  EXPECT_FALSE(LooksLikeAsic(ReadFileOrDie(Fixture("asic/wrong-mimetype.asice"))));
-  EXPECT_FALSE(LooksLikeAsic(ReadFileOrDie(Fixture("bulk/tree.zip"))));
-  EXPECT_FALSE(LooksLikeAsic(ReadFileOrDie(Fixture("signed/letter.txt"))));
+  EXPECT_TRUE(LooksLikeAsic(ReadFileOrDie(FixturePath("asic/simple.asics"))));
+  EXPECT_TRUE(LooksLikeAsic(ReadFileOrDie(FixturePath("asic/extended.asice"))));
+  EXPECT_FALSE(LooksLikeAsic(ReadFileOrDie(FixturePath("asic/simple-no-mimetype.asics"))));
+  EXPECT_FALSE(LooksLikeAsic(ReadFileOrDie(FixturePath("asic/wrong-mimetype.asice"))));
+  EXPECT_FALSE(LooksLikeAsic(ReadFileOrDie(FixturePath("bulk/tree.zip"))));
+  EXPECT_FALSE(LooksLikeAsic(ReadFileOrDie(FixturePath("signed/letter.txt"))));
   EXPECT_FALSE(LooksLikeAsic({}));
 }
 
@@ -147,7 +141,7 @@ TEST_F(AsicValidationTest, SimpleContainerIsValid) {
   EXPECT_EQ(s.report.verdict, Verdict::kValid) << s.report.reason;
   EXPECT_EQ(s.report.signer_common_name, "Nguyễn Văn An");
   ASSERT_EQ(s.report.certificates.size(), 3u);
-  EXPECT_EQ(s.report.certificates[0], Certificate("signer-rsa"));
+  EXPECT_EQ(s.report.certificates[0], PkiCertificate("signer-rsa"));
 }
 
 TEST_F(AsicValidationTest, SimpleContainerWithoutMimetypeIsValidWithAWarning) {
@@ -247,20 +241,20 @@ TEST_F(AsicValidationTest, SignatureThatIsNotCmsIsAFormatFailure) {
 }
 
 TEST_F(AsicValidationTest, WrongMimetypeIsNotAnAsicContainer) {
-  Status s = Refusal(ReadFileOrDie(Fixture("asic/wrong-mimetype.asice")));
+  Status s = Refusal(ReadFileOrDie(FixturePath("asic/wrong-mimetype.asice")));
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("mimetype is 'application/vnd.oasis.opendocument.text'"), std::string::npos)
       << s.message();
 }
 
 TEST_F(AsicValidationTest, XmlBombManifestIsRefused) {
-  Status s = Refusal(ReadFileOrDie(Fixture("asic/xml-bomb.asice")));
+  Status s = Refusal(ReadFileOrDie(FixturePath("asic/xml-bomb.asice")));
   EXPECT_NE(s.message().find("META-INF/ASiCManifest001.xml: refused: the manifest carries a DTD"), std::string::npos)
       << s.message();
 }
 
 TEST_F(AsicValidationTest, ExternalEntityManifestIsRefused) {
-  Status s = Refusal(ReadFileOrDie(Fixture("asic/xxe.asice")));
+  Status s = Refusal(ReadFileOrDie(FixturePath("asic/xxe.asice")));
   EXPECT_NE(s.message().find("DTD"), std::string::npos) << s.message();
 }
 
@@ -302,7 +296,7 @@ struct HostileCase {
 class HostileAsic : public AsicValidationTest, public ::testing::WithParamInterface<HostileCase> {};
 
 TEST_P(HostileAsic, IsRefusedWithAReason) {
-  Status s = Refusal(ReadFileOrDie(Fixture(GetParam().fixture)));
+  Status s = Refusal(ReadFileOrDie(FixturePath(GetParam().fixture)));
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find(GetParam().reason), std::string::npos) << s.message();
 }

@@ -15,18 +15,8 @@
 namespace preserve::ingest {
 namespace {
 
-using preserve::testing::ReadFileOrDie;
-using preserve::testing::SourceDir;
-
-std::filesystem::path Fixture(const std::string& relative) { return SourceDir() / "tests" / "fixtures" / relative; }
-
-Bytes Signed(const std::string& name) { return ReadFileOrDie(Fixture("signed/" + name)); }
-
-Bytes Certificate(const std::string& name) {
-  auto certs = LoadCertificates(Fixture("pki/" + name + ".pem"));
-  EXPECT_TRUE(certs.ok()) << certs.status().ToString();
-  return certs.ok() ? certs->front() : Bytes{};
-}
+using preserve::testing::PkiCertificate;
+using preserve::testing::SignedFixture;
 
 // Everything a report says, as one comparable text.
 std::string Describe(const Result<CmsValidation>& v) {
@@ -74,16 +64,16 @@ const std::vector<Case>& Cases() {
 class PreparedTrustTest : public ::testing::Test {
  protected:
   PreparedTrustTest() : clock_(SystemClock().Now()) {
-    options_.trust_anchors = {Certificate("root-ca")};
+    options_.trust_anchors = {PkiCertificate("root-ca")};
     // The signer of letter-no-certificates.txt.p7s, and a CA the signatures also carry.
-    options_.intermediates = {Certificate("signer-rsa"), Certificate("issuing-ca")};
+    options_.intermediates = {PkiCertificate("signer-rsa"), PkiCertificate("issuing-ca")};
     options_.clock = &clock_;
   }
 
   static Result<CmsValidation> Validate(const Case& c, const CmsValidationOptions& options) {
-    const Bytes signature = Signed(c.signature);
+    const Bytes signature = SignedFixture(c.signature);
     if (c.content.empty()) return ValidateCms(signature, std::nullopt, options);
-    const Bytes content = Signed(c.content);
+    const Bytes content = SignedFixture(c.content);
     return ValidateCms(signature, ByteView(content), options);
   }
 
@@ -135,7 +125,7 @@ TEST_F(PreparedTrustTest, MaterialThatDoesNotParseFailsAsValidationWould) {
 
 TEST_F(PreparedTrustTest, MaterialChangedAfterPreparingIsAnError) {
   ASSERT_TRUE(PrepareTrust(options_).ok());
-  options_.trust_anchors.push_back(Certificate("untrusted-root-ca"));
+  options_.trust_anchors.push_back(PkiCertificate("untrusted-root-ca"));
   auto result = Validate(Cases().front(), options_);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);

@@ -9,30 +9,19 @@
 
 #include <gtest/gtest.h>
 
-#include "preserve/util/certificates.h"
 #include "preserve/util/openssl_ptr.h"
 #include "testing.h"
 
 namespace preserve::ingest {
 namespace {
 
-using preserve::testing::ReadFileOrDie;
-using preserve::testing::SourceDir;
-
-std::filesystem::path Fixture(const std::string& relative) { return SourceDir() / "tests" / "fixtures" / relative; }
-
-Bytes Signed(const std::string& name) { return ReadFileOrDie(Fixture("signed/" + name)); }
-
-Bytes Certificate(const std::string& name) {
-  auto certs = LoadCertificates(Fixture("pki/" + name + ".pem"));
-  EXPECT_TRUE(certs.ok()) << certs.status().ToString();
-  return certs.ok() ? certs->front() : Bytes{};
-}
+using preserve::testing::PkiCertificate;
+using preserve::testing::SignedFixture;
 
 class SignatureValidationTest : public ::testing::Test {
  protected:
   SignatureValidationTest() : clock_(SystemClock().Now()) {
-    options_.trust_anchors = {Certificate("root-ca")};
+    options_.trust_anchors = {PkiCertificate("root-ca")};
     options_.clock = &clock_;
   }
 
@@ -46,7 +35,8 @@ class SignatureValidationTest : public ::testing::Test {
 
   // The one signer's report, failing the test when there is not exactly one.
   SignatureReport ValidateOne(const std::string& signature, std::optional<std::string> content = "letter.txt") {
-    CmsValidation v = Validate(Signed(signature), content ? std::optional<Bytes>(Signed(*content)) : std::nullopt);
+    CmsValidation v =
+        Validate(SignedFixture(signature), content ? std::optional<Bytes>(SignedFixture(*content)) : std::nullopt);
     EXPECT_EQ(v.signers.size(), 1u);
     if (v.signers.empty()) return {};
     EXPECT_EQ(v.verdict, v.signers.front().verdict);
@@ -73,23 +63,23 @@ TEST_F(SignatureValidationTest, GoodDetachedSignatureIsValid) {
   EXPECT_LE(*r.signing_time, clock_.Now());
   // The validated path, signer first and anchor last: the validation material to keep.
   ASSERT_EQ(r.certificates.size(), 3u);
-  EXPECT_EQ(r.certificates[0], Certificate("signer-rsa"));
-  EXPECT_EQ(r.certificates[1], Certificate("issuing-ca"));
-  EXPECT_EQ(r.certificates[2], Certificate("root-ca"));
+  EXPECT_EQ(r.certificates[0], PkiCertificate("signer-rsa"));
+  EXPECT_EQ(r.certificates[1], PkiCertificate("issuing-ca"));
+  EXPECT_EQ(r.certificates[2], PkiCertificate("root-ca"));
 }
 
 TEST_F(SignatureValidationTest, EnvelopingSignatureIsValidAndReturnsItsContent) {
-  CmsValidation v = Validate(Signed("letter.p7m"), std::nullopt);
+  CmsValidation v = Validate(SignedFixture("letter.p7m"), std::nullopt);
   EXPECT_EQ(v.verdict, Verdict::kValid);
   ASSERT_EQ(v.signers.size(), 1u);
   EXPECT_EQ(v.signers[0].signer_common_name, "Nguyễn Văn An");
   EXPECT_EQ(v.signers[0].certificates.size(), 3u);
   ASSERT_TRUE(v.encapsulated_content.has_value());
-  EXPECT_EQ(*v.encapsulated_content, Signed("letter.txt"));
+  EXPECT_EQ(*v.encapsulated_content, SignedFixture("letter.txt"));
 }
 
 TEST_F(SignatureValidationTest, DetachedSignatureReturnsNoEncapsulatedContent) {
-  CmsValidation v = Validate(Signed("letter.txt.p7s"), Signed("letter.txt"));
+  CmsValidation v = Validate(SignedFixture("letter.txt.p7s"), SignedFixture("letter.txt"));
   EXPECT_FALSE(v.encapsulated_content.has_value());
 }
 
@@ -107,14 +97,14 @@ TEST_F(SignatureValidationTest, PemInputIsAccepted) {
 }
 
 TEST_F(SignatureValidationTest, PemWithPkcs7LabelIsAccepted) {
-  std::string pem = ToString(Signed("letter.txt.p7s.pem"));
+  std::string pem = ToString(SignedFixture("letter.txt.p7s.pem"));
   for (const std::string& edge : {std::string("BEGIN"), std::string("END")}) {
     std::string from = "-----" + edge + " CMS-----";
     auto at = pem.find(from);
     ASSERT_NE(at, std::string::npos);
     pem.replace(at, from.size(), "-----" + edge + " PKCS7-----");
   }
-  CmsValidation v = Validate(ToBytes(pem), Signed("letter.txt"));
+  CmsValidation v = Validate(ToBytes(pem), SignedFixture("letter.txt"));
   EXPECT_EQ(v.verdict, Verdict::kValid);
 }
 
@@ -125,7 +115,7 @@ TEST_F(SignatureValidationTest, ExpiredSignerCertificateIsExpired) {
   EXPECT_NE(r.reason.find("Lê Văn Cũ"), std::string::npos) << r.reason;
   EXPECT_NE(r.reason.find("2016-01-01T00:00:00Z"), std::string::npos) << r.reason;
   ASSERT_FALSE(r.certificates.empty());
-  EXPECT_EQ(r.certificates.front(), Certificate("signer-expired"));
+  EXPECT_EQ(r.certificates.front(), PkiCertificate("signer-expired"));
 }
 
 TEST_F(SignatureValidationTest, UntrustedIssuerHasNoCertificateChain) {
@@ -135,7 +125,7 @@ TEST_F(SignatureValidationTest, UntrustedIssuerHasNoCertificateChain) {
   EXPECT_NE(r.reason.find("Phạm Văn Lạ"), std::string::npos) << r.reason;
   // Whatever the signature carried is still reported.
   ASSERT_EQ(r.certificates.size(), 1u);
-  EXPECT_EQ(r.certificates[0], Certificate("signer-untrusted"));
+  EXPECT_EQ(r.certificates[0], PkiCertificate("signer-untrusted"));
 }
 
 TEST_F(SignatureValidationTest, NoTrustAnchorsMeansNoCertificateChain) {
@@ -144,15 +134,15 @@ TEST_F(SignatureValidationTest, NoTrustAnchorsMeansNoCertificateChain) {
   EXPECT_EQ(r.sub_indication, SubIndication::kNoCertificateChainFound);
   // The signature's own certificates, not a validated path.
   ASSERT_EQ(r.certificates.size(), 2u);
-  EXPECT_EQ(r.certificates[0], Certificate("signer-rsa"));
+  EXPECT_EQ(r.certificates[0], PkiCertificate("signer-rsa"));
 }
 
 TEST_F(SignatureValidationTest, SubordinateCaCanBeTheTrustAnchor) {
-  options_.trust_anchors = {Certificate("issuing-ca")};
+  options_.trust_anchors = {PkiCertificate("issuing-ca")};
   SignatureReport r = ValidateOne("letter.txt.p7s");
   EXPECT_EQ(r.verdict, Verdict::kValid) << r.reason;
   ASSERT_EQ(r.certificates.size(), 2u);
-  EXPECT_EQ(r.certificates[1], Certificate("issuing-ca"));
+  EXPECT_EQ(r.certificates[1], PkiCertificate("issuing-ca"));
 }
 
 TEST_F(SignatureValidationTest, TamperedContentIsHashFailure) {
@@ -182,9 +172,9 @@ Bytes WithDamagedSignatureValue(const Bytes& der) {
 TEST_F(SignatureValidationTest, DamagedSignatureValueIsSigCryptoFailure) {
   for (const std::string name : {"letter.txt.p7s", "letter-ec.txt.p7s"}) {
     SCOPED_TRACE(name);
-    Bytes damaged = WithDamagedSignatureValue(Signed(name));
+    Bytes damaged = WithDamagedSignatureValue(SignedFixture(name));
     ASSERT_FALSE(damaged.empty());
-    CmsValidation v = Validate(damaged, Signed("letter.txt"));
+    CmsValidation v = Validate(damaged, SignedFixture("letter.txt"));
     ASSERT_EQ(v.signers.size(), 1u);
     EXPECT_EQ(v.verdict, Verdict::kInvalid);
     EXPECT_EQ(v.signers[0].sub_indication, SubIndication::kSigCryptoFailure) << v.signers[0].reason;
@@ -192,14 +182,14 @@ TEST_F(SignatureValidationTest, DamagedSignatureValueIsSigCryptoFailure) {
 }
 
 TEST_F(SignatureValidationTest, NotCmsIsAnError) {
-  auto result = ValidateCms(Signed("not-cms.p7s"), ByteView(Signed("letter.txt")), options_);
+  auto result = ValidateCms(SignedFixture("not-cms.p7s"), ByteView(SignedFixture("letter.txt")), options_);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(result.status().message().find("not a CMS"), std::string::npos) << result.status().message();
 }
 
 TEST_F(SignatureValidationTest, TruncatedSignatureIsAnError) {
-  auto result = ValidateCms(Signed("truncated.p7s"), ByteView(Signed("letter.txt")), options_);
+  auto result = ValidateCms(SignedFixture("truncated.p7s"), ByteView(SignedFixture("letter.txt")), options_);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(result.status().message().find("truncated"), std::string::npos) << result.status().message();
@@ -212,21 +202,21 @@ TEST_F(SignatureValidationTest, EmptyInputIsAnError) {
 }
 
 TEST_F(SignatureValidationTest, CmsThatIsNotSignedDataIsAnError) {
-  auto result = ValidateCms(Signed("not-signed-data.p7m"), std::nullopt, options_);
+  auto result = ValidateCms(SignedFixture("not-signed-data.p7m"), std::nullopt, options_);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(result.status().message().find("not SignedData"), std::string::npos) << result.status().message();
 }
 
 TEST_F(SignatureValidationTest, ContentGivenToEnvelopingSignatureIsAnError) {
-  auto result = ValidateCms(Signed("letter.p7m"), ByteView(Signed("letter.txt")), options_);
+  auto result = ValidateCms(SignedFixture("letter.p7m"), ByteView(SignedFixture("letter.txt")), options_);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(SignatureValidationTest, MissingClockIsAnError) {
   options_.clock = nullptr;
-  auto result = ValidateCms(Signed("letter.txt.p7s"), ByteView(Signed("letter.txt")), options_);
+  auto result = ValidateCms(SignedFixture("letter.txt.p7s"), ByteView(SignedFixture("letter.txt")), options_);
   EXPECT_FALSE(result.ok());
 }
 
@@ -254,9 +244,9 @@ TEST_F(SignatureValidationTest, ValidationBeforeTheCertificatesIsNotYetValid) {
 }
 
 TEST_F(SignatureValidationTest, DamagedSignatureWithoutSignedAttributesIsSigCryptoFailure) {
-  Bytes damaged = WithDamagedSignatureValue(Signed("letter-no-attributes.txt.p7s"));
+  Bytes damaged = WithDamagedSignatureValue(SignedFixture("letter-no-attributes.txt.p7s"));
   ASSERT_FALSE(damaged.empty());
-  CmsValidation v = Validate(damaged, Signed("letter.txt"));
+  CmsValidation v = Validate(damaged, SignedFixture("letter.txt"));
   ASSERT_EQ(v.signers.size(), 1u);
   EXPECT_EQ(v.signers[0].sub_indication, SubIndication::kSigCryptoFailure);
 }
@@ -269,7 +259,7 @@ TEST_F(SignatureValidationTest, EncryptionOnlyKeyViolatesChainConstraints) {
 }
 
 TEST_F(SignatureValidationTest, SignerCertificateCanComeFromTheIntermediatesPool) {
-  options_.intermediates = {Certificate("signer-rsa"), Certificate("issuing-ca")};
+  options_.intermediates = {PkiCertificate("signer-rsa"), PkiCertificate("issuing-ca")};
   SignatureReport r = ValidateOne("letter-no-certificates.txt.p7s");
   EXPECT_EQ(r.verdict, Verdict::kValid) << r.reason;
   EXPECT_EQ(r.certificates.size(), 3u);
@@ -285,7 +275,7 @@ TEST_F(SignatureValidationTest, MissingSignerCertificateIsNoSigningCertificateFo
 // Same key, issuer and serial number as the real signer: the CMS signature
 // verifies, and only the signing-certificate-v2 digest exposes the substitution.
 TEST_F(SignatureValidationTest, SubstitutedSignerCertificateIsNoSigningCertificateFound) {
-  options_.intermediates = {Certificate("signer-rsa-twin"), Certificate("issuing-ca")};
+  options_.intermediates = {PkiCertificate("signer-rsa-twin"), PkiCertificate("issuing-ca")};
   SignatureReport r = ValidateOne("letter-no-certificates.txt.p7s");
   EXPECT_EQ(r.verdict, Verdict::kIndeterminate);
   EXPECT_EQ(r.sub_indication, SubIndication::kNoSigningCertificateFound);
@@ -294,7 +284,7 @@ TEST_F(SignatureValidationTest, SubstitutedSignerCertificateIsNoSigningCertifica
 
 TEST_F(SignatureValidationTest, InvalidTrustAnchorIsAnError) {
   options_.trust_anchors = {ToBytes("not a certificate")};
-  auto result = ValidateCms(Signed("letter.txt.p7s"), ByteView(Signed("letter.txt")), options_);
+  auto result = ValidateCms(SignedFixture("letter.txt.p7s"), ByteView(SignedFixture("letter.txt")), options_);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
 }
@@ -303,7 +293,7 @@ TEST_F(SignatureValidationTest, ExpectedFailuresLeaveNoOpenSslErrors) {
   ValidateOne("letter.txt.p7s", "letter-tampered.txt");
   ValidateOne("letter-expired-signer.txt.p7s");
   ValidateOne("letter-untrusted-signer.txt.p7s");
-  EXPECT_FALSE(ValidateCms(Signed("truncated.p7s"), std::nullopt, options_).ok());
+  EXPECT_FALSE(ValidateCms(SignedFixture("truncated.p7s"), std::nullopt, options_).ok());
   EXPECT_EQ(ERR_peek_error(), 0u);
 }
 

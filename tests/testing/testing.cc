@@ -2,16 +2,21 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <random>
 
 #include <gtest/gtest.h>
+
+#include "preserve/util/certificates.h"
 
 extern char** environ;
 
@@ -35,10 +40,27 @@ TempDir::~TempDir() {
 std::filesystem::path SourceDir() { return PRESERVE_SOURCE_DIR; }
 std::filesystem::path BinaryDir() { return PRESERVE_BINARY_DIR; }
 
-CommandResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+std::filesystem::path FixturePath(const std::string& relative) { return SourceDir() / "tests" / "fixtures" / relative; }
+
+Bytes SignedFixture(const std::string& name) { return ReadFileOrDie(FixturePath("signed/" + name)); }
+
+Bytes PkiCertificate(const std::string& name) {
+  auto certs = LoadCertificates(FixturePath("pki/" + name + ".pem"));
+  EXPECT_TRUE(certs.ok()) << certs.status().ToString();
+  return certs.ok() ? certs->front() : Bytes{};
+}
+
+CommandResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                  const RunOptions& options) {
+  using SteadyClock = std::chrono::steady_clock;
   CommandResult result;
   int out_pipe[2], err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) return result;
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return result;
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    ::close(out_pipe[0]);
+    ::close(out_pipe[1]);
+    return result;
+  }
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -47,7 +69,8 @@ CommandResult Run(const std::vector<std::string>& argv, const std::vector<std::s
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
 
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  for (char** e = environ; *e != nullptr; ++e)
+    if (!options.drop_inherited_preserve_env || std::strncmp(*e, "PRESERVE_", 9) != 0) env_strings.emplace_back(*e);
   for (const auto& e : env) env_strings.push_back(e);
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());
@@ -57,6 +80,7 @@ CommandResult Run(const std::vector<std::string>& argv, const std::vector<std::s
   for (auto& a : args) argp.push_back(a.data());
   argp.push_back(nullptr);
 
+  const SteadyClock::time_point start = SteadyClock::now();
   pid_t pid = 0;
   int rc = ::posix_spawnp(&pid, argp[0], &actions, nullptr, argp.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
@@ -68,13 +92,29 @@ CommandResult Run(const std::vector<std::string>& argv, const std::vector<std::s
     result.err = std::string("cannot start ") + argv[0] + ": " + std::strerror(rc);
     return result;
   }
+  std::optional<SteadyClock::time_point> deadline;
+  if (options.kill_after) deadline = start + *options.kill_after;
   // Read both pipes together so a chatty child never blocks on a full pipe.
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   std::string* sinks[2] = {&result.out, &result.err};
   int open_fds = 2;
   while (open_fds > 0) {
-    if (::poll(fds, 2, -1) < 0) break;
-    for (int i = 0; i < 2; ++i) {
+    timespec wait{};
+    timespec* timeout = nullptr;
+    if (deadline && !result.kill_timer_fired) {
+      auto left = std::max<SteadyClock::duration>(SteadyClock::duration::zero(), *deadline - SteadyClock::now());
+      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+      wait.tv_sec = static_cast<time_t>(ns / 1000000000);
+      wait.tv_nsec = static_cast<long>(ns % 1000000000);
+      timeout = &wait;
+    }
+    int ready = ::ppoll(fds, 2, timeout, nullptr);
+    if (ready < 0 && errno != EINTR) break;
+    if (deadline && !result.kill_timer_fired && SteadyClock::now() >= *deadline) {
+      ::kill(pid, SIGKILL);  // not yet reaped, so still our child even if it has just exited
+      result.kill_timer_fired = true;
+    }
+    for (int i = 0; i < 2 && ready > 0; ++i) {
       if (fds[i].fd < 0 || fds[i].revents == 0) continue;
       char buf[65536];
       ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
@@ -89,6 +129,8 @@ CommandResult Run(const std::vector<std::string>& argv, const std::vector<std::s
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
+  result.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start);
+  result.term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }

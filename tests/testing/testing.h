@@ -1,7 +1,9 @@
 // Helpers shared by the test suites.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,13 +28,34 @@ class TempDir {
 std::filesystem::path SourceDir();  // the project's source tree
 std::filesystem::path BinaryDir();  // the build tree
 
+// The committed fixtures (tests/fixtures/README.md).
+std::filesystem::path FixturePath(const std::string& relative);  // tests/fixtures/`relative`
+// tests/fixtures/signed/`name`, failing the current test when it cannot be read.
+Bytes SignedFixture(const std::string& name);
+// The first certificate (DER) in tests/fixtures/pki/`name`.pem, failing the current test when there is none.
+Bytes PkiCertificate(const std::string& name);
+
 struct CommandResult {
-  int exit_code = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
+  int exit_code = -1;                    // 128 + the signal when a signal ended the child
+  std::string out;                       // stdout
+  std::string err;                       // stderr
+  int term_signal = 0;                   // the signal that ended the child; 0 when it exited
+  bool kill_timer_fired = false;         // Run sent SIGKILL for RunOptions::kill_after (the child may have just exited)
+  std::chrono::microseconds elapsed{0};  // from the spawn to the child's end
 };
+
+// What Run does beyond running a command to its end.
+struct RunOptions {
+  // Leave out every inherited PRESERVE_* variable, so that one set for the
+  // whole test run (PRESERVE_FAULT_POINT, PRESERVE_NOW) reaches no child.
+  bool drop_inherited_preserve_env = false;
+  // Set: SIGKILL the child this long after the spawn, unless it has ended.
+  std::optional<std::chrono::microseconds> kill_after;
+};
+
 // Runs `argv` (no shell), capturing stdout and stderr. `env` adds NAME=VALUE entries.
-CommandResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+CommandResult Run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
+                  const RunOptions& options = {});
 
 // Writes `data` to `path`, failing the current test on error.
 void WriteFile(const std::filesystem::path& path, std::string_view data);

@@ -82,11 +82,34 @@ struct SealOutcome {
 struct PackageSummary {
   std::string id;
   TimePoint created;
+  // How many versions the package has; the fields below (but `created`) are
+  // those of the latest, which is stored as `latest_id`.
+  std::uint32_t versions = 1;
+  std::string latest_id;
   std::optional<ingest::RecordMetadata> metadata;  // from the manifest, when the package has record metadata
   std::vector<std::string> signer_organizations;    // of the package's signatures, without repeats
   std::string state;                   // "queued", "sealed" or "deleted" (a tombstone)
   std::vector<std::string> documents;  // paths under data/documents/
   std::optional<TimePoint> next_renewal;
+};
+
+// One version of a package (Archive::Versions).
+struct VersionSummary {
+  std::uint32_t version = 1;
+  // What Verify, Export, Get and Contents take for this version: the
+  // package's id for version 1, "ID.v0002" for version 2, and so on.
+  std::string id;
+  TimePoint created;
+  std::string state;  // "queued", "sealed" or "deleted"
+  std::vector<std::string> documents;  // paths under data/documents/
+  std::string change;  // what it changed, from its manifest ("document added: documents/x.pdf"); "" for version 1
+};
+
+// What a new version of a package changes (Archive::AddVersion): a signed
+// document added, the record metadata replaced, or both.
+struct VersionChange {
+  std::optional<Submission> document;  // its own `metadata` is not used: `metadata` below is
+  std::optional<std::filesystem::path> metadata;
 };
 
 enum class RenewalKind {
@@ -328,6 +351,26 @@ class Archive {
   // page), up to `limit` of those matching `filter`. A filter reads each
   // package's manifest: a scan of the whole store when few packages match.
   Result<std::vector<PackageSummary>> List(const std::string& after, std::size_t limit, const ListFilter& filter = {});
+
+  // ---- Versions ----
+  //
+  // Makes version N+1 of a package from its latest version N: N's data
+  // objects and manifest, with the change's document added (validated as an
+  // ingest validates it, with its signatures and validation material; a
+  // refusal stores nothing but its audit event) and/or its record metadata in
+  // place of N's. The new version is stored as a package of its own
+  // (VersionSummary::id), queued for sealing, so its evidence covers every
+  // data object it holds; its manifest names version N and N's manifest's
+  // SHA-256. Version N stays as it was, with its own evidence. The outcome's
+  // package_id is the new version's id. kNotFound: no such package;
+  // kFailedPrecondition: the package is deleted, or a document of the same
+  // path with other content is already in it.
+  Result<IngestOutcome> AddVersion(const std::string& package_id, const VersionChange& change,
+                                   const IngestOptions& options);
+  // Every version of a package, oldest first. kNotFound: no such package.
+  Result<std::vector<VersionSummary>> Versions(const std::string& package_id);
+  // The id under which version `version` (0: the latest) of a package is stored.
+  Result<std::string> VersionId(const std::string& package_id, std::uint32_t version);
 
   // Ingests and refusals with an event time in [from, to), counted per group.
   Result<SignatureUseReport> ReportSignatureUse(TimePoint from, TimePoint to, ReportGrouping grouping);

@@ -60,6 +60,10 @@ struct Manifest {
   std::string format = kManifestFormat;
   std::string package_id;
   std::uint32_t version = 1;
+  // A later version (2, 3, ...) names the one it follows and that one's
+  // manifest (SHA-256), so the versions of a record form a sealed chain.
+  std::string previous_version;  // that version's package id; empty for version 1
+  Bytes previous_manifest_sha256;
   TimePoint created;
   std::vector<DataObjectEntry> objects;  // every data object but the manifest itself
   std::vector<SignatureEntry> signatures;

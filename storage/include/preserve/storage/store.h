@@ -237,12 +237,14 @@ class Store {
                            const std::function<bool(const AuditEntry&)>& visit) const = 0;
 
   // ---- Maintenance: consistency checks, backup, the audit chain's head ----
-  // (used by archive/src/maintenance.cc; sealing may seal AuditHead().hash)
+  // (used by archive/src/maintenance.cc; sealing seals AuditHead() in every batch)
 
   // Every schedule entry, earliest first; stops early when `visit` returns false.
   virtual Status ScanSchedule(const std::function<bool(const ScheduleEntry&)>& visit) const = 0;
   // The package id of every evidence entry, in id order; stops early when `visit` returns false.
   virtual Status ScanEvidenceIds(const std::function<bool(std::string_view)>& visit) const = 0;
+  // Every batch record (WriteSet::PutBatch), in id order; stops early when `visit` returns false.
+  virtual Status ScanBatches(const std::function<bool(std::string_view id, ByteView record)>& visit) const = 0;
   // The head of the audit trail as committed (for a read-only store: as of its open).
   virtual Result<AuditChainHead> AuditHead() const = 0;
   // Writes a consistent copy of the database into `dest` (which must not

@@ -1,0 +1,270 @@
+// Package versions: a document added or the record metadata changed makes a
+// new version, sealed by evidence of its own; earlier versions stay as they
+// were, retrievable and verifiable; the list shows a package once, as its
+// latest version.
+#include <gtest/gtest.h>
+
+#include "../ingest/cms_test_signer.h"
+#include "preserve/archive/archive.h"
+#include "preserve/ingest/manifest.h"
+#include "preserve/util/certificates.h"
+#include "preserve/util/digest.h"
+#include "testing.h"
+
+namespace preserve::archive {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kSigned = testing::SourceDir() / "tests" / "fixtures" / "signed";
+const fs::path kPki = testing::SourceDir() / "tests" / "fixtures" / "pki";
+
+std::string Metadata(const std::string& number, const std::string& organ) {
+  return R"({"code_number": ")" + number + R"(", "code_notation": "UBND-VP", "issued_date": "2024-05-06", )"
+         R"("organ_name": ")" + organ + R"(", "type_name": "Công văn", "subject": "Trích yếu"})";
+}
+
+class Versions : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(Archive::Init(root_, {}, clock_).ok());
+    auto opened = Archive::Open(root_, false, clock_);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    archive_ = std::move(opened).value();
+    options_.trust_anchors = LoadCertificates(kPki / "root-ca.pem").value();
+  }
+
+  fs::path Sidecar(const std::string& json) {
+    fs::path path = dir_ / ("sidecar" + std::to_string(++files_) + ".metadata.json");
+    testing::WriteFile(path, json);
+    return path;
+  }
+
+  // The detached letter, with record metadata of `organ`: version 1.
+  std::string IngestLetter(const std::string& organ = "UBND tỉnh Đắk Nông") {
+    Submission s{kSigned / "letter.txt.p7s", kSigned / "letter.txt", Sidecar(Metadata("1", organ)), ""};
+    auto outcome = archive_->Ingest(s, options_);
+    EXPECT_TRUE(outcome.ok() && outcome->accepted) << (outcome.ok() ? outcome->reason : outcome.status().ToString());
+    return outcome.ok() ? outcome->package_id : "";
+  }
+
+  IngestOutcome AddVersion(const std::string& id, const VersionChange& change) {
+    auto outcome = archive_->AddVersion(id, change, options_);
+    EXPECT_TRUE(outcome.ok()) << outcome.status().ToString();
+    return outcome.ok() ? outcome.value() : IngestOutcome{};
+  }
+
+  // A document named `name` holding `text`, signed by the fixture signer: a Submission.
+  Submission SignedText(const std::string& name, const std::string& text) {
+    fs::path document = dir_ / std::to_string(++files_) / name;
+    fs::create_directories(document.parent_path());
+    testing::WriteFile(document, text);
+    testing::TestSignOptions sign;
+    sign.certificates = LoadCertificates(kPki / "issuing-ca.pem").value();
+    fs::path signature = document;
+    signature += ".p7s";
+    testing::WriteFile(signature, testing::SignDetached(ToBytes(text), kPki / "signer-rsa.pem",
+                                                        kPki / "signer-rsa.key", sign));
+    return Submission{signature, document, std::nullopt, ""};
+  }
+
+  ingest::Manifest ManifestOf(const audit::PackageContents& contents) {
+    auto manifest = ingest::ManifestFromJson(contents.data.at(ingest::kManifestPath));
+    EXPECT_TRUE(manifest.ok()) << manifest.status().ToString();
+    return manifest.ok() ? manifest.value() : ingest::Manifest{};
+  }
+
+  std::vector<std::string> AuditEvents(const std::string& type) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(archive_
+                    ->ScanAuditLog(0,
+                                   [&](const AuditLogEvent& e) {
+                                     if (e.json.find("\"event\":\"" + type + "\"") != std::string::npos)
+                                       out.push_back(e.json);
+                                     return true;
+                                   })
+                    .ok());
+    return out;
+  }
+
+  testing::TempDir dir_;
+  fs::path root_ = dir_ / "store";
+  ManualClock clock_{ParseUtcTime("2026-11-27T08:00:00Z").value()};
+  std::unique_ptr<Archive> archive_;
+  IngestOptions options_;
+  int files_ = 0;
+};
+
+TEST_F(Versions, AddedDocumentMakesVersionTwoAndBothVerify) {
+  const std::string id = IngestLetter();
+  ASSERT_TRUE(archive_->Seal(1000).ok());
+  clock_.Advance(std::chrono::hours(24));
+
+  IngestOutcome added = AddVersion(id, {Submission{kSigned / "letter.p7m", std::nullopt, std::nullopt, ""}, {}});
+  ASSERT_TRUE(added.accepted) << added.reason;
+  EXPECT_EQ(added.package_id, id + ".v0002");
+  ASSERT_TRUE(archive_->Seal(1000).ok());
+
+  auto versions = archive_->Versions(id);
+  ASSERT_TRUE(versions.ok()) << versions.status().ToString();
+  ASSERT_EQ(versions->size(), 2u);
+  EXPECT_EQ((*versions)[0].id, id);
+  EXPECT_EQ((*versions)[0].change, "");
+  EXPECT_EQ((*versions)[1].version, 2u);
+  EXPECT_EQ((*versions)[1].state, "sealed");
+  EXPECT_EQ((*versions)[1].change.rfind("version 2: added ", 0), 0u) << (*versions)[1].change;
+  EXPECT_GT((*versions)[1].documents.size(), (*versions)[0].documents.size());
+
+  // Each version is proven by its own evidence.
+  for (const std::string& version_id : {id, added.package_id}) {
+    auto report = archive_->Verify(version_id, {});
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
+  }
+
+  // Version 2 holds every object of version 1, byte for byte, and names it.
+  auto first = archive_->Contents(id);
+  auto second = archive_->Contents(added.package_id);
+  ASSERT_TRUE(first.ok() && second.ok());
+  for (const auto& [path, bytes] : first->data) {
+    if (path == ingest::kManifestPath) continue;
+    ASSERT_EQ(second->data.count(path), 1u) << path;
+    EXPECT_EQ(second->data.at(path), bytes) << path;
+  }
+  ingest::Manifest manifest = ManifestOf(second.value());
+  EXPECT_EQ(manifest.package_id, added.package_id);
+  EXPECT_EQ(manifest.version, 2u);
+  EXPECT_EQ(manifest.previous_version, id);
+  EXPECT_EQ(manifest.previous_manifest_sha256, Digest(HashAlgorithm::kSha256, first->data.at(ingest::kManifestPath)));
+  EXPECT_EQ(manifest.signatures.size(), ManifestOf(first.value()).signatures.size() + 1);
+  ASSERT_TRUE(manifest.metadata.has_value());  // carried over
+  EXPECT_EQ(manifest.metadata->organ_name, "UBND tỉnh Đắk Nông");
+  // Version 1 is untouched.
+  EXPECT_EQ(ManifestOf(first.value()).version, 1u);
+
+  EXPECT_EQ(archive_->VersionId(id, 0).value(), added.package_id);
+  EXPECT_EQ(archive_->VersionId(id, 1).value(), id);
+  EXPECT_EQ(archive_->VersionId(id, 3).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(archive_->VersionId(added.package_id, 0).value(), added.package_id);
+  EXPECT_EQ(archive_->VersionId(added.package_id, 1).status().code(), StatusCode::kInvalidArgument);
+
+  ASSERT_EQ(AuditEvents("version").size(), 1u);
+  EXPECT_NE(AuditEvents("version")[0].find("\"id\":\"" + added.package_id + "\""), std::string::npos);
+
+  // The store's own checks count versions as the packages they are stored as.
+  auto check = archive_->Check();
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_TRUE(check->problems.empty()) << check->problems.front();
+  EXPECT_EQ(check->sealed, 2u);
+  std::size_t damaged = 0;
+  auto fixity = archive_->Fixity({}, [&](const PackageFixity& f) { if (!f.damage.empty()) ++damaged; });
+  ASSERT_TRUE(fixity.ok()) << fixity.status().ToString();
+  EXPECT_EQ(fixity->checked, 2u);
+  EXPECT_EQ(damaged, 0u);
+}
+
+TEST_F(Versions, MetadataChangeMakesANewVersionAndTheListShowsTheLatest) {
+  const std::string id = IngestLetter("UBND huyện Cư Jút");
+  const std::string other = IngestLetter("Sở Nội vụ");
+  IngestOutcome changed = AddVersion(id, {std::nullopt, Sidecar(Metadata("1", "UBND tỉnh Đắk Nông"))});
+  ASSERT_TRUE(changed.accepted) << changed.reason;
+  EXPECT_EQ(changed.format, "record metadata");
+  ASSERT_TRUE(archive_->Seal(1000).ok());
+
+  auto all = archive_->List("", 10);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, id);
+  EXPECT_EQ((*all)[0].versions, 2u);
+  EXPECT_EQ((*all)[0].latest_id, changed.package_id);
+  EXPECT_EQ((*all)[0].metadata->organ_name, "UBND tỉnh Đắk Nông");
+  EXPECT_EQ((*all)[1].id, other);
+  EXPECT_EQ((*all)[1].versions, 1u);
+
+  ListFilter latest;
+  latest.organ = "Đắk Nông";
+  auto found = archive_->List("", 10, latest);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].id, id);
+  ListFilter earlier;
+  earlier.organ = "Cư Jút";  // version 1's organ only
+  EXPECT_TRUE(archive_->List("", 10, earlier)->empty());
+
+  // The same data objects but the manifest.
+  auto first = archive_->Contents(id);
+  auto second = archive_->Contents(changed.package_id);
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(first->data.size(), second->data.size());
+  EXPECT_NE(first->data.at(ingest::kManifestPath), second->data.at(ingest::kManifestPath));
+  EXPECT_EQ(ManifestOf(second.value()).decision, "version 2: record metadata replaced");
+  auto report = archive_->Verify(changed.package_id, {});
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
+}
+
+TEST_F(Versions, ListPagesStepOverVersions) {
+  const std::string a = IngestLetter();
+  const std::string b = IngestLetter();
+  const std::string c = IngestLetter();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(AddVersion(b, {std::nullopt, Sidecar(Metadata(std::to_string(i + 2), "Sở Tư pháp"))}).accepted);
+  }
+  std::vector<std::pair<std::string, std::uint32_t>> seen;
+  std::string after;
+  for (int page = 0; page < 5; ++page) {
+    auto listed = archive_->List(after, 1);
+    ASSERT_TRUE(listed.ok());
+    if (listed->empty()) break;
+    seen.emplace_back(listed->front().id, listed->front().versions);
+    after = listed->front().id;
+  }
+  std::vector<std::pair<std::string, std::uint32_t>> expected = {{a, 1}, {b, 4}, {c, 1}};
+  EXPECT_EQ(seen, expected);
+}
+
+TEST_F(Versions, RefusedDocumentChangesNothingButTheTrail) {
+  const std::string id = IngestLetter();
+  IngestOutcome refused =
+      AddVersion(id, {Submission{kSigned / "letter-untrusted-signer.txt.p7s", kSigned / "letter.txt", std::nullopt, ""},
+                      {}});
+  EXPECT_FALSE(refused.accepted);
+  EXPECT_FALSE(refused.error);
+  EXPECT_EQ(archive_->Versions(id)->size(), 1u);
+  EXPECT_EQ(AuditEvents("refused").size(), 1u);
+  EXPECT_TRUE(AuditEvents("version").empty());
+}
+
+TEST_F(Versions, ADocumentOfTheSamePathWithOtherContentIsRefused) {
+  const std::string id = IngestLetter();
+  IngestOutcome same = AddVersion(id, {SignedText("letter.txt", "the letter, amended\n"), {}});
+  EXPECT_FALSE(same.accepted);
+  EXPECT_NE(same.reason.find("VERSION_CONFLICT"), std::string::npos) << same.reason;
+  EXPECT_NE(same.reason.find("letter.txt with other content"), std::string::npos) << same.reason;
+  EXPECT_EQ(archive_->Versions(id)->size(), 1u);
+
+  IngestOutcome annex = AddVersion(id, {SignedText("annex.txt", "an annex\n"), {}});
+  ASSERT_TRUE(annex.accepted) << annex.reason;
+  auto versions = archive_->Versions(id);
+  ASSERT_EQ(versions->size(), 2u);
+  EXPECT_EQ((*versions)[1].documents, (std::vector<std::string>{"documents/letter.txt", "documents/annex.txt"}));
+}
+
+TEST_F(Versions, LifecycleIsThePackagesNotAVersions) {
+  const std::string id = IngestLetter();
+  IngestOutcome changed = AddVersion(id, {std::nullopt, Sidecar(Metadata("9", "Sở Tư pháp"))});
+  ASSERT_TRUE(changed.accepted);
+  ASSERT_TRUE(archive_->Seal(1000).ok());
+  auto hold = archive_->AddHold(changed.package_id, "inquiry", "auditor");
+  EXPECT_EQ(hold.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(hold.status().message().find("apply to the package"), std::string::npos) << hold.status().ToString();
+  EXPECT_EQ(archive_->Versions(changed.package_id).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(archive_->AddVersion("no-such-package", {std::nullopt, Sidecar(Metadata("9", "x"))}, options_)
+                .status()
+                .code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(archive_->AddVersion(id, {}, options_).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace preserve::archive

@@ -1,0 +1,41 @@
+#include "archive_fixture.h"
+
+#include <utility>
+
+#include "preserve/util/certificates.h"
+
+namespace preserve::testing {
+
+TimePoint At(const std::string& text) { return ParseUtcTime(text).value(); }
+
+archive::InitOptions ArchiveTest::SimulationOptions() {
+  archive::InitOptions options;
+  options.policy = (SourceDir() / "examples" / "policy" / "simulation-2026-2076.json").string();
+  options.renewal_margin = std::chrono::days(400);
+  return options;
+}
+
+void ArchiveTest::InitAndOpen(const archive::InitOptions& options) {
+  ASSERT_TRUE(archive::Archive::Init(root_, options, clock_).ok());
+  Reopen();
+}
+
+void ArchiveTest::Reopen() {
+  archive_.reset();
+  auto opened = archive::Archive::Open(root_, false, clock_);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  archive_ = std::move(opened).value();
+}
+
+std::string ArchiveTest::Ingest(const std::string& signature, std::optional<std::string> content) {
+  archive::Submission s;
+  s.signature = FixturePath("signed/" + signature);
+  if (content) s.content = FixturePath("signed/" + *content);
+  archive::IngestOptions options;
+  options.trust_anchors = LoadCertificates(FixturePath("pki/root-ca.pem")).value();
+  auto outcome = archive_->Ingest(s, options);
+  EXPECT_TRUE(outcome.ok() && outcome->accepted) << (outcome.ok() ? outcome->reason : outcome.status().ToString());
+  return outcome.ok() ? outcome->package_id : "";
+}
+
+}  // namespace preserve::testing
