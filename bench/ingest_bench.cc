@@ -19,60 +19,30 @@
 // timed phase prints one line: phase, N, seconds, docs/s, MB/s, CPU seconds
 // (user + system, all threads: on a shared machine wall time says more about
 // the neighbours than about us), and the process's peak RSS so far (VmHWM).
-#include <openssl/cms.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <sys/resource.h>
+#include <openssl/bio.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "bench_support.h"
 #include "preserve/archive/archive.h"
 #include "preserve/util/certificates.h"
 
 namespace {
 
 using namespace preserve;
-using Seconds = std::chrono::duration<double>;
+using bench::kDocumentBytes;
+using bench::OpenSslError;
+using bench::PeakRssMiB;
+using bench::Signer;
+using bench::Timer;
 namespace fs = std::filesystem;
 
-constexpr std::size_t kDocumentBytes = 10 * 1024;
 constexpr const char* kSigner = "signer-crl-only";
-
-double PeakRssMiB() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  return 0;
-}
-
-double CpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-class Timer {
- public:
-  Timer() : wall_(std::chrono::steady_clock::now()), cpu_(CpuSeconds()) {}
-  double wall() const { return Seconds(std::chrono::steady_clock::now() - wall_).count(); }
-  double cpu() const { return CpuSeconds() - cpu_; }
-
- private:
-  std::chrono::steady_clock::time_point wall_;
-  double cpu_;
-};
 
 void Report(const char* phase, std::size_t n, std::uint64_t bytes, const Timer& timer) {
   const double seconds = timer.wall();
@@ -88,122 +58,24 @@ int Fail(const std::string& what) {
 }
 int Fail(const Status& s) { return Fail(s.ToString()); }
 
-std::string OpenSslError() {
-  std::string out;
-  while (unsigned long e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    out += std::string(out.empty() ? "" : "; ") + buf;
-  }
-  return out;
-}
-
 // ---- Signing (setup) ----
-
-struct Signer {
-  X509* cert = nullptr;
-  EVP_PKEY* key = nullptr;
-  STACK_OF(X509)* chain = nullptr;  // the issuing CA, carried in every SignedData
-  ~Signer() {
-    X509_free(cert);
-    EVP_PKEY_free(key);
-    sk_X509_pop_free(chain, X509_free);
-  }
-};
-
-X509* ReadCert(const fs::path& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return nullptr;
-  X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
-  std::fclose(f);
-  return cert;
-}
-
-bool LoadSigner(const fs::path& pki, Signer& s) {
-  s.cert = ReadCert(pki / (std::string(kSigner) + ".pem"));
-  FILE* f = std::fopen((pki / (std::string(kSigner) + ".key")).c_str(), "rb");
-  if (f != nullptr) {
-    s.key = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
-    std::fclose(f);
-  }
-  s.chain = sk_X509_new_null();
-  X509* issuing = ReadCert(pki / "issuing-ca.pem");
-  if (issuing != nullptr) sk_X509_push(s.chain, issuing);
-  return s.cert != nullptr && s.key != nullptr && issuing != nullptr;
-}
-
-// A detached CAdES signature (CMS_BINARY | CMS_DETACHED, SHA-256, signed
-// attributes with OpenSSL's signing time) over what `data` reads, written as
-// DER to `out`. The content is digested as it is read: nothing is held whole.
-bool SignTo(const Signer& s, BIO* data, const fs::path& out) {
-  CMS_ContentInfo* cms = CMS_sign(s.cert, s.key, s.chain, data, CMS_BINARY | CMS_DETACHED);
-  if (cms == nullptr) return false;
-  BIO* file = BIO_new_file(out.c_str(), "wb");
-  bool ok = file != nullptr && i2d_CMS_bio(file, cms) == 1;
-  BIO_free(file);
-  CMS_ContentInfo_free(cms);
-  return ok;
-}
-
-fs::path DocumentPath(const fs::path& dir, std::size_t i) {
-  char name[32];
-  std::snprintf(name, sizeof name, "doc-%05zu.txt", i);
-  return dir / name;
-}
-
-// Distinct 10 KB of text per document: a header naming it, then lines from a
-// per-document xorshift stream (no two documents share content, so the store
-// deduplicates nothing).
-std::string DocumentText(std::size_t i) {
-  std::string text = "Công văn số " + std::to_string(i) + "/UBND-BENCH\n";
-  std::uint64_t x = 0x9E3779B97F4A7C15ull ^ (i + 1) * 0xBF58476D1CE4E5B9ull;
-  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789 .,";
-  while (text.size() < kDocumentBytes) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    text.push_back((text.size() % 80 == 79) ? '\n' : kAlphabet[x % (sizeof kAlphabet - 1)]);
-  }
-  text.resize(kDocumentBytes);
-  return text;
-}
 
 int Sign(const fs::path& pki, const fs::path& dir, std::size_t n) {
   Signer signer;
-  if (!LoadSigner(pki, signer)) return Fail("cannot load the signer from " + pki.string() + ": " + OpenSslError());
-  fs::create_directories(dir);
-  std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 16);
-  std::atomic<bool> failed{false};
+  if (!signer.Load(pki, kSigner)) return Fail("cannot load the signer from " + pki.string() + ": " + OpenSslError());
   Timer timer;
-  auto run = [&](std::size_t t) {
-    for (std::size_t i = n * t / threads; i < n * (t + 1) / threads && !failed; ++i) {
-      std::string text = DocumentText(i);
-      fs::path doc = DocumentPath(dir, i);
-      std::ofstream(doc, std::ios::binary).write(text.data(), static_cast<std::streamsize>(text.size()));
-      BIO* data = BIO_new_mem_buf(text.data(), static_cast<int>(text.size()));
-      if (!SignTo(signer, data, doc.string() + ".p7s")) {
-        std::cerr << "ingest_bench: signing " << doc << ": " << OpenSslError() << "\n";
-        failed = true;
-      }
-      BIO_free(data);
-    }
-  };
-  std::vector<std::thread> workers;
-  for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(run, t);
-  run(0);
-  for (auto& w : workers) w.join();
-  if (failed) return 1;
+  if (Status s = bench::SignDocuments(signer, dir, 0, n); !s.ok()) return Fail(s);
   Report("sign", n, n * kDocumentBytes, timer);
   return 0;
 }
 
 int SignFile(const fs::path& pki, const fs::path& file) {
   Signer signer;
-  if (!LoadSigner(pki, signer)) return Fail("cannot load the signer from " + pki.string() + ": " + OpenSslError());
+  if (!signer.Load(pki, kSigner)) return Fail("cannot load the signer from " + pki.string() + ": " + OpenSslError());
   BIO* data = BIO_new_file(file.c_str(), "rb");
   if (data == nullptr) return Fail("cannot open " + file.string());
   Timer timer;
-  bool ok = SignTo(signer, data, file.string() + ".p7s");
+  bool ok = signer.SignTo(data, file.string() + ".p7s");
   BIO_free(data);
   if (!ok) return Fail("signing " + file.string() + ": " + OpenSslError());
   Report("sign-file", 1, fs::file_size(file), timer);

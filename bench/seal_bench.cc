@@ -12,12 +12,10 @@
 // shared machine wall time says more about the neighbours than about us.
 //
 // This is a benchmark, not a client: it writes the archive's private record
-// format (archive/src/records.h) straight into the store, because ingesting
-// through Archive::Ingest (CMS validation, one fsync per package) would take
-// hours at a million packages and is not what is measured here.
-#include <openssl/evp.h>
-#include <sys/resource.h>
-
+// format (archive/src/records.h) straight into the store, with
+// bench/bench_support.h, because ingesting through Archive::Ingest (CMS
+// validation, one fsync per package) would take hours at a million packages
+// and is not what is measured here.
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -25,6 +23,7 @@
 #include <string>
 
 #include "archive_impl.h"
+#include "bench_support.h"
 #include "preserve/archive/archive.h"
 #include "preserve/storage/store.h"
 
@@ -32,10 +31,12 @@ namespace {
 
 using namespace preserve;
 using namespace std::chrono_literals;
+using bench::kObjectsPerPackage;
+using bench::ObjectContent;
+using bench::PeakRssMiB;
+using bench::Sha256;
+using bench::Timer;
 using Seconds = std::chrono::duration<double>;
-
-constexpr std::size_t kObjectsPerPackage = 6;
-constexpr std::size_t kChunk = 10000;  // packages per WriteSet while populating
 
 // The phases' clock: the TSA certificate (2 years) ends inside renew-ts's
 // 180-day margin, and renew-hash's policy retires SHA-256 inside its margin.
@@ -45,33 +46,6 @@ const TimePoint kSeal = At("2027-01-01T01:00:00Z");
 const TimePoint kRenewTs = At("2028-09-01T00:00:00Z");
 const TimePoint kRenewHash = At("2028-10-01T00:00:00Z");
 constexpr const char* kSha256End = "2029-01-01";
-
-std::string ObjectPath(std::size_t j) {
-  if (j + 1 == kObjectsPerPackage) return "manifest.json";
-  if (j == 0) return "signatures/letter.p7s";
-  return "documents/part-" + std::to_string(j) + ".txt";
-}
-
-// Distinct small content per object, the same in every phase (the baseline hashes it again).
-Bytes ObjectContent(std::size_t package, std::size_t j) {
-  return ToBytes("synthetic package " + std::to_string(package) + ", object " + std::to_string(j) +
-                 ": a few dozen bytes of content\n");
-}
-
-double PeakRssMiB() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  return 0;
-}
-
-Bytes Sha256(ByteView data) {
-  Bytes out(32);
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
-  return out;
-}
 
 // The lower bound: a plain loop of SHA-256 over the N*6 leaves' bytes, then
 // over the N groups (each its six leaf hashes concatenated).
@@ -95,25 +69,6 @@ double BaselineSeconds(std::size_t n) {
   if (sink == SIZE_MAX) std::cerr << sink;  // keeps the loop from being optimised away
   return seconds;
 }
-
-double CpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-// Wall and CPU time of one phase.
-class Timer {
- public:
-  Timer() : wall_(std::chrono::steady_clock::now()), cpu_(CpuSeconds()) {}
-  double wall() const { return Seconds(std::chrono::steady_clock::now() - wall_).count(); }
-  double cpu() const { return CpuSeconds() - cpu_; }
-
- private:
-  std::chrono::steady_clock::time_point wall_;
-  double cpu_;
-};
 
 void Report(const char* phase, std::size_t n, const Timer& timer, std::size_t requests) {
   const double seconds = timer.wall();
@@ -145,25 +100,8 @@ int Populate(const std::filesystem::path& root, std::size_t n) {
   auto store = storage::Store::Open(archive::DbDir(root), {});
   if (!store.ok()) return Fail(store.status());
   Timer timer;
-  for (std::size_t first = 0; first < n; first += kChunk) {
-    storage::WriteSet w;
-    for (std::size_t i = first; i < std::min(n, first + kChunk); ++i) {
-      auto id = archive::NewId(clock);
-      if (!id.ok()) return Fail(id.status());
-      archive::PackageRecord record;
-      record.id = id.value();
-      record.created = kInit;
-      for (std::size_t j = 0; j < kObjectsPerPackage; ++j) {
-        Bytes content = ObjectContent(i, j);
-        Bytes digest = Sha256(content);
-        w.PutContent(digest, content);
-        record.objects.push_back({ObjectPath(j), std::move(digest), content.size()});
-      }
-      w.PutPackage(record.id, archive::EncodePackageRecord(record));
-      w.Enqueue(record.id, archive::EncodeQueueEntry(record));
-    }
-    if (Status s = store.value()->Commit(std::move(w)); !s.ok()) return Fail(s);
-  }
+  bench::SyntheticOptions synthetic{.created = kInit, .manifest = false};
+  if (Status s = bench::WriteSyntheticPackages(*store.value(), clock, 0, n, synthetic); !s.ok()) return Fail(s);
   Report("populate", n, timer, 0);
   return 0;
 }

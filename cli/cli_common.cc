@@ -15,6 +15,11 @@ void AddVersionOption(po::options_description& desc, std::uint32_t& version) {
 std::optional<int> ResolveVersion(archive::Archive& archive, std::string& id, std::uint32_t version) {
   auto stored = archive.VersionId(id, version);
   if (!stored.ok()) return ExitFor(stored.status());
+  // Said when a later version stands in for the id given, so that nobody takes it for version 1.
+  if (stored.value() != id) {
+    std::cerr << (version == 0 ? "the latest version" : "version " + std::to_string(version)) << " of package " << id
+              << ": " << stored.value() << "\n";
+  }
   id = std::move(stored).value();
   return std::nullopt;
 }

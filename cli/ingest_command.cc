@@ -336,11 +336,8 @@ int CmdIngest(int argc, char** argv) {
       return kExitUsage;
     }
     if (!input.submissions.empty()) change.document = input.submissions.front();
-    if (!metadata.empty()) {
-      change.metadata = metadata;
-    } else if (change.document && change.document->metadata) {
-      change.metadata = change.document->metadata;  // a sidecar found beside the document
-    }
+    // Only an explicit --metadata replaces the record's metadata, not a sidecar found beside the document.
+    if (!metadata.empty()) change.metadata = metadata;
     if (!change.document && !change.metadata) {
       std::cerr << "preserve ingest: --new-version-of needs a document to add, or --metadata\n";
       return kExitUsage;

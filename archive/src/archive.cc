@@ -327,6 +327,43 @@ Result<audit::PackageContents> Archive::Contents(const std::string& package_id) 
   return contents;
 }
 
+namespace {
+
+// A later version names the version it follows and that version's manifest
+// (SHA-256): both sealed, so the chain of versions is as proven as each one.
+// Checks the link against the stored earlier version.
+void CheckVersionLink(const storage::Store& store, const std::string& id, const audit::PackageContents& contents,
+                      audit::PackageReport& report) {
+  auto manifest_bytes = contents.data.find(ingest::kManifestPath);
+  if (manifest_bytes == contents.data.end()) return;  // VerifyPackage has said so
+  auto manifest = ingest::ManifestFromJson(manifest_bytes->second);
+  if (!manifest.ok() || manifest->previous_version.empty()) return;
+  const std::string what = "version " + std::to_string(manifest->version) + " follows " + manifest->previous_version +
+                           " (manifest SHA-256 " + ToHex(manifest->previous_manifest_sha256) + ")";
+  std::string problem;
+  auto [base, version] = SplitVersionId(id);
+  auto [previous_base, previous_version] = SplitVersionId(manifest->previous_version);
+  auto stored = store.GetPackage(manifest->previous_version);
+  auto previous = stored.ok() ? DecodeStoredPackageRecord(stored.value()) : Result<PackageRecord>(stored.status());
+  if (previous_base != base || previous_version >= version || manifest->version != version) {
+    problem = "the manifest does not name an earlier version of package " + std::string(base);
+  } else if (!previous.ok()) {
+    problem = "the earlier version cannot be read: " + previous.status().message();
+  } else {
+    auto found = std::find_if(previous->objects.begin(), previous->objects.end(),
+                              [](const PackageRecord::Object& o) { return o.path == ingest::kManifestPath; });
+    if (found == previous->objects.end() || found->sha256 != manifest->previous_manifest_sha256)
+      problem = "the stored earlier version's manifest is not the one this version names";
+  }
+  report.steps.push_back({"versions", what, problem.empty() ? Verdict::kValid : Verdict::kInvalid, problem});
+  if (!problem.empty()) {
+    report.reasons.push_back("versions: " + problem);
+    report.verdict = Verdict::kInvalid;
+  }
+}
+
+}  // namespace
+
 Result<audit::PackageReport> Archive::Verify(const std::string& package_id, const VerifyOptions& options) {
   PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
   audit::PackageVerifyOptions verify;
@@ -351,6 +388,7 @@ Result<audit::PackageReport> Archive::Verify(const std::string& package_id, cons
       report.verdict = Verdict::kInvalid;
     }
     report.package_id = package_id;
+    CheckVersionLink(*impl_->store, package_id, contents, report);
   }
   // Who verified what, and the outcome, is part of the record's history; a
   // read-only archive (beside a writer) cannot append, and the caller says so.

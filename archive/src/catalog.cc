@@ -47,7 +47,7 @@ Result<std::vector<std::pair<std::string, Bytes>>> Archive::Impl::VersionRecords
   out.emplace_back(package_id, std::move(first));
   // Later versions' ids sort right after the package's own.
   constexpr std::size_t kPage = 16;
-  std::string cursor = package_id;
+  std::string cursor = package_id + ".v";  // before "ID.v0002", after any other id "ID" starts
   while (true) {
     PRESERVE_ASSIGN_OR_RETURN(auto page, store->ListPackages(cursor, kPage));
     for (auto& [id, bytes] : page) {
@@ -95,37 +95,52 @@ Result<std::vector<PackageSummary>> Archive::List(const std::string& after, std:
                                                   const ListFilter& filter) {
   std::vector<PackageSummary> out;
   constexpr std::size_t kPage = 1024;
-  // A package's later versions follow its own record in id order: its summary
-  // waits in `pending` until a record of another package shows it is complete.
-  std::optional<PackageSummary> pending;
-  auto settle = [&]() {
-    if (pending && Matches(*pending, filter)) out.push_back(std::move(*pending));
+  // A package's later versions follow its own record in id order: it is
+  // summarized, as its latest version, once a record of another package (or
+  // the end) shows that no more follow. Only that record's manifest is read.
+  struct Pending {
+    std::string id;
+    Bytes first;   // version 1's record: its creation is the package's
+    Bytes latest;  // empty while version 1 is the latest
+  };
+  std::optional<Pending> pending;
+  auto settle = [&]() -> Status {
+    if (!pending) return Status::Ok();
+    const Bytes& latest = pending->latest.empty() ? pending->first : pending->latest;
+    PRESERVE_ASSIGN_OR_RETURN(PackageRecord r, DecodePackageRecord(latest, *impl_->store));
+    PRESERVE_ASSIGN_OR_RETURN(PackageSummary summary, Summarize(r, *impl_->store));
+    if (!pending->latest.empty()) {
+      PRESERVE_ASSIGN_OR_RETURN(PackageRecord first, DecodeStoredPackageRecord(pending->first));
+      summary.id = pending->id;
+      summary.created = first.created;
+    }
     pending.reset();
+    if (Matches(summary, filter)) out.push_back(std::move(summary));
+    return Status::Ok();
   };
   std::string cursor = after;
-  while (out.size() < limit) {
-    PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(cursor, filter.empty() ? limit + 1 : kPage));
+  bool full = false;
+  while (!full) {
+    const std::size_t page_size = filter.empty() ? std::min(limit, kPage) + 1 : kPage;
+    PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(cursor, page_size));
     if (page.empty()) break;
     cursor = page.back().first;
-    for (const auto& [id, bytes] : page) {
+    for (auto& [id, bytes] : page) {
       auto [base, version] = SplitVersionId(id);
-      // Versions of a package before `after` (the previous page's last) were listed with it.
-      if (version > 1 && (!pending || pending->id != base)) continue;
-      if (version == 1) {
-        settle();
-        if (out.size() == limit) break;
-      }
-      PRESERVE_ASSIGN_OR_RETURN(PackageRecord r, DecodePackageRecord(bytes, *impl_->store));
-      PRESERVE_ASSIGN_OR_RETURN(PackageSummary summary, Summarize(r, *impl_->store));
       if (version > 1) {
-        summary.id = pending->id;
-        summary.created = pending->created;
+        // Versions of a package before `after` (the previous page's last) were listed with it.
+        if (pending && pending->id == base) pending->latest = std::move(bytes);
+        continue;
       }
-      pending = std::move(summary);
+      PRESERVE_RETURN_IF_ERROR(settle());
+      if (out.size() >= limit) {
+        full = true;
+        break;
+      }
+      pending = Pending{id, std::move(bytes), {}};
     }
-    if (out.size() == limit) break;
   }
-  if (out.size() < limit) settle();
+  if (!full) PRESERVE_RETURN_IF_ERROR(settle());
   return out;
 }
 
@@ -187,6 +202,13 @@ Result<SignatureUseReport> Archive::ReportSignatureUse(TimePoint from, TimePoint
       return f != nullptr && f->is_string() ? std::string(f->as_string()) : std::string();
     };
     std::string type = text("event");
+    // A version that added a document is a document submitted and accepted;
+    // a version (or its refusal) that only changed record metadata is none.
+    if (type == "version") {
+      if (text("change").rfind("added ", 0) != 0) return true;
+      type = "ingest";
+    }
+    if (type == "refused" && text("format") == "record metadata") return true;
     if (type != "ingest" && type != "refused") return true;
     auto time = ParseUtcTime(text("time"));
     if (!time.ok() || time.value() < from || !(time.value() < to)) return true;

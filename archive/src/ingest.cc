@@ -392,10 +392,9 @@ Bytes RefusalEvent(const Clock& clock, const Prepared& p) {
 // written by another, unflushed writer.
 Status StoreObjects(Prepared& p, const Bytes& manifest_json, const storage::Store& store, storage::WriteSet& w,
                     std::set<Bytes>& stored_in_write, PackageRecord& record) {
-  auto held = [&record](const std::string& path) {
-    return std::any_of(record.objects.begin(), record.objects.end(),
-                       [&path](const PackageRecord::Object& o) { return o.path == path; });
-  };
+  std::set<std::string> carried;
+  for (const auto& o : record.objects) carried.insert(o.path);
+  auto held = [&carried](const std::string& path) { return carried.count(path) != 0; };
   auto store_object = [&](const std::string& path, const Bytes& bytes) -> Status {
     Bytes digest = Digest(kContentHash, bytes);
     PRESERVE_ASSIGN_OR_RETURN(bool present, store.HasContent(digest));
@@ -499,7 +498,7 @@ Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const V
   if (!change.document && !change.metadata)
     return Status::InvalidArgument("a new version needs a document to add, or new record metadata");
   PRESERVE_ASSIGN_OR_RETURN(auto versions, impl_->VersionRecords(package_id));
-  const std::uint32_t number = static_cast<std::uint32_t>(versions.size()) + 1;
+  const std::uint32_t number = SplitVersionId(versions.back().first).second + 1;
   if (number > kMaxVersions)
     return Status::FailedPrecondition("package " + package_id + " has " + std::to_string(kMaxVersions) +
                                       " versions, the most a package may have");
@@ -518,34 +517,41 @@ Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const V
   // The change, validated as an ingest validates it.
   const Clock& clock = *impl_->clock;
   Prepared p;
-  std::string what;
   if (change.document) {
     Submission document = *change.document;
     document.metadata = change.metadata;  // the change's metadata, not a sidecar of the document's
     p = Prepare(document, options, CmsOptions(options, impl_->policy, clock), *impl_->store,
                 impl_->content_chunk_size);
-    for (const auto& entry : p.manifest.objects) {
-      if (entry.role == "certificate" || entry.role == "crl" || entry.role == "ocsp-response") continue;
-      what += (what.empty() ? "added " : ", ") + entry.path;
-    }
   } else {
     p.outcome.input = change.metadata->string();
     p.outcome.format = "record metadata";
     p.outcome.accepted = ReadMetadata(p, *change.metadata);
   }
-  if (change.metadata && p.outcome.accepted) what += std::string(what.empty() ? "" : "; ") + "record metadata replaced";
-  // A version adds documents; it never silently replaces one.
+  // What it changes. A version adds documents; it never silently replaces
+  // one, and a version that changes nothing is not made.
+  std::map<std::string, const ingest::DataObjectEntry*> held;
+  for (const auto& entry : manifest.objects) held[entry.path] = &entry;
+  std::string what;
   for (const auto& entry : p.manifest.objects) {
     if (!p.outcome.accepted) break;
-    for (const auto& held : manifest.objects) {
-      if (held.path == entry.path && held.sha256 != entry.sha256) {
-        Refuse(p, "VERSION_CONFLICT",
-               "package " + package_id + " already holds " + held.path +
-                   " with other content: a new version adds documents, it does not replace them");
-        break;
-      }
+    auto found = held.find(entry.path);
+    if (found != held.end() && found->second->sha256 != entry.sha256) {
+      Refuse(p, "VERSION_CONFLICT",
+             "package " + package_id + " already holds " + entry.path +
+                 " with other content: a new version adds documents, it does not replace them");
+    } else if (found == held.end() && entry.role != "certificate" && entry.role != "crl" &&
+               entry.role != "ocsp-response") {
+      what += (what.empty() ? "added " : ", ") + entry.path;
     }
   }
+  const bool metadata_changed =
+      p.outcome.accepted && change.metadata &&
+      (!manifest.metadata || ingest::RecordMetadataToJson(*manifest.metadata) !=
+                                 ingest::RecordMetadataToJson(*p.manifest.metadata));
+  if (metadata_changed) what += std::string(what.empty() ? "" : "; ") + "record metadata replaced";
+  if (p.outcome.accepted && what.empty())
+    Refuse(p, "VERSION_UNCHANGED",
+           "package " + latest_id + " already holds every document given and the same record metadata");
   if (p.outcome.error) return p.outcome;
   storage::WriteSet w;
   if (!p.outcome.accepted) {
@@ -556,6 +562,8 @@ Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const V
 
   // The new manifest: the latest version's, with the change, naming the version it follows.
   const std::string id = StoredVersionId(package_id, number);
+  if (impl_->store->GetPackage(id).ok())
+    return Status::FailedPrecondition("version " + id + " exists already: is another process adding versions?");
   manifest.package_id = id;
   manifest.version = number;
   manifest.previous_version = latest_id;
@@ -563,12 +571,12 @@ Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const V
   manifest.created = clock.Now();
   manifest.producer = kProducer;
   if (change.metadata) manifest.metadata = p.manifest.metadata;
-  for (auto& entry : p.manifest.objects) {
-    bool held = std::any_of(manifest.objects.begin(), manifest.objects.end(),
-                            [&entry](const ingest::DataObjectEntry& e) { return e.path == entry.path; });
-    if (!held) manifest.objects.push_back(std::move(entry));
-  }
-  for (auto& signature : p.manifest.signatures) manifest.signatures.push_back(std::move(signature));
+  // Only what is new: a document held already keeps its signature entries.
+  for (auto& signature : p.manifest.signatures)
+    if (held.count(signature.signature_path) == 0) manifest.signatures.push_back(std::move(signature));
+  for (auto& entry : p.manifest.objects)
+    if (held.count(entry.path) == 0) manifest.objects.push_back(std::move(entry));
+  held.clear();  // its values point into the manifest's objects, which may have moved
   for (const auto& anchor : options.trust_anchors) {
     std::string subject = CertificateSubject(anchor);
     if (change.document && std::find(manifest.trust_anchors.begin(), manifest.trust_anchors.end(), subject) ==
@@ -597,7 +605,7 @@ Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const V
                             {"id", id},
                             {"change", what},
                             {"input", p.outcome.input},
-                            {"organ", Organ(p.outcome)},
+                            {"organ", manifest.metadata ? manifest.metadata->organ_name : ""},
                             {"signer_organization", SignerOrganization(p.outcome)},
                             {"manifest_sha256", ToHex(Digest(kContentHash, manifest_json))}}));
   PRESERVE_FAULT_POINT("version.before_commit");

@@ -234,7 +234,7 @@ timestamp::EvidenceReport Archive::Impl::ProveSealedHead(const BatchRecord& batc
   skeleton.chains = {{{batch.hash_algorithm, batch.id, batch.audit_head->leaf, Members::kStored,
                        {Digest(batch.hash_algorithm, object)}}}};
   PackageRecord holder;
-  holder.id = "the audit trail head of " + SealedBy(batch);
+  holder.id = "(the audit trail head of " + SealedBy(batch) + ")";
   auto er = Assemble(holder, skeleton, cache);
   if (!er.ok()) {
     timestamp::EvidenceReport unreadable;
@@ -253,53 +253,132 @@ timestamp::EvidenceReport Archive::Impl::ProveSealedHead(const BatchRecord& batc
       options);
 }
 
+namespace {
+
+// What a walk of the trail finds besides its chain: the worst verdict and the
+// first reason given for it.
+class TrailFindings {
+ public:
+  void Add(Verdict verdict, std::string why) {
+    if (verdict == Verdict::kValid) return;
+    if (Worse(verdict_, verdict) != verdict_ || reason_.empty()) reason_ = std::move(why);
+    verdict_ = Worse(verdict_, verdict);
+  }
+  void ApplyTo(audit::AuditTrailReport& report) const {
+    if (verdict_ == Verdict::kValid || Worse(report.verdict, verdict_) == report.verdict) return;
+    report.verdict = verdict_;
+    report.reason = reason_;
+  }
+
+ private:
+  Verdict verdict_ = Verdict::kValid;
+  std::string reason_;
+};
+
+// The text of a string field of an audit event's JSON; "" when absent.
+std::string EventField(const json::object& event, std::string_view key) {
+  const json::value* v = event.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+}  // namespace
+
 Result<audit::AuditTrailReport> Archive::VerifyAuditLog() {
-  // The heads sealed in time-stamp batches, each proven by its batch's token
-  // as of the token's time: a later head, sealed under algorithms still
+  TrailFindings findings;
+  // Every batch, and the heads sealed in them, each proven by its batch's
+  // token as of the token's time: a later head, sealed under algorithms still
   // strong, carries the proof on, since the chain ties every earlier event to
   // it. The newest head's token must also hold now.
-  std::vector<BatchRecord> sealing;
-  Status malformed = Status::Ok();
+  struct SealingBatch {
+    BatchRecord record;
+    TimePoint token_time;
+  };
+  std::vector<SealingBatch> sealing;
+  std::map<std::string, std::optional<std::uint64_t>> sealed_events;  // every batch id -> its head's event count
+  std::vector<SealingBatch> headless;  // made before heads were sealed, or stripped of theirs
   PRESERVE_RETURN_IF_ERROR(impl_->store->ScanBatches([&](std::string_view id, ByteView bytes) {
     auto batch = DecodeBatchRecord(bytes);
-    if (!batch.ok()) {
-      malformed = batch.status().WithContext("batch " + std::string(id));
-      return false;
+    auto token = batch.ok() ? timestamp::ParseToken(batch->token) : Result<timestamp::TokenInfo>(batch.status());
+    if (!token.ok()) {
+      findings.Add(Verdict::kInvalid, "batch " + std::string(id) + " is unreadable: " + token.status().message());
+      sealed_events[std::string(id)] = std::nullopt;
+      return true;
     }
-    if (batch->audit_head) sealing.push_back(std::move(batch).value());
+    SealingBatch entry{std::move(batch).value(), token->gen_time};
+    sealed_events[entry.record.id] =
+        entry.record.audit_head ? std::optional<std::uint64_t>(entry.record.audit_head->events) : std::nullopt;
+    (entry.record.audit_head ? sealing : headless).push_back(std::move(entry));
     return true;
   }));
-  PRESERVE_RETURN_IF_ERROR(malformed);
-  std::size_t newest = 0;
-  for (std::size_t i = 1; i < sealing.size(); ++i)
-    if (sealing[i].audit_head->events > sealing[newest].audit_head->events) newest = i;
+
+  // A batch made after (or with) one that seals a head must seal one too: a
+  // headless one then had its head removed from the record.
+  std::optional<TimePoint> first_sealing;
+  for (const auto& b : sealing)
+    if (!first_sealing || b.token_time < *first_sealing) first_sealing = b.token_time;
+  for (const auto& b : headless) {
+    if (first_sealing && b.token_time >= *first_sealing)
+      findings.Add(Verdict::kInvalid, "batch " + b.record.id + " (time-stamped " + FormatUtcTime(b.token_time) +
+                                          ") seals no audit trail head, though batches before it do: the head "
+                                          "was removed from its record");
+  }
+  if (sealing.empty() && !headless.empty())
+    findings.Add(Verdict::kIndeterminate,
+                 "none of the store's " + std::to_string(headless.size()) +
+                     " time-stamp batches seals the trail's head (made before preserve sealed heads, or the heads "
+                     "were removed): an edit whose author chained the trail again would not show; the next seal or "
+                     "renewal seals one");
 
   audit::AuditTrailVerifier verifier;
-  Verdict proof = Verdict::kValid;
-  std::string unproven;  // why a sealed head is not proven, for the first one that is not
+  std::size_t newest = 0;
+  for (std::size_t i = 1; i < sealing.size(); ++i)
+    if (sealing[i].record.audit_head->events > sealing[newest].record.audit_head->events) newest = i;
   BatchCache cache;
   for (std::size_t i = 0; i < sealing.size(); ++i) {
-    const BatchRecord& batch = sealing[i];
-    ManualClock then(batch.time);
+    const BatchRecord& batch = sealing[i].record;
+    ManualClock then(sealing[i].token_time);
     timestamp::EvidenceReport report = impl_->ProveSealedHead(batch, cache, then);
     if (report.verdict == Verdict::kValid && i == newest) {
       report = impl_->ProveSealedHead(batch, cache, *impl_->clock);
       if (report.verdict != Verdict::kValid) report.failure = "now: " + report.failure;
     }
     if (report.verdict != Verdict::kValid) {
-      if (unproven.empty()) unproven = "the time-stamp of " + SealedBy(batch) + " does not prove the trail head it "
-                                       "records: " + report.failure;
-      proof = Worse(proof, report.verdict);
+      findings.Add(report.verdict, "the time-stamp of " + SealedBy(batch) +
+                                       " does not prove the trail head it records: " + report.failure);
       continue;
     }
     verifier.ExpectSealedHead({batch.audit_head->events, batch.audit_head->hash, SealedBy(batch)});
   }
+  // The links themselves: SHA-256 proves the events' order only while it is strong.
+  if (std::optional<TimePoint> end = impl_->policy.HashEnd(HashAlgorithm::kSha256);
+      end && *end <= impl_->clock->Now())
+    findings.Add(Verdict::kIndeterminate, "the trail is chained with SHA-256, which the algorithm policy retired on " +
+                                              FormatUtcTime(*end) + ": its links no longer prove the events' order");
 
   Bytes stored;
   Status scanned = impl_->store->ScanAudit(0, [&](const storage::AuditEntry& entry) {
     stored = entry.previous_hash;
     stored.insert(stored.end(), entry.event.begin(), entry.event.end());
     verifier.Add(entry.sequence, stored);
+    // Each seal and renewal names its batch, and the head it sealed: the
+    // batch record must still be there, with that head.
+    std::string_view text(reinterpret_cast<const char*>(entry.event.data()), entry.event.size());
+    if (text.find("\"event\":\"seal\"") == std::string_view::npos &&
+        text.find("\"event\":\"renew\"") == std::string_view::npos)
+      return true;
+    json::error_code ec;
+    json::value parsed = json::parse(text, ec);
+    if (ec || !parsed.is_object()) return true;  // the chain walk judges the entry
+    const std::string batch_id = EventField(parsed.as_object(), "batch");
+    const std::string head_events = EventField(parsed.as_object(), "audit_head_events");
+    const std::string seq = std::to_string(entry.sequence);
+    auto batch = sealed_events.find(batch_id);
+    if (batch == sealed_events.end()) {
+      findings.Add(Verdict::kInvalid, "event " + seq + " records batch " + batch_id + ", whose record is gone");
+    } else if (!head_events.empty() && (!batch->second || std::to_string(*batch->second) != head_events)) {
+      findings.Add(Verdict::kInvalid, "event " + seq + " records that batch " + batch_id + " sealed the trail's first " +
+                                          head_events + " events, but the batch record no longer says so");
+    }
     return true;
   });
   // Damage to the trail's own bytes is a finding about the trail, not a failure to look.
@@ -309,10 +388,7 @@ Result<audit::AuditTrailReport> Archive::VerifyAuditLog() {
     return scanned;
   }
   audit::AuditTrailReport report = verifier.Finish();
-  if (report.verdict == Verdict::kValid && proof != Verdict::kValid) {
-    report.verdict = proof;
-    report.reason = unproven;
-  }
+  findings.ApplyTo(report);
   return report;
 }
 

@@ -184,8 +184,9 @@ std::optional<std::uint32_t> LeafOf(const timestamp::HashTree& tree, std::size_t
 }
 
 // The audit trail's head as it stands before a batch, sealed by the batch as
-// one more data object: the last group of its tree. The batch's own event is
-// the next one, committed with it.
+// one more data object: the last group of its tree. The batch's own event
+// follows it, committed with the batch, and names the head's event count
+// (audit_head_events), so the trail itself says which batches seal a head.
 struct HeadToSeal {
   storage::AuditChainHead head;
   Bytes leaf;  // h(AuditHeadObject) under the batch's hash: a group of one (ERS-RULES.md rule 2)
@@ -342,7 +343,8 @@ Result<std::optional<SealOutcome>> Archive::Impl::SealBatch(std::size_t max_batc
                             {"packages", std::to_string(batch.packages)},
                             {"hash", std::string(HashAlgorithmName(alg))},
                             {"root", ToHex(batch.root)},
-                            {"token_time", Until(batch.time)}}));
+                            {"token_time", Until(batch.time)},
+                            {"audit_head_events", std::to_string(batch.audit_head->events)}}));
   PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
   PRESERVE_FAULT_POINT("seal.after_commit");
   return std::optional<SealOutcome>(SealOutcome{batch.id, batch.packages, batch.time});
@@ -512,7 +514,8 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
                             {"packages", std::to_string(batch.packages)},
                             {"hash", std::string(HashAlgorithmName(alg))},
                             {"root", ToHex(batch.root)},
-                            {"token_time", Until(batch.time)}}));
+                            {"token_time", Until(batch.time)},
+                            {"audit_head_events", std::to_string(batch.audit_head->events)}}));
   PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
   PRESERVE_FAULT_POINT("renew.after_commit");
   return RenewalBatch{batch.id, kind, alg, batch.packages, batch.time};

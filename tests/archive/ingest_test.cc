@@ -5,6 +5,7 @@
 #include "preserve/archive/archive.h"
 #include "preserve/ingest/manifest.h"
 #include "preserve/util/certificates.h"
+#include "archive_fixture.h"
 #include "testing.h"
 
 namespace preserve::archive {
@@ -48,19 +49,7 @@ class IngestTest : public ::testing::Test {
     return outcome.ok() ? outcome.value() : IngestOutcome{};
   }
 
-  // The events of one type in the audit trail, as JSON text.
-  std::vector<std::string> Events(const std::string& type) {
-    std::vector<std::string> out;
-    EXPECT_TRUE(archive_
-                    ->ScanAuditLog(0,
-                                   [&](const AuditLogEvent& e) {
-                                     if (e.json.find("\"event\":\"" + type + "\"") != std::string::npos)
-                                       out.push_back(e.json);
-                                     return true;
-                                   })
-                    .ok());
-    return out;
-  }
+  std::vector<std::string> Events(const std::string& type) { return testing::AuditEventsOfType(*archive_, type); }
 
   testing::TempDir dir_;
   fs::path root_ = dir_ / "store";

@@ -4,11 +4,14 @@
 // latest version.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "../ingest/cms_test_signer.h"
 #include "preserve/archive/archive.h"
 #include "preserve/ingest/manifest.h"
 #include "preserve/util/certificates.h"
 #include "preserve/util/digest.h"
+#include "archive_fixture.h"
 #include "testing.h"
 
 namespace preserve::archive {
@@ -24,13 +27,10 @@ std::string Metadata(const std::string& number, const std::string& organ) {
          R"("organ_name": ")" + organ + R"(", "type_name": "Công văn", "subject": "Trích yếu"})";
 }
 
-class Versions : public ::testing::Test {
+class Versions : public testing::ArchiveTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(Archive::Init(root_, {}, clock_).ok());
-    auto opened = Archive::Open(root_, false, clock_);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    archive_ = std::move(opened).value();
+    ASSERT_NO_FATAL_FAILURE(InitAndOpen({}));
     options_.trust_anchors = LoadCertificates(kPki / "root-ca.pem").value();
   }
 
@@ -74,23 +74,8 @@ class Versions : public ::testing::Test {
     return manifest.ok() ? manifest.value() : ingest::Manifest{};
   }
 
-  std::vector<std::string> AuditEvents(const std::string& type) {
-    std::vector<std::string> out;
-    EXPECT_TRUE(archive_
-                    ->ScanAuditLog(0,
-                                   [&](const AuditLogEvent& e) {
-                                     if (e.json.find("\"event\":\"" + type + "\"") != std::string::npos)
-                                       out.push_back(e.json);
-                                     return true;
-                                   })
-                    .ok());
-    return out;
-  }
+  std::vector<std::string> AuditEvents(const std::string& type) { return testing::AuditEventsOfType(*archive_, type); }
 
-  testing::TempDir dir_;
-  fs::path root_ = dir_ / "store";
-  ManualClock clock_{ParseUtcTime("2026-11-27T08:00:00Z").value()};
-  std::unique_ptr<Archive> archive_;
   IngestOptions options_;
   int files_ = 0;
 };
@@ -150,6 +135,21 @@ TEST_F(Versions, AddedDocumentMakesVersionTwoAndBothVerify) {
 
   ASSERT_EQ(AuditEvents("version").size(), 1u);
   EXPECT_NE(AuditEvents("version")[0].find("\"id\":\"" + added.package_id + "\""), std::string::npos);
+
+  // The version names version 1's manifest, and verify checks that link.
+  auto report = archive_->Verify(added.package_id, {});
+  ASSERT_TRUE(report.ok());
+  auto link = std::find_if(report->steps.begin(), report->steps.end(),
+                           [](const audit::ReportStep& step) { return step.section == "versions"; });
+  ASSERT_NE(link, report->steps.end()) << audit::ReportToText(report.value());
+  EXPECT_EQ(link->verdict, Verdict::kValid) << link->detail;
+  EXPECT_EQ(link->what.rfind("version 2 follows " + id + " (manifest SHA-256 ", 0), 0u) << link->what;
+
+  // A version that added a document counts as a document submitted and accepted.
+  auto use = archive_->ReportSignatureUse(clock_.Now() - std::chrono::hours(48), clock_.Now() + std::chrono::hours(1),
+                                          ReportGrouping::kNone);
+  ASSERT_TRUE(use.ok());
+  EXPECT_EQ(use->total.accepted, 2u);
 
   // The store's own checks count versions as the packages they are stored as.
   auto check = archive_->Check();
@@ -248,6 +248,30 @@ TEST_F(Versions, ADocumentOfTheSamePathWithOtherContentIsRefused) {
   auto versions = archive_->Versions(id);
   ASSERT_EQ(versions->size(), 2u);
   EXPECT_EQ((*versions)[1].documents, (std::vector<std::string>{"documents/letter.txt", "documents/annex.txt"}));
+}
+
+TEST_F(Versions, AVersionThatChangesNothingIsRefused) {
+  const std::string id = IngestLetter("Sở Tư pháp");
+  IngestOutcome same_document =
+      AddVersion(id, {Submission{kSigned / "letter.txt.p7s", kSigned / "letter.txt", std::nullopt, ""}, {}});
+  EXPECT_FALSE(same_document.accepted);
+  EXPECT_NE(same_document.reason.find("VERSION_UNCHANGED"), std::string::npos) << same_document.reason;
+  IngestOutcome same_metadata = AddVersion(id, {std::nullopt, Sidecar(Metadata("1", "Sở Tư pháp"))});
+  EXPECT_FALSE(same_metadata.accepted);
+  EXPECT_NE(same_metadata.reason.find("VERSION_UNCHANGED"), std::string::npos) << same_metadata.reason;
+  EXPECT_EQ(archive_->Versions(id)->size(), 1u);
+  // A document already held with new metadata: the metadata is the change, and
+  // the document's signature is not listed twice.
+  IngestOutcome metadata_too =
+      AddVersion(id, {Submission{kSigned / "letter.txt.p7s", kSigned / "letter.txt", std::nullopt, ""},
+                      Sidecar(Metadata("2", "Sở Tư pháp"))});
+  ASSERT_TRUE(metadata_too.accepted) << metadata_too.reason;
+  ASSERT_TRUE(archive_->Seal(1000).ok());
+  auto contents = archive_->Contents(metadata_too.package_id);
+  ASSERT_TRUE(contents.ok());
+  ingest::Manifest manifest = ManifestOf(contents.value());
+  EXPECT_EQ(manifest.signatures.size(), 1u);
+  EXPECT_EQ(manifest.decision.rfind("version 2: record metadata replaced", 0), 0u) << manifest.decision;
 }
 
 TEST_F(Versions, LifecycleIsThePackagesNotAVersions) {

@@ -261,17 +261,52 @@ TEST_F(AuditTamper, CutTailIsCaughtByTheLastSealedHead) {
   EXPECT_TRUE(Contains(r.out, "events were removed from the end")) << r.out;
 }
 
+// The batch a seal event names, from the event's JSON.
+std::string BatchOfEvent(const std::string& stored_event) {
+  std::size_t at = stored_event.find("\"batch\":\"");
+  if (at == std::string::npos) return "";
+  at += 9;
+  return stored_event.substr(at, stored_event.find('"', at) - at);
+}
+
+// Removing the head from the last batch's record: the trail (event 4) says the
+// batch sealed one, and a batch made after one that seals a head must too.
+TEST_F(AuditTamper, SealedHeadStrippedFromTheBatchRecordIsCaught) {
+  {
+    RawDb raw(Db());
+    std::string batch_id = BatchOfEvent(raw.Get("audit", BigEndianKey(4)));
+    ASSERT_FALSE(batch_id.empty());
+    std::string record = raw.Get("batches", batch_id);
+    std::size_t at = record.find(",\"audit_head\":{");
+    ASSERT_NE(at, std::string::npos) << record;
+    record.erase(at, record.find('}', at) + 1 - at);
+    raw.Put("batches", batch_id, record);
+  }
+  CommandResult r = Preserve({"audit-log", "verify"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "seals no audit trail head, though batches before it do")) << r.out;
+}
+
+TEST_F(AuditTamper, DeletedBatchRecordIsCaught) {
+  std::string batch_id;
+  {
+    RawDb raw(Db());
+    batch_id = BatchOfEvent(raw.Get("audit", BigEndianKey(4)));
+    raw.Delete("batches", batch_id);
+  }
+  CommandResult r = Preserve({"audit-log", "verify"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "event 4 records batch " + batch_id + ", whose record is gone")) << r.out;
+}
+
 // Nor can the intruder move a batch's sealed head to match a rewritten trail:
 // the batch's time-stamp covers the head as it was.
 TEST_F(AuditTamper, SealedHeadRewrittenInTheBatchRecordIsNotProven) {
   std::string batch_id;
   {
     RawDb raw(Db());
-    std::string last_seal = raw.Get("audit", BigEndianKey(4));
-    std::size_t at = last_seal.find("\"batch\":\"");
-    ASSERT_NE(at, std::string::npos);
-    at += 9;
-    batch_id = last_seal.substr(at, last_seal.find('"', at) - at);
+    batch_id = BatchOfEvent(raw.Get("audit", BigEndianKey(4)));
+    ASSERT_FALSE(batch_id.empty());
     std::string record = raw.Get("batches", batch_id);
     std::size_t hash_at = record.find("\"hash\":\"", record.find("\"audit_head\""));
     ASSERT_NE(hash_at, std::string::npos);

@@ -8,6 +8,16 @@ namespace preserve::testing {
 
 TimePoint At(const std::string& text) { return ParseUtcTime(text).value(); }
 
+std::vector<std::string> AuditEventsOfType(archive::Archive& archive, const std::string& type) {
+  std::vector<std::string> out;
+  Status scanned = archive.ScanAuditLog(0, [&](const archive::AuditLogEvent& e) {
+    if (e.json.find("\"event\":\"" + type + "\"") != std::string::npos) out.push_back(e.json);
+    return true;
+  });
+  EXPECT_TRUE(scanned.ok()) << scanned.ToString();
+  return out;
+}
+
 archive::InitOptions ArchiveTest::SimulationOptions() {
   archive::InitOptions options;
   options.policy = (SourceDir() / "examples" / "policy" / "simulation-2026-2076.json").string();

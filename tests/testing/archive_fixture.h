@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -18,6 +19,9 @@ namespace preserve::testing {
 
 // `text` (ParseUtcTime's format) as a time point; it must parse.
 TimePoint At(const std::string& text);
+
+// The audit trail's events of one type ("ingest", "refused", ...), as their JSON text, in order.
+std::vector<std::string> AuditEventsOfType(archive::Archive& archive, const std::string& type);
 
 class ArchiveTest : public ::testing::Test {
  protected:

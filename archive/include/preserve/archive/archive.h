@@ -362,9 +362,11 @@ class Archive {
   // (VersionSummary::id), queued for sealing, so its evidence covers every
   // data object it holds; its manifest names version N and N's manifest's
   // SHA-256. Version N stays as it was, with its own evidence. The outcome's
-  // package_id is the new version's id. kNotFound: no such package;
-  // kFailedPrecondition: the package is deleted, or a document of the same
-  // path with other content is already in it.
+  // package_id is the new version's id. A document of a path N holds with
+  // other content, or a change that changes nothing, is refused like a
+  // document at ingest (VERSION_CONFLICT, VERSION_UNCHANGED). kNotFound: no
+  // such package; kInvalidArgument: no change, or `package_id` names a
+  // version; kFailedPrecondition: the package is deleted.
   Result<IngestOutcome> AddVersion(const std::string& package_id, const VersionChange& change,
                                    const IngestOptions& options);
   // Every version of a package, oldest first. kNotFound: no such package.
