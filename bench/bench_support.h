@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <string>
 
+#include "preserve/archive/archive.h"
 #include "preserve/ingest/record_metadata.h"
 #include "preserve/storage/store.h"
 #include "preserve/util/bytes.h"
@@ -114,5 +115,18 @@ class Signer {
 // Writes documents [first, first + count) as DIR/doc-NNNNN.txt, each with its
 // detached signature DIR/doc-NNNNN.txt.p7s, on every core (at most 16 threads).
 Status SignDocuments(const Signer& signer, const std::filesystem::path& dir, std::size_t first, std::size_t count);
+
+// Counts ingest outcomes; every document must be accepted, or the figure means nothing.
+struct Tally {
+  std::size_t accepted = 0, refused = 0;
+  std::string first_refusal;
+  void operator()(const archive::IngestOutcome& o) {
+    if (o.accepted) {
+      ++accepted;
+    } else if (refused++ == 0) {
+      first_refusal = o.input + ": " + o.reason;
+    }
+  }
+};
 
 }  // namespace preserve::bench

@@ -104,19 +104,6 @@ Result<std::unique_ptr<archive::Archive>> NewStore(const fs::path& root, const C
   return archive::Archive::Open(root, false, clock);
 }
 
-// Counts outcomes; every document must be accepted, or the figure means nothing.
-struct Tally {
-  std::size_t accepted = 0, refused = 0;
-  std::string first_refusal;
-  void operator()(const archive::IngestOutcome& o) {
-    if (o.accepted) {
-      ++accepted;
-    } else {
-      if (refused++ == 0) first_refusal = o.input + ": " + o.reason;
-    }
-  }
-};
-
 int Ingest(const fs::path& pki, const fs::path& dir, const fs::path& root) {
   SystemClock clock;
   auto options = Options(pki);
@@ -136,7 +123,7 @@ int Ingest(const fs::path& pki, const fs::path& dir, const fs::path& root) {
   auto archive = NewStore(root, clock);
   if (!archive.ok()) return Fail(archive.status());
 
-  Tally tally;
+  bench::Tally tally;
   {
     Timer timer;
     Status s = archive.value()->IngestAll(submissions, options.value(), std::ref(tally));

@@ -237,18 +237,6 @@ Result<std::vector<archive::Submission>> MakeDocuments(const fs::path& pki, cons
   return submissions;
 }
 
-struct Tally {
-  std::size_t accepted = 0, refused = 0;
-  std::string first_refusal;
-  void operator()(const archive::IngestOutcome& o) {
-    if (o.accepted) {
-      ++accepted;
-    } else if (refused++ == 0) {
-      first_refusal = o.input + ": " + o.reason;
-    }
-  }
-};
-
 Result<std::size_t> SealAll(archive::Archive& archive) {
   PRESERVE_ASSIGN_OR_RETURN(auto outcomes, archive.Seal(1'000'000));
   std::size_t sealed = 0;
@@ -326,7 +314,7 @@ int Step(const fs::path& fixtures, const fs::path& root, std::size_t from, std::
     if (!archive.ok()) return Fail(archive.status());
     std::vector<std::pair<double, double>> timings;  // (seconds, CPU seconds) per round
     for (const auto& submissions : rounds) {
-      Tally tally;
+      bench::Tally tally;
       Timer timer;
       if (Status s = archive.value()->IngestAll(submissions, options.value(), std::ref(tally)); !s.ok()) return Fail(s);
       timings.emplace_back(timer.wall(), timer.cpu());

@@ -189,10 +189,16 @@ Result<DeletionOutcome> Archive::Delete(const std::string& package_id, const std
     return Status::FailedPrecondition(p + " is under " + DescribeHolds(lifecycle.holds) +
                                       ": lift the holds first ('preserve hold remove')");
   PRESERVE_RETURN_IF_ERROR(impl_->LoadSkeleton(package_id).status());
+  // Every version goes: each must be sealed, so that its tombstone keeps an evidence record too.
   PRESERVE_ASSIGN_OR_RETURN(auto versions, impl_->VersionRecords(package_id));
-  if (versions.size() > 1)
-    return Status::FailedPrecondition(p + " has " + std::to_string(versions.size()) +
-                                      " versions: deleting a package with several versions is not supported yet");
+  std::vector<PackageRecord> records = {record};
+  for (std::size_t i = 1; i < versions.size(); ++i) {
+    PRESERVE_ASSIGN_OR_RETURN(PackageRecord version, DecodePackageRecord(versions[i].second, store));
+    if (version.state != "sealed")
+      return Status::FailedPrecondition(p + ": its version " + version.id + " is not sealed yet: seal it first "
+                                            "('preserve seal')");
+    records.push_back(std::move(version));
+  }
 
   // Content is stored once per SHA-256: keep what any other live package
   // still refers to. Every package record is read; a rare operation, so a
@@ -201,11 +207,13 @@ Result<DeletionOutcome> Archive::Delete(const std::string& package_id, const std
   // (stored whole, or as a chunk list) may share.
   std::set<Bytes> mine;
   std::map<Bytes, std::vector<Bytes>> chunks_of;  // object -> its chunks, when stored as a chunk list
-  for (const auto& o : record.objects) {
-    mine.insert(o.sha256);
-    PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> chunks, store.ContentChunks(o.sha256));
-    mine.insert(chunks.begin(), chunks.end());
-    if (!chunks.empty()) chunks_of.emplace(o.sha256, std::move(chunks));
+  for (const auto& r : records) {
+    for (const auto& o : r.objects) {
+      if (!mine.insert(o.sha256).second) continue;  // an object of an earlier version
+      PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> chunks, store.ContentChunks(o.sha256));
+      mine.insert(chunks.begin(), chunks.end());
+      if (!chunks.empty()) chunks_of.emplace(o.sha256, std::move(chunks));
+    }
   }
   std::set<Bytes> shared;
   std::string after;
@@ -214,7 +222,7 @@ Result<DeletionOutcome> Archive::Delete(const std::string& package_id, const std
     if (page.empty()) break;
     for (const auto& [id, bytes] : page) {
       after = id;
-      if (id == package_id) continue;
+      if (SplitVersionId(id).first == package_id) continue;  // the package itself, any version
       auto other = DecodeStoredPackageRecord(bytes);  // the objects and whether deleted: no evidence read
       // An unreadable record might refer to this content: erase nothing on a guess.
       if (!other.ok())
@@ -235,52 +243,70 @@ Result<DeletionOutcome> Archive::Delete(const std::string& package_id, const std
   DeletionOutcome outcome;
   outcome.package_id = package_id;
   outcome.deleted_at = now;
-  outcome.objects = record.objects.size();
-  Tombstone tombstone{now, reason, actor, {}};
   storage::WriteSet w;
   std::string digests;  // for the audit event: the trail itself then proves what was deleted
-  std::set<Bytes> erased;
-  for (const auto& o : record.objects) {
-    // Read once, streamed: every tombstone digest from the same pass.
-    const std::vector<HashAlgorithm> algs(std::begin(kTombstoneAlgorithms), std::end(kTombstoneAlgorithms));
+  // Each distinct object is read once, streamed: every tombstone digest from
+  // the same pass, whichever versions hold it.
+  struct Kept {
+    std::map<HashAlgorithm, Bytes> digests;
     std::uint64_t size = 0;
-    PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> kept_digests, impl_->DigestContent(o.sha256, algs, &size));
-    // The tombstone's other digests are computed from these bytes: they must be the sealed ones.
-    static_assert(kTombstoneAlgorithms[0] == HashAlgorithm::kSha256);
-    if (kept_digests.front() != o.sha256)
-      return Status::Corruption(p + ": " + o.path +
-                                " does not match its SHA-256 (run 'preserve fixity'); not deleted, since its "
-                                "tombstone would keep wrong digests");
-    Tombstone::Object kept{o.path, o.size, {}};
-    for (std::size_t i = 0; i < algs.size(); ++i) kept.digests[algs[i]] = std::move(kept_digests[i]);
-    tombstone.objects.push_back(std::move(kept));
-    digests += (digests.empty() ? "" : ", ") + o.path + " " + ToHex(o.sha256);
-    if (shared.count(o.sha256) > 0) {
-      ++outcome.shared;
-    } else if (erased.insert(o.sha256).second) {
-      w.EraseContent(o.sha256);
-      // Its chunks go too, but for those another object shares.
-      if (auto list = chunks_of.find(o.sha256); list != chunks_of.end()) {
-        for (const auto& c : list->second)
-          if (shared.count(c) == 0 && erased.insert(c).second) w.EraseContent(c);
+  };
+  std::map<Bytes, Kept> kept_by_sha256;
+  const std::vector<HashAlgorithm> algs(std::begin(kTombstoneAlgorithms), std::end(kTombstoneAlgorithms));
+  for (auto& r : records) {
+    Tombstone tombstone{now, reason, actor, {}};
+    for (const auto& o : r.objects) {
+      auto kept = kept_by_sha256.find(o.sha256);
+      if (kept == kept_by_sha256.end()) {
+        std::uint64_t size = 0;
+        PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> kept_digests, impl_->DigestContent(o.sha256, algs, &size));
+        // The tombstone's other digests are computed from these bytes: they must be the sealed ones.
+        static_assert(kTombstoneAlgorithms[0] == HashAlgorithm::kSha256);
+        if (kept_digests.front() != o.sha256)
+          return Status::Corruption(p + ": " + o.path +
+                                    " does not match its SHA-256 (run 'preserve fixity'); not deleted, since its "
+                                    "tombstone would keep wrong digests");
+        Kept computed{{}, size};
+        for (std::size_t i = 0; i < algs.size(); ++i) computed.digests[algs[i]] = std::move(kept_digests[i]);
+        kept = kept_by_sha256.emplace(o.sha256, std::move(computed)).first;
+        digests += (digests.empty() ? "" : ", ") + o.path + " " + ToHex(o.sha256);
       }
-      ++outcome.erased;
-      outcome.bytes_erased += size;
+      tombstone.objects.push_back({o.path, o.size, kept->second.digests});
     }
+    r.state = std::string(kStateDeleted);
+    w.PutPackage(r.id, EncodePackageRecord(r));
+    // A version's tombstone sits in a lifecycle record of its own, which holds nothing else.
+    PackageLifecycle kept_lifecycle = r.id == package_id ? lifecycle : PackageLifecycle{};
+    kept_lifecycle.package_id = r.id;
+    kept_lifecycle.tombstone = std::move(tombstone);
+    w.PutLifecycle(r.id, EncodeLifecycle(kept_lifecycle));
   }
-  const std::string retained_until = FormatUtcTime(*lifecycle.retain_until);
-  lifecycle.tombstone = std::move(tombstone);
-  record.state = std::string(kStateDeleted);
-  w.PutPackage(package_id, EncodePackageRecord(record));
-  w.PutLifecycle(package_id, EncodeLifecycle(lifecycle));
+  outcome.objects = kept_by_sha256.size();
+  std::set<Bytes> erased;
+  for (const auto& [sha256, kept] : kept_by_sha256) {
+    if (shared.count(sha256) > 0) {
+      ++outcome.shared;
+      continue;
+    }
+    if (!erased.insert(sha256).second) continue;
+    w.EraseContent(sha256);
+    // Its chunks go too, but for those another object shares.
+    if (auto list = chunks_of.find(sha256); list != chunks_of.end()) {
+      for (const auto& c : list->second)
+        if (shared.count(c) == 0 && erased.insert(c).second) w.EraseContent(c);
+    }
+    ++outcome.erased;
+    outcome.bytes_erased += kept.size;
+  }
   w.AppendAudit(AuditEvent(*impl_->clock, "delete",
                            {{"package", package_id},
                             {"reason", reason},
                             {"by", actor},
-                            {"retained_until", retained_until},
+                            {"retained_until", FormatUtcTime(*lifecycle.retain_until)},
                             {"objects", digests},
                             {"erased", std::to_string(outcome.erased)},
-                            {"shared", std::to_string(outcome.shared)}}));
+                            {"shared", std::to_string(outcome.shared)},
+                            {"versions", std::to_string(records.size())}}));
   PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
   return outcome;
 }

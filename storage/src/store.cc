@@ -12,8 +12,10 @@
 #include <mutex>
 
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
@@ -176,6 +178,14 @@ class StoreImpl final : public Store {
     db_options.max_background_jobs = 2;
 
     rocksdb::ColumnFamilyOptions plain;
+    // Ingest asks, for every data object, whether the content is stored
+    // already: mostly it is not. A Bloom filter per table file answers such a
+    // miss without reading the file's blocks, so the cost does not grow with
+    // the number of files a large store has (10 bits a key: about 1% false
+    // positives, some 14 MB of filters at a million packages).
+    rocksdb::BlockBasedTableOptions table;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    plain.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     // A sealing or renewal batch inserts its keys in ascending order (package
     // ids are time-ordered): one insert hint per memtable (the empty prefix
     // for every key) turns each skip-list insert into a step from the last.

@@ -274,6 +274,47 @@ TEST_F(Versions, AVersionThatChangesNothingIsRefused) {
   EXPECT_EQ(manifest.decision.rfind("version 2: record metadata replaced", 0), 0u) << manifest.decision;
 }
 
+// Deletion takes every version, each leaving a tombstone its evidence still covers.
+TEST_F(Versions, DeletingAPackageDeletesEveryVersion) {
+  Submission s{kSigned / "letter.txt.p7s", kSigned / "letter.txt",
+               Sidecar(R"({"code_number": "1", "code_notation": "UBND-VP", "issued_date": "2024-05-06", )"
+                       R"("organ_name": "Sở Tư pháp", "type_name": "Công văn", "subject": "x", "retention": 1})"),
+               ""};
+  auto ingested = archive_->Ingest(s, options_);
+  ASSERT_TRUE(ingested.ok() && ingested->accepted);
+  const std::string id = ingested->package_id;
+  ASSERT_TRUE(archive_->Seal(1000).ok());
+  IngestOutcome added = AddVersion(id, {Submission{kSigned / "letter.p7m", std::nullopt, std::nullopt, ""}, {}});
+  ASSERT_TRUE(added.accepted) << added.reason;
+  clock_.Advance(std::chrono::hours(24 * 800));  // past the one-year retention
+  auto unsealed = archive_->Delete(id, "retention ended", "records officer");
+  EXPECT_EQ(unsealed.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(unsealed.status().message().find("version " + added.package_id + " is not sealed"), std::string::npos)
+      << unsealed.status().ToString();
+  ASSERT_TRUE(archive_->Seal(1000).ok());
+
+  auto deleted = archive_->Delete(id, "retention ended", "records officer");
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_GT(deleted->erased, 0u);
+  auto versions = archive_->Versions(id);
+  ASSERT_TRUE(versions.ok());
+  ASSERT_EQ(versions->size(), 2u);
+  for (const auto& v : versions.value()) {
+    EXPECT_EQ(v.state, "deleted") << v.id;
+    auto report = archive_->Verify(v.id, {});
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_EQ(report->verdict, Verdict::kIndeterminate) << audit::ReportToText(report.value());
+    EXPECT_EQ(archive_->Get(v.id, dir_ / ("out-" + std::to_string(v.version))).status().code(),
+              StatusCode::kFailedPrecondition);
+  }
+  EXPECT_EQ(AuditEvents("delete").size(), 1u);
+  auto check = archive_->Check();
+  ASSERT_TRUE(check.ok());
+  EXPECT_TRUE(check->problems.empty()) << check->problems.front();
+  EXPECT_EQ(check->deleted, 2u);
+  EXPECT_EQ(check->garbage_objects, 0u);
+}
+
 TEST_F(Versions, LifecycleIsThePackagesNotAVersions) {
   const std::string id = IngestLetter();
   IngestOutcome changed = AddVersion(id, {std::nullopt, Sidecar(Metadata("9", "Sở Tư pháp"))});
