@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <future>
 #include <set>
 
 #include "archive_impl.h"
@@ -429,8 +430,8 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
   std::vector<std::string> anchor_subjects;
   for (const auto& anchor : options.trust_anchors) anchor_subjects.push_back(CertificateSubject(anchor));
 
-  for (std::size_t first = 0; first < submissions.size();) {
-    // A group: bounded by count, and by bytes read (validation holds each file in memory).
+  // A group: bounded by count, and by bytes read (validation holds each file in memory).
+  auto group_end = [&](std::size_t first) {
     std::size_t end = first;
     std::uint64_t group_bytes = 0;
     while (end < submissions.size() && end - first < kGroupSubmissions) {
@@ -439,12 +440,20 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
       group_bytes += size;
       ++end;
     }
+    return end;
+  };
+  auto prepare = [&](std::size_t first, std::size_t end) {
     std::vector<Prepared> prepared(end - first);
-    PRESERVE_RETURN_IF_ERROR(ParallelFor(prepared.size(), 1, [&](std::size_t i) {
+    Status validated = ParallelFor(prepared.size(), 1, [&](std::size_t i) {
       prepared[i] = Prepare(submissions[first + i], options, cms, *impl_->store, impl_->content_chunk_size);
       return Status::Ok();
-    }));
+    });
+    return std::make_pair(std::move(validated), std::move(prepared));
+  };
 
+  // Stores one validated group: records, content and audit events in one
+  // synced write; then acknowledges each submission, in order.
+  auto commit_group = [&](std::vector<Prepared>& prepared) -> Status {
     storage::WriteSet w;
     std::set<Bytes> stored_in_group;
     for (auto& p : prepared) {
@@ -487,10 +496,33 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
     if (!w.empty()) PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
     PRESERVE_FAULT_POINT("ingest.after_commit");
     for (const auto& p : prepared) each(p.outcome);
-    first = end;
+    return Status::Ok();
+  };
+
+  // A pipeline of two groups: the next group is validated while the current
+  // one is stored and committed, so the serial part (records, manifests, the
+  // synced write) no longer leaves cores idle. A group is still acknowledged
+  // only once its own commit is durable, and in order.
+  std::size_t first = 0;
+  std::size_t end = group_end(0);
+  auto current = prepare(0, end);
+  while (first < submissions.size()) {
+    const std::size_t next_first = end;
+    const std::size_t next_end = group_end(next_first);
+    std::future<std::pair<Status, std::vector<Prepared>>> next;
+    if (next_first < submissions.size()) next = std::async(std::launch::async, prepare, next_first, next_end);
+    Status committed = current.first.ok() ? commit_group(current.second) : current.first;
+    if (next.valid()) {
+      auto prepared = next.get();  // joined before returning, whatever happened
+      current = std::move(prepared);
+    }
+    PRESERVE_RETURN_IF_ERROR(committed);
+    first = next_first;
+    end = next_end;
   }
   return Status::Ok();
 }
+
 
 Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const VersionChange& change,
                                           const IngestOptions& options) {
