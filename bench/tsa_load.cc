@@ -9,26 +9,28 @@
 // the exit code 1.
 //
 // The server it measures usually runs on the same cores, so the generator is
-// kept cheap: one thread drives every connection through poll(), sends a
-// request serialized once, and reads only the status line and the headers it
-// needs to find the end of each answer. Each connection has one request in
+// kept cheap: one thread drives every connection through epoll (registered
+// once, where poll() would set up and tear down a wait on every socket at
+// every call), sends a request serialized once, and reads only the status line
+// and the headers it needs to find the end of each answer. Each connection has one request in
 // flight at a time, as a client waiting for its token would.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdint>
 #include <cstring>
 #include <iostream>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,10 +47,9 @@ bool Granted(std::string_view body) {
          ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(response.get()))) == TS_STATUS_GRANTED;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+// In place, so that no copy is made per answer.
+void Lower(std::span<char> s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
 }
 
 // One answer, once its headers and Content-Length bytes of body are in `buffer`.
@@ -59,22 +60,24 @@ struct Answer {
 };
 
 // nullopt: not all of it has arrived yet. An answer without Content-Length
-// cannot be delimited on a keep-alive connection: it is an error.
-std::optional<Answer> ParseAnswer(std::string_view buffer) {
+// cannot be delimited on a keep-alive connection: it is an error. Lowers the
+// head in `buffer` (the same head may be looked at again, lowered already).
+std::optional<Answer> ParseAnswer(std::string& buffer) {
   const std::size_t end = buffer.find("\r\n\r\n");
-  if (end == std::string_view::npos) return std::nullopt;
-  const std::string headers = Lower(buffer.substr(0, end + 2));
+  if (end == std::string::npos) return std::nullopt;
+  Lower(std::span<char>(buffer.data(), end + 2));
+  const std::string_view headers = std::string_view(buffer).substr(0, end + 2);
   Answer answer;
   const std::size_t length_at = headers.find("\r\ncontent-length:");
-  if (length_at == std::string::npos) return answer;
+  if (length_at == std::string_view::npos) return answer;
   std::size_t length = 0;
   std::size_t digits = headers.find_first_not_of(' ', length_at + 17);
   std::from_chars(headers.data() + digits, headers.data() + headers.size(), length);
   if (buffer.size() < end + 4 + length) return std::nullopt;
   answer.size = end + 4 + length;
-  answer.body = buffer.substr(end + 4, length);
+  answer.body = std::string_view(buffer).substr(end + 4, length);
   answer.ok = headers.starts_with("http/1.1 200 ") &&
-              headers.find("\r\ncontent-type: application/timestamp-reply\r\n") != std::string::npos;
+              headers.find("\r\ncontent-type: application/timestamp-reply\r\n") != std::string_view::npos;
   return answer;
 }
 
@@ -113,47 +116,78 @@ int main(int argc, char** argv) {
     return 64;
   }
 
-  std::vector<pollfd> fds;
+  const int epoll = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll < 0) {
+    std::cerr << "tsa_load: epoll_create1: " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  std::vector<int> fds;  // by connection; -1 once closed
   std::vector<std::string> received(static_cast<std::size_t>(connections));
   for (int c = 0; c < connections; ++c) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (fd < 0 || ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
       std::cerr << "tsa_load: cannot connect to " << host << ":" << port << ": " << std::strerror(errno) << "\n";
       return 1;
     }
-    fds.push_back({fd, POLLIN, 0});
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u32 = static_cast<std::uint32_t>(c);
+    if (::epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) != 0) {
+      std::cerr << "tsa_load: epoll_ctl: " << std::strerror(errno) << "\n";
+      return 1;
+    }
+    fds.push_back(fd);
   }
 
   long answered = 0;
   long errors = 0;
+  int open_connections = connections;
   bool checked_one = false;
   const double cpu_start = CpuSeconds();
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = start + duration;
+  auto close_connection = [&](int& fd) {
+    ::close(fd);  // which also takes it out of the epoll set
+    fd = -1;
+    --open_connections;
+  };
   // A request is small enough for the socket buffer: a send never blocks.
-  auto send_request = [&](pollfd& p) {
-    if (::send(p.fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+  auto send_request = [&](int& fd) {
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
       ++errors;
-      ::close(p.fd);
-      p.fd = -1;
+      close_connection(fd);
     }
   };
-  for (pollfd& p : fds) send_request(p);
+  for (int& fd : fds) send_request(fd);
   std::vector<char> chunk(65536);
-  auto open = [&] { return std::any_of(fds.begin(), fds.end(), [](const pollfd& p) { return p.fd >= 0; }); };
-  while (open()) {
-    if (::poll(fds.data(), fds.size(), 1000) < 0) break;
+  std::vector<epoll_event> ready(fds.size());
+  while (open_connections > 0) {
+    const int count = ::epoll_wait(epoll, ready.data(), static_cast<int>(ready.size()), 1000);
+    if (count < 0 && errno != EINTR) {
+      std::cerr << "tsa_load: epoll_wait: " << std::strerror(errno) << "\n";
+      ++errors;
+      break;
+    }
     const bool time_up = std::chrono::steady_clock::now() >= deadline;
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      pollfd& p = fds[i];
-      if (p.fd < 0 || p.revents == 0) continue;
-      ssize_t n = ::recv(p.fd, chunk.data(), chunk.size(), 0);
+    if (count == 0 && time_up) {
+      // A second past the end with no answer: what is still waiting never came.
+      for (int& fd : fds)
+        if (fd >= 0) {
+          ++errors;
+          close_connection(fd);
+        }
+      break;
+    }
+    for (int r = 0; r < count; ++r) {
+      const std::size_t i = ready[static_cast<std::size_t>(r)].data.u32;
+      int& fd = fds[i];
+      if (fd < 0) continue;
+      ssize_t n = ::recv(fd, chunk.data(), chunk.size(), 0);
       if (n <= 0) {
         ++errors;  // the server closed a connection mid-run
-        ::close(p.fd);
-        p.fd = -1;
+        close_connection(fd);
         continue;
       }
       received[i].append(chunk.data(), static_cast<std::size_t>(n));
@@ -166,14 +200,14 @@ int main(int argc, char** argv) {
       if (!ok || answer->size != received[i].size() || time_up) {
         // An error, or bytes beyond the answer we asked for: stop this connection.
         if (answer->size != received[i].size()) ++errors;
-        ::close(p.fd);
-        p.fd = -1;
+        close_connection(fd);
         continue;
       }
       received[i].clear();
-      send_request(p);
+      send_request(fd);
     }
   }
+  ::close(epoll);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double cpu = CpuSeconds() - cpu_start;
   std::printf(

@@ -68,7 +68,11 @@ struct Prepared {
   Bytes refused_sha256;  // of the signed file, for the refusal's audit event
   std::string category;  // of a refusal (see Refuse)
   ingest::Manifest manifest;
-  std::map<std::string, std::pair<std::string, Bytes>> objects;  // path -> (role, bytes)
+  struct Object {
+    Bytes data;
+    Bytes sha256;  // kContentHash of data, as the manifest entry has it
+  };
+  std::map<std::string, Object> objects;  // path -> object
   // Objects already streamed into the store's chunks (a large detached
   // document), with their manifest entries made: path -> finished writer.
   struct Streamed {
@@ -79,8 +83,9 @@ struct Prepared {
 
   void Add(const std::string& path, const std::string& role, Bytes data) {
     if (objects.count(path) != 0) return;  // the same certificate used by two signatures
-    manifest.objects.push_back({path, role, Digest(kContentHash, data), data.size()});
-    objects.emplace(path, std::make_pair(role, std::move(data)));
+    Bytes sha256 = Digest(kContentHash, data);
+    manifest.objects.push_back({path, role, sha256, data.size()});
+    objects.emplace(path, Object{std::move(data), std::move(sha256)});
   }
 };
 
@@ -385,6 +390,38 @@ Bytes RefusalEvent(const Clock& clock, const Prepared& p) {
                      {"reason", outcome.reason}});
 }
 
+// The content one run of ingests knows to be in the store or on its way
+// there: the certificates and CRLs of a bulk ingest are in most of its
+// packages, and are looked up in the store once, not once per package.
+// Holding on to "present" across groups is as sound as the lookup itself: no
+// Delete runs beside an ingest (archive.h).
+class KnownContent {
+ public:
+  // Whether content with this digest still has to be put into the current
+  // write; when it does, it is counted as in that write from now on.
+  Result<bool> NeedsPut(const storage::Store& store, const Bytes& digest) {
+    if (present_.count(digest) != 0 || in_write_.count(digest) != 0) return false;
+    PRESERVE_ASSIGN_OR_RETURN(bool present, store.HasContent(digest));
+    if (present) {
+      if (present_.size() < kMaxPresent) present_.insert(digest);
+      return false;
+    }
+    in_write_.insert(digest);
+    return true;
+  }
+
+  // The current write was committed (or abandoned: the run ends then).
+  void WriteDone() { in_write_.clear(); }
+
+ private:
+  // Only what was found present is kept across writes (what a write added is
+  // new, and rarely met again): shared validation material, and documents
+  // ingested twice, up to this many.
+  static constexpr std::size_t kMaxPresent = 65536;
+  std::set<Bytes> present_;
+  std::set<Bytes> in_write_;
+};
+
 // Adds the prepared objects, then the manifest, to `record` and their content
 // to `w`: identical content is stored once, within a write as across the
 // store. A path `record` already holds (carried over from an earlier version)
@@ -392,27 +429,26 @@ Bytes RefusalEvent(const Clock& clock, const Prepared& p) {
 // (ContentWriter::Finish), and Commit flushes any chunk found present but
 // written by another, unflushed writer.
 Status StoreObjects(Prepared& p, const Bytes& manifest_json, const storage::Store& store, storage::WriteSet& w,
-                    std::set<Bytes>& stored_in_write, PackageRecord& record) {
+                    KnownContent& known, PackageRecord& record) {
   std::set<std::string> carried;
   for (const auto& o : record.objects) carried.insert(o.path);
   auto held = [&carried](const std::string& path) { return carried.count(path) != 0; };
-  auto store_object = [&](const std::string& path, const Bytes& bytes) -> Status {
-    Bytes digest = Digest(kContentHash, bytes);
-    PRESERVE_ASSIGN_OR_RETURN(bool present, store.HasContent(digest));
-    if (!present && stored_in_write.insert(digest).second) w.PutContent(digest, bytes);
-    record.objects.push_back({path, std::move(digest), bytes.size()});
+  auto store_object = [&](const std::string& path, const Bytes& bytes, const Bytes& digest) -> Status {
+    PRESERVE_ASSIGN_OR_RETURN(bool put, known.NeedsPut(store, digest));
+    if (put) w.PutContent(digest, bytes);
+    record.objects.push_back({path, digest, bytes.size()});
     return Status::Ok();
   };
   for (const auto& [path, object] : p.objects)
-    if (!held(path)) PRESERVE_RETURN_IF_ERROR(store_object(path, object.second));
+    if (!held(path)) PRESERVE_RETURN_IF_ERROR(store_object(path, object.data, object.sha256));
   for (const auto& [path, streamed] : p.streamed) {
     if (held(path)) continue;
     const Bytes& digest = streamed.object.sha256;
-    PRESERVE_ASSIGN_OR_RETURN(bool present, store.HasContent(digest));
-    if (!present && stored_in_write.insert(digest).second) streamed.writer->Put(w);
+    PRESERVE_ASSIGN_OR_RETURN(bool put, known.NeedsPut(store, digest));
+    if (put) streamed.writer->Put(w);
     record.objects.push_back({path, digest, streamed.object.size});
   }
-  return store_object(ingest::kManifestPath, manifest_json);
+  return store_object(ingest::kManifestPath, manifest_json, Digest(kContentHash, manifest_json));
 }
 
 }  // namespace
@@ -453,9 +489,9 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
 
   // Stores one validated group: records, content and audit events in one
   // synced write; then acknowledges each submission, in order.
+  KnownContent known;
   auto commit_group = [&](std::vector<Prepared>& prepared) -> Status {
     storage::WriteSet w;
-    std::set<Bytes> stored_in_group;
     for (auto& p : prepared) {
       IngestOutcome& outcome = p.outcome;
       if (outcome.error) continue;
@@ -475,7 +511,7 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
       record.id = outcome.package_id;
       record.created = manifest.created;
       record.state = "queued";
-      PRESERVE_RETURN_IF_ERROR(StoreObjects(p, manifest_json, *impl_->store, w, stored_in_group, record));
+      PRESERVE_RETURN_IF_ERROR(StoreObjects(p, manifest_json, *impl_->store, w, known, record));
       w.PutPackage(record.id, EncodePackageRecord(record));
       w.Enqueue(record.id, EncodeQueueEntry(record));
       Retention retention;
@@ -494,6 +530,7 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
     }
     PRESERVE_FAULT_POINT("ingest.before_commit");
     if (!w.empty()) PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
+    known.WriteDone();
     PRESERVE_FAULT_POINT("ingest.after_commit");
     for (const auto& p : prepared) each(p.outcome);
     return Status::Ok();
@@ -626,8 +663,8 @@ Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const V
   record.state = "queued";
   for (const auto& o : latest.objects)
     if (o.path != ingest::kManifestPath) record.objects.push_back(o);
-  std::set<Bytes> stored_in_write;
-  PRESERVE_RETURN_IF_ERROR(StoreObjects(p, manifest_json, *impl_->store, w, stored_in_write, record));
+  KnownContent known;
+  PRESERVE_RETURN_IF_ERROR(StoreObjects(p, manifest_json, *impl_->store, w, known, record));
   w.PutPackage(record.id, EncodePackageRecord(record));
   w.Enqueue(record.id, EncodeQueueEntry(record));
   // Retention and holds stay the package's: a version has no lifecycle record of its own.

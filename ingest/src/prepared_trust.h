@@ -3,9 +3,10 @@
 // declares the type.
 //
 // Thread-safety: shared by every thread validating with the same options.
-// Immutable once built but for its cache of parsed certificates, which has its
-// own lock; OpenSSL takes its own locks where a shared X509, X509_CRL or
-// X509_STORE caches something on first use (extension flags, store lookups).
+// Immutable once built but for its caches of parsed certificates and of
+// verified certificate signatures, each with its own lock; OpenSSL takes its
+// own locks where a shared X509, X509_CRL or X509_STORE caches something on
+// first use (extension flags, store lookups).
 #pragma once
 
 #include <cstddef>
@@ -14,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "path_verification.h"
 #include "preserve/ingest/signature_validation.h"
 #include "preserve/util/openssl_ptr.h"
 
@@ -86,6 +88,8 @@ class PreparedTrust {
   std::vector<internal::LocalOcspResponse> ocsp;  // RevocationOptions::ocsp_responses, in order
   // The certificates signatures carried, for the signatures after them.
   mutable internal::CertificateCache certificates;
+  // The certificate signatures paths were found to have, for the paths after them.
+  mutable internal::VerifiedSignatures signatures;
 };
 
 }  // namespace preserve::ingest

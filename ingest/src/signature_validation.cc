@@ -467,7 +467,8 @@ std::vector<Bytes> CarriedCertificates(X509* signer, STACK_OF(X509)* carried) {
 // signer first; otherwise fails the report and returns null.
 X509StackPtr ValidatePath(X509* signer, TimePoint when, const ValidationContext& ctx, SignatureReport& report) {
   X509StoreCtxPtr store_ctx(X509_STORE_CTX_new());
-  if (!store_ctx || X509_STORE_CTX_init(store_ctx.get(), ctx.trust->anchors.get(), signer, ctx.pool) != 1) {
+  if (!store_ctx || X509_STORE_CTX_init(store_ctx.get(), ctx.trust->anchors.get(), signer, ctx.pool) != 1 ||
+      !internal::UseVerifiedSignatures(store_ctx.get(), ctx.trust->signatures)) {
     Fail(report, SubIndication::kChainConstraintsFailure, OpenSslFailure("cannot set up path validation"));
     return nullptr;
   }

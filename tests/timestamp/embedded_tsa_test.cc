@@ -291,6 +291,35 @@ TEST_F(EmbeddedTsaTest, HonoursCertReqFalse) {
   EXPECT_EQ(info.signature_algorithm, "ECDSA");
 }
 
+// Requests outside plain DER are not read by the TSA's fast path
+// (time_stamp_request_reader.h) but by OpenSSL, which grants them all the same.
+TEST_F(EmbeddedTsaTest, RequestsInBerAreGrantedToo) {
+  Bytes long_form = MakeRequest(EVP_sha256(), true);  // 30 LL ...: LL in two octets
+  ASSERT_LT(long_form[1], 0x80);
+  long_form.insert(long_form.begin() + 1, 0x81);
+  Bytes explicit_false = MakeRequest(EVP_sha256(), false);  // certReq FALSE written out
+  explicit_false.insert(explicit_false.end(), {0x01, 0x01, 0x00});
+  explicit_false[1] = static_cast<std::uint8_t>(explicit_false[1] + 3);
+  struct Case {
+    const Bytes& request;
+    bool cert_req;
+  };
+  for (const Case& c : {Case{long_form, true}, Case{explicit_false, false}}) {
+    auto answer = tsa_->Exchange(c.request);
+    ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+    TsRespPtr response = DecodeResponse(*answer);
+    ASSERT_TRUE(response);
+    ASSERT_EQ(StatusOf(response.get()), TS_STATUS_GRANTED);
+    const Bytes token = ToDer(i2d_PKCS7, TS_RESP_get_token(response.get()));
+    TokenVerifyOptions verify;
+    verify.trust_anchors = {tsa_->ca_certificate()};
+    verify.intermediates = {tsa_->tsa_certificate()};
+    auto verified = VerifyToken(token, HashAlgorithm::kSha256, Bytes(32, 0x5a), verify);
+    EXPECT_TRUE(verified.ok()) << verified.status().ToString();
+    EXPECT_EQ(ParseToken(token).value().certificates.empty(), !c.cert_req);
+  }
+}
+
 TEST_F(EmbeddedTsaTest, TokensBindTheirCertificateWithEssCertIdV2) {
   auto token = RequestTimeStamp(*tsa_, HashAlgorithm::kSha256, Digest(HashAlgorithm::kSha256, AsBytes("x")));
   ASSERT_TRUE(token.ok()) << token.status().ToString();

@@ -23,6 +23,7 @@
 #include "preserve/util/certificates.h"
 #include "preserve/util/fault_point.h"
 #include "preserve/util/openssl_ptr.h"
+#include "time_stamp_request_reader.h"
 
 namespace preserve::timestamp {
 
@@ -348,15 +349,12 @@ const std::array<const EVP_MD*, 6>& AcceptedImprintDigests() {
 // SHA-256), SHA-256 otherwise. OpenSSL 3.0's PKCS#7 code cannot sign ECDSA
 // with SHA-3 ("Error during signature generation"), so an ECDSA TSA answers
 // a SHA-3 imprint with SHA-512, still not SHA-256. A request that cannot be
-// read gets SHA-256; it is rejected anyway.
-const EVP_MD* SignerDigestFor(TS_REQ* request, TsaKeyType key_type) {
-  if (request == nullptr) return EVP_sha256();
-  const X509_ALGOR* algorithm = TS_MSG_IMPRINT_get_algo(TS_REQ_get_msg_imprint(request));
-  const int nid = OBJ_obj2nid(algorithm->algorithm);
-  const bool sha3 = nid == NID_sha3_256 || nid == NID_sha3_384 || nid == NID_sha3_512;
+// read (NID_undef) gets SHA-256; it is rejected anyway.
+const EVP_MD* SignerDigestFor(int imprint_nid, TsaKeyType key_type) {
+  const bool sha3 = imprint_nid == NID_sha3_256 || imprint_nid == NID_sha3_384 || imprint_nid == NID_sha3_512;
   if (sha3 && Info(key_type).curve != nullptr) return EVP_sha512();
   for (const EVP_MD* md : AcceptedImprintDigests())
-    if (EVP_MD_get_type(md) == nid) return md;
+    if (EVP_MD_get_type(md) == imprint_nid) return md;
   return EVP_sha256();
 }
 
@@ -410,10 +408,12 @@ ASN1_INTEGER* RandomTokenSerial(TS_RESP_CTX* ctx, void*) {
 // acceptable request is answered with the DER OpenSSL would produce (same
 // fields, same order, same encodings), put together from pieces OpenSSL
 // encoded once at Open and the few that change per token: serial, genTime,
-// imprint, nonce, signingTime, messageDigest, signature. Any other request
-// (wrong version, digest, imprint length or policy, extensions) goes to
-// TS_RESP_create_response, which rejects it as before. embedded_tsa_test checks
-// the tokens against ones TS_RESP_create_response makes for the same request.
+// imprint, nonce, signingTime, messageDigest, signature. The request is read
+// the same way, without OpenSSL's decoder (time_stamp_request_reader.h). Any
+// other request (not in plain DER, or of another version, digest, imprint
+// length or policy, or with extensions) goes to TS_RESP_create_response, which
+// grants or rejects it as before. embedded_tsa_test checks the tokens against
+// ones TS_RESP_create_response makes for the same request.
 
 namespace der {
 
@@ -670,6 +670,15 @@ struct EmbeddedTsa::Impl {
   // The pieces of a granted response (see MakeSignerProfile), one profile per
   // signer digest SignerDigestFor can choose.
   std::vector<SignerProfile> profiles;
+  // What a granted request's imprint algorithm (by its OID's content octets)
+  // needs: the hash's size, and the profile of its signer digest.
+  struct ImprintRule {
+    Bytes oid;
+    std::size_t hash_size = 0;
+    std::size_t profile = 0;
+  };
+  std::vector<ImprintRule> imprint_rules;
+  Bytes policy_oid;  // the policy OID's content octets, as a request names it
   Bytes policy_der;
   Bytes signer_identifier;  // IssuerAndSerialNumber
   Bytes certificates;       // [0] IMPLICIT SET OF Certificate: the TSA's
@@ -678,10 +687,9 @@ struct EmbeddedTsa::Impl {
   Bytes signed_data_type;
 
   Status PrepareGrants();
-  const SignerProfile* ProfileFor(const EVP_MD* signer_digest) const;
   EVP_PKEY_CTX* ThreadSigner(std::size_t profile);
-  std::optional<Result<Bytes>> Grant(TS_REQ* request, const SignerProfile& profile);
-  Result<Bytes> AnswerWithOpenSsl(const Bytes& request_der, const EVP_MD* signer_digest);
+  std::optional<Result<Bytes>> Grant(const internal::PlainTimeStampRequest& request);
+  Result<Bytes> AnswerWithOpenSsl(const Bytes& request_der);
 };
 
 Status EmbeddedTsa::Impl::PrepareGrants() {
@@ -692,6 +700,19 @@ Status EmbeddedTsa::Impl::PrepareGrants() {
     PRESERVE_ASSIGN_OR_RETURN(SignerProfile profile, MakeSignerProfile(md, tsa.get(), tsa_key.get()));
     profiles.push_back(std::move(profile));
   }
+  for (const EVP_MD* md : AcceptedImprintDigests()) {
+    const int nid = EVP_MD_get_type(md);
+    const int signer_nid = EVP_MD_get_type(SignerDigestFor(nid, key_type));
+    const auto profile = std::find_if(profiles.begin(), profiles.end(),
+                                      [signer_nid](const SignerProfile& p) { return p.digest_nid == signer_nid; });
+    if (profile == profiles.end())
+      return Status::Internal(std::string("no signer for ") + OBJ_nid2sn(nid) + " imprints");
+    const ASN1_OBJECT* oid = OBJ_nid2obj(nid);
+    imprint_rules.push_back({Bytes(OBJ_get0_data(oid), OBJ_get0_data(oid) + OBJ_length(oid)),
+                             static_cast<std::size_t>(EVP_MD_get_size(md)),
+                             static_cast<std::size_t>(profile - profiles.begin())});
+  }
+  policy_oid.assign(OBJ_get0_data(policy.get()), OBJ_get0_data(policy.get()) + OBJ_length(policy.get()));
   PKCS7_ISSUER_AND_SERIAL issuer_and_serial{X509_get_issuer_name(tsa.get()),
                                             const_cast<ASN1_INTEGER*>(X509_get0_serialNumber(tsa.get()))};
   signer_identifier = ToDer(i2d_PKCS7_ISSUER_AND_SERIAL, &issuer_and_serial);
@@ -702,12 +723,6 @@ Status EmbeddedTsa::Impl::PrepareGrants() {
   signed_data_type = der::Oid(NID_pkcs7_signed);
   content_type_attribute = der::Attribute(NID_pkcs9_contentType, tst_info_type);
   return Status::Ok();
-}
-
-const SignerProfile* EmbeddedTsa::Impl::ProfileFor(const EVP_MD* signer_digest) const {
-  for (const SignerProfile& profile : profiles)
-    if (profile.digest_nid == EVP_MD_get_type(signer_digest)) return &profile;
-  return nullptr;
 }
 
 EVP_PKEY_CTX* EmbeddedTsa::Impl::ThreadSigner(std::size_t profile) {
@@ -729,24 +744,14 @@ EVP_PKEY_CTX* EmbeddedTsa::Impl::ThreadSigner(std::size_t profile) {
 }
 
 // nullopt: not a request this path answers; TS_RESP_create_response will.
-std::optional<Result<Bytes>> EmbeddedTsa::Impl::Grant(TS_REQ* request, const SignerProfile& profile) {
-  TS_MSG_IMPRINT* imprint = TS_REQ_get_msg_imprint(request);
-  const X509_ALGOR* imprint_algorithm = TS_MSG_IMPRINT_get_algo(imprint);
-  const ASN1_OCTET_STRING* hashed = TS_MSG_IMPRINT_get_msg(imprint);
-  const ASN1_OBJECT* imprint_oid = nullptr;
-  int parameter_type = V_ASN1_UNDEF;
-  X509_ALGOR_get0(&imprint_oid, &parameter_type, nullptr, imprint_algorithm);
-  const EVP_MD* imprint_md = nullptr;
-  for (const EVP_MD* md : AcceptedImprintDigests())
-    if (EVP_MD_get_type(md) == OBJ_obj2nid(imprint_oid)) imprint_md = md;
-  const ASN1_OBJECT* requested_policy = TS_REQ_get_policy_id(request);
-  const STACK_OF(X509_EXTENSION)* extensions = TS_REQ_get_exts(request);
-  if (TS_REQ_get_version(request) != 1 || imprint_md == nullptr ||
-      (parameter_type != V_ASN1_UNDEF && parameter_type != V_ASN1_NULL) ||
-      ASN1_STRING_length(hashed) != EVP_MD_get_size(imprint_md) ||
-      (requested_policy != nullptr && OBJ_cmp(requested_policy, policy.get()) != 0) ||
-      sk_X509_EXTENSION_num(extensions) > 0)
+std::optional<Result<Bytes>> EmbeddedTsa::Impl::Grant(const internal::PlainTimeStampRequest& request) {
+  const auto rule = std::find_if(imprint_rules.begin(), imprint_rules.end(), [&request](const ImprintRule& r) {
+    return std::ranges::equal(r.oid, request.imprint_algorithm);
+  });
+  if (rule == imprint_rules.end() || request.hashed_message.size() != rule->hash_size ||
+      (!request.policy.empty() && !std::ranges::equal(request.policy, policy_oid)))
     return std::nullopt;
+  const SignerProfile& profile = profiles[rule->profile];
 
   const TimePoint now = clock->Now();
   std::optional<Bytes> gen_time = der::Time(now, true);
@@ -758,8 +763,6 @@ std::optional<Result<Bytes>> EmbeddedTsa::Impl::Grant(TS_REQ* request, const Sig
   if (!NextRandomSerial(std::span<std::uint8_t, 16>(serial.data() + 1, 16)))
     return Result<Bytes>(Status::Internal(OpenSslFailure("cannot draw a random serial number")));
   serial[1] |= 0x80;
-  const ASN1_INTEGER* nonce = TS_REQ_get_nonce(request);
-  const Bytes nonce_der = nonce != nullptr ? ToDer(i2d_ASN1_INTEGER, nonce) : Bytes{};
 
   static constexpr std::uint8_t kVersion1[] = {der::kInteger, 1, 1};
   static constexpr std::uint8_t kVersion3[] = {der::kInteger, 1, 3};
@@ -769,10 +772,10 @@ std::optional<Result<Bytes>> EmbeddedTsa::Impl::Grant(TS_REQ* request, const Sig
       der::kSequence,
       {kVersion1, policy_der,
        der::Tlv(der::kSequence,
-                {der::Tlv(der::kSequence, {der::Oid(imprint_oid), parameter_type == V_ASN1_NULL ? der::kNull : ByteView()}),
-                 der::Tlv(der::kOctetString, {ByteView(ASN1_STRING_get0_data(hashed),
-                                                       static_cast<std::size_t>(ASN1_STRING_length(hashed)))})}),
-       der::Tlv(der::kInteger, {serial}), *gen_time, kAccuracyOneSecond, nonce_der});
+                {der::Tlv(der::kSequence, {der::Tlv(der::kOid, {request.imprint_algorithm}),
+                                           request.imprint_null_parameters ? der::kNull : ByteView()}),
+                 der::Tlv(der::kOctetString, {request.hashed_message})}),
+       der::Tlv(der::kInteger, {serial}), *gen_time, kAccuracyOneSecond, request.nonce});
 
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int digest_length = 0;
@@ -793,7 +796,7 @@ std::optional<Result<Bytes>> EmbeddedTsa::Impl::Grant(TS_REQ* request, const Sig
   if (EVP_Digest(signed_attributes.data(), signed_attributes.size(), digest.data(), &digest_length,
                  profile.digest.get(), nullptr) != 1)
     return Result<Bytes>(Status::Internal(OpenSslFailure("cannot hash the signed attributes")));
-  EVP_PKEY_CTX* signer = ThreadSigner(static_cast<std::size_t>(&profile - profiles.data()));
+  EVP_PKEY_CTX* signer = ThreadSigner(rule->profile);
   Bytes signature(static_cast<std::size_t>(EVP_PKEY_get_size(tsa_key.get())));
   std::size_t signature_length = signature.size();
   if (signer == nullptr ||
@@ -810,13 +813,21 @@ std::optional<Result<Bytes>> EmbeddedTsa::Impl::Grant(TS_REQ* request, const Sig
       {kVersion3, der::Tlv(der::kSet, {profile.digest_algorithm}),
        der::Tlv(der::kSequence,
                 {tst_info_type, der::Tlv(der::kContext0, {der::Tlv(der::kOctetString, {tst_info})})}),
-       TS_REQ_get_cert_req(request) ? ByteView(certificates) : ByteView(), der::Tlv(der::kSet, {signer_info})});
+       request.cert_req ? ByteView(certificates) : ByteView(), der::Tlv(der::kSet, {signer_info})});
   return Result<Bytes>(der::Tlv(
       der::kSequence,
       {kGranted, der::Tlv(der::kSequence, {signed_data_type, der::Tlv(der::kContext0, {signed_data})})}));
 }
 
-Result<Bytes> EmbeddedTsa::Impl::AnswerWithOpenSsl(const Bytes& request_der, const EVP_MD* signer_digest) {
+Result<Bytes> EmbeddedTsa::Impl::AnswerWithOpenSsl(const Bytes& request_der) {
+  // The signer digest follows the imprint's (SignerDigestFor). A request
+  // OpenSSL cannot read is rejected by TS_RESP_create_response below.
+  const unsigned char* p = request_der.data();
+  TsReqPtr parsed(d2i_TS_REQ(nullptr, &p, static_cast<long>(request_der.size())));
+  const int imprint_nid =
+      parsed ? OBJ_obj2nid(TS_MSG_IMPRINT_get_algo(TS_REQ_get_msg_imprint(parsed.get()))->algorithm) : NID_undef;
+  ERR_clear_error();
+  const EVP_MD* signer_digest = SignerDigestFor(imprint_nid, key_type);
   TsRespCtxPtr ctx(TS_RESP_CTX_new());
   if (!ctx) return OutOfMemory("TS_RESP_CTX_new");
   bool configured = TS_RESP_CTX_set_signer_cert(ctx.get(), tsa.get()) == 1 &&
@@ -884,14 +895,10 @@ Result<std::unique_ptr<EmbeddedTsa>> EmbeddedTsa::Open(const std::filesystem::pa
 // thread signs with its own EVP_PKEY_CTX, and the fallback path makes its own
 // TS_RESP_CTX per call.
 Result<Bytes> EmbeddedTsa::Exchange(const Bytes& request_der) {
-  const unsigned char* p = request_der.data();
-  TsReqPtr request(d2i_TS_REQ(nullptr, &p, static_cast<long>(request_der.size())));
-  if (!request) ERR_clear_error();  // TS_RESP_create_response rejects it
-  const EVP_MD* signer_digest = SignerDigestFor(request.get(), impl_->key_type);
-  if (const SignerProfile* profile = impl_->ProfileFor(signer_digest); request && profile != nullptr) {
-    if (std::optional<Result<Bytes>> granted = impl_->Grant(request.get(), *profile)) return std::move(*granted);
+  if (std::optional<internal::PlainTimeStampRequest> request = internal::ReadPlainTimeStampRequest(request_der)) {
+    if (std::optional<Result<Bytes>> granted = impl_->Grant(*request)) return std::move(*granted);
   }
-  return impl_->AnswerWithOpenSsl(request_der, signer_digest);
+  return impl_->AnswerWithOpenSsl(request_der);
 }
 
 const Bytes& EmbeddedTsa::ca_certificate() const { return impl_->ca_der; }

@@ -1,11 +1,11 @@
 #include "preserve/util/bytes.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 namespace preserve {
 
@@ -38,15 +38,58 @@ Result<Bytes> FromHex(std::string_view hex) {
   return out;
 }
 
+namespace {
+
+// Closes a file descriptor when it goes.
+struct FileDescriptor {
+  explicit FileDescriptor(int f) : fd(f) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() {
+    if (fd >= 0) ::close(fd);
+  }
+  const int fd;
+};
+
+// Reads from `fd` into `to` until `to` is full or the file ends; -1 on error.
+ssize_t ReadFully(int fd, std::uint8_t* to, std::size_t size) {
+  std::size_t got = 0;
+  while (got < size) {
+    const ssize_t n = ::read(fd, to + got, size - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  return static_cast<ssize_t>(got);
+}
+
+}  // namespace
+
 Result<Bytes> ReadFile(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return Status::NotFound(path.string() + ": no such file");
-  if (std::filesystem::is_directory(path, ec)) return Status::InvalidArgument(path.string() + ": is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError(path.string() + ": cannot open: " + std::strerror(errno));
-  Bytes data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Status::IOError(path.string() + ": read failed");
-  return data;
+  // One open, one fstat and reads of the size the file has, rather than
+  // filesystem checks and an ifstream read a character at a time: a bulk
+  // ingest reads every submission whole. A file that grew meanwhile is still
+  // read to its end.
+  const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (file.fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return Status::NotFound(path.string() + ": no such file");
+    return Status::IOError(path.string() + ": cannot open: " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(file.fd, &st) != 0) return Status::IOError(path.string() + ": cannot stat: " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path.string() + ": is a directory");
+  Bytes data(S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) : 0);
+  const ssize_t got = ReadFully(file.fd, data.data(), data.size());
+  if (got < 0) return Status::IOError(path.string() + ": read failed: " + std::strerror(errno));
+  data.resize(static_cast<std::size_t>(got));
+  std::uint8_t block[16384];
+  while (true) {
+    const ssize_t n = ReadFully(file.fd, block, sizeof block);
+    if (n < 0) return Status::IOError(path.string() + ": read failed: " + std::strerror(errno));
+    if (n == 0) return data;
+    data.insert(data.end(), block, block + n);
+  }
 }
 
 namespace {

@@ -140,8 +140,11 @@ struct CmsValidationOptions {
 // sign each local CRL, and sets options.prepared: the calls that validate many
 // signatures with these options (and with copies of them, on any thread) then
 // neither parse that material nor check those CRL signatures again for each,
-// and parse a certificate that signatures carry only the first time it comes
-// (4096 at most are kept). Prepare again after changing any of those four
+// parse a certificate that signatures carry only the first time it comes
+// (4096 at most are kept), and verify a certificate's signature in a path
+// only the first time it is met with the same bytes under the same issuer
+// key (4096 at most; validity periods and revocation are still judged for
+// every signature). Prepare again after changing any of those four
 // vectors (ValidateCms fails with kInvalidArgument when their sizes no longer
 // match). Fails (kInvalidArgument) as ValidateCms would when an item is not DER
 // of its kind; options.prepared is then left as it was.

@@ -1,0 +1,63 @@
+// ReadFile: whole files of any size, in one read of the size they have, and
+// the errors callers tell apart (a missing file, a directory).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "preserve/util/bytes.h"
+#include "testing.h"
+
+namespace preserve {
+namespace {
+
+using preserve::testing::TempDir;
+using preserve::testing::WriteFile;
+
+TEST(ReadFile, ReadsWholeFilesOfAnySize) {
+  TempDir dir;
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{10240}, std::size_t{16384},
+                           std::size_t{(1u << 20) + 7}}) {
+    std::string data(size, '\0');
+    for (std::size_t i = 0; i < size; ++i) data[i] = static_cast<char>(i * 7 + size);
+    const auto path = dir / ("file-" + std::to_string(size));
+    WriteFile(path, data);
+    auto read = ReadFile(path);
+    ASSERT_TRUE(read.ok()) << read.status().ToString();
+    EXPECT_EQ(ToString(*read), data) << size;
+  }
+}
+
+TEST(ReadFile, ReadsAFileWhoseSizeIsNotKnownAhead) {
+  // procfs files say they are empty; their content comes only from reading.
+  auto read = ReadFile("/proc/self/status");
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_NE(ToString(*read).find("Name:"), std::string::npos);
+}
+
+TEST(ReadFile, SaysWhatIsWrong) {
+  TempDir dir;
+  auto missing = ReadFile(dir / "no-such-file");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("no such file"), std::string::npos);
+  WriteFile(dir / "plain", std::string("x"));
+  auto under_a_file = ReadFile(dir / "plain" / "below");
+  EXPECT_EQ(under_a_file.status().code(), StatusCode::kNotFound);
+  auto directory = ReadFile(dir.path());
+  ASSERT_FALSE(directory.ok());
+  EXPECT_EQ(directory.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(directory.status().message().find("is a directory"), std::string::npos);
+  if (::geteuid() != 0) {  // root reads it regardless
+    const auto locked = dir / "locked";
+    WriteFile(locked, std::string("secret"));
+    ASSERT_EQ(::chmod(locked.c_str(), 0), 0);
+    auto denied = ReadFile(locked);
+    EXPECT_EQ(denied.status().code(), StatusCode::kIOError);
+  }
+}
+
+}  // namespace
+}  // namespace preserve
