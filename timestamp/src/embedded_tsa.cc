@@ -693,20 +693,18 @@ struct EmbeddedTsa::Impl {
 };
 
 Status EmbeddedTsa::Impl::PrepareGrants() {
+  // A profile for each signer digest SignerDigestFor chooses, made when an
+  // imprint digest first needs it.
   for (const EVP_MD* md : AcceptedImprintDigests()) {
     const int nid = EVP_MD_get_type(md);
-    const bool sha3 = nid != NID_sha256 && nid != NID_sha384 && nid != NID_sha512;
-    if (sha3 && Info(key_type).curve != nullptr) continue;  // see SignerDigestFor
-    PRESERVE_ASSIGN_OR_RETURN(SignerProfile profile, MakeSignerProfile(md, tsa.get(), tsa_key.get()));
-    profiles.push_back(std::move(profile));
-  }
-  for (const EVP_MD* md : AcceptedImprintDigests()) {
-    const int nid = EVP_MD_get_type(md);
-    const int signer_nid = EVP_MD_get_type(SignerDigestFor(nid, key_type));
-    const auto profile = std::find_if(profiles.begin(), profiles.end(),
-                                      [signer_nid](const SignerProfile& p) { return p.digest_nid == signer_nid; });
-    if (profile == profiles.end())
-      return Status::Internal(std::string("no signer for ") + OBJ_nid2sn(nid) + " imprints");
+    const EVP_MD* signer_digest = SignerDigestFor(nid, key_type);
+    auto profile = std::find_if(profiles.begin(), profiles.end(), [signer_digest](const SignerProfile& p) {
+      return p.digest_nid == EVP_MD_get_type(signer_digest);
+    });
+    if (profile == profiles.end()) {
+      PRESERVE_ASSIGN_OR_RETURN(SignerProfile made, MakeSignerProfile(signer_digest, tsa.get(), tsa_key.get()));
+      profile = profiles.insert(profiles.end(), std::move(made));
+    }
     const ASN1_OBJECT* oid = OBJ_nid2obj(nid);
     imprint_rules.push_back({Bytes(OBJ_get0_data(oid), OBJ_get0_data(oid) + OBJ_length(oid)),
                              static_cast<std::size_t>(EVP_MD_get_size(md)),
