@@ -10,6 +10,8 @@
 #include <map>
 #include <set>
 
+#include "preserve/util/file_descriptor.h"
+
 namespace preserve::ingest {
 
 namespace fs = std::filesystem;
@@ -76,13 +78,6 @@ Result<Listing> WalkDirectory(const fs::path& root) {
   return listing;
 }
 
-struct FdCloser {
-  int fd;
-  ~FdCloser() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 Status WriteAll(int fd, ByteView chunk, const fs::path& target) {
   while (!chunk.empty()) {
     ssize_t n = ::write(fd, chunk.data(), chunk.size());
@@ -106,12 +101,10 @@ Status Extract(const fs::path& archive, const fs::path& scratch, const BulkLimit
     std::error_code ec;
     fs::create_directories(target.parent_path(), ec);
     if (ec) return Status::IOError(target.parent_path().string() + ": " + ec.message());
-    FdCloser out{::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)};
-    if (out.fd < 0) return Status::IOError(target.string() + ": " + std::strerror(errno));
-    PRESERVE_RETURN_IF_ERROR(reader->ReadContent([&](ByteView chunk) { return WriteAll(out.fd, chunk, target); }));
-    const int fd = out.fd;
-    out.fd = -1;
-    if (::close(fd) != 0) return Status::IOError(target.string() + ": " + std::strerror(errno));
+    FileDescriptor out(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (out.get() < 0) return Status::IOError(target.string() + ": " + std::strerror(errno));
+    PRESERVE_RETURN_IF_ERROR(reader->ReadContent([&](ByteView chunk) { return WriteAll(out.get(), chunk, target); }));
+    if (::close(out.Release()) != 0) return Status::IOError(target.string() + ": " + std::strerror(errno));
   }
 }
 

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "preserve/util/file_descriptor.h"
+
 namespace preserve {
 
 std::string ToHex(ByteView bytes) {
@@ -40,17 +42,6 @@ Result<Bytes> FromHex(std::string_view hex) {
 
 namespace {
 
-// Closes a file descriptor when it goes.
-struct FileDescriptor {
-  explicit FileDescriptor(int f) : fd(f) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd >= 0) ::close(fd);
-  }
-  const int fd;
-};
-
 // Reads from `fd` into `to` until `to` is full or the file ends; -1 on error.
 ssize_t ReadFully(int fd, std::uint8_t* to, std::size_t size) {
   std::size_t got = 0;
@@ -72,20 +63,20 @@ Result<Bytes> ReadFile(const std::filesystem::path& path) {
   // ingest reads every submission whole. A file that grew meanwhile is still
   // read to its end.
   const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (file.fd < 0) {
+  if (file.get() < 0) {
     if (errno == ENOENT || errno == ENOTDIR) return Status::NotFound(path.string() + ": no such file");
     return Status::IOError(path.string() + ": cannot open: " + std::strerror(errno));
   }
   struct stat st {};
-  if (::fstat(file.fd, &st) != 0) return Status::IOError(path.string() + ": cannot stat: " + std::strerror(errno));
+  if (::fstat(file.get(), &st) != 0) return Status::IOError(path.string() + ": cannot stat: " + std::strerror(errno));
   if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path.string() + ": is a directory");
   Bytes data(S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) : 0);
-  const ssize_t got = ReadFully(file.fd, data.data(), data.size());
+  const ssize_t got = ReadFully(file.get(), data.data(), data.size());
   if (got < 0) return Status::IOError(path.string() + ": read failed: " + std::strerror(errno));
   data.resize(static_cast<std::size_t>(got));
   std::uint8_t block[16384];
   while (true) {
-    const ssize_t n = ReadFully(file.fd, block, sizeof block);
+    const ssize_t n = ReadFully(file.get(), block, sizeof block);
     if (n < 0) return Status::IOError(path.string() + ": read failed: " + std::strerror(errno));
     if (n == 0) return data;
     data.insert(data.end(), block, block + n);

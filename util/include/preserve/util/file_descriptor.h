@@ -1,0 +1,30 @@
+// A POSIX file descriptor that closes itself.
+#pragma once
+
+#include <unistd.h>
+
+namespace preserve {
+
+// Owns `fd` (-1: none) and closes it when it goes. Where the close's own
+// failure matters (a file just written), call Release() and close it by hand.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  int get() const { return fd_; }
+  int Release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_;
+};
+
+}  // namespace preserve
