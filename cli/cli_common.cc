@@ -1,11 +1,26 @@
 #include "cli_common.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 
 #include "preserve/util/certificates.h"
 
 namespace preserve::cli {
+
+std::string Actor(const std::string& by) {
+  if (!by.empty()) return by;
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
+  return "uid " + std::to_string(::geteuid());
+}
+
+void AddActorOptions(po::options_description& desc, std::string& reason, std::string& by) {
+  desc.add_options()
+      ("reason", po::value(&reason)->required(), "why (recorded in the audit trail); required")
+      ("by", po::value(&by), "who asks (default: the login name)");
+}
 
 void AddVersionOption(po::options_description& desc, std::uint32_t& version) {
   desc.add_options()("version", po::value(&version),

@@ -34,6 +34,11 @@ int ExitFor(Verdict v);
 
 int ExitFor(const Status& s);  // prints "preserve: error: ..." on stderr; returns kExitError
 
+// Who asks, for the audit trail: --by, else the login name of the effective user.
+std::string Actor(const std::string& by);
+// --reason TEXT (required) and --by NAME, for commands whose change is audited.
+void AddActorOptions(po::options_description& desc, std::string& reason, std::string& by);
+
 // --version N, for a command that takes a package id: which version of the
 // package (default: the latest). The stored id of that version, or exits.
 void AddVersionOption(po::options_description& desc, std::uint32_t& version);
@@ -116,6 +121,9 @@ int CmdGet(int argc, char** argv);
 int CmdHold(int argc, char** argv);
 int CmdRetention(int argc, char** argv);
 int CmdDelete(int argc, char** argv);
+
+// The signers' trust list (trust_commands.cc).
+int CmdTrust(int argc, char** argv);
 
 int CmdTsa(int argc, char** argv);
 

@@ -163,24 +163,104 @@ int CmdExport(int argc, char** argv) {
   return kExitOk;
 }
 
+namespace {
+
+// What a verifier trusts, from the command line and the environment (its own
+// configuration), never from the package: certificates and pinned fingerprints.
+struct TrustOptions {
+  std::vector<std::string> files;
+  std::vector<std::string> fingerprints;
+};
+
+// `flag` names the options in messages ("--tsa-trust"); `env` is the
+// variable naming a file or directory of certificates the verifier always trusts.
+Result<audit::SuppliedTrust> SuppliedFrom(const TrustOptions& given, const char* flag, const char* pin_flag,
+                                          const char* env) {
+  audit::SuppliedTrust trust;
+  std::vector<std::string> files = given.files;
+  std::vector<std::string> sources;
+  if (!files.empty()) sources.push_back(std::string(flag) + " " + files.front() + (files.size() > 1 ? ", ..." : ""));
+  if (const char* configured = std::getenv(env); configured != nullptr && *configured != '\0') {
+    files.emplace_back(configured);
+    sources.push_back(std::string("$") + env + " (" + configured + ")");
+  }
+  PRESERVE_ASSIGN_OR_RETURN(trust.certificates, LoadAll(files));
+  for (const auto& text : given.fingerprints) {
+    PRESERVE_ASSIGN_OR_RETURN(Bytes pin, ParseSha256Fingerprint(text));
+    trust.pinned_sha256.push_back(std::move(pin));
+  }
+  if (!given.fingerprints.empty()) sources.push_back(std::string(pin_flag) + " (pinned)");
+  for (const auto& s : sources) trust.source += (trust.source.empty() ? "" : ", ") + s;
+  return trust;
+}
+
+void AddTrustOptions(po::options_description& desc, TrustOptions& tsa, TrustOptions& signers) {
+  desc.add_options()
+      ("tsa-trust", po::value(&tsa.files),
+       "the archive's time-stamping CA (FILE or DIR, repeatable; also $PRESERVE_TSA_TRUST): the only way, with "
+       "--tsa-fingerprint, to make the evidence VALID")
+      ("tsa-fingerprint", po::value(&tsa.fingerprints),
+       "SHA256:AB:CD:... of the archive's CA as the archive published it: the copy in the package is trusted "
+       "only when it has this fingerprint (repeatable)")
+      ("trust", po::value(&signers.files),
+       "trust anchors for the signers (FILE or DIR, repeatable; also $PRESERVE_TRUST); without them signatures "
+       "are at best INDETERMINATE")
+      ("trust-fingerprint", po::value(&signers.fingerprints),
+       "SHA256:... of a signer root CA the package carries that you trust (repeatable)");
+}
+
+constexpr const char* kTsaTrustHint =
+    "Get the archive's time-stamping CA certificate, or its SHA-256 fingerprint, from the archive itself (it is "
+    "printed by 'preserve init' and 'preserve status', and an archive publishes it), then give --tsa-trust FILE or "
+    "--tsa-fingerprint SHA256:...";
+constexpr const char* kSignerTrustHint =
+    "Give the signers' root CAs you trust with --trust FILE (for Vietnamese official documents: the VGCA root "
+    "certificates), or --trust-fingerprint SHA256:...";
+
+// A built-in profile name, else a catalogue file: the policy given, judged
+// together with the one the package carries (the stricter rule wins).
+Status UsePolicies(const std::string& given, bool given_explicitly, const audit::PackageContents* contents,
+                   audit::PackageVerifyOptions& options) {
+  PRESERVE_ASSIGN_OR_RETURN(timestamp::AlgorithmCatalogue policy, LoadPolicyOption(given));
+  const std::string given_name = policy.name() + (given_explicitly ? " (given with --policy)" : " (the default)");
+  if (contents == nullptr || !contents->sealing_policy) {
+    audit::UsePolicy(policy, options);
+    options.policy_source = given_name;
+    return Status::Ok();
+  }
+  auto carried = timestamp::AlgorithmCatalogue::Parse(ToString(*contents->sealing_policy), "info/policy.json");
+  if (!carried.ok()) {
+    audit::UsePolicy(policy, options);
+    options.policy_source = given_name + "; the package's info/policy.json cannot be read (" +
+                            carried.status().message() + ") and was not used";
+    return Status::Ok();
+  }
+  audit::UseStricterPolicy(policy, carried.value(), options);
+  options.policy_source = "the stricter, rule by rule, of " + given_name + " and " + carried->name() +
+                          " (the archive's, carried in info/policy.json)";
+  return Status::Ok();
+}
+
+}  // namespace
+
 int CmdVerifyPackage(int argc, char** argv) {
   CommonOptions common;
   std::string zip;
-  std::vector<std::string> trust, tsa_trust;
+  TrustOptions tsa, signers;
   std::string policy = "etsi";
   po::options_description desc("Options");
   AddCommonOptions(desc, common, false);
-  desc.add_options()
-      ("policy", po::value(&policy), "algorithm policy to judge the evidence by: etsi (default), sogis, bsi, or a file")
-      ("trust", po::value(&trust), "trust anchors for the signers (default: those kept in the package)")
-      ("tsa-trust", po::value(&tsa_trust),
-       "trust anchor for the time-stamps (default: the package's own tsa/ca.pem, whose fingerprint is printed)");
+  AddTrustOptions(desc, tsa, signers);
+  desc.add_options()("policy", po::value(&policy),
+                     "algorithm policy: etsi (default), sogis, bsi, or a file; the stricter of it and the policy the "
+                     "package carries is applied, rule by rule");
   po::options_description hidden;
   hidden.add_options()("zip", po::value(&zip)->required());
   po::positional_options_description positional;
   positional.add("zip", 1);
   po::variables_map vm;
-  if (auto done = ParseCommand("verify-package", argc, argv, desc, hidden, positional, vm, "PACKAGE.zip [--tsa-trust CA]"))
+  if (auto done = ParseCommand("verify-package", argc, argv, desc, hidden, positional, vm,
+                               "PACKAGE.zip --tsa-trust CA.pem|--tsa-fingerprint SHA256:... [--trust ROOTS]"))
     return *done;
   auto clock = MakeClock(common);
   if (!clock.ok()) return ExitFor(clock.status());
@@ -188,23 +268,20 @@ int CmdVerifyPackage(int argc, char** argv) {
   if (!contents.ok()) return ExitFor(contents.status());
   audit::PackageVerifyOptions options;
   options.clock = clock.value().get();
-  auto catalogue = LoadPolicyOption(policy);
-  if (!catalogue.ok()) return ExitFor(catalogue.status().WithContext("--policy"));
-  audit::UsePolicy(catalogue.value(), options);
-  auto signer_anchors = LoadAll(trust);
-  if (!signer_anchors.ok()) return ExitFor(signer_anchors.status().WithContext("--trust"));
-  options.signer_trust_anchors = std::move(signer_anchors).value();
-  if (!tsa_trust.empty()) {
-    auto anchors = LoadAll(tsa_trust);
-    if (!anchors.ok()) return ExitFor(anchors.status().WithContext("--tsa-trust"));
-    options.tsa_trust_anchors = std::move(anchors).value();
-    options.tsa_trust_source = "given with --tsa-trust";
-  } else if (!contents->tsa_certificates.empty()) {
-    options.tsa_trust_anchors = {contents->tsa_certificates.front()};
-    options.tsa_trust_source = "the package's own tsa/ca.pem, SHA-256 fingerprint " +
-                               ToHex(Digest(HashAlgorithm::kSha256, contents->tsa_certificates.front())) +
-                               ": compare it with the one the archive published";
-  }
+  if (Status s = UsePolicies(policy, vm.count("policy") > 0 && !vm["policy"].defaulted(), &contents.value(), options);
+      !s.ok())
+    return ExitFor(s.WithContext("--policy"));
+  auto tsa_trust = SuppliedFrom(tsa, "--tsa-trust", "--tsa-fingerprint", "PRESERVE_TSA_TRUST");
+  if (!tsa_trust.ok()) return ExitFor(tsa_trust.status());
+  options.tsa_trust = std::move(tsa_trust).value();
+  options.tsa_trust.missing_hint = kTsaTrustHint;
+  if (!contents->archive_tsa_ca_sha256.empty())
+    options.tsa_trust.missing_hint += "; the package says its archive's CA has SHA-256 " +
+                                      contents->archive_tsa_ca_sha256 + ": compare it with the published one";
+  auto signer_trust = SuppliedFrom(signers, "--trust", "--trust-fingerprint", "PRESERVE_TRUST");
+  if (!signer_trust.ok()) return ExitFor(signer_trust.status());
+  options.signer_trust = std::move(signer_trust).value();
+  options.signer_trust.missing_hint = kSignerTrustHint;
   audit::PackageReport report = audit::VerifyPackage(contents.value(), options);
   PrintReport(report, common.json);
   return ExitFor(report.verdict);
@@ -213,15 +290,19 @@ int CmdVerifyPackage(int argc, char** argv) {
 int CmdVerifyEr(int argc, char** argv) {
   CommonOptions common;
   std::string er_path;
-  std::vector<std::string> files, tsa_trust;
+  std::vector<std::string> files;
+  TrustOptions tsa;
   std::string policy = "etsi";
   po::options_description desc("Options");
   AddCommonOptions(desc, common, false);
   desc.add_options()
       ("policy", po::value(&policy), "algorithm policy to judge the evidence by: etsi (default), sogis, bsi, or a file")
       ("er", po::value(&er_path)->required(), "the evidence record (DER)")
-      ("tsa-trust", po::value(&tsa_trust),
-       "trust anchor for the time-stamps (without it the verdict is at best INDETERMINATE)");
+      ("tsa-trust", po::value(&tsa.files),
+       "trust anchor for the time-stamps (FILE or DIR, repeatable; also $PRESERVE_TSA_TRUST); without it, or "
+       "--tsa-fingerprint, the verdict is at best INDETERMINATE")
+      ("tsa-fingerprint", po::value(&tsa.fingerprints),
+       "SHA256:... of a TSA certificate the record's tokens carry that you trust (repeatable)");
   po::options_description hidden;
   hidden.add_options()("file", po::value(&files)->required());
   po::positional_options_description positional;
@@ -242,13 +323,12 @@ int CmdVerifyEr(int argc, char** argv) {
   }
   audit::PackageVerifyOptions options;
   options.clock = clock.value().get();
-  auto catalogue = LoadPolicyOption(policy);
-  if (!catalogue.ok()) return ExitFor(catalogue.status().WithContext("--policy"));
-  audit::UsePolicy(catalogue.value(), options);
-  auto anchors = LoadAll(tsa_trust);
-  if (!anchors.ok()) return ExitFor(anchors.status().WithContext("--tsa-trust"));
-  options.tsa_trust_anchors = std::move(anchors).value();
-  if (!tsa_trust.empty()) options.tsa_trust_source = "given with --tsa-trust";
+  if (Status s = UsePolicies(policy, vm.count("policy") > 0 && !vm["policy"].defaulted(), nullptr, options); !s.ok())
+    return ExitFor(s.WithContext("--policy"));
+  auto tsa_trust = SuppliedFrom(tsa, "--tsa-trust", "--tsa-fingerprint", "PRESERVE_TSA_TRUST");
+  if (!tsa_trust.ok()) return ExitFor(tsa_trust.status());
+  options.tsa_trust = std::move(tsa_trust).value();
+  options.tsa_trust.missing_hint = kTsaTrustHint;
   audit::PackageReport report = audit::VerifyEvidenceOverFiles(er.value(), data, files, options);
   PrintReport(report, common.json);
   return ExitFor(report.verdict);

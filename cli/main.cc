@@ -36,6 +36,7 @@ Commands:
   retention       show or set a package's retention period (retention show | retention set)
   hold            place, lift or list holds that stop a package's deletion (hold add | remove | list)
   delete          delete a package whose retention has passed and that has no hold; a tombstone stays
+  trust           the signers' trust anchors this archive accepts (trust list | add | remove)
   tsa serve       run the embedded TSA as an RFC 3161 HTTP time-stamping service
 
 Every command takes --help. The store comes from --store DIR or $PRESERVE_STORE;
@@ -77,6 +78,7 @@ constexpr Command kCommands[] = {
     {"retention", preserve::cli::CmdRetention},
     {"hold", preserve::cli::CmdHold},
     {"delete", preserve::cli::CmdDelete},
+    {"trust", preserve::cli::CmdTrust},
     {"tsa", preserve::cli::CmdTsa},
 };
 

@@ -1,8 +1,5 @@
 // Retention, holds and deletion: hold, retention, delete. Parse, call the
 // library, print. A refused deletion is an error (exit 4) with the reason.
-#include <pwd.h>
-#include <unistd.h>
-
 #include <iostream>
 
 #include <boost/json.hpp>
@@ -14,19 +11,6 @@ namespace preserve::cli {
 namespace json = boost::json;
 
 namespace {
-
-// Who asks, for the audit trail: --by, else the login name of the effective user.
-std::string Actor(const std::string& by) {
-  if (!by.empty()) return by;
-  if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
-  return "uid " + std::to_string(::geteuid());
-}
-
-void AddActorOptions(po::options_description& desc, std::string& reason, std::string& by) {
-  desc.add_options()
-      ("reason", po::value(&reason)->required(), "why (recorded in the audit trail); required")
-      ("by", po::value(&by), "who asks (default: the login name)");
-}
 
 json::object HoldJson(const std::string& package_id, const archive::Hold& h) {
   return {{"package", package_id},

@@ -5,6 +5,7 @@
 
 #include "archive_impl.h"
 #include "lifecycle.h"
+#include "trust.h"
 #include "preserve/audit/package_archive.h"
 #include "preserve/ingest/manifest.h"
 #include "preserve/util/certificates.h"
@@ -318,6 +319,8 @@ Result<audit::PackageContents> Archive::Contents(const std::string& package_id) 
   PRESERVE_ASSIGN_OR_RETURN(contents.evidence_record, timestamp::EncodeEvidenceRecord(er));
   // The trust anchors first (the local CA is tsa/ca.pem), then each TSA certificate that signed a token.
   contents.tsa_certificates = impl_->TsaTrustAnchors();
+  contents.sealing_policy = ToBytes(impl_->policy.ToJson());
+  contents.archive_tsa_ca_sha256 = ToHex(Digest(HashAlgorithm::kSha256, impl_->ca_certificate));
   for (const auto& [id, batch] : batches.records) {
     PRESERVE_ASSIGN_OR_RETURN(timestamp::TokenInfo info, timestamp::ParseToken(batch.token));
     auto& certs = contents.tsa_certificates;
@@ -367,10 +370,22 @@ void CheckVersionLink(const storage::Store& store, const std::string& id, const 
 Result<audit::PackageReport> Archive::Verify(const std::string& package_id, const VerifyOptions& options) {
   PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
   audit::PackageVerifyOptions verify;
-  verify.tsa_trust_anchors = impl_->TsaTrustAnchors();
-  verify.tsa_trust_source = "the store's local CA (" + CertificateSubject(impl_->ca_certificate) + ")";
-  verify.signer_trust_anchors = options.signer_trust_anchors;
+  verify.tsa_trust.certificates = impl_->TsaTrustAnchors();
+  verify.tsa_trust.source = impl_->config.external_tsas.empty()
+                                ? "the store's time-stamping CA"
+                                : "the store's time-stamping CA and the external TSAs' anchors in config.json";
+  PRESERVE_ASSIGN_OR_RETURN(std::vector<TrustListEntry> listed, LoadTrustList(*impl_->store));
+  for (auto& entry : listed) verify.signer_trust.certificates.push_back(std::move(entry.certificate));
+  verify.signer_trust.source = "the store's trust list";
+  if (!options.signer_trust_anchors.empty()) {
+    verify.signer_trust.certificates.insert(verify.signer_trust.certificates.end(),
+                                            options.signer_trust_anchors.begin(), options.signer_trust_anchors.end());
+    verify.signer_trust.source = listed.empty() ? "given with --trust" : "the store's trust list and --trust";
+  }
+  verify.signer_trust.missing_hint =
+      "the store's trust list is empty: add the signers' CA with 'preserve trust add', or give --trust";
   verify.clock = impl_->clock;
+  verify.policy_source = "the store's, " + impl_->policy.name();
   audit::UsePolicy(impl_->policy, verify);
   audit::PackageReport report;
   if (record.state == kStateDeleted) {

@@ -15,6 +15,7 @@
 
 #include "archive_impl.h"
 #include "lifecycle.h"
+#include "trust.h"
 #include "preserve/ingest/asic_validation.h"
 #include "preserve/ingest/manifest.h"
 #include "preserve/ingest/pdf_validation.h"
@@ -459,9 +460,11 @@ Result<IngestOutcome> Archive::Ingest(const Submission& submission, const Ingest
   return result;
 }
 
-Status Archive::IngestAll(const std::vector<Submission>& submissions, const IngestOptions& options,
+Status Archive::IngestAll(const std::vector<Submission>& submissions, const IngestOptions& given,
                           const std::function<void(const IngestOutcome&)>& each) {
   const Clock& clock = *impl_->clock;
+  PRESERVE_ASSIGN_OR_RETURN(RunTrust trust, RunTrust::Load(*impl_->store, given));
+  const IngestOptions& options = trust.options();
   const ingest::CmsValidationOptions cms = CmsOptions(options, impl_->policy, clock);
   std::vector<std::string> anchor_subjects;
   for (const auto& anchor : options.trust_anchors) anchor_subjects.push_back(CertificateSubject(anchor));
@@ -520,13 +523,15 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
         retention.years = static_cast<int>(manifest.metadata->retention_years);
       }
       PRESERVE_RETURN_IF_ERROR(PutInitialLifecycle(w, record.id, record.created, retention));
+      const std::string trusted = trust.ListAnchorsUsed(outcome, clock, w);
       w.AppendAudit(AuditEvent(clock, "ingest",
                                {{"package", record.id},
                                 {"input", outcome.input},
                                 {"format", outcome.format},
                                 {"organ", Organ(outcome)},
                                 {"signer_organization", SignerOrganization(outcome)},
-                                {"manifest_sha256", ToHex(Digest(kContentHash, manifest_json))}}));
+                                {"manifest_sha256", ToHex(Digest(kContentHash, manifest_json))},
+                                {"trust_list_added", trusted}}));
     }
     PRESERVE_FAULT_POINT("ingest.before_commit");
     if (!w.empty()) PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
@@ -562,8 +567,10 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
 
 
 Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const VersionChange& change,
-                                          const IngestOptions& options) {
+                                          const IngestOptions& given) {
   if (!impl_->tsa) return Status::FailedPrecondition("the store is open read-only");
+  PRESERVE_ASSIGN_OR_RETURN(RunTrust trust, RunTrust::Load(*impl_->store, given));
+  const IngestOptions& options = trust.options();
   if (!change.document && !change.metadata)
     return Status::InvalidArgument("a new version needs a document to add, or new record metadata");
   PRESERVE_ASSIGN_OR_RETURN(auto versions, impl_->VersionRecords(package_id));
@@ -668,6 +675,8 @@ Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const V
   w.PutPackage(record.id, EncodePackageRecord(record));
   w.Enqueue(record.id, EncodeQueueEntry(record));
   // Retention and holds stay the package's: a version has no lifecycle record of its own.
+  p.outcome.package_id = id;
+  const std::string trusted = trust.ListAnchorsUsed(p.outcome, clock, w);
   w.AppendAudit(AuditEvent(clock, "version",
                            {{"package", package_id},
                             {"version", std::to_string(number)},
@@ -676,7 +685,8 @@ Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const V
                             {"input", p.outcome.input},
                             {"organ", manifest.metadata ? manifest.metadata->organ_name : ""},
                             {"signer_organization", SignerOrganization(p.outcome)},
-                            {"manifest_sha256", ToHex(Digest(kContentHash, manifest_json))}}));
+                            {"manifest_sha256", ToHex(Digest(kContentHash, manifest_json))},
+                            {"trust_list_added", trusted}}));
   PRESERVE_FAULT_POINT("version.before_commit");
   PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
   p.outcome.package_id = id;

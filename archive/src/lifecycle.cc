@@ -211,25 +211,10 @@ Result<audit::PackageReport> VerifyTombstone(const storage::Store& store, const 
         Verdict::kValid, "");
   }
 
-  timestamp::EvidenceVerifyOptions ev;
-  ev.tokens.trust_anchors = options.tsa_trust_anchors;
-  ev.hash_algorithm_end = options.hash_algorithm_end;
-  ev.signature_algorithm_end = options.signature_algorithm_end;
-  ev.clock = options.clock;
-  timestamp::EvidenceReport evidence = timestamp::VerifyEvidenceRecord(
-      er, [&](HashAlgorithm alg) { return TombstoneHashes(store, record, alg); }, ev);
-  if (!options.tsa_trust_source.empty())
-    add("evidence", "time-stamp trust anchor: " + options.tsa_trust_source, Verdict::kValid, "");
-  bool explained = false;
-  for (const auto& step : evidence.steps) {
-    add("evidence", step.what, step.verdict, step.detail);
-    explained = explained || step.verdict == evidence.verdict;
-  }
-  if (!explained) add("evidence", "evidence record", evidence.verdict, evidence.failure);
-  if (evidence.verdict == Verdict::kValid) report.existence_time = evidence.first_time;
+  audit::AddEvidenceSteps(er, [&](HashAlgorithm alg) { return TombstoneHashes(store, record, alg); }, {}, options,
+                          report);
 
-  report.verdict = Verdict::kValid;
-  for (const auto& step : report.steps) report.verdict = Worse(report.verdict, step.verdict);
+  report.verdict = audit::WorstStep(report);
   return report;
 }
 

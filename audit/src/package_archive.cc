@@ -4,7 +4,11 @@
 #include <archive_entry.h>
 #include <unistd.h>
 
+#include <map>
 #include <memory>
+#include <optional>
+
+#include <boost/json.hpp>
 
 #include "preserve/ingest/safe_archive.h"
 #include "preserve/util/certificates.h"
@@ -12,6 +16,8 @@
 namespace preserve::audit {
 
 namespace {
+
+namespace json = boost::json;
 
 struct ArchiveWriteFree {
   void operator()(struct archive* a) const { archive_write_free(a); }
@@ -25,6 +31,12 @@ using ArchiveEntryPtr = std::unique_ptr<archive_entry, ArchiveEntryFree>;
 constexpr const char* kEvidencePath = "evidence.ers";
 constexpr const char* kDataPrefix = "data/";
 constexpr const char* kTsaPrefix = "tsa/";
+// Earlier evidence records that lapsed: evidence-lapsed-1.ers, ... oldest first.
+constexpr std::string_view kLapsedEvidencePrefix = "evidence-lapsed-";
+constexpr std::string_view kLapsedEvidenceSuffix = ".ers";
+// What the archive says of its own sealing, outside the evidence: information.
+constexpr const char* kInfoPolicyPath = "info/policy.json";
+constexpr const char* kInfoArchivePath = "info/archive.json";
 // An exported package is read into memory: ArchiveLimits' sizes (1 GiB a file,
 // 4 GiB in all) bound what a hostile zip can make us allocate. No ratio limit:
 // a package holds whatever documents were ingested, a very compressible one
@@ -46,15 +58,26 @@ constexpr const char* kReadme =
     "data/manifest.json lists the documents, their signatures and the validation\n"
     "material (certificates under data/validation/), with what was found at ingest.\n"
     "\n"
-    "tsa/ca.pem is the archive's local certification authority, the trust anchor of\n"
-    "its time-stamps; tsa/tsa-*.pem are the time-stamping certificates it issued.\n"
-    "Compare the CA's fingerprint with the one the archive published:\n"
+    "tsa/ca.pem is a copy of the archive's time-stamping certification authority;\n"
+    "tsa/tsa-*.pem are the time-stamping certificates it issued. A copy inside the\n"
+    "package proves nothing by itself (anyone can make a package that carries a CA\n"
+    "of their own): trust only the CA certificate, or its SHA-256 fingerprint, that\n"
+    "the archive published, and compare:\n"
     "    openssl x509 -in tsa/ca.pem -noout -fingerprint -sha256\n"
+    "Likewise the signers' trust anchors under data/validation/ are what ingest used;\n"
+    "check the signatures against the anchors you trust (for Vietnam: the VGCA roots).\n"
+    "\n"
+    "info/policy.json is the algorithm policy the archive worked under, and\n"
+    "info/archive.json names the archive's CA fingerprint: information, which a\n"
+    "verifier may use to be stricter, never looser. evidence-lapsed-N.ers, when\n"
+    "present, are earlier evidence records that lapsed; evidence.ers then proves\n"
+    "existence only from its own first time-stamp.\n"
     "\n"
     "To check everything (data, evidence, signatures) offline:\n"
-    "    preserve verify-package THIS.zip --tsa-trust ca-you-were-given.pem\n"
+    "    preserve verify-package THIS.zip --tsa-trust archive-ca.pem --trust signer-roots.pem\n"
+    "    (or --tsa-fingerprint SHA256:... --trust-fingerprint SHA256:... with the published fingerprints)\n"
     "To check the evidence record alone with preserve:\n"
-    "    preserve verify-er --er evidence.ers --tsa-trust tsa/ca.pem data/...\n"
+    "    preserve verify-er --er evidence.ers --tsa-trust archive-ca.pem data/...\n"
     "Any RFC 4998 implementation (for example BouncyCastle's ERSEvidenceRecord) can\n"
     "check evidence.ers against the files under data/ as one data group.\n";
 
@@ -87,6 +110,45 @@ Status AddEntry(struct archive* zip, const std::string& path, ByteView bytes, ti
   return AddEntry(zip, path, bytes.size(), [bytes](const ingest::ContentSink& sink) { return sink(bytes); }, mtime);
 }
 
+// info/archive.json: the archive's CA fingerprint and, per lapsed record, when and why a new chain was started.
+std::string ArchiveInfoJson(const PackageContents& contents) {
+  json::array restarts;
+  for (std::size_t i = 0; i < contents.lapsed_evidence.size(); ++i)
+    restarts.push_back(json::object{{"record", std::string(kLapsedEvidencePrefix) + std::to_string(i + 1) +
+                                                   std::string(kLapsedEvidenceSuffix)},
+                                    {"restarted", contents.lapsed_evidence[i].restarted}});
+  return json::serialize(json::object{{"archive_tsa_ca_sha256", contents.archive_tsa_ca_sha256},
+                                      {"evidence_restarts", std::move(restarts)}}) +
+         "\n";
+}
+
+// Reads info/archive.json into `contents`; `lapsed` are the lapsed records by number.
+Status ReadArchiveInfo(ByteView bytes, const std::map<std::size_t, Bytes>& lapsed, PackageContents& contents) {
+  json::error_code ec;
+  json::value parsed = json::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), ec);
+  if (ec || !parsed.is_object()) return Status::InvalidArgument(std::string(kInfoArchivePath) + " is not a JSON object");
+  const json::object& info = parsed.as_object();
+  if (const json::value* ca = info.if_contains("archive_tsa_ca_sha256"); ca != nullptr && ca->is_string())
+    contents.archive_tsa_ca_sha256 = std::string(ca->as_string());
+  std::map<std::string, std::string> restarted;
+  if (const json::value* list = info.if_contains("evidence_restarts"); list != nullptr && list->is_array())
+    for (const json::value& item : list->as_array()) {
+      if (!item.is_object()) continue;
+      const json::value* record = item.as_object().if_contains("record");
+      const json::value* when = item.as_object().if_contains("restarted");
+      if (record != nullptr && record->is_string() && when != nullptr && when->is_string())
+        restarted[std::string(record->as_string())] = std::string(when->as_string());
+    }
+  for (const auto& [number, der] : lapsed) {
+    const std::string name =
+        std::string(kLapsedEvidencePrefix) + std::to_string(number) + std::string(kLapsedEvidenceSuffix);
+    auto found = restarted.find(name);
+    contents.lapsed_evidence.push_back(
+        {der, found == restarted.end() ? "(the package does not say when)" : found->second});
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status WritePackageZip(const PackageContents& contents, const std::filesystem::path& zip_path) {
@@ -104,6 +166,13 @@ Status WritePackageZip(const PackageContents& contents, const std::filesystem::p
       PRESERVE_RETURN_IF_ERROR(AddEntry(zip.get(), kDataPrefix + path, bytes, now));
     for (const auto& [path, object] : contents.streamed)
       PRESERVE_RETURN_IF_ERROR(AddEntry(zip.get(), kDataPrefix + path, object.size, object.read, now));
+    for (std::size_t i = 0; i < contents.lapsed_evidence.size(); ++i)
+      PRESERVE_RETURN_IF_ERROR(AddEntry(zip.get(),
+                                        std::string(kLapsedEvidencePrefix) + std::to_string(i + 1) +
+                                            std::string(kLapsedEvidenceSuffix),
+                                        contents.lapsed_evidence[i].evidence_record, now));
+    if (contents.sealing_policy) PRESERVE_RETURN_IF_ERROR(AddEntry(zip.get(), kInfoPolicyPath, *contents.sealing_policy, now));
+    PRESERVE_RETURN_IF_ERROR(AddEntry(zip.get(), kInfoArchivePath, AsBytes(ArchiveInfoJson(contents)), now));
     for (std::size_t i = 0; i < contents.tsa_certificates.size(); ++i) {
       PRESERVE_ASSIGN_OR_RETURN(std::string pem, CertificateToPem(contents.tsa_certificates[i]));
       std::string name = i == 0 ? "ca.pem" : "tsa-" + std::to_string(i) + ".pem";
@@ -136,6 +205,8 @@ Result<PackageContents> ReadPackageZip(const std::filesystem::path& zip_path) {
                                                                      PackageLimits()));
   PackageContents contents;
   bool has_evidence = false;
+  std::map<std::size_t, Bytes> lapsed;  // by number, so that they come oldest first
+  std::optional<Bytes> archive_info;
   while (true) {
     PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> next, zip->NextFile());
     if (!next) break;
@@ -145,6 +216,19 @@ Result<PackageContents> ReadPackageZip(const std::filesystem::path& zip_path) {
     if (name == kEvidencePath) {
       contents.evidence_record = std::move(bytes);
       has_evidence = true;
+    } else if (name.size() > kLapsedEvidencePrefix.size() + kLapsedEvidenceSuffix.size() &&
+               name.rfind(kLapsedEvidencePrefix, 0) == 0 &&
+               name.compare(name.size() - kLapsedEvidenceSuffix.size(), kLapsedEvidenceSuffix.size(),
+                            kLapsedEvidenceSuffix) == 0) {
+      const std::string number = name.substr(kLapsedEvidencePrefix.size(),
+                                             name.size() - kLapsedEvidencePrefix.size() - kLapsedEvidenceSuffix.size());
+      if (number.empty() || number.size() > 4 || number.find_first_not_of("0123456789") != std::string::npos)
+        return Status::InvalidArgument(zip_path.string() + ": unexpected entry '" + name + "'");
+      lapsed[std::stoul(number)] = std::move(bytes);
+    } else if (name == kInfoPolicyPath) {
+      contents.sealing_policy = std::move(bytes);
+    } else if (name == kInfoArchivePath) {
+      archive_info = std::move(bytes);
     } else if (name.rfind(kDataPrefix, 0) == 0) {
       contents.data.emplace(name.substr(std::string(kDataPrefix).size()), std::move(bytes));
     } else if (name.rfind(kTsaPrefix, 0) == 0) {
@@ -157,6 +241,10 @@ Result<PackageContents> ReadPackageZip(const std::filesystem::path& zip_path) {
     }
   }
   if (!has_evidence) return Status::InvalidArgument(zip_path.string() + ": not a preserve package (no evidence.ers)");
+  if (archive_info)
+    PRESERVE_RETURN_IF_ERROR(ReadArchiveInfo(*archive_info, lapsed, contents).WithContext(zip_path.string()));
+  else
+    for (auto& [number, der] : lapsed) contents.lapsed_evidence.push_back({std::move(der), "(the package does not say when)"});
   if (contents.data.empty()) return Status::InvalidArgument(zip_path.string() + ": not a preserve package (no data/)");
   return contents;
 }

@@ -30,12 +30,6 @@ class ReportBuilder {
   PackageReport& report_;
 };
 
-Verdict Overall(const PackageReport& report) {
-  Verdict v = Verdict::kValid;
-  for (const auto& s : report.steps) v = Worse(v, s.verdict);
-  return v;
-}
-
 // A data object's digest, whether held in memory or streamed.
 Result<Bytes> ObjectDigest(const PackageContents& contents, const std::string& path, HashAlgorithm alg) {
   if (auto it = contents.data.find(path); it != contents.data.end()) return Digest(alg, it->second);
@@ -63,24 +57,141 @@ Result<Bytes> ObjectBytes(const PackageContents& contents, const std::string& pa
   return out;
 }
 
-// Checks the evidence record over the data objects `hashes` gives (taken as one group) and adds its steps.
-void CheckEvidence(const Bytes& er_der, const timestamp::DataObjectHashes& hashes, const PackageVerifyOptions& options,
-                   PackageReport& report) {
-  ReportBuilder add(report);
-  auto record = timestamp::DecodeEvidenceRecord(er_der);
-  if (!record.ok()) {
-    add.Add("evidence", "evidence record", Verdict::kInvalid, record.status().message());
-    return;
+// Which of the verifier's trust becomes anchors: the certificates it gave,
+// and the certificates the package carries whose fingerprint it pinned.
+struct ResolvedTrust {
+  std::vector<Bytes> anchors;
+  std::vector<std::string> unmatched_pins;  // "SHA256:AB:..." pinned but carried by nothing
+};
+
+ResolvedTrust Resolve(const SuppliedTrust& supplied, const std::vector<Bytes>& carried) {
+  ResolvedTrust out;
+  out.anchors = supplied.certificates;
+  for (const Bytes& pin : supplied.pinned_sha256) {
+    bool matched = false;
+    for (const Bytes& cert : carried) {
+      if (Digest(HashAlgorithm::kSha256, cert) != pin) continue;
+      matched = true;
+      if (std::find(out.anchors.begin(), out.anchors.end(), cert) == out.anchors.end()) out.anchors.push_back(cert);
+    }
+    if (!matched) out.unmatched_pins.push_back("SHA256:" + ToHex(pin));
   }
+  return out;
+}
+
+std::string Describe(const Bytes& cert) {
+  std::string subject = CertificateSubject(cert);
+  return (subject.empty() ? std::string("an unreadable certificate") : subject) + ", SHA-256 " +
+         CertificateFingerprint(cert);
+}
+
+// The steps that say whose trust judges `what` ("time-stamps", "signers"):
+// the anchors supplied, and how the roots the package carries compare with
+// them. Returns the anchors to use.
+std::vector<Bytes> AddTrustSteps(const std::string& section, const std::string& what, const SuppliedTrust& supplied,
+                                 const std::vector<Bytes>& carried, PackageReport& report) {
+  ReportBuilder add(report);
+  ResolvedTrust trust = Resolve(supplied, carried);
+  std::vector<Bytes> carried_roots;
+  for (const Bytes& cert : carried)
+    if (IsSelfIssued(cert) && std::find(carried_roots.begin(), carried_roots.end(), cert) == carried_roots.end())
+      carried_roots.push_back(cert);
+  std::string carried_text;
+  for (const Bytes& root : carried_roots) carried_text += (carried_text.empty() ? "" : "; ") + Describe(root);
+
+  if (supplied.empty()) {
+    add.Add(section, "trust anchors for the " + what, Verdict::kIndeterminate,
+            "none was supplied, and a certificate the package carries proves nothing by itself (anyone can make a "
+            "package that carries a CA of their own)" +
+                (carried_text.empty() ? std::string() : "; the package carries " + carried_text) +
+                (supplied.missing_hint.empty() ? std::string() : ". " + supplied.missing_hint));
+    return {};
+  }
+  if (trust.anchors.empty()) {
+    // The verifier named what it trusts, and the package carries none of it.
+    add.Add(section, "trust anchors for the " + what, Verdict::kInvalid,
+            "none of the pinned fingerprints (" + supplied.source + ") is a certificate the package carries" +
+                (carried_text.empty() ? std::string() : ": it carries " + carried_text));
+    return {};
+  }
+  std::string anchors_text;
+  for (const Bytes& anchor : trust.anchors) anchors_text += (anchors_text.empty() ? "" : "; ") + Describe(anchor);
+  add.Add(section, "trust anchors for the " + what + " (" + supplied.source + "): " + anchors_text);
+  for (const Bytes& root : carried_roots) {
+    const bool supplied_root = std::find(trust.anchors.begin(), trust.anchors.end(), root) != trust.anchors.end();
+    add.Add(section, "the package carries " + Describe(root) +
+                         (supplied_root ? ": one of the anchors supplied"
+                                        : ": not an anchor supplied, so used only to build paths"));
+  }
+  for (const std::string& pin : trust.unmatched_pins)
+    add.Add(section, "pinned fingerprint " + pin + ": no certificate the package carries has it");
+  return trust.anchors;
+}
+
+// The TSA certificates the record's tokens carry (unreadable tokens are the verifier's to report).
+std::vector<Bytes> TokenCertificates(const timestamp::EvidenceRecord& record) {
+  std::vector<Bytes> out;
+  for (const auto& chain : record.sequence)
+    for (const auto& ats : chain) {
+      auto info = timestamp::ParseToken(ats.time_stamp);
+      if (info.ok() && !info->tsa_certificate.empty() &&
+          std::find(out.begin(), out.end(), info->tsa_certificate) == out.end())
+        out.push_back(info->tsa_certificate);
+    }
+  return out;
+}
+
+// Verifies one evidence record without the trust steps (which the caller adds once).
+timestamp::EvidenceReport RunEvidence(const timestamp::EvidenceRecord& record,
+                                      const timestamp::DataObjectHashes& hashes, const std::vector<Bytes>& anchors,
+                                      const PackageVerifyOptions& options) {
   timestamp::EvidenceVerifyOptions ev;
-  ev.tokens.trust_anchors = options.tsa_trust_anchors;
+  ev.tokens.trust_anchors = anchors;
   ev.hash_algorithm_end = options.hash_algorithm_end;
   ev.signature_algorithm_end = options.signature_algorithm_end;
   ev.clock = options.clock;
-  timestamp::EvidenceReport er = timestamp::VerifyEvidenceRecord(record.value(), hashes, ev);
-  if (!options.tsa_trust_source.empty()) {
-    add.Add("evidence", "time-stamp trust anchor: " + options.tsa_trust_source);
+  return timestamp::VerifyEvidenceRecord(record, hashes, ev);
+}
+
+// Adds the checks of the package's lapsed evidence records, one summary line
+// each: what ended, and that a new chain took over, so existence before the
+// current record's first time-stamp is not claimed.
+void AddLapsedEvidence(const PackageContents& contents, const timestamp::DataObjectHashes& hashes,
+                       const std::vector<Bytes>& anchors, const PackageVerifyOptions& options,
+                       PackageReport& report) {
+  ReportBuilder add(report);
+  for (std::size_t i = 0; i < contents.lapsed_evidence.size(); ++i) {
+    const LapsedEvidence& lapsed = contents.lapsed_evidence[i];
+    const std::string name = "earlier evidence record " + std::to_string(i + 1);
+    auto record = timestamp::DecodeEvidenceRecord(lapsed.evidence_record);
+    std::string line;
+    if (!record.ok()) {
+      line = name + " cannot be read: " + record.status().message();
+    } else {
+      timestamp::EvidenceReport er = RunEvidence(*record, hashes, anchors, options);
+      line = name + (er.first_time ? " (first time-stamp " + FormatUtcTime(*er.first_time) + ")" : std::string()) +
+             (er.verdict == Verdict::kValid ? ": still verifies, but was superseded"
+                                            : ": lapsed: " + er.failure);
+    }
+    line += "; a new evidence chain was started " + lapsed.restarted +
+            ", and existence is proven only from the current record's first time-stamp";
+    add.Add("evidence", line);
+    report.lapsed_evidence.push_back(std::move(line));
   }
+}
+
+}  // namespace
+
+void AddEvidenceSteps(const timestamp::EvidenceRecord& record, const timestamp::DataObjectHashes& hashes,
+                      const std::vector<Bytes>& carried, const PackageVerifyOptions& options, PackageReport& report) {
+  ReportBuilder add(report);
+  std::vector<Bytes> carried_all = carried;
+  for (Bytes& cert : TokenCertificates(record))
+    if (std::find(carried_all.begin(), carried_all.end(), cert) == carried_all.end())
+      carried_all.push_back(std::move(cert));
+  std::vector<Bytes> anchors = AddTrustSteps("evidence", "time-stamps", options.tsa_trust, carried_all, report);
+  if (!options.policy_source.empty()) add.Add("evidence", "algorithm policy: " + options.policy_source);
+  timestamp::EvidenceReport er = RunEvidence(record, hashes, anchors, options);
   bool step_explains_verdict = false;
   for (const auto& step : er.steps) {
     add.Add("evidence", step.what, step.verdict, step.detail);
@@ -91,48 +202,65 @@ void CheckEvidence(const Bytes& er_der, const timestamp::DataObjectHashes& hashe
   if (er.verdict == Verdict::kValid) report.existence_time = er.first_time;
 }
 
+Verdict WorstStep(const PackageReport& report) {
+  Verdict v = Verdict::kValid;
+  for (const auto& s : report.steps) v = Worse(v, s.verdict);
+  return v;
+}
+
+namespace {
+
+// Checks the package's evidence record (and any lapsed ones) over the data
+// objects `hashes` gives, taken as one group, and adds its steps.
+void CheckEvidence(const PackageContents& contents, const timestamp::DataObjectHashes& hashes,
+                   const PackageVerifyOptions& options, PackageReport& report) {
+  ReportBuilder add(report);
+  auto record = timestamp::DecodeEvidenceRecord(contents.evidence_record);
+  if (!record.ok()) {
+    add.Add("evidence", "evidence record", Verdict::kInvalid, record.status().message());
+    return;
+  }
+  AddEvidenceSteps(*record, hashes, contents.tsa_certificates, options, report);
+  if (contents.lapsed_evidence.empty()) return;
+  std::vector<Bytes> carried = contents.tsa_certificates;
+  for (Bytes& cert : TokenCertificates(*record)) carried.push_back(std::move(cert));
+  AddLapsedEvidence(contents, hashes, Resolve(options.tsa_trust, carried).anchors, options, report);
+}
+
 // What an auditor validates a signature with: only what the package keeps
 // (its certificates, CRLs and OCSP responses; no network, so the verdict is
-// reproducible offline) and the trust anchors given, else the one the package
-// kept for each signature.
+// reproducible offline) and the trust anchors the verifier supplied. The
+// anchor ingest used is kept with the other certificates, for path building
+// only.
 ingest::CmsValidationOptions ValidationFromPackage(const std::vector<const ingest::SignatureEntry*>& entries,
                                                    const PackageContents& contents,
-                                                   const PackageVerifyOptions& options, const Clock& as_of,
-                                                   std::string& anchor_source) {
+                                                   const std::vector<Bytes>& anchors, const Clock& as_of) {
   ingest::CmsValidationOptions cms;
   cms.clock = &as_of;
   cms.revocation.online = false;
-  auto object = [&](const std::string& path) -> std::optional<Bytes> {
-    auto bytes = ObjectBytes(contents, path);
-    return bytes.ok() ? std::optional<Bytes>(std::move(bytes).value()) : std::nullopt;
-  };
+  cms.trust_anchors = anchors;
   for (const auto* sig : entries) {
     for (const auto& path : sig->certificate_paths)
-      if (auto cert = object(path)) cms.intermediates.push_back(std::move(*cert));
+      if (auto cert = ObjectBytes(contents, path); cert.ok()) cms.intermediates.push_back(std::move(cert).value());
     for (const auto& path : sig->revocation_paths) {
-      auto data = object(path);
-      if (!data) continue;
+      auto data = ObjectBytes(contents, path);
+      if (!data.ok()) continue;
       auto& list = path.size() > 4 && path.substr(path.size() - 4) == ".crl" ? cms.revocation.crls
                                                                               : cms.revocation.ocsp_responses;
-      list.push_back(std::move(*data));
+      list.push_back(std::move(data).value());
     }
   }
-  if (!options.signer_trust_anchors.empty()) {
-    cms.trust_anchors = options.signer_trust_anchors;
-    anchor_source = "the given trust anchors";
-    return cms;
-  }
-  for (const auto* sig : entries) {
-    if (sig->certificate_paths.empty()) continue;
-    auto anchor = object(sig->certificate_paths.back());
-    if (!anchor || std::find(cms.trust_anchors.begin(), cms.trust_anchors.end(), *anchor) !=
-                                 cms.trust_anchors.end())
-      continue;
-    cms.trust_anchors.push_back(*anchor);
-    anchor_source += (anchor_source.empty() ? "the trust anchor kept in the package (" : "; (") +
-                     CertificateSubject(*anchor) + ")";
-  }
   return cms;
+}
+
+// Every certificate the package keeps as validation material (what a pinned fingerprint may name).
+std::vector<Bytes> CarriedValidationCertificates(const ingest::Manifest& manifest, const PackageContents& contents) {
+  std::vector<Bytes> out;
+  for (const auto& sig : manifest.signatures)
+    for (const auto& path : sig.certificate_paths)
+      if (auto cert = ObjectBytes(contents, path); cert.ok() && std::find(out.begin(), out.end(), *cert) == out.end())
+        out.push_back(std::move(cert).value());
+  return out;
 }
 
 // The signature reports of one signed data object, in the order ingest
@@ -181,6 +309,11 @@ void CheckSignatures(const ingest::Manifest& manifest, const PackageContents& co
     if (by_object.count(sig.signature_path) == 0) order.push_back(sig.signature_path);
     by_object[sig.signature_path].push_back(&sig);
   }
+  if (order.empty()) return;
+  const std::vector<Bytes> anchors = AddTrustSteps("signature", "signers", options.signer_trust,
+                                                   CarriedValidationCertificates(manifest, contents), report);
+  const std::string anchor_source =
+      options.signer_trust.source.empty() ? std::string("a trust anchor supplied") : options.signer_trust.source;
   for (const auto& path : order) {
     const auto& entries = by_object[path];
     const ingest::SignatureEntry& first = *entries.front();
@@ -194,8 +327,7 @@ void CheckSignatures(const ingest::Manifest& manifest, const PackageContents& co
                                                                  : sig_bytes.status().message());
       continue;
     }
-    std::string anchor_source;
-    ingest::CmsValidationOptions cms = ValidationFromPackage(entries, contents, options, as_of, anchor_source);
+    ingest::CmsValidationOptions cms = ValidationFromPackage(entries, contents, anchors, as_of);
     auto reports = Revalidate(first, sig_bytes.value(), contents, cms);
     if (!reports.ok()) {
       add.Add("signature", object_name, Verdict::kInvalid, reports.status().message());
@@ -214,9 +346,20 @@ void CheckSignatures(const ingest::Manifest& manifest, const PackageContents& co
         std::string detail = "signed by " + signer.signer_subject;
         if (signer.signing_time)
           detail += " at " + FormatUtcTime(*signer.signing_time) + " (" + signer.signing_time_source + ")";
-        detail += "; certificate path to " + anchor_source + " valid at the signing time";
+        detail += "; certificate path to a trust anchor (" + anchor_source + ") valid at the signing time";
         if (!signer.revocation.empty()) detail += "; revocation: " + signer.revocation;
         add.Add("signature", what + ": " + detail);
+      } else if (anchors.empty() && signer.sub_indication == ingest::SubIndication::kNoCertificateChainFound) {
+        // Say why plainly: nothing failed, the verifier named no anchor.
+        const ingest::SignatureEntry& entry = *entries[std::min(i, entries.size() - 1)];
+        auto kept = entry.certificate_paths.empty() ? Result<Bytes>(Status::NotFound(""))
+                                                    : ObjectBytes(contents, entry.certificate_paths.back());
+        add.Add("signature", what, signer.verdict,
+                "NO_CERTIFICATE_CHAIN_FOUND: no trust anchor for the signers was supplied" +
+                    (kept.ok() ? "; the signer's path ends at " + Describe(*kept) +
+                                     ", the anchor ingest used, which the package keeps but which proves nothing "
+                                     "by itself"
+                               : std::string()));
       } else {
         add.Add("signature", what, signer.verdict,
                 std::string(ingest::SubIndicationName(signer.sub_indication)) + ": " + signer.reason);
@@ -243,6 +386,23 @@ void UsePolicy(const timestamp::AlgorithmCatalogue& policy, PackageVerifyOptions
     // A key type the policy cannot name was never approved by it.
     if (!key.ok()) return TimePoint{};
     return policy.SignatureEnd(key.value(), key_bits);
+  };
+}
+
+void UseStricterPolicy(const timestamp::AlgorithmCatalogue& a, const timestamp::AlgorithmCatalogue& b,
+                       PackageVerifyOptions& options) {
+  // nullopt is "no end": the earlier of two ends, where one has none, is the other.
+  auto earlier = [](std::optional<TimePoint> x, std::optional<TimePoint> y) -> std::optional<TimePoint> {
+    if (!x) return y;
+    if (!y) return x;
+    return std::min(*x, *y);
+  };
+  options.hash_algorithm_end = [a, b, earlier](HashAlgorithm alg) { return earlier(a.HashEnd(alg), b.HashEnd(alg)); };
+  options.signature_algorithm_end = [a, b, earlier](const std::string& key_type,
+                                                    int key_bits) -> std::optional<TimePoint> {
+    auto key = timestamp::SignatureKeyTypeFromName(key_type);
+    if (!key.ok()) return TimePoint{};
+    return earlier(a.SignatureEnd(key.value(), key_bits), b.SignatureEnd(key.value(), key_bits));
   };
 }
 
@@ -288,12 +448,12 @@ PackageReport VerifyPackage(const PackageContents& contents, const PackageVerify
     }
     return out;
   };
-  CheckEvidence(contents.evidence_record, hashes, options, report);
+  CheckEvidence(contents, hashes, options, report);
 
   // 3. The signatures, with the validation material the package carries.
   if (manifest) CheckSignatures(*manifest, contents, options, report);
 
-  report.verdict = Overall(report);
+  report.verdict = WorstStep(report);
   return report;
 }
 
@@ -311,8 +471,12 @@ PackageReport VerifyEvidenceOverFiles(const Bytes& evidence_record, const std::v
     for (const Bytes& o : data_objects) out.push_back(Digest(alg, o));
     return out;
   };
-  CheckEvidence(evidence_record, hashes, options, report);
-  report.verdict = Overall(report);
+  auto record = timestamp::DecodeEvidenceRecord(evidence_record);
+  if (!record.ok())
+    add.Add("evidence", "evidence record", Verdict::kInvalid, record.status().message());
+  else
+    AddEvidenceSteps(*record, hashes, {}, options, report);
+  report.verdict = WorstStep(report);
   return report;
 }
 
@@ -322,7 +486,11 @@ std::string ReportToText(const PackageReport& report) {
          std::string(VerdictName(report.verdict)) + "\n";
   if (report.existence_time && report.verdict == Verdict::kValid) {
     out += "The data existed, unchanged, at " + FormatUtcTime(*report.existence_time) +
-           " (the first archive time-stamp).\n";
+           " (the first archive time-stamp" +
+           (report.lapsed_evidence.empty() ? std::string(")")
+                                           : " of the current evidence record; an earlier one lapsed, so nothing "
+                                             "earlier is proven)") +
+           ".\n";
   }
   std::string section;
   for (const auto& step : report.steps) {
@@ -350,6 +518,7 @@ std::string ReportToJson(const PackageReport& report) {
                     {"package_id", report.package_id},
                     {"existence_time", report.existence_time ? FormatUtcTime(*report.existence_time) : ""},
                     {"reasons", std::move(reasons)},
+                    {"lapsed_evidence", json::value_from(report.lapsed_evidence)},
                     {"steps", std::move(steps)}};
   return json::serialize(root);
 }

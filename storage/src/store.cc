@@ -363,6 +363,16 @@ class StoreImpl final : public Store {
     return Get(kDefaultIdx, std::string(name), "setting " + std::string(name));
   }
 
+  Status ScanSettings(std::string_view prefix,
+                      const std::function<bool(std::string_view, ByteView)>& visit) const override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kDefaultIdx]));
+    const rocksdb::Slice start(prefix.data(), prefix.size());
+    for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+      if (!visit(std::string_view(it->key().data(), it->key().size()), ToByteView(it->value()))) break;
+    }
+    return FromRocks(it->status(), "scanning settings");
+  }
+
   Result<Bytes> GetLifecycle(std::string_view id) const override {
     return Get(kLifecycleIdx, std::string(id), "lifecycle record of package " + std::string(id));
   }
@@ -655,6 +665,7 @@ void WriteSet::EraseContent(ByteView digest) {
   Add(Family::kContent, true, ToStringView(digest), std::string_view(&kChunkListSuffix, 1), {});
 }
 void WriteSet::PutSetting(std::string_view name, ByteView value) { Add(Family::kSettings, false, name, {}, value); }
+void WriteSet::EraseSetting(std::string_view name) { Add(Family::kSettings, true, name, {}, {}); }
 void WriteSet::PutLifecycle(std::string_view id, ByteView record) { Add(Family::kLifecycle, false, id, {}, record); }
 void WriteSet::PutPackage(std::string_view id, ByteView record) { Add(Family::kPackages, false, id, {}, record); }
 void WriteSet::PutEvidence(std::string_view id, ByteView evidence) { Add(Family::kEvidence, false, id, {}, evidence); }

@@ -118,7 +118,8 @@ TEST_F(LargeContentTest, StoredInChunksAndReturnedWholeByGetExportAndVerify) {
   ASSERT_TRUE(zip.ok()) << zip.status().ToString();
   EXPECT_EQ(zip->data.at("documents/report.bin"), doc);
   audit::PackageVerifyOptions verify;
-  verify.tsa_trust_anchors = {archive_->tsa_trust_anchor()};
+  verify.tsa_trust.certificates = {archive_->tsa_trust_anchor()};
+  verify.signer_trust.certificates = LoadCertificates(kPki / "root-ca.pem").value();
   verify.clock = &clock_;
   EXPECT_EQ(audit::VerifyPackage(*zip, verify).verdict, Verdict::kValid);
 

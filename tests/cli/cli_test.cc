@@ -85,12 +85,23 @@ TEST_F(Cli, DetachedSignatureFromIngestToOfflineVerification) {
   CommandResult exported = Preserve({"export", id, zip.string()});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
 
-  // Offline: only the zip (and, for the strict check, the CA the auditor was given).
+  // Offline: the zip alone proves nothing about who sealed and signed it...
   CommandResult offline = testing::Run({PRESERVE_BIN, "verify-package", zip.string()});
-  EXPECT_EQ(offline.exit_code, 0) << offline.out << offline.err;
-  CommandResult pinned =
+  EXPECT_EQ(offline.exit_code, 2) << offline.out << offline.err;
+  EXPECT_NE(offline.out.find("--tsa-trust FILE or --tsa-fingerprint"), std::string::npos) << offline.out;
+  // ...until the auditor brings the archive's CA and the signers' root,
+  CommandResult trusted =
       testing::Run({PRESERVE_BIN, "verify-package", zip.string(), "--tsa-trust", (store_ / "tsa" / "ca.pem").string(),
            "--trust", kRootCa});
+  EXPECT_EQ(trusted.exit_code, 0) << trusted.out << trusted.err;
+  // or their published fingerprints, which pin the copies the zip carries.
+  auto fingerprint = [](const std::string& pem) {
+    CommandResult r = testing::Run({"openssl", "x509", "-in", pem, "-noout", "-fingerprint", "-sha256"});
+    return r.out.substr(r.out.find('=') + 1, 95);
+  };
+  CommandResult pinned = testing::Run({PRESERVE_BIN, "verify-package", zip.string(), "--tsa-fingerprint",
+                                       "SHA256:" + fingerprint((store_ / "tsa" / "ca.pem").string()),
+                                       "--trust-fingerprint", fingerprint(kRootCa)});
   EXPECT_EQ(pinned.exit_code, 0) << pinned.out << pinned.err;
 
   // The zip's evidence.ers covers exactly its data/ files, as one group.
@@ -218,6 +229,103 @@ TEST_F(Cli, InitRefusesAnExistingStore) {
   CommandResult r = Preserve({"init"});
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_NE(r.err.find("already exists"), std::string::npos) << r.err;
+}
+
+// The attack of issue 12: anyone can make a store of their own, sign a fake
+// letter with a self-made certificate in the province's name, ingest it
+// trusting their own CA and export it. The zip then carries that CA, and
+// the store's TSA CA: neither may make it VALID.
+TEST_F(Cli, ForgedPackageIsValidOnlyForWhoTrustsTheForger) {
+  const std::filesystem::path forger = dir_ / "forger";
+  std::filesystem::create_directories(forger);
+  auto openssl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "openssl");
+    CommandResult r = testing::Run(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  };
+  const std::string ext = (forger / "ext.cnf").string();
+  testing::WriteFile(ext, ToBytes("[ca]\nbasicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, "
+                                  "cRLSign\nsubjectKeyIdentifier = hash\n[signer]\nbasicConstraints = critical, "
+                                  "CA:FALSE\nkeyUsage = critical, digitalSignature, nonRepudiation\n"
+                                  "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid:always\n"));
+  auto in = [&](const char* name) { return (forger / name).string(); };
+  openssl({"genpkey", "-quiet", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", in("ca.key")});
+  openssl({"req", "-new", "-x509", "-key", in("ca.key"), "-subj", "/C=VN/O=UBND tinh Dak Nong/CN=UBND tinh Dak Nong CA",
+           "-days", "3650", "-config", ext, "-extensions", "ca", "-out", in("ca.pem")});
+  openssl({"genpkey", "-quiet", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", in("signer.key")});
+  openssl({"req", "-new", "-key", in("signer.key"), "-subj", "/C=VN/O=UBND tinh Dak Nong/CN=Chu tich UBND tinh",
+           "-out", in("signer.csr")});
+  openssl({"x509", "-req", "-in", in("signer.csr"), "-CA", in("ca.pem"), "-CAkey", in("ca.key"), "-CAcreateserial",
+           "-days", "3650", "-extfile", ext, "-extensions", "signer", "-out", in("signer.pem")});
+  testing::WriteFile(in("letter.txt"), ToBytes("UBND tinh Dak Nong: a letter nobody in the province wrote.\n"));
+  openssl({"cms", "-sign", "-binary", "-cades", "-md", "sha256", "-in", in("letter.txt"), "-signer", in("signer.pem"),
+           "-inkey", in("signer.key"), "-outform", "DER", "-out", in("letter.txt.p7s")});
+
+  const std::string store = in("store");
+  CommandResult init = testing::Run({PRESERVE_BIN, "init", "--store", store});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  CommandResult ingest = testing::Run({PRESERVE_BIN, "ingest", "--store", store, "--trust", in("ca.pem"),
+                                       "--accept-indeterminate", in("letter.txt"), "--signature", in("letter.txt.p7s")});
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+  const std::string id = ingest.out.substr(0, ingest.out.find('\n'));
+  const std::string zip = in("fake.zip");
+  ASSERT_EQ(testing::Run({PRESERVE_BIN, "export", "--store", store, id, zip}).exit_code, 0);
+
+  // The documented command, with nothing but the zip: not VALID.
+  CommandResult alone = testing::Run({PRESERVE_BIN, "verify-package", zip});
+  EXPECT_EQ(alone.exit_code, 2) << alone.out;
+  EXPECT_NE(alone.out.find("INDETERMINATE"), std::string::npos) << alone.out;
+  EXPECT_NE(alone.out.find("proves nothing by itself"), std::string::npos) << alone.out;
+
+  // With the real archive's CA and the real signers' root: INVALID.
+  CommandResult genuine = testing::Run({PRESERVE_BIN, "verify-package", zip, "--tsa-trust",
+                                        (store_ / "tsa" / "ca.pem").string(), "--trust", kRootCa});
+  EXPECT_EQ(genuine.exit_code, 1) << genuine.out;
+  EXPECT_NE(genuine.out.find("not one the verifier trusts"), std::string::npos) << genuine.out;
+  // Pinning the real archive's fingerprint: INVALID as well.
+  CommandResult fingerprint = testing::Run(
+      {"openssl", "x509", "-in", (store_ / "tsa" / "ca.pem").string(), "-noout", "-fingerprint", "-sha256"});
+  CommandResult pinned = testing::Run({PRESERVE_BIN, "verify-package", zip, "--tsa-fingerprint",
+                                       fingerprint.out.substr(fingerprint.out.find('=') + 1, 95)});
+  EXPECT_EQ(pinned.exit_code, 1) << pinned.out;
+  EXPECT_NE(pinned.out.find("none of the pinned fingerprints"), std::string::npos) << pinned.out;
+
+  // Only who trusts the forger's own CAs finds it VALID, and the report names them.
+  CommandResult forgers = testing::Run(
+      {PRESERVE_BIN, "verify-package", zip, "--tsa-trust", store + "/tsa/ca.pem", "--trust", in("ca.pem")});
+  EXPECT_EQ(forgers.exit_code, 0) << forgers.out;
+  EXPECT_NE(forgers.out.find("UBND tinh Dak Nong CA"), std::string::npos) << forgers.out;
+}
+
+// The export carries the policy it was sealed under, and verify-package holds
+// the package to the stricter of it and the one given: the same verdict as
+// `verify` in the store, without guessing --policy.
+TEST_F(Cli, VerifyPackageAppliesTheStricterOfGivenAndCarriedPolicy) {
+  const std::string store = (dir_ / "simulated").string();
+  const std::string policy = (testing::SourceDir() / "examples" / "policy" / "simulation-2026-2076.json").string();
+  ASSERT_EQ(testing::Run({PRESERVE_BIN, "init", "--store", store, "--policy", policy, "--tsa-validity-years", "30"})
+                .exit_code,
+            0);
+  CommandResult ingest = testing::Run({PRESERVE_BIN, "ingest", "--store", store, "--trust", kRootCa,
+                                       Fixture("letter.txt"), "--signature", Fixture("letter.txt.p7s")});
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+  const std::string id = ingest.out.substr(0, ingest.out.find('\n'));
+  const std::string zip = (dir_ / "simulated.zip").string();
+  ASSERT_EQ(testing::Run({PRESERVE_BIN, "export", "--store", store, id, zip}).exit_code, 0);
+  auto verify_package = [&](const std::string& now) {
+    return testing::Run({PRESERVE_BIN, "verify-package", zip, "--now", now, "--tsa-trust", store + "/tsa/ca.pem",
+                         "--trust", kRootCa});
+  };
+  // Before the carried policy retires SHA-256 (2040-01-01), as in the store.
+  CommandResult before = verify_package("2035-01-01");
+  EXPECT_EQ(before.exit_code, 0) << before.out;
+  EXPECT_NE(before.out.find("the stricter, rule by rule, of ETSI"), std::string::npos) << before.out;
+  // After it, unrenewed: INVALID, although the default policy (etsi) never ends SHA-256.
+  CommandResult after = verify_package("2040-06-01");
+  EXPECT_EQ(after.exit_code, 1) << after.out;
+  EXPECT_NE(after.out.find("SHA-256"), std::string::npos) << after.out;
+  CommandResult in_store = testing::Run({PRESERVE_BIN, "verify", "--store", store, "--now", "2040-06-01", id});
+  EXPECT_EQ(in_store.exit_code, 1) << in_store.out;
 }
 
 TEST_F(Cli, CorruptOrForeignZipIsAnError) {

@@ -236,12 +236,21 @@ class Verifier {
     TokenVerifyOptions token_options = options_.tokens;
     token_options.validation_time = info.gen_time;
     auto verified = VerifyToken(ats.time_stamp, info.imprint_algorithm, info.imprint, token_options);
-    if (verified.ok())
+    if (verified.ok()) {
       Add(what + ": signature and TSA certificate path valid at that time", Verdict::kValid);
-    else if (verified.status().code() == StatusCode::kFailedPrecondition)
-      Add(what, Verdict::kIndeterminate, "the TSA is not trusted: " + verified.status().message());
-    else
+    } else if (verified.status().code() != StatusCode::kFailedPrecondition) {
       Add(what, Verdict::kInvalid, "the token does not verify: " + verified.status().message());
+    } else if (options_.tokens.trust_anchors.empty()) {
+      // Nothing is broken, but nothing is proven either: the verifier named no TSA it trusts.
+      Add(what, Verdict::kIndeterminate, "the TSA is not trusted: " + verified.status().message());
+    } else {
+      // The verifier named the TSAs it trusts and this token's is not one of
+      // them (or its certificate fails them): it was not made by a TSA the
+      // verifier trusts, which is a failure, not an open question.
+      Add(what, Verdict::kInvalid,
+          "the TSA is not one the verifier trusts (no valid path to the given trust anchors): " +
+              verified.status().message());
+    }
   }
 
   void CheckTimesIncrease() {

@@ -1,12 +1,13 @@
 #include "preserve/util/certificates.h"
 
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 
-#include <openssl/ocsp.h>
-
 #include <algorithm>
+#include <cctype>
 #include <functional>
 
+#include "preserve/util/digest.h"
 #include "preserve/util/openssl_ptr.h"
 
 namespace preserve {
@@ -129,6 +130,44 @@ std::string CertificateSubject(ByteView der) {
   // Keep UTF-8 as is: subjects are Vietnamese names, read by people.
   X509_NAME_print_ex(out.get(), X509_get_subject_name(cert.get()), 0, XN_FLAG_RFC2253 & ~static_cast<unsigned long>(ASN1_STRFLGS_ESC_MSB));
   return ToString(BioContents(out.get()));
+}
+
+bool IsSelfIssued(ByteView der) {
+  const unsigned char* p = der.data();
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!cert) {
+    ERR_clear_error();
+    return false;
+  }
+  return X509_NAME_cmp(X509_get_subject_name(cert.get()), X509_get_issuer_name(cert.get())) == 0;
+}
+
+std::string CertificateFingerprint(ByteView der) {
+  const std::string hex = ToHex(Digest(HashAlgorithm::kSha256, der));
+  std::string out;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    if (i != 0) out.push_back(':');
+    out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i]))));
+    out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i + 1]))));
+  }
+  return out;
+}
+
+Result<Bytes> ParseSha256Fingerprint(std::string_view text) {
+  std::string_view rest = text;
+  for (std::string_view prefix : {"SHA256:", "sha256:", "SHA-256:", "sha-256:"})
+    if (rest.substr(0, prefix.size()) == prefix) {
+      rest.remove_prefix(prefix.size());
+      break;
+    }
+  std::string hex;
+  for (char c : rest)
+    if (c != ':') hex.push_back(c);
+  auto bytes = FromHex(hex);
+  if (!bytes.ok() || bytes->size() != 32)
+    return Status::InvalidArgument("'" + std::string(text) +
+                                   "' is not a SHA-256 fingerprint (64 hex digits, as 'SHA256:AB:CD:...')");
+  return bytes;
 }
 
 Result<TimePoint> CertificateNotAfter(ByteView der) {

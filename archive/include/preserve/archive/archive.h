@@ -153,7 +153,20 @@ struct RenewalOutcome {
 };
 
 struct VerifyOptions {
-  std::vector<Bytes> signer_trust_anchors;  // empty: those kept in each package
+  // Trust anchors for the signers besides the store's trust list (TrustList).
+  std::vector<Bytes> signer_trust_anchors;
+};
+
+// One trust anchor of the store's trust list: a CA whose signers this
+// archive accepts. Anchors come only from here (and from what a verifier
+// supplies), never from the package being verified.
+struct TrustListEntry {
+  Bytes certificate;        // DER
+  std::string subject;      // RFC 2253
+  std::string fingerprint;  // SHA-256, "AB:CD:..."
+  TimePoint added;
+  std::string added_by;
+  std::string reason;       // "given with --trust at ingest", or what `trust add` was told
 };
 
 // ---- Maintenance types (archive/src/maintenance.cc): audit trail, fixity,
@@ -387,6 +400,19 @@ class Archive {
 
   // The store's local CA certificate (DER): the trust anchor for its time-stamps.
   const Bytes& tsa_trust_anchor() const;
+
+  // ---- The signers' trust list (archive/src/trust.cc) ----
+  //
+  // The CAs whose signers this archive accepts, kept in the store: ingest
+  // validates against them (and against any anchor given for one run, which
+  // joins the list, audited, once a package is accepted on it), and Verify
+  // re-validates against them. Each change is an audit event.
+
+  Result<std::vector<TrustListEntry>> TrustList() const;
+  // kAlreadyExists when it is listed; kInvalidArgument when `der` is not a certificate.
+  Status AddTrustAnchor(const Bytes& der, const std::string& reason, const std::string& actor);
+  // kNotFound when no anchor has that SHA-256 fingerprint.
+  Status RemoveTrustAnchor(const Bytes& sha256, const std::string& reason, const std::string& actor);
 
   // ---- Maintenance (archive/src/maintenance.cc) ----
 

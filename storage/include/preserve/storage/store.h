@@ -119,6 +119,7 @@ class WriteSet {
   // A named value of the store's own (in RocksDB's default column family):
   // state that must change in the same commit as the records it describes.
   void PutSetting(std::string_view name, ByteView value);
+  void EraseSetting(std::string_view name);
   // Appends an event to the audit trail, chained to the previous one at commit.
   void AppendAudit(ByteView event);
 
@@ -215,6 +216,9 @@ class Store {
   virtual Result<Bytes> GetTreeNodes(std::string_view batch_id, std::uint32_t level, std::uint32_t chunk) const = 0;
   // A setting written with WriteSet::PutSetting; kNotFound when never written.
   virtual Result<Bytes> GetSetting(std::string_view name) const = 0;
+  // Every setting whose name starts with `prefix`, in name order; stops early when `visit` returns false.
+  virtual Status ScanSettings(std::string_view prefix,
+                              const std::function<bool(std::string_view name, ByteView value)>& visit) const = 0;
   // A package's lifecycle record (retention, holds, tombstone); kNotFound when it has none.
   virtual Result<Bytes> GetLifecycle(std::string_view id) const = 0;
   // Every lifecycle record in id order; stops early when `visit` returns false.

@@ -183,8 +183,11 @@ struct EvidenceReport {
 // certificate (notAfter), signature algorithm and key size, and signature
 // digest. The ATS that covers ATS i is the next one of its chain (timestamp
 // renewal) or, after a chain's last, the first ATS of the next chain (a
-// hash-tree renewal covers the whole sequence). An untrusted TSA yields
-// INDETERMINATE; any broken link or anything that ended too early INVALID.
+// hash-tree renewal covers the whole sequence). With no TSA trust anchor
+// given, nothing can be proven about the tokens: INDETERMINATE. With anchors
+// given, a token whose TSA does not chain to one of them (at its time) is
+// INVALID: it was not made by a TSA the verifier trusts. Any broken link, or
+// anything that ended too early, is INVALID.
 EvidenceReport VerifyEvidenceRecord(const EvidenceRecord& record, const DataObjectHashes& data_hashes,
                                     const EvidenceVerifyOptions& options);
 

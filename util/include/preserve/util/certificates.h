@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "preserve/util/bytes.h"
@@ -32,5 +33,15 @@ std::string CertificateSubject(ByteView der);
 
 // The certificate's notAfter, for scheduling renewals before it.
 Result<TimePoint> CertificateNotAfter(ByteView der);
+
+// Whether its issuer is its subject (a root, or a self-signed leaf); false if it does not parse.
+bool IsSelfIssued(ByteView der);
+
+// The SHA-256 fingerprint people compare, as `openssl x509 -noout
+// -fingerprint -sha256` prints it: "AB:CD:...:EF" (of the DER bytes given).
+std::string CertificateFingerprint(ByteView der);
+// Reads a fingerprint as people write it: "SHA256:AB:CD:...", "sha256:abcd...",
+// or 64 hex digits with or without colons. kInvalidArgument otherwise.
+Result<Bytes> ParseSha256Fingerprint(std::string_view text);
 
 }  // namespace preserve
