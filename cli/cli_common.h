@@ -27,6 +27,7 @@ enum ExitCode : int {
   kExitIndeterminate = 2,  // verification: INDETERMINATE
   kExitRefused = 3,        // ingest: at least one document refused
   kExitError = 4,          // the command could not do its job (I/O, bad input, no such package, store busy)
+  kExitLapsed = 5,         // renew, status: evidence lapsed (renewal came too late), or a renewal does not verify
   kExitUsage = 64,         // wrong command line
 };
 
@@ -109,6 +110,8 @@ int CmdReport(int argc, char** argv);
 int CmdVerifyPackage(int argc, char** argv);
 int CmdVerifyEr(int argc, char** argv);
 int CmdRenew(int argc, char** argv);
+int CmdRestartEvidence(int argc, char** argv);
+int CmdStatus(int argc, char** argv);
 int CmdPolicy(int argc, char** argv);
 // Maintenance (maintenance_commands.cc).
 int CmdAuditLog(int argc, char** argv);

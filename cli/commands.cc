@@ -81,8 +81,10 @@ int CmdInit(int argc, char** argv) {
   auto ca = LoadCertificates(path.value() / "tsa" / "ca.pem");
   std::cerr << "initialized the store at " << path->string() << "\n";
   if (ca.ok()) {
-    std::cerr << "local CA (give this trust anchor to auditors): " << (path.value() / "tsa" / "ca.pem").string()
-              << "\n  SHA-256 fingerprint " << ToHex(Digest(HashAlgorithm::kSha256, ca->front())) << "\n";
+    std::cerr << "local CA (publish it, or its fingerprint, for auditors: 'verify-package --tsa-trust' or "
+                 "'--tsa-fingerprint'): "
+              << (path.value() / "tsa" / "ca.pem").string() << "\n  SHA-256 fingerprint "
+              << CertificateFingerprint(ca->front()) << "\n";
   }
   return kExitOk;
 }
@@ -338,6 +340,32 @@ int CmdVerifyEr(int argc, char** argv) {
 
 namespace preserve::cli {
 
+namespace {
+
+json::array LapsedJson(const std::vector<archive::RenewalItem>& lapsed) {
+  json::array out;
+  for (const auto& item : lapsed)
+    out.push_back(json::object{{"id", item.package_id},
+                               {"subject", archive::SubjectName(item.package_id)},
+                               {"ended", FormatUtcTime(item.deadline)},
+                               {"what_ended", item.reason}});
+  return out;
+}
+
+// One line per lapsed subject on stdout, after a headline that cannot be missed.
+void PrintLapsed(const std::vector<archive::RenewalItem>& lapsed) {
+  if (lapsed.empty()) return;
+  std::cout << "LAPSED: the evidence of " << lapsed.size() << " subject" << (lapsed.size() == 1 ? "" : "s")
+            << " ended before any renewal covered it; renewal cannot repair that, and nothing was renewed for "
+               "them. Start new evidence chains with 'preserve restart-evidence --reason TEXT' (existence is "
+               "then proven only from the restart):\n";
+  for (const auto& item : lapsed)
+    std::cout << "  " << archive::SubjectName(item.package_id) << ": lapsed " << FormatUtcTime(item.deadline)
+              << ", because " << item.reason << "\n";
+}
+
+}  // namespace
+
 int CmdRenew(int argc, char** argv) {
   CommonOptions common;
   bool dry_run = false;
@@ -350,10 +378,14 @@ int CmdRenew(int argc, char** argv) {
       ("margin-days", po::value(&margin_days), "renew what ends within this many days (default: the store's, 180)")
       ("batch-size", po::value(&batch_size), "most packages renewed by one time-stamp (default 1000000)");
   po::variables_map vm;
-  if (auto done = ParseCommand("renew", argc, argv, desc, {}, {}, vm, "[--store DIR] [--dry-run] [--margin-days N]"))
+  if (auto done = ParseCommand("renew", argc, argv, desc, {}, {}, vm,
+                               "[--store DIR] [--dry-run] [--margin-days N]\n\n"
+                               "Exit 0 when everything due was renewed in time; 5 when evidence had already lapsed\n"
+                               "(its deadline passed before this run: listed, recorded in the audit trail, not\n"
+                               "renewed; see 'preserve restart-evidence') or a renewal does not verify."))
     return *done;
   Session session;
-  if (auto failed = OpenSession(common, false, session)) return *failed;
+  if (auto failed = OpenSession(common, dry_run, session)) return *failed;
   auto& archive = session.archive;
   archive::RenewOptions options;
   options.max_batch = batch_size;
@@ -375,23 +407,30 @@ int CmdRenew(int argc, char** argv) {
       std::cout << json::serialize(json::object{{"now", FormatUtcTime(plan->now)},
                                                 {"horizon", FormatUtcTime(plan->horizon)},
                                                 {"tsa_rollover", plan->tsa_rollover},
+                                                {"trail_anchor", plan->trail_anchor},
                                                 {"packages", plan->items.size()},
-                                                {"renewals", std::move(groups)}})
+                                                {"renewals", std::move(groups)},
+                                                {"lapsed", LapsedJson(plan->lapsed)}})
                 << "\n";
     } else {
       std::cout << "renewal plan as of " << FormatUtcTime(plan->now) << ", for what ends before "
                 << FormatUtcTime(plan->horizon) << ":\n";
       if (!plan->tsa_rollover.empty()) std::cout << "  embedded TSA: " << plan->tsa_rollover << "\n";
-      if (plan->items.empty()) std::cout << "  no package is due\n";
+      if (!plan->trail_anchor.empty()) std::cout << "  audit trail: " << plan->trail_anchor << "\n";
+      if (plan->items.empty()) std::cout << "  nothing is due in time\n";
       for (const auto& [key, n] : counts)
-        std::cout << "  " << n << " package" << (n == 1 ? "" : "s") << ": " << std::get<0>(key) << " ("
+        std::cout << "  " << n << " subject" << (n == 1 ? "" : "s") << ": " << std::get<0>(key) << " ("
                   << std::get<1>(key) << "), because " << std::get<2>(key) << "\n";
+      PrintLapsed(plan->lapsed);
     }
-    return kExitOk;
+    return plan->lapsed.empty() ? kExitOk : kExitLapsed;
   }
 
   auto outcome = archive->Renew(options);
-  if (!outcome.ok()) return ExitFor(outcome.status());
+  if (!outcome.ok()) {
+    if (common.json) std::cout << json::serialize(json::object{{"error", outcome.status().message()}}) << "\n";
+    return ExitFor(outcome.status());
+  }
   std::size_t total = 0;
   for (const auto& b : outcome->batches) total += b.packages;
   if (common.json) {
@@ -399,18 +438,166 @@ int CmdRenew(int argc, char** argv) {
     for (const auto& b : outcome->batches)
       batches.push_back(json::object{{"batch", b.batch_id}, {"kind", archive::RenewalKindName(b.kind)},
                                      {"hash", HashAlgorithmName(b.hash_algorithm)}, {"packages", b.packages},
-                                     {"time", FormatUtcTime(b.time)}});
+                                     {"trail_heads", b.trail_heads}, {"time", FormatUtcTime(b.time)}});
+    json::array failures;
+    for (const auto& f : outcome->self_check_failures) failures.emplace_back(f);
     std::cout << json::serialize(json::object{{"tsa_rollover", outcome->tsa_rollover},
+                                              {"trail_anchor", outcome->trail_anchor},
                                               {"packages", total},
-                                              {"batches", std::move(batches)}})
+                                              {"batches", std::move(batches)},
+                                              {"lapsed", LapsedJson(outcome->lapsed)},
+                                              {"self_check_failures", std::move(failures)}})
               << "\n";
   } else {
     if (!outcome->tsa_rollover.empty()) std::cout << outcome->tsa_rollover << "\n";
+    if (!outcome->trail_anchor.empty()) std::cout << outcome->trail_anchor << "\n";
     for (const auto& b : outcome->batches)
-      std::cout << "renewed " << b.packages << " package" << (b.packages == 1 ? "" : "s") << ": "
-                << archive::RenewalKindName(b.kind) << " (" << HashAlgorithmName(b.hash_algorithm) << ") in batch "
+      std::cout << "renewed " << b.packages << " package" << (b.packages == 1 ? "" : "s")
+                << (b.trail_heads == 0 ? std::string()
+                                       : " and " + std::to_string(b.trail_heads) + " audit trail head" +
+                                             (b.trail_heads == 1 ? "" : "s"))
+                << " in time: " << archive::RenewalKindName(b.kind) << " (" << HashAlgorithmName(b.hash_algorithm) << ") in batch "
                 << b.batch_id << ", time-stamp " << FormatUtcTime(b.time) << "\n";
-    if (outcome->batches.empty()) std::cout << "no package is due for renewal\n";
+    if (outcome->batches.empty() && outcome->lapsed.empty()) std::cout << "nothing is due for renewal\n";
+    PrintLapsed(outcome->lapsed);
+    for (const auto& f : outcome->self_check_failures)
+      std::cout << "NOT VERIFIED after renewal: " << f << "\n";
+  }
+  if (!outcome->lapsed.empty())
+    std::cerr << "preserve renew: " << outcome->lapsed.size() << " lapsed (exit " << kExitLapsed << ")\n";
+  if (!outcome->self_check_failures.empty())
+    std::cerr << "preserve renew: " << outcome->self_check_failures.size()
+              << " renewal(s) do not verify (exit " << kExitLapsed << ")\n";
+  return outcome->lapsed.empty() && outcome->self_check_failures.empty() ? kExitOk : kExitLapsed;
+}
+
+int CmdStatus(int argc, char** argv) {
+  CommonOptions common;
+  std::size_t deadlines = 5;
+  po::options_description desc("Options");
+  AddCommonOptions(desc, common, true);
+  desc.add_options()("deadlines", po::value(&deadlines), "how many nearest deadlines and lapsed subjects to name (5)");
+  po::variables_map vm;
+  if (auto done = ParseCommand("status", argc, argv, desc, {}, {}, vm,
+                               "[--store DIR] [--json]\n\n"
+                               "Holdings, queued and sealed packages, the nearest renewal deadlines, lapsed evidence,\n"
+                               "the last renewal and fixity runs, the store's size, and the fingerprint of the\n"
+                               "archive's time-stamping CA that auditors compare. Exit 0, or 5 when evidence lapsed."))
+    return *done;
+  Session session;
+  if (auto failed = OpenSession(common, true, session)) return *failed;
+  auto status = session.archive->Overview(deadlines);
+  if (!status.ok()) return ExitFor(status.status());
+  const archive::StoreStatus& st = status.value();
+  auto job = [](const std::optional<archive::JobRun>& run) -> json::value {
+    if (!run) return nullptr;
+    return json::object{{"time", FormatUtcTime(run->time)}, {"outcome", run->outcome}, {"ok", run->ok}};
+  };
+  auto list = [](const std::vector<archive::StoreStatus::Deadline>& items) {
+    json::array out;
+    for (const auto& d : items) out.push_back(json::object{{"subject", d.subject}, {"due", FormatUtcTime(d.due)}});
+    return out;
+  };
+  const std::string fingerprint = CertificateFingerprint(st.tsa_ca_certificate);
+  if (common.json) {
+    std::cout << json::serialize(json::object{
+                     {"packages", st.packages},
+                     {"versions", st.versions},
+                     {"sealed", st.sealed},
+                     {"queued", st.queued},
+                     {"deleted", st.deleted},
+                     {"lapsed", st.lapsed},
+                     {"first_lapsed", list(st.first_lapsed)},
+                     {"next_deadlines", list(st.next_deadlines)},
+                     {"last_renewal", job(st.last_renewal)},
+                     {"last_fixity", job(st.last_fixity)},
+                     {"store_bytes", st.store_bytes},
+                     {"tsa_ca_sha256", fingerprint},
+                     {"tsa_certificate_not_after",
+                      st.tsa_certificate_not_after ? FormatUtcTime(*st.tsa_certificate_not_after) : ""},
+                     {"policy", st.policy},
+                     {"trust_anchors", st.trust_anchors}})
+              << "\n";
+  } else {
+    std::cout << "holdings: " << st.packages << " packages (" << st.versions << " further versions); " << st.sealed
+              << " sealed, " << st.queued << " queued, " << st.deleted << " deleted\n";
+    if (st.lapsed > 0) {
+      std::cout << "LAPSED: " << st.lapsed << " evidence subject" << (st.lapsed == 1 ? "" : "s")
+                << " whose renewal came too late ('preserve renew --dry-run' lists them; 'preserve "
+                   "restart-evidence' starts new chains):\n";
+      for (const auto& d : st.first_lapsed)
+        std::cout << "  " << archive::SubjectName(d.subject) << ": lapsed " << FormatUtcTime(d.due) << "\n";
+    } else {
+      std::cout << "lapsed evidence: none\n";
+    }
+    std::cout << "next renewal deadlines:" << (st.next_deadlines.empty() ? " none" : "") << "\n";
+    for (const auto& d : st.next_deadlines)
+      std::cout << "  " << FormatUtcTime(d.due) << "  " << archive::SubjectName(d.subject) << "\n";
+    auto print_job = [](const char* name, const std::optional<archive::JobRun>& run) {
+      std::cout << "last " << name << ": "
+                << (run ? FormatUtcTime(run->time) + " (" + run->outcome + ")" + (run->ok ? "" : " NOT OK")
+                        : std::string("never"))
+                << "\n";
+    };
+    print_job("renewal", st.last_renewal);
+    print_job("fixity", st.last_fixity);
+    std::cout << "store size: " << st.store_bytes << " bytes\n"
+              << "time-stamping CA (give auditors its fingerprint): SHA-256 " << fingerprint << "\n";
+    if (st.tsa_certificate_not_after)
+      std::cout << "embedded TSA certificate valid until " << FormatUtcTime(*st.tsa_certificate_not_after) << "\n";
+    std::cout << "algorithm policy: " << st.policy << "\n"
+              << "signers' trust list: " << st.trust_anchors << " anchor" << (st.trust_anchors == 1 ? "" : "s")
+              << "\n";
+  }
+  return st.lapsed == 0 ? kExitOk : kExitLapsed;
+}
+
+int CmdRestartEvidence(int argc, char** argv) {
+  CommonOptions common;
+  std::vector<std::string> ids;
+  bool all_lapsed = false;
+  std::string reason, by;
+  po::options_description desc("Options");
+  AddCommonOptions(desc, common, true);
+  AddActorOptions(desc, reason, by);
+  desc.add_options()("all-lapsed", po::bool_switch(&all_lapsed), "every subject whose evidence lapsed");
+  po::options_description hidden;
+  hidden.add_options()("id", po::value(&ids));
+  po::positional_options_description positional;
+  positional.add("id", -1);
+  po::variables_map vm;
+  if (auto done = ParseCommand(
+          "restart-evidence", argc, argv, desc, hidden, positional, vm,
+          "[--store DIR] (PACKAGE_ID... | --all-lapsed) --reason TEXT [--by NAME] [--json]\n\n"
+          "Starts a new evidence chain for packages (or audit trail heads) whose evidence lapsed: one new\n"
+          "time-stamp over their data objects, now. The lapsed chain is kept for the record; verification then\n"
+          "says that existence is proven only from the new chain's time-stamp, and when the earlier one\n"
+          "lapsed. Nothing is back-dated. Recorded in the audit trail with the reason."))
+    return *done;
+  if (ids.empty() == !all_lapsed) {
+    std::cerr << "preserve restart-evidence: give the packages' ids, or --all-lapsed\n";
+    return kExitUsage;
+  }
+  Session session;
+  if (auto failed = OpenSession(common, false, session)) return *failed;
+  for (auto& id : ids)
+    if (id.rfind("audit-head:", 0) != 0)
+      if (auto failed = ResolveVersion(*session.archive, id, 0)) return *failed;
+  auto outcome = session.archive->RestartLapsedEvidence(ids, reason, Actor(by));
+  if (!outcome.ok()) return ExitFor(outcome.status());
+  if (common.json) {
+    json::array subjects;
+    for (const auto& id : outcome->subjects) subjects.emplace_back(id);
+    std::cout << json::serialize(json::object{{"batch", outcome->batch_id},
+                                              {"time", outcome->subjects.empty() ? "" : FormatUtcTime(outcome->time)},
+                                              {"subjects", std::move(subjects)}})
+              << "\n";
+  } else if (outcome->subjects.empty()) {
+    std::cout << "no evidence has lapsed\n";
+  } else {
+    for (const auto& id : outcome->subjects)
+      std::cout << archive::SubjectName(id) << ": new evidence chain from " << FormatUtcTime(outcome->time)
+                << " (batch " << outcome->batch_id << ")\n";
   }
   return kExitOk;
 }

@@ -18,7 +18,10 @@ Commands:
   ingest          validate signed documents (CAdES .p7s/.p7m, PAdES PDFs, ASiC-S/E; one file, a directory or a
                   zip/tar bundle; with revocation and record metadata) and store the trustworthy ones
   seal            time-stamp every queued package (one TSA request per batch)
-  renew           re-time-stamp what is about to weaken (timestamp or hash-tree renewal, RFC 4998); --dry-run plans
+  renew           re-time-stamp what is about to weaken (timestamp or hash-tree renewal, RFC 4998); --dry-run plans;
+                  exit 5 when evidence had already lapsed
+  restart-evidence  start a new evidence chain for lapsed packages (audited; the lapsed chain is kept)
+  status          holdings, queued and sealed, nearest deadlines, lapsed evidence, last renewal and fixity runs
   policy          show or set the dated algorithm catalogue in force (policy show | policy set PROFILE|FILE)
   list            list the packages in the store (filters: --organ, --type, --issued-from/--issued-to, --signer-org)
   versions        list a package's versions (a new one: ingest --new-version-of; get/verify/export --version N)
@@ -48,6 +51,7 @@ Exit codes:
   2   INDETERMINATE: nothing failed, but trust could not be established
   3   ingest refused at least one document (the reasons are on stderr)
   4   error: unreadable input, no such store or package, store busy, TSA failure
+  5   renew, status: evidence lapsed (its renewal came too late), or a renewal does not verify
   64  usage error
 )";
 
@@ -61,6 +65,8 @@ constexpr Command kCommands[] = {
     {"ingest", preserve::cli::CmdIngest},
     {"seal", preserve::cli::CmdSeal},
     {"renew", preserve::cli::CmdRenew},
+    {"restart-evidence", preserve::cli::CmdRestartEvidence},
+    {"status", preserve::cli::CmdStatus},
     {"policy", preserve::cli::CmdPolicy},
     {"list", preserve::cli::CmdList},
     {"versions", preserve::cli::CmdVersions},

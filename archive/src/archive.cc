@@ -317,6 +317,17 @@ Result<audit::PackageContents> Archive::Contents(const std::string& package_id) 
   BatchCache batches;
   PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, impl_->Assemble(record, skeleton, batches));
   PRESERVE_ASSIGN_OR_RETURN(contents.evidence_record, timestamp::EncodeEvidenceRecord(er));
+  for (const EvidenceSkeleton::Lapsed& lapsed : skeleton.lapsed) {
+    EvidenceSkeleton earlier;
+    earlier.digest_algorithms = lapsed.digest_algorithms;
+    earlier.chains = lapsed.chains;
+    PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord earlier_er, impl_->Assemble(record, earlier, batches));
+    PRESERVE_ASSIGN_OR_RETURN(Bytes der, timestamp::EncodeEvidenceRecord(earlier_er));
+    contents.lapsed_evidence.push_back(
+        {std::move(der), "at " + FormatUtcTime(lapsed.restarted_at) + " by " + lapsed.restarted_by + " (" +
+                             lapsed.reason + "), after it lapsed on " + FormatUtcTime(lapsed.lapsed_at) + ": " +
+                             lapsed.what_ended});
+  }
   // The trust anchors first (the local CA is tsa/ca.pem), then each TSA certificate that signed a token.
   contents.tsa_certificates = impl_->TsaTrustAnchors();
   contents.sealing_policy = ToBytes(impl_->policy.ToJson());
@@ -484,10 +495,29 @@ Status Archive::SetPolicy(const std::string& profile_or_file) {
     }
     if (!w.empty()) PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
   }
-  storage::WriteSet w;
-  w.AppendAudit(AuditEvent(*impl_->clock, "policy",
-                           {{"policy", impl_->policy.name()}, {"rescheduled", std::to_string(rescheduled)}}));
-  return impl_->store->Commit(std::move(w));
+  // The trail's sealed heads are renewed like packages: rescheduled likewise.
+  std::vector<std::string> heads;
+  PRESERVE_RETURN_IF_ERROR(impl_->store->ScanBatches([&](std::string_view id, ByteView) {
+    heads.push_back(HeadSubjectId(id));
+    return true;
+  }));
+  storage::WriteSet heads_write;
+  for (const std::string& id : heads) {
+    auto loaded = impl_->LoadSkeleton(id);
+    if (!loaded.ok() && loaded.status().code() == StatusCode::kFailedPrecondition) continue;  // not a subject (yet)
+    PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, std::move(loaded));
+    PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* last, impl_->LoadBatch(skeleton.chains.back().back().batch_id, batches));
+    PRESERVE_ASSIGN_OR_RETURN(Deadline deadline, impl_->DeadlineOf(*last));
+    if (skeleton.next_renewal == deadline.when) continue;
+    heads_write.Unschedule(skeleton.next_renewal, id);
+    heads_write.Schedule(deadline.when, id);
+    skeleton.next_renewal = deadline.when;
+    heads_write.PutEvidence(id, EncodeEvidenceSkeleton(skeleton));
+    ++rescheduled;
+  }
+  heads_write.AppendAudit(AuditEvent(*impl_->clock, "policy",
+                                     {{"policy", impl_->policy.name()}, {"rescheduled", std::to_string(rescheduled)}}));
+  return impl_->store->Commit(std::move(heads_write));
 }
 
 }  // namespace preserve::archive

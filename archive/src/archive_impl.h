@@ -11,6 +11,7 @@
 #include "preserve/storage/store.h"
 #include "records.h"
 #include "store_config.h"
+#include "trail_evidence.h"
 
 namespace preserve::archive {
 
@@ -44,6 +45,12 @@ struct BatchCache {
   // Per batch id, the chunks of its tree read so far, by level << 32 | chunk.
   std::map<std::string, std::unordered_map<std::uint64_t, Bytes>, std::less<>> tree_chunks;
 };
+
+// Records in `w` how a scheduled job's run ended, for `preserve status` (status.cc).
+void PutJobRun(storage::WriteSet& w, std::string_view job, const JobRun& run);
+
+// A batch's hash tree, stored once in chunks of kTreeChunkNodes (records.h), in the batch's write.
+void PutTree(storage::WriteSet& w, const std::string& batch_id, const timestamp::HashTree& tree);
 
 // When the newest time-stamp of a record stops protecting it, and why.
 struct Deadline {
@@ -86,6 +93,53 @@ struct Archive::Impl {
                                            std::uint64_t* size = nullptr) const;
 
   Result<Deadline> DeadlineOf(const BatchRecord& batch) const;
+
+  // ---- Evidence subjects: packages and the audit trail's sealed heads ----
+  // The evidence record of subject `id` (a package or version id, or a head's)
+  // as its skeleton gives it.
+  Result<timestamp::EvidenceRecord> AssembleSubject(const std::string& id, const EvidenceSkeleton& skeleton,
+                                                    BatchCache& cache) const;
+  // The hashes under `alg` of the data objects a subject's evidence covers: a
+  // package's data objects (a deleted one's from its tombstone), or a head's text.
+  Result<std::vector<Bytes>> SubjectDataHashes(const std::string& id, HashAlgorithm alg, BatchCache& cache) const;
+  // Verifies evidence record `er` of subject `id` now, with the store's TSA
+  // anchors and policy, over the subject's data objects.
+  timestamp::EvidenceReport VerifySubjectEvidence(const std::string& id, const timestamp::EvidenceRecord& er,
+                                                  BatchCache& cache) const;
+  // The policy's algorithm ends, as verification asks for them.
+  timestamp::EvidenceVerifyOptions EvidenceOptions(const Clock& at) const;
+
+  // ---- The audit trail's evidence (trail_evidence.cc) ----
+  // The trail's head to seal in a batch under `alg`: its object's hash is the
+  // leaf. Names the anchor chain when the trail is anchored (carried forward
+  // to the head; `anchor` is then what to store with the batch).
+  struct HeadToSeal {
+    BatchRecord::AuditHead head;
+    Bytes leaf;
+    std::optional<TrailAnchor> anchor;
+  };
+  Result<HeadToSeal> NextHeadToSeal(HashAlgorithm alg) const;
+  // Puts in `w` what sealing the head in `batch` leaves: the head's evidence
+  // subject, scheduled at `next_renewal`, and the anchor carried forward.
+  void PutSealedHead(storage::WriteSet& w, const BatchRecord& batch, const HeadToSeal& sealed,
+                     TimePoint next_renewal) const;
+  // Gives every head sealed before heads were evidence subjects its subject.
+  // Returns how many it added.
+  Result<std::size_t> EnsureHeadSubjects();
+  // Anchors the trail under the policy's preferred hash when every hash that
+  // binds its heads to its events ends before `horizon`: the chain of every
+  // event so far under the new hash, stored with an "audit-anchor" event.
+  // Returns what it did ("" when nothing was due); with `dry_run`, what it would.
+  Result<std::string> AnchorTrailIfDue(TimePoint horizon, bool dry_run);
+  // A batch that seals the trail's head alone (when anchoring found nothing
+  // else to seal in the run: the anchor must be sealed before the old hash ends).
+  Result<RenewalBatch> SealTrailHeadAlone(TimePoint horizon);
+  // `check` of the heads' subjects: each batch that sealed a head has one
+  // (or none yet, for a store from before), readable, naming that batch, with
+  // exactly one schedule entry at its renewal date (`schedule`: the heads'
+  // entries by subject id).
+  Status CheckHeadSubjects(const std::map<std::string, std::vector<TimePoint>>& schedule,
+                           const std::function<void(std::string)>& problem) const;
   // Rolls the embedded TSA over when its certificate or key algorithm ends
   // before `horizon`. Returns what it did ("" when nothing was due).
   Result<std::string> RollOverTsaIfDue(TimePoint horizon, bool dry_run);
@@ -116,16 +170,15 @@ struct Archive::Impl {
   // `horizon`: the new evidence must last beyond it, or the batch is refused.
   Result<RenewalBatch> RenewBatch(RenewalKind kind, HashAlgorithm alg, const std::vector<RenewalItem>& items,
                                   TimePoint horizon);
+  // Verifies `subject`'s evidence as `verify` would, now; adds a line to
+  // outcome.self_check_failures when it does not verify.
+  Status CheckRenewedEvidence(const std::string& subject, RenewalOutcome& outcome) const;
 
   // ---- Maintenance (maintenance.cc) ----
   // Re-reads one package's data objects and records in `out` every one that no
   // longer matches its record, its manifest or its first archive time-stamp.
   // Errors only when the store cannot be read at all.
   Status CheckFixity(const PackageRecord& record, BatchCache& batches, PackageFixity& out) const;
-  // Whether `batch`'s token proves the audit trail head it records (BatchRecord::audit_head,
-  // which must be set): the head's object, through the batch's stored tree, to a token that
-  // verifies, with what it relies on valid at `at`.
-  timestamp::EvidenceReport ProveSealedHead(const BatchRecord& batch, BatchCache& cache, const Clock& at) const;
 };
 
 }  // namespace preserve::archive

@@ -217,181 +217,6 @@ Status Archive::ScanAuditLog(std::uint64_t first_sequence, const std::function<b
   });
 }
 
-namespace {
-
-std::string SealedBy(const BatchRecord& batch) {
-  return "batch " + batch.id + " (time-stamped " + FormatUtcTime(batch.time) + ")";
-}
-
-}  // namespace
-
-timestamp::EvidenceReport Archive::Impl::ProveSealedHead(const BatchRecord& batch, BatchCache& cache,
-                                                         const Clock& at) const {
-  using Members = EvidenceSkeleton::Ats::Members;
-  const Bytes object = AuditHeadObject(batch.audit_head->events, batch.audit_head->hash);
-  EvidenceSkeleton skeleton;
-  skeleton.digest_algorithms = {batch.hash_algorithm};
-  skeleton.chains = {{{batch.hash_algorithm, batch.id, batch.audit_head->leaf, Members::kStored,
-                       {Digest(batch.hash_algorithm, object)}}}};
-  PackageRecord holder;
-  holder.id = "(the audit trail head of " + SealedBy(batch) + ")";
-  auto er = Assemble(holder, skeleton, cache);
-  if (!er.ok()) {
-    timestamp::EvidenceReport unreadable;
-    unreadable.failure = er.status().message();
-    return unreadable;
-  }
-  audit::PackageVerifyOptions ends;
-  audit::UsePolicy(policy, ends);
-  timestamp::EvidenceVerifyOptions options;
-  options.tokens.trust_anchors = TsaTrustAnchors();
-  options.hash_algorithm_end = ends.hash_algorithm_end;
-  options.signature_algorithm_end = ends.signature_algorithm_end;
-  options.clock = &at;
-  return timestamp::VerifyEvidenceRecord(
-      er.value(), [&](HashAlgorithm alg) -> Result<std::vector<Bytes>> { return std::vector<Bytes>{Digest(alg, object)}; },
-      options);
-}
-
-namespace {
-
-// What a walk of the trail finds besides its chain: the worst verdict and the
-// first reason given for it.
-class TrailFindings {
- public:
-  void Add(Verdict verdict, std::string why) {
-    if (verdict == Verdict::kValid) return;
-    if (Worse(verdict_, verdict) != verdict_ || reason_.empty()) reason_ = std::move(why);
-    verdict_ = Worse(verdict_, verdict);
-  }
-  void ApplyTo(audit::AuditTrailReport& report) const {
-    if (verdict_ == Verdict::kValid || Worse(report.verdict, verdict_) == report.verdict) return;
-    report.verdict = verdict_;
-    report.reason = reason_;
-  }
-
- private:
-  Verdict verdict_ = Verdict::kValid;
-  std::string reason_;
-};
-
-// The text of a string field of an audit event's JSON; "" when absent.
-std::string EventField(const json::object& event, std::string_view key) {
-  const json::value* v = event.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-}  // namespace
-
-Result<audit::AuditTrailReport> Archive::VerifyAuditLog() {
-  TrailFindings findings;
-  // Every batch, and the heads sealed in them, each proven by its batch's
-  // token as of the token's time: a later head, sealed under algorithms still
-  // strong, carries the proof on, since the chain ties every earlier event to
-  // it. The newest head's token must also hold now.
-  struct SealingBatch {
-    BatchRecord record;
-    TimePoint token_time;
-  };
-  std::vector<SealingBatch> sealing;
-  std::map<std::string, std::optional<std::uint64_t>> sealed_events;  // every batch id -> its head's event count
-  std::vector<SealingBatch> headless;  // made before heads were sealed, or stripped of theirs
-  PRESERVE_RETURN_IF_ERROR(impl_->store->ScanBatches([&](std::string_view id, ByteView bytes) {
-    auto batch = DecodeBatchRecord(bytes);
-    auto token = batch.ok() ? timestamp::ParseToken(batch->token) : Result<timestamp::TokenInfo>(batch.status());
-    if (!token.ok()) {
-      findings.Add(Verdict::kInvalid, "batch " + std::string(id) + " is unreadable: " + token.status().message());
-      sealed_events[std::string(id)] = std::nullopt;
-      return true;
-    }
-    SealingBatch entry{std::move(batch).value(), token->gen_time};
-    sealed_events[entry.record.id] =
-        entry.record.audit_head ? std::optional<std::uint64_t>(entry.record.audit_head->events) : std::nullopt;
-    (entry.record.audit_head ? sealing : headless).push_back(std::move(entry));
-    return true;
-  }));
-
-  // A batch made after (or with) one that seals a head must seal one too: a
-  // headless one then had its head removed from the record.
-  std::optional<TimePoint> first_sealing;
-  for (const auto& b : sealing)
-    if (!first_sealing || b.token_time < *first_sealing) first_sealing = b.token_time;
-  for (const auto& b : headless) {
-    if (first_sealing && b.token_time >= *first_sealing)
-      findings.Add(Verdict::kInvalid, "batch " + b.record.id + " (time-stamped " + FormatUtcTime(b.token_time) +
-                                          ") seals no audit trail head, though batches before it do: the head "
-                                          "was removed from its record");
-  }
-  if (sealing.empty() && !headless.empty())
-    findings.Add(Verdict::kIndeterminate,
-                 "none of the store's " + std::to_string(headless.size()) +
-                     " time-stamp batches seals the trail's head (made before preserve sealed heads, or the heads "
-                     "were removed): an edit whose author chained the trail again would not show; the next seal or "
-                     "renewal seals one");
-
-  audit::AuditTrailVerifier verifier;
-  std::size_t newest = 0;
-  for (std::size_t i = 1; i < sealing.size(); ++i)
-    if (sealing[i].record.audit_head->events > sealing[newest].record.audit_head->events) newest = i;
-  BatchCache cache;
-  for (std::size_t i = 0; i < sealing.size(); ++i) {
-    const BatchRecord& batch = sealing[i].record;
-    ManualClock then(sealing[i].token_time);
-    timestamp::EvidenceReport report = impl_->ProveSealedHead(batch, cache, then);
-    if (report.verdict == Verdict::kValid && i == newest) {
-      report = impl_->ProveSealedHead(batch, cache, *impl_->clock);
-      if (report.verdict != Verdict::kValid) report.failure = "now: " + report.failure;
-    }
-    if (report.verdict != Verdict::kValid) {
-      findings.Add(report.verdict, "the time-stamp of " + SealedBy(batch) +
-                                       " does not prove the trail head it records: " + report.failure);
-      continue;
-    }
-    verifier.ExpectSealedHead({batch.audit_head->events, batch.audit_head->hash, SealedBy(batch)});
-  }
-  // The links themselves: SHA-256 proves the events' order only while it is strong.
-  if (std::optional<TimePoint> end = impl_->policy.HashEnd(HashAlgorithm::kSha256);
-      end && *end <= impl_->clock->Now())
-    findings.Add(Verdict::kIndeterminate, "the trail is chained with SHA-256, which the algorithm policy retired on " +
-                                              FormatUtcTime(*end) + ": its links no longer prove the events' order");
-
-  Bytes stored;
-  Status scanned = impl_->store->ScanAudit(0, [&](const storage::AuditEntry& entry) {
-    stored = entry.previous_hash;
-    stored.insert(stored.end(), entry.event.begin(), entry.event.end());
-    verifier.Add(entry.sequence, stored);
-    // Each seal and renewal names its batch, and the head it sealed: the
-    // batch record must still be there, with that head.
-    std::string_view text(reinterpret_cast<const char*>(entry.event.data()), entry.event.size());
-    if (text.find("\"event\":\"seal\"") == std::string_view::npos &&
-        text.find("\"event\":\"renew\"") == std::string_view::npos)
-      return true;
-    json::error_code ec;
-    json::value parsed = json::parse(text, ec);
-    if (ec || !parsed.is_object()) return true;  // the chain walk judges the entry
-    const std::string batch_id = EventField(parsed.as_object(), "batch");
-    const std::string head_events = EventField(parsed.as_object(), "audit_head_events");
-    const std::string seq = std::to_string(entry.sequence);
-    auto batch = sealed_events.find(batch_id);
-    if (batch == sealed_events.end()) {
-      findings.Add(Verdict::kInvalid, "event " + seq + " records batch " + batch_id + ", whose record is gone");
-    } else if (!head_events.empty() && (!batch->second || std::to_string(*batch->second) != head_events)) {
-      findings.Add(Verdict::kInvalid, "event " + seq + " records that batch " + batch_id + " sealed the trail's first " +
-                                          head_events + " events, but the batch record no longer says so");
-    }
-    return true;
-  });
-  // Damage to the trail's own bytes is a finding about the trail, not a failure to look.
-  if (scanned.code() == StatusCode::kCorruption) {
-    verifier.Unreadable(scanned.message());
-  } else if (!scanned.ok()) {
-    return scanned;
-  }
-  audit::AuditTrailReport report = verifier.Finish();
-  findings.ApplyTo(report);
-  return report;
-}
-
 // ---- Fixity ----
 
 namespace {
@@ -465,6 +290,11 @@ Result<FixitySummary> Archive::Fixity(const FixityOptions& options,
     }
   }
   storage::WriteSet w;
+  PutJobRun(w, "fixity",
+            {impl_->clock->Now(),
+             std::to_string(summary.checked) + " of " + std::to_string(summary.packages) + " packages re-read, " +
+                 std::to_string(summary.damaged) + " damaged",
+             summary.damaged == 0});
   w.AppendAudit(AuditEvent(*impl_->clock, "fixity",
                            {{"packages", std::to_string(summary.packages)},
                             {"checked", std::to_string(summary.checked)},
@@ -582,11 +412,20 @@ Result<ConsistencyReport> Archive::Check() {
   PRESERVE_ASSIGN_OR_RETURN(std::vector<std::string> queue_list, impl_->store->ListQueued(SIZE_MAX));
   std::set<std::string> queue(queue_list.begin(), queue_list.end());
   std::map<std::string, std::vector<TimePoint>> schedule;  // package id -> due times
+  std::map<std::string, std::vector<TimePoint>> head_schedule;  // the trail's sealed heads (trail_evidence.h)
+  const TimePoint now = impl_->clock->Now();
   PRESERVE_RETURN_IF_ERROR(impl_->store->ScanSchedule([&](const storage::ScheduleEntry& e) {
-    schedule[e.package_id].push_back(e.due);
+    (IsHeadSubject(e.package_id) ? head_schedule : schedule)[e.package_id].push_back(e.due);
     ++report.schedule_entries;
+    // Due before now: the newest time-stamp stopped protecting it, and no renewal came in time.
+    if (e.due <= now) {
+      ++report.lapsed;
+      problem(SubjectName(e.package_id) + ": its evidence lapsed on " + FormatUtcTime(e.due) +
+              " (renewal was due then): run 'preserve restart-evidence' to start a new chain");
+    }
     return true;
   }));
+  PRESERVE_RETURN_IF_ERROR(impl_->CheckHeadSubjects(head_schedule, problem));
 
   std::set<std::string> packages, deleted, batches_present, batches_missing;
   // Content a deleted package used that is still stored: right only while a live package uses it too.
@@ -709,7 +548,8 @@ Result<ConsistencyReport> Archive::Check() {
   for (const auto& id : queue) problem("seal queue: " + id + " is not a package");
   for (const auto& [id, due] : schedule) problem("schedule: " + Join(due) + " for " + id + ", which is not a package");
   PRESERVE_RETURN_IF_ERROR(impl_->store->ScanEvidenceIds([&](std::string_view id) {
-    if (packages.count(std::string(id)) == 0) problem("evidence: " + std::string(id) + " has no package record");
+    if (!IsHeadSubject(id) && packages.count(std::string(id)) == 0)
+      problem("evidence: " + std::string(id) + " has no package record");
     return true;
   }));
   PRESERVE_RETURN_IF_ERROR(impl_->store->ScanLifecycle([&](std::string_view key, ByteView bytes) {

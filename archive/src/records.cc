@@ -105,16 +105,20 @@ Result<PackageRecord> DecodePackageRecord(ByteView bytes, const storage::Store& 
 // The skeleton is the one record written per package per seal and renewal (a
 // million at a time), so it is binary and small: the reduced trees are not in
 // it (records.h). Layout, integers big-endian:
-//   u8 version (2)
+//   u8 version (2, or 3 when lapsed records follow)
 //   u64 next renewal (seconds since 1970)
-//   u8 count, then each digest algorithm as u8 length + name
-//   u32 chains; per chain u32 ATSs; per ATS:
+//   chains: u8 count, then each digest algorithm as u8 length + name;
+//     u32 chains; per chain u32 ATSs; per ATS:
 //     u8 length + algorithm name, u8 length + batch id,
 //     u8 0 (no reduced tree) or 1, then u32 leaf position and u8 members
 //     source; for a stored one, u32 values, each u16 length + bytes
+//   version 3 only: u32 lapsed records; each u64 lapsed at, u64 restarted
+//     at, u32 length + what ended, u32 length + by, u32 length + reason, then
+//     its chains as above
 namespace {
 
 constexpr std::uint8_t kSkeletonVersion = 2;
+constexpr std::uint8_t kSkeletonWithLapsedVersion = 3;
 
 class SkeletonWriter {
  public:
@@ -139,6 +143,10 @@ class SkeletonWriter {
   void Value(ByteView v) {
     U16(v.size());
     out_.insert(out_.end(), v.begin(), v.end());
+  }
+  void Long(std::string_view text) {
+    U32(text.size());
+    out_.insert(out_.end(), text.begin(), text.end());
   }
 
  private:
@@ -166,6 +174,7 @@ class SkeletonReader {
     return (high << 32) | U32();
   }
   std::string Short() { return Text(U8()); }
+  std::string Long() { return Text(U32()); }
   Bytes Value() {
     std::size_t n = U16();
     if (!Take(n)) return {};
@@ -201,18 +210,18 @@ class SkeletonReader {
 
 namespace {
 
+std::uint64_t Seconds(TimePoint t) {
+  const auto secs = t.time_since_epoch().count();
+  return secs < 0 ? 0 : static_cast<std::uint64_t>(secs);
+}
+
 // `leaf_offset`, when given, receives where the last ATS's leaf position is written.
-Bytes EncodeSkeleton(const EvidenceSkeleton& s, std::size_t* leaf_offset) {
-  Bytes out;
-  out.reserve(128);
-  SkeletonWriter w(out);
-  w.U8(kSkeletonVersion);
-  const auto secs = s.next_renewal.time_since_epoch().count();
-  w.U64(secs < 0 ? 0 : static_cast<std::uint64_t>(secs));
-  w.U8(s.digest_algorithms.size());
-  for (auto alg : s.digest_algorithms) w.Short(HashAlgorithmName(alg));
-  w.U32(s.chains.size());
-  for (const auto& chain : s.chains) {
+void EncodeChains(SkeletonWriter& w, const Bytes& out, const std::vector<HashAlgorithm>& digest_algorithms,
+                  const std::vector<std::vector<EvidenceSkeleton::Ats>>& chains, std::size_t* leaf_offset) {
+  w.U8(digest_algorithms.size());
+  for (auto alg : digest_algorithms) w.Short(HashAlgorithmName(alg));
+  w.U32(chains.size());
+  for (const auto& chain : chains) {
     w.U32(chain.size());
     for (const auto& ats : chain) {
       w.Short(HashAlgorithmName(ats.digest_algorithm));
@@ -226,6 +235,25 @@ Bytes EncodeSkeleton(const EvidenceSkeleton& s, std::size_t* leaf_offset) {
       w.U32(ats.members.size());
       for (const auto& v : ats.members) w.Value(v);
     }
+  }
+}
+
+Bytes EncodeSkeleton(const EvidenceSkeleton& s, std::size_t* leaf_offset) {
+  Bytes out;
+  out.reserve(128);
+  SkeletonWriter w(out);
+  w.U8(s.lapsed.empty() ? kSkeletonVersion : kSkeletonWithLapsedVersion);
+  w.U64(Seconds(s.next_renewal));
+  EncodeChains(w, out, s.digest_algorithms, s.chains, leaf_offset);
+  if (s.lapsed.empty()) return out;
+  w.U32(s.lapsed.size());
+  for (const auto& l : s.lapsed) {
+    w.U64(Seconds(l.lapsed_at));
+    w.U64(Seconds(l.restarted_at));
+    w.Long(l.what_ended);
+    w.Long(l.restarted_by);
+    w.Long(l.reason);
+    EncodeChains(w, out, l.digest_algorithms, l.chains, nullptr);
   }
   return out;
 }
@@ -269,19 +297,16 @@ Result<ByteView> QueuedGroupHash(ByteView entry, HashAlgorithm alg) {
   return hash;
 }
 
-Result<EvidenceSkeleton> DecodeEvidenceSkeleton(ByteView bytes) {
+namespace {
+
+Status DecodeChains(SkeletonReader& r, std::vector<HashAlgorithm>& digest_algorithms,
+                    std::vector<std::vector<EvidenceSkeleton::Ats>>& chains) {
   auto corrupt = [] { return Status::Corruption("evidence skeleton is truncated or malformed"); };
-  SkeletonReader r(bytes);
-  if (r.U8() != kSkeletonVersion) return Status::Corruption("evidence skeleton has an unknown version");
-  EvidenceSkeleton s;
-  const std::uint64_t next = r.U64();
-  if (next > static_cast<std::uint64_t>(INT64_MAX)) return corrupt();
-  s.next_renewal = TimePoint(std::chrono::seconds(static_cast<std::int64_t>(next)));
   for (std::size_t n = r.Count(r.U8(), 1); n > 0 && r.ok(); --n) {
     PRESERVE_ASSIGN_OR_RETURN(HashAlgorithm a, HashAlgorithmFromName(r.Short()));
-    s.digest_algorithms.push_back(a);
+    digest_algorithms.push_back(a);
   }
-  for (std::size_t chains = r.Count(r.U32(), 4); chains > 0 && r.ok(); --chains) {
+  for (std::size_t count = r.Count(r.U32(), 4); count > 0 && r.ok(); --count) {
     std::vector<EvidenceSkeleton::Ats> atss;
     for (std::size_t n = r.Count(r.U32(), 3); n > 0 && r.ok(); --n) {
       EvidenceSkeleton::Ats ats;
@@ -303,7 +328,42 @@ Result<EvidenceSkeleton> DecodeEvidenceSkeleton(ByteView bytes) {
       }
       atss.push_back(std::move(ats));
     }
-    s.chains.push_back(std::move(atss));
+    chains.push_back(std::move(atss));
+  }
+  return r.ok() ? Status::Ok() : corrupt();
+}
+
+Result<TimePoint> TimeField(SkeletonReader& r) {
+  const std::uint64_t secs = r.U64();
+  if (secs > static_cast<std::uint64_t>(INT64_MAX))
+    return Status::Corruption("evidence skeleton is truncated or malformed");
+  return TimePoint(std::chrono::seconds(static_cast<std::int64_t>(secs)));
+}
+
+}  // namespace
+
+Result<EvidenceSkeleton> DecodeEvidenceSkeleton(ByteView bytes) {
+  auto corrupt = [] { return Status::Corruption("evidence skeleton is truncated or malformed"); };
+  SkeletonReader r(bytes);
+  const std::size_t version = r.U8();
+  if (version != kSkeletonVersion && version != kSkeletonWithLapsedVersion)
+    return Status::Corruption("evidence skeleton has an unknown version");
+  EvidenceSkeleton s;
+  PRESERVE_ASSIGN_OR_RETURN(s.next_renewal, TimeField(r));
+  PRESERVE_RETURN_IF_ERROR(DecodeChains(r, s.digest_algorithms, s.chains));
+  if (version == kSkeletonWithLapsedVersion) {
+    // Each lapsed record is at least two times, three lengths and its chains' two counts.
+    for (std::size_t n = r.Count(r.U32(), 33); n > 0 && r.ok(); --n) {
+      EvidenceSkeleton::Lapsed l;
+      PRESERVE_ASSIGN_OR_RETURN(l.lapsed_at, TimeField(r));
+      PRESERVE_ASSIGN_OR_RETURN(l.restarted_at, TimeField(r));
+      l.what_ended = r.Long();
+      l.restarted_by = r.Long();
+      l.reason = r.Long();
+      PRESERVE_RETURN_IF_ERROR(DecodeChains(r, l.digest_algorithms, l.chains));
+      s.lapsed.push_back(std::move(l));
+    }
+    if (s.lapsed.empty()) return corrupt();
   }
   if (!r.ok() || !r.at_end()) return corrupt();
   return s;
@@ -332,6 +392,16 @@ Bytes AuditHeadObject(std::uint64_t events, ByteView hash) {
                  ToHex(hash) + "\n");
 }
 
+Bytes AuditHeadObject(const BatchRecord::AuditHead& head) {
+  Bytes text = AuditHeadObject(head.events, head.hash);
+  if (head.anchor_algorithm) {
+    const std::string anchor =
+        "chain " + std::string(HashAlgorithmName(*head.anchor_algorithm)) + ": " + ToHex(head.anchor) + "\n";
+    text.insert(text.end(), anchor.begin(), anchor.end());
+  }
+  return text;
+}
+
 Bytes EncodeBatchRecord(const BatchRecord& b) {
   json::object o{{"id", b.id},
                  {"time", FormatUtcTime(b.time)},
@@ -340,9 +410,15 @@ Bytes EncodeBatchRecord(const BatchRecord& b) {
                  {"token", ToHex(b.token)},
                  {"packages", b.packages},
                  {"leaves", b.leaves}};
-  if (b.audit_head)
-    o["audit_head"] = json::object{
+  if (b.audit_head) {
+    json::object head{
         {"events", b.audit_head->events}, {"hash", ToHex(b.audit_head->hash)}, {"leaf", b.audit_head->leaf}};
+    if (b.audit_head->anchor_algorithm) {
+      head["anchor_alg"] = HashAlgorithmName(*b.audit_head->anchor_algorithm);
+      head["anchor"] = ToHex(b.audit_head->anchor);
+    }
+    o["audit_head"] = std::move(head);
+  }
   return Serialize(o);
 }
 
@@ -363,7 +439,14 @@ Result<BatchRecord> DecodeBatchRecord(ByteView bytes) {
       sealed.events = h.at("events").to_number<std::uint64_t>();
       PRESERVE_ASSIGN_OR_RETURN(sealed.hash, HexField(h, "hash"));
       sealed.leaf = h.at("leaf").to_number<std::uint32_t>();
-      if (sealed.hash.size() != 32 || sealed.leaf >= b.leaves)
+      if (h.contains("anchor_alg")) {
+        PRESERVE_ASSIGN_OR_RETURN(sealed.anchor_algorithm, AlgorithmField(h, "anchor_alg"));
+        PRESERVE_ASSIGN_OR_RETURN(sealed.anchor, HexField(h, "anchor"));
+        if (sealed.anchor.size() != HashAlgorithmSize(*sealed.anchor_algorithm))
+          return Status::Corruption("batch record " + b.id + ": malformed audit trail anchor");
+      }
+      // A head sealed alone has no tree (0 leaves) and leaf 0.
+      if (sealed.hash.size() != 32 || (b.leaves == 0 ? sealed.leaf != 0 : sealed.leaf >= b.leaves))
         return Status::Corruption("batch record " + b.id + ": malformed audit trail head");
       b.audit_head = std::move(sealed);
     }

@@ -70,6 +70,21 @@ struct EvidenceSkeleton {
   TimePoint next_renewal;  // the package's entry in the renewal schedule
   std::vector<HashAlgorithm> digest_algorithms;
   std::vector<std::vector<Ats>> chains;
+
+  // Earlier evidence that lapsed (something its newest ATS relied on ended
+  // before a newer ATS covered it) and was replaced by a new chain started
+  // over the same data objects (Archive::RestartLapsedEvidence). Kept for the
+  // record, oldest first; never renewed.
+  struct Lapsed {
+    std::vector<HashAlgorithm> digest_algorithms;
+    std::vector<std::vector<Ats>> chains;
+    TimePoint lapsed_at;      // when what its newest ATS relied on ended
+    std::string what_ended;   // why: "the TSA certificate that signed it expires ..."
+    TimePoint restarted_at;   // the new chain's first time-stamp
+    std::string restarted_by;
+    std::string reason;
+  };
+  std::vector<Lapsed> lapsed;
 };
 
 struct BatchRecord {
@@ -91,14 +106,19 @@ struct BatchRecord {
     std::uint64_t events = 0;  // the trail's entries then
     Bytes hash;                // the last one's hash (32 zeros when there was none)
     std::uint32_t leaf = 0;    // the object's position among the tree's leaves
+    // Once the trail is anchored under a stronger hash than its SHA-256
+    // links (trail_evidence.h), the head names that chain's value too.
+    std::optional<HashAlgorithm> anchor_algorithm;
+    Bytes anchor;
   };
   std::optional<AuditHead> audit_head;
 };
 
 // The data object that seals an audit trail's head: a short text naming the
-// number of events and the last one's SHA-256, so a person can read what the
-// time-stamp covers.
+// number of events and the last one's SHA-256, and the anchor chain's value
+// when there is one, so a person can read what the time-stamp covers.
 Bytes AuditHeadObject(std::uint64_t events, ByteView hash);
+Bytes AuditHeadObject(const BatchRecord::AuditHead& head);
 
 // Nodes per stored chunk of a batch's hash tree: a reduced tree reads one
 // chunk per level (32 KB for SHA-256) rather than the whole tree.

@@ -164,9 +164,6 @@ Result<Archive::Impl::TimeStampedTree> Archive::Impl::TimeStampTree(HashAlgorith
   return TimeStampedTree{std::move(tree), std::move(batch), std::move(deadline)};
 }
 
-namespace {
-
-// The batch's tree, stored once in chunks (records.h), in the batch's write.
 void PutTree(storage::WriteSet& w, const std::string& batch_id, const timestamp::HashTree& tree) {
   const std::size_t chunk_bytes = kTreeChunkNodes * tree.digest_size();
   for (std::size_t l = 0; l < tree.StoredLevels(); ++l) {
@@ -177,31 +174,22 @@ void PutTree(storage::WriteSet& w, const std::string& batch_id, const timestamp:
   }
 }
 
+namespace {
+
 // Where group `group` of a batch's tree sits, for a skeleton (nullopt: a single data object, no tree).
 std::optional<std::uint32_t> LeafOf(const timestamp::HashTree& tree, std::size_t group) {
   if (!tree.has_reduced_trees()) return std::nullopt;
   return static_cast<std::uint32_t>(tree.LeafPosition(group));
 }
 
-// The audit trail's head as it stands before a batch, sealed by the batch as
-// one more data object: the last group of its tree. The batch's own event
-// follows it, committed with the batch, and names the head's event count
-// (audit_head_events), so the trail itself says which batches seal a head.
-struct HeadToSeal {
-  storage::AuditChainHead head;
-  Bytes leaf;  // h(AuditHeadObject) under the batch's hash: a group of one (ERS-RULES.md rule 2)
-};
-
-Result<HeadToSeal> AuditHeadToSeal(const storage::Store& store, HashAlgorithm alg) {
-  PRESERVE_ASSIGN_OR_RETURN(storage::AuditChainHead head, store.AuditHead());
-  Bytes leaf = Digest(alg, AuditHeadObject(head.events, head.hash));
-  return HeadToSeal{std::move(head), std::move(leaf)};
-}
-
-// Records in `batch` where its tree sealed the head (group `group`).
-void NoteSealedHead(BatchRecord& batch, HeadToSeal sealed, const timestamp::HashTree& tree, std::size_t group) {
-  batch.audit_head = BatchRecord::AuditHead{sealed.head.events, std::move(sealed.head.hash),
-                                            static_cast<std::uint32_t>(tree.LeafPosition(group))};
+// Records in `batch` where its tree sealed the trail's head (group `group`).
+// The batch's own event follows the head, committed with the batch, and
+// names the head's event count (audit_head_events), so the trail itself says
+// which batches seal a head.
+void NoteSealedHead(BatchRecord& batch, const BatchRecord::AuditHead& head, const timestamp::HashTree& tree,
+                    std::size_t group) {
+  batch.audit_head = head;
+  batch.audit_head->leaf = tree.has_reduced_trees() ? static_cast<std::uint32_t>(tree.LeafPosition(group)) : 0;
 }
 
 }  // namespace
@@ -278,7 +266,7 @@ Result<std::optional<SealOutcome>> Archive::Impl::SealBatch(std::size_t max_batc
   // wrote them), so no package record is read. The audit trail's head is
   // always the last leaf, so even a batch of one package has a tree.
   const Members source = alg == kContentHash ? Members::kDataObjects : Members::kStored;
-  PRESERVE_ASSIGN_OR_RETURN(HeadToSeal head, AuditHeadToSeal(*store, alg));
+  PRESERVE_ASSIGN_OR_RETURN(HeadToSeal head, NextHeadToSeal(alg));
   PRESERVE_FAULT_POINT("seal.before_tsa");
   std::optional<TimeStampedTree> stamped;
   if (source == Members::kDataObjects) {
@@ -306,7 +294,7 @@ Result<std::optional<SealOutcome>> Archive::Impl::SealBatch(std::size_t max_batc
   BatchRecord& batch = stamped->batch;
   const Deadline& deadline = stamped->deadline;
   batch.leaves = tree.has_reduced_trees() ? tree.groups() : 0;
-  NoteSealedHead(batch, std::move(head), tree, n);
+  NoteSealedHead(batch, head.head, tree, n);
 
   EvidenceSkeleton skeleton;
   skeleton.next_renewal = deadline.when;
@@ -338,6 +326,7 @@ Result<std::optional<SealOutcome>> Archive::Impl::SealBatch(std::size_t max_batc
     w.Dequeue(id);
     w.Schedule(deadline.when, id);
   }
+  PutSealedHead(w, batch, head, deadline.when);
   w.AppendAudit(AuditEvent(*clock, "seal",
                            {{"batch", batch.id},
                             {"packages", std::to_string(batch.packages)},
@@ -378,13 +367,14 @@ Result<RenewalPlan> Archive::PlanRenewal(const RenewOptions& options) {
   if (impl_->tsa) {
     PRESERVE_ASSIGN_OR_RETURN(plan.tsa_rollover, impl_->RollOverTsaIfDue(plan.horizon, true));
   }
+  PRESERVE_ASSIGN_OR_RETURN(plan.trail_anchor, impl_->AnchorTrailIfDue(plan.horizon, true));
   PRESERVE_ASSIGN_OR_RETURN(auto due, impl_->store->ScheduledBefore(plan.horizon, SIZE_MAX));
-  // Only each package's newest batch matters here; the skeletons are read in parallel.
+  // Only each subject's newest batch matters here; the skeletons are read in parallel.
   std::vector<std::string> last_batch(due.size());
   PRESERVE_RETURN_IF_ERROR(ParallelFor(due.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
     PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(due[i].package_id));
     if (skeleton.chains.empty() || skeleton.chains.back().empty())
-      return Status::Corruption("evidence of package " + due[i].package_id + " has no archive time-stamp");
+      return Status::Corruption("evidence of " + SubjectName(due[i].package_id) + " has no archive time-stamp");
     last_batch[i] = std::move(skeleton.chains.back().back().batch_id);
     return Status::Ok();
   }));
@@ -402,6 +392,12 @@ Result<RenewalPlan> Archive::PlanRenewal(const RenewOptions& options) {
     const Deadline& deadline = known->second;
     RenewalItem item{entry.package_id, RenewalKind::kTimeStamp, batch->hash_algorithm, deadline.when,
                      deadline.reason};
+    // Already ended: the newest time-stamp no longer protects it, and a new
+    // one over it would prove nothing about the time before.
+    if (deadline.when <= plan.now) {
+      plan.lapsed.push_back(std::move(item));
+      continue;
+    }
     // The chain's hash ending before the horizon calls for a hash-tree renewal
     // even when something else (an expiring TSA certificate) ends first: a
     // timestamp renewal under that hash would be due again at once.
@@ -417,6 +413,50 @@ Result<RenewalPlan> Archive::PlanRenewal(const RenewOptions& options) {
   return plan;
 }
 
+Result<timestamp::EvidenceRecord> Archive::Impl::AssembleSubject(const std::string& id,
+                                                                 const EvidenceSkeleton& skeleton,
+                                                                 BatchCache& cache) const {
+  PackageRecord record;
+  if (IsHeadSubject(id)) {
+    record.id = SubjectName(id);  // a head's first list is stored: no data objects are needed
+  } else {
+    // The stored record alone: LoadRecord would read the evidence again for its state.
+    PRESERVE_ASSIGN_OR_RETURN(Bytes stored, store->GetPackage(id));
+    PRESERVE_ASSIGN_OR_RETURN(record, DecodeStoredPackageRecord(stored));
+  }
+  return Assemble(record, skeleton, cache);
+}
+
+Result<std::vector<Bytes>> Archive::Impl::SubjectDataHashes(const std::string& id, HashAlgorithm alg,
+                                                            BatchCache& cache) const {
+  if (IsHeadSubject(id)) {
+    PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* batch, LoadBatch(std::string(HeadBatchId(id)), cache));
+    if (!batch->audit_head) return Status::Corruption("batch " + batch->id + " seals no audit trail head");
+    return std::vector<Bytes>{Digest(alg, AuditHeadObject(*batch->audit_head))};
+  }
+  PRESERVE_ASSIGN_OR_RETURN(Bytes stored, store->GetPackage(id));
+  PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, DecodeStoredPackageRecord(stored));
+  return DataHashes(record, alg);
+}
+
+timestamp::EvidenceVerifyOptions Archive::Impl::EvidenceOptions(const Clock& at) const {
+  audit::PackageVerifyOptions ends;
+  audit::UsePolicy(policy, ends);
+  timestamp::EvidenceVerifyOptions options;
+  options.tokens.trust_anchors = TsaTrustAnchors();
+  options.hash_algorithm_end = ends.hash_algorithm_end;
+  options.signature_algorithm_end = ends.signature_algorithm_end;
+  options.clock = &at;
+  return options;
+}
+
+timestamp::EvidenceReport Archive::Impl::VerifySubjectEvidence(const std::string& id,
+                                                               const timestamp::EvidenceRecord& er,
+                                                               BatchCache& cache) const {
+  return timestamp::VerifyEvidenceRecord(
+      er, [&](HashAlgorithm alg) { return SubjectDataHashes(id, alg, cache); }, EvidenceOptions(*clock));
+}
+
 Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm alg,
                                                const std::vector<RenewalItem>& items, TimePoint horizon) {
   using Members = EvidenceSkeleton::Ats::Members;
@@ -425,18 +465,19 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   PRESERVE_RETURN_IF_ERROR(ParallelFor(n, kMinPackagesPerThread, [&](std::size_t i) -> Status {
     PRESERVE_ASSIGN_OR_RETURN(skeletons[i], LoadSkeleton(items[i].package_id));
     if (skeletons[i].chains.empty() || skeletons[i].chains.back().empty())
-      return Status::Corruption("evidence of package " + items[i].package_id + " has no archive time-stamp");
+      return Status::Corruption("evidence of " + SubjectName(items[i].package_id) + " has no archive time-stamp");
     return Status::Ok();
   }));
   BatchCache batches;
-  // The tree's leaves: the group each package's renewal must seal. group_of[i]
-  // is package i's leaf group.
+  // The tree's leaves: the group each subject's renewal must seal. group_of[i]
+  // is subject i's leaf group.
   std::vector<std::vector<Bytes>> groups;
   std::vector<std::size_t> group_of(n);
   if (kind == RenewalKind::kTimeStamp) {
-    // Rule 11: the group is the last chain's tokens. Packages sealed and
-    // renewed in the same batches share every token, hence the group: one
-    // leaf serves them all, and the group is hashed once, not once per package.
+    // Rule 11: the group is the last chain's tokens. Subjects sealed and
+    // renewed in the same batches (the packages of a batch, and the trail head
+    // it sealed) share every token, hence the group: one leaf serves them all,
+    // and the group is hashed once, not once per subject.
     std::map<std::string, std::size_t> known;  // the last chain's batch ids -> group
     for (std::size_t i = 0; i < n; ++i) {
       std::string chain_key;
@@ -455,26 +496,26 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   } else {
     groups.resize(n);
     PRESERVE_RETURN_IF_ERROR(ParallelFor(n, kMinPackagesPerThread, [&](std::size_t i) -> Status {
-      // The stored record alone: LoadRecord would read the evidence again for its state.
-      PRESERVE_ASSIGN_OR_RETURN(Bytes stored, store->GetPackage(items[i].package_id));
-      PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, DecodeStoredPackageRecord(stored));
-      PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, Assemble(record, skeletons[i], batches));
-      PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> data, DataHashes(record, alg));
+      const std::string& id = items[i].package_id;
+      PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, AssembleSubject(id, skeletons[i], batches));
+      PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> data, SubjectDataHashes(id, alg, batches));
       PRESERVE_ASSIGN_OR_RETURN(groups[i], timestamp::HashTreeRenewalGroup(er, alg, data));
       group_of[i] = i;
       return Status::Ok();
     }));
   }
-  PRESERVE_ASSIGN_OR_RETURN(HeadToSeal head, AuditHeadToSeal(*store, alg));
+  PRESERVE_ASSIGN_OR_RETURN(HeadToSeal head, NextHeadToSeal(alg));
   const std::size_t head_group = groups.size();
   groups.push_back({head.leaf});
   PRESERVE_FAULT_POINT("renew.before_tsa");
-  PRESERVE_ASSIGN_OR_RETURN(TimeStampedTree renewed, TimeStampGroups(alg, std::move(groups), n, horizon));
+  const auto heads = static_cast<std::size_t>(
+      std::count_if(items.begin(), items.end(), [](const RenewalItem& item) { return IsHeadSubject(item.package_id); }));
+  PRESERVE_ASSIGN_OR_RETURN(TimeStampedTree renewed, TimeStampGroups(alg, std::move(groups), n - heads, horizon));
   PRESERVE_FAULT_POINT("renew.after_tsa");
   const timestamp::HashTree& tree = renewed.tree;
   BatchRecord& batch = renewed.batch;
   batch.leaves = tree.has_reduced_trees() ? tree.groups() : 0;
-  NoteSealedHead(batch, std::move(head), tree, head_group);
+  NoteSealedHead(batch, head.head, tree, head_group);
   const Deadline& deadline = renewed.deadline;
 
   std::vector<Bytes> evidence(n);
@@ -508,6 +549,7 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
     w.Unschedule(previous_renewal[i], items[i].package_id);
     w.Schedule(deadline.when, items[i].package_id);
   }
+  PutSealedHead(w, batch, head, deadline.when);
   w.AppendAudit(AuditEvent(*clock, "renew",
                            {{"kind", std::string(RenewalKindName(kind))},
                             {"batch", batch.id},
@@ -518,7 +560,36 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
                             {"audit_head_events", std::to_string(batch.audit_head->events)}}));
   PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
   PRESERVE_FAULT_POINT("renew.after_commit");
-  return RenewalBatch{batch.id, kind, alg, batch.packages, batch.time};
+  return RenewalBatch{batch.id, kind, alg, batch.packages, batch.time, heads};
+}
+
+namespace {
+
+// The "lapse" audit event of a run: how many, why, and the first of them by id.
+constexpr std::size_t kLapsedNamedInEvent = 100;
+
+std::string LapsedSummary(const std::vector<RenewalItem>& lapsed) {
+  std::map<std::string, std::size_t> by_reason;
+  for (const auto& item : lapsed) ++by_reason[item.reason];
+  std::string out;
+  for (const auto& [reason, n] : by_reason)
+    out += (out.empty() ? "" : "; ") + std::to_string(n) + " because " + reason;
+  return out;
+}
+
+}  // namespace
+
+Status Archive::Impl::CheckRenewedEvidence(const std::string& subject, RenewalOutcome& outcome) const {
+  BatchCache cache;
+  PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, LoadSkeleton(subject));
+  auto er = AssembleSubject(subject, skeleton, cache);
+  timestamp::EvidenceReport report =
+      er.ok() ? VerifySubjectEvidence(subject, er.value(), cache) : timestamp::EvidenceReport{};
+  if (!er.ok()) report.failure = er.status().message();
+  if (er.ok() && report.verdict == Verdict::kValid) return Status::Ok();
+  outcome.self_check_failures.push_back(SubjectName(subject) + ": its renewed evidence is " +
+                                        std::string(VerdictName(report.verdict)) + ": " + report.failure);
+  return Status::Ok();
 }
 
 Result<RenewalOutcome> Archive::Renew(const RenewOptions& options) {
@@ -527,8 +598,23 @@ Result<RenewalOutcome> Archive::Renew(const RenewOptions& options) {
   RenewalOutcome outcome;
   TimePoint horizon = impl_->clock->Now() + options.margin.value_or(impl_->config.renewal_margin);
   PRESERVE_ASSIGN_OR_RETURN(outcome.tsa_rollover, impl_->RollOverTsaIfDue(horizon, false));
+  PRESERVE_RETURN_IF_ERROR(impl_->EnsureHeadSubjects().status());
+  PRESERVE_ASSIGN_OR_RETURN(outcome.trail_anchor, impl_->AnchorTrailIfDue(horizon, false));
   PRESERVE_ASSIGN_OR_RETURN(RenewalPlan plan, PlanRenewal(options));
-  // One time-stamp per (kind, hash algorithm) and per max_batch packages.
+  outcome.lapsed = plan.lapsed;
+  if (!plan.lapsed.empty()) {
+    // Said loudly, and kept: every run finds them again until a new chain is started.
+    std::string named;
+    for (std::size_t i = 0; i < plan.lapsed.size() && i < kLapsedNamedInEvent; ++i)
+      named += (i == 0 ? "" : " ") + plan.lapsed[i].package_id;
+    storage::WriteSet w;
+    w.AppendAudit(AuditEvent(*impl_->clock, "lapse",
+                             {{"subjects", std::to_string(plan.lapsed.size())},
+                              {"why", LapsedSummary(plan.lapsed)},
+                              {"first", named}}));
+    PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
+  }
+  // One time-stamp per (kind, hash algorithm) and per max_batch subjects.
   std::map<std::pair<RenewalKind, HashAlgorithm>, std::vector<RenewalItem>> by_kind;
   for (auto& item : plan.items) by_kind[{item.kind, item.hash_algorithm}].push_back(std::move(item));
   for (const auto& [key, items] : by_kind) {
@@ -537,9 +623,31 @@ Result<RenewalOutcome> Archive::Renew(const RenewOptions& options) {
       std::vector<RenewalItem> chunk(items.begin() + static_cast<std::ptrdiff_t>(start),
                                      items.begin() + static_cast<std::ptrdiff_t>(end));
       PRESERVE_ASSIGN_OR_RETURN(RenewalBatch batch, impl_->RenewBatch(key.first, key.second, chunk, plan.horizon));
+      // Never leave a run that wrote evidence its own verification rejects without saying so.
+      PRESERVE_RETURN_IF_ERROR(impl_->CheckRenewedEvidence(chunk.front().package_id, outcome));
       outcome.batches.push_back(std::move(batch));
     }
   }
+  // A new anchor must be sealed before the hash it replaces ends: with the
+  // run's batches, or alone.
+  if (!outcome.trail_anchor.empty() && outcome.batches.empty()) {
+    PRESERVE_ASSIGN_OR_RETURN(RenewalBatch batch, impl_->SealTrailHeadAlone(plan.horizon));
+    PRESERVE_RETURN_IF_ERROR(impl_->CheckRenewedEvidence(HeadSubjectId(batch.batch_id), outcome));
+    outcome.batches.push_back(std::move(batch));
+  }
+  // For `preserve status`: when renewal last ran and how it ended, even when nothing was due.
+  std::size_t renewed = 0;
+  for (const auto& b : outcome.batches) renewed += b.packages + b.trail_heads;
+  storage::WriteSet w;
+  PutJobRun(w, "renew",
+            {impl_->clock->Now(),
+             "renewed " + std::to_string(renewed) + " in " + std::to_string(outcome.batches.size()) + " batches; " +
+                 std::to_string(outcome.lapsed.size()) + " lapsed" +
+                 (outcome.self_check_failures.empty()
+                      ? std::string()
+                      : "; " + std::to_string(outcome.self_check_failures.size()) + " not verified"),
+             outcome.lapsed.empty() && outcome.self_check_failures.empty()});
+  PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
   return outcome;
 }
 

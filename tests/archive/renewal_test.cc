@@ -7,6 +7,7 @@
 // the holding INVALID, with the reason named.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "preserve/archive/archive.h"
@@ -29,6 +30,13 @@ class Renewal : public testing::ArchiveTest {
     options.tsa.key_type = key;
     options.tsa.tsa_validity_years = 6;
     InitAndOpen(options);
+  }
+
+  // How many items are packages (the others are the audit trail's sealed heads).
+  static std::size_t Packages(const std::vector<RenewalItem>& items) {
+    return static_cast<std::size_t>(std::count_if(items.begin(), items.end(), [](const RenewalItem& item) {
+      return item.package_id.rfind("audit-head:", 0) != 0;
+    }));
   }
 
   // One renewal run; returns what it did.
@@ -62,6 +70,7 @@ TEST_F(Renewal, FiftyYearsOfRenewalsKeepEveryHoldingValid) {
 
   std::map<RenewalKind, int> renewals;
   int rollovers = 0;
+  int anchored_in = 0;
   for (int year = 2027; year <= 2076; ++year) {
     clock_.Set(At(std::to_string(year) + "-06-01T08:00:00Z"));
     if (year == 2031) {  // a second batch joins mid-way and must keep up too
@@ -70,13 +79,26 @@ TEST_F(Renewal, FiftyYearsOfRenewalsKeepEveryHoldingValid) {
     }
     RenewalOutcome outcome = Renew();
     if (!outcome.tsa_rollover.empty()) ++rollovers;
+    EXPECT_TRUE(outcome.lapsed.empty()) << year << ": " << outcome.lapsed.front().reason;
+    EXPECT_TRUE(outcome.self_check_failures.empty()) << year << ": " << outcome.self_check_failures.front();
+    if (!outcome.trail_anchor.empty()) anchored_in = year;
     for (const auto& b : outcome.batches) {
       ++renewals[b.kind];
       // Everything due in one run shares one time-stamp per kind.
-      EXPECT_GE(b.packages, 1u);
+      EXPECT_GE(b.packages + b.trail_heads, 1u);
     }
     if (year % 10 == 0) Reopen();  // the schedule and the TSA survive restarts
   }
+  // The trail was anchored under a stronger hash before SHA-256 ended (2040),
+  // and its own evidence was renewed with the packages': in 2076 it is VALID.
+  EXPECT_EQ(anchored_in, 2039);
+  auto trail = archive_->VerifyAuditLog();
+  ASSERT_TRUE(trail.ok()) << trail.status().ToString();
+  EXPECT_EQ(trail->verdict, Verdict::kValid) << trail->reason;
+  EXPECT_GE(trail->sealed_heads, 10u);  // one per seal and renewal batch
+  auto check = archive_->Check();
+  ASSERT_TRUE(check.ok());
+  EXPECT_TRUE(check->problems.empty()) << check->problems.front();
   // RSA-2048 retired in 2030 and certificates of six years: a new TSA key about every five years.
   EXPECT_GE(rollovers, 9);
   EXPECT_LE(rollovers, 12);
@@ -162,7 +184,15 @@ TEST_F(Renewal, SkippingADueRenewalEndsInvalidWithTheReason) {
   for (int year = 2027; year <= 2035; ++year) {
     if (year == 2029) continue;  // the run that had to renew before RSA-2048 retires (2030-01-01)
     clock_.Set(At(std::to_string(year) + "-06-01T08:00:00Z"));
-    Renew();
+    RenewalOutcome outcome = Renew();
+    if (year < 2030) continue;
+    // Every later run says so, and renews nothing for it.
+    auto lapsed = std::find_if(outcome.lapsed.begin(), outcome.lapsed.end(),
+                               [&id](const RenewalItem& item) { return item.package_id == id; });
+    ASSERT_NE(lapsed, outcome.lapsed.end()) << year;
+    EXPECT_EQ(lapsed->deadline, At("2030-01-01")) << year;
+    EXPECT_NE(lapsed->reason.find("RSA-2048"), std::string::npos) << lapsed->reason;
+    for (const auto& b : outcome.batches) EXPECT_EQ(b.packages, 0u) << year;
   }
   auto report = archive_->Verify(id, {});
   ASSERT_TRUE(report.ok());
@@ -170,6 +200,20 @@ TEST_F(Renewal, SkippingADueRenewalEndsInvalidWithTheReason) {
   std::string text = audit::ReportToText(report.value());
   EXPECT_NE(text.find("chain 1, ATS 1"), std::string::npos) << text;
   EXPECT_NE(text.find("2030-01-01"), std::string::npos) << text;
+  // check and the audit trail say it too.
+  auto check = archive_->Check();
+  ASSERT_TRUE(check.ok());
+  EXPECT_GE(check->lapsed, 1u);
+  bool recorded = false;
+  ASSERT_TRUE(archive_
+                  ->ScanAuditLog(0,
+                                 [&](const AuditLogEvent& e) {
+                                   recorded = recorded || (e.json.find("\"event\":\"lapse\"") != std::string::npos &&
+                                                           e.json.find(id) != std::string::npos);
+                                   return true;
+                                 })
+                  .ok());
+  EXPECT_TRUE(recorded);
 }
 
 TEST_F(Renewal, DryRunPlansWithoutChangingAnything) {
@@ -180,7 +224,8 @@ TEST_F(Renewal, DryRunPlansWithoutChangingAnything) {
   clock_.Set(At("2029-06-01T08:00:00Z"));
   auto plan = archive_->PlanRenewal({});
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
-  EXPECT_EQ(plan->items.size(), 2u);
+  EXPECT_EQ(Packages(plan->items), 2u);  // and the trail head their batch sealed
+  EXPECT_EQ(plan->items.size(), 3u);
   EXPECT_FALSE(plan->tsa_rollover.empty());
   for (const auto& item : plan->items) {
     EXPECT_EQ(item.kind, RenewalKind::kTimeStamp);
@@ -189,27 +234,79 @@ TEST_F(Renewal, DryRunPlansWithoutChangingAnything) {
   // Nothing changed: the same plan again.
   auto again = archive_->PlanRenewal({});
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ(again->items.size(), 2u);
+  EXPECT_EQ(again->items.size(), 3u);
   EXPECT_EQ(Renew().batches.size(), 1u);
   EXPECT_TRUE(archive_->PlanRenewal({})->items.empty());
   EXPECT_TRUE(Renew().batches.empty());  // idempotent: nothing is renewed twice
 }
 
-TEST_F(Renewal, LateRunStillMovesToAStrongerHash) {
-  // No run between 2027 and 2039: the TSA certificate (2032) ended first, but
-  // SHA-256 also ends (2040) before the horizon, so the renewal must change hash.
+// No run between 2027 and late 2039: the TSA certificate (2032) ended
+// unrenewed, and SHA-256 (2040) is about to. The run says the evidence lapsed
+// and when, renews nothing for it, but anchors the audit trail under a
+// stronger hash before SHA-256 ends; a new chain, started explicitly, proves
+// existence from then on, and the lapsed one stays on record.
+TEST_F(Renewal, RunMissedAcrossAHashEndLapsesLoudlyAndARestartedChainProvesFromThen) {
   ASSERT_NO_FATAL_FAILURE(Init(timestamp::TsaKeyType::kEcdsaP256));
   std::string id = Ingest("letter.p7m");
   ASSERT_TRUE(archive_->Seal(1000).ok());
-  clock_.Set(At("2039-06-01T08:00:00Z"));
+  clock_.Set(At("2039-09-01T08:00:00Z"));
   RenewalOutcome outcome = Renew();
-  ASSERT_EQ(outcome.batches.size(), 1u);
-  EXPECT_EQ(outcome.batches[0].kind, RenewalKind::kHashTree);
-  EXPECT_NE(outcome.batches[0].hash_algorithm, HashAlgorithm::kSha256);
-  // The evidence itself lapsed when the 2032 certificate expired unrenewed: INVALID, and said why.
+  ASSERT_EQ(Packages(outcome.lapsed), 1u);
+  EXPECT_EQ(outcome.lapsed.size(), 2u);  // the package, and the trail head its seal sealed
+  for (const auto& item : outcome.lapsed) {
+    EXPECT_EQ(item.deadline, At("2032-12-01T08:00:00Z")) << item.reason;  // six years from init
+    EXPECT_NE(item.reason.find("TSA certificate"), std::string::npos) << item.reason;
+  }
+  EXPECT_NE(outcome.trail_anchor.find("anchored under SHA-384"), std::string::npos) << outcome.trail_anchor;
+  ASSERT_EQ(outcome.batches.size(), 1u);  // the trail's head alone: nothing was renewed in time
+  EXPECT_EQ(outcome.batches[0].packages, 0u);
+  EXPECT_TRUE(outcome.self_check_failures.empty()) << outcome.self_check_failures.front();
   auto report = archive_->Verify(id, {});
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->verdict, Verdict::kInvalid);
+
+  // Only lapsed evidence may be restarted; nothing is back-dated.
+  std::string other = Ingest("letter.txt.p7s", "letter.txt");
+  ASSERT_TRUE(archive_->Seal(1000).ok());
+  EXPECT_EQ(archive_->RestartLapsedEvidence({other}, "test", "auditor").status().code(),
+            StatusCode::kFailedPrecondition);
+  auto restarted = archive_->RestartLapsedEvidence({}, "the 2032 TSA certificate expired unrenewed", "auditor");
+  ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
+  EXPECT_EQ(restarted->subjects.size(), 2u);
+  EXPECT_GE(restarted->time, At("2039-09-01T08:00:00Z"));
+  report = archive_->Verify(id, {});
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
+  EXPECT_EQ(report->existence_time, restarted->time);
+  ASSERT_EQ(report->lapsed_evidence.size(), 1u);
+  EXPECT_NE(report->lapsed_evidence[0].find("lapsed"), std::string::npos) << report->lapsed_evidence[0];
+  EXPECT_NE(report->lapsed_evidence[0].find("2032-12-01"), std::string::npos) << report->lapsed_evidence[0];
+  std::string text = audit::ReportToText(report.value());
+  EXPECT_NE(text.find("an earlier one lapsed"), std::string::npos) << text;
+  auto check = archive_->Check();
+  ASSERT_TRUE(check.ok());
+  EXPECT_TRUE(check->problems.empty()) << check->problems.front();
+  auto trail = archive_->VerifyAuditLog();
+  ASSERT_TRUE(trail.ok());
+  EXPECT_EQ(trail->verdict, Verdict::kValid) << trail->reason;
+
+  // The restarted chain is renewed like any other, across SHA-256's end: still VALID in 2050.
+  for (int year = 2040; year <= 2050; ++year) {
+    clock_.Set(At(std::to_string(year) + "-06-01T08:00:00Z"));
+    RenewalOutcome later = Renew();
+    EXPECT_TRUE(later.lapsed.empty()) << year << ": " << later.lapsed.front().reason;
+  }
+  report = archive_->Verify(id, {});
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
+  ASSERT_TRUE(archive_->Export(id, dir_ / "restarted.zip").ok());
+  auto zip = audit::ReadPackageZip(dir_ / "restarted.zip");
+  ASSERT_TRUE(zip.ok()) << zip.status().ToString();
+  EXPECT_EQ(zip->lapsed_evidence.size(), 1u);
+  EXPECT_EQ(BouncyCastleSays(id, clock_.Now()), "VALID\n");
+  trail = archive_->VerifyAuditLog();
+  ASSERT_TRUE(trail.ok());
+  EXPECT_EQ(trail->verdict, Verdict::kValid) << trail->reason;
 }
 
 TEST_F(Renewal, PolicyChangeReschedulesEveryPackage) {
@@ -226,7 +323,7 @@ TEST_F(Renewal, PolicyChangeReschedulesEveryPackage) {
   ASSERT_TRUE(archive_->SetPolicy(policy.string()).ok());
   auto plan = archive_->PlanRenewal({});
   ASSERT_TRUE(plan.ok());
-  ASSERT_EQ(plan->items.size(), 2u);
+  ASSERT_EQ(Packages(plan->items), 2u);
   for (const auto& item : plan->items) {
     EXPECT_EQ(item.kind, RenewalKind::kHashTree);
     EXPECT_EQ(item.deadline, At("2030-01-01"));

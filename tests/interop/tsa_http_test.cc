@@ -365,7 +365,8 @@ TEST(ExternalTsa, UnreachableTsaLeavesPackagesQueuedAndTheNextRunSeals) {
   // Exported, it verifies offline against the external TSA's CA.
   std::string zip = (tmp / "p.zip").string();
   ASSERT_EQ(Command({PRESERVE_BIN, "export", "--store", archive.string(), id, zip}).exit_code, 0);
-  CommandResult offline = Command({PRESERVE_BIN, "verify-package", zip, "--tsa-trust", tsa_ca.string()});
+  CommandResult offline = Command({PRESERVE_BIN, "verify-package", zip, "--tsa-trust", tsa_ca.string(), "--trust",
+                                   (fixtures / "pki" / "root-ca.pem").string()});
   EXPECT_EQ(offline.exit_code, 0) << Describe(offline);
   EXPECT_EQ(server.Stop(SIGTERM), 0);
 }

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "preserve/audit/audit_trail.h"
@@ -118,20 +119,32 @@ enum class RenewalKind {
 };
 std::string_view RenewalKindName(RenewalKind kind);  // "timestamp renewal", "hash-tree renewal"
 
-// One package due for renewal, and why.
+// One evidence subject due for renewal, and why. Subjects are packages and
+// the audit trail's sealed heads (renewed alike, so that the trail's own
+// evidence outlives its algorithms too).
 struct RenewalItem {
-  std::string package_id;
+  std::string package_id;  // a package (or version) id, or a head's id (SubjectName says which)
   RenewalKind kind = RenewalKind::kTimeStamp;
   HashAlgorithm hash_algorithm = HashAlgorithm::kSha256;  // of the new ATS
   TimePoint deadline;  // when what the newest time-stamp relies on ends
   std::string reason;  // "the TSA certificate expires 2031-11-27T07:00:00Z"
 };
 
+// How people read an evidence subject's id: the package id, or "the audit trail head sealed by batch B".
+std::string SubjectName(std::string_view subject_id);
+
 struct RenewalPlan {
   TimePoint now;
   TimePoint horizon;  // now + margin: everything ending before it is renewed now
   std::string tsa_rollover;  // why the embedded TSA must roll over first; empty if it need not
-  std::vector<RenewalItem> items;
+  std::string trail_anchor;  // why the audit trail is anchored under a stronger hash first; empty if it need not
+  std::vector<RenewalItem> items;  // renewed in time: their deadline is still ahead
+  // Lapsed: their deadline had passed when the run started, so their newest
+  // time-stamp stopped protecting them before any newer one covered it.
+  // Renewal cannot repair that (a new time-stamp over a lapsed chain proves
+  // nothing about the time before it); they are not renewed, and stay listed
+  // until RestartLapsedEvidence starts a new chain for them.
+  std::vector<RenewalItem> lapsed;
 };
 
 struct RenewOptions {
@@ -143,13 +156,26 @@ struct RenewalBatch {
   std::string batch_id;
   RenewalKind kind = RenewalKind::kTimeStamp;
   HashAlgorithm hash_algorithm = HashAlgorithm::kSha256;
-  std::size_t packages = 0;
+  std::size_t packages = 0;  // packages and versions renewed
   TimePoint time;
+  std::size_t trail_heads = 0;  // the audit trail's sealed heads renewed with them
 };
 
 struct RenewalOutcome {
   std::string tsa_rollover;  // what the TSA rollover did, if one was due
+  std::string trail_anchor;  // what anchoring the audit trail did, if it was due
   std::vector<RenewalBatch> batches;
+  std::vector<RenewalItem> lapsed;  // found lapsed, not renewed (RenewalPlan::lapsed); recorded in a "lapse" event
+  // Each batch's new evidence is verified, once committed, as `verify` would
+  // (one subject per batch); what did not verify, one line each. Empty when all did.
+  std::vector<std::string> self_check_failures;
+};
+
+// A new evidence chain started for lapsed subjects (RestartLapsedEvidence).
+struct RestartOutcome {
+  std::string batch_id;
+  std::vector<std::string> subjects;  // in the order given or found
+  TimePoint time;                     // the new chains' first time-stamp: existence is proven from then on
 };
 
 struct VerifyOptions {
@@ -209,6 +235,9 @@ struct ConsistencyReport {
   std::size_t queued = 0;
   std::size_t deleted = 0;  // tombstones
   std::size_t schedule_entries = 0;
+  // Evidence subjects (packages and the trail's sealed heads) whose renewal
+  // came too late: each is also a problem line.
+  std::size_t lapsed = 0;
   std::vector<std::string> problems;  // one line each; empty: consistent
   // Content no package refers to: chunks written by an ingest that never
   // committed (a crash, a refused document). Harmless; not a problem.
@@ -312,6 +341,36 @@ struct BackupOutcome {
   std::uint64_t bytes = 0;
 };
 
+// The last run of a scheduled job (renew, fixity), as the store recorded it.
+struct JobRun {
+  TimePoint time;
+  std::string outcome;  // "renewed 120 subjects in 2 batches; 0 lapsed", "1000 checked, 0 damaged"
+  bool ok = true;       // false: it found lapsed evidence, damage, or failed to verify its own work
+};
+
+// What an operator looks at first (`preserve status`).
+struct StoreStatus {
+  std::size_t packages = 0;  // holdings: packages, counted once whatever their versions
+  std::size_t versions = 0;  // stored versions beyond each package's first
+  std::size_t sealed = 0;    // of packages and versions
+  std::size_t queued = 0;
+  std::size_t deleted = 0;
+  struct Deadline {
+    std::string subject;  // a package or a trail head (SubjectName)
+    TimePoint due;
+  };
+  std::vector<Deadline> next_deadlines;  // the nearest renewal deadlines still ahead, earliest first
+  std::size_t lapsed = 0;                // subjects whose deadline has passed (renew lists them)
+  std::vector<Deadline> first_lapsed;    // the earliest of them
+  std::optional<JobRun> last_renewal;
+  std::optional<JobRun> last_fixity;
+  std::uint64_t store_bytes = 0;  // the database's files on disk
+  Bytes tsa_ca_certificate;       // DER: the archive's time-stamping CA, whose fingerprint auditors compare
+  std::optional<TimePoint> tsa_certificate_not_after;  // the embedded TSA's active certificate
+  std::string policy;
+  std::size_t trust_anchors = 0;  // on the signers' trust list
+};
+
 // How a store is opened, beyond read-only.
 struct ArchiveOpenOptions {
   // Data objects above this size are stored, and read, in chunks of it
@@ -348,11 +407,30 @@ class Archive {
 
   // What Renew would do now, without doing it.
   Result<RenewalPlan> PlanRenewal(const RenewOptions& options);
-  // Renews every package whose evidence relies on something ending before
-  // now + margin: rolls the embedded TSA over first when its certificate or key
-  // algorithm is ending, then one time-stamp per batch, each batch one atomic
-  // write (killed anywhere and run again, nothing is lost or done twice).
+  // Renews every package (and sealed trail head) whose evidence relies on
+  // something ending before now + margin: rolls the embedded TSA over first
+  // when its certificate or key algorithm is ending, anchors the audit trail
+  // under a stronger hash when its link hash is ending, then one time-stamp
+  // per batch, each batch one atomic write (killed anywhere and run again,
+  // nothing is lost or done twice). What had already lapsed when the run
+  // started is not renewed but reported (outcome.lapsed) and recorded in a
+  // "lapse" audit event; each batch's new evidence is verified once committed.
   Result<RenewalOutcome> Renew(const RenewOptions& options);
+
+  // Starts a new evidence chain, in one batch, for each of `subject_ids`
+  // (package or version ids, or heads' ids), or for every lapsed subject when
+  // it is empty. Each must have lapsed (kFailedPrecondition otherwise: renewal
+  // keeps it). The lapsed evidence is kept beside the new chain, for the
+  // record, and verification then says that existence is proven only from the
+  // new chain's first time-stamp, and when the earlier one lapsed. Nothing is
+  // back-dated. One "evidence-restart" audit event with `reason` and `actor`.
+  Result<RestartOutcome> RestartLapsedEvidence(const std::vector<std::string>& subject_ids,
+                                               const std::string& reason, const std::string& actor);
+
+  // Holdings, deadlines, lapsed evidence, the last renewal and fixity runs.
+  // Reads every package record (seconds at a million packages); `deadlines`
+  // bounds how many nearest deadlines and lapsed subjects it names.
+  Result<StoreStatus> Overview(std::size_t deadlines = 5);
 
   // The algorithm catalogue in force.
   const timestamp::AlgorithmCatalogue& policy() const;
