@@ -3,7 +3,7 @@
 # (tests/fixtures/pki/, made by scripts/make-test-fixtures.sh).
 #
 # Tools: openssl 3, poppler's pdfsig (poppler-utils 22.12) with an NSS
-# database made by certutil/pk12util (libnss3-tools), iconv, od, dd. The
+# database made by certutil/pk12util (libnss3-tools), qpdf, iconv, od, dd. The
 # unsigned letter is written by hand below (no PDF library needed); signatures
 # pdfsig cannot make (ETSI.CAdES.detached: "-etsi is not supported yet with
 # -add-signature"; document time-stamps) are appended as incremental updates
@@ -123,36 +123,68 @@ patch_at() { printf '%s' "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=no
 
 CONTENTS_HEX_DIGITS=16384  # room for a CMS signature or token with its certificates
 
+# field_bookkeeping FILE WIDGET: the two updates (as append_revision arguments,
+# one a line) that put widget object WIDGET into page 1's /Annots (an indirect
+# array, a direct one, or one made when the page has none) and into the
+# AcroForm's /Fields, /SigFlags 3 set once.
+field_bookkeeping() {
+  local file="$1" widget="$2" annots page fields
+  annots=$(page_annots "$file")
+  page=$(latest_object "$file" 3)
+  if [ -n "$annots" ]; then
+    echo "$annots|$(latest_object "$file" "$annots" | sed "s/\]/$widget 0 R ]/")"
+  elif grep -q '/Annots \[' <<<"$page"; then
+    echo "3|$(sed "s/\/Annots \[\([^]]*\)\]/\/Annots [\1 $widget 0 R]/" <<<"$page")"
+  else
+    echo "3|$(sed "s/>>\$/\/Annots [$widget 0 R] >>/" <<<"$page")"
+  fi
+  fields=$(latest_object "$file" 11 | sed "s/\/Fields \[\([^]]*\)\]/\/Fields [\1 $widget 0 R ]/")
+  grep -q /SigFlags <<<"$fields" || fields=$(sed "s/>>\$/\/SigFlags 3 >>/" <<<"$fields")
+  echo "11|$fields"
+}
+
+# form_xobject WIDTH HEIGHT CONTENT: an appearance stream drawing CONTENT (the
+# letter's font is F1) in a WIDTH x HEIGHT box.
+form_xobject() {
+  printf '<< /Type /XObject /Subtype /Form /BBox [0 0 %s %s] /Resources << /Font << /F1 5 0 R >> >> /Length %d >>\nstream\n%s\nendstream' \
+    "$1" "$2" "$(bytes "$3")" "$3"
+}
+
 # append_signature IN OUT TYPE SUBFILTER FIELD SIGN_COMMAND...: appends a
 # revision with a new signature field (TYPE /Sig or /DocTimeStamp) on page 1,
 # placeholder /ByteRange and /Contents, then fills them: the ranges cover the
 # whole file but the /Contents hex string, SIGN_COMMAND reads those bytes on
 # stdin and writes the DER signature (or token) to stdout.
+# The field is invisible unless SIGNATURE_RECT ("x1 y1 x2 y2") and
+# SIGNATURE_APPEARANCE (content drawn in that box) are set. CERTIFY_P=1|2|3
+# makes it a certification signature (DocMDP, ISO 32000 12.8.2.2) with that P,
+# referenced from the catalog's /Perms in the same revision.
 append_signature() {
   local in="$1" out="$2" type="$3" subfilter="$4" field="$5"
   shift 5
   cp "$in" "$out"
-  local n annots fields placeholder zeros
+  local n placeholder zeros widget="/Rect [0 0 0 0] /F 132" extra=() book
   n=$(trailer_size "$out")
-  annots=$(page_annots "$out")
-  fields=$(latest_object "$out" 11)
   placeholder="/ByteRange [0 0000000000 0000000000 0000000000]"
   zeros=$(head -c "$CONTENTS_HEX_DIGITS" /dev/zero | tr '\0' 0)
   local sig="<< /Type $type /Filter /Adobe.PPKLite /SubFilter $subfilter"
   [ "$type" = /Sig ] && sig+=" /M (D:$(date -u +%Y%m%d%H%M%S)Z)"
-  sig+=" $placeholder /Contents <$zeros> >>"
-  # The widget goes into the page's /Annots array (made when the page has none).
-  local annots_update
-  if [ -n "$annots" ]; then
-    annots_update="$annots|$(latest_object "$out" "$annots" | sed "s/\]/$((n + 1)) 0 R ]/")"
-  else
-    annots_update="3|$(latest_object "$out" 3 | sed "s/>>\$/\/Annots [$((n + 1)) 0 R] >>/")"
+  if [ -n "${CERTIFY_P:-}" ]; then
+    sig+=" /Reference [<< /Type /SigRef /TransformMethod /DocMDP /TransformParams << /Type /TransformParams /P $CERTIFY_P /V /1.2 >> >>]"
+    extra+=("1|$(latest_object "$out" 1 | sed "s/>>\$/\/Perms << \/DocMDP $n 0 R >> >>/")")
   fi
+  sig+=" $placeholder /Contents <$zeros> >>"
+  if [ -n "${SIGNATURE_APPEARANCE:-}" ]; then
+    local r
+    read -r -a r <<<"$SIGNATURE_RECT"
+    widget="/Rect [$SIGNATURE_RECT] /F 4 /AP << /N $((n + 2)) 0 R >>"
+    extra+=("$((n + 2))|$(form_xobject $((r[2] - r[0])) $((r[3] - r[1])) "$SIGNATURE_APPEARANCE")")
+  fi
+  mapfile -t book < <(field_bookkeeping "$out" $((n + 1)))
   append_revision "$out" \
     "$n|$sig" \
-    "$((n + 1))|<< /Type /Annot /Subtype /Widget /FT /Sig /T ($field) /V $n 0 R /P 3 0 R /Rect [0 0 0 0] /F 132 >>" \
-    "$annots_update" \
-    "11|$(sed "s/\/Fields \[/\/Fields [$((n + 1)) 0 R /; s/>>\$/\/SigFlags 3 >>/" <<<"$fields")"
+    "$((n + 1))|<< /Type /Annot /Subtype /Widget /FT /Sig /T ($field) /V $n 0 R /P 3 0 R $widget >>" \
+    "${extra[@]}" "${book[@]}"
   # The /Contents of the last signature dictionary in the file: ours.
   local lt gt total
   lt=$(grep -a -b -o "/Contents <$zeros>" "$out" | tail -1 | cut -d: -f1)
@@ -248,6 +280,11 @@ pdf_sign "$OUT/unsigned.pdf" "$OUT/signed.pdf" signer-rsa Signature1
 # pdfsig 22.12 fails ("unable update signature") to add an ECDSA signature to
 # a PDF that already holds one, so the second signer is RSA too.
 pdf_sign "$OUT/signed.pdf" "$OUT/signed-twice.pdf" signer-rsa Signature2
+# The letter rewritten by qpdf with object streams, so its cross-reference is a
+# stream; pdfsig then writes each update with a cross-reference stream too.
+qpdf --object-streams=generate "$OUT/unsigned.pdf" "$WORK/unsigned-xref-stream.pdf"
+pdf_sign "$WORK/unsigned-xref-stream.pdf" "$WORK/signed-xref-stream.pdf" signer-rsa Signature1
+pdf_sign "$WORK/signed-xref-stream.pdf" "$OUT/signed-twice-xref-stream.pdf" signer-rsa Signature2
 pdf_sign "$OUT/unsigned.pdf" "$OUT/signed-ec.pdf" signer-ec Signature1
 pdf_sign "$OUT/unsigned.pdf" "$OUT/signed-untrusted.pdf" signer-untrusted Signature1
 pdf_sign "$OUT/unsigned.pdf" "$OUT/signed-expired.pdf" signer-expired Signature1
@@ -282,12 +319,74 @@ append_signature "$OUT/unsigned.pdf" "$OUT/signed-cades.pdf" /Sig /ETSI.CAdES.de
 append_signature "$OUT/signed.pdf" "$OUT/signed-timestamped.pdf" /DocTimeStamp /ETSI.RFC3161 DocTimeStamp1 \
   timestamp_token
 
+# append_field IN OUT ENTRIES [CONTENT]: appends a revision that adds an unsigned
+# signature field on page 1 (a widget with ENTRIES: its /T, /Rect, /F), with an
+# appearance (/AP /N) drawing CONTENT over the whole page when given. With
+# FIELD_VALUE set, that text is added as an object too and becomes the field's /V.
+append_field() {
+  local in="$1" out="$2" entries="$3" n objects=() book
+  cp "$in" "$out"
+  n=$(trailer_size "$out")
+  if [ -n "${FIELD_VALUE:-}" ]; then
+    objects+=("$n|$FIELD_VALUE")
+    entries+=" /V $n 0 R"
+    n=$((n + 1))
+  fi
+  if [ $# -gt 3 ]; then
+    objects+=("$n|$(form_xobject 595 842 "$4")")
+    entries+=" /AP << /N $n 0 R >>"
+    n=$((n + 1))
+  fi
+  mapfile -t book < <(field_bookkeeping "$out" "$n")
+  append_revision "$out" "${objects[@]}" "$n|<< /Type /Annot /Subtype /Widget /FT /Sig $entries /P 3 0 R >>" "${book[@]}"
+}
+
+# Forgeries after signing that add no visible content of their own, only fields and bytes
+# (Mainka et al., "Breaking the Specification: PDF Certification", 2021: the sneaky
+# signature attack; and an object readers see only when they rebuild the cross-reference
+# table). Each must be refused, naming the change.
+# The sneaky signature: an unsigned signature field over the whole page whose opaque
+# appearance paints the page white and writes the letter again with "9999" for "6587".
+sneaky="q 1 1 1 rg 0 0 595 842 re f Q $content"
+append_field "$OUT/signed.pdf" "$OUT/signed-then-sneaky-field.pdf" "/T (Signature9) /Rect [0 0 595 842] /F 4" "$sneaky"
+# The same field whose /V is Signature1's signature dictionary, referenced (one dictionary,
+# two fields) or copied into a new object: both "signatures" then sign only bytes before them.
+signature1_field=$(latest_object "$OUT/signed.pdf" 11 | grep -a -o '/Fields \[[0-9]*' | cut -d[ -f2)
+signature1_value=$(latest_object "$OUT/signed.pdf" "$signature1_field" | grep -a -o '/V [0-9]* 0 R' | cut -d' ' -f2)
+append_field "$OUT/signed.pdf" "$OUT/signed-then-sneaky-field-sharing-value.pdf" \
+  "/T (Signature9) /Rect [0 0 595 842] /F 4 /V $signature1_value 0 R" "$sneaky"
+FIELD_VALUE=$(latest_object "$OUT/signed.pdf" "$signature1_value") append_field "$OUT/signed.pdf" \
+  "$OUT/signed-then-sneaky-field-copying-value.pdf" "/T (Signature9) /Rect [0 0 595 842] /F 4" "$sneaky"
+# The page's content stream (object 4) again, with "9999", after the last %%EOF: no
+# cross-reference section, trailer or startxref, then %%EOF.
+cp "$OUT/signed.pdf" "$OUT/signed-then-object-after-eof.pdf"
+printf '4 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n%%%%EOF\n' "$(bytes "$content")" "$content" \
+  >>"$OUT/signed-then-object-after-eof.pdf"
+
+# What may follow a signature: an empty, invisible signature field for a later signer,
+# and a second signature with a visible appearance (openssl cms, ECDSA), which signs
+# the revision that adds it.
+append_field "$OUT/signed.pdf" "$OUT/signed-then-empty-field.pdf" "/T (Signature2) /Rect [0 0 0 0] /F 132"
+SIGNATURE_RECT="380 40 560 100" \
+  SIGNATURE_APPEARANCE="0 0 0.6 RG 1 w 1 1 178 58 re S BT /F1 9 Tf 8 36 Td <$(utf16_hex "Đã ký: Trần Thị Bình")> Tj ET" \
+  append_signature "$OUT/signed.pdf" "$OUT/signed-then-visibly-signed.pdf" /Sig /ETSI.CAdES.detached Signature2 \
+  cms_sign signer-ec
+
+# A certification signature that permits no change (DocMDP P=1), then a second signature
+# (a change it forbids) or a document time-stamp (validation data, which it allows).
+CERTIFY_P=1 append_signature "$OUT/unsigned.pdf" "$OUT/certified.pdf" /Sig /ETSI.CAdES.detached Signature1 \
+  cms_sign signer-rsa
+append_signature "$OUT/certified.pdf" "$OUT/certified-then-signed.pdf" /Sig /ETSI.CAdES.detached Signature2 \
+  cms_sign signer-ec
+append_signature "$OUT/certified.pdf" "$OUT/certified-then-timestamped.pdf" /DocTimeStamp /ETSI.RFC3161 \
+  DocTimeStamp1 timestamp_token
+
 # Damaged files.
 head -c $(($(size "$OUT/signed.pdf") / 2)) "$OUT/signed.pdf" >"$OUT/truncated.pdf"
 
 # Self-check: pdfsig (trusting root-ca) accepts the good signatures.
 certutil -A -d "sql:$NSS" -n root-ca -t "CT,C,C" -i "$PKI/root-ca.pem"
-for f in signed signed-twice signed-ec signed-cades; do
+for f in signed signed-twice signed-twice-xref-stream signed-ec signed-cades signed-then-visibly-signed certified; do
   pdfsig -nssdir "sql:$NSS" "$OUT/$f.pdf" 2>/dev/null | grep -q "Signature is Valid" ||
     { echo "pdfsig does not accept $f.pdf" >&2; exit 1; }
 done

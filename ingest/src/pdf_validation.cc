@@ -4,12 +4,11 @@
 #include <chrono>
 #include <cstddef>
 #include <exception>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
-#include <qpdf/Buffer.hh>
 #include <qpdf/QPDF.hh>
-#include <qpdf/QPDFAcroFormDocumentHelper.hh>
 #include <qpdf/QPDFFormFieldObjectHelper.hh>
 #include <qpdf/QPDFObjGen.hh>
 #include <qpdf/QPDFObjectHandle.hh>
@@ -19,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "pdf_revisions.h"
 #include "preserve/timestamp/time_stamp.h"
 #include "preserve/util/certificates.h"
 #include "preserve/util/clock.h"
@@ -27,6 +27,12 @@
 namespace preserve::ingest {
 
 namespace {
+
+using pdf::DocumentIndex;
+using pdf::ObjectName;
+using pdf::OpenPdf;
+using pdf::SignatureFieldFacts;
+using pdf::SignedSpan;
 
 constexpr std::string_view kNoSigningTimeSource = "validation time (none in signature)";
 constexpr std::string_view kPdfDateSource = "PDF /M date (claimed)";
@@ -50,23 +56,6 @@ void Fail(SignatureReport& report, SubIndication s, std::string reason) {
   report.verdict = VerdictFor(s);
   report.sub_indication = s;
   report.reason = std::move(reason);
-}
-
-std::string ObjectName(QPDFObjGen og) { return og.unparse(' '); }
-
-// A parsed PDF over bytes the caller keeps alive (processMemoryFile does not copy).
-// Recovery is off: a signature validator must read the cross-reference table
-// the signer wrote, not a reconstruction of a damaged file.
-Result<std::unique_ptr<QPDF>> OpenPdf(ByteView bytes, const char* description) {
-  try {
-    auto pdf = std::make_unique<QPDF>();
-    pdf->setSuppressWarnings(true);
-    pdf->setAttemptRecovery(false);
-    pdf->processMemoryFile(description, reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    return pdf;
-  } catch (const std::exception& e) {
-    return Status::InvalidArgument(std::string("not a readable PDF: ") + e.what());
-  }
 }
 
 // Offsets just past each "%%EOF" marker and past the end-of-line after it:
@@ -143,267 +132,12 @@ std::optional<std::size_t> DerLength(ByteView der) {
   if (header + length > der.size()) return std::nullopt;
   return header + length;
 }
-
-// --- What later revisions changed ---------------------------------------------
-
-// Every indirect object reachable from `root`, not following the keys in `skip`
-// (/P and /Parent lead from a field back to its page and the whole form).
-void Reach(QPDFObjectHandle root, const std::set<std::string>& skip, std::set<QPDFObjGen>& seen) {
-  std::vector<QPDFObjectHandle> todo{root};
-  while (!todo.empty()) {
-    QPDFObjectHandle h = todo.back();
-    todo.pop_back();
-    if (h.isIndirect() && !seen.insert(h.getObjGen()).second) continue;
-    if (h.isArray()) {
-      for (QPDFObjectHandle& item : h.getArrayAsVector()) todo.push_back(item);
-    } else if (h.isDictionary() || h.isStream()) {
-      QPDFObjectHandle dict = h.isStream() ? h.getDict() : h;
-      for (const std::string& key : dict.getKeys()) {
-        if (skip.count(key) == 0) todo.push_back(dict.getKey(key));
-      }
-    }
-  }
-}
-
-std::string FieldType(QPDFObjectHandle field) {
-  // /FT is inheritable; a bounded walk up /Parent guards against loops.
-  for (int depth = 0; depth < 32 && field.isDictionary(); ++depth) {
-    QPDFObjectHandle ft = field.getKey("/FT");
-    if (ft.isName()) return ft.getName();
-    field = field.getKey("/Parent");
-  }
-  return "";
-}
-
-bool IsSignatureField(QPDFObjectHandle h) { return h.isDictionary() && FieldType(h) == "/Sig"; }
-
-std::string FieldName(QPDFObjectHandle field) {
-  QPDFObjectHandle t = field.getKey("/T");
-  return t.isString() ? t.getUTF8Value() : "(unnamed)";
-}
-
-// The text of an object, with indirect references as "n g R", streams with their raw data.
-std::string Fingerprint(QPDFObjectHandle h) {
-  if (h.isStream()) {
-    std::shared_ptr<Buffer> data = h.getRawStreamData();
-    return h.getDict().unparse() + "stream" +
-           std::string(reinterpret_cast<const char*>(data->getBuffer()), data->getSize());
-  }
-  return h.isIndirect() ? h.unparseResolved() : h.unparse();
-}
-
-// Items (as "n g R" or direct text) of an array.
-std::vector<std::string> Items(QPDFObjectHandle array) {
-  std::vector<std::string> out;
-  if (!array.isArray()) return out;
-  for (QPDFObjectHandle& item : array.getArrayAsVector()) out.push_back(item.unparse());
-  return out;
-}
-
-class ChangeFinder {
- public:
-  ChangeFinder(QPDF& signed_revision, QPDF& whole) : old_(signed_revision), new_(whole) {}
-
-  std::vector<PdfLaterChange> Find() {
-    Index();
-    std::set<QPDFObjGen> old_objects;
-    for (QPDFObjectHandle& h : old_.getAllObjects()) old_objects.insert(h.getObjGen());
-    for (QPDFObjectHandle& h : new_.getAllObjects()) {
-      const QPDFObjGen og = h.getObjGen();
-      if (old_objects.erase(og) == 0) {
-        Added(h);
-        continue;
-      }
-      QPDFObjectHandle before = old_.getObjectByObjGen(og);
-      if (Fingerprint(before) != Fingerprint(h)) Changed(before, h);
-    }
-    for (const QPDFObjGen& og : old_objects) {
-      Note(false, "removed object " + ObjectName(og) + Describe(og));
-    }
-    return std::move(changes_);
-  }
-
- private:
-  void Note(bool allowed, std::string what) { changes_.push_back({std::move(what), allowed}); }
-
-  // What each object of the new revision is, and which objects signatures and validation data bring.
-  void Index() {
-    std::set<QPDFObjGen> pages;
-    const std::vector<QPDFObjectHandle>& all_pages = new_.getAllPages();
-    for (std::size_t i = 0; i < all_pages.size(); ++i) {
-      QPDFObjectHandle page = all_pages[i];
-      const std::string number = std::to_string(i + 1);
-      roles_[page.getObjGen()] = "page " + number;
-      page_numbers_[page.getObjGen()] = number;
-      QPDFObjectHandle contents = page.getKey("/Contents");
-      std::vector<QPDFObjectHandle> streams =
-          contents.isArray() ? contents.getArrayAsVector() : std::vector<QPDFObjectHandle>{contents};
-      if (contents.isArray() && contents.isIndirect()) roles_[contents.getObjGen()] = "the content of page " + number;
-      for (QPDFObjectHandle& s : streams) {
-        if (s.isIndirect()) roles_[s.getObjGen()] = "the content of page " + number;
-      }
-      QPDFObjectHandle annots = page.getKey("/Annots");
-      if (annots.isIndirect()) annots_arrays_[annots.getObjGen()] = number;
-    }
-    QPDFObjectHandle root = new_.getRoot();
-    roles_[root.getObjGen()] = "the document catalog";
-    QPDFObjectHandle acroform = root.getKey("/AcroForm");
-    if (acroform.isIndirect()) roles_[acroform.getObjGen()] = "the AcroForm";
-
-    QPDFAcroFormDocumentHelper form(new_);
-    for (QPDFFormFieldObjectHelper& field : form.getFormFields()) {
-      if (field.getFieldType() != "/Sig") continue;
-      QPDFObjectHandle h = field.getObjectHandle();
-      const std::string name = field.getFullyQualifiedName();
-      if (h.isIndirect()) roles_[h.getObjGen()] = "signature field " + name;
-      QPDFObjectHandle value = field.getValue();
-      if (value.isIndirect()) {
-        const bool timestamp = value.isDictionary() && value.getKey("/Type").isNameAndEquals("/DocTimeStamp");
-        roles_[value.getObjGen()] = (timestamp ? "the document time-stamp of " : "the signature value of ") + name;
-      }
-      std::set<QPDFObjGen> reached;
-      Reach(h, {"/P", "/Parent"}, reached);
-      for (const QPDFObjGen& og : reached) brought_.emplace(og, "part of signature field " + name);
-    }
-    QPDFObjectHandle dss = root.getKey("/DSS");
-    if (!dss.isNull()) {
-      std::set<QPDFObjGen> reached;
-      Reach(dss, {}, reached);
-      for (const QPDFObjGen& og : reached) brought_.emplace(og, "validation data (DSS)");
-    }
-    Reach(new_.getTrailer(), {}, referenced_);
-  }
-
-  std::string Describe(QPDFObjGen og) const {
-    auto role = roles_.find(og);
-    return role == roles_.end() ? "" : " (" + role->second + ")";
-  }
-
-  void Added(QPDFObjectHandle h) {
-    const QPDFObjGen og = h.getObjGen();
-    auto role = roles_.find(og);
-    if (role != roles_.end() && brought_.count(og) != 0) {
-      Note(true, "added " + role->second + " (object " + ObjectName(og) + ")");
-    } else if (auto by = brought_.find(og); by != brought_.end()) {
-      Note(true, "added object " + ObjectName(og) + " (" + by->second + ")");
-    } else if (referenced_.count(og) == 0) {
-      // Nothing refers to it, so no reader shows or uses it (pdfsig leaves such objects).
-      Note(true, "added object " + ObjectName(og) + ", referenced by nothing");
-    } else {
-      std::string what = "added object " + ObjectName(og);
-      QPDFObjectHandle dict = h.isStream() ? h.getDict() : h;
-      if (dict.isDictionary() && dict.getKey("/Subtype").isName()) {
-        // Annotations may omit /Type; a /Rect says what they are.
-        const bool annotation = dict.getKey("/Type").isNameAndEquals("/Annot") || dict.hasKey("/Rect");
-        what += " (a " + dict.getKey("/Subtype").getName() + (annotation ? " annotation)" : " object)");
-      } else {
-        what += Describe(og);
-      }
-      Note(false, what);
-    }
-  }
-
-  // Added entries of an array that must all be signature fields (or their widgets).
-  void ArrayOfSignatureFields(QPDFObjectHandle before, QPDFObjectHandle after, const std::string& where) {
-    std::vector<std::string> old_items = Items(before);
-    std::vector<std::string> new_items = Items(after);
-    for (const std::string& item : old_items) {
-      if (std::find(new_items.begin(), new_items.end(), item) == new_items.end())
-        Note(false, where + ": removed " + item);
-    }
-    std::vector<QPDFObjectHandle> handles =
-        after.isArray() ? after.getArrayAsVector() : std::vector<QPDFObjectHandle>{};
-    for (QPDFObjectHandle& item : handles) {
-      if (std::find(old_items.begin(), old_items.end(), item.unparse()) != old_items.end()) continue;
-      if (IsSignatureField(item)) {
-        Note(true, where + ": added signature field " + FieldName(item));
-      } else {
-        Note(false, where + ": added " + item.unparse() + Describe(item.getObjGen()) +
-                        (item.isDictionary() && item.getKey("/Subtype").isName()
-                             ? " (a " + item.getKey("/Subtype").getName() + " annotation)"
-                             : ""));
-      }
-    }
-  }
-
-  // A dictionary whose changed keys must all be in `allowed` (with /Fields and /Annots checked item by item).
-  void DictionaryKeys(QPDFObjectHandle before, QPDFObjectHandle after, const std::string& where,
-                      const std::set<std::string>& allowed) {
-    std::set<std::string> keys = before.getKeys();
-    for (const std::string& k : after.getKeys()) keys.insert(k);
-    for (const std::string& key : keys) {
-      QPDFObjectHandle b = before.getKey(key);
-      QPDFObjectHandle a = after.getKey(key);
-      if (b.unparse() == a.unparse()) continue;
-      if (allowed.count(key) == 0) {
-        Note(false, where + ": changed " + key);
-      } else if (key == "/Fields" || key == "/Annots") {
-        ArrayOfSignatureFields(b, a, where + " " + key);
-      } else if (key == "/AcroForm" && !a.isIndirect()) {
-        DictionaryKeys(b.isDictionary() ? b : QPDFObjectHandle::newDictionary(), a, "the AcroForm", kAcroFormKeys);
-      } else {
-        Note(true, where + ": changed " + key);
-      }
-    }
-  }
-
-  void Changed(QPDFObjectHandle before, QPDFObjectHandle after) {
-    const QPDFObjGen og = after.getObjGen();
-    const std::string where = roles_.count(og) != 0 ? roles_.at(og) : "object " + ObjectName(og);
-    if (og == new_.getRoot().getObjGen() && before.isDictionary() && after.isDictionary()) {
-      DictionaryKeys(before, after, where, {"/AcroForm", "/DSS", "/Extensions"});
-    } else if (roles_.count(og) != 0 && roles_.at(og) == "the AcroForm" && before.isDictionary() &&
-               after.isDictionary()) {
-      DictionaryKeys(before, after, where, kAcroFormKeys);
-    } else if (page_numbers_.count(og) != 0 && before.isDictionary() && after.isDictionary()) {
-      DictionaryKeys(before, after, where, {"/Annots"});
-    } else if (annots_arrays_.count(og) != 0 && before.isArray() && after.isArray()) {
-      ArrayOfSignatureFields(before, after, "page " + annots_arrays_.at(og) + " /Annots");
-    } else if (IsSignatureField(after) && before.isDictionary() && before.getKey("/V").isNull()) {
-      // An empty signature field prepared before signing, now signed.
-      Note(true, "signed the empty signature field " + FieldName(after) + " (object " + ObjectName(og) + ")");
-    } else {
-      Note(false, "changed " + where + (where.rfind("object ", 0) == 0 ? "" : " (object " + ObjectName(og) + ")"));
-    }
-  }
-
-  // Signing adds fields and may add default resources for their appearance.
-  inline static const std::set<std::string> kAcroFormKeys = {"/Fields", "/SigFlags", "/DR"};
-
-  QPDF& old_;
-  QPDF& new_;
-  std::map<QPDFObjGen, std::string> roles_;
-  std::map<QPDFObjGen, std::string> page_numbers_;
-  std::map<QPDFObjGen, std::string> annots_arrays_;
-  std::map<QPDFObjGen, std::string> brought_;  // objects that signatures or the DSS bring
-  std::set<QPDFObjGen> referenced_;
-  std::vector<PdfLaterChange> changes_;
-};
-
 // --- One signature --------------------------------------------------------------
-
-struct SignatureField {
-  std::string name;
-  QPDFObjectHandle value;  // the signature dictionary (/V)
-};
-
-std::vector<SignatureField> SignatureFields(QPDF& pdf) {
-  std::vector<SignatureField> out;
-  QPDFAcroFormDocumentHelper form(pdf);
-  for (QPDFFormFieldObjectHelper& field : form.getFormFields()) {
-    if (field.getFieldType() != "/Sig") continue;
-    QPDFObjectHandle value = field.getValue();
-    if (value.isDictionary()) out.push_back({field.getFullyQualifiedName(), value});
-  }
-  return out;
-}
 
 // The checked shape of one signature dictionary.
 struct SignedBytes {
-  std::uint64_t first_end = 0;     // ByteRange[1]
-  std::uint64_t second_start = 0;  // ByteRange[2]
-  std::uint64_t end = 0;           // ByteRange[2] + ByteRange[3]
-  Bytes signature;                 // the DER in /Contents, without its zero padding
+  SignedSpan span;  // ByteRange[1], ByteRange[2], ByteRange[2] + ByteRange[3]
+  Bytes signature;  // the DER in /Contents, without its zero padding
 };
 
 // Checks /ByteRange and /Contents (ISO 32000 12.8.1): two ranges from the
@@ -423,14 +157,12 @@ Result<SignedBytes> ReadSignedBytes(ByteView pdf, QPDFObjectHandle sig, const st
   if (r[1] + 2 > r[2])
     return Status::InvalidArgument("the ranges of its /ByteRange overlap or leave no room for /Contents");
   SignedBytes out;
-  out.first_end = r[1];
-  out.second_start = r[2];
-  out.end = r[2] + r[3];
-  if (out.end > pdf.size())
-    return Status::InvalidArgument("its /ByteRange ends at byte " + std::to_string(out.end) +
+  out.span = {r[1], r[2], r[2] + r[3]};
+  if (out.span.end > pdf.size())
+    return Status::InvalidArgument("its /ByteRange ends at byte " + std::to_string(out.span.end) +
                                    ", past the end of the file (" + std::to_string(pdf.size()) + " bytes)");
-  if (revision_ends.count(out.end) == 0)
-    return Status::InvalidArgument("its /ByteRange ends at byte " + std::to_string(out.end) +
+  if (revision_ends.count(out.span.end) == 0)
+    return Status::InvalidArgument("its /ByteRange ends at byte " + std::to_string(out.span.end) +
                                    ", not at the end of a revision (%%EOF)");
   if (pdf[r[1]] != '<' || pdf[r[2] - 1] != '>')
     return Status::InvalidArgument("the gap in its /ByteRange is not a hex string");
@@ -543,6 +275,44 @@ std::string ChangeList(const std::vector<PdfLaterChange>& changes) {
   return out;
 }
 
+// True when `sig` is a certification signature whose DocMDP permissions
+// (ISO 32000-2 12.8.2.2, Table 257) are P=1: no change after it, but the
+// validation data (DSS) and document time-stamps that long-term validation
+// adds (ISO 32000-2 12.8.4 and 12.8.5; EN 319 142-1; EU DSS reads it so too).
+// An absent /P means 2; a /P other than 1, 2 or 3 is read as the strictest, 1.
+bool PermitsNoChanges(QPDFObjectHandle sig) {
+  QPDFObjectHandle references = sig.getKey("/Reference");
+  if (!references.isArray()) return false;
+  for (QPDFObjectHandle& reference : references.getArrayAsVector()) {
+    if (!reference.isDictionary() || !reference.getKey("/TransformMethod").isNameAndEquals("/DocMDP")) continue;
+    QPDFObjectHandle params = reference.getKey("/TransformParams");
+    QPDFObjectHandle p = params.isDictionary() ? params.getKey("/P") : QPDFObjectHandle::newNull();
+    if (p.isNull()) return false;
+    return !(p.isInteger() && (p.getIntValue() == 2 || p.getIntValue() == 3));
+  }
+  return false;
+}
+
+// Why the revision a signature signs (its bytes up to `end`) does not hold it
+// in `field`, or "": that field must be there already, with the same
+// signature dictionary as its /V. A field added later that borrows an earlier
+// signature's dictionary is not.
+std::string NotInItsRevision(const SignatureFieldFacts& field, QPDF& revision, std::uint64_t end) {
+  const std::string where = "the revision it signs (bytes 0 to " + std::to_string(end) + ")";
+  // Looked up in the table first: asking qpdf for an object its file lacks
+  // would leave a placeholder that the comparison with later revisions sees.
+  if (revision.getXRefTable().count(field.object) == 0)
+    return "object " + ObjectName(field.object) + " (signature field " + field.name + ") is not in " + where;
+  QPDFObjectHandle then = revision.getObjectByObjGen(field.object);
+  QPDFObjectHandle value =
+      then.isDictionary() ? QPDFFormFieldObjectHelper(then).getValue() : QPDFObjectHandle::newNull();
+  const bool same = field.value.isIndirect() ? value.isIndirect() && value.getObjGen() == field.value.getObjGen()
+                                             : value.isDictionary();
+  if (same) return "";
+  return "in " + where + ", field " + field.name + " (object " + ObjectName(field.object) + ") holds " +
+         (value.isNull() ? std::string("no /V") : "another /V, " + value.unparse());
+}
+
 }  // namespace
 
 bool LooksLikePdf(ByteView data) {
@@ -557,12 +327,16 @@ Result<PdfValidation> ValidatePdf(ByteView pdf, const CmsValidationOptions& opti
   PRESERVE_ASSIGN_OR_RETURN(std::unique_ptr<QPDF> whole, OpenPdf(pdf, "the PDF"));
 
   PdfValidation result;
-  std::vector<SignatureField> fields;
+  DocumentIndex index;
   try {
     result.pdf_version = whole->getPDFVersion();
-    fields = SignatureFields(*whole);
+    index = pdf::IndexDocument(*whole);
   } catch (const std::exception& e) {
     return Status::InvalidArgument(std::string("not a readable PDF: ") + e.what());
+  }
+  std::vector<const SignatureFieldFacts*> fields;
+  for (const SignatureFieldFacts& field : index.fields) {
+    if (field.has_value) fields.push_back(&field);
   }
   if (fields.empty()) {
     result.verdict = Verdict::kInvalid;
@@ -572,43 +346,113 @@ Result<PdfValidation> ValidatePdf(ByteView pdf, const CmsValidationOptions& opti
   }
 
   const std::set<std::uint64_t> revision_ends = RevisionEnds(pdf);
-  // One parse and one comparison per signed revision, shared by the signatures ending there.
-  std::map<std::uint64_t, Result<std::vector<PdfLaterChange>>> changes_by_end;
-  auto later_changes = [&](std::uint64_t end) -> const Result<std::vector<PdfLaterChange>>& {
-    auto found = changes_by_end.find(end);
+  // Each signed revision parsed once, shared by the signatures ending there.
+  std::map<std::uint64_t, Result<std::unique_ptr<QPDF>>> revisions;
+  auto revision_at = [&](std::uint64_t end) -> Result<QPDF*> {
+    if (end == pdf.size()) return whole.get();
+    auto found = revisions.find(end);
+    if (found == revisions.end()) found = revisions.emplace(end, OpenPdf(pdf.first(end), "the signed revision")).first;
+    if (!found->second.ok()) return found->second.status();
+    return found->second.value().get();
+  };
+  // The whole PDF once more, for reading bytes no cross-reference section
+  // lists; opened only when a signature leaves bytes after it.
+  std::unique_ptr<QPDF> context;
+  // One comparison per signed revision (and DocMDP reading), shared by the signatures ending there.
+  std::map<std::pair<std::uint64_t, bool>, Result<std::vector<PdfLaterChange>>> changes_by_end;
+  auto later_changes = [&](std::uint64_t end, bool no_changes_permitted) -> const Result<std::vector<PdfLaterChange>>& {
+    const auto key = std::make_pair(end, no_changes_permitted);
+    auto found = changes_by_end.find(key);
     if (found != changes_by_end.end()) return found->second;
     Result<std::vector<PdfLaterChange>> changes = [&]() -> Result<std::vector<PdfLaterChange>> {
-      PRESERVE_ASSIGN_OR_RETURN(std::unique_ptr<QPDF> revision, OpenPdf(pdf.first(end), "the signed revision"));
+      PRESERVE_ASSIGN_OR_RETURN(QPDF * revision, revision_at(end));
+      if (context == nullptr) {
+        PRESERVE_ASSIGN_OR_RETURN(context, OpenPdf(pdf, "the PDF"));
+      }
       try {
-        return ChangeFinder(*revision, *whole).Find();
+        std::vector<PdfLaterChange> out = pdf::CheckUpdatesAfter(pdf, *revision, end, *context, index);
+        std::vector<PdfLaterChange> objects = pdf::FindChanges(*revision, *whole, index, no_changes_permitted);
+        out.insert(out.end(), std::make_move_iterator(objects.begin()), std::make_move_iterator(objects.end()));
+        return out;
       } catch (const std::exception& e) {
         return Status::InvalidArgument(std::string("its revisions cannot be compared: ") + e.what());
       }
     }();
-    return changes_by_end.emplace(end, std::move(changes)).first->second;
+    return changes_by_end.emplace(key, std::move(changes)).first->second;
   };
 
-  for (SignatureField& field : fields) {
+  // A signature is its own only where its signed revision holds it (rule in
+  // the header). Where several fields hold one dictionary, it is the
+  // signature of the first, in file order, whose revision holds it.
+  std::map<const SignatureFieldFacts*, std::string> not_in_revision;
+  std::map<QPDFObjGen, const SignatureFieldFacts*> owners;
+  auto offset = [&index](QPDFObjGen og) {
+    auto at = index.offsets.find(og);
+    return at == index.offsets.end() ? UINT64_MAX : at->second;
+  };
+  for (const SignatureFieldFacts* field : fields) {
+    // ReadSignedBytes below says what is wrong with a range or revision that cannot be read.
+    std::optional<SignedSpan> span = pdf::SpanOf(field->value);
+    if (!span || span->end > pdf.size()) continue;
+    Result<QPDF*> revision = revision_at(span->end);
+    if (!revision.ok()) continue;
+    try {
+      // The whole file holds every field it lists.
+      std::string why = span->end == pdf.size() ? "" : NotInItsRevision(*field, **revision, span->end);
+      if (!why.empty()) {
+        not_in_revision.emplace(field, std::move(why));
+      } else if (field->value.isIndirect()) {
+        auto [owner, inserted] = owners.emplace(field->value.getObjGen(), field);
+        if (!inserted && offset(field->object) < offset(owner->second->object)) owner->second = field;
+      }
+    } catch (const std::exception& e) {
+      not_in_revision.emplace(field, std::string("its revision cannot be read: ") + e.what());
+    }
+  }
+  // Why `field`'s dictionary is no signature of its own, "" when it is.
+  auto not_its_own = [&](const SignatureFieldFacts& field, const SignedSpan& span) {
+    std::vector<std::string> why;
+    if (field.value.isIndirect()) {
+      auto owner = owners.find(field.value.getObjGen());
+      if (owner != owners.end() && owner->second != &field) {
+        why.push_back("its /V (object " + ObjectName(field.value.getObjGen()) +
+                      ") is the signature dictionary of field " + owner->second->name);
+      }
+    }
+    // Where the dictionary is now: inside the field when direct.
+    const QPDFObjGen dictionary = field.value.isIndirect() ? field.value.getObjGen() : field.object;
+    if (const std::uint64_t at = offset(dictionary); at != UINT64_MAX && at >= span.first_end) {
+      why.push_back("its signature dictionary (object " + ObjectName(dictionary) + ") begins at byte " +
+                    std::to_string(at) + ", outside the bytes it signs (0 to " + std::to_string(span.end) +
+                    ", its /Contents aside)");
+    }
+    if (auto found = not_in_revision.find(&field); found != not_in_revision.end()) why.push_back(found->second);
+    std::string out;
+    for (const std::string& w : why) out += (out.empty() ? "" : ", and ") + w;
+    return out;
+  };
+
+  for (const SignatureFieldFacts* field : fields) {
     PdfSignatureReport entry;
-    entry.field_name = field.name;
+    entry.field_name = field->name;
     SignatureReport& report = entry.report;
     try {
-      QPDFObjectHandle sig = field.value;
+      QPDFObjectHandle sig = field->value;
       entry.sub_filter = NameOr(sig.getKey("/SubFilter"), "");
-      entry.document_timestamp =
-          entry.sub_filter == "ETSI.RFC3161" || sig.getKey("/Type").isNameAndEquals("/DocTimeStamp");
+      entry.document_timestamp = field->document_timestamp;
       auto bytes = ReadSignedBytes(pdf, sig, revision_ends);
       if (!bytes.ok()) {
         Fail(report, SubIndication::kFormatFailure,
-             "The signature in field " + field.name + " is malformed: " + bytes.status().message() + ".");
+             "The signature in field " + field->name + " is malformed: " + bytes.status().message() + ".");
         result.signatures.push_back(std::move(entry));
         continue;
       }
-      entry.signed_revision_end = bytes->end;
-      entry.covers_whole_file = bytes->end == pdf.size();
-      Bytes content(pdf.begin(), pdf.begin() + static_cast<std::ptrdiff_t>(bytes->first_end));
-      content.insert(content.end(), pdf.begin() + static_cast<std::ptrdiff_t>(bytes->second_start),
-                     pdf.begin() + static_cast<std::ptrdiff_t>(bytes->end));
+      const SignedSpan& span = bytes->span;
+      entry.signed_revision_end = span.end;
+      entry.covers_whole_file = span.end == pdf.size();
+      Bytes content(pdf.begin(), pdf.begin() + static_cast<std::ptrdiff_t>(span.first_end));
+      content.insert(content.end(), pdf.begin() + static_cast<std::ptrdiff_t>(span.second_start),
+                     pdf.begin() + static_cast<std::ptrdiff_t>(span.end));
 
       if (entry.sub_filter == "adbe.pkcs7.detached" || entry.sub_filter == "ETSI.CAdES.detached") {
         ValidateCmsSignature(*bytes, content, sig, options, report);
@@ -616,20 +460,19 @@ Result<PdfValidation> ValidatePdf(ByteView pdf, const CmsValidationOptions& opti
         ValidateDocumentTimeStamp(*bytes, content, options, report);
       } else {
         Fail(report, SubIndication::kFormatFailure,
-             "The signature in field " + field.name + " has the unsupported /SubFilter \"" + entry.sub_filter +
+             "The signature in field " + field->name + " has the unsupported /SubFilter \"" + entry.sub_filter +
                  "\" (supported: adbe.pkcs7.detached, ETSI.CAdES.detached, ETSI.RFC3161).");
       }
       if (!entry.covers_whole_file) {
-        const auto& changes = later_changes(bytes->end);
-        if (revision_ends.count(pdf.size()) == 0) {
+        if (!pdf::EndsWithEof(pdf)) {
           // Bytes after the last %%EOF belong to no revision: nothing can say what they are.
           Fail(report, SubIndication::kFormatFailure,
-               "The signature in field " + field.name +
+               "The signature in field " + field->name +
                    " does not cover the end of the file, and the bytes after it are no incremental update "
                    "(the file does not end with %%EOF).");
-        } else if (!changes.ok()) {
+        } else if (const auto& changes = later_changes(span.end, PermitsNoChanges(sig)); !changes.ok()) {
           Fail(report, SubIndication::kFormatFailure,
-               "The revision signed in field " + field.name + " is not readable: " + changes.status().message() + ".");
+               "The revision signed in field " + field->name + " is not readable: " + changes.status().message() + ".");
         } else {
           entry.later_changes = *changes;
           std::string forbidden = ChangeList(entry.later_changes);
@@ -640,9 +483,19 @@ Result<PdfValidation> ValidatePdf(ByteView pdf, const CmsValidationOptions& opti
           }
         }
       }
+      // Decided last, whatever the bytes say: a dictionary that does not sign
+      // its own field's revision is no signature of that field. FORMAT_FAILURE
+      // (EN 319 102-1 5.2.2, format checking), not HASH_FAILURE: the digest over
+      // the ranges matches; the PDF form of the signature is wrong (ISO 32000-1
+      // 12.8.1: the byte range is the whole file as signed, the signature
+      // dictionary included, but /Contents).
+      if (std::string why = not_its_own(*field, span); !why.empty()) {
+        Fail(report, SubIndication::kFormatFailure,
+             "The signature in field " + field->name + " is no signature of its own: " + why + ".");
+      }
     } catch (const std::exception& e) {
       Fail(report, SubIndication::kFormatFailure,
-           "The signature in field " + field.name + " cannot be read: " + std::string(e.what()) + ".");
+           "The signature in field " + field->name + " cannot be read: " + std::string(e.what()) + ".");
     }
     result.signatures.push_back(std::move(entry));
   }

@@ -8,7 +8,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "preserve/util/certificates.h"
 #include "testing.h"
@@ -135,12 +139,29 @@ TEST_F(PdfValidationTest, SecondSignatureAsIncrementalUpdateKeepsTheFirstValid) 
   EXPECT_EQ(second.signed_revision_end, pdf.size());
   // What the second signing added is listed, and all of it is allowed.
   EXPECT_FALSE(first.later_changes.empty());
-  EXPECT_TRUE(HasChange(first, "added signature field Signature2", true)) << Changes(first);
+  EXPECT_TRUE(HasChange(
+      first, "(signature field Signature2, page 1) added after signing, a signature over its own revision", true))
+      << Changes(first);
   EXPECT_TRUE(HasChange(first, "the signature value of Signature2", true)) << Changes(first);
   EXPECT_TRUE(HasChange(first, "/Annots: added signature field Signature2", true)) << Changes(first);
   EXPECT_TRUE(HasChange(first, "/Fields: added signature field Signature2", true)) << Changes(first);
   EXPECT_FALSE(HasChange(first, "", false)) << Changes(first);
   EXPECT_TRUE(second.later_changes.empty());
+}
+
+// pdfsig over a letter whose cross-reference is a stream (qpdf's object
+// streams) writes its updates with cross-reference streams too.
+TEST_F(PdfValidationTest, SecondSignatureInCrossReferenceStreamUpdatesKeepsTheFirstValid) {
+  PdfValidation v = Validate(Pdf("signed-twice-xref-stream.pdf"));
+  EXPECT_EQ(v.verdict, Verdict::kValid);
+  ASSERT_EQ(v.signatures.size(), 2u);
+  const PdfSignatureReport& first = v.signatures[0];
+  EXPECT_EQ(first.report.verdict, Verdict::kValid) << first.report.reason;
+  EXPECT_EQ(v.signatures[1].report.verdict, Verdict::kValid) << v.signatures[1].report.reason;
+  EXPECT_TRUE(HasChange(
+      first, "(signature field Signature2, page 1) added after signing, a signature over its own revision", true))
+      << Changes(first);
+  EXPECT_FALSE(HasChange(first, "", false)) << Changes(first);
 }
 
 TEST_F(PdfValidationTest, ContentChangedAfterSigningFails) {
@@ -163,6 +184,380 @@ TEST_F(PdfValidationTest, AnnotationAddedAfterSigningFails) {
   EXPECT_NE(s.report.reason.find("modified after signing"), std::string::npos) << s.report.reason;
   EXPECT_TRUE(HasChange(s, "page 1 /Annots: added", false)) << Changes(s);
   EXPECT_TRUE(HasChange(s, "/Text", false)) << Changes(s);
+}
+
+// --- Changes after signing that add fields and bytes, no visible content of their own ---
+
+// The sneaky signature (Mainka et al., 2021): an unsigned signature field whose
+// appearance paints over the whole page.
+TEST_F(PdfValidationTest, SneakySignatureFieldAddedAfterSigningFails) {
+  PdfSignatureReport s = ValidateOne("signed-then-sneaky-field.pdf");
+  EXPECT_EQ(s.report.verdict, Verdict::kInvalid);
+  EXPECT_EQ(s.report.sub_indication, SubIndication::kFormatFailure);
+  const std::string change =
+      "(signature field Signature9, page 1) added after signing, unsigned, with a visible appearance covering 100% "
+      "of page 1 (/Rect [ 0 0 595 842 ])";
+  EXPECT_NE(s.report.reason.find("modified after signing: object "), std::string::npos) << s.report.reason;
+  EXPECT_NE(s.report.reason.find(change), std::string::npos) << s.report.reason;
+  EXPECT_TRUE(HasChange(s, change, false)) << Changes(s);
+  EXPECT_TRUE(HasChange(s, "the appearance of signature field Signature9", false)) << Changes(s);
+  EXPECT_TRUE(HasChange(s, "page 1 /Annots: added signature field Signature9", false)) << Changes(s);
+  EXPECT_FALSE(HasChange(s, "", true)) << Changes(s);
+}
+
+// Replaces `from` (once) by `to`, of the same length, so no offset moves.
+Bytes Patched(Bytes pdf, const std::string& from, const std::string& to) {
+  EXPECT_EQ(from.size(), to.size());
+  const std::string text = ToString(pdf);
+  const std::size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) std::copy(to.begin(), to.end(), pdf.begin() + static_cast<std::ptrdiff_t>(at));
+  return pdf;
+}
+
+// The same field, made invisible three ways, is an empty field for a later signer.
+TEST_F(PdfValidationTest, SneakySignatureFieldNoReaderSeesIsAllowed) {
+  const Bytes sneaky = Pdf("signed-then-sneaky-field.pdf");
+  const std::string field = "/T (Signature9) /Rect [0 0 595 842] /F 4 /AP";
+  struct Case {
+    std::string field;
+    std::string because;
+  };
+  for (const Case& c : {Case{"/T (Signature9) /Rect [0 0 595 842] /F 2 /AP", "hidden by its flags, /F 2"},
+                        Case{"/T (Signature9) /Rect [0 0 595 842] /F 32/AP", "hidden by its flags, /F 32"},
+                        Case{"/T (Signature9) /Rect [0 0 595   0] /F 4 /AP", "a zero-size /Rect"}}) {
+    SCOPED_TRACE(c.field);
+    PdfValidation v = Validate(Patched(sneaky, field, c.field));
+    ASSERT_EQ(v.signatures.size(), 1u);
+    const PdfSignatureReport& s = v.signatures[0];
+    EXPECT_EQ(s.report.verdict, Verdict::kValid) << s.report.reason;
+    EXPECT_TRUE(HasChange(
+        s, "(signature field Signature9, page 1) added after signing, empty and invisible (" + c.because, true))
+        << Changes(s);
+    EXPECT_FALSE(HasChange(s, "", false)) << Changes(s);
+  }
+  // ToggleNoView (/F 288 = NoView + ToggleNoView) shows it under the pointer: still visible.
+  PdfValidation toggled = Validate(Patched(sneaky, "/F 4 /AP << ", "/F 288/AP<< "));
+  ASSERT_EQ(toggled.signatures.size(), 1u);
+  EXPECT_EQ(toggled.signatures[0].report.sub_indication, SubIndication::kFormatFailure);
+}
+
+TEST_F(PdfValidationTest, EmptyInvisibleSignatureFieldAddedAfterSigningIsAllowed) {
+  PdfSignatureReport s = ValidateOne("signed-then-empty-field.pdf");
+  EXPECT_EQ(s.report.verdict, Verdict::kValid) << s.report.reason;
+  EXPECT_FALSE(s.covers_whole_file);
+  EXPECT_TRUE(HasChange(s,
+                        "(signature field Signature2, page 1) added after signing, empty and invisible (a zero-size "
+                        "/Rect), for a later signer",
+                        true))
+      << Changes(s);
+  EXPECT_FALSE(HasChange(s, "", false)) << Changes(s);
+}
+
+// A second signature may show itself: it signs the revision that adds it.
+TEST_F(PdfValidationTest, VisibleSecondSignatureKeepsTheFirstValid) {
+  PdfValidation v = Validate(Pdf("signed-then-visibly-signed.pdf"));
+  EXPECT_EQ(v.verdict, Verdict::kValid);
+  ASSERT_EQ(v.signatures.size(), 2u);
+  const PdfSignatureReport& first = v.signatures[0];
+  EXPECT_EQ(v.signatures[1].field_name, "Signature2");
+  EXPECT_EQ(v.signatures[1].report.verdict, Verdict::kValid) << v.signatures[1].report.reason;
+  EXPECT_EQ(v.signatures[1].report.signer_common_name, "Trần Thị Bình");
+  EXPECT_EQ(first.report.verdict, Verdict::kValid) << first.report.reason;
+  EXPECT_TRUE(HasChange(first,
+                        "(signature field Signature2, page 1) added after signing, a signature over its own "
+                        "revision, with a visible appearance covering 2% of page 1",
+                        true))
+      << Changes(first);
+  EXPECT_FALSE(HasChange(first, "", false)) << Changes(first);
+}
+
+// The sneaky field whose /V is Signature1's signature dictionary: two fields,
+// one signature. The second field's revision is not what that signature signs.
+TEST_F(PdfValidationTest, FieldSharingAnotherFieldsSignatureIsNoSignature) {
+  PdfValidation v = Validate(Pdf("signed-then-sneaky-field-sharing-value.pdf"));
+  EXPECT_EQ(v.verdict, Verdict::kInvalid);
+  ASSERT_EQ(v.signatures.size(), 2u);
+  auto by_name = [&](const std::string& name) {
+    return *std::find_if(v.signatures.begin(), v.signatures.end(),
+                         [&](const PdfSignatureReport& s) { return s.field_name == name; });
+  };
+  const PdfSignatureReport sneaky = by_name("Signature9");
+  EXPECT_EQ(sneaky.report.sub_indication, SubIndication::kFormatFailure);
+  EXPECT_NE(sneaky.report.reason.find("The signature in field Signature9 is no signature of its own: its /V (object "),
+            std::string::npos)
+      << sneaky.report.reason;
+  EXPECT_NE(sneaky.report.reason.find("is the signature dictionary of field Signature1, and object "),
+            std::string::npos)
+      << sneaky.report.reason;
+  EXPECT_NE(sneaky.report.reason.find("(signature field Signature9) is not in the revision it signs (bytes 0 to " +
+                                      std::to_string(sneaky.signed_revision_end) + ")"),
+            std::string::npos)
+      << sneaky.report.reason;
+  // Signature1 itself is intact, and refused for what came after it.
+  const PdfSignatureReport first = by_name("Signature1");
+  EXPECT_EQ(first.report.sub_indication, SubIndication::kFormatFailure);
+  EXPECT_NE(first.report.reason.find("modified after signing"), std::string::npos) << first.report.reason;
+  EXPECT_TRUE(HasChange(
+      first, "(signature field Signature9, page 1) added after signing, with a /V that does not sign it", false))
+      << Changes(first);
+  EXPECT_TRUE(HasChange(first, "and with a visible appearance covering 100% of page 1", false)) << Changes(first);
+}
+
+// The same with a copy of Signature1's dictionary in a new object: its bytes
+// still verify, but the dictionary lies outside them.
+TEST_F(PdfValidationTest, SignatureDictionaryOutsideItsSignedBytesIsNoSignature) {
+  PdfValidation v = Validate(Pdf("signed-then-sneaky-field-copying-value.pdf"));
+  EXPECT_EQ(v.verdict, Verdict::kInvalid);
+  ASSERT_EQ(v.signatures.size(), 2u);
+  const PdfSignatureReport& first = v.signatures[0].field_name == "Signature1" ? v.signatures[0] : v.signatures[1];
+  const PdfSignatureReport& sneaky = v.signatures[0].field_name == "Signature9" ? v.signatures[0] : v.signatures[1];
+  EXPECT_EQ(sneaky.field_name, "Signature9");
+  EXPECT_EQ(sneaky.signed_revision_end, first.signed_revision_end);
+  EXPECT_EQ(sneaky.report.verdict, Verdict::kInvalid);
+  EXPECT_EQ(sneaky.report.sub_indication, SubIndication::kFormatFailure);
+  EXPECT_NE(sneaky.report.reason.find("The signature in field Signature9 is no signature of its own: its signature "
+                                      "dictionary (object "),
+            std::string::npos)
+      << sneaky.report.reason;
+  EXPECT_NE(sneaky.report.reason.find("begins at byte " + std::to_string(first.signed_revision_end + 1) +
+                                      ", outside the bytes it signs (0 to " +
+                                      std::to_string(first.signed_revision_end) + ", its /Contents aside)"),
+            std::string::npos)
+      << sneaky.report.reason;
+  // Who made the bytes it borrows is still said.
+  EXPECT_EQ(sneaky.report.signer_common_name, "Nguyễn Văn An");
+  EXPECT_EQ(first.report.sub_indication, SubIndication::kFormatFailure);
+  EXPECT_TRUE(HasChange(first, "added the signature value of Signature9", false)) << Changes(first);
+}
+
+// An object after the last %%EOF with no cross-reference section: readers that
+// rebuild the table by scanning show the new page content ("9999").
+TEST_F(PdfValidationTest, ObjectAfterTheLastEofWithoutCrossReferenceSectionFails) {
+  const Bytes signed_pdf = Pdf("signed.pdf");
+  PdfSignatureReport s = ValidateOne("signed-then-object-after-eof.pdf");
+  EXPECT_EQ(s.report.verdict, Verdict::kInvalid);
+  EXPECT_EQ(s.report.sub_indication, SubIndication::kFormatFailure);
+  EXPECT_FALSE(s.covers_whole_file);
+  EXPECT_EQ(s.signed_revision_end, signed_pdf.size());
+  const std::string at = std::to_string(signed_pdf.size());
+  EXPECT_NE(s.report.reason.find("modified after signing: object 4 0 (the content of page 1) at byte " + at +
+                                 " is listed in no cross-reference section"),
+            std::string::npos)
+      << s.report.reason;
+  EXPECT_TRUE(HasChange(s, "the bytes from " + at + " to ", false)) << Changes(s);
+  EXPECT_TRUE(HasChange(s, "end with %%EOF but hold no cross-reference section, trailer and startxref", false))
+      << Changes(s);
+}
+
+// How an update lists its objects: a cross-reference table and trailer, or a
+// cross-reference stream (ISO 32000-1 7.5.8), as writers do after a file that has one.
+enum class Section { kTable, kStream };
+
+// Appends an incremental update to `pdf` as ISO 32000-1 7.5.6 writes it: the
+// objects (number, text between "obj" and "endobj"), a cross-reference section
+// listing those in `listed` (a stream also lists itself, as the next number),
+// its /Prev the last startxref, startxref, %%EOF.
+void AppendUpdate(Bytes& pdf, const std::vector<std::pair<int, std::string>>& objects, const std::set<int>& listed,
+                  Section section = Section::kTable) {
+  const std::string text = ToString(pdf);
+  const std::size_t startxref = text.rfind("startxref");
+  const std::string prev = std::to_string(std::stoul(text.substr(startxref + 9)));
+  int size = std::stoi(text.substr(text.rfind("/Size ") + 6));
+  std::string update = "\n";
+  std::map<int, std::size_t> offsets;
+  for (const auto& [number, body] : objects) {
+    offsets[number] = text.size() + update.size();
+    update += std::to_string(number) + " 0 obj\n" + body + "\nendobj\n";
+    size = std::max(size, number + 1);
+  }
+  const std::size_t xref = text.size() + update.size();
+  if (section == Section::kTable) {
+    update += "xref\n";
+    for (const auto& [number, offset] : offsets) {
+      if (listed.count(number) == 0) continue;
+      char entry[32];
+      std::snprintf(entry, sizeof entry, "%010zu 00000 n \n", offset);
+      update += std::to_string(number) + " 1\n" + entry;
+    }
+    update += "trailer\n<< /Size " + std::to_string(size) + " /Root 1 0 R /Prev " + prev + " >>\n";
+  } else {
+    const int self = size++;
+    offsets[self] = xref;
+    std::string index, entries;
+    for (const auto& [number, offset] : offsets) {
+      if (listed.count(number) == 0 && number != self) continue;
+      index += std::to_string(number) + " 1 ";
+      // /W [1 4 2]: type 1, the offset, generation 0.
+      entries += {'\x01',
+                  static_cast<char>(offset >> 24),
+                  static_cast<char>(offset >> 16),
+                  static_cast<char>(offset >> 8),
+                  static_cast<char>(offset),
+                  '\0',
+                  '\0'};
+    }
+    update += std::to_string(self) + " 0 obj\n<< /Type /XRef /Size " + std::to_string(size) + " /Index [" + index +
+              "] /W [1 4 2] /Root 1 0 R /Prev " + prev + " /Length " + std::to_string(entries.size()) +
+              " >>\nstream\n" + entries + "\nendstream\nendobj\n";
+  }
+  update += "startxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  pdf.insert(pdf.end(), update.begin(), update.end());
+}
+
+TEST_F(PdfValidationTest, WellFormedUpdateAddingAnUnusedObjectIsAllowed) {
+  for (Section section : {Section::kTable, Section::kStream}) {
+    SCOPED_TRACE(section == Section::kTable ? "cross-reference table" : "cross-reference stream");
+    Bytes pdf = Pdf("signed.pdf");
+    AppendUpdate(pdf, {{40, "<< /Note (an object nothing refers to) >>"}}, {40}, section);
+    PdfValidation v = Validate(pdf);
+    ASSERT_EQ(v.signatures.size(), 1u);
+    EXPECT_EQ(v.signatures[0].report.verdict, Verdict::kValid) << v.signatures[0].report.reason;
+    EXPECT_TRUE(HasChange(v.signatures[0], "added object 40 0, referenced by nothing", true))
+        << Changes(v.signatures[0]);
+  }
+}
+
+// An update that defines the page content anew but lists only another object:
+// readers that follow the sections see the signed page, those that scan the new one.
+TEST_F(PdfValidationTest, ObjectOfAnUpdateMissingFromItsSectionFails) {
+  for (Section section : {Section::kTable, Section::kStream}) {
+    SCOPED_TRACE(section == Section::kTable ? "cross-reference table" : "cross-reference stream");
+    Bytes pdf = Pdf("signed.pdf");
+    AppendUpdate(pdf, {{4, "<< /Length 0 >>\nstream\n\nendstream"}, {40, "<< /Note (listed) >>"}}, {40}, section);
+    PdfValidation v = Validate(pdf);
+    ASSERT_EQ(v.signatures.size(), 1u);
+    const PdfSignatureReport& s = v.signatures[0];
+    EXPECT_EQ(s.report.sub_indication, SubIndication::kFormatFailure);
+    EXPECT_NE(s.report.reason.find("object 4 0 (the content of page 1) at byte "), std::string::npos)
+        << s.report.reason;
+    EXPECT_TRUE(HasChange(s, "is listed in no cross-reference section", false)) << Changes(s);
+  }
+}
+
+// An update whose /Prev skips the section before it (Signature2's): readers
+// that follow the chain lose what that revision added.
+TEST_F(PdfValidationTest, UpdateWhosePrevIsNotTheSectionBeforeItFails) {
+  Bytes pdf = Pdf("signed-twice.pdf");
+  const std::string text = ToString(pdf);
+  const std::size_t second = text.find("startxref", text.find("startxref") + 1);
+  const std::string signature1_section = std::to_string(std::stoul(text.substr(second + 9)));
+  AppendUpdate(pdf, {{40, "<< /Note (an object nothing refers to) >>"}}, {40});
+  std::string patched = ToString(pdf);
+  const std::size_t prev = patched.rfind("/Prev ") + 6;
+  const std::size_t digits = patched.find(' ', prev) - prev;
+  ASSERT_GE(digits, signature1_section.size());
+  patched.replace(prev, digits, std::string(digits - signature1_section.size(), '0') + signature1_section);
+  PdfValidation v = Validate(Bytes(patched.begin(), patched.end()));
+  ASSERT_EQ(v.signatures.size(), 1u);  // Signature2's revision is off the chain
+  const PdfSignatureReport& s = v.signatures[0];
+  EXPECT_EQ(s.report.sub_indication, SubIndication::kFormatFailure) << s.report.reason;
+  EXPECT_TRUE(HasChange(s, "its /Prev (" + signature1_section + ") is not the previous cross-reference section", false))
+      << Changes(s);
+}
+
+// The number after `key` in Signature1's field of signed.pdf ("/V 17 0 R": 17).
+int Signature1Reference(const std::string& text, const std::string& key) {
+  const std::size_t field = text.find("/T (Signature1)");
+  return std::stoi(text.substr(text.find(key, field) + key.size()));
+}
+
+// The text of the newest definition of object `number`, between "obj" and "endobj".
+std::string ObjectBody(const std::string& text, int number) {
+  const std::size_t obj = text.rfind("\n" + std::to_string(number) + " 0 obj") + 1;
+  const std::size_t begin = text.find_first_not_of("\r\n", text.find("obj", obj) + 3);
+  const std::size_t end = text.find("endobj", begin);
+  return text.substr(begin, text.find_last_not_of("\r\n ", end - 1) + 1 - begin);
+}
+
+// Signature1's own appearance painted anew later: its signature still signs
+// its own revision; the change is a modification, named as such.
+TEST_F(PdfValidationTest, SignaturesAppearanceChangedAfterSigningFails) {
+  Bytes pdf = Pdf("signed.pdf");
+  const int appearance = Signature1Reference(ToString(pdf), "/AP <</N ");
+  AppendUpdate(
+      pdf,
+      {{appearance, "<< /Length 21 /Subtype /Form /BBox [0 0 595 842] >>\nstream\n0 0 1 rg 0 0 9 9 re f\nendstream"}},
+      {appearance});
+  PdfValidation v = Validate(pdf);
+  ASSERT_EQ(v.signatures.size(), 1u);
+  const PdfSignatureReport& s = v.signatures[0];
+  EXPECT_EQ(s.report.sub_indication, SubIndication::kFormatFailure);
+  EXPECT_NE(
+      s.report.reason.find("modified after signing: changed the appearance of signature field Signature1 (object " +
+                           std::to_string(appearance) + " 0)"),
+      std::string::npos)
+      << s.report.reason;
+  EXPECT_EQ(s.report.reason.find("no signature of its own"), std::string::npos) << s.report.reason;
+}
+
+// Signature1's dictionary written again, byte for byte, after the bytes it
+// signs: the dictionary readers now take lies outside them.
+TEST_F(PdfValidationTest, SignatureDictionaryWrittenAgainAfterSigningIsNoSignature) {
+  Bytes pdf = Pdf("signed.pdf");
+  const std::string text = ToString(pdf);
+  const int dictionary = Signature1Reference(text, "/V ");
+  AppendUpdate(pdf, {{dictionary, ObjectBody(text, dictionary)}}, {dictionary});
+  PdfValidation v = Validate(pdf);
+  ASSERT_EQ(v.signatures.size(), 1u);
+  const PdfSignatureReport& s = v.signatures[0];
+  EXPECT_EQ(s.report.sub_indication, SubIndication::kFormatFailure);
+  EXPECT_NE(s.report.reason.find("The signature in field Signature1 is no signature of its own: its signature "
+                                 "dictionary (object " +
+                                 std::to_string(dictionary) + " 0) begins at byte " + std::to_string(text.size() + 1) +
+                                 ", outside the bytes it signs"),
+            std::string::npos)
+      << s.report.reason;
+}
+
+// What writers leave after %%EOF: end-of-line markers, spaces, NUL padding.
+TEST_F(PdfValidationTest, WhitespaceAfterTheLastEofIsNoChange) {
+  Bytes pdf = Pdf("signed-twice.pdf");
+  const std::string tail("\r\n\n \t\0\0", 7);
+  pdf.insert(pdf.end(), tail.begin(), tail.end());
+  PdfValidation v = Validate(pdf);
+  ASSERT_EQ(v.signatures.size(), 2u);
+  EXPECT_EQ(v.verdict, Verdict::kValid) << v.signatures[0].report.reason << " / " << v.signatures[1].report.reason;
+  EXPECT_FALSE(v.signatures[1].covers_whole_file);
+  EXPECT_TRUE(v.signatures[1].later_changes.empty()) << Changes(v.signatures[1]);
+}
+
+// --- Certification signatures (DocMDP) ---
+
+TEST_F(PdfValidationTest, CertificationSignatureIsValid) {
+  PdfSignatureReport s = ValidateOne("certified.pdf");
+  EXPECT_EQ(s.report.verdict, Verdict::kValid) << s.report.reason;
+  EXPECT_TRUE(s.covers_whole_file);
+}
+
+// DocMDP P=1: no change after the certification signature, a second signature included.
+TEST_F(PdfValidationTest, SignatureAfterACertificationThatPermitsNoChangesFailsIt) {
+  PdfValidation v = Validate(Pdf("certified-then-signed.pdf"));
+  EXPECT_EQ(v.verdict, Verdict::kInvalid);
+  ASSERT_EQ(v.signatures.size(), 2u);
+  const PdfSignatureReport& certification = v.signatures[0];
+  EXPECT_EQ(certification.field_name, "Signature1");
+  EXPECT_EQ(certification.report.sub_indication, SubIndication::kFormatFailure);
+  EXPECT_NE(certification.report.reason.find("(signature field Signature2, page 1) added after signing, which this "
+                                             "certification signature forbids: its DocMDP permissions (P=1)"),
+            std::string::npos)
+      << certification.report.reason;
+  // The second signature is a good signature of what it signs.
+  EXPECT_EQ(v.signatures[1].field_name, "Signature2");
+  EXPECT_EQ(v.signatures[1].report.verdict, Verdict::kValid) << v.signatures[1].report.reason;
+}
+
+// P=1 still lets long-term validation add a document time-stamp.
+TEST_F(PdfValidationTest, DocumentTimeStampAfterACertificationThatPermitsNoChangesIsAllowed) {
+  PdfValidation v = Validate(Pdf("certified-then-timestamped.pdf"));
+  ASSERT_EQ(v.signatures.size(), 2u);
+  EXPECT_EQ(v.verdict, Verdict::kValid) << v.signatures[0].report.reason;
+  EXPECT_TRUE(HasChange(v.signatures[0],
+                        "(signature field DocTimeStamp1, page 1) added after signing, a document time-stamp over its "
+                        "own revision",
+                        true))
+      << Changes(v.signatures[0]);
+  EXPECT_FALSE(HasChange(v.signatures[0], "", false)) << Changes(v.signatures[0]);
 }
 
 TEST_F(PdfValidationTest, ByteChangedInsideTheSignedRangeIsHashFailure) {
