@@ -239,7 +239,11 @@ TEST_F(LargeContentTest, CrashWhileStoringLeavesNoPackageAndGcCollectsTheChunks)
   EXPECT_EQ(collected->values, 3u);
   EXPECT_EQ(collected->bytes, doc.size());
   EXPECT_TRUE(collected->erased);
+  // Counted with the archive closed: a read-only view opened beside it could
+  // meet the table files gc's compaction is deleting.
+  archive_.reset();
   EXPECT_EQ(ContentKeys(), 0u);
+  Reopen(storage::kDefaultContentChunkSize);
   EXPECT_EQ(testing::AuditEventsOfType(*archive_, "gc").size(), 1u);
 
   std::string id = IngestAndSeal(s);
@@ -299,7 +303,9 @@ TEST_F(LargeContentTest, GcKeepsChunksSharedByDocumentsAndErasesOnlyGarbage) {
   auto collected = archive_->CollectGarbage(false);
   ASSERT_TRUE(collected.ok()) << collected.status().ToString();
   EXPECT_EQ(collected->values, 2u);
+  archive_.reset();  // as above: no view beside gc's compaction
   EXPECT_EQ(ContentKeys(), stored);
+  Reopen();
   for (const auto& id : {id_a, id_b}) {
     auto report = archive_->Verify(id, {});
     ASSERT_TRUE(report.ok());
