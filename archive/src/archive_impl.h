@@ -20,8 +20,6 @@ inline constexpr std::string_view kActiveTsaSetting = "tsa.active_certificate_sh
 
 std::filesystem::path DbDir(const std::filesystem::path& root);
 std::filesystem::path TsaDir(const std::filesystem::path& root);
-// fsync of a directory, so that renames and creations in it are durable.
-Status SyncDirectory(const std::filesystem::path& dir);
 
 // A UUIDv7 (RFC 9562): time-ordered, so ids sort by creation.
 Result<std::string> NewId(const Clock& clock);

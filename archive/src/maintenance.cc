@@ -69,15 +69,6 @@ std::filesystem::path StagingFor(const std::filesystem::path& target) {
 
 }  // namespace
 
-Status SyncDirectory(const std::filesystem::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::IOError(dir.string() + ": cannot open: " + std::strerror(errno));
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return Status::IOError(dir.string() + ": fsync failed: " + std::strerror(errno));
-  return Status::Ok();
-}
-
 namespace {
 
 // Copies `from` to the new file `to` (never an existing one), synced, and

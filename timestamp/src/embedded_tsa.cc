@@ -227,15 +227,6 @@ Result<X509Ptr> IssueTsaCertificate(const X509_NAME* subject, EVP_PKEY* key, X50
   return IssueCertificate(spec);
 }
 
-Status SyncDirectory(const std::filesystem::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::IOError(dir.string() + ": cannot open directory: " + std::strerror(errno));
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return Status::IOError(dir.string() + ": fsync failed: " + std::strerror(errno));
-  return Status::Ok();
-}
-
 Status Rename(const std::filesystem::path& from, const std::filesystem::path& to) {
   std::error_code ec;
   std::filesystem::rename(from, to, ec);

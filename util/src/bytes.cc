@@ -83,16 +83,12 @@ Result<Bytes> ReadFile(const std::filesystem::path& path) {
   }
 }
 
-namespace {
 Status SyncDirectory(const std::filesystem::path& dir) {
-  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return Status::IOError(dir.string() + ": cannot open directory: " + std::strerror(errno));
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return Status::IOError(dir.string() + ": fsync failed: " + std::strerror(errno));
+  FileDescriptor fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return Status::IOError(dir.string() + ": cannot open directory: " + std::strerror(errno));
+  if (::fsync(fd.get()) != 0) return Status::IOError(dir.string() + ": fsync failed: " + std::strerror(errno));
   return Status::Ok();
 }
-}  // namespace
 
 Status WriteFileAtomic(const std::filesystem::path& path, ByteView bytes) {
   std::filesystem::path tmp = path;

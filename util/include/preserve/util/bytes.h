@@ -31,4 +31,7 @@ Result<Bytes> ReadFile(const std::filesystem::path& path);
 // a temporary file beside it, fsync, rename, fsync of the directory.
 Status WriteFileAtomic(const std::filesystem::path& path, ByteView bytes);
 
+// fsync of a directory, so that renames and creations in it are durable.
+Status SyncDirectory(const std::filesystem::path& dir);
+
 }  // namespace preserve
