@@ -1,0 +1,205 @@
+#include "preserve/util/unicode.h"
+
+#include <iconv.h>
+#include <unicode/bytestream.h>
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <memory>
+#include <type_traits>
+
+namespace preserve {
+
+namespace {
+
+// The length of the well-formed UTF-8 sequence starting at text[at], or 0
+// (RFC 3629, table 3-7 of the Unicode standard).
+std::size_t SequenceLength(std::string_view text, std::size_t at) {
+  const auto lead = static_cast<std::uint8_t>(text[at]);
+  if (lead < 0x80) return 1;
+  std::size_t length = 0;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+  } else {
+    return 0;  // a continuation byte, an overlong lead (C0, C1) or beyond U+10FFFF (F5-FF)
+  }
+  if (text.size() - at < length) return 0;
+  for (std::size_t k = 1; k < length; ++k)
+    if ((static_cast<std::uint8_t>(text[at + k]) & 0xC0) != 0x80) return 0;
+  const auto second = static_cast<std::uint8_t>(text[at + 1]);
+  if (lead == 0xE0 && second < 0xA0) return 0;  // overlong
+  if (lead == 0xED && second > 0x9F) return 0;  // UTF-16 surrogates
+  if (lead == 0xF0 && second < 0x90) return 0;  // overlong
+  if (lead == 0xF4 && second > 0x8F) return 0;  // beyond U+10FFFF
+  return length;
+}
+
+// `c` (a scalar value: ICU hands out no surrogates from valid UTF-8) as UTF-8.
+void AppendUtf8(std::uint32_t c, std::string& out) {
+  if (c < 0x80) {
+    out.push_back(static_cast<char>(c));
+  } else if (c < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else if (c < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  }
+}
+
+const icu::Normalizer2* Nfc(UErrorCode& status) { return icu::Normalizer2::getNFCInstance(status); }
+
+std::string IcuFailure(const char* what, UErrorCode status) {
+  return std::string(what) + " failed: " + u_errorName(status);
+}
+
+struct IconvClose {
+  void operator()(std::remove_pointer_t<iconv_t>* cd) const { iconv_close(cd); }
+};
+using IconvPtr = std::unique_ptr<std::remove_pointer_t<iconv_t>, IconvClose>;
+
+Result<IconvPtr> OpenDecoder(std::string_view code_page) {
+  const std::string from(code_page);
+  iconv_t cd = iconv_open("UTF-8", from.c_str());
+  if (cd == reinterpret_cast<iconv_t>(-1))
+    return Status::InvalidArgument("'" + EscapeForDisplay(code_page) + "' is not a code page iconv knows");
+  return IconvPtr(cd);
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view text) {
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t length = SequenceLength(text, at);
+    if (length == 0) return false;
+    at += length;
+  }
+  return true;
+}
+
+bool IsNfcUtf8(std::string_view text) {
+  if (!IsValidUtf8(text)) return false;
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfc = Nfc(status);
+  if (U_FAILURE(status)) return false;
+  const UBool normalized = nfc->isNormalizedUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())),
+                                                 status);
+  return U_SUCCESS(status) && normalized != 0;
+}
+
+Result<std::string> ToNfc(std::string_view text) {
+  if (!IsValidUtf8(text)) return Status::InvalidArgument("'" + EscapeForDisplay(text) + "' is not UTF-8");
+  if (text.size() > INT32_MAX) return Status::InvalidArgument("text too long to normalize");
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfc = Nfc(status);
+  if (U_FAILURE(status)) return Status::Internal(IcuFailure("ICU's NFC normalizer", status));
+  std::string out;
+  icu::StringByteSink<std::string> sink(&out, static_cast<int32_t>(text.size()));
+  nfc->normalizeUTF8(0, icu::StringPiece(text.data(), static_cast<int32_t>(text.size())), sink, nullptr, status);
+  if (U_FAILURE(status)) return Status::Internal(IcuFailure("NFC normalization", status));
+  return out;
+}
+
+Result<std::string> DecodeCodePage(std::string_view bytes, std::string_view code_page) {
+  PRESERVE_ASSIGN_OR_RETURN(IconvPtr decoder, OpenDecoder(code_page));
+  // A byte becomes at most 3 bytes of UTF-8 (the code pages are in the BMP);
+  // the extra room takes what a stateful decoder (CP1258 keeps the last base
+  // letter back, to combine it with a tone mark that may follow) lets go of
+  // at the end.
+  std::string out(bytes.size() * 3 + 16, '\0');
+  char* in = const_cast<char*>(bytes.data());  // iconv's signature; it does not write through it
+  std::size_t in_left = bytes.size();
+  char* to = out.data();
+  std::size_t to_left = out.size();
+  auto failed = [&](const char* why) {
+    const std::size_t offset = bytes.size() - in_left;
+    return Status::InvalidArgument("'" + EscapeForDisplay(bytes) + "' is not " + std::string(code_page) + ": " + why +
+                                   " at byte " + std::to_string(offset));
+  };
+  if (iconv(decoder.get(), &in, &in_left, &to, &to_left) == static_cast<std::size_t>(-1))
+    return failed(errno == EINVAL ? "a truncated sequence" : "a byte it does not define");
+  // Without this flush the held-back letter would be lost (libarchive's
+  // hdrcharset=CP1258 misses it: every name comes out one letter short).
+  if (iconv(decoder.get(), nullptr, nullptr, &to, &to_left) == static_cast<std::size_t>(-1))
+    return failed("an incomplete character");
+  out.resize(out.size() - to_left);
+  return ToNfc(out);
+}
+
+Status CheckCodePage(std::string_view code_page) { return OpenDecoder(code_page).status(); }
+
+std::string EscapeForDisplay(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(bytes.size());
+  auto escape = [&](std::uint8_t byte) {
+    out += "\\x";
+    out.push_back(kHex[byte >> 4]);
+    out.push_back(kHex[byte & 0x0F]);
+  };
+  for (std::size_t at = 0; at < bytes.size();) {
+    const std::size_t length = SequenceLength(bytes, at);
+    const auto lead = static_cast<std::uint8_t>(bytes[at]);
+    const bool c0_or_del = length == 1 && (lead < 0x20 || lead == 0x7F);
+    const bool c1 = length == 2 && lead == 0xC2 && static_cast<std::uint8_t>(bytes[at + 1]) < 0xA0;
+    if (length == 0 || c0_or_del || c1) {
+      const std::size_t count = length == 0 ? 1 : length;
+      for (std::size_t k = 0; k < count; ++k) escape(static_cast<std::uint8_t>(bytes[at + k]));
+      at += count;
+    } else {
+      out.append(bytes.substr(at, length));
+      at += length;
+    }
+  }
+  return out;
+}
+
+Result<std::string> FoldForSearch(std::string_view text) {
+  if (!IsValidUtf8(text)) return Status::InvalidArgument("'" + EscapeForDisplay(text) + "' is not UTF-8");
+  if (text.size() > INT32_MAX) return Status::InvalidArgument("text too long to fold");
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(status);
+  if (U_FAILURE(status)) return Status::Internal(IcuFailure("ICU's NFD normalizer", status));
+  std::string decomposed;
+  icu::StringByteSink<std::string> sink(&decomposed, static_cast<int32_t>(text.size()));
+  nfd->normalizeUTF8(0, icu::StringPiece(text.data(), static_cast<int32_t>(text.size())), sink, nullptr, status);
+  if (U_FAILURE(status)) return Status::Internal(IcuFailure("NFD normalization", status));
+
+  std::string folded;
+  folded.reserve(decomposed.size());
+  const auto* s = reinterpret_cast<const std::uint8_t*>(decomposed.data());
+  const auto length = static_cast<int32_t>(decomposed.size());
+  for (int32_t i = 0; i < length;) {
+    UChar32 c = 0;
+    U8_NEXT(s, i, length, c);
+    if (c < 0) continue;  // cannot happen: the input was checked
+    if (u_charType(c) == U_NON_SPACING_MARK) continue;
+    c = u_foldCase(c, U_FOLD_CASE_DEFAULT);
+    // Letters with a stroke have no decomposition: their "diacritic" is part
+    // of the letter. Vietnamese writes đ for a d sound, and searchers type d.
+    switch (c) {
+      case 0x0111: c = 'd'; break;  // đ (Đ folds to it)
+      case 0x00F8: c = 'o'; break;  // ø
+      case 0x0142: c = 'l'; break;  // ł
+      case 0x0127: c = 'h'; break;  // ħ
+      default: break;
+    }
+    AppendUtf8(static_cast<std::uint32_t>(c), folded);
+  }
+  return ToNfc(folded);
+}
+
+}  // namespace preserve
