@@ -168,7 +168,9 @@ INSTANTIATE_TEST_SUITE_P(
                       HostileCase{"duplicate.zip", "'letter.txt': appears twice"},
                       HostileCase{"file-and-directory.zip", "'letter.txt': a file and a directory of that name"},
                       HostileCase{"bomb.zip", "times its own size (a decompression bomb)"},
-                      HostileCase{"bomb-lying-size.zip", "times its own size (a decompression bomb)"},
+                      HostileCase{"bomb-lying-size.zip",
+                                  "entry 'zeros.bin': unpacks beyond the 1000 bytes its header declares "
+                                  "(a decompression bomb?)"},
                       HostileCase{"device.tar", "'null': not a regular file (character device)"},
                       HostileCase{"hardlink.tar", "'passwd': not a regular file (hard link)"},
                       HostileCase{"dotdot.tar.gz", "refused unsafe path '../../escaped.txt'"}),
