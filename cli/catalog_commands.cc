@@ -70,7 +70,19 @@ int CmdList(int argc, char** argv) {
   if (auto failed = OpenSession(common, true, session)) return *failed;
   auto page = session.archive->List(after, limit, filter);
   if (!page.ok()) return ExitFor(page.status());
+  std::size_t listed = 0;
+  std::string last_id;  // where the next page starts
+  bool skipped = false;
   for (const auto& p : page.value()) {
+    if (!p.id.empty()) last_id = p.id;
+    if (!p.unreadable.empty()) {
+      // Named on stderr, so that stdout stays a listing; the exit status says so.
+      std::cout.flush();
+      std::cerr << "preserve list: " << (p.id.empty() ? "" : "package " + p.id + ": ") << p.unreadable << "\n";
+      skipped = true;
+      continue;
+    }
+    ++listed;
     if (common.json) {
       json::array docs, orgs;
       for (const auto& d : p.documents) docs.emplace_back(d);
@@ -93,9 +105,8 @@ int CmdList(int argc, char** argv) {
       std::cout << "\n";
     }
   }
-  if (page->size() == limit && !common.json)
-    std::cerr << "more may follow: --after " << page->back().id << "\n";
-  return kExitOk;
+  if (listed == limit && !common.json) std::cerr << "more may follow: --after " << last_id << "\n";
+  return skipped ? kExitInvalid : kExitOk;
 }
 
 int CmdVersions(int argc, char** argv) {
@@ -115,7 +126,14 @@ int CmdVersions(int argc, char** argv) {
   if (auto failed = OpenSession(common, true, session)) return *failed;
   auto versions = session.archive->Versions(id);
   if (!versions.ok()) return ExitFor(versions.status());
+  bool skipped = false;
   for (const auto& v : versions.value()) {
+    if (!v.unreadable.empty()) {
+      std::cout.flush();
+      std::cerr << "preserve versions: version " << v.version << " (" << v.id << "): " << v.unreadable << "\n";
+      skipped = true;
+      continue;
+    }
     if (common.json) {
       json::array docs;
       for (const auto& d : v.documents) docs.emplace_back(d);
@@ -133,7 +151,7 @@ int CmdVersions(int argc, char** argv) {
       std::cout << "\n";
     }
   }
-  return kExitOk;
+  return skipped ? kExitInvalid : kExitOk;
 }
 
 int CmdReport(int argc, char** argv) {
@@ -182,6 +200,8 @@ int CmdReport(int argc, char** argv) {
   }
   auto report = session.archive->ReportSignatureUse(from_time.value(), to_time.value(), grouping);
   if (!report.ok()) return ExitFor(report.status());
+  // What could not be read is not counted: said on stderr, and by the exit status.
+  for (const auto& what : report->unreadable) std::cerr << "preserve report: not counted: " << what << "\n";
   std::vector<const archive::SignatureUseRow*> rows;
   for (const auto& r : report->rows) rows.push_back(&r);
   if (grouping != archive::ReportGrouping::kNone) rows.push_back(&report->total);
@@ -219,7 +239,7 @@ int CmdReport(int argc, char** argv) {
       for (const auto& [reason, n] : r->refused_by_reason) std::cout << "    refused " << reason << ": " << n << "\n";
     }
   }
-  return kExitOk;
+  return report->unreadable.empty() ? kExitOk : kExitInvalid;
 }
 
 }  // namespace preserve::cli

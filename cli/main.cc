@@ -33,6 +33,8 @@ Commands:
   get             write a package's data objects and evidence record into a directory
   fixity          re-read and re-hash stored content (all packages or --sample FRACTION); exit 1 if damaged
   check           check that records, evidence, batches, seal queue and schedule agree; exit 1 if not
+  gc              erase content no package refers to (what check counts as unreferenced); --dry-run counts it
+  repair          rewrite records that hold bytes that are not UTF-8, keeping the originals; --dry-run lists them
   audit-log       show the audit trail, or verify its hash chain (audit-log show | audit-log verify)
   backup          copy the store, while in use, to a new directory (RocksDB checkpoint + checksums)
   restore         make a new store from a backup, checking every file
@@ -47,7 +49,8 @@ Every command takes --help. The store comes from --store DIR or $PRESERVE_STORE;
 
 Exit codes:
   0   success; VALID
-  1   INVALID: a check failed
+  1   INVALID: a check failed; or a listing (list, versions, report, hold list, audit-log show) met
+      rows it could not read, named on stderr
   2   INDETERMINATE: nothing failed, but trust could not be established
   3   ingest refused at least one document (the reasons are on stderr)
   4   error: unreadable input, no such store or package, store busy, TSA failure
@@ -78,6 +81,8 @@ constexpr Command kCommands[] = {
     {"get", preserve::cli::CmdGet},
     {"fixity", preserve::cli::CmdFixity},
     {"check", preserve::cli::CmdCheck},
+    {"gc", preserve::cli::CmdGc},
+    {"repair", preserve::cli::CmdRepair},
     {"audit-log", preserve::cli::CmdAuditLog},
     {"backup", preserve::cli::CmdBackup},
     {"restore", preserve::cli::CmdRestore},

@@ -13,6 +13,9 @@ namespace json = boost::json;
 
 namespace {
 
+// Said of an event whose stored bytes are not UTF-8 (AuditLogEvent::escaped).
+constexpr const char* kEscapedNote = "(stored bytes that are not UTF-8 shown as %XX)";
+
 // "2024-05-01T00:00:00Z  seal  batch=... packages=3"; an event that is not a
 // JSON object (the trail was tampered with) is printed as it is.
 void PrintEventText(const archive::AuditLogEvent& e) {
@@ -20,7 +23,7 @@ void PrintEventText(const archive::AuditLogEvent& e) {
   json::error_code ec;
   json::value parsed = json::parse(e.json, ec);
   if (ec || !parsed.is_object()) {
-    std::cout << "(not a JSON event)  " << e.json << "\n";
+    std::cout << "(not a JSON event)  " << e.json << (e.escaped ? std::string("  ") + kEscapedNote : "") << "\n";
     return;
   }
   const json::object& event = parsed.as_object();
@@ -34,6 +37,7 @@ void PrintEventText(const archive::AuditLogEvent& e) {
     if (key == "time" || key == "event") continue;
     std::cout << "  " << std::string_view(key) << "=" << text(value);
   }
+  if (e.escaped) std::cout << "  " << kEscapedNote;
   std::cout << "\n";
 }
 
@@ -41,6 +45,7 @@ void PrintEventJson(const archive::AuditLogEvent& e) {
   json::error_code ec;
   json::value parsed = json::parse(e.json, ec);
   json::object out{{"sequence", e.sequence}, {"hash", ToHex(e.hash)}};
+  if (e.escaped) out["escaped"] = true;  // the text below is not the stored bytes: those are not UTF-8
   if (ec || !parsed.is_object()) {
     out["raw"] = e.json;
   } else {
@@ -66,14 +71,22 @@ int AuditLogShow(int argc, char** argv) {
   if (auto failed = OpenSession(common, true, session)) return *failed;
   auto& archive = session.archive;
   std::uint64_t shown = 0;
-  Status s = archive->ScanAuditLog(from, [&](const archive::AuditLogEvent& e) {
-    if (shown >= limit) return false;
-    common.json ? PrintEventJson(e) : PrintEventText(e);
-    return ++shown < limit;
-  });
+  bool skipped = false;
+  Status s = archive->ScanAuditLog(
+      from,
+      [&](const archive::AuditLogEvent& e) {
+        if (shown >= limit) return false;
+        common.json ? PrintEventJson(e) : PrintEventText(e);
+        return ++shown < limit;
+      },
+      [&skipped](const std::string& what) {
+        std::cout.flush();
+        std::cerr << "preserve audit-log show: " << what << "\n";
+        skipped = true;
+      });
   std::cout.flush();
   if (!s.ok()) return ExitFor(s);
-  return kExitOk;
+  return skipped ? kExitInvalid : kExitOk;
 }
 
 int AuditLogVerify(int argc, char** argv) {
@@ -149,9 +162,10 @@ int CmdFixity(int argc, char** argv) {
     std::cerr << "preserve fixity: --sample must be a fraction in (0, 1]\n";
     return kExitUsage;
   }
-  // Writable: the result is recorded in the audit trail.
+  // The result is recorded in the audit trail, when the store can be written
+  // (not on read-only media, nor beside another writer: then said on stderr).
   Session session;
-  if (auto failed = OpenSession(common, false, session)) return *failed;
+  if (auto failed = OpenSessionForAudit(common, "fixity", session)) return *failed;
   auto& archive = session.archive;
   auto summary = archive->Fixity({.sample = sample}, [&common](const archive::PackageFixity& p) {
     if (common.json) {
@@ -165,7 +179,9 @@ int CmdFixity(int argc, char** argv) {
     } else if (p.damage.empty()) {
       std::cout << "OK       " << p.package_id << "  (" << p.objects << " data objects)\n";
     } else {
-      for (const auto& d : p.damage) std::cout << "DAMAGED  " << p.package_id << "  " << d.object << ": " << d.detail << "\n";
+      // A stretch of records that cannot be read has no package id.
+      const std::string who = p.package_id.empty() ? "(records)" : p.package_id;
+      for (const auto& d : p.damage) std::cout << "DAMAGED  " << who << "  " << d.object << ": " << d.detail << "\n";
     }
   });
   std::cout.flush();
@@ -215,7 +231,9 @@ int CmdCheck(int argc, char** argv) {
     std::cout << "\n";
     if (report->garbage_objects > 0)
       std::cout << "unreferenced content: " << report->garbage_objects << " objects or chunks, "
-                << report->garbage_bytes << " bytes (left by an interrupted or refused ingest; harmless)\n";
+                << report->garbage_bytes
+                << " bytes (left by an ingest killed while storing a document, or by an earlier preserve; "
+                   "harmless: 'preserve gc' collects it)\n";
   }
   return report->problems.empty() ? kExitOk : kExitInvalid;
 }

@@ -86,7 +86,17 @@ int HoldList(int argc, char** argv) {
   if (auto failed = OpenSession(common, true, session)) return *failed;
   auto held = session.archive->Held();
   if (!held.ok()) return ExitFor(held.status());
+  bool skipped = false;
   for (const auto& lifecycle : held.value()) {
+    if (!lifecycle.unreadable.empty()) {
+      // It may hold a hold: named on stderr, and the exit status says so.
+      std::cout.flush();
+      std::cerr << "preserve hold list: "
+                << (lifecycle.package_id.empty() ? "" : "package " + lifecycle.package_id + ": ")
+                << lifecycle.unreadable << "\n";
+      skipped = true;
+      continue;
+    }
     for (const auto& h : lifecycle.holds) {
       if (common.json) {
         std::cout << json::serialize(HoldJson(lifecycle.package_id, h)) << "\n";
@@ -95,7 +105,7 @@ int HoldList(int argc, char** argv) {
       }
     }
   }
-  return kExitOk;
+  return skipped ? kExitInvalid : kExitOk;
 }
 
 json::object LifecycleJson(const archive::PackageLifecycle& l) {

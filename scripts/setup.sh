@@ -15,6 +15,10 @@ PACKAGES=(
   libqpdf-dev libxml2-dev
   libicu-dev
   poppler-utils libnss3-tools qpdf
+  libcurl4-openssl-dev
+  # A one-node Ceph with a RADOS Gateway for the S3 tests (scripts/ceph-dev.sh), and the
+  # AWS CLI that drives it from outside.
+  ceph-mon ceph-osd radosgw ceph-common awscli
 )
 
 missing=()

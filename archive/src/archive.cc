@@ -4,7 +4,9 @@
 #include <boost/json.hpp>
 
 #include "archive_impl.h"
+#include "damage.h"
 #include "lifecycle.h"
+#include "stored_json.h"
 #include "trust.h"
 #include "preserve/audit/package_archive.h"
 #include "preserve/ingest/manifest.h"
@@ -46,7 +48,7 @@ Bytes AuditEvent(const Clock& clock, std::string_view type,
                  std::initializer_list<std::pair<std::string_view, std::string>> fields) {
   json::object event{{"event", type}, {"time", FormatUtcTime(clock.Now())}};
   for (const auto& [key, value] : fields) event[key] = value;
-  return ToBytes(json::serialize(event));
+  return ToBytes(SerializeForStore(event));
 }
 
 Result<PackageRecord> Archive::Impl::LoadRecord(const std::string& id) const {
@@ -310,8 +312,9 @@ Result<audit::PackageContents> Archive::Contents(const std::string& package_id) 
                                 }});
       continue;
     }
-    PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, impl_->store->GetContent(o.sha256));
-    contents.data.emplace(o.path, std::move(bytes));
+    auto bytes = impl_->store->GetContent(o.sha256);
+    if (!bytes.ok()) return bytes.status().WithContext(o.path);  // names the object that cannot be read
+    contents.data.emplace(o.path, std::move(bytes).value());
   }
   PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(package_id));
   BatchCache batches;
@@ -379,7 +382,8 @@ void CheckVersionLink(const storage::Store& store, const std::string& id, const 
 }  // namespace
 
 Result<audit::PackageReport> Archive::Verify(const std::string& package_id, const VerifyOptions& options) {
-  PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
+  auto loaded = impl_->LoadRecord(package_id);
+  if (!loaded.ok() && loaded.status().code() != StatusCode::kCorruption) return loaded.status();
   audit::PackageVerifyOptions verify;
   verify.tsa_trust.certificates = impl_->TsaTrustAnchors();
   verify.tsa_trust.source = impl_->config.external_tsas.empty()
@@ -398,24 +402,32 @@ Result<audit::PackageReport> Archive::Verify(const std::string& package_id, cons
   verify.clock = impl_->clock;
   verify.policy_source = "the store's, " + impl_->policy.name();
   audit::UsePolicy(impl_->policy, verify);
-  audit::PackageReport report;
-  if (record.state == kStateDeleted) {
-    PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(package_id));
-    BatchCache batches;
-    PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, impl_->Assemble(record, skeleton, batches));
-    PRESERVE_ASSIGN_OR_RETURN(report, VerifyTombstone(*impl_->store, record, er, verify));
-  } else {
-    PRESERVE_ASSIGN_OR_RETURN(audit::PackageContents contents, Contents(package_id));
-    report = audit::VerifyPackage(contents, verify);
-    if (report.package_id != package_id) {
-      std::string detail = "the manifest names package '" + report.package_id + "'";
-      report.steps.push_back({"data", "manifest.json", Verdict::kInvalid, detail});
-      report.reasons.push_back("manifest.json: " + detail);
-      report.verdict = Verdict::kInvalid;
+  auto verified = [&]() -> Result<audit::PackageReport> {
+    PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, std::move(loaded));
+    if (record.state == kStateDeleted) {
+      PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(package_id));
+      BatchCache batches;
+      PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, impl_->Assemble(record, skeleton, batches));
+      return VerifyTombstone(*impl_->store, record, er, verify);
     }
-    report.package_id = package_id;
-    CheckVersionLink(*impl_->store, package_id, contents, report);
-  }
+    PRESERVE_ASSIGN_OR_RETURN(audit::PackageContents contents, Contents(package_id));
+    audit::PackageReport checked = audit::VerifyPackage(contents, verify);
+    if (checked.package_id != package_id) {
+      std::string detail = "the manifest names package '" + checked.package_id + "'";
+      checked.steps.push_back({"data", "manifest.json", Verdict::kInvalid, detail});
+      checked.reasons.push_back("manifest.json: " + detail);
+      checked.verdict = Verdict::kInvalid;
+    }
+    checked.package_id = package_id;
+    CheckVersionLink(*impl_->store, package_id, contents, checked);
+    return checked;
+  }();
+  // Once its record was found, a package whose record, content, evidence or
+  // batches cannot be read (damage, or an object gone) is INVALID, naming what.
+  const StatusCode failed = verified.status().code();
+  if (!verified.ok() && (failed == StatusCode::kCorruption || failed == StatusCode::kNotFound))
+    verified = UnreadablePackageReport(package_id, verified.status());
+  PRESERVE_ASSIGN_OR_RETURN(audit::PackageReport report, std::move(verified));
   // Who verified what, and the outcome, is part of the record's history; a
   // read-only archive (beside a writer) cannot append, and the caller says so.
   if (impl_->tsa) {

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "archive_impl.h"
+#include "damage.h"
 #include "lifecycle.h"
 #include "preserve/ingest/manifest.h"
 
@@ -104,25 +105,52 @@ Result<std::vector<PackageSummary>> Archive::List(const std::string& after, std:
     Bytes latest;  // empty while version 1 is the latest
   };
   std::optional<Pending> pending;
+  // The rows listed so far that count towards `limit`: those read (an
+  // unreadable one is listed whatever the filter, so it does not count).
+  std::size_t listed = 0;
   auto settle = [&]() -> Status {
     if (!pending) return Status::Ok();
-    const Bytes& latest = pending->latest.empty() ? pending->first : pending->latest;
-    PRESERVE_ASSIGN_OR_RETURN(PackageRecord r, DecodePackageRecord(latest, *impl_->store));
-    PRESERVE_ASSIGN_OR_RETURN(PackageSummary summary, Summarize(r, *impl_->store));
-    if (!pending->latest.empty()) {
-      PRESERVE_ASSIGN_OR_RETURN(PackageRecord first, DecodeStoredPackageRecord(pending->first));
-      summary.id = pending->id;
-      summary.created = first.created;
+    auto summary = [&]() -> Result<PackageSummary> {
+      const Bytes& latest = pending->latest.empty() ? pending->first : pending->latest;
+      PRESERVE_ASSIGN_OR_RETURN(PackageRecord r, DecodePackageRecord(latest, *impl_->store));
+      PRESERVE_ASSIGN_OR_RETURN(PackageSummary s, Summarize(r, *impl_->store));
+      if (!pending->latest.empty()) {
+        PRESERVE_ASSIGN_OR_RETURN(PackageRecord first, DecodeStoredPackageRecord(pending->first));
+        s.id = pending->id;
+        s.created = first.created;
+      }
+      return s;
+    }();
+    // One package that cannot be read (damage, a record or manifest that is
+    // not JSON, content gone) is named, and the listing goes on.
+    if (!summary.ok() && summary.status().code() == StatusCode::kIOError) return summary.status();
+    if (!summary.ok()) {
+      PackageSummary named;
+      named.id = pending->id;
+      named.unreadable = summary.status().message();
+      out.push_back(std::move(named));
+    } else if (Matches(summary.value(), filter)) {
+      out.push_back(std::move(summary).value());
+      ++listed;
     }
     pending.reset();
-    if (Matches(summary, filter)) out.push_back(std::move(summary));
     return Status::Ok();
+  };
+  std::vector<std::string> skipped;  // stretches of records a page could not read
+  const storage::ScanGapSink gaps = [&skipped](const storage::ScanGap& gap) {
+    skipped.push_back(DescribeGap("package records", gap));
   };
   std::string cursor = after;
   bool full = false;
   while (!full) {
     const std::size_t page_size = filter.empty() ? std::min(limit, kPage) + 1 : kPage;
-    PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(cursor, page_size));
+    PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(cursor, page_size, &gaps));
+    for (auto& what : skipped) {
+      PackageSummary stretch;
+      stretch.unreadable = std::move(what);
+      out.push_back(std::move(stretch));
+    }
+    skipped.clear();
     if (page.empty()) break;
     cursor = page.back().first;
     for (auto& [id, bytes] : page) {
@@ -133,7 +161,7 @@ Result<std::vector<PackageSummary>> Archive::List(const std::string& after, std:
         continue;
       }
       PRESERVE_RETURN_IF_ERROR(settle());
-      if (out.size() >= limit) {
+      if (listed >= limit) {
         full = true;
         break;
       }
@@ -148,18 +176,30 @@ Result<std::vector<VersionSummary>> Archive::Versions(const std::string& package
   PRESERVE_ASSIGN_OR_RETURN(auto records, impl_->VersionRecords(package_id));
   std::vector<VersionSummary> out;
   for (const auto& [id, bytes] : records) {
-    PRESERVE_ASSIGN_OR_RETURN(PackageRecord r, DecodePackageRecord(bytes, *impl_->store));
-    PRESERVE_ASSIGN_OR_RETURN(PackageSummary summary, Summarize(r, *impl_->store));
-    VersionSummary v{r.version, id, r.created, r.state, std::move(summary.documents), ""};
-    if (r.version > 1 && r.state != kStateDeleted) {
-      for (const auto& o : r.objects) {
-        if (o.path != ingest::kManifestPath) continue;
-        PRESERVE_ASSIGN_OR_RETURN(Bytes json_bytes, impl_->store->GetContent(o.sha256));
-        PRESERVE_ASSIGN_OR_RETURN(ingest::Manifest manifest, ingest::ManifestFromJson(json_bytes));
-        v.change = manifest.decision;
+    auto version = [&]() -> Result<VersionSummary> {
+      PRESERVE_ASSIGN_OR_RETURN(PackageRecord r, DecodePackageRecord(bytes, *impl_->store));
+      PRESERVE_ASSIGN_OR_RETURN(PackageSummary summary, Summarize(r, *impl_->store));
+      VersionSummary v{"", r.version, id, r.created, r.state, std::move(summary.documents), ""};
+      if (r.version > 1 && r.state != kStateDeleted) {
+        for (const auto& o : r.objects) {
+          if (o.path != ingest::kManifestPath) continue;
+          PRESERVE_ASSIGN_OR_RETURN(Bytes json_bytes, impl_->store->GetContent(o.sha256));
+          PRESERVE_ASSIGN_OR_RETURN(ingest::Manifest manifest, ingest::ManifestFromJson(json_bytes));
+          v.change = manifest.decision;
+        }
       }
+      return v;
+    }();
+    if (!version.ok() && version.status().code() == StatusCode::kIOError) return version.status();
+    if (!version.ok()) {
+      VersionSummary named;
+      named.unreadable = version.status().message();
+      named.version = SplitVersionId(id).second;
+      named.id = id;
+      out.push_back(std::move(named));
+      continue;
     }
-    out.push_back(std::move(v));
+    out.push_back(std::move(version).value());
   }
   return out;
 }
@@ -173,7 +213,11 @@ Result<std::string> Archive::VersionId(const std::string& package_id, std::uint3
     PRESERVE_RETURN_IF_ERROR(impl_->store->GetPackage(package_id).status());
     return package_id;
   }
-  PRESERVE_ASSIGN_OR_RETURN(auto records, impl_->VersionRecords(package_id));
+  auto found = impl_->VersionRecords(package_id);
+  // Records that cannot be read: the id given stands for the latest, so that
+  // 'verify' reports the damage (INVALID) rather than stopping at the lookup.
+  if (!found.ok() && version == 0 && IsDamage(found.status())) return package_id;
+  PRESERVE_ASSIGN_OR_RETURN(auto records, std::move(found));
   if (version == 0) return records.back().first;
   if (version > records.size())
     return Status::NotFound("package " + package_id + " has " + std::to_string(records.size()) +
@@ -188,13 +232,15 @@ Result<SignatureUseReport> Archive::ReportSignatureUse(TimePoint from, TimePoint
   report.to = to;
   report.grouping = grouping;
   std::map<std::string, SignatureUseRow> rows;
-  Status parse_error = Status::Ok();
+  const auto skipped = [&report](const std::string& what) { report.unreadable.push_back(what); };
   PRESERVE_RETURN_IF_ERROR(ScanAuditLog(0, [&](const AuditLogEvent& e) {
+    // Events are read leniently (AuditLogEvent::json); one that is not JSON
+    // even so (damage, or an edit) is named, and the rest counted.
     json::error_code ec;
     json::value v = json::parse(e.json, ec);
     if (ec || !v.is_object()) {
-      parse_error = Status::Corruption("audit event " + std::to_string(e.sequence) + " is not a JSON object");
-      return false;
+      report.unreadable.push_back("audit event " + std::to_string(e.sequence) + " is not a JSON object");
+      return true;
     }
     const json::object& o = v.as_object();
     auto text = [&](std::string_view key) -> std::string {
@@ -231,8 +277,7 @@ Result<SignatureUseReport> Archive::ReportSignatureUse(TimePoint from, TimePoint
       }
     }
     return true;
-  }));
-  PRESERVE_RETURN_IF_ERROR(parse_error);
+  }, skipped));
   for (auto& [group, row] : rows) {
     row.group = group;
     report.rows.push_back(std::move(row));

@@ -84,8 +84,10 @@ struct Prepared {
     Bytes sha256;  // kContentHash of data, as the manifest entry has it
   };
   std::map<std::string, Object> objects;  // path -> object
-  // Objects already streamed into the store's chunks (a large detached
-  // document), with their manifest entries made: path -> finished writer.
+  // Objects streamed through a content writer (a large detached document),
+  // staged beside the store, not yet in it, with their manifest entries
+  // made: path -> finished writer. Only an accepted package's commit
+  // (StoreObjects) puts them into the store.
   struct Streamed {
     std::unique_ptr<storage::ContentWriter> writer;
     storage::ContentWriter::Object object;
@@ -149,7 +151,7 @@ void Refuse(Prepared& p, const std::string& category, const std::string& detail)
   p.category = category;
   p.outcome.reason = category + ": " + EscapeForDisplay(detail);
   p.objects.clear();
-  p.streamed.clear();  // chunks already written stay as garbage ('preserve check' reports them)
+  p.streamed.clear();  // their staged copies go with their writers: nothing was stored
 }
 
 // The ingest policy (EN 319 102-1 indications): any TOTAL-FAILED signature
@@ -198,8 +200,8 @@ void ValidateDetachedCms(Prepared& p, Bytes signature, Bytes content, const Subm
 }
 
 // A detached document larger than a content chunk: read from its file once,
-// in pieces, each piece hashed for the signature and handed to the store's
-// chunk writer; never held whole.
+// in pieces, each piece hashed for the signature and handed to a content
+// writer, which stages it beside the store until the verdict; never held whole.
 void ValidateLargeDetachedCms(Prepared& p, Bytes signature, const Submission& s,
                               const ingest::CmsValidationOptions& cms, storage::Store& store) {
   p.outcome.format = "CAdES detached";
@@ -465,9 +467,10 @@ class KnownContent {
 // Adds the prepared objects, then the manifest, to `record` and their content
 // to `w`: identical content is stored once, within a write as across the
 // store. A path `record` already holds (carried over from an earlier version)
-// is not added again. Streamed objects' chunks are flushed already
-// (ContentWriter::Finish), and Commit flushes any chunk found present but
-// written by another, unflushed writer.
+// is not added again. A streamed object new to the store has its staged
+// chunks copied into the store, durable, here (ContentWriter::Put), just
+// before the commit that refers to them; Commit flushes any chunk found
+// present but written by another, unflushed writer.
 Status StoreObjects(Prepared& p, const Bytes& manifest_json, const storage::Store& store, storage::WriteSet& w,
                     KnownContent& known, PackageRecord& record) {
   std::set<std::string> carried;
@@ -481,11 +484,11 @@ Status StoreObjects(Prepared& p, const Bytes& manifest_json, const storage::Stor
   };
   for (const auto& [path, object] : p.objects)
     if (!held(path)) PRESERVE_RETURN_IF_ERROR(store_object(path, object.data, object.sha256));
-  for (const auto& [path, streamed] : p.streamed) {
+  for (auto& [path, streamed] : p.streamed) {
     if (held(path)) continue;
     const Bytes& digest = streamed.object.sha256;
     PRESERVE_ASSIGN_OR_RETURN(bool put, known.NeedsPut(store, digest));
-    if (put) streamed.writer->Put(w);
+    if (put) PRESERVE_RETURN_IF_ERROR(streamed.writer->Put(w));
     record.objects.push_back({path, digest, streamed.object.size});
   }
   return store_object(ingest::kManifestPath, manifest_json, Digest(kContentHash, manifest_json));

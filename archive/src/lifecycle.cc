@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "preserve/util/digest.h"
+#include "stored_json.h"
 
 namespace preserve::archive {
 
@@ -84,16 +85,16 @@ Bytes EncodeLifecycle(const PackageLifecycle& l) {
                                      {"by", t.deleted_by},
                                      {"objects", std::move(objects)}};
   }
-  return ToBytes(json::serialize(root));
+  return ToBytes(SerializeForStore(root));
 }
 
 Result<PackageLifecycle> DecodeLifecycle(ByteView bytes) {
   // Boost.JSON throws on a missing or mistyped field: turned into a Status here.
   try {
-    json::error_code ec;
-    json::value v = json::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), ec);
-    if (ec || !v.is_object()) return Status::Corruption("lifecycle record is not a JSON object");
-    const json::object& o = v.as_object();
+    auto v = ParseStoredJson(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+                             "lifecycle record");
+    if (!v.ok() || !v->is_object()) return Status::Corruption("lifecycle record is not a JSON object");
+    const json::object& o = v->as_object();
     PackageLifecycle l;
     l.package_id = std::string(o.at("package").as_string());
     const json::object& retention = o.at("retention").as_object();

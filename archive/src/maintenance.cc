@@ -18,9 +18,12 @@
 #include <boost/json.hpp>
 
 #include "archive_impl.h"
+#include "damage.h"
+#include "garbage.h"
 #include "lifecycle.h"
 #include "preserve/ingest/manifest.h"
 #include "preserve/util/digest.h"
+#include "preserve/util/utf8.h"
 
 namespace preserve::archive {
 
@@ -130,50 +133,6 @@ Result<std::vector<std::string>> FilesUnder(const std::filesystem::path& dir) {
 
 // Writes the new file `path` (never an existing one) from `content`'s
 // pieces; on failure removes what it wrote.
-// The content keys that package records refer to (their objects, and the
-// chunks of those stored as chunk lists), compactly: 32 bytes each.
-class ContentReferences {
- public:
-  void Add(ByteView sha256, const std::vector<Bytes>& chunks) {
-    Push(sha256);
-    for (const auto& c : chunks) Push(c);
-  }
-  // Ends adding; Visit and Unvisited may be called from now on.
-  void Seal() {
-    std::sort(keys_.begin(), keys_.end());
-    keys_.erase(std::unique(keys_.begin(), keys_.end()), keys_.end());
-    visited_.assign(keys_.size(), false);
-  }
-  // Whether `digest` is referenced; marks it seen.
-  bool Visit(ByteView digest) {
-    if (digest.size() != kKey) return false;
-    Key key;
-    std::copy(digest.begin(), digest.end(), key.begin());
-    auto it = std::lower_bound(keys_.begin(), keys_.end(), key);
-    if (it == keys_.end() || *it != key) return false;
-    visited_[static_cast<std::size_t>(it - keys_.begin())] = true;
-    return true;
-  }
-  std::vector<Bytes> Unvisited() const {
-    std::vector<Bytes> out;
-    for (std::size_t i = 0; i < keys_.size(); ++i)
-      if (!visited_[i]) out.emplace_back(keys_[i].begin(), keys_[i].end());
-    return out;
-  }
-
- private:
-  static constexpr std::size_t kKey = 32;
-  using Key = std::array<std::uint8_t, kKey>;
-  void Push(ByteView digest) {
-    if (digest.size() != kKey) return;  // not a SHA-256: no content key can match it
-    Key key;
-    std::copy(digest.begin(), digest.end(), key.begin());
-    keys_.push_back(key);
-  }
-  std::vector<Key> keys_;
-  std::vector<bool> visited_;
-};
-
 Status WriteNewFile(const std::filesystem::path& path, const ingest::ContentSource& content) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0 && errno == EEXIST) return Status::AlreadyExists(path.string() + " already exists: not overwritten");
@@ -211,10 +170,22 @@ std::string Join(const std::vector<TimePoint>& times) {
 
 // ---- Audit trail ----
 
-Status Archive::ScanAuditLog(std::uint64_t first_sequence, const std::function<bool(const AuditLogEvent&)>& visit) {
-  return impl_->store->ScanAudit(first_sequence, [&visit](const storage::AuditEntry& entry) {
-    return visit(AuditLogEvent{entry.sequence, ToString(entry.event), entry.hash});
-  });
+Status Archive::ScanAuditLog(std::uint64_t first_sequence, const std::function<bool(const AuditLogEvent&)>& visit,
+                             const std::function<void(const std::string&)>& unreadable) {
+  const storage::ScanGapSink gaps = [&unreadable](const storage::ScanGap& gap) {
+    unreadable(DescribeGap("audit events", gap, true));
+  };
+  return impl_->store->ScanAudit(
+      first_sequence,
+      [&visit](const storage::AuditEntry& entry) {
+        // An event's stored bytes are chained and sealed: never rewritten,
+        // they are shown leniently (utf8.h).
+        std::string text = ToString(entry.event);
+        const bool escaped = !IsUtf8(text);
+        return visit(AuditLogEvent{entry.sequence, escaped ? EscapeInvalidUtf8(text) : std::move(text), escaped,
+                                   entry.hash});
+      },
+      unreadable ? &gaps : nullptr);
 }
 
 // ---- Fixity ----
@@ -253,8 +224,6 @@ void CompareManifest(const PackageRecord& record, ByteView manifest_json, Packag
 
 Result<FixitySummary> Archive::Fixity(const FixityOptions& options,
                                       const std::function<void(const PackageFixity&)>& each) {
-  if (!impl_->tsa)
-    return Status::FailedPrecondition("fixity records its result in the audit trail: open the store for writing");
   if (!(options.sample > 0.0 && options.sample <= 1.0))
     return Status::InvalidArgument("the sample must be a fraction in (0, 1]");
   std::array<std::uint8_t, 8> seed_bytes{};
@@ -267,8 +236,19 @@ Result<FixitySummary> Archive::Fixity(const FixityOptions& options,
   FixitySummary summary;
   BatchCache batches;
   std::string after;
+  // A stretch of package records that cannot be read is damage like any
+  // other: reported (whatever the sample), and the rest is checked.
+  std::vector<std::string> unreadable;
+  const storage::ScanGapSink gaps = [&unreadable](const storage::ScanGap& gap) {
+    unreadable.push_back(DescribeGap("package records", gap));
+  };
   while (true) {
-    PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(after, 1000));
+    PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(after, 1000, &gaps));
+    for (auto& what : unreadable) {
+      ++summary.damaged;
+      each(PackageFixity{"", 0, {{"records", std::move(what)}}});
+    }
+    unreadable.clear();
     if (page.empty()) break;
     for (const auto& [id, record_bytes] : page) {
       after = id;
@@ -289,6 +269,7 @@ Result<FixitySummary> Archive::Fixity(const FixityOptions& options,
       each(result);
     }
   }
+  if (!impl_->tsa) return summary;  // read-only: the caller says the event was not recorded
   storage::WriteSet w;
   PutJobRun(w, "fixity",
             {impl_->clock->Now(),
@@ -375,8 +356,13 @@ Status Archive::Impl::CheckFixity(const PackageRecord& record, BatchCache& batch
       hashed.emplace(path, sha256);
       continue;
     }
-    PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> digest, DigestContent(sha256, {alg}));
-    hashed.emplace(path, std::move(digest.front()));
+    auto digest = DigestContent(sha256, {alg});
+    if (!digest.ok() && !IsDamage(digest.status())) return digest.status();
+    if (!digest.ok()) {
+      out.damage.push_back({path, "unreadable: " + digest.status().message()});
+      return Status::Ok();
+    }
+    hashed.emplace(path, std::move(digest->front()));
   }
   std::vector<Bytes> members;
   for (const auto& [path, hash] : hashed) members.push_back(hash);
@@ -409,22 +395,37 @@ Status Archive::Impl::CheckFixity(const PackageRecord& record, BatchCache& batch
 Result<ConsistencyReport> Archive::Check() {
   ConsistencyReport report;
   auto problem = [&report](std::string line) { report.problems.push_back(std::move(line)); };
-  PRESERVE_ASSIGN_OR_RETURN(std::vector<std::string> queue_list, impl_->store->ListQueued(SIZE_MAX));
+  // What cannot be read (damage.h) is a problem to list, never the end of the check.
+  auto skipped = [&problem](std::string records) {
+    return storage::ScanGapSink([&problem, records](const storage::ScanGap& gap) {
+      problem(DescribeGap(records, gap));
+    });
+  };
+  auto unreadable = [&problem](const Status& s, const std::string& what) -> Status {
+    if (!IsDamage(s)) return s;
+    problem(what + "cannot be read: " + s.message());
+    return Status::Ok();
+  };
+  const storage::ScanGapSink queue_gaps = skipped("seal queue entries");
+  PRESERVE_ASSIGN_OR_RETURN(std::vector<std::string> queue_list, impl_->store->ListQueued(SIZE_MAX, &queue_gaps));
   std::set<std::string> queue(queue_list.begin(), queue_list.end());
   std::map<std::string, std::vector<TimePoint>> schedule;  // package id -> due times
   std::map<std::string, std::vector<TimePoint>> head_schedule;  // the trail's sealed heads (trail_evidence.h)
   const TimePoint now = impl_->clock->Now();
-  PRESERVE_RETURN_IF_ERROR(impl_->store->ScanSchedule([&](const storage::ScheduleEntry& e) {
-    (IsHeadSubject(e.package_id) ? head_schedule : schedule)[e.package_id].push_back(e.due);
-    ++report.schedule_entries;
-    // Due before now: the newest time-stamp stopped protecting it, and no renewal came in time.
-    if (e.due <= now) {
-      ++report.lapsed;
-      problem(SubjectName(e.package_id) + ": its evidence lapsed on " + FormatUtcTime(e.due) +
-              " (renewal was due then): run 'preserve restart-evidence' to start a new chain");
-    }
-    return true;
-  }));
+  const storage::ScanGapSink schedule_gaps = skipped("schedule entries");
+  PRESERVE_RETURN_IF_ERROR(impl_->store->ScanSchedule(
+      [&](const storage::ScheduleEntry& e) {
+        (IsHeadSubject(e.package_id) ? head_schedule : schedule)[e.package_id].push_back(e.due);
+        ++report.schedule_entries;
+        // Due before now: the newest time-stamp stopped protecting it, and no renewal came in time.
+        if (e.due <= now) {
+          ++report.lapsed;
+          problem(SubjectName(e.package_id) + ": its evidence lapsed on " + FormatUtcTime(e.due) +
+                  " (renewal was due then): run 'preserve restart-evidence' to start a new chain");
+        }
+        return true;
+      },
+      &schedule_gaps));
   PRESERVE_RETURN_IF_ERROR(impl_->CheckHeadSubjects(head_schedule, problem));
 
   std::set<std::string> packages, deleted, batches_present, batches_missing;
@@ -432,15 +433,22 @@ Result<ConsistencyReport> Archive::Check() {
   std::map<Bytes, std::string> deleted_content;  // digest -> the deleted package
   ContentReferences referenced;
   bool every_record_read = true;  // else what is garbage cannot be told
+  const storage::ScanGapSink package_gaps = [&](const storage::ScanGap& gap) {
+    problem(DescribeGap("package records", gap));
+    every_record_read = false;
+  };
   std::string after;
   while (true) {
-    PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(after, 1000));
+    PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(after, 1000, &package_gaps));
     if (page.empty()) break;
     for (const auto& [id, bytes] : page) {
       after = id;
       ++report.packages;
       packages.insert(id);
       const std::string p = "package " + id + ": ";
+      if (!IsUtf8(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size())))
+        problem(p + "its record holds bytes that are not UTF-8 (read as %XX): 'preserve repair' rewrites it, "
+                    "keeping the original");
       auto decoded = DecodePackageRecord(bytes, *impl_->store);
       if (!decoded.ok()) {
         problem(p + "unreadable record: " + decoded.status().message());
@@ -462,8 +470,12 @@ Result<ConsistencyReport> Archive::Check() {
           const auto& o = record.objects[i];
           if (kept.ok() && kept.value()[i] != o.sha256)
             problem(p + "its tombstone's SHA-256 of " + o.path + " differs from its record's");
-          PRESERVE_ASSIGN_OR_RETURN(bool present, impl_->store->HasContent(o.sha256));
-          if (!present) continue;
+          auto present = impl_->store->HasContent(o.sha256);
+          if (!present.ok()) {
+            PRESERVE_RETURN_IF_ERROR(unreadable(present.status(), p + "data object " + o.path + " "));
+            continue;
+          }
+          if (!present.value()) continue;
           deleted_content.emplace(o.sha256, id);
           auto chunks = impl_->store->ContentChunks(o.sha256);
           if (!chunks.ok() && chunks.status().code() != StatusCode::kCorruption) return chunks.status();
@@ -471,8 +483,12 @@ Result<ConsistencyReport> Archive::Check() {
         }
       } else {
         for (const auto& o : record.objects) {
-          PRESERVE_ASSIGN_OR_RETURN(bool present, impl_->store->HasContent(o.sha256));
-          if (!present) {
+          auto present = impl_->store->HasContent(o.sha256);
+          if (!present.ok()) {
+            PRESERVE_RETURN_IF_ERROR(unreadable(present.status(), p + "data object " + o.path + " "));
+            continue;
+          }
+          if (!present.value()) {
             problem(p + "data object " + o.path + " (SHA-256 " + ToHex(o.sha256) + ") is not in the store");
             continue;
           }
@@ -491,7 +507,10 @@ Result<ConsistencyReport> Archive::Check() {
       if (scheduled != schedule.end()) schedule.erase(scheduled);
       bool queued = queue.erase(id) > 0;
       auto evidence = impl_->store->GetEvidence(id);
-      if (!evidence.ok() && evidence.status().code() != StatusCode::kNotFound) return evidence.status();
+      if (!evidence.ok() && evidence.status().code() != StatusCode::kNotFound) {
+        PRESERVE_RETURN_IF_ERROR(unreadable(evidence.status(), p + "its evidence "));
+        continue;
+      }
 
       if (record.state == "queued") {
         ++report.queued;
@@ -530,7 +549,7 @@ Result<ConsistencyReport> Archive::Check() {
                 problem(p + "its evidence uses batch " + ats.batch_id + ", which is not in the store" +
                         (reported ? " (as for other packages)" : ""));
               } else {
-                return batch.status();
+                PRESERVE_RETURN_IF_ERROR(unreadable(batch.status(), p + "batch " + ats.batch_id + " "));
               }
             }
           }
@@ -547,11 +566,15 @@ Result<ConsistencyReport> Archive::Check() {
   }
   for (const auto& id : queue) problem("seal queue: " + id + " is not a package");
   for (const auto& [id, due] : schedule) problem("schedule: " + Join(due) + " for " + id + ", which is not a package");
-  PRESERVE_RETURN_IF_ERROR(impl_->store->ScanEvidenceIds([&](std::string_view id) {
-    if (!IsHeadSubject(id) && packages.count(std::string(id)) == 0)
-      problem("evidence: " + std::string(id) + " has no package record");
-    return true;
-  }));
+  const storage::ScanGapSink evidence_gaps = skipped("evidence entries");
+  PRESERVE_RETURN_IF_ERROR(impl_->store->ScanEvidenceIds(
+      [&](std::string_view id) {
+        if (!IsHeadSubject(id) && packages.count(std::string(id)) == 0)
+          problem("evidence: " + std::string(id) + " has no package record");
+        return true;
+      },
+      &evidence_gaps));
+  const storage::ScanGapSink lifecycle_gaps = skipped("lifecycle records");
   PRESERVE_RETURN_IF_ERROR(impl_->store->ScanLifecycle([&](std::string_view key, ByteView bytes) {
     std::string id(key);
     if (packages.count(id) == 0) {
@@ -564,12 +587,16 @@ Result<ConsistencyReport> Archive::Check() {
         problem("package " + id + ": it has a tombstone, but its record is not deleted");
       }
     }
+    if (!IsUtf8(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size())))
+      problem("package " + id + ": its lifecycle record holds bytes that are not UTF-8 (read as %XX): "
+              "'preserve repair' rewrites it, keeping the original");
     return true;
-  }));
+  }, &lifecycle_gaps));
   // Content of a deleted package may stay only for a live package that holds the same bytes.
   after.clear();
+  const storage::ScanGapSink reported_above = [](const storage::ScanGap&) {};
   while (!deleted_content.empty()) {
-    PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(after, 1000));
+    PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(after, 1000, &reported_above));
     if (page.empty()) break;
     for (const auto& [id, bytes] : page) {
       after = id;
@@ -583,16 +610,33 @@ Result<ConsistencyReport> Archive::Check() {
             " is still stored and no other package uses it");
 
   // Every chunk a record's object lists must be stored; what no record refers
-  // to is garbage: chunks of an ingest that never committed (a crash, a
-  // refused document). Harmless, so counted, not a problem.
+  // to is garbage (garbage.h): harmless, so counted, not a problem, and
+  // exactly what 'gc' would collect.
   referenced.Seal();
-  PRESERVE_RETURN_IF_ERROR(impl_->store->ScanContent([&](ByteView digest, bool, std::uint64_t size) {
-    if (referenced.Visit(digest) || !every_record_read) return true;
-    ++report.garbage_objects;
-    report.garbage_bytes += size;
-    return true;
-  }));
-  for (const Bytes& chunk : referenced.Unvisited()) problem("content chunk " + ToHex(chunk) + " is not in the store");
+  bool content_skipped = false;  // a damaged stretch hid chunks from the scan: a point read tells
+  const storage::ScanGapSink content_gaps = [&](const storage::ScanGap& gap) {
+    problem(DescribeGap("content", gap));
+    content_skipped = true;
+  };
+  PRESERVE_RETURN_IF_ERROR(ScanUnreferencedContent(
+      *impl_->store, referenced,
+      [&](ByteView, bool, std::uint64_t size) {
+        if (!every_record_read) return;
+        ++report.garbage_objects;
+        report.garbage_bytes += size;
+      },
+      &content_gaps));
+  for (const Bytes& chunk : referenced.UnvisitedChunks()) {
+    if (content_skipped) {
+      auto present = impl_->store->HasContent(chunk);
+      if (!present.ok()) {
+        PRESERVE_RETURN_IF_ERROR(unreadable(present.status(), "content chunk " + ToHex(chunk) + " "));
+        continue;
+      }
+      if (present.value()) continue;
+    }
+    problem("content chunk " + ToHex(chunk) + " is not in the store");
+  }
   return report;
 }
 

@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include "stored_json.h"
+
 namespace preserve::archive {
 
 namespace json = boost::json;
@@ -13,13 +15,12 @@ namespace {
 
 std::string_view Text(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
-Bytes Serialize(const json::value& v) { return ToBytes(json::serialize(v)); }
+Bytes Serialize(const json::value& v) { return ToBytes(SerializeForStore(v)); }
 
 Result<json::object> ParseObject(ByteView bytes, const char* what) {
-  json::error_code ec;
-  json::value v = json::parse(Text(bytes), ec);
-  if (ec || !v.is_object()) return Status::Corruption(std::string(what) + " is not a JSON object");
-  return std::move(v.as_object());
+  auto v = ParseStoredJson(Text(bytes), what);
+  if (!v.ok() || !v->is_object()) return Status::Corruption(std::string(what) + " is not a JSON object");
+  return std::move(v->as_object());
 }
 
 // Reads a field, turning Boost.JSON's exceptions for missing or mistyped
@@ -65,10 +66,9 @@ Result<PackageRecord> DecodeStoredPackageRecord(ByteView bytes) {
     // (and the heap only beyond it), not node by node.
     unsigned char buffer[4096];
     json::monotonic_resource resource(buffer, sizeof buffer);
-    json::error_code ec;
-    json::value parsed = json::parse(Text(bytes), ec, &resource);
-    if (ec || !parsed.is_object()) return Status::Corruption("package record is not a JSON object");
-    const json::object& o = parsed.as_object();
+    auto parsed = ParseStoredJson(Text(bytes), "package record", nullptr, &resource);
+    if (!parsed.ok() || !parsed->is_object()) return Status::Corruption("package record is not a JSON object");
+    const json::object& o = parsed->as_object();
     PackageRecord r;
     r.id = std::string(o.at("id").as_string());
     r.version = static_cast<std::uint32_t>(o.at("version").to_number<std::uint64_t>());

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "archive_impl.h"
+#include "damage.h"
 #include "lifecycle.h"
 #include "preserve/util/digest.h"
 
@@ -72,17 +73,28 @@ Result<PackageLifecycle> Archive::Lifecycle(const std::string& package_id) {
 
 Result<std::vector<PackageLifecycle>> Archive::Held() {
   std::vector<PackageLifecycle> out;
-  Status failed;
-  PRESERVE_RETURN_IF_ERROR(impl_->store->ScanLifecycle([&](std::string_view id, ByteView bytes) {
-    auto lifecycle = DecodeLifecycle(bytes);
-    if (!lifecycle.ok()) {
-      failed = lifecycle.status().WithContext("package " + std::string(id));
-      return false;
-    }
-    if (!lifecycle->holds.empty()) out.push_back(std::move(lifecycle).value());
-    return true;
-  }));
-  PRESERVE_RETURN_IF_ERROR(failed);
+  // A record, or a stretch of records, that cannot be read may hold a hold:
+  // it is listed as unreadable, and the scan goes on.
+  auto unreadable = [&out](std::string id, std::string why) {
+    PackageLifecycle named;
+    named.package_id = std::move(id);
+    named.unreadable = std::move(why);
+    out.push_back(std::move(named));
+  };
+  const storage::ScanGapSink gaps = [&unreadable](const storage::ScanGap& gap) {
+    unreadable("", DescribeGap("lifecycle records", gap));
+  };
+  PRESERVE_RETURN_IF_ERROR(impl_->store->ScanLifecycle(
+      [&](std::string_view id, ByteView bytes) {
+        auto lifecycle = DecodeLifecycle(bytes);
+        if (!lifecycle.ok()) {
+          unreadable(std::string(id), lifecycle.status().message());
+        } else if (!lifecycle->holds.empty()) {
+          out.push_back(std::move(lifecycle).value());
+        }
+        return true;
+      },
+      &gaps));
   return out;
 }
 

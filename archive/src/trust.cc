@@ -8,6 +8,7 @@
 #include "trust.h"
 
 #include "archive_impl.h"
+#include "stored_json.h"
 #include "preserve/util/certificates.h"
 #include "preserve/util/digest.h"
 
@@ -17,18 +18,18 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::string_view kSignerTrustPrefix = "trust/signer/";
-
 std::string TrustKey(ByteView sha256) { return std::string(kSignerTrustPrefix) + ToHex(sha256); }
+
+}  // namespace
 
 Result<TrustListEntry> DecodeTrustEntry(std::string_view key, ByteView value) {
   auto bad = [&key](const std::string& why) {
     return Status::Corruption("trust list entry " + std::string(key) + ": " + why);
   };
-  json::error_code ec;
-  json::value parsed = json::parse(std::string_view(reinterpret_cast<const char*>(value.data()), value.size()), ec);
-  if (ec || !parsed.is_object()) return bad("not a JSON object");
-  const json::object& o = parsed.as_object();
+  auto parsed = ParseStoredJson(std::string_view(reinterpret_cast<const char*>(value.data()), value.size()),
+                                "trust list entry");
+  if (!parsed.ok() || !parsed->is_object()) return bad("not a JSON object");
+  const json::object& o = parsed->as_object();
   auto text = [&o](const char* name) -> std::string {
     const json::value* v = o.if_contains(name);
     return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
@@ -47,8 +48,6 @@ Result<TrustListEntry> DecodeTrustEntry(std::string_view key, ByteView value) {
   entry.fingerprint = CertificateFingerprint(entry.certificate);
   return entry;
 }
-
-}  // namespace
 
 Result<std::vector<TrustListEntry>> LoadTrustList(const storage::Store& store) {
   std::vector<TrustListEntry> out;
@@ -70,7 +69,7 @@ void PutTrustAnchor(storage::WriteSet& w, const Clock& clock, const Bytes& der, 
                     const std::string& actor) {
   const TimePoint now = clock.Now();
   json::object entry{{"certificate", ToHex(der)}, {"added", FormatUtcTime(now)}, {"by", actor}, {"reason", reason}};
-  w.PutSetting(TrustKey(Digest(HashAlgorithm::kSha256, der)), ToBytes(json::serialize(entry)));
+  w.PutSetting(TrustKey(Digest(HashAlgorithm::kSha256, der)), ToBytes(SerializeForStore(entry)));
 }
 
 Result<RunTrust> RunTrust::Load(const storage::Store& store, const IngestOptions& given) {

@@ -9,6 +9,12 @@
 
 namespace preserve::archive {
 
+// Trust list entries are settings under this prefix, then the certificate's SHA-256 in hex.
+inline constexpr std::string_view kSignerTrustPrefix = "trust/signer/";
+
+// One stored entry; kCorruption naming `key` when it does not read.
+Result<TrustListEntry> DecodeTrustEntry(std::string_view key, ByteView value);
+
 // The store's trust list, in fingerprint order.
 Result<std::vector<TrustListEntry>> LoadTrustList(const storage::Store& store);
 

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "preserve/util/utf8.h"
+
 namespace preserve::ingest {
 
 namespace json = boost::json;
@@ -85,8 +87,17 @@ Bytes ManifestToJson(const Manifest& m) {
 namespace {
 
 Result<Manifest> ParseManifest(ByteView bytes) {
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   json::error_code ec;
-  json::value v = json::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), ec);
+  json::value v = json::parse(text, ec);
+  // A manifest made before ingest refused file names that are not UTF-8 may
+  // hold such bytes raw, which JSON does not allow. It is sealed and can never
+  // be rewritten: it is read as EscapeInvalidUtf8 shows it, as the store's
+  // own records are, so its paths agree with theirs.
+  if (ec && !IsUtf8(text)) {
+    ec.clear();
+    v = json::parse(EscapeInvalidUtf8(text), ec);
+  }
   if (ec || !v.is_object()) return Status::Corruption("manifest is not a JSON object");
   const json::object& root = v.as_object();
   Manifest m;
@@ -111,8 +122,7 @@ Result<Manifest> ParseManifest(ByteView bytes) {
     m.previous_manifest_sha256 = std::move(digest).value();
   }
   if (const auto* metadata = root.if_contains("metadata"); metadata != nullptr) {
-    std::string text = json::serialize(*metadata);
-    auto parsed = ParseRecordMetadata(ToBytes(text));
+    auto parsed = ParseRecordMetadata(ToBytes(json::serialize(*metadata)));
     if (!parsed.ok()) return Status::Corruption("manifest: " + parsed.status().message());
     m.metadata = std::move(parsed).value();
   }

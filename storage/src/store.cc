@@ -21,6 +21,7 @@
 
 #include "preserve/util/digest.h"
 #include "preserve/util/fault_point.h"
+#include "preserve/util/file_descriptor.h"
 
 namespace preserve::storage {
 
@@ -150,8 +151,8 @@ class WriterLock {
 
 class StoreImpl final : public Store {
  public:
-  StoreImpl(std::unique_ptr<WriterLock> lock, bool read_only, std::size_t chunk_size)
-      : lock_(std::move(lock)), read_only_(read_only), chunk_size_(chunk_size) {}
+  StoreImpl(std::filesystem::path dir, std::unique_ptr<WriterLock> lock, bool read_only, std::size_t chunk_size)
+      : dir_(std::move(dir)), lock_(std::move(lock)), read_only_(read_only), chunk_size_(chunk_size) {}
 
   ~StoreImpl() override {
     // RocksDB does not flush memtables at close while the WAL is on: the next
@@ -332,16 +333,43 @@ class StoreImpl final : public Store {
 
   std::size_t chunk_size() const { return chunk_size_; }
 
-  Status ScanContent(const std::function<bool(ByteView, bool, std::uint64_t)>& visit) const override {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kContentIdx]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      ByteView key = ToByteView(it->key());
-      const bool chunk_list = key.size() == kDigestSize + 1 && key.back() == kChunkListSuffix;
-      if (!chunk_list && key.size() != kDigestSize)
-        return Status::Corruption("content key of " + std::to_string(key.size()) + " bytes: " + ToHex(key));
-      if (!visit(chunk_list ? key.first(kDigestSize) : key, chunk_list, it->value().size())) break;
+  // A file for content on its way in, in the database's directory (the same
+  // file system, sized for content) but with no name there: O_TMPFILE, or,
+  // where the file system lacks it, a name removed at once. Nothing of it
+  // outlives its descriptor, so neither a crash nor a checkpoint ever sees it.
+  Result<FileDescriptor> NewStagingFile() const {
+    int fd = ::open(dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+      std::string name = (dir_ / ".staging-XXXXXX").string();
+      fd = ::mkostemp(name.data(), O_CLOEXEC);
+      if (fd >= 0) ::unlink(name.c_str());
     }
-    return FromRocks(it->status(), "scanning content");
+    if (fd < 0) return Status::IOError("cannot stage content in " + dir_.string() + ": " + std::strerror(errno));
+    return FileDescriptor(fd);
+  }
+
+  Status CompactContent() override {
+    if (read_only_) return Status::FailedPrecondition("the store is open read-only");
+    rocksdb::CompactRangeOptions options;
+    // The bottommost level too: that is where erased values' entries mostly are.
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    return FromRocks(db_->CompactRange(options, handles_[kContentIdx], nullptr, nullptr), "compacting content");
+  }
+
+  Status ScanContent(const std::function<bool(ByteView, bool, std::uint64_t)>& visit,
+                     const ScanGapSink* gaps) const override {
+    Status malformed = Status::Ok();
+    PRESERVE_RETURN_IF_ERROR(Iterate(kContentIdx, "", "scanning content", gaps, [&](const rocksdb::Slice& k,
+                                                                                    const rocksdb::Slice& value) {
+      ByteView key = ToByteView(k);
+      const bool chunk_list = key.size() == kDigestSize + 1 && key.back() == kChunkListSuffix;
+      if (!chunk_list && key.size() != kDigestSize) {
+        malformed = Status::Corruption("content key of " + std::to_string(key.size()) + " bytes: " + ToHex(key));
+        return false;
+      }
+      return visit(chunk_list ? key.first(kDigestSize) : key, chunk_list, value.size());
+    }));
+    return malformed;
   }
   Result<Bytes> GetPackage(std::string_view id) const override {
     return Get(kPackagesIdx, std::string(id), "package " + std::string(id));
@@ -377,20 +405,22 @@ class StoreImpl final : public Store {
     return Get(kLifecycleIdx, std::string(id), "lifecycle record of package " + std::string(id));
   }
 
-  Status ScanLifecycle(const std::function<bool(std::string_view, ByteView)>& visit) const override {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kLifecycleIdx]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      ByteView value(reinterpret_cast<const std::uint8_t*>(it->value().data()), it->value().size());
-      if (!visit(std::string_view(it->key().data(), it->key().size()), value)) break;
-    }
-    return FromRocks(it->status(), "scanning lifecycle records");
+  Status ScanLifecycle(const std::function<bool(std::string_view, ByteView)>& visit,
+                       const ScanGapSink* gaps) const override {
+    return Iterate(kLifecycleIdx, "", "scanning lifecycle records", gaps,
+                   [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
+                     return visit(std::string_view(key.data(), key.size()), ToByteView(value));
+                   });
   }
 
-  Result<std::vector<std::string>> ListQueued(std::size_t limit) const override {
+  Result<std::vector<std::string>> ListQueued(std::size_t limit, const ScanGapSink* gaps) const override {
     std::vector<std::string> out;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kQueueIdx]));
-    for (it->SeekToFirst(); it->Valid() && out.size() < limit; it->Next()) out.push_back(it->key().ToString());
-    PRESERVE_RETURN_IF_ERROR(FromRocks(it->status(), "scanning the seal queue"));
+    if (limit == 0) return out;
+    PRESERVE_RETURN_IF_ERROR(
+        Iterate(kQueueIdx, "", "scanning the seal queue", gaps, [&](const rocksdb::Slice& key, const rocksdb::Slice&) {
+          out.push_back(key.ToString());
+          return out.size() < limit;
+        }));
     return out;
   }
 
@@ -410,19 +440,16 @@ class StoreImpl final : public Store {
     return FromRocks(it->status(), "scanning the seal queue");
   }
 
-  Result<std::vector<std::pair<std::string, Bytes>>> ListPackages(std::string_view after,
-                                                                   std::size_t limit) const override {
+  Result<std::vector<std::pair<std::string, Bytes>>> ListPackages(std::string_view after, std::size_t limit,
+                                                                   const ScanGapSink* gaps) const override {
     std::vector<std::pair<std::string, Bytes>> out;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kPackagesIdx]));
-    if (after.empty()) {
-      it->SeekToFirst();
-    } else {
-      it->Seek(std::string(after));
-      if (it->Valid() && it->key() == rocksdb::Slice(after.data(), after.size())) it->Next();
-    }
-    for (; it->Valid() && out.size() < limit; it->Next())
-      out.emplace_back(it->key().ToString(), FromSlice(it->value()));
-    PRESERVE_RETURN_IF_ERROR(FromRocks(it->status(), "scanning packages"));
+    if (limit == 0) return out;
+    PRESERVE_RETURN_IF_ERROR(Iterate(kPackagesIdx, after, "scanning packages", gaps,
+                                     [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
+                                       if (key == rocksdb::Slice(after.data(), after.size())) return true;
+                                       out.emplace_back(key.ToString(), FromSlice(value));
+                                       return out.size() < limit;
+                                     }));
     return out;
   }
 
@@ -440,36 +467,40 @@ class StoreImpl final : public Store {
     return out;
   }
 
-  Status ScanAudit(std::uint64_t first_sequence,
-                   const std::function<bool(const AuditEntry&)>& visit) const override {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kAuditIdx]));
-    for (it->Seek(BigEndian64(first_sequence)); it->Valid(); it->Next()) {
-      AuditEntry entry;
-      PRESERVE_RETURN_IF_ERROR(DecodeAudit(it->key(), it->value(), entry));
-      if (!visit(entry)) break;
-    }
-    return FromRocks(it->status(), "scanning the audit trail");
+  Status ScanAudit(std::uint64_t first_sequence, const std::function<bool(const AuditEntry&)>& visit,
+                   const ScanGapSink* gaps) const override {
+    Status malformed = Status::Ok();
+    PRESERVE_RETURN_IF_ERROR(Iterate(kAuditIdx, BigEndian64(first_sequence), "scanning the audit trail", gaps,
+                                     [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
+                                       AuditEntry entry;
+                                       malformed = DecodeAudit(key, value, entry);
+                                       return malformed.ok() && visit(entry);
+                                     }));
+    return malformed;
   }
 
   // ---- Maintenance ----
 
-  Status ScanSchedule(const std::function<bool(const ScheduleEntry&)>& visit) const override {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kScheduleIdx]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      std::string_view key(it->key().data(), it->key().size());
-      if (key.size() < 8) return Status::Corruption("schedule key shorter than 8 bytes");
-      auto secs = static_cast<std::int64_t>(ReadBigEndian64(key.substr(0, 8)));
-      if (!visit({TimePoint(std::chrono::seconds(secs)), std::string(key.substr(8))})) break;
-    }
-    return FromRocks(it->status(), "scanning the schedule");
+  Status ScanSchedule(const std::function<bool(const ScheduleEntry&)>& visit,
+                      const ScanGapSink* gaps) const override {
+    Status malformed = Status::Ok();
+    PRESERVE_RETURN_IF_ERROR(
+        Iterate(kScheduleIdx, "", "scanning the schedule", gaps, [&](const rocksdb::Slice& k, const rocksdb::Slice&) {
+          std::string_view key(k.data(), k.size());
+          if (key.size() < 8) {
+            malformed = Status::Corruption("schedule key shorter than 8 bytes");
+            return false;
+          }
+          auto secs = static_cast<std::int64_t>(ReadBigEndian64(key.substr(0, 8)));
+          return visit({TimePoint(std::chrono::seconds(secs)), std::string(key.substr(8))});
+        }));
+    return malformed;
   }
 
-  Status ScanEvidenceIds(const std::function<bool(std::string_view)>& visit) const override {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kEvidenceIdx]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (!visit(std::string_view(it->key().data(), it->key().size()))) break;
-    }
-    return FromRocks(it->status(), "scanning evidence");
+  Status ScanEvidenceIds(const std::function<bool(std::string_view)>& visit, const ScanGapSink* gaps) const override {
+    return Iterate(kEvidenceIdx, "", "scanning evidence", gaps, [&](const rocksdb::Slice& key, const rocksdb::Slice&) {
+      return visit(std::string_view(key.data(), key.size()));
+    });
   }
 
   Status ScanBatches(const std::function<bool(std::string_view id, ByteView record)>& visit) const override {
@@ -501,6 +532,80 @@ class StoreImpl final : public Store {
   }
 
  private:
+  // Visits family `family` in key order from the first key at or after
+  // `start` until `visit` returns false. A read error ends the scan with it,
+  // unless it is damage (kCorruption) and `gaps` is given: then the damaged
+  // stretch is reported there and the scan goes on past it.
+  Status Iterate(std::size_t family, std::string_view start, const std::string& what, const ScanGapSink* gaps,
+                 const std::function<bool(const rocksdb::Slice& key, const rocksdb::Slice& value)>& visit) const {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[family]));
+    // The last key read; before any, the scan's start (the damage lies past it).
+    std::string last(start);
+    it->Seek(rocksdb::Slice(start.data(), start.size()));
+    while (true) {
+      for (; it->Valid(); it->Next()) {
+        last.assign(it->key().data(), it->key().size());
+        if (!visit(it->key(), it->value())) return Status::Ok();
+      }
+      const rocksdb::Status s = it->status();
+      if (s.ok()) return Status::Ok();
+      if (gaps == nullptr || !s.IsCorruption()) return FromRocks(s, what);
+      std::optional<std::string> resume = ReadablePast(family, last);
+      (*gaps)({last, resume.value_or(""), FromRocks(s, what)});
+      if (!resume) return Status::Ok();
+      // A fresh iterator: one that met damage may keep part of that state.
+      it.reset(db_->NewIterator(rocksdb::ReadOptions(), handles_[family]));
+      it->Seek(*resume);
+      last = std::move(*resume);  // should that seek fail after all, the next search starts past it
+    }
+  }
+
+  // Where reading can go on after damage met past `last`. A seek fails while
+  // the first key at or after its target lies in the damage, and succeeds
+  // beyond it: the smallest target that succeeds (to a byte's precision, at
+  // most kResumeDepth bytes long) is found a byte at a time, each byte by a
+  // binary search. A few hundred seeks, for a scan that met damage. Nothing
+  // (nullopt) when no seek past `last` succeeds: the damage reaches the end,
+  // or more damage follows that this search does not look past.
+  std::optional<std::string> ReadablePast(std::size_t family, const std::string& last) const {
+    constexpr std::size_t kResumeDepth = 64;
+    // Each seek from a fresh iterator: whether one that met the damage
+    // before fails again depends on the block it still holds.
+    auto readable = [&](const std::string& target) {
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[family]));
+      it->Seek(target);
+      return it->status().ok();
+    };
+    std::optional<std::string> found;
+    std::string prefix;  // of the targets tried at this depth; always a prefix of `last`, or above it
+    for (std::size_t depth = 0; depth < kResumeDepth; ++depth) {
+      // The first byte value at this depth that keeps the target above `last`.
+      const bool on_last = last.size() > depth && last.compare(0, depth, prefix) == 0;
+      const unsigned low = on_last ? static_cast<unsigned char>(last[depth]) + 1u : 0u;
+      unsigned lo = low, hi = 256;  // the answer is in [lo, hi); 256: none
+      while (lo < hi) {
+        const unsigned mid = (lo + hi) / 2;
+        if (readable(prefix + static_cast<char>(mid))) {
+          hi = mid;
+        } else {
+          lo = mid + 1;
+        }
+      }
+      if (lo == 256) return found;  // nothing at this depth: the shallower answer stands
+      found = prefix + static_cast<char>(lo);
+      // The damage ends between the last failing target and `found`: look
+      // closer there, one byte deeper.
+      if (lo > low) {
+        prefix += static_cast<char>(lo - 1);
+      } else if (on_last) {
+        prefix += last[depth];
+      } else {
+        return found;  // `found` is the very next string after `prefix`
+      }
+    }
+    return found;
+  }
+
   rocksdb::ColumnFamilyHandle* Handle(WriteSet::Family f) const {
     switch (f) {
       case WriteSet::Family::kContent: return handles_[kContentIdx];
@@ -561,7 +666,8 @@ class StoreImpl final : public Store {
     return FromRocks(it->status(), "reading the audit trail");
   }
 
-  std::unique_ptr<WriterLock> lock_;  // declared first: released last
+  std::filesystem::path dir_;
+  std::unique_ptr<WriterLock> lock_;  // released after the database is closed
   bool read_only_;
   std::size_t chunk_size_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -574,10 +680,11 @@ class StoreImpl final : public Store {
   Bytes audit_head_hash_;
 };
 
-// Cuts the object into chunks as bytes arrive; holds at most one chunk.
-class ChunkingWriter final : public ContentWriter {
+// Holds an object until Put: up to one chunk in memory, more in an unnamed
+// temporary file beside the database; Put cuts the file into chunks.
+class StagingWriter final : public ContentWriter {
  public:
-  explicit ChunkingWriter(StoreImpl& store) : store_(store), object_hash_(HashAlgorithm::kSha256) {
+  explicit StagingWriter(StoreImpl& store) : store_(store), object_hash_(HashAlgorithm::kSha256) {
     pending_.reserve(store.chunk_size());
   }
 
@@ -589,34 +696,71 @@ class ChunkingWriter final : public ContentWriter {
       pending_.insert(pending_.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
       data = data.subspan(take);
       // A full chunk waits for the next byte: if none comes, the object fits in one value.
-      if (pending_.size() == store_.chunk_size() && !data.empty()) PRESERVE_RETURN_IF_ERROR(WritePending());
+      if (pending_.size() == store_.chunk_size() && !data.empty()) PRESERVE_RETURN_IF_ERROR(StagePending());
     }
     return Status::Ok();
   }
 
   Result<Object> Finish() override {
     sha256_ = object_hash_.Finish();
-    if (!chunks_.empty() && !pending_.empty()) PRESERVE_RETURN_IF_ERROR(WritePending());
-    // The chunks must be durable before any commit refers to them.
-    if (wrote_) PRESERVE_RETURN_IF_ERROR(store_.FlushContent());
+    if (staged_.get() >= 0) {
+      if (!pending_.empty()) PRESERVE_RETURN_IF_ERROR(StagePending());
+      Bytes().swap(pending_);  // a staged object waits for its commit holding no memory
+    }
     return Object{sha256_, size_};
   }
 
-  void Put(WriteSet& w) const override {
-    if (chunks_.empty()) {
+  Status Put(WriteSet& w) override {
+    if (staged_.get() < 0) {
       w.PutContent(sha256_, pending_);
-    } else {
-      PutChunkList(w, sha256_, AsBytes(EncodeChunkList(size_, store_.chunk_size(), chunks_)));
+      return Status::Ok();
     }
+    // The staged bytes, a chunk at a time: each chunk's key is the SHA-256 of
+    // the bytes stored under it, whatever happened to the file meanwhile (an
+    // object whose bytes changed no longer matches its own digest, which
+    // 'fixity' reports).
+    std::vector<Bytes> chunks;
+    bool wrote = false;
+    Bytes chunk(store_.chunk_size());
+    for (std::uint64_t at = 0; at < size_; at += chunk.size()) {
+      chunk.resize(static_cast<std::size_t>(std::min<std::uint64_t>(store_.chunk_size(), size_ - at)));
+      PRESERVE_RETURN_IF_ERROR(ReadStaged(at, chunk));
+      Bytes digest = Digest(HashAlgorithm::kSha256, chunk);
+      PRESERVE_ASSIGN_OR_RETURN(bool written, store_.PutChunk(digest, chunk));
+      wrote = wrote || written;
+      chunks.push_back(std::move(digest));
+    }
+    // The chunks must be durable before any commit refers to them.
+    if (wrote) PRESERVE_RETURN_IF_ERROR(store_.FlushContent());
+    PutChunkList(w, sha256_, AsBytes(EncodeChunkList(size_, store_.chunk_size(), chunks)));
+    return Status::Ok();
   }
 
  private:
-  Status WritePending() {
-    Bytes digest = Digest(HashAlgorithm::kSha256, pending_);
-    PRESERVE_ASSIGN_OR_RETURN(bool wrote, store_.PutChunk(digest, pending_));
-    wrote_ = wrote_ || wrote;
-    chunks_.push_back(std::move(digest));
+  Status StagePending() {
+    PRESERVE_FAULT_POINT("store.content.stage");
+    if (staged_.get() < 0) {
+      PRESERVE_ASSIGN_OR_RETURN(staged_, store_.NewStagingFile());
+    }
+    for (std::size_t done = 0; done < pending_.size();) {
+      ssize_t n = ::write(staged_.get(), pending_.data() + done, pending_.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::IOError("staging content beside the store: " + std::string(std::strerror(errno)));
+      done += static_cast<std::size_t>(n);
+    }
     pending_.clear();
+    return Status::Ok();
+  }
+
+  Status ReadStaged(std::uint64_t offset, Bytes& into) const {
+    for (std::size_t done = 0; done < into.size();) {
+      ssize_t n = ::pread(staged_.get(), into.data() + done, into.size() - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0)
+        return Status::IOError("reading staged content back: " +
+                               std::string(n < 0 ? std::strerror(errno) : "the file is shorter than written"));
+      done += static_cast<std::size_t>(n);
+    }
     return Status::Ok();
   }
 
@@ -624,14 +768,13 @@ class ChunkingWriter final : public ContentWriter {
   Hasher object_hash_;
   Bytes sha256_;  // set by Finish
   std::uint64_t size_ = 0;
-  Bytes pending_;
-  std::vector<Bytes> chunks_;
-  bool wrote_ = false;  // some chunk was new: Finish flushes
+  Bytes pending_;  // bytes not staged yet: the whole object while it fits in one chunk
+  FileDescriptor staged_{-1};
 };
 
 Result<std::unique_ptr<ContentWriter>> StoreImpl::NewContentWriter() {
   if (read_only_) return Status::FailedPrecondition("the store is open read-only");
-  return std::unique_ptr<ContentWriter>(std::make_unique<ChunkingWriter>(*this));
+  return std::unique_ptr<ContentWriter>(std::make_unique<StagingWriter>(*this));
 }
 
 }  // namespace
@@ -663,6 +806,9 @@ void WriteSet::PutContent(ByteView digest, ByteView data) {
 void WriteSet::EraseContent(ByteView digest) {
   Add(Family::kContent, true, ToStringView(digest), {}, {});
   Add(Family::kContent, true, ToStringView(digest), std::string_view(&kChunkListSuffix, 1), {});
+}
+void WriteSet::EraseContentValue(ByteView digest, bool chunk_list) {
+  Add(Family::kContent, true, ToStringView(digest), chunk_list ? std::string_view(&kChunkListSuffix, 1) : "", {});
 }
 void WriteSet::PutSetting(std::string_view name, ByteView value) { Add(Family::kSettings, false, name, {}, value); }
 void WriteSet::EraseSetting(std::string_view name) { Add(Family::kSettings, true, name, {}, {}); }
@@ -701,7 +847,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& dir, con
     PRESERVE_ASSIGN_OR_RETURN(lock, WriterLock::Acquire(dir));
   }
   if (options.content_chunk_size == 0) return Status::InvalidArgument("content chunk size 0");
-  auto store = std::make_unique<StoreImpl>(std::move(lock), options.read_only, options.content_chunk_size);
+  auto store = std::make_unique<StoreImpl>(dir, std::move(lock), options.read_only, options.content_chunk_size);
   PRESERVE_RETURN_IF_ERROR(store->OpenDb(dir, options.create_if_missing));
   return std::unique_ptr<Store>(std::move(store));
 }

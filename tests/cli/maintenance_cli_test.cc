@@ -5,21 +5,19 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-
-#include <rocksdb/db.h>
-#include <rocksdb/metadata.h>
-
 #include <sstream>
 
 #include "preserve/archive/archive.h"
 #include "preserve/util/certificates.h"
 #include "preserve/util/digest.h"
+#include "raw_db.h"
 #include "testing.h"
 
 namespace preserve {
 namespace {
 
 using testing::CommandResult;
+using testing::RawDb;
 using testing::TempDir;
 
 const std::filesystem::path kFixtures = testing::SourceDir() / "tests" / "fixtures";
@@ -32,65 +30,6 @@ std::string BigEndianKey(std::uint64_t v) {
   for (int i = 7; i >= 0; --i, v >>= 8) out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
   return out;
 }
-
-// The store's database opened with RocksDB itself, every column family, no
-// preserve code in between.
-class RawDb {
- public:
-  explicit RawDb(const std::filesystem::path& dir) {
-    std::vector<std::string> names;
-    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.string(), &names);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const auto& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    rocksdb::DB* raw = nullptr;
-    s = rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), families, &handles_, &raw);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    db_.reset(raw);
-    for (std::size_t i = 0; i < names.size(); ++i) by_name_[names[i]] = handles_[i];
-  }
-  ~RawDb() {
-    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-    db_->Close().PermitUncheckedError();
-  }
-
-  std::string Get(const std::string& family, const std::string& key) {
-    std::string value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), by_name_.at(family), key, &value);
-    EXPECT_TRUE(s.ok()) << family << ": " << s.ToString();
-    return value;
-  }
-  void Put(const std::string& family, const std::string& key, const std::string& value) {
-    ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), by_name_.at(family), key, value).ok());
-  }
-  void Delete(const std::string& family, const std::string& key) {
-    ASSERT_TRUE(db_->Delete(rocksdb::WriteOptions(), by_name_.at(family), key).ok());
-  }
-  std::vector<std::string> Keys(const std::string& family) {
-    std::vector<std::string> out;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), by_name_.at(family)));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) out.push_back(it->key().ToString());
-    EXPECT_TRUE(it->status().ok());
-    return out;
-  }
-  // Moves everything into table files, and names those of `family`.
-  std::vector<std::filesystem::path> FlushAndListFiles(const std::string& family) {
-    rocksdb::FlushOptions wait;
-    wait.wait = true;
-    EXPECT_TRUE(db_->Flush(wait, handles_).ok());
-    std::vector<rocksdb::LiveFileMetaData> files;
-    db_->GetLiveFilesMetaData(&files);
-    std::vector<std::filesystem::path> out;
-    for (const auto& f : files)
-      if (f.column_family_name == family) out.emplace_back(f.db_path + "/" + f.name);
-    return out;
-  }
-
- private:
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name_;
-};
 
 class Maintenance : public ::testing::Test {
  protected:

@@ -1,7 +1,8 @@
 // RFC 3161 over HTTP against independent implementations:
 //  - `preserve tsa serve` answers `openssl ts -query` sent by curl, and
 //    `openssl ts -verify` accepts the reply; it serves concurrent clients with
-//    distinct serial numbers, and exits 0 on SIGTERM;
+//    distinct serial numbers, and exits 0 on SIGTERM; it fits its connection
+//    limit to the descriptor limit;
 //  - preserve's HTTP client gets verified tokens from a TSA made of
 //    `openssl ts -reply` behind a loopback HTTP adapter.
 // openssl and curl are required: without them these tests fail, never skip.
@@ -240,6 +241,21 @@ TEST_P(TsaServeTest, ConcurrentClientsAndRestartsGetDistinctSerials) {
 
 INSTANTIATE_TEST_SUITE_P(TsaKeys, TsaServeTest, ::testing::Values("ec-p256", "rsa-3072"),
                          [](const auto& param_info) { return param_info.param == "rsa-3072" ? "Rsa3072" : "EcP256"; });
+
+// A connection limit the descriptor limit cannot hold, which the process may
+// not raise (the shell's ulimit sets the hard limit too): the server takes
+// fewer connections, so it never runs out of descriptors, and says so.
+TEST(TsaServe, FitsTheConnectionLimitToTheDescriptorLimit) {
+  TempDir tmp;
+  const std::filesystem::path store = tmp / "store";
+  CommandResult init = Command({PRESERVE_BIN, "init", "--store", store.string(), "--tsa-key", "ec-p256"});
+  ASSERT_EQ(init.exit_code, 0) << Describe(init);
+  // The listen address has no port: the command ends once the limit is fitted.
+  CommandResult serve = Command({"/bin/sh", "-c", "ulimit -n 100 && exec \"$0\" \"$@\"", PRESERVE_BIN, "tsa", "serve",
+                                 "--store", store.string(), "--listen", "127.0.0.1", "--max-connections", "1000"});
+  EXPECT_NE(serve.err.find("at most 36 connections: the descriptor limit is 100"), std::string::npos)
+      << Describe(serve);
+}
 
 // --- preserve's client, with openssl ts -reply as the TSA ---
 

@@ -1,6 +1,6 @@
 // Large data objects as content-addressed chunks: written and read streamed,
-// identical chunks stored once, the value's form told by its key, and chunks
-// whose object was never committed left as garbage only.
+// identical chunks stored once, the value's form told by its key, and nothing
+// of an object stored before it is put into a write.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -42,7 +42,7 @@ ContentWriter::Object WriteObject(Store& store, const Bytes& data, std::size_t p
   auto object = writer.value()->Finish();
   EXPECT_TRUE(object.ok()) << object.status().ToString();
   WriteSet w;
-  writer.value()->Put(w);
+  EXPECT_TRUE(writer.value()->Put(w).ok());
   EXPECT_TRUE(store.Commit(std::move(w)).ok());
   return object.value();
 }
@@ -163,7 +163,9 @@ TEST(ContentChunks, AMissingChunkIsCorruptionNamingTheObject) {
   }).code(), StatusCode::kNotFound);
 }
 
-TEST(ContentChunks, ChunksOfAnUncommittedObjectAreUnreferencedGarbageOnly) {
+// A refused document, or a process killed while a document is read, drops its
+// writer before Put: nothing of the object may be in the store.
+TEST(ContentChunks, AnObjectNeverPutLeavesNothingInTheStore) {
   TempDir dir;
   Bytes digest;
   {
@@ -175,14 +177,58 @@ TEST(ContentChunks, ChunksOfAnUncommittedObjectAreUnreferencedGarbageOnly) {
     auto object = writer.value()->Finish();
     ASSERT_TRUE(object.ok());
     digest = object->sha256;
-    // No Put, no commit: as if the process died before the package commit.
+    EXPECT_TRUE(ContentKeys(*store).empty()) << "staged beside the store, not in it";
   }
   auto store = OpenOrDie(dir / "db");
   EXPECT_FALSE(store->HasContent(digest).value());
   EXPECT_EQ(store->ReadContent(digest, [](ByteView) { return Status::Ok(); }).code(), StatusCode::kNotFound);
+  EXPECT_TRUE(ContentKeys(*store).empty());
+  // The staging file had no name: nothing is left in the database's directory either.
+  for (const auto& entry : std::filesystem::directory_iterator(dir / "db"))
+    EXPECT_EQ(entry.path().filename().string().find("staging"), std::string::npos) << entry.path();
+}
+
+// Put stores the chunks (durable, for the commit that follows); the object
+// itself, its chunk list, exists only once that commit is made. A process
+// killed in between leaves chunks nothing refers to: what 'gc' collects.
+TEST(ContentChunks, PutStoresTheChunksAndTheCommitTheObject) {
+  TempDir dir;
+  auto store = OpenOrDie(dir / "db", true);
+  auto writer = store->NewContentWriter();
+  ASSERT_TRUE(writer.ok());
+  const Bytes data = Pattern(3 * kChunk + 10, 8);
+  ASSERT_TRUE(writer.value()->Append(data).ok());
+  auto object = writer.value()->Finish();
+  ASSERT_TRUE(object.ok());
+  WriteSet w;
+  ASSERT_TRUE(writer.value()->Put(w).ok());
   auto keys = ContentKeys(*store);
   EXPECT_EQ(keys.size(), 4u);
   for (const auto& [key, chunk_list] : keys) EXPECT_FALSE(chunk_list);
+  EXPECT_FALSE(store->HasContent(object->sha256).value());
+  ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  EXPECT_EQ(ReadAll(*store, object->sha256), data);
+}
+
+// One value of the content family at a time, as garbage collection erases them.
+TEST(ContentChunks, EraseContentValueRemovesOneFormOnly) {
+  TempDir dir;
+  auto store = OpenOrDie(dir / "db", true);
+  ContentWriter::Object object = WriteObject(*store, Pattern(2 * kChunk + 1, 9));
+  const Bytes first_chunk = store->ContentChunks(object.sha256).value()[0];
+  WriteSet w;
+  w.EraseContentValue(first_chunk, /*chunk_list=*/true);  // no such list: nothing happens
+  w.EraseContentValue(object.sha256, /*chunk_list=*/false);  // no such whole value: nothing happens
+  ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  EXPECT_EQ(ContentKeys(*store).size(), 4u);
+  WriteSet erase_list;
+  erase_list.EraseContentValue(object.sha256, /*chunk_list=*/true);
+  ASSERT_TRUE(store->Commit(std::move(erase_list)).ok());
+  auto keys = ContentKeys(*store);
+  EXPECT_EQ(keys.size(), 3u);
+  EXPECT_EQ(keys.count(first_chunk), 1u);
+  EXPECT_TRUE(store->CompactContent().ok());
+  EXPECT_EQ(ContentKeys(*store).size(), 3u);
 }
 
 TEST(ContentChunks, EraseContentRemovesAChunkList) {

@@ -15,7 +15,6 @@
 #include <boost/asio/write.hpp>
 #include <charconv>
 #include <chrono>
-#include <cstring>
 #include <exception>
 #include <mutex>
 #include <set>
@@ -25,7 +24,6 @@
 #include <vector>
 
 #include "http_media_type.h"
-#include "http_request_parser.h"
 
 namespace preserve::timestamp {
 
@@ -36,9 +34,11 @@ namespace {
 
 constexpr auto kAwaitable = asio::as_tuple(asio::use_awaitable);
 using SteadyClock = std::chrono::steady_clock;
+using Outcome = HttpRequestParser::Outcome;
 
-// A request line and fields are a few hundred bytes; Beast's default limit.
-constexpr std::size_t kMaxHeadBytes = 8192;
+// What one read may take from the socket. A request is parsed as it comes,
+// so this bounds no request; it is a few time-stamp requests, pipelined.
+constexpr std::size_t kReadBytes = 8192;
 
 Result<tcp::endpoint> ParseListen(const std::string& listen) {
   std::size_t colon = listen.rfind(':');
@@ -59,18 +59,32 @@ Result<tcp::endpoint> ParseListen(const std::string& listen) {
 // it needs a lock. Its buffers are kept from one request to the next: a
 // request on a kept-alive connection allocates nothing here.
 struct Connection {
-  explicit Connection(tcp::socket socket_in) : socket(std::move(socket_in)), watchdog(socket.get_executor()) {}
+  Connection(tcp::socket socket_in, const HttpRequestLimits& limits)
+      : socket(std::move(socket_in)), watchdog(socket.get_executor()), parser(limits), in(kReadBytes) {}
+
+  // Ends the connection at `when` unless moved again. A later deadline
+  // leaves the timer be (Watch finds it moved when it wakes); an earlier one
+  // wakes Watch to set the timer anew.
+  void SetDeadline(SteadyClock::time_point when) {
+    deadline = when;
+    if (when < armed) watchdog.cancel();
+  }
+
   tcp::socket socket;
-  // One timer per connection, armed when it is due rather than per read or
-  // write: `deadline` moves with every request, the timer only when it fires.
+  // One timer per connection, set only when the deadline comes nearer or
+  // passes, not per read or write: on the fast path `deadline` moves with
+  // every request and the timer does not.
   asio::steady_timer watchdog;
-  SteadyClock::time_point deadline;
-  bool busy = false;    // a request has been read and its answer is not yet written
-  bool closed = false;  // Serve has finished with the socket
-  std::vector<char> in;  // received, from the start of the request being read
-  std::size_t received = 0;
-  Bytes body;         // the request's body, as the TSA is given it
-  std::string reply;  // the response's status line and fields (and a text body)
+  SteadyClock::time_point deadline = SteadyClock::time_point::max();
+  SteadyClock::time_point armed = SteadyClock::time_point::max();  // what the timer is set to
+  bool timed_out = false;  // the deadline passed: the read or write under way is cancelled
+  bool busy = false;       // a request has been read and its answer is not yet written
+  bool closed = false;     // Serve has finished with the socket
+  HttpRequestParser parser;
+  std::vector<char> in;      // what the last read received
+  std::size_t received = 0;  // bytes of `in` that it received
+  std::size_t parsed = 0;    // of those, the bytes given to the parser
+  std::string reply;         // the response's status line and fields (and a text body)
 };
 
 // The status line, fields and empty line of a response with `body_size`
@@ -104,11 +118,9 @@ struct TsaServer::Impl {
   Impl(TsaTransport& tsa_in, const TsaServerOptions& options_in, unsigned thread_count)
       : tsa(tsa_in),
         options(options_in),
-        // Room for a head and a body at their limits, and for the framing of
-        // a chunked body.
-        buffer_limit(2 * kMaxHeadBytes + options_in.max_request_bytes),
         contexts(MakeContexts(thread_count)),
-        acceptor(*contexts.front()) {
+        acceptor(*contexts.front()),
+        slot_freed(*contexts.front()) {
     for (auto& context : contexts) work.emplace_back(context->get_executor());
   }
 
@@ -124,79 +136,62 @@ struct TsaServer::Impl {
 
   TsaTransport& tsa;
   TsaServerOptions options;
-  std::size_t buffer_limit;
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<WorkGuard> work;  // keeps each thread running while it has no connection, until Stop
   std::size_t next_context = 0;  // used by the accept loop only
   tcp::acceptor acceptor;
+  // Set never to expire while the accept loop waits at max_connections;
+  // cancelled, on the acceptor's thread, when a connection closes.
+  asio::steady_timer slot_freed;
   tcp::endpoint bound;
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
   std::mutex mutex;  // guards connections
   std::set<std::shared_ptr<Connection>> connections;
 
-  // Frames the request at the start of `c.in`; on kComplete its body is in
-  // `c.body` and `size` is the bytes it took.
-  internal::HttpParse ParseRequest(Connection& c, internal::HttpRequestHead& head, std::size_t& size) const {
-    using internal::HttpParse;
-    const std::string_view data(c.in.data(), c.received);
-    HttpParse parsed = internal::ParseRequestHead(data, kMaxHeadBytes, head);
-    if (parsed != HttpParse::kComplete) return parsed;
-    if (head.chunked) {
-      std::size_t consumed = 0;
-      parsed = internal::DecodeChunkedBody(data.substr(head.size), options.max_request_bytes, c.body, consumed);
-      size = head.size + consumed;
-      return parsed;
-    }
-    // Refused before the body is read: there is no point receiving it.
-    if (head.content_length > options.max_request_bytes) return HttpParse::kBodyTooLarge;
-    if (data.size() - head.size < head.content_length) return HttpParse::kIncomplete;
-    const auto body = c.in.begin() + static_cast<std::ptrdiff_t>(head.size);
-    c.body.assign(body, body + static_cast<std::ptrdiff_t>(head.content_length));
-    size = head.size + head.content_length;
-    return HttpParse::kComplete;
-  }
-
   // Puts the answer to a complete request in `c.reply`, and its body in
   // `body` unless it is text (then in `c.reply` too).
-  void Answer(Connection& c, const internal::HttpRequestHead& head, bool keep_alive, Bytes& body) {
-    if (head.method != "POST") {
-      PutText(c.reply, "405 Method Not Allowed", "RFC 3161 time-stamp requests are POSTed", keep_alive, head.http10,
-              "Allow: POST\r\n");
+  void Answer(Connection& c, bool keep_alive, Bytes& body) {
+    const HttpRequestParser& request = c.parser;
+    if (request.method() != "POST") {
+      PutText(c.reply, "405 Method Not Allowed", "RFC 3161 time-stamp requests are POSTed", keep_alive,
+              request.http10(), "Allow: POST\r\n");
       return;
     }
-    if (!internal::HasMediaType(head.content_type, "application/timestamp-query")) {
+    if (!internal::HasMediaType(request.content_type(), "application/timestamp-query")) {
       PutText(c.reply, "415 Unsupported Media Type", "Content-Type must be application/timestamp-query", keep_alive,
-              head.http10);
+              request.http10());
       return;
     }
-    auto answer = tsa.Exchange(c.body);
+    auto answer = tsa.Exchange(request.body());
     // The TSA answers bad requests itself; an error here is its own failure.
     if (!answer.ok()) {
-      PutText(c.reply, "500 Internal Server Error", "the time-stamping authority failed", keep_alive, head.http10);
+      PutText(c.reply, "500 Internal Server Error", "the time-stamping authority failed", keep_alive,
+              request.http10());
       return;
     }
     body = std::move(answer.value());
-    PutHead(c.reply, "200 OK", "application/timestamp-reply", body.size(), keep_alive, head.http10);
+    PutHead(c.reply, "200 OK", "application/timestamp-reply", body.size(), keep_alive, request.http10());
   }
 
   // A refusal of what could not be framed; the connection is closed after it,
   // since where the next request would start is unknown.
-  void Refuse(Connection& c, internal::HttpParse parsed) {
-    using internal::HttpParse;
-    switch (parsed) {
-      case HttpParse::kHeadTooLarge:
+  void Refuse(Connection& c, Outcome refusal) {
+    switch (refusal) {
+      case Outcome::kHeadTooLarge:
         PutText(c.reply, "431 Request Header Fields Too Large", "the request's header is too large", false, false);
         break;
-      case HttpParse::kBodyTooLarge:
+      case Outcome::kBodyTooLarge:
         PutText(c.reply, "413 Content Too Large",
-                "a time-stamp request may not exceed " + std::to_string(options.max_request_bytes) + " bytes", false,
-                false);
+                "a time-stamp request's body may not exceed " +
+                    std::to_string(options.request_limits.max_body_bytes) + " bytes, nor its chunk framing " +
+                    std::to_string(options.request_limits.max_chunk_framing_bytes),
+                false, false);
         break;
-      case HttpParse::kVersionNotSupported:
+      case Outcome::kVersionNotSupported:
         PutText(c.reply, "505 HTTP Version Not Supported", "HTTP/1.1 only", false, false);
         break;
-      case HttpParse::kNotImplemented:
+      case Outcome::kNotImplemented:
         PutText(c.reply, "501 Not Implemented", "a transfer coding other than chunked", false, false);
         break;
       default:
@@ -205,60 +200,74 @@ struct TsaServer::Impl {
     }
   }
 
+  // Reads until the parser has a whole request or refuses one: kIncomplete
+  // when the connection ended first (closed by the client, timed out, or
+  // cancelled by Stop).
+  asio::awaitable<Outcome> ReadRequest(Connection& c) {
+    HttpRequestParser& parser = c.parser;
+    // Bytes after the last request are the start of the next (pipelining).
+    auto progress = parser.Parse(std::string_view(c.in.data() + c.parsed, c.received - c.parsed));
+    c.parsed += progress.consumed;
+    if (progress.outcome != Outcome::kIncomplete) co_return progress.outcome;
+    c.SetDeadline(SteadyClock::now() + (parser.started() ? options.request_timeout : options.idle_timeout));
+    for (;;) {
+      // The parser keeps what it needs of a request not yet whole, so each
+      // read starts at the front of the buffer and nothing is moved.
+      auto [ec, n] = co_await c.socket.async_read_some(asio::buffer(c.in), kAwaitable);
+      if (ec || c.timed_out) co_return Outcome::kIncomplete;
+      const bool was_started = parser.started();
+      progress = parser.Parse(std::string_view(c.in.data(), n));
+      c.received = n;
+      c.parsed = progress.consumed;
+      if (progress.outcome != Outcome::kIncomplete) co_return progress.outcome;
+      // However steadily the rest comes, a request begun must be whole within
+      // request_timeout: a client sending a byte now and then cannot hold
+      // the connection for ever.
+      if (!was_started) c.SetDeadline(SteadyClock::now() + options.request_timeout);
+    }
+  }
+
+  // Writes `reply` (and `body`); false when it failed, or the client did not
+  // take it within idle_timeout. That is no earlier than the deadline the
+  // request was read under, so the timer is left as it is.
+  asio::awaitable<bool> Write(Connection& c, const Bytes& body) {
+    c.SetDeadline(SteadyClock::now() + options.idle_timeout);
+    // Head and body in one write: one system call, one TCP segment.
+    std::array<asio::const_buffer, 2> reply = {asio::buffer(c.reply), asio::buffer(body)};
+    auto [ec, written] = co_await asio::async_write(c.socket, reply, kAwaitable);
+    co_return !ec && !c.timed_out;
+  }
+
   asio::awaitable<void> Serve(std::shared_ptr<Connection> connection) {
-    using internal::HttpParse;
     Connection& c = *connection;
-    c.deadline = SteadyClock::now() + options.io_timeout;
     asio::co_spawn(c.socket.get_executor(), Watch(connection), asio::detached);
     Bytes body;  // the TSA's answer
     while (!stopping) {
-      // The whole of a request must arrive within io_timeout (as must the
-      // next one on a kept-alive connection): a client sending a byte now and
-      // then cannot hold the connection for ever.
-      c.deadline = SteadyClock::now() + options.io_timeout;
-      internal::HttpRequestHead head;
-      std::size_t size = 0;
-      HttpParse parsed = c.received != 0 ? ParseRequest(c, head, size) : HttpParse::kIncomplete;
-      bool read_failed = false;
-      while (parsed == HttpParse::kIncomplete) {
-        if (c.received == c.in.size()) {
-          // The head's and the body's limits are checked as bytes arrive;
-          // a full buffer means chunked framing beyond its allowance.
-          if (c.in.size() == buffer_limit) {
-            parsed = HttpParse::kBodyTooLarge;
-            break;
-          }
-          c.in.resize(std::min(buffer_limit, std::max<std::size_t>(4096, 2 * c.in.size())));
+      const Outcome outcome = co_await ReadRequest(c);
+      if (outcome == Outcome::kIncomplete) {
+        // A request begun and not finished in time is told why; a connection
+        // idle between requests is just closed (RFC 9112 9.5).
+        if (c.timed_out && c.parser.started()) {
+          c.timed_out = false;
+          PutText(c.reply, "408 Request Timeout", "the request did not arrive in time", false, false);
+          body.clear();
+          co_await Write(c, body);
         }
-        auto [ec, n] = co_await c.socket.async_read_some(
-            asio::buffer(c.in.data() + c.received, c.in.size() - c.received), kAwaitable);
-        if (ec) {
-          read_failed = true;  // closed by the client, timed out, or cancelled by Stop
-          break;
-        }
-        c.received += n;
-        parsed = ParseRequest(c, head, size);
+        break;
       }
-      if (read_failed) break;
-
       c.busy = true;
       body.clear();
-      const bool complete = parsed == HttpParse::kComplete;
-      const bool keep_alive = complete && head.keep_alive && !stopping;
+      const bool complete = outcome == Outcome::kComplete;
+      const bool keep_alive = complete && c.parser.keep_alive() && !stopping;
       if (complete) {
-        Answer(c, head, keep_alive, body);
+        Answer(c, keep_alive, body);
       } else {
-        Refuse(c, parsed);
+        Refuse(c, outcome);
       }
-      // Head and body in one write: one system call, one TCP segment.
-      c.deadline = SteadyClock::now() + options.io_timeout;
-      std::array<asio::const_buffer, 2> reply = {asio::buffer(c.reply), asio::buffer(body)};
-      auto [write_ec, written] = co_await asio::async_write(c.socket, reply, kAwaitable);
+      const bool written = co_await Write(c, body);
       c.busy = false;
-      if (write_ec || !keep_alive) break;
-      // Bytes after the request are the start of the next one (pipelining).
-      std::memmove(c.in.data(), c.in.data() + size, c.received - size);
-      c.received -= size;
+      if (!written || !keep_alive) break;
+      c.parser.Reset();
     }
     c.closed = true;
     c.watchdog.cancel();
@@ -267,25 +276,39 @@ struct TsaServer::Impl {
     c.socket.close(ignored);
   }
 
-  // Ends the connection once its deadline passes. Serve moves the deadline
-  // with every request and write; this wakes at the old one and waits on.
+  // Ends the connection once its deadline passes: the read or write under
+  // way is cancelled, and `timed_out` tells Serve why (and stops it should
+  // that read or write have completed just before).
   static asio::awaitable<void> Watch(std::shared_ptr<Connection> connection) {
     Connection& c = *connection;
     while (!c.closed) {
-      c.watchdog.expires_at(c.deadline);
+      c.armed = c.deadline;
+      c.watchdog.expires_at(c.armed);
       co_await c.watchdog.async_wait(kAwaitable);
       if (!c.closed && SteadyClock::now() >= c.deadline) {
-        // Serve's pending read or write fails, and Serve closes the socket.
-        // Had it already completed, Serve goes on, and is watched on: its
-        // next read or write past the deadline is cancelled in turn.
+        c.timed_out = true;
+        // Until Serve sets another deadline (for a 408) or closes.
+        c.deadline = SteadyClock::time_point::max();
         boost::system::error_code ignored;
         c.socket.cancel(ignored);
       }
     }
   }
 
+  std::size_t ConnectionCount() {
+    std::lock_guard lock(mutex);
+    return connections.size();
+  }
+
   asio::awaitable<void> Accept() {
     for (;;) {
+      // At the limit, connections wait in the kernel's listen queue until one
+      // here closes (or, once it is full, are dropped by the kernel).
+      while (!stopping && ConnectionCount() >= options.max_connections) {
+        slot_freed.expires_at(SteadyClock::time_point::max());
+        co_await slot_freed.async_wait(kAwaitable);
+      }
+      if (stopping) co_return;
       asio::io_context& context = *contexts[next_context++ % contexts.size()];
       auto [ec, socket] = co_await acceptor.async_accept(context, kAwaitable);
       if (stopping || !acceptor.is_open()) co_return;
@@ -299,7 +322,7 @@ struct TsaServer::Impl {
       // ACK of the one before it (Nagle's algorithm with delayed ACKs).
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      auto connection = std::make_shared<Connection>(std::move(socket));
+      auto connection = std::make_shared<Connection>(std::move(socket), options.request_limits);
       {
         std::lock_guard lock(mutex);
         connections.insert(connection);
@@ -307,8 +330,15 @@ struct TsaServer::Impl {
       asio::co_spawn(connection->socket.get_executor(), Serve(connection), [this, connection](std::exception_ptr) {
         // Whatever ended the connection (even bad_alloc), it is gone; the
         // server goes on with the others.
-        std::lock_guard lock(mutex);
-        connections.erase(connection);
+        bool was_full = false;
+        {
+          std::lock_guard lock(mutex);
+          was_full = connections.size() >= options.max_connections;
+          connections.erase(connection);
+        }
+        // The accept loop checks the count and waits on one thread, the
+        // acceptor's, so a wake-up posted there cannot come between the two.
+        if (was_full) asio::post(acceptor.get_executor(), [this] { slot_freed.cancel(); });
       });
     }
   }
@@ -321,7 +351,13 @@ TsaServer::~TsaServer() { Stop(); }
 Result<std::unique_ptr<TsaServer>> TsaServer::Start(TsaTransport& tsa, const std::string& listen,
                                                     const TsaServerOptions& options) {
   PRESERVE_ASSIGN_OR_RETURN(tcp::endpoint endpoint, ParseListen(listen));
-  if (options.max_request_bytes == 0) return Status::InvalidArgument("the request size limit must be positive");
+  const HttpRequestLimits& limits = options.request_limits;
+  if (limits.max_head_bytes == 0 || limits.max_body_bytes == 0 || limits.max_chunk_framing_bytes == 0)
+    return Status::InvalidArgument("the request size limits must be positive");
+  if (options.max_connections == 0) return Status::InvalidArgument("the connection limit must be positive");
+  if (options.idle_timeout <= std::chrono::milliseconds::zero() ||
+      options.request_timeout <= std::chrono::milliseconds::zero())
+    return Status::InvalidArgument("the time limits must be positive");
   const unsigned threads =
       options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   auto impl = std::make_unique<Impl>(tsa, options, threads);
@@ -353,6 +389,7 @@ void TsaServer::Stop() {
   asio::post(impl.acceptor.get_executor(), [&impl] {
     boost::system::error_code ignored;
     impl.acceptor.close(ignored);
+    impl.slot_freed.cancel();
   });
   {
     // A connection waiting for its next request is closed now; one whose

@@ -88,6 +88,11 @@ struct SealOutcome {
 
 struct PackageSummary {
   std::string id;
+  // Set when the package could not be read (a damaged block, a record that
+  // is not JSON): what, and why; the fields below are then empty. `id` is
+  // empty too when damage hid even the ids (`unreadable` names the ids the
+  // damaged stretch lies between). Listed whatever the filter.
+  std::string unreadable;
   TimePoint created;
   // How many versions the package has; the fields below (but `created`) are
   // those of the latest, which is stored as `latest_id`.
@@ -102,6 +107,7 @@ struct PackageSummary {
 
 // One version of a package (Archive::Versions).
 struct VersionSummary {
+  std::string unreadable;  // set when this version's records could not be read: why (`id` is set, little else)
   std::uint32_t version = 1;
   // What Verify, Export, Get and Contents take for this version: the
   // package's id for version 1, "ID.v0002" for version 2, and so on.
@@ -207,8 +213,14 @@ struct TrustListEntry {
 // One audit event as stored: the event's JSON and where it sits in the chain.
 struct AuditLogEvent {
   std::uint64_t sequence = 0;
-  std::string json;  // {"event": TYPE, "time": ..., fields...}
-  Bytes hash;        // SHA-256 of the stored entry (previous hash || event): what the next entry chains to
+  // {"event": TYPE, "time": ..., fields...}. An event recorded before
+  // preserve escaped bytes that are not UTF-8 may hold such bytes raw (a file
+  // name): it is shown as EscapeInvalidUtf8 shows it (each such byte "%XX",
+  // preserve/util/utf8.h), and `escaped` is set. The stored bytes are never
+  // rewritten: the chain's hashes are over them.
+  std::string json;
+  bool escaped = false;
+  Bytes hash;  // SHA-256 of the stored entry (previous hash || event): what the next entry chains to
 };
 
 struct FixityOptions {
@@ -245,10 +257,32 @@ struct ConsistencyReport {
   // came too late: each is also a problem line.
   std::size_t lapsed = 0;
   std::vector<std::string> problems;  // one line each; empty: consistent
-  // Content no package refers to: chunks written by an ingest that never
-  // committed (a crash, a refused document). Harmless; not a problem.
+  // Content no package refers to: exactly what CollectGarbage would collect
+  // (chunks of an ingest killed just before its commit, or left by refusals
+  // in earlier versions). Harmless; not a problem.
   std::size_t garbage_objects = 0;
   std::uint64_t garbage_bytes = 0;
+};
+
+// What CollectGarbage found and, unless it was a dry run, erased.
+struct GarbageCollection {
+  std::size_t values = 0;   // values of the content family no package refers to: objects, chunks, chunk lists
+  std::uint64_t bytes = 0;  // their size
+  bool erased = false;
+};
+
+// One row Repair rewrote (or, in a dry run, would).
+struct RepairedRow {
+  std::string row;        // "package ID", "lifecycle record of package ID", "trust list entry SHA256"
+  Bytes original_sha256;  // of the bytes as they were
+  std::string kept_as;    // the store setting that keeps those bytes ("repair/original/packages/ID")
+};
+
+struct RepairOutcome {
+  std::vector<RepairedRow> repaired;
+  // Rows that are not UTF-8 and would not read even once escaped (damaged
+  // beyond their names): what, and why. Left as they are.
+  std::vector<std::string> unrepairable;
 };
 
 // ---- Retention, holds and deletion types (archive/src/retention.cc) ----
@@ -289,6 +323,7 @@ struct Tombstone {
 
 struct PackageLifecycle {
   std::string package_id;
+  std::string unreadable;  // Held() only: set when this record could not be read: why (the rest is empty)
   Retention retention;                    // permanent for a package without a lifecycle record
   std::optional<TimePoint> retain_until;  // unset: permanent
   std::vector<Hold> holds;                // in force
@@ -337,6 +372,9 @@ struct SignatureUseReport {
   ReportGrouping grouping = ReportGrouping::kNone;
   std::vector<SignatureUseRow> rows;  // sorted by group
   SignatureUseRow total;
+  // Audit events that could not be read (damage, or not JSON), one line
+  // each: what they were is not counted.
+  std::vector<std::string> unreadable;
 };
 
 struct BackupOutcome {
@@ -447,6 +485,8 @@ class Archive {
   // Packages in id (= creation) order, starting after `after` ("" for the first
   // page), up to `limit` of those matching `filter`. A filter reads each
   // package's manifest: a scan of the whole store when few packages match.
+  // A package that cannot be read is listed with PackageSummary::unreadable
+  // set, and the listing goes on; errors are for a store that cannot be read.
   Result<std::vector<PackageSummary>> List(const std::string& after, std::size_t limit, const ListFilter& filter = {});
 
   // ---- Versions ----
@@ -466,12 +506,14 @@ class Archive {
   // version; kFailedPrecondition: the package is deleted.
   Result<IngestOutcome> AddVersion(const std::string& package_id, const VersionChange& change,
                                    const IngestOptions& options);
-  // Every version of a package, oldest first. kNotFound: no such package.
+  // Every version of a package, oldest first; one that cannot be read has
+  // VersionSummary::unreadable set. kNotFound: no such package.
   Result<std::vector<VersionSummary>> Versions(const std::string& package_id);
   // The id under which version `version` (0: the latest) of a package is stored.
   Result<std::string> VersionId(const std::string& package_id, std::uint32_t version);
 
   // Ingests and refusals with an event time in [from, to), counted per group.
+  // Events that cannot be read are named in SignatureUseReport::unreadable.
   Result<SignatureUseReport> ReportSignatureUse(TimePoint from, TimePoint to, ReportGrouping grouping);
 
   Result<audit::PackageReport> Verify(const std::string& package_id, const VerifyOptions& options);
@@ -501,20 +543,46 @@ class Archive {
   // ---- Maintenance (archive/src/maintenance.cc) ----
 
   // Audit events from `first_sequence` on, in order; stops when `visit` returns false.
-  Status ScanAuditLog(std::uint64_t first_sequence, const std::function<bool(const AuditLogEvent&)>& visit);
+  // With `unreadable`, a stretch of the trail that cannot be read (a damaged
+  // block) is named to it, and the scan goes on past it; without, it fails.
+  Status ScanAuditLog(std::uint64_t first_sequence, const std::function<bool(const AuditLogEvent&)>& visit,
+                      const std::function<void(const std::string&)>& unreadable = {});
   // Walks the audit chain from its start (see audit/audit_trail.h).
   Result<audit::AuditTrailReport> VerifyAuditLog();
 
   // Re-reads and re-hashes the data objects of every package (or a random
-  // sample), calling `each` per package checked, then records a "fixity" audit
-  // event with the counts (the archive must be open for writing). Damage is
-  // reported, not returned as an error; errors are for a store that cannot be
-  // read at all.
+  // sample), calling `each` per package checked, then, on an archive open for
+  // writing, records a "fixity" audit event with the counts (a read-only one,
+  // on read-only media or beside a writer, cannot: the caller says so).
+  // Damage, a record or a stretch of records that cannot be read included,
+  // is reported, not returned as an error; errors are for a store that cannot
+  // be read at all.
   Result<FixitySummary> Fixity(const FixityOptions& options, const std::function<void(const PackageFixity&)>& each);
 
   // Checks that records, evidence, batches, the seal queue and the renewal
   // schedule agree with each other (content presence, not content hashes).
+  // What cannot be read (damage) is a problem, and the check goes on.
   Result<ConsistencyReport> Check();
+
+  // Finds the content no package record refers to (garbage.h: what Check
+  // counts as garbage) and, unless `dry_run`, erases it in one atomic write
+  // with a "gc" audit event (none when there is nothing to erase), then
+  // compacts the content family to give the space back. Erases nothing while
+  // any package record, or chunk list, cannot be read (kFailedPrecondition).
+  // Must not run concurrently with Ingest on the same Archive (it could erase
+  // what an ingest is about to refer to); other processes are kept out by
+  // the writer lock. A dry run works on a read-only archive.
+  Result<GarbageCollection> CollectGarbage(bool dry_run);
+
+  // Rewrites the package records, lifecycle records and trust list entries
+  // that hold bytes that are not UTF-8 (a raw file name: JSON must be UTF-8)
+  // as every reader already reads them: each such byte "%XX" (preserve/util/
+  // utf8.h). Keeps each original, byte for byte, in a setting
+  // (RepairedRow::kept_as), and records one "repair" audit event naming every
+  // row and its original's SHA-256, all in one atomic write. Never rewrites
+  // sealed data (manifests) or the audit trail, which readers go on decoding
+  // leniently. A dry run changes nothing and works read-only.
+  Result<RepairOutcome> Repair(bool dry_run);
 
   // Writes a consistent, self-contained copy of the store to `destination`
   // (which must not exist, or be an empty directory): db/ through a RocksDB

@@ -57,25 +57,30 @@ struct StoreOptions {
 class WriteSet;
 
 // Writes one data object of any size, streamed: a large object never sits in
-// memory. Bytes are cut into chunks of StoreOptions::content_chunk_size, each
-// stored under its own SHA-256 once (a chunk already present is not written
-// again) as they fill. Finish writes the last chunk, makes every chunk durable
-// and says what the object is; Put then puts the object itself in a WriteSet:
-// its bytes when it fits in one chunk, else its chunk list under the object's
-// SHA-256. The object exists once that WriteSet is committed; chunks written
-// by a writer whose object never is (a crash, a refused document) are
-// unreferenced garbage, harmless, which 'check' reports (Store::ScanContent).
+// memory, and nothing reaches the store before Put. Append hashes the bytes
+// and holds them: up to one chunk (StoreOptions::content_chunk_size) in
+// memory, a larger object in an unnamed temporary file beside the database
+// (O_TMPFILE: no name, so it vanishes with the writer or with the process,
+// killed or not). A writer dropped before Put, a refused document, or a
+// process killed meanwhile, leaves nothing in the store. Finish says what the
+// object is. Put then puts it into a WriteSet: a small object's bytes; for a
+// larger one, it first copies the staged bytes into the store as chunks of
+// StoreOptions::content_chunk_size, each under its own SHA-256 once (a chunk
+// already present is not written again), makes them durable, and puts the
+// chunk list under the object's SHA-256. The object exists once that WriteSet
+// is committed. Only a process killed between Put and that commit (the time
+// it takes to copy one document) leaves chunks no package refers to: 'check'
+// reports them and 'gc' collects them (Store::ScanContent).
 //
 // Durability: chunks bypass RocksDB's write-ahead log (through it, each byte
-// would be written and checksummed twice: log, then blob file). Finish flushes
+// would be written and checksummed twice: log, then blob file). Put flushes
 // the content family, which syncs the blob and table files holding them and
 // records them in the MANIFEST, so they are durable before the synced commit
-// that refers to them; a crash before Finish loses only unreferenced chunks.
-// A chunk skipped as present may be another writer's, not yet flushed:
-// Store::Commit flushes first whenever an unlogged write is not yet durable.
-// (Logged instead, they would be made durable by that commit too: a synced
-// write syncs every earlier record of the log, RocksDB syncing each live log
-// file in turn; the flush is chosen for the halved writes.)
+// that refers to them. A chunk skipped as present may be another writer's,
+// not yet flushed: Store::Commit flushes first whenever an unlogged write is
+// not yet durable. (Logged instead, they would be made durable by that commit
+// too: a synced write syncs every earlier record of the log, RocksDB syncing
+// each live log file in turn; the flush is chosen for the halved writes.)
 class ContentWriter {
  public:
   virtual ~ContentWriter() = default;
@@ -86,8 +91,9 @@ class ContentWriter {
   };
   // Ends the object: Append may not be called afterwards.
   virtual Result<Object> Finish() = 0;
-  // After Finish: adds the object to `w`.
-  virtual void Put(WriteSet& w) const = 0;
+  // After Finish: adds the object to `w`, storing a large one's chunks first
+  // (see above). Called at most once.
+  virtual Status Put(WriteSet& w) = 0;
 
  protected:
   // For implementations: the chunk-list entry of an object, which WriteSet keeps private.
@@ -103,6 +109,10 @@ class WriteSet {
   // deletion; the caller makes sure no other package refers to it, and erases
   // the chunks of a list that nothing else uses: Store::ContentChunks).
   void EraseContent(ByteView digest);
+  // Removes one value of the content family as Store::ScanContent names it:
+  // the object or chunk stored whole under `digest`, or (`chunk_list`) the
+  // chunk list under it. For garbage collection, which judges each key alone.
+  void EraseContentValue(ByteView digest, bool chunk_list);
   void PutLifecycle(std::string_view id, ByteView record);
   void PutPackage(std::string_view id, ByteView record);
   void PutEvidence(std::string_view id, ByteView evidence);
@@ -172,6 +182,20 @@ struct ScheduleEntry {
   std::string package_id;
 };
 
+// A stretch of a column family that a scan could not read (a damaged block,
+// or a table or blob file that cannot be read at all) and skipped: the keys
+// after `after` and before `resumed_at`. Keys of undamaged files that sort
+// in that stretch are skipped too (a scan reads all files in key order); a
+// point read reaches them.
+struct ScanGap {
+  std::string after;       // the last key read before it; "" when the damage came first
+  std::string resumed_at;  // where reading went on; "" when nothing after it could be read
+  Status error;            // what the read said (kCorruption)
+};
+// Scans that take one report each gap to it and go on past the damage;
+// without one they fail at the damage with kCorruption.
+using ScanGapSink = std::function<void(const ScanGap&)>;
+
 // Where the audit chain ends: the next event chains to `hash`.
 struct AuditChainHead {
   std::uint64_t events = 0;  // entries in the trail (the next sequence number)
@@ -207,8 +231,9 @@ class Store {
   // Every key of the content family: each object or chunk stored whole
   // (chunk_list false) and each chunk list, with its value's size; stops early
   // when `visit` returns false. Reads every value (blob values included).
-  virtual Status ScanContent(
-      const std::function<bool(ByteView digest, bool chunk_list, std::uint64_t size)>& visit) const = 0;
+  // Content no package refers to is found this way ('check', 'gc').
+  virtual Status ScanContent(const std::function<bool(ByteView digest, bool chunk_list, std::uint64_t size)>& visit,
+                             const ScanGapSink* gaps = nullptr) const = 0;
   virtual Result<Bytes> GetPackage(std::string_view id) const = 0;
   virtual Result<Bytes> GetEvidence(std::string_view id) const = 0;
   virtual Result<Bytes> GetBatch(std::string_view batch_id) const = 0;
@@ -222,31 +247,34 @@ class Store {
   // A package's lifecycle record (retention, holds, tombstone); kNotFound when it has none.
   virtual Result<Bytes> GetLifecycle(std::string_view id) const = 0;
   // Every lifecycle record in id order; stops early when `visit` returns false.
-  virtual Status ScanLifecycle(const std::function<bool(std::string_view id, ByteView record)>& visit) const = 0;
+  virtual Status ScanLifecycle(const std::function<bool(std::string_view id, ByteView record)>& visit,
+                               const ScanGapSink* gaps = nullptr) const = 0;
 
   // Up to `limit` queued package ids, oldest first (ids are time-ordered).
-  virtual Result<std::vector<std::string>> ListQueued(std::size_t limit) const = 0;
+  virtual Result<std::vector<std::string>> ListQueued(std::size_t limit, const ScanGapSink* gaps = nullptr) const = 0;
   // Up to `limit` queue entries (package id, the entry given to Enqueue),
   // oldest first, read sequentially with readahead; stops early when `visit`
   // returns false.
   virtual Status ScanQueue(std::size_t limit,
                            const std::function<bool(std::string_view id, ByteView entry)>& visit) const = 0;
   // Packages in id order, starting after `after` ("" for the first page).
-  virtual Result<std::vector<std::pair<std::string, Bytes>>> ListPackages(std::string_view after,
-                                                                           std::size_t limit) const = 0;
+  virtual Result<std::vector<std::pair<std::string, Bytes>>> ListPackages(std::string_view after, std::size_t limit,
+                                                                           const ScanGapSink* gaps = nullptr) const = 0;
   // Schedule entries due at or before `until`, earliest first.
   virtual Result<std::vector<ScheduleEntry>> ScheduledBefore(TimePoint until, std::size_t limit) const = 0;
   // Every audit entry from `first_sequence` on, in order; stops early when `visit` returns false.
-  virtual Status ScanAudit(std::uint64_t first_sequence,
-                           const std::function<bool(const AuditEntry&)>& visit) const = 0;
+  virtual Status ScanAudit(std::uint64_t first_sequence, const std::function<bool(const AuditEntry&)>& visit,
+                           const ScanGapSink* gaps = nullptr) const = 0;
 
   // ---- Maintenance: consistency checks, backup, the audit chain's head ----
   // (used by archive/src/maintenance.cc; sealing seals AuditHead() in every batch)
 
   // Every schedule entry, earliest first; stops early when `visit` returns false.
-  virtual Status ScanSchedule(const std::function<bool(const ScheduleEntry&)>& visit) const = 0;
+  virtual Status ScanSchedule(const std::function<bool(const ScheduleEntry&)>& visit,
+                              const ScanGapSink* gaps = nullptr) const = 0;
   // The package id of every evidence entry, in id order; stops early when `visit` returns false.
-  virtual Status ScanEvidenceIds(const std::function<bool(std::string_view)>& visit) const = 0;
+  virtual Status ScanEvidenceIds(const std::function<bool(std::string_view)>& visit,
+                                 const ScanGapSink* gaps = nullptr) const = 0;
   // Every batch record (WriteSet::PutBatch), in id order; stops early when `visit` returns false.
   virtual Status ScanBatches(const std::function<bool(std::string_view id, ByteView record)>& visit) const = 0;
   // The head of the audit trail as committed (for a read-only store: as of its open).
@@ -257,6 +285,11 @@ class Store {
   // store while another process writes; it may then fail with kNotFound or
   // kIOError when the writer removed a file meanwhile (retry with a fresh open).
   virtual Status Checkpoint(const std::filesystem::path& dest) const = 0;
+  // Compacts the content family, so that the space of values erased from it
+  // is given back: table entries go at once, and so does every blob file
+  // left holding erased values only (one shared with live values keeps its
+  // size). kFailedPrecondition when read-only.
+  virtual Status CompactContent() = 0;
 };
 
 }  // namespace preserve::storage

@@ -8,12 +8,25 @@
 // the TSA itself 500. A malformed TimeStampReq is the TSA's business: it
 // answers with a rejection, sent with 200 as RFC 3161 asks.
 //
-// Requests are framed strictly (RFC 9112): a body by Content-Length or the
+// Requests are framed strictly and incrementally by HttpRequestParser (see
+// preserve/util/http_request_parser.h): a body by Content-Length or the
 // chunked coding, never both; no folded or bare-LF header lines; a request
-// line and fields within 8 KiB (else 431), HTTP/1.x only (else 505), no
-// transfer coding but chunked (else 501). A refused framing closes the
-// connection after its answer. A request's head and chunk framing share
-// 16 KiB beyond the body limit.
+// line and fields within the head limit (else 431), HTTP/1.x only (else 505),
+// no transfer coding but chunked (else 501), a body and a chunked body's
+// framing within theirs (else 413). A refused framing closes the connection
+// after its answer. Each byte received is examined a bounded number of times however
+// the request is split into segments, so a client sending one byte at a time
+// costs the server a read per byte and no more.
+//
+// Time and connections are bounded too (TsaServerOptions): a connection
+// waiting for the first byte of a request (new, or kept alive), or for the
+// client to take an answer, is closed after idle_timeout; a request must be
+// received whole within request_timeout of its first byte, however steadily
+// its bytes come, or is answered 408 and its connection closed.
+// At max_connections the server stops accepting: further connections wait in
+// the kernel's listen queue (their handshake done, their bytes unread) and are
+// taken, in order, as others close; once that queue is full the kernel drops
+// new ones.
 //
 // Connections are kept alive (HTTP/1.0 ones when they ask), and pipelined
 // requests are answered in order. Each thread runs its own event loop, and a
@@ -33,22 +46,30 @@
 #include <string>
 
 #include "preserve/timestamp/time_stamp.h"
+#include "preserve/util/http_request_parser.h"
 
 namespace preserve::timestamp {
 
 struct TsaServerOptions {
-  unsigned threads = 0;                   // 0: one per hardware thread
-  std::size_t max_request_bytes = 16384;  // a TimeStampReq is about 100 bytes
-  // A request must arrive in full, and its answer be written, within this;
-  // a connection idle for as long is closed.
-  std::chrono::seconds io_timeout{30};
+  unsigned threads = 0;  // 0: one per hardware thread
+  // A TimeStampReq is about 100 bytes; the body limit is 16 KiB.
+  HttpRequestLimits request_limits;
+  // Connections open at once, idle ones included. Each holds a descriptor
+  // and up to about 50 KiB of buffers at the size limits.
+  std::size_t max_connections = 1024;
+  // How long a connection may wait for the first byte of its next request,
+  // and the client take to read an answer.
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(30);
+  // How long a request may take to arrive whole after its first byte.
+  std::chrono::milliseconds request_timeout = std::chrono::seconds(10);
 };
 
 class TsaServer {
  public:
   // Binds `listen` ("127.0.0.1:3161", "[::1]:3161"; port 0 picks a free port)
   // and serves until Stop. `tsa` must outlive the server.
-  // Fails (kInvalidArgument, kIOError) when the address is malformed or cannot be bound.
+  // Fails (kInvalidArgument, kIOError) when the address is malformed or
+  // cannot be bound, or an option is zero.
   static Result<std::unique_ptr<TsaServer>> Start(TsaTransport& tsa, const std::string& listen,
                                                   const TsaServerOptions& options = {});
   ~TsaServer();  // Stop()

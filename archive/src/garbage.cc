@@ -1,0 +1,124 @@
+// Collecting content no package refers to ('preserve gc'); see garbage.h.
+#include "garbage.h"
+
+#include <algorithm>
+
+#include "archive_impl.h"
+#include "preserve/util/fault_point.h"
+
+namespace preserve::archive {
+
+void ContentReferences::Sorted::Push(ByteView digest) {
+  if (digest.size() != kKey) return;  // not a SHA-256: no content key can match it
+  Key key;
+  std::copy(digest.begin(), digest.end(), key.begin());
+  keys.push_back(key);
+}
+
+void ContentReferences::Sorted::Seal() {
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  visited.assign(keys.size(), false);
+}
+
+bool ContentReferences::Sorted::Visit(ByteView digest) {
+  if (digest.size() != kKey) return false;
+  Key key;
+  std::copy(digest.begin(), digest.end(), key.begin());
+  auto it = std::lower_bound(keys.begin(), keys.end(), key);
+  if (it == keys.end() || *it != key) return false;
+  visited[static_cast<std::size_t>(it - keys.begin())] = true;
+  return true;
+}
+
+void ContentReferences::Add(ByteView sha256, const std::vector<Bytes>& chunks) {
+  objects_.Push(sha256);
+  for (const auto& c : chunks) chunks_.Push(c);
+}
+
+void ContentReferences::Seal() {
+  objects_.Seal();
+  chunks_.Seal();
+}
+
+bool ContentReferences::Visit(ByteView digest, bool chunk_list) {
+  // A chunk list is referred to only as an object's; a value stored whole may
+  // be an object, a chunk, or both (identical bytes are stored once).
+  if (chunk_list) return objects_.Visit(digest);
+  const bool as_object = objects_.Visit(digest);
+  const bool as_chunk = chunks_.Visit(digest);
+  return as_object || as_chunk;
+}
+
+std::vector<Bytes> ContentReferences::UnvisitedChunks() const {
+  std::vector<Bytes> out;
+  for (std::size_t i = 0; i < chunks_.keys.size(); ++i)
+    if (!chunks_.visited[i]) out.emplace_back(chunks_.keys[i].begin(), chunks_.keys[i].end());
+  return out;
+}
+
+Status AddContentReferences(const storage::Store& store, const PackageRecord& record, ContentReferences& references) {
+  for (const auto& o : record.objects) {
+    PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> chunks, store.ContentChunks(o.sha256));
+    references.Add(o.sha256, chunks);
+  }
+  return Status::Ok();
+}
+
+Status ScanUnreferencedContent(const storage::Store& store, ContentReferences& references,
+                               const std::function<void(ByteView, bool, std::uint64_t)>& visit,
+                               const storage::ScanGapSink* gaps) {
+  return store.ScanContent(
+      [&](ByteView digest, bool chunk_list, std::uint64_t size) {
+        if (!references.Visit(digest, chunk_list)) visit(digest, chunk_list, size);
+        return true;
+      },
+      gaps);
+}
+
+Result<GarbageCollection> Archive::CollectGarbage(bool dry_run) {
+  if (!dry_run && !impl_->tsa)
+    return Status::FailedPrecondition("gc erases content: open the store for writing");
+  // What every record refers to. The writer lock keeps every other process
+  // from committing a package meanwhile, and this one ingests nothing during
+  // the collection (archive.h): the set cannot grow under it. A record that
+  // cannot be read could refer to anything, so then nothing is erased.
+  ContentReferences references;
+  std::string after;
+  while (true) {
+    PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(after, 1000));
+    if (page.empty()) break;
+    for (const auto& [id, bytes] : page) {
+      after = id;
+      auto record = DecodeStoredPackageRecord(bytes);
+      Status added = record.ok() ? AddContentReferences(*impl_->store, record.value(), references) : record.status();
+      if (!added.ok())
+        return Status::FailedPrecondition("package " + id + ": " + added.message() +
+                                          ": gc erases nothing while what a package refers to cannot be read "
+                                          "(see 'preserve check')");
+    }
+  }
+  references.Seal();
+
+  GarbageCollection found;
+  storage::WriteSet w;
+  PRESERVE_RETURN_IF_ERROR(
+      ScanUnreferencedContent(*impl_->store, references, [&](ByteView digest, bool chunk_list, std::uint64_t size) {
+        ++found.values;
+        found.bytes += size;
+        if (!dry_run) w.EraseContentValue(digest, chunk_list);
+      }));
+  if (dry_run || found.values == 0) return found;
+  w.AppendAudit(AuditEvent(*impl_->clock, "gc",
+                           {{"values", std::to_string(found.values)}, {"bytes", std::to_string(found.bytes)}}));
+  PRESERVE_FAULT_POINT("gc.before_commit");
+  PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
+  found.erased = true;
+  // The erasure is durable and recorded; compaction only gives the space back
+  // (a crash here leaves that for the next compaction).
+  PRESERVE_FAULT_POINT("gc.after_commit");
+  PRESERVE_RETURN_IF_ERROR(impl_->store->CompactContent().WithContext("giving back the space of erased content"));
+  return found;
+}
+
+}  // namespace preserve::archive
