@@ -116,6 +116,8 @@ struct InputRules {
   ingest::BulkLimits limits;
 };
 
+constexpr const char* kNameEncodingHint = "; give its code page with --name-encoding (cp1258 for Vietnamese Windows)";
+
 // A path given on the command line as outcomes and the audit trail show it:
 // UTF-8 in NFC, decoded from the code page when it is not UTF-8, else escaped.
 std::string Shown(const std::filesystem::path& path, const InputRules& rules) {
@@ -136,17 +138,18 @@ Result<std::string> RecordedFileName(const std::filesystem::path& path, const In
   const std::string name = path.filename().string();
   if (auto nfc = ToNfc(name); nfc.ok()) return nfc;
   if (rules.code_page.empty())
-    return Status::FailedPrecondition(EscapeForDisplay(path.string()) +
-                                      ": the name is not UTF-8; give its code page with --name-encoding (cp1258 for "
-                                      "Vietnamese Windows)");
+    return Status::FailedPrecondition(EscapeForDisplay(path.string()) + ": the name is not UTF-8" +
+                                      kNameEncodingHint);
   if (auto decoded = DecodeCodePage(name, rules.code_page); decoded.ok()) return decoded;
   return name;
 }
 
 Status AddBundle(const std::filesystem::path& input, const std::filesystem::path& scratch, const InputRules& rules,
                  CommandInput& out) {
-  PRESERVE_ASSIGN_OR_RETURN(ingest::BulkInput bulk,
-                            ingest::ReadBulkInput(input, scratch, rules.limits, rules.code_page));
+  Result<ingest::BulkInput> read = ingest::ReadBulkInput(input, scratch, rules.limits, rules.code_page);
+  if (!read.ok() && read.status().code() == StatusCode::kFailedPrecondition && rules.code_page.empty())
+    return Status::FailedPrecondition(read.status().message() + kNameEncodingHint);
+  PRESERVE_ASSIGN_OR_RETURN(ingest::BulkInput bulk, std::move(read));
   const std::string shown = Shown(input, rules);
   for (auto& s : bulk.submissions) {
     archive::Submission submission;
@@ -307,21 +310,17 @@ class Progress {
 };
 
 // The scratch space for the bundles of this run, STORE/scratch/ingest-PID-XXXXXX
-// (ingest/scratch_space.h), made at the first bundle; what killed runs left
-// there is removed then, and said.
-Result<std::filesystem::path> BundleScratch(const CommonOptions& common,
-                                            std::unique_ptr<ingest::ScratchSpace>& scratch) {
-  if (!scratch) {
-    PRESERVE_ASSIGN_OR_RETURN(std::filesystem::path store, StorePath(common));
-    std::error_code ec;
-    if (!std::filesystem::is_directory(store, ec))
-      return Status::NotFound("no store at " + store.string() + " (make one with 'preserve init --store " +
-                              store.string() + "')");
-    PRESERVE_ASSIGN_OR_RETURN(scratch, ingest::ScratchSpace::Create(store / "scratch"));
-    for (const auto& stale : scratch->removed_stale())
-      std::cerr << "removed the scratch an interrupted ingest left: " << stale.string() << "\n";
-  }
-  return scratch->path();
+// (ingest/scratch_space.h). Made as the run starts, whatever it ingests, so
+// that any ingest removes, and says, what killed runs left there.
+Result<std::unique_ptr<ingest::ScratchSpace>> MakeScratch(const std::filesystem::path& store) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(store, ec))
+    return Status::NotFound("no store at " + store.string() + " (make one with 'preserve init --store " +
+                            store.string() + "')");
+  PRESERVE_ASSIGN_OR_RETURN(auto scratch, ingest::ScratchSpace::Create(store / "scratch"));
+  for (const auto& stale : scratch->removed_stale())
+    std::cerr << "removed the scratch an interrupted ingest left: " << stale.string() << "\n";
+  return scratch;
 }
 
 }  // namespace
@@ -353,9 +352,11 @@ int CmdIngest(int argc, char** argv) {
       ("accept-indeterminate", po::bool_switch(&accept_indeterminate),
        "accept documents whose signatures are INDETERMINATE (default: refuse them); TOTAL-FAILED is always refused")
       ("name-encoding", po::value(&name_encoding),
-       "code page of file names that are not UTF-8 and do not say theirs: zip entries without the UTF-8 flag, tar "
-       "entries, names in a folder or on the command line (cp1258 for Vietnamese Windows, cp437 the zip standard's "
-       "default; any iconv name). Without it such a name stops the ingest before anything is stored")
+       "code page of file names that are not UTF-8 and do not say theirs: entries of zip bundles without the "
+       "UTF-8 flag, tar entries, names in a folder or on the command line (cp1258 for zips made on Vietnamese Windows; any iconv "
+       "name). Without it such zip names are read as CP437, the zip standard's, and any other such name stops the "
+       "ingest before anything is stored. Names are recorded as UTF-8 in NFC; a zip entry flagged UTF-8 that is not "
+       "is skipped, named")
       ("scratch-limit", po::value(&scratch_limit),
        "most bytes a bundle may unpack to (2G, 500M, ...; default 100 times the bundle's size, at least 1M, at "
        "most 4G); bundles unpack into STORE/scratch/")
@@ -391,9 +392,17 @@ int CmdIngest(int argc, char** argv) {
     }
     rules.limits.max_total_bytes = *bytes;
   }
-  std::unique_ptr<ingest::ScratchSpace> scratch;  // removed, with what was unpacked, however the command ends
+  auto store = StorePath(common);
+  if (!store.ok()) {
+    std::cerr << "preserve: " << store.status().message() << "\n";
+    return kExitUsage;
+  }
+  // Removed, with what was unpacked, however the command ends (but SIGKILL: then by the next ingest).
+  auto scratch = MakeScratch(*store);
+  if (!scratch.ok()) return ExitFor(scratch.status());
   CommandInput input;
   std::vector<std::filesystem::path> files;
+  std::size_t bundles = 0;
   for (const auto& i : inputs) {
     std::filesystem::path p(i);
     std::error_code ec;
@@ -407,9 +416,7 @@ int CmdIngest(int argc, char** argv) {
                      "or bundle\n";
         return kExitUsage;
       }
-      auto dir = BundleScratch(common, scratch);
-      if (!dir.ok()) return ExitFor(dir.status());
-      std::filesystem::path unpack = dir.value() / std::to_string(input.submissions.size());
+      std::filesystem::path unpack = (*scratch)->path() / std::to_string(bundles++);
       if (Status s = AddBundle(p, unpack, rules, input); !s.ok()) return ExitFor(s);
       PRESERVE_FAULT_POINT("cli.ingest.after_unpack");
     } else {

@@ -116,8 +116,9 @@ assert tampered != appendix
 asic("extended-tampered.asice", E, [("letter.txt", letter), (appendix_name, tampered)] + signed_part)
 
 # Names (issue 13). An unsigned data file whose name is CP1258 bytes without
-# the UTF-8 flag, as a Windows tool would add it: no code page is taken for
-# ASiC, so the container is refused, naming it.
+# the UTF-8 flag, as a Windows tool would add it after signing: its name is
+# read as the zip standard's CP437 (no code page is taken for ASiC), and the
+# file, which no signature covers, leaves the container INDETERMINATE.
 cp1258_memo_name = "Công văn.txt".encode("cp1258")
 asic("extended-unsigned-non-utf8.asice", E, [("letter.txt", letter), (appendix_name, appendix),
                                             (RawName(cp1258_memo_name, False), b"Added after signing.\n")] + signed_part)

@@ -340,7 +340,7 @@ bool NamesAreRecordable(Prepared& p, const Submission& s) {
   for (const std::string& name : {SignatureName(s), ContentName(s)}) {
     if (IsNfcUtf8(name)) continue;
     Refuse(p, "NAME_INVALID",
-           "'" + name + "': " + (IsValidUtf8(name) ? "the name is not in Unicode normalization form C"
+           "'" + name + "': " + (IsUtf8(name) ? "the name is not in Unicode normalization form C"
                                                    : "the name is not UTF-8 (its code page must be given to decode it)"));
     return false;
   }
@@ -353,7 +353,7 @@ void CheckRecordedText(Prepared& p) {
       return Refuse(p, "NAME_INVALID", "'" + object.path + "': a name that is not UTF-8 in NFC");
   }
   const Bytes json = ingest::ManifestToJson(p.manifest);
-  if (!IsValidUtf8(ToString(json))) Refuse(p, "NAME_INVALID", "the manifest would carry text that is not UTF-8");
+  if (!IsUtf8(ToString(json))) Refuse(p, "NAME_INVALID", "the manifest would carry text that is not UTF-8");
 }
 
 Prepared Prepare(const Submission& s, const IngestOptions& options, const ingest::CmsValidationOptions& cms,

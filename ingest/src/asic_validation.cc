@@ -73,7 +73,7 @@ bool IsManifest(std::string_view path) {
 
 // A name as reports show it: NFC UTF-8, or escaped when it is not UTF-8.
 std::string Shown(std::string_view name) {
-  if (!IsValidUtf8(name)) return EscapeForDisplay(name);
+  if (!IsUtf8(name)) return EscapeForDisplay(name);
   auto nfc = ToNfc(name);
   return nfc.ok() ? *nfc : EscapeForDisplay(name);
 }
@@ -146,9 +146,10 @@ Result<AsicValidation> ValidateAsic(ByteView container, const CmsValidationOptio
                             ArchiveReader::OpenMemory(container, "ASiC container", ArchiveFormat::kZip, AsicLimits()));
   // By the names as stored: the manifests reference those bytes, and the
   // signatures cover the manifests. What reports show is the recorded name
-  // (NFC); a name that is not UTF-8 refused the container already, as no code
-  // page is taken for ASiC: signature software writes UTF-8, and a verifier
-  // years later must read the names as ingest did without being told one.
+  // (NFC). No code page is taken for ASiC: signature software writes UTF-8,
+  // and a verifier years later must read the names as ingest did without
+  // being told one, so a name without the UTF-8 flag is read as the zip
+  // standard's CP437 (safe_archive.h's NameRules).
   std::map<std::string, Bytes> files;
   std::map<std::string, std::string> recorded_name;
   while (true) {
@@ -217,10 +218,10 @@ Result<AsicValidation> ValidateAsic(ByteView container, const CmsValidationOptio
       // A covered name is recorded as signed; bytes that are not UTF-8 cannot
       // be recorded, and changing them would no longer be what was signed.
       for (const AsicDataObjectReference& reference : manifest.references)
-        if (!IsValidUtf8(reference.uri))
+        if (!IsUtf8(reference.uri))
           return Status::InvalidArgument(path + " covers '" + EscapeForDisplay(reference.uri) +
                                          "', a name that is not UTF-8");
-      if (!IsValidUtf8(manifest.signature_uri))
+      if (!IsUtf8(manifest.signature_uri))
         return Status::InvalidArgument(path + " names the signature '" + EscapeForDisplay(manifest.signature_uri) +
                                        "', a name that is not UTF-8");
       const std::string signature = manifest.signature_uri;

@@ -88,28 +88,31 @@ namespace {
 
 std::string Quoted(std::string_view name) { return "'" + EscapeForDisplay(name) + "'"; }
 
+constexpr const char* kZipCodePage = "CP437";
+
 // The name preserve records for an entry stored as `stored` (NameRules, in
 // the header). `zip`: what the zip's central directory says of it; null for
-// a tar entry. kFailedPrecondition when a code page is needed and none was
-// given; kInvalidArgument when the name cannot be read.
+// a tar entry. A failure says why, without the name: kFailedPrecondition when
+// a code page is needed and none was given; kInvalidArgument when the name
+// cannot be read.
 Result<std::string> RecordedName(const std::string& stored, const ZipDirectoryEntry* zip, const NameRules& rules) {
   if (zip != nullptr && zip->utf8_flag) {
-    if (!IsValidUtf8(stored)) return Status::InvalidArgument(Quoted(stored) + ": flagged as UTF-8 in the zip, but not UTF-8");
+    if (!IsUtf8(stored)) return Status::InvalidArgument("flagged as UTF-8 in the zip, but not UTF-8");
     return ToNfc(stored);
   }
   if (zip != nullptr && zip->unicode_path) {
-    if (!IsValidUtf8(*zip->unicode_path))
-      return Status::InvalidArgument(Quoted(stored) + ": its Info-ZIP Unicode Path " + Quoted(*zip->unicode_path) +
-                                     " is not UTF-8");
+    if (!IsUtf8(*zip->unicode_path))
+      return Status::InvalidArgument("its Info-ZIP Unicode Path " + Quoted(*zip->unicode_path) + " is not UTF-8");
     return ToNfc(*zip->unicode_path);
   }
-  if (IsValidUtf8(stored)) return ToNfc(stored);
-  if (rules.code_page.empty())
-    return Status::FailedPrecondition(Quoted(stored) + ": the name is not UTF-8, and the archive does not say which "
-                                                       "code page it is in");
-  auto decoded = DecodeCodePage(stored, rules.code_page);
-  if (!decoded.ok())
-    return Status::InvalidArgument(Quoted(stored) + ": the name is neither UTF-8 nor " + rules.code_page);
+  if (IsUtf8(stored)) return ToNfc(stored);
+  // A zip without the flag says its names are the standard's CP437
+  // (APPNOTE.TXT, appendix D), unless the caller knows better; a tar says nothing.
+  const std::string code_page = !rules.code_page.empty() ? rules.code_page : zip != nullptr ? kZipCodePage : "";
+  if (code_page.empty())
+    return Status::FailedPrecondition("the name is not UTF-8, and the archive does not say which code page it is in");
+  auto decoded = DecodeCodePage(stored, code_page);
+  if (!decoded.ok()) return Status::InvalidArgument("the name is neither UTF-8 nor " + code_page);
   return decoded;
 }
 
@@ -227,11 +230,16 @@ struct ArchiveReader::Impl {
     const ZipDirectoryEntry& record = (*zip_entries)[zip_next++];
     const char* read_name = archive_entry_pathname(entry);
     const std::string_view seen = read_name != nullptr ? read_name : "";
-    // libarchive turns a DOS separator into '/' (the name is refused for its backslash all the same).
-    std::string stored_as_read = record.stored_name;
-    std::replace(stored_as_read.begin(), stored_as_read.end(), '\\', '/');
-    if (!seen.empty() && seen != record.stored_name && seen != stored_as_read &&
-        (!record.unicode_path || seen != *record.unicode_path))
+    // libarchive turns a DOS separator into '/' (the name is refused for its
+    // backslash all the same), and a UTF-8 name into NFC.
+    auto reads_as_seen = [seen](std::string name) {
+      std::replace(name.begin(), name.end(), '\\', '/');
+      if (seen == name) return true;
+      const Result<std::string> nfc = ToNfc(name);
+      return nfc.ok() && seen == *nfc;
+    };
+    if (!seen.empty() && !reads_as_seen(record.stored_name) &&
+        (!record.unicode_path || !reads_as_seen(*record.unicode_path)))
       return Status::Corruption(origin + ": damaged archive: the entry its central directory names " +
                                 Quoted(record.stored_name) + " reads as " + Quoted(seen));
     return &record;
@@ -262,7 +270,7 @@ struct ArchiveReader::Impl {
       std::string stored = zip != nullptr ? zip->stored_name : libarchive_name != nullptr ? libarchive_name : "";
       Result<std::string> recorded = RecordedName(stored, zip, names);
       if (zip == nullptr && rc == ARCHIVE_WARN && std::strstr(ArchiveError(archive.get()).c_str(), "Pathname") != nullptr)
-        recorded = Status::InvalidArgument(Quoted(stored) + ": a name libarchive cannot convert: " +
+        recorded = Status::InvalidArgument("a name libarchive cannot convert: " +
                                            ArchiveError(archive.get()));
       const bool is_directory =
           archive_entry_filetype(entry) == AE_IFDIR && archive_entry_hardlink(entry) == nullptr;
@@ -273,10 +281,11 @@ struct ArchiveReader::Impl {
         return Refuse(Quoted(name) + ": not a regular file (" + EntryKind(entry) + ")");
       if (archive_entry_is_encrypted(entry)) return Refuse(Quoted(name) + ": encrypted");
       if (!recorded.ok()) {
+        const std::string why = recorded.status().message();
         if (recorded.status().code() == StatusCode::kFailedPrecondition)
-          return Status::FailedPrecondition(origin + ": refused " + recorded.status().message());
-        if (!names.skip_unreadable) return Refuse(recorded.status().message());
-        if (!is_directory) skipped.push_back(recorded.status().message());
+          return Status::FailedPrecondition(origin + ": refused " + Quoted(stored) + ": " + why);
+        if (!names.skip_unreadable) return Refuse(Quoted(stored) + ": " + why);
+        if (!is_directory) skipped.push_back(EscapeForDisplay(stored) + ": " + why);
         continue;  // its content is skipped with the next header
       }
       if (!IsSafeArchivePath(name)) return Refuse("unsafe path " + Quoted(name));
@@ -284,8 +293,12 @@ struct ArchiveReader::Impl {
       if (is_directory) continue;
 
       current_declared.reset();
-      if (archive_entry_size_is_set(entry) != 0) {
-        const auto declared = static_cast<std::uint64_t>(std::max<la_int64_t>(0, archive_entry_size(entry)));
+      // A zip's central directory declares every size, even where the local
+      // header leaves it to a data descriptor after the data.
+      if (zip != nullptr || archive_entry_size_is_set(entry) != 0) {
+        const std::uint64_t declared =
+            zip != nullptr ? zip->uncompressed_size
+                           : static_cast<std::uint64_t>(std::max<la_int64_t>(0, archive_entry_size(entry)));
         if (declared > limits.max_entry_bytes)
           return Refuse(Quoted(name) + ": " + std::to_string(declared) + " bytes, more than the limit of " +
                         std::to_string(limits.max_entry_bytes));
@@ -362,6 +375,8 @@ const std::vector<std::string>& ArchiveReader::Skipped() const { return impl_->s
 
 std::uint64_t ArchiveReader::DeclaredBytes() const { return impl_->declared_total; }
 
+std::optional<std::uint64_t> ArchiveReader::DeclaredSize() const { return impl_->current_declared; }
+
 Status ArchiveReader::ReadContent(const std::function<Status(ByteView)>& sink) {
   if (impl_->current.empty()) return Status::FailedPrecondition(impl_->origin + ": no current file to read");
   Utf8Names utf8;
@@ -390,17 +405,6 @@ Result<Bytes> ArchiveReader::ReadContent() {
     return Status::Ok();
   }));
   return content;
-}
-
-Result<std::vector<std::string>> ListArchive(const std::filesystem::path& path, ArchiveFormat format,
-                                             const ArchiveLimits& limits, const NameRules& names) {
-  PRESERVE_ASSIGN_OR_RETURN(auto reader, ArchiveReader::OpenFile(path, format, limits, names));
-  std::vector<std::string> out;
-  while (true) {
-    PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> name, reader->NextFile());
-    if (!name) return out;
-    out.push_back(std::move(*name));
-  }
 }
 
 }  // namespace preserve::ingest

@@ -58,8 +58,8 @@ Status ReadExtra(std::span<const std::uint8_t> extra, bool wants_uncompressed, b
         field += 8;
         return true;
       };
-      std::uint64_t ignored = 0;
-      if ((wants_uncompressed && !next(ignored)) || (wants_compressed && !next(record.compressed_size)) ||
+      if ((wants_uncompressed && !next(record.entry.uncompressed_size)) ||
+          (wants_compressed && !next(record.compressed_size)) ||
           (wants_offset && !next(record.entry.local_header_offset)))
         return Refuse("a zip64 extra field too short for the sizes it stands for");
     } else if (id == kUnicodePathExtra && length >= 5 && data[0] == 1) {
@@ -182,11 +182,12 @@ Result<std::vector<ZipDirectoryEntry>> ReadZipDirectory(const ZipBytes& read, st
     record.entry.utf8_flag = (Le(fixed, 8, 2) & kUtf8NameFlag) != 0;
     record.entry.stored_name = ToString(std::span<const std::uint8_t>(variable).subspan(0, name_length));
     record.compressed_size = Le(fixed, 20, 4);
+    record.entry.uncompressed_size = Le(fixed, 24, 4);
     record.entry.local_header_offset = Le(fixed, 42, 4);
     const bool disk_is_zip64 = Le(fixed, 34, 2) == 0xFFFF;
     if (Le(fixed, 34, 2) != 0 && !disk_is_zip64) return Refuse("the zip spans several disks");
     PRESERVE_RETURN_IF_ERROR(ReadExtra(std::span<const std::uint8_t>(variable).subspan(name_length),
-                                       Le(fixed, 24, 4) == 0xFFFFFFFF, record.compressed_size == 0xFFFFFFFF,
+                                       record.entry.uncompressed_size == 0xFFFFFFFF, record.compressed_size == 0xFFFFFFFF,
                                        record.entry.local_header_offset == 0xFFFFFFFF, record));
     records.push_back(std::move(record));
     at += record_size;

@@ -32,6 +32,7 @@ struct ZipDirectoryEntry {
   bool utf8_flag = false;   // general purpose bit 11: the name is UTF-8
   std::optional<std::string> unicode_path;  // Info-ZIP Unicode Path whose CRC-32 matches stored_name
   std::uint64_t local_header_offset = 0;
+  std::uint64_t uncompressed_size = 0;  // as the central directory declares it (zip64 included)
 };
 
 // Fills `to` with the bytes at `offset`; an error when there are not that many.

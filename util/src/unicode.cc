@@ -15,32 +15,6 @@ namespace preserve {
 
 namespace {
 
-// The length of the well-formed UTF-8 sequence starting at text[at], or 0
-// (RFC 3629, table 3-7 of the Unicode standard).
-std::size_t SequenceLength(std::string_view text, std::size_t at) {
-  const auto lead = static_cast<std::uint8_t>(text[at]);
-  if (lead < 0x80) return 1;
-  std::size_t length = 0;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-  } else {
-    return 0;  // a continuation byte, an overlong lead (C0, C1) or beyond U+10FFFF (F5-FF)
-  }
-  if (text.size() - at < length) return 0;
-  for (std::size_t k = 1; k < length; ++k)
-    if ((static_cast<std::uint8_t>(text[at + k]) & 0xC0) != 0x80) return 0;
-  const auto second = static_cast<std::uint8_t>(text[at + 1]);
-  if (lead == 0xE0 && second < 0xA0) return 0;  // overlong
-  if (lead == 0xED && second > 0x9F) return 0;  // UTF-16 surrogates
-  if (lead == 0xF0 && second < 0x90) return 0;  // overlong
-  if (lead == 0xF4 && second > 0x8F) return 0;  // beyond U+10FFFF
-  return length;
-}
-
 // `c` (a scalar value: ICU hands out no surrogates from valid UTF-8) as UTF-8.
 void AppendUtf8(std::uint32_t c, std::string& out) {
   if (c < 0x80) {
@@ -81,17 +55,8 @@ Result<IconvPtr> OpenDecoder(std::string_view code_page) {
 
 }  // namespace
 
-bool IsValidUtf8(std::string_view text) {
-  for (std::size_t at = 0; at < text.size();) {
-    const std::size_t length = SequenceLength(text, at);
-    if (length == 0) return false;
-    at += length;
-  }
-  return true;
-}
-
 bool IsNfcUtf8(std::string_view text) {
-  if (!IsValidUtf8(text)) return false;
+  if (!IsUtf8(text)) return false;
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* nfc = Nfc(status);
   if (U_FAILURE(status)) return false;
@@ -101,7 +66,7 @@ bool IsNfcUtf8(std::string_view text) {
 }
 
 Result<std::string> ToNfc(std::string_view text) {
-  if (!IsValidUtf8(text)) return Status::InvalidArgument("'" + EscapeForDisplay(text) + "' is not UTF-8");
+  if (!IsUtf8(text)) return Status::InvalidArgument("'" + EscapeForDisplay(text) + "' is not UTF-8");
   if (text.size() > INT32_MAX) return Status::InvalidArgument("text too long to normalize");
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* nfc = Nfc(status);
@@ -143,32 +108,34 @@ Status CheckCodePage(std::string_view code_page) { return OpenDecoder(code_page)
 
 std::string EscapeForDisplay(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789ABCDEF";
+  // Bytes that are not UTF-8 as preserve shows them everywhere (utf8.h); the
+  // controls, which are UTF-8, in the same form.
+  const std::string text = EscapeInvalidUtf8(bytes);
   std::string out;
-  out.reserve(bytes.size());
-  auto escape = [&](std::uint8_t byte) {
-    out += "\\x";
+  out.reserve(text.size());
+  auto escape = [&](char c) {
+    const auto byte = static_cast<std::uint8_t>(c);
+    out += '%';
     out.push_back(kHex[byte >> 4]);
     out.push_back(kHex[byte & 0x0F]);
   };
-  for (std::size_t at = 0; at < bytes.size();) {
-    const std::size_t length = SequenceLength(bytes, at);
-    const auto lead = static_cast<std::uint8_t>(bytes[at]);
-    const bool c0_or_del = length == 1 && (lead < 0x20 || lead == 0x7F);
-    const bool c1 = length == 2 && lead == 0xC2 && static_cast<std::uint8_t>(bytes[at + 1]) < 0xA0;
-    if (length == 0 || c0_or_del || c1) {
-      const std::size_t count = length == 0 ? 1 : length;
-      for (std::size_t k = 0; k < count; ++k) escape(static_cast<std::uint8_t>(bytes[at + k]));
-      at += count;
+  for (std::size_t at = 0; at < text.size(); ++at) {
+    const auto byte = static_cast<std::uint8_t>(text[at]);
+    if (byte < 0x20 || byte == 0x7F) {
+      escape(text[at]);
+    } else if (byte == 0xC2 && static_cast<std::uint8_t>(text[at + 1]) < 0xA0) {
+      // U+0080 to U+009F, the C1 controls (a lead byte in valid UTF-8 is followed by its continuation).
+      escape(text[at]);
+      escape(text[++at]);
     } else {
-      out.append(bytes.substr(at, length));
-      at += length;
+      out.push_back(text[at]);
     }
   }
   return out;
 }
 
 Result<std::string> FoldForSearch(std::string_view text) {
-  if (!IsValidUtf8(text)) return Status::InvalidArgument("'" + EscapeForDisplay(text) + "' is not UTF-8");
+  if (!IsUtf8(text)) return Status::InvalidArgument("'" + EscapeForDisplay(text) + "' is not UTF-8");
   if (text.size() > INT32_MAX) return Status::InvalidArgument("text too long to fold");
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(status);

@@ -22,8 +22,8 @@
 // A refusal is kInvalidArgument naming the entry, escaped for display
 // (util/unicode.h), and why ("refused unsafe path '../x'", "... appears
 // twice", "... not a regular file (symbolic link)", "... (a decompression
-// bomb?)"), or kFailedPrecondition for a name that needs a code page none was
-// given for; an archive that cannot be read is kCorruption.
+// bomb?)"), or kFailedPrecondition for a tar name that needs a code page none
+// was given for; an archive that cannot be read is kCorruption.
 // Not thread-safe: one reader per thread.
 #pragma once
 
@@ -60,16 +60,20 @@ inline constexpr std::uint64_t kRatioAllowance = 1ULL << 20;
 //     macOS and Info-ZIP on Linux write without setting the flag (a name in a
 //     legacy code page with a letter outside ASCII is practically never valid
 //     UTF-8);
-//   - else (a zip entry without the flag, a tar entry: bytes that say nothing
-//     of their code page) it is decoded from `code_page`.
-// A name that needs a code page when none is given refuses the archive
-// (kFailedPrecondition): its other names are most likely in the same code
-// page, and the archive is to be read again with it. A name that cannot be
-// read (flagged UTF-8 but not, a byte the code page does not define) refuses
-// the archive too (kInvalidArgument), unless `skip_unreadable`: then only its
-// entry is skipped, and listed by ArchiveReader::Skipped().
+//   - else it is decoded from `code_page`, or, when none is given, a zip
+//     entry (which without the flag says it is in the standard's CP437,
+//     APPNOTE.TXT appendix D) from CP437. CP437 defines every byte, so a zip
+//     name always reads; Windows zips of Vietnamese names are CP1258 in fact,
+//     and come out right only with `code_page` "cp1258".
+// A tar entry's name says nothing of its code page: one that is not UTF-8
+// when no code page is given refuses the archive (kFailedPrecondition): its
+// other names are most likely in the same code page, and the archive is to be
+// read again with it. A name that cannot be read (flagged UTF-8 but not, a
+// byte the code page does not define) refuses the archive too
+// (kInvalidArgument), unless `skip_unreadable`: then only its entry is
+// skipped, and listed by ArchiveReader::Skipped().
 struct NameRules {
-  std::string code_page;  // an iconv name ("cp1258"); empty: none known
+  std::string code_page;  // an iconv name ("cp1258"); empty: none known (CP437 for zips)
   bool skip_unreadable = false;
 };
 
@@ -107,11 +111,14 @@ class ArchiveReader {
   const std::string& StoredName() const;
 
   // Files skipped so far for a name that cannot be read (NameRules'
-  // skip_unreadable), one line each: "'C\xF4ng.txt': why".
+  // skip_unreadable), one line each: "C%F4ng.txt: why".
   const std::vector<std::string>& Skipped() const;
 
   // The unpacked bytes the headers of the files so far declare.
   std::uint64_t DeclaredBytes() const;
+  // What the current file's header declares it unpacks to, when it says (a
+  // zip's central directory always does); ReadContent never gives more.
+  std::optional<std::uint64_t> DeclaredSize() const;
 
   // Streams the current file's content to `sink` in chunks, under the limits.
   // An error from `sink` stops the reading and is returned.
@@ -123,11 +130,5 @@ class ArchiveReader {
   explicit ArchiveReader(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
-
-// The first pass over an archive: every header checked as above, no content
-// unpacked (a tar's data is decompressed only to skip it, after its declared
-// size passed the limits). Returns the regular files' paths in archive order.
-Result<std::vector<std::string>> ListArchive(const std::filesystem::path& path, ArchiveFormat format,
-                                             const ArchiveLimits& limits, const NameRules& names = {});
 
 }  // namespace preserve::ingest

@@ -12,12 +12,9 @@
 #include <string_view>
 
 #include "preserve/util/status.h"
+#include "preserve/util/utf8.h"  // IsUtf8, EscapeInvalidUtf8
 
 namespace preserve {
-
-// True when `text` is well-formed UTF-8 (RFC 3629): no overlong forms, no
-// surrogates, nothing above U+10FFFF, no truncated sequence.
-bool IsValidUtf8(std::string_view text);
 
 // True when `text` is valid UTF-8 and in NFC.
 bool IsNfcUtf8(std::string_view text);
@@ -34,10 +31,11 @@ Result<std::string> DecodeCodePage(std::string_view bytes, std::string_view code
 // Ok when iconv can decode from `code_page`; kInvalidArgument naming it otherwise.
 Status CheckCodePage(std::string_view code_page);
 
-// `bytes` shown to people: valid UTF-8 as it is, and every byte of an invalid
-// sequence, and every control character, as \xNN ("C\xF4ng.txt"). The result
-// is valid UTF-8 and can go into JSON and terminals; it is for display only
-// (a literal backslash is not escaped, so it cannot be decoded back).
+// `bytes` shown to people, in messages and refusal reasons: as
+// EscapeInvalidUtf8 shows them (every byte outside a well-formed sequence as
+// %XX: "C%F4ng.txt"), and every control character (C0, DEL, C1) the same way,
+// so that a name cannot forge a line or steer a terminal. The result is UTF-8
+// and can go into JSON; it is for display only (a literal '%' is not escaped).
 std::string EscapeForDisplay(std::string_view bytes);
 
 // `text` folded for search, insensitive to case and diacritics: "Đắk Nông"
