@@ -122,10 +122,9 @@ constexpr const char* kNameEncodingHint = "; give its code page with --name-enco
 // UTF-8 in NFC, decoded from the code page when it is not UTF-8, else escaped.
 std::string Shown(const std::filesystem::path& path, const InputRules& rules) {
   const std::string text = path.string();
-  if (auto nfc = ToNfc(text); nfc.ok()) return *nfc;
-  if (!rules.code_page.empty())
+  if (!IsUtf8(text) && !rules.code_page.empty())
     if (auto decoded = DecodeCodePage(text, rules.code_page); decoded.ok()) return *decoded;
-  return EscapeForDisplay(text);
+  return NameForDisplay(text);
 }
 
 // The name the package gives a file named on the command line: its own name in
@@ -373,7 +372,8 @@ int CmdIngest(int argc, char** argv) {
       "       preserve ingest --new-version-of PACKAGE_ID [--trust CA DOCUMENT] [--metadata FILE] [options]\n"
       "  INPUT: DOCUMENT (with DOCUMENT.p7s or --signature), SIGNED.p7m, SIGNED.pdf, CONTAINER.asice/.asics,\n"
       "         a directory, or a .zip / .tar(.gz) bundle of those; DOCUMENT.metadata.json beside a document\n"
-      "         (or --metadata) is its record metadata";
+      "         (or --metadata) is its record metadata. Files must be regular files (or links to one): a device\n"
+      "         or a FIFO is refused unread";
   if (auto done = ParseCommand("ingest", argc, argv, desc, hidden, positional, vm, usage)) return *done;
 
   InputRules rules;

@@ -71,13 +71,6 @@ bool IsManifest(std::string_view path) {
   return IsMetaInfFile(path, "ASiCManifest", ".xml") && StartsWith(path.substr(kMetaInf.size()), "ASiCManifest");
 }
 
-// A name as reports show it: NFC UTF-8, or escaped when it is not UTF-8.
-std::string Shown(std::string_view name) {
-  if (!IsUtf8(name)) return EscapeForDisplay(name);
-  auto nfc = ToNfc(name);
-  return nfc.ok() ? *nfc : EscapeForDisplay(name);
-}
-
 std::string JoinNames(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
@@ -120,14 +113,14 @@ void CheckReferences(const std::string& manifest_path, const AsicManifest& manif
     auto file = files.find(reference.uri);
     if (file == files.end()) {
       downgrade(Verdict::kIndeterminate, SubIndication::kSignedDataNotFound,
-                manifest_path + " lists '" + Shown(reference.uri) + "', which is not in the container");
+                manifest_path + " lists '" + NameForDisplay(reference.uri) + "', which is not in the container");
     } else if (!reference.digest_algorithm) {
       downgrade(Verdict::kIndeterminate, SubIndication::kCryptoConstraintsFailure,
-                manifest_path + " digests '" + Shown(reference.uri) + "' with " + reference.digest_method +
+                manifest_path + " digests '" + NameForDisplay(reference.uri) + "' with " + reference.digest_method +
                     ", which preserve does not know");
     } else if (Digest(*reference.digest_algorithm, file->second) != reference.digest_value) {
       downgrade(Verdict::kInvalid, SubIndication::kHashFailure,
-                "'" + Shown(reference.uri) + "' does not match its " +
+                "'" + NameForDisplay(reference.uri) + "' does not match its " +
                     std::string(HashAlgorithmName(*reference.digest_algorithm)) + " digest in " + manifest_path);
     }
   }
@@ -249,7 +242,7 @@ Result<AsicValidation> ValidateAsic(ByteView container, const CmsValidationOptio
       const auto& [manifest_path, manifest] = found->second;
       std::vector<std::string> objects;
       for (const AsicDataObjectReference& reference : manifest.references) {
-        objects.push_back(Shown(reference.uri));
+        objects.push_back(NameForDisplay(reference.uri));
         covered.insert(reference.uri);
       }
       for (SignatureReport& report :

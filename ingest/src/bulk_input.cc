@@ -61,8 +61,6 @@ struct Listing {
   std::vector<std::string> problems;
 };
 
-std::string Shown(std::string_view name) { return EscapeForDisplay(name); }
-
 // Walks `root`, recording each name by NameRules (UTF-8, else `code_page`).
 Result<Listing> WalkDirectory(const fs::path& root, const std::string& code_page) {
   Listing listing;
@@ -76,10 +74,10 @@ Result<Listing> WalkDirectory(const fs::path& root, const std::string& code_page
     if (ec) break;
     Result<std::string> name = ToNfc(stored);
     if (!name.ok() && code_page.empty())
-      return Status::FailedPrecondition(root.string() + ": refused '" + Shown(stored) +
+      return Status::FailedPrecondition(root.string() + ": refused '" + EscapeForDisplay(stored) +
                                         "': the name is not UTF-8, and a folder does not say which code page it is in");
     if (!name.ok()) name = DecodeCodePage(stored, code_page);
-    const std::string shown = name.ok() ? *name : Shown(stored);
+    const std::string shown = EscapeForDisplay(name.ok() ? *name : stored);  // controls too: a problem is one line
     if (IsSkipped(fs::path(shown).filename().string())) {
       if (fs::is_directory(status)) it.disable_recursion_pending();
       continue;
@@ -105,8 +103,8 @@ Result<Listing> WalkDirectory(const fs::path& root, const std::string& code_page
     // Two names on disk that are one name once normalized (NFC and NFD forms,
     // or UTF-8 and a code page): which is meant cannot be told.
     for (const fs::path& path : paths)
-      listing.problems.push_back(Shown(path.lexically_relative(root).generic_string()) + ": another file is also named " +
-                                 name + " once its name is normalized");
+      listing.problems.push_back(EscapeForDisplay(path.lexically_relative(root).generic_string()) +
+                                 ": another file is also named " + EscapeForDisplay(name) + " once its name is normalized");
   }
   return listing;
 }

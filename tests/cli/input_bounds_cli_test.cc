@@ -4,12 +4,10 @@
 // bounded by the headers and the scratch limit, and what a killed ingest left
 // in the scratch space is removed by the next one.
 //
-// The zips with huge entries are written here by hand: one megabyte of zeros
-// deflated once, its blocks repeated (each ends on a full flush, so it stands
-// alone), gives a 1023 MiB entry in about a megabyte, in milliseconds.
+// The zips with huge entries and lying headers are written byte by byte
+// (tests/testing/raw_zip.h).
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -18,6 +16,7 @@
 #include <csignal>
 #include <random>
 
+#include "raw_zip.h"
 #include "store_cli_fixture.h"
 
 namespace preserve::testing {
@@ -25,97 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::seconds;
-
-// A zip entry as written: `data` as stored (deflated or not), and what both
-// its headers declare.
-struct ZipMember {
-  std::string name;
-  std::uint16_t method = 0;  // 0 stored, 8 deflated
-  Bytes data;
-  std::uint32_t crc = 0;
-  std::uint32_t size = 0;  // unpacked
-};
-
-ZipMember Stored(std::string name, std::string_view content) {
-  ZipMember m{std::move(name), 0, ToBytes(content), 0, static_cast<std::uint32_t>(content.size())};
-  m.crc = static_cast<std::uint32_t>(crc32(0, m.data.data(), static_cast<uInt>(m.data.size())));
-  return m;
-}
-
-void Put(Bytes& out, std::uint64_t value, int width) {
-  for (int i = 0; i < width; ++i) out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
-}
-
-// A zip (APPNOTE.TXT 4.3) of `members`, no zip64, no data descriptors.
-void WriteZip(const fs::path& path, const std::vector<ZipMember>& members) {
-  Bytes zip, directory;
-  for (const ZipMember& m : members) {
-    const std::uint64_t offset = zip.size();
-    for (Bytes* out : {&zip, &directory}) {
-      const bool central = out == &directory;
-      Put(*out, central ? 0x02014b50 : 0x04034b50, 4);
-      if (central) Put(*out, 20, 2);  // version made by
-      Put(*out, 20, 2);               // version needed
-      Put(*out, 0, 2);                // flags: ASCII names
-      Put(*out, m.method, 2);
-      Put(*out, 0, 2);     // time
-      Put(*out, 0x21, 2);  // date: 1980-01-01
-      Put(*out, m.crc, 4);
-      Put(*out, m.data.size(), 4);
-      Put(*out, m.size, 4);
-      Put(*out, m.name.size(), 2);
-      Put(*out, 0, 2);  // extra
-      if (central) {
-        Put(*out, 0, 2);  // comment
-        Put(*out, 0, 2);  // disk
-        Put(*out, 0, 2);  // internal attributes
-        Put(*out, 0, 4);  // external attributes
-        Put(*out, offset, 4);
-      }
-      out->insert(out->end(), m.name.begin(), m.name.end());
-    }
-    zip.insert(zip.end(), m.data.begin(), m.data.end());
-  }
-  const std::uint64_t directory_offset = zip.size();
-  zip.insert(zip.end(), directory.begin(), directory.end());
-  Put(zip, 0x06054b50, 4);
-  Put(zip, 0, 4);  // disks
-  Put(zip, members.size(), 2);
-  Put(zip, members.size(), 2);
-  Put(zip, directory.size(), 4);
-  Put(zip, directory_offset, 4);
-  Put(zip, 0, 2);  // comment
-  WriteFile(path, zip);
-}
-
-// `mib` MiB of zeros, deflated; its CRC-32 and size are the true ones.
-ZipMember Zeros(std::string name, std::uint32_t mib) {
-  static const Bytes block = [] {
-    const Bytes zeros(1 << 20, 0);
-    z_stream z{};
-    deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY);
-    Bytes out(deflateBound(&z, zeros.size()) + 64);
-    z.next_in = const_cast<Bytef*>(zeros.data());
-    z.avail_in = static_cast<uInt>(zeros.size());
-    z.next_out = out.data();
-    z.avail_out = static_cast<uInt>(out.size());
-    deflate(&z, Z_FULL_FLUSH);  // byte-aligned, no reference to what came before: repeatable
-    out.resize(out.size() - z.avail_out);
-    deflateEnd(&z);
-    return out;
-  }();
-  ZipMember m{std::move(name), 8, {}, 0, mib << 20};
-  m.data.reserve(block.size() * mib + 2);
-  for (std::uint32_t i = 0; i < mib; ++i) m.data.insert(m.data.end(), block.begin(), block.end());
-  m.data.push_back(0x03);  // an empty final block (fixed Huffman)
-  m.data.push_back(0x00);
-  const Bytes zeros(1 << 20, 0);
-  const uLong one = crc32(0, zeros.data(), static_cast<uInt>(zeros.size()));
-  uLong crc = 0;
-  for (std::uint32_t i = 0; i < mib; ++i) crc = crc32_combine(crc, one, 1 << 20);
-  m.crc = static_cast<std::uint32_t>(crc);
-  return m;
-}
 
 // The entries of a zip, each to be stored as it is.
 std::vector<ZipMember> Entries(const fs::path& zip) {
@@ -129,7 +37,7 @@ std::vector<ZipMember> Entries(const fs::path& zip) {
     char buffer[1 << 16];
     for (la_ssize_t n; (n = archive_read_data(a, buffer, sizeof buffer)) > 0;)
       content.append(buffer, static_cast<std::size_t>(n));
-    out.push_back(Stored(archive_entry_pathname(entry), content));
+    out.push_back(StoredMember(archive_entry_pathname(entry), content));
   }
   archive_read_free(a);
   return out;
@@ -205,11 +113,11 @@ TEST_F(InputBoundsCli, VerifyPackageOfHugeEntriesIsBoundedInMemoryAndTime) {
   std::vector<ZipMember> package = Entries(dir_ / "exported.zip");
   ASSERT_GT(package.size(), 3u);
   std::vector<ZipMember> huge;
-  for (int i = 1; i <= 4; ++i) huge.push_back(Zeros("data/huge-" + std::to_string(i) + ".bin", 1023));
+  for (int i = 1; i <= 4; ++i) huge.push_back(DeflatedZeros("data/huge-" + std::to_string(i) + ".bin", 1023));
   std::vector<ZipMember> with_package = package;
   with_package.insert(with_package.end(), huge.begin(), huge.end());
-  WriteZip(dir_ / "huge-package.zip", with_package);
-  WriteZip(dir_ / "huge-alone.zip", huge);
+  WriteFile(dir_ / "huge-package.zip", ZipOf(with_package));
+  WriteFile(dir_ / "huge-alone.zip", ZipOf(huge));
   EXPECT_LT(fs::file_size(dir_ / "huge-package.zip"), 5u << 20);
 
   // Every huge entry is hashed for the evidence (it is a data object), a
@@ -235,9 +143,9 @@ TEST_F(InputBoundsCli, VerifyPackageOfHugeEntriesIsBoundedInMemoryAndTime) {
 // stopped as its output passes what it declared, before that reaches the
 // scratch space, and said so.
 TEST_F(InputBoundsCli, ABombWhoseHeadersLieIsStoppedAtItsDeclaredSize) {
-  ZipMember bomb = Zeros("zeros.bin", 1023);
+  ZipMember bomb = DeflatedZeros("zeros.bin", 1023);
   bomb.size = 1000;
-  WriteZip(dir_ / "lying.zip", {Stored("letter.txt", "a letter\n"), bomb});
+  WriteFile(dir_ / "lying.zip", ZipOf({StoredMember("letter.txt", "a letter\n"), bomb}));
   CommandResult r = Bounded({"ingest", "--trust", kCliRootCa, (dir_ / "lying.zip").string()}, seconds(60));
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_TRUE(Contains(r.err, "lying.zip: refused entry 'zeros.bin': unpacks beyond the 1000 bytes its header "
@@ -257,7 +165,7 @@ TEST_F(InputBoundsCli, ABundleLargerThanTheScratchLimitIsRefusedBeforeUnpacking)
     for (char& c : out) c = static_cast<char>(random());
     return out;
   };
-  WriteZip(dir_ / "large.zip", {Stored("a.bin", noise(3 << 20)), Stored("b.bin", noise(3 << 20))});
+  WriteFile(dir_ / "large.zip", ZipOf({StoredMember("a.bin", noise(3 << 20)), StoredMember("b.bin", noise(3 << 20))}));
   CommandResult r =
       Bounded({"ingest", "--trust", kCliRootCa, "--scratch-limit", "4M", (dir_ / "large.zip").string()}, seconds(60));
   EXPECT_EQ(r.exit_code, 4) << r.err;

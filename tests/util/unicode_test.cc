@@ -69,6 +69,12 @@ TEST(EscapeForDisplay, KeepsUtf8AndEscapesBadBytesAndControls) {
   EXPECT_TRUE(IsUtf8(EscapeForDisplay("\xFF\xFE\xC0\xAF")));
 }
 
+TEST(NameForDisplay, NfcWhenUtf8EscapedWhenNot) {
+  EXPECT_EQ(NameForDisplay("co\xCC\x82ng.txt"), "c\xC3\xB4ng.txt");
+  EXPECT_EQ(NameForDisplay("C\xF4ng.txt"), "C%F4ng.txt");
+  EXPECT_EQ(NameForDisplay("two\nlines.txt"), "two%0Alines.txt");
+}
+
 TEST(FoldForSearch, DakNongFindsDakNong) {
   for (std::string_view text : {"Đắk Nông", "ĐẮK NÔNG", "dak nong", "Dak Nong", "đắk nông"}) {
     auto folded = FoldForSearch(text);

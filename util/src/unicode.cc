@@ -134,6 +134,11 @@ std::string EscapeForDisplay(std::string_view bytes) {
   return out;
 }
 
+std::string NameForDisplay(std::string_view bytes) {
+  const Result<std::string> nfc = ToNfc(bytes);
+  return EscapeForDisplay(nfc.ok() ? std::string_view(*nfc) : bytes);
+}
+
 Result<std::string> FoldForSearch(std::string_view text) {
   if (!IsUtf8(text)) return Status::InvalidArgument("'" + EscapeForDisplay(text) + "' is not UTF-8");
   if (text.size() > INT32_MAX) return Status::InvalidArgument("text too long to fold");

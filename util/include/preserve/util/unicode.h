@@ -38,6 +38,10 @@ Status CheckCodePage(std::string_view code_page);
 // and can go into JSON; it is for display only (a literal '%' is not escaped).
 std::string EscapeForDisplay(std::string_view bytes);
 
+// A name shown to people: in NFC when it is UTF-8, else as EscapeForDisplay
+// shows it (controls escaped either way).
+std::string NameForDisplay(std::string_view bytes);
+
 // `text` folded for search, insensitive to case and diacritics: "Đắk Nông"
 // and "DAK NONG" both give "dak nong". Marks are dropped after canonical
 // decomposition, and the letters whose diacritic is not a combining mark
