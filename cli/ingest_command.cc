@@ -149,10 +149,10 @@ Status AddBundle(const std::filesystem::path& input, const std::filesystem::path
   if (!read.ok() && read.status().code() == StatusCode::kFailedPrecondition && rules.code_page.empty())
     return Status::FailedPrecondition(read.status().message() + kNameEncodingHint);
   PRESERVE_ASSIGN_OR_RETURN(ingest::BulkInput bulk, std::move(read));
-  const std::string shown = Shown(input, rules);
+  const std::filesystem::path shown = Shown(input, rules);
   for (auto& s : bulk.submissions) {
     archive::Submission submission;
-    submission.name = shown + "/" + s.name;
+    submission.name = (shown / s.name).string();
     if (s.detached_signature) {
       submission.signature = *s.detached_signature;
       submission.content = s.primary;
@@ -165,7 +165,7 @@ Status AddBundle(const std::filesystem::path& input, const std::filesystem::path
     submission.metadata = s.metadata;
     out.submissions.push_back(std::move(submission));
   }
-  for (auto& p : bulk.problems) out.problems.push_back(shown + "/" + p);
+  for (auto& p : bulk.problems) out.problems.push_back((shown / p).string());
   return Status::Ok();
 }
 
@@ -195,6 +195,7 @@ std::optional<std::uint64_t> ParseSize(const std::string& text) {
   else if (unit == "g" || unit == "gib") shift = 30;
   else if (unit == "t" || unit == "tib") shift = 40;
   else if (!unit.empty() && unit != "b") return std::nullopt;
+  if (value > (UINT64_MAX >> shift)) return std::nullopt;
   return value << shift;
 }
 
