@@ -70,6 +70,15 @@ class LargeContentTest : public ::testing::Test {
     return options;
   }
 
+  // verify-package's options, trusting this archive's TSA and the test PKI's root.
+  audit::PackageVerifyOptions TrustingVerifier() {
+    audit::PackageVerifyOptions verify;
+    verify.tsa_trust.certificates = {archive_->tsa_trust_anchor()};
+    verify.signer_trust.certificates = LoadCertificates(kPki / "root-ca.pem").value();
+    verify.clock = &clock_;
+    return verify;
+  }
+
   std::string IngestAndSeal(const Submission& s) {
     auto outcome = archive_->Ingest(s, Options());
     EXPECT_TRUE(outcome.ok() && outcome->accepted) << (outcome.ok() ? outcome->reason : outcome.status().ToString());
@@ -118,10 +127,7 @@ TEST_F(LargeContentTest, ExportedDocumentBeyondWhatIsHeldIsVerifiedFromTheZip) {
     return Status::Ok();
   }).ok());
   EXPECT_EQ(streamed.Finish(), Digest(HashAlgorithm::kSha256, doc));
-  audit::PackageVerifyOptions verify;
-  verify.tsa_trust.certificates = {archive_->tsa_trust_anchor()};
-  verify.signer_trust.certificates = LoadCertificates(kPki / "root-ca.pem").value();
-  verify.clock = &clock_;
+  const audit::PackageVerifyOptions verify = TrustingVerifier();
   const audit::PackageReport report = audit::VerifyPackage(*zip, verify);
   EXPECT_EQ(report.verdict, Verdict::kValid) << audit::ReportToText(report);
 }
@@ -148,10 +154,7 @@ TEST_F(LargeContentTest, StoredInChunksAndReturnedWholeByGetExportAndVerify) {
   auto zip = audit::ReadPackageZip(dir_ / "p.zip");
   ASSERT_TRUE(zip.ok()) << zip.status().ToString();
   EXPECT_EQ(zip->data.at("documents/report.bin"), doc);
-  audit::PackageVerifyOptions verify;
-  verify.tsa_trust.certificates = {archive_->tsa_trust_anchor()};
-  verify.signer_trust.certificates = LoadCertificates(kPki / "root-ca.pem").value();
-  verify.clock = &clock_;
+  const audit::PackageVerifyOptions verify = TrustingVerifier();
   EXPECT_EQ(audit::VerifyPackage(*zip, verify).verdict, Verdict::kValid);
 
   std::vector<PackageFixity> damaged;

@@ -36,8 +36,25 @@ void AppendUtf8(std::uint32_t c, std::string& out) {
 
 const icu::Normalizer2* Nfc(UErrorCode& status) { return icu::Normalizer2::getNFCInstance(status); }
 
-std::string IcuFailure(const char* what, UErrorCode status) {
-  return std::string(what) + " failed: " + u_errorName(status);
+std::string IcuFailure(const std::string& what, UErrorCode status) {
+  return what + " failed: " + u_errorName(status);
+}
+
+enum class Form { kNfc, kNfd };
+
+// `text` in the normalization form `form`; kInvalidArgument when it is not UTF-8.
+Result<std::string> Normalize(std::string_view text, Form form) {
+  if (!IsUtf8(text)) return Status::InvalidArgument("'" + EscapeForDisplay(text) + "' is not UTF-8");
+  if (text.size() > INT32_MAX) return Status::InvalidArgument("text too long to normalize");
+  const char* name = form == Form::kNfc ? "NFC" : "NFD";
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* normalizer = form == Form::kNfc ? Nfc(status) : icu::Normalizer2::getNFDInstance(status);
+  if (U_FAILURE(status)) return Status::Internal(IcuFailure(std::string("ICU's ") + name + " normalizer", status));
+  std::string out;
+  icu::StringByteSink<std::string> sink(&out, static_cast<int32_t>(text.size()));
+  normalizer->normalizeUTF8(0, icu::StringPiece(text.data(), static_cast<int32_t>(text.size())), sink, nullptr, status);
+  if (U_FAILURE(status)) return Status::Internal(IcuFailure(std::string(name) + " normalization", status));
+  return out;
 }
 
 struct IconvClose {
@@ -65,18 +82,7 @@ bool IsNfcUtf8(std::string_view text) {
   return U_SUCCESS(status) && normalized != 0;
 }
 
-Result<std::string> ToNfc(std::string_view text) {
-  if (!IsUtf8(text)) return Status::InvalidArgument("'" + EscapeForDisplay(text) + "' is not UTF-8");
-  if (text.size() > INT32_MAX) return Status::InvalidArgument("text too long to normalize");
-  UErrorCode status = U_ZERO_ERROR;
-  const icu::Normalizer2* nfc = Nfc(status);
-  if (U_FAILURE(status)) return Status::Internal(IcuFailure("ICU's NFC normalizer", status));
-  std::string out;
-  icu::StringByteSink<std::string> sink(&out, static_cast<int32_t>(text.size()));
-  nfc->normalizeUTF8(0, icu::StringPiece(text.data(), static_cast<int32_t>(text.size())), sink, nullptr, status);
-  if (U_FAILURE(status)) return Status::Internal(IcuFailure("NFC normalization", status));
-  return out;
-}
+Result<std::string> ToNfc(std::string_view text) { return Normalize(text, Form::kNfc); }
 
 Result<std::string> DecodeCodePage(std::string_view bytes, std::string_view code_page) {
   PRESERVE_ASSIGN_OR_RETURN(IconvPtr decoder, OpenDecoder(code_page));
@@ -140,16 +146,7 @@ std::string NameForDisplay(std::string_view bytes) {
 }
 
 Result<std::string> FoldForSearch(std::string_view text) {
-  if (!IsUtf8(text)) return Status::InvalidArgument("'" + EscapeForDisplay(text) + "' is not UTF-8");
-  if (text.size() > INT32_MAX) return Status::InvalidArgument("text too long to fold");
-  UErrorCode status = U_ZERO_ERROR;
-  const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(status);
-  if (U_FAILURE(status)) return Status::Internal(IcuFailure("ICU's NFD normalizer", status));
-  std::string decomposed;
-  icu::StringByteSink<std::string> sink(&decomposed, static_cast<int32_t>(text.size()));
-  nfd->normalizeUTF8(0, icu::StringPiece(text.data(), static_cast<int32_t>(text.size())), sink, nullptr, status);
-  if (U_FAILURE(status)) return Status::Internal(IcuFailure("NFD normalization", status));
-
+  PRESERVE_ASSIGN_OR_RETURN(const std::string decomposed, Normalize(text, Form::kNfd));
   std::string folded;
   folded.reserve(decomposed.size());
   const auto* s = reinterpret_cast<const std::uint8_t*>(decomposed.data());
