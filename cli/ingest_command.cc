@@ -9,9 +9,11 @@
 #include "cli_common.h"
 #include "preserve/archive/archive.h"
 #include "preserve/ingest/bulk_input.h"
+#include "preserve/ingest/scratch_space.h"
 #include "preserve/util/bytes.h"
 #include "preserve/util/certificates.h"
 #include "preserve/util/fault_point.h"
+#include "preserve/util/unicode.h"
 
 namespace preserve::cli {
 
@@ -108,22 +110,93 @@ struct CommandInput {
   std::vector<std::string> problems;
 };
 
-Status AddBundle(const std::filesystem::path& input, const std::filesystem::path& scratch, CommandInput& out) {
-  PRESERVE_ASSIGN_OR_RETURN(ingest::BulkInput bulk, ingest::ReadBulkInput(input, scratch));
+// How the names on the command line are read: --name-encoding, and the limits for bundles.
+struct InputRules {
+  std::string code_page;
+  ingest::BulkLimits limits;
+};
+
+constexpr const char* kNameEncodingHint = "; give its code page with --name-encoding (cp1258 for Vietnamese Windows)";
+
+// A path given on the command line as outcomes and the audit trail show it:
+// UTF-8 in NFC, decoded from the code page when it is not UTF-8, else escaped.
+std::string Shown(const std::filesystem::path& path, const InputRules& rules) {
+  const std::string text = path.string();
+  if (!IsUtf8(text) && !rules.code_page.empty())
+    if (auto decoded = DecodeCodePage(text, rules.code_page); decoded.ok()) return *decoded;
+  return NameForDisplay(text);
+}
+
+// The name the package gives a file named on the command line: its own name in
+// NFC, or decoded from --name-encoding when it is not UTF-8. One that cannot be
+// read with the code page given is passed on as it is, and ingest refuses its
+// document (NAME_INVALID); one that needs a code page none was given for stops
+// the command before anything is ingested (kFailedPrecondition), so that the
+// run can be repeated with --name-encoding without ingesting anything twice.
+Result<std::string> RecordedFileName(const std::filesystem::path& path, const InputRules& rules) {
+  const std::string name = path.filename().string();
+  if (auto nfc = ToNfc(name); nfc.ok()) return nfc;
+  if (rules.code_page.empty())
+    return Status::FailedPrecondition(EscapeForDisplay(path.string()) + ": the name is not UTF-8" +
+                                      kNameEncodingHint);
+  if (auto decoded = DecodeCodePage(name, rules.code_page); decoded.ok()) return decoded;
+  return name;
+}
+
+Status AddBundle(const std::filesystem::path& input, const std::filesystem::path& scratch, const InputRules& rules,
+                 CommandInput& out) {
+  Result<ingest::BulkInput> read = ingest::ReadBulkInput(input, scratch, rules.limits, rules.code_page);
+  if (!read.ok() && read.status().code() == StatusCode::kFailedPrecondition && rules.code_page.empty())
+    return Status::FailedPrecondition(read.status().message() + kNameEncodingHint);
+  PRESERVE_ASSIGN_OR_RETURN(ingest::BulkInput bulk, std::move(read));
+  const std::filesystem::path shown = Shown(input, rules);
   for (auto& s : bulk.submissions) {
     archive::Submission submission;
-    submission.name = (input / s.name).string();
+    submission.name = (shown / s.name).string();
     if (s.detached_signature) {
       submission.signature = *s.detached_signature;
       submission.content = s.primary;
+      submission.signature_name = s.signature_name;
+      submission.content_name = s.name;
     } else {
       submission.signature = s.primary;
+      submission.signature_name = s.name;
     }
     submission.metadata = s.metadata;
     out.submissions.push_back(std::move(submission));
   }
-  for (auto& p : bulk.problems) out.problems.push_back((input / p).string());
+  for (auto& p : bulk.problems) out.problems.push_back((shown / p).string());
   return Status::Ok();
+}
+
+// Names the files of the explicit submissions as the package will (see RecordedFileName).
+Status NameExplicitFiles(CommandInput& input, std::size_t first, const InputRules& rules) {
+  for (std::size_t i = first; i < input.submissions.size(); ++i) {
+    archive::Submission& s = input.submissions[i];
+    s.name = Shown(s.content ? *s.content : s.signature, rules);
+    PRESERVE_ASSIGN_OR_RETURN(s.signature_name, RecordedFileName(s.signature, rules));
+    if (s.content) {
+      PRESERVE_ASSIGN_OR_RETURN(s.content_name, RecordedFileName(*s.content, rules));
+    }
+  }
+  return Status::Ok();
+}
+
+// "2G", "500M", "64K" or a number of bytes.
+std::optional<std::uint64_t> ParseSize(const std::string& text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])) != 0) ++digits;
+  if (digits == 0 || digits > 15) return std::nullopt;
+  std::uint64_t value = std::stoull(text.substr(0, digits));
+  const std::string unit = Lower(text.substr(digits));
+  int shift = 0;
+  if (unit == "k" || unit == "kib") shift = 10;
+  else if (unit == "m" || unit == "mib") shift = 20;
+  else if (unit == "g" || unit == "gib") shift = 30;
+  else if (unit == "t" || unit == "tib") shift = 40;
+  else if (!unit.empty() && unit != "b") return std::nullopt;
+  if (value > (UINT64_MAX >> shift)) return std::nullopt;
+  return value << shift;
 }
 
 // Explicit files: FILE.p7m, .pdf and ASiC containers stand alone; a detached
@@ -236,30 +309,26 @@ class Progress {
   bool enabled_;
 };
 
-// A scratch directory for unpacked bundles, removed however the command ends.
-class ScratchDir {
- public:
-  ~ScratchDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  Result<std::filesystem::path> Make() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "preserve-ingest.XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) return Status::IOError("cannot make a scratch directory in /tmp");
-    path_ = pattern;
-    return path_;
-  }
-
- private:
-  std::filesystem::path path_;
-};
+// The scratch space for the bundles of this run, STORE/scratch/ingest-PID-XXXXXX
+// (ingest/scratch_space.h). Made as the run starts, whatever it ingests, so
+// that any ingest removes, and says, what killed runs left there.
+Result<std::unique_ptr<ingest::ScratchSpace>> MakeScratch(const std::filesystem::path& store) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(store, ec))
+    return Status::NotFound("no store at " + store.string() + " (make one with 'preserve init --store " +
+                            store.string() + "')");
+  PRESERVE_ASSIGN_OR_RETURN(auto scratch, ingest::ScratchSpace::Create(store / "scratch"));
+  for (const auto& stale : scratch->removed_stale())
+    std::cerr << "removed the scratch an interrupted ingest left: " << stale.string() << "\n";
+  return scratch;
+}
 
 }  // namespace
 
 int CmdIngest(int argc, char** argv) {
   CommonOptions common;
   std::vector<std::string> inputs, signatures, trust, intermediates, timestamp_trust, crls, ocsp;
-  std::string metadata, new_version_of;
+  std::string metadata, new_version_of, name_encoding, scratch_limit;
   bool no_seal = false, accept_indeterminate = false, offline = false, no_revocation = false, verbose = false;
   std::size_t batch_size = 1000000;
   po::options_description desc("Options");
@@ -282,6 +351,15 @@ int CmdIngest(int argc, char** argv) {
       ("no-revocation", po::bool_switch(&no_revocation), "do not check revocation (said so in each report)")
       ("accept-indeterminate", po::bool_switch(&accept_indeterminate),
        "accept documents whose signatures are INDETERMINATE (default: refuse them); TOTAL-FAILED is always refused")
+      ("name-encoding", po::value(&name_encoding),
+       "code page of file names that are not UTF-8 and do not say theirs: entries of zip bundles without the "
+       "UTF-8 flag, tar entries, names in a folder or on the command line (cp1258 for zips made on Vietnamese Windows; any iconv "
+       "name). Without it such zip names are read as CP437, the zip standard's, and any other such name stops the "
+       "ingest before anything is stored. Names are recorded as UTF-8 in NFC; a zip entry flagged UTF-8 that is not "
+       "is skipped, named")
+      ("scratch-limit", po::value(&scratch_limit),
+       "most bytes a bundle may unpack to (2G, 500M, ...; default 100 times the bundle's size, at least 1M, at "
+       "most 4G); bundles unpack into STORE/scratch/")
       ("verbose,v", po::bool_switch(&verbose), "print every signature's report on stderr, not only refused ones")
       ("no-seal", po::bool_switch(&no_seal), "leave the new packages queued; seal later with 'preserve seal'")
       ("batch-size", po::value(&batch_size), "most packages sealed by one time-stamp (default 1000000)");
@@ -295,12 +373,37 @@ int CmdIngest(int argc, char** argv) {
       "       preserve ingest --new-version-of PACKAGE_ID [--trust CA DOCUMENT] [--metadata FILE] [options]\n"
       "  INPUT: DOCUMENT (with DOCUMENT.p7s or --signature), SIGNED.p7m, SIGNED.pdf, CONTAINER.asice/.asics,\n"
       "         a directory, or a .zip / .tar(.gz) bundle of those; DOCUMENT.metadata.json beside a document\n"
-      "         (or --metadata) is its record metadata";
+      "         (or --metadata) is its record metadata. Files must be regular files (or links to one): a device\n"
+      "         or a FIFO is refused unread";
   if (auto done = ParseCommand("ingest", argc, argv, desc, hidden, positional, vm, usage)) return *done;
 
-  ScratchDir scratch;
+  InputRules rules;
+  if (!name_encoding.empty()) {
+    if (Status s = CheckCodePage(name_encoding); !s.ok()) {
+      std::cerr << "preserve ingest: --name-encoding: " << s.message() << "\n";
+      return kExitUsage;
+    }
+    rules.code_page = name_encoding;
+  }
+  if (!scratch_limit.empty()) {
+    std::optional<std::uint64_t> bytes = ParseSize(scratch_limit);
+    if (!bytes || *bytes == 0) {
+      std::cerr << "preserve ingest: --scratch-limit: '" << scratch_limit << "' is not a size (2G, 500M, 64K)\n";
+      return kExitUsage;
+    }
+    rules.limits.max_total_bytes = *bytes;
+  }
+  auto store = StorePath(common);
+  if (!store.ok()) {
+    std::cerr << "preserve: " << store.status().message() << "\n";
+    return kExitUsage;
+  }
+  // Removed, with what was unpacked, however the command ends (but SIGKILL: then by the next ingest).
+  auto scratch = MakeScratch(*store);
+  if (!scratch.ok()) return ExitFor(scratch.status());
   CommandInput input;
   std::vector<std::filesystem::path> files;
+  std::size_t bundles = 0;
   for (const auto& i : inputs) {
     std::filesystem::path p(i);
     std::error_code ec;
@@ -314,19 +417,20 @@ int CmdIngest(int argc, char** argv) {
                      "or bundle\n";
         return kExitUsage;
       }
-      auto dir = scratch.Make();
-      if (!dir.ok()) return ExitFor(dir.status());
-      std::filesystem::path unpack = dir.value() / std::to_string(input.submissions.size());
-      if (Status s = AddBundle(p, unpack, input); !s.ok()) return ExitFor(s.WithContext(i));
+      std::filesystem::path unpack = (*scratch)->path() / std::to_string(bundles++);
+      if (Status s = AddBundle(p, unpack, rules, input); !s.ok()) return ExitFor(s);
+      PRESERVE_FAULT_POINT("cli.ingest.after_unpack");
     } else {
       files.push_back(p);
     }
   }
   if (!files.empty() || !signatures.empty()) {
+    const std::size_t first = input.submissions.size();
     if (Status s = AddFiles(files, signatures, metadata, input); !s.ok()) {
-      std::cerr << "preserve ingest: " << s.message() << "\n";
+      std::cerr << "preserve ingest: " << EscapeForDisplay(s.message()) << "\n";
       return kExitUsage;
     }
+    if (Status s = NameExplicitFiles(input, first, rules); !s.ok()) return ExitFor(s);
   }
   for (const auto& problem : input.problems) std::cerr << "skipped: " << problem << "\n";
   archive::VersionChange change;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the container fixtures: ASiC containers (tests/fixtures/asic/),
-# hostile archives (tests/fixtures/hostile/) and a bulk-ingest tree with its
-# zip and tar.gz (tests/fixtures/bulk/). tests/fixtures/README.md says what
+# hostile archives (tests/fixtures/hostile/), a bulk-ingest tree with its
+# zip and tar.gz (tests/fixtures/bulk/) and bundles whose entry names are not
+# UTF-8 (tests/fixtures/names/). tests/fixtures/README.md says what
 # each file is and what the tests expect of it.
 #
 # Signatures are made with the openssl command line and the test PKI in
@@ -20,22 +21,23 @@ export LETTER="$ROOT/tests/fixtures/signed/letter.txt"
 export ASIC="$ROOT/tests/fixtures/asic"
 export HOSTILE="$ROOT/tests/fixtures/hostile"
 export BULK="$ROOT/tests/fixtures/bulk"
+export NAMES="$ROOT/tests/fixtures/names"
 export WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
 for f in "$PKI/signer-rsa.pem" "$PKI/signer-ec.pem" "$PKI/signer-untrusted.pem" "$LETTER"; do
   [ -f "$f" ] || { echo "missing $f: run scripts/make-test-fixtures.sh first" >&2; exit 1; }
 done
-rm -rf "$ASIC" "$HOSTILE" "$BULK"
-mkdir -p "$ASIC" "$HOSTILE" "$BULK"
+rm -rf "$ASIC" "$HOSTILE" "$BULK" "$NAMES"
+mkdir -p "$ASIC" "$HOSTILE" "$BULK" "$NAMES"
 
 python3 - <<'PY'
-import base64, hashlib, io, json, os, subprocess, tarfile, warnings, zipfile
+import base64, hashlib, io, json, os, subprocess, tarfile, unicodedata, urllib.parse, warnings, zipfile
 
 warnings.filterwarnings("ignore", "Duplicate name")  # duplicate.zip wants one
 
 PKI, LETTER, WORK = os.environ["PKI"], os.environ["LETTER"], os.environ["WORK"]
-ASIC, HOSTILE, BULK = os.environ["ASIC"], os.environ["HOSTILE"], os.environ["BULK"]
+ASIC, HOSTILE, BULK, NAMES = os.environ["ASIC"], os.environ["HOSTILE"], os.environ["BULK"], os.environ["NAMES"]
 DATE = (2026, 1, 15, 9, 30, 0)
 MTIME = 1768469400  # the same moment, for tar
 
@@ -52,11 +54,22 @@ def sign(content, signer="signer-rsa", detached=True):
         args.append("-nodetach")
     return subprocess.run(args, check=True, capture_output=True).stdout
 
+class RawName(zipfile.ZipInfo):
+    """An entry whose name is written as the bytes given, with the UTF-8 flag
+    (general purpose bit 11) set or not as asked: zipfile itself writes only
+    ASCII unflagged and UTF-8 flagged."""
+    def __init__(self, raw, utf8_flag, date=DATE):
+        super().__init__(raw.decode("latin-1"), date)
+        self.raw, self.utf8_flag = raw, utf8_flag
+    def _encodeFilenameFlags(self):
+        return self.raw, (self.flag_bits | 0x800) if self.utf8_flag else (self.flag_bits & ~0x800)
+
 def write_zip(path, entries):
-    """entries: (name, bytes[, compress]); a None name ends the list. Written in order."""
+    """entries: (name, bytes[, compress]); a name is a str (ASCII unflagged, else
+    UTF-8 flagged, as zipfile writes it) or a RawName. Written in order."""
     with zipfile.ZipFile(path, "w") as z:
         for name, data, *rest in entries:
-            info = zipfile.ZipInfo(name, DATE)
+            info = name if isinstance(name, zipfile.ZipInfo) else zipfile.ZipInfo(name, DATE)
             info.compress_type = zipfile.ZIP_DEFLATED if (rest[0] if rest else True) else zipfile.ZIP_STORED
             z.writestr(info, data)
 
@@ -101,6 +114,22 @@ asic("extended-unlisted.asice", E, [("letter.txt", letter), (appendix_name, appe
 tampered = appendix.replace("năm 2017".encode(), "năm 2018".encode())
 assert tampered != appendix
 asic("extended-tampered.asice", E, [("letter.txt", letter), (appendix_name, tampered)] + signed_part)
+
+# Names (issue 13). An unsigned data file whose name is CP1258 bytes without
+# the UTF-8 flag, as a Windows tool would add it after signing: its name is
+# read as the zip standard's CP437 (no code page is taken for ASiC), and the
+# file, which no signature covers, leaves the container INDETERMINATE.
+cp1258_memo_name = "Công văn.txt".encode("cp1258")
+asic("extended-unsigned-non-utf8.asice", E, [("letter.txt", letter), (appendix_name, appendix),
+                                            (RawName(cp1258_memo_name, False), b"Added after signing.\n")] + signed_part)
+# The covered names stored and referenced in NFD, as macOS writes names: the
+# signature covers those bytes and stays VALID; reports show the names in NFC.
+nfd_name = unicodedata.normalize("NFD", appendix_name)
+nfd_manifest = manifest("META-INF/signature001.p7s",
+                        [("letter.txt", letter), (urllib.parse.quote(nfd_name), appendix)])
+asic("extended-nfd-names.asice", E, [("letter.txt", letter), (nfd_name, appendix),
+                                     ("META-INF/ASiCManifest001.xml", nfd_manifest),
+                                     ("META-INF/signature001.p7s", sign(nfd_manifest, "signer-ec"))])
 
 # Manifests that attack the XML parser; each is signed, so only the parser can refuse it.
 laughs = "".join(f'  <!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">\n' for i in range(1, 10))
@@ -203,6 +232,25 @@ with tarfile.open(os.path.join(BULK, "tree.tar.gz"), "w:gz", format=tarfile.PAX_
         info = tarfile.TarInfo(name)
         info.size, info.mtime, info.mode = len(tree[name]), MTIME, 0o644
         t.addfile(info, io.BytesIO(tree[name]))
+
+# Bundles whose names are not UTF-8 (issue 13). A zip from Vietnamese Windows:
+# CP1258 names without the UTF-8 flag ("Công văn Đắk Nông.txt": ô
+# precomposed, ắ as ă and a combining acute), beside an ASCII pair.
+dak_nong = "Công văn Đă\u0301k Nông.txt".encode("cp1258")  # Python's cp1258 codec composes nothing
+assert dak_nong == b"C\xf4ng v\xe3n \xd0\xe3\xeck N\xf4ng.txt", dak_nong
+dak_nong_metadata = json.dumps({
+    "code_number": "15", "code_notation": "STTTT-BCVT", "issued_date": "2024-03-15",
+    "organ_name": "Sở Thông tin và Truyền thông tỉnh Đắk Nông", "type_name": "Công văn",
+    "subject": "Báo cáo tình hình sử dụng chữ ký số"}, ensure_ascii=False).encode() + b"\n"
+write_zip(os.path.join(NAMES, "cp1258-no-flag.zip"), [
+    ("letter.txt", letter), ("letter.txt.p7s", tree["letter.txt.p7s"]),
+    (RawName(dak_nong, False), memo), (RawName(dak_nong + b".p7s", False), tree["công văn 15.txt.p7s"]),
+    (RawName(dak_nong + b".metadata.json", False), dak_nong_metadata)])
+# The UTF-8 flag set on a name that is not UTF-8 ("báo cáo.txt" in CP1258).
+bao_cao = "báo cáo.txt".encode("cp1258")
+write_zip(os.path.join(NAMES, "utf8-flag-invalid.zip"), [
+    ("letter.txt", letter), ("letter.txt.p7s", tree["letter.txt.p7s"]),
+    (RawName(bao_cao, True), memo), (RawName(bao_cao + b".p7s", True), tree["công văn 15.txt.p7s"])])
 PY
 
 # Self-check: the good containers' signatures verify with openssl against the test root.

@@ -13,6 +13,7 @@ PACKAGES=(
   default-jre-headless default-jdk-headless libbcpkix-java libbcprov-java
   zip unzip curl
   libqpdf-dev libxml2-dev
+  libicu-dev
   poppler-utils libnss3-tools qpdf
   libcurl4-openssl-dev
   # A one-node Ceph with a RADOS Gateway for the S3 tests (scripts/ceph-dev.sh), and the

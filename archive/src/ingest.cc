@@ -23,6 +23,7 @@
 #include "preserve/util/digest.h"
 #include "preserve/util/fault_point.h"
 #include "preserve/util/parallel.h"
+#include "preserve/util/unicode.h"
 
 namespace preserve::archive {
 
@@ -33,10 +34,19 @@ namespace {
 constexpr std::size_t kGroupSubmissions = 256;
 constexpr std::uint64_t kGroupBytes = 256ull << 20;
 
+// The names the package gives a submission's files: the input layer's
+// (UTF-8 in NFC), else the files' own.
+std::string SignatureName(const Submission& s) {
+  return s.signature_name.empty() ? s.signature.filename().string() : s.signature_name;
+}
+std::string ContentName(const Submission& s) {
+  return s.content_name.empty() && s.content ? s.content->filename().string() : s.content_name;
+}
+
 // A file name as it will appear inside the package: no directories, nothing
 // an extractor could misread.
-std::string SafeName(const std::filesystem::path& path) {
-  std::string name = path.filename().string();
+std::string SafeName(const std::string& given) {
+  std::string name = std::filesystem::path(given).filename().string();
   for (char& c : name)
     if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
   if (name.empty() || name == "." || name == "..") name = "unnamed";
@@ -134,10 +144,12 @@ void AddSignature(Prepared& p, ingest::SignatureEntry entry, const std::string& 
 
 // `category` sorts refusals in the signature-use report: the EN 319 102-1
 // sub-indication, or METADATA_INVALID.
+// `detail` may quote what a hostile input carries: it is escaped, so that the
+// refusal's audit event is valid UTF-8 whatever it quotes.
 void Refuse(Prepared& p, const std::string& category, const std::string& detail) {
   p.outcome.accepted = false;
   p.category = category;
-  p.outcome.reason = category + ": " + detail;
+  p.outcome.reason = category + ": " + EscapeForDisplay(detail);
   p.objects.clear();
   p.streamed.clear();  // their staged copies go with their writers: nothing was stored
 }
@@ -178,10 +190,10 @@ void ValidateDetachedCms(Prepared& p, Bytes signature, Bytes content, const Subm
   p.outcome.format = "CAdES detached";
   auto validation = ingest::ValidateCms(signature, content, cms);
   if (!validation.ok())
-    return Refuse(p, "FORMAT_FAILURE", s.signature.filename().string() + ": " + validation.status().message());
+    return Refuse(p, "FORMAT_FAILURE", SignatureName(s) + ": " + validation.status().message());
   ingest::SignatureEntry entry;
-  entry.signature_path = std::string(ingest::kSignaturesDir) + SafeName(s.signature);
-  entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(*s.content);
+  entry.signature_path = std::string(ingest::kSignaturesDir) + SafeName(SignatureName(s));
+  entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(ContentName(s));
   p.Add(entry.document_path, "document", std::move(content));
   p.Add(entry.signature_path, "signature", std::move(signature));
   for (const auto& report : validation->signers) AddSignature(p, entry, "CAdES detached", report);
@@ -195,7 +207,7 @@ void ValidateLargeDetachedCms(Prepared& p, Bytes signature, const Submission& s,
   p.outcome.format = "CAdES detached";
   auto fail = [&](const Status& status) {
     p.outcome.error = true;
-    p.outcome.reason = status.message();
+    p.outcome.reason = EscapeForDisplay(status.message());
   };
   std::ifstream in(*s.content, std::ios::binary);
   if (!in) return fail(Status::IOError("cannot open " + s.content->string()));
@@ -224,12 +236,12 @@ void ValidateLargeDetachedCms(Prepared& p, Bytes signature, const Submission& s,
   // Errors reading the file or writing the store are errors; the rest says the signature is bad.
   if (read_failed) return fail(validation.status());
   if (!validation.ok())
-    return Refuse(p, "FORMAT_FAILURE", s.signature.filename().string() + ": " + validation.status().message());
+    return Refuse(p, "FORMAT_FAILURE", SignatureName(s) + ": " + validation.status().message());
   auto object = writer.value()->Finish();
   if (!object.ok()) return fail(object.status());
   ingest::SignatureEntry entry;
-  entry.signature_path = std::string(ingest::kSignaturesDir) + SafeName(s.signature);
-  entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(*s.content);
+  entry.signature_path = std::string(ingest::kSignaturesDir) + SafeName(SignatureName(s));
+  entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(ContentName(s));
   p.manifest.objects.push_back({entry.document_path, "document", object->sha256, object->size});
   p.streamed.emplace(entry.document_path, Prepared::Streamed{std::move(writer).value(), std::move(object).value()});
   p.Add(entry.signature_path, "signature", std::move(signature));
@@ -240,13 +252,13 @@ void ValidateEnvelopingCms(Prepared& p, Bytes signature, const Submission& s, co
   p.outcome.format = "CAdES enveloping";
   auto validation = ingest::ValidateCms(signature, std::nullopt, cms);
   if (!validation.ok())
-    return Refuse(p, "FORMAT_FAILURE", s.signature.filename().string() + ": " + validation.status().message());
+    return Refuse(p, "FORMAT_FAILURE", SignatureName(s) + ": " + validation.status().message());
   ingest::SignatureEntry entry;
   entry.enveloping = true;
-  std::filesystem::path doc_name = s.signature.filename();
+  std::filesystem::path doc_name = SafeName(SignatureName(s));
   if (doc_name.extension() == ".p7m") doc_name.replace_extension();
-  entry.signature_path = std::string(ingest::kSignaturesDir) + SafeName(s.signature);
-  entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(doc_name);
+  entry.signature_path = std::string(ingest::kSignaturesDir) + SafeName(SignatureName(s));
+  entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(doc_name.string());
   p.Add(entry.signature_path, "signed-document", std::move(signature));
   if (validation->encapsulated_content)
     p.Add(entry.document_path, "document", std::move(*validation->encapsulated_content));
@@ -258,7 +270,7 @@ void ValidateSignedPdf(Prepared& p, Bytes pdf, const Submission& s, const ingest
   auto validation = ingest::ValidatePdf(pdf, cms);
   if (!validation.ok()) return Refuse(p, "FORMAT_FAILURE", validation.status().message());
   ingest::SignatureEntry entry;
-  entry.signature_path = entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(s.signature);
+  entry.signature_path = entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(SignatureName(s));
   if (validation->signatures.empty()) return Refuse(p, "FORMAT_FAILURE", validation->reason);
   p.Add(entry.document_path, "signed-pdf", std::move(pdf));
   for (const auto& sig : validation->signatures) {
@@ -279,7 +291,7 @@ void ValidateContainer(Prepared& p, Bytes container, const Submission& s, const 
   const char* form = validation->form == ingest::AsicForm::kExtended ? "ASiC-E" : "ASiC-S";
   p.outcome.format = form;
   ingest::SignatureEntry entry;
-  entry.signature_path = entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(s.signature);
+  entry.signature_path = entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(SignatureName(s));
   p.Add(entry.document_path, "signed-container", std::move(container));
   for (const auto& sig : validation->signatures) {
     std::string covered;
@@ -306,12 +318,12 @@ bool ReadMetadata(Prepared& p, const std::filesystem::path& path) {
   auto text = ReadFile(path);
   if (!text.ok()) {
     p.outcome.error = true;
-    p.outcome.reason = text.status().message();
+    p.outcome.reason = EscapeForDisplay(text.status().message());
     return false;
   }
   auto metadata = ingest::ParseRecordMetadata(text.value());
   if (!metadata.ok()) {
-    Refuse(p, "METADATA_INVALID", path.filename().string() + ": " + metadata.status().message());
+    Refuse(p, "METADATA_INVALID", EscapeForDisplay(path.filename().string()) + ": " + metadata.status().message());
     return false;
   }
   p.outcome.metadata = metadata.value();
@@ -319,14 +331,40 @@ bool ReadMetadata(Prepared& p, const std::filesystem::path& path) {
   return true;
 }
 
+// Defence in depth: whatever the input layer let through, no name that is not
+// UTF-8 in NFC enters a package record or a manifest (which must parse back as
+// JSON for ever), and no manifest with text that is not UTF-8 is stored. A
+// name is refused, never repaired here: repairing is the input layer's, which
+// knows the code page.
+bool NamesAreRecordable(Prepared& p, const Submission& s) {
+  for (const std::string& name : {SignatureName(s), ContentName(s)}) {
+    if (IsNfcUtf8(name)) continue;
+    Refuse(p, "NAME_INVALID",
+           "'" + name + "': " + (IsUtf8(name) ? "the name is not in Unicode normalization form C"
+                                                   : "the name is not UTF-8 (its code page must be given to decode it)"));
+    return false;
+  }
+  return true;
+}
+void CheckRecordedText(Prepared& p) {
+  if (!p.outcome.accepted) return;
+  for (const auto& object : p.manifest.objects) {
+    if (!IsNfcUtf8(object.path))
+      return Refuse(p, "NAME_INVALID", "'" + object.path + "': a name that is not UTF-8 in NFC");
+  }
+  const Bytes json = ingest::ManifestToJson(p.manifest);
+  if (!IsUtf8(ToString(json))) Refuse(p, "NAME_INVALID", "the manifest would carry text that is not UTF-8");
+}
+
 Prepared Prepare(const Submission& s, const IngestOptions& options, const ingest::CmsValidationOptions& cms,
                  storage::Store& store, std::size_t chunk_size) {
   Prepared p;
-  p.outcome.input = !s.name.empty() ? s.name : (s.content ? *s.content : s.signature).string();
+  p.outcome.input = EscapeForDisplay(!s.name.empty() ? s.name : (s.content ? *s.content : s.signature).string());
   auto fail = [&](const Status& status) {
     p.outcome.error = true;
-    p.outcome.reason = status.message();
+    p.outcome.reason = EscapeForDisplay(status.message());
   };
+  if (!NamesAreRecordable(p, s)) return p;
   auto signature = ReadFile(s.signature);
   if (!signature.ok()) {
     fail(signature.status());
@@ -352,6 +390,7 @@ Prepared Prepare(const Submission& s, const IngestOptions& options, const ingest
     ValidateEnvelopingCms(p, std::move(signature).value(), s, cms);
   }
   if (p.outcome.reason.empty()) Decide(p, options);
+  CheckRecordedText(p);
   return p;
 }
 
@@ -388,7 +427,7 @@ Bytes RefusalEvent(const Clock& clock, const Prepared& p) {
                      {"format", outcome.format},
                      {"signature_sha256", ToHex(p.refused_sha256)},
                      {"organ", Organ(outcome)},
-                     {"signer_organization", SignerOrganization(outcome)},
+                     {"signer_organization", EscapeForDisplay(SignerOrganization(outcome))},
                      {"category", p.category},
                      {"reason", outcome.reason}});
 }
@@ -532,7 +571,7 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
                                 {"input", outcome.input},
                                 {"format", outcome.format},
                                 {"organ", Organ(outcome)},
-                                {"signer_organization", SignerOrganization(outcome)},
+                                {"signer_organization", EscapeForDisplay(SignerOrganization(outcome))},
                                 {"manifest_sha256", ToHex(Digest(kContentHash, manifest_json))},
                                 {"trust_list_added", trusted}}));
     }
@@ -602,7 +641,7 @@ Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const V
     p = Prepare(document, options, CmsOptions(options, impl_->policy, clock), *impl_->store,
                 impl_->content_chunk_size);
   } else {
-    p.outcome.input = change.metadata->string();
+    p.outcome.input = EscapeForDisplay(change.metadata->string());
     p.outcome.format = "record metadata";
     p.outcome.accepted = ReadMetadata(p, *change.metadata);
   }
@@ -687,7 +726,7 @@ Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const V
                             {"change", what},
                             {"input", p.outcome.input},
                             {"organ", manifest.metadata ? manifest.metadata->organ_name : ""},
-                            {"signer_organization", SignerOrganization(p.outcome)},
+                            {"signer_organization", EscapeForDisplay(SignerOrganization(p.outcome))},
                             {"manifest_sha256", ToHex(Digest(kContentHash, manifest_json))},
                             {"trust_list_added", trusted}}));
   PRESERVE_FAULT_POINT("version.before_commit");

@@ -37,14 +37,36 @@ constexpr std::string_view kLapsedEvidenceSuffix = ".ers";
 // What the archive says of its own sealing, outside the evidence: information.
 constexpr const char* kInfoPolicyPath = "info/policy.json";
 constexpr const char* kInfoArchivePath = "info/archive.json";
-// An exported package is read into memory: ArchiveLimits' sizes (1 GiB a file,
-// 4 GiB in all) bound what a hostile zip can make us allocate. No ratio limit:
-// a package holds whatever documents were ingested, a very compressible one
-// included, and the sizes already bound the memory.
+// ArchiveLimits' sizes (1 GiB a file, 4 GiB in all) bound what a hostile zip
+// makes us unpack. No ratio limit: a package holds whatever documents were
+// ingested, a very compressible one included.
 ingest::ArchiveLimits PackageLimits() {
   ingest::ArchiveLimits limits;
   limits.max_ratio = 0;
   return limits;
+}
+
+// What is held in memory, whatever the entries' sizes: a data object whose
+// header declares more than kHeldEntryBytes (or none), or that would take the
+// objects held past kHeldBytes, is streamed from the zip when used; any other
+// entry (evidence records, certificates, information) larger than
+// kHeldEntryBytes is refused, as no package of preserve's has one.
+constexpr std::uint64_t kHeldEntryBytes = 16ull << 20;
+constexpr std::uint64_t kHeldBytes = 64ull << 20;
+
+// A data object left in the zip: each use opens it again, finds the entry and
+// streams it, under the same checks and limits as the first reading (a zip
+// changed in between gives other bytes, which fail their digests).
+StreamedObject StreamFromZip(const std::filesystem::path& zip_path, const std::string& entry, std::uint64_t size) {
+  return {size, [zip_path, entry](const ingest::ContentSink& sink) -> Status {
+            PRESERVE_ASSIGN_OR_RETURN(auto zip, ingest::ArchiveReader::OpenFile(zip_path, ingest::ArchiveFormat::kZip,
+                                                                               PackageLimits()));
+            while (true) {
+              PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> next, zip->NextFile());
+              if (!next) return Status::NotFound(zip_path.string() + ": '" + entry + "' is no longer in the zip");
+              if (*next == entry) return zip->ReadContent(sink);
+            }
+          }};
 }
 
 constexpr const char* kReadme =
@@ -198,19 +220,34 @@ Status WritePackageZip(const PackageContents& contents, const std::filesystem::p
 }
 
 Result<PackageContents> ReadPackageZip(const std::filesystem::path& zip_path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(zip_path, ec))
-    return Status::NotFound(zip_path.string() + ": no such file");
   PRESERVE_ASSIGN_OR_RETURN(auto zip, ingest::ArchiveReader::OpenFile(zip_path, ingest::ArchiveFormat::kZip,
                                                                      PackageLimits()));
   PackageContents contents;
   bool has_evidence = false;
   std::map<std::size_t, Bytes> lapsed;  // by number, so that they come oldest first
   std::optional<Bytes> archive_info;
+  std::uint64_t held = 0;
   while (true) {
     PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> next, zip->NextFile());
     if (!next) break;
     const std::string& name = *next;
+    // No more than its declared size is ever read (safe_archive.h).
+    const std::optional<std::uint64_t> declared = zip->DeclaredSize();
+    if (!declared) return Status::Corruption(zip_path.string() + ": '" + name + "' does not declare its size");
+    const std::uint64_t size = *declared;
+    const bool small = size <= kHeldEntryBytes;
+    if (name.rfind(kDataPrefix, 0) == 0 && (!small || held + size > kHeldBytes)) {
+      contents.streamed.emplace(name.substr(std::string(kDataPrefix).size()), StreamFromZip(zip_path, name, size));
+      continue;
+    }
+    const bool known = name == kEvidencePath || name == kInfoPolicyPath || name == kInfoArchivePath ||
+                       name.rfind(kDataPrefix, 0) == 0 || name.rfind(kTsaPrefix, 0) == 0 ||
+                       name.rfind(kLapsedEvidencePrefix, 0) == 0;
+    if (!known) continue;  // README.txt, and what a later version may add: never read
+    if (!small)
+      return Status::InvalidArgument(zip_path.string() + ": '" + name + "' is larger than " +
+                                     std::to_string(kHeldEntryBytes) + " bytes, which no package entry of its kind is");
+    held += size;
     PRESERVE_ASSIGN_OR_RETURN(Bytes bytes, zip->ReadContent());
 
     if (name == kEvidencePath) {
@@ -245,7 +282,8 @@ Result<PackageContents> ReadPackageZip(const std::filesystem::path& zip_path) {
     PRESERVE_RETURN_IF_ERROR(ReadArchiveInfo(*archive_info, lapsed, contents).WithContext(zip_path.string()));
   else
     for (auto& [number, der] : lapsed) contents.lapsed_evidence.push_back({std::move(der), "(the package does not say when)"});
-  if (contents.data.empty()) return Status::InvalidArgument(zip_path.string() + ": not a preserve package (no data/)");
+  if (contents.data.empty() && contents.streamed.empty())
+    return Status::InvalidArgument(zip_path.string() + ": not a preserve package (no data/)");
   return contents;
 }
 

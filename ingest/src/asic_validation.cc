@@ -1,11 +1,13 @@
 #include "preserve/ingest/asic_validation.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
 #include "asic_manifest.h"
 #include "preserve/ingest/safe_archive.h"
 #include "preserve/util/digest.h"
+#include "preserve/util/unicode.h"
 
 namespace preserve::ingest {
 
@@ -111,14 +113,14 @@ void CheckReferences(const std::string& manifest_path, const AsicManifest& manif
     auto file = files.find(reference.uri);
     if (file == files.end()) {
       downgrade(Verdict::kIndeterminate, SubIndication::kSignedDataNotFound,
-                manifest_path + " lists '" + reference.uri + "', which is not in the container");
+                manifest_path + " lists '" + NameForDisplay(reference.uri) + "', which is not in the container");
     } else if (!reference.digest_algorithm) {
       downgrade(Verdict::kIndeterminate, SubIndication::kCryptoConstraintsFailure,
-                manifest_path + " digests '" + reference.uri + "' with " + reference.digest_method +
+                manifest_path + " digests '" + NameForDisplay(reference.uri) + "' with " + reference.digest_method +
                     ", which preserve does not know");
     } else if (Digest(*reference.digest_algorithm, file->second) != reference.digest_value) {
       downgrade(Verdict::kInvalid, SubIndication::kHashFailure,
-                "'" + reference.uri + "' does not match its " +
+                "'" + NameForDisplay(reference.uri) + "' does not match its " +
                     std::string(HashAlgorithmName(*reference.digest_algorithm)) + " digest in " + manifest_path);
     }
   }
@@ -135,12 +137,20 @@ bool LooksLikeAsic(ByteView bytes) {
 Result<AsicValidation> ValidateAsic(ByteView container, const CmsValidationOptions& options) {
   PRESERVE_ASSIGN_OR_RETURN(auto reader,
                             ArchiveReader::OpenMemory(container, "ASiC container", ArchiveFormat::kZip, AsicLimits()));
+  // By the names as stored: the manifests reference those bytes, and the
+  // signatures cover the manifests. What reports show is the recorded name
+  // (NFC). No code page is taken for ASiC: signature software writes UTF-8,
+  // and a verifier years later must read the names as ingest did without
+  // being told one, so a name without the UTF-8 flag is read as the zip
+  // standard's CP437 (safe_archive.h's NameRules).
   std::map<std::string, Bytes> files;
+  std::map<std::string, std::string> recorded_name;
   while (true) {
     PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> name, reader->NextFile());
     if (!name) break;
     PRESERVE_ASSIGN_OR_RETURN(Bytes content, reader->ReadContent());
-    files.emplace(std::move(*name), std::move(content));
+    recorded_name.emplace(reader->StoredName(), std::move(*name));
+    files.emplace(reader->StoredName(), std::move(content));
   }
 
   AsicValidation result;
@@ -166,7 +176,7 @@ Result<AsicValidation> ValidateAsic(ByteView container, const CmsValidationOptio
   for (const auto& [path, content] : files) {
     if (path == kMimetype) continue;
     if (!StartsWith(path, kMetaInf)) {
-      result.data_objects.push_back(path);
+      result.data_objects.push_back(path);  // stored names until the end, for matching
     } else if (IsMetaInfFile(path, "signatures", ".xml")) {
       return Status::InvalidArgument(path + ": XAdES signatures in ASiC are not supported");
     } else if (IsManifest(path)) {
@@ -191,13 +201,22 @@ Result<AsicValidation> ValidateAsic(ByteView container, const CmsValidationOptio
     const std::string signature_path(kSimpleSignature);
     for (SignatureReport& report :
          ValidateSignature(signature_path, files[signature_path], ByteView(files[object]), options))
-      result.signatures.push_back({signature_path, "", {object}, std::move(report)});
+      result.signatures.push_back({signature_path, "", {recorded_name[object]}, std::move(report)});
     covered.insert(object);
   } else {
     if (signatures.empty()) return Status::InvalidArgument("ASiC-E without a CAdES signature (META-INF/*signature*.p7s)");
     std::map<std::string, std::pair<std::string, AsicManifest>> manifest_of;  // by signature path
     for (const std::string& path : manifests) {
       PRESERVE_ASSIGN_OR_RETURN(AsicManifest manifest, ParseAsicManifest(files[path], path));
+      // A covered name is recorded as signed; bytes that are not UTF-8 cannot
+      // be recorded, and changing them would no longer be what was signed.
+      for (const AsicDataObjectReference& reference : manifest.references)
+        if (!IsUtf8(reference.uri))
+          return Status::InvalidArgument(path + " covers '" + EscapeForDisplay(reference.uri) +
+                                         "', a name that is not UTF-8");
+      if (!IsUtf8(manifest.signature_uri))
+        return Status::InvalidArgument(path + " names the signature '" + EscapeForDisplay(manifest.signature_uri) +
+                                       "', a name that is not UTF-8");
       const std::string signature = manifest.signature_uri;
       if (files.count(signature) == 0) {
         if (result.reason.empty())
@@ -223,7 +242,7 @@ Result<AsicValidation> ValidateAsic(ByteView container, const CmsValidationOptio
       const auto& [manifest_path, manifest] = found->second;
       std::vector<std::string> objects;
       for (const AsicDataObjectReference& reference : manifest.references) {
-        objects.push_back(reference.uri);
+        objects.push_back(NameForDisplay(reference.uri));
         covered.insert(reference.uri);
       }
       for (SignatureReport& report :
@@ -241,7 +260,10 @@ Result<AsicValidation> ValidateAsic(ByteView container, const CmsValidationOptio
       result.reason = signature.signature_path + ": " + signature.report.reason;
   }
   for (const std::string& object : result.data_objects)
-    if (covered.count(object) == 0) result.unsigned_objects.push_back(object);
+    if (covered.count(object) == 0) result.unsigned_objects.push_back(recorded_name[object]);
+  for (std::string& object : result.data_objects) object = recorded_name[object];
+  std::sort(result.data_objects.begin(), result.data_objects.end());
+  std::sort(result.unsigned_objects.begin(), result.unsigned_objects.end());
   if (!result.unsigned_objects.empty()) {
     result.verdict = Worse(result.verdict, Verdict::kIndeterminate);
     if (result.reason.empty())

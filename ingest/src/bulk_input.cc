@@ -1,6 +1,7 @@
 #include "preserve/ingest/bulk_input.h"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <set>
 
 #include "preserve/util/file_descriptor.h"
+#include "preserve/util/unicode.h"
 
 namespace preserve::ingest {
 
@@ -47,65 +49,134 @@ bool IsSignedOnItsOwn(std::string_view path) {
   return false;
 }
 
+// A file found, by its recorded name (relative, '/'-separated, UTF-8 in NFC)
+// and where it is on disk.
+struct ListedFile {
+  std::string name;
+  fs::path path;
+};
+
 struct Listing {
-  std::vector<std::string> files;  // relative, '/'-separated
+  std::vector<ListedFile> files;  // sorted by name
   std::vector<std::string> problems;
 };
 
-Result<Listing> WalkDirectory(const fs::path& root) {
+// Walks `root`, recording each name by NameRules (UTF-8, else `code_page`).
+Result<Listing> WalkDirectory(const fs::path& root, const std::string& code_page) {
   Listing listing;
+  std::map<std::string, std::vector<fs::path>> by_name;
   std::error_code ec;
   fs::recursive_directory_iterator it(root, fs::directory_options::none, ec);
   for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     const fs::path& path = it->path();
-    const std::string relative = path.lexically_relative(root).generic_string();
+    const std::string stored = path.lexically_relative(root).generic_string();
     const fs::file_status status = it->symlink_status(ec);
     if (ec) break;
-    if (IsSkipped(path.filename().string())) {
+    Result<std::string> name = ToNfc(stored);
+    if (!name.ok() && code_page.empty())
+      return Status::FailedPrecondition(root.string() + ": refused '" + EscapeForDisplay(stored) +
+                                        "': the name is not UTF-8, and a folder does not say which code page it is in");
+    if (!name.ok()) name = DecodeCodePage(stored, code_page);
+    const std::string shown = EscapeForDisplay(name.ok() ? *name : stored);  // controls too: a problem is one line
+    if (IsSkipped(fs::path(shown).filename().string())) {
       if (fs::is_directory(status)) it.disable_recursion_pending();
       continue;
     }
     if (fs::is_symlink(status)) {
-      listing.problems.push_back(relative + ": a symbolic link, not followed");
+      listing.problems.push_back(shown + ": a symbolic link, not followed");
+    } else if (!fs::is_regular_file(status) && !fs::is_directory(status)) {
+      listing.problems.push_back(shown + ": not a regular file");
+    } else if (!name.ok()) {
+      // A folder's name that cannot be read is said by each file under it.
+      if (fs::is_regular_file(status))
+        listing.problems.push_back(shown + ": the name is neither UTF-8 nor " + code_page);
     } else if (fs::is_regular_file(status)) {
-      listing.files.push_back(relative);
-    } else if (!fs::is_directory(status)) {
-      listing.problems.push_back(relative + ": not a regular file");
+      by_name[*name].push_back(path);
     }
   }
   if (ec) return Status::IOError(root.string() + ": cannot read the directory: " + ec.message());
-  std::sort(listing.files.begin(), listing.files.end());
+  for (auto& [name, paths] : by_name) {
+    if (paths.size() == 1) {
+      listing.files.push_back({name, paths.front()});
+      continue;
+    }
+    // Two names on disk that are one name once normalized (NFC and NFD forms,
+    // or UTF-8 and a code page): which is meant cannot be told.
+    for (const fs::path& path : paths)
+      listing.problems.push_back(EscapeForDisplay(path.lexically_relative(root).generic_string()) +
+                                 ": another file is also named " + EscapeForDisplay(name) + " once its name is normalized");
+  }
   return listing;
 }
 
-Status WriteAll(int fd, ByteView chunk, const fs::path& target) {
+// Writes all of `chunk`; `full` says whether a failure was the file system filling up.
+Status WriteAll(int fd, ByteView chunk, const fs::path& target, bool& full) {
   while (!chunk.empty()) {
     ssize_t n = ::write(fd, chunk.data(), chunk.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Status::IOError(target.string() + ": " + std::strerror(errno));
+    if (n <= 0) {
+      full = n < 0 && (errno == ENOSPC || errno == EDQUOT);
+      return Status::IOError(target.string() + ": " + std::strerror(errno));
+    }
     chunk = chunk.subspan(static_cast<std::size_t>(n));
   }
   return Status::Ok();
 }
 
-// The second pass: every header was already checked, so the archive is read
-// again and its files written under `scratch`, which was empty: nothing there
-// can be a link, and O_EXCL | O_NOFOLLOW makes sure of it.
-Status Extract(const fs::path& archive, const fs::path& scratch, const BulkLimits& limits) {
-  PRESERVE_ASSIGN_OR_RETURN(auto reader, ArchiveReader::OpenFile(archive, ArchiveFormat::kZipOrTar, limits));
+// Bytes free to an unprivileged writer on the file system holding `dir`.
+std::optional<std::uint64_t> FreeBytes(const fs::path& dir) {
+  struct statvfs vfs {};
+  if (::statvfs(dir.c_str(), &vfs) != 0) return std::nullopt;
+  return static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+}
+
+std::string FullScratch(const fs::path& archive, const std::string& entry, const fs::path& scratch) {
+  std::optional<std::uint64_t> free = FreeBytes(scratch);
+  return archive.string() + ": entry '" + entry + "': the scratch space " + scratch.parent_path().string() +
+         " is full" + (free ? " (" + std::to_string(*free) + " bytes free)" : std::string()) +
+         ": make room there, or unpack the bundle in parts";
+}
+
+// The first pass: every header, no content. Returns the bytes the files declare.
+Result<std::uint64_t> CheckHeaders(const fs::path& archive, const BulkLimits& limits, const NameRules& names) {
+  PRESERVE_ASSIGN_OR_RETURN(auto reader, ArchiveReader::OpenFile(archive, ArchiveFormat::kZipOrTar, limits, names));
   while (true) {
     PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> name, reader->NextFile());
-    if (!name) return Status::Ok();
+    if (!name) return reader->DeclaredBytes();
+  }
+}
+
+// The second pass: every header was already checked, so the archive is read
+// again and its files written under `scratch`, which was empty: nothing there
+// can be a link, and O_EXCL | O_NOFOLLOW makes sure of it. The reader's
+// limits stop an entry before its bytes are written, so no more than the
+// scratch limit is ever written. Files skipped for their names are problems.
+Status Extract(const fs::path& archive, const fs::path& scratch, const BulkLimits& limits, const NameRules& names,
+               std::vector<std::string>& problems) {
+  PRESERVE_ASSIGN_OR_RETURN(auto reader, ArchiveReader::OpenFile(archive, ArchiveFormat::kZipOrTar, limits, names));
+  while (true) {
+    PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> name, reader->NextFile());
+    if (!name) break;
     if (HasSkippedPart(*name)) continue;
     const fs::path target = scratch / fs::path(*name);
     std::error_code ec;
     fs::create_directories(target.parent_path(), ec);
+    if (ec == std::errc::no_space_on_device) return Status::IOError(FullScratch(archive, *name, scratch));
     if (ec) return Status::IOError(target.parent_path().string() + ": " + ec.message());
     FileDescriptor out(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (out.get() < 0 && errno == ENOSPC) return Status::IOError(FullScratch(archive, *name, scratch));
     if (out.get() < 0) return Status::IOError(target.string() + ": " + std::strerror(errno));
-    PRESERVE_RETURN_IF_ERROR(reader->ReadContent([&](ByteView chunk) { return WriteAll(out.get(), chunk, target); }));
-    if (::close(out.Release()) != 0) return Status::IOError(target.string() + ": " + std::strerror(errno));
+    bool full = false;
+    Status written = reader->ReadContent([&](ByteView chunk) { return WriteAll(out.get(), chunk, target, full); });
+    if (full) return Status::IOError(FullScratch(archive, *name, scratch));
+    PRESERVE_RETURN_IF_ERROR(written);
+    if (::close(out.Release()) != 0) {
+      if (errno == ENOSPC || errno == EDQUOT) return Status::IOError(FullScratch(archive, *name, scratch));
+      return Status::IOError(target.string() + ": " + std::strerror(errno));
+    }
   }
+  for (const std::string& skipped : reader->Skipped()) problems.push_back(skipped);
+  return Status::Ok();
 }
 
 // Puts `scratch` back as it was found: empty, or absent when we created it.
@@ -119,35 +190,50 @@ void Clean(const fs::path& scratch, bool created) {
     fs::remove_all(it->path(), ec);
 }
 
-Result<Listing> ExtractArchive(const fs::path& archive, const fs::path& scratch, const BulkLimits& limits) {
+Result<Listing> ExtractArchive(const fs::path& archive, const fs::path& scratch, const BulkLimits& limits,
+                               const std::string& code_page) {
   std::error_code ec;
   const bool exists = fs::exists(scratch, ec);
   if (exists && (!fs::is_directory(scratch, ec) || !fs::is_empty(scratch, ec)))
     return Status::FailedPrecondition(scratch.string() + ": the scratch directory must be absent or empty");
+  const NameRules names{code_page, /*skip_unreadable=*/true};
   // Every header first: a hostile archive is refused before one byte is written.
-  PRESERVE_RETURN_IF_ERROR(ListArchive(archive, ArchiveFormat::kZipOrTar, limits).status());
+  PRESERVE_ASSIGN_OR_RETURN(const std::uint64_t declared, CheckHeaders(archive, limits, names));
   fs::create_directories(scratch, ec);
   if (ec) return Status::IOError(scratch.string() + ": " + ec.message());
-  Status extracted = Extract(archive, scratch, limits);
-  Result<Listing> listing = extracted.ok() ? WalkDirectory(scratch) : Result<Listing>(extracted);
-  if (!listing.ok()) Clean(scratch, !exists);
+  // What the headers declare must fit, or the run would end in a full disk.
+  if (std::optional<std::uint64_t> free = FreeBytes(scratch); free && declared > *free) {
+    Clean(scratch, !exists);
+    return Status::IOError(archive.string() + ": unpacks to " + std::to_string(declared) +
+                           " bytes, and the scratch space " + scratch.parent_path().string() + " has " +
+                           std::to_string(*free) + " bytes free");
+  }
+  Listing extracted;
+  Status written = Extract(archive, scratch, limits, names, extracted.problems);
+  Result<Listing> listing = written.ok() ? WalkDirectory(scratch, "") : Result<Listing>(written);
+  if (!listing.ok()) {
+    Clean(scratch, !exists);
+    return listing;
+  }
+  for (std::string& problem : extracted.problems) listing->problems.push_back(std::move(problem));
   return listing;
 }
 
-BulkInput Pair(const fs::path& root, Listing listing) {
+BulkInput Pair(Listing listing) {
   BulkInput input;
   input.problems = std::move(listing.problems);
-  const std::set<std::string> present(listing.files.begin(), listing.files.end());
+  std::map<std::string, fs::path> present;
+  for (const ListedFile& file : listing.files) present.emplace(file.name, file.path);
   std::set<std::string> detached_documents;
-  for (const std::string& file : listing.files) {
+  for (const auto& [file, path] : present) {
     if (!EndsWithIgnoringCase(file, kSignatureSuffix)) continue;
     std::string document = file.substr(0, file.size() - kSignatureSuffix.size());
     if (present.count(document) != 0) detached_documents.insert(document);
   }
 
-  std::map<std::string, SubmissionFiles> by_primary;  // sorted by the primary file's path
+  std::map<std::string, SubmissionFiles> by_primary;  // sorted by the primary file's name
   std::vector<std::string> sidecars;
-  for (const std::string& file : listing.files) {
+  for (const auto& [file, path] : present) {
     if (detached_documents.count(file) != 0) continue;  // taken with its .p7s
     if (EndsWithIgnoringCase(file, kMetadataSuffix)) {
       sidecars.push_back(file);
@@ -157,12 +243,10 @@ BulkInput Pair(const fs::path& root, Listing listing) {
         input.problems.push_back(file + ": no document named " + document);
         continue;
       }
-      auto [it, added] = by_primary.emplace(document, SubmissionFiles{document, root / document, root / file, {}});
-      if (!added)
-        input.problems.push_back(file + ": " + document + " already has the signature " +
-                                 it->second.detached_signature->lexically_relative(root).generic_string());
+      auto [it, added] = by_primary.emplace(document, SubmissionFiles{document, present[document], path, file, {}});
+      if (!added) input.problems.push_back(file + ": " + document + " already has the signature " + it->second.signature_name);
     } else if (IsSignedOnItsOwn(file)) {
-      by_primary.emplace(file, SubmissionFiles{file, root / file, {}, {}});
+      by_primary.emplace(file, SubmissionFiles{file, path, {}, "", {}});
     } else {
       input.problems.push_back(file + ": no signature");
     }
@@ -173,7 +257,7 @@ BulkInput Pair(const fs::path& root, Listing listing) {
     if (it == by_primary.end())
       input.problems.push_back(sidecar + ": no document named " + primary);
     else
-      it->second.metadata = root / sidecar;
+      it->second.metadata = present[sidecar];
   }
   for (auto& [primary, submission] : by_primary) input.submissions.push_back(std::move(submission));
   std::sort(input.problems.begin(), input.problems.end());
@@ -182,16 +266,16 @@ BulkInput Pair(const fs::path& root, Listing listing) {
 
 }  // namespace
 
-Result<BulkInput> ReadBulkInput(const fs::path& dir_or_archive, const fs::path& scratch_dir, const BulkLimits& limits) {
+Result<BulkInput> ReadBulkInput(const fs::path& dir_or_archive, const fs::path& scratch_dir, const BulkLimits& limits,
+                                const std::string& code_page) {
   std::error_code ec;
   if (fs::is_directory(dir_or_archive, ec)) {
-    PRESERVE_ASSIGN_OR_RETURN(Listing listing, WalkDirectory(dir_or_archive));
-    return Pair(dir_or_archive, std::move(listing));
+    PRESERVE_ASSIGN_OR_RETURN(Listing listing, WalkDirectory(dir_or_archive, code_page));
+    return Pair(std::move(listing));
   }
-  if (!fs::is_regular_file(dir_or_archive, ec))
-    return Status::NotFound(dir_or_archive.string() + ": no such directory or archive");
-  PRESERVE_ASSIGN_OR_RETURN(Listing listing, ExtractArchive(dir_or_archive, scratch_dir, limits));
-  return Pair(scratch_dir, std::move(listing));
+  if (!fs::exists(dir_or_archive, ec)) return Status::NotFound(dir_or_archive.string() + ": no such directory or archive");
+  PRESERVE_ASSIGN_OR_RETURN(Listing listing, ExtractArchive(dir_or_archive, scratch_dir, limits, code_page));
+  return Pair(std::move(listing));
 }
 
 }  // namespace preserve::ingest

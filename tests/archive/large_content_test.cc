@@ -70,6 +70,15 @@ class LargeContentTest : public ::testing::Test {
     return options;
   }
 
+  // verify-package's options, trusting this archive's TSA and the test PKI's root.
+  audit::PackageVerifyOptions TrustingVerifier() {
+    audit::PackageVerifyOptions verify;
+    verify.tsa_trust.certificates = {archive_->tsa_trust_anchor()};
+    verify.signer_trust.certificates = LoadCertificates(kPki / "root-ca.pem").value();
+    verify.clock = &clock_;
+    return verify;
+  }
+
   std::string IngestAndSeal(const Submission& s) {
     auto outcome = archive_->Ingest(s, Options());
     EXPECT_TRUE(outcome.ok() && outcome->accepted) << (outcome.ok() ? outcome->reason : outcome.status().ToString());
@@ -100,6 +109,29 @@ class LargeContentTest : public ::testing::Test {
   std::unique_ptr<Archive> archive_;
 };
 
+// An exported document larger than verify-package holds in memory (16 MiB)
+// is streamed from the zip each time it is hashed, and verifies the same.
+TEST_F(LargeContentTest, ExportedDocumentBeyondWhatIsHeldIsVerifiedFromTheZip) {
+  const Bytes doc = Document((17 << 20) + 5, 3);
+  std::string id = IngestAndSeal(Signed("scan.bin", doc));
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(archive_->Export(id, dir_ / "p.zip").ok());
+  auto zip = audit::ReadPackageZip(dir_ / "p.zip");
+  ASSERT_TRUE(zip.ok()) << zip.status().ToString();
+  EXPECT_EQ(zip->data.count("documents/scan.bin"), 0u);
+  ASSERT_EQ(zip->streamed.count("documents/scan.bin"), 1u);
+  EXPECT_EQ(zip->streamed.at("documents/scan.bin").size, doc.size());
+  Hasher streamed(HashAlgorithm::kSha256);
+  ASSERT_TRUE(zip->streamed.at("documents/scan.bin").read([&streamed](ByteView piece) {
+    streamed.Update(piece);
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ(streamed.Finish(), Digest(HashAlgorithm::kSha256, doc));
+  const audit::PackageVerifyOptions verify = TrustingVerifier();
+  const audit::PackageReport report = audit::VerifyPackage(*zip, verify);
+  EXPECT_EQ(report.verdict, Verdict::kValid) << audit::ReportToText(report);
+}
+
 TEST_F(LargeContentTest, StoredInChunksAndReturnedWholeByGetExportAndVerify) {
   const Bytes doc = Document(5 * kChunk + 123, 1);
   std::string id = IngestAndSeal(Signed("report.bin", doc));
@@ -122,10 +154,7 @@ TEST_F(LargeContentTest, StoredInChunksAndReturnedWholeByGetExportAndVerify) {
   auto zip = audit::ReadPackageZip(dir_ / "p.zip");
   ASSERT_TRUE(zip.ok()) << zip.status().ToString();
   EXPECT_EQ(zip->data.at("documents/report.bin"), doc);
-  audit::PackageVerifyOptions verify;
-  verify.tsa_trust.certificates = {archive_->tsa_trust_anchor()};
-  verify.signer_trust.certificates = LoadCertificates(kPki / "root-ca.pem").value();
-  verify.clock = &clock_;
+  const audit::PackageVerifyOptions verify = TrustingVerifier();
   EXPECT_EQ(audit::VerifyPackage(*zip, verify).verdict, Verdict::kValid);
 
   std::vector<PackageFixity> damaged;

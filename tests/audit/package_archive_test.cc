@@ -105,5 +105,43 @@ TEST(PackageArchive, ZipWithoutEvidenceIsNotAPackage) {
   EXPECT_NE(read.status().message().find("no evidence.ers"), std::string::npos);
 }
 
+// What is held in memory is bounded whatever the entries' sizes: data
+// objects over 16 MiB, or beyond 64 MiB held in all, stay in the zip and are
+// streamed from it when used.
+TEST(PackageArchive, LargeDataObjectsAreStreamedFromTheZipNotHeld) {
+  TempDir dir;
+  PackageContents in;
+  in.evidence_record = {0x30, 0x03, 0x02, 0x01, 0x01};
+  in.data["manifest.json"] = ToBytes("{}");
+  in.data["documents/big.bin"] = Bytes((16 << 20) + 1, 0x42);
+  for (int i = 0; i < 6; ++i) in.data["documents/part-" + std::to_string(i) + ".bin"] = Bytes(12 << 20, 0x43);
+  ASSERT_TRUE(WritePackageZip(in, dir / "p.zip").ok());
+  auto out = ReadPackageZip(dir / "p.zip");
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->streamed.count("documents/big.bin"), 1u);
+  EXPECT_EQ(out->streamed.at("documents/big.bin").size, (16u << 20) + 1);
+  std::uint64_t held = 0;
+  for (const auto& [path, bytes] : out->data) held += bytes.size();
+  EXPECT_LE(held, 64u << 20);
+  EXPECT_EQ(out->data.size() + out->streamed.size(), in.data.size());
+  for (const auto& [path, object] : out->streamed) {
+    Bytes bytes;
+    ASSERT_TRUE(object.read([&bytes](ByteView piece) {
+      bytes.insert(bytes.end(), piece.begin(), piece.end());
+      return Status::Ok();
+    }).ok());
+    EXPECT_EQ(bytes, in.data.at(path)) << path;
+  }
+}
+
+TEST(PackageArchive, AnEvidenceRecordBeyondWhatIsHeldIsRefused) {
+  TempDir dir;
+  WriteRawZip(dir / "x.zip", {{"evidence.ers", std::string((16 << 20) + 1, 'x')}, {"data/manifest.json", "{}"}});
+  auto read = ReadPackageZip(dir / "x.zip");
+  ASSERT_FALSE(read.ok());
+  EXPECT_NE(read.status().message().find("'evidence.ers' is larger than 16777216 bytes"), std::string::npos)
+      << read.status().message();
+}
+
 }  // namespace
 }  // namespace preserve::audit

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,7 +129,9 @@ CommandResult Run(const std::vector<std::string>& argv, const std::vector<std::s
     }
   }
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  struct rusage usage {};
+  ::wait4(pid, &status, 0, &usage);
+  result.peak_rss_kib = static_cast<std::uint64_t>(usage.ru_maxrss);  // Linux: kibibytes
   result.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start);
   result.term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -42,6 +43,7 @@ struct CommandResult {
   int term_signal = 0;                   // the signal that ended the child; 0 when it exited
   bool kill_timer_fired = false;         // Run sent SIGKILL for RunOptions::kill_after (the child may have just exited)
   std::chrono::microseconds elapsed{0};  // from the spawn to the child's end
+  std::uint64_t peak_rss_kib = 0;        // the child's peak resident set (its VmHWM), in KiB
 };
 
 // What Run does beyond running a command to its end.

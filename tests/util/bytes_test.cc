@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "preserve/util/bytes.h"
+#include "preserve/util/digest.h"
 #include "testing.h"
 
 namespace preserve {
@@ -57,6 +58,33 @@ TEST(ReadFile, SaysWhatIsWrong) {
     auto denied = ReadFile(locked);
     EXPECT_EQ(denied.status().code(), StatusCode::kIOError);
   }
+}
+
+// Issue 13: an input linked to /dev/zero was read without end. Devices, FIFOs
+// and sockets are refused before a byte is read (a FIFO would block the open).
+TEST(ReadFile, RefusesWhatIsNotARegularFileWithoutReadingIt) {
+  TempDir dir;
+  const auto zero = dir / "letter.txt";
+  std::filesystem::create_symlink("/dev/zero", zero);
+  const auto fifo = dir / "fifo.p7s";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const auto& [path, kind] : {std::pair{zero, "is a character device"}, std::pair{fifo, "is a FIFO"}}) {
+    auto read = ReadFile(path);
+    ASSERT_FALSE(read.ok()) << path;
+    EXPECT_EQ(read.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(read.status().message().find(kind), std::string::npos) << read.status().message();
+    EXPECT_NE(read.status().message().find(path.filename().string()), std::string::npos) << read.status().message();
+    auto digest = DigestFile(HashAlgorithm::kSha256, path);
+    ASSERT_FALSE(digest.ok());
+    EXPECT_NE(digest.status().message().find(kind), std::string::npos) << digest.status().message();
+  }
+  EXPECT_NE(ReadFile(zero).status().message().find("a link to /dev/zero"), std::string::npos);
+  // A link to a regular file is followed.
+  WriteFile(dir / "real.txt", std::string("content"));
+  std::filesystem::create_symlink(dir / "real.txt", dir / "link.txt");
+  auto linked = ReadFile(dir / "link.txt");
+  ASSERT_TRUE(linked.ok()) << linked.status().ToString();
+  EXPECT_EQ(ToString(*linked), "content");
 }
 
 }  // namespace

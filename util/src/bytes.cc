@@ -55,22 +55,61 @@ ssize_t ReadFully(int fd, std::uint8_t* to, std::size_t size) {
   return static_cast<ssize_t>(got);
 }
 
+// What a file that is not regular is, for the refusal.
+std::string FileKind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+Status NotRegular(const std::filesystem::path& path, mode_t mode) {
+  std::string where;
+  std::error_code ec;
+  if (std::filesystem::is_symlink(path, ec)) {
+    const std::filesystem::path target = std::filesystem::weakly_canonical(path, ec);
+    if (!ec) where = " (a link to " + target.string() + ")";
+  }
+  return Status::InvalidArgument(path.string() + where + ": is " + FileKind(mode) +
+                                 ", not a regular file: preserve reads only regular files");
+}
+
 }  // namespace
+
+Result<FileDescriptor> OpenRegularFile(const std::filesystem::path& path) {
+  auto missing = [&path](const char* what) -> Status {
+    if (errno == ENOENT || errno == ENOTDIR) return Status::NotFound(path.string() + ": no such file");
+    return Status::IOError(path.string() + ": cannot " + what + ": " + std::strerror(errno));
+  };
+  // Looked at before it is opened: opening a tape device rewinds it, a FIFO
+  // blocks until a writer comes.
+  struct stat before {};
+  if (::stat(path.c_str(), &before) != 0) return missing("stat");
+  if (!S_ISREG(before.st_mode)) return NotRegular(path, before.st_mode);
+  // O_NONBLOCK | O_NOCTTY: should the name be swapped for a FIFO or a
+  // terminal in between, the open neither blocks nor adopts it; the fstat
+  // below then refuses it. Regular files ignore O_NONBLOCK.
+  FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (file.get() < 0) return missing("open");
+  struct stat after {};
+  if (::fstat(file.get(), &after) != 0) return missing("stat");
+  if (!S_ISREG(after.st_mode)) return NotRegular(path, after.st_mode);
+  if (after.st_dev != before.st_dev || after.st_ino != before.st_ino)
+    return Status::IOError(path.string() + ": replaced while being opened");
+  return file;
+}
 
 Result<Bytes> ReadFile(const std::filesystem::path& path) {
   // One open, one fstat and reads of the size the file has, rather than
   // filesystem checks and an ifstream read a character at a time: a bulk
   // ingest reads every submission whole. A file that grew meanwhile is still
   // read to its end.
-  const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (file.get() < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return Status::NotFound(path.string() + ": no such file");
-    return Status::IOError(path.string() + ": cannot open: " + std::strerror(errno));
-  }
+  PRESERVE_ASSIGN_OR_RETURN(const FileDescriptor file, OpenRegularFile(path));
   struct stat st {};
   if (::fstat(file.get(), &st) != 0) return Status::IOError(path.string() + ": cannot stat: " + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path.string() + ": is a directory");
-  Bytes data(S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) : 0);
+  Bytes data(static_cast<std::size_t>(st.st_size));
   const ssize_t got = ReadFully(file.get(), data.data(), data.size());
   if (got < 0) return Status::IOError(path.string() + ": read failed: " + std::strerror(errno));
   data.resize(static_cast<std::size_t>(got));

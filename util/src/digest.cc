@@ -1,12 +1,15 @@
 #include "preserve/util/digest.h"
 
 #include <openssl/rand.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <fstream>
+#include <cerrno>
+#include <cstring>
 
+#include "preserve/util/bytes.h"
 #include "preserve/util/openssl_ptr.h"
 
 namespace preserve {
@@ -104,17 +107,16 @@ Bytes Digest(HashAlgorithm alg, ByteView data) {
 }
 
 Result<Bytes> DigestFile(HashAlgorithm alg, const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(path.string() + ": cannot open");
+  PRESERVE_ASSIGN_OR_RETURN(const FileDescriptor file, OpenRegularFile(path));
   Hasher hasher(alg);
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    auto n = static_cast<std::size_t>(in.gcount());
-    if (n > 0) hasher.Update(ByteView(reinterpret_cast<const std::uint8_t*>(buf.data()), n));
+  std::vector<std::uint8_t> buffer(1 << 20);
+  while (true) {
+    const ssize_t n = ::read(file.get(), buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::IOError(path.string() + ": read failed: " + std::strerror(errno));
+    if (n == 0) return hasher.Finish();
+    hasher.Update(ByteView(buffer.data(), static_cast<std::size_t>(n)));
   }
-  if (in.bad()) return Status::IOError(path.string() + ": read failed");
-  return hasher.Finish();
 }
 
 Status RandomBytes(std::span<std::uint8_t> out) {

@@ -45,6 +45,12 @@ struct Submission {
   std::optional<std::filesystem::path> content;   // the signed document, for a detached signature
   std::optional<std::filesystem::path> metadata;  // record metadata sidecar (ingest/record_metadata.h)
   std::string name;  // how outcomes and the audit trail name it; empty: the document's path
+  // The names the package gives `signature` and `content` (their last part),
+  // as the input layer recorded them: UTF-8 in NFC (bulk_input.h). Empty: the
+  // files' own names. A name that is not UTF-8 in NFC refuses the submission
+  // (NAME_INVALID): no name that could not be read back enters the store.
+  std::string signature_name = {};
+  std::string content_name = {};
 };
 
 struct IngestOptions {

@@ -3,10 +3,21 @@
 //
 // A directory is walked in place (recursively). An archive is checked entry by
 // entry first, every header before any content (safe_archive.h: unsafe paths,
-// links, devices, duplicate names, counts, declared sizes), then extracted
-// into `scratch_dir` under running size and ratio limits, then walked like a
-// directory. A hostile archive is refused as a whole with an error Status and
-// leaves `scratch_dir` as it was found (absent or empty).
+// links, devices, duplicate names, counts, declared sizes, names), then
+// extracted into `scratch_dir` under running size and ratio limits (no entry
+// beyond what its header declared, the whole no more than max_total_bytes:
+// the scratch limit), then walked like a directory. A hostile archive is
+// refused as a whole with an error Status and leaves `scratch_dir` as it was
+// found (absent or empty).
+//
+// Names are recorded as UTF-8 in NFC, by safe_archive.h's NameRules with
+// `code_page`, for a directory's names as for a tar's (Linux names are bytes
+// that say nothing of their code page). A name that needs a code page when
+// none is given refuses the whole input (kFailedPrecondition, naming it):
+// its other names are most likely in the same code page, and the run is to be
+// repeated with it, which must not ingest anything twice. A name that cannot
+// be read otherwise (a zip entry flagged UTF-8 that is not, a byte the code
+// page does not define) is a problem line for that file alone.
 //
 // Pairing, by relative path, case-sensitively for names and case-insensitively
 // for extensions:
@@ -36,28 +47,33 @@
 namespace preserve::ingest {
 
 // For archives (ArchiveLimits' defaults: 10 000 entries, 1 GiB per file, 4 GiB
-// in all, 100:1 over the whole archive). A directory has no limits: it is
-// the operator's own.
+// in all, 100:1 over the whole archive). max_total_bytes is the scratch
+// limit: no more is ever written to scratch_dir, whatever the headers say. A
+// directory has no limits: it is the operator's own.
 using BulkLimits = ArchiveLimits;
 
 struct SubmissionFiles {
-  std::string name;  // for display: the document's relative path ("2024/letter.txt")
-  std::filesystem::path primary;  // the PDF, ASiC or .p7m, or the detached document
+  std::string name;  // the primary file's relative path, UTF-8 in NFC ("2024/letter.txt")
+  std::filesystem::path primary;  // the PDF, ASiC or .p7m, or the detached document (its name on disk)
   std::optional<std::filesystem::path> detached_signature;  // X.p7s
+  std::string signature_name;  // the detached signature's relative path, UTF-8 in NFC; empty without one
   std::optional<std::filesystem::path> metadata;            // <primary file name>.metadata.json
 };
 
 struct BulkInput {
   std::vector<SubmissionFiles> submissions;
-  std::vector<std::string> problems;  // "orphan.p7s: no document named orphan"
+  std::vector<std::string> problems;  // "orphan.p7s: no document named orphan"; names escaped for display
 };
 
 // `scratch_dir` (used for archives only) is the caller's: absent or empty, and
 // removed by the caller when done with the submissions, whose paths point into
-// it. Errors: kNotFound (no such input), kInvalidArgument (a hostile or
-// unreadable archive, with the entry and the reason), kFailedPrecondition
-// (scratch_dir not empty), kIOError.
+// it. `code_page`: an iconv name for names that are not UTF-8 (NameRules).
+// Errors: kNotFound (no such input), kInvalidArgument (a hostile or unreadable
+// archive, with the entry and the reason; an input that is not a directory or
+// a regular file), kFailedPrecondition (scratch_dir not empty; a name that
+// needs a code page), kIOError (including scratch space too small for what the
+// archive declares, or filled while unpacking, said so).
 Result<BulkInput> ReadBulkInput(const std::filesystem::path& dir_or_archive, const std::filesystem::path& scratch_dir,
-                                const BulkLimits& limits = {});
+                                const BulkLimits& limits = {}, const std::string& code_page = {});
 
 }  // namespace preserve::ingest

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "preserve/util/file_descriptor.h"
 #include "preserve/util/status.h"
 
 namespace preserve {
@@ -24,7 +25,17 @@ inline std::string ToString(ByteView b) { return std::string(b.begin(), b.end())
 std::string ToHex(ByteView bytes);
 Result<Bytes> FromHex(std::string_view hex);
 
-// Reads a whole file. Fails with kNotFound when it does not exist.
+// Opens a file to read, following symbolic links, only when it is a regular
+// file. A device, FIFO, socket or directory is refused (kInvalidArgument,
+// naming it and what it is, and where a link led) without being read: a link
+// to /dev/zero would never end, a FIFO would block, and a device may act on
+// being opened. Every file preserve is handed by name (inputs, signatures,
+// metadata, trust anchors, CRLs, packages and evidence records to verify) is
+// opened here. kNotFound when it does not exist.
+Result<FileDescriptor> OpenRegularFile(const std::filesystem::path& path);
+
+// Reads a whole regular file (OpenRegularFile's rules). Fails with kNotFound
+// when it does not exist.
 Result<Bytes> ReadFile(const std::filesystem::path& path);
 
 // Writes `bytes` to `path` so that a reader never sees a half-written file:
