@@ -56,8 +56,9 @@ TEST_F(DamagedStore, DamagedContentIsListedPackageByPackage) {
     if (line.rfind("DAMAGED  ", 0) == 0) damaged.insert(line.substr(9, 36));
     if (line.rfind("OK       ", 0) == 0) ok.insert(line.substr(9, 36));
   }
-  EXPECT_FALSE(damaged.empty()) << fixity.out;
-  EXPECT_FALSE(ok.empty()) << "the other packages were checked too: " << fixity.out;
+  ASSERT_FALSE(damaged.empty()) << fixity.out;
+  // Every package was checked; when the flipped block holds what all packages
+  // share (the signer's certificate), all of them are rightly DAMAGED.
   EXPECT_EQ(damaged.size() + ok.size(), static_cast<std::size_t>(kPackages)) << fixity.out;
   EXPECT_TRUE(Contains(fixity.out, "Corruption")) << fixity.out;
   EXPECT_TRUE(Contains(fixity.out, "checked " + std::to_string(kPackages) + " of " + std::to_string(kPackages)))
@@ -75,8 +76,10 @@ TEST_F(DamagedStore, DamagedContentIsListedPackageByPackage) {
   EXPECT_EQ(invalid.exit_code, 1) << invalid.out << invalid.err;
   EXPECT_TRUE(Contains(invalid.out, "INVALID")) << invalid.out;
   EXPECT_TRUE(Contains(invalid.out, "Corruption")) << invalid.out;
-  CommandResult valid = Preserve({"verify", *ok.begin()});
-  EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
+  if (!ok.empty()) {
+    CommandResult valid = Preserve({"verify", *ok.begin()});
+    EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
+  }
 
   // list names the packages it cannot read on stderr and lists the others.
   CommandResult list = Preserve({"list", "--limit", "1000"});
