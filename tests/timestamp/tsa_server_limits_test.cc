@@ -30,6 +30,7 @@
 #include "preserve/util/clock.h"
 #include "preserve/util/digest.h"
 #include "preserve/util/file_descriptor.h"
+#include "recording_tsa.h"
 #include "testing.h"
 
 namespace preserve::timestamp {
@@ -44,20 +45,6 @@ using SteadyClock = std::chrono::steady_clock;
 class CannedTsa final : public TsaTransport {
  public:
   Result<Bytes> Exchange(const Bytes&) override { return ToBytes("a canned TimeStampResp"); }
-};
-
-// Keeps the TimeStampReq a client makes, and answers it with the TSA.
-class KeepingTsa final : public TsaTransport {
- public:
-  explicit KeepingTsa(TsaTransport& tsa) : tsa_(tsa) {}
-  Result<Bytes> Exchange(const Bytes& request_der) override {
-    request = request_der;
-    return tsa_.Exchange(request_der);
-  }
-  Bytes request;
-
- private:
-  TsaTransport& tsa_;
 };
 
 double Seconds(const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; }
@@ -348,7 +335,7 @@ TEST_F(TsaServerLimitsTest, AnswersGoodRequestsWhileFortyDribble) {
   ASSERT_TRUE(tsa.ok()) << tsa.status().ToString();
   auto server = StartServer(*tsa.value());
   ASSERT_TRUE(server);
-  KeepingTsa keeping(*tsa.value());
+  RecordingTsa keeping(*tsa.value());
   const Bytes imprint = Digest(HashAlgorithm::kSha256, AsBytes("Công văn số 6587"));
   ASSERT_TRUE(RequestTimeStamp(keeping, HashAlgorithm::kSha256, imprint).ok());
   const std::string good = ContentLengthRequest(ToString(keeping.request));

@@ -20,6 +20,7 @@
 #include "preserve/timestamp/embedded_tsa.h"
 #include "preserve/timestamp/http_tsa.h"
 #include "preserve/util/openssl_ptr.h"
+#include "recording_tsa.h"
 #include "testing.h"
 
 namespace preserve::timestamp {
@@ -96,20 +97,6 @@ class SlowTsa final : public TsaTransport {
 class FailingTsa final : public TsaTransport {
  public:
   Result<Bytes> Exchange(const Bytes&) override { return Status::Internal("signing key unavailable"); }
-};
-
-// Keeps the TimeStampReq the client sends, and answers it with the TSA.
-class RecordingTsa final : public TsaTransport {
- public:
-  explicit RecordingTsa(TsaTransport& tsa) : tsa_(tsa) {}
-  Result<Bytes> Exchange(const Bytes& request_der) override {
-    request = request_der;
-    return tsa_.Exchange(request_der);
-  }
-  Bytes request;
-
- private:
-  TsaTransport& tsa_;
 };
 
 // The token in a granted DER TimeStampResp; empty if there is none.
