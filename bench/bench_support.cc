@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "archive_impl.h"
-#include "preserve/ingest/manifest.h"
+#include "preserve/package/manifest.h"
 
 namespace preserve::bench {
 
@@ -54,7 +54,7 @@ Bytes Sha256(ByteView data) {
 // ---- Synthetic packages ----
 
 std::string ObjectPath(std::size_t j) {
-  if (j + 1 == kObjectsPerPackage) return ingest::kManifestPath;
+  if (j + 1 == kObjectsPerPackage) return package::kManifestPath;
   if (j == 0) return "signatures/letter.p7s";
   return "documents/part-" + std::to_string(j) + ".txt";
 }
@@ -84,8 +84,8 @@ std::string SyntheticOrgan(std::size_t k) {
   return kOrgans[k % kSyntheticOrgans];
 }
 
-ingest::RecordMetadata SyntheticMetadata(std::size_t i) {
-  ingest::RecordMetadata m;
+package::RecordMetadata SyntheticMetadata(std::size_t i) {
+  package::RecordMetadata m;
   char organ_id[16];
   std::snprintf(organ_id, sizeof organ_id, "000.00.%02zu.H17", i % kSyntheticOrgans);
   char date[16];
@@ -108,7 +108,7 @@ constexpr std::size_t kChunk = 10000;  // packages per WriteSet
 
 // A manifest like ingest's for a detached CAdES signature over part-1, listing the other objects.
 Bytes SyntheticManifest(std::size_t i, const archive::PackageRecord& record) {
-  ingest::Manifest m;
+  package::Manifest m;
   m.package_id = record.id;
   m.created = record.created;
   m.producer = archive::kProducer;
@@ -117,8 +117,8 @@ Bytes SyntheticManifest(std::size_t i, const archive::PackageRecord& record) {
   m.metadata = SyntheticMetadata(i);
   for (const auto& o : record.objects)
     m.objects.push_back(
-        {o.path, o.path.rfind(ingest::kDocumentsDir, 0) == 0 ? "document" : "signature", o.sha256, o.size});
-  ingest::SignatureEntry s;
+        {o.path, o.path.rfind(package::kDocumentsDir, 0) == 0 ? "document" : "signature", o.sha256, o.size});
+  package::SignatureEntry s;
   s.signature_path = ObjectPath(0);
   s.document_path = ObjectPath(1);
   s.format = "CAdES detached";
@@ -131,7 +131,7 @@ Bytes SyntheticManifest(std::size_t i, const archive::PackageRecord& record) {
   s.signature_algorithm = "RSA";
   s.revocation = "not checked";
   m.signatures.push_back(std::move(s));
-  return ingest::ManifestToJson(m);
+  return package::ManifestToJson(m);
 }
 
 }  // namespace

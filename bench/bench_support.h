@@ -19,7 +19,7 @@
 #include <string>
 
 #include "preserve/archive/archive.h"
-#include "preserve/ingest/record_metadata.h"
+#include "preserve/package/record_metadata.h"
 #include "preserve/storage/store.h"
 #include "preserve/util/bytes.h"
 #include "preserve/util/clock.h"
@@ -63,7 +63,7 @@ std::string SyntheticOrgan(std::size_t k);
 
 // The record metadata of synthetic package i (organ SyntheticOrgan(i), an
 // issue date spread over 2016-2025, code number i % 100000 + 1).
-ingest::RecordMetadata SyntheticMetadata(std::size_t i);
+package::RecordMetadata SyntheticMetadata(std::size_t i);
 
 struct SyntheticOptions {
   TimePoint created;  // the packages' creation time (ids still come from the clock)

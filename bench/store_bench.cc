@@ -231,7 +231,7 @@ Result<std::vector<archive::Submission>> MakeDocuments(const fs::path& pki, cons
     s.content = bench::DocumentPath(dir, i);
     s.signature = s.content->string() + ".p7s";
     s.metadata = s.content->string() + ".json";
-    std::ofstream(*s.metadata) << ingest::RecordMetadataToJson(bench::SyntheticMetadata(i));
+    std::ofstream(*s.metadata) << package::RecordMetadataToJson(bench::SyntheticMetadata(i));
     submissions.push_back(std::move(s));
   }
   return submissions;

@@ -5,7 +5,7 @@
 
 #include "cli_common.h"
 #include "preserve/archive/archive.h"
-#include "preserve/ingest/manifest.h"
+#include "preserve/package/manifest.h"
 
 namespace preserve::cli {
 
@@ -13,9 +13,9 @@ namespace json = boost::json;
 
 namespace {
 
-json::value MetadataJson(const std::optional<ingest::RecordMetadata>& m) {
+json::value MetadataJson(const std::optional<package::RecordMetadata>& m) {
   if (!m) return nullptr;
-  return json::parse(ingest::RecordMetadataToJson(*m));
+  return json::parse(package::RecordMetadataToJson(*m));
 }
 
 // A day given as YYYY-MM-DD, or a full UTC time.
@@ -101,7 +101,7 @@ int CmdList(int argc, char** argv) {
       std::cout << p.id << "  " << FormatUtcTime(p.created) << "  " << p.state;
       if (p.versions > 1) std::cout << "  v" << p.versions;
       if (p.metadata) std::cout << "  " << p.metadata->Citation() << " " << p.metadata->issued_date;
-      for (const auto& d : p.documents) std::cout << "  " << d.substr(std::string(ingest::kDocumentsDir).size());
+      for (const auto& d : p.documents) std::cout << "  " << d.substr(std::string(package::kDocumentsDir).size());
       std::cout << "\n";
     }
   }
@@ -146,7 +146,7 @@ int CmdVersions(int argc, char** argv) {
                 << "\n";
     } else {
       std::cout << v.version << "  " << v.id << "  " << FormatUtcTime(v.created) << "  " << v.state;
-      for (const auto& d : v.documents) std::cout << "  " << d.substr(std::string(ingest::kDocumentsDir).size());
+      for (const auto& d : v.documents) std::cout << "  " << d.substr(std::string(package::kDocumentsDir).size());
       if (!v.change.empty()) std::cout << "  (" << v.change << ")";
       std::cout << "\n";
     }

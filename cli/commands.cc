@@ -7,10 +7,10 @@
 #include "cli_common.h"
 #include "preserve/archive/archive.h"
 #include "preserve/audit/package_archive.h"
-#include "preserve/ingest/manifest.h"
+#include "preserve/package/manifest.h"
 #include "preserve/util/certificates.h"
 #include "preserve/util/digest.h"
-#include "preserve/timestamp/algorithm_catalogue.h"
+#include "preserve/policy/algorithm_catalogue.h"
 
 namespace preserve::cli {
 
@@ -27,10 +27,10 @@ void PrintReport(const audit::PackageReport& report, bool as_json) {
 }
 
 // A built-in profile name, else a catalogue file.
-Result<timestamp::AlgorithmCatalogue> LoadPolicyOption(const std::string& policy) {
-  auto builtin = timestamp::AlgorithmCatalogue::Builtin(policy);
+Result<policy::AlgorithmCatalogue> LoadPolicyOption(const std::string& policy) {
+  auto builtin = policy::AlgorithmCatalogue::Builtin(policy);
   if (builtin.ok()) return builtin;
-  return timestamp::AlgorithmCatalogue::Load(policy);
+  return policy::AlgorithmCatalogue::Load(policy);
 }
 
 }  // namespace
@@ -223,14 +223,14 @@ constexpr const char* kSignerTrustHint =
 // together with the one the package carries (the stricter rule wins).
 Status UsePolicies(const std::string& given, bool given_explicitly, const audit::PackageContents* contents,
                    audit::PackageVerifyOptions& options) {
-  PRESERVE_ASSIGN_OR_RETURN(timestamp::AlgorithmCatalogue policy, LoadPolicyOption(given));
+  PRESERVE_ASSIGN_OR_RETURN(policy::AlgorithmCatalogue policy, LoadPolicyOption(given));
   const std::string given_name = policy.name() + (given_explicitly ? " (given with --policy)" : " (the default)");
   if (contents == nullptr || !contents->sealing_policy) {
     audit::UsePolicy(policy, options);
     options.policy_source = given_name;
     return Status::Ok();
   }
-  auto carried = timestamp::AlgorithmCatalogue::Parse(ToString(*contents->sealing_policy), "info/policy.json");
+  auto carried = policy::AlgorithmCatalogue::Parse(ToString(*contents->sealing_policy), "info/policy.json");
   if (!carried.ok()) {
     audit::UsePolicy(policy, options);
     options.policy_source = given_name + "; the package's info/policy.json cannot be read (" +
@@ -637,7 +637,7 @@ int CmdPolicy(int argc, char** argv) {
     std::cerr << "policy in force: " << archive->policy().name() << "\n";
     return kExitOk;
   }
-  std::optional<timestamp::AlgorithmCatalogue> catalogue;
+  std::optional<policy::AlgorithmCatalogue> catalogue;
   if (!policy.empty()) {
     auto loaded = LoadPolicyOption(policy);
     if (!loaded.ok()) return ExitFor(loaded.status());
@@ -648,7 +648,7 @@ int CmdPolicy(int argc, char** argv) {
     if (!archive) return exit_code;
     catalogue = archive->policy();
   } else {
-    catalogue = timestamp::AlgorithmCatalogue::Default();
+    catalogue = policy::AlgorithmCatalogue::Default();
   }
   std::cout << (common.json ? catalogue->ToJson() : catalogue->ToText(clock.value()->Now()));
   return kExitOk;

@@ -50,12 +50,12 @@ std::string_view IndicationName(Verdict v) {
 }
 
 json::object SignatureJson(const archive::SignatureOutcome& s) {
-  const ingest::SignatureReport& r = s.report;
+  const signature::SignatureReport& r = s.report;
   json::array warnings;
   for (const auto& w : r.warnings) warnings.emplace_back(w);
   return json::object{{"signature", s.label},
                       {"indication", IndicationName(r.verdict)},
-                      {"sub_indication", std::string(ingest::SubIndicationName(r.sub_indication))},
+                      {"sub_indication", std::string(signature::SubIndicationName(r.sub_indication))},
                       {"reason", r.reason},
                       {"signer", r.signer_subject},
                       {"signer_name", r.signer_common_name},
@@ -88,9 +88,9 @@ json::object OutcomeJson(const archive::IngestOutcome& o) {
 
 void PrintSignatureReports(const archive::IngestOutcome& o, std::ostream& out) {
   for (const auto& s : o.signatures) {
-    const ingest::SignatureReport& r = s.report;
+    const signature::SignatureReport& r = s.report;
     out << "  " << s.label << ": " << IndicationName(r.verdict);
-    if (r.sub_indication != ingest::SubIndication::kNone) out << " / " << ingest::SubIndicationName(r.sub_indication);
+    if (r.sub_indication != signature::SubIndication::kNone) out << " / " << signature::SubIndicationName(r.sub_indication);
     out << "\n";
     if (!r.reason.empty()) out << "    why: " << r.reason << "\n";
     if (!r.signer_subject.empty()) out << "    signer: " << r.signer_subject << "\n";

@@ -196,7 +196,7 @@ memo = "CÔNG VĂN\nSố: 15/STTTT-BCVT\nV/v báo cáo tình hình sử dụng c
 tree = {
     "letter.txt": letter,
     "letter.txt.p7s": sign(letter),
-    # Record metadata sidecars (Decree 30/2020 fields: ingest/include/preserve/ingest/record_metadata.h).
+    # Record metadata sidecars (Decree 30/2020 fields: package/include/preserve/package/record_metadata.h).
     "letter.txt.metadata.json": json.dumps({
         "code_number": "6587", "code_notation": "UBND-CNXD", "issued_date": "2017-11-22",
         "organ_name": "UBND tỉnh Đắk Nông", "type_name": "Công văn",

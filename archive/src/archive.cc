@@ -9,7 +9,7 @@
 #include "stored_json.h"
 #include "trust.h"
 #include "preserve/audit/package_archive.h"
-#include "preserve/ingest/manifest.h"
+#include "preserve/package/manifest.h"
 #include "preserve/util/certificates.h"
 #include "preserve/util/digest.h"
 #include "preserve/util/fault_point.h"
@@ -193,11 +193,11 @@ Result<std::vector<Bytes>> Archive::Impl::DigestContent(ByteView sha256, const s
 
 namespace {
 // A built-in profile name, else a catalogue file.
-Result<timestamp::AlgorithmCatalogue> ResolvePolicy(const std::string& profile_or_file) {
-  const auto& profiles = timestamp::AlgorithmCatalogue::BuiltinProfiles();
+Result<policy::AlgorithmCatalogue> ResolvePolicy(const std::string& profile_or_file) {
+  const auto& profiles = policy::AlgorithmCatalogue::BuiltinProfiles();
   if (std::find(profiles.begin(), profiles.end(), profile_or_file) != profiles.end())
-    return timestamp::AlgorithmCatalogue::Builtin(profile_or_file);
-  return timestamp::AlgorithmCatalogue::Load(profile_or_file);
+    return policy::AlgorithmCatalogue::Builtin(profile_or_file);
+  return policy::AlgorithmCatalogue::Load(profile_or_file);
 }
 }  // namespace
 
@@ -307,7 +307,7 @@ Result<audit::PackageContents> Archive::Contents(const std::string& package_id) 
       // Read when used, as often as used: never whole.
       const storage::Store* store = impl_->store.get();
       contents.streamed.emplace(o.path, audit::StreamedObject{o.size, [store, digest = o.sha256](
-                                                                           const ingest::ContentSink& sink) {
+                                                                           const ContentSink& sink) {
                                   return store->ReadContent(digest, sink);
                                 }});
       continue;
@@ -351,9 +351,9 @@ namespace {
 // Checks the link against the stored earlier version.
 void CheckVersionLink(const storage::Store& store, const std::string& id, const audit::PackageContents& contents,
                       audit::PackageReport& report) {
-  auto manifest_bytes = contents.data.find(ingest::kManifestPath);
+  auto manifest_bytes = contents.data.find(package::kManifestPath);
   if (manifest_bytes == contents.data.end()) return;  // VerifyPackage has said so
-  auto manifest = ingest::ManifestFromJson(manifest_bytes->second);
+  auto manifest = package::ManifestFromJson(manifest_bytes->second);
   if (!manifest.ok() || manifest->previous_version.empty()) return;
   const std::string what = "version " + std::to_string(manifest->version) + " follows " + manifest->previous_version +
                            " (manifest SHA-256 " + ToHex(manifest->previous_manifest_sha256) + ")";
@@ -368,7 +368,7 @@ void CheckVersionLink(const storage::Store& store, const std::string& id, const 
     problem = "the earlier version cannot be read: " + previous.status().message();
   } else {
     auto found = std::find_if(previous->objects.begin(), previous->objects.end(),
-                              [](const PackageRecord::Object& o) { return o.path == ingest::kManifestPath; });
+                              [](const PackageRecord::Object& o) { return o.path == package::kManifestPath; });
     if (found == previous->objects.end() || found->sha256 != manifest->previous_manifest_sha256)
       problem = "the stored earlier version's manifest is not the one this version names";
   }
@@ -469,11 +469,11 @@ Status Archive::Export(const std::string& package_id, const std::filesystem::pat
 
 namespace preserve::archive {
 
-const timestamp::AlgorithmCatalogue& Archive::policy() const { return impl_->policy; }
+const policy::AlgorithmCatalogue& Archive::policy() const { return impl_->policy; }
 
 Status Archive::SetPolicy(const std::string& profile_or_file) {
   if (!impl_->tsa) return Status::FailedPrecondition("the store is open read-only");
-  PRESERVE_ASSIGN_OR_RETURN(timestamp::AlgorithmCatalogue policy, ResolvePolicy(profile_or_file));
+  PRESERVE_ASSIGN_OR_RETURN(policy::AlgorithmCatalogue policy, ResolvePolicy(profile_or_file));
   PRESERVE_RETURN_IF_ERROR(SavePolicy(impl_->root, policy));
   impl_->policy = std::move(policy);
   // Deadlines depend on the policy: recompute every evidence subject's (the

@@ -61,7 +61,7 @@ struct Archive::Impl {
   std::filesystem::path root;
   const Clock* clock = nullptr;
   StoreConfig config;
-  timestamp::AlgorithmCatalogue policy = timestamp::AlgorithmCatalogue::Default();
+  policy::AlgorithmCatalogue policy = policy::AlgorithmCatalogue::Default();
   std::unique_ptr<storage::Store> store;
   std::size_t content_chunk_size = storage::kDefaultContentChunkSize;  // larger objects are never read whole
   std::unique_ptr<timestamp::EmbeddedTsa> tsa;  // only when open for writing

@@ -6,7 +6,7 @@
 #include "archive_impl.h"
 #include "damage.h"
 #include "lifecycle.h"
-#include "preserve/ingest/manifest.h"
+#include "preserve/package/manifest.h"
 
 namespace preserve::archive {
 
@@ -21,7 +21,7 @@ bool Contains(std::string_view haystack, std::string_view needle) {
 bool Matches(const PackageSummary& p, const ListFilter& f) {
   if (f.empty()) return true;
   if (!p.metadata) return false;  // a filter asks about record metadata this package does not have
-  const ingest::RecordMetadata& m = *p.metadata;
+  const package::RecordMetadata& m = *p.metadata;
   if (!f.organ.empty() && !Contains(m.organ_name, f.organ) && !Contains(m.organ_id, f.organ)) return false;
   if (!Contains(m.type_name, f.type_name)) return false;
   // ISO dates compare as text.
@@ -73,11 +73,11 @@ Result<PackageSummary> Summarize(const PackageRecord& r, const storage::Store& s
   summary.state = r.state;
   summary.next_renewal = r.next_renewal;
   for (const auto& o : r.objects) {
-    if (o.path.rfind(ingest::kDocumentsDir, 0) == 0) summary.documents.push_back(o.path);
+    if (o.path.rfind(package::kDocumentsDir, 0) == 0) summary.documents.push_back(o.path);
     // A deleted package's manifest is gone with its content; its tombstone remains.
-    if (o.path == ingest::kManifestPath && r.state != kStateDeleted) {
+    if (o.path == package::kManifestPath && r.state != kStateDeleted) {
       PRESERVE_ASSIGN_OR_RETURN(Bytes json_bytes, store.GetContent(o.sha256));
-      PRESERVE_ASSIGN_OR_RETURN(ingest::Manifest manifest, ingest::ManifestFromJson(json_bytes));
+      PRESERVE_ASSIGN_OR_RETURN(package::Manifest manifest, package::ManifestFromJson(json_bytes));
       summary.metadata = manifest.metadata;
       for (const auto& s : manifest.signatures) {
         auto& orgs = summary.signer_organizations;
@@ -182,9 +182,9 @@ Result<std::vector<VersionSummary>> Archive::Versions(const std::string& package
       VersionSummary v{"", r.version, id, r.created, r.state, std::move(summary.documents), ""};
       if (r.version > 1 && r.state != kStateDeleted) {
         for (const auto& o : r.objects) {
-          if (o.path != ingest::kManifestPath) continue;
+          if (o.path != package::kManifestPath) continue;
           PRESERVE_ASSIGN_OR_RETURN(Bytes json_bytes, impl_->store->GetContent(o.sha256));
-          PRESERVE_ASSIGN_OR_RETURN(ingest::Manifest manifest, ingest::ManifestFromJson(json_bytes));
+          PRESERVE_ASSIGN_OR_RETURN(package::Manifest manifest, package::ManifestFromJson(json_bytes));
           v.change = manifest.decision;
         }
       }

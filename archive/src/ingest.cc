@@ -16,9 +16,9 @@
 #include "archive_impl.h"
 #include "lifecycle.h"
 #include "trust.h"
-#include "preserve/ingest/asic_validation.h"
-#include "preserve/ingest/manifest.h"
-#include "preserve/ingest/pdf_validation.h"
+#include "preserve/signature/asic_validation.h"
+#include "preserve/package/manifest.h"
+#include "preserve/signature/pdf_validation.h"
 #include "preserve/util/certificates.h"
 #include "preserve/util/digest.h"
 #include "preserve/util/fault_point.h"
@@ -78,7 +78,7 @@ struct Prepared {
   IngestOutcome outcome;
   Bytes refused_sha256;  // of the signed file, for the refusal's audit event
   std::string category;  // of a refusal (see Refuse)
-  ingest::Manifest manifest;
+  package::Manifest manifest;
   struct Object {
     Bytes data;
     Bytes sha256;  // kContentHash of data, as the manifest entry has it
@@ -105,14 +105,14 @@ struct Prepared {
 // Validation material goes under validation/, named by digest so that the same
 // certificate or CRL used by several signatures is one object.
 std::string MaterialPath(const Bytes& der, std::string_view extension) {
-  return std::string(ingest::kValidationDir) + ToHex(Digest(kContentHash, der)).substr(0, 16) + std::string(extension);
+  return std::string(package::kValidationDir) + ToHex(Digest(kContentHash, der)).substr(0, 16) + std::string(extension);
 }
 
-void AddSignature(Prepared& p, ingest::SignatureEntry entry, const std::string& label,
-                  const ingest::SignatureReport& report) {
+void AddSignature(Prepared& p, package::SignatureEntry entry, const std::string& label,
+                  const signature::SignatureReport& report) {
   entry.format = label;
   entry.verdict = report.verdict;
-  entry.sub_indication = std::string(ingest::SubIndicationName(report.sub_indication));
+  entry.sub_indication = std::string(signature::SubIndicationName(report.sub_indication));
   entry.reason = report.reason;
   entry.signer_subject = report.signer_subject;
   entry.signer_organization = report.signer_organization;
@@ -169,7 +169,7 @@ void Decide(Prepared& p, const IngestOptions& options) {
     p.manifest.decision = "accepted: every signature TOTAL-PASSED";
     return;
   }
-  std::string sub(ingest::SubIndicationName(worst->report.sub_indication));
+  std::string sub(signature::SubIndicationName(worst->report.sub_indication));
   if (sub.empty()) sub = VerdictName(worst->report.verdict);
   std::string why = worst->report.reason;
   if (p.outcome.signatures.size() > 1) why = worst->label + ": " + why;
@@ -178,7 +178,7 @@ void Decide(Prepared& p, const IngestOptions& options) {
     p.manifest.decision = "accepted with INDETERMINATE signatures (ingest policy accepts them): " + sub + ": " + why;
     return;
   }
-  if (worst->report.sub_indication == ingest::SubIndication::kTryLater)
+  if (worst->report.sub_indication == signature::SubIndication::kTryLater)
     why += " (revocation status unavailable now: ingest again later, or give --crl / --ocsp-response files)";
   if (worst->report.verdict == Verdict::kIndeterminate)
     why += " (INDETERMINATE is refused by the ingest policy; --accept-indeterminate accepts it)";
@@ -186,14 +186,14 @@ void Decide(Prepared& p, const IngestOptions& options) {
 }
 
 void ValidateDetachedCms(Prepared& p, Bytes signature, Bytes content, const Submission& s,
-                         const ingest::CmsValidationOptions& cms) {
+                         const signature::CmsValidationOptions& cms) {
   p.outcome.format = "CAdES detached";
-  auto validation = ingest::ValidateCms(signature, content, cms);
+  auto validation = signature::ValidateCms(signature, content, cms);
   if (!validation.ok())
     return Refuse(p, "FORMAT_FAILURE", SignatureName(s) + ": " + validation.status().message());
-  ingest::SignatureEntry entry;
-  entry.signature_path = std::string(ingest::kSignaturesDir) + SafeName(SignatureName(s));
-  entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(ContentName(s));
+  package::SignatureEntry entry;
+  entry.signature_path = std::string(package::kSignaturesDir) + SafeName(SignatureName(s));
+  entry.document_path = std::string(package::kDocumentsDir) + SafeName(ContentName(s));
   p.Add(entry.document_path, "document", std::move(content));
   p.Add(entry.signature_path, "signature", std::move(signature));
   for (const auto& report : validation->signers) AddSignature(p, entry, "CAdES detached", report);
@@ -203,7 +203,7 @@ void ValidateDetachedCms(Prepared& p, Bytes signature, Bytes content, const Subm
 // in pieces, each piece hashed for the signature and handed to a content
 // writer, which stages it beside the store until the verdict; never held whole.
 void ValidateLargeDetachedCms(Prepared& p, Bytes signature, const Submission& s,
-                              const ingest::CmsValidationOptions& cms, storage::Store& store) {
+                              const signature::CmsValidationOptions& cms, storage::Store& store) {
   p.outcome.format = "CAdES detached";
   auto fail = [&](const Status& status) {
     p.outcome.error = true;
@@ -214,7 +214,7 @@ void ValidateLargeDetachedCms(Prepared& p, Bytes signature, const Submission& s,
   auto writer = store.NewContentWriter();
   if (!writer.ok()) return fail(writer.status());
   bool read_failed = false;
-  const ingest::ContentSource source = [&](const ingest::ContentSink& sink) -> Status {
+  const ContentSource source = [&](const ContentSink& sink) -> Status {
     Bytes buffer(1u << 20);
     while (in) {
       in.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(buffer.size()));
@@ -232,51 +232,51 @@ void ValidateLargeDetachedCms(Prepared& p, Bytes signature, const Submission& s,
     }
     return Status::Ok();
   };
-  auto validation = ingest::ValidateCmsDetached(signature, source, cms);
+  auto validation = signature::ValidateCmsDetached(signature, source, cms);
   // Errors reading the file or writing the store are errors; the rest says the signature is bad.
   if (read_failed) return fail(validation.status());
   if (!validation.ok())
     return Refuse(p, "FORMAT_FAILURE", SignatureName(s) + ": " + validation.status().message());
   auto object = writer.value()->Finish();
   if (!object.ok()) return fail(object.status());
-  ingest::SignatureEntry entry;
-  entry.signature_path = std::string(ingest::kSignaturesDir) + SafeName(SignatureName(s));
-  entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(ContentName(s));
+  package::SignatureEntry entry;
+  entry.signature_path = std::string(package::kSignaturesDir) + SafeName(SignatureName(s));
+  entry.document_path = std::string(package::kDocumentsDir) + SafeName(ContentName(s));
   p.manifest.objects.push_back({entry.document_path, "document", object->sha256, object->size});
   p.streamed.emplace(entry.document_path, Prepared::Streamed{std::move(writer).value(), std::move(object).value()});
   p.Add(entry.signature_path, "signature", std::move(signature));
   for (const auto& report : validation->signers) AddSignature(p, entry, "CAdES detached", report);
 }
 
-void ValidateEnvelopingCms(Prepared& p, Bytes signature, const Submission& s, const ingest::CmsValidationOptions& cms) {
+void ValidateEnvelopingCms(Prepared& p, Bytes signature, const Submission& s, const signature::CmsValidationOptions& cms) {
   p.outcome.format = "CAdES enveloping";
-  auto validation = ingest::ValidateCms(signature, std::nullopt, cms);
+  auto validation = signature::ValidateCms(signature, std::nullopt, cms);
   if (!validation.ok())
     return Refuse(p, "FORMAT_FAILURE", SignatureName(s) + ": " + validation.status().message());
-  ingest::SignatureEntry entry;
+  package::SignatureEntry entry;
   entry.enveloping = true;
   std::filesystem::path doc_name = SafeName(SignatureName(s));
   if (doc_name.extension() == ".p7m") doc_name.replace_extension();
-  entry.signature_path = std::string(ingest::kSignaturesDir) + SafeName(SignatureName(s));
-  entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(doc_name.string());
+  entry.signature_path = std::string(package::kSignaturesDir) + SafeName(SignatureName(s));
+  entry.document_path = std::string(package::kDocumentsDir) + SafeName(doc_name.string());
   p.Add(entry.signature_path, "signed-document", std::move(signature));
   if (validation->encapsulated_content)
     p.Add(entry.document_path, "document", std::move(*validation->encapsulated_content));
   for (const auto& report : validation->signers) AddSignature(p, entry, "CAdES enveloping", report);
 }
 
-void ValidateSignedPdf(Prepared& p, Bytes pdf, const Submission& s, const ingest::CmsValidationOptions& cms) {
+void ValidateSignedPdf(Prepared& p, Bytes pdf, const Submission& s, const signature::CmsValidationOptions& cms) {
   p.outcome.format = "PAdES";
-  auto validation = ingest::ValidatePdf(pdf, cms);
+  auto validation = signature::ValidatePdf(pdf, cms);
   if (!validation.ok()) return Refuse(p, "FORMAT_FAILURE", validation.status().message());
-  ingest::SignatureEntry entry;
-  entry.signature_path = entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(SignatureName(s));
+  package::SignatureEntry entry;
+  entry.signature_path = entry.document_path = std::string(package::kDocumentsDir) + SafeName(SignatureName(s));
   if (validation->signatures.empty()) return Refuse(p, "FORMAT_FAILURE", validation->reason);
   p.Add(entry.document_path, "signed-pdf", std::move(pdf));
   for (const auto& sig : validation->signatures) {
     std::string label = sig.document_timestamp ? "PDF document time-stamp " + sig.field_name
                                                : "PAdES " + sig.field_name + " (" + sig.sub_filter + ")";
-    ingest::SignatureReport report = sig.report;
+    signature::SignatureReport report = sig.report;
     for (const auto& change : sig.later_changes)
       report.warnings.push_back(std::string(change.allowed ? "added after signing (allowed): " : "changed after signing: ") +
                                 change.what);
@@ -284,19 +284,19 @@ void ValidateSignedPdf(Prepared& p, Bytes pdf, const Submission& s, const ingest
   }
 }
 
-void ValidateContainer(Prepared& p, Bytes container, const Submission& s, const ingest::CmsValidationOptions& cms) {
-  auto validation = ingest::ValidateAsic(container, cms);
+void ValidateContainer(Prepared& p, Bytes container, const Submission& s, const signature::CmsValidationOptions& cms) {
+  auto validation = signature::ValidateAsic(container, cms);
   p.outcome.format = "ASiC";
   if (!validation.ok()) return Refuse(p, "FORMAT_FAILURE", validation.status().message());
-  const char* form = validation->form == ingest::AsicForm::kExtended ? "ASiC-E" : "ASiC-S";
+  const char* form = validation->form == signature::AsicForm::kExtended ? "ASiC-E" : "ASiC-S";
   p.outcome.format = form;
-  ingest::SignatureEntry entry;
-  entry.signature_path = entry.document_path = std::string(ingest::kDocumentsDir) + SafeName(SignatureName(s));
+  package::SignatureEntry entry;
+  entry.signature_path = entry.document_path = std::string(package::kDocumentsDir) + SafeName(SignatureName(s));
   p.Add(entry.document_path, "signed-container", std::move(container));
   for (const auto& sig : validation->signatures) {
     std::string covered;
     for (const auto& o : sig.signed_objects) covered += (covered.empty() ? " over " : ", ") + o;
-    ingest::SignatureReport report = sig.report;
+    signature::SignatureReport report = sig.report;
     for (const auto& w : validation->warnings) report.warnings.push_back(w);
     AddSignature(p, entry, std::string(form) + " " + sig.signature_path + covered, report);
   }
@@ -304,9 +304,9 @@ void ValidateContainer(Prepared& p, Bytes container, const Submission& s, const 
     // The container's verdict says so too; the package must not look signed where it is not.
     std::string list;
     for (const auto& o : validation->unsigned_objects) list += (list.empty() ? "" : ", ") + o;
-    ingest::SignatureReport unsigned_report;
+    signature::SignatureReport unsigned_report;
     unsigned_report.verdict = Verdict::kIndeterminate;
-    unsigned_report.sub_indication = ingest::SubIndication::kSignedDataNotFound;
+    unsigned_report.sub_indication = signature::SubIndication::kSignedDataNotFound;
     unsigned_report.reason = "no signature covers " + list;
     p.outcome.signatures.push_back({std::string(form) + " unsigned data objects", unsigned_report});
   }
@@ -321,7 +321,7 @@ bool ReadMetadata(Prepared& p, const std::filesystem::path& path) {
     p.outcome.reason = EscapeForDisplay(text.status().message());
     return false;
   }
-  auto metadata = ingest::ParseRecordMetadata(text.value());
+  auto metadata = package::ParseRecordMetadata(text.value());
   if (!metadata.ok()) {
     Refuse(p, "METADATA_INVALID", EscapeForDisplay(path.filename().string()) + ": " + metadata.status().message());
     return false;
@@ -352,11 +352,11 @@ void CheckRecordedText(Prepared& p) {
     if (!IsNfcUtf8(object.path))
       return Refuse(p, "NAME_INVALID", "'" + object.path + "': a name that is not UTF-8 in NFC");
   }
-  const Bytes json = ingest::ManifestToJson(p.manifest);
+  const Bytes json = package::ManifestToJson(p.manifest);
   if (!IsUtf8(ToString(json))) Refuse(p, "NAME_INVALID", "the manifest would carry text that is not UTF-8");
 }
 
-Prepared Prepare(const Submission& s, const IngestOptions& options, const ingest::CmsValidationOptions& cms,
+Prepared Prepare(const Submission& s, const IngestOptions& options, const signature::CmsValidationOptions& cms,
                  storage::Store& store, std::size_t chunk_size) {
   Prepared p;
   p.outcome.input = EscapeForDisplay(!s.name.empty() ? s.name : (s.content ? *s.content : s.signature).string());
@@ -382,9 +382,9 @@ Prepared Prepare(const Submission& s, const IngestOptions& options, const ingest
       return p;
     }
     ValidateDetachedCms(p, std::move(signature).value(), std::move(content).value(), s, cms);
-  } else if (ingest::LooksLikePdf(signature.value())) {
+  } else if (signature::LooksLikePdf(signature.value())) {
     ValidateSignedPdf(p, std::move(signature).value(), s, cms);
-  } else if (ingest::LooksLikeAsic(signature.value()) || HasAsicExtension(s.signature)) {
+  } else if (signature::LooksLikeAsic(signature.value()) || HasAsicExtension(s.signature)) {
     ValidateContainer(p, std::move(signature).value(), s, cms);
   } else {
     ValidateEnvelopingCms(p, std::move(signature).value(), s, cms);
@@ -404,16 +404,16 @@ std::string SignerOrganization(const IngestOutcome& o) {
 // Validation options for a run of submissions, their trust material parsed
 // once. Material that does not parse is left unprepared: each document's
 // validation then refuses its document with that reason.
-ingest::CmsValidationOptions CmsOptions(const IngestOptions& options, const timestamp::AlgorithmCatalogue& policy,
+signature::CmsValidationOptions CmsOptions(const IngestOptions& options, const policy::AlgorithmCatalogue& policy,
                                         const Clock& clock) {
-  ingest::CmsValidationOptions cms;
+  signature::CmsValidationOptions cms;
   cms.trust_anchors = options.trust_anchors;
   cms.intermediates = options.intermediates;
   cms.timestamp_trust_anchors = options.timestamp_trust_anchors;
   cms.revocation = options.revocation;
   cms.catalogue = &policy;
   cms.clock = &clock;
-  static_cast<void>(ingest::PrepareTrust(cms));
+  static_cast<void>(signature::PrepareTrust(cms));
   return cms;
 }
 
@@ -491,7 +491,7 @@ Status StoreObjects(Prepared& p, const Bytes& manifest_json, const storage::Stor
     if (put) PRESERVE_RETURN_IF_ERROR(streamed.writer->Put(w));
     record.objects.push_back({path, digest, streamed.object.size});
   }
-  return store_object(ingest::kManifestPath, manifest_json, Digest(kContentHash, manifest_json));
+  return store_object(package::kManifestPath, manifest_json, Digest(kContentHash, manifest_json));
 }
 
 }  // namespace
@@ -507,7 +507,7 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
   const Clock& clock = *impl_->clock;
   PRESERVE_ASSIGN_OR_RETURN(RunTrust trust, RunTrust::Load(*impl_->store, given));
   const IngestOptions& options = trust.options();
-  const ingest::CmsValidationOptions cms = CmsOptions(options, impl_->policy, clock);
+  const signature::CmsValidationOptions cms = CmsOptions(options, impl_->policy, clock);
   std::vector<std::string> anchor_subjects;
   for (const auto& anchor : options.trust_anchors) anchor_subjects.push_back(CertificateSubject(anchor));
 
@@ -545,12 +545,12 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
         continue;
       }
       PRESERVE_ASSIGN_OR_RETURN(outcome.package_id, NewId(clock));
-      ingest::Manifest& manifest = p.manifest;
+      package::Manifest& manifest = p.manifest;
       manifest.package_id = outcome.package_id;
       manifest.created = clock.Now();
       manifest.producer = kProducer;
       manifest.trust_anchors = anchor_subjects;
-      Bytes manifest_json = ingest::ManifestToJson(manifest);
+      Bytes manifest_json = package::ManifestToJson(manifest);
 
       PackageRecord record;
       record.id = outcome.package_id;
@@ -625,12 +625,12 @@ Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const V
   if (latest.state == kStateDeleted)
     return Status::FailedPrecondition("package " + package_id + " is deleted: it takes no new version");
   auto manifest_object = std::find_if(latest.objects.begin(), latest.objects.end(),
-                                      [](const PackageRecord::Object& o) { return o.path == ingest::kManifestPath; });
+                                      [](const PackageRecord::Object& o) { return o.path == package::kManifestPath; });
   if (manifest_object == latest.objects.end())
     return Status::Corruption("package " + latest_id + " has no manifest");
   const Bytes previous_manifest_sha256 = manifest_object->sha256;
   PRESERVE_ASSIGN_OR_RETURN(Bytes previous_json, impl_->store->GetContent(previous_manifest_sha256));
-  PRESERVE_ASSIGN_OR_RETURN(ingest::Manifest manifest, ingest::ManifestFromJson(previous_json));
+  PRESERVE_ASSIGN_OR_RETURN(package::Manifest manifest, package::ManifestFromJson(previous_json));
 
   // The change, validated as an ingest validates it.
   const Clock& clock = *impl_->clock;
@@ -647,7 +647,7 @@ Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const V
   }
   // What it changes. A version adds documents; it never silently replaces
   // one, and a version that changes nothing is not made.
-  std::map<std::string, const ingest::DataObjectEntry*> held;
+  std::map<std::string, const package::DataObjectEntry*> held;
   for (const auto& entry : manifest.objects) held[entry.path] = &entry;
   std::string what;
   for (const auto& entry : p.manifest.objects) {
@@ -664,8 +664,8 @@ Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const V
   }
   const bool metadata_changed =
       p.outcome.accepted && change.metadata &&
-      (!manifest.metadata || ingest::RecordMetadataToJson(*manifest.metadata) !=
-                                 ingest::RecordMetadataToJson(*p.manifest.metadata));
+      (!manifest.metadata || package::RecordMetadataToJson(*manifest.metadata) !=
+                                 package::RecordMetadataToJson(*p.manifest.metadata));
   if (metadata_changed) what += std::string(what.empty() ? "" : "; ") + "record metadata replaced";
   if (p.outcome.accepted && what.empty())
     Refuse(p, "VERSION_UNCHANGED",
@@ -703,7 +703,7 @@ Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const V
   }
   manifest.decision = "version " + std::to_string(number) + ": " + what +
                       (change.document ? " (" + p.manifest.decision + ")" : "");
-  Bytes manifest_json = ingest::ManifestToJson(manifest);
+  Bytes manifest_json = package::ManifestToJson(manifest);
 
   PackageRecord record;
   record.id = id;
@@ -711,7 +711,7 @@ Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const V
   record.created = manifest.created;
   record.state = "queued";
   for (const auto& o : latest.objects)
-    if (o.path != ingest::kManifestPath) record.objects.push_back(o);
+    if (o.path != package::kManifestPath) record.objects.push_back(o);
   KnownContent known;
   PRESERVE_RETURN_IF_ERROR(StoreObjects(p, manifest_json, *impl_->store, w, known, record));
   w.PutPackage(record.id, EncodePackageRecord(record));

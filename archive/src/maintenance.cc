@@ -21,7 +21,7 @@
 #include "damage.h"
 #include "garbage.h"
 #include "lifecycle.h"
-#include "preserve/ingest/manifest.h"
+#include "preserve/package/manifest.h"
 #include "preserve/util/digest.h"
 #include "preserve/util/utf8.h"
 
@@ -124,7 +124,7 @@ Result<std::vector<std::string>> FilesUnder(const std::filesystem::path& dir) {
 
 // Writes the new file `path` (never an existing one) from `content`'s
 // pieces; on failure removes what it wrote.
-Status WriteNewFile(const std::filesystem::path& path, const ingest::ContentSource& content) {
+Status WriteNewFile(const std::filesystem::path& path, const ContentSource& content) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0 && errno == EEXIST) return Status::AlreadyExists(path.string() + " already exists: not overwritten");
   if (fd < 0) return Status::IOError(path.string() + ": cannot create: " + std::strerror(errno));
@@ -144,7 +144,7 @@ Status WriteNewFile(const std::filesystem::path& path, const ingest::ContentSour
 }
 
 Status WriteNewFile(const std::filesystem::path& path, ByteView bytes) {
-  return WriteNewFile(path, [bytes](const ingest::ContentSink& sink) { return sink(bytes); });
+  return WriteNewFile(path, [bytes](const ContentSink& sink) { return sink(bytes); });
 }
 
 bool IsRetryable(const Status& s) {
@@ -186,16 +186,16 @@ namespace {
 // Compares the manifest's listing with the package record: both were written
 // in the same atomic ingest, so any difference is damage to one of them.
 void CompareManifest(const PackageRecord& record, ByteView manifest_json, PackageFixity& out) {
-  auto manifest = ingest::ManifestFromJson(manifest_json);
+  auto manifest = package::ManifestFromJson(manifest_json);
   if (!manifest.ok()) {
-    out.damage.push_back({ingest::kManifestPath, "unreadable: " + manifest.status().message()});
+    out.damage.push_back({package::kManifestPath, "unreadable: " + manifest.status().message()});
     return;
   }
   if (manifest->package_id != record.id)
-    out.damage.push_back({ingest::kManifestPath, "names package '" + manifest->package_id + "'"});
+    out.damage.push_back({package::kManifestPath, "names package '" + manifest->package_id + "'"});
   std::map<std::string, const PackageRecord::Object*> by_path;
   for (const auto& o : record.objects) by_path[o.path] = &o;
-  by_path.erase(ingest::kManifestPath);
+  by_path.erase(package::kManifestPath);
   for (const auto& entry : manifest->objects) {
     auto found = by_path.find(entry.path);
     if (found == by_path.end()) {
@@ -305,9 +305,9 @@ Status Archive::Impl::CheckFixity(const PackageRecord& record, BatchCache& batch
                                         std::to_string(o.size)});
     intact.emplace(o.path, actual);
   }
-  auto manifest = intact.find(ingest::kManifestPath);
+  auto manifest = intact.find(package::kManifestPath);
   if (manifest == intact.end()) {
-    if (out.damage.empty()) out.damage.push_back({ingest::kManifestPath, "not in the package record"});
+    if (out.damage.empty()) out.damage.push_back({package::kManifestPath, "not in the package record"});
   } else {
     PRESERVE_ASSIGN_OR_RETURN(Bytes manifest_bytes, store->GetContent(manifest->second));
     CompareManifest(record, manifest_bytes, out);
@@ -490,7 +490,7 @@ Result<ConsistencyReport> Archive::Check() {
         }
       }
       if (std::none_of(record.objects.begin(), record.objects.end(),
-                       [](const PackageRecord::Object& o) { return o.path == ingest::kManifestPath; }))
+                       [](const PackageRecord::Object& o) { return o.path == package::kManifestPath; }))
         problem(p + "has no manifest.json");
 
       auto scheduled = schedule.find(id);
@@ -866,7 +866,7 @@ Result<std::vector<std::filesystem::path>> Archive::Get(const std::string& packa
     std::filesystem::path partial = path;
     partial += ".partial-" + std::to_string(::getpid());
     Hasher hasher(HashAlgorithm::kSha256);
-    Status s = WriteNewFile(partial, [&](const ingest::ContentSink& sink) {
+    Status s = WriteNewFile(partial, [&](const ContentSink& sink) {
       return impl_->store->ReadContent(o->sha256, [&](ByteView piece) {
         hasher.Update(piece);
         return sink(piece);

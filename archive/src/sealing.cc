@@ -34,7 +34,7 @@ Result<Deadline> Archive::Impl::DeadlineOf(const BatchRecord& batch) const {
     // At equal dates a hash-tree renewal wins: it re-seals everything.
     if (end && (*end < d.when || (*end == d.when && hash))) d = {*end, std::move(reason), hash};
   };
-  if (auto key = timestamp::SignatureKeyTypeFromName(info.signature_algorithm); key.ok()) {
+  if (auto key = policy::SignatureKeyTypeFromName(info.signature_algorithm); key.ok()) {
     consider(policy.SignatureEnd(key.value(), info.signature_key_bits),
              info.signature_algorithm + "-" + std::to_string(info.signature_key_bits) +
                  " signatures may not be used after it",

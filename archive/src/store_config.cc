@@ -90,13 +90,13 @@ Status SaveStoreConfig(const std::filesystem::path& root, const StoreConfig& con
   return WriteFileAtomic(ConfigPath(root), AsBytes(json::serialize(o) + "\n"));
 }
 
-Result<timestamp::AlgorithmCatalogue> LoadPolicy(const std::filesystem::path& root) {
+Result<policy::AlgorithmCatalogue> LoadPolicy(const std::filesystem::path& root) {
   std::error_code ec;
-  if (!std::filesystem::exists(PolicyPath(root), ec)) return timestamp::AlgorithmCatalogue::Default();
-  return timestamp::AlgorithmCatalogue::Load(PolicyPath(root));
+  if (!std::filesystem::exists(PolicyPath(root), ec)) return policy::AlgorithmCatalogue::Default();
+  return policy::AlgorithmCatalogue::Load(PolicyPath(root));
 }
 
-Status SavePolicy(const std::filesystem::path& root, const timestamp::AlgorithmCatalogue& catalogue) {
+Status SavePolicy(const std::filesystem::path& root, const policy::AlgorithmCatalogue& catalogue) {
   return WriteFileAtomic(PolicyPath(root), AsBytes(catalogue.ToJson()));
 }
 

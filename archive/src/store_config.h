@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "preserve/timestamp/algorithm_catalogue.h"
+#include "preserve/policy/algorithm_catalogue.h"
 #include "preserve/timestamp/embedded_tsa.h"
 #include "preserve/timestamp/http_tsa.h"
 
@@ -31,7 +31,7 @@ Result<StoreConfig> LoadStoreConfig(const std::filesystem::path& root);  // defa
 Status SaveStoreConfig(const std::filesystem::path& root, const StoreConfig& config);
 
 // The catalogue in force: policy.json, or the built-in ETSI profile when absent.
-Result<timestamp::AlgorithmCatalogue> LoadPolicy(const std::filesystem::path& root);
-Status SavePolicy(const std::filesystem::path& root, const timestamp::AlgorithmCatalogue& catalogue);
+Result<policy::AlgorithmCatalogue> LoadPolicy(const std::filesystem::path& root);
+Status SavePolicy(const std::filesystem::path& root, const policy::AlgorithmCatalogue& catalogue);
 
 }  // namespace preserve::archive

@@ -58,7 +58,7 @@ constexpr std::uint64_t kHeldBytes = 64ull << 20;
 // streams it, under the same checks and limits as the first reading (a zip
 // changed in between gives other bytes, which fail their digests).
 StreamedObject StreamFromZip(const std::filesystem::path& zip_path, const std::string& entry, std::uint64_t size) {
-  return {size, [zip_path, entry](const ingest::ContentSink& sink) -> Status {
+  return {size, [zip_path, entry](const ContentSink& sink) -> Status {
             PRESERVE_ASSIGN_OR_RETURN(auto zip, ingest::ArchiveReader::OpenFile(zip_path, ingest::ArchiveFormat::kZip,
                                                                                PackageLimits()));
             while (true) {
@@ -104,7 +104,7 @@ constexpr const char* kReadme =
     "check evidence.ers against the files under data/ as one data group.\n";
 
 // An entry of `size` bytes, which `content` pushes in pieces (one piece for bytes in memory).
-Status AddEntry(struct archive* zip, const std::string& path, std::uint64_t size, const ingest::ContentSource& content,
+Status AddEntry(struct archive* zip, const std::string& path, std::uint64_t size, const ContentSource& content,
                 time_t mtime) {
   ArchiveEntryPtr entry(archive_entry_new());
   archive_entry_set_pathname_utf8(entry.get(), path.c_str());
@@ -129,7 +129,7 @@ Status AddEntry(struct archive* zip, const std::string& path, std::uint64_t size
 }
 
 Status AddEntry(struct archive* zip, const std::string& path, ByteView bytes, time_t mtime) {
-  return AddEntry(zip, path, bytes.size(), [bytes](const ingest::ContentSink& sink) { return sink(bytes); }, mtime);
+  return AddEntry(zip, path, bytes.size(), [bytes](const ContentSink& sink) { return sink(bytes); }, mtime);
 }
 
 // info/archive.json: the archive's CA fingerprint and, per lapsed record, when and why a new chain was started.

@@ -6,9 +6,9 @@
 
 #include <boost/json.hpp>
 
-#include "preserve/ingest/asic_validation.h"
-#include "preserve/ingest/manifest.h"
-#include "preserve/ingest/pdf_validation.h"
+#include "preserve/signature/asic_validation.h"
+#include "preserve/package/manifest.h"
+#include "preserve/signature/pdf_validation.h"
 #include "preserve/util/certificates.h"
 #include "preserve/util/digest.h"
 
@@ -232,10 +232,10 @@ void CheckEvidence(const PackageContents& contents, const timestamp::DataObjectH
 // reproducible offline) and the trust anchors the verifier supplied. The
 // anchor ingest used is kept with the other certificates, for path building
 // only.
-ingest::CmsValidationOptions ValidationFromPackage(const std::vector<const ingest::SignatureEntry*>& entries,
+signature::CmsValidationOptions ValidationFromPackage(const std::vector<const package::SignatureEntry*>& entries,
                                                    const PackageContents& contents,
                                                    const std::vector<Bytes>& anchors, const Clock& as_of) {
-  ingest::CmsValidationOptions cms;
+  signature::CmsValidationOptions cms;
   cms.clock = &as_of;
   cms.revocation.online = false;
   cms.trust_anchors = anchors;
@@ -254,7 +254,7 @@ ingest::CmsValidationOptions ValidationFromPackage(const std::vector<const inges
 }
 
 // Every certificate the package keeps as validation material (what a pinned fingerprint may name).
-std::vector<Bytes> CarriedValidationCertificates(const ingest::Manifest& manifest, const PackageContents& contents) {
+std::vector<Bytes> CarriedValidationCertificates(const package::Manifest& manifest, const PackageContents& contents) {
   std::vector<Bytes> out;
   for (const auto& sig : manifest.signatures)
     for (const auto& path : sig.certificate_paths)
@@ -266,17 +266,17 @@ std::vector<Bytes> CarriedValidationCertificates(const ingest::Manifest& manifes
 // The signature reports of one signed data object, in the order ingest
 // recorded them: a CMS signature's signers, a PDF's signatures and document
 // time-stamps, an ASiC container's signatures.
-Result<std::vector<ingest::SignatureReport>> Revalidate(const ingest::SignatureEntry& first, const Bytes& signed_object,
+Result<std::vector<signature::SignatureReport>> Revalidate(const package::SignatureEntry& first, const Bytes& signed_object,
                                                         const PackageContents& contents,
-                                                        const ingest::CmsValidationOptions& cms) {
-  std::vector<ingest::SignatureReport> out;
+                                                        const signature::CmsValidationOptions& cms) {
+  std::vector<signature::SignatureReport> out;
   if (first.format.rfind("PAdES", 0) == 0 || first.format.rfind("PDF", 0) == 0) {
-    PRESERVE_ASSIGN_OR_RETURN(ingest::PdfValidation pdf, ingest::ValidatePdf(signed_object, cms));
+    PRESERVE_ASSIGN_OR_RETURN(signature::PdfValidation pdf, signature::ValidatePdf(signed_object, cms));
     for (auto& s : pdf.signatures) out.push_back(std::move(s.report));
     return out;
   }
   if (first.format.rfind("ASiC", 0) == 0) {
-    PRESERVE_ASSIGN_OR_RETURN(ingest::AsicValidation asic, ingest::ValidateAsic(signed_object, cms));
+    PRESERVE_ASSIGN_OR_RETURN(signature::AsicValidation asic, signature::ValidateAsic(signed_object, cms));
     for (auto& s : asic.signatures) out.push_back(std::move(s.report));
     return out;
   }
@@ -284,26 +284,26 @@ Result<std::vector<ingest::SignatureReport>> Revalidate(const ingest::SignatureE
   if (!first.enveloping) {
     // A large document is streamed through the signature's digests, never held whole.
     if (auto large = contents.streamed.find(first.document_path); large != contents.streamed.end()) {
-      PRESERVE_ASSIGN_OR_RETURN(ingest::CmsValidation result,
-                                ingest::ValidateCmsDetached(signed_object, large->second.read, cms));
+      PRESERVE_ASSIGN_OR_RETURN(signature::CmsValidation result,
+                                signature::ValidateCmsDetached(signed_object, large->second.read, cms));
       return std::move(result.signers);
     }
     auto doc = contents.data.find(first.document_path);
     if (doc == contents.data.end()) return Status::NotFound("the signed document is missing from the package");
     detached = ByteView(doc->second);
   }
-  PRESERVE_ASSIGN_OR_RETURN(ingest::CmsValidation result, ingest::ValidateCms(signed_object, detached, cms));
+  PRESERVE_ASSIGN_OR_RETURN(signature::CmsValidation result, signature::ValidateCms(signed_object, detached, cms));
   return std::move(result.signers);
 }
 
-void CheckSignatures(const ingest::Manifest& manifest, const PackageContents& contents,
+void CheckSignatures(const package::Manifest& manifest, const PackageContents& contents,
                      const PackageVerifyOptions& options, PackageReport& report) {
   ReportBuilder add(report);
   // Signatures are judged as of the first archive timestamp: from then on the
   // evidence, not the certificates' lifetime, proves they existed.
   ManualClock as_of(report.existence_time.value_or(options.clock->Now()));
   // One signed data object (a .p7s, a PDF, a container) may carry several signatures.
-  std::map<std::string, std::vector<const ingest::SignatureEntry*>> by_object;
+  std::map<std::string, std::vector<const package::SignatureEntry*>> by_object;
   std::vector<std::string> order;
   for (const auto& sig : manifest.signatures) {
     if (by_object.count(sig.signature_path) == 0) order.push_back(sig.signature_path);
@@ -316,7 +316,7 @@ void CheckSignatures(const ingest::Manifest& manifest, const PackageContents& co
       options.signer_trust.source.empty() ? std::string("a trust anchor supplied") : options.signer_trust.source;
   for (const auto& path : order) {
     const auto& entries = by_object[path];
-    const ingest::SignatureEntry& first = *entries.front();
+    const package::SignatureEntry& first = *entries.front();
     std::string object_name = first.signature_path + (first.enveloping || first.document_path == first.signature_path
                                                           ? ""
                                                           : " over " + first.document_path);
@@ -327,7 +327,7 @@ void CheckSignatures(const ingest::Manifest& manifest, const PackageContents& co
                                                                  : sig_bytes.status().message());
       continue;
     }
-    ingest::CmsValidationOptions cms = ValidationFromPackage(entries, contents, anchors, as_of);
+    signature::CmsValidationOptions cms = ValidationFromPackage(entries, contents, anchors, as_of);
     auto reports = Revalidate(first, sig_bytes.value(), contents, cms);
     if (!reports.ok()) {
       add.Add("signature", object_name, Verdict::kInvalid, reports.status().message());
@@ -339,7 +339,7 @@ void CheckSignatures(const ingest::Manifest& manifest, const PackageContents& co
                   std::to_string(reports->size()));
     }
     for (std::size_t i = 0; i < reports->size(); ++i) {
-      const ingest::SignatureReport& signer = (*reports)[i];
+      const signature::SignatureReport& signer = (*reports)[i];
       std::string what = i < entries.size() && !entries[i]->format.empty() ? object_name + " (" + entries[i]->format + ")"
                                                                            : object_name;
       if (signer.verdict == Verdict::kValid) {
@@ -349,9 +349,9 @@ void CheckSignatures(const ingest::Manifest& manifest, const PackageContents& co
         detail += "; certificate path to a trust anchor (" + anchor_source + ") valid at the signing time";
         if (!signer.revocation.empty()) detail += "; revocation: " + signer.revocation;
         add.Add("signature", what + ": " + detail);
-      } else if (anchors.empty() && signer.sub_indication == ingest::SubIndication::kNoCertificateChainFound) {
+      } else if (anchors.empty() && signer.sub_indication == signature::SubIndication::kNoCertificateChainFound) {
         // Say why plainly: nothing failed, the verifier named no anchor.
-        const ingest::SignatureEntry& entry = *entries[std::min(i, entries.size() - 1)];
+        const package::SignatureEntry& entry = *entries[std::min(i, entries.size() - 1)];
         auto kept = entry.certificate_paths.empty() ? Result<Bytes>(Status::NotFound(""))
                                                     : ObjectBytes(contents, entry.certificate_paths.back());
         add.Add("signature", what, signer.verdict,
@@ -362,7 +362,7 @@ void CheckSignatures(const ingest::Manifest& manifest, const PackageContents& co
                                : std::string()));
       } else {
         add.Add("signature", what, signer.verdict,
-                std::string(ingest::SubIndicationName(signer.sub_indication)) + ": " + signer.reason);
+                std::string(signature::SubIndicationName(signer.sub_indication)) + ": " + signer.reason);
       }
     }
   }
@@ -378,18 +378,18 @@ std::vector<std::string> SortedPaths(const PackageContents& contents) {
 
 }  // namespace
 
-void UsePolicy(const timestamp::AlgorithmCatalogue& policy, PackageVerifyOptions& options) {
+void UsePolicy(const policy::AlgorithmCatalogue& policy, PackageVerifyOptions& options) {
   options.hash_algorithm_end = [policy](HashAlgorithm alg) { return policy.HashEnd(alg); };
   options.signature_algorithm_end = [policy](const std::string& key_type,
                                              int key_bits) -> std::optional<TimePoint> {
-    auto key = timestamp::SignatureKeyTypeFromName(key_type);
+    auto key = policy::SignatureKeyTypeFromName(key_type);
     // A key type the policy cannot name was never approved by it.
     if (!key.ok()) return TimePoint{};
     return policy.SignatureEnd(key.value(), key_bits);
   };
 }
 
-void UseStricterPolicy(const timestamp::AlgorithmCatalogue& a, const timestamp::AlgorithmCatalogue& b,
+void UseStricterPolicy(const policy::AlgorithmCatalogue& a, const policy::AlgorithmCatalogue& b,
                        PackageVerifyOptions& options) {
   // nullopt is "no end": the earlier of two ends, where one has none, is the other.
   auto earlier = [](std::optional<TimePoint> x, std::optional<TimePoint> y) -> std::optional<TimePoint> {
@@ -400,7 +400,7 @@ void UseStricterPolicy(const timestamp::AlgorithmCatalogue& a, const timestamp::
   options.hash_algorithm_end = [a, b, earlier](HashAlgorithm alg) { return earlier(a.HashEnd(alg), b.HashEnd(alg)); };
   options.signature_algorithm_end = [a, b, earlier](const std::string& key_type,
                                                     int key_bits) -> std::optional<TimePoint> {
-    auto key = timestamp::SignatureKeyTypeFromName(key_type);
+    auto key = policy::SignatureKeyTypeFromName(key_type);
     if (!key.ok()) return TimePoint{};
     return earlier(a.SignatureEnd(key.value(), key_bits), b.SignatureEnd(key.value(), key_bits));
   };
@@ -411,16 +411,16 @@ PackageReport VerifyPackage(const PackageContents& contents, const PackageVerify
   ReportBuilder add(report);
 
   // 1. The data objects against the manifest.
-  auto manifest_bytes = contents.data.find(ingest::kManifestPath);
-  std::optional<ingest::Manifest> manifest;
+  auto manifest_bytes = contents.data.find(package::kManifestPath);
+  std::optional<package::Manifest> manifest;
   if (manifest_bytes == contents.data.end()) {
     add.Add("data", "manifest.json", Verdict::kInvalid, "the package has no manifest");
-  } else if (auto parsed = ingest::ManifestFromJson(manifest_bytes->second); !parsed.ok()) {
+  } else if (auto parsed = package::ManifestFromJson(manifest_bytes->second); !parsed.ok()) {
     add.Add("data", "manifest.json", Verdict::kInvalid, parsed.status().message());
   } else {
     manifest = std::move(parsed).value();
     report.package_id = manifest->package_id;
-    std::set<std::string> listed = {ingest::kManifestPath};
+    std::set<std::string> listed = {package::kManifestPath};
     for (const auto& entry : manifest->objects) {
       listed.insert(entry.path);
       auto digest = ObjectDigest(contents, entry.path, HashAlgorithm::kSha256);

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "preserve/archive/archive.h"
-#include "preserve/ingest/manifest.h"
+#include "preserve/package/manifest.h"
 #include "preserve/util/certificates.h"
 #include "archive_fixture.h"
 #include "testing.h"
@@ -69,7 +69,7 @@ TEST_F(IngestTest, AcceptsAValidDocumentAndKeepsItsMetadataInTheManifest) {
   ASSERT_TRUE(archive_->Seal(1000).ok());
   auto contents = archive_->Contents(o.package_id);
   ASSERT_TRUE(contents.ok()) << contents.status().ToString();
-  auto manifest = ingest::ManifestFromJson(contents->data.at(ingest::kManifestPath));
+  auto manifest = package::ManifestFromJson(contents->data.at(package::kManifestPath));
   ASSERT_TRUE(manifest.ok());
   ASSERT_TRUE(manifest->metadata.has_value());
   EXPECT_EQ(manifest->metadata->Citation(), "6587/UBND-VP");
@@ -111,7 +111,7 @@ TEST_F(IngestTest, IndeterminateIsRefusedUnlessThePolicyAcceptsIt) {
   ASSERT_TRUE(archive_->Seal(1000).ok());
   auto contents = archive_->Contents(accepted.package_id);
   ASSERT_TRUE(contents.ok()) << contents.status().ToString();
-  auto manifest = ingest::ManifestFromJson(contents->data.at(ingest::kManifestPath));
+  auto manifest = package::ManifestFromJson(contents->data.at(package::kManifestPath));
   ASSERT_TRUE(manifest.ok());
   EXPECT_NE(manifest->decision.find("INDETERMINATE"), std::string::npos) << manifest->decision;
 }

@@ -9,7 +9,7 @@
 
 #include <csignal>
 
-#include "../ingest/cms_test_signer.h"
+#include "../signature/cms_test_signer.h"
 #include "preserve/archive/archive.h"
 #include "preserve/audit/package_archive.h"
 #include "preserve/storage/store.h"

@@ -6,9 +6,9 @@
 
 #include <algorithm>
 
-#include "../ingest/cms_test_signer.h"
+#include "../signature/cms_test_signer.h"
 #include "preserve/archive/archive.h"
-#include "preserve/ingest/manifest.h"
+#include "preserve/package/manifest.h"
 #include "preserve/util/certificates.h"
 #include "preserve/util/digest.h"
 #include "archive_fixture.h"
@@ -68,10 +68,10 @@ class Versions : public testing::ArchiveTest {
     return Submission{signature, document, std::nullopt, ""};
   }
 
-  ingest::Manifest ManifestOf(const audit::PackageContents& contents) {
-    auto manifest = ingest::ManifestFromJson(contents.data.at(ingest::kManifestPath));
+  package::Manifest ManifestOf(const audit::PackageContents& contents) {
+    auto manifest = package::ManifestFromJson(contents.data.at(package::kManifestPath));
     EXPECT_TRUE(manifest.ok()) << manifest.status().ToString();
-    return manifest.ok() ? manifest.value() : ingest::Manifest{};
+    return manifest.ok() ? manifest.value() : package::Manifest{};
   }
 
   std::vector<std::string> AuditEvents(const std::string& type) { return testing::AuditEventsOfType(*archive_, type); }
@@ -112,15 +112,15 @@ TEST_F(Versions, AddedDocumentMakesVersionTwoAndBothVerify) {
   auto second = archive_->Contents(added.package_id);
   ASSERT_TRUE(first.ok() && second.ok());
   for (const auto& [path, bytes] : first->data) {
-    if (path == ingest::kManifestPath) continue;
+    if (path == package::kManifestPath) continue;
     ASSERT_EQ(second->data.count(path), 1u) << path;
     EXPECT_EQ(second->data.at(path), bytes) << path;
   }
-  ingest::Manifest manifest = ManifestOf(second.value());
+  package::Manifest manifest = ManifestOf(second.value());
   EXPECT_EQ(manifest.package_id, added.package_id);
   EXPECT_EQ(manifest.version, 2u);
   EXPECT_EQ(manifest.previous_version, id);
-  EXPECT_EQ(manifest.previous_manifest_sha256, Digest(HashAlgorithm::kSha256, first->data.at(ingest::kManifestPath)));
+  EXPECT_EQ(manifest.previous_manifest_sha256, Digest(HashAlgorithm::kSha256, first->data.at(package::kManifestPath)));
   EXPECT_EQ(manifest.signatures.size(), ManifestOf(first.value()).signatures.size() + 1);
   ASSERT_TRUE(manifest.metadata.has_value());  // carried over
   EXPECT_EQ(manifest.metadata->organ_name, "UBND tỉnh Đắk Nông");
@@ -196,7 +196,7 @@ TEST_F(Versions, MetadataChangeMakesANewVersionAndTheListShowsTheLatest) {
   auto second = archive_->Contents(changed.package_id);
   ASSERT_TRUE(first.ok() && second.ok());
   EXPECT_EQ(first->data.size(), second->data.size());
-  EXPECT_NE(first->data.at(ingest::kManifestPath), second->data.at(ingest::kManifestPath));
+  EXPECT_NE(first->data.at(package::kManifestPath), second->data.at(package::kManifestPath));
   EXPECT_EQ(ManifestOf(second.value()).decision, "version 2: record metadata replaced");
   auto report = archive_->Verify(changed.package_id, {});
   ASSERT_TRUE(report.ok());
@@ -269,7 +269,7 @@ TEST_F(Versions, AVersionThatChangesNothingIsRefused) {
   ASSERT_TRUE(archive_->Seal(1000).ok());
   auto contents = archive_->Contents(metadata_too.package_id);
   ASSERT_TRUE(contents.ok());
-  ingest::Manifest manifest = ManifestOf(contents.value());
+  package::Manifest manifest = ManifestOf(contents.value());
   EXPECT_EQ(manifest.signatures.size(), 1u);
   EXPECT_EQ(manifest.decision.rfind("version 2: record metadata replaced", 0), 0u) << manifest.decision;
 }

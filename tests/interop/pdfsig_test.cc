@@ -54,11 +54,11 @@
 #include <string>
 #include <vector>
 
-#include "preserve/ingest/pdf_validation.h"
+#include "preserve/signature/pdf_validation.h"
 #include "preserve/util/certificates.h"
 #include "testing.h"
 
-namespace preserve::ingest {
+namespace preserve::signature {
 namespace {
 
 using preserve::testing::CommandResult;
@@ -306,4 +306,4 @@ TEST_F(PdfsigTest, ChangesAfterSigningShowToPdfsigOnlyAsNotTotalDocumentSigned) 
 }
 
 }  // namespace
-}  // namespace preserve::ingest
+}  // namespace preserve::signature

@@ -593,9 +593,9 @@ TEST(EmbeddedTsaKeyTypes, NamesRoundTrip) {
   EXPECT_EQ(TsaKeyTypeName(TsaKeyType::kRsa2048), "rsa-2048");
   EXPECT_EQ(TsaKeyTypeFromName("EC-P384").value(), TsaKeyType::kEcdsaP384);
   EXPECT_EQ(TsaKeyTypeFromName("rsa-4096").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(TsaKeySignature(TsaKeyType::kRsa2048).key, SignatureKeyType::kRsa);
+  EXPECT_EQ(TsaKeySignature(TsaKeyType::kRsa2048).key, policy::SignatureKeyType::kRsa);
   EXPECT_EQ(TsaKeySignature(TsaKeyType::kRsa2048).bits, 2048);
-  EXPECT_EQ(TsaKeySignature(TsaKeyType::kEcdsaP384).key, SignatureKeyType::kEcdsa);
+  EXPECT_EQ(TsaKeySignature(TsaKeyType::kEcdsaP384).key, policy::SignatureKeyType::kEcdsa);
   EXPECT_EQ(TsaKeySignature(TsaKeyType::kEcdsaP384).bits, 384);
 }
 

@@ -42,16 +42,16 @@ constexpr const char* kRetiredDirectory = "retired";
 struct KeyTypeInfo {
   TsaKeyType type;
   std::string_view name;
-  SignatureKeyType signature_key;
+  policy::SignatureKeyType signature_key;
   int bits;
   const char* curve;  // EVP_EC_gen's name; nullptr for RSA
 };
 
 constexpr std::array<KeyTypeInfo, 4> kKeyTypes = {{
-    {TsaKeyType::kEcdsaP256, "ec-p256", SignatureKeyType::kEcdsa, 256, "P-256"},
-    {TsaKeyType::kEcdsaP384, "ec-p384", SignatureKeyType::kEcdsa, 384, "P-384"},
-    {TsaKeyType::kRsa2048, "rsa-2048", SignatureKeyType::kRsa, 2048, nullptr},
-    {TsaKeyType::kRsa3072, "rsa-3072", SignatureKeyType::kRsa, 3072, nullptr},
+    {TsaKeyType::kEcdsaP256, "ec-p256", policy::SignatureKeyType::kEcdsa, 256, "P-256"},
+    {TsaKeyType::kEcdsaP384, "ec-p384", policy::SignatureKeyType::kEcdsa, 384, "P-384"},
+    {TsaKeyType::kRsa2048, "rsa-2048", policy::SignatureKeyType::kRsa, 2048, nullptr},
+    {TsaKeyType::kRsa3072, "rsa-3072", policy::SignatureKeyType::kRsa, 3072, nullptr},
 }};
 
 const KeyTypeInfo& Info(TsaKeyType type) {

@@ -23,9 +23,9 @@
 
 #include "preserve/audit/audit_trail.h"
 #include "preserve/audit/package_verification.h"
-#include "preserve/ingest/record_metadata.h"
-#include "preserve/ingest/signature_validation.h"
-#include "preserve/timestamp/algorithm_catalogue.h"
+#include "preserve/package/record_metadata.h"
+#include "preserve/signature/signature_validation.h"
+#include "preserve/policy/algorithm_catalogue.h"
 #include "preserve/timestamp/embedded_tsa.h"
 
 namespace preserve::archive {
@@ -57,7 +57,7 @@ struct IngestOptions {
   std::vector<Bytes> trust_anchors;  // DER
   std::vector<Bytes> intermediates;  // DER
   std::vector<Bytes> timestamp_trust_anchors;  // for signature time-stamps; empty: trust_anchors
-  ingest::RevocationOptions revocation;
+  signature::RevocationOptions revocation;
   // The ingest policy: TOTAL-FAILED is always refused; INDETERMINATE is
   // refused unless this is set (then accepted, and the manifest says so).
   bool accept_indeterminate = false;
@@ -66,7 +66,7 @@ struct IngestOptions {
 // One signature of a submission, as a records officer reads it.
 struct SignatureOutcome {
   std::string label;  // "CAdES detached", "PAdES Signature1 (adbe.pkcs7.detached)", "ASiC-E META-INF/signature.p7s"
-  ingest::SignatureReport report;
+  signature::SignatureReport report;
 };
 
 struct IngestOutcome {
@@ -77,7 +77,7 @@ struct IngestOutcome {
   std::string reason;         // when refused or in error: one line
   std::string format;         // "CAdES detached", "CAdES enveloping", "PAdES", "ASiC-S", "ASiC-E"
   std::vector<SignatureOutcome> signatures;
-  std::optional<ingest::RecordMetadata> metadata;
+  std::optional<package::RecordMetadata> metadata;
 };
 
 struct SealOutcome {
@@ -98,7 +98,7 @@ struct PackageSummary {
   // those of the latest, which is stored as `latest_id`.
   std::uint32_t versions = 1;
   std::string latest_id;
-  std::optional<ingest::RecordMetadata> metadata;  // from the manifest, when the package has record metadata
+  std::optional<package::RecordMetadata> metadata;  // from the manifest, when the package has record metadata
   std::vector<std::string> signer_organizations;    // of the package's signatures, without repeats
   std::string state;                   // "queued", "sealed" or "deleted" (a tombstone)
   std::vector<std::string> documents;  // paths under data/documents/
@@ -477,7 +477,7 @@ class Archive {
   Result<StoreStatus> Overview(std::size_t deadlines = 5);
 
   // The algorithm catalogue in force.
-  const timestamp::AlgorithmCatalogue& policy() const;
+  const policy::AlgorithmCatalogue& policy() const;
   // Replaces the store's policy (a profile name or a catalogue file) and
   // reschedules every sealed package under it.
   Status SetPolicy(const std::string& profile_or_file);

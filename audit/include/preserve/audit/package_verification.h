@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "preserve/ingest/signature_validation.h"
-#include "preserve/timestamp/algorithm_catalogue.h"
+#include "preserve/signature/signature_validation.h"
+#include "preserve/policy/algorithm_catalogue.h"
 #include "preserve/timestamp/evidence_record.h"
 
 namespace preserve::audit {
@@ -21,7 +21,7 @@ namespace preserve::audit {
 // read on demand, as often as needed: `read` pushes its bytes in order.
 struct StreamedObject {
   std::uint64_t size = 0;
-  ingest::ContentSource read;
+  ContentSource read;
 };
 
 // An evidence record that lapsed: something its newest archive time-stamp
@@ -79,10 +79,10 @@ struct PackageVerifyOptions {
 };
 
 // Fills the algorithm-end callbacks of `options` from `policy` (copied in).
-void UsePolicy(const timestamp::AlgorithmCatalogue& policy, PackageVerifyOptions& options);
+void UsePolicy(const policy::AlgorithmCatalogue& policy, PackageVerifyOptions& options);
 // The same from two catalogues: each algorithm ends at the earlier of their two
 // ends, so a package judged by both is held to the stricter rule every time.
-void UseStricterPolicy(const timestamp::AlgorithmCatalogue& a, const timestamp::AlgorithmCatalogue& b,
+void UseStricterPolicy(const policy::AlgorithmCatalogue& a, const policy::AlgorithmCatalogue& b,
                        PackageVerifyOptions& options);
 
 struct ReportStep {

@@ -32,7 +32,7 @@
 #include <string_view>
 #include <vector>
 
-#include "preserve/timestamp/algorithm_catalogue.h"
+#include "preserve/policy/algorithm_catalogue.h"
 #include "preserve/timestamp/time_stamp.h"
 
 namespace preserve::timestamp {
@@ -51,7 +51,7 @@ Result<TsaKeyType> TsaKeyTypeFromName(std::string_view name);
 
 // What the algorithm catalogue dates for tokens signed with such a key.
 struct TsaKeySignatureAlgorithm {
-  SignatureKeyType key;
+  policy::SignatureKeyType key;
   int bits;
 };
 TsaKeySignatureAlgorithm TsaKeySignature(TsaKeyType type);
