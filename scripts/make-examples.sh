@@ -9,6 +9,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$ROOT/scripts/pki-config.sh"
 EX="$ROOT/examples"
 TRUST="$EX/trust"
 DOCS="$EX/documents"
@@ -24,24 +25,10 @@ rm -rf "$TRUST" "$PRIV"
 [ -d "$DOCS" ] && find "$DOCS" -type f ! -name '*.metadata.json' -delete
 mkdir -p "$TRUST" "$DOCS" "$PRIV"
 
-cat >"$WORK/ext.cnf" <<'EOF'
-[root_ca]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-
-[issuing_ca]
-basicConstraints = critical, CA:TRUE, pathlen:0
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-
-[signer]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, nonRepudiation
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-EOF
+{
+  pki_ca_extensions
+  pki_signer_extensions signer
+} >"$WORK/ext.cnf"
 
 openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$PRIV/root-ca.key"
 openssl req -new -x509 -utf8 -key "$PRIV/root-ca.key" -days "$DAYS" -sha256 \

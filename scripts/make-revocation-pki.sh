@@ -32,6 +32,7 @@ OUT="$1"
 OCSP="http://127.0.0.1:$2/"
 HTTP="http://127.0.0.1:$3"
 mkdir -p "$OUT"
+. "$(dirname "${BASH_SOURCE[0]}")/pki-config.sh"
 OUT="$(cd "$OUT" && pwd)"
 
 at() { date -u -d "$1" +%Y%m%d%H%M%SZ; }
@@ -40,63 +41,17 @@ START="$(at '365 days ago')"
 END="$(at '10 years')"
 
 for ca in root issuing; do
-  mkdir -p "$OUT/$ca/new"
-  : >"$OUT/$ca/index.txt"
-  echo 1000 >"$OUT/$ca/serial"
-  echo 01 >"$OUT/$ca/crlnumber"
+  pki_ca_dir "$OUT/$ca"
 done
 
-cat >"$OUT/ca.cnf" <<EOF
-[ca]
-default_ca = issuing
-
-[root]
-database = $OUT/root/index.txt
-new_certs_dir = $OUT/root/new
-serial = $OUT/root/serial
-crlnumber = $OUT/root/crlnumber
-certificate = $OUT/root-ca.pem
-private_key = $OUT/root-ca.key
-default_md = sha256
-policy = any_dn
-unique_subject = no
-copy_extensions = none
-default_crl_hours = 24
-
-[issuing]
-database = $OUT/issuing/index.txt
-new_certs_dir = $OUT/issuing/new
-serial = $OUT/issuing/serial
-crlnumber = $OUT/issuing/crlnumber
-certificate = $OUT/issuing-ca.pem
-private_key = $OUT/issuing-ca.key
-default_md = sha256
-policy = any_dn
-unique_subject = no
-copy_extensions = none
-default_crl_hours = 24
-
-[any_dn]
-countryName = optional
-organizationName = optional
-commonName = supplied
-
-[req]
-distinguished_name = dn
-[dn]
-
-[root_ca]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-
-[issuing_ca]
-basicConstraints = critical, CA:TRUE, pathlen:0
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-crlDistributionPoints = URI:$HTTP/root.crl
-
+{
+  printf '[ca]\ndefault_ca = issuing\n\n'
+  pki_ca_section root "$OUT/root" "$OUT/root-ca.pem" "$OUT/root-ca.key" "default_crl_hours = 24"
+  pki_ca_section issuing "$OUT/issuing" "$OUT/issuing-ca.pem" "$OUT/issuing-ca.key" "default_crl_hours = 24"
+  pki_any_dn_policy
+  printf '[req]\ndistinguished_name = dn\n[dn]\n\n'
+  pki_ca_extensions "crlDistributionPoints = URI:$HTTP/root.crl"
+  cat <<EOF
 [responder]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -105,34 +60,12 @@ noCheck = ignored
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 
-[signer_both]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, nonRepudiation
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-authorityInfoAccess = OCSP;URI:$OCSP
-crlDistributionPoints = URI:$HTTP/issuing.crl
-
-[signer_ocsp]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, nonRepudiation
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-authorityInfoAccess = OCSP;URI:$OCSP
-
-[signer_crl]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, nonRepudiation
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-crlDistributionPoints = URI:$HTTP/issuing.crl
-
-[signer_none]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, nonRepudiation
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
 EOF
+  pki_signer_extensions signer_both "authorityInfoAccess = OCSP;URI:$OCSP" "crlDistributionPoints = URI:$HTTP/issuing.crl"
+  pki_signer_extensions signer_ocsp "authorityInfoAccess = OCSP;URI:$OCSP"
+  pki_signer_extensions signer_crl "crlDistributionPoints = URI:$HTTP/issuing.crl"
+  pki_signer_extensions signer_none
+} >"$OUT/ca.cnf"
 
 key() { openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$OUT/$1.key"; }
 

@@ -11,6 +11,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$ROOT/scripts/pki-config.sh"
 PKI="$ROOT/tests/fixtures/pki"
 SIGNED="$ROOT/tests/fixtures/signed"
 WORK="$(mktemp -d)"
@@ -22,33 +23,19 @@ DAYS=14610
 rm -rf "$PKI" "$SIGNED"
 mkdir -p "$PKI" "$SIGNED"
 
-cat >"$WORK/ext.cnf" <<'EOF'
-[root_ca]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-
-[issuing_ca]
-basicConstraints = critical, CA:TRUE, pathlen:0
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-
-[signer]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, nonRepudiation
-extendedKeyUsage = emailProtection
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-
-# A certificate meant for encryption only: a signature made with it must fail
-# path validation on its key usage even though its chain is otherwise sound.
+{
+  pki_ca_extensions
+  pki_signer_extensions signer "extendedKeyUsage = emailProtection"
+  # A certificate meant for encryption only: a signature made with it must fail
+  # path validation on its key usage even though its chain is otherwise sound.
+  cat <<'EOF'
 [encryption_only]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, keyEncipherment
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 EOF
+} >"$WORK/ext.cnf"
 
 # key NAME rsa:BITS|ec
 key() {
@@ -92,29 +79,12 @@ issue signer-encryption-only "/C=VN/O=UBND tỉnh Đắk Nông/CN=Encryption-onl
 
 # The expired signer: `openssl x509 -req` cannot back-date, `openssl ca` can.
 key signer-expired rsa:2048
-mkdir -p "$WORK/ca/new"
-: >"$WORK/ca/index.txt"
-echo 1000 >"$WORK/ca/serial"
-cat >"$WORK/ca.cnf" <<EOF
-[ca]
-default_ca = issuing
-
-[issuing]
-database = $WORK/ca/index.txt
-new_certs_dir = $WORK/ca/new
-serial = $WORK/ca/serial
-certificate = $PKI/issuing-ca.pem
-private_key = $PKI/issuing-ca.key
-default_md = sha256
-policy = any_dn
-unique_subject = no
-copy_extensions = none
-
-[any_dn]
-countryName = optional
-organizationName = optional
-commonName = supplied
-EOF
+pki_ca_dir "$WORK/ca"
+{
+  printf '[ca]\ndefault_ca = issuing\n\n'
+  pki_ca_section issuing "$WORK/ca" "$PKI/issuing-ca.pem" "$PKI/issuing-ca.key"
+  pki_any_dn_policy
+} >"$WORK/ca.cnf"
 openssl req -new -utf8 -key "$PKI/signer-expired.key" \
   -subj "/C=VN/O=UBND tỉnh Đắk Nông/CN=Lê Văn Cũ" -out "$WORK/signer-expired.csr"
 openssl ca -batch -notext -utf8 -preserveDN -config "$WORK/ca.cnf" -in "$WORK/signer-expired.csr" \

@@ -93,4 +93,15 @@ Bytes TimeStampToken(timestamp::TsaTransport& tsa, ByteView data) {
   return token.ok() ? *token : Bytes{};
 }
 
+signature::SignatureReport ValidateOneSigner(ByteView signature, ByteView content,
+                                             const signature::CmsValidationOptions& options) {
+  auto result = signature::ValidateCms(signature, content, options);
+  EXPECT_TRUE(result.ok()) << result.status().ToString();
+  if (!result.ok() || result->signers.size() != 1) {
+    ADD_FAILURE() << "expected one signer";
+    return {};
+  }
+  return result->signers.front();
+}
+
 }  // namespace preserve::testing

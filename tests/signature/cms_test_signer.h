@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "preserve/signature/signature_validation.h"
 #include "preserve/timestamp/time_stamp.h"
 #include "preserve/util/bytes.h"
 #include "preserve/util/clock.h"
@@ -36,5 +37,11 @@ Bytes WithSignatureTimeStamp(const Bytes& cms_der, const Bytes& token_der);
 
 // A token over SHA-256(`data`) from `tsa` (the embedded TSA, or any transport).
 Bytes TimeStampToken(timestamp::TsaTransport& tsa, ByteView data);
+
+// The report on the one signer of detached `signature` over `content`; fails
+// the current test (and returns an empty report) when validation fails or
+// finds other than one signer.
+signature::SignatureReport ValidateOneSigner(ByteView signature, ByteView content,
+                                             const signature::CmsValidationOptions& options);
 
 }  // namespace preserve::testing

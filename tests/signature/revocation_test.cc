@@ -141,13 +141,7 @@ class RevocationTest : public ::testing::Test {
   }
 
   SignatureReport Validate(const Bytes& signature) {
-    auto result = ValidateCms(signature, ByteView(letter_), options_);
-    EXPECT_TRUE(result.ok()) << result.status().ToString();
-    if (!result.ok() || result->signers.size() != 1) {
-      ADD_FAILURE() << "expected one signer";
-      return {};
-    }
-    return result->signers.front();
+    return preserve::testing::ValidateOneSigner(signature, letter_, options_);
   }
 
   // A signature time-stamp from preserve's embedded TSA, made at `at`.

@@ -9,8 +9,21 @@
 #include <vector>
 
 #include "preserve/util/bytes.h"
+#include "preserve/util/clock.h"
 
 namespace preserve::testing {
+
+// A clock that stands still and is not simulated (ManualClock is): for what
+// behaves differently under a simulated clock, such as the embedded TSA's
+// tokens compared with OpenSSL's own.
+class FixedClock final : public Clock {
+ public:
+  explicit FixedClock(TimePoint t) : t_(t) {}
+  TimePoint Now() const override { return t_; }
+
+ private:
+  TimePoint t_;
+};
 
 // A fresh directory under the build tree, removed when the object goes.
 class TempDir {

@@ -23,17 +23,8 @@
 namespace preserve::timestamp {
 namespace {
 
+using preserve::testing::FixedClock;
 using preserve::testing::TempDir;
-
-// A real (not simulated) clock that stands still.
-class FixedClock final : public Clock {
- public:
-  explicit FixedClock(TimePoint t) : t_(t) {}
-  TimePoint Now() const override { return t_; }
-
- private:
-  TimePoint t_;
-};
 
 TimePoint At(const char* text) { return ParseUtcTime(text).value(); }
 

@@ -16,20 +16,11 @@
 namespace preserve::timestamp {
 namespace {
 
+using preserve::testing::FixedClock;
 using preserve::testing::TempDir;
 
 constexpr HashAlgorithm kAlg = HashAlgorithm::kSha256;
 using TsStatusInfoPtr = std::unique_ptr<TS_STATUS_INFO, OpenSslFree<TS_STATUS_INFO_free>>;
-
-// A real (not simulated) clock that stands still.
-class FixedClock final : public Clock {
- public:
-  explicit FixedClock(TimePoint t) : t_(t) {}
-  TimePoint Now() const override { return t_; }
-
- private:
-  TimePoint t_;
-};
 
 TimePoint At(const char* text) { return ParseUtcTime(text).value(); }
 
