@@ -14,6 +14,7 @@
 #include "preserve/timestamp/algorithm_catalogue.h"
 #include "preserve/timestamp/time_stamp.h"
 #include "preserve/util/certificates.h"
+#include "preserve/util/der.h"
 #include "preserve/util/digest.h"
 #include "preserve/util/openssl_ptr.h"
 #include "prepared_trust.h"
@@ -128,45 +129,6 @@ std::string SignatureAlgorithmName(const X509_ALGOR* alg) {
   }
 }
 
-// One DER element: where it lies and how it is tagged.
-struct DerElement {
-  int tag = 0;
-  int cls = 0;
-  bool constructed = false;
-  ByteView whole;    // header and content
-  ByteView content;
-};
-
-// The element `in` starts with; nullopt unless it is well formed with a
-// definite length.
-std::optional<DerElement> ReadDerElement(ByteView in) {
-  const unsigned char* p = in.data();
-  long length = 0;
-  DerElement e;
-  const int ret = ASN1_get_object(&p, &length, &e.tag, &e.cls, static_cast<long>(in.size()));
-  if ((ret & 0x80) != 0 || (ret & 0x01) != 0) {
-    ERR_clear_error();
-    return std::nullopt;
-  }
-  const auto header = static_cast<std::size_t>(p - in.data());
-  e.constructed = (ret & V_ASN1_CONSTRUCTED) != 0;
-  e.content = in.subspan(header, static_cast<std::size_t>(length));
-  e.whole = in.subspan(0, header + e.content.size());
-  return e;
-}
-
-bool Is(const std::optional<DerElement>& e, int cls, int tag) {
-  return e && e->constructed && e->cls == cls && e->tag == tag;
-}
-
-void AppendDer(Bytes& out, int cls, int tag, ByteView content) {
-  unsigned char header[16];
-  unsigned char* p = header;
-  ASN1_put_object(&p, 1, static_cast<int>(content.size()), tag, cls);
-  out.insert(out.end(), header, p);
-  out.insert(out.end(), content.begin(), content.end());
-}
-
 // A DER ContentInfo of SignedData split in two: the same without its
 // certificates field, and the certificates' DER, in order.
 struct SplitSignedData {
@@ -183,45 +145,44 @@ constexpr std::size_t kMaxSplitBytes = 1u << 20;
 std::optional<SplitSignedData> SplitCertificates(ByteView der) {
   if (der.size() > kMaxSplitBytes) return std::nullopt;
   // ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT SignedData }
-  auto info = ReadDerElement(der);
-  if (!Is(info, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE) || info->whole.size() != der.size()) return std::nullopt;
-  auto type = ReadDerElement(info->content);
-  if (!type || type->cls != V_ASN1_UNIVERSAL || type->tag != V_ASN1_OBJECT) return std::nullopt;
-  const ByteView rest = info->content.subspan(type->whole.size());
-  auto wrapper = ReadDerElement(rest);
-  if (!Is(wrapper, V_ASN1_CONTEXT_SPECIFIC, 0) || wrapper->whole.size() != rest.size()) return std::nullopt;
-  auto signed_data = ReadDerElement(wrapper->content);
-  if (!Is(signed_data, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE) || signed_data->whole.size() != wrapper->content.size())
-    return std::nullopt;
+  der::Reader whole(der);
+  std::optional<ByteView> info = whole.Read(der::kSequence);
+  if (!info || !whole.empty()) return std::nullopt;
+  der::Reader info_fields(*info);
+  ByteView type;
+  if (!info_fields.Read(der::kOid, &type)) return std::nullopt;
+  std::optional<ByteView> wrapper = info_fields.Read(der::kContext0);
+  if (!wrapper || !info_fields.empty()) return std::nullopt;
+  der::Reader wrapped(*wrapper);
+  std::optional<ByteView> signed_data = wrapped.Read(der::kSequence);
+  if (!signed_data || !wrapped.empty()) return std::nullopt;
 
   // SignedData ::= SEQUENCE { version, digestAlgorithms, encapContentInfo,
   //   certificates [0] IMPLICIT CertificateSet OPTIONAL, crls [1] ..., signerInfos }
   SplitSignedData out;
   Bytes fields;
   int index = 0;
-  for (ByteView in = signed_data->content; !in.empty(); ++index) {
-    auto field = ReadDerElement(in);
+  for (der::Reader in(*signed_data); !in.empty(); ++index) {
+    std::optional<der::Element> field = in.Next();
     if (!field) return std::nullopt;
-    in = in.subspan(field->whole.size());
-    if (field->cls != V_ASN1_CONTEXT_SPECIFIC || field->tag != 0) {
+    if (!der::IsContext(field->tag, 0)) {
       fields.insert(fields.end(), field->whole.begin(), field->whole.end());
       continue;
     }
-    if (index != 3 || !field->constructed || !out.certificates.empty()) return std::nullopt;
-    for (ByteView certs = field->content; !certs.empty();) {
-      auto cert = ReadDerElement(certs);
+    if (index != 3 || field->tag != der::kContext0 || !out.certificates.empty()) return std::nullopt;
+    for (der::Reader certs(field->content); !certs.empty();) {
+      ByteView cert;
       // Anything but a Certificate (the other CertificateChoices) is left to OpenSSL.
-      if (!Is(cert, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE)) return std::nullopt;
-      out.certificates.push_back(cert->whole);
-      certs = certs.subspan(cert->whole.size());
+      if (!certs.Read(der::kSequence, &cert)) return std::nullopt;
+      out.certificates.push_back(cert);
     }
   }
   if (out.certificates.empty()) return std::nullopt;  // nothing to reuse
   Bytes signed_data_der;
-  AppendDer(signed_data_der, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, fields);
-  Bytes content(type->whole.begin(), type->whole.end());
-  AppendDer(content, V_ASN1_CONTEXT_SPECIFIC, 0, signed_data_der);
-  AppendDer(out.without_certificates, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, content);
+  der::AppendTlv(signed_data_der, der::kSequence, fields);
+  Bytes content(type.begin(), type.end());
+  der::AppendTlv(content, der::kContext0, signed_data_der);
+  der::AppendTlv(out.without_certificates, der::kSequence, content);
   return out;
 }
 
