@@ -38,20 +38,6 @@ constexpr std::string_view kNoSigningTimeSource = "validation time (none in sign
 constexpr std::string_view kPdfDateSource = "PDF /M date (claimed)";
 constexpr std::string_view kTimeStampSource = "document time-stamp genTime";
 
-// The verdict EN 319 102-1 gives the sub-indications this file sets itself.
-Verdict VerdictFor(SubIndication s) {
-  switch (s) {
-    case SubIndication::kNone:
-      return Verdict::kValid;
-    case SubIndication::kFormatFailure:
-    case SubIndication::kHashFailure:
-    case SubIndication::kSigCryptoFailure:
-      return Verdict::kInvalid;
-    default:
-      return Verdict::kIndeterminate;
-  }
-}
-
 void Fail(SignatureReport& report, SubIndication s, std::string reason) {
   report.verdict = VerdictFor(s);
   report.sub_indication = s;

@@ -34,33 +34,6 @@ constexpr std::string_view kValidationTimeSource = "validation time (none in sig
 // A claimed signing time this far past the signature time-stamp is worth a word.
 constexpr std::chrono::minutes kClockSkew{5};
 
-// EN 319 102-1 puts these sub-indications under TOTAL-FAILED: the signature is
-// proven wrong. Everything else only means validity could not be established.
-Verdict VerdictFor(SubIndication s) {
-  switch (s) {
-    case SubIndication::kNone:
-      return Verdict::kValid;
-    case SubIndication::kFormatFailure:
-    case SubIndication::kHashFailure:
-    case SubIndication::kSigCryptoFailure:
-    case SubIndication::kExpired:
-    case SubIndication::kNotYetValid:
-    case SubIndication::kRevoked:
-      return Verdict::kInvalid;
-    case SubIndication::kNoCertificateChainFound:
-    case SubIndication::kChainConstraintsFailure:
-    case SubIndication::kSignedDataNotFound:
-    case SubIndication::kNoSigningCertificateFound:
-    case SubIndication::kRevokedNoPoe:
-    case SubIndication::kRevokedCaNoPoe:
-    case SubIndication::kTryLater:
-    case SubIndication::kCryptoConstraintsFailure:
-    case SubIndication::kCertificateChainGeneralFailure:
-      return Verdict::kIndeterminate;
-  }
-  return Verdict::kIndeterminate;
-}
-
 void Fail(SignatureReport& report, SubIndication s, std::string reason) {
   report.verdict = VerdictFor(s);
   report.sub_indication = s;
@@ -775,6 +748,31 @@ SignatureReport ValidateSigner(CMS_SignerInfo* si, const ValidationContext& ctx)
 }
 
 }  // namespace
+
+Verdict VerdictFor(SubIndication s) {
+  switch (s) {
+    case SubIndication::kNone:
+      return Verdict::kValid;
+    case SubIndication::kFormatFailure:
+    case SubIndication::kHashFailure:
+    case SubIndication::kSigCryptoFailure:
+    case SubIndication::kExpired:
+    case SubIndication::kNotYetValid:
+    case SubIndication::kRevoked:
+      return Verdict::kInvalid;
+    case SubIndication::kNoCertificateChainFound:
+    case SubIndication::kChainConstraintsFailure:
+    case SubIndication::kSignedDataNotFound:
+    case SubIndication::kNoSigningCertificateFound:
+    case SubIndication::kRevokedNoPoe:
+    case SubIndication::kRevokedCaNoPoe:
+    case SubIndication::kTryLater:
+    case SubIndication::kCryptoConstraintsFailure:
+    case SubIndication::kCertificateChainGeneralFailure:
+      return Verdict::kIndeterminate;
+  }
+  return Verdict::kIndeterminate;
+}
 
 std::string_view SubIndicationName(SubIndication s) {
   switch (s) {
