@@ -19,6 +19,7 @@
 #include "preserve/util/openssl_ptr.h"
 #include "prepared_trust.h"
 #include "revocation.h"
+#include "validation_time.h"
 
 namespace preserve::ingest {
 
@@ -319,7 +320,7 @@ struct ValidationContext {
   STACK_OF(X509)* pool = nullptr;        // the signature's certificates, then the caller's intermediates
   STACK_OF(X509)* carried = nullptr;     // the signature's own certificates
   BIO* content = nullptr;                // the content read through CMS digest BIOs; null when missing
-  const Clock* clock = nullptr;
+  TimePoint validation_time;             // "now", read once for every signer
   const CmsValidationOptions* options = nullptr;
   const std::vector<Bytes>* tsa_anchors = nullptr;  // for signature time-stamps
   STACK_OF(X509_CRL)* carried_crls = nullptr;       // the signature's CRLs; may be null
@@ -641,7 +642,7 @@ SignatureReport ValidateSigner(CMS_SignerInfo* si, const ValidationContext& ctx)
     report.signing_time = **claimed;
     report.signing_time_source = kClaimedTimeSource;
   } else if (claimed.ok()) {
-    report.signing_time = ctx.clock->Now();
+    report.signing_time = ctx.validation_time;
     report.signing_time_source = kValidationTimeSource;
   }
 
@@ -730,7 +731,7 @@ SignatureReport ValidateSigner(CMS_SignerInfo* si, const ValidationContext& ctx)
   input.carried_crls = ctx.carried_crls;
   input.local = ctx.trust;
   input.options = &ctx.options->revocation;
-  input.now = ctx.clock->Now();
+  input.now = ctx.validation_time;
   input.claimed = claimed_time;
   if (stamp) input.proven = stamp->gen_time;
   internal::RevocationOutcome revocation = internal::CheckRevocation(input);
@@ -798,10 +799,9 @@ std::string_view SubIndicationName(SubIndication s) {
 
 namespace {
 
-// ValidateCms and ValidateCmsDetached: `detached_content` null for none.
+// ValidateCms and its kin: `detached_content` null for none.
 Result<CmsValidation> ValidateSignedData(ByteView signature, const ContentSource* detached_content,
-                                         const CmsValidationOptions& options) {
-  if (options.clock == nullptr) return Status::InvalidArgument("CMS validation needs a clock");
+                                         const CmsValidationOptions& options, TimePoint validation_time) {
   PRESERVE_ASSIGN_OR_RETURN(CmsContentInfoPtr cms, ParseCms(signature, options.prepared.get()));
   if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
     return Status::InvalidArgument("not a signature: the CMS structure is of type " +
@@ -886,7 +886,7 @@ Result<CmsValidation> ValidateSignedData(ByteView signature, const ContentSource
   ctx.pool = untrusted.get();
   ctx.carried = carried.get();
   ctx.content = content_chain.get();
-  ctx.clock = options.clock;
+  ctx.validation_time = validation_time;
   ctx.options = &options;
   ctx.tsa_anchors = options.timestamp_trust_anchors.empty() ? &options.trust_anchors : &options.timestamp_trust_anchors;
   ctx.carried_crls = carried_crls.get();
@@ -910,14 +910,25 @@ Status PrepareTrust(CmsValidationOptions& options) {
 
 Result<CmsValidation> ValidateCms(ByteView signature, std::optional<ByteView> detached_content,
                                   const CmsValidationOptions& options) {
-  if (!detached_content) return ValidateSignedData(signature, nullptr, options);
-  const ContentSource whole = [content = *detached_content](const ContentSink& sink) { return sink(content); };
-  return ValidateSignedData(signature, &whole, options);
+  if (options.clock == nullptr) return Status::InvalidArgument("CMS validation needs a clock");
+  return internal::ValidateCmsAt(signature, detached_content, options, options.clock->Now());
 }
 
 Result<CmsValidation> ValidateCmsDetached(ByteView signature, const ContentSource& content,
                                           const CmsValidationOptions& options) {
-  return ValidateSignedData(signature, &content, options);
+  if (options.clock == nullptr) return Status::InvalidArgument("CMS validation needs a clock");
+  return ValidateSignedData(signature, &content, options, options.clock->Now());
 }
+
+namespace internal {
+
+Result<CmsValidation> ValidateCmsAt(ByteView signature, std::optional<ByteView> detached_content,
+                                    const CmsValidationOptions& options, TimePoint validation_time) {
+  if (!detached_content) return ValidateSignedData(signature, nullptr, options, validation_time);
+  const ContentSource whole = [content = *detached_content](const ContentSink& sink) { return sink(content); };
+  return ValidateSignedData(signature, &whole, options, validation_time);
+}
+
+}  // namespace internal
 
 }  // namespace preserve::ingest
