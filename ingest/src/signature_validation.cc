@@ -626,6 +626,68 @@ void CheckAlgorithms(const timestamp::AlgorithmCatalogue& catalogue, CMS_SignerI
   }
 }
 
+// The content digest, then the signature value, of a signer whose
+// certificate and content are at hand. False, with the report failed, when
+// either does not verify.
+bool VerifySignatureValue(CMS_SignerInfo* si, const ValidationContext& ctx, SignatureReport& report) {
+  // Content digest first, then the signature value, as EN 319 102-1 5.2.7
+  // orders them, so a changed document reads as HASH_FAILURE, not a broken signature.
+  const bool has_signed_attributes = CMS_signed_get_attr_count(si) > 0;
+  int content_ok = CMS_SignerInfo_verify_content(si, ctx.content);
+  if (content_ok != 1) {
+    std::string openssl = OpenSslErrors();
+    if (content_ok < 0) {
+      Fail(report, SubIndication::kFormatFailure,
+           "The signature of " + report.signer_subject + " cannot be checked: " + openssl + ".");
+    } else if (has_signed_attributes) {
+      Fail(report, SubIndication::kHashFailure, "The content does not match the digest signed by " +
+                                                    report.signer_subject + ": it was changed after signing.");
+    } else {
+      // Without signed attributes the signature covers the content directly, so a
+      // changed document and a damaged signature value cannot be told apart.
+      Fail(report, SubIndication::kSigCryptoFailure,
+           "The signature value of " + report.signer_subject +
+               " does not verify over the content: the content or the signature was changed.");
+    }
+    return false;
+  }
+  if (has_signed_attributes) {
+    int signature_ok = CMS_SignerInfo_verify(si);
+    if (signature_ok != 1) {
+      ERR_clear_error();
+      Fail(report, SubIndication::kSigCryptoFailure,
+           "The signature value of " + report.signer_subject +
+               " does not verify with its certificate's public key: the signature was damaged or forged.");
+      return false;
+    }
+  }
+  return true;
+}
+
+// The revocation status of every certificate of `path` below its anchor,
+// with the material that settled it added to the report. False, with the
+// report failed, when a revocation (or its unknown status) counts.
+bool CheckPathRevocation(STACK_OF(X509)* path, const ValidationContext& ctx, std::optional<TimePoint> claimed_time,
+                         const std::optional<SignatureTimeStamp>& stamp, SignatureReport& report) {
+  internal::RevocationInput input;
+  input.path = path;
+  input.carried_crls = ctx.carried_crls;
+  input.local = ctx.trust;
+  input.options = &ctx.options->revocation;
+  input.now = ctx.validation_time;
+  input.claimed = claimed_time;
+  if (stamp) input.proven = stamp->gen_time;
+  internal::RevocationOutcome revocation = internal::CheckRevocation(input);
+  report.revocation = std::move(revocation.summary);
+  for (std::string& warning : revocation.warnings) report.warnings.push_back(std::move(warning));
+  for (const Bytes& cert : revocation.certificates) AddOnce(report.certificates, cert);
+  report.crls = std::move(revocation.crls);
+  report.ocsp_responses = std::move(revocation.ocsp_responses);
+  if (revocation.sub_indication == SubIndication::kNone) return true;
+  Fail(report, revocation.sub_indication, std::move(revocation.reason));
+  return false;
+}
+
 SignatureReport ValidateSigner(CMS_SignerInfo* si, const ValidationContext& ctx) {
   SignatureReport report;
   EVP_PKEY* key = nullptr;
@@ -666,37 +728,7 @@ SignatureReport ValidateSigner(CMS_SignerInfo* si, const ValidationContext& ctx)
     return report;
   }
 
-  // Content digest first, then the signature value, as EN 319 102-1 5.2.7
-  // orders them, so a changed document reads as HASH_FAILURE, not a broken signature.
-  const bool has_signed_attributes = CMS_signed_get_attr_count(si) > 0;
-  int content_ok = CMS_SignerInfo_verify_content(si, ctx.content);
-  if (content_ok != 1) {
-    std::string openssl = OpenSslErrors();
-    if (content_ok < 0) {
-      Fail(report, SubIndication::kFormatFailure,
-           "The signature of " + report.signer_subject + " cannot be checked: " + openssl + ".");
-    } else if (has_signed_attributes) {
-      Fail(report, SubIndication::kHashFailure, "The content does not match the digest signed by " +
-                                                    report.signer_subject + ": it was changed after signing.");
-    } else {
-      // Without signed attributes the signature covers the content directly, so a
-      // changed document and a damaged signature value cannot be told apart.
-      Fail(report, SubIndication::kSigCryptoFailure,
-           "The signature value of " + report.signer_subject +
-               " does not verify over the content: the content or the signature was changed.");
-    }
-    return report;
-  }
-  if (has_signed_attributes) {
-    int signature_ok = CMS_SignerInfo_verify(si);
-    if (signature_ok != 1) {
-      ERR_clear_error();
-      Fail(report, SubIndication::kSigCryptoFailure,
-           "The signature value of " + report.signer_subject +
-               " does not verify with its certificate's public key: the signature was damaged or forged.");
-      return report;
-    }
-  }
+  if (!VerifySignatureValue(si, ctx, report)) return report;
 
   std::string mismatch = SigningCertificateMismatch(si, signer, ctx.pool);
   if (!mismatch.empty()) {
@@ -726,24 +758,7 @@ SignatureReport ValidateSigner(CMS_SignerInfo* si, const ValidationContext& ctx)
     if (report.sub_indication != SubIndication::kNone) return report;
   }
 
-  internal::RevocationInput input;
-  input.path = path.get();
-  input.carried_crls = ctx.carried_crls;
-  input.local = ctx.trust;
-  input.options = &ctx.options->revocation;
-  input.now = ctx.validation_time;
-  input.claimed = claimed_time;
-  if (stamp) input.proven = stamp->gen_time;
-  internal::RevocationOutcome revocation = internal::CheckRevocation(input);
-  report.revocation = std::move(revocation.summary);
-  for (std::string& warning : revocation.warnings) report.warnings.push_back(std::move(warning));
-  for (const Bytes& cert : revocation.certificates) AddOnce(report.certificates, cert);
-  report.crls = std::move(revocation.crls);
-  report.ocsp_responses = std::move(revocation.ocsp_responses);
-  if (revocation.sub_indication != SubIndication::kNone) {
-    Fail(report, revocation.sub_indication, std::move(revocation.reason));
-    return report;
-  }
+  if (!CheckPathRevocation(path.get(), ctx, claimed_time, stamp, report)) return report;
   report.verdict = Verdict::kValid;
   return report;
 }
