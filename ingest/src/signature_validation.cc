@@ -814,6 +814,51 @@ std::string_view SubIndicationName(SubIndication s) {
 
 namespace {
 
+// The signed content read through the CMS digest BIOs the SignerInfos are
+// checked against: `detached_content` pushed in, or an enveloping signature's
+// own content read out (and kept in `encapsulated_content`). Null when a
+// detached signature's content was not given.
+Result<BioPtr> HashSignedContent(CMS_ContentInfo* cms, bool detached, const ContentSource* detached_content,
+                                 std::optional<Bytes>& encapsulated_content) {
+  BioPtr content_chain;
+  if (detached_content != nullptr) {
+    // The chain's digest BIOs, which the SignerInfos are checked against, hash
+    // what is written through them as well as what is read: the content is
+    // pushed through a chain ending in a null sink, one piece at a time.
+    BioPtr sink(BIO_new(BIO_s_null()));
+    if (!sink) return Status::Internal(OpenSslFailure("BIO_new"));
+    content_chain.reset(CMS_dataInit(cms, sink.get()));
+    if (!content_chain) return Status::InvalidArgument(OpenSslFailure("cannot read the signed content"));
+    sink.release();  // now the bottom of content_chain, freed with it
+    PRESERVE_RETURN_IF_ERROR((*detached_content)([&content_chain](ByteView piece) -> Status {
+      // BIO_write takes an int: pieces of any size go in slices it can take.
+      constexpr std::size_t kSlice = 1u << 30;
+      for (std::size_t at = 0; at < piece.size(); at += kSlice) {
+        const int n = static_cast<int>(std::min(kSlice, piece.size() - at));
+        if (BIO_write(content_chain.get(), piece.data() + at, n) != n)
+          return Status::Internal(OpenSslFailure("hashing the signed content"));
+      }
+      return Status::Ok();
+    }));
+  } else if (!detached) {
+    content_chain.reset(CMS_dataInit(cms, nullptr));
+    if (!content_chain) return Status::InvalidArgument(OpenSslFailure("cannot read the signed content"));
+    // Reading through the chain feeds the digest BIOs the SignerInfos are checked against.
+    char buf[16384];
+    int n = 0;
+    do {
+      n = BIO_read(content_chain.get(), buf, sizeof buf);
+    } while (n > 0);
+    if (n < 0) return Status::Internal(OpenSslFailure("reading the signed content"));
+    ASN1_OCTET_STRING** inner = CMS_get0_content(cms);
+    if (inner != nullptr && *inner != nullptr) {
+      const unsigned char* data = ASN1_STRING_get0_data(*inner);
+      encapsulated_content = Bytes(data, data + ASN1_STRING_length(*inner));
+    }
+  }
+  return content_chain;
+}
+
 // ValidateCms and its kin: `detached_content` null for none.
 Result<CmsValidation> ValidateSignedData(ByteView signature, const ContentSource* detached_content,
                                          const CmsValidationOptions& options, TimePoint validation_time) {
@@ -860,42 +905,8 @@ Result<CmsValidation> ValidateSignedData(ByteView signature, const ContentSource
   ERR_clear_error();
 
   CmsValidation result;
-  BioPtr content_chain;
-  if (detached_content != nullptr) {
-    // The chain's digest BIOs, which the SignerInfos are checked against, hash
-    // what is written through them as well as what is read: the content is
-    // pushed through a chain ending in a null sink, one piece at a time.
-    BioPtr sink(BIO_new(BIO_s_null()));
-    if (!sink) return Status::Internal(OpenSslFailure("BIO_new"));
-    content_chain.reset(CMS_dataInit(cms.get(), sink.get()));
-    if (!content_chain) return Status::InvalidArgument(OpenSslFailure("cannot read the signed content"));
-    sink.release();  // now the bottom of content_chain, freed with it
-    PRESERVE_RETURN_IF_ERROR((*detached_content)([&content_chain](ByteView piece) -> Status {
-      // BIO_write takes an int: pieces of any size go in slices it can take.
-      constexpr std::size_t kSlice = 1u << 30;
-      for (std::size_t at = 0; at < piece.size(); at += kSlice) {
-        const int n = static_cast<int>(std::min(kSlice, piece.size() - at));
-        if (BIO_write(content_chain.get(), piece.data() + at, n) != n)
-          return Status::Internal(OpenSslFailure("hashing the signed content"));
-      }
-      return Status::Ok();
-    }));
-  } else if (!detached) {
-    content_chain.reset(CMS_dataInit(cms.get(), nullptr));
-    if (!content_chain) return Status::InvalidArgument(OpenSslFailure("cannot read the signed content"));
-    // Reading through the chain feeds the digest BIOs the SignerInfos are checked against.
-    char buf[16384];
-    int n = 0;
-    do {
-      n = BIO_read(content_chain.get(), buf, sizeof buf);
-    } while (n > 0);
-    if (n < 0) return Status::Internal(OpenSslFailure("reading the signed content"));
-    ASN1_OCTET_STRING** inner = CMS_get0_content(cms.get());
-    if (inner != nullptr && *inner != nullptr) {
-      const unsigned char* data = ASN1_STRING_get0_data(*inner);
-      result.encapsulated_content = Bytes(data, data + ASN1_STRING_length(*inner));
-    }
-  }
+  PRESERVE_ASSIGN_OR_RETURN(BioPtr content_chain,
+                            HashSignedContent(cms.get(), detached, detached_content, result.encapsulated_content));
 
   ValidationContext ctx;
   ctx.pool = untrusted.get();
