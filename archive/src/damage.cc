@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "preserve/util/utf8.h"
+#include "preserve/util/unicode.h"
 
 namespace preserve::archive {
 

@@ -23,7 +23,7 @@
 #include "lifecycle.h"
 #include "preserve/package/manifest.h"
 #include "preserve/util/digest.h"
-#include "preserve/util/utf8.h"
+#include "preserve/util/unicode.h"
 
 namespace preserve::archive {
 
@@ -170,7 +170,7 @@ Status Archive::ScanAuditLog(std::uint64_t first_sequence, const std::function<b
       first_sequence,
       [&visit](const storage::AuditEntry& entry) {
         // An event's stored bytes are chained and sealed: never rewritten,
-        // they are shown leniently (utf8.h).
+        // they are shown leniently (unicode.h).
         std::string text = ToString(entry.event);
         const bool escaped = !IsUtf8(text);
         return visit(AuditLogEvent{entry.sequence, escaped ? EscapeInvalidUtf8(text) : std::move(text), escaped,

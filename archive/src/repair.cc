@@ -16,7 +16,7 @@
 #include "trust.h"
 #include "preserve/util/digest.h"
 #include "preserve/util/fault_point.h"
-#include "preserve/util/utf8.h"
+#include "preserve/util/unicode.h"
 
 namespace preserve::archive {
 

@@ -6,7 +6,7 @@
 #include <boost/json.hpp>
 
 #include "preserve/util/status.h"
-#include "preserve/util/utf8.h"
+#include "preserve/util/unicode.h"
 
 namespace preserve::archive {
 

@@ -170,7 +170,7 @@ Status Extract(const fs::path& archive, const fs::path& scratch, const BulkLimit
     Status written = reader->ReadContent([&](ByteView chunk) { return WriteAll(out.get(), chunk, target, full); });
     if (full) return Status::IOError(FullScratch(archive, *name, scratch));
     PRESERVE_RETURN_IF_ERROR(written);
-    if (::close(out.Release()) != 0) {
+    if (out.Close() != 0) {
       if (errno == ENOSPC || errno == EDQUOT) return Status::IOError(FullScratch(archive, *name, scratch));
       return Status::IOError(target.string() + ": " + std::strerror(errno));
     }

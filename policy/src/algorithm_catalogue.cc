@@ -3,12 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <fstream>
 #include <iterator>
 #include <set>
 #include <utility>
 
 #include <boost/json.hpp>
+
+#include "preserve/util/bytes.h"
 
 namespace preserve::policy {
 namespace {
@@ -297,10 +298,9 @@ Result<AlgorithmCatalogue> AlgorithmCatalogue::Load(const std::filesystem::path&
   if (!std::filesystem::is_regular_file(json_file, ec)) {
     return Status::NotFound("policy file " + origin + " does not exist or is not a regular file");
   }
-  std::ifstream in(json_file, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) return Status::IOError("cannot read policy file " + origin);
-  return Parse(text, origin);
+  Result<Bytes> bytes = ReadFile(json_file);
+  if (!bytes.ok()) return Status::IOError("cannot read policy file " + origin + ": " + bytes.status().message());
+  return Parse(ToString(*bytes), origin);
 }
 
 Result<AlgorithmCatalogue> AlgorithmCatalogue::Parse(std::string_view json_text, const std::string& origin) {

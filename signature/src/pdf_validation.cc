@@ -23,6 +23,7 @@
 #include "preserve/util/certificates.h"
 #include "preserve/util/clock.h"
 #include "preserve/util/digest.h"
+#include "validation_time.h"
 
 namespace preserve::signature {
 
@@ -37,20 +38,6 @@ using pdf::SignedSpan;
 constexpr std::string_view kNoSigningTimeSource = "validation time (none in signature)";
 constexpr std::string_view kPdfDateSource = "PDF /M date (claimed)";
 constexpr std::string_view kTimeStampSource = "document time-stamp genTime";
-
-// The verdict EN 319 102-1 gives the sub-indications this file sets itself.
-Verdict VerdictFor(SubIndication s) {
-  switch (s) {
-    case SubIndication::kNone:
-      return Verdict::kValid;
-    case SubIndication::kFormatFailure:
-    case SubIndication::kHashFailure:
-    case SubIndication::kSigCryptoFailure:
-      return Verdict::kInvalid;
-    default:
-      return Verdict::kIndeterminate;
-  }
-}
 
 void Fail(SignatureReport& report, SubIndication s, std::string reason) {
   report.verdict = VerdictFor(s);
@@ -211,10 +198,7 @@ void ValidateCmsSignature(const SignedBytes& bytes, ByteView content, QPDFObject
     report.warnings.push_back("its /M date \"" + m.getUTF8Value() + "\" cannot be read");
     return;
   }
-  ManualClock at_claimed_time(*claimed);
-  CmsValidationOptions at_m = options;
-  at_m.clock = &at_claimed_time;
-  auto again = ValidateCms(bytes.signature, content, at_m);
+  auto again = internal::ValidateCmsAt(bytes.signature, content, options, *claimed);
   if (!again.ok() || again->signers.size() != 1) return;  // cannot happen: it parsed above
   report = std::move(again->signers.front());
   report.signing_time_source = kPdfDateSource;

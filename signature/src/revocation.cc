@@ -5,28 +5,16 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 #include <ctime>
-#include <exception>
 #include <utility>
 
+#include "preserve/util/http_client.h"
 #include "preserve/util/openssl_ptr.h"
 
 namespace preserve::signature::internal {
 
 namespace {
-
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
 
 // Clocks of CAs and responders drift; a few minutes ahead is not "the future".
 constexpr std::chrono::minutes kClockSkew{5};
@@ -35,129 +23,35 @@ constexpr std::chrono::minutes kClockSkew{5};
 constexpr std::chrono::hours kMaxAgeWithoutNextUpdate{24};
 // CRLs of large CAs run to megabytes; anything past this is not a CRL.
 constexpr std::uint64_t kMaxAnswerBytes = 32u << 20;
-constexpr auto kAwaitable = asio::as_tuple(asio::use_awaitable);
-// The sockets time out by themselves; this only bounds a name lookup that hangs.
-constexpr std::chrono::milliseconds kLookupGrace{250};
 
 // --- HTTP (RFC 5280 CRL distribution points, RFC 6960 appendix A) ---
 
-struct HttpUrl {
-  std::string host;
-  std::string port;
-  std::string target;
-  std::string host_header;
-};
-
-// http:// only: distribution points and responders are plain HTTP by RFC 5280
-// and RFC 6960 (the data is signed); ldap:// and https:// are not fetched.
-Result<HttpUrl> ParseHttpUrl(const std::string& url) {
-  constexpr std::string_view kScheme = "http://";
-  if (!url.starts_with(kScheme)) return Status::InvalidArgument("not an http:// URL");
-  std::string_view rest = std::string_view(url).substr(kScheme.size());
-  std::size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  HttpUrl out;
-  out.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  out.host_header = std::string(authority);
-  if (authority.find('@') != std::string_view::npos) return Status::InvalidArgument("URL carries credentials");
-  std::string_view port;
-  if (authority.starts_with("[")) {
-    std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return Status::InvalidArgument("malformed host");
-    out.host = std::string(authority.substr(1, close - 1));
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && !after.starts_with(":")) return Status::InvalidArgument("malformed host");
-    if (!after.empty()) port = after.substr(1);
-  } else {
-    std::size_t colon = authority.rfind(':');
-    out.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
-  }
-  if (out.host.empty()) return Status::InvalidArgument("no host");
-  if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return Status::InvalidArgument("bad port");
-  out.port = port.empty() ? "80" : std::string(port);
-  return out;
-}
-
-// What one exchange came to; written by the coroutine, read after the loop ends.
-struct HttpOutcome {
-  bool done = false;
-  Status status;
-  Bytes body;
-
-  void Fail(Status s) {
-    done = true;
-    status = std::move(s);
-  }
-};
-
-asio::awaitable<void> HttpTalk(const std::string& url, const HttpUrl& parsed, const Bytes* post,
-                               std::string_view content_type, std::chrono::steady_clock::time_point deadline,
-                               HttpOutcome& out) {
-  auto executor = co_await asio::this_coro::executor;
-  tcp::resolver resolver(executor);
-  auto [resolve_ec, endpoints] = co_await resolver.async_resolve(parsed.host, parsed.port, kAwaitable);
-  if (resolve_ec) co_return out.Fail(Status::Unavailable("cannot resolve " + url + ": " + resolve_ec.message()));
-  beast::tcp_stream stream(executor);
-  stream.expires_at(deadline);
-  auto [connect_ec, endpoint] = co_await stream.async_connect(endpoints, kAwaitable);
-  if (connect_ec) co_return out.Fail(Status::Unavailable("cannot connect to " + url + ": " + connect_ec.message()));
-
-  http::request<http::vector_body<std::uint8_t>> request{post != nullptr ? http::verb::post : http::verb::get,
-                                                         parsed.target, 11};
-  request.set(http::field::host, parsed.host_header);
-  request.set(http::field::user_agent, "preserve");
-  request.set(http::field::connection, "close");
-  if (post != nullptr) {
-    request.set(http::field::content_type, content_type);
-    request.body() = *post;
-  }
-  request.prepare_payload();
-  auto [write_ec, written] = co_await http::async_write(stream, request, kAwaitable);
-  if (write_ec) co_return out.Fail(Status::Unavailable("cannot send to " + url + ": " + write_ec.message()));
-
-  beast::flat_buffer buffer;
-  http::response_parser<http::vector_body<std::uint8_t>> parser;
-  parser.body_limit(kMaxAnswerBytes);
-  auto [read_ec, read] = co_await http::async_read(stream, buffer, parser, kAwaitable);
-  if (read_ec) co_return out.Fail(Status::Unavailable("no complete answer from " + url + ": " + read_ec.message()));
-  unsigned code = parser.get().result_int();
-  if (code != 200)
-    co_return out.Fail(Status::Unavailable(url + " answered HTTP " + std::to_string(code) + " " +
-                                           std::string(parser.get().reason())));
-  out.done = true;
-  out.body = std::move(parser.get().body());
-}
-
-// GET `url`, or POST `post` as `content_type`; Unavailable for every failure
-// to get a 200 answer in time.
+// GET `url`, or POST `post` as `content_type`. Every failure to get a 200
+// answer in time is an error whose message names the whole URL: CRL and OCSP
+// locations come from certificates and hold no secrets.
 Result<Bytes> HttpFetch(const std::string& url, const Bytes* post, std::string_view content_type,
                         std::chrono::milliseconds timeout) {
+  // http:// only: distribution points and responders are plain HTTP by RFC 5280
+  // and RFC 6960 (the data is signed); ldap:// and https:// are not fetched.
+  if (!url.starts_with("http://")) return Status::InvalidArgument(url + ": not an http:// URL");
   auto parsed = ParseHttpUrl(url);
   if (!parsed.ok()) return Status::InvalidArgument(url + ": " + parsed.status().message());
-  // Declared before the loop so that they outlive the coroutine frame, which
-  // the loop destroys when it is abandoned mid-flight.
-  HttpOutcome outcome;
-  try {
-    asio::io_context io;
-    asio::co_spawn(io, HttpTalk(url, *parsed, post, content_type, std::chrono::steady_clock::now() + timeout, outcome),
-                   [&outcome](std::exception_ptr e) {
-                     if (!e) return;
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       outcome.Fail(Status::Internal(std::string("HTTP exchange failed: ") + ex.what()));
-                     }
-                   });
-    io.run_for(timeout + kLookupGrace);
-  } catch (const std::exception& e) {
-    return Status::Internal(std::string("HTTP exchange failed: ") + e.what());
+  HttpClientOptions options;
+  options.name = url;
+  options.timeout = timeout;
+  options.max_response_bytes = kMaxAnswerBytes;
+  PRESERVE_ASSIGN_OR_RETURN(std::unique_ptr<HttpClient> client,
+                            HttpClient::Create(std::move(*parsed), std::move(options)));
+  HttpClient::Request request;
+  if (post != nullptr) {
+    request.method = HttpClient::Method::kPost;
+    request.content_type = content_type;
+    request.body = *post;
   }
-  if (!outcome.done)
-    return Status::Unavailable("no answer from " + url + " within " + std::to_string(timeout.count()) + " ms");
-  if (!outcome.status.ok()) return outcome.status;
-  return std::move(outcome.body);
+  PRESERVE_ASSIGN_OR_RETURN(HttpClient::Response response, client->Send(request));
+  if (response.status != 200)
+    return Status::Unavailable(url + " answered HTTP " + std::to_string(response.status) + " " + response.reason);
+  return std::move(response.body);
 }
 
 // --- reading CRLs and OCSP responses ---

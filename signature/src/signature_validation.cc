@@ -14,10 +14,12 @@
 #include "preserve/policy/algorithm_catalogue.h"
 #include "preserve/timestamp/time_stamp.h"
 #include "preserve/util/certificates.h"
+#include "preserve/util/der.h"
 #include "preserve/util/digest.h"
 #include "preserve/util/openssl_ptr.h"
 #include "prepared_trust.h"
 #include "revocation.h"
+#include "validation_time.h"
 
 namespace preserve::signature {
 
@@ -32,33 +34,6 @@ constexpr std::string_view kClaimedTimeSource = "signing-time attribute (claimed
 constexpr std::string_view kValidationTimeSource = "validation time (none in signature)";
 // A claimed signing time this far past the signature time-stamp is worth a word.
 constexpr std::chrono::minutes kClockSkew{5};
-
-// EN 319 102-1 puts these sub-indications under TOTAL-FAILED: the signature is
-// proven wrong. Everything else only means validity could not be established.
-Verdict VerdictFor(SubIndication s) {
-  switch (s) {
-    case SubIndication::kNone:
-      return Verdict::kValid;
-    case SubIndication::kFormatFailure:
-    case SubIndication::kHashFailure:
-    case SubIndication::kSigCryptoFailure:
-    case SubIndication::kExpired:
-    case SubIndication::kNotYetValid:
-    case SubIndication::kRevoked:
-      return Verdict::kInvalid;
-    case SubIndication::kNoCertificateChainFound:
-    case SubIndication::kChainConstraintsFailure:
-    case SubIndication::kSignedDataNotFound:
-    case SubIndication::kNoSigningCertificateFound:
-    case SubIndication::kRevokedNoPoe:
-    case SubIndication::kRevokedCaNoPoe:
-    case SubIndication::kTryLater:
-    case SubIndication::kCryptoConstraintsFailure:
-    case SubIndication::kCertificateChainGeneralFailure:
-      return Verdict::kIndeterminate;
-  }
-  return Verdict::kIndeterminate;
-}
 
 void Fail(SignatureReport& report, SubIndication s, std::string reason) {
   report.verdict = VerdictFor(s);
@@ -128,45 +103,6 @@ std::string SignatureAlgorithmName(const X509_ALGOR* alg) {
   }
 }
 
-// One DER element: where it lies and how it is tagged.
-struct DerElement {
-  int tag = 0;
-  int cls = 0;
-  bool constructed = false;
-  ByteView whole;    // header and content
-  ByteView content;
-};
-
-// The element `in` starts with; nullopt unless it is well formed with a
-// definite length.
-std::optional<DerElement> ReadDerElement(ByteView in) {
-  const unsigned char* p = in.data();
-  long length = 0;
-  DerElement e;
-  const int ret = ASN1_get_object(&p, &length, &e.tag, &e.cls, static_cast<long>(in.size()));
-  if ((ret & 0x80) != 0 || (ret & 0x01) != 0) {
-    ERR_clear_error();
-    return std::nullopt;
-  }
-  const auto header = static_cast<std::size_t>(p - in.data());
-  e.constructed = (ret & V_ASN1_CONSTRUCTED) != 0;
-  e.content = in.subspan(header, static_cast<std::size_t>(length));
-  e.whole = in.subspan(0, header + e.content.size());
-  return e;
-}
-
-bool Is(const std::optional<DerElement>& e, int cls, int tag) {
-  return e && e->constructed && e->cls == cls && e->tag == tag;
-}
-
-void AppendDer(Bytes& out, int cls, int tag, ByteView content) {
-  unsigned char header[16];
-  unsigned char* p = header;
-  ASN1_put_object(&p, 1, static_cast<int>(content.size()), tag, cls);
-  out.insert(out.end(), header, p);
-  out.insert(out.end(), content.begin(), content.end());
-}
-
 // A DER ContentInfo of SignedData split in two: the same without its
 // certificates field, and the certificates' DER, in order.
 struct SplitSignedData {
@@ -183,45 +119,44 @@ constexpr std::size_t kMaxSplitBytes = 1u << 20;
 std::optional<SplitSignedData> SplitCertificates(ByteView der) {
   if (der.size() > kMaxSplitBytes) return std::nullopt;
   // ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT SignedData }
-  auto info = ReadDerElement(der);
-  if (!Is(info, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE) || info->whole.size() != der.size()) return std::nullopt;
-  auto type = ReadDerElement(info->content);
-  if (!type || type->cls != V_ASN1_UNIVERSAL || type->tag != V_ASN1_OBJECT) return std::nullopt;
-  const ByteView rest = info->content.subspan(type->whole.size());
-  auto wrapper = ReadDerElement(rest);
-  if (!Is(wrapper, V_ASN1_CONTEXT_SPECIFIC, 0) || wrapper->whole.size() != rest.size()) return std::nullopt;
-  auto signed_data = ReadDerElement(wrapper->content);
-  if (!Is(signed_data, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE) || signed_data->whole.size() != wrapper->content.size())
-    return std::nullopt;
+  der::Reader whole(der);
+  std::optional<ByteView> info = whole.Read(der::kSequence);
+  if (!info || !whole.empty()) return std::nullopt;
+  der::Reader info_fields(*info);
+  ByteView type;
+  if (!info_fields.Read(der::kOid, &type)) return std::nullopt;
+  std::optional<ByteView> wrapper = info_fields.Read(der::kContext0);
+  if (!wrapper || !info_fields.empty()) return std::nullopt;
+  der::Reader wrapped(*wrapper);
+  std::optional<ByteView> signed_data = wrapped.Read(der::kSequence);
+  if (!signed_data || !wrapped.empty()) return std::nullopt;
 
   // SignedData ::= SEQUENCE { version, digestAlgorithms, encapContentInfo,
   //   certificates [0] IMPLICIT CertificateSet OPTIONAL, crls [1] ..., signerInfos }
   SplitSignedData out;
   Bytes fields;
   int index = 0;
-  for (ByteView in = signed_data->content; !in.empty(); ++index) {
-    auto field = ReadDerElement(in);
+  for (der::Reader in(*signed_data); !in.empty(); ++index) {
+    std::optional<der::Element> field = in.Next();
     if (!field) return std::nullopt;
-    in = in.subspan(field->whole.size());
-    if (field->cls != V_ASN1_CONTEXT_SPECIFIC || field->tag != 0) {
+    if (!der::IsContext(field->tag, 0)) {
       fields.insert(fields.end(), field->whole.begin(), field->whole.end());
       continue;
     }
-    if (index != 3 || !field->constructed || !out.certificates.empty()) return std::nullopt;
-    for (ByteView certs = field->content; !certs.empty();) {
-      auto cert = ReadDerElement(certs);
+    if (index != 3 || field->tag != der::kContext0 || !out.certificates.empty()) return std::nullopt;
+    for (der::Reader certs(field->content); !certs.empty();) {
+      ByteView cert;
       // Anything but a Certificate (the other CertificateChoices) is left to OpenSSL.
-      if (!Is(cert, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE)) return std::nullopt;
-      out.certificates.push_back(cert->whole);
-      certs = certs.subspan(cert->whole.size());
+      if (!certs.Read(der::kSequence, &cert)) return std::nullopt;
+      out.certificates.push_back(cert);
     }
   }
   if (out.certificates.empty()) return std::nullopt;  // nothing to reuse
   Bytes signed_data_der;
-  AppendDer(signed_data_der, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, fields);
-  Bytes content(type->whole.begin(), type->whole.end());
-  AppendDer(content, V_ASN1_CONTEXT_SPECIFIC, 0, signed_data_der);
-  AppendDer(out.without_certificates, V_ASN1_UNIVERSAL, V_ASN1_SEQUENCE, content);
+  der::AppendTlv(signed_data_der, der::kSequence, fields);
+  Bytes content(type.begin(), type.end());
+  der::AppendTlv(content, der::kContext0, signed_data_der);
+  der::AppendTlv(out.without_certificates, der::kSequence, content);
   return out;
 }
 
@@ -385,7 +320,7 @@ struct ValidationContext {
   STACK_OF(X509)* pool = nullptr;        // the signature's certificates, then the caller's intermediates
   STACK_OF(X509)* carried = nullptr;     // the signature's own certificates
   BIO* content = nullptr;                // the content read through CMS digest BIOs; null when missing
-  const Clock* clock = nullptr;
+  TimePoint validation_time;             // "now", read once for every signer
   const CmsValidationOptions* options = nullptr;
   const std::vector<Bytes>* tsa_anchors = nullptr;  // for signature time-stamps
   STACK_OF(X509_CRL)* carried_crls = nullptr;       // the signature's CRLs; may be null
@@ -691,6 +626,68 @@ void CheckAlgorithms(const policy::AlgorithmCatalogue& catalogue, CMS_SignerInfo
   }
 }
 
+// The content digest, then the signature value, of a signer whose
+// certificate and content are at hand. False, with the report failed, when
+// either does not verify.
+bool VerifySignatureValue(CMS_SignerInfo* si, const ValidationContext& ctx, SignatureReport& report) {
+  // Content digest first, then the signature value, as EN 319 102-1 5.2.7
+  // orders them, so a changed document reads as HASH_FAILURE, not a broken signature.
+  const bool has_signed_attributes = CMS_signed_get_attr_count(si) > 0;
+  int content_ok = CMS_SignerInfo_verify_content(si, ctx.content);
+  if (content_ok != 1) {
+    std::string openssl = OpenSslErrors();
+    if (content_ok < 0) {
+      Fail(report, SubIndication::kFormatFailure,
+           "The signature of " + report.signer_subject + " cannot be checked: " + openssl + ".");
+    } else if (has_signed_attributes) {
+      Fail(report, SubIndication::kHashFailure, "The content does not match the digest signed by " +
+                                                    report.signer_subject + ": it was changed after signing.");
+    } else {
+      // Without signed attributes the signature covers the content directly, so a
+      // changed document and a damaged signature value cannot be told apart.
+      Fail(report, SubIndication::kSigCryptoFailure,
+           "The signature value of " + report.signer_subject +
+               " does not verify over the content: the content or the signature was changed.");
+    }
+    return false;
+  }
+  if (has_signed_attributes) {
+    int signature_ok = CMS_SignerInfo_verify(si);
+    if (signature_ok != 1) {
+      ERR_clear_error();
+      Fail(report, SubIndication::kSigCryptoFailure,
+           "The signature value of " + report.signer_subject +
+               " does not verify with its certificate's public key: the signature was damaged or forged.");
+      return false;
+    }
+  }
+  return true;
+}
+
+// The revocation status of every certificate of `path` below its anchor,
+// with the material that settled it added to the report. False, with the
+// report failed, when a revocation (or its unknown status) counts.
+bool CheckPathRevocation(STACK_OF(X509)* path, const ValidationContext& ctx, std::optional<TimePoint> claimed_time,
+                         const std::optional<SignatureTimeStamp>& stamp, SignatureReport& report) {
+  internal::RevocationInput input;
+  input.path = path;
+  input.carried_crls = ctx.carried_crls;
+  input.local = ctx.trust;
+  input.options = &ctx.options->revocation;
+  input.now = ctx.validation_time;
+  input.claimed = claimed_time;
+  if (stamp) input.proven = stamp->gen_time;
+  internal::RevocationOutcome revocation = internal::CheckRevocation(input);
+  report.revocation = std::move(revocation.summary);
+  for (std::string& warning : revocation.warnings) report.warnings.push_back(std::move(warning));
+  for (const Bytes& cert : revocation.certificates) AddOnce(report.certificates, cert);
+  report.crls = std::move(revocation.crls);
+  report.ocsp_responses = std::move(revocation.ocsp_responses);
+  if (revocation.sub_indication == SubIndication::kNone) return true;
+  Fail(report, revocation.sub_indication, std::move(revocation.reason));
+  return false;
+}
+
 SignatureReport ValidateSigner(CMS_SignerInfo* si, const ValidationContext& ctx) {
   SignatureReport report;
   EVP_PKEY* key = nullptr;
@@ -707,7 +704,7 @@ SignatureReport ValidateSigner(CMS_SignerInfo* si, const ValidationContext& ctx)
     report.signing_time = **claimed;
     report.signing_time_source = kClaimedTimeSource;
   } else if (claimed.ok()) {
-    report.signing_time = ctx.clock->Now();
+    report.signing_time = ctx.validation_time;
     report.signing_time_source = kValidationTimeSource;
   }
 
@@ -731,37 +728,7 @@ SignatureReport ValidateSigner(CMS_SignerInfo* si, const ValidationContext& ctx)
     return report;
   }
 
-  // Content digest first, then the signature value, as EN 319 102-1 5.2.7
-  // orders them, so a changed document reads as HASH_FAILURE, not a broken signature.
-  const bool has_signed_attributes = CMS_signed_get_attr_count(si) > 0;
-  int content_ok = CMS_SignerInfo_verify_content(si, ctx.content);
-  if (content_ok != 1) {
-    std::string openssl = OpenSslErrors();
-    if (content_ok < 0) {
-      Fail(report, SubIndication::kFormatFailure,
-           "The signature of " + report.signer_subject + " cannot be checked: " + openssl + ".");
-    } else if (has_signed_attributes) {
-      Fail(report, SubIndication::kHashFailure, "The content does not match the digest signed by " +
-                                                    report.signer_subject + ": it was changed after signing.");
-    } else {
-      // Without signed attributes the signature covers the content directly, so a
-      // changed document and a damaged signature value cannot be told apart.
-      Fail(report, SubIndication::kSigCryptoFailure,
-           "The signature value of " + report.signer_subject +
-               " does not verify over the content: the content or the signature was changed.");
-    }
-    return report;
-  }
-  if (has_signed_attributes) {
-    int signature_ok = CMS_SignerInfo_verify(si);
-    if (signature_ok != 1) {
-      ERR_clear_error();
-      Fail(report, SubIndication::kSigCryptoFailure,
-           "The signature value of " + report.signer_subject +
-               " does not verify with its certificate's public key: the signature was damaged or forged.");
-      return report;
-    }
-  }
+  if (!VerifySignatureValue(si, ctx, report)) return report;
 
   std::string mismatch = SigningCertificateMismatch(si, signer, ctx.pool);
   if (!mismatch.empty()) {
@@ -791,29 +758,37 @@ SignatureReport ValidateSigner(CMS_SignerInfo* si, const ValidationContext& ctx)
     if (report.sub_indication != SubIndication::kNone) return report;
   }
 
-  internal::RevocationInput input;
-  input.path = path.get();
-  input.carried_crls = ctx.carried_crls;
-  input.local = ctx.trust;
-  input.options = &ctx.options->revocation;
-  input.now = ctx.clock->Now();
-  input.claimed = claimed_time;
-  if (stamp) input.proven = stamp->gen_time;
-  internal::RevocationOutcome revocation = internal::CheckRevocation(input);
-  report.revocation = std::move(revocation.summary);
-  for (std::string& warning : revocation.warnings) report.warnings.push_back(std::move(warning));
-  for (const Bytes& cert : revocation.certificates) AddOnce(report.certificates, cert);
-  report.crls = std::move(revocation.crls);
-  report.ocsp_responses = std::move(revocation.ocsp_responses);
-  if (revocation.sub_indication != SubIndication::kNone) {
-    Fail(report, revocation.sub_indication, std::move(revocation.reason));
-    return report;
-  }
+  if (!CheckPathRevocation(path.get(), ctx, claimed_time, stamp, report)) return report;
   report.verdict = Verdict::kValid;
   return report;
 }
 
 }  // namespace
+
+Verdict VerdictFor(SubIndication s) {
+  switch (s) {
+    case SubIndication::kNone:
+      return Verdict::kValid;
+    case SubIndication::kFormatFailure:
+    case SubIndication::kHashFailure:
+    case SubIndication::kSigCryptoFailure:
+    case SubIndication::kExpired:
+    case SubIndication::kNotYetValid:
+    case SubIndication::kRevoked:
+      return Verdict::kInvalid;
+    case SubIndication::kNoCertificateChainFound:
+    case SubIndication::kChainConstraintsFailure:
+    case SubIndication::kSignedDataNotFound:
+    case SubIndication::kNoSigningCertificateFound:
+    case SubIndication::kRevokedNoPoe:
+    case SubIndication::kRevokedCaNoPoe:
+    case SubIndication::kTryLater:
+    case SubIndication::kCryptoConstraintsFailure:
+    case SubIndication::kCertificateChainGeneralFailure:
+      return Verdict::kIndeterminate;
+  }
+  return Verdict::kIndeterminate;
+}
 
 std::string_view SubIndicationName(SubIndication s) {
   switch (s) {
@@ -839,10 +814,54 @@ std::string_view SubIndicationName(SubIndication s) {
 
 namespace {
 
-// ValidateCms and ValidateCmsDetached: `detached_content` null for none.
+// The signed content read through the CMS digest BIOs the SignerInfos are
+// checked against: `detached_content` pushed in, or an enveloping signature's
+// own content read out (and kept in `encapsulated_content`). Null when a
+// detached signature's content was not given.
+Result<BioPtr> HashSignedContent(CMS_ContentInfo* cms, bool detached, const ContentSource* detached_content,
+                                 std::optional<Bytes>& encapsulated_content) {
+  BioPtr content_chain;
+  if (detached_content != nullptr) {
+    // The chain's digest BIOs, which the SignerInfos are checked against, hash
+    // what is written through them as well as what is read: the content is
+    // pushed through a chain ending in a null sink, one piece at a time.
+    BioPtr sink(BIO_new(BIO_s_null()));
+    if (!sink) return Status::Internal(OpenSslFailure("BIO_new"));
+    content_chain.reset(CMS_dataInit(cms, sink.get()));
+    if (!content_chain) return Status::InvalidArgument(OpenSslFailure("cannot read the signed content"));
+    sink.release();  // now the bottom of content_chain, freed with it
+    PRESERVE_RETURN_IF_ERROR((*detached_content)([&content_chain](ByteView piece) -> Status {
+      // BIO_write takes an int: pieces of any size go in slices it can take.
+      constexpr std::size_t kSlice = 1u << 30;
+      for (std::size_t at = 0; at < piece.size(); at += kSlice) {
+        const int n = static_cast<int>(std::min(kSlice, piece.size() - at));
+        if (BIO_write(content_chain.get(), piece.data() + at, n) != n)
+          return Status::Internal(OpenSslFailure("hashing the signed content"));
+      }
+      return Status::Ok();
+    }));
+  } else if (!detached) {
+    content_chain.reset(CMS_dataInit(cms, nullptr));
+    if (!content_chain) return Status::InvalidArgument(OpenSslFailure("cannot read the signed content"));
+    // Reading through the chain feeds the digest BIOs the SignerInfos are checked against.
+    char buf[16384];
+    int n = 0;
+    do {
+      n = BIO_read(content_chain.get(), buf, sizeof buf);
+    } while (n > 0);
+    if (n < 0) return Status::Internal(OpenSslFailure("reading the signed content"));
+    ASN1_OCTET_STRING** inner = CMS_get0_content(cms);
+    if (inner != nullptr && *inner != nullptr) {
+      const unsigned char* data = ASN1_STRING_get0_data(*inner);
+      encapsulated_content = Bytes(data, data + ASN1_STRING_length(*inner));
+    }
+  }
+  return content_chain;
+}
+
+// ValidateCms and its kin: `detached_content` null for none.
 Result<CmsValidation> ValidateSignedData(ByteView signature, const ContentSource* detached_content,
-                                         const CmsValidationOptions& options) {
-  if (options.clock == nullptr) return Status::InvalidArgument("CMS validation needs a clock");
+                                         const CmsValidationOptions& options, TimePoint validation_time) {
   PRESERVE_ASSIGN_OR_RETURN(CmsContentInfoPtr cms, ParseCms(signature, options.prepared.get()));
   if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
     return Status::InvalidArgument("not a signature: the CMS structure is of type " +
@@ -886,48 +905,14 @@ Result<CmsValidation> ValidateSignedData(ByteView signature, const ContentSource
   ERR_clear_error();
 
   CmsValidation result;
-  BioPtr content_chain;
-  if (detached_content != nullptr) {
-    // The chain's digest BIOs, which the SignerInfos are checked against, hash
-    // what is written through them as well as what is read: the content is
-    // pushed through a chain ending in a null sink, one piece at a time.
-    BioPtr sink(BIO_new(BIO_s_null()));
-    if (!sink) return Status::Internal(OpenSslFailure("BIO_new"));
-    content_chain.reset(CMS_dataInit(cms.get(), sink.get()));
-    if (!content_chain) return Status::InvalidArgument(OpenSslFailure("cannot read the signed content"));
-    sink.release();  // now the bottom of content_chain, freed with it
-    PRESERVE_RETURN_IF_ERROR((*detached_content)([&content_chain](ByteView piece) -> Status {
-      // BIO_write takes an int: pieces of any size go in slices it can take.
-      constexpr std::size_t kSlice = 1u << 30;
-      for (std::size_t at = 0; at < piece.size(); at += kSlice) {
-        const int n = static_cast<int>(std::min(kSlice, piece.size() - at));
-        if (BIO_write(content_chain.get(), piece.data() + at, n) != n)
-          return Status::Internal(OpenSslFailure("hashing the signed content"));
-      }
-      return Status::Ok();
-    }));
-  } else if (!detached) {
-    content_chain.reset(CMS_dataInit(cms.get(), nullptr));
-    if (!content_chain) return Status::InvalidArgument(OpenSslFailure("cannot read the signed content"));
-    // Reading through the chain feeds the digest BIOs the SignerInfos are checked against.
-    char buf[16384];
-    int n = 0;
-    do {
-      n = BIO_read(content_chain.get(), buf, sizeof buf);
-    } while (n > 0);
-    if (n < 0) return Status::Internal(OpenSslFailure("reading the signed content"));
-    ASN1_OCTET_STRING** inner = CMS_get0_content(cms.get());
-    if (inner != nullptr && *inner != nullptr) {
-      const unsigned char* data = ASN1_STRING_get0_data(*inner);
-      result.encapsulated_content = Bytes(data, data + ASN1_STRING_length(*inner));
-    }
-  }
+  PRESERVE_ASSIGN_OR_RETURN(BioPtr content_chain,
+                            HashSignedContent(cms.get(), detached, detached_content, result.encapsulated_content));
 
   ValidationContext ctx;
   ctx.pool = untrusted.get();
   ctx.carried = carried.get();
   ctx.content = content_chain.get();
-  ctx.clock = options.clock;
+  ctx.validation_time = validation_time;
   ctx.options = &options;
   ctx.tsa_anchors = options.timestamp_trust_anchors.empty() ? &options.trust_anchors : &options.timestamp_trust_anchors;
   ctx.carried_crls = carried_crls.get();
@@ -951,14 +936,25 @@ Status PrepareTrust(CmsValidationOptions& options) {
 
 Result<CmsValidation> ValidateCms(ByteView signature, std::optional<ByteView> detached_content,
                                   const CmsValidationOptions& options) {
-  if (!detached_content) return ValidateSignedData(signature, nullptr, options);
-  const ContentSource whole = [content = *detached_content](const ContentSink& sink) { return sink(content); };
-  return ValidateSignedData(signature, &whole, options);
+  if (options.clock == nullptr) return Status::InvalidArgument("CMS validation needs a clock");
+  return internal::ValidateCmsAt(signature, detached_content, options, options.clock->Now());
 }
 
 Result<CmsValidation> ValidateCmsDetached(ByteView signature, const ContentSource& content,
                                           const CmsValidationOptions& options) {
-  return ValidateSignedData(signature, &content, options);
+  if (options.clock == nullptr) return Status::InvalidArgument("CMS validation needs a clock");
+  return ValidateSignedData(signature, &content, options, options.clock->Now());
 }
+
+namespace internal {
+
+Result<CmsValidation> ValidateCmsAt(ByteView signature, std::optional<ByteView> detached_content,
+                                    const CmsValidationOptions& options, TimePoint validation_time) {
+  if (!detached_content) return ValidateSignedData(signature, nullptr, options, validation_time);
+  const ContentSource whole = [content = *detached_content](const ContentSink& sink) { return sink(content); };
+  return ValidateSignedData(signature, &whole, options, validation_time);
+}
+
+}  // namespace internal
 
 }  // namespace preserve::signature

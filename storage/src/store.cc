@@ -125,28 +125,27 @@ class WriterLock {
  public:
   static Result<std::unique_ptr<WriterLock>> Acquire(const std::filesystem::path& dir) {
     std::filesystem::path path = dir / "writer.lock";
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return Status::IOError(path.string() + ": " + std::strerror(errno));
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    FileDescriptor fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (fd.get() < 0) return Status::IOError(path.string() + ": " + std::strerror(errno));
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
       char buf[32] = {};
-      ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
-      ::close(fd);
+      ssize_t n = ::pread(fd.get(), buf, sizeof buf - 1, 0);
       std::string holder = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "unknown";
       while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
       return Status::Busy("the store " + dir.string() + " is being written by another process (pid " +
                           holder + "); try again when it has finished");
     }
     std::string pid = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    if (::ftruncate(fd.get(), 0) != 0 || ::pwrite(fd.get(), pid.data(), pid.size(), 0) < 0) {
       // The lock itself holds; only the holder's name is missing.
     }
-    return std::unique_ptr<WriterLock>(new WriterLock(fd));
+    return std::unique_ptr<WriterLock>(new WriterLock(std::move(fd)));
   }
-  ~WriterLock() { ::close(fd_); }  // closing releases the flock
 
  private:
-  explicit WriterLock(int fd) : fd_(fd) {}
-  int fd_;
+  // Closing it releases the flock.
+  explicit WriterLock(FileDescriptor fd) : fd_(std::move(fd)) {}
+  FileDescriptor fd_;
 };
 
 class StoreImpl final : public Store {
@@ -338,14 +337,14 @@ class StoreImpl final : public Store {
   // where the file system lacks it, a name removed at once. Nothing of it
   // outlives its descriptor, so neither a crash nor a checkpoint ever sees it.
   Result<FileDescriptor> NewStagingFile() const {
-    int fd = ::open(dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    FileDescriptor fd(::open(dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    if (fd.get() < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
       std::string name = (dir_ / ".staging-XXXXXX").string();
-      fd = ::mkostemp(name.data(), O_CLOEXEC);
-      if (fd >= 0) ::unlink(name.c_str());
+      fd = FileDescriptor(::mkostemp(name.data(), O_CLOEXEC));
+      if (fd.get() >= 0) ::unlink(name.c_str());
     }
-    if (fd < 0) return Status::IOError("cannot stage content in " + dir_.string() + ": " + std::strerror(errno));
-    return FileDescriptor(fd);
+    if (fd.get() < 0) return Status::IOError("cannot stage content in " + dir_.string() + ": " + std::strerror(errno));
+    return fd;
   }
 
   Status CompactContent() override {

@@ -17,7 +17,7 @@
 
 #include "preserve/util/clock.h"
 #include "preserve/util/digest.h"
-#include "preserve/util/utf8.h"
+#include "preserve/util/unicode.h"
 #include "raw_db.h"
 #include "store_cli_fixture.h"
 

@@ -21,6 +21,7 @@
 #include <system_error>
 
 #include "preserve/util/certificates.h"
+#include "preserve/util/der.h"
 #include "preserve/util/fault_point.h"
 #include "preserve/util/openssl_ptr.h"
 #include "time_stamp_request_reader.h"
@@ -406,47 +407,24 @@ ASN1_INTEGER* RandomTokenSerial(TS_RESP_CTX* ctx, void*) {
 // grants or rejects it as before. embedded_tsa_test checks the tokens against
 // ones TS_RESP_create_response makes for the same request.
 
-namespace der {
+// The token's own pieces, on top of util/der.h.
 
-constexpr std::uint8_t kInteger = 0x02;
-constexpr std::uint8_t kOctetString = 0x04;
-constexpr std::uint8_t kOid = 0x06;
-constexpr std::uint8_t kUtcTime = 0x17;
-constexpr std::uint8_t kGeneralizedTime = 0x18;
-constexpr std::uint8_t kSequence = 0x30;
-constexpr std::uint8_t kSet = 0x31;
-constexpr std::uint8_t kContext0 = 0xa0;  // [0], constructed
-constexpr std::uint8_t kNullValue[] = {0x05, 0x00};
-constexpr ByteView kNull(kNullValue);
+constexpr std::uint8_t kNullValue[] = {der::kNull, 0x00};
+constexpr ByteView kNullElement(kNullValue);
 
-// Tag, definite length, then the pieces in order.
-Bytes Tlv(std::uint8_t tag, std::initializer_list<ByteView> pieces) {
-  std::size_t length = 0;
-  for (ByteView piece : pieces) length += piece.size();
-  Bytes out;
-  out.reserve(length + 6);
-  out.push_back(tag);
-  if (length < 0x80) {
-    out.push_back(static_cast<std::uint8_t>(length));
-  } else {
-    int octets = 0;
-    for (std::size_t rest = length; rest != 0; rest >>= 8) ++octets;
-    out.push_back(static_cast<std::uint8_t>(0x80 | octets));
-    for (int i = octets - 1; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(length >> (8 * i)));
-  }
-  for (ByteView piece : pieces) out.insert(out.end(), piece.begin(), piece.end());
-  return out;
+Bytes Oid(const ASN1_OBJECT* object) {
+  return der::Tlv(der::kOid, {ByteView(OBJ_get0_data(object), OBJ_length(object))});
 }
-
-Bytes Oid(const ASN1_OBJECT* object) { return Tlv(kOid, {ByteView(OBJ_get0_data(object), OBJ_length(object))}); }
 Bytes Oid(int nid) { return Oid(OBJ_nid2obj(nid)); }
 
 // An attribute with a single value.
-Bytes Attribute(int nid, ByteView value) { return Tlv(kSequence, {Oid(nid), Tlv(kSet, {value})}); }
+Bytes Attribute(int nid, ByteView value) {
+  return der::Tlv(der::kSequence, {Oid(nid), der::Tlv(der::kSet, {value})});
+}
 
 // What ASN1_TIME_set gives, as RFC 5280 wants: UTCTime from 1950 to 2049,
 // GeneralizedTime otherwise. nullopt past year 9999.
-std::optional<Bytes> Time(TimePoint t, bool generalized_only) {
+std::optional<Bytes> DerTime(TimePoint t, bool generalized_only) {
   const auto day = std::chrono::floor<std::chrono::days>(t);
   const std::chrono::year_month_day ymd{day};
   const std::chrono::hh_mm_ss hms{t - day};
@@ -465,10 +443,8 @@ std::optional<Bytes> Time(TimePoint t, bool generalized_only) {
   put(12, 2, hms.seconds().count());
   text[14] = 'Z';
   const std::string_view digits(text.data() + (utc ? 2 : 0), utc ? 13 : 15);
-  return Tlv(utc ? kUtcTime : kGeneralizedTime, {AsBytes(digits)});
+  return der::Tlv(utc ? der::kUtcTime : der::kGeneralizedTime, {AsBytes(digits)});
 }
-
-}  // namespace der
 
 using EvpMdPtr = std::unique_ptr<EVP_MD, OpenSslFree<EVP_MD_free>>;
 using Pkcs7SignerInfoPtr = std::unique_ptr<PKCS7_SIGNER_INFO, OpenSslFree<PKCS7_SIGNER_INFO_free>>;
@@ -496,7 +472,7 @@ Result<SignerProfile> MakeSignerProfile(const EVP_MD* md, X509* tsa, EVP_PKEY* k
     return Status::Internal(OpenSslFailure(std::string("cannot prepare to sign tokens with ") + OBJ_nid2sn(profile.digest_nid)));
   profile.digest_algorithm = ToDer(i2d_X509_ALGOR, signer_info->digest_alg);
   profile.signature_algorithm = ToDer(i2d_X509_ALGOR, signer_info->digest_enc_alg);
-  profile.signing_certificate_attribute = der::Attribute(
+  profile.signing_certificate_attribute = Attribute(
       NID_id_smime_aa_signingCertificateV2, ToDer(i2d_ESS_SIGNING_CERT_V2, signing_certificate.get()));
   if (profile.digest_algorithm.empty() || profile.signature_algorithm.empty())
     return OutOfMemory("cannot encode the token's algorithms");
@@ -708,9 +684,9 @@ Status EmbeddedTsa::Impl::PrepareGrants() {
   if (signer_identifier.empty()) return OutOfMemory("cannot encode the TSA's issuer and serial number");
   policy_der = ToDer(i2d_ASN1_OBJECT, policy.get());
   certificates = der::Tlv(der::kContext0, {tsa_der});
-  tst_info_type = der::Oid(NID_id_smime_ct_TSTInfo);
-  signed_data_type = der::Oid(NID_pkcs7_signed);
-  content_type_attribute = der::Attribute(NID_pkcs9_contentType, tst_info_type);
+  tst_info_type = Oid(NID_id_smime_ct_TSTInfo);
+  signed_data_type = Oid(NID_pkcs7_signed);
+  content_type_attribute = Attribute(NID_pkcs9_contentType, tst_info_type);
   return Status::Ok();
 }
 
@@ -743,8 +719,8 @@ std::optional<Result<Bytes>> EmbeddedTsa::Impl::Grant(const internal::PlainTimeS
   const SignerProfile& profile = profiles[rule->profile];
 
   const TimePoint now = clock->Now();
-  std::optional<Bytes> gen_time = der::Time(now, true);
-  std::optional<Bytes> signing_time = der::Time(now, false);
+  std::optional<Bytes> gen_time = DerTime(now, true);
+  std::optional<Bytes> signing_time = DerTime(now, false);
   if (!gen_time || !signing_time) return std::nullopt;
   // 128 random bits, the top one set: the serial RandomTokenSerial would
   // draw, after a leading zero that keeps the INTEGER positive.
@@ -762,7 +738,7 @@ std::optional<Result<Bytes>> EmbeddedTsa::Impl::Grant(const internal::PlainTimeS
       {kVersion1, policy_der,
        der::Tlv(der::kSequence,
                 {der::Tlv(der::kSequence, {der::Tlv(der::kOid, {request.imprint_algorithm}),
-                                           request.imprint_null_parameters ? der::kNull : ByteView()}),
+                                           request.imprint_null_parameters ? kNullElement : ByteView()}),
                  der::Tlv(der::kOctetString, {request.hashed_message})}),
        der::Tlv(der::kInteger, {serial}), *gen_time, kAccuracyOneSecond, request.nonce});
 
@@ -773,8 +749,8 @@ std::optional<Result<Bytes>> EmbeddedTsa::Impl::Grant(const internal::PlainTimeS
   // DER orders a SET OF by the encodings, as OpenSSL's encoder does.
   std::array<Bytes, 4> attributes = {
       content_type_attribute, profile.signing_certificate_attribute,
-      der::Attribute(NID_pkcs9_signingTime, *signing_time),
-      der::Attribute(NID_pkcs9_messageDigest, der::Tlv(der::kOctetString, {ByteView(digest.data(), digest_length)}))};
+      Attribute(NID_pkcs9_signingTime, *signing_time),
+      Attribute(NID_pkcs9_messageDigest, der::Tlv(der::kOctetString, {ByteView(digest.data(), digest_length)}))};
   std::sort(attributes.begin(), attributes.end(), [](const Bytes& a, const Bytes& b) {
     const int order = std::memcmp(a.data(), b.data(), std::min(a.size(), b.size()));
     return order != 0 ? order < 0 : a.size() < b.size();

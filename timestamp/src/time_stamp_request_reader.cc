@@ -1,56 +1,16 @@
 #include "time_stamp_request_reader.h"
 
-#include <cstddef>
-#include <cstdint>
+#include "preserve/util/der.h"
 
 namespace preserve::timestamp::internal {
 
-namespace {
-
-constexpr std::uint8_t kBoolean = 0x01;
-constexpr std::uint8_t kInteger = 0x02;
-constexpr std::uint8_t kOctetString = 0x04;
-constexpr std::uint8_t kNull = 0x05;
-constexpr std::uint8_t kOid = 0x06;
-constexpr std::uint8_t kSequence = 0x30;
-
-// DER from the front of `in`, one element at a time. Only the one-octet tags
-// a TimeStampReq uses; a multi-octet tag, an indefinite length, a length in
-// more octets than it needs, or one past the end stops the reading.
-class DerReader {
- public:
-  explicit DerReader(ByteView in) : in_(in) {}
-
-  bool empty() const { return in_.empty(); }
-  bool NextIs(std::uint8_t tag) const { return !in_.empty() && in_[0] == tag; }
-
-  // The content of the next element, which must have `tag`; nullopt otherwise
-  // (nothing is then consumed). `whole` gets the element with its header.
-  std::optional<ByteView> Read(std::uint8_t tag, ByteView* whole = nullptr) {
-    if (!NextIs(tag) || in_.size() < 2) return std::nullopt;
-    std::size_t length = in_[1];
-    std::size_t header = 2;
-    if (length >= 0x80) {
-      const std::size_t octets = length & 0x7f;
-      // 0x80 is BER's indefinite length; a request is far below 2^32 bytes.
-      if (octets == 0 || octets > 4 || in_.size() < 2 + octets || in_[2] == 0) return std::nullopt;
-      length = 0;
-      for (std::size_t i = 0; i < octets; ++i) length = (length << 8) | in_[2 + i];
-      if (length < 0x80) return std::nullopt;  // fits the short form
-      header += octets;
-    }
-    if (length > in_.size() - header) return std::nullopt;
-    if (whole != nullptr) *whole = in_.first(header + length);
-    ByteView content = in_.subspan(header, length);
-    in_ = in_.subspan(header + length);
-    return content;
-  }
-
- private:
-  ByteView in_;
-};
-
-}  // namespace
+using der::kBoolean;
+using der::kInteger;
+using der::kNull;
+using der::kOctetString;
+using der::kOid;
+using der::kSequence;
+using DerReader = der::Reader;
 
 std::optional<PlainTimeStampRequest> ReadPlainTimeStampRequest(ByteView der) {
   DerReader outer(der);

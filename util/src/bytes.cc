@@ -132,21 +132,20 @@ Status SyncDirectory(const std::filesystem::path& dir) {
 Status WriteFileAtomic(const std::filesystem::path& path, ByteView bytes) {
   std::filesystem::path tmp = path;
   tmp += ".tmp-" + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::IOError(tmp.string() + ": cannot create: " + std::strerror(errno));
+  FileDescriptor fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (fd.get() < 0) return Status::IOError(tmp.string() + ": cannot create: " + std::strerror(errno));
   std::size_t done = 0;
   while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       std::string err = std::strerror(errno);
-      ::close(fd);
       ::unlink(tmp.c_str());
       return Status::IOError(tmp.string() + ": write failed: " + err);
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if (::fsync(fd.get()) != 0 || fd.Close() != 0) {
     ::unlink(tmp.c_str());
     return Status::IOError(tmp.string() + ": fsync/close failed");
   }

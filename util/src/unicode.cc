@@ -15,6 +15,34 @@ namespace preserve {
 
 namespace {
 
+// `byte` as '%' and two upper-case hex digits, the one form in which preserve
+// shows a byte it will not show as it is.
+void AppendPercentEscaped(char byte, std::string& out) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  const auto value = static_cast<std::uint8_t>(byte);
+  out += '%';
+  out.push_back(kHex[value >> 4]);
+  out.push_back(kHex[value & 0x0F]);
+}
+
+// The length of the well-formed UTF-8 sequence starting at `at`; 0 when the
+// byte there does not start one.
+std::size_t SequenceAt(std::string_view s, std::size_t at) {
+  const auto lead = static_cast<unsigned char>(s[at]);
+  const std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3 : (lead >> 3) == 0x1e ? 4 : 0;
+  if (length == 0 || length > s.size() - at) return 0;
+  std::uint32_t code_point = length == 1 ? lead : lead & (0x7fu >> length);
+  for (std::size_t k = 1; k < length; ++k) {
+    const auto next = static_cast<unsigned char>(s[at + k]);
+    if ((next >> 6) != 0x2) return 0;
+    code_point = (code_point << 6) | (next & 0x3fu);
+  }
+  static constexpr std::uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (code_point < kSmallest[length] || code_point > 0x10ffff || (code_point >= 0xd800 && code_point <= 0xdfff))
+    return 0;
+  return length;
+}
+
 // `c` (a scalar value: ICU hands out no surrogates from valid UTF-8) as UTF-8.
 void AppendUtf8(std::uint32_t c, std::string& out) {
   if (c < 0x80) {
@@ -72,6 +100,36 @@ Result<IconvPtr> OpenDecoder(std::string_view code_page) {
 
 }  // namespace
 
+bool IsUtf8(std::string_view text) {
+  for (std::size_t at = 0; at < text.size();) {
+    // ASCII runs are the common case: no decoding.
+    if (static_cast<unsigned char>(text[at]) < 0x80) {
+      ++at;
+      continue;
+    }
+    const std::size_t length = SequenceAt(text, at);
+    if (length == 0) return false;
+    at += length;
+  }
+  return true;
+}
+
+std::string EscapeInvalidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t length = SequenceAt(text, at);
+    if (length == 0) {
+      AppendPercentEscaped(text[at], out);
+      ++at;
+      continue;
+    }
+    out.append(text.substr(at, length));
+    at += length;
+  }
+  return out;
+}
+
 bool IsNfcUtf8(std::string_view text) {
   if (!IsUtf8(text)) return false;
   UErrorCode status = U_ZERO_ERROR;
@@ -113,26 +171,19 @@ Result<std::string> DecodeCodePage(std::string_view bytes, std::string_view code
 Status CheckCodePage(std::string_view code_page) { return OpenDecoder(code_page).status(); }
 
 std::string EscapeForDisplay(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  // Bytes that are not UTF-8 as preserve shows them everywhere (utf8.h); the
-  // controls, which are UTF-8, in the same form.
+  // Bytes that are not UTF-8 as preserve shows them everywhere; the controls,
+  // which are UTF-8, in the same form.
   const std::string text = EscapeInvalidUtf8(bytes);
   std::string out;
   out.reserve(text.size());
-  auto escape = [&](char c) {
-    const auto byte = static_cast<std::uint8_t>(c);
-    out += '%';
-    out.push_back(kHex[byte >> 4]);
-    out.push_back(kHex[byte & 0x0F]);
-  };
   for (std::size_t at = 0; at < text.size(); ++at) {
     const auto byte = static_cast<std::uint8_t>(text[at]);
     if (byte < 0x20 || byte == 0x7F) {
-      escape(text[at]);
+      AppendPercentEscaped(text[at], out);
     } else if (byte == 0xC2 && static_cast<std::uint8_t>(text[at + 1]) < 0xA0) {
       // U+0080 to U+009F, the C1 controls (a lead byte in valid UTF-8 is followed by its continuation).
-      escape(text[at]);
-      escape(text[++at]);
+      AppendPercentEscaped(text[at], out);
+      AppendPercentEscaped(text[++at], out);
     } else {
       out.push_back(text[at]);
     }

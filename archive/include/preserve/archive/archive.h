@@ -216,7 +216,7 @@ struct AuditLogEvent {
   // {"event": TYPE, "time": ..., fields...}. An event recorded before
   // preserve escaped bytes that are not UTF-8 may hold such bytes raw (a file
   // name): it is shown as EscapeInvalidUtf8 shows it (each such byte "%XX",
-  // preserve/util/utf8.h), and `escaped` is set. The stored bytes are never
+  // preserve/util/unicode.h), and `escaped` is set. The stored bytes are never
   // rewritten: the chain's hashes are over them.
   std::string json;
   bool escaped = false;
@@ -577,7 +577,7 @@ class Archive {
   // Rewrites the package records, lifecycle records and trust list entries
   // that hold bytes that are not UTF-8 (a raw file name: JSON must be UTF-8)
   // as every reader already reads them: each such byte "%XX" (preserve/util/
-  // utf8.h). Keeps each original, byte for byte, in a setting
+  // unicode.h). Keeps each original, byte for byte, in a setting
   // (RepairedRow::kept_as), and records one "repair" audit event naming every
   // row and its original's SHA-256, all in one atomic write. Never rewrites
   // sealed data (manifests) or the audit trail, which readers go on decoding

@@ -72,6 +72,11 @@ enum class SubIndication {
                                     // stale or does not verify is set aside: TRY_LATER)
 };
 std::string_view SubIndicationName(SubIndication s);  // "HASH_FAILURE"
+// EN 319 102-1's indication for a sub-indication: TOTAL-FAILED (kInvalid) for
+// FORMAT_FAILURE, HASH_FAILURE, SIG_CRYPTO_FAILURE, EXPIRED, NOT_YET_VALID and
+// REVOKED, which prove the signature wrong; INDETERMINATE for the others,
+// which only mean validity could not be established; kValid for kNone.
+Verdict VerdictFor(SubIndication s);
 
 struct SignatureReport {
   // VALID = TOTAL-PASSED, INVALID = TOTAL-FAILED (FORMAT, HASH, SIG_CRYPTO, EXPIRED,

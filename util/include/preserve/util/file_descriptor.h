@@ -6,7 +6,8 @@
 namespace preserve {
 
 // Owns `fd` (-1: none) and closes it when it goes. Where the close's own
-// failure matters (a file just written), call Release() and close it by hand.
+// failure matters (a file just written: NFS and quotas report there), call
+// Close() and check it.
 class FileDescriptor {
  public:
   explicit FileDescriptor(int fd) : fd_(fd) {}
@@ -25,6 +26,11 @@ class FileDescriptor {
   }
 
   int get() const { return fd_; }
+
+  // Closes now: 0, or -1 with errno set, as ::close. None is held after it,
+  // whichever it returns (Linux frees the descriptor even when close fails).
+  int Close() { return fd_ >= 0 ? ::close(Release()) : 0; }
+
   int Release() {
     const int fd = fd_;
     fd_ = -1;
