@@ -1,5 +1,7 @@
 #include "store_config.h"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include "preserve/util/certificates.h"
@@ -98,6 +100,13 @@ Result<timestamp::AlgorithmCatalogue> LoadPolicy(const std::filesystem::path& ro
 
 Status SavePolicy(const std::filesystem::path& root, const timestamp::AlgorithmCatalogue& catalogue) {
   return WriteFileAtomic(PolicyPath(root), AsBytes(catalogue.ToJson()));
+}
+
+Result<timestamp::AlgorithmCatalogue> ResolvePolicy(const std::string& profile_or_file) {
+  const auto& profiles = timestamp::AlgorithmCatalogue::BuiltinProfiles();
+  if (std::find(profiles.begin(), profiles.end(), profile_or_file) != profiles.end())
+    return timestamp::AlgorithmCatalogue::Builtin(profile_or_file);
+  return timestamp::AlgorithmCatalogue::Load(profile_or_file);
 }
 
 }  // namespace preserve::archive
