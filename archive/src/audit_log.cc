@@ -8,7 +8,7 @@ namespace preserve::archive {
 Maintenance::Maintenance(Archive& archive) : impl_(archive.impl_.get()) {}
 
 Status Maintenance::ScanAuditLog(std::uint64_t first_sequence, const std::function<bool(const AuditLogEvent&)>& visit,
-                             const std::function<void(const std::string&)>& unreadable) {
+                                 const std::function<void(const std::string&)>& unreadable) {
   const storage::ScanGapSink gaps = [&unreadable](const storage::ScanGap& gap) {
     unreadable(DescribeGap("audit events", gap, true));
   };

@@ -195,7 +195,7 @@ Result<BackupOutcome> Maintenance::Backup(const std::filesystem::path& destinati
 
 // Over 60 lines: check every file, copy, open, record: one staging directory's life.
 Result<BackupOutcome> Maintenance::Restore(const std::filesystem::path& backup, const std::filesystem::path& root,
-                                       const Clock& clock) {
+                                           const Clock& clock) {
   PRESERVE_RETURN_IF_ERROR(CheckFresh(root, "the store"));
   PRESERVE_ASSIGN_OR_RETURN(Bytes manifest_bytes, ReadFile(backup / kBackupManifest));
   BackupOutcome outcome;

@@ -47,7 +47,7 @@ void CompareManifest(const PackageRecord& record, ByteView manifest_json, Packag
 
 // Over 60 lines: the scan, the sample and the run's record, in one place.
 Result<FixitySummary> Maintenance::Fixity(const FixityOptions& options,
-                                      const std::function<void(const PackageFixity&)>& each) {
+                                          const std::function<void(const PackageFixity&)>& each) {
   if (!(options.sample > 0.0 && options.sample <= 1.0))
     return Status::InvalidArgument("the sample must be a fraction in (0, 1]");
   std::array<std::uint8_t, 8> seed_bytes{};

@@ -506,7 +506,7 @@ Result<IngestOutcome> Ingestion::Ingest(const Submission& submission, const Inge
 
 // Over 60 lines: the pipeline (validate in parallel, commit in groups, acknowledge in order) in one place.
 Status Ingestion::IngestAll(const std::vector<Submission>& submissions, const IngestOptions& given,
-                          const std::function<void(const IngestOutcome&)>& each) {
+                            const std::function<void(const IngestOutcome&)>& each) {
   const Clock& clock = *impl_->clock;
   PRESERVE_ASSIGN_OR_RETURN(RunTrust trust, RunTrust::Load(*impl_->store, given));
   const IngestOptions& options = trust.options();
@@ -610,10 +610,9 @@ Status Ingestion::IngestAll(const std::vector<Submission>& submissions, const In
   return Status::Ok();
 }
 
-
 // Over 60 lines: one version's steps in order (load, validate, merge, one write), each commented.
 Result<IngestOutcome> Lifecycle::AddVersion(const std::string& package_id, const VersionChange& change,
-                                          const IngestOptions& given) {
+                                            const IngestOptions& given) {
   if (!impl_->writable()) return Status::FailedPrecondition("the store is open read-only");
   PRESERVE_ASSIGN_OR_RETURN(RunTrust trust, RunTrust::Load(*impl_->store, given));
   const IngestOptions& options = trust.options();

@@ -102,7 +102,7 @@ Result<std::vector<PackageLifecycle>> Lifecycle::Held() {
 }
 
 Status Lifecycle::SetRetention(const std::string& package_id, const Retention& retention, const std::string& reason,
-                             const std::string& actor) {
+                               const std::string& actor) {
   PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->writable()));
   PRESERVE_RETURN_IF_ERROR(RequirePackage(package_id));
   PRESERVE_RETURN_IF_ERROR(RequireReason(reason, actor));
@@ -146,7 +146,7 @@ Result<Hold> Lifecycle::AddHold(const std::string& package_id, const std::string
 }
 
 Result<Hold> Lifecycle::RemoveHold(const std::string& package_id, std::uint32_t number, const std::string& reason,
-                                 const std::string& actor) {
+                                   const std::string& actor) {
   PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->writable()));
   PRESERVE_RETURN_IF_ERROR(RequirePackage(package_id));
   PRESERVE_RETURN_IF_ERROR(RequireReason(reason, actor));

@@ -217,7 +217,7 @@ Status WriteNewFile(const std::filesystem::path& path, ByteView bytes) {
 
 // Over 60 lines: everything is read and checked before anything is written; the order is the guarantee.
 Result<std::vector<std::filesystem::path>> Verification::Get(const std::string& package_id,
-                                                        const std::filesystem::path& out_dir) {
+                                                             const std::filesystem::path& out_dir) {
   PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
   if (record.state == PackageState::kDeleted)
     return DeletedError(*impl_->store, record, "its content is gone ('preserve verify' shows what its evidence "
