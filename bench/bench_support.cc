@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "archive_impl.h"
+#include "preserve/archive/bulk_load.h"
 #include "preserve/package/manifest.h"
 
 namespace preserve::bench {
@@ -107,15 +107,16 @@ namespace {
 constexpr std::size_t kChunk = 10000;  // packages per WriteSet
 
 // A manifest like ingest's for a detached CAdES signature over part-1, listing the other objects.
-Bytes SyntheticManifest(std::size_t i, const archive::PackageRecord& record) {
+Bytes SyntheticManifest(std::size_t i, const std::string& id, TimePoint created,
+                        const std::vector<archive::LoadedObject>& objects) {
   package::Manifest m;
-  m.package_id = record.id;
-  m.created = record.created;
-  m.producer = archive::kProducer;
+  m.package_id = id;
+  m.created = created;
+  m.producer = std::string(archive::ProducerName());
   m.decision = "accepted: every signature TOTAL-PASSED";
   m.trust_anchors = {"C=VN, O=Bench, CN=Bench Root CA"};
   m.metadata = SyntheticMetadata(i);
-  for (const auto& o : record.objects)
+  for (const auto& o : objects)
     m.objects.push_back(
         {o.path, o.path.rfind(package::kDocumentsDir, 0) == 0 ? "document" : "signature", o.sha256, o.size});
   package::SignatureEntry s;
@@ -125,7 +126,7 @@ Bytes SyntheticManifest(std::size_t i, const archive::PackageRecord& record) {
   s.verdict = Verdict::kValid;
   s.signer_subject = "C=VN, O=" + SyntheticOrgan(i) + ", CN=Nguyễn Văn An";
   s.signer_organization = SyntheticOrgan(i);
-  s.signing_time = record.created;
+  s.signing_time = created;
   s.signing_time_source = "signed attribute signingTime";
   s.digest_algorithm = "SHA-256";
   s.signature_algorithm = "RSA";
@@ -142,18 +143,16 @@ Status WriteSyntheticPackages(storage::Store& store, const Clock& clock, std::si
   for (std::size_t chunk = first; chunk < end; chunk += kChunk) {
     storage::WriteSet w;
     for (std::size_t i = chunk; i < std::min(end, chunk + kChunk); ++i) {
-      archive::PackageRecord record;
-      PRESERVE_ASSIGN_OR_RETURN(record.id, archive::NewId(clock));
-      record.created = options.created;
+      PRESERVE_ASSIGN_OR_RETURN(std::string id, archive::NewPackageId(clock));
+      std::vector<archive::LoadedObject> objects;
       for (std::size_t j = 0; j < kObjectsPerPackage; ++j) {
         bool manifest = options.manifest && j + 1 == kObjectsPerPackage;
-        Bytes content = manifest ? SyntheticManifest(i, record) : ObjectContent(i, j);
+        Bytes content = manifest ? SyntheticManifest(i, id, options.created, objects) : ObjectContent(i, j);
         Bytes digest = Sha256(content);
         w.PutContent(digest, content);
-        record.objects.push_back({ObjectPath(j), std::move(digest), content.size()});
+        objects.push_back({ObjectPath(j), std::move(digest), content.size()});
       }
-      w.PutPackage(record.id, archive::EncodePackageRecord(record));
-      w.Enqueue(record.id, archive::EncodeQueueEntry(record));
+      archive::PutQueuedPackage(w, id, options.created, objects);
     }
     PRESERVE_RETURN_IF_ERROR(store.Commit(std::move(w)));
   }

@@ -3,11 +3,10 @@
 // with OpenSSL over distinct generated documents. Benchmarks only: nothing
 // here is part of the library.
 //
-// Synthetic packages are written in the archive's private record format
-// (archive/src/records.h) with storage::WriteSet, as a million real ingests
-// (CMS validation, one synced commit per group) would take hours and are not
-// what seal_bench and store_bench measure. Targets using this header see
-// archive/src.
+// Synthetic packages are written through the archive's bulk loading
+// (preserve/archive/bulk_load.h), as a million real ingests (CMS validation,
+// one synced commit per group) would take hours and are not what seal_bench
+// and store_bench measure.
 #pragma once
 
 #include <openssl/bio.h>
@@ -19,6 +18,7 @@
 #include <string>
 
 #include "preserve/archive/archive.h"
+#include "preserve/archive/ingestion.h"
 #include "preserve/package/record_metadata.h"
 #include "preserve/storage/store.h"
 #include "preserve/util/bytes.h"
@@ -70,7 +70,7 @@ struct SyntheticOptions {
   // false: the manifest object is ObjectContent like the others (seal_bench:
   // sealing never reads it). true: a real manifest.json (ingest/manifest.h)
   // with SyntheticMetadata(i) and one VALID signature entry, so that
-  // Archive::List and its filters read it as they read an ingested one.
+  // Catalogue::List and its filters read it as they read an ingested one.
   bool manifest = false;
 };
 

@@ -30,6 +30,8 @@
 
 #include "bench_support.h"
 #include "preserve/archive/archive.h"
+#include "preserve/archive/ingestion.h"
+#include "preserve/archive/sealing.h"
 #include "preserve/util/certificates.h"
 
 namespace {
@@ -101,7 +103,7 @@ Result<archive::IngestOptions> Options(const fs::path& pki) {
 
 Result<std::unique_ptr<archive::Archive>> NewStore(const fs::path& root, const Clock& clock) {
   PRESERVE_RETURN_IF_ERROR(archive::Archive::Init(root, {}, clock));
-  return archive::Archive::Open(root, false, clock);
+  return archive::Archive::Open(root, clock, {.mode = archive::OpenMode::kWritable});
 }
 
 int Ingest(const fs::path& pki, const fs::path& dir, const fs::path& root) {
@@ -126,7 +128,7 @@ int Ingest(const fs::path& pki, const fs::path& dir, const fs::path& root) {
   bench::Tally tally;
   {
     Timer timer;
-    Status s = archive.value()->IngestAll(submissions, options.value(), std::ref(tally));
+    Status s = archive::Ingestion(*archive.value()).IngestAll(submissions, options.value(), std::ref(tally));
     if (!s.ok()) return Fail(s);
     Report("ingest", submissions.size(), bytes, timer);
   }
@@ -135,7 +137,7 @@ int Ingest(const fs::path& pki, const fs::path& dir, const fs::path& root) {
                 " refused; the first: " + tally.first_refusal);
   {
     Timer timer;
-    auto sealed = archive.value()->Seal(1'000'000);
+    auto sealed = archive::Sealing(*archive.value()).Seal(1'000'000);
     if (!sealed.ok()) return Fail(sealed.status());
     std::size_t packages = 0;
     for (const auto& o : sealed.value()) packages += o.packages;
@@ -161,7 +163,7 @@ int IngestOne(const fs::path& pki, const fs::path& file, const fs::path& root) {
   if (!archive.ok()) return Fail(archive.status());
   std::printf("%-12s %7s %9s %9s %9s %8s %8.0f\n", "  (store)", "", "", "", "", "", PeakRssMiB());
   Timer timer;
-  auto outcome = archive.value()->Ingest(submission, options.value());
+  auto outcome = archive::Ingestion(*archive.value()).Ingest(submission, options.value());
   if (!outcome.ok()) return Fail(outcome.status());
   if (!outcome->accepted) return Fail("refused: " + outcome->reason);
   Report("ingest-1GB", 1, fs::file_size(file), timer);  // MB/s of the document, as sha256sum's

@@ -11,18 +11,18 @@
 # signer-crl-only on every core, and one 1 GiB file with its detached signature.
 #
 # Timed:
-#   ingest       Archive::IngestAll of the N documents into a fresh store: trust
+#   ingest       Ingestion::IngestAll of the N documents into a fresh store: trust
 #                anchor root-ca, intermediates pool issuing-ca, local CRLs, offline
-#   seal         Archive::Seal of them (separately)
+#   seal         Sealing::Seal of them (separately)
 #   cli-ingest   `preserve ingest --trust ROOT --crl CRL... --offline --no-seal DIR`
 #                (what officers run), into another fresh store
 #   cli-seal     `preserve seal` of those
 #   sha256sum    `sha256sum FILE` over the 1 GiB file (baseline; page cache warm)
 #   openssl-sha  `openssl dgst -sha256 FILE`, for reference (coreutils' sha256sum may
 #                not use the CPU's SHA instructions; OpenSSL, which preserve uses, does)
-#   proc-1GB     ingest_bench ingest-one: a fresh store, then Archive::Ingest of that
+#   proc-1GB     ingest_bench ingest-one: a fresh store, then Ingestion::Ingest of that
 #                file, in its own process (wall time includes Archive::Init)
-#   ingest-1GB   within it, the Archive::Ingest call alone
+#   ingest-1GB   within it, the Ingestion::Ingest call alone
 #   cli-1GB      `preserve ingest --no-seal FILE FILE.p7s` into another fresh store
 # Columns: seconds (wall), docs/s, MB/s (10^6 bytes of documents, plus
 # signatures for the N-document phases), cpu_s (user + system, all threads),
@@ -118,9 +118,9 @@ awk -v n="$n" '
   $1 == "proc-1GB"   { librss = $7 }
   $1 == "cli-1GB"    { cli = $5; clirss = $7 }
   END {
-    printf "1 GiB: sha256sum %.1f MB/s; Archive::Ingest %.1f MB/s = %.0f%% of it (target >= 80%%), peak RSS %.0f MiB (target < 100 MB)\n", sha, lib, 100 * lib / sha, librss
+    printf "1 GiB: sha256sum %.1f MB/s; Ingestion::Ingest %.1f MB/s = %.0f%% of it (target >= 80%%), peak RSS %.0f MiB (target < 100 MB)\n", sha, lib, 100 * lib / sha, librss
     printf "1 GiB: preserve ingest %.1f MB/s = %.0f%% of sha256sum, peak RSS %.0f MiB\n", cli, 100 * cli / sha, clirss
-    printf "1 GiB: (openssl dgst -sha256 %.1f MB/s: Archive::Ingest is %.0f%% of it)\n", ossl, 100 * lib / ossl
+    printf "1 GiB: (openssl dgst -sha256 %.1f MB/s: Ingestion::Ingest is %.0f%% of it)\n", ossl, 100 * lib / ossl
   }
 ' "$work/figures"
 echo "machine: $(nproc) cores, load $(load) at the end (shared: other builds may be running; cpu_s says what the phases used)"

@@ -2,7 +2,7 @@
 // each phase's peak RSS is its own; bench/seal_bench.sh runs them in order.
 //
 //   seal_bench populate STORE N     new store + N queued synthetic packages
-//   seal_bench seal STORE N         Archive::Seal of all of them
+//   seal_bench seal STORE N         Sealing::Seal of all of them
 //   seal_bench renew-ts STORE N     timestamp renewal (TSA certificate ending)
 //   seal_bench renew-hash STORE N   hash-tree renewal (SHA-256 retired)
 //
@@ -11,9 +11,9 @@
 // the CPU seconds (user + system, all threads) the phase itself used: on a
 // shared machine wall time says more about the neighbours than about us.
 //
-// This is a benchmark, not a client: it writes the archive's private record
-// format (archive/src/records.h) straight into the store, with
-// bench/bench_support.h, because ingesting through Archive::Ingest (CMS
+// This is a benchmark, not a client: it writes packages straight into the
+// store (preserve/archive/bulk_load.h, through bench/bench_support.h), because
+// ingesting through Ingestion::Ingest (CMS
 // validation, one fsync per package) would take hours at a million packages
 // and is not what is measured here.
 #include <chrono>
@@ -22,9 +22,11 @@
 #include <iostream>
 #include <string>
 
-#include "archive_impl.h"
 #include "bench_support.h"
 #include "preserve/archive/archive.h"
+#include "preserve/archive/bulk_load.h"
+#include "preserve/archive/catalogue.h"
+#include "preserve/archive/sealing.h"
 #include "preserve/storage/store.h"
 
 namespace {
@@ -97,7 +99,7 @@ int Populate(const std::filesystem::path& root, std::size_t n) {
   archive::InitOptions init;
   init.tsa.tsa_validity_years = 2;
   if (Status s = archive::Archive::Init(root, init, clock); !s.ok()) return Fail(s);
-  auto store = storage::Store::Open(archive::DbDir(root), {});
+  auto store = storage::Store::Open(archive::DatabaseDir(root), {});
   if (!store.ok()) return Fail(store.status());
   Timer timer;
   bench::SyntheticOptions synthetic{.created = kInit, .manifest = false};
@@ -108,10 +110,10 @@ int Populate(const std::filesystem::path& root, std::size_t n) {
 
 int Seal(const std::filesystem::path& root, std::size_t n) {
   ManualClock clock(kSeal);
-  auto archive = archive::Archive::Open(root, false, clock);
+  auto archive = archive::Archive::Open(root, clock, {.mode = archive::OpenMode::kWritable});
   if (!archive.ok()) return Fail(archive.status());
   Timer timer;
-  auto outcomes = archive.value()->Seal(1'000'000);
+  auto outcomes = archive::Sealing(*archive.value()).Seal(1'000'000);
   if (!outcomes.ok()) return Fail(outcomes.status());
   std::size_t sealed = 0;
   for (const auto& o : outcomes.value()) sealed += o.packages;
@@ -124,7 +126,7 @@ int Seal(const std::filesystem::path& root, std::size_t n) {
 int Renew(const std::filesystem::path& root, std::size_t n, archive::RenewalKind kind) {
   bool hash = kind == archive::RenewalKind::kHashTree;
   ManualClock clock(hash ? kRenewHash : kRenewTs);
-  auto archive = archive::Archive::Open(root, false, clock);
+  auto archive = archive::Archive::Open(root, clock, {.mode = archive::OpenMode::kWritable});
   if (!archive.ok()) return Fail(archive.status());
   if (hash) {
     // Retiring SHA-256 reschedules every package: timed apart from the renewal.
@@ -133,11 +135,11 @@ int Renew(const std::filesystem::path& root, std::size_t n, archive::RenewalKind
                           << R"({"algorithm": "SHA-256", "end": ")" << kSha256End
                           << R"(", "source": "benchmark"}], "signature": []})";
     auto start = std::chrono::steady_clock::now();
-    if (Status s = archive.value()->SetPolicy(policy.string()); !s.ok()) return Fail(s);
+    if (Status s = archive::Catalogue(*archive.value()).SetPolicy(policy.string()); !s.ok()) return Fail(s);
     std::printf("%-11s %9zu %9.2f\n", "set-policy", n, Seconds(std::chrono::steady_clock::now() - start).count());
   }
   Timer timer;
-  auto outcome = archive.value()->Renew({});
+  auto outcome = archive::Sealing(*archive.value()).Renew({});
   if (!outcome.ok()) return Fail(outcome.status());
   std::size_t renewed = 0;
   for (const auto& b : outcome->batches) {

@@ -9,14 +9,14 @@
 //   grow     synthetic packages number FROM..TO-1 written straight into the
 //            store (bench/bench_support.h: private record format, a real
 //            manifest.json with record metadata, 10,000 per commit), then
-//   seal     Archive::Seal of them (so the renewal schedule holds them);
+//   seal     Sealing::Seal of them (so the renewal schedule holds them);
 //   settle   the compactions those bulk writes left pending, run to the end,
 //            and their dirty pages written back (SettleCompactions: a store
 //            grown by months of ingest has done both long before), seconds;
 //   ingest   3 rounds of DOCS (default 500) new real 10 KB documents, each
 //            signed as detached CAdES by FIXTURES/pki/signer-rsa with a
 //            record-metadata sidecar (signing is setup, not timed), one
-//            Archive::IngestAll per round: trust anchor
+//            Ingestion::IngestAll per round: trust anchor
 //            FIXTURES/pki/root-ca.pem, intermediates issuing-ca.pem, no
 //            revocation check. The median round's docs/s and CPU seconds
 //            (all threads of the process). They are then sealed too (not
@@ -28,13 +28,13 @@
 //            evidence and content column families, the most a search without
 //            an index must read; ms, and MB read;
 // then, on the store reopened read-only (as a query beside a writer):
-//   list     Archive::List of the first page of 100, and of the page of 100
+//   list     Catalogue::List of the first page of 100, and of the page of 100
 //            after the package in the middle of the id range: median of 7;
-//   search   Archive::List over the whole store (no limit) with a filter on
+//   search   Catalogue::List over the whole store (no limit) with a filter on
 //            one of the 16 organs (1/16 of the packages match): median of 3,
 //            or one run when the first takes over 2 s; search/scan is its
 //            ratio to the baseline;
-//   plan     Archive::PlanRenewal with margin 0 (nothing due) and with 11
+//   plan     Sealing::PlanRenewal with margin 0 (nothing due) and with 11
 //            years (beyond the embedded TSA's 10-year certificate: every
 //            sealed package due), seconds, same runs as search; `due` is the
 //            second plan's item count, which must equal the packages.
@@ -56,9 +56,12 @@
 #include <thread>
 #include <vector>
 
-#include "archive_impl.h"
 #include "bench_support.h"
 #include "preserve/archive/archive.h"
+#include "preserve/archive/bulk_load.h"
+#include "preserve/archive/catalogue.h"
+#include "preserve/archive/ingestion.h"
+#include "preserve/archive/sealing.h"
 #include "preserve/util/certificates.h"
 
 namespace {
@@ -238,7 +241,7 @@ Result<std::vector<archive::Submission>> MakeDocuments(const fs::path& pki, cons
 }
 
 Result<std::size_t> SealAll(archive::Archive& archive) {
-  PRESERVE_ASSIGN_OR_RETURN(auto outcomes, archive.Seal(1'000'000));
+  PRESERVE_ASSIGN_OR_RETURN(auto outcomes, archive::Sealing(archive).Seal(1'000'000));
   std::size_t sealed = 0;
   for (const auto& o : outcomes) sealed += o.packages;
   return sealed;
@@ -272,7 +275,7 @@ int Step(const fs::path& fixtures, const fs::path& root, std::size_t from, std::
 
   {  // grow: the store closes (flushing its memtables) inside the timing
     Timer timer;
-    auto store = storage::Store::Open(archive::DbDir(root), {});
+    auto store = storage::Store::Open(archive::DatabaseDir(root), {});
     if (!store.ok()) return Fail(store.status());
     bench::SyntheticOptions synthetic{.created = clock.Now(), .manifest = true};
     if (Status s = bench::WriteSyntheticPackages(*store.value(), clock, from, to - from, synthetic); !s.ok())
@@ -282,7 +285,7 @@ int Step(const fs::path& fixtures, const fs::path& root, std::size_t from, std::
   }
 
   {
-    auto archive = archive::Archive::Open(root, false, clock);
+    auto archive = archive::Archive::Open(root, clock, {.mode = archive::OpenMode::kWritable});
     if (!archive.ok()) return Fail(archive.status());
     Timer timer;
     auto sealed = SealAll(*archive.value());
@@ -293,7 +296,7 @@ int Step(const fs::path& fixtures, const fs::path& root, std::size_t from, std::
 
   {
     Timer timer;
-    if (Status s = SettleCompactions(archive::DbDir(root)); !s.ok()) return Fail(s);
+    if (Status s = SettleCompactions(archive::DatabaseDir(root)); !s.ok()) return Fail(s);
     row.settle_s = timer.wall();
   }
 
@@ -310,13 +313,15 @@ int Step(const fs::path& fixtures, const fs::path& root, std::size_t from, std::
       if (!submissions.ok()) return Fail(submissions.status());
       rounds.push_back(std::move(submissions).value());
     }
-    auto archive = archive::Archive::Open(root, false, clock);
+    auto archive = archive::Archive::Open(root, clock, {.mode = archive::OpenMode::kWritable});
     if (!archive.ok()) return Fail(archive.status());
     std::vector<std::pair<double, double>> timings;  // (seconds, CPU seconds) per round
     for (const auto& submissions : rounds) {
       bench::Tally tally;
       Timer timer;
-      if (Status s = archive.value()->IngestAll(submissions, options.value(), std::ref(tally)); !s.ok()) return Fail(s);
+      if (Status s = archive::Ingestion(*archive.value()).IngestAll(submissions, options.value(), std::ref(tally));
+          !s.ok())
+        return Fail(s);
       timings.emplace_back(timer.wall(), timer.cpu());
       if (tally.accepted != docs)
         return Fail(std::to_string(tally.refused) + " of " + std::to_string(docs) +
@@ -330,20 +335,20 @@ int Step(const fs::path& fixtures, const fs::path& root, std::size_t from, std::
     if (!sealed.ok()) return Fail(sealed.status());
   }  // closing flushes the memtables
 
-  row.db_bytes = DirectoryBytes(archive::DbDir(root));
-  auto scan = PlainScan(archive::DbDir(root));
+  row.db_bytes = DirectoryBytes(archive::DatabaseDir(root));
+  auto scan = PlainScan(archive::DatabaseDir(root));
   if (!scan.ok()) return Fail(scan.status());
   row.packages = scan->package_ids.size();
   row.scan_ms = scan->seconds * 1e3;
   row.scan_bytes = scan->bytes;
   const std::string middle = row.packages > 0 ? scan->package_ids[row.packages / 2] : "";
 
-  auto archive = archive::Archive::Open(root, true, clock);
+  auto archive = archive::Archive::Open(root, clock, {.mode = archive::OpenMode::kReadOnly});
   if (!archive.ok()) return Fail(archive.status());
   archive::Archive& a = *archive.value();
   auto list = [&](const std::string& after) -> std::function<Status()> {
     return [&a, after]() -> Status {
-      PRESERVE_ASSIGN_OR_RETURN(auto page, a.List(after, kPage));
+      PRESERVE_ASSIGN_OR_RETURN(auto page, archive::Catalogue(a).List(after, kPage));
       if (page.empty()) return Status::Internal("an empty page");
       return Status::Ok();
     };
@@ -358,7 +363,7 @@ int Step(const fs::path& fixtures, const fs::path& root, std::size_t from, std::
   archive::ListFilter filter;
   filter.organ = kSearchOrgan;
   auto search = MedianSeconds(3, 2.0, [&]() -> Status {
-    PRESERVE_ASSIGN_OR_RETURN(auto found, a.List("", SIZE_MAX, filter));
+    PRESERVE_ASSIGN_OR_RETURN(auto found, archive::Catalogue(a).List("", SIZE_MAX, filter));
     row.matches = found.size();
     return Status::Ok();
   });
@@ -369,7 +374,7 @@ int Step(const fs::path& fixtures, const fs::path& root, std::size_t from, std::
     return [&a, margin, &due]() -> Status {
       archive::RenewOptions options;
       options.margin = margin;
-      PRESERVE_ASSIGN_OR_RETURN(auto p, a.PlanRenewal(options));
+      PRESERVE_ASSIGN_OR_RETURN(auto p, archive::Sealing(a).PlanRenewal(options));
       due = p.items.size();
       return Status::Ok();
     };

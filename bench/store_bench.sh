@@ -12,22 +12,22 @@
 # Each step (store_bench.cc's header says exactly what is timed): synthetic
 # sealed packages up to SIZE written straight into the store and sealed, the
 # compactions settled, then three rounds of DOCS new real signed documents
-# through Archive::IngestAll (and sealed), then one row:
+# through Ingestion::IngestAll (and sealed), then one row:
 #   synthetic  SIZE;  packages: in the store (synthetic + real so far)
 #   grow_s     writing the new synthetic packages (closing the store included)
-#   seal_s     Archive::Seal of them
+#   seal_s     Sealing::Seal of them
 #   settle_s   waiting for the RocksDB compactions those bulk writes left
 #              pending, then syncfs (a store grown by ingest has done both
 #              long before)
-#   docs/s     Archive::IngestAll of DOCS real documents, the median of three
+#   docs/s     Ingestion::IngestAll of DOCS real documents, the median of three
 #              rounds; ing_cpu that round's CPU seconds
 #   db_MiB     size of STORE/db/ after the memtable flush at close, no manual
 #              compaction; B/pkg = db bytes / packages
-#   list1_ms   Archive::List, first page of 100 (median of 7)
+#   list1_ms   Catalogue::List, first page of 100 (median of 7)
 #   listM_ms   the page of 100 after the middle package id (median of 7)
-#   search_ms  Archive::List of the whole store filtered by one of 16 organs
+#   search_ms  Catalogue::List of the whole store filtered by one of 16 organs
 #              (median of 3, or one run over 2 s); matches: packages found
-#   plan0_s    Archive::PlanRenewal, margin 0 (nothing due)
+#   plan0_s    Sealing::PlanRenewal, margin 0 (nothing due)
 #   planA_s    the same, margin 11 years (every package due); due: its items
 #   scan_ms    baseline: plain RocksDB iteration over the packages, evidence
 #              and content column families (scan_MB: keys + values read)

@@ -5,6 +5,8 @@
 
 #include "cli_common.h"
 #include "preserve/archive/archive.h"
+#include "preserve/archive/catalogue.h"
+#include "preserve/archive/lifecycle.h"
 #include "preserve/package/manifest.h"
 
 namespace preserve::cli {
@@ -46,6 +48,7 @@ std::string ReasonsText(const std::map<std::string, std::size_t>& reasons) {
 
 }  // namespace
 
+// Over 60 lines: its option table and both renderings (text, --json) of one page.
 int CmdList(int argc, char** argv) {
   CommonOptions common;
   std::string after;
@@ -67,8 +70,8 @@ int CmdList(int argc, char** argv) {
                                "[--issued-from DAY] [--issued-to DAY] [--signer-org TEXT]"))
     return *done;
   Session session;
-  if (auto failed = OpenSession(common, true, session)) return *failed;
-  auto page = session.archive->List(after, limit, filter);
+  if (auto failed = OpenSession(common, archive::OpenMode::kReadOnly, session)) return *failed;
+  auto page = archive::Catalogue(*session.archive).List(after, limit, filter);
   if (!page.ok()) return ExitFor(page.status());
   std::size_t listed = 0;
   std::string last_id;  // where the next page starts
@@ -89,7 +92,7 @@ int CmdList(int argc, char** argv) {
       for (const auto& o : p.signer_organizations) orgs.emplace_back(o);
       std::cout << json::serialize(json::object{{"id", p.id},
                                                 {"created", FormatUtcTime(p.created)},
-                                                {"state", p.state},
+                                                {"state", archive::PackageStateName(p.state)},
                                                 {"versions", p.versions},
                                                 {"latest_id", p.latest_id},
                                                 {"documents", std::move(docs)},
@@ -98,7 +101,7 @@ int CmdList(int argc, char** argv) {
                                                 {"next_renewal", p.next_renewal ? FormatUtcTime(*p.next_renewal) : ""}})
                 << "\n";
     } else {
-      std::cout << p.id << "  " << FormatUtcTime(p.created) << "  " << p.state;
+      std::cout << p.id << "  " << FormatUtcTime(p.created) << "  " << archive::PackageStateName(p.state);
       if (p.versions > 1) std::cout << "  v" << p.versions;
       if (p.metadata) std::cout << "  " << p.metadata->Citation() << " " << p.metadata->issued_date;
       for (const auto& d : p.documents) std::cout << "  " << d.substr(std::string(package::kDocumentsDir).size());
@@ -123,8 +126,8 @@ int CmdVersions(int argc, char** argv) {
                                            "'preserve ingest --new-version-of PACKAGE_ID'."))
     return *done;
   Session session;
-  if (auto failed = OpenSession(common, true, session)) return *failed;
-  auto versions = session.archive->Versions(id);
+  if (auto failed = OpenSession(common, archive::OpenMode::kReadOnly, session)) return *failed;
+  auto versions = archive::Lifecycle(*session.archive).Versions(id);
   if (!versions.ok()) return ExitFor(versions.status());
   bool skipped = false;
   for (const auto& v : versions.value()) {
@@ -140,12 +143,13 @@ int CmdVersions(int argc, char** argv) {
       std::cout << json::serialize(json::object{{"version", v.version},
                                                 {"id", v.id},
                                                 {"created", FormatUtcTime(v.created)},
-                                                {"state", v.state},
+                                                {"state", archive::PackageStateName(v.state)},
                                                 {"documents", std::move(docs)},
                                                 {"change", v.change}})
                 << "\n";
     } else {
-      std::cout << v.version << "  " << v.id << "  " << FormatUtcTime(v.created) << "  " << v.state;
+      std::cout << v.version << "  " << v.id << "  " << FormatUtcTime(v.created) << "  "
+                << archive::PackageStateName(v.state);
       for (const auto& d : v.documents) std::cout << "  " << d.substr(std::string(package::kDocumentsDir).size());
       if (!v.change.empty()) std::cout << "  (" << v.change << ")";
       std::cout << "\n";
@@ -154,6 +158,7 @@ int CmdVersions(int argc, char** argv) {
   return skipped ? kExitInvalid : kExitOk;
 }
 
+// Over 60 lines: its option table and both renderings (text, --json) of one report.
 int CmdReport(int argc, char** argv) {
   CommonOptions common;
   std::string kind, from = "1970-01-01", to, by = "none";
@@ -191,14 +196,14 @@ int CmdReport(int argc, char** argv) {
     return kExitUsage;
   }
   Session session;
-  if (auto failed = OpenSession(common, true, session)) return *failed;
+  if (auto failed = OpenSession(common, archive::OpenMode::kReadOnly, session)) return *failed;
   auto from_time = ParseDay(from, false);
   auto to_time = to.empty() ? Result<TimePoint>(session.clock->Now() + std::chrono::seconds(1)) : ParseDay(to, true);
   if (!from_time.ok() || !to_time.ok()) {
     std::cerr << "preserve report: --from and --to take YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ\n";
     return kExitUsage;
   }
-  auto report = session.archive->ReportSignatureUse(from_time.value(), to_time.value(), grouping);
+  auto report = archive::Catalogue(*session.archive).ReportSignatureUse(from_time.value(), to_time.value(), grouping);
   if (!report.ok()) return ExitFor(report.status());
   // What could not be read is not counted: said on stderr, and by the exit status.
   for (const auto& what : report->unreadable) std::cerr << "preserve report: not counted: " << what << "\n";

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "preserve/archive/lifecycle.h"
 #include "preserve/util/certificates.h"
 
 namespace preserve::cli {
@@ -28,7 +29,7 @@ void AddVersionOption(po::options_description& desc, std::uint32_t& version) {
 }
 
 std::optional<int> ResolveVersion(archive::Archive& archive, std::string& id, std::uint32_t version) {
-  auto stored = archive.VersionId(id, version);
+  auto stored = archive::Lifecycle(archive).VersionId(id, version);
   if (!stored.ok()) return ExitFor(stored.status());
   // Said when a later version stands in for the id given, so that nobody takes it for version 1.
   if (stored.value() != id) {
@@ -112,15 +113,15 @@ Result<std::filesystem::path> StorePath(const CommonOptions& common) {
   return Status::InvalidArgument("no store given: pass --store DIR or set PRESERVE_STORE");
 }
 
-std::unique_ptr<archive::Archive> OpenArchive(const CommonOptions& common, const Clock& clock, bool read_only,
-                                              int& exit_code) {
+std::unique_ptr<archive::Archive> OpenArchive(const CommonOptions& common, const Clock& clock,
+                                              archive::OpenMode mode, int& exit_code) {
   auto path = StorePath(common);
   if (!path.ok()) {
     std::cerr << "preserve: " << path.status().message() << "\n";
     exit_code = kExitUsage;
     return nullptr;
   }
-  auto opened = archive::Archive::Open(path.value(), read_only, clock);
+  auto opened = archive::Archive::Open(path.value(), clock, {.mode = mode});
   if (!opened.ok()) {
     exit_code = ExitFor(opened.status());
     return nullptr;
@@ -128,12 +129,12 @@ std::unique_ptr<archive::Archive> OpenArchive(const CommonOptions& common, const
   return std::move(opened).value();
 }
 
-std::optional<int> OpenSession(const CommonOptions& common, bool read_only, Session& session) {
+std::optional<int> OpenSession(const CommonOptions& common, archive::OpenMode mode, Session& session) {
   auto clock = MakeClock(common);
   if (!clock.ok()) return ExitFor(clock.status());
   session.clock = std::move(clock).value();
   int exit_code = kExitOk;
-  session.archive = OpenArchive(common, *session.clock, read_only, exit_code);
+  session.archive = OpenArchive(common, *session.clock, mode, exit_code);
   if (!session.archive) return exit_code;
   return std::nullopt;
 }
@@ -147,13 +148,13 @@ std::optional<int> OpenSessionForAudit(const CommonOptions& common, const std::s
     std::cerr << "preserve: " << path.status().message() << "\n";
     return kExitUsage;
   }
-  auto writable = archive::Archive::Open(path.value(), false, *session.clock);
+  auto writable = archive::Archive::Open(path.value(), *session.clock, {.mode = archive::OpenMode::kWritable});
   if (writable.ok()) {
     session.archive = std::move(writable).value();
     return std::nullopt;
   }
   if (writable.status().code() == StatusCode::kNotFound) return ExitFor(writable.status());
-  auto read_only = archive::Archive::Open(path.value(), true, *session.clock);
+  auto read_only = archive::Archive::Open(path.value(), *session.clock, {.mode = archive::OpenMode::kReadOnly});
   if (!read_only.ok()) return ExitFor(read_only.status());
   session.archive = std::move(read_only).value();
   std::cerr << "preserve " << command << ": not recorded in the audit trail: " << writable.status().message() << "\n";

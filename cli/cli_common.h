@@ -11,6 +11,7 @@
 #include <boost/program_options.hpp>
 
 #include "preserve/archive/archive.h"
+#include "preserve/archive/sealing.h"
 #include "preserve/util/bytes.h"
 #include "preserve/util/clock.h"
 #include "preserve/util/status.h"
@@ -75,8 +76,8 @@ Result<std::filesystem::path> StorePath(const CommonOptions& common);
 
 // Opens the store named by --store / PRESERVE_STORE. On failure prints why,
 // sets `exit_code` and returns null.
-std::unique_ptr<archive::Archive> OpenArchive(const CommonOptions& common, const Clock& clock, bool read_only,
-                                              int& exit_code);
+std::unique_ptr<archive::Archive> OpenArchive(const CommonOptions& common, const Clock& clock,
+                                              archive::OpenMode mode, int& exit_code);
 
 // What most commands work with: the clock and the opened store.
 struct Session {
@@ -85,7 +86,7 @@ struct Session {
 };
 // Makes the clock and opens the store. Returns nothing on success, else the
 // exit code to return (the reason already printed).
-std::optional<int> OpenSession(const CommonOptions& common, bool read_only, Session& session);
+std::optional<int> OpenSession(const CommonOptions& common, archive::OpenMode mode, Session& session);
 // For commands that only read but whose use is audited (verify, export): opens
 // the store for writing so the event can be recorded; when another process
 // holds the writer lock (or the store cannot be written), opens it read-only

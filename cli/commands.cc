@@ -6,6 +6,9 @@
 
 #include "cli_common.h"
 #include "preserve/archive/archive.h"
+#include "preserve/archive/catalogue.h"
+#include "preserve/archive/sealing.h"
+#include "preserve/archive/verification.h"
 #include "preserve/audit/package_archive.h"
 #include "preserve/package/manifest.h"
 #include "preserve/util/certificates.h"
@@ -98,9 +101,9 @@ int CmdSeal(int argc, char** argv) {
   po::variables_map vm;
   if (auto done = ParseCommand("seal", argc, argv, desc, {}, {}, vm, "[--store DIR] [--batch-size N]")) return *done;
   Session session;
-  if (auto failed = OpenSession(common, false, session)) return *failed;
+  if (auto failed = OpenSession(common, archive::OpenMode::kWritable, session)) return *failed;
   auto& archive = session.archive;
-  auto sealed = archive->Seal(batch_size);
+  auto sealed = archive::Sealing(*archive).Seal(batch_size);
   if (!sealed.ok()) return ExitFor(sealed.status());
   if (common.json) {
     json::array batches;
@@ -136,7 +139,7 @@ int CmdVerify(int argc, char** argv) {
   Session session;
   if (auto failed = OpenSessionForAudit(common, "verify", session)) return *failed;
   if (auto failed = ResolveVersion(*session.archive, id, version)) return *failed;
-  auto report = session.archive->Verify(id, options);
+  auto report = archive::Verification(*session.archive).Verify(id, options);
   if (!report.ok()) return ExitFor(report.status());
   PrintReport(report.value(), common.json);
   return ExitFor(report->verdict);
@@ -160,7 +163,7 @@ int CmdExport(int argc, char** argv) {
   if (auto failed = OpenSessionForAudit(common, "export", session)) return *failed;
   auto& archive = session.archive;
   if (auto failed = ResolveVersion(*archive, id, version)) return *failed;
-  if (Status s = archive->Export(id, out); !s.ok()) return ExitFor(s);
+  if (Status s = archive::Verification(*archive).Export(id, out); !s.ok()) return ExitFor(s);
   std::cerr << "exported package " << id << " to " << out << "\n";
   return kExitOk;
 }
@@ -364,6 +367,82 @@ void PrintLapsed(const std::vector<archive::RenewalItem>& lapsed) {
               << ", because " << item.reason << "\n";
 }
 
+// Prints what renew would do (grouped by kind, hash and reason); exit 5 when evidence has lapsed.
+int PrintRenewalPlan(const archive::RenewalPlan& plan, bool as_json) {
+  // Packages sealed together share their reason: count them by (kind, algorithm, reason).
+  std::map<std::tuple<std::string, std::string, std::string>, std::size_t> counts;
+  for (const auto& item : plan.items)
+    ++counts[{std::string(archive::RenewalKindName(item.kind)), std::string(HashAlgorithmName(item.hash_algorithm)),
+              item.reason}];
+  if (as_json) {
+    json::array groups;
+    for (const auto& [key, n] : counts)
+      groups.push_back(json::object{{"kind", std::get<0>(key)}, {"hash", std::get<1>(key)},
+                                    {"reason", std::get<2>(key)}, {"packages", n}});
+    std::cout << json::serialize(json::object{{"now", FormatUtcTime(plan.now)},
+                                              {"horizon", FormatUtcTime(plan.horizon)},
+                                              {"tsa_rollover", plan.tsa_rollover},
+                                              {"trail_anchor", plan.trail_anchor},
+                                              {"packages", plan.items.size()},
+                                              {"renewals", std::move(groups)},
+                                              {"lapsed", LapsedJson(plan.lapsed)}})
+              << "\n";
+  } else {
+    std::cout << "renewal plan as of " << FormatUtcTime(plan.now) << ", for what ends before "
+              << FormatUtcTime(plan.horizon) << ":\n";
+    if (!plan.tsa_rollover.empty()) std::cout << "  embedded TSA: " << plan.tsa_rollover << "\n";
+    if (!plan.trail_anchor.empty()) std::cout << "  audit trail: " << plan.trail_anchor << "\n";
+    if (plan.items.empty()) std::cout << "  nothing is due in time\n";
+    for (const auto& [key, n] : counts)
+      std::cout << "  " << n << " subject" << (n == 1 ? "" : "s") << ": " << std::get<0>(key) << " ("
+                << std::get<1>(key) << "), because " << std::get<2>(key) << "\n";
+    PrintLapsed(plan.lapsed);
+  }
+  return plan.lapsed.empty() ? kExitOk : kExitLapsed;
+}
+
+// Prints what renew did; exit 5 when evidence had lapsed or a renewal does not verify.
+int PrintRenewal(const archive::RenewalOutcome& outcome, bool as_json) {
+  std::size_t total = 0;
+  for (const auto& b : outcome.batches) total += b.packages;
+  if (as_json) {
+    json::array batches;
+    for (const auto& b : outcome.batches)
+      batches.push_back(json::object{{"batch", b.batch_id}, {"kind", archive::RenewalKindName(b.kind)},
+                                     {"hash", HashAlgorithmName(b.hash_algorithm)}, {"packages", b.packages},
+                                     {"trail_heads", b.trail_heads}, {"time", FormatUtcTime(b.time)}});
+    json::array failures;
+    for (const auto& f : outcome.self_check_failures) failures.emplace_back(f);
+    std::cout << json::serialize(json::object{{"tsa_rollover", outcome.tsa_rollover},
+                                              {"trail_anchor", outcome.trail_anchor},
+                                              {"packages", total},
+                                              {"batches", std::move(batches)},
+                                              {"lapsed", LapsedJson(outcome.lapsed)},
+                                              {"self_check_failures", std::move(failures)}})
+              << "\n";
+  } else {
+    if (!outcome.tsa_rollover.empty()) std::cout << outcome.tsa_rollover << "\n";
+    if (!outcome.trail_anchor.empty()) std::cout << outcome.trail_anchor << "\n";
+    for (const auto& b : outcome.batches)
+      std::cout << "renewed " << b.packages << " package" << (b.packages == 1 ? "" : "s")
+                << (b.trail_heads == 0 ? std::string()
+                                       : " and " + std::to_string(b.trail_heads) + " audit trail head" +
+                                             (b.trail_heads == 1 ? "" : "s"))
+                << " in time: " << archive::RenewalKindName(b.kind) << " (" << HashAlgorithmName(b.hash_algorithm)
+                << ") in batch " << b.batch_id << ", time-stamp " << FormatUtcTime(b.time) << "\n";
+    if (outcome.batches.empty() && outcome.lapsed.empty()) std::cout << "nothing is due for renewal\n";
+    PrintLapsed(outcome.lapsed);
+    for (const auto& f : outcome.self_check_failures)
+      std::cout << "NOT VERIFIED after renewal: " << f << "\n";
+  }
+  if (!outcome.lapsed.empty())
+    std::cerr << "preserve renew: " << outcome.lapsed.size() << " lapsed (exit " << kExitLapsed << ")\n";
+  if (!outcome.self_check_failures.empty())
+    std::cerr << "preserve renew: " << outcome.self_check_failures.size()
+              << " renewal(s) do not verify (exit " << kExitLapsed << ")\n";
+  return outcome.lapsed.empty() && outcome.self_check_failures.empty() ? kExitOk : kExitLapsed;
+}
+
 }  // namespace
 
 int CmdRenew(int argc, char** argv) {
@@ -385,92 +464,28 @@ int CmdRenew(int argc, char** argv) {
                                "renewed; see 'preserve restart-evidence') or a renewal does not verify."))
     return *done;
   Session session;
-  if (auto failed = OpenSession(common, dry_run, session)) return *failed;
+  if (auto failed = OpenSession(common, dry_run ? archive::OpenMode::kReadOnly : archive::OpenMode::kWritable, session))
+    return *failed;
   auto& archive = session.archive;
   archive::RenewOptions options;
   options.max_batch = batch_size;
   if (margin_days >= 0) options.margin = std::chrono::days(margin_days);
 
   if (dry_run) {
-    auto plan = archive->PlanRenewal(options);
+    auto plan = archive::Sealing(*archive).PlanRenewal(options);
     if (!plan.ok()) return ExitFor(plan.status());
-    // Packages sealed together share their reason: count them by (kind, algorithm, reason).
-    std::map<std::tuple<std::string, std::string, std::string>, std::size_t> counts;
-    for (const auto& item : plan->items)
-      ++counts[{std::string(archive::RenewalKindName(item.kind)), std::string(HashAlgorithmName(item.hash_algorithm)),
-                item.reason}];
-    if (common.json) {
-      json::array groups;
-      for (const auto& [key, n] : counts)
-        groups.push_back(json::object{{"kind", std::get<0>(key)}, {"hash", std::get<1>(key)},
-                                      {"reason", std::get<2>(key)}, {"packages", n}});
-      std::cout << json::serialize(json::object{{"now", FormatUtcTime(plan->now)},
-                                                {"horizon", FormatUtcTime(plan->horizon)},
-                                                {"tsa_rollover", plan->tsa_rollover},
-                                                {"trail_anchor", plan->trail_anchor},
-                                                {"packages", plan->items.size()},
-                                                {"renewals", std::move(groups)},
-                                                {"lapsed", LapsedJson(plan->lapsed)}})
-                << "\n";
-    } else {
-      std::cout << "renewal plan as of " << FormatUtcTime(plan->now) << ", for what ends before "
-                << FormatUtcTime(plan->horizon) << ":\n";
-      if (!plan->tsa_rollover.empty()) std::cout << "  embedded TSA: " << plan->tsa_rollover << "\n";
-      if (!plan->trail_anchor.empty()) std::cout << "  audit trail: " << plan->trail_anchor << "\n";
-      if (plan->items.empty()) std::cout << "  nothing is due in time\n";
-      for (const auto& [key, n] : counts)
-        std::cout << "  " << n << " subject" << (n == 1 ? "" : "s") << ": " << std::get<0>(key) << " ("
-                  << std::get<1>(key) << "), because " << std::get<2>(key) << "\n";
-      PrintLapsed(plan->lapsed);
-    }
-    return plan->lapsed.empty() ? kExitOk : kExitLapsed;
+    return PrintRenewalPlan(plan.value(), common.json);
   }
 
-  auto outcome = archive->Renew(options);
+  auto outcome = archive::Sealing(*archive).Renew(options);
   if (!outcome.ok()) {
     if (common.json) std::cout << json::serialize(json::object{{"error", outcome.status().message()}}) << "\n";
     return ExitFor(outcome.status());
   }
-  std::size_t total = 0;
-  for (const auto& b : outcome->batches) total += b.packages;
-  if (common.json) {
-    json::array batches;
-    for (const auto& b : outcome->batches)
-      batches.push_back(json::object{{"batch", b.batch_id}, {"kind", archive::RenewalKindName(b.kind)},
-                                     {"hash", HashAlgorithmName(b.hash_algorithm)}, {"packages", b.packages},
-                                     {"trail_heads", b.trail_heads}, {"time", FormatUtcTime(b.time)}});
-    json::array failures;
-    for (const auto& f : outcome->self_check_failures) failures.emplace_back(f);
-    std::cout << json::serialize(json::object{{"tsa_rollover", outcome->tsa_rollover},
-                                              {"trail_anchor", outcome->trail_anchor},
-                                              {"packages", total},
-                                              {"batches", std::move(batches)},
-                                              {"lapsed", LapsedJson(outcome->lapsed)},
-                                              {"self_check_failures", std::move(failures)}})
-              << "\n";
-  } else {
-    if (!outcome->tsa_rollover.empty()) std::cout << outcome->tsa_rollover << "\n";
-    if (!outcome->trail_anchor.empty()) std::cout << outcome->trail_anchor << "\n";
-    for (const auto& b : outcome->batches)
-      std::cout << "renewed " << b.packages << " package" << (b.packages == 1 ? "" : "s")
-                << (b.trail_heads == 0 ? std::string()
-                                       : " and " + std::to_string(b.trail_heads) + " audit trail head" +
-                                             (b.trail_heads == 1 ? "" : "s"))
-                << " in time: " << archive::RenewalKindName(b.kind) << " (" << HashAlgorithmName(b.hash_algorithm) << ") in batch "
-                << b.batch_id << ", time-stamp " << FormatUtcTime(b.time) << "\n";
-    if (outcome->batches.empty() && outcome->lapsed.empty()) std::cout << "nothing is due for renewal\n";
-    PrintLapsed(outcome->lapsed);
-    for (const auto& f : outcome->self_check_failures)
-      std::cout << "NOT VERIFIED after renewal: " << f << "\n";
-  }
-  if (!outcome->lapsed.empty())
-    std::cerr << "preserve renew: " << outcome->lapsed.size() << " lapsed (exit " << kExitLapsed << ")\n";
-  if (!outcome->self_check_failures.empty())
-    std::cerr << "preserve renew: " << outcome->self_check_failures.size()
-              << " renewal(s) do not verify (exit " << kExitLapsed << ")\n";
-  return outcome->lapsed.empty() && outcome->self_check_failures.empty() ? kExitOk : kExitLapsed;
+  return PrintRenewal(outcome.value(), common.json);
 }
 
+// Over 60 lines: its option table and both renderings (text, --json) of one overview.
 int CmdStatus(int argc, char** argv) {
   CommonOptions common;
   std::size_t deadlines = 5;
@@ -485,8 +500,8 @@ int CmdStatus(int argc, char** argv) {
                                "archive's time-stamping CA that auditors compare. Exit 0, or 5 when evidence lapsed."))
     return *done;
   Session session;
-  if (auto failed = OpenSession(common, true, session)) return *failed;
-  auto status = session.archive->Overview(deadlines);
+  if (auto failed = OpenSession(common, archive::OpenMode::kReadOnly, session)) return *failed;
+  auto status = archive::Catalogue(*session.archive).Overview(deadlines);
   if (!status.ok()) return ExitFor(status.status());
   const archive::StoreStatus& st = status.value();
   auto job = [](const std::optional<archive::JobRun>& run) -> json::value {
@@ -579,11 +594,11 @@ int CmdRestartEvidence(int argc, char** argv) {
     return kExitUsage;
   }
   Session session;
-  if (auto failed = OpenSession(common, false, session)) return *failed;
+  if (auto failed = OpenSession(common, archive::OpenMode::kWritable, session)) return *failed;
   for (auto& id : ids)
     if (id.rfind("audit-head:", 0) != 0)
       if (auto failed = ResolveVersion(*session.archive, id, 0)) return *failed;
-  auto outcome = session.archive->RestartLapsedEvidence(ids, reason, Actor(by));
+  auto outcome = archive::Sealing(*session.archive).RestartLapsedEvidence(ids, reason, Actor(by));
   if (!outcome.ok()) return ExitFor(outcome.status());
   if (common.json) {
     json::array subjects;
@@ -631,9 +646,9 @@ int CmdPolicy(int argc, char** argv) {
 
   if (action == "set") {
     int exit_code = kExitOk;
-    auto archive = OpenArchive(common, *clock.value(), false, exit_code);
+    auto archive = OpenArchive(common, *clock.value(), archive::OpenMode::kWritable, exit_code);
     if (!archive) return exit_code;
-    if (Status s = archive->SetPolicy(policy); !s.ok()) return ExitFor(s);
+    if (Status s = archive::Catalogue(*archive).SetPolicy(policy); !s.ok()) return ExitFor(s);
     std::cerr << "policy in force: " << archive->policy().name() << "\n";
     return kExitOk;
   }
@@ -644,7 +659,7 @@ int CmdPolicy(int argc, char** argv) {
     catalogue = std::move(loaded).value();
   } else if (!common.store.empty() || std::getenv("PRESERVE_STORE") != nullptr) {
     int exit_code = kExitOk;
-    auto archive = OpenArchive(common, *clock.value(), true, exit_code);
+    auto archive = OpenArchive(common, *clock.value(), archive::OpenMode::kReadOnly, exit_code);
     if (!archive) return exit_code;
     catalogue = archive->policy();
   } else {

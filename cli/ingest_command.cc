@@ -2,12 +2,16 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 
 #include <boost/json.hpp>
 
 #include "cli_common.h"
 #include "preserve/archive/archive.h"
+#include "preserve/archive/ingestion.h"
+#include "preserve/archive/lifecycle.h"
+#include "preserve/archive/sealing.h"
 #include "preserve/ingest/bulk_input.h"
 #include "preserve/ingest/scratch_space.h"
 #include "preserve/util/bytes.h"
@@ -204,6 +208,7 @@ std::optional<std::uint64_t> ParseSize(const std::string& text) {
 // extends, or with the only document given, or is found beside the document;
 // FILE.metadata.json (named, or beside FILE, or --metadata with one document)
 // is the record metadata of FILE.
+// Over 60 lines: the pairing rules of documents, signatures and sidecars, in one place.
 Status AddFiles(const std::vector<std::filesystem::path>& files, const std::vector<std::string>& signatures,
                 const std::string& metadata, CommandInput& out) {
   std::vector<std::filesystem::path> documents, detached, sidecars;
@@ -323,48 +328,242 @@ Result<std::unique_ptr<ingest::ScratchSpace>> MakeScratch(const std::filesystem:
   return scratch;
 }
 
-}  // namespace
-
-int CmdIngest(int argc, char** argv) {
+// What `preserve ingest` was told.
+struct IngestArgs {
   CommonOptions common;
   std::vector<std::string> inputs, signatures, trust, intermediates, timestamp_trust, crls, ocsp;
   std::string metadata, new_version_of, name_encoding, scratch_limit;
   bool no_seal = false, accept_indeterminate = false, offline = false, no_revocation = false, verbose = false;
   std::size_t batch_size = 1000000;
-  po::options_description desc("Options");
-  AddCommonOptions(desc, common, true);
+};
+
+void AddIngestOptions(po::options_description& desc, IngestArgs& a) {
+  AddCommonOptions(desc, a.common, true);
   desc.add_options()
-      ("trust", po::value(&trust), "trust anchors for the signers: PEM/DER file or directory (repeatable; required "
-                                   "unless only --metadata is given with --new-version-of)")
-      ("intermediates", po::value(&intermediates), "extra intermediate certificates: file or directory (repeatable)")
-      ("timestamp-trust", po::value(&timestamp_trust),
+      ("trust", po::value(&a.trust), "trust anchors for the signers: PEM/DER file or directory (repeatable; required "
+                                     "unless only --metadata is given with --new-version-of)")
+      ("intermediates", po::value(&a.intermediates), "extra intermediate certificates: file or directory (repeatable)")
+      ("timestamp-trust", po::value(&a.timestamp_trust),
        "trust anchors for signature time-stamps' TSAs (default: --trust)")
-      ("signature", po::value(&signatures), "detached signature of a document given (repeatable)")
-      ("metadata", po::value(&metadata), "record metadata sidecar (JSON) of the one document given")
-      ("new-version-of", po::value(&new_version_of),
+      ("signature", po::value(&a.signatures), "detached signature of a document given (repeatable)")
+      ("metadata", po::value(&a.metadata), "record metadata sidecar (JSON) of the one document given")
+      ("new-version-of", po::value(&a.new_version_of),
        "make a new version of this package instead of a new package: the one document given is added to it "
        "(validated as at ingest), and/or --metadata replaces its record metadata; earlier versions stay")
-      ("crl", po::value(&crls), "CRLs to use (PEM/DER file or directory, repeatable)")
-      ("ocsp-response", po::value(&ocsp), "OCSP responses to use (DER file, repeatable)")
-      ("offline", po::bool_switch(&offline),
+      ("crl", po::value(&a.crls), "CRLs to use (PEM/DER file or directory, repeatable)")
+      ("ocsp-response", po::value(&a.ocsp), "OCSP responses to use (DER file, repeatable)")
+      ("offline", po::bool_switch(&a.offline),
        "fetch no revocation data over the network: use what the signatures carry and --crl / --ocsp-response")
-      ("no-revocation", po::bool_switch(&no_revocation), "do not check revocation (said so in each report)")
-      ("accept-indeterminate", po::bool_switch(&accept_indeterminate),
+      ("no-revocation", po::bool_switch(&a.no_revocation), "do not check revocation (said so in each report)")
+      ("accept-indeterminate", po::bool_switch(&a.accept_indeterminate),
        "accept documents whose signatures are INDETERMINATE (default: refuse them); TOTAL-FAILED is always refused")
-      ("name-encoding", po::value(&name_encoding),
+      ("name-encoding", po::value(&a.name_encoding),
        "code page of file names that are not UTF-8 and do not say theirs: entries of zip bundles without the "
        "UTF-8 flag, tar entries, names in a folder or on the command line (cp1258 for zips made on Vietnamese Windows; any iconv "
        "name). Without it such zip names are read as CP437, the zip standard's, and any other such name stops the "
        "ingest before anything is stored. Names are recorded as UTF-8 in NFC; a zip entry flagged UTF-8 that is not "
        "is skipped, named")
-      ("scratch-limit", po::value(&scratch_limit),
+      ("scratch-limit", po::value(&a.scratch_limit),
        "most bytes a bundle may unpack to (2G, 500M, ...; default 100 times the bundle's size, at least 1M, at "
        "most 4G); bundles unpack into STORE/scratch/")
-      ("verbose,v", po::bool_switch(&verbose), "print every signature's report on stderr, not only refused ones")
-      ("no-seal", po::bool_switch(&no_seal), "leave the new packages queued; seal later with 'preserve seal'")
-      ("batch-size", po::value(&batch_size), "most packages sealed by one time-stamp (default 1000000)");
+      ("verbose,v", po::bool_switch(&a.verbose), "print every signature's report on stderr, not only refused ones")
+      ("no-seal", po::bool_switch(&a.no_seal), "leave the new packages queued; seal later with 'preserve seal'")
+      ("batch-size", po::value(&a.batch_size), "most packages sealed by one time-stamp (default 1000000)");
+}
+
+// --name-encoding and --scratch-limit; an exit code when either is not usable.
+std::optional<int> ReadInputRules(const IngestArgs& a, InputRules& rules) {
+  if (!a.name_encoding.empty()) {
+    if (Status s = CheckCodePage(a.name_encoding); !s.ok()) {
+      std::cerr << "preserve ingest: --name-encoding: " << s.message() << "\n";
+      return kExitUsage;
+    }
+    rules.code_page = a.name_encoding;
+  }
+  if (!a.scratch_limit.empty()) {
+    std::optional<std::uint64_t> bytes = ParseSize(a.scratch_limit);
+    if (!bytes || *bytes == 0) {
+      std::cerr << "preserve ingest: --scratch-limit: '" << a.scratch_limit << "' is not a size (2G, 500M, 64K)\n";
+      return kExitUsage;
+    }
+    rules.limits.max_total_bytes = *bytes;
+  }
+  return std::nullopt;
+}
+
+// The submissions the inputs name: bundles and directories unpacked into
+// `scratch`, files and --signature as given. An exit code when they cannot be.
+std::optional<int> GatherInput(const IngestArgs& a, const std::filesystem::path& scratch, const InputRules& rules,
+                               CommandInput& input) {
+  std::vector<std::filesystem::path> files;
+  std::size_t bundles = 0;
+  for (const auto& i : a.inputs) {
+    std::filesystem::path p(i);
+    std::error_code ec;
+    if (std::filesystem::is_directory(p, ec) || IsBundle(p)) {
+      if (!a.new_version_of.empty()) {
+        std::cerr << "preserve ingest: --new-version-of adds one document, not a directory or bundle\n";
+        return kExitUsage;
+      }
+      if (!a.signatures.empty() || !a.metadata.empty()) {
+        std::cerr << "preserve ingest: --signature and --metadata name files of one document, not of a directory "
+                     "or bundle\n";
+        return kExitUsage;
+      }
+      std::filesystem::path unpack = scratch / std::to_string(bundles++);
+      if (Status s = AddBundle(p, unpack, rules, input); !s.ok()) return ExitFor(s);
+      PRESERVE_FAULT_POINT("cli.ingest.after_unpack");
+    } else {
+      files.push_back(p);
+    }
+  }
+  if (!files.empty() || !a.signatures.empty()) {
+    const std::size_t first = input.submissions.size();
+    if (Status s = AddFiles(files, a.signatures, a.metadata, input); !s.ok()) {
+      std::cerr << "preserve ingest: " << EscapeForDisplay(s.message()) << "\n";
+      return kExitUsage;
+    }
+    if (Status s = NameExplicitFiles(input, first, rules); !s.ok()) return ExitFor(s);
+  }
+  return std::nullopt;
+}
+
+// What --new-version-of changes, and whether there is anything to ingest at
+// all; an exit code when the command asks for nothing that can be done.
+std::optional<int> CheckWhatToDo(const IngestArgs& a, const CommandInput& input, archive::VersionChange& change) {
+  if (!a.new_version_of.empty()) {
+    if (input.submissions.size() > 1 || !input.problems.empty()) {
+      std::cerr << "preserve ingest: --new-version-of adds one document at a time\n";
+      return kExitUsage;
+    }
+    if (!input.submissions.empty()) change.document = input.submissions.front();
+    // Only an explicit --metadata replaces the record's metadata, not a sidecar found beside the document.
+    if (!a.metadata.empty()) change.metadata = a.metadata;
+    if (!change.document && !change.metadata) {
+      std::cerr << "preserve ingest: --new-version-of needs a document to add, or --metadata\n";
+      return kExitUsage;
+    }
+  }
+  if (a.trust.empty() && (a.new_version_of.empty() || change.document)) {
+    std::cerr << "preserve ingest: the option '--trust' is required\n";
+    return kExitUsage;
+  }
+  if (input.submissions.empty() && a.new_version_of.empty()) {
+    std::cerr << "preserve ingest: nothing to ingest\n";
+    return input.problems.empty() ? kExitUsage : kExitRefused;
+  }
+  return std::nullopt;
+}
+
+// The validation material and revocation settings the options name.
+Result<archive::IngestOptions> LoadIngestOptions(const IngestArgs& a) {
+  archive::IngestOptions options;
+  using Loader = Result<std::vector<Bytes>> (*)(const std::filesystem::path&);
+  auto load = [](const std::vector<std::string>& paths, const char* what, Loader loader,
+                 std::vector<Bytes>& out) -> Status {
+    for (const auto& p : paths) {
+      auto loaded = loader(p);
+      if (!loaded.ok()) return loaded.status().WithContext(what);
+      out.insert(out.end(), loaded->begin(), loaded->end());
+    }
+    return Status::Ok();
+  };
+  for (Status s : {load(a.trust, "--trust", LoadCertificates, options.trust_anchors),
+                   load(a.intermediates, "--intermediates", LoadCertificates, options.intermediates),
+                   load(a.timestamp_trust, "--timestamp-trust", LoadCertificates, options.timestamp_trust_anchors),
+                   load(a.crls, "--crl", LoadCrls, options.revocation.crls),
+                   load(a.ocsp, "--ocsp-response", LoadOcspResponses, options.revocation.ocsp_responses)})
+    if (!s.ok()) return s;
+  options.revocation.online = !a.offline;
+  options.revocation.check = !a.no_revocation;
+  options.accept_indeterminate = a.accept_indeterminate;
+  return options;
+}
+
+// Tells each outcome as it comes (the package id on stdout once durable,
+// refusals and errors on stderr) and counts them.
+class IngestReporter {
+ public:
+  IngestReporter(const IngestArgs& a, const CommandInput& input)
+      : a_(a), refused_(input.problems.size()), progress_(input.submissions.size()) {}
+
+  void operator()(const archive::IngestOutcome& o) {
+    progress_.Step(++done_);
+    if (o.accepted || !o.reason.empty() || a_.verbose) progress_.Clear();
+    if (o.error) {
+      ++failed_;
+      std::cerr << "error: " << o.input << ": " << o.reason << "\n";
+    } else if (o.accepted) {
+      ++accepted_;
+      if (!a_.common.json) std::cout << o.package_id << "\n" << std::flush;
+      PRESERVE_FAULT_POINT("cli.ingest.after_ack");
+      if (a_.verbose) {
+        std::cerr << "accepted: " << o.input << " as " << o.package_id << "\n";
+        PrintSignatureReports(o, std::cerr);
+      }
+    } else {
+      ++refused_;
+      std::cerr << "refused: " << o.input << ": " << o.reason << "\n";
+      if (a_.verbose) PrintSignatureReports(o, std::cerr);
+    }
+    if (a_.common.json) std::cout << json::serialize(OutcomeJson(o)) << "\n" << std::flush;
+  }
+
+  // The counts, when there was more than one input.
+  void Summarize(std::size_t inputs) {
+    progress_.Clear();
+    if (inputs <= 1) return;
+    std::cerr << "ingest: " << accepted_ << " accepted, " << refused_ << " refused";
+    if (failed_ > 0) std::cerr << ", " << failed_ << " unreadable";
+    std::cerr << " (of " << inputs << ")\n";
+  }
+
+  std::size_t accepted() const { return accepted_; }
+  std::size_t refused() const { return refused_; }
+  std::size_t failed() const { return failed_; }
+
+ private:
+  const IngestArgs& a_;
+  std::size_t accepted_ = 0, refused_, failed_ = 0, done_ = 0;
+  Progress progress_;
+};
+
+// Ingests (or adds the version), then seals what was accepted unless --no-seal.
+int RunIngest(const IngestArgs& a, archive::Archive& archive, const CommandInput& input,
+              const archive::VersionChange& change, const archive::IngestOptions& options) {
+  IngestReporter report(a, input);
+  Status status = Status::Ok();
+  if (a.new_version_of.empty()) {
+    status = archive::Ingestion(archive).IngestAll(input.submissions, options, std::ref(report));
+  } else {
+    auto outcome = archive::Lifecycle(archive).AddVersion(a.new_version_of, change, options);
+    if (outcome.ok()) report(outcome.value());
+    status = outcome.status();
+  }
+  report.Summarize(input.submissions.size() + input.problems.size());
+  if (!status.ok()) return ExitFor(status);
+  if (report.accepted() > 0 && !a.no_seal) {
+    auto sealed = archive::Sealing(archive).Seal(a.batch_size);
+    if (!sealed.ok()) {
+      std::cerr << "preserve: the accepted packages are stored and queued, but sealing failed (run 'preserve seal' "
+                   "again): "
+                << sealed.status().message() << "\n";
+      return kExitError;
+    }
+    PrintSeal(sealed.value());
+  }
+  if (report.failed() > 0) return kExitError;
+  return report.refused() > 0 ? kExitRefused : kExitOk;
+}
+
+}  // namespace
+
+int CmdIngest(int argc, char** argv) {
+  IngestArgs a;
+  po::options_description desc("Options");
+  AddIngestOptions(desc, a);
   po::options_description hidden;
-  hidden.add_options()("input", po::value(&inputs));
+  hidden.add_options()("input", po::value(&a.inputs));
   po::positional_options_description positional;
   positional.add("input", -1);
   po::variables_map vm;
@@ -378,22 +577,8 @@ int CmdIngest(int argc, char** argv) {
   if (auto done = ParseCommand("ingest", argc, argv, desc, hidden, positional, vm, usage)) return *done;
 
   InputRules rules;
-  if (!name_encoding.empty()) {
-    if (Status s = CheckCodePage(name_encoding); !s.ok()) {
-      std::cerr << "preserve ingest: --name-encoding: " << s.message() << "\n";
-      return kExitUsage;
-    }
-    rules.code_page = name_encoding;
-  }
-  if (!scratch_limit.empty()) {
-    std::optional<std::uint64_t> bytes = ParseSize(scratch_limit);
-    if (!bytes || *bytes == 0) {
-      std::cerr << "preserve ingest: --scratch-limit: '" << scratch_limit << "' is not a size (2G, 500M, 64K)\n";
-      return kExitUsage;
-    }
-    rules.limits.max_total_bytes = *bytes;
-  }
-  auto store = StorePath(common);
+  if (auto failed = ReadInputRules(a, rules)) return *failed;
+  auto store = StorePath(a.common);
   if (!store.ok()) {
     std::cerr << "preserve: " << store.status().message() << "\n";
     return kExitUsage;
@@ -402,137 +587,19 @@ int CmdIngest(int argc, char** argv) {
   auto scratch = MakeScratch(*store);
   if (!scratch.ok()) return ExitFor(scratch.status());
   CommandInput input;
-  std::vector<std::filesystem::path> files;
-  std::size_t bundles = 0;
-  for (const auto& i : inputs) {
-    std::filesystem::path p(i);
-    std::error_code ec;
-    if (std::filesystem::is_directory(p, ec) || IsBundle(p)) {
-      if (!new_version_of.empty()) {
-        std::cerr << "preserve ingest: --new-version-of adds one document, not a directory or bundle\n";
-        return kExitUsage;
-      }
-      if (!signatures.empty() || !metadata.empty()) {
-        std::cerr << "preserve ingest: --signature and --metadata name files of one document, not of a directory "
-                     "or bundle\n";
-        return kExitUsage;
-      }
-      std::filesystem::path unpack = (*scratch)->path() / std::to_string(bundles++);
-      if (Status s = AddBundle(p, unpack, rules, input); !s.ok()) return ExitFor(s);
-      PRESERVE_FAULT_POINT("cli.ingest.after_unpack");
-    } else {
-      files.push_back(p);
-    }
-  }
-  if (!files.empty() || !signatures.empty()) {
-    const std::size_t first = input.submissions.size();
-    if (Status s = AddFiles(files, signatures, metadata, input); !s.ok()) {
-      std::cerr << "preserve ingest: " << EscapeForDisplay(s.message()) << "\n";
-      return kExitUsage;
-    }
-    if (Status s = NameExplicitFiles(input, first, rules); !s.ok()) return ExitFor(s);
-  }
+  if (auto failed = GatherInput(a, (*scratch)->path(), rules, input)) return *failed;
   for (const auto& problem : input.problems) std::cerr << "skipped: " << problem << "\n";
   archive::VersionChange change;
-  if (!new_version_of.empty()) {
-    if (input.submissions.size() > 1 || !input.problems.empty()) {
-      std::cerr << "preserve ingest: --new-version-of adds one document at a time\n";
-      return kExitUsage;
-    }
-    if (!input.submissions.empty()) change.document = input.submissions.front();
-    // Only an explicit --metadata replaces the record's metadata, not a sidecar found beside the document.
-    if (!metadata.empty()) change.metadata = metadata;
-    if (!change.document && !change.metadata) {
-      std::cerr << "preserve ingest: --new-version-of needs a document to add, or --metadata\n";
-      return kExitUsage;
-    }
-  }
-  if (trust.empty() && (new_version_of.empty() || change.document)) {
-    std::cerr << "preserve ingest: the option '--trust' is required\n";
-    return kExitUsage;
-  }
-  if (input.submissions.empty() && new_version_of.empty()) {
-    std::cerr << "preserve ingest: nothing to ingest\n";
-    return input.problems.empty() ? kExitUsage : kExitRefused;
-  }
+  if (auto failed = CheckWhatToDo(a, input, change)) return *failed;
 
-  auto clock = MakeClock(common);
+  auto clock = MakeClock(a.common);
   if (!clock.ok()) return ExitFor(clock.status());
-  archive::IngestOptions options;
-  using Loader = Result<std::vector<Bytes>> (*)(const std::filesystem::path&);
-  auto load = [](const std::vector<std::string>& paths, const char* what, Loader loader,
-                 std::vector<Bytes>& out) -> Status {
-    for (const auto& p : paths) {
-      auto loaded = loader(p);
-      if (!loaded.ok()) return loaded.status().WithContext(what);
-      out.insert(out.end(), loaded->begin(), loaded->end());
-    }
-    return Status::Ok();
-  };
-  for (Status s : {load(trust, "--trust", LoadCertificates, options.trust_anchors),
-                   load(intermediates, "--intermediates", LoadCertificates, options.intermediates),
-                   load(timestamp_trust, "--timestamp-trust", LoadCertificates, options.timestamp_trust_anchors),
-                   load(crls, "--crl", LoadCrls, options.revocation.crls),
-                   load(ocsp, "--ocsp-response", LoadOcspResponses, options.revocation.ocsp_responses)})
-    if (!s.ok()) return ExitFor(s);
-  options.revocation.online = !offline;
-  options.revocation.check = !no_revocation;
-  options.accept_indeterminate = accept_indeterminate;
-
+  auto options = LoadIngestOptions(a);
+  if (!options.ok()) return ExitFor(options.status());
   int exit_code = kExitOk;
-  auto archive = OpenArchive(common, *clock.value(), false, exit_code);
+  auto archive = OpenArchive(a.common, *clock.value(), archive::OpenMode::kWritable, exit_code);
   if (!archive) return exit_code;
-
-  std::size_t accepted = 0, refused = input.problems.size(), failed = 0, done = 0;
-  Progress progress(input.submissions.size());
-  auto report = [&](const archive::IngestOutcome& o) {
-    progress.Step(++done);
-    if (o.accepted || !o.reason.empty() || verbose) progress.Clear();
-    if (o.error) {
-      ++failed;
-      std::cerr << "error: " << o.input << ": " << o.reason << "\n";
-    } else if (o.accepted) {
-      ++accepted;
-      if (!common.json) std::cout << o.package_id << "\n" << std::flush;
-      PRESERVE_FAULT_POINT("cli.ingest.after_ack");
-      if (verbose) {
-        std::cerr << "accepted: " << o.input << " as " << o.package_id << "\n";
-        PrintSignatureReports(o, std::cerr);
-      }
-    } else {
-      ++refused;
-      std::cerr << "refused: " << o.input << ": " << o.reason << "\n";
-      if (verbose) PrintSignatureReports(o, std::cerr);
-    }
-    if (common.json) std::cout << json::serialize(OutcomeJson(o)) << "\n" << std::flush;
-  };
-  Status status = Status::Ok();
-  if (new_version_of.empty()) {
-    status = archive->IngestAll(input.submissions, options, report);
-  } else {
-    auto outcome = archive->AddVersion(new_version_of, change, options);
-    if (outcome.ok()) report(outcome.value());
-    status = outcome.status();
-  }
-  progress.Clear();
-  if (input.submissions.size() + input.problems.size() > 1) {
-    std::cerr << "ingest: " << accepted << " accepted, " << refused << " refused";
-    if (failed > 0) std::cerr << ", " << failed << " unreadable";
-    std::cerr << " (of " << input.submissions.size() + input.problems.size() << ")\n";
-  }
-  if (!status.ok()) return ExitFor(status);
-  if (accepted > 0 && !no_seal) {
-    auto sealed = archive->Seal(batch_size);
-    if (!sealed.ok()) {
-      std::cerr << "preserve: the accepted packages are stored and queued, but sealing failed (run 'preserve seal' "
-                   "again): "
-                << sealed.status().message() << "\n";
-      return kExitError;
-    }
-    PrintSeal(sealed.value());
-  }
-  if (failed > 0) return kExitError;
-  return refused > 0 ? kExitRefused : kExitOk;
+  return RunIngest(a, *archive, input, change, options.value());
 }
 
 }  // namespace preserve::cli

@@ -6,6 +6,8 @@
 
 #include "cli_common.h"
 #include "preserve/archive/archive.h"
+#include "preserve/archive/maintenance.h"
+#include "preserve/archive/verification.h"
 
 namespace preserve::cli {
 
@@ -68,11 +70,11 @@ int AuditLogShow(int argc, char** argv) {
                                "[--store DIR] [--json] [--from SEQ] [--limit N]"))
     return *done;
   Session session;
-  if (auto failed = OpenSession(common, true, session)) return *failed;
+  if (auto failed = OpenSession(common, archive::OpenMode::kReadOnly, session)) return *failed;
   auto& archive = session.archive;
   std::uint64_t shown = 0;
   bool skipped = false;
-  Status s = archive->ScanAuditLog(
+  Status s = archive::Maintenance(*archive).ScanAuditLog(
       from,
       [&](const archive::AuditLogEvent& e) {
         if (shown >= limit) return false;
@@ -97,9 +99,9 @@ int AuditLogVerify(int argc, char** argv) {
   if (auto done = ParseCommand("audit-log verify", argc, argv, desc, {}, {}, vm, "[--store DIR] [--json]"))
     return *done;
   Session session;
-  if (auto failed = OpenSession(common, true, session)) return *failed;
+  if (auto failed = OpenSession(common, archive::OpenMode::kReadOnly, session)) return *failed;
   auto& archive = session.archive;
-  auto report = archive->VerifyAuditLog();
+  auto report = archive::Maintenance(*archive).VerifyAuditLog();
   if (!report.ok()) return ExitFor(report.status());
   const auto& sealed = report->last_sealed_head;
   if (common.json) {
@@ -167,7 +169,7 @@ int CmdFixity(int argc, char** argv) {
   Session session;
   if (auto failed = OpenSessionForAudit(common, "fixity", session)) return *failed;
   auto& archive = session.archive;
-  auto summary = archive->Fixity({.sample = sample}, [&common](const archive::PackageFixity& p) {
+  auto summary = archive::Maintenance(*archive).Fixity({.sample = sample}, [&common](const archive::PackageFixity& p) {
     if (common.json) {
       json::array damage;
       for (const auto& d : p.damage) damage.push_back(json::object{{"object", d.object}, {"detail", d.detail}});
@@ -206,9 +208,9 @@ int CmdCheck(int argc, char** argv) {
   po::variables_map vm;
   if (auto done = ParseCommand("check", argc, argv, desc, {}, {}, vm, "[--store DIR] [--json]")) return *done;
   Session session;
-  if (auto failed = OpenSession(common, true, session)) return *failed;
+  if (auto failed = OpenSession(common, archive::OpenMode::kReadOnly, session)) return *failed;
   auto& archive = session.archive;
-  auto report = archive->Check();
+  auto report = archive::Maintenance(*archive).Check();
   if (!report.ok()) return ExitFor(report.status());
   if (common.json) {
     json::array problems;
@@ -271,9 +273,9 @@ int CmdBackup(int argc, char** argv) {
           "SHA-256 and the audit trail's head). Restore with 'preserve restore'."))
     return *done;
   Session session;
-  if (auto failed = OpenSession(common, true, session)) return *failed;
+  if (auto failed = OpenSession(common, archive::OpenMode::kReadOnly, session)) return *failed;
   auto& archive = session.archive;
-  auto outcome = archive->Backup(dest);
+  auto outcome = archive::Maintenance(*archive).Backup(dest);
   if (!outcome.ok()) return ExitFor(outcome.status());
   PrintBackup("backed up the store to", outcome.value(), common.json);
   return kExitOk;
@@ -299,7 +301,7 @@ int CmdRestore(int argc, char** argv) {
     std::cerr << "preserve restore: " << path.status().message() << "\n";
     return kExitUsage;
   }
-  auto outcome = archive::Archive::Restore(backup, path.value(), *clock.value());
+  auto outcome = archive::Maintenance::Restore(backup, path.value(), *clock.value());
   if (!outcome.ok()) return ExitFor(outcome.status());
   PrintBackup("restored the store", outcome.value(), common.json);
   return kExitOk;
@@ -323,10 +325,10 @@ int CmdGet(int argc, char** argv) {
                                    "overwritten."))
     return *done;
   Session session;
-  if (auto failed = OpenSession(common, true, session)) return *failed;
+  if (auto failed = OpenSession(common, archive::OpenMode::kReadOnly, session)) return *failed;
   auto& archive = session.archive;
   if (auto failed = ResolveVersion(*archive, id, version)) return *failed;
-  auto written = archive->Get(id, out);
+  auto written = archive::Verification(*archive).Get(id, out);
   if (!written.ok()) return ExitFor(written.status());
   if (common.json) {
     json::array files;

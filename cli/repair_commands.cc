@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "cli_common.h"
+#include "preserve/archive/maintenance.h"
 
 namespace preserve::cli {
 
@@ -27,8 +28,9 @@ int CmdGc(int argc, char** argv) {
     return *done;
   Session session;
   // A dry run only reads: it works on a read-only store, and beside a writer.
-  if (auto failed = OpenSession(common, dry_run, session)) return *failed;
-  auto found = session.archive->CollectGarbage(dry_run);
+  if (auto failed = OpenSession(common, dry_run ? archive::OpenMode::kReadOnly : archive::OpenMode::kWritable, session))
+    return *failed;
+  auto found = archive::Maintenance(*session.archive).CollectGarbage(dry_run);
   if (!found.ok()) return ExitFor(found.status());
   if (common.json) {
     std::cout << json::serialize(json::object{{"values", found->values},
@@ -62,8 +64,9 @@ int CmdRepair(int argc, char** argv) {
           "show their bad bytes as %XX. Exit 0 when every such row was repaired, 1 when some cannot be."))
     return *done;
   Session session;
-  if (auto failed = OpenSession(common, dry_run, session)) return *failed;
-  auto outcome = session.archive->Repair(dry_run);
+  if (auto failed = OpenSession(common, dry_run ? archive::OpenMode::kReadOnly : archive::OpenMode::kWritable, session))
+    return *failed;
+  auto outcome = archive::Maintenance(*session.archive).Repair(dry_run);
   if (!outcome.ok()) return ExitFor(outcome.status());
   if (common.json) {
     json::array repaired, unrepairable;

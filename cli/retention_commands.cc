@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "cli_common.h"
+#include "preserve/archive/lifecycle.h"
 
 namespace preserve::cli {
 
@@ -39,8 +40,8 @@ int HoldAdd(int argc, char** argv) {
                                    "retention. Prints the hold's number."))
     return *done;
   Session session;
-  if (auto failed = OpenSession(common, false, session)) return *failed;
-  auto hold = session.archive->AddHold(id, reason, Actor(by));
+  if (auto failed = OpenSession(common, archive::OpenMode::kWritable, session)) return *failed;
+  auto hold = archive::Lifecycle(*session.archive).AddHold(id, reason, Actor(by));
   if (!hold.ok()) return ExitFor(hold.status());
   if (common.json) {
     std::cout << json::serialize(HoldJson(id, hold.value())) << "\n";
@@ -63,8 +64,8 @@ int HoldRemove(int argc, char** argv) {
                                            "[--store DIR] PACKAGE_ID [--hold N] --reason TEXT [--by NAME] [--json]"))
     return *done;
   Session session;
-  if (auto failed = OpenSession(common, false, session)) return *failed;
-  auto lifted = session.archive->RemoveHold(id, number, reason, Actor(by));
+  if (auto failed = OpenSession(common, archive::OpenMode::kWritable, session)) return *failed;
+  auto lifted = archive::Lifecycle(*session.archive).RemoveHold(id, number, reason, Actor(by));
   if (!lifted.ok()) return ExitFor(lifted.status());
   if (common.json) {
     std::cout << json::serialize(HoldJson(id, lifted.value())) << "\n";
@@ -83,8 +84,8 @@ int HoldList(int argc, char** argv) {
                                "[--store DIR] [--json]\n\nEvery hold in force, one per line."))
     return *done;
   Session session;
-  if (auto failed = OpenSession(common, true, session)) return *failed;
-  auto held = session.archive->Held();
+  if (auto failed = OpenSession(common, archive::OpenMode::kReadOnly, session)) return *failed;
+  auto held = archive::Lifecycle(*session.archive).Held();
   if (!held.ok()) return ExitFor(held.status());
   bool skipped = false;
   for (const auto& lifecycle : held.value()) {
@@ -142,8 +143,8 @@ int RetentionShow(int argc, char** argv) {
                                    "The package's retention, the holds in force and, once deleted, its tombstone."))
     return *done;
   Session session;
-  if (auto failed = OpenSession(common, true, session)) return *failed;
-  auto lifecycle = session.archive->Lifecycle(id);
+  if (auto failed = OpenSession(common, archive::OpenMode::kReadOnly, session)) return *failed;
+  auto lifecycle = archive::Lifecycle(*session.archive).Of(id);
   if (!lifecycle.ok()) return ExitFor(lifecycle.status());
   const archive::PackageLifecycle& l = lifecycle.value();
   if (common.json) {
@@ -193,9 +194,10 @@ int RetentionSet(int argc, char** argv) {
   retention.permanent = vm.count("permanent") > 0;
   retention.years = years;
   Session session;
-  if (auto failed = OpenSession(common, false, session)) return *failed;
-  if (Status s = session.archive->SetRetention(id, retention, reason, Actor(by)); !s.ok()) return ExitFor(s);
-  auto lifecycle = session.archive->Lifecycle(id);
+  if (auto failed = OpenSession(common, archive::OpenMode::kWritable, session)) return *failed;
+  if (Status s = archive::Lifecycle(*session.archive).SetRetention(id, retention, reason, Actor(by)); !s.ok())
+    return ExitFor(s);
+  auto lifecycle = archive::Lifecycle(*session.archive).Of(id);
   if (!lifecycle.ok()) return ExitFor(lifecycle.status());
   if (common.json) {
     std::cout << json::serialize(LifecycleJson(lifecycle.value())) << "\n";
@@ -255,8 +257,8 @@ int CmdDelete(int argc, char** argv) {
                                    "under a hold."))
     return *done;
   Session session;
-  if (auto failed = OpenSession(common, false, session)) return *failed;
-  auto deleted = session.archive->Delete(id, reason, Actor(by));
+  if (auto failed = OpenSession(common, archive::OpenMode::kWritable, session)) return *failed;
+  auto deleted = archive::Lifecycle(*session.archive).Delete(id, reason, Actor(by));
   if (!deleted.ok()) return ExitFor(deleted.status());
   const archive::DeletionOutcome& d = deleted.value();
   if (common.json) {

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "cli_common.h"
+#include "preserve/archive/catalogue.h"
 #include "preserve/util/certificates.h"
 
 namespace preserve::cli {
@@ -30,8 +31,8 @@ int TrustList(int argc, char** argv) {
   po::variables_map vm;
   if (auto done = ParseCommand("trust list", argc, argv, desc, {}, {}, vm, "[--store DIR] [--json]")) return *done;
   Session session;
-  if (auto failed = OpenSession(common, true, session)) return *failed;
-  auto list = session.archive->TrustList();
+  if (auto failed = OpenSession(common, archive::OpenMode::kReadOnly, session)) return *failed;
+  auto list = archive::Catalogue(*session.archive).TrustList();
   if (!list.ok()) return ExitFor(list.status());
   if (common.json) {
     json::array anchors;
@@ -69,9 +70,9 @@ int TrustAdd(int argc, char** argv) {
   auto certificates = LoadAll(files);
   if (!certificates.ok()) return ExitFor(certificates.status());
   Session session;
-  if (auto failed = OpenSession(common, false, session)) return *failed;
+  if (auto failed = OpenSession(common, archive::OpenMode::kWritable, session)) return *failed;
   for (const Bytes& der : certificates.value()) {
-    Status added = session.archive->AddTrustAnchor(der, reason, Actor(by));
+    Status added = archive::Catalogue(*session.archive).AddTrustAnchor(der, reason, Actor(by));
     if (added.code() == StatusCode::kAlreadyExists) {
       std::cerr << added.message() << "\n";
       continue;
@@ -98,8 +99,9 @@ int TrustRemove(int argc, char** argv) {
     return kExitUsage;
   }
   Session session;
-  if (auto failed = OpenSession(common, false, session)) return *failed;
-  if (Status s = session.archive->RemoveTrustAnchor(sha256.value(), reason, Actor(by)); !s.ok()) return ExitFor(s);
+  if (auto failed = OpenSession(common, archive::OpenMode::kWritable, session)) return *failed;
+  if (Status s = archive::Catalogue(*session.archive).RemoveTrustAnchor(sha256.value(), reason, Actor(by)); !s.ok())
+    return ExitFor(s);
   std::cout << "removed the trust anchor with SHA-256 " << fingerprint << "\n";
   return kExitOk;
 }

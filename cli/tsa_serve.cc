@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli_common.h"
+#include "preserve/archive/sealing.h"
 #include "preserve/timestamp/embedded_tsa.h"
 #include "preserve/timestamp/tsa_server.h"
 
@@ -70,7 +71,7 @@ int Serve(int argc, char** argv) {
     std::cerr << "preserve: " << store.status().message() << "\n";
     return kExitUsage;
   }
-  auto tsa = timestamp::EmbeddedTsa::Open(store.value() / "tsa", *clock.value());
+  auto tsa = archive::Sealing::OpenEmbeddedTsa(store.value(), *clock.value());
   if (!tsa.ok()) return ExitFor(tsa.status().WithContext("opening the store's TSA"));
 
   // Blocked before any server thread starts, so every thread inherits the

@@ -163,7 +163,7 @@ Result<std::vector<Bytes>> Archive::Impl::DataHashes(const PackageRecord& record
   std::vector<Bytes> out;
   out.reserve(record.objects.size());
   // A deleted package's content is gone; its tombstone kept the digests (lifecycle.h).
-  if (record.state == kStateDeleted && alg != kContentHash) return TombstoneHashes(*store, record, alg);
+  if (record.state == PackageState::kDeleted && alg != kContentHash) return TombstoneHashes(*store, record, alg);
   for (const auto& o : record.objects) {
     if (alg == kContentHash) {
       out.push_back(o.sha256);
@@ -191,15 +191,19 @@ Result<std::vector<Bytes>> Archive::Impl::DigestContent(ByteView sha256, const s
   return out;
 }
 
-namespace {
-// A built-in profile name, else a catalogue file.
-Result<policy::AlgorithmCatalogue> ResolvePolicy(const std::string& profile_or_file) {
-  const auto& profiles = policy::AlgorithmCatalogue::BuiltinProfiles();
-  if (std::find(profiles.begin(), profiles.end(), profile_or_file) != profiles.end())
-    return policy::AlgorithmCatalogue::Builtin(profile_or_file);
-  return policy::AlgorithmCatalogue::Load(profile_or_file);
+bool IsSafeRelativePath(std::string_view path) {
+  if (path.empty() || path.front() == '/' || path.find('\\') != std::string_view::npos) return false;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view part = path.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
 }
-}  // namespace
+
 
 Archive::Archive(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Archive::~Archive() = default;
@@ -268,8 +272,8 @@ Status Archive::Init(const std::filesystem::path& root, const InitOptions& optio
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Archive>> Archive::Open(const std::filesystem::path& root, bool read_only,
-                                               const Clock& clock, const ArchiveOpenOptions& options) {
+Result<std::unique_ptr<Archive>> Archive::Open(const std::filesystem::path& root, const Clock& clock,
+                                               const OpenOptions& options) {
   std::error_code ec;
   if (!std::filesystem::is_directory(DbDir(root), ec))
     return Status::NotFound("no store at " + root.string() + " (make one with 'preserve init --store " +
@@ -277,15 +281,16 @@ Result<std::unique_ptr<Archive>> Archive::Open(const std::filesystem::path& root
   auto impl = std::make_unique<Impl>();
   impl->root = root;
   impl->clock = &clock;
+  impl->mode = options.mode;
   PRESERVE_ASSIGN_OR_RETURN(impl->config, LoadStoreConfig(root));
   PRESERVE_ASSIGN_OR_RETURN(impl->policy, LoadPolicy(root));
   if (options.content_chunk_size != 0) impl->content_chunk_size = options.content_chunk_size;
   PRESERVE_ASSIGN_OR_RETURN(impl->store,
-                            storage::Store::Open(DbDir(root), {.read_only = read_only,
+                            storage::Store::Open(DbDir(root), {.read_only = !impl->writable(),
                                                                .content_chunk_size = impl->content_chunk_size}));
   PRESERVE_ASSIGN_OR_RETURN(auto ca, LoadCertificates(TsaDir(root) / "ca.pem"));
   impl->ca_certificate = ca.front();
-  if (!read_only) {
+  if (impl->writable()) {
     // An init killed after publishing db/ leaves its emptied staging directory.
     std::filesystem::remove_all(root / kInitStagingDir, ec);
     PRESERVE_ASSIGN_OR_RETURN(impl->tsa, timestamp::EmbeddedTsa::Open(TsaDir(root), clock));
@@ -297,231 +302,10 @@ Result<std::unique_ptr<Archive>> Archive::Open(const std::filesystem::path& root
   return std::unique_ptr<Archive>(new Archive(std::move(impl)));
 }
 
+bool Archive::writable() const { return impl_->writable(); }
+
 const Bytes& Archive::tsa_trust_anchor() const { return impl_->ca_certificate; }
 
-Result<audit::PackageContents> Archive::Contents(const std::string& package_id) {
-  PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
-  audit::PackageContents contents;
-  for (const auto& o : record.objects) {
-    if (o.size > impl_->content_chunk_size) {
-      // Read when used, as often as used: never whole.
-      const storage::Store* store = impl_->store.get();
-      contents.streamed.emplace(o.path, audit::StreamedObject{o.size, [store, digest = o.sha256](
-                                                                           const ContentSink& sink) {
-                                  return store->ReadContent(digest, sink);
-                                }});
-      continue;
-    }
-    auto bytes = impl_->store->GetContent(o.sha256);
-    if (!bytes.ok()) return bytes.status().WithContext(o.path);  // names the object that cannot be read
-    contents.data.emplace(o.path, std::move(bytes).value());
-  }
-  PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(package_id));
-  BatchCache batches;
-  PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, impl_->Assemble(record, skeleton, batches));
-  PRESERVE_ASSIGN_OR_RETURN(contents.evidence_record, timestamp::EncodeEvidenceRecord(er));
-  for (const EvidenceSkeleton::Lapsed& lapsed : skeleton.lapsed) {
-    EvidenceSkeleton earlier;
-    earlier.digest_algorithms = lapsed.digest_algorithms;
-    earlier.chains = lapsed.chains;
-    PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord earlier_er, impl_->Assemble(record, earlier, batches));
-    PRESERVE_ASSIGN_OR_RETURN(Bytes der, timestamp::EncodeEvidenceRecord(earlier_er));
-    contents.lapsed_evidence.push_back(
-        {std::move(der), "at " + FormatUtcTime(lapsed.restarted_at) + " by " + lapsed.restarted_by + " (" +
-                             lapsed.reason + "), after it lapsed on " + FormatUtcTime(lapsed.lapsed_at) + ": " +
-                             lapsed.what_ended});
-  }
-  // The trust anchors first (the local CA is tsa/ca.pem), then each TSA certificate that signed a token.
-  contents.tsa_certificates = impl_->TsaTrustAnchors();
-  contents.sealing_policy = ToBytes(impl_->policy.ToJson());
-  contents.archive_tsa_ca_sha256 = ToHex(Digest(HashAlgorithm::kSha256, impl_->ca_certificate));
-  for (const auto& [id, batch] : batches.records) {
-    PRESERVE_ASSIGN_OR_RETURN(timestamp::TokenInfo info, timestamp::ParseToken(batch.token));
-    auto& certs = contents.tsa_certificates;
-    if (!info.tsa_certificate.empty() && std::find(certs.begin(), certs.end(), info.tsa_certificate) == certs.end())
-      certs.push_back(info.tsa_certificate);
-  }
-  return contents;
-}
-
-namespace {
-
-// A later version names the version it follows and that version's manifest
-// (SHA-256): both sealed, so the chain of versions is as proven as each one.
-// Checks the link against the stored earlier version.
-void CheckVersionLink(const storage::Store& store, const std::string& id, const audit::PackageContents& contents,
-                      audit::PackageReport& report) {
-  auto manifest_bytes = contents.data.find(package::kManifestPath);
-  if (manifest_bytes == contents.data.end()) return;  // VerifyPackage has said so
-  auto manifest = package::ManifestFromJson(manifest_bytes->second);
-  if (!manifest.ok() || manifest->previous_version.empty()) return;
-  const std::string what = "version " + std::to_string(manifest->version) + " follows " + manifest->previous_version +
-                           " (manifest SHA-256 " + ToHex(manifest->previous_manifest_sha256) + ")";
-  std::string problem;
-  auto [base, version] = SplitVersionId(id);
-  auto [previous_base, previous_version] = SplitVersionId(manifest->previous_version);
-  auto stored = store.GetPackage(manifest->previous_version);
-  auto previous = stored.ok() ? DecodeStoredPackageRecord(stored.value()) : Result<PackageRecord>(stored.status());
-  if (previous_base != base || previous_version >= version || manifest->version != version) {
-    problem = "the manifest does not name an earlier version of package " + std::string(base);
-  } else if (!previous.ok()) {
-    problem = "the earlier version cannot be read: " + previous.status().message();
-  } else {
-    auto found = std::find_if(previous->objects.begin(), previous->objects.end(),
-                              [](const PackageRecord::Object& o) { return o.path == package::kManifestPath; });
-    if (found == previous->objects.end() || found->sha256 != manifest->previous_manifest_sha256)
-      problem = "the stored earlier version's manifest is not the one this version names";
-  }
-  report.steps.push_back({"versions", what, problem.empty() ? Verdict::kValid : Verdict::kInvalid, problem});
-  if (!problem.empty()) {
-    report.reasons.push_back("versions: " + problem);
-    report.verdict = Verdict::kInvalid;
-  }
-}
-
-}  // namespace
-
-Result<audit::PackageReport> Archive::Verify(const std::string& package_id, const VerifyOptions& options) {
-  auto loaded = impl_->LoadRecord(package_id);
-  if (!loaded.ok() && loaded.status().code() != StatusCode::kCorruption) return loaded.status();
-  audit::PackageVerifyOptions verify;
-  verify.tsa_trust.certificates = impl_->TsaTrustAnchors();
-  verify.tsa_trust.source = impl_->config.external_tsas.empty()
-                                ? "the store's time-stamping CA"
-                                : "the store's time-stamping CA and the external TSAs' anchors in config.json";
-  PRESERVE_ASSIGN_OR_RETURN(std::vector<TrustListEntry> listed, LoadTrustList(*impl_->store));
-  for (auto& entry : listed) verify.signer_trust.certificates.push_back(std::move(entry.certificate));
-  verify.signer_trust.source = "the store's trust list";
-  if (!options.signer_trust_anchors.empty()) {
-    verify.signer_trust.certificates.insert(verify.signer_trust.certificates.end(),
-                                            options.signer_trust_anchors.begin(), options.signer_trust_anchors.end());
-    verify.signer_trust.source = listed.empty() ? "given with --trust" : "the store's trust list and --trust";
-  }
-  verify.signer_trust.missing_hint =
-      "the store's trust list is empty: add the signers' CA with 'preserve trust add', or give --trust";
-  verify.clock = impl_->clock;
-  verify.policy_source = "the store's, " + impl_->policy.name();
-  audit::UsePolicy(impl_->policy, verify);
-  auto verified = [&]() -> Result<audit::PackageReport> {
-    PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, std::move(loaded));
-    if (record.state == kStateDeleted) {
-      PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(package_id));
-      BatchCache batches;
-      PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, impl_->Assemble(record, skeleton, batches));
-      return VerifyTombstone(*impl_->store, record, er, verify);
-    }
-    PRESERVE_ASSIGN_OR_RETURN(audit::PackageContents contents, Contents(package_id));
-    audit::PackageReport checked = audit::VerifyPackage(contents, verify);
-    if (checked.package_id != package_id) {
-      std::string detail = "the manifest names package '" + checked.package_id + "'";
-      checked.steps.push_back({"data", "manifest.json", Verdict::kInvalid, detail});
-      checked.reasons.push_back("manifest.json: " + detail);
-      checked.verdict = Verdict::kInvalid;
-    }
-    checked.package_id = package_id;
-    CheckVersionLink(*impl_->store, package_id, contents, checked);
-    return checked;
-  }();
-  // Once its record was found, a package whose record, content, evidence or
-  // batches cannot be read (damage, or an object gone) is INVALID, naming what.
-  const StatusCode failed = verified.status().code();
-  if (!verified.ok() && (failed == StatusCode::kCorruption || failed == StatusCode::kNotFound))
-    verified = UnreadablePackageReport(package_id, verified.status());
-  PRESERVE_ASSIGN_OR_RETURN(audit::PackageReport report, std::move(verified));
-  // Who verified what, and the outcome, is part of the record's history; a
-  // read-only archive (beside a writer) cannot append, and the caller says so.
-  if (impl_->tsa) {
-    storage::WriteSet w;
-    w.AppendAudit(AuditEvent(*impl_->clock, "verify",
-                             {{"package", package_id},
-                              {"verdict", std::string(VerdictName(report.verdict))},
-                              {"reason", report.reasons.empty() ? "" : report.reasons.front()}}));
-    PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)).WithContext("recording the verification"));
-  }
-  return report;
-}
-
-Status Archive::Export(const std::string& package_id, const std::filesystem::path& zip_path) {
-  PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
-  if (record.state == kStateDeleted)
-    return DeletedError(*impl_->store, record, "there is nothing to export ('preserve verify' shows what its "
-                                               "evidence still proves)");
-  PRESERVE_ASSIGN_OR_RETURN(audit::PackageContents contents, Contents(package_id));
-  PRESERVE_RETURN_IF_ERROR(audit::WritePackageZip(contents, zip_path));
-  if (!impl_->tsa) return Status::Ok();
-  // The digest names exactly which copy left the archive.
-  std::error_code ec;
-  auto recorded = [&]() -> Status {
-    PRESERVE_ASSIGN_OR_RETURN(Bytes zip_sha256, DigestFile(kContentHash, zip_path));
-    storage::WriteSet w;
-    w.AppendAudit(AuditEvent(*impl_->clock, "export",
-                             {{"package", package_id},
-                              {"destination", std::filesystem::absolute(zip_path, ec).string()},
-                              {"zip_sha256", ToHex(zip_sha256)}}));
-    return impl_->store->Commit(std::move(w));
-  }();
-  // An export the trail does not show must not exist.
-  if (!recorded.ok()) std::filesystem::remove(zip_path, ec);
-  return recorded.WithContext("recording the export");
-}
-
-}  // namespace preserve::archive
-
-namespace preserve::archive {
-
 const policy::AlgorithmCatalogue& Archive::policy() const { return impl_->policy; }
-
-Status Archive::SetPolicy(const std::string& profile_or_file) {
-  if (!impl_->tsa) return Status::FailedPrecondition("the store is open read-only");
-  PRESERVE_ASSIGN_OR_RETURN(policy::AlgorithmCatalogue policy, ResolvePolicy(profile_or_file));
-  PRESERVE_RETURN_IF_ERROR(SavePolicy(impl_->root, policy));
-  impl_->policy = std::move(policy);
-  // Deadlines depend on the policy: recompute every evidence subject's (the
-  // sealed packages, a page at a time, and the trail's sealed heads).
-  BatchCache batches;
-  std::map<std::string, Deadline> deadlines;  // per batch: its token is parsed once, not once per package
-  std::size_t rescheduled = 0;
-  auto reschedule = [&](const std::string& id, storage::WriteSet& w) -> Status {
-    auto loaded = impl_->LoadSkeleton(id);
-    if (!loaded.ok() && loaded.status().code() == StatusCode::kFailedPrecondition) return Status::Ok();  // unsealed
-    PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, std::move(loaded));
-    const std::string& last_batch = skeleton.chains.back().back().batch_id;
-    auto known = deadlines.find(last_batch);
-    if (known == deadlines.end()) {
-      PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* last, impl_->LoadBatch(last_batch, batches));
-      PRESERVE_ASSIGN_OR_RETURN(Deadline d, impl_->DeadlineOf(*last));
-      known = deadlines.emplace(last_batch, std::move(d)).first;
-    }
-    const Deadline& deadline = known->second;
-    if (skeleton.next_renewal == deadline.when) return Status::Ok();
-    w.Unschedule(skeleton.next_renewal, id);
-    w.Schedule(deadline.when, id);
-    skeleton.next_renewal = deadline.when;
-    w.PutEvidence(id, EncodeEvidenceSkeleton(skeleton));
-    ++rescheduled;
-    return Status::Ok();
-  };
-  std::string after;
-  while (true) {
-    PRESERVE_ASSIGN_OR_RETURN(auto page, impl_->store->ListPackages(after, 10000));
-    if (page.empty()) break;
-    storage::WriteSet w;
-    for (const auto& [id, bytes] : page) {
-      after = id;
-      PRESERVE_RETURN_IF_ERROR(reschedule(id, w));
-    }
-    if (!w.empty()) PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
-  }
-  std::vector<std::string> heads;
-  PRESERVE_RETURN_IF_ERROR(impl_->store->ScanBatches([&](std::string_view id, ByteView) {
-    heads.push_back(HeadSubjectId(id));
-    return true;
-  }));
-  storage::WriteSet w;
-  for (const std::string& id : heads) PRESERVE_RETURN_IF_ERROR(reschedule(id, w));
-  w.AppendAudit(AuditEvent(*impl_->clock, "policy",
-                           {{"policy", impl_->policy.name()}, {"rescheduled", std::to_string(rescheduled)}}));
-  return impl_->store->Commit(std::move(w));
-}
 
 }  // namespace preserve::archive

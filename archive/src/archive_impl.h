@@ -1,5 +1,7 @@
-// Archive's internals, shared by archive.cc (lifecycle, ingest, verify,
-// export) and sealing.cc (seal, renew, TSA rollover). Private to archive/.
+// The opened store's internals, which the services (ingestion.h, sealing.h,
+// verification.h, maintenance.h, lifecycle.h, catalogue.h) share: the store,
+// records and batch cache, audit events, clock, policy and mode. Private to
+// archive/.
 #pragma once
 
 #include <map>
@@ -8,6 +10,12 @@
 #include <unordered_map>
 
 #include "preserve/archive/archive.h"
+#include "preserve/archive/catalogue.h"
+#include "preserve/archive/ingestion.h"
+#include "preserve/archive/lifecycle.h"
+#include "preserve/archive/maintenance.h"
+#include "preserve/archive/sealing.h"
+#include "preserve/archive/verification.h"
 #include "preserve/storage/store.h"
 #include "records.h"
 #include "store_config.h"
@@ -20,6 +28,10 @@ inline constexpr std::string_view kActiveTsaSetting = "tsa.active_certificate_sh
 
 std::filesystem::path DbDir(const std::filesystem::path& root);
 std::filesystem::path TsaDir(const std::filesystem::path& root);
+
+// A path from a package record or a backup manifest, before it is joined to a
+// directory: relative, '/'-separated, nothing that climbs out.
+bool IsSafeRelativePath(std::string_view path);
 
 // A UUIDv7 (RFC 9562): time-ordered, so ids sort by creation.
 Result<std::string> NewId(const Clock& clock);
@@ -64,7 +76,9 @@ struct Archive::Impl {
   policy::AlgorithmCatalogue policy = policy::AlgorithmCatalogue::Default();
   std::unique_ptr<storage::Store> store;
   std::size_t content_chunk_size = storage::kDefaultContentChunkSize;  // larger objects are never read whole
-  std::unique_ptr<timestamp::EmbeddedTsa> tsa;  // only when open for writing
+  OpenMode mode = OpenMode::kReadOnly;
+  bool writable() const { return mode == OpenMode::kWritable; }
+  std::unique_ptr<timestamp::EmbeddedTsa> tsa;  // exactly when writable()
   std::unique_ptr<timestamp::FailoverTimeStamper> external;  // when config.json names external TSAs
   // Whom time-stamps of this store may chain to: the local CA, then the external TSAs' anchors.
   std::vector<Bytes> TsaTrustAnchors() const;
@@ -172,7 +186,7 @@ struct Archive::Impl {
   // outcome.self_check_failures when it does not verify.
   Status CheckRenewedEvidence(const std::string& subject, RenewalOutcome& outcome) const;
 
-  // ---- Maintenance (maintenance.cc) ----
+  // ---- Maintenance (fixity.cc) ----
   // Re-reads one package's data objects and records in `out` every one that no
   // longer matches its record, its manifest or its first archive time-stamp.
   // Errors only when the store cannot be read at all.

@@ -75,7 +75,7 @@ Result<PackageSummary> Summarize(const PackageRecord& r, const storage::Store& s
   for (const auto& o : r.objects) {
     if (o.path.rfind(package::kDocumentsDir, 0) == 0) summary.documents.push_back(o.path);
     // A deleted package's manifest is gone with its content; its tombstone remains.
-    if (o.path == package::kManifestPath && r.state != kStateDeleted) {
+    if (o.path == package::kManifestPath && r.state != PackageState::kDeleted) {
       PRESERVE_ASSIGN_OR_RETURN(Bytes json_bytes, store.GetContent(o.sha256));
       PRESERVE_ASSIGN_OR_RETURN(package::Manifest manifest, package::ManifestFromJson(json_bytes));
       summary.metadata = manifest.metadata;
@@ -92,8 +92,11 @@ Result<PackageSummary> Summarize(const PackageRecord& r, const storage::Store& s
 
 }  // namespace
 
-Result<std::vector<PackageSummary>> Archive::List(const std::string& after, std::size_t limit,
-                                                  const ListFilter& filter) {
+Catalogue::Catalogue(Archive& archive) : archive_(&archive), impl_(archive.impl_.get()) {}
+
+// Over 60 lines: paging, the filter and what damage hides, in one listing loop.
+Result<std::vector<PackageSummary>> Catalogue::List(const std::string& after, std::size_t limit,
+                                                    const ListFilter& filter) {
   std::vector<PackageSummary> out;
   constexpr std::size_t kPage = 1024;
   // A package's later versions follow its own record in id order: it is
@@ -172,7 +175,7 @@ Result<std::vector<PackageSummary>> Archive::List(const std::string& after, std:
   return out;
 }
 
-Result<std::vector<VersionSummary>> Archive::Versions(const std::string& package_id) {
+Result<std::vector<VersionSummary>> Lifecycle::Versions(const std::string& package_id) {
   PRESERVE_ASSIGN_OR_RETURN(auto records, impl_->VersionRecords(package_id));
   std::vector<VersionSummary> out;
   for (const auto& [id, bytes] : records) {
@@ -180,7 +183,7 @@ Result<std::vector<VersionSummary>> Archive::Versions(const std::string& package
       PRESERVE_ASSIGN_OR_RETURN(PackageRecord r, DecodePackageRecord(bytes, *impl_->store));
       PRESERVE_ASSIGN_OR_RETURN(PackageSummary summary, Summarize(r, *impl_->store));
       VersionSummary v{"", r.version, id, r.created, r.state, std::move(summary.documents), ""};
-      if (r.version > 1 && r.state != kStateDeleted) {
+      if (r.version > 1 && r.state != PackageState::kDeleted) {
         for (const auto& o : r.objects) {
           if (o.path != package::kManifestPath) continue;
           PRESERVE_ASSIGN_OR_RETURN(Bytes json_bytes, impl_->store->GetContent(o.sha256));
@@ -204,7 +207,7 @@ Result<std::vector<VersionSummary>> Archive::Versions(const std::string& package
   return out;
 }
 
-Result<std::string> Archive::VersionId(const std::string& package_id, std::uint32_t version) {
+Result<std::string> Lifecycle::VersionId(const std::string& package_id, std::uint32_t version) {
   // A version's own id names it already.
   if (auto [base, stored] = SplitVersionId(package_id); stored > 1) {
     if (version != 0 && version != stored)
@@ -226,14 +229,14 @@ Result<std::string> Archive::VersionId(const std::string& package_id, std::uint3
   return records[version - 1].first;
 }
 
-Result<SignatureUseReport> Archive::ReportSignatureUse(TimePoint from, TimePoint to, ReportGrouping grouping) {
+Result<SignatureUseReport> Catalogue::ReportSignatureUse(TimePoint from, TimePoint to, ReportGrouping grouping) {
   SignatureUseReport report;
   report.from = from;
   report.to = to;
   report.grouping = grouping;
   std::map<std::string, SignatureUseRow> rows;
   const auto skipped = [&report](const std::string& what) { report.unreadable.push_back(what); };
-  PRESERVE_RETURN_IF_ERROR(ScanAuditLog(0, [&](const AuditLogEvent& e) {
+  PRESERVE_RETURN_IF_ERROR(Maintenance(*archive_).ScanAuditLog(0, [&](const AuditLogEvent& e) {
     // Events are read leniently (AuditLogEvent::json); one that is not JSON
     // even so (damage, or an edit) is named, and the rest counted.
     json::error_code ec;

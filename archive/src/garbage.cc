@@ -76,8 +76,8 @@ Status ScanUnreferencedContent(const storage::Store& store, ContentReferences& r
       gaps);
 }
 
-Result<GarbageCollection> Archive::CollectGarbage(bool dry_run) {
-  if (!dry_run && !impl_->tsa)
+Result<GarbageCollection> Maintenance::CollectGarbage(bool dry_run) {
+  if (!dry_run && !impl_->writable())
     return Status::FailedPrecondition("gc erases content: open the store for writing");
   // What every record refers to. The writer lock keeps every other process
   // from committing a package meanwhile, and this one ingests nothing during

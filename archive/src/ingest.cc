@@ -496,14 +496,17 @@ Status StoreObjects(Prepared& p, const Bytes& manifest_json, const storage::Stor
 
 }  // namespace
 
-Result<IngestOutcome> Archive::Ingest(const Submission& submission, const IngestOptions& options) {
+Ingestion::Ingestion(Archive& archive) : impl_(archive.impl_.get()) {}
+
+Result<IngestOutcome> Ingestion::Ingest(const Submission& submission, const IngestOptions& options) {
   IngestOutcome result;
   PRESERVE_RETURN_IF_ERROR(IngestAll({submission}, options, [&](const IngestOutcome& o) { result = o; }));
   return result;
 }
 
-Status Archive::IngestAll(const std::vector<Submission>& submissions, const IngestOptions& given,
-                          const std::function<void(const IngestOutcome&)>& each) {
+// Over 60 lines: the pipeline (validate in parallel, commit in groups, acknowledge in order) in one place.
+Status Ingestion::IngestAll(const std::vector<Submission>& submissions, const IngestOptions& given,
+                            const std::function<void(const IngestOutcome&)>& each) {
   const Clock& clock = *impl_->clock;
   PRESERVE_ASSIGN_OR_RETURN(RunTrust trust, RunTrust::Load(*impl_->store, given));
   const IngestOptions& options = trust.options();
@@ -555,7 +558,7 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
       PackageRecord record;
       record.id = outcome.package_id;
       record.created = manifest.created;
-      record.state = "queued";
+      record.state = PackageState::kQueued;
       PRESERVE_RETURN_IF_ERROR(StoreObjects(p, manifest_json, *impl_->store, w, known, record));
       w.PutPackage(record.id, EncodePackageRecord(record));
       w.Enqueue(record.id, EncodeQueueEntry(record));
@@ -607,10 +610,10 @@ Status Archive::IngestAll(const std::vector<Submission>& submissions, const Inge
   return Status::Ok();
 }
 
-
-Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const VersionChange& change,
-                                          const IngestOptions& given) {
-  if (!impl_->tsa) return Status::FailedPrecondition("the store is open read-only");
+// Over 60 lines: one version's steps in order (load, validate, merge, one write), each commented.
+Result<IngestOutcome> Lifecycle::AddVersion(const std::string& package_id, const VersionChange& change,
+                                            const IngestOptions& given) {
+  if (!impl_->writable()) return Status::FailedPrecondition("the store is open read-only");
   PRESERVE_ASSIGN_OR_RETURN(RunTrust trust, RunTrust::Load(*impl_->store, given));
   const IngestOptions& options = trust.options();
   if (!change.document && !change.metadata)
@@ -622,7 +625,7 @@ Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const V
                                       " versions, the most a package may have");
   const std::string& latest_id = versions.back().first;
   PRESERVE_ASSIGN_OR_RETURN(PackageRecord latest, DecodePackageRecord(versions.back().second, *impl_->store));
-  if (latest.state == kStateDeleted)
+  if (latest.state == PackageState::kDeleted)
     return Status::FailedPrecondition("package " + package_id + " is deleted: it takes no new version");
   auto manifest_object = std::find_if(latest.objects.begin(), latest.objects.end(),
                                       [](const PackageRecord::Object& o) { return o.path == package::kManifestPath; });
@@ -709,7 +712,7 @@ Result<IngestOutcome> Archive::AddVersion(const std::string& package_id, const V
   record.id = id;
   record.version = number;
   record.created = manifest.created;
-  record.state = "queued";
+  record.state = PackageState::kQueued;
   for (const auto& o : latest.objects)
     if (o.path != package::kManifestPath) record.objects.push_back(o);
   KnownContent known;

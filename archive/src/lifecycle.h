@@ -11,14 +11,12 @@
 #include <optional>
 #include <string_view>
 
-#include "preserve/archive/archive.h"
+#include "preserve/archive/lifecycle.h"
+#include "preserve/audit/package_verification.h"
 #include "preserve/storage/store.h"
 #include "records.h"
 
 namespace preserve::archive {
-
-// PackageRecord::state of a deleted package: its record and evidence stay.
-inline constexpr std::string_view kStateDeleted = "deleted";
 
 // kInvalidArgument unless permanent, or 1 to 1000 years.
 Status CheckRetention(const Retention& retention);

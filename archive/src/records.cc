@@ -44,9 +44,20 @@ Result<HashAlgorithm> AlgorithmField(const json::object& o, std::string_view key
 
 }  // namespace
 
-namespace {
-constexpr std::string_view kDeleted = "deleted";
-}  // namespace
+std::string_view PackageStateName(PackageState state) {
+  switch (state) {
+    case PackageState::kQueued: return "queued";
+    case PackageState::kSealed: return "sealed";
+    case PackageState::kDeleted: return "deleted";
+  }
+  return "";
+}
+
+std::optional<PackageState> PackageStateFromName(std::string_view name) {
+  for (PackageState state : {PackageState::kQueued, PackageState::kSealed, PackageState::kDeleted})
+    if (PackageStateName(state) == name) return state;
+  return std::nullopt;
+}
 
 Bytes EncodePackageRecord(const PackageRecord& r) {
   json::array objects;
@@ -56,7 +67,7 @@ Bytes EncodePackageRecord(const PackageRecord& r) {
                     {"version", r.version},
                     {"created", FormatUtcTime(r.created)},
                     {"objects", std::move(objects)}};
-  if (r.state == kDeleted) root["state"] = kDeleted;
+  if (r.state == PackageState::kDeleted) root["state"] = PackageStateName(PackageState::kDeleted);
   return Serialize(root);
 }
 
@@ -73,11 +84,12 @@ Result<PackageRecord> DecodeStoredPackageRecord(ByteView bytes) {
     r.id = std::string(o.at("id").as_string());
     r.version = static_cast<std::uint32_t>(o.at("version").to_number<std::uint64_t>());
     PRESERVE_ASSIGN_OR_RETURN(r.created, ParseUtcTime(std::string_view(o.at("created").as_string())));
-    r.state = "queued";
+    r.state = PackageState::kQueued;
     if (const auto* state = o.if_contains("state")) {
-      if (state->as_string() != kDeleted)
+      // Only a tombstone stores its state.
+      if (PackageStateFromName(std::string_view(state->as_string())) != PackageState::kDeleted)
         return Status::Corruption("package record: unknown state '" + std::string(state->as_string()) + "'");
-      r.state = kDeleted;
+      r.state = PackageState::kDeleted;
     }
     for (const auto& item : o.at("objects").as_array()) {
       const auto& obj = item.as_object();
@@ -97,7 +109,7 @@ Result<PackageRecord> DecodePackageRecord(ByteView bytes, const storage::Store& 
   if (!evidence.ok() && evidence.status().code() == StatusCode::kNotFound) return r;
   if (!evidence.ok()) return evidence.status();
   PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, DecodeEvidenceSkeleton(evidence.value()));
-  if (r.state != kDeleted) r.state = "sealed";
+  if (r.state != PackageState::kDeleted) r.state = PackageState::kSealed;
   r.next_renewal = skeleton.next_renewal;
   return r;
 }

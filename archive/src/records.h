@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "preserve/archive/archive.h"
 #include "preserve/storage/store.h"
 #include "preserve/timestamp/evidence_record.h"
 
@@ -22,9 +23,9 @@ struct PackageRecord {
   std::string id;
   std::uint32_t version = 1;
   TimePoint created;
-  // "queued" (no evidence yet), "sealed" (it has evidence) or "deleted" (a
+  // Queued (no evidence yet), sealed (it has evidence) or deleted (a
   // tombstone; the only state the stored record itself holds).
-  std::string state;
+  PackageState state = PackageState::kQueued;
   struct Object {
     std::string path;  // relative to data/
     Bytes sha256;
@@ -73,7 +74,7 @@ struct EvidenceSkeleton {
 
   // Earlier evidence that lapsed (something its newest ATS relied on ended
   // before a newer ATS covered it) and was replaced by a new chain started
-  // over the same data objects (Archive::RestartLapsedEvidence). Kept for the
+  // over the same data objects (Sealing::RestartLapsedEvidence). Kept for the
   // record, oldest first; never renewed.
   struct Lapsed {
     std::vector<HashAlgorithm> digest_algorithms;
@@ -149,12 +150,12 @@ class SealSkeletonEncoder {
   std::size_t leaf_offset_ = 0;
 };
 
-// Stores `state` only when it is "deleted"; never `next_renewal`.
+// Stores `state` only when it is deleted; never `next_renewal`.
 Bytes EncodePackageRecord(const PackageRecord& record);
 // The record as read: the stored fields, then `state` and `next_renewal` from
 // the package's evidence in `store`.
 Result<PackageRecord> DecodePackageRecord(ByteView bytes, const storage::Store& store);
-// The stored fields only (`state` "queued" unless deleted, no `next_renewal`):
+// The stored fields only (`state` queued unless deleted, no `next_renewal`):
 // for sealing, which needs only the data objects.
 Result<PackageRecord> DecodeStoredPackageRecord(ByteView bytes);
 Bytes EncodeEvidenceSkeleton(const EvidenceSkeleton& skeleton);

@@ -1,5 +1,5 @@
 // Starting a new evidence chain for subjects whose evidence lapsed
-// (Archive::RestartLapsedEvidence). A lapsed chain cannot be repaired: what
+// (Sealing::RestartLapsedEvidence). A lapsed chain cannot be repaired: what
 // its newest time-stamp relied on ended before a newer one covered it, so
 // nothing proves any more that the data existed then. A new chain, sealed now
 // over the same data objects, proves existence from now on; the lapsed chain
@@ -19,10 +19,11 @@ constexpr std::size_t kRestartedNamedInEvent = 100;
 
 }  // namespace
 
-Result<RestartOutcome> Archive::RestartLapsedEvidence(const std::vector<std::string>& subject_ids,
+// Over 60 lines: one restart batch is one atomic write; its steps in order, each commented.
+Result<RestartOutcome> Sealing::RestartLapsedEvidence(const std::vector<std::string>& subject_ids,
                                                       const std::string& reason, const std::string& actor) {
   using Members = EvidenceSkeleton::Ats::Members;
-  if (!impl_->tsa) return Status::FailedPrecondition("the store is open read-only");
+  if (!impl_->writable()) return Status::FailedPrecondition("the store is open read-only");
   if (reason.empty()) return Status::InvalidArgument("a reason is required");
   const TimePoint now = impl_->clock->Now();
   const TimePoint horizon = now + impl_->config.renewal_margin;
@@ -65,7 +66,7 @@ Result<RestartOutcome> Archive::RestartLapsedEvidence(const std::vector<std::str
     PRESERVE_ASSIGN_OR_RETURN(groups[i], impl_->SubjectDataHashes(targets[i].package_id, alg, batches));
     if (groups[i].empty()) return Status::Corruption(SubjectName(targets[i].package_id) + " has no data object");
   }
-  PRESERVE_ASSIGN_OR_RETURN(Impl::HeadToSeal head, impl_->NextHeadToSeal(alg));
+  PRESERVE_ASSIGN_OR_RETURN(Archive::Impl::HeadToSeal head, impl_->NextHeadToSeal(alg));
   groups.push_back({head.leaf});
   std::vector<std::vector<Bytes>> members;  // each target's sorted member hashes, stored in its skeleton
   members.reserve(n);
@@ -75,7 +76,8 @@ Result<RestartOutcome> Archive::RestartLapsedEvidence(const std::vector<std::str
     members.push_back(std::move(sorted));
   }
   PRESERVE_FAULT_POINT("restart.before_tsa");
-  PRESERVE_ASSIGN_OR_RETURN(Impl::TimeStampedTree stamped, impl_->TimeStampGroups(alg, std::move(groups), n, horizon));
+  PRESERVE_ASSIGN_OR_RETURN(Archive::Impl::TimeStampedTree stamped,
+                            impl_->TimeStampGroups(alg, std::move(groups), n, horizon));
   const timestamp::HashTree& tree = stamped.tree;
   BatchRecord& batch = stamped.batch;
   batch.leaves = tree.has_reduced_trees() ? tree.groups() : 0;

@@ -8,6 +8,7 @@
 // scheduled for renewal, and a tombstone with every data object's digest
 // under each hash algorithm a later hash-tree renewal may pick.
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -65,13 +66,15 @@ std::string DescribeHolds(const std::vector<Hold>& holds) {
 
 }  // namespace
 
-Result<PackageLifecycle> Archive::Lifecycle(const std::string& package_id) {
+Lifecycle::Lifecycle(Archive& archive) : impl_(archive.impl_.get()) {}
+
+Result<PackageLifecycle> Lifecycle::Of(const std::string& package_id) {
   PRESERVE_RETURN_IF_ERROR(RequirePackage(package_id));
   PRESERVE_RETURN_IF_ERROR(impl_->LoadRecord(package_id).status());
   return LoadLifecycle(*impl_->store, package_id);
 }
 
-Result<std::vector<PackageLifecycle>> Archive::Held() {
+Result<std::vector<PackageLifecycle>> Lifecycle::Held() {
   std::vector<PackageLifecycle> out;
   // A record, or a stretch of records, that cannot be read may hold a hold:
   // it is listed as unreadable, and the scan goes on.
@@ -98,14 +101,14 @@ Result<std::vector<PackageLifecycle>> Archive::Held() {
   return out;
 }
 
-Status Archive::SetRetention(const std::string& package_id, const Retention& retention, const std::string& reason,
-                             const std::string& actor) {
-  PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->tsa != nullptr));
+Status Lifecycle::SetRetention(const std::string& package_id, const Retention& retention, const std::string& reason,
+                               const std::string& actor) {
+  PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->writable()));
   PRESERVE_RETURN_IF_ERROR(RequirePackage(package_id));
   PRESERVE_RETURN_IF_ERROR(RequireReason(reason, actor));
   PRESERVE_RETURN_IF_ERROR(CheckRetention(retention));
   PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
-  if (record.state == kStateDeleted) return DeletedError(*impl_->store, record, "its retention is over");
+  if (record.state == PackageState::kDeleted) return DeletedError(*impl_->store, record, "its retention is over");
   PRESERVE_ASSIGN_OR_RETURN(PackageLifecycle lifecycle, LoadLifecycle(*impl_->store, package_id));
   std::string previous = DescribeRetention(lifecycle);
   lifecycle.retention = retention;
@@ -121,12 +124,13 @@ Status Archive::SetRetention(const std::string& package_id, const Retention& ret
   return impl_->store->Commit(std::move(w));
 }
 
-Result<Hold> Archive::AddHold(const std::string& package_id, const std::string& reason, const std::string& actor) {
-  PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->tsa != nullptr));
+Result<Hold> Lifecycle::AddHold(const std::string& package_id, const std::string& reason, const std::string& actor) {
+  PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->writable()));
   PRESERVE_RETURN_IF_ERROR(RequirePackage(package_id));
   PRESERVE_RETURN_IF_ERROR(RequireReason(reason, actor));
   PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
-  if (record.state == kStateDeleted) return DeletedError(*impl_->store, record, "there is nothing left to hold");
+  if (record.state == PackageState::kDeleted)
+    return DeletedError(*impl_->store, record, "there is nothing left to hold");
   PRESERVE_ASSIGN_OR_RETURN(PackageLifecycle lifecycle, LoadLifecycle(*impl_->store, package_id));
   Hold hold{++lifecycle.holds_placed, reason, actor, impl_->clock->Now()};
   lifecycle.holds.push_back(hold);
@@ -141,9 +145,9 @@ Result<Hold> Archive::AddHold(const std::string& package_id, const std::string& 
   return hold;
 }
 
-Result<Hold> Archive::RemoveHold(const std::string& package_id, std::uint32_t number, const std::string& reason,
-                                 const std::string& actor) {
-  PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->tsa != nullptr));
+Result<Hold> Lifecycle::RemoveHold(const std::string& package_id, std::uint32_t number, const std::string& reason,
+                                   const std::string& actor) {
+  PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->writable()));
   PRESERVE_RETURN_IF_ERROR(RequirePackage(package_id));
   PRESERVE_RETURN_IF_ERROR(RequireReason(reason, actor));
   PRESERVE_RETURN_IF_ERROR(impl_->LoadRecord(package_id).status());
@@ -172,24 +176,10 @@ Result<Hold> Archive::RemoveHold(const std::string& package_id, std::uint32_t nu
   return lifted;
 }
 
-Result<DeletionOutcome> Archive::Delete(const std::string& package_id, const std::string& reason,
-                                        const std::string& actor) {
-  PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->tsa != nullptr));
-  PRESERVE_RETURN_IF_ERROR(RequirePackage(package_id));
-  PRESERVE_RETURN_IF_ERROR(RequireReason(reason, actor));
-  const storage::Store& store = *impl_->store;
-  PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
-  const std::string p = "package " + package_id;
-  if (record.state == kStateDeleted) return DeletedError(store, record, "there is nothing left to delete");
-  // What is kept of a deleted package proves what was deleted only through
-  // its evidence record, so a package must be sealed before it may go.
-  if (record.state != "sealed")
-    return Status::FailedPrecondition(p + " is not sealed yet: seal it first ('preserve seal'), so that its "
-                                          "tombstone keeps an evidence record of what was deleted");
+namespace {
 
-  // The law first: retention, then holds.
-  PRESERVE_ASSIGN_OR_RETURN(PackageLifecycle lifecycle, LoadLifecycle(store, package_id));
-  const TimePoint now = impl_->clock->Now();
+// The law first: retention, then holds. `p` names the package for people.
+Status MayDelete(const PackageRecord& record, const PackageLifecycle& lifecycle, TimePoint now, const std::string& p) {
   if (!lifecycle.retain_until)
     return Status::FailedPrecondition(p + " is kept permanently (retention: permanent): it may not be deleted");
   if (now < *lifecycle.retain_until)
@@ -200,33 +190,34 @@ Result<DeletionOutcome> Archive::Delete(const std::string& package_id, const std
   if (!lifecycle.holds.empty())
     return Status::FailedPrecondition(p + " is under " + DescribeHolds(lifecycle.holds) +
                                       ": lift the holds first ('preserve hold remove')");
-  PRESERVE_RETURN_IF_ERROR(impl_->LoadSkeleton(package_id).status());
-  // Every version goes: each must be sealed, so that its tombstone keeps an evidence record too.
-  PRESERVE_ASSIGN_OR_RETURN(auto versions, impl_->VersionRecords(package_id));
-  std::vector<PackageRecord> records = {record};
-  for (std::size_t i = 1; i < versions.size(); ++i) {
-    PRESERVE_ASSIGN_OR_RETURN(PackageRecord version, DecodePackageRecord(versions[i].second, store));
-    if (version.state != "sealed")
-      return Status::FailedPrecondition(p + ": its version " + version.id + " is not sealed yet: seal it first "
-                                            "('preserve seal')");
-    records.push_back(std::move(version));
-  }
+  return Status::Ok();
+}
 
-  // Content is stored once per SHA-256: keep what any other live package
-  // still refers to. Every package record is read; a rare operation, so a
-  // scan rather than a reference index that every ingest would have to keep.
-  // A large object's chunks count too: each is content that another object
-  // (stored whole, or as a chunk list) may share.
-  std::set<Bytes> mine;
+// The content the package's versions `records` hold: every object and, for
+// one stored as a chunk list, its chunks (each is content that another
+// object, stored whole or as a chunk list, may share).
+struct OwnContent {
+  std::set<Bytes> digests;                        // objects and chunks
   std::map<Bytes, std::vector<Bytes>> chunks_of;  // object -> its chunks, when stored as a chunk list
+};
+Result<OwnContent> ContentOf(const storage::Store& store, const std::vector<PackageRecord>& records) {
+  OwnContent own;
   for (const auto& r : records) {
     for (const auto& o : r.objects) {
-      if (!mine.insert(o.sha256).second) continue;  // an object of an earlier version
+      if (!own.digests.insert(o.sha256).second) continue;  // an object of an earlier version
       PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> chunks, store.ContentChunks(o.sha256));
-      mine.insert(chunks.begin(), chunks.end());
-      if (!chunks.empty()) chunks_of.emplace(o.sha256, std::move(chunks));
+      own.digests.insert(chunks.begin(), chunks.end());
+      if (!chunks.empty()) own.chunks_of.emplace(o.sha256, std::move(chunks));
     }
   }
+  return own;
+}
+
+// Of `mine`, what any other live package than `package_id` still refers to.
+// Every package record is read; a rare operation, so a scan rather than a
+// reference index that every ingest would have to keep.
+Result<std::set<Bytes>> SharedContent(const storage::Store& store, const std::string& package_id,
+                                      const std::set<Bytes>& mine, const std::string& p) {
   std::set<Bytes> shared;
   std::string after;
   while (shared.size() < mine.size()) {
@@ -239,7 +230,7 @@ Result<DeletionOutcome> Archive::Delete(const std::string& package_id, const std
       // An unreadable record might refer to this content: erase nothing on a guess.
       if (!other.ok())
         return other.status().WithContext("cannot tell whether package " + id + " shares content with " + p);
-      if (other->state == kStateDeleted) continue;
+      if (other->state == PackageState::kDeleted) continue;
       for (const auto& o : other->objects) {
         if (mine.count(o.sha256) > 0) shared.insert(o.sha256);
         // Even when nothing of this package is chunked: an object of it stored
@@ -251,65 +242,126 @@ Result<DeletionOutcome> Archive::Delete(const std::string& package_id, const std
       }
     }
   }
+  return shared;
+}
 
-  DeletionOutcome outcome;
-  outcome.package_id = package_id;
-  outcome.deleted_at = now;
-  storage::WriteSet w;
-  std::string digests;  // for the audit event: the trail itself then proves what was deleted
-  // Each distinct object is read once, streamed: every tombstone digest from
-  // the same pass, whichever versions hold it.
-  struct Kept {
-    std::map<HashAlgorithm, Bytes> digests;
-    std::uint64_t size = 0;
-  };
+// A distinct object's tombstone digests and size, computed once whichever versions hold it.
+struct Kept {
+  std::map<HashAlgorithm, Bytes> digests;
+  std::uint64_t size = 0;
+};
+// Streams a stored object (Archive::Impl::DigestContent), giving its digest under each algorithm and its size.
+using ContentDigester =
+    std::function<Result<std::vector<Bytes>>(ByteView sha256, const std::vector<HashAlgorithm>& algs, std::uint64_t*)>;
+
+// Puts in `w` each of `records` as deleted, with its tombstone in its
+// lifecycle record (the package's own keeps `lifecycle`'s retention and
+// holds; a version's holds nothing else). Returns every distinct object's
+// digests by SHA-256; `listed` gets "path SHA-256" of each, for the audit event.
+Result<std::map<Bytes, Kept>> PutTombstones(std::vector<PackageRecord>& records, const PackageLifecycle& lifecycle,
+                                            const Tombstone& deletion, const ContentDigester& digest,
+                                            storage::WriteSet& w, std::string& listed) {
   std::map<Bytes, Kept> kept_by_sha256;
   const std::vector<HashAlgorithm> algs(std::begin(kTombstoneAlgorithms), std::end(kTombstoneAlgorithms));
   for (auto& r : records) {
-    Tombstone tombstone{now, reason, actor, {}};
+    Tombstone tombstone = deletion;
     for (const auto& o : r.objects) {
       auto kept = kept_by_sha256.find(o.sha256);
       if (kept == kept_by_sha256.end()) {
         std::uint64_t size = 0;
-        PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> kept_digests, impl_->DigestContent(o.sha256, algs, &size));
+        PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> kept_digests, digest(o.sha256, algs, &size));
         // The tombstone's other digests are computed from these bytes: they must be the sealed ones.
         static_assert(kTombstoneAlgorithms[0] == HashAlgorithm::kSha256);
         if (kept_digests.front() != o.sha256)
-          return Status::Corruption(p + ": " + o.path +
+          return Status::Corruption("package " + lifecycle.package_id + ": " + o.path +
                                     " does not match its SHA-256 (run 'preserve fixity'); not deleted, since its "
                                     "tombstone would keep wrong digests");
         Kept computed{{}, size};
         for (std::size_t i = 0; i < algs.size(); ++i) computed.digests[algs[i]] = std::move(kept_digests[i]);
         kept = kept_by_sha256.emplace(o.sha256, std::move(computed)).first;
-        digests += (digests.empty() ? "" : ", ") + o.path + " " + ToHex(o.sha256);
+        listed += (listed.empty() ? "" : ", ") + o.path + " " + ToHex(o.sha256);
       }
       tombstone.objects.push_back({o.path, o.size, kept->second.digests});
     }
-    r.state = std::string(kStateDeleted);
+    r.state = PackageState::kDeleted;
     w.PutPackage(r.id, EncodePackageRecord(r));
-    // A version's tombstone sits in a lifecycle record of its own, which holds nothing else.
-    PackageLifecycle kept_lifecycle = r.id == package_id ? lifecycle : PackageLifecycle{};
+    PackageLifecycle kept_lifecycle = r.id == lifecycle.package_id ? lifecycle : PackageLifecycle{};
     kept_lifecycle.package_id = r.id;
     kept_lifecycle.tombstone = std::move(tombstone);
     w.PutLifecycle(r.id, EncodeLifecycle(kept_lifecycle));
   }
-  outcome.objects = kept_by_sha256.size();
+  return kept_by_sha256;
+}
+
+// Erases in `w` the content of `kept` that no other package shares, and the
+// chunks of it that none does; counts what it erased and kept in `outcome`.
+void EraseUnshared(const std::map<Bytes, Kept>& kept, const OwnContent& own, const std::set<Bytes>& shared,
+                   storage::WriteSet& w, DeletionOutcome& outcome) {
   std::set<Bytes> erased;
-  for (const auto& [sha256, kept] : kept_by_sha256) {
+  for (const auto& [sha256, object] : kept) {
     if (shared.count(sha256) > 0) {
       ++outcome.shared;
       continue;
     }
     if (!erased.insert(sha256).second) continue;
     w.EraseContent(sha256);
-    // Its chunks go too, but for those another object shares.
-    if (auto list = chunks_of.find(sha256); list != chunks_of.end()) {
+    if (auto list = own.chunks_of.find(sha256); list != own.chunks_of.end()) {
       for (const auto& c : list->second)
         if (shared.count(c) == 0 && erased.insert(c).second) w.EraseContent(c);
     }
     ++outcome.erased;
-    outcome.bytes_erased += kept.size;
+    outcome.bytes_erased += object.size;
   }
+}
+
+}  // namespace
+
+Result<DeletionOutcome> Lifecycle::Delete(const std::string& package_id, const std::string& reason,
+                                          const std::string& actor) {
+  PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->writable()));
+  PRESERVE_RETURN_IF_ERROR(RequirePackage(package_id));
+  PRESERVE_RETURN_IF_ERROR(RequireReason(reason, actor));
+  const storage::Store& store = *impl_->store;
+  PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
+  const std::string p = "package " + package_id;
+  if (record.state == PackageState::kDeleted) return DeletedError(store, record, "there is nothing left to delete");
+  // What is kept of a deleted package proves what was deleted only through
+  // its evidence record, so a package must be sealed before it may go.
+  if (record.state != PackageState::kSealed)
+    return Status::FailedPrecondition(p + " is not sealed yet: seal it first ('preserve seal'), so that its "
+                                          "tombstone keeps an evidence record of what was deleted");
+  PRESERVE_ASSIGN_OR_RETURN(PackageLifecycle lifecycle, LoadLifecycle(store, package_id));
+  const TimePoint now = impl_->clock->Now();
+  PRESERVE_RETURN_IF_ERROR(MayDelete(record, lifecycle, now, p));
+  PRESERVE_RETURN_IF_ERROR(impl_->LoadSkeleton(package_id).status());
+  // Every version goes: each must be sealed, so that its tombstone keeps an evidence record too.
+  PRESERVE_ASSIGN_OR_RETURN(auto versions, impl_->VersionRecords(package_id));
+  std::vector<PackageRecord> records = {record};
+  for (std::size_t i = 1; i < versions.size(); ++i) {
+    PRESERVE_ASSIGN_OR_RETURN(PackageRecord version, DecodePackageRecord(versions[i].second, store));
+    if (version.state != PackageState::kSealed)
+      return Status::FailedPrecondition(p + ": its version " + version.id + " is not sealed yet: seal it first "
+                                            "('preserve seal')");
+    records.push_back(std::move(version));
+  }
+  // Content is stored once per SHA-256: keep what any other live package still refers to.
+  PRESERVE_ASSIGN_OR_RETURN(OwnContent own, ContentOf(store, records));
+  PRESERVE_ASSIGN_OR_RETURN(std::set<Bytes> shared, SharedContent(store, package_id, own.digests, p));
+
+  DeletionOutcome outcome;
+  outcome.package_id = package_id;
+  outcome.deleted_at = now;
+  storage::WriteSet w;
+  std::string digests;  // for the audit event: the trail itself then proves what was deleted
+  const Archive::Impl* impl = impl_;
+  PRESERVE_ASSIGN_OR_RETURN(
+      auto kept, PutTombstones(records, lifecycle, Tombstone{now, reason, actor, {}},
+                               [impl](ByteView sha256, const std::vector<HashAlgorithm>& algs, std::uint64_t* size) {
+                                 return impl->DigestContent(sha256, algs, size);
+                               },
+                               w, digests));
+  outcome.objects = kept.size();
+  EraseUnshared(kept, own, shared, w, outcome);
   w.AppendAudit(AuditEvent(*impl_->clock, "delete",
                            {{"package", package_id},
                             {"reason", reason},

@@ -239,6 +239,7 @@ class QueuedPackages {
 
 }  // namespace
 
+// Over 60 lines: one seal batch is one atomic write; its steps in order, each commented.
 Result<std::optional<SealOutcome>> Archive::Impl::SealBatch(std::size_t max_batch) {
   using Members = EvidenceSkeleton::Ats::Members;
   TimePoint horizon = clock->Now() + config.renewal_margin;
@@ -339,8 +340,15 @@ Result<std::optional<SealOutcome>> Archive::Impl::SealBatch(std::size_t max_batc
   return std::optional<SealOutcome>(SealOutcome{batch.id, batch.packages, batch.time});
 }
 
-Result<std::vector<SealOutcome>> Archive::Seal(std::size_t max_batch) {
-  if (!impl_->tsa) return Status::FailedPrecondition("the store is open read-only");
+Sealing::Sealing(Archive& archive) : impl_(archive.impl_.get()) {}
+
+Result<std::unique_ptr<timestamp::EmbeddedTsa>> Sealing::OpenEmbeddedTsa(const std::filesystem::path& root,
+                                                                         const Clock& clock) {
+  return timestamp::EmbeddedTsa::Open(TsaDir(root), clock);
+}
+
+Result<std::vector<SealOutcome>> Sealing::Seal(std::size_t max_batch) {
+  if (!impl_->writable()) return Status::FailedPrecondition("the store is open read-only");
   if (max_batch == 0) return Status::InvalidArgument("the batch size must be at least 1");
   std::vector<SealOutcome> outcomes;
   PRESERVE_ASSIGN_OR_RETURN(auto first, impl_->store->ListQueued(1));
@@ -360,11 +368,11 @@ Result<std::vector<SealOutcome>> Archive::Seal(std::size_t max_batch) {
   return outcomes;
 }
 
-Result<RenewalPlan> Archive::PlanRenewal(const RenewOptions& options) {
+Result<RenewalPlan> Sealing::PlanRenewal(const RenewOptions& options) {
   RenewalPlan plan;
   plan.now = impl_->clock->Now();
   plan.horizon = plan.now + options.margin.value_or(impl_->config.renewal_margin);
-  if (impl_->tsa) {
+  if (impl_->writable()) {
     PRESERVE_ASSIGN_OR_RETURN(plan.tsa_rollover, impl_->RollOverTsaIfDue(plan.horizon, true));
   }
   PRESERVE_ASSIGN_OR_RETURN(plan.trail_anchor, impl_->AnchorTrailIfDue(plan.horizon, true));
@@ -457,6 +465,7 @@ timestamp::EvidenceReport Archive::Impl::VerifySubjectEvidence(const std::string
       er, [&](HashAlgorithm alg) { return SubjectDataHashes(id, alg, cache); }, EvidenceOptions(*clock));
 }
 
+// Over 60 lines: one renewal batch is one atomic write; its steps in order, each commented.
 Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm alg,
                                                const std::vector<RenewalItem>& items, TimePoint horizon) {
   using Members = EvidenceSkeleton::Ats::Members;
@@ -592,8 +601,8 @@ Status Archive::Impl::CheckRenewedEvidence(const std::string& subject, RenewalOu
   return Status::Ok();
 }
 
-Result<RenewalOutcome> Archive::Renew(const RenewOptions& options) {
-  if (!impl_->tsa) return Status::FailedPrecondition("the store is open read-only");
+Result<RenewalOutcome> Sealing::Renew(const RenewOptions& options) {
+  if (!impl_->writable()) return Status::FailedPrecondition("the store is open read-only");
   if (options.max_batch == 0) return Status::InvalidArgument("the batch size must be at least 1");
   RenewalOutcome outcome;
   TimePoint horizon = impl_->clock->Now() + options.margin.value_or(impl_->config.renewal_margin);

@@ -1,4 +1,4 @@
-// What `preserve status` shows (Archive::Overview), and the record of the
+// What `preserve status` shows (Catalogue::Overview), and the record of the
 // scheduled jobs' last runs that it reads.
 #include <boost/json.hpp>
 
@@ -43,7 +43,7 @@ void PutJobRun(storage::WriteSet& w, std::string_view job, const JobRun& run) {
   w.PutSetting(JobSetting(job), ToBytes(json::serialize(o)));
 }
 
-Result<StoreStatus> Archive::Overview(std::size_t deadlines) {
+Result<StoreStatus> Catalogue::Overview(std::size_t deadlines) {
   StoreStatus status;
   const TimePoint now = impl_->clock->Now();
   std::string after;
@@ -56,7 +56,7 @@ Result<StoreStatus> Archive::Overview(std::size_t deadlines) {
       else ++status.versions;
       // The stored record says only whether it is deleted; the queue says which are not sealed yet.
       auto record = DecodeStoredPackageRecord(bytes);
-      if (record.ok() && record->state == kStateDeleted) ++status.deleted;
+      if (record.ok() && record->state == PackageState::kDeleted) ++status.deleted;
     }
   }
   PRESERVE_RETURN_IF_ERROR(impl_->store->ScanQueue(SIZE_MAX, [&status](std::string_view, ByteView) {
@@ -80,7 +80,7 @@ Result<StoreStatus> Archive::Overview(std::size_t deadlines) {
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
     if (it->is_regular_file(ec)) status.store_bytes += it->file_size(ec);
   status.tsa_ca_certificate = impl_->ca_certificate;
-  if (impl_->tsa) status.tsa_certificate_not_after = impl_->tsa->certificate_not_after();
+  if (impl_->writable()) status.tsa_certificate_not_after = impl_->tsa->certificate_not_after();
   else if (auto active = LoadCertificates(TsaDir(impl_->root) / "tsa.pem"); active.ok())
     if (auto end = CertificateNotAfter(active->front()); end.ok()) status.tsa_certificate_not_after = *end;
   status.policy = impl_->policy.name();

@@ -1,5 +1,7 @@
 #include "store_config.h"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include "preserve/util/certificates.h"
@@ -98,6 +100,13 @@ Result<policy::AlgorithmCatalogue> LoadPolicy(const std::filesystem::path& root)
 
 Status SavePolicy(const std::filesystem::path& root, const policy::AlgorithmCatalogue& catalogue) {
   return WriteFileAtomic(PolicyPath(root), AsBytes(catalogue.ToJson()));
+}
+
+Result<policy::AlgorithmCatalogue> ResolvePolicy(const std::string& profile_or_file) {
+  const auto& profiles = policy::AlgorithmCatalogue::BuiltinProfiles();
+  if (std::find(profiles.begin(), profiles.end(), profile_or_file) != profiles.end())
+    return policy::AlgorithmCatalogue::Builtin(profile_or_file);
+  return policy::AlgorithmCatalogue::Load(profile_or_file);
 }
 
 }  // namespace preserve::archive

@@ -33,5 +33,7 @@ Status SaveStoreConfig(const std::filesystem::path& root, const StoreConfig& con
 // The catalogue in force: policy.json, or the built-in ETSI profile when absent.
 Result<policy::AlgorithmCatalogue> LoadPolicy(const std::filesystem::path& root);
 Status SavePolicy(const std::filesystem::path& root, const policy::AlgorithmCatalogue& catalogue);
+// A built-in profile by name (etsi, sogis, bsi), else a catalogue file.
+Result<policy::AlgorithmCatalogue> ResolvePolicy(const std::string& profile_or_file);
 
 }  // namespace preserve::archive

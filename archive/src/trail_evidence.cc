@@ -1,6 +1,6 @@
 // The audit trail's own evidence (trail_evidence.h): sealed heads as
 // evidence subjects, the trail's anchor under a stronger hash, and the
-// verification of the trail (Archive::VerifyAuditLog).
+// verification of the trail (Maintenance::VerifyAuditLog).
 #include "trail_evidence.h"
 
 #include <algorithm>
@@ -287,7 +287,8 @@ struct ProvenHead {
 
 }  // namespace
 
-Result<audit::AuditTrailReport> Archive::VerifyAuditLog() {
+// Over 60 lines: the passes of one walk (batches, heads' evidence, binding, links) share its findings.
+Result<audit::AuditTrailReport> Maintenance::VerifyAuditLog() {
   TrailFindings findings;
   const TimePoint now = impl_->clock->Now();
   std::vector<BatchRecord> sealing;  // batches that sealed a head

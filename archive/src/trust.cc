@@ -102,10 +102,10 @@ std::string RunTrust::ListAnchorsUsed(const IngestOutcome& outcome, const Clock&
   return added;
 }
 
-Result<std::vector<TrustListEntry>> Archive::TrustList() const { return LoadTrustList(*impl_->store); }
+Result<std::vector<TrustListEntry>> Catalogue::TrustList() const { return LoadTrustList(*impl_->store); }
 
-Status Archive::AddTrustAnchor(const Bytes& der, const std::string& reason, const std::string& actor) {
-  if (!impl_->tsa) return Status::FailedPrecondition("the store is open read-only");
+Status Catalogue::AddTrustAnchor(const Bytes& der, const std::string& reason, const std::string& actor) {
+  if (!impl_->writable()) return Status::FailedPrecondition("the store is open read-only");
   if (reason.empty()) return Status::InvalidArgument("a reason is required");
   if (CertificateSubject(der).empty()) return Status::InvalidArgument("not an X.509 certificate");
   const Bytes sha256 = Digest(HashAlgorithm::kSha256, der);
@@ -122,8 +122,8 @@ Status Archive::AddTrustAnchor(const Bytes& der, const std::string& reason, cons
   return impl_->store->Commit(std::move(w));
 }
 
-Status Archive::RemoveTrustAnchor(const Bytes& sha256, const std::string& reason, const std::string& actor) {
-  if (!impl_->tsa) return Status::FailedPrecondition("the store is open read-only");
+Status Catalogue::RemoveTrustAnchor(const Bytes& sha256, const std::string& reason, const std::string& actor) {
+  if (!impl_->writable()) return Status::FailedPrecondition("the store is open read-only");
   if (reason.empty()) return Status::InvalidArgument("a reason is required");
   auto existing = impl_->store->GetSetting(TrustKey(sha256));
   if (!existing.ok() && existing.status().code() == StatusCode::kNotFound)

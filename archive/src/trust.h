@@ -4,7 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "preserve/archive/archive.h"
+#include "preserve/archive/catalogue.h"
+#include "preserve/archive/ingestion.h"
 #include "preserve/storage/store.h"
 
 namespace preserve::archive {

@@ -3,6 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "preserve/archive/archive.h"
+#include "preserve/archive/catalogue.h"
+#include "preserve/archive/ingestion.h"
+#include "preserve/archive/lifecycle.h"
+#include "preserve/archive/maintenance.h"
+#include "preserve/archive/sealing.h"
+#include "preserve/archive/verification.h"
 #include "preserve/package/manifest.h"
 #include "preserve/util/certificates.h"
 #include "archive_fixture.h"
@@ -27,7 +33,7 @@ class IngestTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(Archive::Init(root_, {}, clock_).ok());
-    auto opened = Archive::Open(root_, false, clock_);
+    auto opened = Archive::Open(root_, clock_, {.mode = OpenMode::kWritable});
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     archive_ = std::move(opened).value();
     options_.trust_anchors = LoadCertificates(kPki / "root-ca.pem").value();
@@ -44,7 +50,7 @@ class IngestTest : public ::testing::Test {
   }
 
   IngestOutcome IngestOne(const Submission& s) {
-    auto outcome = archive_->Ingest(s, options_);
+    auto outcome = archive::Ingestion(*archive_).Ingest(s, options_);
     EXPECT_TRUE(outcome.ok()) << outcome.status().ToString();
     return outcome.ok() ? outcome.value() : IngestOutcome{};
   }
@@ -66,8 +72,8 @@ TEST_F(IngestTest, AcceptsAValidDocumentAndKeepsItsMetadataInTheManifest) {
   EXPECT_EQ(o.format, "CAdES detached");
   ASSERT_EQ(o.signatures.size(), 1u);
   EXPECT_EQ(o.signatures[0].report.verdict, Verdict::kValid);
-  ASSERT_TRUE(archive_->Seal(1000).ok());
-  auto contents = archive_->Contents(o.package_id);
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
+  auto contents = archive::Verification(*archive_).Contents(o.package_id);
   ASSERT_TRUE(contents.ok()) << contents.status().ToString();
   auto manifest = package::ManifestFromJson(contents->data.at(package::kManifestPath));
   ASSERT_TRUE(manifest.ok());
@@ -77,7 +83,7 @@ TEST_F(IngestTest, AcceptsAValidDocumentAndKeepsItsMetadataInTheManifest) {
   ASSERT_EQ(manifest->signatures.size(), 1u);
   EXPECT_EQ(manifest->signatures[0].format, "CAdES detached");
   // Retention from the metadata: ten years from ingest.
-  auto lifecycle = archive_->Lifecycle(o.package_id);
+  auto lifecycle = archive::Lifecycle(*archive_).Of(o.package_id);
   ASSERT_TRUE(lifecycle.ok()) << lifecycle.status().ToString();
   EXPECT_FALSE(lifecycle->retention.permanent);
   EXPECT_EQ(lifecycle->retention.years, 10);
@@ -90,7 +96,7 @@ TEST_F(IngestTest, RefusesInvalidMetadataNamingTheField) {
   EXPECT_NE(o.reason.find("METADATA_INVALID"), std::string::npos) << o.reason;
   EXPECT_NE(o.reason.find("issued_date"), std::string::npos) << o.reason;
   EXPECT_NE(o.reason.find("organ_name: required"), std::string::npos) << o.reason;
-  auto page = archive_->List("", 10);
+  auto page = archive::Catalogue(*archive_).List("", 10);
   ASSERT_TRUE(page.ok());
   EXPECT_TRUE(page->empty());  // a refusal stores nothing but its audit event
   ASSERT_EQ(Events("refused").size(), 1u);
@@ -108,8 +114,8 @@ TEST_F(IngestTest, IndeterminateIsRefusedUnlessThePolicyAcceptsIt) {
   options_.accept_indeterminate = true;
   IngestOutcome accepted = IngestOne(s);
   ASSERT_TRUE(accepted.accepted) << accepted.reason;
-  ASSERT_TRUE(archive_->Seal(1000).ok());
-  auto contents = archive_->Contents(accepted.package_id);
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
+  auto contents = archive::Verification(*archive_).Contents(accepted.package_id);
   ASSERT_TRUE(contents.ok()) << contents.status().ToString();
   auto manifest = package::ManifestFromJson(contents->data.at(package::kManifestPath));
   ASSERT_TRUE(manifest.ok());
@@ -145,7 +151,9 @@ TEST_F(IngestTest, GroupCommitReportsEverySubmissionInOrder) {
     }
   }
   std::vector<IngestOutcome> outcomes;
-  ASSERT_TRUE(archive_->IngestAll(all, options_, [&](const IngestOutcome& o) { outcomes.push_back(o); }).ok());
+  ASSERT_TRUE(archive::Ingestion(*archive_)
+                  .IngestAll(all, options_, [&](const IngestOutcome& o) { outcomes.push_back(o); })
+                  .ok());
   ASSERT_EQ(outcomes.size(), all.size());
   std::size_t accepted = 0;
   for (std::size_t i = 0; i < all.size(); ++i) {
@@ -154,15 +162,15 @@ TEST_F(IngestTest, GroupCommitReportsEverySubmissionInOrder) {
     if (outcomes[i].accepted) ++accepted;
   }
   // All stored, and the identical content stored once (content is addressed by digest).
-  auto page = archive_->List("", 1000);
+  auto page = archive::Catalogue(*archive_).List("", 1000);
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->size(), accepted);
   EXPECT_EQ(Events("ingest").size(), accepted);
   EXPECT_EQ(Events("refused").size(), all.size() - accepted);
-  auto check = archive_->Check();
+  auto check = archive::Maintenance(*archive_).Check();
   ASSERT_TRUE(check.ok());
   EXPECT_TRUE(check->problems.empty()) << check->problems.front();
-  auto trail = archive_->VerifyAuditLog();
+  auto trail = archive::Maintenance(*archive_).VerifyAuditLog();
   ASSERT_TRUE(trail.ok());
 }
 
@@ -174,7 +182,7 @@ TEST_F(IngestTest, ListFiltersByOrganTypeDateAndSignerOrganization) {
 
   auto ids = [&](const ListFilter& f) {
     std::vector<std::string> numbers;
-    auto page = archive_->List("", 100, f);
+    auto page = archive::Catalogue(*archive_).List("", 100, f);
     EXPECT_TRUE(page.ok());
     for (const auto& p : page.value()) numbers.push_back(p.metadata ? p.metadata->code_number : "-");
     return numbers;
@@ -195,10 +203,10 @@ TEST_F(IngestTest, ListFiltersByOrganTypeDateAndSignerOrganization) {
   EXPECT_EQ(ids(by_signer).size(), 3u);
   EXPECT_TRUE(ids(by_other_signer).empty());
   // Paging with a filter continues after the last match.
-  auto first = archive_->List("", 1, by_type);
+  auto first = archive::Catalogue(*archive_).List("", 1, by_type);
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(first->size(), 1u);
-  auto second = archive_->List(first->front().id, 1, by_type);
+  auto second = archive::Catalogue(*archive_).List(first->front().id, 1, by_type);
   ASSERT_TRUE(second.ok());
   ASSERT_EQ(second->size(), 1u);
   EXPECT_EQ(second->front().metadata->code_number, "3");
@@ -213,7 +221,7 @@ TEST_F(IngestTest, SignatureUseReportCountsAcceptedAndRefusedByReasonAndGroup) {
   Submission tampered{kSigned / "letter.txt.p7s", kSigned / "letter-tampered.txt", std::nullopt, ""};
   EXPECT_FALSE(IngestOne(tampered).accepted);
 
-  auto all = archive_->ReportSignatureUse(ParseUtcTime("2026-01-01T00:00:00Z").value(),
+  auto all = archive::Catalogue(*archive_).ReportSignatureUse(ParseUtcTime("2026-01-01T00:00:00Z").value(),
                                           ParseUtcTime("2027-01-01T00:00:00Z").value(), ReportGrouping::kMonth);
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->total.submitted, 4u);
@@ -227,7 +235,7 @@ TEST_F(IngestTest, SignatureUseReportCountsAcceptedAndRefusedByReasonAndGroup) {
   EXPECT_EQ(all->rows[1].group, "2026-12");
   EXPECT_EQ(all->rows[1].submitted, 3u);
 
-  auto by_organ = archive_->ReportSignatureUse(ParseUtcTime("2026-01-01T00:00:00Z").value(),
+  auto by_organ = archive::Catalogue(*archive_).ReportSignatureUse(ParseUtcTime("2026-01-01T00:00:00Z").value(),
                                                ParseUtcTime("2027-01-01T00:00:00Z").value(), ReportGrouping::kOrgan);
   ASSERT_TRUE(by_organ.ok());
   std::map<std::string, std::size_t> submitted;
@@ -235,7 +243,7 @@ TEST_F(IngestTest, SignatureUseReportCountsAcceptedAndRefusedByReasonAndGroup) {
   EXPECT_EQ(submitted, (std::map<std::string, std::size_t>{{"(none)", 2}, {"Sở Nội vụ", 1}, {"UBND tỉnh Đắk Nông", 1}}));
 
   // The period bounds: only December.
-  auto december = archive_->ReportSignatureUse(ParseUtcTime("2026-12-01T00:00:00Z").value(),
+  auto december = archive::Catalogue(*archive_).ReportSignatureUse(ParseUtcTime("2026-12-01T00:00:00Z").value(),
                                                ParseUtcTime("2027-01-01T00:00:00Z").value(), ReportGrouping::kNone);
   ASSERT_TRUE(december.ok());
   EXPECT_EQ(december->total.submitted, 3u);

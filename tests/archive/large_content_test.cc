@@ -3,7 +3,7 @@
 // once), comes back whole through get, export and verify, has a changed chunk
 // found by fixity, and has its unshared chunks erased by deletion. A refusal,
 // or a crash, leaves no package and a consistent store, and gc collects
-// chunks no package refers to. Tests shrink the chunk size to 64 KiB (ArchiveOpenOptions);
+// chunks no package refers to. Tests shrink the chunk size to 64 KiB (OpenOptions);
 // the crash test runs the `preserve` command, so it uses the default 4 MiB.
 #include <gtest/gtest.h>
 
@@ -11,6 +11,11 @@
 
 #include "../signature/cms_test_signer.h"
 #include "preserve/archive/archive.h"
+#include "preserve/archive/ingestion.h"
+#include "preserve/archive/lifecycle.h"
+#include "preserve/archive/maintenance.h"
+#include "preserve/archive/sealing.h"
+#include "preserve/archive/verification.h"
 #include "preserve/audit/package_archive.h"
 #include "preserve/storage/store.h"
 #include "preserve/util/certificates.h"
@@ -45,7 +50,7 @@ class LargeContentTest : public ::testing::Test {
 
   void Reopen(std::size_t chunk_size = kChunk) {
     archive_.reset();
-    auto opened = Archive::Open(root_, false, clock_, {.content_chunk_size = chunk_size});
+    auto opened = Archive::Open(root_, clock_, {.mode = OpenMode::kWritable, .content_chunk_size = chunk_size});
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     archive_ = std::move(opened).value();
   }
@@ -80,9 +85,9 @@ class LargeContentTest : public ::testing::Test {
   }
 
   std::string IngestAndSeal(const Submission& s) {
-    auto outcome = archive_->Ingest(s, Options());
+    auto outcome = archive::Ingestion(*archive_).Ingest(s, Options());
     EXPECT_TRUE(outcome.ok() && outcome->accepted) << (outcome.ok() ? outcome->reason : outcome.status().ToString());
-    EXPECT_TRUE(archive_->Seal(1000).ok());
+    EXPECT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
     return outcome.ok() ? outcome->package_id : "";
   }
 
@@ -115,7 +120,7 @@ TEST_F(LargeContentTest, ExportedDocumentBeyondWhatIsHeldIsVerifiedFromTheZip) {
   const Bytes doc = Document((17 << 20) + 5, 3);
   std::string id = IngestAndSeal(Signed("scan.bin", doc));
   ASSERT_FALSE(id.empty());
-  ASSERT_TRUE(archive_->Export(id, dir_ / "p.zip").ok());
+  ASSERT_TRUE(archive::Verification(*archive_).Export(id, dir_ / "p.zip").ok());
   auto zip = audit::ReadPackageZip(dir_ / "p.zip");
   ASSERT_TRUE(zip.ok()) << zip.status().ToString();
   EXPECT_EQ(zip->data.count("documents/scan.bin"), 0u);
@@ -140,17 +145,17 @@ TEST_F(LargeContentTest, StoredInChunksAndReturnedWholeByGetExportAndVerify) {
   ASSERT_TRUE(chunks.ok());
   EXPECT_EQ(chunks->size(), 6u);
 
-  auto files = archive_->Get(id, dir_ / "out");
+  auto files = archive::Verification(*archive_).Get(id, dir_ / "out");
   ASSERT_TRUE(files.ok()) << files.status().ToString();
   EXPECT_EQ(testing::ReadFileOrDie(dir_ / "out" / "documents" / "report.bin"), doc);
   for (const auto& f : fs::directory_iterator(dir_ / "out" / "documents"))
     EXPECT_EQ(f.path().string().find(".partial"), std::string::npos) << f.path();
 
-  auto report = archive_->Verify(id, {});
+  auto report = archive::Verification(*archive_).Verify(id, {});
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(*report);
 
-  ASSERT_TRUE(archive_->Export(id, dir_ / "p.zip").ok());
+  ASSERT_TRUE(archive::Verification(*archive_).Export(id, dir_ / "p.zip").ok());
   auto zip = audit::ReadPackageZip(dir_ / "p.zip");
   ASSERT_TRUE(zip.ok()) << zip.status().ToString();
   EXPECT_EQ(zip->data.at("documents/report.bin"), doc);
@@ -158,12 +163,12 @@ TEST_F(LargeContentTest, StoredInChunksAndReturnedWholeByGetExportAndVerify) {
   EXPECT_EQ(audit::VerifyPackage(*zip, verify).verdict, Verdict::kValid);
 
   std::vector<PackageFixity> damaged;
-  auto fixity = archive_->Fixity({}, [&](const PackageFixity& f) {
+  auto fixity = archive::Maintenance(*archive_).Fixity({}, [&](const PackageFixity& f) {
     if (!f.damage.empty()) damaged.push_back(f);
   });
   ASSERT_TRUE(fixity.ok()) << fixity.status().ToString();
   EXPECT_TRUE(damaged.empty());
-  auto check = archive_->Check();
+  auto check = archive::Maintenance(*archive_).Check();
   ASSERT_TRUE(check.ok());
   EXPECT_TRUE(check->problems.empty()) << check->problems.front();
   EXPECT_EQ(check->garbage_objects, 0u);
@@ -180,22 +185,22 @@ TEST_F(LargeContentTest, IdenticalContentIsStoredOnceAndDeletionErasesOnlyUnshar
   const std::vector<Bytes> chunks = StoreView()->ContentChunks(Digest(HashAlgorithm::kSha256, doc)).value();
   ASSERT_EQ(chunks.size(), 5u);
   for (const auto& id : {first, second})
-    ASSERT_TRUE(archive_->SetRetention(id, {false, 1}, "appraisal", "records officer").ok());
+    ASSERT_TRUE(archive::Lifecycle(*archive_).SetRetention(id, {false, 1}, "appraisal", "records officer").ok());
   clock_.Set(clock_.Now() + std::chrono::days(800));
 
-  auto deleted = archive_->Delete(first, "retention ended", "records officer");
+  auto deleted = archive::Lifecycle(*archive_).Delete(first, "retention ended", "records officer");
   ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
   for (const auto& c : chunks) EXPECT_TRUE(StoreView()->HasContent(c).value());
-  auto files = archive_->Get(second, dir_ / "out");
+  auto files = archive::Verification(*archive_).Get(second, dir_ / "out");
   ASSERT_TRUE(files.ok()) << files.status().ToString();
   EXPECT_EQ(testing::ReadFileOrDie(dir_ / "out" / "documents" / "minutes.bin"), doc);
 
-  deleted = archive_->Delete(second, "retention ended", "records officer");
+  deleted = archive::Lifecycle(*archive_).Delete(second, "retention ended", "records officer");
   ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
   auto view = StoreView();
   EXPECT_FALSE(view->HasContent(Digest(HashAlgorithm::kSha256, doc)).value());
   for (const auto& c : chunks) EXPECT_FALSE(view->HasContent(c).value());
-  auto check = archive_->Check();
+  auto check = archive::Maintenance(*archive_).Check();
   ASSERT_TRUE(check.ok());
   EXPECT_TRUE(check->problems.empty()) << check->problems.front();
   EXPECT_EQ(check->garbage_objects, 0u);
@@ -218,7 +223,7 @@ TEST_F(LargeContentTest, FixityNamesThePackageWhoseChunkChanged) {
   }
   Reopen();
   std::vector<PackageFixity> damaged;
-  auto fixity = archive_->Fixity({}, [&](const PackageFixity& f) {
+  auto fixity = archive::Maintenance(*archive_).Fixity({}, [&](const PackageFixity& f) {
     if (!f.damage.empty()) damaged.push_back(f);
   });
   ASSERT_TRUE(fixity.ok()) << fixity.status().ToString();
@@ -228,11 +233,11 @@ TEST_F(LargeContentTest, FixityNamesThePackageWhoseChunkChanged) {
   EXPECT_EQ(damaged[0].damage[0].object, "documents/plan.bin");
   EXPECT_NE(damaged[0].damage[0].detail.find("content changed"), std::string::npos) << damaged[0].damage[0].detail;
 
-  auto files = archive_->Get(id, dir_ / "out");
+  auto files = archive::Verification(*archive_).Get(id, dir_ / "out");
   EXPECT_EQ(files.status().code(), StatusCode::kCorruption);
   EXPECT_FALSE(fs::exists(dir_ / "out" / "documents" / "plan.bin"));
   EXPECT_TRUE(fs::is_empty(dir_ / "out" / "documents"));
-  auto report = archive_->Verify(id, {});
+  auto report = archive::Verification(*archive_).Verify(id, {});
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->verdict, Verdict::kInvalid);
 }
@@ -254,7 +259,7 @@ TEST_F(LargeContentTest, CrashWhileStoringLeavesNoPackageAndGcCollectsTheChunks)
                             {"PRESERVE_FAULT_POINT=" + point});
     EXPECT_EQ(run.exit_code, 128 + SIGKILL) << point << ": " << run.out << run.err;
     Reopen(storage::kDefaultContentChunkSize);
-    auto check = archive_->Check();
+    auto check = archive::Maintenance(*archive_).Check();
     ASSERT_TRUE(check.ok()) << check.status().ToString();
     EXPECT_EQ(check->packages, 0u) << point;
     EXPECT_TRUE(check->problems.empty()) << point << ": " << check->problems.front();
@@ -262,12 +267,12 @@ TEST_F(LargeContentTest, CrashWhileStoringLeavesNoPackageAndGcCollectsTheChunks)
     archive_.reset();
   }
   Reopen(storage::kDefaultContentChunkSize);
-  auto dry_run = archive_->CollectGarbage(true);
+  auto dry_run = archive::Maintenance(*archive_).CollectGarbage(true);
   ASSERT_TRUE(dry_run.ok()) << dry_run.status().ToString();
   EXPECT_EQ(dry_run->values, 3u);
   EXPECT_FALSE(dry_run->erased);
-  EXPECT_EQ(archive_->Check()->garbage_objects, 3u);
-  auto collected = archive_->CollectGarbage(false);
+  EXPECT_EQ(archive::Maintenance(*archive_).Check()->garbage_objects, 3u);
+  auto collected = archive::Maintenance(*archive_).CollectGarbage(false);
   ASSERT_TRUE(collected.ok()) << collected.status().ToString();
   EXPECT_EQ(collected->values, 3u);
   EXPECT_EQ(collected->bytes, doc.size());
@@ -280,12 +285,12 @@ TEST_F(LargeContentTest, CrashWhileStoringLeavesNoPackageAndGcCollectsTheChunks)
   EXPECT_EQ(testing::AuditEventsOfType(*archive_, "gc").size(), 1u);
 
   std::string id = IngestAndSeal(s);
-  auto check = archive_->Check();
+  auto check = archive::Maintenance(*archive_).Check();
   ASSERT_TRUE(check.ok());
   EXPECT_EQ(check->packages, 1u);
   EXPECT_TRUE(check->problems.empty()) << check->problems.front();
   EXPECT_EQ(check->garbage_objects, 0u);
-  EXPECT_EQ(archive_->Verify(id, {})->verdict, Verdict::kValid);
+  EXPECT_EQ(archive::Verification(*archive_).Verify(id, {})->verdict, Verdict::kValid);
 }
 
 // A refusal leaves nothing but its audit event: the refused document's bytes
@@ -295,11 +300,11 @@ TEST_F(LargeContentTest, RefusedLargeDocumentLeavesNothingInTheStore) {
   Submission s = Signed("refused.bin", doc);
   doc[kChunk + 1] ^= 0x01;  // the signature no longer covers it
   testing::WriteFile(*s.content, ByteView(doc));
-  auto outcome = archive_->Ingest(s, Options());
+  auto outcome = archive::Ingestion(*archive_).Ingest(s, Options());
   ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
   EXPECT_FALSE(outcome->accepted);
   EXPECT_EQ(ContentKeys(), 0u);
-  auto check = archive_->Check();
+  auto check = archive::Maintenance(*archive_).Check();
   ASSERT_TRUE(check.ok());
   EXPECT_EQ(check->garbage_objects, 0u);
   EXPECT_EQ(testing::AuditEventsOfType(*archive_, "refused").size(), 1u);
@@ -332,22 +337,23 @@ TEST_F(LargeContentTest, GcKeepsChunksSharedByDocumentsAndErasesOnlyGarbage) {
   }
   EXPECT_EQ(ContentKeys(), stored + 2);
   Reopen();
-  EXPECT_EQ(archive_->Check()->garbage_objects, 2u);
-  auto collected = archive_->CollectGarbage(false);
+  EXPECT_EQ(archive::Maintenance(*archive_).Check()->garbage_objects, 2u);
+  auto collected = archive::Maintenance(*archive_).CollectGarbage(false);
   ASSERT_TRUE(collected.ok()) << collected.status().ToString();
   EXPECT_EQ(collected->values, 2u);
   archive_.reset();
   EXPECT_EQ(ContentKeys(), stored);
   Reopen();
   for (const auto& id : {id_a, id_b}) {
-    auto report = archive_->Verify(id, {});
+    auto report = archive::Verification(*archive_).Verify(id, {});
     ASSERT_TRUE(report.ok());
     EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(*report);
   }
-  auto fixity = archive_->Fixity({}, [](const PackageFixity& p) { EXPECT_TRUE(p.damage.empty()) << p.package_id; });
+  auto fixity = archive::Maintenance(*archive_).Fixity(
+      {}, [](const PackageFixity& p) { EXPECT_TRUE(p.damage.empty()) << p.package_id; });
   ASSERT_TRUE(fixity.ok());
   EXPECT_EQ(fixity->damaged, 0u);
-  auto check = archive_->Check();
+  auto check = archive::Maintenance(*archive_).Check();
   ASSERT_TRUE(check.ok());
   EXPECT_TRUE(check->problems.empty()) << check->problems.front();
   EXPECT_EQ(check->garbage_objects, 0u);

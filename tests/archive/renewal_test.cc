@@ -11,6 +11,10 @@
 #include <map>
 
 #include "preserve/archive/archive.h"
+#include "preserve/archive/catalogue.h"
+#include "preserve/archive/maintenance.h"
+#include "preserve/archive/sealing.h"
+#include "preserve/archive/verification.h"
 #include "preserve/audit/package_archive.h"
 #include "preserve/storage/store.h"
 #include "preserve/timestamp/evidence_record.h"
@@ -41,7 +45,7 @@ class Renewal : public testing::ArchiveTest {
 
   // One renewal run; returns what it did.
   RenewalOutcome Renew() {
-    auto outcome = archive_->Renew({});
+    auto outcome = archive::Sealing(*archive_).Renew({});
     EXPECT_TRUE(outcome.ok()) << FormatUtcTime(clock_.Now()) << ": " << outcome.status().ToString();
     return outcome.ok() ? std::move(outcome).value() : RenewalOutcome{};
   }
@@ -49,7 +53,7 @@ class Renewal : public testing::ArchiveTest {
   // BouncyCastle's verdict on an exported package, as of `at`.
   std::string BouncyCastleSays(const std::string& id, TimePoint at) {
     fs::path zip = dir_ / (id + ".zip");
-    EXPECT_TRUE(archive_->Export(id, zip).ok());
+    EXPECT_TRUE(archive::Verification(*archive_).Export(id, zip).ok());
     fs::path out = dir_ / id;
     EXPECT_EQ(testing::Run({"unzip", "-q", "-o", zip.string(), "-d", out.string()}).exit_code, 0);
     std::vector<std::string> argv = {PRESERVE_JAVA, "-cp",
@@ -66,7 +70,7 @@ TEST_F(Renewal, FiftyYearsOfRenewalsKeepEveryHoldingValid) {
   ASSERT_NO_FATAL_FAILURE(Init());
   std::vector<std::string> ids = {Ingest("letter.txt.p7s", "letter.txt"), Ingest("letter.p7m"),
                                   Ingest("letter-ec.txt.p7s", "letter.txt")};
-  ASSERT_TRUE(archive_->Seal(1000).ok());  // one batch, one tree, three leaves
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());  // one batch, one tree, three leaves
 
   std::map<RenewalKind, int> renewals;
   int rollovers = 0;
@@ -75,7 +79,7 @@ TEST_F(Renewal, FiftyYearsOfRenewalsKeepEveryHoldingValid) {
     clock_.Set(At(std::to_string(year) + "-06-01T08:00:00Z"));
     if (year == 2031) {  // a second batch joins mid-way and must keep up too
       ids.push_back(Ingest("letter.p7m"));
-      ASSERT_TRUE(archive_->Seal(1000).ok());
+      ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
     }
     RenewalOutcome outcome = Renew();
     if (!outcome.tsa_rollover.empty()) ++rollovers;
@@ -92,11 +96,11 @@ TEST_F(Renewal, FiftyYearsOfRenewalsKeepEveryHoldingValid) {
   // The trail was anchored under a stronger hash before SHA-256 ended (2040),
   // and its own evidence was renewed with the packages': in 2076 it is VALID.
   EXPECT_EQ(anchored_in, 2039);
-  auto trail = archive_->VerifyAuditLog();
+  auto trail = archive::Maintenance(*archive_).VerifyAuditLog();
   ASSERT_TRUE(trail.ok()) << trail.status().ToString();
   EXPECT_EQ(trail->verdict, Verdict::kValid) << trail->reason;
   EXPECT_GE(trail->sealed_heads, 10u);  // one per seal and renewal batch
-  auto check = archive_->Check();
+  auto check = archive::Maintenance(*archive_).Check();
   ASSERT_TRUE(check.ok());
   EXPECT_TRUE(check->problems.empty()) << check->problems.front();
   // RSA-2048 retired in 2030 and certificates of six years: a new TSA key about every five years.
@@ -106,10 +110,10 @@ TEST_F(Renewal, FiftyYearsOfRenewalsKeepEveryHoldingValid) {
   EXPECT_GE(renewals[RenewalKind::kTimeStamp], 9);
 
   for (const auto& id : ids) {
-    auto report = archive_->Verify(id, {});
+    auto report = archive::Verification(*archive_).Verify(id, {});
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
-    auto contents = archive_->Contents(id);
+    auto contents = archive::Verification(*archive_).Contents(id);
     ASSERT_TRUE(contents.ok());
     auto er = timestamp::DecodeEvidenceRecord(contents->evidence_record);
     ASSERT_TRUE(er.ok());
@@ -135,12 +139,12 @@ TEST_F(Renewal, SealsQueueEntriesWithoutAGroupHashFromTheRecord) {
     ASSERT_TRUE(store.value()->Commit(std::move(w)).ok());
   }
   Reopen();
-  auto sealed = archive_->Seal(1000);
+  auto sealed = archive::Sealing(*archive_).Seal(1000);
   ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
   ASSERT_EQ(sealed->size(), 1u);
   EXPECT_EQ(sealed->front().packages, 3u);
   for (const auto& id : ids) {
-    auto report = archive_->Verify(id, {});
+    auto report = archive::Verification(*archive_).Verify(id, {});
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
     EXPECT_EQ(BouncyCastleSays(id, clock_.Now()), "VALID\n") << id;
@@ -150,14 +154,14 @@ TEST_F(Renewal, SealsQueueEntriesWithoutAGroupHashFromTheRecord) {
 TEST_F(Renewal, PackagesSealedTogetherShareOneTimestampRenewalGroup) {
   ASSERT_NO_FATAL_FAILURE(Init());
   std::vector<std::string> ids = {Ingest("letter.p7m"), Ingest("letter.txt.p7s", "letter.txt")};
-  ASSERT_TRUE(archive_->Seal(1000).ok());
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
   clock_.Set(At("2029-06-01T08:00:00Z"));  // RSA-2048 retires in 2030: a timestamp renewal
   RenewalOutcome outcome = Renew();
   ASSERT_EQ(outcome.batches.size(), 1u);
   EXPECT_EQ(outcome.batches[0].packages, 2u);
   std::vector<timestamp::ReducedHashtree> trees;
   for (const auto& id : ids) {
-    auto contents = archive_->Contents(id);
+    auto contents = archive::Verification(*archive_).Contents(id);
     ASSERT_TRUE(contents.ok()) << contents.status().ToString();
     auto er = timestamp::DecodeEvidenceRecord(contents->evidence_record);
     ASSERT_TRUE(er.ok());
@@ -180,7 +184,7 @@ TEST_F(Renewal, PackagesSealedTogetherShareOneTimestampRenewalGroup) {
 TEST_F(Renewal, SkippingADueRenewalEndsInvalidWithTheReason) {
   ASSERT_NO_FATAL_FAILURE(Init());
   std::string id = Ingest("letter.p7m");
-  ASSERT_TRUE(archive_->Seal(1000).ok());
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
   for (int year = 2027; year <= 2035; ++year) {
     if (year == 2029) continue;  // the run that had to renew before RSA-2048 retires (2030-01-01)
     clock_.Set(At(std::to_string(year) + "-06-01T08:00:00Z"));
@@ -194,19 +198,19 @@ TEST_F(Renewal, SkippingADueRenewalEndsInvalidWithTheReason) {
     EXPECT_NE(lapsed->reason.find("RSA-2048"), std::string::npos) << lapsed->reason;
     for (const auto& b : outcome.batches) EXPECT_EQ(b.packages, 0u) << year;
   }
-  auto report = archive_->Verify(id, {});
+  auto report = archive::Verification(*archive_).Verify(id, {});
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->verdict, Verdict::kInvalid);
   std::string text = audit::ReportToText(report.value());
   EXPECT_NE(text.find("chain 1, ATS 1"), std::string::npos) << text;
   EXPECT_NE(text.find("2030-01-01"), std::string::npos) << text;
   // check and the audit trail say it too.
-  auto check = archive_->Check();
+  auto check = archive::Maintenance(*archive_).Check();
   ASSERT_TRUE(check.ok());
   EXPECT_GE(check->lapsed, 1u);
   bool recorded = false;
-  ASSERT_TRUE(archive_
-                  ->ScanAuditLog(0,
+  ASSERT_TRUE(archive::Maintenance(*archive_)
+                  .ScanAuditLog(0,
                                  [&](const AuditLogEvent& e) {
                                    recorded = recorded || (e.json.find("\"event\":\"lapse\"") != std::string::npos &&
                                                            e.json.find(id) != std::string::npos);
@@ -220,9 +224,9 @@ TEST_F(Renewal, DryRunPlansWithoutChangingAnything) {
   ASSERT_NO_FATAL_FAILURE(Init());
   Ingest("letter.p7m");
   Ingest("letter.txt.p7s", "letter.txt");
-  ASSERT_TRUE(archive_->Seal(1000).ok());
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
   clock_.Set(At("2029-06-01T08:00:00Z"));
-  auto plan = archive_->PlanRenewal({});
+  auto plan = archive::Sealing(*archive_).PlanRenewal({});
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_EQ(Packages(plan->items), 2u);  // and the trail head their batch sealed
   EXPECT_EQ(plan->items.size(), 3u);
@@ -232,11 +236,11 @@ TEST_F(Renewal, DryRunPlansWithoutChangingAnything) {
     EXPECT_NE(item.reason.find("RSA-2048"), std::string::npos) << item.reason;
   }
   // Nothing changed: the same plan again.
-  auto again = archive_->PlanRenewal({});
+  auto again = archive::Sealing(*archive_).PlanRenewal({});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->items.size(), 3u);
   EXPECT_EQ(Renew().batches.size(), 1u);
-  EXPECT_TRUE(archive_->PlanRenewal({})->items.empty());
+  EXPECT_TRUE(archive::Sealing(*archive_).PlanRenewal({})->items.empty());
   EXPECT_TRUE(Renew().batches.empty());  // idempotent: nothing is renewed twice
 }
 
@@ -248,7 +252,7 @@ TEST_F(Renewal, DryRunPlansWithoutChangingAnything) {
 TEST_F(Renewal, RunMissedAcrossAHashEndLapsesLoudlyAndARestartedChainProvesFromThen) {
   ASSERT_NO_FATAL_FAILURE(Init(timestamp::TsaKeyType::kEcdsaP256));
   std::string id = Ingest("letter.p7m");
-  ASSERT_TRUE(archive_->Seal(1000).ok());
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
   clock_.Set(At("2039-09-01T08:00:00Z"));
   RenewalOutcome outcome = Renew();
   ASSERT_EQ(Packages(outcome.lapsed), 1u);
@@ -261,20 +265,21 @@ TEST_F(Renewal, RunMissedAcrossAHashEndLapsesLoudlyAndARestartedChainProvesFromT
   ASSERT_EQ(outcome.batches.size(), 1u);  // the trail's head alone: nothing was renewed in time
   EXPECT_EQ(outcome.batches[0].packages, 0u);
   EXPECT_TRUE(outcome.self_check_failures.empty()) << outcome.self_check_failures.front();
-  auto report = archive_->Verify(id, {});
+  auto report = archive::Verification(*archive_).Verify(id, {});
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->verdict, Verdict::kInvalid);
 
   // Only lapsed evidence may be restarted; nothing is back-dated.
   std::string other = Ingest("letter.txt.p7s", "letter.txt");
-  ASSERT_TRUE(archive_->Seal(1000).ok());
-  EXPECT_EQ(archive_->RestartLapsedEvidence({other}, "test", "auditor").status().code(),
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
+  EXPECT_EQ(archive::Sealing(*archive_).RestartLapsedEvidence({other}, "test", "auditor").status().code(),
             StatusCode::kFailedPrecondition);
-  auto restarted = archive_->RestartLapsedEvidence({}, "the 2032 TSA certificate expired unrenewed", "auditor");
+  auto restarted =
+      archive::Sealing(*archive_).RestartLapsedEvidence({}, "the 2032 TSA certificate expired unrenewed", "auditor");
   ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
   EXPECT_EQ(restarted->subjects.size(), 2u);
   EXPECT_GE(restarted->time, At("2039-09-01T08:00:00Z"));
-  report = archive_->Verify(id, {});
+  report = archive::Verification(*archive_).Verify(id, {});
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
   EXPECT_EQ(report->existence_time, restarted->time);
@@ -283,10 +288,10 @@ TEST_F(Renewal, RunMissedAcrossAHashEndLapsesLoudlyAndARestartedChainProvesFromT
   EXPECT_NE(report->lapsed_evidence[0].find("2032-12-01"), std::string::npos) << report->lapsed_evidence[0];
   std::string text = audit::ReportToText(report.value());
   EXPECT_NE(text.find("an earlier one lapsed"), std::string::npos) << text;
-  auto check = archive_->Check();
+  auto check = archive::Maintenance(*archive_).Check();
   ASSERT_TRUE(check.ok());
   EXPECT_TRUE(check->problems.empty()) << check->problems.front();
-  auto trail = archive_->VerifyAuditLog();
+  auto trail = archive::Maintenance(*archive_).VerifyAuditLog();
   ASSERT_TRUE(trail.ok());
   EXPECT_EQ(trail->verdict, Verdict::kValid) << trail->reason;
 
@@ -296,15 +301,15 @@ TEST_F(Renewal, RunMissedAcrossAHashEndLapsesLoudlyAndARestartedChainProvesFromT
     RenewalOutcome later = Renew();
     EXPECT_TRUE(later.lapsed.empty()) << year << ": " << later.lapsed.front().reason;
   }
-  report = archive_->Verify(id, {});
+  report = archive::Verification(*archive_).Verify(id, {});
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
-  ASSERT_TRUE(archive_->Export(id, dir_ / "restarted.zip").ok());
+  ASSERT_TRUE(archive::Verification(*archive_).Export(id, dir_ / "restarted.zip").ok());
   auto zip = audit::ReadPackageZip(dir_ / "restarted.zip");
   ASSERT_TRUE(zip.ok()) << zip.status().ToString();
   EXPECT_EQ(zip->lapsed_evidence.size(), 1u);
   EXPECT_EQ(BouncyCastleSays(id, clock_.Now()), "VALID\n");
-  trail = archive_->VerifyAuditLog();
+  trail = archive::Maintenance(*archive_).VerifyAuditLog();
   ASSERT_TRUE(trail.ok());
   EXPECT_EQ(trail->verdict, Verdict::kValid) << trail->reason;
 }
@@ -313,15 +318,15 @@ TEST_F(Renewal, PolicyChangeReschedulesEveryPackage) {
   ASSERT_NO_FATAL_FAILURE(Init(timestamp::TsaKeyType::kEcdsaP256));
   Ingest("letter.p7m");
   Ingest("letter.txt.p7s", "letter.txt");
-  ASSERT_TRUE(archive_->Seal(1000).ok());
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
   clock_.Set(At("2029-06-01T08:00:00Z"));
-  ASSERT_TRUE(archive_->PlanRenewal({})->items.empty());  // the TSA certificate lasts until 2032
+  ASSERT_TRUE(archive::Sealing(*archive_).PlanRenewal({})->items.empty());  // the TSA certificate lasts until 2032
 
   fs::path policy = dir_ / "sha256-ends-2030.json";
   testing::WriteFile(policy, R"({"name": "SHA-256 retired early", "base": "etsi",
     "hash": [{"algorithm": "SHA-256", "end": "2030-01-01"}]})");
-  ASSERT_TRUE(archive_->SetPolicy(policy.string()).ok());
-  auto plan = archive_->PlanRenewal({});
+  ASSERT_TRUE(archive::Catalogue(*archive_).SetPolicy(policy.string()).ok());
+  auto plan = archive::Sealing(*archive_).PlanRenewal({});
   ASSERT_TRUE(plan.ok());
   ASSERT_EQ(Packages(plan->items), 2u);
   for (const auto& item : plan->items) {
@@ -335,7 +340,7 @@ TEST_F(Renewal, PolicyChangeReschedulesEveryPackage) {
 TEST_F(Renewal, NothingIsDueEarly) {
   ASSERT_NO_FATAL_FAILURE(Init(timestamp::TsaKeyType::kEcdsaP256));
   Ingest("letter.p7m");
-  ASSERT_TRUE(archive_->Seal(1000).ok());
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
   clock_.Set(At("2027-06-01T08:00:00Z"));
   RenewalOutcome outcome = Renew();
   EXPECT_TRUE(outcome.batches.empty());

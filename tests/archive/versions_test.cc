@@ -8,6 +8,12 @@
 
 #include "../signature/cms_test_signer.h"
 #include "preserve/archive/archive.h"
+#include "preserve/archive/catalogue.h"
+#include "preserve/archive/ingestion.h"
+#include "preserve/archive/lifecycle.h"
+#include "preserve/archive/maintenance.h"
+#include "preserve/archive/sealing.h"
+#include "preserve/archive/verification.h"
 #include "preserve/package/manifest.h"
 #include "preserve/util/certificates.h"
 #include "preserve/util/digest.h"
@@ -43,13 +49,13 @@ class Versions : public testing::ArchiveTest {
   // The detached letter, with record metadata of `organ`: version 1.
   std::string IngestLetter(const std::string& organ = "UBND tỉnh Đắk Nông") {
     Submission s{kSigned / "letter.txt.p7s", kSigned / "letter.txt", Sidecar(Metadata("1", organ)), ""};
-    auto outcome = archive_->Ingest(s, options_);
+    auto outcome = archive::Ingestion(*archive_).Ingest(s, options_);
     EXPECT_TRUE(outcome.ok() && outcome->accepted) << (outcome.ok() ? outcome->reason : outcome.status().ToString());
     return outcome.ok() ? outcome->package_id : "";
   }
 
   IngestOutcome AddVersion(const std::string& id, const VersionChange& change) {
-    auto outcome = archive_->AddVersion(id, change, options_);
+    auto outcome = archive::Lifecycle(*archive_).AddVersion(id, change, options_);
     EXPECT_TRUE(outcome.ok()) << outcome.status().ToString();
     return outcome.ok() ? outcome.value() : IngestOutcome{};
   }
@@ -82,34 +88,34 @@ class Versions : public testing::ArchiveTest {
 
 TEST_F(Versions, AddedDocumentMakesVersionTwoAndBothVerify) {
   const std::string id = IngestLetter();
-  ASSERT_TRUE(archive_->Seal(1000).ok());
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
   clock_.Advance(std::chrono::hours(24));
 
   IngestOutcome added = AddVersion(id, {Submission{kSigned / "letter.p7m", std::nullopt, std::nullopt, ""}, {}});
   ASSERT_TRUE(added.accepted) << added.reason;
   EXPECT_EQ(added.package_id, id + ".v0002");
-  ASSERT_TRUE(archive_->Seal(1000).ok());
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
 
-  auto versions = archive_->Versions(id);
+  auto versions = archive::Lifecycle(*archive_).Versions(id);
   ASSERT_TRUE(versions.ok()) << versions.status().ToString();
   ASSERT_EQ(versions->size(), 2u);
   EXPECT_EQ((*versions)[0].id, id);
   EXPECT_EQ((*versions)[0].change, "");
   EXPECT_EQ((*versions)[1].version, 2u);
-  EXPECT_EQ((*versions)[1].state, "sealed");
+  EXPECT_EQ(PackageStateName((*versions)[1].state), "sealed");
   EXPECT_EQ((*versions)[1].change.rfind("version 2: added ", 0), 0u) << (*versions)[1].change;
   EXPECT_GT((*versions)[1].documents.size(), (*versions)[0].documents.size());
 
   // Each version is proven by its own evidence.
   for (const std::string& version_id : {id, added.package_id}) {
-    auto report = archive_->Verify(version_id, {});
+    auto report = archive::Verification(*archive_).Verify(version_id, {});
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
   }
 
   // Version 2 holds every object of version 1, byte for byte, and names it.
-  auto first = archive_->Contents(id);
-  auto second = archive_->Contents(added.package_id);
+  auto first = archive::Verification(*archive_).Contents(id);
+  auto second = archive::Verification(*archive_).Contents(added.package_id);
   ASSERT_TRUE(first.ok() && second.ok());
   for (const auto& [path, bytes] : first->data) {
     if (path == package::kManifestPath) continue;
@@ -127,17 +133,17 @@ TEST_F(Versions, AddedDocumentMakesVersionTwoAndBothVerify) {
   // Version 1 is untouched.
   EXPECT_EQ(ManifestOf(first.value()).version, 1u);
 
-  EXPECT_EQ(archive_->VersionId(id, 0).value(), added.package_id);
-  EXPECT_EQ(archive_->VersionId(id, 1).value(), id);
-  EXPECT_EQ(archive_->VersionId(id, 3).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(archive_->VersionId(added.package_id, 0).value(), added.package_id);
-  EXPECT_EQ(archive_->VersionId(added.package_id, 1).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(archive::Lifecycle(*archive_).VersionId(id, 0).value(), added.package_id);
+  EXPECT_EQ(archive::Lifecycle(*archive_).VersionId(id, 1).value(), id);
+  EXPECT_EQ(archive::Lifecycle(*archive_).VersionId(id, 3).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(archive::Lifecycle(*archive_).VersionId(added.package_id, 0).value(), added.package_id);
+  EXPECT_EQ(archive::Lifecycle(*archive_).VersionId(added.package_id, 1).status().code(), StatusCode::kInvalidArgument);
 
   ASSERT_EQ(AuditEvents("version").size(), 1u);
   EXPECT_NE(AuditEvents("version")[0].find("\"id\":\"" + added.package_id + "\""), std::string::npos);
 
   // The version names version 1's manifest, and verify checks that link.
-  auto report = archive_->Verify(added.package_id, {});
+  auto report = archive::Verification(*archive_).Verify(added.package_id, {});
   ASSERT_TRUE(report.ok());
   auto link = std::find_if(report->steps.begin(), report->steps.end(),
                            [](const audit::ReportStep& step) { return step.section == "versions"; });
@@ -146,18 +152,20 @@ TEST_F(Versions, AddedDocumentMakesVersionTwoAndBothVerify) {
   EXPECT_EQ(link->what.rfind("version 2 follows " + id + " (manifest SHA-256 ", 0), 0u) << link->what;
 
   // A version that added a document counts as a document submitted and accepted.
-  auto use = archive_->ReportSignatureUse(clock_.Now() - std::chrono::hours(48), clock_.Now() + std::chrono::hours(1),
-                                          ReportGrouping::kNone);
+  auto use = archive::Catalogue(*archive_).ReportSignatureUse(
+      clock_.Now() - std::chrono::hours(48), clock_.Now() + std::chrono::hours(1), ReportGrouping::kNone);
   ASSERT_TRUE(use.ok());
   EXPECT_EQ(use->total.accepted, 2u);
 
   // The store's own checks count versions as the packages they are stored as.
-  auto check = archive_->Check();
+  auto check = archive::Maintenance(*archive_).Check();
   ASSERT_TRUE(check.ok()) << check.status().ToString();
   EXPECT_TRUE(check->problems.empty()) << check->problems.front();
   EXPECT_EQ(check->sealed, 2u);
   std::size_t damaged = 0;
-  auto fixity = archive_->Fixity({}, [&](const PackageFixity& f) { if (!f.damage.empty()) ++damaged; });
+  auto fixity = archive::Maintenance(*archive_).Fixity({}, [&](const PackageFixity& f) {
+    if (!f.damage.empty()) ++damaged;
+  });
   ASSERT_TRUE(fixity.ok()) << fixity.status().ToString();
   EXPECT_EQ(fixity->checked, 2u);
   EXPECT_EQ(damaged, 0u);
@@ -169,9 +177,9 @@ TEST_F(Versions, MetadataChangeMakesANewVersionAndTheListShowsTheLatest) {
   IngestOutcome changed = AddVersion(id, {std::nullopt, Sidecar(Metadata("1", "UBND tỉnh Đắk Nông"))});
   ASSERT_TRUE(changed.accepted) << changed.reason;
   EXPECT_EQ(changed.format, "record metadata");
-  ASSERT_TRUE(archive_->Seal(1000).ok());
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
 
-  auto all = archive_->List("", 10);
+  auto all = archive::Catalogue(*archive_).List("", 10);
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[0].id, id);
@@ -183,22 +191,22 @@ TEST_F(Versions, MetadataChangeMakesANewVersionAndTheListShowsTheLatest) {
 
   ListFilter latest;
   latest.organ = "Đắk Nông";
-  auto found = archive_->List("", 10, latest);
+  auto found = archive::Catalogue(*archive_).List("", 10, latest);
   ASSERT_TRUE(found.ok());
   ASSERT_EQ(found->size(), 1u);
   EXPECT_EQ((*found)[0].id, id);
   ListFilter earlier;
   earlier.organ = "Cư Jút";  // version 1's organ only
-  EXPECT_TRUE(archive_->List("", 10, earlier)->empty());
+  EXPECT_TRUE(archive::Catalogue(*archive_).List("", 10, earlier)->empty());
 
   // The same data objects but the manifest.
-  auto first = archive_->Contents(id);
-  auto second = archive_->Contents(changed.package_id);
+  auto first = archive::Verification(*archive_).Contents(id);
+  auto second = archive::Verification(*archive_).Contents(changed.package_id);
   ASSERT_TRUE(first.ok() && second.ok());
   EXPECT_EQ(first->data.size(), second->data.size());
   EXPECT_NE(first->data.at(package::kManifestPath), second->data.at(package::kManifestPath));
   EXPECT_EQ(ManifestOf(second.value()).decision, "version 2: record metadata replaced");
-  auto report = archive_->Verify(changed.package_id, {});
+  auto report = archive::Verification(*archive_).Verify(changed.package_id, {});
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
 }
@@ -213,7 +221,7 @@ TEST_F(Versions, ListPagesStepOverVersions) {
   std::vector<std::pair<std::string, std::uint32_t>> seen;
   std::string after;
   for (int page = 0; page < 5; ++page) {
-    auto listed = archive_->List(after, 1);
+    auto listed = archive::Catalogue(*archive_).List(after, 1);
     ASSERT_TRUE(listed.ok());
     if (listed->empty()) break;
     seen.emplace_back(listed->front().id, listed->front().versions);
@@ -230,7 +238,7 @@ TEST_F(Versions, RefusedDocumentChangesNothingButTheTrail) {
                       {}});
   EXPECT_FALSE(refused.accepted);
   EXPECT_FALSE(refused.error);
-  EXPECT_EQ(archive_->Versions(id)->size(), 1u);
+  EXPECT_EQ(archive::Lifecycle(*archive_).Versions(id)->size(), 1u);
   EXPECT_EQ(AuditEvents("refused").size(), 1u);
   EXPECT_TRUE(AuditEvents("version").empty());
 }
@@ -241,11 +249,11 @@ TEST_F(Versions, ADocumentOfTheSamePathWithOtherContentIsRefused) {
   EXPECT_FALSE(same.accepted);
   EXPECT_NE(same.reason.find("VERSION_CONFLICT"), std::string::npos) << same.reason;
   EXPECT_NE(same.reason.find("letter.txt with other content"), std::string::npos) << same.reason;
-  EXPECT_EQ(archive_->Versions(id)->size(), 1u);
+  EXPECT_EQ(archive::Lifecycle(*archive_).Versions(id)->size(), 1u);
 
   IngestOutcome annex = AddVersion(id, {SignedText("annex.txt", "an annex\n"), {}});
   ASSERT_TRUE(annex.accepted) << annex.reason;
-  auto versions = archive_->Versions(id);
+  auto versions = archive::Lifecycle(*archive_).Versions(id);
   ASSERT_EQ(versions->size(), 2u);
   EXPECT_EQ((*versions)[1].documents, (std::vector<std::string>{"documents/letter.txt", "documents/annex.txt"}));
 }
@@ -259,15 +267,15 @@ TEST_F(Versions, AVersionThatChangesNothingIsRefused) {
   IngestOutcome same_metadata = AddVersion(id, {std::nullopt, Sidecar(Metadata("1", "Sở Tư pháp"))});
   EXPECT_FALSE(same_metadata.accepted);
   EXPECT_NE(same_metadata.reason.find("VERSION_UNCHANGED"), std::string::npos) << same_metadata.reason;
-  EXPECT_EQ(archive_->Versions(id)->size(), 1u);
+  EXPECT_EQ(archive::Lifecycle(*archive_).Versions(id)->size(), 1u);
   // A document already held with new metadata: the metadata is the change, and
   // the document's signature is not listed twice.
   IngestOutcome metadata_too =
       AddVersion(id, {Submission{kSigned / "letter.txt.p7s", kSigned / "letter.txt", std::nullopt, ""},
                       Sidecar(Metadata("2", "Sở Tư pháp"))});
   ASSERT_TRUE(metadata_too.accepted) << metadata_too.reason;
-  ASSERT_TRUE(archive_->Seal(1000).ok());
-  auto contents = archive_->Contents(metadata_too.package_id);
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
+  auto contents = archive::Verification(*archive_).Contents(metadata_too.package_id);
   ASSERT_TRUE(contents.ok());
   package::Manifest manifest = ManifestOf(contents.value());
   EXPECT_EQ(manifest.signatures.size(), 1u);
@@ -280,35 +288,35 @@ TEST_F(Versions, DeletingAPackageDeletesEveryVersion) {
                Sidecar(R"({"code_number": "1", "code_notation": "UBND-VP", "issued_date": "2024-05-06", )"
                        R"("organ_name": "Sở Tư pháp", "type_name": "Công văn", "subject": "x", "retention": 1})"),
                ""};
-  auto ingested = archive_->Ingest(s, options_);
+  auto ingested = archive::Ingestion(*archive_).Ingest(s, options_);
   ASSERT_TRUE(ingested.ok() && ingested->accepted);
   const std::string id = ingested->package_id;
-  ASSERT_TRUE(archive_->Seal(1000).ok());
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
   IngestOutcome added = AddVersion(id, {Submission{kSigned / "letter.p7m", std::nullopt, std::nullopt, ""}, {}});
   ASSERT_TRUE(added.accepted) << added.reason;
   clock_.Advance(std::chrono::hours(24 * 800));  // past the one-year retention
-  auto unsealed = archive_->Delete(id, "retention ended", "records officer");
+  auto unsealed = archive::Lifecycle(*archive_).Delete(id, "retention ended", "records officer");
   EXPECT_EQ(unsealed.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(unsealed.status().message().find("version " + added.package_id + " is not sealed"), std::string::npos)
       << unsealed.status().ToString();
-  ASSERT_TRUE(archive_->Seal(1000).ok());
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
 
-  auto deleted = archive_->Delete(id, "retention ended", "records officer");
+  auto deleted = archive::Lifecycle(*archive_).Delete(id, "retention ended", "records officer");
   ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
   EXPECT_GT(deleted->erased, 0u);
-  auto versions = archive_->Versions(id);
+  auto versions = archive::Lifecycle(*archive_).Versions(id);
   ASSERT_TRUE(versions.ok());
   ASSERT_EQ(versions->size(), 2u);
   for (const auto& v : versions.value()) {
-    EXPECT_EQ(v.state, "deleted") << v.id;
-    auto report = archive_->Verify(v.id, {});
+    EXPECT_EQ(PackageStateName(v.state), "deleted") << v.id;
+    auto report = archive::Verification(*archive_).Verify(v.id, {});
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     EXPECT_EQ(report->verdict, Verdict::kIndeterminate) << audit::ReportToText(report.value());
-    EXPECT_EQ(archive_->Get(v.id, dir_ / ("out-" + std::to_string(v.version))).status().code(),
+    EXPECT_EQ(archive::Verification(*archive_).Get(v.id, dir_ / ("out-" + std::to_string(v.version))).status().code(),
               StatusCode::kFailedPrecondition);
   }
   EXPECT_EQ(AuditEvents("delete").size(), 1u);
-  auto check = archive_->Check();
+  auto check = archive::Maintenance(*archive_).Check();
   ASSERT_TRUE(check.ok());
   EXPECT_TRUE(check->problems.empty()) << check->problems.front();
   EXPECT_EQ(check->deleted, 2u);
@@ -319,16 +327,17 @@ TEST_F(Versions, LifecycleIsThePackagesNotAVersions) {
   const std::string id = IngestLetter();
   IngestOutcome changed = AddVersion(id, {std::nullopt, Sidecar(Metadata("9", "Sở Tư pháp"))});
   ASSERT_TRUE(changed.accepted);
-  ASSERT_TRUE(archive_->Seal(1000).ok());
-  auto hold = archive_->AddHold(changed.package_id, "inquiry", "auditor");
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
+  auto hold = archive::Lifecycle(*archive_).AddHold(changed.package_id, "inquiry", "auditor");
   EXPECT_EQ(hold.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(hold.status().message().find("apply to the package"), std::string::npos) << hold.status().ToString();
-  EXPECT_EQ(archive_->Versions(changed.package_id).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(archive_->AddVersion("no-such-package", {std::nullopt, Sidecar(Metadata("9", "x"))}, options_)
+  EXPECT_EQ(archive::Lifecycle(*archive_).Versions(changed.package_id).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(archive::Lifecycle(*archive_)
+                .AddVersion("no-such-package", {std::nullopt, Sidecar(Metadata("9", "x"))}, options_)
                 .status()
                 .code(),
             StatusCode::kNotFound);
-  EXPECT_EQ(archive_->AddVersion(id, {}, options_).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(archive::Lifecycle(*archive_).AddVersion(id, {}, options_).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

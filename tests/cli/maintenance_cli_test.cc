@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "preserve/archive/archive.h"
+#include "preserve/archive/ingestion.h"
 #include "preserve/util/certificates.h"
 #include "preserve/util/digest.h"
 #include "raw_db.h"
@@ -453,7 +454,7 @@ TEST_F(Maintenance, BackupWhileAWriterIsActiveRestoresToAVerifiableStore) {
   {
     // Another process holds the store for writing (this test), and writes while the backup runs.
     ManualClock clock(std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
-    auto writer = archive::Archive::Open(store_, false, clock);
+    auto writer = archive::Archive::Open(store_, clock, {.mode = archive::OpenMode::kWritable});
     ASSERT_TRUE(writer.ok()) << writer.status().message();
     EXPECT_EQ(Preserve({"seal"}).exit_code, 4);  // the writer lock holds
     CommandResult r = Preserve({"backup", backup.string()});
@@ -466,7 +467,7 @@ TEST_F(Maintenance, BackupWhileAWriterIsActiveRestoresToAVerifiableStore) {
     options.trust_anchors = anchors.value();
     archive::Submission submission;
     submission.signature = Fixture("letter.p7m");
-    auto outcome = writer.value()->Ingest(submission, options);
+    auto outcome = archive::Ingestion(*writer.value()).Ingest(submission, options);
     ASSERT_TRUE(outcome.ok() && outcome->accepted) << outcome.status().message();
     after = outcome->package_id;
   }

@@ -158,7 +158,7 @@ TEST_F(RetentionCli, VerifyAndExportAreAuditedOrSayWhyNot) {
   {
     // Another process holds the store for writing: both still run, read-only, and say so.
     ManualClock clock(std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
-    auto writer = archive::Archive::Open(store_, false, clock);
+    auto writer = archive::Archive::Open(store_, clock, {.mode = archive::OpenMode::kWritable});
     ASSERT_TRUE(writer.ok()) << writer.status().message();
     CommandResult verify = Preserve({"verify", id});
     EXPECT_EQ(verify.exit_code, 0) << verify.err;

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "preserve/archive/ingestion.h"
+#include "preserve/archive/maintenance.h"
 #include "preserve/util/certificates.h"
 
 namespace preserve::testing {
@@ -10,7 +12,7 @@ TimePoint At(const std::string& text) { return ParseUtcTime(text).value(); }
 
 std::vector<std::string> AuditEventsOfType(archive::Archive& archive, const std::string& type) {
   std::vector<std::string> out;
-  Status scanned = archive.ScanAuditLog(0, [&](const archive::AuditLogEvent& e) {
+  Status scanned = archive::Maintenance(archive).ScanAuditLog(0, [&](const archive::AuditLogEvent& e) {
     if (e.json.find("\"event\":\"" + type + "\"") != std::string::npos) out.push_back(e.json);
     return true;
   });
@@ -32,7 +34,7 @@ void ArchiveTest::InitAndOpen(const archive::InitOptions& options) {
 
 void ArchiveTest::Reopen() {
   archive_.reset();
-  auto opened = archive::Archive::Open(root_, false, clock_);
+  auto opened = archive::Archive::Open(root_, clock_, {.mode = archive::OpenMode::kWritable});
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   archive_ = std::move(opened).value();
 }
@@ -43,7 +45,7 @@ std::string ArchiveTest::Ingest(const std::string& signature, std::optional<std:
   if (content) s.content = FixturePath("signed/" + *content);
   archive::IngestOptions options;
   options.trust_anchors = LoadCertificates(FixturePath("pki/root-ca.pem")).value();
-  auto outcome = archive_->Ingest(s, options);
+  auto outcome = archive::Ingestion(*archive_).Ingest(s, options);
   EXPECT_TRUE(outcome.ok() && outcome->accepted) << (outcome.ok() ? outcome->reason : outcome.status().ToString());
   return outcome.ok() ? outcome->package_id : "";
 }

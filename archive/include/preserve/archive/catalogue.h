@@ -1,0 +1,158 @@
+// Catalogue and reports: what the store holds (List, Overview), how digital
+// signatures were used (ReportSignatureUse), the signers' trust list, and the
+// algorithm policy in force.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "preserve/archive/archive.h"
+#include "preserve/package/record_metadata.h"
+
+namespace preserve::archive {
+
+struct PackageSummary {
+  std::string id;
+  // Set when the package could not be read (a damaged block, a record that
+  // is not JSON): what, and why; the fields below are then empty. `id` is
+  // empty too when damage hid even the ids (`unreadable` names the ids the
+  // damaged stretch lies between). Listed whatever the filter.
+  std::string unreadable;
+  TimePoint created;
+  // How many versions the package has; the fields below (but `created`) are
+  // those of the latest, which is stored as `latest_id`.
+  std::uint32_t versions = 1;
+  std::string latest_id;
+  std::optional<package::RecordMetadata> metadata;  // from the manifest, when the package has record metadata
+  std::vector<std::string> signer_organizations;    // of the package's signatures, without repeats
+  PackageState state = PackageState::kQueued;
+  std::vector<std::string> documents;  // paths under data/documents/
+  std::optional<TimePoint> next_renewal;
+};
+
+// One trust anchor of the store's trust list: a CA whose signers this
+// archive accepts. Anchors come only from here (and from what a verifier
+// supplies), never from the package being verified.
+struct TrustListEntry {
+  Bytes certificate;        // DER
+  std::string subject;      // RFC 2253
+  std::string fingerprint;  // SHA-256, "AB:CD:..."
+  TimePoint added;
+  std::string added_by;
+  std::string reason;       // "given with --trust at ingest", or what `trust add` was told
+};
+
+// Which packages `List` returns: all of them, or those matching every field
+// set. Text fields match when the package's field contains the text
+// (byte-wise: "Đắk Nông" finds "UBND tỉnh Đắk Nông").
+struct ListFilter {
+  std::string organ;                // organ_name or organ_id of the record metadata
+  std::string type_name;            // "Công văn"
+  std::string issued_from;          // YYYY-MM-DD, inclusive
+  std::string issued_to;            // YYYY-MM-DD, inclusive
+  std::string signer_organization;  // O= of any signer
+  bool empty() const {
+    return organ.empty() && type_name.empty() && issued_from.empty() && issued_to.empty() &&
+           signer_organization.empty();
+  }
+};
+
+// The signature-use report (the province monitors digital-signature use per
+// agency): what was submitted between two times, from the audit trail, so
+// refusals (which store nothing else) are counted too.
+enum class ReportGrouping { kNone, kOrgan, kSignerOrganization, kMonth };
+struct SignatureUseRow {
+  std::string group;  // the organ, signer organization or month ("2026-11"); "(none)" when unknown; "" without grouping
+  std::size_t submitted = 0;
+  std::size_t accepted = 0;
+  std::size_t refused = 0;
+  std::map<std::string, std::size_t> refused_by_reason;  // "NO_CERTIFICATE_CHAIN_FOUND" -> 3
+};
+struct SignatureUseReport {
+  TimePoint from;
+  TimePoint to;
+  ReportGrouping grouping = ReportGrouping::kNone;
+  std::vector<SignatureUseRow> rows;  // sorted by group
+  SignatureUseRow total;
+  // Audit events that could not be read (damage, or not JSON), one line
+  // each: what they were is not counted.
+  std::vector<std::string> unreadable;
+};
+
+// The last run of a scheduled job (renew, fixity), as the store recorded it.
+struct JobRun {
+  TimePoint time;
+  std::string outcome;  // "renewed 120 subjects in 2 batches; 0 lapsed", "1000 checked, 0 damaged"
+  bool ok = true;       // false: it found lapsed evidence, damage, or failed to verify its own work
+};
+
+// What an operator looks at first (`preserve status`).
+struct StoreStatus {
+  std::size_t packages = 0;  // holdings: packages, counted once whatever their versions
+  std::size_t versions = 0;  // stored versions beyond each package's first
+  std::size_t sealed = 0;    // of packages and versions
+  std::size_t queued = 0;
+  std::size_t deleted = 0;
+  struct Deadline {
+    std::string subject;  // a package or a trail head (SubjectName)
+    TimePoint due;
+  };
+  std::vector<Deadline> next_deadlines;  // the nearest renewal deadlines still ahead, earliest first
+  std::size_t lapsed = 0;                // subjects whose deadline has passed (renew lists them)
+  std::vector<Deadline> first_lapsed;    // the earliest of them
+  std::optional<JobRun> last_renewal;
+  std::optional<JobRun> last_fixity;
+  std::uint64_t store_bytes = 0;  // the database's files on disk
+  Bytes tsa_ca_certificate;       // DER: the archive's time-stamping CA, whose fingerprint auditors compare
+  std::optional<TimePoint> tsa_certificate_not_after;  // the embedded TSA's active certificate
+  std::string policy;
+  std::size_t trust_anchors = 0;  // on the signers' trust list
+};
+
+class Catalogue {
+ public:
+  // Works on `archive`, which must outlive it; as cheap to make as a pointer.
+  explicit Catalogue(Archive& archive);
+
+  // Holdings, deadlines, lapsed evidence, the last renewal and fixity runs.
+  // Reads every package record (seconds at a million packages); `deadlines`
+  // bounds how many nearest deadlines and lapsed subjects it names.
+  Result<StoreStatus> Overview(std::size_t deadlines = 5);
+
+  // Replaces the store's policy (a profile name or a catalogue file) and
+  // reschedules every sealed package under it.
+  Status SetPolicy(const std::string& profile_or_file);
+
+  // Packages in id (= creation) order, starting after `after` ("" for the first
+  // page), up to `limit` of those matching `filter`. A filter reads each
+  // package's manifest: a scan of the whole store when few packages match.
+  // A package that cannot be read is listed with PackageSummary::unreadable
+  // set, and the listing goes on; errors are for a store that cannot be read.
+  Result<std::vector<PackageSummary>> List(const std::string& after, std::size_t limit, const ListFilter& filter = {});
+
+  // Ingests and refusals with an event time in [from, to), counted per group.
+  // Events that cannot be read are named in SignatureUseReport::unreadable.
+  Result<SignatureUseReport> ReportSignatureUse(TimePoint from, TimePoint to, ReportGrouping grouping);
+
+  // ---- The signers' trust list (archive/src/trust.cc) ----
+  //
+  // The CAs whose signers this archive accepts, kept in the store: ingest
+  // validates against them (and against any anchor given for one run, which
+  // joins the list, audited, once a package is accepted on it), and Verify
+  // re-validates against them. Each change is an audit event.
+
+  Result<std::vector<TrustListEntry>> TrustList() const;
+  // kAlreadyExists when it is listed; kInvalidArgument when `der` is not a certificate.
+  Status AddTrustAnchor(const Bytes& der, const std::string& reason, const std::string& actor);
+  // kNotFound when no anchor has that SHA-256 fingerprint.
+  Status RemoveTrustAnchor(const Bytes& sha256, const std::string& reason, const std::string& actor);
+
+ private:
+  Archive* archive_;
+  Archive::Impl* impl_;
+};
+
+}  // namespace preserve::archive
