@@ -234,9 +234,9 @@ void CheckEvidence(const PackageContents& contents, const timestamp::DataObjectH
 // only.
 signature::CmsValidationOptions ValidationFromPackage(const std::vector<const package::SignatureEntry*>& entries,
                                                    const PackageContents& contents,
-                                                   const std::vector<Bytes>& anchors, const Clock& as_of) {
+                                                   const std::vector<Bytes>& anchors, TimePoint as_of) {
   signature::CmsValidationOptions cms;
-  cms.clock = &as_of;
+  cms.validation_time = as_of;
   cms.revocation.online = false;
   cms.trust_anchors = anchors;
   for (const auto* sig : entries) {
@@ -301,7 +301,7 @@ void CheckSignatures(const package::Manifest& manifest, const PackageContents& c
   ReportBuilder add(report);
   // Signatures are judged as of the first archive timestamp: from then on the
   // evidence, not the certificates' lifetime, proves they existed.
-  ManualClock as_of(report.existence_time.value_or(options.clock->Now()));
+  const TimePoint as_of = report.existence_time.value_or(options.clock->Now());
   // One signed data object (a .p7s, a PDF, a container) may carry several signatures.
   std::map<std::string, std::vector<const package::SignatureEntry*>> by_object;
   std::vector<std::string> order;

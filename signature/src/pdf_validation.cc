@@ -306,7 +306,8 @@ bool LooksLikePdf(ByteView data) {
 }
 
 Result<PdfValidation> ValidatePdf(ByteView pdf, const CmsValidationOptions& options) {
-  if (options.clock == nullptr) return Status::InvalidArgument("PDF validation needs a clock");
+  if (!options.validation_time && options.clock == nullptr)
+    return Status::InvalidArgument("PDF validation needs a clock or a validation time");
   if (!LooksLikePdf(pdf)) return Status::InvalidArgument("not a PDF: no %PDF- header in its first 1024 bytes");
   PRESERVE_ASSIGN_OR_RETURN(std::unique_ptr<QPDF> whole, OpenPdf(pdf, "the PDF"));
 

@@ -936,17 +936,23 @@ Status PrepareTrust(CmsValidationOptions& options) {
 
 Result<CmsValidation> ValidateCms(ByteView signature, std::optional<ByteView> detached_content,
                                   const CmsValidationOptions& options) {
-  if (options.clock == nullptr) return Status::InvalidArgument("CMS validation needs a clock");
-  return internal::ValidateCmsAt(signature, detached_content, options, options.clock->Now());
+  PRESERVE_ASSIGN_OR_RETURN(TimePoint at, internal::ValidationTime(options));
+  return internal::ValidateCmsAt(signature, detached_content, options, at);
 }
 
 Result<CmsValidation> ValidateCmsDetached(ByteView signature, const ContentSource& content,
                                           const CmsValidationOptions& options) {
-  if (options.clock == nullptr) return Status::InvalidArgument("CMS validation needs a clock");
-  return ValidateSignedData(signature, &content, options, options.clock->Now());
+  PRESERVE_ASSIGN_OR_RETURN(TimePoint at, internal::ValidationTime(options));
+  return ValidateSignedData(signature, &content, options, at);
 }
 
 namespace internal {
+
+Result<TimePoint> ValidationTime(const CmsValidationOptions& options) {
+  if (options.validation_time) return *options.validation_time;
+  if (options.clock == nullptr) return Status::InvalidArgument("CMS validation needs a clock or a validation time");
+  return options.clock->Now();
+}
 
 Result<CmsValidation> ValidateCmsAt(ByteView signature, std::optional<ByteView> detached_content,
                                     const CmsValidationOptions& options, TimePoint validation_time) {

@@ -10,6 +10,10 @@
 
 namespace preserve::signature::internal {
 
+// The time validation is as of: options.validation_time, else options.clock's
+// now; kInvalidArgument when neither is given.
+Result<TimePoint> ValidationTime(const CmsValidationOptions& options);
+
 // ValidateCms, with `validation_time` as "now": the signing time of a
 // signature that claims none, and the time revocation data must be fresh
 // at. options.clock is not read and may be null.

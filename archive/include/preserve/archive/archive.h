@@ -9,10 +9,11 @@
 //   maintenance.h   audit log, Fixity, Check, CollectGarbage, Repair, Backup, Restore
 //   lifecycle.h     versions, retention, holds, Delete
 //   catalogue.h     List, Overview, ReportSignatureUse, trust list, policy
-// e.g. `Sealing(*archive).Seal(1000)`. This is the one place where signature
-// validation (ingest/), time-stamping and evidence (timestamp/), the store
-// (storage/) and verification (audit/) meet; the modules below know nothing
-// of each other's internals.
+// e.g. `Sealing(*archive).Seal(1000)`. This is the one place where input
+// (ingest/), signature validation (signature/), the package model (package/),
+// time-stamping and evidence (timestamp/), the store (storage/) and
+// verification (audit/) meet; the modules below know nothing of each other's
+// internals.
 //
 // A store directory holds:
 //   db/          the RocksDB database

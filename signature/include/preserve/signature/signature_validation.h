@@ -127,7 +127,10 @@ class PreparedTrust;
 struct CmsValidationOptions {
   std::vector<Bytes> trust_anchors;  // DER
   std::vector<Bytes> intermediates;  // DER: a pool for path building, besides the signature's own
-  const Clock* clock = nullptr;      // required: "now" when a signature has no signing time
+  const Clock* clock = nullptr;      // "now" (when a signature has no signing time); required unless validation_time
+  // Validation as of this time instead of `clock`'s now: an auditor judges a
+  // signature as of the first archive time-stamp.
+  std::optional<TimePoint> validation_time;
   RevocationOptions revocation;
   // Trust anchors for signature time-stamps' TSAs; empty: `trust_anchors`.
   std::vector<Bytes> timestamp_trust_anchors;
