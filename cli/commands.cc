@@ -81,12 +81,13 @@ int CmdInit(int argc, char** argv) {
     return kExitUsage;
   }
   if (Status s = archive::Archive::Init(path.value(), options, *clock.value()); !s.ok()) return ExitFor(s);
-  auto ca = LoadCertificates(path.value() / "tsa" / "ca.pem");
+  const std::filesystem::path ca_path = archive::Archive::LocalCaPath(path.value());
+  auto ca = LoadCertificates(ca_path);
   std::cerr << "initialized the store at " << path->string() << "\n";
   if (ca.ok()) {
     std::cerr << "local CA (publish it, or its fingerprint, for auditors: 'verify-package --tsa-trust' or "
                  "'--tsa-fingerprint'): "
-              << (path.value() / "tsa" / "ca.pem").string() << "\n  SHA-256 fingerprint "
+              << ca_path.string() << "\n  SHA-256 fingerprint "
               << CertificateFingerprint(ca->front()) << "\n";
   }
   return kExitOk;

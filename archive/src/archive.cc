@@ -288,7 +288,7 @@ Result<std::unique_ptr<Archive>> Archive::Open(const std::filesystem::path& root
   PRESERVE_ASSIGN_OR_RETURN(impl->store,
                             storage::Store::Open(DbDir(root), {.read_only = !impl->writable(),
                                                                .content_chunk_size = impl->content_chunk_size}));
-  PRESERVE_ASSIGN_OR_RETURN(auto ca, LoadCertificates(TsaDir(root) / "ca.pem"));
+  PRESERVE_ASSIGN_OR_RETURN(auto ca, LoadCertificates(LocalCaPath(root)));
   impl->ca_certificate = ca.front();
   if (impl->writable()) {
     // An init killed after publishing db/ leaves its emptied staging directory.
@@ -305,6 +305,8 @@ Result<std::unique_ptr<Archive>> Archive::Open(const std::filesystem::path& root
 bool Archive::writable() const { return impl_->writable(); }
 
 const Bytes& Archive::tsa_trust_anchor() const { return impl_->ca_certificate; }
+
+std::filesystem::path Archive::LocalCaPath(const std::filesystem::path& root) { return TsaDir(root) / "ca.pem"; }
 
 const policy::AlgorithmCatalogue& Archive::policy() const { return impl_->policy; }
 

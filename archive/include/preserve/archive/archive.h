@@ -78,6 +78,10 @@ class Archive {
                                                const OpenOptions& options);
   ~Archive();
 
+  // The store's local CA certificate (PEM): what auditors are given to trust
+  // the store's time-stamps ('verify-package --tsa-trust').
+  static std::filesystem::path LocalCaPath(const std::filesystem::path& root);
+
   // Opened with OpenMode::kWritable.
   bool writable() const;
 
