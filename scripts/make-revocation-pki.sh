@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes a throw-away PKI for the revocation tests (tests/ingest/revocation_test.cc),
+# Makes a throw-away PKI for the revocation tests (tests/signature/revocation_test.cc),
 # with the openssl command line only. Its certificates name an OCSP responder
 # and CRL distribution points on loopback ports the test has chosen, so it is
 # made at test time and never committed; tests/fixtures/pki/ is untouched.
