@@ -95,6 +95,12 @@ class SignatureTimeStampTest : public ::testing::Test {
     return preserve::testing::TimeStampToken(**tsa, data);
   }
 
+  // `signature` with a signature time-stamp from the openssl TSA over its value.
+  Bytes WithOpenSslToken(const Bytes& signature) {
+    return preserve::testing::WithSignatureTimeStamp(signature,
+                                                     OpenSslToken(preserve::testing::SignatureValue(signature)));
+  }
+
   SignatureReport Validate(const Bytes& signature) {
     return preserve::testing::ValidateOneSigner(signature, letter_, options_);
   }
@@ -109,9 +115,7 @@ class SignatureTimeStampTest : public ::testing::Test {
 TEST_F(SignatureTimeStampTest, OpenSslTokenProvesTheSigningTime) {
   preserve::testing::TestSignOptions sign;
   sign.signing_time = clock_.Now() - 1h;
-  Bytes signature = Sign("signer-rsa", sign);
-  signature = preserve::testing::WithSignatureTimeStamp(signature,
-                                                        OpenSslToken(preserve::testing::SignatureValue(signature)));
+  Bytes signature = WithOpenSslToken(Sign("signer-rsa", sign));
   options_.timestamp_trust_anchors = {OpenSslTsaCa()};
   SignatureReport r = Validate(signature);
   EXPECT_EQ(r.verdict, Verdict::kValid) << r.reason;
@@ -127,9 +131,7 @@ TEST_F(SignatureTimeStampTest, OpenSslTokenProvesTheSigningTime) {
 }
 
 TEST_F(SignatureTimeStampTest, TsaTrustFallsBackToTheTrustAnchors) {
-  Bytes signature = Sign("signer-rsa");
-  signature = preserve::testing::WithSignatureTimeStamp(signature,
-                                                        OpenSslToken(preserve::testing::SignatureValue(signature)));
+  Bytes signature = WithOpenSslToken(Sign("signer-rsa"));
   options_.trust_anchors.push_back(OpenSslTsaCa());
   SignatureReport r = Validate(signature);
   EXPECT_EQ(r.verdict, Verdict::kValid) << r.reason;
@@ -137,9 +139,7 @@ TEST_F(SignatureTimeStampTest, TsaTrustFallsBackToTheTrustAnchors) {
 }
 
 TEST_F(SignatureTimeStampTest, UntrustedTsaIsLeftAsideWithAWarning) {
-  Bytes signature = Sign("signer-rsa");
-  signature = preserve::testing::WithSignatureTimeStamp(signature,
-                                                        OpenSslToken(preserve::testing::SignatureValue(signature)));
+  Bytes signature = WithOpenSslToken(Sign("signer-rsa"));
   SignatureReport r = Validate(signature);
   EXPECT_EQ(r.verdict, Verdict::kValid) << r.reason;
   EXPECT_TRUE(r.signing_time_claimed);
@@ -202,9 +202,7 @@ TEST_F(SignatureTimeStampTest, EarliestValidTimeStampCounts) {
 TEST_F(SignatureTimeStampTest, ClaimedTimeAfterTheTimeStampIsAWarning) {
   preserve::testing::TestSignOptions sign;
   sign.signing_time = clock_.Now() + 24h;
-  Bytes signature = Sign("signer-rsa", sign);
-  signature = preserve::testing::WithSignatureTimeStamp(signature,
-                                                        OpenSslToken(preserve::testing::SignatureValue(signature)));
+  Bytes signature = WithOpenSslToken(Sign("signer-rsa", sign));
   options_.timestamp_trust_anchors = {OpenSslTsaCa()};
   SignatureReport r = Validate(signature);
   EXPECT_EQ(r.verdict, Verdict::kValid) << r.reason;
