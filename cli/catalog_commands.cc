@@ -1,5 +1,7 @@
 // preserve list and preserve report: finding packages and reporting on use.
+#include <functional>
 #include <iostream>
+#include <set>
 
 #include <boost/json.hpp>
 
@@ -40,10 +42,27 @@ std::string CsvField(const std::string& s) {
   return out + "\"";
 }
 
-std::string ReasonsText(const std::map<std::string, std::size_t>& reasons) {
-  std::string out;
-  for (const auto& [reason, n] : reasons) out += (out.empty() ? "" : "; ") + reason + " " + std::to_string(n);
-  return out;
+// The signature-use report as CSV for spreadsheet programs: UTF-8 with a byte
+// order mark (without it, Excel reads the organs' Vietnamese names as a
+// Windows code page), and one column per refusal reason met in the report.
+void PrintReportCsv(const std::vector<const archive::SignatureUseRow*>& rows,
+                    const std::function<std::string(const archive::SignatureUseRow*)>& group_name) {
+  std::set<std::string> reasons;
+  for (const auto* r : rows)
+    for (const auto& [reason, n] : r->refused_by_reason) reasons.insert(reason);
+  std::cout << "\xEF\xBB\xBF"
+            << "group,submitted,accepted,duplicate,refused,refused_then_accepted,not_signed";
+  for (const auto& reason : reasons) std::cout << "," << CsvField("refused " + reason);
+  std::cout << "\r\n";
+  for (const auto* r : rows) {
+    std::cout << CsvField(group_name(r)) << "," << r->submitted << "," << r->accepted << "," << r->duplicate << ","
+              << r->refused << "," << r->refused_then_accepted << "," << r->not_signed;
+    for (const auto& reason : reasons) {
+      auto n = r->refused_by_reason.find(reason);
+      std::cout << "," << (n == r->refused_by_reason.end() ? 0 : n->second);
+    }
+    std::cout << "\r\n";
+  }
 }
 
 }  // namespace
@@ -210,7 +229,9 @@ int CmdReport(int argc, char** argv) {
   std::vector<const archive::SignatureUseRow*> rows;
   for (const auto& r : report->rows) rows.push_back(&r);
   if (grouping != archive::ReportGrouping::kNone) rows.push_back(&report->total);
-  auto group_name = [&](const archive::SignatureUseRow* r) { return r == &report->total ? "TOTAL" : r->group; };
+  auto group_name = [&](const archive::SignatureUseRow* r) -> std::string {
+    return r == &report->total ? "TOTAL" : r->group;
+  };
 
   if (common.json) {
     json::array out;
@@ -220,7 +241,10 @@ int CmdReport(int argc, char** argv) {
       out.push_back(json::object{{"group", group_name(r)},
                                  {"submitted", r->submitted},
                                  {"accepted", r->accepted},
+                                 {"duplicate", r->duplicate},
                                  {"refused", r->refused},
+                                 {"refused_then_accepted", r->refused_then_accepted},
+                                 {"not_signed", r->not_signed},
                                  {"refused_by_reason", std::move(reasons)}});
     }
     std::cout << json::serialize(json::object{{"report", "signatures"},
@@ -230,17 +254,15 @@ int CmdReport(int argc, char** argv) {
                                               {"rows", std::move(out)}})
               << "\n";
   } else if (csv) {
-    std::cout << "group,submitted,accepted,refused,refused_by_reason\n";
-    for (const auto* r : rows)
-      std::cout << CsvField(group_name(r)) << "," << r->submitted << "," << r->accepted << "," << r->refused << ","
-                << CsvField(ReasonsText(r->refused_by_reason)) << "\n";
+    PrintReportCsv(rows, group_name);
   } else {
     std::cout << "Signature use from " << FormatUtcTime(report->from) << " to " << FormatUtcTime(report->to)
               << (grouping == archive::ReportGrouping::kNone ? "" : ", by " + by) << "\n";
     for (const auto* r : rows) {
       if (grouping != archive::ReportGrouping::kNone) std::cout << "\n" << group_name(r) << "\n";
-      std::cout << "  submitted " << r->submitted << ", accepted " << r->accepted << ", refused " << r->refused
-                << "\n";
+      std::cout << "  submitted " << r->submitted << ": accepted " << r->accepted << ", already archived "
+                << r->duplicate << ", refused " << r->refused << ", refused then accepted later "
+                << r->refused_then_accepted << ", not signed " << r->not_signed << "\n";
       for (const auto& [reason, n] : r->refused_by_reason) std::cout << "    refused " << reason << ": " << n << "\n";
     }
   }

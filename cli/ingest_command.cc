@@ -80,11 +80,13 @@ json::object OutcomeJson(const archive::IngestOutcome& o) {
   json::array signatures;
   for (const auto& s : o.signatures) signatures.push_back(SignatureJson(s));
   json::object out;
-  if (o.accepted) out["id"] = o.package_id;  // first, as scripts written for accepted packages expect
+  // The id first, as scripts written for accepted packages expect; a duplicate's names the package holding it.
+  if (o.accepted || o.duplicate) out["id"] = o.package_id;
   out["input"] = o.input;
-  out["outcome"] = o.error ? "error" : o.accepted ? "accepted" : "refused";
+  out["outcome"] = archive::OutcomeClass(o);
   out["format"] = o.format;
   out["signatures"] = std::move(signatures);
+  if (!o.category.empty()) out["category"] = o.category;
   if (!o.reason.empty()) out["reason"] = o.reason;
   if (o.metadata) out["citation"] = o.metadata->Citation();
   return out;
@@ -108,11 +110,23 @@ void PrintSignatureReports(const archive::IngestOutcome& o, std::ostream& out) {
 
 // What the command line names: explicit files paired by name (DOC with
 // DOC.p7s or --signature, DOC.metadata.json or --metadata), or a directory or
-// bundle read by ingest::ReadBulkInput.
+// bundle read by ingest::ReadBulkInput. An input that cannot be a submission
+// (an unsigned document, a signature without its document, a link) is one
+// too, marked unusable: it is counted, reported and audited like the others.
 struct CommandInput {
   std::vector<archive::Submission> submissions;
-  std::vector<std::string> problems;
 };
+
+constexpr const char* kUnusableInput = "INPUT_UNUSABLE";
+constexpr const char* kNoSignature =
+    "no signature: neither a signed file (PDF, .p7m, ASiC) nor a document with DOCUMENT.p7s beside it";
+
+archive::Submission Unusable(std::string name, std::string category, std::string reason) {
+  archive::Submission s;
+  s.name = std::move(name);
+  s.unusable = archive::Submission::Unusable{std::move(category), std::move(reason)};
+  return s;
+}
 
 // How the names on the command line are read: --name-encoding, and the limits for bundles.
 struct InputRules {
@@ -169,7 +183,15 @@ Status AddBundle(const std::filesystem::path& input, const std::filesystem::path
     submission.metadata = s.metadata;
     out.submissions.push_back(std::move(submission));
   }
-  for (auto& p : bulk.problems) out.problems.push_back((shown / p).string());
+  for (const auto& file : bulk.unsigned_files)
+    out.submissions.push_back(Unusable((shown / file).string(), std::string(archive::kNotSigned), kNoSignature));
+  for (const auto& problem : bulk.problems) {
+    // "orphan.p7s: no document named orphan": the reasons hold no ": ", names may.
+    const std::size_t colon = problem.rfind(": ");
+    const std::string file = colon == std::string::npos ? problem : problem.substr(0, colon);
+    const std::string why = colon == std::string::npos ? "not usable" : problem.substr(colon + 2);
+    out.submissions.push_back(Unusable((shown / file).string(), kUnusableInput, why));
+  }
   return Status::Ok();
 }
 
@@ -177,6 +199,10 @@ Status AddBundle(const std::filesystem::path& input, const std::filesystem::path
 Status NameExplicitFiles(CommandInput& input, std::size_t first, const InputRules& rules) {
   for (std::size_t i = first; i < input.submissions.size(); ++i) {
     archive::Submission& s = input.submissions[i];
+    if (s.unusable) {
+      s.name = Shown(s.name, rules);
+      continue;
+    }
     s.name = Shown(s.content ? *s.content : s.signature, rules);
     PRESERVE_ASSIGN_OR_RETURN(s.signature_name, RecordedFileName(s.signature, rules));
     if (s.content) {
@@ -252,14 +278,17 @@ Status AddFiles(const std::vector<std::filesystem::path>& files, const std::vect
     used[*match] = true;
     paired.push_back({sig, documents[*match], std::nullopt, ""});
   }
+  std::vector<archive::Submission> not_signed;  // named, but with no signature: refused like any other
   for (std::size_t i = 0; i < documents.size(); ++i) {
     if (used[i]) continue;
     std::filesystem::path beside = documents[i];
     beside += ".p7s";
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(beside, ec))
-      return Status::InvalidArgument(documents[i].string() +
-                                     ": no signature given (pass --signature FILE, or put FILE.p7s beside it)");
+    if (!std::filesystem::is_regular_file(beside, ec)) {
+      not_signed.push_back(Unusable(documents[i].string(), std::string(archive::kNotSigned),
+                                    "no signature given (pass --signature FILE, or put FILE.p7s beside it)"));
+      continue;
+    }
     paired.push_back({beside, documents[i], std::nullopt, ""});
   }
   for (auto& s : standalone) paired.push_back(std::move(s));
@@ -291,27 +320,34 @@ Status AddFiles(const std::vector<std::filesystem::path>& files, const std::vect
     paired.front().metadata = std::filesystem::path(metadata);
   }
   for (auto& s : paired) out.submissions.push_back(std::move(s));
+  for (auto& s : not_signed) out.submissions.push_back(std::move(s));
   return Status::Ok();
 }
 
-// Progress on a terminal only: a pipe or a log file gets the outcomes alone.
+// A progress bar on stderr, when it is a terminal (a pipe or a log file gets
+// the outcomes alone). Drawn after each outcome line, so that it stays on
+// screen while the next group is validated; lines printed on the same
+// terminal first erase it (Clear), then it is drawn again below them.
 class Progress {
  public:
   explicit Progress(std::size_t total) : total_(total), enabled_(isatty(STDERR_FILENO) == 1 && total > 1) {}
-  void Step(std::size_t done) {
+  void Draw(std::size_t done) {
     if (!enabled_) return;
     constexpr std::size_t kWidth = 30;
     std::size_t filled = total_ == 0 ? kWidth : done * kWidth / total_;
     std::cerr << "\r[" << std::string(filled, '=') << std::string(kWidth - filled, ' ') << "] " << done << "/"
               << total_ << " documents" << std::flush;
+    drawn_ = true;
   }
   void Clear() {
-    if (enabled_) std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
+    if (enabled_ && drawn_) std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
+    drawn_ = false;
   }
 
  private:
   std::size_t total_;
   bool enabled_;
+  bool drawn_ = false;
 };
 
 // The scratch space for the bundles of this run, STORE/scratch/ingest-PID-XXXXXX
@@ -334,6 +370,7 @@ struct IngestArgs {
   std::vector<std::string> inputs, signatures, trust, intermediates, timestamp_trust, crls, ocsp;
   std::string metadata, new_version_of, name_encoding, scratch_limit;
   bool no_seal = false, accept_indeterminate = false, offline = false, no_revocation = false, verbose = false;
+  bool ids_only = false, allow_duplicate = false;
   std::size_t batch_size = 1000000;
 };
 
@@ -366,6 +403,12 @@ void AddIngestOptions(po::options_description& desc, IngestArgs& a) {
       ("scratch-limit", po::value(&a.scratch_limit),
        "most bytes a bundle may unpack to (2G, 500M, ...; default 100 times the bundle's size, at least 1M, at "
        "most 4G); bundles unpack into STORE/scratch/")
+      ("allow-duplicate", po::bool_switch(&a.allow_duplicate),
+       "store a signed document the archive holds already (the same bytes) as a new package; by default it is "
+       "reported as a duplicate of the package that holds it, and nothing is stored")
+      ("ids-only", po::bool_switch(&a.ids_only),
+       "print on stdout only the package id of each document accepted or already archived (for scripts); "
+       "refusals go to stderr")
       ("verbose,v", po::bool_switch(&a.verbose), "print every signature's report on stderr, not only refused ones")
       ("no-seal", po::bool_switch(&a.no_seal), "leave the new packages queued; seal later with 'preserve seal'")
       ("batch-size", po::value(&a.batch_size), "most packages sealed by one time-stamp (default 1000000)");
@@ -432,7 +475,7 @@ std::optional<int> GatherInput(const IngestArgs& a, const std::filesystem::path&
 // all; an exit code when the command asks for nothing that can be done.
 std::optional<int> CheckWhatToDo(const IngestArgs& a, const CommandInput& input, archive::VersionChange& change) {
   if (!a.new_version_of.empty()) {
-    if (input.submissions.size() > 1 || !input.problems.empty()) {
+    if (input.submissions.size() > 1 || (!input.submissions.empty() && input.submissions.front().unusable)) {
       std::cerr << "preserve ingest: --new-version-of adds one document at a time\n";
       return kExitUsage;
     }
@@ -450,7 +493,7 @@ std::optional<int> CheckWhatToDo(const IngestArgs& a, const CommandInput& input,
   }
   if (input.submissions.empty() && a.new_version_of.empty()) {
     std::cerr << "preserve ingest: nothing to ingest\n";
-    return input.problems.empty() ? kExitUsage : kExitRefused;
+    return kExitUsage;
   }
   return std::nullopt;
 }
@@ -477,54 +520,86 @@ Result<archive::IngestOptions> LoadIngestOptions(const IngestArgs& a) {
   options.revocation.online = !a.offline;
   options.revocation.check = !a.no_revocation;
   options.accept_indeterminate = a.accept_indeterminate;
+  options.allow_duplicate = a.allow_duplicate;
   return options;
 }
 
-// Tells each outcome as it comes (the package id on stdout once durable,
-// refusals and errors on stderr) and counts them.
+// Tells each outcome as it comes, once durable: one line per input on stdout
+// ("INPUT -> ID", "INPUT -> duplicate of ID", "INPUT -> refused: REASON",
+// "INPUT -> not a signed document: REASON"), or with --ids-only the ids alone
+// (refusals then on stderr), or with --json one object per input; and counts
+// each input in exactly one class.
 class IngestReporter {
  public:
   IngestReporter(const IngestArgs& a, const CommandInput& input)
-      : a_(a), refused_(input.problems.size()), progress_(input.submissions.size()) {}
-
-  void operator()(const archive::IngestOutcome& o) {
-    progress_.Step(++done_);
-    if (o.accepted || !o.reason.empty() || a_.verbose) progress_.Clear();
-    if (o.error) {
-      ++failed_;
-      std::cerr << "error: " << o.input << ": " << o.reason << "\n";
-    } else if (o.accepted) {
-      ++accepted_;
-      if (!a_.common.json) std::cout << o.package_id << "\n" << std::flush;
-      PRESERVE_FAULT_POINT("cli.ingest.after_ack");
-      if (a_.verbose) {
-        std::cerr << "accepted: " << o.input << " as " << o.package_id << "\n";
-        PrintSignatureReports(o, std::cerr);
-      }
-    } else {
-      ++refused_;
-      std::cerr << "refused: " << o.input << ": " << o.reason << "\n";
-      if (a_.verbose) PrintSignatureReports(o, std::cerr);
-    }
-    if (a_.common.json) std::cout << json::serialize(OutcomeJson(o)) << "\n" << std::flush;
+      : a_(a), progress_(input.submissions.size()) {
+    progress_.Draw(0);
   }
 
-  // The counts, when there was more than one input.
+  void operator()(const archive::IngestOutcome& o) {
+    progress_.Clear();
+    Count(o);
+    const bool lines = !a_.common.json && !a_.ids_only;
+    if (a_.common.json) std::cout << json::serialize(OutcomeJson(o)) << "\n";
+    if (lines) std::cout << o.input << " -> " << Described(o) << "\n";
+    if (a_.ids_only && (o.accepted || o.duplicate)) std::cout << o.package_id << "\n";
+    std::cout << std::flush;
+    if (o.accepted) PRESERVE_FAULT_POINT("cli.ingest.after_ack");
+    // Without the lines on stdout, what went wrong still reaches the officer.
+    if (o.error) std::cerr << "error: " << o.input << ": " << o.reason << "\n";
+    else if (!lines && !o.accepted && !o.duplicate) std::cerr << "refused: " << o.input << ": " << o.reason << "\n";
+    if (a_.verbose) {
+      if (o.accepted) std::cerr << "accepted: " << o.input << " as " << o.package_id << "\n";
+      if (o.accepted || !o.duplicate) PrintSignatureReports(o, std::cerr);
+    }
+    progress_.Draw(++done_);
+  }
+
+  // The counts, when there was more than one input: on stderr, and with --json as a last object.
   void Summarize(std::size_t inputs) {
     progress_.Clear();
+    if (a_.common.json)
+      std::cout << json::serialize(json::object{{"summary", json::object{{"inputs", inputs},
+                                                                          {"accepted", accepted_},
+                                                                          {"duplicate", duplicate_},
+                                                                          {"refused", refused_},
+                                                                          {"not_signed", not_signed_},
+                                                                          {"error", failed_}}}})
+                << "\n" << std::flush;
     if (inputs <= 1) return;
-    std::cerr << "ingest: " << accepted_ << " accepted, " << refused_ << " refused";
+    std::cerr << "ingest: " << accepted_ << " accepted, " << duplicate_ << " already archived, " << refused_
+              << " refused, " << not_signed_ << " not signed";
     if (failed_ > 0) std::cerr << ", " << failed_ << " unreadable";
     std::cerr << " (of " << inputs << ")\n";
   }
 
   std::size_t accepted() const { return accepted_; }
-  std::size_t refused() const { return refused_; }
+  std::size_t refused() const { return refused_ + not_signed_; }
   std::size_t failed() const { return failed_; }
 
  private:
+  static std::string Described(const archive::IngestOutcome& o) {
+    if (o.accepted) return o.package_id;
+    if (o.duplicate) return "duplicate of " + o.package_id + " (already archived)";
+    if (o.error) return "error: " + o.reason;
+    if (o.category == archive::kNotSigned) {
+      // The reason starts with its category, which the words before it already say.
+      const std::string prefix = std::string(archive::kNotSigned) + ": ";
+      return "not a signed document: " + (o.reason.rfind(prefix, 0) == 0 ? o.reason.substr(prefix.size()) : o.reason);
+    }
+    return "refused: " + o.reason;
+  }
+
+  void Count(const archive::IngestOutcome& o) {
+    if (o.error) ++failed_;
+    else if (o.accepted) ++accepted_;
+    else if (o.duplicate) ++duplicate_;
+    else if (o.category == archive::kNotSigned) ++not_signed_;
+    else ++refused_;
+  }
+
   const IngestArgs& a_;
-  std::size_t accepted_ = 0, refused_, failed_ = 0, done_ = 0;
+  std::size_t accepted_ = 0, duplicate_ = 0, refused_ = 0, not_signed_ = 0, failed_ = 0, done_ = 0;
   Progress progress_;
 };
 
@@ -540,7 +615,7 @@ int RunIngest(const IngestArgs& a, archive::Archive& archive, const CommandInput
     if (outcome.ok()) report(outcome.value());
     status = outcome.status();
   }
-  report.Summarize(input.submissions.size() + input.problems.size());
+  report.Summarize(input.submissions.size());
   if (!status.ok()) return ExitFor(status);
   if (report.accepted() > 0 && !a.no_seal) {
     auto sealed = archive::Sealing(archive).Seal(a.batch_size);
@@ -576,6 +651,10 @@ int CmdIngest(int argc, char** argv) {
       "         or a FIFO is refused unread";
   if (auto done = ParseCommand("ingest", argc, argv, desc, hidden, positional, vm, usage)) return *done;
 
+  if (a.ids_only && a.common.json) {
+    std::cerr << "preserve ingest: --ids-only and --json are two different outputs: give one\n";
+    return kExitUsage;
+  }
   InputRules rules;
   if (auto failed = ReadInputRules(a, rules)) return *failed;
   auto store = StorePath(a.common);
@@ -588,7 +667,6 @@ int CmdIngest(int argc, char** argv) {
   if (!scratch.ok()) return ExitFor(scratch.status());
   CommandInput input;
   if (auto failed = GatherInput(a, (*scratch)->path(), rules, input)) return *failed;
-  for (const auto& problem : input.problems) std::cerr << "skipped: " << problem << "\n";
   archive::VersionChange change;
   if (auto failed = CheckWhatToDo(a, input, change)) return *failed;
 

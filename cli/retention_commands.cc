@@ -35,7 +35,7 @@ int HoldAdd(int argc, char** argv) {
   po::variables_map vm;
   if (auto done =
           ParseCommandWithArgument("hold add", argc, argv, desc, "package-id", id, vm,
-                                   "[--store DIR] PACKAGE_ID --reason TEXT [--by NAME] [--json]\n\n"
+                                   "[--store DIR] PACKAGE_ID --reason TEXT [--by NAME] [--duplicate-of ID] [--json]\n\n"
                                    "Places a hold: the package may not be deleted while it is in force, whatever its\n"
                                    "retention. Prints the hold's number."))
     return *done;
@@ -242,10 +242,13 @@ int CmdRetention(int argc, char** argv) {
 
 int CmdDelete(int argc, char** argv) {
   CommonOptions common;
-  std::string id, reason, by;
+  std::string id, reason, by, duplicate_of;
   po::options_description desc("Options");
   AddCommonOptions(desc, common, true);
   AddActorOptions(desc, reason, by);
+  desc.add_options()("duplicate-of", po::value(&duplicate_of),
+                     "delete an accidental duplicate of this (sealed) package, which holds every signed document "
+                     "PACKAGE_ID holds: allowed before the retention date (the records stay in it), not under a hold");
   po::variables_map vm;
   if (auto done =
           ParseCommandWithArgument("delete", argc, argv, desc, "package-id", id, vm,
@@ -258,7 +261,9 @@ int CmdDelete(int argc, char** argv) {
     return *done;
   Session session;
   if (auto failed = OpenSession(common, archive::OpenMode::kWritable, session)) return *failed;
-  auto deleted = archive::Lifecycle(*session.archive).Delete(id, reason, Actor(by));
+  archive::Lifecycle lifecycle(*session.archive);
+  auto deleted = duplicate_of.empty() ? lifecycle.Delete(id, reason, Actor(by))
+                                      : lifecycle.DeleteDuplicate(id, duplicate_of, reason, Actor(by));
   if (!deleted.ok()) return ExitFor(deleted.status());
   const archive::DeletionOutcome& d = deleted.value();
   if (common.json) {

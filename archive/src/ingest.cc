@@ -15,6 +15,7 @@
 
 #include "archive_impl.h"
 #include "lifecycle.h"
+#include "submissions.h"
 #include "trust.h"
 #include "preserve/signature/asic_validation.h"
 #include "preserve/package/manifest.h"
@@ -77,7 +78,9 @@ std::uint64_t InputSize(const Submission& s, std::size_t chunk_size) {
 struct Prepared {
   IngestOutcome outcome;
   Bytes refused_sha256;  // of the signed file, for the refusal's audit event
-  std::string category;  // of a refusal (see Refuse)
+  // The submission index's key of the signed object (submissions.h): empty
+  // until the bytes it covers were read.
+  Bytes submission_key;
   package::Manifest manifest;
   struct Object {
     Bytes data;
@@ -148,7 +151,7 @@ void AddSignature(Prepared& p, package::SignatureEntry entry, const std::string&
 // refusal's audit event is valid UTF-8 whatever it quotes.
 void Refuse(Prepared& p, const std::string& category, const std::string& detail) {
   p.outcome.accepted = false;
-  p.category = category;
+  p.outcome.category = category;
   p.outcome.reason = category + ": " + EscapeForDisplay(detail);
   p.objects.clear();
   p.streamed.clear();  // their staged copies go with their writers: nothing was stored
@@ -242,6 +245,7 @@ void ValidateLargeDetachedCms(Prepared& p, Bytes signature, const Submission& s,
   package::SignatureEntry entry;
   entry.signature_path = std::string(package::kSignaturesDir) + SafeName(SignatureName(s));
   entry.document_path = std::string(package::kDocumentsDir) + SafeName(ContentName(s));
+  p.submission_key = SubmissionKey(Digest(kContentHash, signature), &object->sha256);
   p.manifest.objects.push_back({entry.document_path, "document", object->sha256, object->size});
   p.streamed.emplace(entry.document_path, Prepared::Streamed{std::move(writer).value(), std::move(object).value()});
   p.Add(entry.signature_path, "signature", std::move(signature));
@@ -271,7 +275,7 @@ void ValidateSignedPdf(Prepared& p, Bytes pdf, const Submission& s, const signat
   if (!validation.ok()) return Refuse(p, "FORMAT_FAILURE", validation.status().message());
   package::SignatureEntry entry;
   entry.signature_path = entry.document_path = std::string(package::kDocumentsDir) + SafeName(SignatureName(s));
-  if (validation->signatures.empty()) return Refuse(p, "FORMAT_FAILURE", validation->reason);
+  if (validation->signatures.empty()) return Refuse(p, std::string(kNotSigned), validation->reason);
   p.Add(entry.document_path, "signed-pdf", std::move(pdf));
   for (const auto& sig : validation->signatures) {
     std::string label = sig.document_timestamp ? "PDF document time-stamp " + sig.field_name
@@ -356,10 +360,29 @@ void CheckRecordedText(Prepared& p) {
   if (!IsUtf8(ToString(json))) Refuse(p, "NAME_INVALID", "the manifest would carry text that is not UTF-8");
 }
 
+// A submission the archive holds already, found before it is validated (the
+// commit looks again, for what this run stores itself and for a large
+// detached document, whose key is known only once it was read): reported as
+// a duplicate of the package that holds it. False when it is new, or
+// duplicates are allowed, or the index cannot be read (the commit then says why).
+bool FoundHeld(Prepared& p, const storage::Store& store, const IngestOptions& options) {
+  if (options.allow_duplicate) return false;
+  auto holder = FindHolder(store, p.submission_key);
+  if (!holder.ok() || !holder->has_value()) return false;
+  p.outcome.duplicate = true;
+  p.outcome.package_id = **holder;
+  return true;
+}
+
+// Over 60 lines: reading a submission's files and dispatching on its format, in one place.
 Prepared Prepare(const Submission& s, const IngestOptions& options, const signature::CmsValidationOptions& cms,
                  storage::Store& store, std::size_t chunk_size) {
   Prepared p;
   p.outcome.input = EscapeForDisplay(!s.name.empty() ? s.name : (s.content ? *s.content : s.signature).string());
+  if (s.unusable) {
+    Refuse(p, s.unusable->category, s.unusable->reason);
+    return p;
+  }
   auto fail = [&](const Status& status) {
     p.outcome.error = true;
     p.outcome.reason = EscapeForDisplay(status.message());
@@ -371,17 +394,28 @@ Prepared Prepare(const Submission& s, const IngestOptions& options, const signat
     return p;
   }
   p.refused_sha256 = Digest(kContentHash, signature.value());
-  if (s.metadata && !ReadMetadata(p, *s.metadata)) return p;
   std::error_code ec;
-  if (s.content && std::filesystem::file_size(*s.content, ec) > chunk_size && !ec) {
-    ValidateLargeDetachedCms(p, std::move(signature).value(), s, cms, store);
-  } else if (s.content) {
-    auto content = ReadFile(*s.content);
-    if (!content.ok()) {
-      fail(content.status());
+  const bool large = s.content && std::filesystem::file_size(*s.content, ec) > chunk_size && !ec;
+  std::optional<Bytes> content;
+  if (s.content && !large) {
+    auto read = ReadFile(*s.content);
+    if (!read.ok()) {
+      fail(read.status());
       return p;
     }
-    ValidateDetachedCms(p, std::move(signature).value(), std::move(content).value(), s, cms);
+    content = std::move(read).value();
+    const Bytes content_sha256 = Digest(kContentHash, *content);
+    p.submission_key = SubmissionKey(p.refused_sha256, &content_sha256);
+  } else if (!s.content) {
+    p.submission_key = SubmissionKey(p.refused_sha256, nullptr);
+  }
+  // The record metadata first: a duplicate is reported (and counted) with its organ.
+  if (s.metadata && !ReadMetadata(p, *s.metadata)) return p;
+  if (!p.submission_key.empty() && FoundHeld(p, store, options)) return p;
+  if (large) {
+    ValidateLargeDetachedCms(p, std::move(signature).value(), s, cms, store);
+  } else if (content) {
+    ValidateDetachedCms(p, std::move(signature).value(), std::move(*content), s, cms);
   } else if (signature::LooksLikePdf(signature.value())) {
     ValidateSignedPdf(p, std::move(signature).value(), s, cms);
   } else if (signature::LooksLikeAsic(signature.value()) || HasAsicExtension(s.signature)) {
@@ -428,8 +462,21 @@ Bytes RefusalEvent(const Clock& clock, const Prepared& p) {
                      {"signature_sha256", ToHex(p.refused_sha256)},
                      {"organ", Organ(outcome)},
                      {"signer_organization", EscapeForDisplay(SignerOrganization(outcome))},
-                     {"category", p.category},
-                     {"reason", outcome.reason}});
+                     {"category", outcome.category},
+                     {"reason", outcome.reason},
+                     {"submission", ToHex(p.submission_key)}});
+}
+
+// The audit event of a document handed in again: counted once, as a duplicate
+// of the package that holds it.
+Bytes DuplicateEvent(const Clock& clock, const Prepared& p) {
+  return AuditEvent(clock, "duplicate",
+                    {{"package", p.outcome.package_id},
+                     {"input", p.outcome.input},
+                     {"format", p.outcome.format},
+                     {"organ", Organ(p.outcome)},
+                     {"signature_sha256", ToHex(p.refused_sha256)},
+                     {"submission", ToHex(p.submission_key)}});
 }
 
 // The content one run of ingests knows to be in the store or on its way
@@ -494,7 +541,76 @@ Status StoreObjects(Prepared& p, const Bytes& manifest_json, const storage::Stor
   return store_object(package::kManifestPath, manifest_json, Digest(kContentHash, manifest_json));
 }
 
+// At commit: whether the archive, or this run, came to hold the submission
+// since it was prepared (the pre-check in Prepare cannot see what the groups
+// before it stored, nor a large detached document's key). It is then a duplicate.
+Status MarkIfHeld(Prepared& p, const storage::Store& store, const std::map<Bytes, std::string>& stored_this_run) {
+  std::optional<std::string> holder;
+  if (auto here = stored_this_run.find(p.submission_key); here != stored_this_run.end()) {
+    holder = here->second;
+  } else {
+    PRESERVE_ASSIGN_OR_RETURN(holder, FindHolder(store, p.submission_key));
+  }
+  if (!holder) return Status::Ok();
+  p.outcome.accepted = false;
+  p.outcome.duplicate = true;
+  p.outcome.package_id = *holder;
+  p.objects.clear();
+  p.streamed.clear();  // their staged copies go with their writers: nothing is stored
+  return Status::Ok();
+}
+
+// Puts an accepted submission into `w` as a new package queued for sealing:
+// its record, content, lifecycle, submission index entry and audit event.
+Status StoreNewPackage(Prepared& p, const Clock& clock, const storage::Store& store,
+                       const std::vector<std::string>& anchor_subjects, RunTrust& trust, KnownContent& known,
+                       storage::WriteSet& w) {
+  IngestOutcome& outcome = p.outcome;
+  PRESERVE_ASSIGN_OR_RETURN(outcome.package_id, NewId(clock));
+  package::Manifest& manifest = p.manifest;
+  manifest.package_id = outcome.package_id;
+  manifest.created = clock.Now();
+  manifest.producer = kProducer;
+  manifest.trust_anchors = anchor_subjects;
+  Bytes manifest_json = package::ManifestToJson(manifest);
+
+  PackageRecord record;
+  record.id = outcome.package_id;
+  record.created = manifest.created;
+  record.state = PackageState::kQueued;
+  PRESERVE_RETURN_IF_ERROR(StoreObjects(p, manifest_json, store, w, known, record));
+  w.PutPackage(record.id, EncodePackageRecord(record));
+  w.Enqueue(record.id, EncodeQueueEntry(record));
+  // The first live package to hold a signed object stays the one a resubmission names.
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> holder, FindHolder(store, p.submission_key));
+  if (!holder) w.PutSubmission(p.submission_key, record.id);
+  Retention retention;
+  if (manifest.metadata && manifest.metadata->retention_years > 0) {
+    retention.permanent = false;
+    retention.years = static_cast<int>(manifest.metadata->retention_years);
+  }
+  PRESERVE_RETURN_IF_ERROR(PutInitialLifecycle(w, record.id, record.created, retention));
+  const std::string trusted = trust.ListAnchorsUsed(outcome, clock, w);
+  w.AppendAudit(AuditEvent(clock, "ingest",
+                           {{"package", record.id},
+                            {"input", outcome.input},
+                            {"format", outcome.format},
+                            {"organ", Organ(outcome)},
+                            {"signer_organization", EscapeForDisplay(SignerOrganization(outcome))},
+                            {"manifest_sha256", ToHex(Digest(kContentHash, manifest_json))},
+                            {"submission", ToHex(p.submission_key)},
+                            {"trust_list_added", trusted}}));
+  return Status::Ok();
+}
+
 }  // namespace
+
+std::string_view OutcomeClass(const IngestOutcome& outcome) {
+  if (outcome.error) return "error";
+  if (outcome.accepted) return "accepted";
+  if (outcome.duplicate) return "duplicate";
+  return outcome.category == kNotSigned ? "not-signed" : "refused";
+}
 
 Ingestion::Ingestion(Archive& archive) : impl_(archive.impl_.get()) {}
 
@@ -509,6 +625,7 @@ Status Ingestion::IngestAll(const std::vector<Submission>& submissions, const In
                             const std::function<void(const IngestOutcome&)>& each) {
   const Clock& clock = *impl_->clock;
   PRESERVE_ASSIGN_OR_RETURN(RunTrust trust, RunTrust::Load(*impl_->store, given));
+  PRESERVE_RETURN_IF_ERROR(EnsureSubmissionIndex(*impl_->store));
   const IngestOptions& options = trust.options();
   const signature::CmsValidationOptions cms = CmsOptions(options, impl_->policy, clock);
   std::vector<std::string> anchor_subjects;
@@ -538,45 +655,24 @@ Status Ingestion::IngestAll(const std::vector<Submission>& submissions, const In
   // Stores one validated group: records, content and audit events in one
   // synced write; then acknowledges each submission, in order.
   KnownContent known;
+  std::map<Bytes, std::string> stored_this_run;  // submission key -> package: a document handed in twice is stored once
   auto commit_group = [&](std::vector<Prepared>& prepared) -> Status {
     storage::WriteSet w;
     for (auto& p : prepared) {
       IngestOutcome& outcome = p.outcome;
       if (outcome.error) continue;
+      if (outcome.accepted && !options.allow_duplicate)
+        PRESERVE_RETURN_IF_ERROR(MarkIfHeld(p, *impl_->store, stored_this_run));
+      if (outcome.duplicate) {
+        w.AppendAudit(DuplicateEvent(clock, p));
+        continue;
+      }
       if (!outcome.accepted) {
         w.AppendAudit(RefusalEvent(clock, p));
         continue;
       }
-      PRESERVE_ASSIGN_OR_RETURN(outcome.package_id, NewId(clock));
-      package::Manifest& manifest = p.manifest;
-      manifest.package_id = outcome.package_id;
-      manifest.created = clock.Now();
-      manifest.producer = kProducer;
-      manifest.trust_anchors = anchor_subjects;
-      Bytes manifest_json = package::ManifestToJson(manifest);
-
-      PackageRecord record;
-      record.id = outcome.package_id;
-      record.created = manifest.created;
-      record.state = PackageState::kQueued;
-      PRESERVE_RETURN_IF_ERROR(StoreObjects(p, manifest_json, *impl_->store, w, known, record));
-      w.PutPackage(record.id, EncodePackageRecord(record));
-      w.Enqueue(record.id, EncodeQueueEntry(record));
-      Retention retention;
-      if (manifest.metadata && manifest.metadata->retention_years > 0) {
-        retention.permanent = false;
-        retention.years = static_cast<int>(manifest.metadata->retention_years);
-      }
-      PRESERVE_RETURN_IF_ERROR(PutInitialLifecycle(w, record.id, record.created, retention));
-      const std::string trusted = trust.ListAnchorsUsed(outcome, clock, w);
-      w.AppendAudit(AuditEvent(clock, "ingest",
-                               {{"package", record.id},
-                                {"input", outcome.input},
-                                {"format", outcome.format},
-                                {"organ", Organ(outcome)},
-                                {"signer_organization", EscapeForDisplay(SignerOrganization(outcome))},
-                                {"manifest_sha256", ToHex(Digest(kContentHash, manifest_json))},
-                                {"trust_list_added", trusted}}));
+      PRESERVE_RETURN_IF_ERROR(StoreNewPackage(p, clock, *impl_->store, anchor_subjects, trust, known, w));
+      stored_this_run.emplace(p.submission_key, outcome.package_id);
     }
     PRESERVE_FAULT_POINT("ingest.before_commit");
     if (!w.empty()) PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
@@ -641,7 +737,10 @@ Result<IngestOutcome> Lifecycle::AddVersion(const std::string& package_id, const
   if (change.document) {
     Submission document = *change.document;
     document.metadata = change.metadata;  // the change's metadata, not a sidecar of the document's
-    p = Prepare(document, options, CmsOptions(options, impl_->policy, clock), *impl_->store,
+    // A version may add a document another package holds too: it is this package's record.
+    IngestOptions version_options = options;
+    version_options.allow_duplicate = true;
+    p = Prepare(document, version_options, CmsOptions(options, impl_->policy, clock), *impl_->store,
                 impl_->content_chunk_size);
   } else {
     p.outcome.input = EscapeForDisplay(change.metadata->string());
@@ -722,6 +821,10 @@ Result<IngestOutcome> Lifecycle::AddVersion(const std::string& package_id, const
   // Retention and holds stay the package's: a version has no lifecycle record of its own.
   p.outcome.package_id = id;
   const std::string trusted = trust.ListAnchorsUsed(p.outcome, clock, w);
+  if (!p.submission_key.empty()) {
+    PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> holder, FindHolder(*impl_->store, p.submission_key));
+    if (!holder) w.PutSubmission(p.submission_key, id);
+  }
   w.AppendAudit(AuditEvent(clock, "version",
                            {{"package", package_id},
                             {"version", std::to_string(number)},

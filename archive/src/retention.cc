@@ -15,6 +15,7 @@
 #include "archive_impl.h"
 #include "damage.h"
 #include "lifecycle.h"
+#include "submissions.h"
 #include "preserve/util/digest.h"
 
 namespace preserve::archive {
@@ -318,6 +319,54 @@ void EraseUnshared(const std::map<Bytes, Kept>& kept, const OwnContent& own, con
 
 Result<DeletionOutcome> Lifecycle::Delete(const std::string& package_id, const std::string& reason,
                                           const std::string& actor) {
+  return DeleteSealed(package_id, "", reason, actor);
+}
+
+Result<DeletionOutcome> Lifecycle::DeleteDuplicate(const std::string& package_id, const std::string& duplicate_of,
+                                                   const std::string& reason, const std::string& actor) {
+  if (duplicate_of.empty()) return Status::InvalidArgument("the package that stays is required");
+  return DeleteSealed(package_id, duplicate_of, reason, actor);
+}
+
+// The submission keys (submissions.h) of a live package's latest version.
+Result<std::vector<Bytes>> Lifecycle::SignedObjectsOf(const std::string& package_id) {
+  PRESERVE_ASSIGN_OR_RETURN(auto versions, impl_->VersionRecords(package_id));
+  PRESERVE_ASSIGN_OR_RETURN(PackageRecord latest, DecodePackageRecord(versions.back().second, *impl_->store));
+  for (const auto& o : latest.objects) {
+    if (o.path != package::kManifestPath) continue;
+    PRESERVE_ASSIGN_OR_RETURN(Bytes json, impl_->store->GetContent(o.sha256));
+    PRESERVE_ASSIGN_OR_RETURN(package::Manifest manifest, package::ManifestFromJson(json));
+    return SubmissionKeys(manifest);
+  }
+  return Status::Corruption("package " + latest.id + " has no manifest");
+}
+
+// Whether `package_id` may go as a duplicate of `kept`: another live, sealed
+// package that holds every signed object it holds. Its retention is then no
+// reason to keep it (the records stay in `kept`); its holds still are.
+Status Lifecycle::MayDeleteAsDuplicate(const std::string& package_id, const std::string& kept) {
+  const std::string p = "package " + package_id;
+  if (SplitVersionId(kept).first == SplitVersionId(package_id).first)
+    return Status::InvalidArgument(p + " cannot be a duplicate of itself");
+  PRESERVE_RETURN_IF_ERROR(RequirePackage(kept));
+  PRESERVE_ASSIGN_OR_RETURN(PackageRecord kept_record, impl_->LoadRecord(kept));
+  if (kept_record.state != PackageState::kSealed)
+    return Status::FailedPrecondition("package " + kept + " is " + std::string(PackageStateName(kept_record.state)) +
+                                      ": the package that stays must be sealed");
+  PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> own, SignedObjectsOf(package_id));
+  PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> held, SignedObjectsOf(kept));
+  const std::set<Bytes> held_set(held.begin(), held.end());
+  if (own.empty()) return Status::FailedPrecondition(p + " holds no signed object to compare");
+  for (const auto& key : own)
+    if (held_set.count(key) == 0)
+      return Status::FailedPrecondition(p + " is not a duplicate of package " + kept +
+                                        ": it holds a signed document that package does not");
+  return Status::Ok();
+}
+
+// Over 60 lines: deletion's checks and its one write, in order, each commented.
+Result<DeletionOutcome> Lifecycle::DeleteSealed(const std::string& package_id, const std::string& duplicate_of,
+                                                const std::string& reason, const std::string& actor) {
   PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->writable()));
   PRESERVE_RETURN_IF_ERROR(RequirePackage(package_id));
   PRESERVE_RETURN_IF_ERROR(RequireReason(reason, actor));
@@ -332,7 +381,14 @@ Result<DeletionOutcome> Lifecycle::Delete(const std::string& package_id, const s
                                           "tombstone keeps an evidence record of what was deleted");
   PRESERVE_ASSIGN_OR_RETURN(PackageLifecycle lifecycle, LoadLifecycle(store, package_id));
   const TimePoint now = impl_->clock->Now();
-  PRESERVE_RETURN_IF_ERROR(MayDelete(record, lifecycle, now, p));
+  if (duplicate_of.empty()) {
+    PRESERVE_RETURN_IF_ERROR(MayDelete(record, lifecycle, now, p));
+  } else {
+    PRESERVE_RETURN_IF_ERROR(MayDeleteAsDuplicate(package_id, duplicate_of));
+    if (!lifecycle.holds.empty())
+      return Status::FailedPrecondition(p + " is under " + DescribeHolds(lifecycle.holds) +
+                                        ": lift the holds first ('preserve hold remove')");
+  }
   PRESERVE_RETURN_IF_ERROR(impl_->LoadSkeleton(package_id).status());
   // Every version goes: each must be sealed, so that its tombstone keeps an evidence record too.
   PRESERVE_ASSIGN_OR_RETURN(auto versions, impl_->VersionRecords(package_id));
@@ -344,6 +400,8 @@ Result<DeletionOutcome> Lifecycle::Delete(const std::string& package_id, const s
                                             "('preserve seal')");
     records.push_back(std::move(version));
   }
+  // The submission index names the package that stays from now on.
+  PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> keys, SignedObjectsOf(package_id));
   // Content is stored once per SHA-256: keep what any other live package still refers to.
   PRESERVE_ASSIGN_OR_RETURN(OwnContent own, ContentOf(store, records));
   PRESERVE_ASSIGN_OR_RETURN(std::set<Bytes> shared, SharedContent(store, package_id, own.digests, p));
@@ -352,6 +410,13 @@ Result<DeletionOutcome> Lifecycle::Delete(const std::string& package_id, const s
   outcome.package_id = package_id;
   outcome.deleted_at = now;
   storage::WriteSet w;
+  for (const auto& key : keys) {
+    auto holder = store.GetSubmission(key);
+    if (holder.ok() && SplitVersionId(*holder).first == package_id) {
+      if (duplicate_of.empty()) w.EraseSubmission(key);
+      else w.PutSubmission(key, duplicate_of);
+    }
+  }
   std::string digests;  // for the audit event: the trail itself then proves what was deleted
   const Archive::Impl* impl = impl_;
   PRESERVE_ASSIGN_OR_RETURN(
@@ -366,7 +431,9 @@ Result<DeletionOutcome> Lifecycle::Delete(const std::string& package_id, const s
                            {{"package", package_id},
                             {"reason", reason},
                             {"by", actor},
-                            {"retained_until", FormatUtcTime(*lifecycle.retain_until)},
+                            {"retained_until", lifecycle.retain_until ? FormatUtcTime(*lifecycle.retain_until)
+                                                                      : std::string("permanent")},
+                            {"duplicate_of", duplicate_of},
                             {"objects", digests},
                             {"erased", std::to_string(outcome.erased)},
                             {"shared", std::to_string(outcome.shared)},

@@ -248,7 +248,7 @@ BulkInput Pair(Listing listing) {
     } else if (IsSignedOnItsOwn(file)) {
       by_primary.emplace(file, SubmissionFiles{file, path, {}, "", {}});
     } else {
-      input.problems.push_back(file + ": no signature");
+      input.unsigned_files.push_back(file);
     }
   }
   for (const std::string& sidecar : sidecars) {
@@ -261,6 +261,7 @@ BulkInput Pair(Listing listing) {
   }
   for (auto& [primary, submission] : by_primary) input.submissions.push_back(std::move(submission));
   std::sort(input.problems.begin(), input.problems.end());
+  std::sort(input.unsigned_files.begin(), input.unsigned_files.end());
   return input;
 }
 

@@ -36,13 +36,14 @@ constexpr const char* kQueue = "queue";
 constexpr const char* kSchedule = "schedule";
 constexpr const char* kAudit = "audit";
 constexpr const char* kLifecycle = "lifecycle";
+constexpr const char* kSubmissions = "submissions";
 
 // Order matters: it indexes StoreImpl::handles_ (0 is RocksDB's default family).
-const std::array<const char*, 10> kFamilies = {rocksdb::kDefaultColumnFamilyName.c_str(),
+const std::array<const char*, 11> kFamilies = {rocksdb::kDefaultColumnFamilyName.c_str(),
                                                kContent, kPackages, kEvidence, kBatches,
-                                               kQueue, kSchedule, kAudit, kLifecycle, kTrees};
+                                               kQueue, kSchedule, kAudit, kLifecycle, kTrees, kSubmissions};
 enum FamilyIndex : std::size_t { kDefaultIdx, kContentIdx, kPackagesIdx, kEvidenceIdx, kBatchesIdx,
-                                 kQueueIdx, kScheduleIdx, kAuditIdx, kLifecycleIdx, kTreesIdx };
+                                 kQueueIdx, kScheduleIdx, kAuditIdx, kLifecycleIdx, kTreesIdx, kSubmissionsIdx };
 
 std::string BigEndian64(std::uint64_t v) {
   std::string out(8, '\0');
@@ -200,15 +201,29 @@ class StoreImpl final : public Store {
     content.write_buffer_size = 16u << 20;
     content.max_write_buffer_number = 2;
 
+    // A read-only open cannot add a family a newer version introduced: the
+    // families the store lacks are left without a handle, and read as empty.
+    std::vector<std::string> present;
+    if (read_only_) {
+      rocksdb::Status listed = rocksdb::DB::ListColumnFamilies(db_options, dir.string(), &present);
+      if (!listed.ok()) return FromRocks(listed, "cannot open the store database at " + dir.string());
+    }
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (std::size_t i = 0; i < kFamilies.size(); ++i)
+    std::vector<std::size_t> opened;  // kFamilies index of each descriptor
+    for (std::size_t i = 0; i < kFamilies.size(); ++i) {
+      if (read_only_ && std::find(present.begin(), present.end(), kFamilies[i]) == present.end()) continue;
       families.emplace_back(kFamilies[i], i == kContentIdx ? content : plain);
+      opened.push_back(i);
+    }
 
     rocksdb::DB* raw = nullptr;
-    rocksdb::Status s = read_only_ ? rocksdb::DB::OpenForReadOnly(db_options, dir.string(), families, &handles_, &raw)
-                                   : rocksdb::DB::Open(db_options, dir.string(), families, &handles_, &raw);
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::Status s = read_only_ ? rocksdb::DB::OpenForReadOnly(db_options, dir.string(), families, &handles, &raw)
+                                   : rocksdb::DB::Open(db_options, dir.string(), families, &handles, &raw);
     db_.reset(raw);
     if (!s.ok()) return FromRocks(s, "cannot open the store database at " + dir.string());
+    handles_.assign(kFamilies.size(), nullptr);
+    for (std::size_t i = 0; i < opened.size(); ++i) handles_[opened[i]] = handles[i];
     return LoadAuditHead();
   }
 
@@ -412,6 +427,19 @@ class StoreImpl final : public Store {
                    });
   }
 
+  Result<std::string> GetSubmission(ByteView key) const override {
+    auto id = Get(kSubmissionsIdx, Str(key), "submission " + ToHex(key));
+    if (!id.ok()) return id.status();
+    return Str(id.value());
+  }
+
+  Status ScanSubmissions(const std::function<bool(ByteView key, std::string_view package_id)>& visit) const override {
+    return Iterate(kSubmissionsIdx, "", "scanning the submission index", nullptr,
+                   [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
+                     return visit(ToByteView(key), std::string_view(value.data(), value.size()));
+                   });
+  }
+
   Result<std::vector<std::string>> ListQueued(std::size_t limit, const ScanGapSink* gaps) const override {
     std::vector<std::string> out;
     if (limit == 0) return out;
@@ -537,6 +565,7 @@ class StoreImpl final : public Store {
   // stretch is reported there and the scan goes on past it.
   Status Iterate(std::size_t family, std::string_view start, const std::string& what, const ScanGapSink* gaps,
                  const std::function<bool(const rocksdb::Slice& key, const rocksdb::Slice& value)>& visit) const {
+    if (handles_[family] == nullptr) return Status::Ok();  // a family this (read-only) store lacks: empty
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[family]));
     // The last key read; before any, the scan's start (the damage lies past it).
     std::string last(start);
@@ -615,6 +644,7 @@ class StoreImpl final : public Store {
       case WriteSet::Family::kQueue: return handles_[kQueueIdx];
       case WriteSet::Family::kSchedule: return handles_[kScheduleIdx];
       case WriteSet::Family::kLifecycle: return handles_[kLifecycleIdx];
+      case WriteSet::Family::kSubmissions: return handles_[kSubmissionsIdx];
       case WriteSet::Family::kSettings: return handles_[kDefaultIdx];
     }
     return handles_[kDefaultIdx];
@@ -629,6 +659,7 @@ class StoreImpl final : public Store {
   }
 
   Result<Bytes> Get(std::size_t family, const std::string& key, const std::string& what) const {
+    if (handles_[family] == nullptr) return Status::NotFound(what + ": not in the store");
     rocksdb::PinnableSlice value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[family], key, &value);
     if (s.IsNotFound()) return Status::NotFound(what + ": not in the store");
@@ -812,6 +843,10 @@ void WriteSet::EraseContentValue(ByteView digest, bool chunk_list) {
 void WriteSet::PutSetting(std::string_view name, ByteView value) { Add(Family::kSettings, false, name, {}, value); }
 void WriteSet::EraseSetting(std::string_view name) { Add(Family::kSettings, true, name, {}, {}); }
 void WriteSet::PutLifecycle(std::string_view id, ByteView record) { Add(Family::kLifecycle, false, id, {}, record); }
+void WriteSet::PutSubmission(ByteView key, std::string_view package_id) {
+  Add(Family::kSubmissions, false, Str(key), {}, AsBytes(package_id));
+}
+void WriteSet::EraseSubmission(ByteView key) { Add(Family::kSubmissions, true, Str(key), {}, {}); }
 void WriteSet::PutPackage(std::string_view id, ByteView record) { Add(Family::kPackages, false, id, {}, record); }
 void WriteSet::PutEvidence(std::string_view id, ByteView evidence) { Add(Family::kEvidence, false, id, {}, evidence); }
 void WriteSet::PutBatch(std::string_view batch_id, ByteView record) { Add(Family::kBatches, false, batch_id, {}, record); }

@@ -141,6 +141,7 @@ TEST_F(IngestTest, MalformedInputIsARefusalAndAMissingFileAnError) {
 }
 
 TEST_F(IngestTest, GroupCommitReportsEverySubmissionInOrder) {
+  options_.allow_duplicate = true;  // the same letter, 294 times: each a package of its own
   std::vector<Submission> all;
   for (int i = 0; i < 300; ++i) {  // more than one group
     if (i % 50 == 7) {
@@ -175,6 +176,7 @@ TEST_F(IngestTest, GroupCommitReportsEverySubmissionInOrder) {
 }
 
 TEST_F(IngestTest, ListFiltersByOrganTypeDateAndSignerOrganization) {
+  options_.allow_duplicate = true;  // the same signed letter, with other record metadata each time
   ASSERT_TRUE(IngestOne(Detached(Metadata("1", "UBND tỉnh Đắk Nông", "Công văn", "2017-11-22"))).accepted);
   ASSERT_TRUE(IngestOne(Detached(Metadata("2", "Sở Nội vụ tỉnh Đắk Nông", "Quyết định", "2020-03-05"))).accepted);
   ASSERT_TRUE(IngestOne(Detached(Metadata("3", "UBND huyện Cư Jút", "Công văn", "2024-01-10"))).accepted);
@@ -213,6 +215,7 @@ TEST_F(IngestTest, ListFiltersByOrganTypeDateAndSignerOrganization) {
 }
 
 TEST_F(IngestTest, SignatureUseReportCountsAcceptedAndRefusedByReasonAndGroup) {
+  options_.allow_duplicate = true;  // the same signed letter, with other record metadata each time
   ASSERT_TRUE(IngestOne(Detached(Metadata("1", "UBND tỉnh Đắk Nông", "Công văn", "2017-11-22"))).accepted);
   clock_.Set(ParseUtcTime("2026-12-02T08:00:00Z").value());
   ASSERT_TRUE(IngestOne(Detached(Metadata("2", "Sở Nội vụ", "Công văn", "2017-11-22"))).accepted);

@@ -84,8 +84,10 @@ class LargeContentTest : public ::testing::Test {
     return verify;
   }
 
-  std::string IngestAndSeal(const Submission& s) {
-    auto outcome = archive::Ingestion(*archive_).Ingest(s, Options());
+  std::string IngestAndSeal(const Submission& s, bool allow_duplicate = false) {
+    IngestOptions options = Options();
+    options.allow_duplicate = allow_duplicate;
+    auto outcome = archive::Ingestion(*archive_).Ingest(s, options);
     EXPECT_TRUE(outcome.ok() && outcome->accepted) << (outcome.ok() ? outcome->reason : outcome.status().ToString());
     EXPECT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
     return outcome.ok() ? outcome->package_id : "";
@@ -179,7 +181,15 @@ TEST_F(LargeContentTest, IdenticalContentIsStoredOnceAndDeletionErasesOnlyUnshar
   Submission s = Signed("minutes.bin", doc);
   std::string first = IngestAndSeal(s);
   const std::size_t after_first = ContentKeys();
-  std::string second = IngestAndSeal(s);
+  // Handed in again, it is a duplicate of the first package: found once read
+  // (a large document's key is known only then), and nothing is stored.
+  auto again = archive::Ingestion(*archive_).Ingest(s, Options());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_FALSE(again->accepted);
+  EXPECT_EQ(again->package_id, first);
+  EXPECT_EQ(ContentKeys(), after_first);
+  std::string second = IngestAndSeal(s, /*allow_duplicate=*/true);
   EXPECT_EQ(ContentKeys(), after_first + 1);  // only the second package's own manifest.json
 
   const std::vector<Bytes> chunks = StoreView()->ContentChunks(Digest(HashAlgorithm::kSha256, doc)).value();

@@ -62,14 +62,23 @@ struct ListFilter {
 
 // The signature-use report (the province monitors digital-signature use per
 // agency): what was submitted between two times, from the audit trail, so
-// refusals (which store nothing else) are counted too.
+// refusals (which store nothing else) are counted too. Every input handed in
+// is counted once, in exactly one class: submitted = accepted + duplicate +
+// refused + refused_then_accepted + not_signed.
 enum class ReportGrouping { kNone, kOrgan, kSignerOrganization, kMonth };
 struct SignatureUseRow {
   std::string group;  // the organ, signer organization or month ("2026-11"); "(none)" when unknown; "" without grouping
   std::size_t submitted = 0;
   std::size_t accepted = 0;
+  std::size_t duplicate = 0;  // handed in again: the archive held the same signed object already
+  // Refused for good: the same signed object was not accepted later.
   std::size_t refused = 0;
-  std::map<std::string, std::size_t> refused_by_reason;  // "NO_CERTIFICATE_CHAIN_FOUND" -> 3
+  // Refused, but the same signed object was accepted later (a TRY_LATER
+  // whose revocation data came, a trust anchor added since...), at any time
+  // up to the report's making, inside the period or after it.
+  std::size_t refused_then_accepted = 0;
+  std::size_t not_signed = 0;  // documents handed in with no signature at all
+  std::map<std::string, std::size_t> refused_by_reason;  // refused for good: "NO_CERTIFICATE_CHAIN_FOUND" -> 3
 };
 struct SignatureUseReport {
   TimePoint from;

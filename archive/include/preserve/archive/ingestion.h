@@ -30,6 +30,16 @@ struct Submission {
   // (NAME_INVALID): no name that could not be read back enters the store.
   std::string signature_name = {};
   std::string content_name = {};
+  // An input the input layer could not make a submission of (a document with
+  // no signature, a detached signature without its document, a link): it is
+  // not read, only counted and audited as refused with this category
+  // ("NOT_SIGNED" for an unsigned document) and reason, so that every input
+  // handed in has one outcome.
+  struct Unusable {
+    std::string category;
+    std::string reason;
+  };
+  std::optional<Unusable> unusable = {};
 };
 
 struct IngestOptions {
@@ -40,6 +50,11 @@ struct IngestOptions {
   // The ingest policy: TOTAL-FAILED is always refused; INDETERMINATE is
   // refused unless this is set (then accepted, and the manifest says so).
   bool accept_indeterminate = false;
+  // A signed object the archive holds already (the same bytes: the signed
+  // file, and a detached signature's document) is reported as a duplicate of
+  // the package that holds it, and not stored again. Set: stored again as a
+  // new package (and then reported as accepted).
+  bool allow_duplicate = false;
 };
 
 // One signature of a submission, as a records officer reads it.
@@ -48,16 +63,27 @@ struct SignatureOutcome {
   signature::SignatureReport report;
 };
 
+// Every input ends in exactly one class: accepted (a new package), duplicate
+// (held already: `package_id` names the package that holds it), refused
+// (`category` says why; "NOT_SIGNED" is the class "not a signed document"),
+// or error (unreadable: nothing was decided, nothing recorded).
 struct IngestOutcome {
   std::string input;          // what the officer named: the document (or the signed file)
   bool accepted = false;
+  bool duplicate = false;
   bool error = false;         // the input could not be read at all (nothing was decided)
-  std::string package_id;     // when accepted
+  std::string package_id;     // when accepted, or the package holding a duplicate
+  std::string category;       // when refused: the EN 319 102-1 sub-indication, or NOT_SIGNED, METADATA_INVALID...
   std::string reason;         // when refused or in error: one line
   std::string format;         // "CAdES detached", "CAdES enveloping", "PAdES", "ASiC-S", "ASiC-E"
   std::vector<SignatureOutcome> signatures;
   std::optional<package::RecordMetadata> metadata;
 };
+
+inline constexpr std::string_view kNotSigned = "NOT_SIGNED";
+
+// "accepted", "duplicate", "refused", "not-signed" or "error".
+std::string_view OutcomeClass(const IngestOutcome& outcome);
 
 class Ingestion {
  public:
@@ -65,8 +91,9 @@ class Ingestion {
   explicit Ingestion(Archive& archive);
 
   // Validates one submission and, when it is trustworthy, stores it as a new
-  // package queued for sealing (one atomic write). A refusal stores nothing but
-  // an audit event. An input that cannot be read is an outcome with `error`
+  // package queued for sealing (one atomic write). A refusal, or a duplicate
+  // of what the archive holds (IngestOptions::allow_duplicate), stores nothing
+  // but an audit event ("refused", "duplicate"). An input that cannot be read is an outcome with `error`
   // set; errors are for a store that cannot be written.
   Result<IngestOutcome> Ingest(const Submission& submission, const IngestOptions& options);
   // Ingests many submissions: validates them in parallel and commits them in

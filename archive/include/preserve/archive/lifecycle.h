@@ -145,8 +145,20 @@ class Lifecycle {
   // is INDETERMINATE at best; Export and Get refuse, naming the deletion.
   // Cost: one scan of every package record (about 1 GB read at a million packages).
   Result<DeletionOutcome> Delete(const std::string& package_id, const std::string& reason, const std::string& actor);
+  // Deletes an accidental duplicate: a sealed package every signed document of
+  // which `duplicate_of`, another sealed package, holds too (the same bytes).
+  // Its retention does not stop this (the records stay, in `duplicate_of`);
+  // holds do. Otherwise as Delete; the audit event names `duplicate_of`, and a
+  // resubmission of the documents is reported as a duplicate of it from then on.
+  Result<DeletionOutcome> DeleteDuplicate(const std::string& package_id, const std::string& duplicate_of,
+                                          const std::string& reason, const std::string& actor);
 
  private:
+  Result<DeletionOutcome> DeleteSealed(const std::string& package_id, const std::string& duplicate_of,
+                                       const std::string& reason, const std::string& actor);
+  Status MayDeleteAsDuplicate(const std::string& package_id, const std::string& kept);
+  Result<std::vector<Bytes>> SignedObjectsOf(const std::string& package_id);
+
   Archive::Impl* impl_;
 };
 

@@ -63,6 +63,10 @@ struct SubmissionFiles {
 struct BulkInput {
   std::vector<SubmissionFiles> submissions;
   std::vector<std::string> problems;  // "orphan.p7s: no document named orphan"; names escaped for display
+  // Files that are neither signed on their own nor have a detached signature
+  // beside them ("2024/notes.txt"): documents handed in unsigned. Relative
+  // paths, escaped for display, sorted.
+  std::vector<std::string> unsigned_files;
 };
 
 // `scratch_dir` (used for archives only) is the caller's: absent or empty, and

@@ -12,6 +12,8 @@
 //   schedule  due time (8 bytes BE) + package id -> "" : renewal schedule, for range scans
 //   audit     sequence (8 bytes BE)             -> previous entry's SHA-256 (32 bytes) + event bytes
 //   lifecycle package id                        -> retention, holds, deletion tombstone (opaque)
+//   submissions submission key (32 bytes)       -> package id: which package holds a signed object
+//             (the key is the archive's: see archive/ingestion.h), so a resubmission is found with one read
 //
 // Every logical change is one WriteSet committed as one synced RocksDB
 // WriteBatch: after Commit returns OK the change survives a crash; before, it
@@ -114,6 +116,8 @@ class WriteSet {
   // chunk list under it. For garbage collection, which judges each key alone.
   void EraseContentValue(ByteView digest, bool chunk_list);
   void PutLifecycle(std::string_view id, ByteView record);
+  void PutSubmission(ByteView key, std::string_view package_id);
+  void EraseSubmission(ByteView key);
   void PutPackage(std::string_view id, ByteView record);
   void PutEvidence(std::string_view id, ByteView evidence);
   void PutBatch(std::string_view batch_id, ByteView record);
@@ -141,7 +145,9 @@ class WriteSet {
 
   // What the store applies at commit. Keys and values live in one buffer, so a
   // batch of millions of operations costs no allocation per operation.
-  enum class Family { kContent, kPackages, kEvidence, kBatches, kTrees, kQueue, kSchedule, kLifecycle, kSettings };
+  enum class Family {
+    kContent, kPackages, kEvidence, kBatches, kTrees, kQueue, kSchedule, kLifecycle, kSubmissions, kSettings
+  };
   struct Op {
     Family family;
     bool erase;
@@ -249,6 +255,11 @@ class Store {
   // Every lifecycle record in id order; stops early when `visit` returns false.
   virtual Status ScanLifecycle(const std::function<bool(std::string_view id, ByteView record)>& visit,
                                const ScanGapSink* gaps = nullptr) const = 0;
+
+  // The package a submission key names (WriteSet::PutSubmission); kNotFound when none.
+  virtual Result<std::string> GetSubmission(ByteView key) const = 0;
+  // Every submission key in key order; stops early when `visit` returns false.
+  virtual Status ScanSubmissions(const std::function<bool(ByteView key, std::string_view package_id)>& visit) const = 0;
 
   // Up to `limit` queued package ids, oldest first (ids are time-ordered).
   virtual Result<std::vector<std::string>> ListQueued(std::size_t limit, const ScanGapSink* gaps = nullptr) const = 0;
