@@ -135,8 +135,16 @@ int Run(const CommandEntry& c, std::vector<std::string> words) {
   }
 }
 
-// `preserve help [COMMAND [SUBCOMMAND]]`.
-int Help(const std::vector<std::string>& words) {
+// `preserve help [COMMAND [SUBCOMMAND]]`; global options given with it change nothing.
+int Help(const std::vector<std::string>& given) {
+  std::vector<std::string> words;
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    if (given[i] == "--store" || given[i] == "--now") {
+      ++i;
+    } else if (given[i] != "--json" && given[i].rfind("--store=", 0) != 0 && given[i].rfind("--now=", 0) != 0) {
+      words.push_back(given[i]);
+    }
+  }
   if (words.empty()) {
     std::cout << GeneralHelp();
     return preserve::cli::kExitOk;

@@ -100,6 +100,7 @@ TEST_F(ConventionsCli, HelpCommandSaysWhatDashDashHelpSays) {
   EXPECT_EQ(serve.exit_code, 0);
   EXPECT_TRUE(Contains(serve.out, "--listen")) << serve.out;
 
+  EXPECT_EQ(Preserve({"--store", store_.string(), "help", "verify"}).out, Preserve({"verify", "--help"}).out);
   EXPECT_EQ(Preserve({"help", "nosuch"}).exit_code, 64);
   EXPECT_EQ(Preserve({"help", "hold", "nosuch"}).exit_code, 64);
   EXPECT_EQ(Preserve({"help", "verify", "extra"}).exit_code, 64);
