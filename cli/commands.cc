@@ -617,9 +617,10 @@ int CmdRestartEvidence(int argc, char** argv) {
 
 int CmdPolicy(int argc, char** argv) {
   if (argc < 2 || (std::string(argv[1]) != "show" && std::string(argv[1]) != "set")) {
-    std::cerr << "Usage: preserve policy show [--store DIR | --policy PROFILE|FILE] [--json]\n"
-                 "       preserve policy set --store DIR PROFILE|FILE\n";
-    return (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) ? kExitOk : kExitUsage;
+    const bool help = argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h");
+    (help ? std::cout : std::cerr) << "Usage: preserve policy show [--store DIR | --policy PROFILE|FILE] [--json]\n"
+                                      "       preserve policy set --store DIR PROFILE|FILE\n";
+    return help ? kExitOk : kExitUsage;
   }
   std::string action = argv[1];
   CommonOptions common;

@@ -86,7 +86,7 @@ TEST_F(ConventionsCli, HelpCommandSaysWhatDashDashHelpSays) {
   ASSERT_EQ(general.exit_code, 0);
   EXPECT_EQ(general.out, Preserve({"--help"}).out);
   EXPECT_TRUE(Contains(general.out, "verify-package"));
-  for (const char* cmd : {"verify", "ingest", "list", "hold"}) {
+  for (const char* cmd : {"verify", "ingest", "list", "hold", "policy", "trust", "audit-log", "retention", "tsa"}) {
     CommandResult help = Preserve({"help", cmd});
     EXPECT_EQ(help.exit_code, 0) << cmd;
     EXPECT_EQ(help.out, Preserve({cmd, "--help"}).out) << cmd;
@@ -208,6 +208,20 @@ TEST_F(ConventionsCli, PackageIdPrefixesAreResolvedOrRefusedClearly) {
       Preserve({"ingest", "--new-version-of", unique, "--trust", kCliRootCa, SignedFixturePath("letter.p7m")});
   EXPECT_EQ(new_version.exit_code, 0) << new_version.err;
   EXPECT_TRUE(Contains(Preserve({"versions", id}).out, "2  ")) << Preserve({"versions", id}).out;
+}
+
+// A deleted package's id goes on naming it: its record, evidence and tombstone stay.
+TEST_F(ConventionsCli, DeletedPackagesStillResolveByPrefix) {
+  const std::string id = IngestDetached();
+  ASSERT_FALSE(id.empty());
+  const std::string prefix = id.substr(0, 13);
+  ASSERT_EQ(Preserve({"retention", "set", prefix, "--years", "1", "--reason", "appraisal"}).exit_code, 0);
+  CommandResult deleted = Preserve({"delete", prefix, "--reason", "destruction list", "--now", "2040-01-01"});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_TRUE(Contains(deleted.out, "deleted " + id)) << deleted.out;
+  CommandResult show = Preserve({"retention", "show", prefix});
+  EXPECT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_TRUE(Contains(show.out, "deleted: 2040-01-01")) << show.out;
 }
 
 // ---- 5. Dates ----
