@@ -157,14 +157,10 @@ std::string DateArg::Iso() const { return FormatDate(day); }
 
 namespace {
 
-const std::string& SingleToken(const std::vector<std::string>& tokens) {
-  return po::validators::get_single_string(tokens);
-}
-
-// A usage error that names the option (boost fills %canonical_option% in).
-[[noreturn]] void NotADateOption(const std::string& text, const char* forms) {
-  po::error_with_option_name error("%canonical_option%: '%value%' is not a date (give " + std::string(forms) + ")");
-  error.set_substitute("value", text);
+// A usage error that names the option (boost fills %canonical_option% in) and says why, as the date parser does.
+[[noreturn]] void BadDateOption(const Status& why) {
+  po::error_with_option_name error("%canonical_option%: %why%");
+  error.set_substitute("why", why.message());
   throw error;
 }
 
@@ -172,17 +168,17 @@ const std::string& SingleToken(const std::vector<std::string>& tokens) {
 
 void validate(boost::any& value, const std::vector<std::string>& tokens, DateArg*, int) {
   po::validators::check_first_occurrence(value);
-  const std::string& text = SingleToken(tokens);
+  const std::string& text = po::validators::get_single_string(tokens);
   auto day = ParseDate(text);
-  if (!day.ok()) NotADateOption(text, kDateForms);
+  if (!day.ok()) BadDateOption(day.status());
   value = DateArg{day.value()};
 }
 
 void validate(boost::any& value, const std::vector<std::string>& tokens, TimeArg*, int) {
   po::validators::check_first_occurrence(value);
-  const std::string& text = SingleToken(tokens);
+  const std::string& text = po::validators::get_single_string(tokens);
   auto time = ParseDateOrUtcTime(text);
-  if (!time.ok()) NotADateOption(text, "YYYY-MM-DD, dd/mm/yyyy or YYYY-MM-DDTHH:MM:SSZ");
+  if (!time.ok()) BadDateOption(time.status());
   value = TimeArg{time.value(), ParseDate(text).ok(), text};
 }
 
