@@ -22,15 +22,6 @@ json::value MetadataJson(const std::optional<package::RecordMetadata>& m) {
   return json::parse(package::RecordMetadataToJson(*m));
 }
 
-// A day given as YYYY-MM-DD, or a full UTC time.
-Result<TimePoint> ParseDay(const std::string& text, bool end_of_day) {
-  if (text.size() == 10) {
-    PRESERVE_ASSIGN_OR_RETURN(TimePoint day, ParseUtcTime(text + "T00:00:00Z"));
-    return end_of_day ? day + std::chrono::days(1) : day;
-  }
-  return ParseUtcTime(text);
-}
-
 // CSV field per RFC 4180: quoted when it holds a comma, quote or line break.
 std::string CsvField(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
@@ -80,8 +71,10 @@ int CmdList(int argc, char** argv) {
       ("limit", po::value(&limit), "most packages to list (default 100)")
       ("organ", po::value(&filter.organ), "issuing organ: name or organ id contains TEXT")
       ("type", po::value(&filter.type_name), "document type name contains TEXT (\"Công văn\")")
-      ("issued-from", po::value(&filter.issued_from), "issued on or after YYYY-MM-DD")
-      ("issued-to", po::value(&filter.issued_to), "issued on or before YYYY-MM-DD")
+      ("issued-from", po::value<DateArg>()->notifier([&filter](const DateArg& d) { filter.issued_from = d.Iso(); }),
+       "issued on or after this day (YYYY-MM-DD or dd/mm/yyyy)")
+      ("issued-to", po::value<DateArg>()->notifier([&filter](const DateArg& d) { filter.issued_to = d.Iso(); }),
+       "issued on or before this day (YYYY-MM-DD or dd/mm/yyyy)")
       ("signer-org", po::value(&filter.signer_organization), "a signer's organization (O=) contains TEXT");
   po::variables_map vm;
   if (auto done = ParseCommand("list", argc, argv, desc, {}, {}, vm,
@@ -137,7 +130,7 @@ int CmdVersions(int argc, char** argv) {
   po::options_description desc("Options");
   AddCommonOptions(desc, common, true);
   po::variables_map vm;
-  if (auto done = ParseCommandWithArgument("versions", argc, argv, desc, "package-id", id, vm,
+  if (auto done = ParseCommandWithArgument("versions", argc, argv, desc, "PACKAGE_ID", id, vm,
                                            "[--store DIR] PACKAGE_ID\n\n"
                                            "Lists the package's versions, oldest first: number, the id that verify,\n"
                                            "export and get take for it (or --version N), creation time, state,\n"
@@ -146,6 +139,7 @@ int CmdVersions(int argc, char** argv) {
     return *done;
   Session session;
   if (auto failed = OpenSession(common, archive::OpenMode::kReadOnly, session)) return *failed;
+  if (auto failed = ResolvePackageArgument(*session.archive, id)) return *failed;
   auto versions = archive::Lifecycle(*session.archive).Versions(id);
   if (!versions.ok()) return ExitFor(versions.status());
   bool skipped = false;
@@ -180,17 +174,20 @@ int CmdVersions(int argc, char** argv) {
 // Over 60 lines: its option table and both renderings (text, --json) of one report.
 int CmdReport(int argc, char** argv) {
   CommonOptions common;
-  std::string kind, from = "1970-01-01", to, by = "none";
+  std::string kind, by = "none";
+  std::optional<TimeArg> from, to;
   bool csv = false;
   po::options_description desc("Options");
   AddCommonOptions(desc, common, true);
   desc.add_options()
-      ("from", po::value(&from), "first day (YYYY-MM-DD) or UTC time counted (default: the beginning)")
-      ("to", po::value(&to), "last day (YYYY-MM-DD, inclusive) or UTC time (exclusive); default: now")
+      ("from", po::value<TimeArg>()->notifier([&from](const TimeArg& t) { from = t; }),
+       "first day (YYYY-MM-DD or dd/mm/yyyy) or UTC time counted (default: the beginning)")
+      ("to", po::value<TimeArg>()->notifier([&to](const TimeArg& t) { to = t; }),
+       "last day (YYYY-MM-DD or dd/mm/yyyy, inclusive) or UTC time (exclusive); default: now")
       ("by", po::value(&by), "group by: organ, signer-org, month, or none (default)")
       ("csv", po::bool_switch(&csv), "CSV instead of text");
   po::options_description hidden;
-  hidden.add_options()("kind", po::value(&kind));
+  hidden.add_options()("kind", po::value(&kind), "signatures");
   po::positional_options_description positional;
   positional.add("kind", 1);
   po::variables_map vm;
@@ -216,13 +213,11 @@ int CmdReport(int argc, char** argv) {
   }
   Session session;
   if (auto failed = OpenSession(common, archive::OpenMode::kReadOnly, session)) return *failed;
-  auto from_time = ParseDay(from, false);
-  auto to_time = to.empty() ? Result<TimePoint>(session.clock->Now() + std::chrono::seconds(1)) : ParseDay(to, true);
-  if (!from_time.ok() || !to_time.ok()) {
-    std::cerr << "preserve report: --from and --to take YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ\n";
-    return kExitUsage;
-  }
-  auto report = archive::Catalogue(*session.archive).ReportSignatureUse(from_time.value(), to_time.value(), grouping);
+  // A day given as --to counts whole.
+  const TimePoint from_time = from ? from->time : TimePoint();
+  const TimePoint to_time = !to ? session.clock->Now() + std::chrono::seconds(1)
+                                : to->time + (to->date_only ? std::chrono::days(1) : std::chrono::days(0));
+  auto report = archive::Catalogue(*session.archive).ReportSignatureUse(from_time, to_time, grouping);
   if (!report.ok()) return ExitFor(report.status());
   // What could not be read is not counted: said on stderr, and by the exit status.
   for (const auto& what : report->unreadable) std::cerr << "preserve report: not counted: " << what << "\n";

@@ -2,6 +2,7 @@
 // helpers, the clock from --now / PRESERVE_NOW.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -34,7 +35,27 @@ enum ExitCode : int {
 
 int ExitFor(Verdict v);
 
-int ExitFor(const Status& s);  // prints "preserve: error: ..." on stderr; returns kExitError
+// Prints "preserve: error: ..." on stderr (and, under --json, the failure
+// object on stdout: see ReportFailure); returns kExitError.
+int ExitFor(const Status& s);
+
+// ---- Failures under --json (README, "CLI conventions") ----
+//
+// With --json anywhere on the command line, a command that fails (exit 4 or
+// 64) prints one JSON object on stdout besides its line on stderr:
+//   {"ok": false, "command": "seal", "error": "...", "exit": 4}
+// ExitFor, the usage errors of ParseCommand and ResolvePackageArgument print
+// it as they fail; main prints it for any other failure, from the last
+// "preserve ..." line said on stderr (CaptureErrors). Said once per run.
+
+// Called by main before the command runs: which command, and whether --json was given.
+void BeginCommand(const std::string& command, bool json);
+// Says a failure: `message` on stderr unless `already_on_stderr`, and the
+// JSON object on stdout under --json. Returns `exit_code`.
+int ReportFailure(int exit_code, const std::string& message, bool already_on_stderr = false);
+// Called by main after the command: the JSON object for a failure that was
+// only said on stderr (a command's own usage check, say).
+void FinishCommand(int exit_code);
 
 // Who asks, for the audit trail: --by, else the login name of the effective user.
 std::string Actor(const std::string& by);
@@ -42,9 +63,32 @@ std::string Actor(const std::string& by);
 void AddActorOptions(po::options_description& desc, std::string& reason, std::string& by);
 
 // --version N, for a command that takes a package id: which version of the
-// package (default: the latest). The stored id of that version, or exits.
+// package (default: the latest). The stored id of that version (`id` may be a
+// prefix: ResolvePackageArgument), or exits.
 void AddVersionOption(po::options_description& desc, std::uint32_t& version);
 std::optional<int> ResolveVersion(archive::Archive& archive, std::string& id, std::uint32_t version);
+
+// A package id as the user gives it: a whole id, or a unique prefix of at
+// least 8 characters (Catalogue::ResolvePackageId). Replaces `id` with the
+// whole id; else says why and returns the exit code: 64 when the prefix is
+// too short or ambiguous (the candidates named), 4 when no package has it.
+std::optional<int> ResolvePackageArgument(archive::Archive& archive, std::string& id);
+
+// Date options: `po::value<DateArg>()` (YYYY-MM-DD or dd/mm/yyyy) and
+// `po::value<TimeArg>()` (a date, or YYYY-MM-DDTHH:MM:SSZ) are checked as they
+// are parsed: anything else is a usage error naming the option and the forms
+// accepted (preserve/util/date.h is the one parser).
+struct DateArg {
+  std::chrono::sys_days day;
+  std::string Iso() const;  // "2017-11-22"
+};
+struct TimeArg {
+  TimePoint time;
+  bool date_only = false;  // given as a date: the range options take the whole day
+  std::string text;        // as given
+};
+void validate(boost::any& value, const std::vector<std::string>& tokens, DateArg*, int);
+void validate(boost::any& value, const std::vector<std::string>& tokens, TimeArg*, int);
 
 struct CommonOptions {
   std::string store;  // --store or PRESERVE_STORE
@@ -57,17 +101,62 @@ void AddCommonOptions(po::options_description& desc, CommonOptions& common, bool
 
 // Parses argv for one command. Returns nothing to go on, or the exit code to
 // return at once (after --help, or a usage error, which it reports).
-// `visible` is shown by --help; `hidden` holds the positional arguments.
+// `visible` is shown by --help; `hidden` holds the positional arguments, each
+// described by its name in the usage line ("PACKAGE_ID"), which usage errors
+// use ("missing PACKAGE_ID"). Unknown options and arguments past those the
+// command takes are usage errors too, each with the usage line and a pointer
+// to 'preserve help COMMAND'. While DescribeCommands runs, records the
+// command's options instead of parsing, and returns kExitOk.
 std::optional<int> ParseCommand(const std::string& command, int argc, char** argv,
                                 const po::options_description& visible, const po::options_description& hidden,
                                 const po::positional_options_description& positional, po::variables_map& vm,
                                 const std::string& usage);
 
-// ParseCommand for a command with one required positional argument; a usage
-// error names it as --`argument_name`.
+// ParseCommand for a command with one required positional argument, named
+// `argument_name` as the usage line names it ("PACKAGE_ID").
 std::optional<int> ParseCommandWithArgument(const std::string& command, int argc, char** argv,
                                             const po::options_description& visible, const char* argument_name,
                                             std::string& argument, po::variables_map& vm, const std::string& usage);
+
+// ---- Global options before the command word ----
+//
+// `preserve --store S --now T --json COMMAND ...` (also --store=S): main moves
+// them behind the command's own arguments, where the command parses them as
+// if given there; one that the command does not take is a usage error.
+// Returns the exit code of a usage error, else nothing; `args` are argv's
+// words after the program name, rewritten in place.
+std::optional<int> MoveGlobalOptions(std::vector<std::string>& args);
+
+// ---- The command table, `preserve help` and the generated documentation ----
+
+struct CommandEntry {
+  const char* name;
+  int (*run)(int, char**);
+  const char* summary;                   // one line of `preserve --help`
+  std::vector<const char*> subcommands;  // "add", "remove", ... for `preserve hold add`; empty for most
+};
+
+// One command (or subcommand) as ParseCommand was given it, for the man page
+// and the bash completion.
+struct OptionDescription {
+  std::string name;      // "store" (long), or "h" when it has only a short name
+  char short_name = 0;   // 'h', 'v'
+  std::string argument;  // "DIR" when it takes a value; "" for a switch
+  std::string description;
+};
+struct CommandDescription {
+  std::string path;   // "verify", "hold add"
+  std::string usage;  // the usage line(s), after "preserve PATH "
+  std::string about;  // the text after the usage line(s)
+  std::vector<OptionDescription> options;
+};
+// Runs every command and subcommand of `table` as `--help` would, with
+// ParseCommand recording instead of parsing: what each takes, from the very
+// option definitions it parses with.
+std::vector<CommandDescription> DescribeCommands(const std::vector<CommandEntry>& table);
+// `preserve __describe man|bash-completion|commands` (describe.cc): the man
+// page (troff), the bash completion script, or every command path, one a line.
+int CmdDescribe(const std::vector<CommandEntry>& table, const std::string& general_help, int argc, char** argv);
 
 // The clock: simulated when --now / PRESERVE_NOW is set.
 Result<std::unique_ptr<Clock>> MakeClock(const CommonOptions& common);

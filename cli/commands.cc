@@ -131,7 +131,7 @@ int CmdVerify(int argc, char** argv) {
   AddVersionOption(desc, version);
   po::variables_map vm;
   if (auto done =
-          ParseCommandWithArgument("verify", argc, argv, desc, "package-id", id, vm, "[--store DIR] PACKAGE_ID"))
+          ParseCommandWithArgument("verify", argc, argv, desc, "PACKAGE_ID", id, vm, "[--store DIR] PACKAGE_ID"))
     return *done;
   archive::VerifyOptions options;
   auto anchors = LoadAll(trust);
@@ -154,7 +154,7 @@ int CmdExport(int argc, char** argv) {
   AddCommonOptions(desc, common, true);
   AddVersionOption(desc, version);
   po::options_description hidden;
-  hidden.add_options()("id", po::value(&id)->required())("out", po::value(&out)->required());
+  hidden.add_options()("id", po::value(&id)->required(), "PACKAGE_ID")("out", po::value(&out)->required(), "OUT.zip");
   po::positional_options_description positional;
   positional.add("id", 1).add("out", 1);
   po::variables_map vm;
@@ -261,7 +261,7 @@ int CmdVerifyPackage(int argc, char** argv) {
                      "algorithm policy: etsi (default), sogis, bsi, or a file; the stricter of it and the policy the "
                      "package carries is applied, rule by rule");
   po::options_description hidden;
-  hidden.add_options()("zip", po::value(&zip)->required());
+  hidden.add_options()("zip", po::value(&zip)->required(), "PACKAGE.zip");
   po::positional_options_description positional;
   positional.add("zip", 1);
   po::variables_map vm;
@@ -310,7 +310,7 @@ int CmdVerifyEr(int argc, char** argv) {
       ("tsa-fingerprint", po::value(&tsa.fingerprints),
        "SHA256:... of a TSA certificate the record's tokens carry that you trust (repeatable)");
   po::options_description hidden;
-  hidden.add_options()("file", po::value(&files)->required());
+  hidden.add_options()("file", po::value(&files)->required(), "DATA_FILE");
   po::positional_options_description positional;
   positional.add("file", -1);
   po::variables_map vm;
@@ -479,10 +479,7 @@ int CmdRenew(int argc, char** argv) {
   }
 
   auto outcome = archive::Sealing(*archive).Renew(options);
-  if (!outcome.ok()) {
-    if (common.json) std::cout << json::serialize(json::object{{"error", outcome.status().message()}}) << "\n";
-    return ExitFor(outcome.status());
-  }
+  if (!outcome.ok()) return ExitFor(outcome.status());
   return PrintRenewal(outcome.value(), common.json);
 }
 
@@ -578,7 +575,7 @@ int CmdRestartEvidence(int argc, char** argv) {
   AddActorOptions(desc, reason, by);
   desc.add_options()("all-lapsed", po::bool_switch(&all_lapsed), "every subject whose evidence lapsed");
   po::options_description hidden;
-  hidden.add_options()("id", po::value(&ids));
+  hidden.add_options()("id", po::value(&ids), "PACKAGE_ID");
   po::positional_options_description positional;
   positional.add("id", -1);
   po::variables_map vm;
@@ -620,9 +617,10 @@ int CmdRestartEvidence(int argc, char** argv) {
 
 int CmdPolicy(int argc, char** argv) {
   if (argc < 2 || (std::string(argv[1]) != "show" && std::string(argv[1]) != "set")) {
-    std::cerr << "Usage: preserve policy show [--store DIR | --policy PROFILE|FILE] [--json]\n"
-                 "       preserve policy set --store DIR PROFILE|FILE\n";
-    return (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) ? kExitOk : kExitUsage;
+    const bool help = argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h");
+    (help ? std::cout : std::cerr) << "Usage: preserve policy show [--store DIR | --policy PROFILE|FILE] [--json]\n"
+                                      "       preserve policy set --store DIR PROFILE|FILE\n";
+    return help ? kExitOk : kExitUsage;
   }
   std::string action = argv[1];
   CommonOptions common;
@@ -634,7 +632,7 @@ int CmdPolicy(int argc, char** argv) {
   po::options_description hidden;
   po::positional_options_description positional;
   if (action == "set") {
-    hidden.add_options()("profile", po::value(&policy)->required());
+    hidden.add_options()("profile", po::value(&policy)->required(), "PROFILE|FILE");
     positional.add("profile", 1);
   }
   po::variables_map vm;

@@ -638,7 +638,7 @@ int CmdIngest(int argc, char** argv) {
   po::options_description desc("Options");
   AddIngestOptions(desc, a);
   po::options_description hidden;
-  hidden.add_options()("input", po::value(&a.inputs));
+  hidden.add_options()("input", po::value(&a.inputs), "INPUT");
   po::positional_options_description positional;
   positional.add("input", -1);
   po::variables_map vm;
@@ -677,6 +677,8 @@ int CmdIngest(int argc, char** argv) {
   int exit_code = kExitOk;
   auto archive = OpenArchive(a.common, *clock.value(), archive::OpenMode::kWritable, exit_code);
   if (!archive) return exit_code;
+  if (!a.new_version_of.empty())
+    if (auto failed = ResolvePackageArgument(*archive, a.new_version_of)) return *failed;
   return RunIngest(a, *archive, input, change, options.value());
 }
 

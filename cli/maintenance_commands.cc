@@ -265,7 +265,7 @@ int CmdBackup(int argc, char** argv) {
   AddCommonOptions(desc, common, true);
   po::variables_map vm;
   if (auto done = ParseCommandWithArgument(
-          "backup", argc, argv, desc, "destination", dest, vm,
+          "backup", argc, argv, desc, "DEST", dest, vm,
           "[--store DIR] [--json] DEST\n\n"
           "Copies the store to DEST (new, or an empty directory) while it stays in use: a\n"
           "RocksDB checkpoint of db/ taken through a read-only view (writers go on), every\n"
@@ -288,7 +288,7 @@ int CmdRestore(int argc, char** argv) {
   AddCommonOptions(desc, common, true);
   po::variables_map vm;
   if (auto done =
-          ParseCommandWithArgument("restore", argc, argv, desc, "backup", backup, vm,
+          ParseCommandWithArgument("restore", argc, argv, desc, "BACKUP", backup, vm,
                                    "BACKUP --store NEW [--json]\n\n"
                                    "Makes the new store NEW from a backup made by 'preserve backup', checking every\n"
                                    "file against backup.json and the audit trail against its recorded head. Refuses\n"
@@ -317,7 +317,7 @@ int CmdGet(int argc, char** argv) {
   AddVersionOption(desc, version);
   po::variables_map vm;
   if (auto done =
-          ParseCommandWithArgument("get", argc, argv, desc, "package-id", id, vm,
+          ParseCommandWithArgument("get", argc, argv, desc, "PACKAGE_ID", id, vm,
                                    "[--store DIR] PACKAGE_ID [--version N] --out DIR\n\n"
                                    "Writes the package's data objects (documents/, signatures/, validation/,\n"
                                    "manifest.json) and, once sealed, its evidence record evidence.ers into DIR.\n"

@@ -34,13 +34,14 @@ int HoldAdd(int argc, char** argv) {
   AddActorOptions(desc, reason, by);
   po::variables_map vm;
   if (auto done =
-          ParseCommandWithArgument("hold add", argc, argv, desc, "package-id", id, vm,
-                                   "[--store DIR] PACKAGE_ID --reason TEXT [--by NAME] [--duplicate-of ID] [--json]\n\n"
+          ParseCommandWithArgument("hold add", argc, argv, desc, "PACKAGE_ID", id, vm,
+                                   "[--store DIR] PACKAGE_ID --reason TEXT [--by NAME] [--json]\n\n"
                                    "Places a hold: the package may not be deleted while it is in force, whatever its\n"
                                    "retention. Prints the hold's number."))
     return *done;
   Session session;
   if (auto failed = OpenSession(common, archive::OpenMode::kWritable, session)) return *failed;
+  if (auto failed = ResolvePackageArgument(*session.archive, id)) return *failed;
   auto hold = archive::Lifecycle(*session.archive).AddHold(id, reason, Actor(by));
   if (!hold.ok()) return ExitFor(hold.status());
   if (common.json) {
@@ -60,11 +61,12 @@ int HoldRemove(int argc, char** argv) {
   AddActorOptions(desc, reason, by);
   desc.add_options()("hold", po::value(&number), "the hold to lift (needed when several are in force)");
   po::variables_map vm;
-  if (auto done = ParseCommandWithArgument("hold remove", argc, argv, desc, "package-id", id, vm,
+  if (auto done = ParseCommandWithArgument("hold remove", argc, argv, desc, "PACKAGE_ID", id, vm,
                                            "[--store DIR] PACKAGE_ID [--hold N] --reason TEXT [--by NAME] [--json]"))
     return *done;
   Session session;
   if (auto failed = OpenSession(common, archive::OpenMode::kWritable, session)) return *failed;
+  if (auto failed = ResolvePackageArgument(*session.archive, id)) return *failed;
   auto lifted = archive::Lifecycle(*session.archive).RemoveHold(id, number, reason, Actor(by));
   if (!lifted.ok()) return ExitFor(lifted.status());
   if (common.json) {
@@ -138,12 +140,13 @@ int RetentionShow(int argc, char** argv) {
   AddCommonOptions(desc, common, true);
   po::variables_map vm;
   if (auto done =
-          ParseCommandWithArgument("retention show", argc, argv, desc, "package-id", id, vm,
+          ParseCommandWithArgument("retention show", argc, argv, desc, "PACKAGE_ID", id, vm,
                                    "[--store DIR] PACKAGE_ID [--json]\n\n"
                                    "The package's retention, the holds in force and, once deleted, its tombstone."))
     return *done;
   Session session;
   if (auto failed = OpenSession(common, archive::OpenMode::kReadOnly, session)) return *failed;
+  if (auto failed = ResolvePackageArgument(*session.archive, id)) return *failed;
   auto lifecycle = archive::Lifecycle(*session.archive).Of(id);
   if (!lifecycle.ok()) return ExitFor(lifecycle.status());
   const archive::PackageLifecycle& l = lifecycle.value();
@@ -181,7 +184,7 @@ int RetentionSet(int argc, char** argv) {
   po::variables_map vm;
   const std::string usage = "[--store DIR] PACKAGE_ID (--years N | --permanent) --reason TEXT [--by NAME]";
   if (auto done =
-          ParseCommandWithArgument("retention set", argc, argv, desc, "package-id", id, vm,
+          ParseCommandWithArgument("retention set", argc, argv, desc, "PACKAGE_ID", id, vm,
                                    usage + "\n\nReplaces the package's retention (an appraisal decision, or corrected "
                                            "record metadata)."))
     return *done;
@@ -195,6 +198,7 @@ int RetentionSet(int argc, char** argv) {
   retention.years = years;
   Session session;
   if (auto failed = OpenSession(common, archive::OpenMode::kWritable, session)) return *failed;
+  if (auto failed = ResolvePackageArgument(*session.archive, id)) return *failed;
   if (Status s = archive::Lifecycle(*session.archive).SetRetention(id, retention, reason, Actor(by)); !s.ok())
     return ExitFor(s);
   auto lifecycle = archive::Lifecycle(*session.archive).Of(id);
@@ -251,8 +255,8 @@ int CmdDelete(int argc, char** argv) {
                      "PACKAGE_ID holds: allowed before the retention date (the records stay in it), not under a hold");
   po::variables_map vm;
   if (auto done =
-          ParseCommandWithArgument("delete", argc, argv, desc, "package-id", id, vm,
-                                   "[--store DIR] PACKAGE_ID --reason TEXT [--by NAME] [--json]\n\n"
+          ParseCommandWithArgument("delete", argc, argv, desc, "PACKAGE_ID", id, vm,
+                                   "[--store DIR] PACKAGE_ID --reason TEXT [--by NAME] [--duplicate-of ID] [--json]\n\n"
                                    "Deletes a sealed package whose retention has passed and that has no hold: erases\n"
                                    "the content no other package uses, keeps its record, evidence record and a\n"
                                    "tombstone (every data object's digests) as proof that it existed and was\n"
@@ -261,6 +265,9 @@ int CmdDelete(int argc, char** argv) {
     return *done;
   Session session;
   if (auto failed = OpenSession(common, archive::OpenMode::kWritable, session)) return *failed;
+  if (auto failed = ResolvePackageArgument(*session.archive, id)) return *failed;
+  if (!duplicate_of.empty())
+    if (auto failed = ResolvePackageArgument(*session.archive, duplicate_of)) return *failed;
   archive::Lifecycle lifecycle(*session.archive);
   auto deleted = duplicate_of.empty() ? lifecycle.Delete(id, reason, Actor(by))
                                       : lifecycle.DeleteDuplicate(id, duplicate_of, reason, Actor(by));

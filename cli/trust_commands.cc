@@ -60,7 +60,7 @@ int TrustAdd(int argc, char** argv) {
   AddCommonOptions(desc, common, true);
   AddActorOptions(desc, reason, by);
   po::options_description hidden;
-  hidden.add_options()("certificate", po::value(&files)->required());
+  hidden.add_options()("certificate", po::value(&files)->required(), "CERTIFICATE");
   po::positional_options_description positional;
   positional.add("certificate", -1);
   po::variables_map vm;
@@ -90,7 +90,7 @@ int TrustRemove(int argc, char** argv) {
   AddCommonOptions(desc, common, true);
   AddActorOptions(desc, reason, by);
   po::variables_map vm;
-  if (auto done = ParseCommandWithArgument("trust remove", argc, argv, desc, "fingerprint", fingerprint, vm,
+  if (auto done = ParseCommandWithArgument("trust remove", argc, argv, desc, "SHA256:FINGERPRINT", fingerprint, vm,
                                            "[--store DIR] SHA256:FINGERPRINT --reason TEXT [--by NAME]"))
     return *done;
   auto sha256 = ParseSha256Fingerprint(fingerprint);

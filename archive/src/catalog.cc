@@ -94,6 +94,28 @@ Result<PackageSummary> Summarize(const PackageRecord& r, const storage::Store& s
 
 Catalogue::Catalogue(Archive& archive) : archive_(&archive), impl_(archive.impl_.get()) {}
 
+Result<std::string> Catalogue::ResolvePackageId(std::string_view prefix) const {
+  const std::string given(prefix);
+  if (prefix.size() < kMinIdPrefix)
+    return Status::InvalidArgument("'" + given + "' is too short for a package id: give at least " +
+                                   std::to_string(kMinIdPrefix) + " characters of it");
+  // A few more than are named, to say that there are more.
+  constexpr std::size_t kNamed = 5;
+  PRESERVE_ASSIGN_OR_RETURN(std::vector<std::string> ids, impl_->store->PackageIdsWithPrefix(prefix, kNamed + 1));
+  if (ids.empty()) {
+    // Said as for any id the store does not hold.
+    Status missing = impl_->store->GetPackage(given).status();
+    return missing.ok() ? Status::NotFound("no package " + given) : missing;
+  }
+  if (ids.size() == 1 || ids.front() == given) return ids.front();
+  std::string named;
+  for (std::size_t i = 0; i < ids.size() && i < kNamed; ++i) named += "\n  " + ids[i];
+  return Status::InvalidArgument("the package id prefix " + given + " is ambiguous; it starts " +
+                                 (ids.size() > kNamed ? "more than " + std::to_string(kNamed) + " ids, among them"
+                                                      : std::to_string(ids.size()) + " ids") +
+                                 ":" + named);
+}
+
 // Over 60 lines: paging, the filter and what damage hides, in one listing loop.
 Result<std::vector<PackageSummary>> Catalogue::List(const std::string& after, std::size_t limit,
                                                     const ListFilter& filter) {

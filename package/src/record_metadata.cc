@@ -5,6 +5,8 @@
 #include <chrono>
 #include <set>
 
+#include "preserve/util/date.h"
+
 namespace preserve::package {
 
 namespace json = boost::json;
@@ -30,20 +32,6 @@ std::optional<std::size_t> Utf8Length(std::string_view s) {
     i += len;
   }
   return count;
-}
-
-bool IsDate(std::string_view s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u})
-    if (s[i] < '0' || s[i] > '9') return false;
-  auto num = [&](std::size_t at, std::size_t n) {
-    int v = 0;
-    for (std::size_t i = at; i < at + n; ++i) v = v * 10 + (s[i] - '0');
-    return v;
-  };
-  std::chrono::year_month_day ymd{std::chrono::year(num(0, 4)), std::chrono::month(static_cast<unsigned>(num(5, 2))),
-                                  std::chrono::day(static_cast<unsigned>(num(8, 2)))};
-  return ymd.ok();
 }
 
 // Collects every problem, so an officer fixes a sidecar in one pass.
@@ -75,7 +63,8 @@ class Checker {
   void Date(std::string_view key, bool required, std::string& out) {
     std::string text;
     Text(key, 10, required, text);
-    if (!text.empty() && !IsDate(text)) return Problem(key, "'" + text + "' is not a date YYYY-MM-DD");
+    // One form in a sidecar, the one records are exchanged and compared in (see preserve/util/date.h).
+    if (!text.empty() && !ParseIsoDate(text).ok()) return Problem(key, "'" + text + "' is not a date YYYY-MM-DD");
     out = text;
   }
 

@@ -480,6 +480,16 @@ class StoreImpl final : public Store {
     return out;
   }
 
+  Result<std::vector<std::string>> PackageIdsWithPrefix(std::string_view prefix, std::size_t limit) const override {
+    std::vector<std::string> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kPackagesIdx]));
+    const rocksdb::Slice wanted(prefix.data(), prefix.size());
+    for (it->Seek(wanted); it->Valid() && out.size() < limit && it->key().starts_with(wanted); it->Next())
+      out.push_back(it->key().ToString());
+    PRESERVE_RETURN_IF_ERROR(FromRocks(it->status(), "looking up package ids"));
+    return out;
+  }
+
   Result<std::vector<ScheduleEntry>> ScheduledBefore(TimePoint until, std::size_t limit) const override {
     std::vector<ScheduleEntry> out;
     std::string end = ScheduleKey(until + std::chrono::seconds(1), "");

@@ -340,5 +340,31 @@ TEST_F(Versions, LifecycleIsThePackagesNotAVersions) {
   EXPECT_EQ(archive::Lifecycle(*archive_).AddVersion(id, {}, options_).status().code(), StatusCode::kInvalidArgument);
 }
 
+// Git-style prefixes (Catalogue::ResolvePackageId): a version's own id names
+// that version; ids made in the same second share their first 8 characters.
+TEST_F(Versions, IdPrefixesNameOnePackageOrVersion) {
+  const std::string first = IngestLetter();
+  const std::string second = IngestLetter("UBND huyện Cư Jút");
+  IngestOutcome v2 = AddVersion(first, {std::nullopt, Sidecar(Metadata("2", "UBND tỉnh Đắk Nông"))});
+  ASSERT_FALSE(v2.package_id.empty());
+  Catalogue catalogue(*archive_);
+  for (const std::string& id : {first, second, v2.package_id}) {
+    EXPECT_EQ(catalogue.ResolvePackageId(id).value(), id);
+    std::size_t unique = Catalogue::kMinIdPrefix;
+    for (const std::string& other : {first, second, v2.package_id})
+      while (other != id && unique < id.size() && other.compare(0, unique, id, 0, unique) == 0) ++unique;
+    EXPECT_EQ(catalogue.ResolvePackageId(id.substr(0, unique)).value(), id) << id.substr(0, unique);
+  }
+  ASSERT_EQ(first.substr(0, 8), second.substr(0, 8));
+  auto ambiguous = catalogue.ResolvePackageId(first.substr(0, 8));
+  ASSERT_EQ(ambiguous.status().code(), StatusCode::kInvalidArgument);
+  for (const std::string& id : {first, second, v2.package_id})
+    EXPECT_NE(ambiguous.status().message().find(id), std::string::npos) << ambiguous.status().message();
+  auto too_short = catalogue.ResolvePackageId(first.substr(0, 7));
+  ASSERT_EQ(too_short.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(too_short.status().message().find("at least 8"), std::string::npos) << too_short.status().message();
+  EXPECT_EQ(catalogue.ResolvePackageId("ffffffff-ffff").status().code(), StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace preserve::archive

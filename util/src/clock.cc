@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "preserve/util/date.h"
+
 namespace preserve {
 
 TimePoint SystemClock::Now() const {
@@ -20,13 +22,11 @@ Result<TimePoint> ParseUtcTime(std::string_view text) {
   if (!date_only && !full) {
     return Status::InvalidArgument("'" + s + "' is not a UTC time (use 2026-11-27 or 2026-11-27T10:00:00Z)");
   }
-  std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
-                                  std::chrono::day(static_cast<unsigned>(d))};
-  if (!ymd.ok() || h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0) {
+  auto day = ParseIsoDate(std::string_view(s).substr(0, 10));
+  if (!day.ok() || h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0) {
     return Status::InvalidArgument("'" + s + "' is not a valid date and time");
   }
-  return TimePoint(std::chrono::sys_days(ymd)) + std::chrono::hours(h) + std::chrono::minutes(mi) +
-         std::chrono::seconds(sec);
+  return TimePoint(day.value()) + std::chrono::hours(h) + std::chrono::minutes(mi) + std::chrono::seconds(sec);
 }
 
 std::string FormatUtcTime(TimePoint t) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "preserve/archive/archive.h"
@@ -125,6 +126,18 @@ class Catalogue {
  public:
   // Works on `archive`, which must outlive it; as cheap to make as a pointer.
   explicit Catalogue(Archive& archive);
+
+  // The shortest prefix of a package id that ResolvePackageId takes.
+  static constexpr std::size_t kMinIdPrefix = 8;
+
+  // The whole id of the package (or version) whose id starts with `prefix`,
+  // as git resolves commits: a whole id, or a prefix of at least kMinIdPrefix
+  // characters that one stored id alone starts with. One prefix seek over the
+  // packages' keys. kInvalidArgument when `prefix` is shorter, or when several
+  // ids start with it (the message names the first few); kNotFound when none
+  // does. Deleted packages count: their records and tombstones stay, so their
+  // ids go on naming them ('retention show' shows the tombstone).
+  Result<std::string> ResolvePackageId(std::string_view prefix) const;
 
   // Holdings, deadlines, lapsed evidence, the last renewal and fixity runs.
   // Reads every package record (seconds at a million packages); `deadlines`

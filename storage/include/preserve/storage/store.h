@@ -271,6 +271,9 @@ class Store {
   // Packages in id order, starting after `after` ("" for the first page).
   virtual Result<std::vector<std::pair<std::string, Bytes>>> ListPackages(std::string_view after, std::size_t limit,
                                                                            const ScanGapSink* gaps = nullptr) const = 0;
+  // Up to `limit` package ids (versions' ids included) that start with
+  // `prefix`, in id order: one prefix seek over the keys, values unread.
+  virtual Result<std::vector<std::string>> PackageIdsWithPrefix(std::string_view prefix, std::size_t limit) const = 0;
   // Schedule entries due at or before `until`, earliest first.
   virtual Result<std::vector<ScheduleEntry>> ScheduledBefore(TimePoint until, std::size_t limit) const = 0;
   // Every audit entry from `first_sequence` on, in order; stops early when `visit` returns false.
