@@ -35,7 +35,7 @@ class Cli : public ::testing::Test {
 
   // Ingests and returns the one package id printed, failing the test otherwise.
   std::string IngestOne(const std::vector<std::string>& files) {
-    std::vector<std::string> args = {"ingest", "--trust", kRootCa};
+    std::vector<std::string> args = {"ingest", "--ids-only", "--trust", kRootCa};
     args.insert(args.end(), files.begin(), files.end());
     CommandResult r = Preserve(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -159,9 +159,10 @@ TEST_P(CliRefusal, UntrustworthyDocumentIsRefusedAndNothingStored) {
   for (const auto& f : GetParam().files) args.push_back(f.rfind("--", 0) == 0 ? f : Fixture(f));
   CommandResult r = Preserve(args);
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
-  EXPECT_TRUE(r.out.empty()) << r.out;
-  EXPECT_NE(r.err.find("refused: "), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find(GetParam().sub_indication), std::string::npos) << r.err;
+  // One line: the document, and why it was refused.
+  ASSERT_EQ(testing::Lines(r.out).size(), 1u) << r.out;
+  EXPECT_NE(r.out.find(" -> refused: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(GetParam().sub_indication), std::string::npos) << r.out;
   EXPECT_TRUE(ListOutput().empty());
 }
 
@@ -176,7 +177,12 @@ TEST_F(Cli, RefusalStillAcceptsTheGoodDocumentsBesideIt) {
   CommandResult r = Preserve({"ingest", "--trust", kRootCa, Fixture("letter.p7m"), "--signature",
                               Fixture("letter-untrusted-signer.txt.p7s"), Fixture("letter.txt")});
   EXPECT_EQ(r.exit_code, 3) << r.err;
-  EXPECT_EQ(r.out.size(), 37u) << r.out;  // one id and its newline
+  // One line per input: the accepted one with its id, the refused one with its reason.
+  const std::vector<std::string> lines = testing::Lines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_EQ(lines[0].rfind(Fixture("letter.p7m") + " -> ", 0), 0u) << r.out;
+  EXPECT_EQ(lines[0].size(), Fixture("letter.p7m").size() + 4 + 36) << r.out;
+  EXPECT_NE(lines[1].find(" -> refused: NO_CERTIFICATE_CHAIN_FOUND"), std::string::npos) << r.out;
 }
 
 TEST_F(Cli, BadInputFailsClearlyAndLeavesTheStoreUnchanged) {
@@ -197,7 +203,8 @@ TEST_F(Cli, BadInputFailsClearlyAndLeavesTheStoreUnchanged) {
        "FORMAT_FAILURE: not-cms.p7s: not a CMS signature"},
       {{"ingest", "--trust", kRootCa, Fixture("letter.txt"), "--signature", Fixture("truncated.p7s")}, 3,
        "FORMAT_FAILURE: truncated.p7s: truncated"},
-      {{"ingest", "--trust", kRootCa, lonely.string()}, 64, "no signature given"},
+      // A named document without a signature is refused like any other, not a usage error.
+      {{"ingest", "--trust", kRootCa, lonely.string()}, 3, "not a signed document: no signature given"},
       {{"ingest", Fixture("letter.p7m")}, 64, "--trust"},
       {{"verify", "0190aaaa-0000-7000-8000-000000000000"}, 4, "not in the store"},
       {{"export", "0190aaaa-0000-7000-8000-000000000000", (dir_ / "x.zip").string()}, 4, "not in the store"},
@@ -206,7 +213,8 @@ TEST_F(Cli, BadInputFailsClearlyAndLeavesTheStoreUnchanged) {
   for (const auto& c : cases) {
     CommandResult r = Preserve(c.args);
     EXPECT_EQ(r.exit_code, c.exit_code) << c.args[0] << " " << r.err;
-    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    // An ingest's outcome lines are on stdout, errors on stderr.
+    EXPECT_NE((r.out + r.err).find(c.message), std::string::npos) << r.out << r.err;
   }
   EXPECT_EQ(ListOutput(), before);
   EXPECT_FALSE(std::filesystem::exists(dir_ / "x.zip"));

@@ -19,13 +19,6 @@ inline const std::string kCliRootCa = (kCliFixtures / "pki" / "root-ca.pem").str
 
 inline std::string SignedFixturePath(const std::string& name) { return (kCliFixtures / "signed" / name).string(); }
 
-inline std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
 inline bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
@@ -50,7 +43,7 @@ class StoreCli : public ::testing::Test {
 
   // Ingests files (and options) and returns the package ids printed.
   std::vector<std::string> Ingest(const std::vector<std::string>& files) {
-    std::vector<std::string> args = {"ingest", "--trust", kCliRootCa};
+    std::vector<std::string> args = {"ingest", "--ids-only", "--trust", kCliRootCa};
     args.insert(args.end(), files.begin(), files.end());
     CommandResult r = Preserve(args);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -42,6 +43,13 @@ std::filesystem::path SourceDir() { return PRESERVE_SOURCE_DIR; }
 std::filesystem::path BinaryDir() { return PRESERVE_BINARY_DIR; }
 
 std::filesystem::path FixturePath(const std::string& relative) { return SourceDir() / "tests" / "fixtures" / relative; }
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
 
 Bytes SignedFixture(const std::string& name) { return ReadFileOrDie(FixturePath("signed/" + name)); }
 

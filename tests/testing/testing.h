@@ -49,6 +49,9 @@ Bytes SignedFixture(const std::string& name);
 // The first certificate (DER) in tests/fixtures/pki/`name`.pem, failing the current test when there is none.
 Bytes PkiCertificate(const std::string& name);
 
+// The lines of `text` (a command's output), without their line ends.
+std::vector<std::string> Lines(const std::string& text);
+
 struct CommandResult {
   int exit_code = -1;                    // 128 + the signal when a signal ended the child
   std::string out;                       // stdout
