@@ -14,6 +14,7 @@
 #include <set>
 
 #include "archive_impl.h"
+#include "kept_revocation_data.h"
 #include "lifecycle.h"
 #include "submissions.h"
 #include "trust.h"
@@ -627,7 +628,10 @@ Status Ingestion::IngestAll(const std::vector<Submission>& submissions, const In
   PRESERVE_ASSIGN_OR_RETURN(RunTrust trust, RunTrust::Load(*impl_->store, given));
   PRESERVE_RETURN_IF_ERROR(EnsureSubmissionIndex(*impl_->store));
   const IngestOptions& options = trust.options();
-  const signature::CmsValidationOptions cms = CmsOptions(options, impl_->policy, clock);
+  signature::CmsValidationOptions cms = CmsOptions(options, impl_->policy, clock);
+  // Online revocation data: fetched once per source while fresh, kept for the next run.
+  PRESERVE_ASSIGN_OR_RETURN(KeptRevocationData kept_revocation,
+                            KeptRevocationData::Load(*impl_->store, cms.revocation, clock.Now()));
   std::vector<std::string> anchor_subjects;
   for (const auto& anchor : options.trust_anchors) anchor_subjects.push_back(CertificateSubject(anchor));
 
@@ -674,6 +678,7 @@ Status Ingestion::IngestAll(const std::vector<Submission>& submissions, const In
       PRESERVE_RETURN_IF_ERROR(StoreNewPackage(p, clock, *impl_->store, anchor_subjects, trust, known, w));
       stored_this_run.emplace(p.submission_key, outcome.package_id);
     }
+    kept_revocation.Put(w, clock.Now());
     PRESERVE_FAULT_POINT("ingest.before_commit");
     if (!w.empty()) PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
     known.WriteDone();
