@@ -7,6 +7,11 @@
 // is done in groups, one synced write per group, so a bulk ingest pays for a
 // sync per group rather than per document, and nothing is acknowledged before
 // its group is durable.
+//
+// Revocation data fetched online serves every submission while fresh
+// (options.revocation.cache, else a cache of the run's), starting from what
+// earlier runs kept in the store; what a run fetched and found authentic is
+// kept with each group's write (kept_revocation_data.h).
 
 #include <algorithm>
 #include <fstream>
