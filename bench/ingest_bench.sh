@@ -21,7 +21,8 @@
 #                `preserve ingest --trust ROOT --intermediates CA --no-seal DIR` into
 #                a fresh store, the distribution points served on loopback by
 #                `python3 -m http.server`, whose log counts the GETs per CRL
-#   cli-online2  again, into the same store: the CRLs it kept (0 GETs while fresh)
+#   cli-online2  again, into the same store (--allow-duplicate, so validated and
+#                stored again): the CRLs it kept (0 GETs while fresh)
 #   sha256sum    `sha256sum FILE` over the 1 GiB file (baseline; page cache warm)
 #   openssl-sha  `openssl dgst -sha256 FILE`, for reference (coreutils' sha256sum may
 #                not use the CPU's SHA instructions; OpenSSL, which preserve uses, does)
@@ -108,7 +109,7 @@ gets() { grep -c "\"GET /$1 " "$work/http.log" || true; }
   "$cli" init --store "$work/store-online" >/dev/null 2>&1
   for run in cli-online cli-online2; do
     timed "$run" "$n" "$docs_bytes" "$cli" ingest --store "$work/store-online" --trust "$pki/root-ca.pem" \
-      --intermediates "$pki/issuing-ca.pem" --no-seal "$work/docs"
+      --intermediates "$pki/issuing-ca.pem" --no-seal --allow-duplicate "$work/docs"
     accepted=$(wc -l <"$work/$run.out")
     [ "$accepted" -eq "$n" ] || { echo "ingest_bench.sh: $run accepted $accepted of $n" >&2; exit 1; }
     echo "$run-gets issuing.crl $(gets issuing.crl) root.crl $(gets root.crl) (cumulative)"
