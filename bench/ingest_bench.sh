@@ -17,6 +17,12 @@
 #   cli-ingest   `preserve ingest --trust ROOT --crl CRL... --offline --no-seal DIR`
 #                (what officers run), into another fresh store
 #   cli-seal     `preserve seal` of those
+#   cli-online   the same documents, CRLs fetched over HTTP instead (issue 15):
+#                `preserve ingest --trust ROOT --intermediates CA --no-seal DIR` into
+#                a fresh store, the distribution points served on loopback by
+#                `python3 -m http.server`, whose log counts the GETs per CRL
+#   cli-online2  again, into the same store (--allow-duplicate, so validated and
+#                stored again): the CRLs it kept (0 GETs while fresh)
 #   sha256sum    `sha256sum FILE` over the 1 GiB file (baseline; page cache warm)
 #   openssl-sha  `openssl dgst -sha256 FILE`, for reference (coreutils' sha256sum may
 #                not use the CPU's SHA instructions; OpenSSL, which preserve uses, does)
@@ -29,7 +35,9 @@
 # RSS_MiB (the process's peak resident set: VmHWM for ingest_bench phases,
 # /usr/bin/time %M for the command-line ones). Targets (issue 4): at least
 # 2,000 docs/s on 2 cores; 1 GiB ingest at least 80% of sha256sum's MB/s with
-# peak RSS under 100 MB.
+# peak RSS under 100 MB; issue 15: one GET per CRL per run, and cli-online at
+# least 90% of cli-ingest's docs/s.
+# INGEST_BENCH_DOCS_ONLY=1 skips the 1 GiB phases.
 set -eu
 build=${1:?usage: ingest_bench.sh BUILD_DIR [N]}
 n=${2:-10000}
@@ -42,7 +50,8 @@ done
 [ -x /usr/bin/time ] || { echo "ingest_bench.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ingest_bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+http_pid=
+trap 'if [ -n "$http_pid" ]; then kill "$http_pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 pki="$work/pki"
 
@@ -72,7 +81,13 @@ timed() {
 }
 
 # ---- Setup (not timed) ----
-bash "$src/scripts/make-revocation-pki.sh" "$pki" 9 9 >/dev/null  # the ports are never asked: offline
+# The CRL distribution points name a loopback port that python3's http.server
+# serves the PKI folder on (the offline phases never ask it).
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+bash "$src/scripts/make-revocation-pki.sh" "$pki" 9 "$port" >/dev/null
+python3 -m http.server "$port" --bind 127.0.0.1 --directory "$pki" >/dev/null 2>"$work/http.log" &
+http_pid=$!
+gets() { grep -c "\"GET /$1 " "$work/http.log" || true; }
 {
   "$bench" header
   "$bench" sign "$pki" "$work/docs" "$n"
@@ -88,8 +103,20 @@ bash "$src/scripts/make-revocation-pki.sh" "$pki" 9 9 >/dev/null  # the ports ar
   accepted=$(wc -l <"$work/cli-ingest.out")
   [ "$accepted" -eq "$n" ] || { echo "ingest_bench.sh: preserve ingest accepted $accepted of $n" >&2; exit 1; }
   timed cli-seal "$n" 0 "$cli" seal --store "$work/store-cli"
-  rm -rf "$work/store-cli" "$work/docs"
+  rm -rf "$work/store-cli"
+
+  # ---- The same N documents, CRLs over HTTP (issue 15) ----
+  "$cli" init --store "$work/store-online" >/dev/null 2>&1
+  for run in cli-online cli-online2; do
+    timed "$run" "$n" "$docs_bytes" "$cli" ingest --store "$work/store-online" --trust "$pki/root-ca.pem" \
+      --intermediates "$pki/issuing-ca.pem" --no-seal --allow-duplicate "$work/docs"
+    accepted=$(wc -l <"$work/$run.out")
+    [ "$accepted" -eq "$n" ] || { echo "ingest_bench.sh: $run accepted $accepted of $n" >&2; exit 1; }
+    echo "$run-gets issuing.crl $(gets issuing.crl) root.crl $(gets root.crl) (cumulative)"
+  done
+  rm -rf "$work/store-online" "$work/docs"
   echo "load $(load) after the $n-document phases" >&2
+  [ "${INGEST_BENCH_DOCS_ONLY:-0}" = 1 ] && exit 0
 
   # ---- One 1 GiB file ----
   big="$work/big.bin"
@@ -105,19 +132,30 @@ bash "$src/scripts/make-revocation-pki.sh" "$pki" 9 9 >/dev/null  # the ports ar
   timed cli-1GB 1 1073741824 "$cli" ingest --store "$work/store-cli-big" --trust "$pki/root-ca.pem" \
     --intermediates "$pki/issuing-ca.pem" --crl "$pki/root.crl" --crl "$pki/issuing.crl" --offline --no-seal "$big" "$big.p7s"
 } | tee "$work/figures"
-grep -q '^cli-1GB' "$work/figures" || exit 1  # a phase failed (said above)
+if [ "${INGEST_BENCH_DOCS_ONLY:-0}" = 1 ]; then
+  grep -q '^cli-online2-gets' "$work/figures" || exit 1  # a phase failed (said above)
+else
+  grep -q '^cli-1GB' "$work/figures" || exit 1
+fi
 
 # ---- Against the targets ----
 echo
 awk -v n="$n" '
   $1 == "ingest"     { printf "ingest: %.0f docs/s for %d documents (target >= 2000/s on 2 cores), %.2f CPU s\n", $4, n, $6 }
-  $1 == "cli-ingest" { printf "preserve ingest: %.0f docs/s, %.2f CPU s, peak RSS %.0f MiB\n", $4, $6, $7 }
+  $1 == "cli-ingest" { printf "preserve ingest: %.0f docs/s, %.2f CPU s, peak RSS %.0f MiB\n", $4, $6, $7; offline = $4 }
+  $1 == "cli-online" { online = $4 }
+  $1 == "cli-online2" { online2 = $4 }
+  $1 == "cli-online-gets" { g1 = $3 "/" $5 }
+  $1 == "cli-online2-gets" { g2 = $3 "/" $5 }
   $1 == "sha256sum"  { sha = $5 }
   $1 == "openssl-sha" { ossl = $5 }
   $1 == "ingest-1GB" { lib = $5 }
   $1 == "proc-1GB"   { librss = $7 }
   $1 == "cli-1GB"    { cli = $5; clirss = $7 }
   END {
+    printf "online CRLs: %.0f docs/s = %.0f%% of offline (target >= 90%%); GETs issuing.crl/root.crl after run 1: %s, after run 2: %s (target 1/1, 1/1)\n", online, 100 * online / offline, g1, g2
+    printf "online CRLs, second run on the store: %.0f docs/s = %.0f%% of offline\n", online2, 100 * online2 / offline
+    if (sha == 0) exit
     printf "1 GiB: sha256sum %.1f MB/s; Ingestion::Ingest %.1f MB/s = %.0f%% of it (target >= 80%%), peak RSS %.0f MiB (target < 100 MB)\n", sha, lib, 100 * lib / sha, librss
     printf "1 GiB: preserve ingest %.1f MB/s = %.0f%% of sha256sum, peak RSS %.0f MiB\n", cli, 100 * cli / sha, clirss
     printf "1 GiB: (openssl dgst -sha256 %.1f MB/s: Ingestion::Ingest is %.0f%% of it)\n", ossl, 100 * lib / ossl

@@ -372,6 +372,7 @@ struct IngestArgs {
   bool no_seal = false, accept_indeterminate = false, offline = false, no_revocation = false, verbose = false;
   bool ids_only = false, allow_duplicate = false;
   std::size_t batch_size = 1000000;
+  std::int64_t ocsp_max_age = 3600;  // seconds
 };
 
 void AddIngestOptions(po::options_description& desc, IngestArgs& a) {
@@ -392,6 +393,10 @@ void AddIngestOptions(po::options_description& desc, IngestArgs& a) {
       ("offline", po::bool_switch(&a.offline),
        "fetch no revocation data over the network: use what the signatures carry and --crl / --ocsp-response")
       ("no-revocation", po::bool_switch(&a.no_revocation), "do not check revocation (said so in each report)")
+      ("ocsp-max-age", po::value(&a.ocsp_max_age),
+       "seconds an OCSP response fetched online is reused for other documents, within its own next update "
+       "(default 3600; 0: ask for every certificate). CRLs fetched online are reused until their next update; "
+       "what is still fresh is kept in the store for the next ingest")
       ("accept-indeterminate", po::bool_switch(&a.accept_indeterminate),
        "accept documents whose signatures are INDETERMINATE (default: refuse them); TOTAL-FAILED is always refused")
       ("name-encoding", po::value(&a.name_encoding),
@@ -414,8 +419,12 @@ void AddIngestOptions(po::options_description& desc, IngestArgs& a) {
       ("batch-size", po::value(&a.batch_size), "most packages sealed by one time-stamp (default 1000000)");
 }
 
-// --name-encoding and --scratch-limit; an exit code when either is not usable.
+// --name-encoding and --scratch-limit (and --ocsp-max-age checked); an exit code when one is not usable.
 std::optional<int> ReadInputRules(const IngestArgs& a, InputRules& rules) {
+  if (a.ocsp_max_age < 0) {
+    std::cerr << "preserve ingest: --ocsp-max-age: seconds, 0 or more\n";
+    return kExitUsage;
+  }
   if (!a.name_encoding.empty()) {
     if (Status s = CheckCodePage(a.name_encoding); !s.ok()) {
       std::cerr << "preserve ingest: --name-encoding: " << s.message() << "\n";
@@ -518,6 +527,7 @@ Result<archive::IngestOptions> LoadIngestOptions(const IngestArgs& a) {
                    load(a.ocsp, "--ocsp-response", LoadOcspResponses, options.revocation.ocsp_responses)})
     if (!s.ok()) return s;
   options.revocation.online = !a.offline;
+  options.revocation.ocsp_max_age = std::chrono::seconds(a.ocsp_max_age);
   options.revocation.check = !a.no_revocation;
   options.accept_indeterminate = a.accept_indeterminate;
   options.allow_duplicate = a.allow_duplicate;

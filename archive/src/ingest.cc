@@ -7,6 +7,11 @@
 // is done in groups, one synced write per group, so a bulk ingest pays for a
 // sync per group rather than per document, and nothing is acknowledged before
 // its group is durable.
+//
+// Revocation data fetched online serves every submission while fresh
+// (options.revocation.cache, else a cache of the run's), starting from what
+// earlier runs kept in the store; what a run fetched and found authentic is
+// kept with each group's write (kept_revocation_data.h).
 
 #include <algorithm>
 #include <fstream>
@@ -14,6 +19,7 @@
 #include <set>
 
 #include "archive_impl.h"
+#include "kept_revocation_data.h"
 #include "lifecycle.h"
 #include "submissions.h"
 #include "trust.h"
@@ -627,7 +633,10 @@ Status Ingestion::IngestAll(const std::vector<Submission>& submissions, const In
   PRESERVE_ASSIGN_OR_RETURN(RunTrust trust, RunTrust::Load(*impl_->store, given));
   PRESERVE_RETURN_IF_ERROR(EnsureSubmissionIndex(*impl_->store));
   const IngestOptions& options = trust.options();
-  const signature::CmsValidationOptions cms = CmsOptions(options, impl_->policy, clock);
+  signature::CmsValidationOptions cms = CmsOptions(options, impl_->policy, clock);
+  // Online revocation data: fetched once per source while fresh, kept for the next run.
+  PRESERVE_ASSIGN_OR_RETURN(KeptRevocationData kept_revocation,
+                            KeptRevocationData::Load(*impl_->store, cms.revocation, clock.Now()));
   std::vector<std::string> anchor_subjects;
   for (const auto& anchor : options.trust_anchors) anchor_subjects.push_back(CertificateSubject(anchor));
 
@@ -674,6 +683,7 @@ Status Ingestion::IngestAll(const std::vector<Submission>& submissions, const In
       PRESERVE_RETURN_IF_ERROR(StoreNewPackage(p, clock, *impl_->store, anchor_subjects, trust, known, w));
       stored_this_run.emplace(p.submission_key, outcome.package_id);
     }
+    kept_revocation.Put(w, clock.Now());
     PRESERVE_FAULT_POINT("ingest.before_commit");
     if (!w.empty()) PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
     known.WriteDone();

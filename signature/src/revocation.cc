@@ -1,7 +1,6 @@
 #include "revocation.h"
 
 #include <openssl/ocsp.h>
-#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <ctime>
 #include <utility>
 
+#include "revocation_cache_impl.h"
 #include "preserve/util/http_client.h"
 #include "preserve/util/openssl_ptr.h"
 
@@ -16,11 +16,8 @@ namespace preserve::signature::internal {
 
 namespace {
 
-// Clocks of CAs and responders drift; a few minutes ahead is not "the future".
-constexpr std::chrono::minutes kClockSkew{5};
-// RFC 6960 lets a response omit nextUpdate ("newer information is always
-// available"); such a response, or CRL, counts as fresh for a day.
-constexpr std::chrono::hours kMaxAgeWithoutNextUpdate{24};
+// kClockSkew and kMaxAgeWithoutNextUpdate: revocation_cache_impl.h, which
+// judges reuse by the same rules.
 // CRLs of large CAs run to megabytes; anything past this is not a CRL.
 constexpr std::uint64_t kMaxAnswerBytes = 32u << 20;
 
@@ -108,8 +105,11 @@ bool KnownSigner(const LocalCrl& local, X509* issuer) {
 }
 
 // `local`: the caller's CRL as prepared; null for a CRL from elsewhere.
+// `fetched`: the CRL as fetched online, whose signature check `cache`
+// memoises; null for the others.
 Reading ReadCrl(X509_CRL* crl, const LocalCrl* local, X509* cert, X509* issuer, TimePoint now,
-                const std::string& source) {
+                const std::string& source, RevocationCacheImpl* cache = nullptr,
+                const FetchedData* fetched = nullptr) {
   if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(cert)) != 0) return std::optional<Answer>();
   // A delta CRL only amends its base CRL; base CRLs are complete on their own.
   if (X509_CRL_get_ext_by_NID(crl, NID_delta_crl, -1) >= 0) return std::optional<Answer>();
@@ -123,7 +123,9 @@ Reading ReadCrl(X509_CRL* crl, const LocalCrl* local, X509* cert, X509* issuer, 
     if (scope->onlysomereasons != nullptr || scope->indirectCRL != 0)
       return Status::FailedPrecondition(source + " is partitioned by reason or indirect, which preserve does not use");
   }
-  if (local == nullptr || !KnownSigner(*local, issuer)) {
+  if (cache != nullptr && fetched != nullptr) {
+    if (!cache->VerifyCrl(*fetched, issuer)) return Status::Corruption(source + " is not signed by " + SubjectText(issuer));
+  } else if (local == nullptr || !KnownSigner(*local, issuer)) {
     EVP_PKEY* key = X509_get0_pubkey(issuer);
     if (key == nullptr || X509_CRL_verify(crl, key) != 1) {
       ERR_clear_error();
@@ -135,7 +137,7 @@ Reading ReadCrl(X509_CRL* crl, const LocalCrl* local, X509* cert, X509* issuer, 
 
   Answer answer;
   answer.source = source;
-  answer.crl = local != nullptr ? local->der : ToDer(i2d_X509_CRL, crl);
+  answer.crl = local != nullptr ? local->der : fetched != nullptr ? fetched->der : ToDer(i2d_X509_CRL, crl);
   X509_REVOKED* entry = nullptr;
   // 1: listed; 2: removeFromCRL, which only a delta CRL says.
   if (X509_CRL_get0_by_cert(crl, &entry, cert) == 1) {
@@ -243,22 +245,6 @@ Reading ReadOcsp(OCSP_RESPONSE* response, ByteView der, X509* cert, X509* issuer
   }
 }
 
-Result<X509CrlPtr> ParseCrl(ByteView data, const std::string& what) {
-  const unsigned char* p = data.data();
-  X509CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(data.size())));
-  if (!crl) {
-    // Some servers publish PEM although RFC 5280 4.2.1.13 asks for DER.
-    ERR_clear_error();
-    BioPtr bio = MemoryBio(data);
-    crl.reset(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
-  }
-  if (!crl) {
-    ERR_clear_error();
-    return Status::Corruption(what + " is not a CRL");
-  }
-  return crl;
-}
-
 std::vector<std::string> CrlUrls(X509* cert) {
   std::vector<std::string> urls;
   CrlDistPointsPtr points(
@@ -361,34 +347,55 @@ class StatusSearch {
     if (!out_.answer || out_.answer->state == CertState::kOnHold) out_.answer = std::move(**reading);
   }
 
+  // The options' cache of online answers; null when there is none.
+  RevocationCacheImpl* Cache() const {
+    return in_.options->cache ? &RevocationCacheAccess::Of(*in_.options->cache) : nullptr;
+  }
+
+  // Asks the responder at `url`, or takes its answer about this certificate
+  // from the cache while fresh. An answer is judged against the request it
+  // answered (its nonce) when this process asked it, by whichever validation
+  // uses it; one kept from an earlier run has no request at hand and is
+  // judged as a response given locally is (see revocation_cache.h).
   void AskResponder(const std::string& url) {
     const std::string source = "OCSP " + url;
-    OcspRequestPtr request;
-    auto der = OcspRequestDer(cert_, issuer_, request);
-    if (!der.ok()) return Consider(der.status());
-    auto body = HttpFetch(url, &*der, "application/ocsp-request", in_.options->timeout);
-    if (!body.ok()) return Consider(body.status());
-    const unsigned char* p = body->data();
-    OcspResponsePtr response(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(body->size())));
-    if (!response) {
-      ERR_clear_error();
-      return Consider(Status::Corruption(source + " is not a DER OCSP response"));
-    }
-    Reading reading = ReadOcsp(response.get(), *body, cert_, issuer_, in_.now, source, request.get());
+    const std::string key = OcspKey(url, cert_, issuer_);
+    auto fetch = [&]() -> FetchOutcome {
+      OcspRequestPtr request;
+      PRESERVE_ASSIGN_OR_RETURN(Bytes der, OcspRequestDer(cert_, issuer_, request));
+      PRESERVE_ASSIGN_OR_RETURN(Bytes body, HttpFetch(url, &der, "application/ocsp-request", in_.options->timeout));
+      PRESERVE_ASSIGN_OR_RETURN(std::shared_ptr<FetchedData> data, OcspData(key, body, in_.now, source));
+      data->request = std::move(request);
+      return std::shared_ptr<const FetchedData>(std::move(data));
+    };
+    RevocationCacheImpl* cache = key.empty() ? nullptr : Cache();
+    FetchOutcome data = cache != nullptr ? cache->Get(key, in_.now, in_.options->ocsp_max_age, fetch) : fetch();
+    if (!data.ok()) return Consider(data.status());
+    const FetchedData& d = **data;
+    Reading reading = ReadOcsp(d.response.get(), d.der, cert_, issuer_, in_.now, source, d.request.get());
     if (reading.ok() && !reading->has_value())
       return Consider(Status::Corruption(source + " answered about another certificate"));
+    if (reading.ok()) d.authentic = true;
     Consider(std::move(reading));
   }
 
+  // Fetches the CRL at `url`, or takes it from the cache while fresh.
   void FetchCrl(const std::string& url) {
     const std::string source = "CRL " + url;
-    auto body = HttpFetch(url, nullptr, "", in_.options->timeout);
-    if (!body.ok()) return Consider(body.status());
-    auto crl = ParseCrl(*body, source);
-    if (!crl.ok()) return Consider(crl.status());
-    Reading reading = ReadCrl(crl->get(), nullptr, cert_, issuer_, in_.now, source);
+    const std::string key = CrlKey(url);
+    auto fetch = [&]() -> FetchOutcome {
+      PRESERVE_ASSIGN_OR_RETURN(Bytes body, HttpFetch(url, nullptr, "", in_.options->timeout));
+      PRESERVE_ASSIGN_OR_RETURN(std::shared_ptr<FetchedData> data, CrlData(key, body, in_.now, source));
+      return std::shared_ptr<const FetchedData>(std::move(data));
+    };
+    RevocationCacheImpl* cache = Cache();
+    FetchOutcome data = cache != nullptr ? cache->Get(key, in_.now, in_.options->ocsp_max_age, fetch) : fetch();
+    if (!data.ok()) return Consider(data.status());
+    const FetchedData& d = **data;
+    Reading reading = ReadCrl(d.crl.get(), nullptr, cert_, issuer_, in_.now, source, cache, &d);
     if (reading.ok() && !reading->has_value())
       return Consider(Status::Corruption(source + " is not a CRL of " + SubjectText(issuer_) + " covering it"));
+    if (reading.ok()) d.authentic = true;
     Consider(std::move(reading));
   }
 

@@ -15,6 +15,11 @@
 // within a day, not before the validation time); "revoked" counts from any
 // authentic data, stale or not, since a revocation is final. A
 // certificateHold is not final: it gives TRY_LATER.
+//
+// With options->cache (revocation_cache.h), an online source is asked only
+// when the cache holds nothing fresh from it, and once for all the threads
+// that need it at the same time; what it lends is checked as above for every
+// certificate, only a CRL's signature check being memoised.
 #pragma once
 
 #include <openssl/x509.h>

@@ -45,6 +45,8 @@ class AlgorithmCatalogue;
 
 namespace preserve::signature {
 
+class RevocationCache;  // revocation_cache.h
+
 // ETSI EN 319 102-1 section 5.1.3 (the subset preserve reports today).
 enum class SubIndication {
   kNone,
@@ -117,6 +119,14 @@ struct RevocationOptions {
   std::vector<Bytes> crls;            // DER
   std::vector<Bytes> ocsp_responses;  // DER OCSPResponse
   std::chrono::milliseconds timeout{10000};  // per HTTP exchange
+  // Online answers kept and reused while fresh, by every validation given the
+  // same cache (revocation_cache.h); null: each validation fetches its own.
+  std::shared_ptr<RevocationCache> cache;
+  // How long after it was fetched (validation time) a cached OCSP response
+  // may still be reused, within its own nextUpdate. CRLs are reused until
+  // their nextUpdate. 0: an OCSP response is not reused (validations that
+  // wait for the same request in flight still share its answer).
+  std::chrono::seconds ocsp_max_age{3600};
 };
 
 // The trust anchors, intermediates and local revocation data of
