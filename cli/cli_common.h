@@ -183,7 +183,10 @@ std::optional<int> OpenSession(const CommonOptions& common, archive::OpenMode mo
 std::optional<int> OpenSessionForAudit(const CommonOptions& common, const std::string& command, Session& session);
 
 // "sealed N packages in batch B (time-stamp T)" on stderr, per batch.
-void PrintSeal(const std::vector<archive::SealOutcome>& sealed);
+void PrintSeal(const std::vector<archive::SealOutcome>& sealed);  // stderr, failovers included
+// One stderr line per failover between config.json's TSAs:
+// "preserve: TSA failover: NAME failed (why); NAME answered".
+void PrintTsaFailovers(const std::vector<archive::TsaFailover>& failovers);
 
 // Certificates from each FILE or DIR given.
 Result<std::vector<Bytes>> LoadAll(const std::vector<std::string>& paths);
