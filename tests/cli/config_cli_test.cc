@@ -80,5 +80,20 @@ TEST_F(ConfigCli, AWrongTypeNamesTheKey) {
   ExpectSealRefused("{\"tsa_key\": 256}", {"line 1: \"tsa_key\" must be a string, not a whole number"});
 }
 
+// Policy files are read by the same rules: `policy set` refuses a misspelt
+// key naming its line, and the policy in force stays as it was.
+TEST_F(ConfigCli, PolicySetRefusesAMisspeltKeyNamingItsLine) {
+  const fs::path policy = dir_ / "policy.json";
+  testing::WriteFile(policy, "{\"base\": \"etsi\",\n \"hash_preferences\": [\"SHA-384\"]}\n");
+  CommandResult set = Preserve({"policy", "set", policy.string()});
+  EXPECT_NE(set.exit_code, 0) << set.out << set.err;
+  EXPECT_TRUE(Contains(set.err, policy.string() + ": line 2: top level: unknown member \"hash_preferences\""))
+      << set.err;
+  testing::WriteFile(policy, "{\"base\": \"etsi\",\n \"hash\": [\n}\n");
+  CommandResult syntax = Preserve({"policy", "set", policy.string()});
+  EXPECT_NE(syntax.exit_code, 0);
+  EXPECT_TRUE(Contains(syntax.err, "line 3, column 1: not valid JSON: expected a value or ']', found '}'")) << syntax.err;
+}
+
 }  // namespace
 }  // namespace preserve
