@@ -41,6 +41,7 @@ TEST(JsonText, SyntaxProblemsSayWhatWasExpected) {
       {"// note\n{}", 0, "expected a value, found a comment (JSON has none)"},
       {R"({"a":"x)", 7, "inside a string"},
       {R"({"a":"\q"})", 7, "inside a string"},
+      {"{\"a\": t\x01ên}", 6, "expected a value, found 't%01ên'"},  // a control character escaped
   };
   for (const Case& c : cases) EXPECT_EQ(JsonSyntaxProblem(c.text, c.offset), c.problem) << c.text;
 }

@@ -4,6 +4,8 @@
 #include <optional>
 #include <set>
 
+#include "preserve/util/unicode.h"
+
 namespace preserve {
 
 JsonTextPosition JsonPositionOf(std::string_view text, std::size_t offset) {
@@ -263,17 +265,20 @@ std::string Found(std::string_view text, std::size_t offset) {
   const char c = text[offset];
   if (c == '"') {
     const std::size_t close = text.find('"', offset + 1);
-    if (close != std::string_view::npos && close - offset <= 40 && text.substr(offset, close - offset).find('\n') ==
-                                                                         std::string_view::npos)
-      return std::string(text.substr(offset, close - offset + 1));
+    if (close != std::string_view::npos && close - offset <= 40 &&
+        text.substr(offset, close - offset).find('\n') == std::string_view::npos)
+      return EscapeForDisplay(text.substr(offset, close - offset + 1));
     return "a string";
   }
   if (c == '/' && offset + 1 < text.size() && (text[offset + 1] == '/' || text[offset + 1] == '*'))
     return "a comment (JSON has none)";
-  if (EndsWord(c) || static_cast<unsigned char>(c) >= 0x80) return std::string("'") + c + "'";
+  if (EndsWord(c)) return std::string("'") + c + "'";
   std::size_t end = offset;
   while (end < text.size() && !EndsWord(text[end]) && end - offset < 40) ++end;
-  return "'" + std::string(text.substr(offset, end - offset)) + "'";
+  while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) ++end;  // whole characters
+  // Escaped as the store's readers show names: a control character or a byte
+  // that is not UTF-8 must not reach a terminal raw.
+  return "'" + EscapeForDisplay(text.substr(offset, end - offset)) + "'";
 }
 
 }  // namespace

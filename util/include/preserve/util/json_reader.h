@@ -20,6 +20,7 @@
 
 #include "preserve/util/json_text.h"
 #include "preserve/util/status.h"
+#include "preserve/util/unicode.h"
 
 namespace preserve {
 
@@ -137,7 +138,7 @@ class JsonObjectReader {
       if (found) continue;
       std::string list;
       for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-      return doc_.Error(PointerTo(key), "unknown key \"" + NameOf(key) + "\" (known: " + list + ")");
+      return doc_.Error(PointerTo(key), "unknown key \"" + EscapeForDisplay(NameOf(key)) + "\" (known: " + list + ")");
     }
     return Status::Ok();
   }
