@@ -23,7 +23,9 @@ class ConfigCli : public testing::StoreCli {
     StoreCli::SetUp();
     CommandResult r = Preserve({"ingest", "--no-seal", "--trust", kCliRootCa, SignedFixturePath("letter.p7m")});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    id_ = r.out.substr(0, 36);
+    // "INPUT -> ID", or the id alone.
+    const std::size_t arrow = r.out.find(" -> ");
+    id_ = r.out.substr(arrow == std::string::npos ? 0 : arrow + 4, 36);
   }
 
   // Runs `seal` under `config` and expects it refused with `expected` in its

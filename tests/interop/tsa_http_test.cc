@@ -367,7 +367,8 @@ TEST(ExternalTsa, UnreachableTsaLeavesPackagesQueuedAndTheNextRunSeals) {
                                   (fixtures / "pki" / "root-ca.pem").string(), (fixtures / "signed" / "letter.p7m").string()});
   EXPECT_EQ(ingest.exit_code, 4) << Describe(ingest);
   EXPECT_NE(ingest.err.find("sealing failed"), std::string::npos) << Describe(ingest);
-  std::string id = ingest.out.substr(0, 36);
+  const std::size_t arrow = ingest.out.find(" -> ");  // "INPUT -> ID", or the id alone
+  std::string id = ingest.out.substr(arrow == std::string::npos ? 0 : arrow + 4, 36);
   CommandResult list = Command({PRESERVE_BIN, "list", "--store", archive.string()});
   EXPECT_NE(list.out.find(id + "  "), std::string::npos) << Describe(list);
   EXPECT_NE(list.out.find("queued"), std::string::npos) << Describe(list);
