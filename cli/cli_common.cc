@@ -452,8 +452,15 @@ Result<std::vector<Bytes>> LoadAll(const std::vector<std::string>& paths) {
   return out;
 }
 
+void PrintTsaFailovers(const std::vector<archive::TsaFailover>& failovers) {
+  for (const auto& f : failovers)
+    std::cerr << "preserve: TSA failover: " << f.failed << " failed (" << f.reason << "); " << f.answered
+              << " answered\n";
+}
+
 void PrintSeal(const std::vector<archive::SealOutcome>& sealed) {
   for (const auto& s : sealed) {
+    PrintTsaFailovers(s.tsa_failovers);
     std::cerr << "sealed " << s.packages << " package" << (s.packages == 1 ? "" : "s") << " in batch " << s.batch_id
               << " (time-stamp " << FormatUtcTime(s.time) << ")\n";
   }

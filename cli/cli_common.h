@@ -182,8 +182,12 @@ std::optional<int> OpenSession(const CommonOptions& common, archive::OpenMode mo
 // and prints one line on stderr saying the event was not recorded, and why.
 std::optional<int> OpenSessionForAudit(const CommonOptions& common, const std::string& command, Session& session);
 
-// "sealed N packages in batch B (time-stamp T)" on stderr, per batch.
+// "sealed N packages in batch B (time-stamp T)" on stderr, per batch, after
+// the batch's TSA failovers (PrintTsaFailovers).
 void PrintSeal(const std::vector<archive::SealOutcome>& sealed);
+// One stderr line per failover between config.json's TSAs:
+// "preserve: TSA failover: NAME failed (why); NAME answered".
+void PrintTsaFailovers(const std::vector<archive::TsaFailover>& failovers);
 
 // Certificates from each FILE or DIR given.
 Result<std::vector<Bytes>> LoadAll(const std::vector<std::string>& paths);

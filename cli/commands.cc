@@ -108,8 +108,10 @@ int CmdSeal(int argc, char** argv) {
   if (!sealed.ok()) return ExitFor(sealed.status());
   if (common.json) {
     json::array batches;
-    for (const auto& s : sealed.value())
+    for (const auto& s : sealed.value()) {
+      PrintTsaFailovers(s.tsa_failovers);
       batches.push_back(json::object{{"batch", s.batch_id}, {"packages", s.packages}, {"time", FormatUtcTime(s.time)}});
+    }
     std::cout << json::serialize(json::object{{"batches", std::move(batches)}}) << "\n";
   } else if (sealed->empty()) {
     std::cout << "nothing to seal\n";
@@ -406,6 +408,7 @@ int PrintRenewalPlan(const archive::RenewalPlan& plan, bool as_json) {
 int PrintRenewal(const archive::RenewalOutcome& outcome, bool as_json) {
   std::size_t total = 0;
   for (const auto& b : outcome.batches) total += b.packages;
+  for (const auto& b : outcome.batches) PrintTsaFailovers(b.tsa_failovers);
   if (as_json) {
     json::array batches;
     for (const auto& b : outcome.batches)
@@ -598,6 +601,7 @@ int CmdRestartEvidence(int argc, char** argv) {
       if (auto failed = ResolveVersion(*session.archive, id, 0)) return *failed;
   auto outcome = archive::Sealing(*session.archive).RestartLapsedEvidence(ids, reason, Actor(by));
   if (!outcome.ok()) return ExitFor(outcome.status());
+  PrintTsaFailovers(outcome->tsa_failovers);
   if (common.json) {
     json::array subjects;
     for (const auto& id : outcome->subjects) subjects.emplace_back(id);

@@ -46,8 +46,15 @@ Result<std::string> NewId(const Clock& clock) {
 
 Bytes AuditEvent(const Clock& clock, std::string_view type,
                  std::initializer_list<std::pair<std::string_view, std::string>> fields) {
+  return AuditEvent(clock, type, fields, {});
+}
+
+Bytes AuditEvent(const Clock& clock, std::string_view type,
+                 std::initializer_list<std::pair<std::string_view, std::string>> fields,
+                 const std::vector<std::pair<std::string, std::string>>& more) {
   json::object event{{"event", type}, {"time", FormatUtcTime(clock.Now())}};
   for (const auto& [key, value] : fields) event[key] = value;
+  for (const auto& [key, value] : more) event[key] = value;
   return ToBytes(SerializeForStore(event));
 }
 

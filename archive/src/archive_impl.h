@@ -39,6 +39,10 @@ Result<std::string> NewId(const Clock& clock);
 // An audit event as stored: the event's fields plus the time.
 Bytes AuditEvent(const Clock& clock, std::string_view type,
                  std::initializer_list<std::pair<std::string_view, std::string>> fields);
+// The same, with fields known only at run time after `fields`.
+Bytes AuditEvent(const Clock& clock, std::string_view type,
+                 std::initializer_list<std::pair<std::string_view, std::string>> fields,
+                 const std::vector<std::pair<std::string, std::string>>& more);
 
 // Content is addressed, and package records list digests, under SHA-256; what
 // seals the evidence is the policy's choice (sealing.cc).
@@ -161,8 +165,18 @@ struct Archive::Impl {
   // changed in the rollover's own commit: on a writable open a mismatch means
   // such an interrupted rollover, and its event is recorded then.
   Status RecordInterruptedTsaRollover();
-  // Requests, checks and returns a token over `root`.
-  Result<BatchRecord> TimeStampBatch(HashAlgorithm alg, const Bytes& root, std::size_t packages);
+  // Which TSA gave a batch's token: an external TSA's name ("" for the
+  // embedded TSA), and those that failed over to it.
+  struct TsaAnswer {
+    std::string tsa;
+    std::vector<TsaFailover> failovers;
+  };
+  // The audit event fields that say which external TSA gave a batch's token
+  // ("tsa") and which failed before it, and why ("tsa_failed": "NAME: why;
+  // ..."); none for the embedded TSA. In the seal, renew and evidence-restart events.
+  static std::vector<std::pair<std::string, std::string>> TsaAuditFields(const TsaAnswer& answer);
+  // Requests, checks and returns a token over `root`; `answer` says who gave it.
+  Result<BatchRecord> TimeStampBatch(HashAlgorithm alg, const Bytes& root, std::size_t packages, TsaAnswer& answer);
   // A batch's hash tree over `groups` (its leaves), time-stamped, for
   // `packages` packages. Refuses evidence that would be due for renewal again
   // before `horizon`.
@@ -170,6 +184,7 @@ struct Archive::Impl {
     timestamp::HashTree tree;
     BatchRecord batch;
     Deadline deadline;
+    TsaAnswer answer;
   };
   Result<TimeStampedTree> TimeStampGroups(HashAlgorithm alg, std::vector<std::vector<Bytes>> groups,
                                           std::size_t packages, TimePoint horizon);

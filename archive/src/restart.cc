@@ -115,10 +115,12 @@ Result<RestartOutcome> Sealing::RestartLapsedEvidence(const std::vector<std::str
                             {"token_time", FormatUtcTime(batch.time)},
                             {"audit_head_events", std::to_string(batch.audit_head->events)},
                             {"by", actor},
-                            {"reason", reason}}));
+                            {"reason", reason}},
+                           Archive::Impl::TsaAuditFields(stamped.answer)));
   PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
   outcome.batch_id = batch.id;
   outcome.time = batch.time;
+  outcome.tsa_failovers = std::move(stamped.answer.failovers);
   return outcome;
 }
 

@@ -22,6 +22,16 @@ constexpr std::size_t kMinPackagesPerThread = 4096;
 
 }  // namespace
 
+std::vector<std::pair<std::string, std::string>> Archive::Impl::TsaAuditFields(const TsaAnswer& answer) {
+  std::vector<std::pair<std::string, std::string>> fields;
+  if (answer.tsa.empty()) return fields;  // the embedded TSA
+  fields.emplace_back("tsa", answer.tsa);
+  std::string failed;
+  for (const TsaFailover& f : answer.failovers) failed += (failed.empty() ? "" : "; ") + f.failed + ": " + f.reason;
+  if (!failed.empty()) fields.emplace_back("tsa_failed", std::move(failed));
+  return fields;
+}
+
 std::string_view RenewalKindName(RenewalKind kind) {
   return kind == RenewalKind::kHashTree ? "hash-tree renewal" : "timestamp renewal";
 }
@@ -121,7 +131,8 @@ Status Archive::Impl::RecordInterruptedTsaRollover() {
   return store->Commit(std::move(w));
 }
 
-Result<BatchRecord> Archive::Impl::TimeStampBatch(HashAlgorithm alg, const Bytes& tree_root, std::size_t packages) {
+Result<BatchRecord> Archive::Impl::TimeStampBatch(HashAlgorithm alg, const Bytes& tree_root, std::size_t packages,
+                                                  TsaAnswer& answer) {
   Bytes token;
   timestamp::TokenInfo info;
   if (external) {
@@ -129,6 +140,9 @@ Result<BatchRecord> Archive::Impl::TimeStampBatch(HashAlgorithm alg, const Bytes
     PRESERVE_ASSIGN_OR_RETURN(timestamp::TimeStampFromTsa stamped, external->Stamp(alg, tree_root));
     token = std::move(stamped.token);
     info = std::move(stamped.info);
+    answer.tsa = stamped.tsa;
+    for (timestamp::TsaFailure& failure : stamped.failed_over)
+      answer.failovers.push_back(TsaFailover{std::move(failure.tsa), std::move(failure.reason), stamped.tsa});
   } else {
     PRESERVE_ASSIGN_OR_RETURN(token, timestamp::RequestTimeStamp(*tsa, alg, tree_root));
     // Never commit evidence that would not verify: check the token as an auditor will.
@@ -156,12 +170,13 @@ Result<Archive::Impl::TimeStampedTree> Archive::Impl::TimeStampGroups(HashAlgori
 
 Result<Archive::Impl::TimeStampedTree> Archive::Impl::TimeStampTree(HashAlgorithm alg, timestamp::HashTree tree,
                                                                    std::size_t packages, TimePoint horizon) {
-  PRESERVE_ASSIGN_OR_RETURN(BatchRecord batch, TimeStampBatch(alg, tree.root(), packages));
+  TsaAnswer answer;
+  PRESERVE_ASSIGN_OR_RETURN(BatchRecord batch, TimeStampBatch(alg, tree.root(), packages, answer));
   PRESERVE_ASSIGN_OR_RETURN(Deadline deadline, DeadlineOf(batch));
   if (deadline.when <= horizon)
     return Status::FailedPrecondition("the new evidence would be due for renewal again at once (" + deadline.reason +
                                       "): check the policy and the TSA");
-  return TimeStampedTree{std::move(tree), std::move(batch), std::move(deadline)};
+  return TimeStampedTree{std::move(tree), std::move(batch), std::move(deadline), std::move(answer)};
 }
 
 void PutTree(storage::WriteSet& w, const std::string& batch_id, const timestamp::HashTree& tree) {
@@ -334,10 +349,12 @@ Result<std::optional<SealOutcome>> Archive::Impl::SealBatch(std::size_t max_batc
                             {"hash", std::string(HashAlgorithmName(alg))},
                             {"root", ToHex(batch.root)},
                             {"token_time", Until(batch.time)},
-                            {"audit_head_events", std::to_string(batch.audit_head->events)}}));
+                            {"audit_head_events", std::to_string(batch.audit_head->events)}},
+                           TsaAuditFields(stamped->answer)));
   PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
   PRESERVE_FAULT_POINT("seal.after_commit");
-  return std::optional<SealOutcome>(SealOutcome{batch.id, batch.packages, batch.time});
+  return std::optional<SealOutcome>(
+      SealOutcome{batch.id, batch.packages, batch.time, std::move(stamped->answer.failovers)});
 }
 
 Sealing::Sealing(Archive& archive) : impl_(archive.impl_.get()) {}
@@ -566,10 +583,11 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
                             {"hash", std::string(HashAlgorithmName(alg))},
                             {"root", ToHex(batch.root)},
                             {"token_time", Until(batch.time)},
-                            {"audit_head_events", std::to_string(batch.audit_head->events)}}));
+                            {"audit_head_events", std::to_string(batch.audit_head->events)}},
+                           TsaAuditFields(renewed.answer)));
   PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
   PRESERVE_FAULT_POINT("renew.after_commit");
-  return RenewalBatch{batch.id, kind, alg, batch.packages, batch.time, heads};
+  return RenewalBatch{batch.id, kind, alg, batch.packages, batch.time, heads, std::move(renewed.answer.failovers)};
 }
 
 namespace {

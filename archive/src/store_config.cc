@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "preserve/util/certificates.h"
+#include "preserve/util/json_reader.h"
 
 namespace preserve::archive {
 
@@ -15,74 +16,99 @@ std::filesystem::path PolicyPath(const std::filesystem::path& root) { return roo
 
 namespace {
 
-std::string Text(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
 // A relative path in config.json is relative to the store directory.
 std::filesystem::path InStore(const std::filesystem::path& root, const std::string& path) {
   std::filesystem::path p(path);
   return p.is_absolute() ? p : root / p;
 }
 
-Result<timestamp::HttpTsaConfig> ParseTsa(const std::filesystem::path& root, const json::object& o) {
+// A path member, made absolute; empty when absent.
+Result<std::string> PathIn(const JsonObjectReader& o, std::string_view key, const std::filesystem::path& root) {
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> path, o.String(key));
+  if (!path || path->empty()) return std::string();
+  return InStore(root, *path).string();
+}
+
+Result<timestamp::HttpTsaConfig> ParseTsa(const std::filesystem::path& root, const JsonObjectReader& o) {
+  PRESERVE_RETURN_IF_ERROR(o.OnlyKeys({"name", "url", "policy", "hash", "trust", "basic_auth_user",
+                                       "basic_auth_password_file", "basic_auth_password_env", "tls_ca_file",
+                                       "client_cert_file", "client_key_file", "timeout_ms", "retries", "backoff_ms"}));
   timestamp::HttpTsaConfig tsa;
-  tsa.name = Text(o, "name");
-  tsa.url = Text(o, "url");
-  if (tsa.url.empty()) return Status::InvalidArgument("a TSA entry has no \"url\"");
-  tsa.policy_oid = Text(o, "policy");
-  if (std::string hash = Text(o, "hash"); !hash.empty()) {
-    PRESERVE_ASSIGN_OR_RETURN(HashAlgorithm alg, HashAlgorithmFromName(hash));
-    tsa.hash = alg;
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> name, o.String("name"));
+  tsa.name = name.value_or("");
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> url, o.String("url"));
+  if (!url || url->empty()) return o.Error("url", "is required (the TSA's http:// or https:// address)");
+  tsa.url = *url;
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> policy, o.String("policy"));
+  tsa.policy_oid = policy.value_or("");
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> hash, o.String("hash"));
+  if (hash && !hash->empty()) {
+    Result<HashAlgorithm> alg = HashAlgorithmFromName(*hash);
+    if (!alg.ok()) return o.Error("hash", "is not a hash algorithm: " + alg.status().message());
+    tsa.hash = *alg;
   }
-  std::string trust = Text(o, "trust");
-  if (trust.empty()) return Status::InvalidArgument("TSA " + tsa.url + ": no \"trust\" (its CA certificate file)");
-  PRESERVE_ASSIGN_OR_RETURN(tsa.tsa_trust_anchors, LoadCertificates(InStore(root, trust)));
-  tsa.basic_auth_user = Text(o, "basic_auth_user");
-  if (std::string f = Text(o, "basic_auth_password_file"); !f.empty())
-    tsa.basic_auth_password_file = InStore(root, f).string();
-  tsa.basic_auth_password_env = Text(o, "basic_auth_password_env");
-  if (std::string f = Text(o, "tls_ca_file"); !f.empty()) tsa.tls_ca_file = InStore(root, f).string();
-  if (std::string f = Text(o, "client_cert_file"); !f.empty()) tsa.client_cert_file = InStore(root, f).string();
-  if (std::string f = Text(o, "client_key_file"); !f.empty()) tsa.client_key_file = InStore(root, f).string();
-  if (const auto* v = o.if_contains("timeout_ms"); v != nullptr && v->is_int64())
-    tsa.timeout = std::chrono::milliseconds(v->as_int64());
-  if (const auto* v = o.if_contains("retries"); v != nullptr && v->is_int64()) tsa.retries = static_cast<int>(v->as_int64());
-  if (const auto* v = o.if_contains("backoff_ms"); v != nullptr && v->is_int64())
-    tsa.backoff = std::chrono::milliseconds(v->as_int64());
+  PRESERVE_ASSIGN_OR_RETURN(std::string trust, PathIn(o, "trust", root));
+  if (trust.empty()) return o.Error("trust", "is required (the file of the TSA's CA certificates)");
+  Result<std::vector<Bytes>> anchors = LoadCertificates(trust);
+  if (!anchors.ok()) return o.Error("trust", "cannot be read: " + anchors.status().message());
+  tsa.tsa_trust_anchors = std::move(anchors).value();
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> user, o.String("basic_auth_user"));
+  tsa.basic_auth_user = user.value_or("");
+  PRESERVE_ASSIGN_OR_RETURN(tsa.basic_auth_password_file, PathIn(o, "basic_auth_password_file", root));
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> env, o.String("basic_auth_password_env"));
+  tsa.basic_auth_password_env = env.value_or("");
+  PRESERVE_ASSIGN_OR_RETURN(tsa.tls_ca_file, PathIn(o, "tls_ca_file", root));
+  PRESERVE_ASSIGN_OR_RETURN(tsa.client_cert_file, PathIn(o, "client_cert_file", root));
+  PRESERVE_ASSIGN_OR_RETURN(tsa.client_key_file, PathIn(o, "client_key_file", root));
+  constexpr std::int64_t kDay = 24LL * 3600 * 1000;
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::int64_t> timeout, o.Integer("timeout_ms", 1, kDay));
+  if (timeout) tsa.timeout = std::chrono::milliseconds(*timeout);
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::int64_t> retries, o.Integer("retries", 0, 100));
+  if (retries) tsa.retries = static_cast<int>(*retries);
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::int64_t> backoff, o.Integer("backoff_ms", 0, kDay));
+  if (backoff) tsa.backoff = std::chrono::milliseconds(*backoff);
   return tsa;
 }
 
 }  // namespace
 
-Result<StoreConfig> LoadStoreConfig(const std::filesystem::path& root) {
+Result<StoreConfig> ParseStoreConfig(std::string_view text, const std::filesystem::path& root) {
+  PRESERVE_ASSIGN_OR_RETURN(UserJson doc, UserJson::Parse(text, ConfigPath(root).string()));
+  PRESERVE_RETURN_IF_ERROR(doc.CheckRepeatedKeys());
+  if (!doc.root().is_object())
+    return doc.Error("", "must be a JSON object {...}, not " + JsonKindName(doc.root()));
+  const JsonObjectReader o(doc, doc.root().get_object(), "", "");
+  PRESERVE_RETURN_IF_ERROR(o.OnlyKeys({"renewal_margin_days", "tsa_key", "tsa_validity_years", "tsas"}));
   StoreConfig config;
-  auto bytes = ReadFile(ConfigPath(root));
-  if (!bytes.ok() && bytes.status().code() == StatusCode::kNotFound) return config;
-  if (!bytes.ok()) return bytes.status();
-  json::error_code ec;
-  json::value v = json::parse(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), ec);
-  if (ec || !v.is_object()) return Status::Corruption(ConfigPath(root).string() + ": not a JSON object");
-  const json::object& o = v.as_object();
-  if (const auto* m = o.if_contains("renewal_margin_days"); m != nullptr && m->is_int64())
-    config.renewal_margin = std::chrono::days(m->as_int64());
-  if (const auto* k = o.if_contains("tsa_key"); k != nullptr && k->is_string()) {
-    PRESERVE_ASSIGN_OR_RETURN(config.tsa_key, timestamp::TsaKeyTypeFromName(std::string_view(k->as_string())));
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::int64_t> margin, o.Integer("renewal_margin_days", 0, 36500));
+  if (margin) config.renewal_margin = std::chrono::days(*margin);
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> key, o.String("tsa_key"));
+  if (key) {
+    Result<timestamp::TsaKeyType> type = timestamp::TsaKeyTypeFromName(*key);
+    if (!type.ok()) return o.Error("tsa_key", type.status().message());
+    config.tsa_key = *type;
   }
-  if (const auto* y = o.if_contains("tsa_validity_years"); y != nullptr && y->is_int64())
-    config.tsa_validity_years = static_cast<int>(y->as_int64());
-  if (const auto* tsas = o.if_contains("tsas"); tsas != nullptr && tsas->is_array()) {
-    for (const auto& entry : tsas->as_array()) {
-      if (!entry.is_object()) return Status::InvalidArgument(ConfigPath(root).string() + ": a \"tsas\" entry is not an object");
-      auto tsa = ParseTsa(root, entry.as_object());
-      if (!tsa.ok()) return tsa.status().WithContext(ConfigPath(root).string());
-      config.external_tsas.push_back(std::move(tsa).value());
-    }
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::int64_t> years, o.Integer("tsa_validity_years", 1, 100));
+  if (years) config.tsa_validity_years = static_cast<int>(*years);
+  PRESERVE_ASSIGN_OR_RETURN(const json::array* tsas, o.Array("tsas"));
+  for (std::size_t i = 0; tsas != nullptr && i < tsas->size(); ++i) {
+    const std::string pointer = "/tsas/" + std::to_string(i);
+    const std::string name = "tsas[" + std::to_string(i) + "]";
+    if (!(*tsas)[i].is_object())
+      return doc.Error(pointer, "\"" + name + "\" must be an object {\"url\": ..., \"trust\": ...}, not " +
+                                    JsonKindName((*tsas)[i]));
+    PRESERVE_ASSIGN_OR_RETURN(timestamp::HttpTsaConfig tsa,
+                              ParseTsa(root, JsonObjectReader(doc, (*tsas)[i].get_object(), pointer, name)));
+    config.external_tsas.push_back(std::move(tsa));
   }
-  if (config.renewal_margin.count() < 0 || config.tsa_validity_years < 1)
-    return Status::Corruption(ConfigPath(root).string() + ": renewal_margin_days or tsa_validity_years out of range");
   return config;
+}
+
+Result<StoreConfig> LoadStoreConfig(const std::filesystem::path& root) {
+  auto bytes = ReadFile(ConfigPath(root));
+  if (!bytes.ok() && bytes.status().code() == StatusCode::kNotFound) return StoreConfig{};
+  if (!bytes.ok()) return bytes.status();
+  return ParseStoreConfig(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), root);
 }
 
 Status SaveStoreConfig(const std::filesystem::path& root, const StoreConfig& config) {

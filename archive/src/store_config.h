@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "preserve/policy/algorithm_catalogue.h"
 #include "preserve/timestamp/embedded_tsa.h"
@@ -27,6 +28,14 @@ struct StoreConfig {
 std::filesystem::path ConfigPath(const std::filesystem::path& root);
 std::filesystem::path PolicyPath(const std::filesystem::path& root);
 
+// config.json's keys (README, "Configuration"): renewal_margin_days,
+// tsa_key, tsa_validity_years, and tsas, a list of objects with the keys of
+// timestamp::HttpTsaConfig (url and trust required). Strict: a syntax error
+// names its line and column and what was expected; an unknown or repeated key
+// (a misspelling), a value of the wrong type or out of range names the key and
+// its line. kInvalidArgument, the message starting with config.json's path.
+// Relative paths are relative to `root`; the TSAs' trust files are read.
+Result<StoreConfig> ParseStoreConfig(std::string_view text, const std::filesystem::path& root);
 Result<StoreConfig> LoadStoreConfig(const std::filesystem::path& root);  // defaults when absent
 Status SaveStoreConfig(const std::filesystem::path& root, const StoreConfig& config);
 

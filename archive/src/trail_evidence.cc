@@ -210,9 +210,10 @@ Result<RenewalBatch> Archive::Impl::SealTrailHeadAlone(TimePoint horizon) {
                             {"hash", std::string(HashAlgorithmName(alg))},
                             {"root", ToHex(batch.root)},
                             {"token_time", FormatUtcTime(batch.time)},
-                            {"audit_head_events", std::to_string(batch.audit_head->events)}}));
+                            {"audit_head_events", std::to_string(batch.audit_head->events)}},
+                           TsaAuditFields(stamped.answer)));
   PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
-  return RenewalBatch{batch.id, RenewalKind::kTimeStamp, alg, 0, batch.time, 1};
+  return RenewalBatch{batch.id, RenewalKind::kTimeStamp, alg, 0, batch.time, 1, std::move(stamped.answer.failovers)};
 }
 
 Status Archive::Impl::CheckHeadSubjects(const std::map<std::string, std::vector<TimePoint>>& schedule,

@@ -64,24 +64,32 @@ std::string EntryKind(archive_entry* entry) {
 
 }  // namespace
 
-bool IsSafeArchivePath(std::string_view path) {
-  if (path.empty() || path.front() == '/') return false;
+std::optional<std::string> NormalizeArchivePath(std::string_view path) {
+  if (path.empty() || path.front() == '/') return std::nullopt;
   for (std::size_t i = 0; i < path.size(); ++i) {
     const auto byte = static_cast<unsigned char>(path[i]);
-    if (path[i] == '\\' || byte < 0x20 || byte == 0x7f) return false;
+    if (path[i] == '\\' || byte < 0x20 || byte == 0x7f) return std::nullopt;
     // C1 controls (U+0080 to U+009F) in UTF-8: terminals act on them too.
-    if (byte == 0xC2 && i + 1 < path.size() && static_cast<unsigned char>(path[i + 1]) < 0xA0) return false;
+    if (byte == 0xC2 && i + 1 < path.size() && static_cast<unsigned char>(path[i + 1]) < 0xA0) return std::nullopt;
   }
-  std::size_t start = 0;
-  while (start < path.size()) {
+  if (path.back() == '/') path.remove_suffix(1);  // a directory entry's
+  std::string normalized;
+  for (std::size_t start = 0;;) {
     std::size_t end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();
-    std::string_view part = path.substr(start, end - start);
-    if (part == ".." || part == ".") return false;
-    if (part.empty()) return false;  // "a//b"
+    const std::string_view part = path.substr(start, end - start);
+    // ".." is refused even where it would stay inside ("a/../b"): no archive
+    // tool writes it, and a name must mean one thing to every extractor.
+    if (part.empty() || part == "..") return std::nullopt;  // "a//b", "../x"
+    if (part != ".") normalized.append(normalized.empty() ? "" : "/").append(part);
+    if (end == path.size()) return normalized;
     start = end + 1;
   }
-  return true;
+}
+
+bool IsSafeArchivePath(std::string_view path) {
+  const std::optional<std::string> normalized = NormalizeArchivePath(path);
+  return normalized && !normalized->empty();
 }
 
 namespace {
@@ -288,7 +296,13 @@ struct ArchiveReader::Impl {
         if (!is_directory) skipped.push_back(EscapeForDisplay(stored) + ": " + why);
         continue;  // its content is skipped with the next header
       }
-      if (!IsSafeArchivePath(name)) return Refuse("unsafe path " + Quoted(name));
+      // "./letter.pdf" is recorded as "letter.pdf"; "./" (what `tar -C dir .`
+      // writes for dir itself) is the archive's root, nothing to record.
+      std::optional<std::string> normalized = NormalizeArchivePath(name);
+      if (!normalized || (!is_directory && (normalized->empty() || name.back() == '/')))
+        return Refuse("unsafe path " + Quoted(name));
+      if (normalized->empty()) continue;
+      name = std::move(*normalized);
       PRESERVE_RETURN_IF_ERROR(AddName(name, is_directory));
       if (is_directory) continue;
 

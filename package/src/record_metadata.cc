@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "preserve/util/json_reader.h"
+
 #include <chrono>
 #include <set>
 
@@ -37,7 +39,8 @@ std::optional<std::size_t> Utf8Length(std::string_view s) {
 // Collects every problem, so an officer fixes a sidecar in one pass.
 class Checker {
  public:
-  explicit Checker(const json::object& root) : root_(root) {}
+  // `doc`: the sidecar, for the line of each problem's key.
+  Checker(const UserJson& doc, const json::object& root) : doc_(doc), root_(root) {}
 
   void Text(std::string_view key, std::size_t max, bool required, std::string& out) {
     seen_.insert(std::string(key));
@@ -105,18 +108,37 @@ class Checker {
     return v == nullptr || v->is_null() ? nullptr : v;
   }
 
-  void Problem(std::string_view key, const std::string& what) {
-    problems_ += (problems_.empty() ? "" : "; ") + std::string(key) + ": " + what;
+  // "key: what (line N)"; `pointer` is the key's JSON pointer, by default
+  // the top-level member `key` names ("signer.position" -> /signer/position,
+  // "recipients[1]" -> /recipients).
+  void Problem(std::string_view key, const std::string& what, std::string pointer = "") {
+    if (pointer.empty()) {
+      const std::size_t dot = key.find('.');
+      pointer = "/" + JsonPointerToken(key.substr(0, std::min(dot, key.find('['))));
+      if (dot != std::string_view::npos) pointer += "/" + JsonPointerToken(key.substr(dot + 1));
+    }
+    const std::size_t line = doc_.LineOf(pointer);
+    problems_ += (problems_.empty() ? "" : "; ") + std::string(key) + ": " + what +
+                 (line != 0 ? " (line " + std::to_string(line) + ")" : "");
   }
 
   void UnknownKeys() {
     for (const auto& [key, value] : root_)
-      if (seen_.count(std::string(key)) == 0) Problem(key, "unknown field");
+      if (seen_.count(std::string(key)) == 0) Problem(key, "unknown field", "/" + JsonPointerToken(key));
+  }
+
+  // JSON parsers differ on which of two values for one key counts (Boost.JSON
+  // takes the last): a sidecar that gives one twice is refused.
+  void RepeatedKeys() {
+    for (const auto& [pointer, line] : doc_.keys().repeated)
+      problems_ += (problems_.empty() ? "" : "; ") + pointer.substr(1) + ": given twice (line " +
+                   std::to_string(doc_.LineOf(pointer)) + " and line " + std::to_string(line) + ")";
   }
 
   const std::string& problems() const { return problems_; }
 
  private:
+  const UserJson& doc_;
   const json::object& root_;
   std::set<std::string> seen_;
   std::string problems_;
@@ -130,7 +152,7 @@ void ReadSigner(Checker& check, RecordMetadata& m) {
     std::string name = "signer." + std::string(key);
     std::string* out = key == "position" ? &m.signer_position : key == "full_name" ? &m.signer_full_name : nullptr;
     if (out == nullptr) {
-      check.Problem(name, "unknown field");
+      check.Problem(name, "unknown field", "/signer/" + JsonPointerToken(key));
     } else if (!value.is_string()) {
       check.Problem(name, "must be text");
     } else {
@@ -170,9 +192,10 @@ void ReadRetention(Checker& check, RecordMetadata& m) {
   }
 }
 
-Result<RecordMetadata> FromObject(const json::object& root) {
+Result<RecordMetadata> FromObject(const UserJson& doc, const json::object& root) {
   RecordMetadata m;
-  Checker check(root);
+  Checker check(doc, root);
+  check.RepeatedKeys();
   check.Text("organ_id", 13, false, m.organ_id);
   check.Text("file_notation", 50, false, m.file_notation);
   check.Text("code_number", 11, true, m.code_number);
@@ -201,11 +224,12 @@ std::string RecordMetadata::Citation() const { return code_number + "/" + code_n
 
 Result<RecordMetadata> ParseRecordMetadata(ByteView bytes) {
   if (bytes.size() > 1024 * 1024) return Status::InvalidArgument("record metadata: larger than 1 MiB");
-  json::error_code ec;
-  json::value v = json::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), ec);
-  if (ec) return Status::InvalidArgument("record metadata: not JSON (" + ec.message() + ")");
-  if (!v.is_object()) return Status::InvalidArgument("record metadata: not a JSON object");
-  return FromObject(v.as_object());
+  PRESERVE_ASSIGN_OR_RETURN(
+      const UserJson doc,
+      UserJson::Parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), "record metadata"));
+  if (!doc.root().is_object())
+    return Status::InvalidArgument("record metadata: not a JSON object, but " + JsonKindName(doc.root()));
+  return FromObject(doc, doc.root().get_object());
 }
 
 std::string RecordMetadataToJson(const RecordMetadata& m) {

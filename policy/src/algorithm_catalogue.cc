@@ -9,6 +9,8 @@
 
 #include <boost/json.hpp>
 
+#include "preserve/util/json_reader.h"
+
 #include "preserve/util/bytes.h"
 
 namespace preserve::policy {
@@ -180,48 +182,57 @@ std::string Table(const std::vector<std::vector<std::string>>& rows) {
 // Parsing helpers. boost::json's if_* accessors and error_code overloads are
 // used throughout, so nothing here throws.
 
-Status EntryError(const std::string& origin, const std::string& entry, const std::string& msg) {
-  return Status::InvalidArgument(origin + ": " + entry + ": " + msg);
+// "ORIGIN: line N: ENTRY: MSG", N the line of the key at `pointer` (json_reader.h).
+Status EntryError(const UserJson& doc, const std::string& pointer, const std::string& entry, const std::string& msg) {
+  return doc.Error(pointer, entry + ": " + msg);
 }
 
-Result<std::optional<TimePoint>> ParseEnd(const boost::json::object& entry, const std::string& origin,
-                                          const std::string& what) {
+// `pointer`: the entry's JSON pointer ("/hash/0").
+Result<std::optional<TimePoint>> ParseEnd(const boost::json::object& entry, const UserJson& doc,
+                                          const std::string& pointer, const std::string& what) {
   const boost::json::value* end = entry.if_contains("end");
   if (end == nullptr) {
-    return EntryError(origin, what, "\"end\" is missing (use null for no end)");
+    return EntryError(doc, pointer, what, "\"end\" is missing (use null for no end)");
   }
   if (end->is_null()) return std::optional<TimePoint>();
   const boost::json::string* text = end->if_string();
-  if (text == nullptr) return EntryError(origin, what, "\"end\" must be a date string or null");
+  if (text == nullptr)
+    return EntryError(doc, pointer + "/end", what, "\"end\" must be a date string or null, not " + JsonKindName(*end));
   Result<TimePoint> t = ParseUtcTime(std::string_view(text->data(), text->size()));
-  if (!t.ok()) return EntryError(origin, what, "bad \"end\": " + t.status().message());
+  if (!t.ok()) return EntryError(doc, pointer + "/end", what, "bad \"end\": " + t.status().message());
   return std::optional<TimePoint>(*t);
 }
 
-Result<std::string> ParseSource(const boost::json::object& entry, const std::string& origin, const std::string& what) {
+Result<std::string> ParseSource(const boost::json::object& entry, const UserJson& doc, const std::string& pointer,
+                                const std::string& what) {
   const boost::json::value* source = entry.if_contains("source");
-  if (source == nullptr) return origin;  // the file is where the date comes from
+  if (source == nullptr) return doc.origin();  // the file is where the date comes from
   const boost::json::string* text = source->if_string();
-  if (text == nullptr) return EntryError(origin, what, "\"source\" must be a string");
+  if (text == nullptr)
+    return EntryError(doc, pointer + "/source", what, "\"source\" must be a string, not " + JsonKindName(*source));
   return std::string(text->data(), text->size());
 }
 
 Status CheckMembers(const boost::json::object& obj, std::initializer_list<std::string_view> allowed,
-                    const std::string& origin, const std::string& what) {
+                    const UserJson& doc, const std::string& pointer, const std::string& what) {
   for (const auto& member : obj) {
     std::string_view key(member.key().data(), member.key().size());
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      return EntryError(origin, what, "unknown member \"" + std::string(key) + "\"");
+      std::string known;
+      for (std::string_view k : allowed) known += (known.empty() ? "" : ", ") + std::string(k);
+      return EntryError(doc, pointer + "/" + JsonPointerToken(key), what,
+                        "unknown member \"" + std::string(key) + "\" (known: " + known + ")");
     }
   }
   return Status::Ok();
 }
 
 Result<const boost::json::array*> OptionalArray(const boost::json::object& root, std::string_view key,
-                                                const std::string& origin) {
+                                                const UserJson& doc) {
   const boost::json::value* v = root.if_contains(key);
   if (v == nullptr) return static_cast<const boost::json::array*>(nullptr);
-  if (!v->is_array()) return Status::InvalidArgument(origin + ": \"" + std::string(key) + "\" must be an array");
+  if (!v->is_array())
+    return doc.Error("/" + std::string(key), "\"" + std::string(key) + "\" must be an array, not " + JsonKindName(*v));
   return &v->get_array();
 }
 
@@ -229,17 +240,6 @@ std::string EntryName(std::string_view list, std::size_t index) {
   return std::string(list) + " entry " + std::to_string(index + 1);
 }
 
-Result<boost::json::value> ParseJsonText(std::string_view text, const std::string& origin) {
-  boost::json::stream_parser parser;
-  boost::system::error_code ec;
-  std::size_t consumed = parser.write(text.data(), text.size(), ec);
-  if (!ec) parser.finish(ec);
-  if (ec) {
-    auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(consumed), '\n');
-    return Status::InvalidArgument(origin + ": not valid JSON (line " + std::to_string(line) + "): " + ec.message());
-  }
-  return parser.release();
-}
 
 }  // namespace
 
@@ -304,80 +304,85 @@ Result<AlgorithmCatalogue> AlgorithmCatalogue::Load(const std::filesystem::path&
 }
 
 Result<AlgorithmCatalogue> AlgorithmCatalogue::Parse(std::string_view json_text, const std::string& origin) {
-  PRESERVE_ASSIGN_OR_RETURN(boost::json::value parsed, ParseJsonText(json_text, origin));
-  const boost::json::object* root = parsed.if_object();
+  PRESERVE_ASSIGN_OR_RETURN(const UserJson doc, UserJson::Parse(json_text, origin));
+  PRESERVE_RETURN_IF_ERROR(doc.CheckRepeatedKeys());
+  const boost::json::object* root = doc.root().if_object();
   if (root == nullptr) return Status::InvalidArgument(origin + ": the policy must be a JSON object");
   PRESERVE_RETURN_IF_ERROR(
-      CheckMembers(*root, {"name", "comment", "base", "hash_preference", "hash", "signature"}, origin, "top level"));
+      CheckMembers(*root, {"name", "comment", "base", "hash_preference", "hash", "signature"}, doc, "", "top level"));
 
   AlgorithmCatalogue c;
   c.hash_preference_ = DefaultHashPreference();
   if (const boost::json::value* base = root->if_contains("base")) {
     const boost::json::string* id = base->if_string();
-    if (id == nullptr) return Status::InvalidArgument(origin + ": \"base\" must be a profile name");
+    if (id == nullptr) return doc.Error("/base", "\"base\" must be a profile name, not " + JsonKindName(*base));
     Result<AlgorithmCatalogue> builtin = Builtin(std::string_view(id->data(), id->size()));
-    if (!builtin.ok()) return builtin.status().WithContext(origin);
+    if (!builtin.ok()) return doc.Error("/base", builtin.status().message());
     c = std::move(builtin).value();
   }
   c.name_ = origin;
   if (const boost::json::value* name = root->if_contains("name")) {
     const boost::json::string* text = name->if_string();
-    if (text == nullptr) return Status::InvalidArgument(origin + ": \"name\" must be a string");
+    if (text == nullptr) return doc.Error("/name", "\"name\" must be a string, not " + JsonKindName(*name));
     c.name_ = std::string(text->data(), text->size());
   }
 
-  PRESERVE_ASSIGN_OR_RETURN(const boost::json::array* preference, OptionalArray(*root, "hash_preference", origin));
+  PRESERVE_ASSIGN_OR_RETURN(const boost::json::array* preference, OptionalArray(*root, "hash_preference", doc));
   if (preference != nullptr) {
     std::vector<HashAlgorithm> order;
     for (std::size_t i = 0; i < preference->size(); ++i) {
       const boost::json::string* text = (*preference)[i].if_string();
       const std::string what = EntryName("hash_preference", i);
-      if (text == nullptr) return EntryError(origin, what, "must be a hash algorithm name");
+      const std::string pointer = "/hash_preference";
+      if (text == nullptr) return EntryError(doc, pointer, what, "must be a hash algorithm name");
       Result<HashAlgorithm> alg = HashAlgorithmFromName(std::string_view(text->data(), text->size()));
-      if (!alg.ok()) return EntryError(origin, what, alg.status().message());
+      if (!alg.ok()) return EntryError(doc, pointer, what, alg.status().message());
       if (std::find(order.begin(), order.end(), *alg) != order.end()) {
-        return EntryError(origin, what, std::string(HashAlgorithmName(*alg)) + " is listed twice");
+        return EntryError(doc, pointer, what, std::string(HashAlgorithmName(*alg)) + " is listed twice");
       }
       order.push_back(*alg);
     }
-    if (order.empty()) return Status::InvalidArgument(origin + ": \"hash_preference\" is empty");
+    if (order.empty()) return doc.Error("/hash_preference", "\"hash_preference\" is empty");
     c.hash_preference_ = std::move(order);
   }
 
-  PRESERVE_ASSIGN_OR_RETURN(const boost::json::array* hashes, OptionalArray(*root, "hash", origin));
+  PRESERVE_ASSIGN_OR_RETURN(const boost::json::array* hashes, OptionalArray(*root, "hash", doc));
   if (hashes != nullptr) {
     std::set<HashAlgorithm> seen;
     for (std::size_t i = 0; i < hashes->size(); ++i) {
       std::string what = EntryName("hash", i);
+      const std::string pointer = "/hash/" + std::to_string(i);
       const boost::json::object* entry = (*hashes)[i].if_object();
-      if (entry == nullptr) return EntryError(origin, what, "must be an object");
-      PRESERVE_RETURN_IF_ERROR(CheckMembers(*entry, {"algorithm", "end", "source"}, origin, what));
+      if (entry == nullptr) return EntryError(doc, pointer, what, "must be an object");
+      PRESERVE_RETURN_IF_ERROR(CheckMembers(*entry, {"algorithm", "end", "source"}, doc, pointer, what));
       const boost::json::value* alg_value = entry->if_contains("algorithm");
       const boost::json::string* alg_name = alg_value ? alg_value->if_string() : nullptr;
-      if (alg_name == nullptr) return EntryError(origin, what, "\"algorithm\" must be a hash algorithm name");
+      if (alg_name == nullptr)
+        return EntryError(doc, pointer + "/algorithm", what, "\"algorithm\" must be a hash algorithm name");
       Result<HashAlgorithm> alg = HashAlgorithmFromName(std::string_view(alg_name->data(), alg_name->size()));
-      if (!alg.ok()) return EntryError(origin, what, alg.status().message());
+      if (!alg.ok()) return EntryError(doc, pointer + "/algorithm", what, alg.status().message());
       what += " (" + std::string(HashAlgorithmName(*alg)) + ")";
-      if (!seen.insert(*alg).second) return EntryError(origin, what, "the algorithm is listed twice");
-      PRESERVE_ASSIGN_OR_RETURN(std::optional<TimePoint> end, ParseEnd(*entry, origin, what));
-      PRESERVE_ASSIGN_OR_RETURN(std::string source, ParseSource(*entry, origin, what));
+      if (!seen.insert(*alg).second) return EntryError(doc, pointer + "/algorithm", what, "the algorithm is listed twice");
+      PRESERVE_ASSIGN_OR_RETURN(std::optional<TimePoint> end, ParseEnd(*entry, doc, pointer, what));
+      PRESERVE_ASSIGN_OR_RETURN(std::string source, ParseSource(*entry, doc, pointer, what));
       c.SetHashRule({*alg, end, std::move(source)});
     }
   }
 
-  PRESERVE_ASSIGN_OR_RETURN(const boost::json::array* signatures, OptionalArray(*root, "signature", origin));
+  PRESERVE_ASSIGN_OR_RETURN(const boost::json::array* signatures, OptionalArray(*root, "signature", doc));
   if (signatures != nullptr) {
     std::set<std::pair<SignatureKeyType, int>> seen;
     for (std::size_t i = 0; i < signatures->size(); ++i) {
       std::string what = EntryName("signature", i);
+      const std::string pointer = "/signature/" + std::to_string(i);
       const boost::json::object* entry = (*signatures)[i].if_object();
-      if (entry == nullptr) return EntryError(origin, what, "must be an object");
-      PRESERVE_RETURN_IF_ERROR(CheckMembers(*entry, {"key", "min_bits", "end", "source"}, origin, what));
+      if (entry == nullptr) return EntryError(doc, pointer, what, "must be an object");
+      PRESERVE_RETURN_IF_ERROR(CheckMembers(*entry, {"key", "min_bits", "end", "source"}, doc, pointer, what));
       const boost::json::value* key_value = entry->if_contains("key");
       const boost::json::string* key_name = key_value ? key_value->if_string() : nullptr;
-      if (key_name == nullptr) return EntryError(origin, what, "\"key\" must be a key type name");
+      if (key_name == nullptr) return EntryError(doc, pointer + "/key", what, "\"key\" must be a key type name");
       Result<SignatureKeyType> key = SignatureKeyTypeFromName(std::string_view(key_name->data(), key_name->size()));
-      if (!key.ok()) return EntryError(origin, what, key.status().message());
+      if (!key.ok()) return EntryError(doc, pointer + "/key", what, key.status().message());
       const boost::json::value* bits_value = entry->if_contains("min_bits");
       std::int64_t bits = 0;
       if (bits_value != nullptr && bits_value->is_int64()) {
@@ -385,16 +390,17 @@ Result<AlgorithmCatalogue> AlgorithmCatalogue::Parse(std::string_view json_text,
       } else if (bits_value != nullptr && bits_value->is_uint64()) {
         bits = kMaxKeyBits + 1;  // beyond int64: certainly out of range
       } else {
-        return EntryError(origin, what, "\"min_bits\" must be a whole number");
+        return EntryError(doc, pointer + "/min_bits", what, "\"min_bits\" must be a whole number");
       }
       if (bits < 1 || bits > kMaxKeyBits) {
-        return EntryError(origin, what, "\"min_bits\" must be between 1 and " + std::to_string(kMaxKeyBits));
+        return EntryError(doc, pointer + "/min_bits", what,
+                          "\"min_bits\" must be between 1 and " + std::to_string(kMaxKeyBits));
       }
       const int min_bits = static_cast<int>(bits);
       what += " (" + std::string(SignatureKeyTypeName(*key)) + " " + std::to_string(min_bits) + " bits)";
-      if (!seen.insert({*key, min_bits}).second) return EntryError(origin, what, "the rule is listed twice");
-      PRESERVE_ASSIGN_OR_RETURN(std::optional<TimePoint> end, ParseEnd(*entry, origin, what));
-      PRESERVE_ASSIGN_OR_RETURN(std::string source, ParseSource(*entry, origin, what));
+      if (!seen.insert({*key, min_bits}).second) return EntryError(doc, pointer, what, "the rule is listed twice");
+      PRESERVE_ASSIGN_OR_RETURN(std::optional<TimePoint> end, ParseEnd(*entry, doc, pointer, what));
+      PRESERVE_ASSIGN_OR_RETURN(std::string source, ParseSource(*entry, doc, pointer, what));
       c.SetSignatureRule({*key, min_bits, end, std::move(source)});
     }
   }

@@ -283,9 +283,9 @@ TEST(BulkInput, MissingInputAndNonArchivesAreErrors) {
 }
 
 TEST(SafeArchivePath, RefusesWhatCouldEscapeOrForgeALine) {
-  for (const char* good : {"a", "a/b.txt", "dir/", "công văn.txt", "a..b", ".hidden"})
+  for (const char* good : {"a", "a/b.txt", "dir/", "công văn.txt", "a..b", ".hidden", "./a", "a/./b", "./sub/"})
     EXPECT_TRUE(IsSafeArchivePath(good)) << good;
-  for (const char* bad : {"", "/etc/passwd", "../x", "a/../../x", "a/./b", "a//b", "a\\..\\b", "..", "a/..",
+  for (const char* bad : {"", ".", "./", "/etc/passwd", "../x", "a/../../x", "a//b", "a\\..\\b", "..", "a/..",
                           "line\nbreak", "tab\there", "del\x7f"})
     EXPECT_FALSE(IsSafeArchivePath(bad)) << bad;
 }

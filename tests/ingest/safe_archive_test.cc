@@ -163,5 +163,106 @@ TEST(ArchiveLimitsTest, AnEntryStopsAtTheSizeItsHeadersDeclare) {
   EXPECT_LE(received, 1000u);
 }
 
+// ---- Bundles as users make them: `tar -czf b.tar.gz -C dir .` and `zip -r`.
+
+// One entry of a tar written with libarchive: a regular file unless `type`
+// says otherwise; `link` is a symbolic link's target, or a hard link's.
+struct TarMember {
+  std::string name;
+  unsigned type = AE_IFREG;
+  std::string content;
+  std::string link;
+  bool hardlink = false;
+};
+
+Bytes TarOf(const std::vector<TarMember>& members) {
+  Bytes out(1 << 16);
+  std::size_t used = 0;
+  struct archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  archive_write_open_memory(a, out.data(), out.size(), &used);
+  for (const TarMember& m : members) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_copy_pathname(e, m.name.c_str());
+    archive_entry_set_filetype(e, m.type);
+    archive_entry_set_perm(e, m.type == AE_IFDIR ? 0755 : 0644);
+    if (m.type == AE_IFLNK) archive_entry_copy_symlink(e, m.link.c_str());
+    if (m.hardlink) archive_entry_copy_hardlink(e, m.link.c_str());
+    archive_entry_set_size(e, m.type == AE_IFREG && !m.hardlink ? static_cast<la_int64_t>(m.content.size()) : 0);
+    archive_write_header(a, e);
+    if (m.type == AE_IFREG && !m.hardlink) archive_write_data(a, m.content.data(), m.content.size());
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  out.resize(used);
+  return out;
+}
+
+TarMember Directory(std::string name) { return {std::move(name), AE_IFDIR, "", "", false}; }
+TarMember File(std::string name) { return {std::move(name), AE_IFREG, "content\n", "", false}; }
+
+TEST(BundleNames, DotEntriesAndDirectoriesAreOrdinary) {
+  // What GNU tar writes for `tar -czf b.tar.gz -C dir .`, with a "." inside a name too.
+  const Bytes tar = TarOf({Directory("./"), File("./letter.pdf"), Directory("./sub/"), File("./sub/notice.pdf"),
+                           Directory("a/"), File("a/./b.pdf"), Directory("a/./c/")});
+  auto listed = List(tar, ArchiveFormat::kZipOrTar);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  EXPECT_EQ(listed->names, (std::vector<std::string>{"letter.pdf", "sub/notice.pdf", "a/b.pdf"}));
+  // The stored name is still the archive's own.
+  EXPECT_EQ(listed->stored, (std::vector<std::string>{"./letter.pdf", "./sub/notice.pdf", "a/./b.pdf"}));
+
+  const Bytes zip = ZipOf({StoredMember("./", ""), StoredMember("./sub/", ""), StoredMember("./sub/a.txt", "x"),
+                           StoredMember("b.txt", "y")});
+  auto zipped = List(zip, ArchiveFormat::kZipOrTar);
+  ASSERT_TRUE(zipped.ok()) << zipped.status().ToString();
+  EXPECT_EQ(zipped->names, (std::vector<std::string>{"sub/a.txt", "b.txt"}));
+}
+
+TEST(BundleNames, TheSameFileNamedWithAndWithoutDotIsNamedTwice) {
+  auto listed = List(TarOf({File("./letter.pdf"), File("letter.pdf")}), ArchiveFormat::kZipOrTar);
+  ASSERT_FALSE(listed.ok());
+  EXPECT_EQ(listed.status().message(), "test: refused 'letter.pdf': appears twice");
+}
+
+TEST(BundleNames, WhatClimbsOutOrIsNotAFileIsRefusedNamingTheEntry) {
+  struct Case {
+    std::vector<TarMember> members;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{File("../x")}, "test: refused unsafe path '../x'"},
+      {{File("./../x")}, "test: refused unsafe path './../x'"},
+      {{File("/abs")}, "test: refused unsafe path '/abs'"},
+      {{File("a/../../x")}, "test: refused unsafe path 'a/../../x'"},
+      {{Directory("./"), Directory("../up/")}, "test: refused unsafe path '../up'"},
+      {{File(".")}, "test: refused unsafe path '.'"},
+      {{{"./passwd", AE_IFLNK, "", "/etc/passwd", false}}, "test: refused './passwd': not a regular file (symbolic link)"},
+      {{File("./a.txt"), {"./b.txt", AE_IFREG, "", "./a.txt", true}},
+       "test: refused './b.txt': not a regular file (hard link)"},
+      {{{"./null", AE_IFCHR, "", "", false}}, "test: refused './null': not a regular file (character device)"},
+      {{{"./disk", AE_IFBLK, "", "", false}}, "test: refused './disk': not a regular file (block device)"},
+      {{{"./pipe", AE_IFIFO, "", "", false}}, "test: refused './pipe': not a regular file (FIFO)"},
+  };
+  for (const Case& c : cases) {
+    auto listed = List(TarOf(c.members), ArchiveFormat::kZipOrTar);
+    ASSERT_FALSE(listed.ok()) << c.message;
+    EXPECT_EQ(listed.status().code(), StatusCode::kInvalidArgument) << c.message;
+    EXPECT_EQ(listed.status().message(), c.message);
+  }
+}
+
+TEST(BundleNames, NormalizeArchivePathDropsDotPartsOnly) {
+  EXPECT_EQ(NormalizeArchivePath("./"), std::optional<std::string>(""));
+  EXPECT_EQ(NormalizeArchivePath("."), std::optional<std::string>(""));
+  EXPECT_EQ(NormalizeArchivePath("./sub/"), std::optional<std::string>("sub"));
+  EXPECT_EQ(NormalizeArchivePath("./letter.pdf"), std::optional<std::string>("letter.pdf"));
+  EXPECT_EQ(NormalizeArchivePath("a/./b"), std::optional<std::string>("a/b"));
+  EXPECT_EQ(NormalizeArchivePath("a/."), std::optional<std::string>("a"));
+  EXPECT_EQ(NormalizeArchivePath(".hidden"), std::optional<std::string>(".hidden"));
+  for (const char* bad : {"", "/", "/abs", "../x", "./../x", "a/../b", "a/../../x", "a//b", ".//a", "..", "a\\b"})
+    EXPECT_EQ(NormalizeArchivePath(bad), std::nullopt) << bad;
+}
+
 }  // namespace
 }  // namespace preserve::ingest

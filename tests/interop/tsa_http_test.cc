@@ -325,6 +325,10 @@ TEST_F(OpenSslTsaOverHttp, FailsOverFromADeadTsaToOpenSsl) {
   ASSERT_TRUE(stamped.ok()) << stamped.status().ToString();
   EXPECT_EQ(stamped->tsa, "openssl ts -reply");
   EXPECT_EQ(stamped->attempts, 2);
+  // The failover is handed to the caller, which reports it.
+  ASSERT_EQ(stamped->failed_over.size(), 1u);
+  EXPECT_EQ(stamped->failed_over[0].tsa, "dead");
+  EXPECT_NE(stamped->failed_over[0].reason.find("cannot connect"), std::string::npos) << stamped->failed_over[0].reason;
 }
 
 }  // namespace
@@ -363,7 +367,8 @@ TEST(ExternalTsa, UnreachableTsaLeavesPackagesQueuedAndTheNextRunSeals) {
                                   (fixtures / "pki" / "root-ca.pem").string(), (fixtures / "signed" / "letter.p7m").string()});
   EXPECT_EQ(ingest.exit_code, 4) << Describe(ingest);
   EXPECT_NE(ingest.err.find("sealing failed"), std::string::npos) << Describe(ingest);
-  std::string id = ingest.out.substr(0, 36);
+  const std::size_t arrow = ingest.out.find(" -> ");  // "INPUT -> ID", or the id alone
+  std::string id = ingest.out.substr(arrow == std::string::npos ? 0 : arrow + 4, 36);
   CommandResult list = Command({PRESERVE_BIN, "list", "--store", archive.string()});
   EXPECT_NE(list.out.find(id + "  "), std::string::npos) << Describe(list);
   EXPECT_NE(list.out.find("queued"), std::string::npos) << Describe(list);
@@ -375,6 +380,24 @@ TEST(ExternalTsa, UnreachableTsaLeavesPackagesQueuedAndTheNextRunSeals) {
   CommandResult seal = Command({PRESERVE_BIN, "seal", "--store", archive.string()});
   EXPECT_EQ(seal.exit_code, 0) << Describe(seal);
   EXPECT_NE(seal.err.find("sealed 1 package"), std::string::npos) << Describe(seal);
+  // The failover is said on stderr, and recorded in the seal's audit event:
+  // which TSA failed, why, and which one answered.
+  // A TSA is named by its URL ("http://host:port" without the path) when config.json gives it no name.
+  const std::string answered = "http://" + server.address();
+  EXPECT_NE(seal.err.find("preserve: TSA failover: http://127.0.0.1:9 failed ("), std::string::npos)
+      << Describe(seal);
+  EXPECT_NE(seal.err.find("Connection refused"), std::string::npos) << Describe(seal);
+  EXPECT_NE(seal.err.find("); " + answered + " answered\n"), std::string::npos) << Describe(seal);
+  CommandResult log = Command({PRESERVE_BIN, "audit-log", "show", "--json", "--store", archive.string()});
+  ASSERT_EQ(log.exit_code, 0) << Describe(log);
+  std::string seal_event;
+  for (std::size_t start = 0, end; start < log.out.size(); start = end + 1) {
+    end = std::min(log.out.find('\n', start), log.out.size());
+    const std::string line = log.out.substr(start, end - start);
+    if (line.find(R"("event":"seal")") != std::string::npos) seal_event = line;
+  }
+  EXPECT_NE(seal_event.find(R"("tsa":")" + answered + "\""), std::string::npos) << log.out;
+  EXPECT_NE(seal_event.find(R"("tsa_failed":"http://127.0.0.1:9: )"), std::string::npos) << log.out;
   CommandResult verify = Command({PRESERVE_BIN, "verify", "--store", archive.string(), id});
   EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
 

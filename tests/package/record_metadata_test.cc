@@ -104,6 +104,24 @@ TEST(RecordMetadata, RefusesBadTypesDatesAndLengths) {
   }
 }
 
+TEST(RecordMetadata, ProblemsNameTheirLineAndSyntaxErrorsTheirColumn) {
+  auto m = Parse("{\"code_number\": \"1\", \"code_notation\": \"A\", \"issued_date\": \"2020-01-02\",\n"
+                 " \"organ_name\": \"B\",\n"
+                 " \"subjetc\": \"C\",\n"
+                 " \"signer\": {\"position\": \"x\",\n  \"fullname\": \"y\"},\n"
+                 " \"organ_name\": \"B again\"}");
+  ASSERT_FALSE(m.ok());
+  const std::string message = m.status().message();
+  for (const char* expected : {"subject: required", "subjetc: unknown field (line 3)",
+                               "signer.fullname: unknown field (line 5)", "organ_name: given twice (line 2 and line 6)"})
+    EXPECT_NE(message.find(expected), std::string::npos) << expected << " in " << message;
+
+  auto syntax = Parse("{\"code_number\": \"1\",\n \"code_notation\": \"A\"\n \"subject\": \"C\"}");
+  ASSERT_FALSE(syntax.ok());
+  EXPECT_EQ(syntax.status().message(),
+            "record metadata: line 3, column 2: not valid JSON: expected ',' or '}', found \"subject\" (syntax error)");
+}
+
 TEST(RecordMetadata, CountsCharactersNotBytes) {
   // 13 Vietnamese letters of two bytes each: 26 bytes, but within organ_id's 13 characters.
   auto m = Parse(R"({"organ_id": "ĐĐĐĐĐĐĐĐĐĐĐĐĐ", "code_number": "1", "code_notation": "A", "issued_date": "2020-01-02",

@@ -244,7 +244,14 @@ TEST_P(MalformedPolicy, IsRejectedWithAClearMessage) {
 INSTANTIATE_TEST_SUITE_P(
     AlgorithmCatalogue, MalformedPolicy,
     ::testing::Values(
-        BadPolicy{"{\"base\": \"etsi\",\n \"hash\": [}", "not valid JSON (line 2)"},
+        BadPolicy{"{\"base\": \"etsi\",\n \"hash\": [}",
+                  "line 2, column 11: not valid JSON: expected a value or ']', found '}'"},
+        BadPolicy{"{\"base\": \"etsi\"\n \"hash\": []}", "line 2, column 2: not valid JSON: expected ',' or '}'"},
+        // A misspelt key and a wrong type name the line they are on.
+        BadPolicy{"{\"base\": \"etsi\",\n\n \"hashes\": []}", "line 3: top level: unknown member \"hashes\""},
+        BadPolicy{"{\"hash\": [\n {\"algorithm\": \"SHA-256\",\n  \"end\": 2040}]}",
+                  "line 3: hash entry 1 (SHA-256): \"end\" must be a date string or null, not a whole number"},
+        BadPolicy{"{\"base\": \"etsi\",\n \"base\": \"bsi\"}", "line 2: \"base\" is given twice (first on line 1)"},
         BadPolicy{"[]", "must be a JSON object"},
         BadPolicy{R"({"hashes": []})", "unknown member \"hashes\""},
         BadPolicy{R"({"base": "nist"})", "unknown algorithm profile 'nist'"},

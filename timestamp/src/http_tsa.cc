@@ -199,6 +199,7 @@ Result<TimeStampFromTsa> FailoverTimeStamper::Stamp(HashAlgorithm alg, ByteView 
                                    std::to_string(imprint.size()));
   std::string failures;
   int attempts = 0;
+  std::vector<TsaFailure> failed;
   for (Tsa& tsa : impl_->tsas) {
     std::string failure;
     if (tsa.config.hash && *tsa.config.hash != alg) {
@@ -214,6 +215,7 @@ Result<TimeStampFromTsa> FailoverTimeStamper::Stamp(HashAlgorithm alg, ByteView 
         auto stamped = impl_->StampOnce(tsa, alg, imprint);
         if (stamped.ok()) {
           stamped->attempts = attempts;
+          stamped->failed_over = std::move(failed);
           return stamped;
         }
         failure = stamped.status().message();
@@ -222,6 +224,7 @@ Result<TimeStampFromTsa> FailoverTimeStamper::Stamp(HashAlgorithm alg, ByteView 
           break;
         }
       }
+      failed.push_back(TsaFailure{tsa.config.name, failure});
     }
     failures += (failures.empty() ? "" : "; ") + tsa.config.name + ": " + failure;
   }

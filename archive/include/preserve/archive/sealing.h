@@ -19,10 +19,20 @@
 
 namespace preserve::archive {
 
+// A failover between the external TSAs config.json lists ("tsas"): one that
+// was asked and failed, and the one that then gave the batch's token.
+// Recorded in the batch's audit event too ("tsa", "tsa_failed").
+struct TsaFailover {
+  std::string failed;    // the TSA's name: config.json's "name", else its URL
+  std::string reason;    // why ("connection refused (after 3 attempts)")
+  std::string answered;  // the TSA that answered
+};
+
 struct SealOutcome {
   std::string batch_id;
   std::size_t packages = 0;
   TimePoint time;  // the token's genTime
+  std::vector<TsaFailover> tsa_failovers;  // empty when the first TSA asked answered
 };
 
 enum class RenewalKind {
@@ -71,6 +81,7 @@ struct RenewalBatch {
   std::size_t packages = 0;  // packages and versions renewed
   TimePoint time;
   std::size_t trail_heads = 0;  // the audit trail's sealed heads renewed with them
+  std::vector<TsaFailover> tsa_failovers;  // as SealOutcome's
 };
 
 struct RenewalOutcome {
@@ -88,6 +99,7 @@ struct RestartOutcome {
   std::string batch_id;
   std::vector<std::string> subjects;  // in the order given or found
   TimePoint time;                     // the new chains' first time-stamp: existence is proven from then on
+  std::vector<TsaFailover> tsa_failovers;  // as SealOutcome's
 };
 
 class Sealing {

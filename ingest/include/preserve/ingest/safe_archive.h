@@ -4,11 +4,14 @@
 //
 // Every entry is checked when its header is read, before any of its content:
 //   - its name becomes UTF-8 in NFC by NameRules, or is refused;
-//   - its path is relative without "..", "." or empty parts, backslashes or
+//   - its path is relative without ".." or empty parts, backslashes or
 //     control characters (what could steer an extractor outside its
-//     directory, or forge a line in a report);
+//     directory, or forge a line in a report); "." parts are dropped, as
+//     archives made with `tar -czf b.tar.gz -C dir .` name their entries
+//     "./", "./letter.pdf" (NormalizeArchivePath);
 //   - it is a regular file or a directory: symbolic and hard links, devices,
-//     FIFOs, sockets and encrypted entries are refused;
+//     FIFOs, sockets and encrypted entries are refused; directory entries are
+//     checked and skipped;
 //   - its name was not seen before, neither as a file nor as a directory;
 //   - the entry count and the sizes the headers declare stay within the limits.
 // A zip's names come from its central directory, which is read first and
@@ -82,9 +85,15 @@ enum class ArchiveFormat {
   kZipOrTar,  // zip, or tar plain or compressed with gzip, xz or bzip2
 };
 
-// True when `path` is a safe relative entry name (the rules above). A trailing
-// '/' (a directory entry) is allowed. `path` is UTF-8; C1 control characters
-// are refused with the C0 ones.
+// The name an entry at `path` is recorded under: `path` without its "."
+// parts and a directory's trailing '/' ("./" -> "", "./sub/" -> "sub",
+// "./a/./b.pdf" -> "a/b.pdf"); "" is the archive's root. std::nullopt when
+// `path` is unsafe (the rules above): absolute, with a ".." or empty part
+// ("a/../b", "a//b"), a backslash or a control character. `path` is UTF-8;
+// C1 control characters are refused with the C0 ones.
+std::optional<std::string> NormalizeArchivePath(std::string_view path);
+
+// True when NormalizeArchivePath gives `path` a name other than the root.
 bool IsSafeArchivePath(std::string_view path);
 
 class ArchiveReader {

@@ -25,8 +25,8 @@
 //                                               default "permanent"
 //
 // Lengths count Unicode characters (code points), not bytes; text must be
-// valid UTF-8 without control characters. Unknown keys are refused, so a
-// misspelt field is never silently dropped.
+// valid UTF-8 without control characters. Unknown and repeated keys are
+// refused, so a misspelt field is never silently dropped.
 #pragma once
 
 #include <cstdint>
@@ -63,8 +63,10 @@ struct RecordMetadata {
   std::string Citation() const;
 };
 
-// Parses and validates a sidecar. kInvalidArgument names every problem found
-// ("code_number: required; issued_date: '2017-13-01' is not a date YYYY-MM-DD").
+// Parses and validates a sidecar. kInvalidArgument names every problem found,
+// each with its key's line ("code_number: required; issued_date: '2017-13-01'
+// is not a date YYYY-MM-DD (line 4)"), a key given twice among them; a syntax
+// error names its line and column and what was expected there.
 Result<RecordMetadata> ParseRecordMetadata(ByteView json);
 
 // The canonical JSON object (as stored in the manifest), and back. The reader

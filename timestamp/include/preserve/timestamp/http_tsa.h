@@ -85,11 +85,22 @@ class HttpTsaTransport final : public TsaTransport {
   std::unique_ptr<Impl> impl_;
 };
 
+// A TSA that was asked and failed, and why (its last failure, with the
+// attempts made when it was retried).
+struct TsaFailure {
+  std::string tsa;  // HttpTsaConfig::name
+  std::string reason;
+};
+
 struct TimeStampFromTsa {
   Bytes token;       // DER TimeStampToken, verified
   TokenInfo info;    // what it says
   std::string tsa;   // the name of the TSA that answered
   int attempts = 0;  // requests sent, over every TSA tried
+  // The TSAs of higher priority that were asked and failed before `tsa`
+  // answered, in order: a failover, which callers report. TSAs skipped
+  // because they are configured for another hash algorithm are not listed.
+  std::vector<TsaFailure> failed_over;
 };
 
 class FailoverTimeStamper {

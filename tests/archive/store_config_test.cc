@@ -1,0 +1,99 @@
+// A store's config.json read strictly (archive/src/store_config.cc): a
+// misspelt key, a wrong type or a syntax error names the key or the line and
+// column, instead of being ignored.
+#include "store_config.h"
+
+#include <gtest/gtest.h>
+
+#include "testing.h"
+
+namespace preserve::archive {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kTrust = (testing::SourceDir() / "tests" / "fixtures" / "pki" / "root-ca.pem").string();
+
+struct Bad {
+  std::string text;
+  std::string message;  // after "ROOT/config.json: "
+};
+
+TEST(StoreConfig, ReadsEveryKey) {
+  testing::TempDir root;
+  auto config = ParseStoreConfig(R"({"renewal_margin_days": 90, "tsa_key": "rsa-3072", "tsa_validity_years": 5,
+    "tsas": [{"name": "first", "url": "http://127.0.0.1:9/", "trust": ")" + kTrust + R"(", "hash": "SHA-384",
+              "timeout_ms": 2000, "retries": 0, "backoff_ms": 10, "policy": "1.2.3"},
+             {"url": "https://tsa.example/", "trust": ")" + kTrust + R"(", "tls_ca_file": "ca.pem"}]})",
+                                 root.path());
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->renewal_margin, std::chrono::days(90));
+  EXPECT_EQ(config->tsa_key, timestamp::TsaKeyType::kRsa3072);
+  EXPECT_EQ(config->tsa_validity_years, 5);
+  ASSERT_EQ(config->external_tsas.size(), 2u);
+  EXPECT_EQ(config->external_tsas[0].name, "first");
+  EXPECT_EQ(config->external_tsas[0].hash, HashAlgorithm::kSha384);
+  EXPECT_EQ(config->external_tsas[0].timeout, std::chrono::milliseconds(2000));
+  EXPECT_EQ(config->external_tsas[0].retries, 0);
+  EXPECT_FALSE(config->external_tsas[0].tsa_trust_anchors.empty());
+  EXPECT_EQ(config->external_tsas[1].tls_ca_file, (root / "ca.pem").string());  // relative to the store
+
+  auto empty = ParseStoreConfig("{}", root.path());
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_TRUE(empty->external_tsas.empty());
+}
+
+TEST(StoreConfig, MistakesNameTheKeyAndTheLine) {
+  testing::TempDir root;
+  const std::string tsa = R"({"url": "http://127.0.0.1:9/", "trust": ")" + kTrust + R"("})";
+  const std::vector<Bad> cases = {
+      // The misspelling that used to seal silently with the embedded TSA.
+      {"{\"renewal_margin_days\": 180,\n \"tsa_list\": [" + tsa + "]}",
+       "line 2: unknown key \"tsa_list\" (known: renewal_margin_days, tsa_key, tsa_validity_years, tsas)"},
+      {"{\"renewal_margin_days\": \"180\"}",
+       "line 1: \"renewal_margin_days\" must be a whole number between 0 and 36500, not a string"},
+      {"{\"renewal_margin_days\": -1}", "line 1: \"renewal_margin_days\" must be between 0 and 36500"},
+      {"{\"tsa_validity_years\": 0}", "line 1: \"tsa_validity_years\" must be between 1 and 100"},
+      {"{\n\"tsa_key\": 256}", "line 2: \"tsa_key\" must be a string, not a whole number"},
+      {"{\"tsas\": {}}", "line 1: \"tsas\" must be an array, not an object"},
+      {"{\"tsas\": [\"http://x/\"]}", "line 1: \"tsas[0]\" must be an object {\"url\": ..., \"trust\": ...}, not a string"},
+      {"{\"tsas\": [\n" + tsa + ",\n {\"url\": 8080}]}", "line 3: \"tsas[1].url\" must be a string, not a whole number"},
+      {"{\"tsas\": [\n {\"url\": \"http://x/\",\n  \"trusted\": \"ca.pem\"}]}",
+       "line 3: unknown key \"tsas[0].trusted\" (known: name, url, policy, hash, trust, basic_auth_user, "
+       "basic_auth_password_file, basic_auth_password_env, tls_ca_file, client_cert_file, client_key_file, "
+       "timeout_ms, retries, backoff_ms)"},
+      {"{\"tsas\": [{\"trust\": \"ca.pem\"}]}", "line 1: \"tsas[0].url\" is required (the TSA's http:// or https:// address)"},
+      {"{\"tsas\": [{\"url\": \"http://x/\"}]}", "line 1: \"tsas[0].trust\" is required (the file of the TSA's CA certificates)"},
+      {"{\"tsas\": [{\"url\": \"http://x/\", \"trust\": \"ca.pem\"}]}",
+       "line 1: \"tsas[0].trust\" cannot be read: " + (root / "ca.pem").string()},
+      {"{\"tsas\": [{\"url\": \"http://x/\", \"trust\": \"" + kTrust + "\", \"timeout_ms\": 1.5}]}",
+       "line 1: \"tsas[0].timeout_ms\" must be a whole number between 1 and 86400000, not a number"},
+      {"{\"tsa_key\": \"ec-p256\",\n\"tsa_key\": \"rsa-3072\"}", "line 2: \"tsa_key\" is given twice (first on line 1)"},
+      {"{\"tsa_key\": \"ec-p256\"\n \"tsas\": []}", "line 2, column 2: not valid JSON: expected ',' or '}', found \"tsas\""},
+      {"{\"tsas\": [\n  {\"url\": \"x\",}\n]}", "line 2, column 15: not valid JSON: expected a key in double quotes, found '}'"},
+      {"[]", "must be a JSON object {...}, not an array"},
+  };
+  for (const Bad& c : cases) {
+    auto config = ParseStoreConfig(c.text, root.path());
+    ASSERT_FALSE(config.ok()) << c.text;
+    EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument) << c.text;
+    const std::string prefix = (root / "config.json").string() + ": ";
+    const std::string message = config.status().message();
+    EXPECT_EQ(message.substr(0, prefix.size()), prefix) << message;
+    EXPECT_NE(message.find(c.message), std::string::npos) << c.text << "\n" << message;
+  }
+}
+
+TEST(StoreConfig, LoadGivesDefaultsWhenAbsentAndRefusesWhatIsWrong) {
+  testing::TempDir root;
+  auto absent = LoadStoreConfig(root.path());
+  ASSERT_TRUE(absent.ok()) << absent.status().ToString();
+  EXPECT_EQ(absent->renewal_margin, std::chrono::days(180));
+  testing::WriteFile(root / "config.json", "{\"tsa_lsit\": []}");
+  auto bad = LoadStoreConfig(root.path());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("unknown key \"tsa_lsit\""), std::string::npos) << bad.status().message();
+}
+
+}  // namespace
+}  // namespace preserve::archive
