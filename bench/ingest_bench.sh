@@ -98,7 +98,7 @@ gets() { grep -c "\"GET /$1 " "$work/http.log" || true; }
   docs_bytes=$(du -sb "$work/docs" | cut -f1)
   "$cli" init --store "$work/store-cli" >/dev/null 2>&1
   timed cli-ingest "$n" "$docs_bytes" "$cli" ingest --store "$work/store-cli" --trust "$pki/root-ca.pem" \
-    --intermediates "$pki/issuing-ca.pem" --crl "$pki/root.crl" --crl "$pki/issuing.crl" --offline --no-seal \
+    --intermediates "$pki/issuing-ca.pem" --crl "$pki/root.crl" --crl "$pki/issuing.crl" --offline --no-seal --ids-only \
     "$work/docs"
   accepted=$(wc -l <"$work/cli-ingest.out")
   [ "$accepted" -eq "$n" ] || { echo "ingest_bench.sh: preserve ingest accepted $accepted of $n" >&2; exit 1; }

@@ -32,7 +32,7 @@ Exit codes:
   1   INVALID: a check failed; or a listing (list, versions, report, hold list, audit-log show) met
       rows it could not read, named on stderr
   2   INDETERMINATE: nothing failed, but trust could not be established
-  3   ingest refused at least one document (the reasons are on stderr)
+  3   ingest refused at least one document (one line per input says why)
   4   error: unreadable input, no such store or package, store busy, TSA failure
   5   renew, status: evidence lapsed (its renewal came too late), or a renewal does not verify
   64  usage error, an ambiguous or too short package id prefix among them

@@ -16,7 +16,7 @@ step() { printf '\n== %s\n' "$*"; }
 step "preserve init"
 "$BIN" init
 step "preserve ingest examples/documents (a folder: detached .p7s, enveloping .p7m, record metadata sidecars; validated against examples/trust/ca.pem)"
-ids=$("$BIN" ingest --trust examples/trust/ca.pem examples/documents 2>"$WORK/ingest.log" || true)
+ids=$("$BIN" ingest --ids-only --trust examples/trust/ca.pem examples/documents 2>"$WORK/ingest.log" || true)
 cat "$WORK/ingest.log"
 echo "$ids"
 [ -n "$ids" ] || { echo "demo: nothing was ingested" >&2; exit 1; }

@@ -99,6 +99,11 @@ Result<std::string> Catalogue::ResolvePackageId(std::string_view prefix) const {
   if (prefix.size() < kMinIdPrefix)
     return Status::InvalidArgument("'" + given + "' is too short for a package id: give at least " +
                                    std::to_string(kMinIdPrefix) + " characters of it");
+  // A whole id (a UUID, perhaps with its version suffix) stands for itself:
+  // the command then reads it, and reports damage under it as damage, where a
+  // prefix scan would stop at the first unreadable block of the family.
+  constexpr std::size_t kWholeId = 36;
+  if (prefix.size() == kWholeId || SplitVersionId(prefix).second > 1) return given;
   // A few more than are named, to say that there are more.
   constexpr std::size_t kNamed = 5;
   PRESERVE_ASSIGN_OR_RETURN(std::vector<std::string> ids, impl_->store->PackageIdsWithPrefix(prefix, kNamed + 1));

@@ -38,6 +38,7 @@ class Versions : public testing::ArchiveTest {
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(InitAndOpen({}));
     options_.trust_anchors = LoadCertificates(kPki / "root-ca.pem").value();
+    options_.allow_duplicate = true;  // the same letter, a package of its own each time
   }
 
   fs::path Sidecar(const std::string& json) {

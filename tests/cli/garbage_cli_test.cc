@@ -27,7 +27,7 @@ TEST_F(Garbage, RefusedLargeDocumentsLeaveNothingInTheStore) {
     testing::RawDb raw(Db());
     before = raw.Keys("content").size();
   }
-  std::vector<std::string> args = {"ingest", "--trust", testing::kCliRootCa};
+  std::vector<std::string> args = {"ingest", "--ids-only", "--allow-duplicate", "--trust", testing::kCliRootCa};
   for (int i = 0; i < 3; ++i) {
     std::filesystem::path big = dir_ / ("scan-" + std::to_string(i) + ".bin");
     testing::WriteFile(big, std::string(6'000'000, static_cast<char>('a' + i)));

@@ -112,14 +112,19 @@ TEST_F(IngestCli, BulkIngestOfAFolderAZipAndATarAgree) {
     CommandResult r = Ingest({"--no-seal", (kFixtures / "bulk" / input).string()});
     EXPECT_EQ(r.exit_code, 3) << input << ": " << r.err;  // the bundle holds unpaired files and a fake PDF
     auto outcomes = Outcomes(r);
-    EXPECT_EQ(outcomes["letter.txt"], "accepted") << input << r.err;
-    EXPECT_EQ(outcomes["công văn 15.txt"], "accepted") << input << r.err;
-    EXPECT_EQ(outcomes["report.p7m"], "accepted") << input << r.err;
-    EXPECT_EQ(outcomes["container.asics"], "accepted") << input << r.err;
-    EXPECT_NE(r.err.find("orphan.p7s"), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find("unsigned.txt"), std::string::npos) << r.err;
-    EXPECT_EQ(r.err.find(".hidden.txt"), std::string::npos) << r.err;
+    // The same documents three times: stored by the first run, duplicates of it in the next two.
+    const std::string stored = first.empty() ? "accepted" : "duplicate";
+    EXPECT_EQ(outcomes["letter.txt"], stored) << input << r.err;
+    EXPECT_EQ(outcomes["công văn 15.txt"], stored) << input << r.err;
+    EXPECT_EQ(outcomes["report.p7m"], stored) << input << r.err;
+    EXPECT_EQ(outcomes["container.asics"], stored) << input << r.err;
+    // Every input has its outcome, the unusable ones too.
+    EXPECT_EQ(outcomes["orphan.p7s"], "refused") << input << r.out;
+    EXPECT_EQ(outcomes["unsigned.txt"], "not-signed") << input << r.out;
+    EXPECT_EQ(outcomes.count(".hidden.txt"), 0u) << r.out;
     EXPECT_NE(r.err.find("ingest: "), std::string::npos) << r.err;  // the summary line
+    for (auto& [name, outcome] : outcomes)
+      if (outcome == "accepted") outcome = "duplicate";
     if (first.empty()) {
       first = outcomes;
     } else {
@@ -164,23 +169,40 @@ TEST_F(IngestCli, MetadataSidecarsFeedListFiltersAndTheReport) {
   CommandResult bad_metadata = Preserve({"ingest", "--trust", kRootCa, "--metadata", sidecar.string(),
                                          (kFixtures / "signed" / "letter.p7m").string()});
   EXPECT_EQ(bad_metadata.exit_code, 3);
-  EXPECT_NE(bad_metadata.err.find("METADATA_INVALID"), std::string::npos) << bad_metadata.err;
+  EXPECT_NE(bad_metadata.out.find("-> refused: METADATA_INVALID"), std::string::npos) << bad_metadata.out;
+  // The folder again: a duplicate. The letter without the bad sidecar: accepted,
+  // so its refusal above counts as refused-then-accepted. An unsigned file: not signed.
+  CommandResult again = Preserve({"ingest", "--trust", kRootCa, docs.string()});
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_NE(again.out.find("-> duplicate of "), std::string::npos) << again.out;
+  EXPECT_EQ(Preserve({"ingest", "--trust", kRootCa, (kFixtures / "signed" / "letter.p7m").string()}).exit_code, 0);
+  testing::WriteFile(dir_ / "note.txt", "not signed\n");
+  CommandResult unsigned_file = Preserve({"ingest", "--trust", kRootCa, (dir_ / "note.txt").string()});
+  EXPECT_EQ(unsigned_file.exit_code, 3) << unsigned_file.err;
+  EXPECT_NE(unsigned_file.out.find("note.txt -> not a signed document: "), std::string::npos) << unsigned_file.out;
 
   CommandResult list = Preserve({"list", "--organ", "Đắk Nông", "--issued-from", "2017-01-01"});
   EXPECT_EQ(list.exit_code, 0) << list.err;
   EXPECT_NE(list.out.find("6587/UBND-CNXD 2017-11-22"), std::string::npos) << list.out;
   EXPECT_EQ(Preserve({"list", "--type", "Quyết định"}).out, "");
 
+  // CSV for spreadsheets: a UTF-8 BOM, CRLF rows, every input in one class, one column per refusal reason.
   CommandResult csv = Preserve({"report", "signatures", "--by", "organ", "--csv"});
   EXPECT_EQ(csv.exit_code, 0) << csv.err;
-  EXPECT_NE(csv.out.find("group,submitted,accepted,refused,refused_by_reason\n"), std::string::npos) << csv.out;
-  EXPECT_NE(csv.out.find("UBND tỉnh Đắk Nông,1,1,0,"), std::string::npos) << csv.out;
-  EXPECT_NE(csv.out.find("TOTAL,3,1,2,METADATA_INVALID 1; NO_CERTIFICATE_CHAIN_FOUND 1"), std::string::npos)
-      << csv.out;
+  EXPECT_EQ(csv.out,
+            "\xEF\xBB\xBFgroup,submitted,accepted,duplicate,refused,refused_then_accepted,not_signed,"
+            "refused NO_CERTIFICATE_CHAIN_FOUND\r\n"
+            "(none),4,1,0,1,1,1,1\r\n"
+            "UBND tỉnh Đắk Nông,2,1,1,0,0,0,0\r\n"
+            "TOTAL,6,2,1,1,1,1,1\r\n");
   CommandResult as_json = Preserve({"report", "signatures", "--json", "--from", "2000-01-01"});
   ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
   json::object report = json::parse(as_json.out).as_object();
-  EXPECT_EQ(report.at("rows").as_array().at(0).as_object().at("submitted").as_int64(), 3);
+  const json::object& total = report.at("rows").as_array().at(0).as_object();
+  EXPECT_EQ(total.at("submitted").as_int64(), 6);
+  EXPECT_EQ(total.at("refused_then_accepted").as_int64(), 1);
+  EXPECT_EQ(total.at("not_signed").as_int64(), 1);
+  EXPECT_EQ(total.at("duplicate").as_int64(), 1);
   EXPECT_EQ(Preserve({"report", "signatures", "--by", "colour"}).exit_code, 64);
 }
 

@@ -75,7 +75,7 @@ TEST_F(ReadOnlyStore, EveryReadingCommandWorks) {
       {{"check"}, "consistent"},
       {{"audit-log", "show"}, "  hold  "},
       {{"audit-log", "verify"}, "audit trail: VALID"},
-      {{"report", "signatures"}, "submitted 1, accepted 1, refused 0"},
+      {{"report", "signatures"}, "submitted 1: accepted 1, already archived 0, refused 0"},
       {{"versions", id_}, "1  " + id_},
       {{"get", id_, "--out", (out / "got").string()}, "letter.txt"},
       {{"backup", (out / "backup").string()}, "backed up the store to"},

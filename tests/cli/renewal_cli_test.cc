@@ -25,7 +25,7 @@ class RenewalCli : public ::testing::Test {
   }
 
   std::string IngestAt(const std::string& now) {
-    CommandResult r = Preserve(now, {"ingest", "--trust", kRootCa, (kFixtures / "signed" / "letter.p7m").string()});
+    CommandResult r = Preserve(now, {"ingest", "--ids-only", "--allow-duplicate", "--trust", kRootCa, (kFixtures / "signed" / "letter.p7m").string()});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.out.substr(0, r.out.find('\n'));
   }

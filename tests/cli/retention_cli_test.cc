@@ -44,7 +44,7 @@ class RetentionCli : public ::testing::Test {
   }
 
   std::string Ingest(const std::vector<std::string>& files) {
-    std::vector<std::string> args = {"ingest", "--trust", kRootCa};
+    std::vector<std::string> args = {"ingest", "--ids-only", "--allow-duplicate", "--trust", kRootCa};
     args.insert(args.end(), files.begin(), files.end());
     CommandResult r = Preserve(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;

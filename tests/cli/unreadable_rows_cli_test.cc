@@ -126,7 +126,7 @@ TEST_F(NotUtf8Rows, EveryReaderReadsThemLeniently) {
 
   CommandResult report = Preserve({"report", "signatures", "--json"});
   EXPECT_EQ(report.exit_code, 0) << report.err;
-  EXPECT_TRUE(Contains(report.out, "\"submitted\":2,\"accepted\":1,\"refused\":1")) << report.out;
+  EXPECT_TRUE(Contains(report.out, "\"submitted\":2,\"accepted\":1,\"duplicate\":0,\"refused\":1")) << report.out;
   CommandResult holds = Preserve({"hold", "list"});
   EXPECT_EQ(holds.exit_code, 0) << holds.err;
   EXPECT_TRUE(Contains(holds.out, "insp%FFction")) << holds.out;
@@ -220,7 +220,7 @@ TEST_F(NotJsonRows, AreNamedAndTheListingGoesOn) {
 
   CommandResult report = Preserve({"report", "signatures"});
   EXPECT_EQ(report.exit_code, 1) << report.err;
-  EXPECT_TRUE(Contains(report.out, "submitted 2, accepted 2")) << report.out;
+  EXPECT_TRUE(Contains(report.out, "submitted 2: accepted 2")) << report.out;
   EXPECT_TRUE(Contains(report.err, "preserve report: not counted: audit event ")) << report.err;
 
   CommandResult holds = Preserve({"hold", "list"});

@@ -188,7 +188,7 @@ class CrashTrials : public ::testing::TestWithParam<int> {
 
   std::vector<std::string> StepArgs(Step step) const {
     if (step != Step::kIngest) return {StepName(step)};
-    std::vector<std::string> args = {"ingest", "--no-seal", "--trust", kRootCa};
+    std::vector<std::string> args = {"ingest", "--ids-only", "--allow-duplicate", "--no-seal", "--trust", kRootCa};
     args.insert(args.end(), documents_.begin(), documents_.end());
     return args;
   }
@@ -372,7 +372,7 @@ class FaultPoint : public ::testing::Test {
     return RunIsolated(args, env);
   }
   CommandResult Ingest(const std::string& fault_point) {
-    std::vector<std::string> args = {"ingest", "--no-seal", "--trust", kRootCa};
+    std::vector<std::string> args = {"ingest", "--ids-only", "--allow-duplicate", "--no-seal", "--trust", kRootCa};
     args.insert(args.end(), documents_.begin(), documents_.end());
     return Run(args, fault_point);
   }

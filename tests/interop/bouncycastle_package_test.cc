@@ -63,7 +63,7 @@ class BouncyCastlePackage : public ::testing::Test {
 
 TEST_F(BouncyCastlePackage, AcceptsEveryPackageOfABatch) {
   CommandResult ingest =
-      Preserve({"ingest", "--trust", (kFixtures / "pki" / "root-ca.pem").string(),
+      Preserve({"ingest", "--ids-only", "--trust", (kFixtures / "pki" / "root-ca.pem").string(),
                 (kFixtures / "signed" / "letter.txt").string(), (kFixtures / "signed" / "letter.txt.p7s").string(),
                 (kFixtures / "signed" / "letter.p7m").string()});
   ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
@@ -82,7 +82,7 @@ TEST_F(BouncyCastlePackage, AcceptsEveryPackageOfABatch) {
 }
 
 TEST_F(BouncyCastlePackage, OneChangedByteIsRejectedByBoth) {
-  CommandResult ingest = Preserve({"ingest", "--trust", (kFixtures / "pki" / "root-ca.pem").string(),
+  CommandResult ingest = Preserve({"ingest", "--ids-only", "--trust", (kFixtures / "pki" / "root-ca.pem").string(),
                                    (kFixtures / "signed" / "letter.p7m").string()});
   ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
   std::string id = ingest.out.substr(0, 36);
