@@ -128,6 +128,41 @@ TEST_F(RetentionCli, DeleteIsRefusedUntilRetentionEndsAndWhileHeldThenLeavesATom
   EXPECT_EQ(Preserve({"audit-log", "verify"}).exit_code, 0);
 }
 
+// A folder handed in twice by mistake, with --allow-duplicate: the second
+// package goes as a duplicate of the first, whatever its retention, but not
+// under a hold, and not as a duplicate of a package that holds other documents.
+TEST_F(RetentionCli, AnAccidentalDuplicateIsDeletedWhileTheIdenticalPackageStays) {
+  const std::string first = Ingest({Fixture("letter.p7m")});
+  const std::string second = Ingest({Fixture("letter.p7m")});
+  const std::string other = Ingest({Fixture("letter.txt"), "--signature", Fixture("letter.txt.p7s")});
+  ASSERT_NE(first, second);
+
+  CommandResult not_same = Preserve({"delete", second, "--duplicate-of", other, "--reason", "ingested twice"});
+  EXPECT_EQ(not_same.exit_code, 4);
+  EXPECT_TRUE(Contains(not_same.err, "is not a duplicate of package " + other)) << not_same.err;
+  ASSERT_EQ(Preserve({"hold", "add", second, "--reason", "inspection", "--by", "an"}).exit_code, 0);
+  CommandResult held = Preserve({"delete", second, "--duplicate-of", first, "--reason", "ingested twice"});
+  EXPECT_EQ(held.exit_code, 4);
+  EXPECT_TRUE(Contains(held.err, "lift the holds first")) << held.err;
+  ASSERT_EQ(Preserve({"hold", "remove", second, "--reason", "inspection over", "--by", "an"}).exit_code, 0);
+
+  // Kept permanently (the default retention), yet deleted: its documents stay in `first`.
+  CommandResult deleted = Preserve({"delete", second, "--duplicate-of", first, "--reason", "ingested twice"});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_TRUE(Contains(deleted.out, "deleted " + second)) << deleted.out;
+  EXPECT_EQ(Preserve({"verify", first}).exit_code, 0);
+  bool audited = false;
+  for (const auto& line : AuditLog()) audited = audited || (Contains(line, "delete") && Contains(line, first));
+  EXPECT_TRUE(audited);
+  // Handed in once more, it is a duplicate of the package that stays.
+  CommandResult again = Preserve({"ingest", "--trust", kRootCa, Fixture("letter.p7m")});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_TRUE(Contains(again.out, "-> duplicate of " + first)) << again.out;
+  CommandResult itself = Preserve({"delete", first, "--duplicate-of", first, "--reason", "x"});
+  EXPECT_EQ(itself.exit_code, 4);
+  EXPECT_TRUE(Contains(itself.err, "cannot be a duplicate of itself")) << itself.err;
+}
+
 TEST_F(RetentionCli, UsageErrors) {
   std::string id = Ingest({Fixture("letter.p7m")});
   EXPECT_EQ(Preserve({"delete", id}).exit_code, 64);  // --reason is required
