@@ -106,6 +106,41 @@ TEST_F(IngestCli, AsicContainersFollowThePolicy) {
   EXPECT_EQ(lenient.exit_code, 0) << lenient.err;
 }
 
+// On a terminal (a pty, through script(1)) the progress bar is drawn again
+// after every outcome line, so it stays on screen while the next group is
+// validated; it was once erased right after it was drawn.
+TEST_F(IngestCli, ProgressBarStaysVisibleOnATerminal) {
+  const fs::path examples = testing::SourceDir() / "examples";
+  const std::string command = std::string(PRESERVE_BIN) + " ingest --no-seal --trust '" +
+                              (examples / "trust" / "ca.pem").string() + "' '" + (examples / "documents").string() + "'";
+  CommandResult r = testing::Run({"script", "-qec", command, "/dev/null"}, {"PRESERVE_STORE=" + store_.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string& screen = r.out;
+  EXPECT_NE(screen.find("] 0/4 documents"), std::string::npos) << screen;
+  // Each of the four outcome lines is followed by the bar, counting it.
+  for (int done = 1; done <= 4; ++done) {
+    const std::string bar = "] " + std::to_string(done) + "/4 documents";
+    const std::size_t at = screen.find(bar);
+    ASSERT_NE(at, std::string::npos) << screen;
+    const std::size_t line_end = screen.rfind("\r\n", at);
+    ASSERT_NE(line_end, std::string::npos) << screen;
+    // Between the line's end and the bar: only the bar's own start, no erasing.
+    EXPECT_EQ(screen.substr(line_end, at - line_end).find("\r["), 2u) << screen.substr(line_end, at - line_end);
+  }
+  // It is erased only before the summary line, which stays.
+  const std::size_t summary = screen.find("ingest: 4 accepted");
+  ASSERT_NE(summary, std::string::npos) << screen;
+  const std::size_t last_bar = screen.find("] 4/4 documents");
+  EXPECT_GT(summary, last_bar);
+  EXPECT_EQ(screen.substr(last_bar, summary - last_bar).find(" -> "), std::string::npos)  // no line after the last bar
+      << screen.substr(last_bar, summary - last_bar);
+  // In a pipe there is no bar.
+  CommandResult piped = Preserve({"ingest", "--no-seal", "--allow-duplicate", "--trust",
+                                  (examples / "trust" / "ca.pem").string(), (examples / "documents").string()});
+  EXPECT_EQ(piped.err.find("documents\r"), std::string::npos) << piped.err;
+  EXPECT_EQ(piped.err.find("/4 documents"), std::string::npos) << piped.err;
+}
+
 TEST_F(IngestCli, BulkIngestOfAFolderAZipAndATarAgree) {
   std::map<std::string, std::string> first;
   for (const char* input : {"tree", "tree.zip", "tree.tar.gz"}) {
