@@ -98,6 +98,8 @@ class Archive {
   friend class Maintenance;
   friend class Lifecycle;
   friend class Catalogue;
+  friend class Accounts;
+  friend class ScheduledJobs;
   struct Impl;
   explicit Archive(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

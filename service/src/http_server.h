@@ -1,0 +1,101 @@
+// HttpServer: HTTP/1.1 (and HTTPS) on Boost.Beast for `preserve serve`.
+// Knows nothing of the archive or of TS 119 512: it frames requests, enforces
+// the transport's limits and hands each whole request to a Handler, which may
+// block (it runs on a worker pool, never on the event loop).
+//
+// Private to service/. The contract the API layer (pres_api.h) relies on:
+//  - keep-alive per RFC 9112; requests on one connection answered in order;
+//  - TLS 1.2 or later when `tls` is set; a client certificate is asked for
+//    when `client_ca` is set, and verified against it (a client that sends
+//    none is still served: the Handler decides, from `client_certificate`);
+//  - a body over max_body_bytes is answered 413, a head over max_head_bytes
+//    431, a request that does not parse 400, each through `protocol_error`,
+//    and the connection is closed; a client silent for idle_timeout, or whose
+//    request takes longer than request_timeout to arrive, is closed (408 when
+//    a request had begun); none of these ever reaches the Handler;
+//  - Stop(): no new connections; requests already received are answered
+//    (their Handler calls finish); idle connections are closed; then returns.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "preserve/util/bytes.h"
+#include "preserve/util/status.h"
+
+namespace preserve::service {
+
+struct HttpRequest {
+  std::string method;  // "POST"
+  std::string target;  // "/pres/PreservePO?x=y", as sent
+  // Header fields in the order received, names lower-cased.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string remote_address;  // "127.0.0.1"
+  bool tls = false;
+  // DER of the client's certificate, when it sent one that verified against client_ca.
+  std::optional<Bytes> client_certificate;
+
+  // The first field of that (lower-case) name; nullptr when absent.
+  const std::string* Header(std::string_view lower_case_name) const;
+};
+
+struct HttpResponse {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra fields, e.g. WWW-Authenticate
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// Renders a refusal the transport decided (400, 408, 413, 431) in the API's
+// format; `detail` says what was wrong in English ("the body exceeds 64 MiB").
+using ProtocolErrorRenderer = std::function<HttpResponse(unsigned status, const std::string& detail)>;
+
+struct HttpTlsFiles {
+  std::filesystem::path certificate;  // PEM, the server's certificate (chain)
+  std::filesystem::path private_key;  // PEM
+  std::optional<std::filesystem::path> client_ca;  // PEM: ask for client certificates issued under it
+};
+
+struct HttpServerOptions {
+  std::string listen = "127.0.0.1:8443";  // HOST:PORT, an IP address; port 0 picks a free port
+  std::optional<HttpTlsFiles> tls;         // none: plain HTTP
+  unsigned io_threads = 1;                 // event loops
+  unsigned worker_threads = 0;             // Handler calls at once; 0: 2 per hardware thread, at least 4
+  std::uint64_t max_body_bytes = 64ull << 20;
+  std::uint32_t max_head_bytes = 16u << 10;
+  std::size_t max_connections = 1024;
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
+  std::chrono::milliseconds request_timeout = std::chrono::seconds(120);
+};
+
+class HttpServer {
+ public:
+  // Binds and starts serving; kInvalidArgument for a malformed address or
+  // unreadable TLS files (naming the file), kIOError when it cannot bind.
+  static Result<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options, HttpHandler handler,
+                                                   ProtocolErrorRenderer protocol_error);
+  ~HttpServer();  // Stop()
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // "127.0.0.1:8443": the bound address, with the port picked when 0 was asked.
+  std::string local_endpoint() const;
+  // See the contract above. Idempotent.
+  void Stop();
+
+ private:
+  struct Impl;
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace preserve::service
