@@ -226,5 +226,6 @@ int CmdDelete(int argc, char** argv);
 int CmdTrust(int argc, char** argv);
 
 int CmdTsa(int argc, char** argv);
+int CmdServe(int argc, char** argv);
 
 }  // namespace preserve::cli

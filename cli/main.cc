@@ -81,6 +81,8 @@ const std::vector<CommandEntry>& Commands() {
       {"delete", CmdDelete,
        "delete a package whose retention has passed and that has no hold; a tombstone stays", {}},
       {"trust", CmdTrust, "the signers' trust anchors this archive accepts", {"list", "add", "remove"}},
+      {"serve", CmdServe,
+       "serve the archive over HTTPS: the ETSI TS 119 512 API, with accounts, roles and an access trail", {}},
       {"tsa", CmdTsa, "run the embedded TSA as an RFC 3161 HTTP time-stamping service", {"serve"}},
   };
   return table;

@@ -25,4 +25,19 @@ Status Maintenance::ScanAuditLog(std::uint64_t first_sequence, const std::functi
       unreadable ? &gaps : nullptr);
 }
 
+Status Maintenance::RecordAccess(const std::vector<AccessEvent>& events) {
+  if (!impl_->writable()) return Status::FailedPrecondition("the access trail is written by the store's writer");
+  if (events.empty()) return Status::Ok();
+  storage::WriteSet w;
+  for (const AccessEvent& e : events) {
+    std::vector<std::pair<std::string, std::string>> more;
+    if (!e.package_id.empty()) more.emplace_back("package", e.package_id);
+    w.AppendAudit(AuditEvent(*impl_->clock, "access",
+                             {{"account", e.account}, {"operation", e.operation}, {"outcome", e.outcome},
+                              {"remote", e.remote}},
+                             more));
+  }
+  return impl_->store->Commit(std::move(w)).WithContext("recording the access trail");
+}
+
 }  // namespace preserve::archive

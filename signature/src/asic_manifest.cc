@@ -78,21 +78,6 @@ std::optional<std::string> PercentDecode(std::string_view uri) {
   return out;
 }
 
-std::optional<Bytes> Base64Decode(std::string_view text) {
-  std::string compact;
-  for (char c : text)
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') compact.push_back(c);
-  if (compact.empty() || compact.size() % 4 != 0 || compact.size() > INT_MAX) return std::nullopt;
-  Bytes out(compact.size() / 4 * 3);
-  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(compact.data()),
-                          static_cast<int>(compact.size()));
-  if (n < 0) return std::nullopt;
-  // EVP_DecodeBlock counts the padding as zero bytes.
-  std::size_t padding = compact.size() - compact.find_last_not_of('=') - 1;
-  if (padding > 2) return std::nullopt;
-  out.resize(static_cast<std::size_t>(n) - padding);
-  return out;
-}
 
 // XML Signature digest method URIs (RFC 6931 and XML Signature 1.1).
 std::optional<HashAlgorithm> DigestMethod(std::string_view uri) {
@@ -124,8 +109,8 @@ Result<AsicDataObjectReference> ParseReference(xmlNode* node, const std::string&
       reference.digest_algorithm = DigestMethod(*algorithm);
       has_method = true;
     } else if (IsElement(child, kDsigNamespace, "DigestValue")) {
-      std::optional<Bytes> value = Base64Decode(Text(child));
-      if (has_value || !value) return bad("'" + reference.uri + "': one base64 ds:DigestValue expected");
+      std::optional<Bytes> value = DecodeBase64(Text(child));
+      if (has_value || !value || value->empty()) return bad("'" + reference.uri + "': one base64 ds:DigestValue expected");
       reference.digest_value = std::move(*value);
       has_value = true;
     }

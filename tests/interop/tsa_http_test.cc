@@ -6,27 +6,20 @@
 //  - preserve's HTTP client gets verified tokens from a TSA made of
 //    `openssl ts -reply` behind a loopback HTTP adapter.
 // openssl and curl are required: without them these tests fail, never skip.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstring>
 #include <mutex>
 #include <regex>
 #include <set>
 #include <thread>
 
+#include "background_process.h"
 #include "loopback_http_server.h"
 #include "preserve/timestamp/http_tsa.h"
 #include "preserve/util/certificates.h"
 #include "openssl_tsa.h"
 #include "testing.h"
-
-extern char** environ;
 
 namespace preserve::timestamp {
 namespace {
@@ -48,83 +41,13 @@ std::string Describe(const CommandResult& r) {
   return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
 }
 
-// `preserve tsa serve` in the background: started, its address read from the
-// "listening on" line of its stderr, stopped with a signal.
-class TsaServeProcess {
+// `preserve tsa serve` in the background, on a free loopback port.
+class TsaServeProcess : public preserve::testing::BackgroundProcess {
  public:
-  explicit TsaServeProcess(const std::filesystem::path& store) {
-    int pipe_fds[2];
-    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return;
-    stderr_ = pipe_fds[0];
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    std::vector<std::string> args = {PRESERVE_BIN, "tsa",         "serve",     "--store", store.string(),
-                                     "--listen",   "127.0.0.1:0", "--threads", "4"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int rc = ::posix_spawn(&pid_, PRESERVE_BIN, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(pipe_fds[1]);
-    if (rc != 0) {
-      pid_ = -1;
-      output_ = std::string("cannot start preserve: ") + std::strerror(rc);
-      return;
-    }
-    // Reads stderr until the address shows, the process ends, or 20 s pass.
-    std::regex listening("listening on (127\\.0\\.0\\.1:[0-9]+)");
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::smatch m;
-      if (std::regex_search(output_, m, listening)) {
-        address_ = m[1];
-        return;
-      }
-      if (!ReadSome(200)) return;
-    }
-  }
-
-  ~TsaServeProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (stderr_ >= 0) ::close(stderr_);
-  }
-
-  const std::string& address() const { return address_; }
-  std::string url() const { return "http://" + address_ + "/"; }
-  const std::string& output() const { return output_; }
-
-  // Sends `signal` and returns the exit code (128 + signal when killed by one).
-  int Stop(int signal) {
-    ::kill(pid_, signal);
-    while (ReadSome(1000)) {
-    }
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  // Appends what stderr has within `timeout_ms`; false at its end.
-  bool ReadSome(int timeout_ms) {
-    pollfd fd{stderr_, POLLIN, 0};
-    if (::poll(&fd, 1, timeout_ms) <= 0) return true;
-    char buf[4096];
-    ssize_t n = ::read(stderr_, buf, sizeof buf);
-    if (n <= 0) return false;
-    output_.append(buf, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  pid_t pid_ = -1;
-  int stderr_ = -1;
-  std::string output_;
-  std::string address_;
+  explicit TsaServeProcess(const std::filesystem::path& store)
+      : BackgroundProcess({PRESERVE_BIN, "tsa", "serve", "--store", store.string(), "--listen", "127.0.0.1:0",
+                           "--threads", "4"}) {}
+  std::string url() const { return "http://" + address() + "/"; }
 };
 
 void RequireTools() {

@@ -1,9 +1,10 @@
 // ReadFile: whole files of any size, in one read of the size they have, and
-// the errors callers tell apart (a missing file, a directory).
+// the errors callers tell apart (a missing file, a directory); base64.
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -88,4 +89,31 @@ TEST(ReadFile, RefusesWhatIsNotARegularFileWithoutReadingIt) {
 }
 
 }  // namespace
+TEST(Base64, RoundTripsEveryLengthAndMatchesRfc4648) {
+  // RFC 4648 section 10.
+  const std::vector<std::pair<std::string, std::string>> vectors = {
+      {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"}};
+  for (const auto& [plain, encoded] : vectors) {
+    EXPECT_EQ(EncodeBase64(AsBytes(plain)), encoded);
+    auto decoded = DecodeBase64(encoded);
+    ASSERT_TRUE(decoded) << encoded;
+    EXPECT_EQ(ToString(*decoded), plain);
+  }
+  Bytes all;
+  for (int i = 0; i < 256; ++i) all.push_back(static_cast<std::uint8_t>(i));
+  for (std::size_t n = 0; n <= all.size(); ++n) {
+    Bytes part(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n));
+    auto back = DecodeBase64(EncodeBase64(part));
+    ASSERT_TRUE(back) << n;
+    EXPECT_EQ(*back, part);
+  }
+}
+
+TEST(Base64, SkipsWhiteSpaceAndRefusesEverythingElse) {
+  EXPECT_EQ(ToString(*DecodeBase64("Zm9v\r\nYmFy\n")), "foobar");
+  for (const char* bad : {"Zm9v*", "Zg", "Zg=", "Z===", "Zg==Zg==", "=Zg=", "Zh==", "Zm9=", "Zm9v\x80"})
+    EXPECT_FALSE(DecodeBase64(bad)) << bad;
+}
+
 }  // namespace preserve

@@ -34,13 +34,6 @@ Result<std::string> ReadPassword(const HttpTsaConfig& config) {
   return Status::InvalidArgument("Basic-auth user given without a password file or variable");
 }
 
-std::string Base64(std::string_view text) {
-  std::string out(4 * ((text.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
 
 }  // namespace
 
@@ -70,7 +63,7 @@ Result<std::unique_ptr<HttpTsaTransport>> HttpTsaTransport::Create(const HttpTsa
       return Status::InvalidArgument("a Basic-auth user name may not contain ':' (RFC 7617)");
     PRESERVE_ASSIGN_OR_RETURN(std::string password, ReadPassword(config));
     std::string credentials = config.basic_auth_user + ":" + password;
-    impl->authorization = "Basic " + Base64(credentials);
+    impl->authorization = "Basic " + EncodeBase64(AsBytes(credentials));
     OPENSSL_cleanse(password.data(), password.size());
     OPENSSL_cleanse(credentials.data(), credentials.size());
   }

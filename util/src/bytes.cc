@@ -22,6 +22,74 @@ std::string ToHex(ByteView bytes) {
   return out;
 }
 
+namespace {
+constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int Base64Value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+}  // namespace
+
+std::string EncodeBase64(ByteView bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const std::uint32_t v = static_cast<std::uint32_t>(bytes[i]) << 16 | static_cast<std::uint32_t>(bytes[i + 1]) << 8 | bytes[i + 2];
+    for (int shift : {18, 12, 6, 0}) out.push_back(kBase64Alphabet[(v >> shift) & 0x3f]);
+  }
+  if (const std::size_t rest = bytes.size() - i; rest > 0) {
+    std::uint32_t v = static_cast<std::uint32_t>(bytes[i]) << 16;
+    if (rest == 2) v |= static_cast<std::uint32_t>(bytes[i + 1]) << 8;
+    out.push_back(kBase64Alphabet[(v >> 18) & 0x3f]);
+    out.push_back(kBase64Alphabet[(v >> 12) & 0x3f]);
+    out.push_back(rest == 2 ? kBase64Alphabet[(v >> 6) & 0x3f] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+std::optional<Bytes> DecodeBase64(std::string_view text) {
+  Bytes out;
+  out.reserve(text.size() / 4 * 3);
+  std::uint32_t group = 0;
+  int in_group = 0;   // sextets in `group`
+  int padding = 0;    // '=' seen: only white space and more '=' may follow
+  for (char c : text) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    if (c == '=') {
+      if (in_group < 2 || ++padding + in_group > 4) return std::nullopt;
+      continue;
+    }
+    const int v = Base64Value(c);
+    if (v < 0 || padding > 0) return std::nullopt;
+    group = group << 6 | static_cast<std::uint32_t>(v);
+    if (++in_group == 4) {
+      out.push_back(static_cast<std::uint8_t>(group >> 16));
+      out.push_back(static_cast<std::uint8_t>(group >> 8));
+      out.push_back(static_cast<std::uint8_t>(group));
+      group = 0;
+      in_group = 0;
+    }
+  }
+  if (in_group == 0) return padding == 0 ? std::optional<Bytes>(std::move(out)) : std::nullopt;
+  if (in_group + padding != 4) return std::nullopt;  // a final group must be padded to four
+  if (in_group == 2) {
+    if ((group & 0xf) != 0) return std::nullopt;  // bits beyond the last byte must be zero
+    out.push_back(static_cast<std::uint8_t>(group >> 4));
+  } else {
+    if ((group & 0x3) != 0) return std::nullopt;
+    out.push_back(static_cast<std::uint8_t>(group >> 10));
+    out.push_back(static_cast<std::uint8_t>(group >> 2));
+  }
+  return out;
+}
+
 Result<Bytes> FromHex(std::string_view hex) {
   if (hex.size() % 2 != 0) return Status::InvalidArgument("odd-length hex string");
   auto nibble = [](char c) -> int {

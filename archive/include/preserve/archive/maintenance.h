@@ -98,6 +98,15 @@ struct BackupOutcome {
   std::uint64_t bytes = 0;
 };
 
+// One request to the service (`preserve serve`), as the access trail keeps it.
+struct AccessEvent {
+  std::string account;     // who; "" when the request carried no valid credentials
+  std::string operation;   // "PreservePO", "RetrievePO"...
+  std::string package_id;  // the package it named, if any
+  std::string outcome;     // "Success", "RequesterError noPermission"...
+  std::string remote;      // the client's address
+};
+
 class Maintenance {
  public:
   // Works on `archive`, which must outlive it; as cheap to make as a pointer.
@@ -108,6 +117,11 @@ class Maintenance {
   // block) is named to it, and the scan goes on past it; without, it fails.
   Status ScanAuditLog(std::uint64_t first_sequence, const std::function<bool(const AuditLogEvent&)>& visit,
                       const std::function<void(const std::string&)>& unreadable = {});
+  // Records each event as an "access" audit event, all in one atomic write:
+  // the service groups the requests answered at about the same time, so the
+  // trail costs one synced write per group, not per request. Archive open for writing.
+  Status RecordAccess(const std::vector<AccessEvent>& events);
+
   // Walks the audit chain from its start (see audit/audit_trail.h).
   Result<audit::AuditTrailReport> VerifyAuditLog();
 

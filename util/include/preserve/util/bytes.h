@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,6 +25,11 @@ inline std::string ToString(ByteView b) { return std::string(b.begin(), b.end())
 
 std::string ToHex(ByteView bytes);
 Result<Bytes> FromHex(std::string_view hex);
+
+// Base64 (RFC 4648, with padding). Decoding skips white space (XML and JSON
+// writers wrap lines) and refuses anything else that is not base64: nullopt.
+std::string EncodeBase64(ByteView bytes);
+std::optional<Bytes> DecodeBase64(std::string_view text);
 
 // Opens a file to read, following symbolic links, only when it is a regular
 // file. A device, FIFO, socket or directory is refused (kInvalidArgument,
