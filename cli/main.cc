@@ -81,6 +81,9 @@ const std::vector<CommandEntry>& Commands() {
       {"delete", CmdDelete,
        "delete a package whose retention has passed and that has no hold; a tombstone stays", {}},
       {"trust", CmdTrust, "the signers' trust anchors this archive accepts", {"list", "add", "remove"}},
+      {"user", CmdUser,
+       "the accounts of 'preserve serve' and their roles (officer, auditor, admin); add prints the API token once",
+       {"add", "list", "disable", "enable", "token", "passwd", "certificate"}},
       {"tsa", CmdTsa, "run the embedded TSA as an RFC 3161 HTTP time-stamping service", {"serve"}},
   };
   return table;
