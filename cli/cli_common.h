@@ -225,6 +225,9 @@ int CmdDelete(int argc, char** argv);
 // The signers' trust list (trust_commands.cc).
 int CmdTrust(int argc, char** argv);
 
+// The accounts of `preserve serve` (user_commands.cc).
+int CmdUser(int argc, char** argv);
+
 int CmdTsa(int argc, char** argv);
 int CmdServe(int argc, char** argv);
 

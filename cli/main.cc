@@ -83,6 +83,9 @@ const std::vector<CommandEntry>& Commands() {
       {"trust", CmdTrust, "the signers' trust anchors this archive accepts", {"list", "add", "remove"}},
       {"serve", CmdServe,
        "serve the archive over HTTPS: the ETSI TS 119 512 API, with accounts, roles and an access trail", {}},
+      {"user", CmdUser,
+       "the accounts of 'preserve serve' and their roles (officer, auditor, admin); add prints the API token once",
+       {"add", "list", "disable", "enable", "token", "passwd", "certificate"}},
       {"tsa", CmdTsa, "run the embedded TSA as an RFC 3161 HTTP time-stamping service", {"serve"}},
   };
   return table;

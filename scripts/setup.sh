@@ -14,6 +14,7 @@ PACKAGES=(
   zip unzip curl
   libqpdf-dev libxml2-dev
   libicu-dev
+  libsodium-dev
   poppler-utils libnss3-tools qpdf
   libcurl4-openssl-dev
   # A one-node Ceph with a RADOS Gateway for the S3 tests (scripts/ceph-dev.sh), and the

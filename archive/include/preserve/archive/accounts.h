@@ -39,7 +39,7 @@ struct Account {
   TimePoint created;
   std::string created_by;
   TimePoint token_issued;     // when the token in force was made
-  bool has_password = false;  // a password was set (UserPassword)
+  bool has_password = false;  // a password was set (SetPassword)
   // SHA-256 (hex, lower case) of the DER client certificate mapped to this
   // account, if any: a TLS client presenting it is this account.
   std::string certificate_sha256;
@@ -50,9 +50,12 @@ class Accounts {
   // Works on `archive`, which must outlive it; as cheap to make as a pointer.
   explicit Accounts(Archive& archive);
 
-  // Adds an account; returns its API token, the only time it is shown.
-  // kAlreadyExists; kInvalidArgument for a name outside the allowed set.
-  Result<std::string> Add(const std::string& name, Role role, const std::string& actor);
+  // Adds an account, with the client certificate (DER) mapped to it when
+  // given (in the same write); returns its API token, the only time it is
+  // shown. kAlreadyExists for a name taken or a certificate another account
+  // has; kInvalidArgument for a name outside the allowed set.
+  Result<std::string> Add(const std::string& name, Role role, const std::string& actor,
+                          const std::optional<Bytes>& certificate_der = std::nullopt);
   // Every account, by name.
   Result<std::vector<Account>> List() const;
   // kNotFound when there is no such account.
@@ -62,7 +65,8 @@ class Accounts {
   Status Enable(const std::string& name, const std::string& actor);
   // A new token for the account; the old one stops working. Returns it (shown once).
   Result<std::string> NewToken(const std::string& name, const std::string& actor);
-  // Sets the password (argon2id). kInvalidArgument when shorter than 12 characters.
+  // Sets the password (argon2id). kInvalidArgument when shorter than 12
+  // characters (code points of UTF-8 text) or longer than 1024 bytes.
   Status SetPassword(const std::string& name, const std::string& password, const std::string& actor);
   // Maps a client certificate (DER) to the account, replacing any; nullopt removes it.
   // kAlreadyExists when another account has that certificate.
@@ -71,7 +75,9 @@ class Accounts {
 
   // The enabled account a token, a client certificate, or a name and password
   // belong to. kNotFound (with one message that does not say which part was
-  // wrong) for anything else, disabled accounts included.
+  // wrong) for anything else, disabled accounts included; a store that cannot
+  // be read gives its own error. Refusing a name without an account takes
+  // the argon2id cost all the same, so that timing does not tell names.
   Result<Account> AuthenticateToken(std::string_view token) const;
   Result<Account> AuthenticateCertificate(const Bytes& certificate_der) const;
   Result<Account> AuthenticatePassword(const std::string& name, const std::string& password) const;
