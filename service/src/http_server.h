@@ -7,14 +7,20 @@
 //  - keep-alive per RFC 9112; requests on one connection answered in order;
 //  - TLS 1.2 or later when `tls` is set; a client certificate is asked for
 //    when `client_ca` is set, and verified against it (a client that sends
-//    none is still served: the Handler decides, from `client_certificate`);
+//    none is still served: the Handler decides, from `client_certificate`;
+//    one whose certificate does not verify fails the handshake, with TLS's
+//    unknown_ca alert, and never reaches the Handler);
 //  - a body over max_body_bytes is answered 413, a head over max_head_bytes
 //    431, a request that does not parse 400, each through `protocol_error`,
 //    and the connection is closed; a client silent for idle_timeout, or whose
 //    request takes longer than request_timeout to arrive, is closed (408 when
 //    a request had begun); none of these ever reaches the Handler;
+//  - a Handler that throws, or answers what cannot be sent (a status outside
+//    200-599, a field it may not set, a line break in a value), is answered
+//    500 through `protocol_error`; the connection and the server go on;
 //  - Stop(): no new connections; requests already received are answered
 //    (their Handler calls finish); idle connections are closed; then returns.
+//    Not to be called from a Handler.
 #pragma once
 
 #include <chrono>
@@ -35,7 +41,9 @@ namespace preserve::service {
 struct HttpRequest {
   std::string method;  // "POST"
   std::string target;  // "/pres/PreservePO?x=y", as sent
-  // Header fields in the order received, names lower-cased.
+  // Header fields in the order received, names lower-cased; fields of one
+  // name come together, in their order (the only order with a meaning,
+  // RFC 9110 5.3), at the place of the first.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string remote_address;  // "127.0.0.1"
@@ -51,12 +59,17 @@ struct HttpResponse {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  // extra fields, e.g. WWW-Authenticate
+  // Extra fields, e.g. WWW-Authenticate. Not Content-Type (above), nor those
+  // the server writes itself: Content-Length, Transfer-Encoding, Connection, Date.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
-// Renders a refusal the transport decided (400, 408, 413, 431) in the API's
-// format; `detail` says what was wrong in English ("the body exceeds 64 MiB").
+// Renders a refusal the transport decided (400, 408, 413, 431, and 500 for a
+// failed Handler) in the API's format; `detail` says what was wrong in
+// English ("the body exceeds 64 MiB"). Called on any of the server's
+// threads, at once on several; when it throws, or returns another status, a
+// text/plain answer goes instead.
 using ProtocolErrorRenderer = std::function<HttpResponse(unsigned status, const std::string& detail)>;
 
 struct HttpTlsFiles {
