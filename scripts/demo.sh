@@ -2,7 +2,9 @@
 # Quick start, first command: installs what is missing, builds, and runs the main
 # job on the embedded defaults: a local RocksDB store with the embedded TSA,
 # the sample signed letters from examples/ ingested, sealed, verified, exported
-# and verified again offline from the zip alone.
+# and verified again offline from the zip alone; then `preserve serve` on the
+# same store, called with curl, left running (Ctrl-C stops it; DEMO_NO_WAIT=1
+# stops it at once, DEMO_PORT chooses its port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -39,3 +41,45 @@ for id in $ids; do
   verdict=$("$BIN" verify --json "$id" | sed -n 's/.*"verdict":"\([A-Z]*\)".*/\1/p' | head -n 1)
   echo "$id $verdict"
 done
+
+# ---- The service: the same holdings over the ETSI TS 119 512 API ----
+step "preserve trust add examples/trust/ca.pem; preserve user add (an officer and an auditor)"
+"$BIN" trust add examples/trust/ca.pem --reason "the demo signers' CA" >/dev/null 2>&1 || true
+officer=$("$BIN" user add vanthu --role officer --json | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+auditor=$("$BIN" user add thanhtra --role auditor --json | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+echo "officer vanthu:   $officer"
+echo "auditor thanhtra: $auditor"
+PORT=${DEMO_PORT:-8443}
+step "preserve serve --listen 127.0.0.1:$PORT"
+"$BIN" serve --listen "127.0.0.1:$PORT" 2>"$WORK/serve.log" &
+serve_pid=$!
+trap 'kill "$serve_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q "listening on" "$WORK/serve.log" && break; sleep 0.1; done
+grep "listening on" "$WORK/serve.log" || { cat "$WORK/serve.log" >&2; exit 1; }
+URL="http://127.0.0.1:$PORT"
+step "curl $URL/pres/Search (auditor): the holdings of Đắk Nông"
+curl -sS -H "Authorization: Bearer $auditor" "$URL/pres/Search" \
+  --data-binary '{"optIn": {"lang": "vi"}, "fi": {"organ": "Đắk Nông"}}'
+echo
+step "curl $URL/pres/ValidateEvidence (auditor): $first"
+curl -sS -H "Authorization: Bearer $auditor" "$URL/pres/ValidateEvidence" \
+  --data-binary "{\"optIn\": {\"lang\": \"vi\"}, \"poId\": \"$first\"}" | head -c 400
+echo " ..."
+step "curl $URL/pres/DeletePO (officer): refused, officers may not delete"
+curl -sS -H "Authorization: Bearer $officer" "$URL/pres/DeletePO" \
+  --data-binary "{\"optIn\": {\"lang\": \"vi\"}, \"poId\": \"$first\", \"reason\": \"thử\"}"
+echo
+cat <<TEXT
+
+The service runs at $URL with the demo store ($PRESERVE_STORE).
+  officer token: $officer
+  auditor token: $auditor
+Try: curl -H "Authorization: Bearer \$TOKEN" $URL/pres/RetrieveInfo --data-binary '{}'
+README.md, "The service", shows how to submit a document. Ctrl-C stops it.
+TEXT
+if [ "${DEMO_NO_WAIT:-0}" = 1 ]; then
+  kill -TERM "$serve_pid"
+  wait "$serve_pid"
+  exit 0
+fi
+wait "$serve_pid"

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <utility>
 
 #include <boost/json.hpp>
 
@@ -424,6 +425,11 @@ Answer RetrieveInfo(Context& ctx, Call& call) {
 // A temporary directory under the spool that is removed however the call ends.
 struct SpoolDirectory {
   std::filesystem::path path;
+  explicit SpoolDirectory(std::filesystem::path p) : path(std::move(p)) {}
+  SpoolDirectory(SpoolDirectory&& other) noexcept : path(std::exchange(other.path, {})) {}
+  SpoolDirectory(const SpoolDirectory&) = delete;
+  SpoolDirectory& operator=(const SpoolDirectory&) = delete;
+  SpoolDirectory& operator=(SpoolDirectory&&) = delete;
   ~SpoolDirectory() {
     std::error_code ec;
     if (!path.empty()) std::filesystem::remove_all(path, ec);
@@ -798,36 +804,37 @@ Answer RetrievePO(Context& ctx, Call& call) {
                                  {"id", version.id + ".zip"}});
       continue;
     }
-    auto contents = archive::Verification(ctx.archive).Contents(version.id);
-    if (!contents.ok()) return FromStatus(contents.status(), version.id);
+    // The package's files as `preserve get` writes them: its data objects
+    // and, once sealed, evidence.ers (a queued package has no evidence yet).
+    auto dir = MakeSpoolDirectory(ctx.options.spool);
+    if (!dir.ok()) return FromStatus(dir.status(), id.value());
+    auto written = archive::Verification(ctx.archive).Get(version.id, dir.value().path);
+    if (!written.ok()) return FromStatus(written.status(), version.id);
+    std::map<std::string, std::filesystem::path> files;  // by path relative to the package, sorted
+    for (const auto& path : written.value())
+      files[std::filesystem::relative(path, dir.value().path).generic_string()] = path;
+    const auto evidence = files.find("evidence.ers");
     if (subject == "PO" || subject == "POwithDetachedEvidence") {
-      for (const auto& [path, data] : contents.value().data) {
-        if ((bytes += data.size()) > ctx.options.max_response_bytes) return too_large();
-        pos.push_back(json::object{{"binaryData", json::object{{"value", EncodeBase64(data)}}},
-                                   {"mimeType", MimeTypeOf(path)},
-                                   {"id", prefix + path}});
-      }
-      for (const auto& [path, streamed] : contents.value().streamed) {
-        if ((bytes += streamed.size) > ctx.options.max_response_bytes) return too_large();
-        Bytes data;
-        data.reserve(streamed.size);
-        Status read = streamed.read([&data](ByteView chunk) {
-          data.insert(data.end(), chunk.begin(), chunk.end());
-          return Status::Ok();
-        });
-        if (!read.ok()) return FromStatus(read, version.id);
-        pos.push_back(json::object{{"binaryData", json::object{{"value", EncodeBase64(data)}}},
-                                   {"mimeType", MimeTypeOf(path)},
-                                   {"id", prefix + path}});
+      for (const auto& [name, path] : files) {
+        if (name == "evidence.ers") continue;
+        std::error_code ec;
+        if ((bytes += std::filesystem::file_size(path, ec)) > ctx.options.max_response_bytes) return too_large();
+        auto data = ReadFile(path);
+        if (!data.ok()) return FromStatus(data.status(), version.id);
+        pos.push_back(json::object{{"binaryData", json::object{{"value", EncodeBase64(data.value())}}},
+                                   {"mimeType", MimeTypeOf(name)},
+                                   {"id", prefix + name}});
       }
     }
     if (subject == "Evidence" || subject == "POwithDetachedEvidence") {
-      if (contents.value().evidence_record.empty())
+      if (evidence == files.end())
         return RequesterError(kParameterError,
                               Say("package " + version.id + " is not sealed yet; its evidence is made within minutes",
                                   "Gói " + version.id + " chưa được niêm phong; chứng cứ sẽ có trong vài phút"));
-      bytes += contents.value().evidence_record.size();
-      pos.push_back(json::object{{"binaryData", json::object{{"value", EncodeBase64(contents.value().evidence_record)}}},
+      auto record = ReadFile(evidence->second);
+      if (!record.ok()) return FromStatus(record.status(), version.id);
+      bytes += record.value().size();
+      pos.push_back(json::object{{"binaryData", json::object{{"value", EncodeBase64(record.value())}}},
                                  {"formatId", kEvidenceRecordFormat},
                                  {"mimeType", "application/octet-stream"},
                                  {"id", prefix + "evidence.ers"},
