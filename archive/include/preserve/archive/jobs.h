@@ -49,9 +49,9 @@ struct JobReport {
   JobRun run;                    // the outcome, as recorded
 };
 
-// A duration as `preserve jobs show` and the "job" events give it: its parts,
-// largest first, those that are zero left out ("1m", "1d 12h", "9d 23h 59m
-// 30s"), in the units config.json's "jobs" takes.
+// A duration as `preserve jobs show` and the "job" events give it: its parts
+// in d, h, m and s (the units config.json's "jobs" takes), largest first,
+// those that are zero left out: "1m", "1d 12h", "9d 23h 59m 30s".
 std::string FormatJobDuration(std::chrono::seconds d);
 
 class ScheduledJobs {
