@@ -317,6 +317,16 @@ std::optional<int> ParseCommandWithArgument(const std::string& command, int argc
   return ParseCommand(command, argc, argv, visible, hidden, positional, vm, usage);
 }
 
+int Dispatch(int argc, char** argv, const std::string& usage,
+             std::initializer_list<std::pair<const char*, int (*)(int, char**)>> actions) {
+  std::string action = argc >= 2 ? argv[1] : "";
+  for (const auto& [name, run] : actions)
+    if (action == name) return run(argc - 1, argv + 1);
+  const bool help = action == "--help" || action == "-h";
+  (help ? std::cout : std::cerr) << usage;
+  return help ? kExitOk : kExitUsage;
+}
+
 std::optional<int> MoveGlobalOptions(std::vector<std::string>& args) {
   std::vector<std::string> moved;
   std::size_t i = 0;

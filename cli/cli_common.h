@@ -29,7 +29,8 @@ enum ExitCode : int {
   kExitIndeterminate = 2,  // verification: INDETERMINATE
   kExitRefused = 3,        // ingest: at least one document refused
   kExitError = 4,          // the command could not do its job (I/O, bad input, no such package, store busy)
-  kExitLapsed = 5,         // renew, status: evidence lapsed (renewal came too late), or a renewal does not verify
+  kExitLapsed = 5,         // renew, status, jobs run: evidence lapsed (renewal came too late), or a renewal
+                           // does not verify
   kExitUsage = 64,         // wrong command line
 };
 
@@ -117,6 +118,11 @@ std::optional<int> ParseCommand(const std::string& command, int argc, char** arg
 std::optional<int> ParseCommandWithArgument(const std::string& command, int argc, char** argv,
                                             const po::options_description& visible, const char* argument_name,
                                             std::string& argument, po::variables_map& vm, const std::string& usage);
+
+// `preserve X ACTION ...`: runs the action's function, or prints `usage` (on
+// stdout after --help, else on stderr) and returns its exit code.
+int Dispatch(int argc, char** argv, const std::string& usage,
+             std::initializer_list<std::pair<const char*, int (*)(int, char**)>> actions);
 
 // ---- Global options before the command word ----
 //
@@ -230,5 +236,8 @@ int CmdUser(int argc, char** argv);
 
 int CmdTsa(int argc, char** argv);
 int CmdServe(int argc, char** argv);
+
+// The scheduled jobs: `jobs show`, `jobs run` (jobs_commands.cc).
+int CmdJobs(int argc, char** argv);
 
 }  // namespace preserve::cli

@@ -497,7 +497,7 @@ int CmdStatus(int argc, char** argv) {
   if (auto done = ParseCommand("status", argc, argv, desc, {}, {}, vm,
                                "[--store DIR] [--json]\n\n"
                                "Holdings, queued and sealed packages, the nearest renewal deadlines, lapsed evidence,\n"
-                               "the last renewal and fixity runs, the store's size, and the fingerprint of the\n"
+                               "the last seal, renewal and fixity runs, the store's size, and the fingerprint of the\n"
                                "archive's time-stamping CA that auditors compare. Exit 0, or 5 when evidence lapsed."))
     return *done;
   Session session;
@@ -507,7 +507,9 @@ int CmdStatus(int argc, char** argv) {
   const archive::StoreStatus& st = status.value();
   auto job = [](const std::optional<archive::JobRun>& run) -> json::value {
     if (!run) return nullptr;
-    return json::object{{"time", FormatUtcTime(run->time)}, {"outcome", run->outcome}, {"ok", run->ok}};
+    json::object o{{"time", FormatUtcTime(run->time)}, {"outcome", run->outcome}, {"ok", run->ok}};
+    if (run->failed) o["failed"] = true;
+    return o;
   };
   auto list = [](const std::vector<archive::StoreStatus::Deadline>& items) {
     json::array out;
@@ -525,6 +527,7 @@ int CmdStatus(int argc, char** argv) {
                      {"lapsed", st.lapsed},
                      {"first_lapsed", list(st.first_lapsed)},
                      {"next_deadlines", list(st.next_deadlines)},
+                     {"last_seal", job(st.last_seal)},
                      {"last_renewal", job(st.last_renewal)},
                      {"last_fixity", job(st.last_fixity)},
                      {"store_bytes", st.store_bytes},
@@ -551,10 +554,12 @@ int CmdStatus(int argc, char** argv) {
       std::cout << "  " << FormatUtcTime(d.due) << "  " << archive::SubjectName(d.subject) << "\n";
     auto print_job = [](const char* name, const std::optional<archive::JobRun>& run) {
       std::cout << "last " << name << ": "
-                << (run ? FormatUtcTime(run->time) + " (" + run->outcome + ")" + (run->ok ? "" : " NOT OK")
+                << (run ? FormatUtcTime(run->time) + " (" + run->outcome + ")" +
+                              (run->failed ? " FAILED" : run->ok ? "" : " NOT OK")
                         : std::string("never"))
                 << "\n";
     };
+    print_job("seal", st.last_seal);
     print_job("renewal", st.last_renewal);
     print_job("fixity", st.last_fixity);
     std::cout << "store size: " << st.store_bytes << " bytes\n"

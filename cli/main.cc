@@ -34,7 +34,7 @@ Exit codes:
   2   INDETERMINATE: nothing failed, but trust could not be established
   3   ingest refused at least one document (one line per input says why)
   4   error: unreadable input, no such store or package, store busy, TSA failure
-  5   renew, status: evidence lapsed (its renewal came too late), or a renewal does not verify
+  5   renew, status, jobs run: evidence lapsed (its renewal came too late), or a renewal does not verify
   64  usage error, an ambiguous or too short package id prefix among them
 )";
 
@@ -53,8 +53,8 @@ const std::vector<CommandEntry>& Commands() {
        {}},
       {"restart-evidence", CmdRestartEvidence,
        "start a new evidence chain for lapsed packages (audited; the lapsed chain is kept)", {}},
-      {"status", CmdStatus, "holdings, queued and sealed, nearest deadlines, lapsed evidence, last renewal and fixity runs",
-       {}},
+      {"status", CmdStatus,
+       "holdings, queued and sealed, nearest deadlines, lapsed evidence, last seal, renewal and fixity runs", {}},
       {"policy", CmdPolicy, "show or set the dated algorithm catalogue in force", {"show", "set"}},
       {"list", CmdList,
        "list the packages in the store (filters: --organ, --type, --issued-from/--issued-to, --signer-org)", {}},
@@ -86,6 +86,10 @@ const std::vector<CommandEntry>& Commands() {
       {"user", CmdUser,
        "the accounts of 'preserve serve' and their roles (officer, auditor, admin); add prints the API token once",
        {"add", "list", "disable", "enable", "token", "passwd", "certificate"}},
+      {"jobs", CmdJobs,
+       "the scheduled jobs (seal, renew, fixity): show their schedule and last runs, or run what is due (from a "
+       "timer, without 'preserve serve')",
+       {"show", "run"}},
       {"tsa", CmdTsa, "run the embedded TSA as an RFC 3161 HTTP time-stamping service", {"serve"}},
   };
   return table;

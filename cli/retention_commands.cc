@@ -213,17 +213,6 @@ int RetentionSet(int argc, char** argv) {
   return kExitOk;
 }
 
-// `preserve X ACTION ...`: the action's function, or the usage text and exit code.
-int Dispatch(int argc, char** argv, const std::string& usage,
-             std::initializer_list<std::pair<const char*, int (*)(int, char**)>> actions) {
-  std::string action = argc >= 2 ? argv[1] : "";
-  for (const auto& [name, run] : actions)
-    if (action == name) return run(argc - 1, argv + 1);
-  const bool help = action == "--help" || action == "-h";
-  (help ? std::cout : std::cerr) << usage;
-  return help ? kExitOk : kExitUsage;
-}
-
 }  // namespace
 
 int CmdHold(int argc, char** argv) {

@@ -294,7 +294,8 @@ Result<std::unique_ptr<Archive>> Archive::Open(const std::filesystem::path& root
   if (options.content_chunk_size != 0) impl->content_chunk_size = options.content_chunk_size;
   PRESERVE_ASSIGN_OR_RETURN(impl->store,
                             storage::Store::Open(DbDir(root), {.read_only = !impl->writable(),
-                                                               .content_chunk_size = impl->content_chunk_size}));
+                                                               .content_chunk_size = impl->content_chunk_size,
+                                                               .holder = options.holder}));
   PRESERVE_ASSIGN_OR_RETURN(auto ca, LoadCertificates(LocalCaPath(root)));
   impl->ca_certificate = ca.front();
   if (impl->writable()) {

@@ -60,8 +60,11 @@ struct BatchCache {
   std::map<std::string, std::unordered_map<std::uint64_t, Bytes>, std::less<>> tree_chunks;
 };
 
-// Records in `w` how a scheduled job's run ended, for `preserve status` (status.cc).
+// Records in `w` how a scheduled job's run ended, for `preserve status` and
+// the schedule (jobs.h), in setting "runs/JOB" (status.cc).
 void PutJobRun(storage::WriteSet& w, std::string_view job, const JobRun& run);
+// How `job` last ran; nullopt when it never has.
+Result<std::optional<JobRun>> LoadJobRun(const storage::Store& store, std::string_view job);
 
 // A batch's hash tree, stored once in chunks of kTreeChunkNodes (records.h), in the batch's write.
 void PutTree(storage::WriteSet& w, const std::string& batch_id, const timestamp::HashTree& tree);

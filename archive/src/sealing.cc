@@ -369,19 +369,32 @@ Result<std::vector<SealOutcome>> Sealing::Seal(std::size_t max_batch) {
   if (max_batch == 0) return Status::InvalidArgument("the batch size must be at least 1");
   std::vector<SealOutcome> outcomes;
   PRESERVE_ASSIGN_OR_RETURN(auto first, impl_->store->ListQueued(1));
-  if (first.empty()) return outcomes;
-  PRESERVE_ASSIGN_OR_RETURN(std::string rollover,
-                            impl_->RollOverTsaIfDue(impl_->clock->Now() + impl_->config.renewal_margin, false));
-  // A batch short of max_batch took the whole queue: no second scan, which
-  // would step over the batch's million fresh deletions to find nothing.
-  // Packages queued meanwhile wait for the next seal.
-  while (true) {
-    PRESERVE_ASSIGN_OR_RETURN(std::optional<SealOutcome> outcome, impl_->SealBatch(max_batch));
-    if (!outcome) break;
-    const bool drained = outcome->packages < max_batch;
-    outcomes.push_back(std::move(*outcome));
-    if (drained) break;
+  if (!first.empty()) {
+    PRESERVE_ASSIGN_OR_RETURN(std::string rollover,
+                              impl_->RollOverTsaIfDue(impl_->clock->Now() + impl_->config.renewal_margin, false));
+    // A batch short of max_batch took the whole queue: no second scan, which
+    // would step over the batch's million fresh deletions to find nothing.
+    // Packages queued meanwhile wait for the next seal.
+    while (true) {
+      PRESERVE_ASSIGN_OR_RETURN(std::optional<SealOutcome> outcome, impl_->SealBatch(max_batch));
+      if (!outcome) break;
+      const bool drained = outcome->packages < max_batch;
+      outcomes.push_back(std::move(*outcome));
+      if (drained) break;
+    }
   }
+  // For `preserve status` and the schedule (jobs.h): when sealing last ran,
+  // an empty queue included (the seal job is then not due again for its interval).
+  std::size_t sealed = 0;
+  for (const auto& o : outcomes) sealed += o.packages;
+  storage::WriteSet w;
+  PutJobRun(w, "seal",
+            {impl_->clock->Now(),
+             outcomes.empty() ? std::string("nothing queued")
+                              : "sealed " + std::to_string(sealed) + (sealed == 1 ? " package in " : " packages in ") +
+                                    std::to_string(outcomes.size()) + (outcomes.size() == 1 ? " batch" : " batches"),
+             true});
+  PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)).WithContext("recording the seal run"));
   return outcomes;
 }
 

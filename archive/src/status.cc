@@ -1,5 +1,5 @@
 // What `preserve status` shows (Catalogue::Overview), and the record of the
-// scheduled jobs' last runs that it reads.
+// scheduled jobs' last runs that it and the schedule (jobs.cc) read.
 #include <boost/json.hpp>
 
 #include "archive_impl.h"
@@ -15,6 +15,8 @@ namespace {
 
 std::string JobSetting(std::string_view job) { return "runs/" + std::string(job); }
 
+}  // namespace
+
 Result<std::optional<JobRun>> LoadJobRun(const storage::Store& store, std::string_view job) {
   auto stored = store.GetSetting(JobSetting(job));
   if (!stored.ok() && stored.status().code() == StatusCode::kNotFound) return std::optional<JobRun>();
@@ -27,19 +29,20 @@ Result<std::optional<JobRun>> LoadJobRun(const storage::Store& store, std::strin
   const json::value* time = o.if_contains("time");
   const json::value* outcome = o.if_contains("outcome");
   const json::value* ok = o.if_contains("ok");
+  const json::value* failed = o.if_contains("failed");  // only in records of failed runs
   if (time == nullptr || !time->is_string() || outcome == nullptr || !outcome->is_string() || ok == nullptr ||
-      !ok->is_bool())
+      !ok->is_bool() || (failed != nullptr && !failed->is_bool()))
     return Status::Corruption("the record of the last " + std::string(job) + " run is malformed");
   PRESERVE_ASSIGN_OR_RETURN(run.time, ParseUtcTime(std::string(time->as_string())));
   run.outcome = std::string(outcome->as_string());
   run.ok = ok->as_bool();
+  run.failed = failed != nullptr && failed->as_bool();
   return std::optional<JobRun>(std::move(run));
 }
 
-}  // namespace
-
 void PutJobRun(storage::WriteSet& w, std::string_view job, const JobRun& run) {
   json::object o{{"time", FormatUtcTime(run.time)}, {"outcome", run.outcome}, {"ok", run.ok}};
+  if (run.failed) o["failed"] = true;
   w.PutSetting(JobSetting(job), ToBytes(json::serialize(o)));
 }
 
@@ -73,6 +76,7 @@ Result<StoreStatus> Catalogue::Overview(std::size_t deadlines) {
     status.next_deadlines.push_back({e.package_id, e.due});
     return status.next_deadlines.size() < deadlines;
   }));
+  PRESERVE_ASSIGN_OR_RETURN(status.last_seal, LoadJobRun(*impl_->store, "seal"));
   PRESERVE_ASSIGN_OR_RETURN(status.last_renewal, LoadJobRun(*impl_->store, "renew"));
   PRESERVE_ASSIGN_OR_RETURN(status.last_fixity, LoadJobRun(*impl_->store, "fixity"));
   std::error_code ec;

@@ -70,6 +70,65 @@ Result<timestamp::HttpTsaConfig> ParseTsa(const std::filesystem::path& root, con
   return tsa;
 }
 
+// A duration as config.json gives one: a whole number of s, m, h or d, at
+// least one second and at most 100 years.
+Result<std::chrono::seconds> ParseDuration(const JsonObjectReader& o, std::string_view key,
+                                           const std::string& text) {
+  const std::string expected =
+      "must be a duration: a whole number and a unit, s, m, h or d (\"60s\", \"15m\", \"24h\", \"7d\"), not \"" +
+      EscapeForDisplay(text) + "\"";
+  if (text.size() < 2 || text.size() > 12) return o.Error(key, expected);
+  std::int64_t unit = 0;
+  switch (text.back()) {
+    case 's': unit = 1; break;
+    case 'm': unit = 60; break;
+    case 'h': unit = 3600; break;
+    case 'd': unit = 86400; break;
+    default: return o.Error(key, expected);
+  }
+  std::int64_t count = 0;
+  for (std::size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return o.Error(key, expected);
+    count = count * 10 + (text[i] - '0');
+  }
+  if (count == 0) return o.Error(key, "must be positive, not \"" + text + "\"");
+  constexpr std::int64_t kMost = 36500LL * 86400;
+  if (count > kMost / unit) return o.Error(key, "must be at most 36500d, not \"" + text + "\"");
+  return std::chrono::seconds(count * unit);
+}
+
+Result<std::optional<std::chrono::seconds>> DurationIn(const JsonObjectReader& o, std::string_view key) {
+  const json::value* v = o.Find(key);
+  if (v == nullptr) return std::optional<std::chrono::seconds>();
+  if (!v->is_string())
+    return o.Error(key, "must be a duration in a string, such as \"60s\", \"24h\" or \"7d\", not " + JsonKindName(*v));
+  PRESERVE_ASSIGN_OR_RETURN(std::chrono::seconds d, ParseDuration(o, key, std::string(v->get_string())));
+  return std::optional<std::chrono::seconds>(d);
+}
+
+// "jobs": how often `preserve serve` (and `preserve jobs run`) runs each job.
+Result<JobSchedule> ParseJobs(const JsonObjectReader& o) {
+  PRESERVE_RETURN_IF_ERROR(o.OnlyKeys({"seal_every", "renew_every", "fixity_every", "fixity_sample", "retry_after"}));
+  JobSchedule jobs;
+  for (auto [key, field] : {std::pair{"seal_every", &jobs.seal_every}, std::pair{"renew_every", &jobs.renew_every},
+                            std::pair{"fixity_every", &jobs.fixity_every},
+                            std::pair{"retry_after", &jobs.retry_after}}) {
+    PRESERVE_ASSIGN_OR_RETURN(std::optional<std::chrono::seconds> d, DurationIn(o, key));
+    if (d) *field = *d;
+  }
+  if (const json::value* v = o.Find("fixity_sample"); v != nullptr) {
+    if (!v->is_number())
+      return o.Error("fixity_sample", "must be a fraction in (0, 1], such as 0.01, not " + JsonKindName(*v));
+    const double sample = v->is_double()  ? v->get_double()
+                          : v->is_int64() ? static_cast<double>(v->get_int64())
+                                          : static_cast<double>(v->get_uint64());
+    if (!(sample > 0.0 && sample <= 1.0))
+      return o.Error("fixity_sample", "must be a fraction in (0, 1], such as 0.01 (1: every package)");
+    jobs.fixity_sample = sample;
+  }
+  return jobs;
+}
+
 }  // namespace
 
 Result<StoreConfig> ParseStoreConfig(std::string_view text, const std::filesystem::path& root) {
@@ -78,7 +137,7 @@ Result<StoreConfig> ParseStoreConfig(std::string_view text, const std::filesyste
   if (!doc.root().is_object())
     return doc.Error("", "must be a JSON object {...}, not " + JsonKindName(doc.root()));
   const JsonObjectReader o(doc, doc.root().get_object(), "", "");
-  PRESERVE_RETURN_IF_ERROR(o.OnlyKeys({"renewal_margin_days", "tsa_key", "tsa_validity_years", "tsas"}));
+  PRESERVE_RETURN_IF_ERROR(o.OnlyKeys({"renewal_margin_days", "tsa_key", "tsa_validity_years", "tsas", "jobs"}));
   StoreConfig config;
   PRESERVE_ASSIGN_OR_RETURN(std::optional<std::int64_t> margin, o.Integer("renewal_margin_days", 0, 36500));
   if (margin) config.renewal_margin = std::chrono::days(*margin);
@@ -100,6 +159,19 @@ Result<StoreConfig> ParseStoreConfig(std::string_view text, const std::filesyste
     PRESERVE_ASSIGN_OR_RETURN(timestamp::HttpTsaConfig tsa,
                               ParseTsa(root, JsonObjectReader(doc, (*tsas)[i].get_object(), pointer, name)));
     config.external_tsas.push_back(std::move(tsa));
+  }
+  if (const json::value* jobs = o.Find("jobs"); jobs != nullptr) {
+    if (!jobs->is_object())
+      return o.Error("jobs", "must be an object {\"seal_every\": \"60s\", ...}, not " + JsonKindName(*jobs));
+    const JsonObjectReader j(doc, jobs->get_object(), o.PointerTo("jobs"), "jobs");
+    PRESERVE_ASSIGN_OR_RETURN(config.jobs, ParseJobs(j));
+    // Renewal is due a margin before evidence weakens: a run must come within it.
+    // (A margin of 0, renewing only as things end, predates the jobs and is left alone.)
+    if (j.Find("renew_every") != nullptr && config.jobs.renew_every >= config.renewal_margin)
+      return j.Error("renew_every", "must be shorter than the renewal margin (" +
+                                        std::to_string(config.renewal_margin.count()) +
+                                        (config.renewal_margin.count() == 1 ? " day" : " days") +
+                                        ", renewal_margin_days): evidence could weaken between two runs");
   }
   return config;
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "preserve/archive/jobs.h"
 #include "preserve/policy/algorithm_catalogue.h"
 #include "preserve/timestamp/embedded_tsa.h"
 #include "preserve/timestamp/http_tsa.h"
@@ -23,14 +24,20 @@ struct StoreConfig {
   // External RFC 3161 TSAs in priority order. When any is configured, sealing
   // and renewal use them (with failover) instead of the embedded TSA.
   std::vector<timestamp::HttpTsaConfig> external_tsas;
+  // How often the scheduled jobs run (jobs.h), in `preserve serve` and `preserve jobs run`.
+  JobSchedule jobs;
 };
 
 std::filesystem::path ConfigPath(const std::filesystem::path& root);
 std::filesystem::path PolicyPath(const std::filesystem::path& root);
 
 // config.json's keys (README, "Configuration"): renewal_margin_days,
-// tsa_key, tsa_validity_years, and tsas, a list of objects with the keys of
-// timestamp::HttpTsaConfig (url and trust required). Strict: a syntax error
+// tsa_key, tsa_validity_years, tsas, a list of objects with the keys of
+// timestamp::HttpTsaConfig (url and trust required), and jobs, an object with
+// the keys of JobSchedule: seal_every, renew_every, fixity_every and
+// retry_after, each a duration "N" + s, m, h or d ("60s", "24h", "7d"), and
+// fixity_sample, a fraction in (0, 1]. renew_every must be shorter than the
+// renewal margin (else evidence could weaken between two runs). Strict: a syntax error
 // names its line and column and what was expected; an unknown or repeated key
 // (a misspelling), a value of the wrong type or out of range names the key and
 // its line. kInvalidArgument, the message starting with config.json's path.

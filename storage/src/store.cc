@@ -121,26 +121,44 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
 }
 
 // An exclusive advisory lock naming the writing process, so a second writer
-// learns who holds the store rather than a bare RocksDB lock error.
+// learns who holds the store rather than a bare RocksDB lock error. The lock
+// file holds the holder's pid on its first line and, for a holder that says
+// what it is (StoreOptions::holder), that on the second.
 class WriterLock {
  public:
-  static Result<std::unique_ptr<WriterLock>> Acquire(const std::filesystem::path& dir) {
+  static Result<std::unique_ptr<WriterLock>> Acquire(const std::filesystem::path& dir, const std::string& holder) {
     std::filesystem::path path = dir / "writer.lock";
     FileDescriptor fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
     if (fd.get() < 0) return Status::IOError(path.string() + ": " + std::strerror(errno));
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-      char buf[32] = {};
-      ssize_t n = ::pread(fd.get(), buf, sizeof buf - 1, 0);
-      std::string holder = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "unknown";
-      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
-      return Status::Busy("the store " + dir.string() + " is being written by another process (pid " +
-                          holder + "); try again when it has finished");
-    }
-    std::string pid = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(fd.get(), 0) != 0 || ::pwrite(fd.get(), pid.data(), pid.size(), 0) < 0) {
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) return Busy(dir, fd.get());
+    // One line each: a description with line breaks would read as more lines.
+    std::string description = holder;
+    std::replace_if(description.begin(), description.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    std::string content = std::to_string(::getpid()) + "\n" + (description.empty() ? "" : description + "\n");
+    if (::ftruncate(fd.get(), 0) != 0 || ::pwrite(fd.get(), content.data(), content.size(), 0) < 0) {
       // The lock itself holds; only the holder's name is missing.
     }
     return std::unique_ptr<WriterLock>(new WriterLock(std::move(fd)));
+  }
+
+ private:
+  // Who holds the lock, as its lock file says. A service holds the store for
+  // as long as it runs: waiting would not help, so its message says what will.
+  static Status Busy(const std::filesystem::path& dir, int fd) {
+    char buf[4096] = {};
+    ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    std::string text = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+    const std::size_t end_of_pid = text.find('\n');
+    std::string pid = text.substr(0, end_of_pid);
+    std::string description = end_of_pid == std::string::npos ? "" : text.substr(end_of_pid + 1);
+    for (std::string* line : {&pid, &description})
+      while (!line->empty() && (line->back() == '\n' || line->back() == ' ')) line->pop_back();
+    if (pid.empty()) pid = "unknown";
+    if (description.empty())
+      return Status::Busy("the store " + dir.string() + " is being written by another process (pid " + pid +
+                          "); try again when it has finished");
+    return Status::Busy("the store " + dir.string() + " is held by " + description + " (pid " + pid +
+                        "): stop the service, or use its API, to change the store");
   }
 
  private:
@@ -888,7 +906,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& dir, con
   }
   std::unique_ptr<WriterLock> lock;
   if (!options.read_only) {
-    PRESERVE_ASSIGN_OR_RETURN(lock, WriterLock::Acquire(dir));
+    PRESERVE_ASSIGN_OR_RETURN(lock, WriterLock::Acquire(dir, options.holder));
   }
   if (options.content_chunk_size == 0) return Status::InvalidArgument("content chunk size 0");
   auto store = std::make_unique<StoreImpl>(dir, std::move(lock), options.read_only, options.content_chunk_size);

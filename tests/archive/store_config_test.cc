@@ -41,6 +41,63 @@ TEST(StoreConfig, ReadsEveryKey) {
   auto empty = ParseStoreConfig("{}", root.path());
   ASSERT_TRUE(empty.ok()) << empty.status().ToString();
   EXPECT_TRUE(empty->external_tsas.empty());
+  EXPECT_EQ(empty->jobs.seal_every, std::chrono::seconds(60));  // the defaults of jobs.h
+  EXPECT_EQ(empty->jobs.renew_every, std::chrono::hours(24));
+  EXPECT_EQ(empty->jobs.fixity_every, std::chrono::days(7));
+  EXPECT_EQ(empty->jobs.fixity_sample, 0.01);
+  EXPECT_EQ(empty->jobs.retry_after, std::chrono::minutes(15));
+}
+
+TEST(StoreConfig, ReadsTheJobsSchedule) {
+  testing::TempDir root;
+  auto config = ParseStoreConfig(R"({"renewal_margin_days": 30, "jobs": {"seal_every": "10s", "renew_every": "6h",
+    "fixity_every": "2d", "fixity_sample": 0.5, "retry_after": "5m"}})",
+                                 root.path());
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->jobs.seal_every, std::chrono::seconds(10));
+  EXPECT_EQ(config->jobs.renew_every, std::chrono::hours(6));
+  EXPECT_EQ(config->jobs.fixity_every, std::chrono::days(2));
+  EXPECT_EQ(config->jobs.fixity_sample, 0.5);
+  EXPECT_EQ(config->jobs.retry_after, std::chrono::minutes(5));
+  // Keys left out keep their defaults; a sample of 1 (every package) is a whole number in JSON.
+  auto some = ParseStoreConfig(R"({"jobs": {"fixity_sample": 1}})", root.path());
+  ASSERT_TRUE(some.ok()) << some.status().ToString();
+  EXPECT_EQ(some->jobs.fixity_sample, 1.0);
+  EXPECT_EQ(some->jobs.seal_every, std::chrono::seconds(60));
+}
+
+TEST(StoreConfig, JobsMistakesNameTheKeyAndTheLine) {
+  testing::TempDir root;
+  const std::vector<Bad> cases = {
+      {"{\"jobs\": {\n\"seal_evry\": \"60s\"}}",
+       "line 2: unknown key \"jobs.seal_evry\" (known: seal_every, renew_every, fixity_every, fixity_sample, "
+       "retry_after)"},
+      {"{\"jobs\": {\"seal_every\": \"60\"}}",
+       "line 1: \"jobs.seal_every\" must be a duration: a whole number and a unit, s, m, h or d (\"60s\", \"15m\", "
+       "\"24h\", \"7d\"), not \"60\""},
+      {"{\"jobs\": {\"renew_every\": \"1w\"}}", "\"jobs.renew_every\" must be a duration"},
+      {"{\"jobs\": {\"renew_every\": \"-1h\"}}", "\"jobs.renew_every\" must be a duration"},
+      {"{\"jobs\": {\"renew_every\": \"1.5h\"}}", "\"jobs.renew_every\" must be a duration"},
+      {"{\"jobs\": {\"seal_every\": \"0s\"}}", "line 1: \"jobs.seal_every\" must be positive, not \"0s\""},
+      {"{\"jobs\": {\"retry_after\": 900}}",
+       "line 1: \"jobs.retry_after\" must be a duration in a string, such as \"60s\", \"24h\" or \"7d\", not a whole "
+       "number"},
+      {"{\"jobs\": {\"fixity_every\": \"99999999d\"}}", "\"jobs.fixity_every\" must be at most 36500d"},
+      {"{\"jobs\": {\"fixity_sample\": 0}}", "line 1: \"jobs.fixity_sample\" must be a fraction in (0, 1]"},
+      {"{\"jobs\": {\"fixity_sample\": 1.5}}", "line 1: \"jobs.fixity_sample\" must be a fraction in (0, 1]"},
+      {"{\"jobs\": {\"fixity_sample\": \"1%\"}}", "\"jobs.fixity_sample\" must be a fraction in (0, 1], such as 0.01, not a string"},
+      {"{\"jobs\": [\"seal\"]}", "line 1: \"jobs\" must be an object {\"seal_every\": \"60s\", ...}, not an array"},
+      {"{\"renewal_margin_days\": 1,\n \"jobs\": {\n  \"renew_every\": \"2d\"}}",
+       "line 3: \"jobs.renew_every\" must be shorter than the renewal margin (1 day, renewal_margin_days)"},
+      {"{\"jobs\": {\"seal_every\": \"1m\",\n\"seal_every\": \"2m\"}}", "line 2: \"seal_every\" is given twice"},
+  };
+  for (const Bad& c : cases) {
+    auto config = ParseStoreConfig(c.text, root.path());
+    ASSERT_FALSE(config.ok()) << c.text;
+    EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument) << c.text;
+    EXPECT_NE(config.status().message().find(c.message), std::string::npos) << c.text << "\n"
+                                                                          << config.status().message();
+  }
 }
 
 TEST(StoreConfig, MistakesNameTheKeyAndTheLine) {
@@ -49,7 +106,7 @@ TEST(StoreConfig, MistakesNameTheKeyAndTheLine) {
   const std::vector<Bad> cases = {
       // The misspelling that used to seal silently with the embedded TSA.
       {"{\"renewal_margin_days\": 180,\n \"tsa_list\": [" + tsa + "]}",
-       "line 2: unknown key \"tsa_list\" (known: renewal_margin_days, tsa_key, tsa_validity_years, tsas)"},
+       "line 2: unknown key \"tsa_list\" (known: renewal_margin_days, tsa_key, tsa_validity_years, tsas, jobs)"},
       {"{\"renewal_margin_days\": \"180\"}",
        "line 1: \"renewal_margin_days\" must be a whole number between 0 and 36500, not a string"},
       {"{\"renewal_margin_days\": -1}", "line 1: \"renewal_margin_days\" must be between 0 and 36500"},

@@ -174,6 +174,42 @@ TEST(Store, SecondWriterIsBusyAndNamesTheHolder) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+// A writer that keeps the store (the service) says what it is: a second writer
+// is told who, and that waiting will not help; without a description the
+// message is the old one.
+TEST(Store, SecondWriterIsToldWhatHoldsTheStore) {
+  TempDir dir;
+  OpenOrDie(dir / "db", {.create_if_missing = true}).reset();
+  auto store = OpenOrDie(dir / "db", {.holder = "preserve serve, listening on\nhttps://127.0.0.1:8443"});
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    auto second = Store::Open(dir / "db", {});
+    const std::string expected = "the store " + (dir / "db").string() +
+                                 " is held by preserve serve, listening on https://127.0.0.1:8443 (pid " +
+                                 std::to_string(::getppid()) +
+                                 "): stop the service, or use its API, to change the store";
+    ::_exit(!second.ok() && second.status().code() == StatusCode::kBusy && second.status().message() == expected
+                ? 0
+                : 1);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  // Released and taken by a writer that says nothing: the old message again.
+  store.reset();
+  store = OpenOrDie(dir / "db", {});
+  pid = ::fork();
+  if (pid == 0) {
+    auto second = Store::Open(dir / "db", {});
+    ::_exit(!second.ok() && second.status().message().find("is being written by another process (pid " +
+                                                           std::to_string(::getppid()) + ")") != std::string::npos
+                ? 0
+                : 1);
+  }
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 TEST(Store, ReadersRunAlongsideTheWriter) {
   TempDir dir;
   auto writer = OpenOrDie(dir / "db", {.create_if_missing = true});

@@ -67,6 +67,11 @@ struct OpenOptions {
   // (storage::StoreOptions); 0: the store's default, 4 MiB. Tests shrink it
   // to exercise chunking quickly.
   std::size_t content_chunk_size = 0;
+  // A writable open that keeps the store (the service) says what it is, e.g.
+  // "preserve serve, listening on https://127.0.0.1:8443": a second writer is
+  // then told who holds the store and to stop it or use its API
+  // (storage::StoreOptions::holder). Empty: it names only the pid.
+  std::string holder{};
 };
 
 class Archive {

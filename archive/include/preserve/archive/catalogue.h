@@ -92,11 +92,16 @@ struct SignatureUseReport {
   std::vector<std::string> unreadable;
 };
 
-// The last run of a scheduled job (renew, fixity), as the store recorded it.
+// The last run of a scheduled job (seal, renew, fixity), as the store recorded it.
 struct JobRun {
   TimePoint time;
   std::string outcome;  // "renewed 120 subjects in 2 batches; 0 lapsed", "1000 checked, 0 damaged"
   bool ok = true;       // false: it found lapsed evidence, damage, or failed to verify its own work
+  // It stopped on an error (the TSA unreachable) without doing its work: ok
+  // is false too, and the job is due again after JobSchedule::retry_after
+  // rather than a whole interval. A run that did its work and found damage or
+  // lapsed evidence has not failed: running it again sooner would find the same.
+  bool failed = false;
 };
 
 // What an operator looks at first (`preserve status`).
@@ -113,6 +118,7 @@ struct StoreStatus {
   std::vector<Deadline> next_deadlines;  // the nearest renewal deadlines still ahead, earliest first
   std::size_t lapsed = 0;                // subjects whose deadline has passed (renew lists them)
   std::vector<Deadline> first_lapsed;    // the earliest of them
+  std::optional<JobRun> last_seal;
   std::optional<JobRun> last_renewal;
   std::optional<JobRun> last_fixity;
   std::uint64_t store_bytes = 0;  // the database's files on disk
@@ -139,7 +145,7 @@ class Catalogue {
   // ids go on naming them ('retention show' shows the tombstone).
   Result<std::string> ResolvePackageId(std::string_view prefix) const;
 
-  // Holdings, deadlines, lapsed evidence, the last renewal and fixity runs.
+  // Holdings, deadlines, lapsed evidence, the last seal, renewal and fixity runs.
   // Reads every package record (seconds at a million packages); `deadlines`
   // bounds how many nearest deadlines and lapsed subjects it names.
   Result<StoreStatus> Overview(std::size_t deadlines = 5);

@@ -54,6 +54,11 @@ struct StoreOptions {
   // Objects above it are chunked (see ContentWriter); tests use small sizes.
   // Readers accept either form whatever the size: it only steers new writes.
   std::size_t content_chunk_size = kDefaultContentChunkSize;
+  // Who holds the store for writing, in words, for a holder that keeps it
+  // (the service: "preserve serve, listening on https://127.0.0.1:8443"). A
+  // second writer's kBusy names it, and says to stop it or use its API rather
+  // than to try again; without one, it names only the pid.
+  std::string holder{};
 };
 
 class WriteSet;
