@@ -65,7 +65,7 @@ void Service::Impl::RunJobs() {
     } else {
       for (const archive::JobReport& r : ran.value()) {
         // Seal runs every minute; say only what did something or went wrong.
-        if (r.job == "seal" && r.run.ok && r.late.count() == 0 && r.run.outcome.rfind("sealed 0", 0) == 0) continue;
+        if (r.job == "seal" && r.run.ok && r.late.count() == 0 && r.run.outcome == "nothing queued") continue;
         std::cerr << "preserve serve: job " << r.job << ": " << (r.run.ok ? "" : "FAILED: ") << r.run.outcome
                   << (r.late.count() > 0 ? " (ran " + std::to_string(r.late.count()) + " s late)" : "") << std::endl;
       }
@@ -130,6 +130,9 @@ Result<std::unique_ptr<Service>> Service::Start(const ServiceOptions& options, c
   if (tls) http.tls = HttpTlsFiles{*options.tls_certificate, *options.tls_key, options.client_ca};
   http.worker_threads = options.worker_threads;
   http.max_body_bytes = options.max_body_bytes;
+  // Each connection may buffer a body of up to max_body_bytes: fewer
+  // connections than the transport's default bound what slow senders can hold.
+  http.max_connections = 256;
   http.idle_timeout = options.idle_timeout;
   http.request_timeout = options.request_timeout;
   PresApi* api = impl->api.get();
