@@ -52,7 +52,7 @@ int CmdServe(int argc, char** argv) {
        "largest request body in MiB (413 above it); base64 makes a document a third larger")
       ("max-requests-per-account", po::value(&options.max_requests_per_account)->default_value(options.max_requests_per_account),
        "requests one account may have in flight (429 above it)")
-      ("threads", po::value(&options.worker_threads), "request threads (default: 2 per hardware thread, at least 4)")
+      ("threads", po::value(&options.worker_threads), "requests handled at once (default 64: submissions waiting together are ingested as one group)")
       ("idle-timeout", po::value(&idle_seconds)->default_value(idle_seconds),
        "seconds a kept-alive connection may stay silent")
       ("request-timeout", po::value(&request_seconds)->default_value(request_seconds),

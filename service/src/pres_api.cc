@@ -436,21 +436,6 @@ struct SpoolDirectory {
   }
 };
 
-Result<SpoolDirectory> MakeSpoolDirectory(const std::filesystem::path& spool) {
-  static std::mutex random_mutex;
-  static std::mt19937_64 random{std::random_device{}()};
-  std::uint64_t n;
-  {
-    std::lock_guard<std::mutex> lock(random_mutex);
-    n = random();
-  }
-  SpoolDirectory dir{spool / ToHex(AsBytes(std::string_view(reinterpret_cast<const char*>(&n), sizeof n)))};
-  std::error_code ec;
-  std::filesystem::create_directories(dir.path, ec);
-  if (ec) return Status::IOError("cannot make " + dir.path.string() + ": " + ec.message());
-  return dir;
-}
-
 Status WriteBytes(const std::filesystem::path& path, ByteView bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
@@ -458,6 +443,53 @@ Status WriteBytes(const std::filesystem::path& path, ByteView bytes) {
   if (!out) return Status::IOError("cannot write " + path.string());
   return Status::Ok();
 }
+
+// A name no other request's spool entry has.
+std::string SpoolName() {
+  static std::mutex random_mutex;
+  static std::mt19937_64 random{std::random_device{}()};
+  std::uint64_t n;
+  {
+    std::lock_guard<std::mutex> lock(random_mutex);
+    n = random();
+  }
+  return ToHex(AsBytes(std::string_view(reinterpret_cast<const char*>(&n), sizeof n)));
+}
+
+// Files in the spool, removed however the call ends. Their names mean
+// nothing: the package names its objects as the submission says. Plain files,
+// not a directory per request: a directory costs an inode each, and
+// PreservePO is the hot path.
+class SpoolFiles {
+ public:
+  explicit SpoolFiles(const std::filesystem::path& spool) : prefix_(spool / SpoolName()) {}
+  SpoolFiles(const SpoolFiles&) = delete;
+  SpoolFiles& operator=(const SpoolFiles&) = delete;
+  ~SpoolFiles() {
+    std::error_code ec;
+    for (const auto& f : files_) std::filesystem::remove(f, ec);
+  }
+  Result<std::filesystem::path> Write(ByteView bytes) {
+    std::filesystem::path file = prefix_;
+    file += "." + std::to_string(files_.size());
+    files_.push_back(file);
+    PRESERVE_RETURN_IF_ERROR(WriteBytes(file, bytes));
+    return file;
+  }
+
+ private:
+  std::filesystem::path prefix_;
+  std::vector<std::filesystem::path> files_;
+};
+
+Result<SpoolDirectory> MakeSpoolDirectory(const std::filesystem::path& spool) {
+  SpoolDirectory dir{spool / SpoolName()};
+  std::error_code ec;
+  std::filesystem::create_directories(dir.path, ec);
+  if (ec) return Status::IOError("cannot make " + dir.path.string() + ": " + ec.message());
+  return dir;
+}
+
 
 // One PO of a PreservePO request, decoded.
 struct SubmittedObject {
@@ -598,20 +630,9 @@ Answer PreservePO(Context& ctx, Call& call) {
     return ParameterError(Say("record metadata must name its document in relObj when several documents are sent",
                               "Khi gửi nhiều tài liệu, siêu dữ liệu hồ sơ phải chỉ rõ tài liệu của nó trong relObj"));
 
-  auto spool = MakeSpoolDirectory(ctx.options.spool);
-  if (!spool.ok()) return FromStatus(spool.status(), "");
+  SpoolFiles spool(ctx.options.spool);
   std::vector<archive::Submission> submissions;
-  std::size_t index = 0;
-  auto place = [&](const SubmittedObject& o, std::string_view name) -> Result<std::filesystem::path> {
-    // Each object in a directory of its own: two objects may have one name.
-    std::filesystem::path dir = spool.value().path / std::to_string(index++);
-    std::error_code ec;
-    std::filesystem::create_directory(dir, ec);
-    if (ec) return Status::IOError("cannot make " + dir.string() + ": " + ec.message());
-    std::filesystem::path file = dir / std::string(name);
-    PRESERVE_RETURN_IF_ERROR(WriteBytes(file, o.bytes));
-    return file;
-  };
+  auto place = [&](const SubmittedObject& o) { return spool.Write(o.bytes); };
   for (const SubmittedObject* s : signed_objects) {
     archive::Submission submission;
     submission.name = s->id;
@@ -629,17 +650,17 @@ Answer PreservePO(Context& ctx, Call& call) {
       slot = it->second;
     }
     submission.signature_name = FileNameFor(*s->po, s->index, s->format, content != nullptr);
-    auto signature = place(*s, submission.signature_name);
+    auto signature = place(*s);
     if (!signature.ok()) return FromStatus(signature.status(), "");
     submission.signature = signature.value();
     if (content != nullptr) {
       submission.content_name = FileNameFor(*content->po, content->index, content->format, false);
-      auto path = place(*content, submission.content_name);
+      auto path = place(*content);
       if (!path.ok()) return FromStatus(path.status(), "");
       submission.content = path.value();
     }
     if (metadata != nullptr) {
-      auto path = place(*metadata, "metadata.json");
+      auto path = place(*metadata);
       if (!path.ok()) return FromStatus(path.status(), "");
       submission.metadata = path.value();
     }

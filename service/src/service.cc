@@ -29,6 +29,9 @@ bool IsLoopback(const std::string& host) { return host.rfind("127.", 0) == 0 || 
 // a job's interval may be changed, and the clock may be a simulated one.
 constexpr std::chrono::seconds kJobsLookEvery{30};
 
+// Request threads unless told otherwise (ServiceOptions::worker_threads).
+constexpr unsigned kDefaultWorkers = 64;
+
 }  // namespace
 
 struct Service::Impl {
@@ -128,7 +131,10 @@ Result<std::unique_ptr<Service>> Service::Start(const ServiceOptions& options, c
   HttpServerOptions http;
   http.listen = options.listen;
   if (tls) http.tls = HttpTlsFiles{*options.tls_certificate, *options.tls_key, options.client_ca};
-  http.worker_threads = options.worker_threads;
+  // A PreservePO handler waits for its ingest group; the group can only be
+  // as large as the handlers waiting at once, so there are many of them (a
+  // waiting thread costs its stack, not CPU).
+  http.worker_threads = options.worker_threads != 0 ? options.worker_threads : kDefaultWorkers;
   http.max_body_bytes = options.max_body_bytes;
   // Each connection may buffer a body of up to max_body_bytes: fewer
   // connections than the transport's default bound what slow senders can hold.

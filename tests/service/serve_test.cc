@@ -439,6 +439,36 @@ TEST_F(Serve, ASubmissionKilledMidRequestLeavesNothing) {
   EXPECT_TRUE(std::filesystem::is_empty(store_ / "spool"));
 }
 
+TEST_F(Serve, LimitsAnswerWithStandardResults) {
+  StartService({"--max-requests-per-account", "1", "--max-body-mib", "1"});
+  const std::string id = SubmitLetter();
+  ASSERT_FALSE(id.empty());
+  // Sixteen at once from one account allowed one in flight: some wait their
+  // turn as 429, none is lost, and none fails otherwise.
+  WriteFile(dir_ / "validate.json", json::serialize(json::object{{"poId", id}}));
+  std::vector<std::string> args = {"curl", "-sS", "--parallel", "--parallel-immediate", "--parallel-max", "16"};
+  for (int i = 0; i < 16; ++i)
+    args.insert(args.end(), {"-o", "/dev/null", "-w", "%{http_code}\n", "-H", "Authorization: Bearer " + tokens_["auditor"],
+                             "--data-binary", "@" + (dir_ / "validate.json").string(), url_ + "/pres/ValidateEvidence"});
+  CommandResult burst = testing::Run(args);
+  ASSERT_EQ(burst.exit_code, 0) << burst.err;
+  std::map<std::string, int> statuses;
+  for (const std::string& line : Lines(burst.out)) ++statuses[line];
+  EXPECT_EQ(statuses["200"] + statuses["429"], 16) << burst.out;
+  EXPECT_GE(statuses["429"], 1) << burst.out;
+  EXPECT_GE(statuses["200"], 1) << burst.out;
+
+  // A body over --max-body-mib: 413 with transferError, before the handler.
+  WriteFile(dir_ / "big.json", std::string(2u << 20, ' ') + "{}");
+  CommandResult big = testing::Run({"curl", "-sS", "-w", "\n%{http_code}", "-H", "Authorization: Bearer " + tokens_["officer"],
+                                    "--data-binary", "@" + (dir_ / "big.json").string(), url_ + "/pres/PreservePO"});
+  EXPECT_NE(big.out.find("\n413"), std::string::npos) << big.out << big.err;
+  EXPECT_NE(big.out.find("transferError"), std::string::npos) << big.out;
+
+  CommandResult log = Preserve({"audit-log", "show", "--json"});
+  EXPECT_NE(log.out.find("RequesterError tooManyRequests"), std::string::npos) << log.out;
+}
+
 TEST_F(Serve, PlainHttpOnlyOnLoopback) {
   CommandResult open = testing::Run({PRESERVE_BIN, "serve", "--store", store_.string(), "--listen", "0.0.0.0:0"}, {},
                            {.drop_inherited_preserve_env = true, .kill_after = std::chrono::seconds(20)});

@@ -43,7 +43,10 @@ struct ServiceOptions {
   bool insecure_http = false;
   std::uint64_t max_body_bytes = 64ull << 20;  // 413 above it
   unsigned max_requests_per_account = 16;      // in flight at once; 429 above it
-  unsigned worker_threads = 0;                 // 0: 2 per hardware thread, at least 4
+  // Requests handled at once (more wait, read, in their connections). A
+  // PreservePO waits for its ingest group, which is as large as the
+  // submissions waiting together: 0 is 64.
+  unsigned worker_threads = 0;
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
   std::chrono::milliseconds request_timeout = std::chrono::seconds(120);
   // Intermediate CA certificates (PEM/DER files or directories) that
