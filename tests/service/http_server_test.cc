@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "preserve/util/file_descriptor.h"
+#include "raw_http_client.h"
 #include "testing.h"
 
 namespace preserve::service {
@@ -106,91 +107,8 @@ const Pki& TestPki() {
 
 // --- a raw client ---
 
-struct Response {
-  int status = 0;  // 0: the connection ended (or the read timed out) first
-  std::string head;
-  std::string body;
-  bool close = false;  // "Connection: close"
-};
-
-// A blocking connection on loopback. TCP_NODELAY: each write leaves at once.
-class Client {
- public:
-  explicit Client(const std::string& endpoint) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1))));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int one = 1;
-    ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    // Reads wait at most this long: a test fails rather than hangs.
-    timeval timeout{10, 0};
-    ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    connected_ = ::connect(fd_.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
-  }
-
-  bool connected() const { return connected_; }
-
-  // False once the server has closed the connection.
-  bool Send(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-
-  // One response; `head_request`: its Content-Length announces no body.
-  Response Receive(bool head_request = false) {
-    Response response;
-    std::size_t head_end = std::string::npos;
-    while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos)
-      if (!Fill()) return response;
-    response.head = buffer_.substr(0, head_end + 2);
-    std::size_t length = 0;
-    const std::size_t field = response.head.find("\r\nContent-Length: ");
-    if (field != std::string::npos && !head_request) length = std::stoul(response.head.substr(field + 18));
-    while (buffer_.size() < head_end + 4 + length)
-      if (!Fill()) return response;
-    std::sscanf(response.head.c_str(), "HTTP/1.1 %d", &response.status);
-    response.body = buffer_.substr(head_end + 4, length);
-    response.close = Contains(response.head, "\r\nConnection: close\r\n");
-    buffer_.erase(0, head_end + 4 + length);
-    return response;
-  }
-
-  // Tells the server nothing more comes.
-  void EndWrites() { ::shutdown(fd_.get(), SHUT_WR); }
-
-  // True when bytes (or the end of the connection) arrive within `wait`.
-  bool Readable(milliseconds wait) {
-    if (!buffer_.empty()) return true;
-    pollfd p{fd_.get(), POLLIN, 0};
-    return ::poll(&p, 1, static_cast<int>(wait.count())) == 1;
-  }
-
-  // True when the server has closed the connection, and sent nothing more.
-  bool Closed() {
-    if (!buffer_.empty()) return false;
-    char byte = 0;
-    const ssize_t n = ::recv(fd_.get(), &byte, 1, 0);
-    return n == 0 || (n < 0 && errno == ECONNRESET);
-  }
-
- private:
-  bool Fill() {
-    char chunk[4096];
-    const ssize_t n = ::recv(fd_.get(), chunk, sizeof chunk, 0);
-    if (n <= 0) return false;
-    buffer_.append(chunk, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  FileDescriptor fd_;
-  bool connected_ = false;
-  std::string buffer_;
-};
+using Client = preserve::testing::RawHttpClient;
+using Response = preserve::testing::RawHttpResponse;
 
 std::string Get(const std::string& target, const std::string& extra = "") {
   return "GET " + target + " HTTP/1.1\r\nHost: test\r\n" + extra + "\r\n";
