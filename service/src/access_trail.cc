@@ -19,7 +19,12 @@ Status AccessTrail::Record(archive::AccessEvent event) {
     group.swap(queued_);
     const std::uint64_t last = enqueued_;
     lock.unlock();
-    Status written = archive::Maintenance(archive_).RecordAccess(group);
+    Status written;
+    try {
+      written = archive::Maintenance(archive_).RecordAccess(group);
+    } catch (const std::exception& e) {  // the followers must not wait for a leader that is gone
+      written = Status::Internal(std::string("recording the access trail: ") + e.what());
+    }
     lock.lock();
     writing_ = false;
     if (!written.ok()) outcomes_.push_back({durable_ + 1, last, written});

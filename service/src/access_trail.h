@@ -1,4 +1,4 @@
-// AccessTrail: every request the service answers becomes an "access" audit
+// AccessTrail: every request for an operation becomes an "access" audit
 // event before its answer leaves (TS 119 511: every access logged, the log
 // protected; here it is the hash-chained, sealed audit trail itself).
 //

@@ -60,21 +60,35 @@ void IngestQueue::Run() {
     std::vector<archive::IngestOutcome> outcomes;
     outcomes.reserve(all.size());
     Status status;
-    {
+    try {
       std::lock_guard<std::mutex> writing(writer_);
       status = archive::Ingestion(archive_).IngestAll(
           all, options_, [&outcomes](const archive::IngestOutcome& o) { outcomes.push_back(o); });
+    } catch (const std::exception& e) {  // std::async or an allocation failing: not this thread's end
+      status = Status::Internal(std::string("ingest failed: ") + e.what());
     }
-    // Outcomes come in submission order; a store error stops the rest, which
-    // are answered with it (nothing of theirs was acknowledged).
+    // Outcomes come in submission order, each reported once durable. A store
+    // error stops the rest: those are answered as errors (nothing of theirs
+    // was acknowledged), beside whatever of the same request was.
     std::size_t next = 0;
     for (Waiting& w : group) {
       const std::size_t n = w.submissions.size();
-      if (next + n <= outcomes.size()) {
-        w.outcomes.set_value(std::vector<archive::IngestOutcome>(outcomes.begin() + static_cast<std::ptrdiff_t>(next),
-                                                                 outcomes.begin() + static_cast<std::ptrdiff_t>(next + n)));
+      if (next >= outcomes.size() && !status.ok()) {
+        w.outcomes.set_value(status);
       } else {
-        w.outcomes.set_value(status.ok() ? Status::Internal("an ingest group ended without every outcome") : status);
+        std::vector<archive::IngestOutcome> mine;
+        for (std::size_t i = next; i < next + n; ++i) {
+          if (i < outcomes.size()) {
+            mine.push_back(outcomes[i]);
+            continue;
+          }
+          archive::IngestOutcome failed;
+          failed.input = w.submissions[i - next].name;
+          failed.error = true;
+          failed.reason = status.ok() ? "ingest ended without an outcome for it" : status.message();
+          mine.push_back(std::move(failed));
+        }
+        w.outcomes.set_value(std::move(mine));
       }
       next += n;
     }

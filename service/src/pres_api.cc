@@ -44,6 +44,11 @@ constexpr std::string_view kPartlySuccessful = "http://uri.etsi.org/19512/warnin
 constexpr std::string_view kSignatureRefused = "urn:preserve:19512:error:signatureRefused";
 constexpr std::string_view kTooManyRequests = "urn:preserve:19512:error:tooManyRequests";
 
+// Bounds on what one request may make the service hold (beyond its body).
+constexpr std::size_t kMaxJsonValues = 100000;
+constexpr std::size_t kMaxObjects = 256;   // POs in one PreservePO
+constexpr std::size_t kMaxIdBytes = 255;   // a PO's id, a poId
+
 // ---- Identifiers ----
 
 constexpr std::string_view kProfileId = "urn:preserve:profile:pds-pgd-wst-ers:1";
@@ -316,7 +321,10 @@ HttpResponse PresApi::Handle(const HttpRequest& request) {
   std::string account_name;
   std::string package_id;
   std::string req_id;
-  if (!who.ok()) {
+  if (!who.ok() && who.status().code() != StatusCode::kNotFound) {
+    // The accounts could not be read: the store's fault, not the caller's.
+    answer = FromStatus(who.status(), "");
+  } else if (!who.ok()) {
     answer = RequesterError(kNoPermission,
                             Say("no valid credentials: send 'Authorization: Bearer TOKEN' (a token from 'preserve user "
                                 "add') or a client certificate mapped to an account",
@@ -562,6 +570,9 @@ Answer AnswerFor(const archive::IngestOutcome& o) {
 }
 
 Result<std::vector<SubmittedObject>> DecodeObjects(const json::array& pos) {
+  if (pos.size() > kMaxObjects)
+    return Status::InvalidArgument("at most " + std::to_string(kMaxObjects) + " objects in one request, not " +
+                                   std::to_string(pos.size()));
   std::vector<SubmittedObject> objects;
   std::set<std::string> ids;
   for (std::size_t i = 0; i < pos.size(); ++i) {
@@ -573,6 +584,8 @@ Result<std::vector<SubmittedObject>> DecodeObjects(const json::array& pos) {
     o.po = &po;
     PRESERVE_ASSIGN_OR_RETURN(auto id, OptionalString(po, "id"));
     o.id = id.value_or(where);
+    if (o.id.size() > kMaxIdBytes || !IsUtf8(o.id))
+      return Status::InvalidArgument(where + ".id must be UTF-8 of at most " + std::to_string(kMaxIdBytes) + " bytes");
     if (!ids.insert(o.id).second) return Status::InvalidArgument(where + ": the id \"" + o.id + "\" is given twice");
     PRESERVE_ASSIGN_OR_RETURN(auto format, OptionalString(po, "formatId"));
     o.format = format.value_or("");
@@ -720,6 +733,7 @@ namespace {
 Result<std::string> RequiredPackage(Context& ctx, Call& call) {
   PRESERVE_ASSIGN_OR_RETURN(auto given, OptionalString(call.body, "poId"));
   if (!given || given->empty()) return Status::InvalidArgument("\"poId\" is required");
+  if (given->size() > kMaxIdBytes || !IsUtf8(*given)) return Status::InvalidArgument("\"poId\" is not a package id");
   call.package_id = *given;
   PRESERVE_ASSIGN_OR_RETURN(std::string id, archive::Catalogue(ctx.archive).ResolvePackageId(*given));
   call.package_id = id;
@@ -815,10 +829,21 @@ Answer RetrievePO(Context& ctx, Call& call) {
       auto dir = MakeSpoolDirectory(ctx.options.spool);
       if (!dir.ok()) return FromStatus(dir.status(), id.value());
       const std::filesystem::path zip = dir.value().path / (version.id + ".zip");
-      if (Status s = archive::Verification(ctx.archive).Export(version.id, zip); !s.ok()) return FromStatus(s, version.id);
+      if (Status s = archive::Verification(ctx.archive).Export(version.id, zip); !s.ok()) {
+        if (s.code() == StatusCode::kFailedPrecondition)
+          return RequesterError(kParameterError,
+                                WithDetail(Say("package " + version.id + " cannot be exported now (not sealed yet, or "
+                                                                         "deleted); sor PO gives its data objects",
+                                               "Gói " + version.id + " hiện không xuất được (chưa niêm phong, hoặc đã "
+                                                                     "xoá); sor PO trả về các đối tượng dữ liệu"),
+                                           s.message()));
+        return FromStatus(s, version.id);
+      }
+      std::error_code size_error;
+      if ((bytes + std::filesystem::file_size(zip, size_error)) > ctx.options.max_response_bytes) return too_large();
       auto data = ReadFile(zip);
       if (!data.ok()) return FromStatus(data.status(), version.id);
-      if ((bytes += data.value().size()) > ctx.options.max_response_bytes) return too_large();
+      bytes += data.value().size();
       pos.push_back(json::object{{"binaryData", json::object{{"value", EncodeBase64(data.value())}}},
                                  {"formatId", kPackageZipFormat},
                                  {"mimeType", "application/zip"},
@@ -854,7 +879,7 @@ Answer RetrievePO(Context& ctx, Call& call) {
                                   "Gói " + version.id + " chưa được niêm phong; chứng cứ sẽ có trong vài phút"));
       auto record = ReadFile(evidence->second);
       if (!record.ok()) return FromStatus(record.status(), version.id);
-      bytes += record.value().size();
+      if ((bytes += record.value().size()) > ctx.options.max_response_bytes) return too_large();
       pos.push_back(json::object{{"binaryData", json::object{{"value", EncodeBase64(record.value())}}},
                                  {"formatId", kEvidenceRecordFormat},
                                  {"mimeType", "application/octet-stream"},
@@ -1067,6 +1092,10 @@ Answer Search(Context& ctx, Call& call) {
 Answer DeletePO(Context& ctx, Call& call) {
   auto id = RequiredPackage(ctx, call);
   if (!id.ok()) return UnnamedPackage(id.status(), call);
+  // A prefix names a package well enough to read it, not to delete it.
+  if (id.value() != *StringAt(call.body, "poId"))
+    return ParameterError(Say("give the whole package id to delete it (" + id.value() + ")",
+                              "Hãy ghi đủ mã gói để xoá (" + id.value() + ")"));
   auto reason = OptionalString(call.body, "reason");
   if (!reason.ok() || !reason.value() || reason.value()->empty())
     return ParameterError(Say("\"reason\" is required: why the package is deleted",
@@ -1123,6 +1152,14 @@ Answer AuditLog(Context& ctx, Call& call) {
 Answer Dispatch(Context& ctx, Call& call) {
   try {
     if (call.operation == "AuditLog") return AuditLog(ctx, call);
+    // Parsed JSON takes tens of bytes per value: a body of 64 MiB of "0,0,0..."
+    // would take gigabytes. Every value but the first follows a ',', ':', '['
+    // or '{', so counting those bounds the values before anything is parsed.
+    const std::size_t values = static_cast<std::size_t>(std::count_if(
+        call.request.body.begin(), call.request.body.end(), [](char c) { return c == ',' || c == ':' || c == '[' || c == '{'; }));
+    if (values > kMaxJsonValues)
+      return ParameterError(Say("the request holds more than " + std::to_string(kMaxJsonValues) + " JSON values",
+                                "Yêu cầu chứa hơn " + std::to_string(kMaxJsonValues) + " giá trị JSON"));
     boost::system::error_code ec;
     json::value parsed = json::parse(call.request.body, ec);
     if (ec || !parsed.is_object())

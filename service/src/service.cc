@@ -59,9 +59,11 @@ void Service::Impl::RunJobs() {
   while (!stopping) {
     lock.unlock();
     Result<std::vector<archive::JobReport>> ran = Status::Ok();
-    {
+    try {
       std::lock_guard<std::mutex> writing(writer);
       ran = scheduled.RunDue();
+    } catch (const std::exception& e) {  // reported, and tried again at the next look
+      ran = Status::Internal(e.what());
     }
     if (!ran.ok()) {
       std::cerr << "preserve serve: scheduled jobs: " << ran.status().message() << std::endl;
@@ -157,15 +159,15 @@ std::string Service::url() const { return impl_->url; }
 
 void Service::Stop() {
   if (!impl_ || !impl_->archive) return;
-  // Requests received are answered first (their ingests need the queue),
-  // then the queue and the jobs stop, then the store closes.
-  if (impl_->http) impl_->http->Stop();
-  if (impl_->ingest) impl_->ingest->Stop();
+  // No new job starts; requests received are answered (their ingests need
+  // the queue); then the queue stops, a running job finishes, the store closes.
   {
     std::lock_guard<std::mutex> lock(impl_->jobs_mutex);
     impl_->stopping = true;
   }
   impl_->jobs_wake.notify_all();
+  if (impl_->http) impl_->http->Stop();
+  if (impl_->ingest) impl_->ingest->Stop();
   if (impl_->jobs.joinable()) impl_->jobs.join();
   impl_->http.reset();
   impl_->api.reset();

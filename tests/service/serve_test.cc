@@ -218,6 +218,17 @@ TEST_F(Serve, RefusalsSayWhyInTheRequestsLanguage) {
   EXPECT_NE(broken.out.find("parameterError"), std::string::npos) << broken.out;
   EXPECT_EQ(Pres("Frobnicate", "admin", {}).status, 404);
 
+  // What one request may make the service hold is bounded.
+  json::array many;
+  for (int i = 0; i < 300; ++i) many.push_back(Po(ToBytes("x"), "po" + std::to_string(i)));
+  HttpAnswer too_many = Pres("PreservePO", "officer", {{"po", many}, {"optIn", json::object{{"lang", "en"}}}});
+  EXPECT_EQ(too_many.status, 400) << Describe(too_many);
+  EXPECT_NE(Message(too_many).find("at most 256 objects"), std::string::npos) << Message(too_many);
+  json::array zeros(200000, json::value(0));
+  HttpAnswer values = Pres("Search", "officer", {{"fi", json::object{}}, {"pad", zeros}});
+  EXPECT_EQ(values.status, 400) << Describe(values);
+  EXPECT_NE(Message(values).find("JSON"), std::string::npos) << Message(values);
+
   // Nothing refused was stored.
   CommandResult list = Preserve({"list", "--json"});
   EXPECT_EQ(list.exit_code, 0) << list.err;
@@ -342,6 +353,9 @@ TEST_F(Serve, DeletionNeedsAReasonAndRespectsRetention) {
   StartService();
   const std::string id = SubmitLetter();
   ASSERT_TRUE(WaitUntilSealed(id)) << service_->output();
+  HttpAnswer prefix = Pres("DeletePO", "admin", {{"poId", id.substr(0, 12)}, {"reason", "tidy up"}});
+  EXPECT_EQ(prefix.status, 400) << Describe(prefix);
+  EXPECT_NE(Message(prefix).find("mã gói"), std::string::npos) << Message(prefix);
   HttpAnswer no_reason = Pres("DeletePO", "admin", {{"poId", id}});
   EXPECT_EQ(no_reason.status, 400) << Describe(no_reason);
   EXPECT_NE(Message(no_reason).find("lý do"), std::string::npos) << Message(no_reason);

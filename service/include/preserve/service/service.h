@@ -9,9 +9,11 @@
 // retention and holds enforced as for the CLI. What it adds:
 //  - who is asking (accounts.h: a bearer token or a client certificate) and
 //    whether their role may (pres_api.cc has the table);
-//  - the access trail: every request, reads included, is an "access" audit
-//    event (account, operation, package, outcome, address), durable before
-//    the answer is sent;
+//  - the access trail: every request for an operation, reads and refusals
+//    (401, 403, 429) included, is an "access" audit event (account,
+//    operation, package, outcome, address), durable before the answer is
+//    sent (requests for no operation, 404 and 405, and those the transport
+//    refuses, 400, 408, 413 and 431, are not);
 //  - the scheduled jobs (jobs.h) while it holds the store.
 // The store is held for writing while it runs; the CLI's read-only commands
 // work beside it, and its writing commands are told the service holds it.
