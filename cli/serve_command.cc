@@ -18,15 +18,14 @@ Search, DeletePO, RetrieveInfo; GET /api/audit-log), for e-office systems and
 the people who hand documents in and audit them. Clients authenticate with
 'Authorization: Bearer TOKEN' (preserve user add) or a client certificate
 mapped to an account (--client-ca, preserve user certificate); every request
-is an "access" audit event. While it runs it holds the store: scheduled jobs
+for an operation is an "access" audit event. While it runs it holds the store: scheduled jobs
 (seal, renew, fixity sample: config.json "jobs") run inside it; the read-only
 commands (verify, list, status, audit-log show) work beside it.
 
 Plain HTTP is served only on a loopback address unless --insecure-http.
 Prints "listening on URL" on stderr once it accepts requests (port 0 picks
 a free port); stops cleanly on SIGTERM or SIGINT, answering the requests
-already received.
-)";
+already received.)";
 
 }  // namespace
 
@@ -62,12 +61,9 @@ int CmdServe(int argc, char** argv) {
       ("no-jobs", po::bool_switch(&no_jobs), "do not run the scheduled jobs (seal, renew, fixity) in the service")
       ("ocsp-max-age", po::value<std::int64_t>()->default_value(3600),
        "seconds an OCSP response fetched at ingest serves later ingests");
-  const std::string usage = "[--store DIR] [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM [--client-ca PEM]]";
-  for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
-      std::cout << "Usage: preserve serve " << usage << "\n\n" << kServeHelp << "\n" << desc << "\n";
-      return kExitOk;
-    }
+  // The usage line, then what the command does: ParseCommand prints both for --help.
+  const std::string usage =
+      std::string("[--store DIR] [--listen HOST:PORT] [--tls-cert PEM --tls-key PEM [--client-ca PEM]]\n\n") + kServeHelp;
   po::variables_map vm;
   if (auto done = ParseCommand("serve", argc, argv, desc, {}, {}, vm, usage)) return *done;
   auto clock = MakeClock(common);
