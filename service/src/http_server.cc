@@ -265,12 +265,6 @@ struct Connection {
 
 }  // namespace
 
-const std::string* HttpRequest::Header(std::string_view lower_case_name) const {
-  for (const auto& [name, value] : headers)
-    if (name == lower_case_name) return &value;
-  return nullptr;
-}
-
 struct HttpServer::Impl {
   using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
 

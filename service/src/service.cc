@@ -12,6 +12,7 @@
 #include "preserve/archive/archive.h"
 #include "preserve/archive/jobs.h"
 #include "preserve/util/certificates.h"
+#include "preserve/web/web_app.h"
 
 namespace preserve::service {
 
@@ -42,6 +43,7 @@ struct Service::Impl {
   std::unique_ptr<AccessTrail> trail;
   std::unique_ptr<IngestQueue> ingest;
   std::unique_ptr<PresApi> api;
+  std::unique_ptr<web::WebApp> web;
   std::unique_ptr<HttpServer> http;
   std::string url;
 
@@ -130,6 +132,16 @@ Result<std::unique_ptr<Service>> Service::Start(const ServiceOptions& options, c
                                         PresApiOptions{.spool = spool,
                                                        .max_requests_per_account = options.max_requests_per_account});
 
+  web::WebHooks hooks;
+  hooks.ingest = [queue = impl->ingest.get()](std::vector<archive::Submission> submissions) {
+    return queue->Ingest(std::move(submissions));
+  };
+  hooks.record_access = [trail = impl->trail.get()](archive::AccessEvent event) {
+    return trail->Record(std::move(event));
+  };
+  impl->web = std::make_unique<web::WebApp>(*impl->archive, clock, impl->writer, std::move(hooks),
+                                            web::WebAppOptions{.spool = spool, .tls = tls});
+
   HttpServerOptions http;
   http.listen = options.listen;
   if (tls) http.tls = HttpTlsFiles{*options.tls_certificate, *options.tls_key, options.client_ca};
@@ -144,9 +156,13 @@ Result<std::unique_ptr<Service>> Service::Start(const ServiceOptions& options, c
   http.idle_timeout = options.idle_timeout;
   http.request_timeout = options.request_timeout;
   PresApi* api = impl->api.get();
+  web::WebApp* web = impl->web.get();
   PRESERVE_ASSIGN_OR_RETURN(impl->http,
                             HttpServer::Start(
-                                http, [api](const HttpRequest& r) { return api->Handle(r); },
+                                http,
+                                [api, web](const HttpRequest& r) {
+                                  return web::WebApp::Serves(r.target) ? web->Handle(r) : api->Handle(r);
+                                },
                                 [](unsigned status, const std::string& detail) {
                                   return PresApi::ProtocolError(status, detail);
                                 }));
@@ -171,6 +187,7 @@ void Service::Stop() {
   if (impl_->jobs.joinable()) impl_->jobs.join();
   impl_->http.reset();
   impl_->api.reset();
+  impl_->web.reset();
   impl_->ingest.reset();
   impl_->trail.reset();
   impl_->archive.reset();

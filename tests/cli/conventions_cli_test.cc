@@ -138,7 +138,8 @@ TEST_F(ConventionsCli, NoUsageErrorOfAnyCommandNamesAHiddenOption) {
   const std::regex option_name("--[a-z][a-z0-9-]*");
   std::size_t usage_errors = 0;
   for (const auto& path : paths) {
-    if (path == "tsa serve") continue;  // given only --store it would serve; its usage errors are checked below
+    // Given only --store these would serve until stopped; their usage errors are checked below.
+    if (path == "tsa serve" || path == "serve") continue;
     const std::string help = Command(path, {"--help"}).out;
     ASSERT_TRUE(Contains(help, "Usage: preserve " + path)) << path << ":\n" << help;
     for (const auto& args : std::vector<std::vector<std::string>>{
@@ -158,6 +159,11 @@ TEST_F(ConventionsCli, NoUsageErrorOfAnyCommandNamesAHiddenOption) {
   CommandResult serve = Preserve({"tsa", "serve"});
   EXPECT_EQ(serve.exit_code, 64);
   EXPECT_TRUE(Contains(serve.err, "missing --listen")) << serve.err;
+  for (const auto& args : std::vector<std::vector<std::string>>{{"serve", "--no-such-option"}, {"serve", "a1"}}) {
+    CommandResult r = Preserve(args);
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_TRUE(Contains(r.err, "preserve help serve")) << r.err;
+  }
 }
 
 // ---- 4. Unique id prefixes ----
