@@ -17,6 +17,9 @@ PACKAGES=(
   libsodium-dev
   poppler-utils libnss3-tools qpdf
   libcurl4-openssl-dev
+  # The web application's browser tests: Debian's Chromium and its driver, and Selenium for
+  # Debian's own python3 (/usr/bin/python3).
+  chromium chromium-driver python3-selenium
   # A one-node Ceph with a RADOS Gateway for the S3 tests (scripts/ceph-dev.sh), and the
   # AWS CLI that drives it from outside.
   ceph-mon ceph-osd radosgw ceph-common awscli

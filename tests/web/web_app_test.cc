@@ -1,0 +1,344 @@
+// The web application's frame, in-process: what browsers send parsed
+// (forms, multipart, cookies), sessions and their ends, sign-in lock-out,
+// and WebApp itself on a real store: sign-in, cookies, roles, CSRF, the
+// access trail, security headers. The pages are tested in a real browser
+// (tests/web/test_*.py).
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+
+#include "archive_fixture.h"
+#include "forms.h"
+#include "preserve/archive/accounts.h"
+#include "preserve/web/web_app.h"
+#include "sessions.h"
+
+namespace preserve::testing {
+namespace {
+
+using web::Fields;
+
+// ---- Forms ----
+
+TEST(WebForms, UrlDecodingTakesPlusAndPercentAndRefusesBrokenEscapes) {
+  EXPECT_EQ(web::UrlDecode("%C4%90%E1%BA%AFk+N%C3%B4ng").value(), "Đắk Nông");
+  EXPECT_EQ(web::UrlDecode("a%2Fb").value(), "a/b");
+  EXPECT_FALSE(web::UrlDecode("100%").has_value());
+  EXPECT_FALSE(web::UrlDecode("%4").has_value());
+  EXPECT_FALSE(web::UrlDecode("%zz").has_value());
+  EXPECT_EQ(web::UrlDecode(web::UrlEncode("6587/UBND-CNXD & Đắk Nông")).value(), "6587/UBND-CNXD & Đắk Nông");
+}
+
+TEST(WebForms, UrlEncodedFieldsKeepOrderRepeatsAndDropBrokenPairs) {
+  Fields f = web::ParseUrlEncoded("a=1&b=x+y&a=2&&bad=%zz&c");
+  EXPECT_EQ(f.Get("a"), "1");
+  EXPECT_EQ(f.All("a"), (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(f.Get("b"), "x y");
+  EXPECT_FALSE(f.Has("bad"));
+  EXPECT_TRUE(f.Has("c"));
+  EXPECT_EQ(web::ParseUrlEncoded("x=1&x=2&x=3", 2).All("x").size(), 2u);
+  EXPECT_EQ(web::TargetPath("/package/abc?x=1"), "/package/abc");
+  EXPECT_EQ(web::TargetQuery("/search?organ=%C4%90").Get("organ"), "Đ");
+}
+
+TEST(WebForms, CookiesAreSplitAndTrimmed) {
+  Fields c = web::ParseCookies("preserve_session=abc; preserve_lang=\"en\";  =x; novalue; other=1");
+  EXPECT_EQ(c.Get("preserve_session"), "abc");
+  EXPECT_EQ(c.Get("preserve_lang"), "en");
+  EXPECT_EQ(c.Get("other"), "1");
+  EXPECT_FALSE(c.Has("novalue"));
+}
+
+TEST(WebForms, MultipartPartsWithFilesAndFields) {
+  const std::string body =
+      "preamble\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntoken\r\n"
+      "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a;b \\\"c\\\".p7s\"\r\n"
+      "Content-Type: application/pkcs7-signature\r\n\r\n\x30\x82\r\n--X\r\n"
+      "--XyZ--\r\nepilogue";
+  auto parts = web::ParseMultipart("multipart/form-data; boundary=XyZ", body);
+  ASSERT_TRUE(parts.ok()) << parts.status().message();
+  ASSERT_EQ(parts.value().size(), 2u);
+  EXPECT_EQ(parts.value()[0].name, "csrf");
+  EXPECT_EQ(parts.value()[0].data, "token");
+  EXPECT_FALSE(parts.value()[0].file_name.has_value());
+  EXPECT_EQ(parts.value()[1].file_name.value(), "a;b \"c\".p7s");
+  EXPECT_EQ(parts.value()[1].content_type, "application/pkcs7-signature");
+  EXPECT_EQ(parts.value()[1].data, std::string("\x30\x82\r\n--X", 7));  // a delimiter's prefix inside data is data
+}
+
+TEST(WebForms, MalformedMultipartIsRefusedNotCrashed) {
+  const std::string type = "multipart/form-data; boundary=B";
+  for (const std::string& body : {std::string(""), std::string("--B\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx"),
+                                 std::string("--B\r\n\r\nx\r\n--B--"), std::string("--B\r\nX: y\r\n\r\nx\r\n--B--"),
+                                 std::string("--Bgarbage"), std::string("no delimiter at all")}) {
+    EXPECT_FALSE(web::ParseMultipart(type, body).ok()) << body;
+  }
+  EXPECT_FALSE(web::ParseMultipart("multipart/form-data", "--B--").ok());
+  EXPECT_FALSE(web::ParseMultipart("application/json; boundary=B", "--B--").ok());
+  std::string many;
+  for (int i = 0; i < 5; ++i) many += "--B\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nx\r\n";
+  many += "--B--";
+  EXPECT_TRUE(web::ParseMultipart(type, many, 5).ok());
+  EXPECT_FALSE(web::ParseMultipart(type, many, 4).ok());
+}
+
+// ---- Sessions and lock-out ----
+
+TEST(WebSessions, EndAfterIdleTimeAfterLifetimeAndOnRequest) {
+  ManualClock clock(At("2026-12-01T08:00:00Z"));
+  web::SessionStore sessions(clock, std::chrono::minutes(30), std::chrono::hours(12));
+  auto a = sessions.Start("alice", archive::Role::kOfficer);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a.value().id.size(), 64u);
+  EXPECT_NE(a.value().id, a.value().csrf);
+  // Used every 29 minutes it lives on, up to its lifetime.
+  for (int i = 0; i < 24; ++i) {
+    clock.Advance(std::chrono::minutes(29));
+    ASSERT_TRUE(sessions.Find(a.value().id).has_value()) << i;
+  }
+  clock.Advance(std::chrono::minutes(29));  // 12 h 25 min after it started
+  EXPECT_FALSE(sessions.Find(a.value().id).has_value());
+
+  auto b = sessions.Start("bob", archive::Role::kAuditor);
+  clock.Advance(std::chrono::minutes(31));
+  EXPECT_FALSE(sessions.Find(b.value().id).has_value());
+
+  auto c1 = sessions.Start("carol", archive::Role::kAdmin);
+  auto c2 = sessions.Start("carol", archive::Role::kAdmin);
+  auto d = sessions.Start("dave", archive::Role::kAdmin);
+  sessions.EndAllOf("carol");
+  EXPECT_FALSE(sessions.Find(c1.value().id).has_value());
+  EXPECT_FALSE(sessions.Find(c2.value().id).has_value());
+  EXPECT_TRUE(sessions.Find(d.value().id).has_value());
+  sessions.End(d.value().id);
+  EXPECT_FALSE(sessions.Find(d.value().id).has_value());
+  EXPECT_FALSE(sessions.Find("").has_value());
+}
+
+TEST(WebSessions, RepeatedFailuresLockANameForAWhileAndSuccessClearsTheCount) {
+  ManualClock clock(At("2026-12-01T08:00:00Z"));
+  web::SignInGuard guard(clock, 3, std::chrono::minutes(15));
+  EXPECT_FALSE(guard.Failed("alice"));
+  EXPECT_FALSE(guard.Failed("alice"));
+  guard.Succeeded("alice");  // the count starts again
+  EXPECT_FALSE(guard.Failed("alice"));
+  EXPECT_FALSE(guard.Failed("alice"));
+  EXPECT_FALSE(guard.LockedUntil("alice").has_value());
+  EXPECT_TRUE(guard.Failed("alice"));
+  ASSERT_TRUE(guard.LockedUntil("alice").has_value());
+  EXPECT_EQ(*guard.LockedUntil("alice"), At("2026-12-01T08:15:00Z"));
+  EXPECT_FALSE(guard.LockedUntil("bob").has_value());  // per name
+  clock.Advance(std::chrono::minutes(15));
+  EXPECT_FALSE(guard.LockedUntil("alice").has_value());
+  EXPECT_FALSE(guard.Failed("alice"));  // a fresh count after the lock
+}
+
+// ---- WebApp on a real store ----
+
+class WebAppTest : public ArchiveTest {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(InitAndOpen({}));
+    archive::Accounts accounts(*archive_);
+    for (auto [name, role] : {std::pair{"officer1", archive::Role::kOfficer}, {"admin1", archive::Role::kAdmin}}) {
+      ASSERT_TRUE(accounts.Add(name, role, "test").ok());
+      ASSERT_TRUE(accounts.SetPassword(name, std::string(name) + " password", "test").ok());
+    }
+    web::WebHooks hooks;
+    hooks.record_access = [this](archive::AccessEvent e) {
+      std::lock_guard<std::mutex> lock(events_mutex_);
+      events_.push_back(e);
+      return Status::Ok();
+    };
+    hooks.ingest = [](std::vector<archive::Submission>) -> Result<std::vector<archive::IngestOutcome>> {
+      return Status::Internal("not used here");
+    };
+    app_ = std::make_unique<web::WebApp>(*archive_, clock_, writer_, hooks,
+                                         web::WebAppOptions{.spool = dir_ / "spool", .tls = tls_});
+  }
+
+  service::HttpRequest Request(std::string method, std::string target, std::string body = "",
+                               std::vector<std::pair<std::string, std::string>> headers = {}) {
+    service::HttpRequest r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    r.body = std::move(body);
+    r.headers = std::move(headers);
+    r.remote_address = "127.0.0.1";
+    r.tls = tls_;
+    if (!cookies_.empty()) {
+      std::string c;
+      for (const auto& [k, v] : cookies_) c += (c.empty() ? "" : "; ") + k + "=" + v;
+      r.headers.emplace_back("cookie", c);
+    }
+    if (r.method == "POST") r.headers.emplace_back("content-type", "application/x-www-form-urlencoded");
+    return r;
+  }
+
+  // Sends the request and keeps the cookies it sets, as a browser does.
+  service::HttpResponse Send(const service::HttpRequest& request) {
+    service::HttpResponse r = app_->Handle(request);
+    for (const auto& [name, value] : r.headers) {
+      if (name != "Set-Cookie") continue;
+      set_cookies_.push_back(value);
+      const std::string pair = value.substr(0, value.find(';'));
+      const std::string key = pair.substr(0, pair.find('=')), val = pair.substr(pair.find('=') + 1);
+      if (value.find("Max-Age=0") != std::string::npos) cookies_.erase(key); else cookies_[key] = val;
+    }
+    return r;
+  }
+
+  static std::string HeaderOf(const service::HttpResponse& r, const std::string& name) {
+    for (const auto& [n, v] : r.headers)
+      if (n == name) return v;
+    return "";
+  }
+
+  // The value of the hidden input `name` in an HTML page.
+  static std::string HiddenValue(const std::string& html, const std::string& name) {
+    const std::string marker = "name=\"" + name + "\" value=\"";
+    const std::size_t at = html.find(marker);
+    if (at == std::string::npos) return "";
+    const std::size_t start = at + marker.size();
+    return html.substr(start, html.find('"', start) - start);
+  }
+
+  service::HttpResponse SignIn(const std::string& name, const std::string& password) {
+    const std::string form = Send(Request("GET", "/signin")).body;
+    return Send(Request("POST", "/signin",
+                        "signin=" + HiddenValue(form, "signin") + "&name=" + name + "&password=" +
+                            web::UrlEncode(password) + "&next=%2F"));
+  }
+
+  std::size_t EventsWith(const std::string& operation, const std::string& outcome) {
+    std::lock_guard<std::mutex> lock(events_mutex_);
+    std::size_t n = 0;
+    for (const auto& e : events_) n += e.operation == operation && e.outcome.find(outcome) == 0;
+    return n;
+  }
+
+  bool tls_ = false;
+  std::mutex writer_;
+  std::unique_ptr<web::WebApp> app_;
+  std::map<std::string, std::string> cookies_;
+  std::vector<std::string> set_cookies_;
+  std::mutex events_mutex_;
+  std::vector<archive::AccessEvent> events_;
+};
+
+TEST_F(WebAppTest, SignInSetsAStrictHttpOnlyCookieAndTheRoleDecides) {
+  service::HttpResponse page = Send(Request("GET", "/search"));
+  EXPECT_EQ(page.status, 303);
+  EXPECT_EQ(HeaderOf(page, "Location"), "/signin?next=%2Fsearch");
+
+  service::HttpResponse in = SignIn("officer1", "officer1 password");
+  ASSERT_EQ(in.status, 303) << in.body;
+  EXPECT_EQ(HeaderOf(in, "Location"), "/handin");
+  const std::string& cookie = set_cookies_.at(set_cookies_.size() - 2);
+  EXPECT_EQ(cookie.rfind("preserve_session=", 0), 0u) << cookie;
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  EXPECT_EQ(EventsWith("web sign-in", "Success"), 1u);
+
+  service::HttpResponse search = Send(Request("GET", "/search"));
+  EXPECT_EQ(search.status, 200) << search.body;
+  EXPECT_NE(search.body.find("officer1"), std::string::npos);
+  EXPECT_EQ(EventsWith("web search", "Success"), 1u);
+  service::HttpResponse trail = Send(Request("GET", "/audit-trail"));
+  EXPECT_EQ(trail.status, 403);
+  EXPECT_EQ(EventsWith("web audit trail", "RequesterError noPermission"), 1u);
+
+  // Disabled: the session ends at its next request.
+  ASSERT_TRUE(archive::Accounts(*archive_).Disable("officer1", "test").ok());
+  EXPECT_EQ(Send(Request("GET", "/search")).status, 303);
+}
+
+TEST_F(WebAppTest, WrongPasswordsLockTheNameAndEveryAttemptIsAudited) {
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(SignIn("admin1", "wrong").status, i < 4 ? 401u : 401u);
+  service::HttpResponse locked = SignIn("admin1", "admin1 password");
+  EXPECT_EQ(locked.status, 429) << locked.body;
+  EXPECT_NE(locked.body.find("bị khóa"), std::string::npos);
+  EXPECT_EQ(EventsWith("web sign-in", "RequesterError signInFailed"), 4u);
+  EXPECT_EQ(EventsWith("web sign-in", "RequesterError locked"), 2u);
+  clock_.Advance(std::chrono::minutes(15));
+  EXPECT_EQ(SignIn("admin1", "admin1 password").status, 303);
+}
+
+TEST_F(WebAppTest, SignInFormMustBeThisBrowsers) {
+  Send(Request("GET", "/signin"));
+  // A form from another page (login CSRF): the field does not match the cookie.
+  service::HttpResponse r = Send(Request("POST", "/signin", "signin=" + std::string(64, 'a') +
+                                                              "&name=admin1&password=admin1+password"));
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(EventsWith("web sign-in", "Success"), 0u);
+}
+
+TEST_F(WebAppTest, PostsWithoutTheSessionsTokenOrFromAnotherOriginAreRefused) {
+  ASSERT_EQ(SignIn("admin1", "admin1 password").status, 303);
+  const std::string token = HiddenValue(Send(Request("GET", "/dashboard")).body, "csrf");
+  ASSERT_EQ(token.size(), 64u);
+  const auto session = cookies_;
+  // Sign-out without the token clears this browser's cookie but not the session.
+  Send(Request("POST", "/signout", ""));
+  cookies_ = session;
+  EXPECT_EQ(Send(Request("GET", "/dashboard")).status, 200);
+  // A change without the token, with a wrong one, or from another origin with the right one.
+  for (const auto& [body, origin] : std::vector<std::pair<std::string, std::string>>{
+           {"name=mallory1&role=admin", ""},
+           {"csrf=" + std::string(64, '0') + "&name=mallory1&role=admin", ""},
+           {"csrf=" + token + "&name=mallory1&role=admin", "http://evil.example"}}) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!origin.empty()) headers.emplace_back("origin", origin);
+    EXPECT_EQ(Send(Request("POST", "/accounts/add", body, headers)).status, 403) << body << " " << origin;
+  }
+  EXPECT_FALSE(archive::Accounts(*archive_).Get("mallory1").ok());
+  EXPECT_EQ(EventsWith("web accounts add", "RequesterError noPermission"), 3u);
+}
+
+TEST_F(WebAppTest, LanguageFromCookieOrBrowserAndSecurityHeadersEverywhere) {
+  service::HttpResponse vi = Send(Request("GET", "/signin"));
+  EXPECT_NE(vi.body.find("<html lang=\"vi\">"), std::string::npos);
+  EXPECT_NE(vi.body.find("Đăng nhập"), std::string::npos);
+  service::HttpResponse en = Send(Request("GET", "/signin", "", {{"accept-language", "en-GB,en;q=0.9,vi;q=0.5"}}));
+  EXPECT_NE(en.body.find("<html lang=\"en\">"), std::string::npos);
+  service::HttpResponse to_en = Send(Request("GET", "/lang?to=en&back=%2Fsignin"));
+  EXPECT_EQ(HeaderOf(to_en, "Location"), "/signin");
+  EXPECT_NE(Send(Request("GET", "/signin")).body.find("Sign in"), std::string::npos);
+  // Never a redirect to another site.
+  EXPECT_EQ(HeaderOf(Send(Request("GET", "/lang?to=vi&back=%2F%2Fevil.example")), "Location"), "/");
+
+  for (const auto& r : {vi, Send(Request("GET", "/static/app.css")), Send(Request("GET", "/nosuch"))}) {
+    EXPECT_NE(HeaderOf(r, "Content-Security-Policy").find("default-src 'self'"), std::string::npos);
+    EXPECT_EQ(HeaderOf(r, "X-Frame-Options"), "DENY");
+    EXPECT_EQ(HeaderOf(r, "X-Content-Type-Options"), "nosniff");
+  }
+  EXPECT_EQ(Send(Request("GET", "/static/app.css")).content_type, "text/css; charset=utf-8");
+  EXPECT_EQ(Send(Request("GET", "/static/nosuch.css")).status, 404);
+  EXPECT_EQ(Send(Request("GET", "/nosuch")).status, 404);
+  EXPECT_EQ(Send(Request("DELETE", "/signin")).status, 405);
+  EXPECT_TRUE(web::WebApp::Serves("/package/x"));
+  EXPECT_FALSE(web::WebApp::Serves("/pres/RetrieveInfo"));
+  EXPECT_FALSE(web::WebApp::Serves("/api/audit-log?from=1"));
+  EXPECT_FALSE(web::WebApp::Serves("/health"));
+}
+
+class WebAppTlsTest : public WebAppTest {
+ protected:
+  void SetUp() override {
+    tls_ = true;
+    WebAppTest::SetUp();
+  }
+};
+
+TEST_F(WebAppTlsTest, OverTlsTheSessionCookieIsSecureHostOnly) {
+  ASSERT_EQ(SignIn("admin1", "admin1 password").status, 303);
+  const std::string& cookie = set_cookies_.at(set_cookies_.size() - 2);
+  EXPECT_EQ(cookie.rfind("__Host-preserve_session=", 0), 0u) << cookie;
+  EXPECT_NE(cookie.find("; Secure"), std::string::npos);
+  EXPECT_NE(cookie.find("Path=/"), std::string::npos);
+  EXPECT_EQ(Send(Request("GET", "/dashboard")).status, 200);
+}
+
+}  // namespace
+}  // namespace preserve::testing
