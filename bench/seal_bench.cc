@@ -2,6 +2,7 @@
 // each phase's peak RSS is its own; bench/seal_bench.sh runs them in order.
 //
 //   seal_bench populate STORE N     new store + N queued synthetic packages
+//   seal_bench populate-catalogue STORE N   the same, with real manifests and record metadata
 //   seal_bench seal STORE N         Sealing::Seal of all of them
 //   seal_bench renew-ts STORE N     timestamp renewal (TSA certificate ending)
 //   seal_bench renew-hash STORE N   hash-tree renewal (SHA-256 retired)
@@ -94,7 +95,9 @@ int Fail(const Status& s) {
   return 1;
 }
 
-int Populate(const std::filesystem::path& root, std::size_t n) {
+// `manifests`: real manifest.json objects with record metadata (for
+// benchmarks that list, filter and show packages), not filler bytes.
+int Populate(const std::filesystem::path& root, std::size_t n, bool manifests) {
   ManualClock clock(kInit);
   archive::InitOptions init;
   init.tsa.tsa_validity_years = 2;
@@ -102,7 +105,7 @@ int Populate(const std::filesystem::path& root, std::size_t n) {
   auto store = storage::Store::Open(archive::DatabaseDir(root), {});
   if (!store.ok()) return Fail(store.status());
   Timer timer;
-  bench::SyntheticOptions synthetic{.created = kInit, .manifest = false};
+  bench::SyntheticOptions synthetic{.created = kInit, .manifest = manifests};
   if (Status s = bench::WriteSyntheticPackages(*store.value(), clock, 0, n, synthetic); !s.ok()) return Fail(s);
   Report("populate", n, timer, 0);
   return 0;
@@ -156,13 +159,14 @@ int Renew(const std::filesystem::path& root, std::size_t n, archive::RenewalKind
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::cerr << "usage: seal_bench populate|seal|renew-ts|renew-hash STORE N\n";
+    std::cerr << "usage: seal_bench populate|populate-catalogue|seal|renew-ts|renew-hash STORE N\n";
     return 2;
   }
   std::string phase = argv[1];
   std::filesystem::path root = argv[2];
   std::size_t n = std::stoul(argv[3]);
-  if (phase == "populate") return Populate(root, n);
+  if (phase == "populate") return Populate(root, n, false);
+  if (phase == "populate-catalogue") return Populate(root, n, true);
   if (phase == "seal") return Seal(root, n);
   if (phase == "renew-ts") return Renew(root, n, archive::RenewalKind::kTimeStamp);
   if (phase == "renew-hash") return Renew(root, n, archive::RenewalKind::kHashTree);
