@@ -43,10 +43,15 @@ for id in $ids; do
 done
 
 # ---- The service: the same holdings over the ETSI TS 119 512 API ----
-step "preserve trust add examples/trust/ca.pem; preserve user add (an officer and an auditor)"
+step "preserve trust add examples/trust/ca.pem; preserve user add (an officer, an auditor, an administrator) and their passwords"
 "$BIN" trust add examples/trust/ca.pem --reason "the demo signers' CA" >/dev/null 2>&1 || true
 officer=$("$BIN" user add vanthu --role officer --json | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
 auditor=$("$BIN" user add thanhtra --role auditor --json | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+"$BIN" user add quantri --role admin >/dev/null 2>&1
+# Demo passwords, printed below: a real archive's are chosen by their owners.
+for account in vanthu thanhtra quantri; do
+  echo "$account-demo-2026" | "$BIN" user passwd "$account" >/dev/null
+done
 echo "officer vanthu:   $officer"
 echo "auditor thanhtra: $auditor"
 PORT=${DEMO_PORT:-8443}
@@ -69,13 +74,21 @@ step "curl $URL/pres/DeletePO (officer): refused, officers may not delete"
 curl -sS -H "Authorization: Bearer $officer" "$URL/pres/DeletePO" \
   --data-binary "{\"optIn\": {\"lang\": \"vi\"}, \"poId\": \"$first\", \"reason\": \"thử\"}"
 echo
+step "curl $URL/signin: the web application answers"
+curl -sS "$URL/signin" | grep -o "<title>[^<]*</title>"
 cat <<TEXT
 
 The service runs at $URL with the demo store ($PRESERVE_STORE).
+Open $URL/ in a browser (the web application, in Vietnamese; English at the top right)
+and sign in as one of:
+  vanthu   / vanthu-demo-2026     records officer: hand in, search, packages
+  thanhtra / thanhtra-demo-2026   auditor: reports, verification, audit trail
+  quantri  / quantri-demo-2026    administrator: dashboard, accounts, policy, retention
+API tokens:
   officer token: $officer
   auditor token: $auditor
 Try: curl -H "Authorization: Bearer \$TOKEN" $URL/pres/RetrieveInfo --data-binary '{}'
-README.md, "The service", shows how to submit a document. Ctrl-C stops it.
+README.md, "The service" and "The web application", say more. Ctrl-C stops it.
 TEXT
 if [ "${DEMO_NO_WAIT:-0}" = 1 ]; then
   kill -TERM "$serve_pid"
