@@ -402,20 +402,49 @@ struct HttpServer::Impl {
     return c.timed_out;
   }
 
-  // The head, then (after a 100 Continue when the client waits for one) the body.
+  // What reading a request gave: an error, or the request (in the parser),
+  // or the screen's answer to its head (the body left unread).
+  struct ReadOutcome {
+    beast::error_code ec;
+    std::optional<WireResponse> screened;
+  };
+
+  // Runs on a worker thread: the screen's answer to a head, if any.
+  std::optional<WireResponse> Screen(const HttpRequest& head) const {
+    try {
+      std::optional<HttpResponse> answer = options.screen(head);
+      if (!answer) return std::nullopt;
+      if (auto out = ToWire(*answer)) return out;
+    } catch (...) {
+      // As for a Handler: the client gets a 500 and the server goes on.
+    }
+    return Refusal(500, "the server failed to handle the request");
+  }
+
+  // The head, then (after the screen, and a 100 Continue when the client
+  // waits for one) the body.
   template <typename Stream>
-  static asio::awaitable<beast::error_code> ReadRequest(Stream& stream, beast::flat_buffer& buffer, Parser& parser) {
+  asio::awaitable<ReadOutcome> ReadRequest(Stream& stream, beast::flat_buffer& buffer, Parser& parser,
+                                           Connection& c) {
     auto [head_ec, head_bytes] = co_await http::async_read_header(stream, buffer, parser, kAwaitable);
-    if (head_ec || parser.is_done()) co_return head_ec;
+    if (head_ec || parser.is_done()) co_return ReadOutcome{head_ec, std::nullopt};
+    if (options.screen && !FramingError(parser.get())) {
+      HttpRequest head = ToRequest(parser.get(), c);
+      auto [thrown, answer] = co_await asio::co_spawn(
+          workers, [this, &head]() -> asio::awaitable<std::optional<WireResponse>> { co_return Screen(head); },
+          kAwaitable);
+      if (thrown) co_return ReadOutcome{{}, PlainText(500, "the server failed to handle the request")};
+      if (answer) co_return ReadOutcome{{}, std::move(answer)};
+    }
     // The head is within its limit and Content-Length within the body's (the
     // parser checked both), so the client may send its body (RFC 9110 10.1.1).
     const auto& head = parser.get();
     if (head.version() == 11 && beast::iequals(head[http::field::expect], "100-continue")) {
       auto [continue_ec, sent] = co_await asio::async_write(stream, asio::buffer(kContinue), kAwaitable);
-      if (continue_ec) co_return continue_ec;
+      if (continue_ec) co_return ReadOutcome{continue_ec, std::nullopt};
     }
     auto [body_ec, body_bytes] = co_await http::async_read(stream, buffer, parser, kAwaitable);
-    co_return body_ec;
+    co_return ReadOutcome{body_ec, std::nullopt};
   }
 
   asio::awaitable<bool> Handshake(Connection& c, TlsStream& stream) const {
@@ -453,7 +482,8 @@ struct HttpServer::Impl {
       parser.header_limit(options.max_head_bytes);
       parser.body_limit(options.max_body_bytes);
       Watch(c);
-      const beast::error_code ec = co_await ReadRequest(stream, buffer, parser);
+      ReadOutcome read = co_await ReadRequest(stream, buffer, parser, *c);
+      const beast::error_code ec = read.ec;
       const bool timed_out = Unwatch(*c) && ec;
 
       WireResponse response;
@@ -464,6 +494,9 @@ struct HttpServer::Impl {
         auto refusal = WhyRefused(ec, timed_out);
         if (!refusal) break;
         response = Refusal(refusal->first, refusal->second);
+      } else if (read.screened) {
+        response = std::move(*read.screened);  // the body is unread: the connection closes after it
+        head = parser.get().method() == http::verb::head;
       } else if (auto framing = FramingError(parser.get())) {
         response = Refusal(framing->first, framing->second);
       } else {

@@ -10,6 +10,8 @@
 //    none is still served: the Handler decides, from `client_certificate`;
 //    one whose certificate does not verify fails the handshake, with TLS's
 //    unknown_ca alert, and never reaches the Handler);
+//  - a request with a body is first shown, head only, to `screen` (when set),
+//    whose answer, if any, is sent instead of reading the body;
 //  - a body over max_body_bytes is answered 413, a head over max_head_bytes
 //    431, a request that does not parse 400, each through `protocol_error`,
 //    and the connection is closed; a client silent for idle_timeout, or whose
@@ -40,6 +42,13 @@
 namespace preserve::service {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// Looks at a request's head (everything but the body, which is empty here)
+// when a body follows, before the body is read: an answer refuses the
+// request at once, and the body is never read or held (the connection then
+// closes, since the next request's start is unknown). Runs on a worker, like
+// the Handler. This is how requests without valid credentials are refused
+// before they can make the server hold max_body_bytes each.
+using HeadScreen = std::function<std::optional<HttpResponse>(const HttpRequest& head)>;
 // Renders a refusal the transport decided (400, 408, 413, 431, and 500 for a
 // failed Handler) in the API's format; `detail` says what was wrong in
 // English ("the body exceeds 64 MiB"). Called on any of the server's
@@ -63,6 +72,7 @@ struct HttpServerOptions {
   std::size_t max_connections = 1024;
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
   std::chrono::milliseconds request_timeout = std::chrono::seconds(120);
+  HeadScreen screen;  // none: every body is read
 };
 
 class HttpServer {

@@ -279,23 +279,42 @@ HttpResponse PresApi::ProtocolError(unsigned status, const std::string& detail) 
                 Lang::kVi, "");
 }
 
+std::pair<std::string, std::string> PresApi::EndpointOf(const std::string& path) {
+  static const std::set<std::string, std::less<>> kOperations = {
+      "RetrieveInfo", "PreservePO", "RetrievePO", "ValidateEvidence", "RetrieveTrace",
+      "Search",       "DeletePO",   "UpdatePOC",  "AuditLog"};
+  if (path == "/api/audit-log") return {"AuditLog", "GET"};
+  if (path.rfind("/pres/", 0) == 0 && path != "/pres/AuditLog" && kOperations.count(path.substr(6)) != 0)
+    return {path.substr(6), "POST"};
+  return {"", ""};
+}
+
+Result<archive::Account> PresApi::Authenticate(const HttpRequest& request) const {
+  // A token wins over a certificate: it names one account exactly.
+  const std::string* authorization = request.Header("authorization");
+  if (authorization != nullptr && authorization->rfind("Bearer ", 0) == 0)
+    return archive::Accounts(archive_).AuthenticateToken(std::string_view(*authorization).substr(7));
+  if (request.client_certificate) return archive::Accounts(archive_).AuthenticateCertificate(*request.client_certificate);
+  return Status::NotFound("no credentials");
+}
+
+std::optional<HttpResponse> PresApi::Screen(const HttpRequest& head) {
+  // The refusals that need no body are answered as Handle answers them
+  // (it reads no body for them), access event included.
+  const auto [operation, expected_method] = EndpointOf(Path(head.target));
+  if (operation.empty() || head.method != expected_method) return Handle(head);
+  const Result<archive::Account> who = Authenticate(head);
+  if (!who.ok() || !RoleMay(who.value().role, operation)) return Handle(head);
+  return std::nullopt;
+}
+
 HttpResponse PresApi::Handle(const HttpRequest& request) {
   const std::string path = Path(request.target);
   if (path == "/health" && request.method == "GET") return HttpResponse{200, "application/json", R"({"ok":true})", {}};
 
   Lang lang = LanguageOf(request, nullptr);
-  std::string operation;
-  std::string expected_method = "POST";
-  if (path.rfind("/pres/", 0) == 0) {
-    operation = path.substr(6);
-  } else if (path == "/api/audit-log") {
-    operation = "AuditLog";
-    expected_method = "GET";
-  }
-  static const std::set<std::string, std::less<>> kOperations = {
-      "RetrieveInfo", "PreservePO", "RetrievePO", "ValidateEvidence", "RetrieveTrace",
-      "Search",       "DeletePO",   "UpdatePOC",  "AuditLog"};
-  if (kOperations.count(operation) == 0)
+  const auto [operation, expected_method] = EndpointOf(path);
+  if (operation.empty())
     return Render(RequesterError(kParameterError, Say("no such endpoint: " + path, "Không có địa chỉ " + path), 404),
                   lang, "");
   if (request.method != expected_method) {
@@ -308,14 +327,7 @@ HttpResponse PresApi::Handle(const HttpRequest& request) {
     return r;
   }
 
-  // Who is asking. A token wins over a certificate: it names one account exactly.
-  Result<archive::Account> who = Status::NotFound("no credentials");
-  const std::string* authorization = request.Header("authorization");
-  if (authorization != nullptr && authorization->rfind("Bearer ", 0) == 0) {
-    who = archive::Accounts(archive_).AuthenticateToken(std::string_view(*authorization).substr(7));
-  } else if (request.client_certificate) {
-    who = archive::Accounts(archive_).AuthenticateCertificate(*request.client_certificate);
-  }
+  const Result<archive::Account> who = Authenticate(request);
 
   Answer answer;
   std::string account_name;

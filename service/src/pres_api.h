@@ -23,6 +23,7 @@
 #include "access_trail.h"
 #include "http_server.h"
 #include "ingest_queue.h"
+#include "preserve/archive/accounts.h"
 #include "preserve/archive/archive.h"
 
 namespace preserve::service {
@@ -42,10 +43,19 @@ class PresApi {
           PresApiOptions options);
 
   HttpResponse Handle(const HttpRequest& request);
+  // The answer to a request's head when it is refused whatever its body
+  // (no such endpoint, wrong method, no valid credentials, a role that may
+  // not): the transport then never reads the body (HttpServerOptions::screen).
+  std::optional<HttpResponse> Screen(const HttpRequest& head);
   // The answer to a request the transport refused (400, 408, 413, 431).
   static HttpResponse ProtocolError(unsigned status, const std::string& detail);
 
  private:
+  // The operation a path names and the method it takes; empty for none.
+  static std::pair<std::string, std::string> EndpointOf(const std::string& path);
+  // The account a bearer token or a client certificate belongs to.
+  Result<archive::Account> Authenticate(const HttpRequest& request) const;
+
   archive::Archive& archive_;
   const Clock& clock_;
   std::mutex& writer_;

@@ -157,6 +157,11 @@ Result<std::unique_ptr<Service>> Service::Start(const ServiceOptions& options, c
   http.request_timeout = options.request_timeout;
   PresApi* api = impl->api.get();
   web::WebApp* web = impl->web.get();
+  // Requests refused whatever their body (no credentials, no session, a role
+  // that may not) are answered from their head: their bodies are never held.
+  http.screen = [api, web](const HttpRequest& head) {
+    return web::WebApp::Serves(head.target) ? web->Screen(head) : api->Screen(head);
+  };
   PRESERVE_ASSIGN_OR_RETURN(impl->http,
                             HttpServer::Start(
                                 http,

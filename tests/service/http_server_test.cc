@@ -335,6 +335,39 @@ TEST_F(HttpServerTest, ExpectContinueIsAnsweredBeforeTheBody) {
   EXPECT_EQ(calls_, 1);
 }
 
+// A head the screen refuses is answered before its body is sent, and the
+// body is never read; one it lets through is read and handled as usual.
+TEST_F(HttpServerTest, ScreenAnswersFromTheHeadWithoutReadingTheBody) {
+  HttpServerOptions options = Options();
+  std::atomic<int> screened{0};
+  options.screen = [&screened](const HttpRequest& head) -> std::optional<HttpResponse> {
+    ++screened;
+    EXPECT_TRUE(head.body.empty());
+    if (head.Header("authorization") != nullptr) return std::nullopt;
+    return HttpResponse{401, "text/plain", "who are you?", {{"WWW-Authenticate", "Bearer"}}};
+  };
+  StartServer(options);
+  Client refused(server_->local_endpoint());
+  // Announces a body of 1000 bytes (the limit) and sends none of it: the answer comes anyway.
+  ASSERT_TRUE(refused.Send("POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: 1000\r\n\r\n"));
+  Response r = refused.Receive();
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.body, "who are you?");
+  EXPECT_TRUE(r.close);
+  EXPECT_EQ(calls_, 0);  // the handler never saw it
+
+  Client admitted(server_->local_endpoint());
+  ASSERT_TRUE(admitted.Send("POST /upload HTTP/1.1\r\nHost: test\r\nAuthorization: x\r\nContent-Length: 3\r\n\r\nabc"));
+  r = admitted.Receive();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(Contains(r.body, "body=abc")) << r.body;
+  EXPECT_EQ(calls_, 1);
+  // A request without a body is not screened: the handler decides.
+  ASSERT_TRUE(admitted.Send(Get("/no-body")));
+  EXPECT_EQ(admitted.Receive().status, 200);
+  EXPECT_EQ(screened, 2);
+}
+
 TEST_F(HttpServerTest, MalformedRequestsAre400AndClosed) {
   StartServer(Options());
   for (const std::string& request :

@@ -442,6 +442,35 @@ TEST_F(Serve, ASubmissionKilledMidRequestLeavesNothing) {
   EXPECT_TRUE(std::filesystem::is_empty(store_ / "spool"));
 }
 
+// Without credentials, or without a session, a request is refused from its
+// head: its announced body (the most the service takes) is never waited
+// for, nor held. With them, the body is read as usual.
+TEST_F(Serve, RequestsWithoutCredentialsAreRefusedBeforeTheirBodies) {
+  StartService();
+  const std::string announced = std::to_string(64u << 20);
+  RawHttpClient api(url_);
+  ASSERT_TRUE(api.Send("POST /pres/PreservePO HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       "Content-Length: " + announced + "\r\n\r\n{"));
+  RawHttpResponse refused = api.Receive();
+  EXPECT_EQ(refused.status, 401) << refused.head << refused.body;
+  EXPECT_TRUE(refused.close);
+  RawHttpClient wrong_role(url_);
+  ASSERT_TRUE(wrong_role.Send("POST /pres/DeletePO HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                              tokens_["auditor"] + "\r\nContent-Length: " + announced + "\r\n\r\n"));
+  EXPECT_EQ(wrong_role.Receive().status, 403);
+  RawHttpClient web(url_);
+  ASSERT_TRUE(web.Send("POST /handin HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                       "Content-Length: " + announced + "\r\n\r\n--b"));
+  RawHttpResponse signin = web.Receive();
+  EXPECT_EQ(signin.status, 303) << signin.head;
+  EXPECT_TRUE(Contains(signin.head, "Location: /signin")) << signin.head;
+  // The refusals are in the access trail like any other.
+  CommandResult log = Preserve({"audit-log", "show", "--json"});
+  EXPECT_TRUE(Contains(log.out, "RequesterError noPermission")) << log.out;
+  // With a token the body is read and the document taken in.
+  EXPECT_FALSE(SubmitLetter().empty());
+}
+
 TEST_F(Serve, LimitsAnswerWithStandardResults) {
   StartService({"--max-requests-per-account", "1", "--max-body-mib", "1"});
   const std::string id = SubmitLetter();

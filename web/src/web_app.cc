@@ -69,6 +69,20 @@ bool PostIsOurs(const Page& page) {
   return page.session && !token.empty() && ConstantTimeEquals(token, page.session->csrf);
 }
 
+// The request's session, with the account as it is now: one disabled,
+// removed or given another role since sign-in is seen at once.
+std::optional<Session> SessionOf(AppState& app, const service::HttpRequest& request, const Fields& cookies) {
+  auto s = app.sessions.Find(cookies.Get(SessionCookieName(request.tls)));
+  if (!s) return std::nullopt;
+  auto account = archive::Accounts(app.archive).Get(s->account);
+  if (!account.ok() || account.value().disabled) {
+    app.sessions.End(s->id);
+    return std::nullopt;
+  }
+  s->role = account.value().role;
+  return s;
+}
+
 }  // namespace
 
 struct WebApp::Impl {
@@ -95,6 +109,19 @@ bool WebApp::Serves(std::string_view target) {
   return !(path.rfind("/pres/", 0) == 0 || path.rfind("/api/", 0) == 0 || path == "/health");
 }
 
+std::optional<service::HttpResponse> WebApp::Screen(const service::HttpRequest& head) {
+  // Refused whatever the body: no such page, or one that needs a session the
+  // request does not have, or a role it does not have. Handle answers these
+  // without reading the body.
+  const Route* route = impl_->routes.Find(head.method, TargetPath(head.target));
+  if (route == nullptr) return Handle(head);
+  if ((route->roles & kNoSession) != 0) return std::nullopt;
+  const std::string* cookie_header = head.Header("cookie");
+  const std::optional<Session> session = SessionOf(impl_->state, head, ParseCookies(cookie_header ? *cookie_header : ""));
+  if (!session || (route->roles & MaskOf(session->role)) == 0) return Handle(head);
+  return std::nullopt;
+}
+
 service::HttpResponse WebApp::Handle(const service::HttpRequest& request) {
   AppState& app = impl_->state;
   const std::string path(TargetPath(request.target));
@@ -109,16 +136,7 @@ service::HttpResponse WebApp::Handle(const service::HttpRequest& request) {
   Page page{.request = request, .app = app, .path = path, .query = TargetQuery(request.target), .form = {},
             .parts = {}, .lang = Lang::kVi, .session = std::nullopt, .package_id = {}};
   page.lang = ChooseLanguage(request, cookies);
-  if (auto s = app.sessions.Find(cookies.Get(SessionCookieName(request.tls)))) {
-    // The account as it is now: disabled, removed or given another role since sign-in.
-    auto account = archive::Accounts(app.archive).Get(s->account);
-    if (account.ok() && !account.value().disabled) {
-      s->role = account.value().role;
-      page.session = std::move(*s);
-    } else {
-      app.sessions.End(s->id);
-    }
-  }
+  page.session = SessionOf(app, request, cookies);
 
   service::HttpResponse response;
   const Route* route = impl_->routes.Find(request.method, path);

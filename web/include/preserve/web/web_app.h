@@ -24,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "preserve/archive/archive.h"
@@ -67,6 +68,10 @@ class WebApp {
   static bool Serves(std::string_view target);
   // Answers one request; may block (it runs on the service's worker pool).
   service::HttpResponse Handle(const service::HttpRequest& request);
+  // The answer to a request's head when it is refused whatever its body (no
+  // such page; signed out; a role that may not): the service's transport
+  // then never reads the body. nullopt: read it, and Handle the request.
+  std::optional<service::HttpResponse> Screen(const service::HttpRequest& head);
 
  private:
   struct Impl;
