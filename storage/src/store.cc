@@ -158,7 +158,7 @@ class WriterLock {
       return Status::Busy("the store " + dir.string() + " is being written by another process (pid " + pid +
                           "); try again when it has finished");
     return Status::Busy("the store " + dir.string() + " is held by " + description + " (pid " + pid +
-                        "): stop the service, or use its API, to change the store");
+                        "): stop the service, or use its API or web application, to change the store");
   }
 
  private:

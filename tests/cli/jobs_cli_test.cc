@@ -151,7 +151,7 @@ TEST_F(JobsCli, WritingCommandsNameTheServiceThatHoldsTheStore) {
       {.mode = archive::OpenMode::kWritable, .holder = "preserve serve, listening on https://127.0.0.1:8443"});
   ASSERT_TRUE(service.ok()) << service.status().ToString();
   const std::string held = "is held by preserve serve, listening on https://127.0.0.1:8443 (pid " +
-                           std::to_string(::getpid()) + "): stop the service, or use its API, to change the store";
+                           std::to_string(::getpid()) + "): stop the service, or use its API or web application, to change the store";
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"seal"}, {"hold", "add", id, "--reason", "litigation"}, {"jobs", "run"}}) {
     CommandResult r = Preserve(args);

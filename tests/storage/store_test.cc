@@ -187,7 +187,7 @@ TEST(Store, SecondWriterIsToldWhatHoldsTheStore) {
     const std::string expected = "the store " + (dir / "db").string() +
                                  " is held by preserve serve, listening on https://127.0.0.1:8443 (pid " +
                                  std::to_string(::getppid()) +
-                                 "): stop the service, or use its API, to change the store";
+                                 "): stop the service, or use its API or web application, to change the store";
     ::_exit(!second.ok() && second.status().code() == StatusCode::kBusy && second.status().message() == expected
                 ? 0
                 : 1);
