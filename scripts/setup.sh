@@ -17,6 +17,9 @@ PACKAGES=(
   libsodium-dev
   poppler-utils libnss3-tools qpdf
   libcurl4-openssl-dev
+  # The web application's PDF reports (web/src/report_pdf.cc): drawn with pango and cairo, in
+  # DejaVu Sans, which has every Vietnamese letter.
+  libpango1.0-dev libcairo2-dev fonts-dejavu-core
   # A one-node Ceph with a RADOS Gateway for the S3 tests (scripts/ceph-dev.sh), and the
   # AWS CLI that drives it from outside.
   ceph-mon ceph-osd radosgw ceph-common awscli
