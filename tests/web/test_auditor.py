@@ -74,6 +74,13 @@ class Auditor(WebTest):
         self.assertIn("Chữ ký số của văn bản", words)
         self.assertIn("Hợp lệ", words)
 
+        # The form on /verify-zip opens a stored package's report by its id.
+        self.open("/verify-zip")
+        self.browser.find_element(By.ID, "id").send_keys(self.package_id[:10])
+        self.browser.find_element(By.CSS_SELECTOR, "form[action='/report/'] button").click()
+        self.assertEqual(self.heading(), "Báo cáo kiểm tra tính xác thực")
+        self.assertIn(self.package_id, self.text())
+
         self.switch_language()
         self.open("/report/" + self.package_id)
         self.assertEqual(self.heading(), "Verification report")
@@ -184,6 +191,11 @@ class Auditor(WebTest):
         self.assertIn("group=month", self.browser.current_url)
         self.assertEqual(self.browser.find_element(By.CSS_SELECTOR, "#signature-use thead th").text, "Tháng")
         self.screenshot("signature-report-vi")
+
+        # By the signer's organization: the test PKI's signer is of UBND tỉnh Đắk Nông.
+        self.open("/reports/signatures?group=signer")
+        self.assertIn("UBND tỉnh Đắk Nông", self.browser.find_element(By.ID, "signature-use").text)
+        self.browser.back()
 
         csv_link = self.browser.find_element(By.PARTIAL_LINK_TEXT, "CSV").get_attribute("href")
         status, headers, body = self.fetch(csv_link[len(self.service.url):])
