@@ -20,6 +20,9 @@ PACKAGES=(
   # The web application's browser tests: Debian's Chromium and its driver, and Selenium for
   # Debian's own python3 (/usr/bin/python3).
   chromium chromium-driver python3-selenium
+  # The web application's PDF reports (web/src/report_pdf.cc): drawn with pango and cairo, in
+  # DejaVu Sans, which has every Vietnamese letter.
+  libpango1.0-dev libcairo2-dev fonts-dejavu-core
   # A one-node Ceph with a RADOS Gateway for the S3 tests (scripts/ceph-dev.sh), and the
   # AWS CLI that drives it from outside.
   ceph-mon ceph-osd radosgw ceph-common awscli

@@ -126,7 +126,12 @@ class WebTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.service = Service()
+        cls.prepare_store(cls.service)
         cls.service.start()
+
+    @classmethod
+    def prepare_store(cls, service):
+        """Before start(): a module's own store set-up with the CLI (ingest, export...)."""
 
     @classmethod
     def tearDownClass(cls):

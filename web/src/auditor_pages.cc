@@ -1,29 +1,171 @@
-// The auditor's pages: the verification report, verifying an exported zip,
-// the audit trail, and the signature-use report.
+// The auditor's pages: the verification report of a package in the store
+// (and its PDF), and the verification of an exported zip; the audit trail
+// and the signature-use report have files of their own.
+#include <fstream>
+#include <string_view>
+
+#include "auditor_pages.h"
 #include "page.h"
-#include "preserve/archive/maintenance.h"
+#include "preserve/archive/catalogue.h"
+#include "preserve/archive/verification.h"
+#include "preserve/audit/package_archive.h"
+#include "preserve/util/digest.h"
+#include "preserve/util/bytes.h"
+#include "report_pdf.h"
+#include "report_view.h"
 
 namespace preserve::web {
 
 namespace {
 
-service::HttpResponse AuditTrail(Page& page) {
-  archive::Maintenance maintenance(page.app.archive);
-  std::string rows;
-  Status scanned = maintenance.ScanAuditLog(0, [&](const archive::AuditLogEvent& e) {
-    rows += "<tr><td class=\"num\">" + std::to_string(e.sequence) + "</td><td class=\"id\">" + Escape(e.json) +
-            "</td></tr>\n";
-    return true;
-  });
-  if (!scanned.ok()) return ErrorPage(page, 500, scanned.message());
-  return HtmlPage(page, page.T("Audit trail", "Nhật ký kiểm toán"),
-                  "<div class=\"table-wrap\"><table><tbody>" + rows + "</tbody></table></div>");
+// ---- /report/ID and /report/ID.pdf ----
+
+// The answer when a package id from the address does not name one package.
+service::HttpResponse UnknownPackage(const Page& page, const Status& status) {
+  if (status.code() == StatusCode::kNotFound)
+    return ErrorPage(page, 404, page.T("No package has this id.", "Không có gói lưu trữ nào mang mã này."));
+  if (status.code() == StatusCode::kInvalidArgument)
+    return ErrorPage(page, 400,
+                     std::string(page.T("This id does not name one package (give at least 8 characters, and enough "
+                                        "to tell it from the others): ",
+                                        "Mã này không chỉ đúng một gói (cần ít nhất 8 ký tự, và đủ để phân biệt với "
+                                        "các gói khác): ")) +
+                         status.message());
+  return ErrorPage(page, 500, status.message());
+}
+
+service::HttpResponse Report(Page& page) {
+  std::string_view rest = std::string_view(page.path).substr(std::string_view("/report/").size());
+  // The form on /verify-zip names the package in the query.
+  if (rest.empty() && page.query.Has("id")) return Redirect("/report/" + UrlEncode(page.query.Get("id")));
+  const bool pdf = rest.ends_with(".pdf");
+  if (pdf) rest.remove_suffix(4);
+  auto id = archive::Catalogue(page.app.archive).ResolvePackageId(rest);
+  if (!id.ok()) return UnknownPackage(page, id.status());
+  page.package_id = id.value();
+  auto report = archive::Verification(page.app.archive).Verify(id.value(), {});
+  if (!report.ok()) return ErrorPage(page, 500, report.status().message());
+  const ReportView view = MakeReportView(page, report.value(), id.value());
+  if (pdf) {
+    auto document = ReportPdf(page, view);
+    if (!document.ok()) return ErrorPage(page, 500, document.status().message());
+    return Download("application/pdf", "report-" + id.value() + ".pdf", std::move(document).value());
+  }
+  return HtmlPage(page, view.heading, ReportHtml(page, view, "/report/" + id.value() + ".pdf"));
+}
+
+// ---- /verify-zip ----
+
+// An uploaded file in the spool for as long as it is read, then removed:
+// nothing uploaded to this page is kept.
+class SpoolFile {
+ public:
+  static Result<std::unique_ptr<SpoolFile>> Write(const std::filesystem::path& spool, std::string_view data) {
+    std::uint8_t random[16];
+    PRESERVE_RETURN_IF_ERROR(RandomBytes(random));
+    std::error_code ec;
+    std::filesystem::create_directories(spool, ec);
+    if (ec) return Status::IOError("cannot make " + spool.string() + ": " + ec.message());
+    auto file = std::unique_ptr<SpoolFile>(new SpoolFile(spool / ("verify-" + ToHex(random) + ".zip")));
+    std::ofstream out(file->path_, std::ios::binary);
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    out.close();
+    if (!out) return Status::IOError("cannot write " + file->path_.string());
+    return file;
+  }
+  ~SpoolFile() {
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);  // best effort: the service empties the spool at start anyway
+  }
+  SpoolFile(const SpoolFile&) = delete;
+  SpoolFile& operator=(const SpoolFile&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  explicit SpoolFile(std::filesystem::path path) : path_(std::move(path)) {}
+  std::filesystem::path path_;
+};
+
+std::string VerifyZipForm(const Page& page) {
+  return "<form class=\"card narrow\" method=\"post\" action=\"/verify-zip\" enctype=\"multipart/form-data\">" +
+         page.CsrfField() + "<label for=\"zip\">" +
+         std::string(page.T("Exported package (.zip)", "Gói đã xuất (tệp .zip)")) +
+         "</label><input type=\"file\" id=\"zip\" name=\"zip\" accept=\".zip,application/zip\" required>"
+         "<p class=\"hint\">" +
+         std::string(page.T("A zip made by “preserve export” or downloaded from a package page. It is checked "
+                            "against this archive's time-stamping authority and trust list, and not kept.",
+                            "Tệp zip tạo bằng “preserve export” hoặc tải về từ trang của một gói. Tệp được kiểm tra "
+                            "theo đơn vị cấp dấu thời gian và danh sách tin cậy của kho này, và không được lưu lại.")) +
+         "</p><button type=\"submit\">" + std::string(page.T("Verify", "Kiểm tra")) + "</button></form>\n" +
+         "<form class=\"card narrow\" method=\"get\" action=\"/report/\"><label for=\"id\">" +
+         std::string(page.T("Or a package in the archive: its id", "Hoặc một gói trong kho: mã gói")) +
+         "</label><input id=\"id\" name=\"id\" class=\"id\" required minlength=\"8\"><button type=\"submit\">" +
+         std::string(page.T("Show its report", "Xem báo cáo")) + "</button></form>\n";
+}
+
+service::HttpResponse VerifyZipPage(Page& page) {
+  return HtmlPage(page, page.T("Verify an exported package", "Kiểm tra gói đã xuất"), VerifyZipForm(page));
+}
+
+// The form again, under a message saying why the upload was refused.
+service::HttpResponse RefuseZip(const Page& page, std::string_view message, std::string_view detail) {
+  std::string html = "<p>" + Escape(message) + "</p>";
+  if (!detail.empty()) html += "<p class=\"hint id\">" + Escape(detail) + "</p>";
+  return HtmlPage(page, page.T("Verify an exported package", "Kiểm tra gói đã xuất"),
+                  Notice("error", html) + VerifyZipForm(page), 400);
+}
+
+// What an exported package is verified with: this archive's policy, its
+// time-stamping CA and its signers' trust list, as the API's ValidateEvidence
+// and `preserve verify-package --store` do.
+Result<audit::PackageVerifyOptions> StoreTrust(Page& page) {
+  archive::Archive& archive = page.app.archive;
+  audit::PackageVerifyOptions options;
+  options.clock = &page.app.clock;
+  audit::UsePolicy(archive.policy(), options);
+  options.policy_source = "the archive's policy (" + archive.policy().name() + ")";
+  options.tsa_trust.certificates = {archive.tsa_trust_anchor()};
+  options.tsa_trust.source = "the archive's time-stamping CA";
+  auto trust_list = archive::Catalogue(archive).TrustList();
+  if (!trust_list.ok()) return trust_list.status();
+  for (const auto& entry : trust_list.value()) options.signer_trust.certificates.push_back(entry.certificate);
+  options.signer_trust.source = "the archive's trust list";
+  return options;
+}
+
+service::HttpResponse VerifyZip(Page& page) {
+  const FormPart* upload = nullptr;
+  for (const FormPart& part : page.parts)
+    if (part.name == "zip" && part.file_name) upload = &part;
+  if (upload == nullptr || upload->data.empty())
+    return RefuseZip(page, page.T("Choose the zip file to verify.", "Hãy chọn tệp zip cần kiểm tra."), "");
+  auto options = StoreTrust(page);
+  if (!options.ok()) return ErrorPage(page, 500, options.status().message());
+  auto spooled = SpoolFile::Write(page.app.options.spool, upload->data);
+  if (!spooled.ok()) return ErrorPage(page, 500, spooled.status().message());
+  auto contents = audit::ReadPackageZip(spooled.value()->path());
+  if (!contents.ok())
+    return RefuseZip(page,
+                     page.T("This file is not a package exported by preserve, or it is damaged: nothing could be "
+                            "verified. Export the package again and upload the zip as it was downloaded.",
+                            "Tệp này không phải gói do preserve xuất ra, hoặc đã bị hỏng: không kiểm tra được gì. "
+                            "Hãy xuất lại gói và tải lên đúng tệp zip đã tải về."),
+                     contents.status().message());
+  const audit::PackageReport report = audit::VerifyPackage(contents.value(), options.value());
+  const ReportView view = MakeReportView(page, report, *upload->file_name);
+  return HtmlPage(page, view.heading,
+                  ReportHtml(page, view, "") + "<p class=\"no-print\"><a href=\"/verify-zip\">" +
+                      std::string(page.T("Verify another zip", "Kiểm tra tệp zip khác")) + "</a></p>");
 }
 
 }  // namespace
 
 void AddAuditorPages(Routes& routes) {
-  routes.Add({"GET", "/audit-trail", false, kAuditor | kAdmin, "web audit trail", AuditTrail});
+  routes.Add({"GET", "/report/", true, kAuditor | kAdmin, "web report", Report});
+  routes.Add({"GET", "/verify-zip", false, kAuditor | kAdmin, "web verify zip", VerifyZipPage});
+  routes.Add({"POST", "/verify-zip", false, kAuditor | kAdmin, "web verify zip", VerifyZip});
+  AddAuditTrailPage(routes);
+  AddSignatureReportPage(routes);
 }
 
 }  // namespace preserve::web
