@@ -37,14 +37,16 @@ std::string OutcomeOf(unsigned status) {
 }
 
 // Headers on every answer: no framing, no sniffing, no referrer leaving the
-// site, nothing but our own scripts and styles, pages never cached.
+// site, nothing but our own scripts and styles, pages never cached. Not
+// "no-referrer": under it browsers send "Origin: null" with every form, and
+// PostIsOurs could not tell this site's forms from others'.
 void AddSecurityHeaders(service::HttpResponse& r, bool tls) {
   r.headers.emplace_back("Content-Security-Policy",
                          "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                          "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("X-Frame-Options", "DENY");
-  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  r.headers.emplace_back("Referrer-Policy", "same-origin");
   if (tls) r.headers.emplace_back("Strict-Transport-Security", "max-age=31536000");
   bool cache_set = false;
   for (const auto& [name, value] : r.headers) cache_set |= name == "Cache-Control";
