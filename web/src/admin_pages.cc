@@ -8,7 +8,6 @@
 #include "admin_pages.h"
 #include "preserve/archive/catalogue.h"
 #include "preserve/archive/jobs.h"
-#include "preserve/archive/sealing.h"
 #include "preserve/policy/algorithm_catalogue.h"
 
 namespace preserve::web {
@@ -69,6 +68,16 @@ std::string Fact(std::string_view term, std::string_view value_html) {
 
 // ---- Dashboard ----
 
+// What an evidence deadline is for: a package (a link to it), or the audit
+// trail's head sealed by a batch (subject ids "audit-head:<batch>", as
+// `preserve restart-evidence` takes them).
+std::string SubjectHtml(const Page& page, const std::string& subject) {
+  constexpr std::string_view kHead = "audit-head:";
+  if (subject.rfind(kHead, 0) != 0) return Say(page, "package ", "gói ") + PackageLink(subject);
+  return Say(page, "the audit trail, sealed by batch ", "nhật ký kiểm toán, niêm phong theo đợt ") +
+         "<span class=\"id\">" + Escape(subject.substr(kHead.size())) + "</span>";
+}
+
 std::string Holdings(const Page& page, const archive::StoreStatus& s) {
   std::string html = "<section class=\"card\"><h2>" + Say(page, "Holdings", "Tài liệu đang lưu giữ") +
                      "</h2><dl class=\"facts\">";
@@ -99,7 +108,7 @@ std::string LapsedNotice(const Page& page, const archive::StoreStatus& s) {
             "--all-lapsed).") +
         "<ul>";
   for (const auto& d : s.first_lapsed)
-    what += "<li><span class=\"id\">" + Escape(archive::SubjectName(d.subject)) + "</span> — " +
+    what += "<li>" + SubjectHtml(page, d.subject) + " — " +
             Say(page, "lapsed ", "quá hạn từ ") + page.DateTime(d.due) + "</li>";
   return Notice("error", what + "</ul>");
 }
@@ -119,8 +128,7 @@ std::string Renewals(const Page& page, const archive::StoreStatus& s) {
             Say(page, "Due", "Hạn") + "</th><th scope=\"col\">" + Say(page, "Evidence of", "Bằng chứng của") +
             "</th></tr></thead><tbody>";
     for (const auto& d : s.next_deadlines)
-      html += "<tr><td>" + page.DateTime(d.due) + "</td><td class=\"id\">" + Escape(archive::SubjectName(d.subject)) +
-              "</td></tr>";
+      html += "<tr><td>" + page.DateTime(d.due) + "</td><td>" + SubjectHtml(page, d.subject) + "</td></tr>";
     html += "</tbody></table></div>";
   }
   return html + "</section>";
