@@ -71,6 +71,12 @@ class Service:
         run([PRESERVE, "user", "add", name, "--role", role, "--store", self.store])
         run([PRESERVE, "user", "passwd", name, "--store", self.store], stdin=password + "\n")
 
+    def ingest(self, document, signature):
+        """Before start(): ingests a signed document (fixture paths); returns its package's id."""
+        _, out, _ = run([PRESERVE, "ingest", document, "--signature", signature, "--trust",
+                         fixture("pki", "root-ca.pem"), "--ids-only", "--store", self.store])
+        return out.split()[0]
+
     def preserve(self, *args, check=True):
         """The CLI on this store (the read-only commands work beside the service)."""
         return run([PRESERVE] + list(args) + ["--store", self.store], check=check)
@@ -122,11 +128,16 @@ class WebTest(unittest.TestCase):
     """One service for the module's tests; a fresh browser for each test."""
 
     service = None
+    # Signed documents to ingest before the service starts: (document, detached
+    # signature) fixture paths. Their packages' ids are in `ingested`.
+    ingest_before_start = ()
+    ingested = []
 
     @classmethod
     def setUpClass(cls):
         cls.service = Service()
         cls.prepare_store(cls.service)
+        cls.ingested = [cls.service.ingest(d, s) for d, s in cls.ingest_before_start]
         cls.service.start()
 
     @classmethod

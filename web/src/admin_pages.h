@@ -1,0 +1,34 @@
+// What the administrator's pages share (admin_pages.cc, account_pages.cc,
+// package_admin.cc): their routes, and small pieces of their pages.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "page.h"
+
+namespace preserve::web {
+
+void AddAccountPages(Routes& routes);       // /accounts, /accounts/<name>, their forms
+void AddPackageAdminPages(Routes& routes);  // /admin/package/<id> and its forms
+
+// Page::T as a std::string, to join with other strings.
+inline std::string Say(const Page& page, std::string_view en, std::string_view vi) {
+  return std::string(page.T(en, vi));
+}
+
+// "12.345" (vi) or "12,345" (en).
+std::string Number(const Page& page, std::uint64_t n);
+
+// The length a person counts: code points of UTF-8 text (what
+// Accounts::SetPassword measures a password by).
+std::size_t CodePoints(std::string_view text);
+
+// The parts of a path after `prefix`, split at '/': "/accounts/ann/disable"
+// with "/accounts/" gives {"ann", "disable"}. Empty parts are kept (and
+// refused by the pages as unknown).
+std::vector<std::string> PathParts(std::string_view path, std::string_view prefix);
+
+}  // namespace preserve::web
