@@ -65,7 +65,7 @@ class Admin(WebTest):
         self.assert_no_page_errors()
         self.screenshot("dashboard-vi")
         self.switch_language()
-        self.assertEqual(self.heading(), "Overview")
+        WebDriverWait(self.browser, 30).until(lambda b: self.heading() == "Overview")
         self.assertEqual(self.fact("Packages"), "1")
         self.assertEqual(self.fact("Sealed with evidence"), "1")
         self.assertIn("Scheduled jobs", self.text())

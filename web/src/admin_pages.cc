@@ -120,7 +120,8 @@ std::string Renewals(const Page& page, const archive::StoreStatus& s) {
           (s.lapsed == 0 ? Badge("ok", page.T("none", "không có")) : Badge("error", Number(page, s.lapsed))) + "</p>";
   if (s.next_deadlines.empty()) {
     html += "<p class=\"hint\">" +
-            Say(page, "No renewal deadline yet: nothing is sealed.", "Chưa có hạn gia hạn nào: chưa có gì được niêm phong.") +
+            Say(page, "No renewal deadline yet: nothing is sealed.",
+                "Chưa có hạn gia hạn nào: chưa có gì được niêm phong.") +
             "</p>";
   } else {
     html += "<div class=\"table-wrap\"><table><caption>" +
@@ -196,7 +197,8 @@ service::HttpResponse Dashboard(Page& page) {
 std::string EndCell(const Page& page, const std::optional<TimePoint>& end) {
   if (!end) return "<td>" + Say(page, "no end known", "chưa xác định thời hạn") + "</td><td>" +
                    Badge("ok", page.T("in force", "đang áp dụng")) + "</td>";
-  if (*end == TimePoint{}) return "<td>—</td><td>" + Badge("error", page.T("not approved", "không được chấp nhận")) + "</td>";
+  if (*end == TimePoint{})
+    return "<td>—</td><td>" + Badge("error", page.T("not approved", "không được chấp nhận")) + "</td>";
   const bool retired = page.app.clock.Now() >= *end;
   return "<td>" + page.Date(*end) + "</td><td>" +
          (retired ? Badge("warn", page.T("retired", "đã ngừng dùng")) : Badge("ok", page.T("in force", "đang áp dụng"))) +
@@ -251,7 +253,8 @@ std::string TrustList(const Page& page) {
           Say(page, "Documents are accepted only when their signers' certificates lead to one of these.",
               "Văn bản chỉ được nhận khi chứng thư số của người ký dẫn về một trong các tổ chức này.") +
           "</p><div class=\"table-wrap\"><table><thead><tr><th scope=\"col\">" +
-          Say(page, "Subject", "Chủ thể") + "</th><th scope=\"col\">" + Say(page, "SHA-256 fingerprint", "Dấu vân tay SHA-256") +
+          Say(page, "Subject", "Chủ thể") + "</th><th scope=\"col\">" +
+          Say(page, "SHA-256 fingerprint", "Dấu vân tay SHA-256") +
           "</th><th scope=\"col\">" + Say(page, "Added", "Ngày thêm") + "</th><th scope=\"col\">" +
           Say(page, "By", "Người thêm") + "</th><th scope=\"col\">" + Say(page, "Reason", "Lý do") +
           "</th></tr></thead><tbody>";

@@ -19,7 +19,8 @@ constexpr std::string_view kPrefix = "/admin/package/";
 std::string AdminPath(const std::string& id) { return std::string(kPrefix) + UrlEncode(id); }
 
 std::string ReasonInput(const Page& page, const std::string& id) {
-  return "<p><label for=\"" + id + "\">" + Say(page, "Reason (recorded in the audit trail)", "Lý do (ghi vào nhật ký kiểm toán)") +
+  return "<p><label for=\"" + id + "\">" +
+         Say(page, "Reason (recorded in the audit trail)", "Lý do (ghi vào nhật ký kiểm toán)") +
          "</label><input id=\"" + id + "\" name=\"reason\" required maxlength=\"1000\"></p>";
 }
 
