@@ -26,9 +26,8 @@ METADATA = {
 }
 
 
-class Officer(WebTest):
-
-    # ---- Helpers ----
+class OfficerTest(WebTest):
+    """Handing in through the form, and requests with the browser's session."""
 
     def hand_in(self, files, metadata=None):
         """Fills the hand-in form and sends it; waits for the result page."""
@@ -73,7 +72,9 @@ class Officer(WebTest):
     def csrf(self):
         return self.browser.find_element(By.CSS_SELECTOR, "input[name=csrf]").get_attribute("value")
 
-    # ---- The officer's day ----
+
+
+class Officer(OfficerTest):
 
     def test_hand_in_search_open_and_export(self):
         self.sign_in("officer1")
@@ -209,6 +210,22 @@ class Officer(WebTest):
         self.assertIn("Tệp không có chữ ký số".encode(), body)
         # The spool is left empty.
         self.assertEqual(os.listdir(os.path.join(self.service.store, "spool")), [])
+
+
+class Bundle(OfficerTest):
+    """A folder handed in as a zip, on a store of its own (its letter.txt would make the other tests' duplicates)."""
+
+    def test_hand_in_a_folder_as_a_zip(self):
+        self.sign_in("officer1")
+        self.hand_in([fixture("bulk", "tree.zip")])
+        rows = {r.find_element(By.CSS_SELECTOR, "td").text: r.text
+                for r in self.browser.find_elements(By.CSS_SELECTOR, "tbody tr")}
+        self.assertIn("Đã lưu trữ", rows["tree.zip/letter.txt"])
+        self.assertIn("Đã lưu trữ", rows["tree.zip/2024/report.p7m"])
+        self.assertIn("Không nộp được tệp này", rows["tree.zip/orphan.p7s"])
+        self.assertIn("Tệp không có chữ ký số", rows["tree.zip/unsigned.txt"])
+        self.assertNotIn("tree.zip/.hidden.txt", rows)
+        self.assert_no_page_errors()
 
 
 if __name__ == "__main__":
