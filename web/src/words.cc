@@ -131,6 +131,13 @@ Explanation ExplainRefusal(const Page& page, std::string_view category) {
        {"A file name in the submission cannot be archived.", "Tên tệp trong hồ sơ nộp không lưu được.",
         "Rename the file (no folders, no control characters) and hand it in again.",
         "Đổi tên tệp (không chứa thư mục, ký tự điều khiển) rồi nộp lại."}},
+      {"INPUT_UNUSABLE",
+       {"The file could not be handed in as it is: a signature without its document, a metadata file without its "
+        "document, or a file that is not a document.",
+        "Không nộp được tệp này: chữ ký không kèm văn bản, tệp siêu dữ liệu không kèm văn bản, hoặc tệp không phải "
+        "văn bản.",
+        "Hand the file in together with the document it belongs to, named as the reason says.",
+        "Nộp tệp cùng với văn bản mà nó thuộc về, đặt tên như lý do nêu."}},
   };
   auto it = kExplanations.find(category);
   if (it == kExplanations.end())
