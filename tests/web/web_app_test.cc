@@ -293,7 +293,7 @@ TEST_F(WebAppTest, PostsWithoutTheSessionsTokenOrFromAnotherOriginAreRefused) {
     EXPECT_EQ(Send(Request("POST", "/accounts/add", body, headers)).status, 403) << body << " " << origin;
   }
   EXPECT_FALSE(archive::Accounts(*archive_).Get("mallory1").ok());
-  EXPECT_EQ(EventsWith("web accounts add", "RequesterError noPermission"), 3u);
+  EXPECT_EQ(EventsWith("web account add", "RequesterError noPermission"), 3u);
 }
 
 TEST_F(WebAppTest, LanguageFromCookieOrBrowserAndSecurityHeadersEverywhere) {
