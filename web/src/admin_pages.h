@@ -1,5 +1,7 @@
 // What the administrator's pages share (admin_pages.cc, account_pages.cc,
-// package_admin.cc): their routes, and small pieces of their pages.
+// package_admin.cc): their routes and small helpers. Their markup is in
+// web/templates (dashboard_*, policy_*, accounts_*, admin_*), their texts
+// under the dashboard.*, policy.*, accounts.* and admin.* catalogue keys.
 #pragma once
 
 #include <cstdint>
@@ -13,11 +15,6 @@ namespace preserve::web {
 
 void AddAccountPages(Routes& routes);       // /accounts, /accounts/<name>, their forms
 void AddPackageAdminPages(Routes& routes);  // /admin/package/<id> and its forms
-
-// Page::T as a std::string, to join with other strings.
-inline std::string Say(const Page& page, std::string_view en, std::string_view vi) {
-  return std::string(page.T(en, vi));
-}
 
 // "12.345" (vi) or "12,345" (en).
 std::string Number(const Page& page, std::uint64_t n);
