@@ -135,9 +135,11 @@ service::HttpResponse Dashboard(Page& page) {
   }
   data["rows"] = std::move(rows);
   archive::ScheduledJobs jobs(page.app.archive);
-  data["jobs"] = array{Job(page, "dashboard.job_seal", s.last_seal, jobs.NextDue("seal")),
-                       Job(page, "dashboard.job_renew", s.last_renewal, jobs.NextDue("renew")),
-                       Job(page, "dashboard.job_fixity", s.last_fixity, jobs.NextDue("fixity"))};
+  array job_rows;
+  job_rows.push_back(Job(page, "dashboard.job_seal", s.last_seal, jobs.NextDue("seal")));
+  job_rows.push_back(Job(page, "dashboard.job_renew", s.last_renewal, jobs.NextDue("renew")));
+  job_rows.push_back(Job(page, "dashboard.job_fixity", s.last_fixity, jobs.NextDue("fixity")));
+  data["jobs"] = std::move(job_rows);
   return HtmlPage(page, page.Text("dashboard.title"), Render(page, "dashboard_page", data));
 }
 
