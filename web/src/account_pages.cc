@@ -124,7 +124,7 @@ service::HttpResponse AccountView(Page& page, const std::string& name, const std
 
 service::HttpResponse AccountPage(Page& page) {
   const std::vector<std::string> parts = PathParts(page.path, "/accounts/");
-  if (parts.size() != 1) return ErrorPage(page, 404, page.Text("accounts.no_page"));
+  if (parts.size() != 1) return ErrorPage(page, 404, page.Text("common.no_such_page"));
   return AccountView(page, parts[0], "", 200);
 }
 
@@ -140,7 +140,7 @@ service::HttpResponse Changed(Page& page, const std::string& name, const Status&
 
 service::HttpResponse AccountAction(Page& page) {
   const std::vector<std::string> parts = PathParts(page.path, "/accounts/");
-  if (parts.size() != 2) return ErrorPage(page, 404, page.Text("accounts.no_page"));
+  if (parts.size() != 2) return ErrorPage(page, 404, page.Text("common.no_such_page"));
   const std::string& name = parts[0];
   const std::string& action = parts[1];
   const std::string& actor = page.session->account;
@@ -185,7 +185,7 @@ service::HttpResponse AccountAction(Page& page) {
     if (!token.ok()) return Changed(page, name, token.status(), "");
     return TokenShown(page, name, token.value(), TextNotice("ok", page.Text("accounts.token_done")));
   }
-  return ErrorPage(page, 404, page.Text("accounts.no_page"));
+  return ErrorPage(page, 404, page.Text("common.no_such_page"));
 }
 
 }  // namespace

@@ -13,13 +13,6 @@
 
 namespace preserve::web {
 
-std::string Number(const Page& page, std::uint64_t n) {
-  std::string digits = std::to_string(n);
-  const char separator = page.lang == Lang::kEn ? ',' : '.';
-  for (std::size_t i = digits.size(); i > 3; i -= 3) digits.insert(i - 3, 1, separator);
-  return digits;
-}
-
 std::size_t CodePoints(std::string_view text) {
   std::size_t n = 0;
   for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
@@ -90,7 +83,7 @@ std::string LapsedNotice(const Page& page, const archive::StoreStatus& s) {
     first.push_back(std::move(o));
   }
   return Notice("error", Render(page, "dashboard_lapsed",
-                                {{"count", Number(page, s.lapsed)}, {"first_lapsed", std::move(first)}}));
+                                {{"count", page.Number(s.lapsed)}, {"first_lapsed", std::move(first)}}));
 }
 
 object Job(const Page& page, std::string_view name_key, const std::optional<archive::JobRun>& run,
@@ -111,17 +104,17 @@ service::HttpResponse Dashboard(Page& page) {
   if (!overview.ok()) return ErrorPage(page, 500, overview.status().message());
   const archive::StoreStatus& s = overview.value();
   object data{{"lapsed_notice", LapsedNotice(page, s)},
-              {"packages", Number(page, s.packages)},
-              {"versions", Number(page, s.versions)},
-              {"sealed", Number(page, s.sealed)},
-              {"queued", Number(page, s.queued)},
-              {"deleted", Number(page, s.deleted)},
+              {"packages", page.Number(s.packages)},
+              {"versions", page.Number(s.versions)},
+              {"sealed", page.Number(s.sealed)},
+              {"queued", page.Number(s.queued)},
+              {"deleted", page.Number(s.deleted)},
               {"size", Size(page, s.store_bytes)},
               {"tsa_until", "—"},
               {"tsa_soon", false},
               {"policy", s.policy},
-              {"trust_anchors", Number(page, s.trust_anchors)},
-              {"lapsed", s.lapsed == 0 ? std::string() : Number(page, s.lapsed)},
+              {"trust_anchors", page.Number(s.trust_anchors)},
+              {"lapsed", s.lapsed == 0 ? std::string() : page.Number(s.lapsed)},
               {"deadlines", !s.next_deadlines.empty()}};
   if (s.tsa_certificate_not_after) {
     data["tsa_until"] = page.Date(*s.tsa_certificate_not_after);

@@ -16,9 +16,6 @@ namespace preserve::web {
 void AddAccountPages(Routes& routes);       // /accounts, /accounts/<name>, their forms
 void AddPackageAdminPages(Routes& routes);  // /admin/package/<id> and its forms
 
-// "12.345" (vi) or "12,345" (en).
-std::string Number(const Page& page, std::uint64_t n);
-
 // The length a person counts: code points of UTF-8 text (what
 // Accounts::SetPassword measures a password by).
 std::size_t CodePoints(std::string_view text);

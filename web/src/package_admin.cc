@@ -98,7 +98,7 @@ service::HttpResponse NoPackage(Page& page, const Status& s) {
 
 service::HttpResponse AdminPage(Page& page) {
   const std::vector<std::string> parts = PathParts(page.path, kPrefix);
-  if (parts.size() != 1) return ErrorPage(page, 404, page.Text("admin.no_page"));
+  if (parts.size() != 1) return ErrorPage(page, 404, page.Text("common.no_such_page"));
   auto id = NamedPackage(page, parts[0], false);
   if (!id.ok()) return NoPackage(page, id.status());
   return AdminView(page, id.value(), "", 200);
@@ -183,7 +183,7 @@ service::HttpResponse Delete(Page& page, const std::string& id, const std::strin
 
 service::HttpResponse AdminAction(Page& page) {
   const std::vector<std::string> parts = PathParts(page.path, kPrefix);
-  if (parts.empty()) return ErrorPage(page, 404, page.Text("admin.no_page"));
+  if (parts.empty()) return ErrorPage(page, 404, page.Text("common.no_such_page"));
   auto id = NamedPackage(page, parts[0], true);
   if (!id.ok()) return NoPackage(page, id.status());
   page.package_id = id.value();
@@ -197,7 +197,7 @@ service::HttpResponse AdminAction(Page& page) {
   if (parts.size() == 4 && parts[1] == "hold" && parts[3] == "remove")
     return RemoveHold(page, id.value(), parts[2], reason);
   if (parts.size() == 2 && parts[1] == "delete") return Delete(page, id.value(), reason);
-  return ErrorPage(page, 404, page.Text("admin.no_page"));
+  return ErrorPage(page, 404, page.Text("common.no_such_page"));
 }
 
 }  // namespace
