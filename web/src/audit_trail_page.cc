@@ -199,7 +199,8 @@ constexpr std::string_view kOffered[] = {"access", "ingest", "refused", "duplica
 
 std::string TypeLabel(const Page& page, std::string_view type) {
   if (std::find(std::begin(kTypes), std::end(kTypes), type) == std::end(kTypes)) return std::string(type);
-  return page.Text("trail.type." + std::string(type));
+  const std::string key = "trail.type." + std::string(type);
+  return page.Text(key);
 }
 
 // What the event was about, beyond its columns: "operation" for a request,
