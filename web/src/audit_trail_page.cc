@@ -20,6 +20,7 @@
 #include "preserve/archive/maintenance.h"
 #include "preserve/util/clock.h"
 #include "preserve/util/date.h"
+#include "view.h"
 
 namespace preserve::web {
 
@@ -186,25 +187,20 @@ Result<TrailPage> FindPage(TrailReader& reader, const TrailFilter& filter) {
   return page;
 }
 
-std::string_view TypeLabel(const Page& page, std::string_view type) {
-  static constexpr std::pair<std::string_view, std::pair<std::string_view, std::string_view>> kTypes[] = {
-      {"access", {"Request", "Truy cập"}},       {"account", {"Account change", "Thay đổi tài khoản"}},
-      {"backup", {"Backup", "Sao lưu"}},         {"delete", {"Deletion", "Xóa gói"}},
-      {"duplicate", {"Handed in again", "Nộp trùng"}}, {"export", {"Export", "Xuất gói"}},
-      {"fixity", {"Fixity check", "Kiểm tra toàn vẹn"}}, {"gc", {"Clean-up", "Dọn dữ liệu thừa"}},
-      {"hold", {"Legal hold", "Phong tỏa"}},      {"ingest", {"Archived", "Lưu trữ"}},
-      {"init", {"Archive created", "Khởi tạo kho"}}, {"job", {"Scheduled job", "Tác vụ định kỳ"}},
-      {"lapse", {"Evidence lapsed", "Chứng cứ hết hiệu lực"}}, {"policy", {"Policy change", "Đổi chính sách"}},
-      {"producer", {"Producer change", "Đổi đơn vị nộp"}}, {"refused", {"Refused", "Bị từ chối"}},
-      {"release", {"Hold released", "Gỡ phong tỏa"}}, {"renew", {"Evidence renewed", "Gia hạn chứng cứ"}},
-      {"repair", {"Repair", "Sửa dữ liệu"}},      {"restore", {"Restore", "Khôi phục"}},
-      {"retention", {"Retention change", "Đổi thời hạn bảo quản"}}, {"seal", {"Sealed", "Niêm phong"}},
-      {"trust", {"Trust list change", "Đổi danh sách tin cậy"}}, {"verify", {"Verified", "Kiểm tra xác thực"}},
-      {"version", {"New version", "Phiên bản mới"}},
-  };
-  for (const auto& [name, labels] : kTypes)
-    if (name == type) return page.T(labels.first, labels.second);
-  return type;
+// Event types with a label in the catalogues (trail.type.<name>); others show as they are.
+constexpr std::string_view kTypes[] = {"access",   "account", "backup",    "delete",   "duplicate", "export",  "fixity",
+                                       "gc",       "hold",    "ingest",    "init",     "job",       "lapse",   "policy",
+                                       "producer", "refused", "release",   "renew",    "repair",    "restore", "retention",
+                                       "seal",     "trust",   "verify",    "version"};
+// The types offered in the filter's list, most used first.
+constexpr std::string_view kOffered[] = {"access", "ingest", "refused", "duplicate", "seal",    "renew",
+                                         "verify", "export", "delete",  "hold",      "release", "retention",
+                                         "account", "trust", "policy",  "fixity"};
+
+std::string TypeLabel(const Page& page, std::string_view type) {
+  if (std::find(std::begin(kTypes), std::end(kTypes), type) == std::end(kTypes)) return std::string(type);
+  const std::string key = "trail.type." + std::string(type);
+  return page.Text(key);
 }
 
 // What the event was about, beyond its columns: "operation" for a request,
@@ -221,23 +217,20 @@ std::string WhatOf(const TrailEvent& e) {
   return what;
 }
 
-std::string OutcomeBadge(const Page& page, const TrailEvent& e) {
-  const std::string outcome = StringField(e.fields, "outcome");
-  if (outcome.empty()) return "";
-  const bool ok = outcome == "Success";
-  return "<span class=\"badge " + std::string(ok ? "ok" : "warn") + "\">" +
-         (ok ? std::string(page.T("Success", "Thành công")) : Escape(outcome)) + "</span>";
-}
-
-std::string EventRow(const Page& page, const TrailEvent& e) {
+json::object EventData(const Page& page, const TrailEvent& e) {
   const std::string package = StringField(e.fields, "package");
-  return "<tr><td class=\"num\">" + std::to_string(e.sequence) + "</td><td>" +
-         (e.time ? page.DateTime(*e.time) : std::string()) + "</td><td>" +
-         Escape(TypeLabel(page, StringField(e.fields, "event"))) + "</td><td>" + Escape(WhoOf(e.fields)) +
-         "</td><td>" + Escape(WhatOf(e)) + "</td><td>" + (package.empty() ? "" : PackageLink(package)) + "</td><td>" +
-         OutcomeBadge(page, e) + "</td></tr>\n<tr class=\"raw\"><td></td><td colspan=\"6\"><details><summary>" +
-         std::string(page.T("As recorded (JSON)", "Bản ghi gốc (JSON)")) + "</summary><pre class=\"id\">" +
-         Escape(e.json) + "</pre></details></td></tr>\n";
+  const std::string outcome = StringField(e.fields, "outcome");
+  const bool ok = outcome == "Success";
+  return {{"sequence", e.sequence},
+          {"time", e.time ? page.DateTime(*e.time) : std::string()},
+          {"type", TypeLabel(page, StringField(e.fields, "event"))},
+          {"who", WhoOf(e.fields)},
+          {"what", WhatOf(e)},
+          {"package_link", package.empty() ? std::string() : PackageLink(package)},
+          {"outcome", outcome},
+          {"outcome_ok", ok},
+          {"outcome_class", ok ? "ok" : "warn"},
+          {"json", e.json}};
 }
 
 std::string FilterQuery(const TrailFilter& f) {
@@ -249,66 +242,42 @@ std::string FilterQuery(const TrailFilter& f) {
   return q;
 }
 
-std::string FilterForm(const Page& page, const TrailFilter& f) {
-  auto input = [&](std::string_view name, std::string_view label, const std::string& value, std::string_view extra) {
-    return "<div><label for=\"" + std::string(name) + "\">" + std::string(label) + "</label><input id=\"" +
-           std::string(name) + "\" name=\"" + std::string(name) + "\" value=\"" + Escape(value) + "\"" +
-           std::string(extra) + "></div>";
-  };
-  const std::string date_hint = std::string(" placeholder=\"") + std::string(page.T("yyyy-mm-dd", "dd/mm/yyyy")) + "\"";
-  std::string types = "<datalist id=\"event-types\">";
-  for (std::string_view t : {"access", "ingest", "refused", "duplicate", "seal", "renew", "verify", "export", "delete",
-                             "hold", "release", "retention", "account", "trust", "policy", "fixity"})
-    types += "<option value=\"" + std::string(t) + "\">" + Escape(TypeLabel(page, t)) + "</option>";
-  types += "</datalist>";
-  return "<form class=\"card no-print\" method=\"get\" action=\"/audit-trail\"><div class=\"grid\">" +
-         input("type", page.T("Event type", "Loại sự kiện"), f.type, " list=\"event-types\"") + types +
-         input("account", page.T("Account", "Tài khoản"), f.account, "") +
-         input("package", page.T("Package id (or its start)", "Mã gói (hoặc phần đầu)"), f.package, "") +
-         input("from", page.T("From", "Từ ngày"), f.from_text, date_hint) +
-         input("to", page.T("To", "Đến ngày"), f.to_text, date_hint) + "</div><p><button type=\"submit\">" +
-         std::string(page.T("Show", "Lọc")) + "</button> <a href=\"/audit-trail\">" +
-         std::string(page.T("Clear the filters", "Bỏ lọc")) + "</a></p></form>\n";
+// The data of trail_filter.html: the filter as typed, and the offered event types.
+json::object FilterData(const Page& page, const TrailFilter& f) {
+  json::array types;
+  for (std::string_view t : kOffered) types.push_back(json::object{{"value", t}, {"label", TypeLabel(page, t)}});
+  return {{"filter", json::object{{"type", f.type},
+                                  {"account", f.account},
+                                  {"package", f.package},
+                                  {"from", f.from_text},
+                                  {"to", f.to_text}}},
+          {"types", std::move(types)}};
 }
 
 service::HttpResponse AuditTrail(Page& page) {
-  const std::string_view title = page.T("Audit trail", "Nhật ký kiểm toán");
+  const std::string title = page.Text("trail.title");
   auto filter = ReadFilter(page);
-  if (!filter.ok())
-    return HtmlPage(page, title,
-                    Notice("error", std::string(page.T("A date could not be read: write it as dd/mm/yyyy (or "
-                                                       "yyyy-mm-dd). ",
-                                                       "Không đọc được ngày: hãy viết theo dạng dd/mm/yyyy (hoặc "
-                                                       "yyyy-mm-dd). ")) +
-                                        Escape(filter.status().message())) +
-                        FilterForm(page, TrailFilter{}),
-                    400);
+  if (!filter.ok()) {
+    json::object data = FilterData(page, TrailFilter{});
+    data["bad_date"] = json::object{{"detail", filter.status().message()}};
+    return HtmlPage(page, title, Render(page, "trail_page", data), 400);
+  }
   TrailReader reader(page.app.archive);
   auto found = FindPage(reader, filter.value());
   if (!found.ok()) return ErrorPage(page, 500, found.status().message());
-  std::string body = FilterForm(page, filter.value());
-  for (const std::string& gap : reader.unreadable())
-    body += Notice("warn", std::string(page.T("Part of the trail cannot be read: ", "Một phần nhật ký không đọc được: ")) +
-                               Escape(gap));
-  if (found.value().events.empty())
-    return HtmlPage(page, title, body + "<p>" + std::string(page.T("No event matches.", "Không có sự kiện nào phù hợp.")) + "</p>");
-  body += "<div class=\"table-wrap\"><table class=\"trail\"><thead><tr><th scope=\"col\" class=\"num\">#</th>";
-  for (std::string_view h : {page.T("Time", "Thời gian"), page.T("Event", "Sự kiện"), page.T("Who", "Người thực hiện"),
-                             page.T("What", "Nội dung"), page.T("Package", "Gói lưu trữ"), page.T("Outcome", "Kết quả")})
-    body += "<th scope=\"col\">" + std::string(h) + "</th>";
-  body += "</tr></thead><tbody>\n";
-  for (const TrailEvent& e : found.value().events) body += EventRow(page, e);
-  body += "</tbody></table></div>\n<nav class=\"pager\" aria-label=\"" + std::string(page.T("Pages", "Trang")) + "\">";
-  if (filter.value().before) {
-    const std::string query = FilterQuery(filter.value());
-    body += "<a href=\"/audit-trail" + (query.empty() ? "" : "?" + query.substr(1)) + "\">" +
-            std::string(page.T("Newest", "Mới nhất")) + "</a>";
-  }
+  json::object data = FilterData(page, filter.value());
+  json::array unreadable;
+  for (const std::string& gap : reader.unreadable()) unreadable.push_back(json::object{{"gap", gap}});
+  data["unreadable"] = std::move(unreadable);
+  json::array events;
+  for (const TrailEvent& e : found.value().events) events.push_back(EventData(page, e));
+  data["has_events"] = !events.empty();
+  data["events"] = std::move(events);
+  const std::string query = FilterQuery(filter.value());
+  if (filter.value().before) data["newest_link"] = "/audit-trail" + (query.empty() ? "" : "?" + query.substr(1));
   if (found.value().more)
-    body += "<a rel=\"next\" href=\"/audit-trail?before=" + std::to_string(found.value().events.back().sequence) +
-            FilterQuery(filter.value()) + "\">" + std::string(page.T("Older events", "Sự kiện cũ hơn")) + "</a>";
-  body += "</nav>";
-  return HtmlPage(page, title, body);
+    data["older_link"] = "/audit-trail?before=" + std::to_string(found.value().events.back().sequence) + query;
+  return HtmlPage(page, title, Render(page, "trail_page", data));
 }
 
 }  // namespace

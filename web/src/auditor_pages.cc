@@ -13,6 +13,7 @@
 #include "preserve/util/bytes.h"
 #include "report_pdf.h"
 #include "report_view.h"
+#include "view.h"
 
 namespace preserve::web {
 
@@ -23,14 +24,9 @@ namespace {
 // The answer when a package id from the address does not name one package.
 service::HttpResponse UnknownPackage(const Page& page, const Status& status) {
   if (status.code() == StatusCode::kNotFound)
-    return ErrorPage(page, 404, page.T("No package has this id.", "Không có gói lưu trữ nào mang mã này."));
+    return ErrorPage(page, 404, page.Text("auditor.unknown_package"));
   if (status.code() == StatusCode::kInvalidArgument)
-    return ErrorPage(page, 400,
-                     std::string(page.T("This id does not name one package (give at least 8 characters, and enough "
-                                        "to tell it from the others): ",
-                                        "Mã này không chỉ đúng một gói (cần ít nhất 8 ký tự, và đủ để phân biệt với "
-                                        "các gói khác): ")) +
-                         status.message());
+    return ErrorPage(page, 400, page.Text("auditor.ambiguous_package", {{"detail", status.message()}}));
   return ErrorPage(page, 500, status.message());
 }
 
@@ -86,33 +82,14 @@ class SpoolFile {
   std::filesystem::path path_;
 };
 
-std::string VerifyZipForm(const Page& page) {
-  return "<form class=\"card narrow\" method=\"post\" action=\"/verify-zip\" enctype=\"multipart/form-data\">" +
-         page.CsrfField() + "<label for=\"zip\">" +
-         std::string(page.T("Exported package (.zip)", "Gói đã xuất (tệp .zip)")) +
-         "</label><input type=\"file\" id=\"zip\" name=\"zip\" accept=\".zip,application/zip\" required>"
-         "<p class=\"hint\">" +
-         std::string(page.T("A zip made by “preserve export” or downloaded from a package page. It is checked "
-                            "against this archive's time-stamping authority and trust list, and not kept.",
-                            "Tệp zip tạo bằng “preserve export” hoặc tải về từ trang của một gói. Tệp được kiểm tra "
-                            "theo đơn vị cấp dấu thời gian và danh sách tin cậy của kho này, và không được lưu lại.")) +
-         "</p><button type=\"submit\">" + std::string(page.T("Verify", "Kiểm tra")) + "</button></form>\n" +
-         "<form class=\"card narrow\" method=\"get\" action=\"/report/\"><label for=\"id\">" +
-         std::string(page.T("Or a package in the archive: its id", "Hoặc một gói trong kho: mã gói")) +
-         "</label><input id=\"id\" name=\"id\" class=\"id\" required minlength=\"8\"><button type=\"submit\">" +
-         std::string(page.T("Show its report", "Xem báo cáo")) + "</button></form>\n";
-}
-
 service::HttpResponse VerifyZipPage(Page& page) {
-  return HtmlPage(page, page.T("Verify an exported package", "Kiểm tra gói đã xuất"), VerifyZipForm(page));
+  return HtmlPage(page, page.Text("auditor.verify_title"), Render(page, "verify_form", {}));
 }
 
 // The form again, under a message saying why the upload was refused.
 service::HttpResponse RefuseZip(const Page& page, std::string_view message, std::string_view detail) {
-  std::string html = "<p>" + Escape(message) + "</p>";
-  if (!detail.empty()) html += "<p class=\"hint id\">" + Escape(detail) + "</p>";
-  return HtmlPage(page, page.T("Verify an exported package", "Kiểm tra gói đã xuất"),
-                  Notice("error", html) + VerifyZipForm(page), 400);
+  return HtmlPage(page, page.Text("auditor.verify_title"),
+                  Render(page, "verify_refused", {{"message", message}, {"detail", detail}}), 400);
 }
 
 // What an exported package is verified with: this archive's policy, its
@@ -138,24 +115,17 @@ service::HttpResponse VerifyZip(Page& page) {
   for (const FormPart& part : page.parts)
     if (part.name == "zip" && part.file_name) upload = &part;
   if (upload == nullptr || upload->data.empty())
-    return RefuseZip(page, page.T("Choose the zip file to verify.", "Hãy chọn tệp zip cần kiểm tra."), "");
+    return RefuseZip(page, page.Text("auditor.verify_choose"), "");
   auto options = StoreTrust(page);
   if (!options.ok()) return ErrorPage(page, 500, options.status().message());
   auto spooled = SpoolFile::Write(page.app.options.spool, upload->data);
   if (!spooled.ok()) return ErrorPage(page, 500, spooled.status().message());
   auto contents = audit::ReadPackageZip(spooled.value()->path());
   if (!contents.ok())
-    return RefuseZip(page,
-                     page.T("This file is not a package exported by preserve, or it is damaged: nothing could be "
-                            "verified. Export the package again and upload the zip as it was downloaded.",
-                            "Tệp này không phải gói do preserve xuất ra, hoặc đã bị hỏng: không kiểm tra được gì. "
-                            "Hãy xuất lại gói và tải lên đúng tệp zip đã tải về."),
-                     contents.status().message());
+    return RefuseZip(page, page.Text("auditor.verify_not_package"), contents.status().message());
   const audit::PackageReport report = audit::VerifyPackage(contents.value(), options.value());
   const ReportView view = MakeReportView(page, report, *upload->file_name);
-  return HtmlPage(page, view.heading,
-                  ReportHtml(page, view, "") + "<p class=\"no-print\"><a href=\"/verify-zip\">" +
-                      std::string(page.T("Verify another zip", "Kiểm tra tệp zip khác")) + "</a></p>");
+  return HtmlPage(page, view.heading, Render(page, "verify_result", {{"report", ReportHtml(page, view, "")}}));
 }
 
 }  // namespace

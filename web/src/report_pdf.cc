@@ -3,9 +3,11 @@
 #include <cairo-pdf.h>
 #include <pango/pangocairo.h>
 
+#include <functional>
 #include <memory>
 #include <string_view>
 
+#include "view.h"
 #include "words.h"
 
 namespace preserve::web {
@@ -62,7 +64,9 @@ std::string Markup(std::string_view text) {
 // block does not fit on this one.
 class PdfWriter {
  public:
-  PdfWriter(cairo_t* cr, std::string page_word) : cr_(cr), page_word_(std::move(page_word)) {}
+  // `page_number` gives the footer's text for a page number ("Trang 2").
+  PdfWriter(cairo_t* cr, std::function<std::string(int)> page_number)
+      : cr_(cr), page_number_(std::move(page_number)) {}
 
   // `markup` in DejaVu Sans at `size` points; `indent` from the left margin.
   void Block(const std::string& markup, double size, bool bold, Colour colour, double indent = 0,
@@ -101,7 +105,7 @@ class PdfWriter {
     LayoutPtr layout(pango_cairo_create_layout(cr_));
     FontPtr font(pango_font_description_from_string("DejaVu Sans 8"));
     pango_layout_set_font_description(layout.get(), font.get());
-    const std::string text = page_word_ + " " + std::to_string(page_);
+    const std::string text = page_number_(page_);
     pango_layout_set_text(layout.get(), text.c_str(), -1);
     cairo_set_source_rgb(cr_, kMuted.r, kMuted.g, kMuted.b);
     cairo_move_to(cr_, kMargin, kHeight - kMargin + 8);
@@ -109,7 +113,7 @@ class PdfWriter {
   }
 
   cairo_t* cr_;
-  std::string page_word_;
+  std::function<std::string(int)> page_number_;
   int page_ = 1;
   double y_ = kMargin;
 };
@@ -123,13 +127,12 @@ void Draw(const Page& page, const ReportView& view, PdfWriter& out) {
   out.Block(Markup(view.heading), 17, true, kInk, 0, 4);
   out.Block(Markup(view.subject), 9, false, kMuted, 0, 12);
   const Colour verdict = VerdictColour(view.verdict);
-  out.Block(Markup(std::string(page.T("Result", "Kết luận")) + ": ") + "<span foreground=\"" + Hex(verdict) + "\">" +
+  out.Block(Markup(page.Text("report.result") + ": ") + "<span foreground=\"" + Hex(verdict) + "\">" +
                 Markup(view.verdict_label) + "</span>",
             14, true, kInk, 0, 4);
   out.Block(Markup(view.verdict_meaning), 10, false, kInk);
   if (!view.existence.empty()) out.Block(Markup(view.existence + "."), 10, false, kInk);
-  out.Block(Markup(std::string(page.T("Checked on ", "Thời điểm kiểm tra: ")) + view.checked_at), 9, false, kMuted, 0,
-            10);
+  out.Block(Markup(page.Text("report.pdf_checked_on", {{"time", view.checked_at}})), 9, false, kMuted, 0, 10);
   for (const auto& [section, checks] : view.sections) {
     out.Space(6);
     out.Block(Markup(section), 12.5, true, kInk, 0, 6);
@@ -157,7 +160,7 @@ Result<std::string> ReportPdf(const Page& page, const ReportView& view) {
                                    (view.heading + " " + view.subject).c_str());
     cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATOR, "preserve");
     CairoPtr cr(cairo_create(surface.get()));
-    PdfWriter writer(cr.get(), std::string(page.T("Page", "Trang")));
+    PdfWriter writer(cr.get(), [&page](int n) { return page.Text("report.pdf_page", {{"n", std::to_string(n)}}); });
     Draw(page, view, writer);
     cairo_surface_finish(surface.get());  // writes the rest of the file through Append
     if (cairo_status(cr.get()) != CAIRO_STATUS_SUCCESS)

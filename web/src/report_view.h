@@ -34,8 +34,9 @@ struct ReportView {
 
 ReportView MakeReportView(const Page& page, const audit::PackageReport& report, std::string subject);
 
-// The report's HTML (no layout): verdict first, then each section's checks.
-// `pdf_link`, when not empty, is offered as "Download as PDF".
+// The report's HTML (no layout; templates/report_view.html): verdict first,
+// then each section's checks. `pdf_link`, when not empty, is offered as
+// "Download as PDF".
 std::string ReportHtml(const Page& page, const ReportView& view, const std::string& pdf_link);
 
 }  // namespace preserve::web
