@@ -23,7 +23,11 @@ import unittest
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as ChromeService
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 PRESERVE = os.environ["PRESERVE_BIN"]
 FIXTURES = os.environ["PRESERVE_FIXTURES"]
@@ -107,6 +111,31 @@ class Service:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# A click on a link or a submit button returns once the next page has loaded,
+# so that what a test reads next is that page, however slow the machine: the
+# old page's <html> goes stale when the new one replaces it (a form posted by
+# the page's script replaces the document too).
+_plain_click = WebElement.click
+
+
+def _click_and_wait_for_the_next_page(element):
+    navigates = element.tag_name == "a" or (element.tag_name in ("button", "input")
+                                            and (element.get_attribute("type") or "submit") == "submit")
+    if not navigates:
+        return _plain_click(element)
+    driver = element.parent
+    old = driver.find_element(By.TAG_NAME, "html")
+    _plain_click(element)
+    try:
+        WebDriverWait(driver, 60).until(expected_conditions.staleness_of(old))
+    except TimeoutException:
+        return  # it did not navigate after all (a download, an invalid form)
+    WebDriverWait(driver, 120).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+WebElement.click = _click_and_wait_for_the_next_page
 
 
 def new_browser(lang="vi"):
