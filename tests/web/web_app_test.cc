@@ -9,7 +9,14 @@
 #include <mutex>
 
 #include "archive_fixture.h"
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
 #include "forms.h"
+#include "template.h"
+#include "view.h"
 #include "preserve/archive/accounts.h"
 #include "preserve/web/web_app.h"
 #include "sessions.h"
@@ -81,6 +88,114 @@ TEST(WebForms, MalformedMultipartIsRefusedNotCrashed) {
   many += "--B--";
   EXPECT_TRUE(web::ParseMultipart(type, many, 5).ok());
   EXPECT_FALSE(web::ParseMultipart(type, many, 4).ok());
+}
+
+// ---- Templates and catalogues ----
+
+std::string RenderText(const std::string& source, const boost::json::object& data) {
+  web::TemplateContext context;
+  context.text = [](std::string_view key) { return key == "greeting" ? std::string("Xin chào {who} & bạn") : std::string(key); };
+  context.partial = [](std::string_view name) -> std::optional<std::string> {
+    if (name == "item") return std::string("<i>{{name}}</i>");
+    return std::nullopt;
+  };
+  return web::RenderTemplate(source, data, context);
+}
+
+TEST(WebTemplates, ValuesAreEscapedUnlessTripleBraced) {
+  boost::json::object data{{"x", "<b>\"&'"}, {"n", 42}, {"yes", true}, {"nested", {{"a", {{"b", "deep"}}}}}};
+  EXPECT_EQ(RenderText("[{{x}}]", data), "[&lt;b&gt;&quot;&amp;&#39;]");
+  EXPECT_EQ(RenderText("[{{{x}}}]", data), "[<b>\"&']");
+  EXPECT_EQ(RenderText("{{n}} {{yes}} {{nested.a.b}} [{{missing}}] [{{nested.nope.b}}]", data), "42 true deep [] []");
+  EXPECT_EQ(RenderText("{{! a comment }}ok", data), "ok");
+}
+
+TEST(WebTemplates, SectionsLoopTestAndInvert) {
+  boost::json::object data{{"rows", boost::json::array{{{"name", "a"}}, {{"name", "<b>"}}}},
+                           {"empty", boost::json::array{}},
+                           {"words", boost::json::array{"x", "y"}},
+                           {"title", "outer"},
+                           {"zero", 0},
+                           {"who", {{"name", "Đắk Nông"}}}};
+  EXPECT_EQ(RenderText("{{#rows}}<li>{{name}} {{title}}</li>{{/rows}}", data),
+            "<li>a outer</li><li>&lt;b&gt; outer</li>");
+  EXPECT_EQ(RenderText("{{#empty}}x{{/empty}}{{^empty}}none{{/empty}}", data), "none");
+  EXPECT_EQ(RenderText("{{#words}}[{{.}}]{{/words}}", data), "[x][y]");
+  EXPECT_EQ(RenderText("{{#zero}}z{{/zero}}{{^zero}}nz{{/zero}}{{^missing}}m{{/missing}}", data), "nzm");
+  EXPECT_EQ(RenderText("{{#who}}{{name}}{{/who}}", data), "Đắk Nông");
+  EXPECT_EQ(RenderText("{{#rows}}{{#rows}}.{{/rows}}|{{/rows}}", data), "..|..|");  // the same name nested
+  EXPECT_EQ(RenderText("{{#rows}}{{>item}}{{/rows}}", data), "<i>a</i><i>&lt;b&gt;</i>");
+}
+
+TEST(WebTemplates, TextsComeFromTheCatalogueWithEscapedPlaceholders) {
+  EXPECT_EQ(RenderText("{{t:greeting}}", {{"who", "<Lan>"}}), "Xin chào &lt;Lan&gt; &amp; bạn");
+  EXPECT_EQ(web::FillPlaceholders("until {until}.", {{"until", "05/12/2026"}}, false), "until 05/12/2026.");
+}
+
+TEST(WebTemplates, BrokenTemplatesSayWhereNotCrash) {
+  EXPECT_NE(RenderText("a{{#x}}never closed", {{"x", true}}).find("never closed]"), std::string::npos);
+  EXPECT_NE(RenderText("a{{unended", {}).find("a tag never ends"), std::string::npos);
+  EXPECT_NE(RenderText("{{>nosuch}}", {}).find("no template"), std::string::npos);
+}
+
+// The catalogues' keys, in file order.
+std::vector<std::pair<std::string, std::string>> CatalogueLines(const std::string& file) {
+  std::ifstream in(std::string(PRESERVE_SOURCE_DIR) + "/web/i18n/" + file);
+  std::vector<std::pair<std::string, std::string>> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const std::size_t eq = line.find(" = ");
+    EXPECT_NE(eq, std::string::npos) << file << ": " << line;
+    if (eq != std::string::npos) lines.emplace_back(line.substr(0, eq), line.substr(eq + 3));
+  }
+  return lines;
+}
+
+std::set<std::string> Placeholders(const std::string& text) {
+  std::set<std::string> names;
+  const std::regex placeholder("\\{([a-z_.]+)\\}");
+  for (std::sregex_iterator it(text.begin(), text.end(), placeholder), end; it != end; ++it) names.insert((*it)[1]);
+  return names;
+}
+
+TEST(WebCatalogues, BothLanguagesHaveTheSameKeysInTheSameOrderWithTheSamePlaceholders) {
+  const auto vi = CatalogueLines("vi.txt");
+  const auto en = CatalogueLines("en.txt");
+  ASSERT_GT(vi.size(), 50u);
+  ASSERT_EQ(vi.size(), en.size());
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < vi.size(); ++i) {
+    EXPECT_EQ(vi[i].first, en[i].first) << "line " << i;
+    EXPECT_TRUE(seen.insert(vi[i].first).second) << "key twice: " << vi[i].first;
+    EXPECT_FALSE(vi[i].second.empty()) << vi[i].first;
+    EXPECT_EQ(Placeholders(vi[i].second), Placeholders(en[i].second)) << vi[i].first;
+  }
+  // What the binary embeds is what the files say.
+  EXPECT_EQ(web::Catalogue::Of(web::Lang::kVi).texts().size(), vi.size());
+  EXPECT_EQ(web::Catalogue::Of(web::Lang::kVi).Text("signin.title"), "Đăng nhập");
+  EXPECT_EQ(web::Catalogue::Of(web::Lang::kEn).Text("signin.title"), "Sign in");
+}
+
+// Every key a template or a page names, literally, is in the catalogues.
+TEST(WebCatalogues, EveryKeyUsedExists) {
+  const auto& texts = web::Catalogue::Of(web::Lang::kEn).texts();
+  const std::regex in_template("\\{\\{t:([a-zA-Z0-9_.]+)\\}\\}");
+  const std::regex in_code("Text\\(\"([a-z][a-zA-Z0-9_.]+)\"");
+  std::size_t used = 0;
+  for (const auto& dir : {std::string("/web/templates"), std::string("/web/src")}) {
+    for (const auto& entry : std::filesystem::directory_iterator(std::string(PRESERVE_SOURCE_DIR) + dir)) {
+      std::ifstream in(entry.path());
+      std::stringstream text;
+      text << in.rdbuf();
+      const std::string source = text.str();
+      const std::regex& pattern = dir == "/web/templates" ? in_template : in_code;
+      for (std::sregex_iterator it(source.begin(), source.end(), pattern), end; it != end; ++it) {
+        ++used;
+        EXPECT_TRUE(texts.count((*it)[1].str()) == 1) << entry.path().filename() << " names " << (*it)[1];
+      }
+    }
+  }
+  EXPECT_GT(used, 10u);
 }
 
 // ---- Sessions and lock-out ----

@@ -4,7 +4,7 @@ namespace preserve::web {
 
 service::HttpResponse ServeAsset(std::string_view path) {
   service::HttpResponse r;
-  for (std::size_t i = 0; i < kAssetCount; ++i) {
+  for (std::size_t i = 0; i < kAssets_count; ++i) {
     if (kAssets[i].path != path) continue;
     r.content_type = std::string(kAssets[i].content_type);
     r.body = std::string(kAssets[i].body);

@@ -3,9 +3,12 @@
 #include <chrono>
 #include <cstdio>
 
+#include "view.h"
 #include "words.h"
 
 namespace preserve::web {
+
+namespace json = boost::json;
 
 unsigned MaskOf(archive::Role role) {
   switch (role) {
@@ -92,83 +95,47 @@ namespace {
 
 struct MenuItem {
   const char* href;
-  const char* en;
-  const char* vi;
+  const char* key;  // its label in the catalogues
   unsigned roles;
 };
 constexpr MenuItem kMenu[] = {
-    {"/dashboard", "Overview", "Tổng quan", kAdmin},
-    {"/handin", "Hand in documents", "Nộp tài liệu", kOfficer | kAdmin},
-    {"/search", "Search holdings", "Tra cứu hồ sơ", kAnyRole},
-    {"/verify-zip", "Verify an exported package", "Kiểm tra gói đã xuất", kAuditor | kAdmin},
-    {"/audit-trail", "Audit trail", "Nhật ký kiểm toán", kAuditor | kAdmin},
-    {"/reports/signatures", "Signature use", "Báo cáo sử dụng chữ ký số", kAuditor | kAdmin},
-    {"/accounts", "Accounts", "Tài khoản", kAdmin},
-    {"/policy", "Algorithm policy", "Chính sách thuật toán", kAdmin},
+    {"/dashboard", "common.menu.dashboard", kAdmin},
+    {"/handin", "common.menu.handin", kOfficer | kAdmin},
+    {"/search", "common.menu.search", kAnyRole},
+    {"/verify-zip", "common.menu.verify_zip", kAuditor | kAdmin},
+    {"/audit-trail", "common.menu.audit_trail", kAuditor | kAdmin},
+    {"/reports/signatures", "common.menu.signature_report", kAuditor | kAdmin},
+    {"/accounts", "common.menu.accounts", kAdmin},
+    {"/policy", "common.menu.policy", kAdmin},
 };
-
-std::string Layout(const Page& page, std::string_view title, std::string_view body) {
-  std::string html;
-  html.reserve(body.size() + 4096);
-  html += "<!doctype html>\n<html lang=\"";
-  html += page.lang_code();
-  html += "\">\n<head>\n<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
-  html += Escape(title);
-  html += " · Preserve</title>\n<link rel=\"stylesheet\" href=\"/static/app.css\">\n"
-          "<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n"
-          "<script src=\"/static/app.js\" defer></script>\n</head>\n<body>\n<a class=\"skip\" href=\"#main\">";
-  html += page.T("Skip to the content", "Bỏ qua, đến nội dung");
-  html += "</a>\n<header class=\"top\">\n<a class=\"brand\" href=\"/\">Preserve <span>";
-  html += page.T("Digital records archive", "Kho lưu trữ tài liệu số");
-  html += "</span></a>\n";
-  if (page.session) {
-    html += "<nav aria-label=\"";
-    html += page.T("Main menu", "Trình đơn chính");
-    html += "\"><ul>";
-    const unsigned mask = MaskOf(page.session->role);
-    for (const MenuItem& item : kMenu) {
-      if ((item.roles & mask) == 0) continue;
-      const bool here = page.path == item.href || page.path.rfind(std::string(item.href) + "/", 0) == 0;
-      html += "<li><a href=\"";
-      html += item.href;
-      html += here ? "\" aria-current=\"page\">" : "\">";
-      html += page.T(item.en, item.vi);
-      html += "</a></li>";
-    }
-    html += "</ul></nav>\n";
-  }
-  html += "<div class=\"who\">";
-  if (page.session) {
-    html += "<span class=\"account\">" + Escape(page.session->account) + " · " +
-            std::string(RoleLabel(page, page.session->role)) + "</span> ";
-  }
-  // The language switch keeps the page (and its query).
-  const std::string back = UrlEncode(page.request.target);
-  html += page.lang == Lang::kEn ? "<a href=\"/lang?to=vi&amp;back=" + back + "\" lang=\"vi\" hreflang=\"vi\">Tiếng Việt</a>"
-                                 : "<a href=\"/lang?to=en&amp;back=" + back + "\" lang=\"en\" hreflang=\"en\">English</a>";
-  if (page.session) {
-    html += " <form class=\"inline\" method=\"post\" action=\"/signout\">" + page.CsrfField() +
-            "<button type=\"submit\" class=\"link\">" + std::string(page.T("Sign out", "Đăng xuất")) + "</button></form>";
-  }
-  html += "</div>\n</header>\n<main id=\"main\">\n<h1>";
-  html += Escape(title);
-  html += "</h1>\n";
-  html += body;
-  html += "\n</main>\n<footer>";
-  html += page.T("Times are Vietnam time (UTC+7). Every action is recorded in the audit trail.",
-                 "Thời gian theo giờ Việt Nam (UTC+7). Mọi thao tác đều được ghi vào nhật ký kiểm toán.");
-  html += "</footer>\n</body>\n</html>\n";
-  return html;
-}
 
 }  // namespace
 
 service::HttpResponse HtmlPage(const Page& page, std::string_view title, std::string_view body, unsigned status) {
+  json::object data{{"lang", page.lang_code()}, {"title", title}, {"body", body}};
+  if (page.session) {
+    json::array menu;
+    const unsigned mask = MaskOf(page.session->role);
+    for (const MenuItem& item : kMenu) {
+      if ((item.roles & mask) == 0) continue;
+      const bool here = page.path == item.href || page.path.rfind(std::string(item.href) + "/", 0) == 0;
+      menu.push_back(json::object{{"href", item.href}, {"label", page.Text(item.key)}, {"current", here}});
+    }
+    data["signed_in"] = true;
+    data["menu"] = std::move(menu);
+    data["account"] = page.session->account;
+    data["role"] = RoleLabel(page, page.session->role);
+  }
+  // The language switch keeps the page (and its query).
+  const Lang other = page.lang == Lang::kEn ? Lang::kVi : Lang::kEn;
+  const std::string other_code = other == Lang::kEn ? "en" : "vi";
+  data["switch_href"] = "/lang?to=" + other_code + "&back=" + UrlEncode(page.request.target);
+  data["switch_lang"] = other_code;
+  data["switch_label"] = Catalogue::Of(other).Text("common.language_name");
   service::HttpResponse r;
   r.status = status;
   r.content_type = "text/html; charset=utf-8";
-  r.body = Layout(page, title, body);
+  r.body = Render(page, "layout", data);
   return r;
 }
 
@@ -194,14 +161,8 @@ service::HttpResponse Download(std::string content_type, std::string_view file_n
 }
 
 service::HttpResponse ErrorPage(const Page& page, unsigned status, std::string_view message) {
-  std::string_view title;
-  switch (status) {
-    case 400: title = page.T("The request is not valid", "Yêu cầu không hợp lệ"); break;
-    case 403: title = page.T("Not allowed", "Không được phép"); break;
-    case 404: title = page.T("Not found", "Không tìm thấy"); break;
-    case 503: title = page.T("Try again later", "Hãy thử lại sau"); break;
-    default: title = page.T("Something went wrong", "Đã có lỗi xảy ra");
-  }
+  const bool known = status == 400 || status == 403 || status == 404 || status == 503;
+  const std::string title = page.Text(known ? "common.error." + std::to_string(status) : "common.error.other");
   return HtmlPage(page, title, Notice(status >= 500 ? "error" : "warn", Escape(message)), status);
 }
 
@@ -210,8 +171,8 @@ std::string PackageLink(std::string_view id) {
 }
 
 std::string Notice(std::string_view kind, std::string_view html) {
-  return "<div class=\"notice " + std::string(kind) + "\" role=\"" + (kind == "error" ? "alert" : "status") + "\">" +
-         std::string(html) + "</div>";
+  return RenderWithoutTexts("notice", json::object{{"kind", kind}, {"role", kind == "error" ? "alert" : "status"},
+                                                  {"html", html}});
 }
 
 }  // namespace preserve::web

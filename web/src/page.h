@@ -2,10 +2,9 @@
 // answered (Page), the routes table (who may open what), and the answers
 // (an HTML page in the common layout, a redirect, a download, an error page).
 //
-// Pages are plain HTML built as strings: every text that did not come from
-// this source file goes through Escape. Every text a person reads comes in
-// both languages at the place it is used, Page::T("English", "Tiếng Việt"),
-// so that no page can lack one of them.
+// Pages are rendered from templates (view.h: web/templates/, escaping by
+// default), and every text a person reads comes from the catalogues
+// (web/i18n/vi.txt, en.txt) by key: Page::Text in C++, {{t:key}} in templates.
 #pragma once
 
 #include <functional>
@@ -14,6 +13,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json.hpp>
 
 #include "forms.h"
 #include "preserve/archive/accounts.h"
@@ -59,6 +60,13 @@ struct Page {
   // Set by the handler when the request names a package: the access event says which.
   std::string package_id;
 
+  // The catalogue's text of `key` in the page's language (view.h), not
+  // escaped; with `values`, its {name} placeholders filled from them.
+  std::string Text(std::string_view key) const;
+  std::string Text(std::string_view key, const boost::json::object& values) const;
+  // "1.234.567" (vi) or "1,234,567" (en).
+  std::string Number(std::uint64_t n) const;
+  // Being replaced by Text: an English and a Vietnamese text at the place of use.
   std::string_view T(std::string_view en, std::string_view vi) const { return lang == Lang::kEn ? en : vi; }
   std::string_view lang_code() const { return lang == Lang::kEn ? "en" : "vi"; }
   bool Is(archive::Role role) const { return session && session->role == role; }

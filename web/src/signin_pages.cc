@@ -2,6 +2,7 @@
 #include "page.h"
 #include "preserve/archive/accounts.h"
 #include "session_cookies.h"
+#include "view.h"
 
 namespace preserve::web {
 
@@ -29,26 +30,12 @@ service::HttpResponse SignInForm(Page& page, std::string_view message, unsigned 
                                  const std::string& name = "") {
   auto token = RandomToken();
   if (!token.ok()) return ErrorPage(page, 500, token.status().message());
-  std::string body;
-  if (!message.empty()) body += Notice("error", message);
-  body += "<form method=\"post\" action=\"/signin\" class=\"card narrow\">\n";
-  body += "<input type=\"hidden\" name=\"signin\" value=\"" + token.value() + "\">";
-  body += "<input type=\"hidden\" name=\"next\" value=\"" + Escape(SafeNext(page.query.Get("next").empty()
-                                                                               ? page.form.Get("next")
-                                                                               : page.query.Get("next"))) +
-          "\">\n";
-  body += "<p><label for=\"name\">" + std::string(page.T("Account name", "Tên tài khoản")) +
-          "</label><input id=\"name\" name=\"name\" autocomplete=\"username\" required autofocus value=\"" +
-          Escape(name) + "\"></p>\n";
-  body += "<p><label for=\"password\">" + std::string(page.T("Password", "Mật khẩu")) +
-          "</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" "
-          "required></p>\n";
-  body += "<p><button type=\"submit\">" + std::string(page.T("Sign in", "Đăng nhập")) + "</button></p>\n</form>\n";
-  body += "<p class=\"hint\">" +
-          std::string(page.T("Accounts are made by the archive's administrator.",
-                             "Tài khoản do quản trị viên của kho lưu trữ cấp.")) +
-          "</p>";
-  service::HttpResponse r = HtmlPage(page, page.T("Sign in", "Đăng nhập"), body, status);
+  const std::string next = page.query.Get("next").empty() ? page.form.Get("next") : page.query.Get("next");
+  const std::string body = Render(page, "signin", boost::json::object{{"message", message},
+                                                                      {"token", token.value()},
+                                                                      {"next", SafeNext(next)},
+                                                                      {"name", name}});
+  service::HttpResponse r = HtmlPage(page, page.Text("signin.title"), body, status);
   r.headers.emplace_back("Set-Cookie", SetCookie(kSignInCookie, token.value(), page.request.tls));
   return r;
 }
@@ -69,29 +56,18 @@ service::HttpResponse SignIn(Page& page) {
   const std::string* cookie_header = page.request.Header("cookie");
   const std::string cookie = ParseCookies(cookie_header ? *cookie_header : "").Get(kSignInCookie);
   if (cookie.empty() || !ConstantTimeEquals(cookie, page.form.Get("signin"))) {
-    return SignInForm(page,
-                      page.T("The sign-in form had expired. Please sign in again.",
-                             "Biểu mẫu đăng nhập đã hết hạn. Vui lòng đăng nhập lại."),
-                      403, name);
+    return SignInForm(page, page.Text("signin.form_expired"), 403, name);
   }
   if (auto until = app.sign_in_guard.LockedUntil(name)) {
     if (Status s = record("RequesterError locked"); !s.ok()) return ErrorPage(page, 500, s.message());
-    return SignInForm(page,
-                      std::string(page.T("Too many failed attempts: this account is locked until ",
-                                         "Đăng nhập sai quá nhiều lần: tài khoản bị khóa đến ")) +
-                          page.DateTime(*until) + ".",
-                      429, name);
+    return SignInForm(page, page.Text("signin.locked_until", {{"until", page.DateTime(*until)}}), 429, name);
   }
   auto account = archive::Accounts(app.archive).AuthenticatePassword(name, password);
   if (!account.ok()) {
     if (account.status().code() != StatusCode::kNotFound) return ErrorPage(page, 500, account.status().message());
     const bool locked = app.sign_in_guard.Failed(name);
     if (Status s = record(locked ? "RequesterError locked" : "RequesterError signInFailed"); !s.ok()) return ErrorPage(page, 500, s.message());
-    return SignInForm(page,
-                      locked ? page.T("Too many failed attempts: this account is now locked for a while.",
-                                      "Đăng nhập sai quá nhiều lần: tài khoản tạm thời bị khóa.")
-                             : page.T("Wrong account name or password.", "Sai tên tài khoản hoặc mật khẩu."),
-                      401, name);
+    return SignInForm(page, page.Text(locked ? "signin.now_locked" : "signin.wrong"), 401, name);
   }
   app.sign_in_guard.Succeeded(name);
   auto session = app.sessions.Start(account.value().name, account.value().role);

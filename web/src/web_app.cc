@@ -145,8 +145,7 @@ service::HttpResponse WebApp::Handle(const service::HttpRequest& request) {
   std::string route_name = "web " + path;
   try {
     if (route == nullptr) {
-      response = ErrorPage(page, impl_->routes.Knows(path) ? 405 : 404,
-                           page.T("There is no such page.", "Không có trang này."));
+      response = ErrorPage(page, impl_->routes.Knows(path) ? 405 : 404, page.Text("common.no_such_page"));
     } else {
       route_name = route->name;
       if (request.method == "POST") {
@@ -164,22 +163,16 @@ service::HttpResponse WebApp::Handle(const service::HttpRequest& request) {
         // Signed out (or the session ended): sign in, then come back to a page that was asked for.
         response = Redirect("/signin" + (request.method == "GET" ? "?next=" + UrlEncode(request.target) : std::string()));
       } else if ((route->roles & MaskOf(page.session->role)) == 0) {
-        response = ErrorPage(page, 403,
-                             page.T("Your role may not use this page. Ask an administrator if you need it.",
-                                    "Vai trò của bạn không được dùng trang này. Hãy hỏi quản trị viên nếu cần."));
+        response = ErrorPage(page, 403, page.Text("common.role_may_not"));
       } else if (request.method == "POST" && !PostIsOurs(page)) {
-        response = ErrorPage(page, 403,
-                             page.T("The form was not sent from this application's page (or the page was too old). "
-                                    "Open the page again and resend.",
-                                    "Biểu mẫu không được gửi từ trang của ứng dụng (hoặc trang đã quá cũ). "
-                                    "Hãy mở lại trang và gửi lại."));
+        response = ErrorPage(page, 403, page.Text("common.form_not_ours"));
       } else {
         response = route->handler(page);
       }
     }
   } catch (const std::exception& e) {
     std::cerr << "preserve serve: web " << path << ": " << e.what() << std::endl;
-    response = ErrorPage(page, 500, page.T("An internal error; it was logged.", "Lỗi nội bộ; đã được ghi lại."));
+    response = ErrorPage(page, 500, page.Text("common.internal_error"));
   }
 
   // Every request of a signed-in account is in the access trail (sign-in
@@ -189,8 +182,7 @@ service::HttpResponse WebApp::Handle(const service::HttpRequest& request) {
         {page.session->account, route_name, page.package_id, OutcomeOf(response.status), request.remote_address});
     if (!recorded.ok()) {
       std::cerr << "preserve serve: the access trail: " << recorded.message() << std::endl;
-      response = ErrorPage(page, 500, page.T("The audit trail could not be written; nothing is shown.",
-                                             "Không ghi được nhật ký kiểm toán; không hiển thị gì."));
+      response = ErrorPage(page, 500, page.Text("common.trail_not_written"));
     }
   }
   AddSecurityHeaders(response, request.tls);
