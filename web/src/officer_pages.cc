@@ -34,13 +34,30 @@ std::string IssueDate(const Page& page, std::string_view iso) {
 }
 
 std::string MetadataLabel(const Page& page, std::string_view key) {
-  static constexpr std::string_view kKeys[] = {
-      "organ_name",    "organ_id",      "type_name",   "code_number", "code_notation", "issued_date",
-      "subject",       "signer_full_name", "signer_position", "retention", "file_notation", "language",
-      "page_amount",   "priority",      "secrecy",     "due_date",    "recipients",
+  struct Label {
+    std::string_view key, text;  // the sidecar's key, the catalogue's
   };
-  for (std::string_view k : kKeys)
-    if (k == key) return page.Text("officer.field." + std::string(key));
+  static constexpr Label kLabels[] = {
+      {"organ_name", "officer.field.organ_name"},
+      {"organ_id", "officer.field.organ_id"},
+      {"type_name", "officer.field.type_name"},
+      {"code_number", "officer.field.code_number"},
+      {"code_notation", "officer.field.code_notation"},
+      {"issued_date", "officer.field.issued_date"},
+      {"subject", "officer.field.subject"},
+      {"signer_full_name", "officer.field.signer_full_name"},
+      {"signer_position", "officer.field.signer_position"},
+      {"retention", "officer.field.retention"},
+      {"file_notation", "officer.field.file_notation"},
+      {"language", "officer.field.language"},
+      {"page_amount", "officer.field.page_amount"},
+      {"priority", "officer.field.priority"},
+      {"secrecy", "officer.field.secrecy"},
+      {"due_date", "officer.field.due_date"},
+      {"recipients", "officer.field.recipients"},
+  };
+  for (const Label& l : kLabels)
+    if (l.key == key) return page.Text(l.text);
   return std::string(key);
 }
 
@@ -70,13 +87,19 @@ std::string Str(std::string_view s) { return std::string(s); }
 struct FormField {
   std::string_view key;
   bool required;
-  bool hint;  // a placeholder: the catalogue's officer.hint.KEY
+  std::string_view hint;  // the catalogue's key of its placeholder, if it has one
 };
 constexpr FormField kFormFields[] = {
-    {"organ_name", true, true},        {"organ_id", false, true},         {"type_name", false, true},
-    {"code_number", true, true},       {"code_notation", true, true},     {"issued_date", true, true},
-    {"subject", true, false},          {"signer_full_name", false, false}, {"signer_position", false, true},
-    {"retention", false, true},
+    {"organ_name", true, "officer.hint.organ_name"},
+    {"organ_id", false, "officer.hint.organ_id"},
+    {"type_name", false, "officer.hint.type_name"},
+    {"code_number", true, "officer.hint.code_number"},
+    {"code_notation", true, "officer.hint.code_notation"},
+    {"issued_date", true, "officer.hint.issued_date"},
+    {"subject", true, ""},
+    {"signer_full_name", false, ""},
+    {"signer_position", false, "officer.hint.signer_position"},
+    {"retention", false, "officer.hint.retention"},
 };
 
 // `problem` is text (escaped here), shown above the form.
@@ -91,7 +114,7 @@ service::HttpResponse HandInForm(const Page& page, const Fields& values, std::st
         {"value", values.Get(f.key)},
         {"textarea", f.key == "subject"},
         {"numeric", f.key == "retention"},
-        {"hint", f.hint ? page.Text("officer.hint." + Str(f.key)) : std::string()},
+        {"hint", f.hint.empty() ? std::string() : page.Text(f.hint)},
     });
   const boost::json::object data{
       {"notice", problem.empty() ? std::string() : Notice("error", Escape(problem))},
@@ -432,14 +455,17 @@ service::HttpResponse HandIn(Page& page) {
 
 constexpr std::size_t kSearchPage = 25;
 
-// The search form's fields: the query parameter, its label officer.search.NAME
-// and, with `hint`, its placeholder officer.search.hint.NAME.
+// The search form's fields: the query parameter, the catalogue's keys of its
+// label and of its placeholder (if it has one).
 struct SearchField {
-  std::string_view name;
-  bool hint;
+  std::string_view name, label, hint;
 };
 constexpr SearchField kSearchFields[] = {
-    {"organ", false}, {"type", true}, {"from", true}, {"to", true}, {"signer_org", false},
+    {"organ", "officer.search.organ", ""},
+    {"type", "officer.search.type", "officer.search.hint.type"},
+    {"from", "officer.search.from", "officer.search.hint.from"},
+    {"to", "officer.search.to", "officer.search.hint.to"},
+    {"signer_org", "officer.search.signer_org", ""},
 };
 
 // A date field as ListFilter takes it (YYYY-MM-DD); false when it is not a date.
@@ -475,9 +501,9 @@ boost::json::object SearchData(const Page& page) {
   for (const SearchField& f : kSearchFields)
     fields.push_back(boost::json::object{
         {"name", f.name},
-        {"label", page.Text("officer.search." + Str(f.name))},
+        {"label", page.Text(f.label)},
         {"value", page.query.Get(f.name)},
-        {"hint", f.hint ? page.Text("officer.search.hint." + Str(f.name)) : std::string()},
+        {"hint", f.hint.empty() ? std::string() : page.Text(f.hint)},
     });
   return {{"fields", std::move(fields)}};
 }

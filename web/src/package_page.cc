@@ -327,7 +327,7 @@ void AddRetention(const Page& page, const std::string& base, boost::json::object
     return;
   }
   const archive::PackageLifecycle& l = life.value();
-  const std::string years = page.Number(l.retention.years);
+  const std::string years = page.Number(static_cast<std::uint64_t>(std::max(l.retention.years, 0)));
   boost::json::array holds;
   for (const archive::Hold& h : l.holds)
     holds.push_back(boost::json::object{{"number", h.number},
