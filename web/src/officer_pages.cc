@@ -22,6 +22,7 @@
 #include "preserve/package/record_metadata.h"
 #include "preserve/util/date.h"
 #include "preserve/util/unicode.h"
+#include "view.h"
 #include "words.h"
 
 namespace preserve::web {
@@ -32,32 +33,32 @@ std::string IssueDate(const Page& page, std::string_view iso) {
   return page.Date(TimePoint(day.value()));
 }
 
-std::string_view MetadataLabel(const Page& page, std::string_view key) {
+std::string MetadataLabel(const Page& page, std::string_view key) {
   struct Label {
-    std::string_view key, en, vi;
+    std::string_view key, text;  // the sidecar's key, the catalogue's
   };
   static constexpr Label kLabels[] = {
-      {"organ_name", "Issuing organ", "Tên cơ quan ban hành"},
-      {"organ_id", "Organ identifier", "Mã định danh cơ quan"},
-      {"type_name", "Document type", "Tên loại văn bản"},
-      {"code_number", "Number", "Số của văn bản"},
-      {"code_notation", "Symbol", "Ký hiệu văn bản"},
-      {"issued_date", "Issue date", "Ngày ban hành"},
-      {"subject", "Subject (summary)", "Trích yếu nội dung"},
-      {"signer_full_name", "Signed by", "Người ký"},
-      {"signer_position", "Signer's position", "Chức vụ người ký"},
-      {"retention", "Retention", "Thời hạn bảo quản"},
-      {"file_notation", "File code", "Mã hồ sơ"},
-      {"language", "Language", "Ngôn ngữ"},
-      {"page_amount", "Pages", "Số trang"},
-      {"priority", "Urgency", "Mức độ khẩn"},
-      {"secrecy", "Secrecy", "Độ mật"},
-      {"due_date", "Due date", "Hạn xử lý"},
-      {"recipients", "Recipients", "Nơi nhận"},
+      {"organ_name", "officer.field.organ_name"},
+      {"organ_id", "officer.field.organ_id"},
+      {"type_name", "officer.field.type_name"},
+      {"code_number", "officer.field.code_number"},
+      {"code_notation", "officer.field.code_notation"},
+      {"issued_date", "officer.field.issued_date"},
+      {"subject", "officer.field.subject"},
+      {"signer_full_name", "officer.field.signer_full_name"},
+      {"signer_position", "officer.field.signer_position"},
+      {"retention", "officer.field.retention"},
+      {"file_notation", "officer.field.file_notation"},
+      {"language", "officer.field.language"},
+      {"page_amount", "officer.field.page_amount"},
+      {"priority", "officer.field.priority"},
+      {"secrecy", "officer.field.secrecy"},
+      {"due_date", "officer.field.due_date"},
+      {"recipients", "officer.field.recipients"},
   };
   for (const Label& l : kLabels)
-    if (l.key == key) return page.T(l.en, l.vi);
-  return key;
+    if (l.key == key) return page.Text(l.text);
+  return std::string(key);
 }
 
 Result<std::unique_ptr<SpoolDirectory>> SpoolDirectory::Make(const std::filesystem::path& spool) {
@@ -86,76 +87,40 @@ std::string Str(std::string_view s) { return std::string(s); }
 struct FormField {
   std::string_view key;
   bool required;
-  std::string_view hint_en, hint_vi;
+  std::string_view hint;  // the catalogue's key of its placeholder, if it has one
 };
 constexpr FormField kFormFields[] = {
-    {"organ_name", true, "UBND tỉnh Đắk Nông", "UBND tỉnh Đắk Nông"},
-    {"organ_id", false, "000.00.12.H17", "000.00.12.H17"},
-    {"type_name", false, "Công văn, Quyết định...", "Công văn, Quyết định..."},
-    {"code_number", true, "6587", "6587"},
-    {"code_notation", true, "UBND-CNXD", "UBND-CNXD"},
-    {"issued_date", true, "dd/mm/yyyy", "dd/mm/yyyy"},
-    {"subject", true, "", ""},
-    {"signer_full_name", false, "", ""},
-    {"signer_position", false, "Chủ tịch, Giám đốc...", "Chủ tịch, Giám đốc..."},
-    {"retention", false, "Years (1 to 200); empty: permanent", "Số năm (1 đến 200); để trống: vĩnh viễn"},
+    {"organ_name", true, "officer.hint.organ_name"},
+    {"organ_id", false, "officer.hint.organ_id"},
+    {"type_name", false, "officer.hint.type_name"},
+    {"code_number", true, "officer.hint.code_number"},
+    {"code_notation", true, "officer.hint.code_notation"},
+    {"issued_date", true, "officer.hint.issued_date"},
+    {"subject", true, ""},
+    {"signer_full_name", false, ""},
+    {"signer_position", false, "officer.hint.signer_position"},
+    {"retention", false, "officer.hint.retention"},
 };
 
-std::string FieldInput(const Page& page, const FormField& f, const Fields& values) {
-  const std::string id = "m-" + Str(f.key);
-  std::string html = "<p><label for=\"" + id + "\">" + Str(MetadataLabel(page, f.key)) + (f.required ? " *" : "") +
-                     "</label>";
-  const std::string value = Escape(values.Get(f.key));
-  if (f.key == "subject") {
-    html += "<textarea id=\"" + id + "\" name=\"subject\" rows=\"3\" maxlength=\"1000\">" + value + "</textarea>";
-  } else {
-    const bool number = f.key == "retention";
-    html += "<input id=\"" + id + "\" name=\"" + Str(f.key) + "\" value=\"" + value + "\"" +
-            (number ? " inputmode=\"numeric\"" : "") +
-            (f.hint_en.empty() ? "" : " placeholder=\"" + Escape(page.T(f.hint_en, f.hint_vi)) + "\"") + ">";
-  }
-  return html + "</p>\n";
-}
-
+// `problem` is text (escaped here), shown above the form.
 service::HttpResponse HandInForm(const Page& page, const Fields& values, std::string_view problem = {},
                                  unsigned status = 200) {
-  std::string body;
-  if (!problem.empty()) body += Notice("error", problem);
-  body += "<p>" +
-          Str(page.T("Hand in documents that are signed digitally: a detached signature (.p7s) together with its "
-                     "document, a .p7m, a signed PDF, or an ASiC container (.asice, .asics). A whole folder can be "
-                     "handed in as a .zip (or .tar) bundle. Each document is checked; only trustworthy ones are "
-                     "archived.",
-                     "Nộp các văn bản đã ký số: chữ ký tách rời (.p7s) cùng với văn bản của nó, tệp .p7m, tệp PDF "
-                     "đã ký, hoặc gói ASiC (.asice, .asics). Có thể nộp cả một thư mục dưới dạng tệp nén .zip "
-                     "(hoặc .tar). Từng văn bản được kiểm tra; chỉ văn bản đáng tin cậy mới được lưu trữ.")) +
-          "</p>\n";
-  body += "<form method=\"post\" action=\"/handin\" enctype=\"multipart/form-data\" data-progress=\"handin-progress\" "
-          "data-error=\"" +
-          Escape(page.T("The upload failed. Check the connection and try again.",
-                        "Tải lên không thành công. Hãy kiểm tra kết nối và thử lại.")) +
-          "\">\n" + page.CsrfField() + "\n";
-  body += "<div class=\"card\"><h2>" + Str(page.T("Files", "Tệp")) + "</h2>\n<p><label for=\"files\">" +
-          Str(page.T("Signed documents, their signatures, sidecars, or bundles",
-                     "Văn bản đã ký, tệp chữ ký, tệp siêu dữ liệu, hoặc tệp nén")) +
-          "</label><input type=\"file\" id=\"files\" name=\"files\" multiple required "
-          "aria-describedby=\"files-hint\"></p>\n<p class=\"hint\" id=\"files-hint\">" +
-          Str(page.T("Choose several files at once. A detached signature is paired with its document by name "
-                     "(letter.pdf with letter.pdf.p7s); DOCUMENT.metadata.json is that document's record metadata.",
-                     "Có thể chọn nhiều tệp cùng lúc. Chữ ký tách rời được ghép với văn bản theo tên (letter.pdf với "
-                     "letter.pdf.p7s); tệp TÊN-VĂN-BẢN.metadata.json là siêu dữ liệu của văn bản đó.")) +
-          "</p></div>\n";
-  body += "<div class=\"card\"><h2>" + Str(page.T("Record metadata (Decree 30/2020/NĐ-CP)", "Thông tin văn bản (Nghị định 30/2020/NĐ-CP)")) +
-          "</h2>\n<p class=\"hint\">" +
-          Str(page.T("Applied to every document handed in without a metadata sidecar of its own. Leave it all empty "
-                     "to use the sidecars only. Fields marked * are required when you fill it in.",
-                     "Áp dụng cho mọi văn bản nộp không kèm tệp siêu dữ liệu riêng. Để trống toàn bộ nếu chỉ dùng "
-                     "tệp siêu dữ liệu. Các trường đánh dấu * là bắt buộc khi khai báo.")) +
-          "</p>\n<div class=\"grid\">\n";
-  for (const FormField& f : kFormFields) body += FieldInput(page, f, values);
-  body += "</div></div>\n<p><progress id=\"handin-progress\" max=\"100\" value=\"0\" hidden></progress></p>\n";
-  body += "<p><button type=\"submit\">" + Str(page.T("Hand in", "Nộp lưu")) + "</button></p>\n</form>\n";
-  return HtmlPage(page, page.T("Hand in documents", "Nộp tài liệu"), body, status);
+  boost::json::array fields;
+  for (const FormField& f : kFormFields)
+    fields.push_back(boost::json::object{
+        {"key", f.key},
+        {"label", MetadataLabel(page, f.key)},
+        {"required", f.required},
+        {"value", values.Get(f.key)},
+        {"textarea", f.key == "subject"},
+        {"numeric", f.key == "retention"},
+        {"hint", f.hint.empty() ? std::string() : page.Text(f.hint)},
+    });
+  const boost::json::object data{
+      {"notice", problem.empty() ? std::string() : Notice("error", Escape(problem))},
+      {"fields", std::move(fields)},
+  };
+  return HtmlPage(page, page.Text("officer.handin.title"), Render(page, "officer_handin", data), status);
 }
 
 service::HttpResponse HandInPage(Page& page) { return HandInForm(page, {}); }
@@ -172,7 +137,7 @@ Result<std::optional<package::RecordMetadata>> FormMetadata(const Page& page, co
   std::vector<std::string> problems;
   for (const FormField& f : kFormFields)
     if (f.required && values.Get(f.key).empty())
-      problems.push_back(Str(MetadataLabel(page, f.key)) + Str(page.T(": required", ": bắt buộc")));
+      problems.push_back(page.Text("officer.handin.required", {{"field", MetadataLabel(page, f.key)}}));
   package::RecordMetadata m;
   m.organ_name = values.Get("organ_name");
   m.organ_id = values.Get("organ_id");
@@ -187,8 +152,8 @@ Result<std::optional<package::RecordMetadata>> FormMetadata(const Page& page, co
     if (day.ok()) {
       m.issued_date = FormatDate(day.value());
     } else {
-      problems.push_back(Str(MetadataLabel(page, "issued_date")) + ": '" + date +
-                         Str(page.T("' is not a date (dd/mm/yyyy)", "' không phải là ngày hợp lệ (dd/mm/yyyy)")));
+      problems.push_back(
+          page.Text("officer.handin.not_a_date", {{"field", MetadataLabel(page, "issued_date")}, {"value", date}}));
     }
   }
   if (const std::string years = values.Get("retention"); !years.empty()) {
@@ -197,16 +162,14 @@ Result<std::optional<package::RecordMetadata>> FormMetadata(const Page& page, co
                         });
     const unsigned n = digits ? static_cast<unsigned>(std::stoul(years)) : 0;
     if (n < 1 || n > 200)
-      problems.push_back(Str(MetadataLabel(page, "retention")) + ": '" + years +
-                         Str(page.T("' is not a number of years from 1 to 200 (leave it empty for permanent)",
-                                    "' không phải số năm từ 1 đến 200 (để trống nếu bảo quản vĩnh viễn)")));
+      problems.push_back(
+          page.Text("officer.handin.not_years", {{"field", MetadataLabel(page, "retention")}, {"value", years}}));
     m.retention_years = n;
   }
   // The rest (lengths, characters) as ingest itself checks a sidecar.
   if (problems.empty())
     if (auto parsed = package::ParseRecordMetadata(AsBytes(package::RecordMetadataToJson(m))); !parsed.ok())
-      problems.push_back(Str(page.T("The metadata is not valid: ", "Thông tin văn bản không hợp lệ: ")) +
-                         parsed.status().message());
+      problems.push_back(page.Text("officer.handin.metadata_invalid", {{"reason", parsed.status().message()}}));
   if (!problems.empty()) {
     std::string joined;
     for (const std::string& p : problems) joined += (joined.empty() ? "" : "; ") + p;
@@ -359,7 +322,9 @@ Status AddLonePair(const std::string& document, const std::string& signature, co
 std::variant<std::vector<archive::Submission>, Refusal> ReadUploads(const Page& page,
                                                                    const std::vector<const FormPart*>& files,
                                                                    const std::filesystem::path& dir) {
-  const std::string not_stored(page.T("The upload could not be stored: ", "Không lưu được tệp tải lên: "));
+  auto not_stored = [&page](const std::string& reason) {
+    return page.Text("officer.handin.not_stored", {{"reason", reason}});
+  };
   std::vector<archive::Submission> submissions;
   std::map<std::string, const FormPart*> loose;
   std::set<std::string> names;
@@ -367,107 +332,83 @@ std::variant<std::vector<archive::Submission>, Refusal> ReadUploads(const Page& 
   for (const FormPart* part : files) {
     const std::string name = UploadName(*part->file_name);
     if (name.empty())
-      return Refusal{400, Str(page.T("This file name cannot be handed in (hidden, empty, or with control "
-                                     "characters): ",
-                                     "Không thể nộp tệp có tên này (ẩn, rỗng, hoặc có ký tự điều khiển): ")) +
-                              EscapeForDisplay(*part->file_name)};
+      return Refusal{400, page.Text("officer.handin.bad_name", {{"name", EscapeForDisplay(*part->file_name)}})};
     if (!names.insert(name).second)
-      return Refusal{400, Str(page.T("Two files have the same name: ", "Hai tệp trùng tên: ")) + name};
+      return Refusal{400, page.Text("officer.handin.same_name", {{"name", name}})};
     if (!IsBundle(name)) {
       loose.emplace(name, part);
       continue;
     }
     const std::filesystem::path bundle = dir / ("bundle-" + std::to_string(++bundles));
-    if (Status s = WriteUpload(bundle, part->data); !s.ok()) return Refusal{500, not_stored + s.message()};
+    if (Status s = WriteUpload(bundle, part->data); !s.ok()) return Refusal{500, not_stored(s.message())};
     Status read = AddBulk(bundle, dir / ("unpacked-" + std::to_string(bundles)), name + "/", submissions);
     if (!read.ok()) {
       const StatusCode code = read.code();
       const bool refused = code == StatusCode::kInvalidArgument || code == StatusCode::kFailedPrecondition ||
                            code == StatusCode::kCorruption;
       return Refusal{refused ? 400u : 500u,
-                     Str(page.T("The bundle was refused as a whole; nothing was handed in. The reason: ",
-                                "Tệp nén bị từ chối toàn bộ; chưa có gì được nộp. Lý do: ")) +
-                         name + ": " + read.message()};
+                     page.Text("officer.handin.bundle_refused", {{"name", name}, {"reason", read.message()}})};
     }
   }
   if (auto pair = LonePair(loose))
     if (Status s = AddLonePair(pair->first, pair->second, dir / "pair", loose, submissions); !s.ok())
-      return Refusal{s.code() == StatusCode::kIOError ? 500u : 400u, not_stored + s.message()};
+      return Refusal{s.code() == StatusCode::kIOError ? 500u : 400u, not_stored(s.message())};
   if (loose.empty()) return submissions;
   const std::filesystem::path folder = dir / "files";
   std::error_code ec;
   std::filesystem::create_directories(folder, ec);
-  if (ec) return Refusal{500, not_stored + ec.message()};
+  if (ec) return Refusal{500, not_stored(ec.message())};
   for (const auto& [name, part] : loose)
-    if (Status s = WriteUpload(folder / name, part->data); !s.ok()) return Refusal{500, not_stored + s.message()};
+    if (Status s = WriteUpload(folder / name, part->data); !s.ok()) return Refusal{500, not_stored(s.message())};
   if (Status s = AddBulk(folder, dir / "unpacked-files", "", submissions); !s.ok())
-    return Refusal{400, Str(page.T("The files could not be read: ", "Không đọc được các tệp: ")) + s.message()};
+    return Refusal{400, page.Text("officer.handin.unreadable_files", {{"reason", s.message()}})};
   return submissions;
 }
 
 // ---- Hand in: the outcomes ----
 
-std::string Badge(std::string_view kind, std::string_view text) {
-  return "<span class=\"badge " + Str(kind) + "\">" + Str(text) + "</span>";
-}
-
-std::string OutcomeRow(const Page& page, const archive::IngestOutcome& o) {
+boost::json::object OutcomeRow(const Page& page, const archive::IngestOutcome& o) {
   const std::string_view cls = archive::OutcomeClass(o);
-  std::string badge, details;
+  boost::json::object row{{"input", o.input},       {"accepted", false}, {"duplicate", false},
+                          {"unreadable", false},    {"refused", false},  {"reason", o.reason},
+                          {"metadata", false},
+                          {"package_link", o.package_id.empty() ? std::string() : PackageLink(o.package_id)}};
   if (cls == "accepted") {
-    badge = Badge("ok", page.T("Archived", "Đã lưu trữ"));
-    details = Str(page.T("Archived as package ", "Đã lưu thành gói ")) + PackageLink(o.package_id) + ".";
-    if (o.metadata) details += "<br>" + Escape(o.metadata->Citation()) + " · " + Escape(o.metadata->subject);
+    row["accepted"] = true;
+    if (o.metadata)
+      row["metadata"] = boost::json::object{{"citation", o.metadata->Citation()}, {"subject", o.metadata->subject}};
   } else if (cls == "duplicate") {
-    badge = Badge("ok", page.T("Already archived", "Đã có trong kho"));
-    details = Str(page.T("The archive already holds this document, in package ",
-                         "Kho đã lưu văn bản này, trong gói ")) +
-              PackageLink(o.package_id) +
-              Str(page.T(". Nothing was stored again.", ". Không lưu lại lần nữa."));
+    row["duplicate"] = true;
   } else if (cls == "error") {
-    badge = Badge("warn", page.T("Unreadable", "Không đọc được"));
-    details = Str(page.T("The file could not be read; nothing was decided or stored. Check the file and hand it in "
-                         "again.",
-                         "Không đọc được tệp; chưa có gì được quyết định hay lưu. Hãy kiểm tra tệp rồi nộp lại.")) +
-              "<br><span class=\"hint\">" + Str(page.T("Reason: ", "Lý do: ")) + Escape(o.reason) + "</span>";
+    row["unreadable"] = true;
   } else {
-    badge = Badge("error", page.T("Refused", "Bị từ chối"));
     const Explanation e = ExplainRefusal(page, o.category);
-    details = "<strong>" + Escape(e.what) + "</strong><br>" + Escape(e.next) + "<br><span class=\"hint\">" +
-              Str(page.T("Reason: ", "Lý do: ")) + Escape(o.category) + (o.reason.empty() ? "" : " — ") +
-              Escape(o.reason) + "</span>";
+    row["refused"] = true;
+    row["what"] = e.what;
+    row["next"] = e.next;
+    row["category"] = o.category;
   }
-  return "<tr><td>" + Escape(o.input) + "</td><td>" + badge + "</td><td>" + details + "</td></tr>\n";
+  return row;
 }
 
 service::HttpResponse HandInResult(const Page& page, const std::vector<archive::IngestOutcome>& outcomes) {
   std::size_t kept = 0;
   for (const auto& o : outcomes) kept += (o.accepted || o.duplicate) ? 1 : 0;
-  const std::string counts = std::to_string(kept) + "/" + std::to_string(outcomes.size());
-  std::string body;
-  if (kept == outcomes.size()) {
-    body += Notice("ok", counts + Str(page.T(" documents are in the archive.", " văn bản đã có trong kho lưu trữ.")));
-  } else {
-    body += Notice(kept == 0 ? "error" : "warn",
-                   counts + Str(page.T(" documents are in the archive; the others were not archived: see why below.",
-                                       " văn bản đã có trong kho lưu trữ; các văn bản khác không được lưu: xem lý do "
-                                       "bên dưới.")));
-  }
-  body += "<div class=\"table-wrap\"><table>\n<thead><tr><th scope=\"col\">" + Str(page.T("Document", "Văn bản")) +
-          "</th><th scope=\"col\">" + Str(page.T("Outcome", "Kết quả")) + "</th><th scope=\"col\">" +
-          Str(page.T("Details", "Chi tiết")) + "</th></tr></thead>\n<tbody>\n";
-  for (const auto& o : outcomes) body += OutcomeRow(page, o);
-  body += "</tbody></table></div>\n<p><a class=\"button\" href=\"/handin\">" +
-          Str(page.T("Hand in more documents", "Nộp thêm tài liệu")) + "</a></p>";
-  return HtmlPage(page, page.T("Hand-in result", "Kết quả nộp lưu"), body);
+  const boost::json::object counts{{"counts", page.Number(kept) + "/" + page.Number(outcomes.size())}};
+  const std::string notice = kept == outcomes.size()
+                                 ? Notice("ok", Escape(page.Text("officer.result.all_in", counts)))
+                                 : Notice(kept == 0 ? "error" : "warn", Escape(page.Text("officer.result.some_in", counts)));
+  boost::json::array rows;
+  for (const auto& o : outcomes) rows.push_back(OutcomeRow(page, o));
+  const boost::json::object data{{"notice", notice}, {"rows", std::move(rows)}};
+  return HtmlPage(page, page.Text("officer.result.title"), Render(page, "officer_handin_result", data));
 }
 
 service::HttpResponse HandIn(Page& page) {
   const std::string* type = page.request.Header("content-type");
   if (type == nullptr || type->rfind("multipart/form-data", 0) != 0)
     return ErrorPage(page, 400,
-                     page.T("Documents are handed in with the form of the hand-in page (a multipart upload).",
-                            "Tài liệu phải được nộp bằng biểu mẫu của trang nộp tài liệu (tải lên dạng multipart)."));
+                     page.Text("officer.handin.not_multipart"));
   Fields values;
   std::vector<const FormPart*> files;
   for (const FormPart& part : page.parts) {
@@ -478,21 +419,19 @@ service::HttpResponse HandIn(Page& page) {
     }
   }
   if (files.empty())
-    return HandInForm(page, values, page.T("Choose at least one file to hand in.", "Hãy chọn ít nhất một tệp để nộp."),
-                      400);
+    return HandInForm(page, values, page.Text("officer.handin.no_file"), 400);
   auto metadata = FormMetadata(page, values);
-  if (!metadata.ok()) return HandInForm(page, values, Escape(metadata.status().message()), 400);
+  if (!metadata.ok()) return HandInForm(page, values, metadata.status().message(), 400);
 
   auto dir = SpoolDirectory::Make(page.app.options.spool);
   if (!dir.ok()) return ErrorPage(page, 500, dir.status().message());
   auto read = ReadUploads(page, files, dir.value()->path());
   if (auto* refusal = std::get_if<Refusal>(&read))
-    return refusal->status == 400 ? HandInForm(page, values, Escape(refusal->message), 400)
+    return refusal->status == 400 ? HandInForm(page, values, refusal->message, 400)
                                   : ErrorPage(page, refusal->status, refusal->message);
   auto& submissions = std::get<std::vector<archive::Submission>>(read);
   if (submissions.empty())
-    return HandInForm(page, values,
-                      page.T("None of the files is a document to hand in.", "Không có tệp nào là văn bản để nộp."), 400);
+    return HandInForm(page, values, page.Text("officer.handin.no_document"), 400);
   if (metadata.value()) {
     const std::filesystem::path sidecar = dir.value()->path() / "form.metadata.json";
     if (Status s = WriteUpload(sidecar, package::RecordMetadataToJson(*metadata.value())); !s.ok())
@@ -504,11 +443,8 @@ service::HttpResponse HandIn(Page& page) {
   auto outcomes = page.app.hooks.ingest(std::move(submissions));
   if (!outcomes.ok()) {
     if (outcomes.status().code() == StatusCode::kUnavailable)
-      return ErrorPage(page, 503, page.T("The archive is stopping; hand the documents in again in a moment.",
-                                         "Kho lưu trữ đang dừng; hãy nộp lại sau ít phút."));
-    return ErrorPage(page, 500, Str(page.T("The archive could not store the documents: ",
-                                           "Kho lưu trữ không lưu được tài liệu: ")) +
-                                    outcomes.status().message());
+      return ErrorPage(page, 503, page.Text("officer.handin.stopping"));
+    return ErrorPage(page, 500, page.Text("officer.handin.not_stored_archive", {{"reason", outcomes.status().message()}}));
   }
   for (const auto& o : outcomes.value())
     if (!o.package_id.empty() && page.package_id.empty()) page.package_id = o.package_id;
@@ -519,34 +455,18 @@ service::HttpResponse HandIn(Page& page) {
 
 constexpr std::size_t kSearchPage = 25;
 
+// The search form's fields: the query parameter, the catalogue's keys of its
+// label and of its placeholder (if it has one).
 struct SearchField {
-  std::string_view name, en, vi, hint_en, hint_vi;
+  std::string_view name, label, hint;
 };
 constexpr SearchField kSearchFields[] = {
-    {"organ", "Issuing organ (name or identifier)", "Cơ quan ban hành (tên hoặc mã định danh)", "", ""},
-    {"type", "Document type", "Tên loại văn bản", "Công văn", "Công văn"},
-    {"from", "Issued from", "Ban hành từ ngày", "dd/mm/yyyy", "dd/mm/yyyy"},
-    {"to", "Issued until", "Ban hành đến ngày", "dd/mm/yyyy", "dd/mm/yyyy"},
-    {"signer_org", "Signer's organization", "Tổ chức của người ký", "", ""},
+    {"organ", "officer.search.organ", ""},
+    {"type", "officer.search.type", "officer.search.hint.type"},
+    {"from", "officer.search.from", "officer.search.hint.from"},
+    {"to", "officer.search.to", "officer.search.hint.to"},
+    {"signer_org", "officer.search.signer_org", ""},
 };
-
-std::string SearchForm(const Page& page) {
-  std::string html = "<form method=\"get\" action=\"/search\" class=\"card\">\n<div class=\"grid\">\n";
-  for (const SearchField& f : kSearchFields) {
-    const std::string id = "s-" + Str(f.name);
-    html += "<p><label for=\"" + id + "\">" + Str(page.T(f.en, f.vi)) + "</label><input id=\"" + id + "\" name=\"" +
-            Str(f.name) + "\" value=\"" + Escape(page.query.Get(f.name)) + "\"" +
-            (f.hint_en.empty() ? "" : " placeholder=\"" + Escape(page.T(f.hint_en, f.hint_vi)) + "\"") + "></p>\n";
-  }
-  html += "</div>\n<p class=\"hint\">" +
-          Str(page.T("A package matches when each field filled in is part of its record metadata. The subject and the "
-                     "number are not searchable yet.",
-                     "Gói lưu trữ phù hợp khi mỗi trường đã nhập là một phần thông tin văn bản của gói. Chưa tra cứu "
-                     "được theo trích yếu và số văn bản.")) +
-          "</p>\n<p><button type=\"submit\">" + Str(page.T("Search", "Tra cứu")) + "</button> <a href=\"/search\">" +
-          Str(page.T("Clear", "Xóa điều kiện")) + "</a></p>\n</form>\n";
-  return html;
-}
 
 // A date field as ListFilter takes it (YYYY-MM-DD); false when it is not a date.
 bool FilterDate(const std::string& text, std::string& out) {
@@ -557,67 +477,71 @@ bool FilterDate(const std::string& text, std::string& out) {
   return true;
 }
 
-std::string ResultRow(const Page& page, const archive::PackageSummary& p) {
-  if (!p.unreadable.empty())
-    return "<tr><td colspan=\"7\">" + (p.id.empty() ? std::string() : PackageLink(p.id) + ": ") +
-           Badge("error", page.T("Unreadable", "Không đọc được")) + " " + Escape(p.unreadable) + "</td></tr>\n";
-  std::string row = "<tr><td>";
+boost::json::object ResultRow(const Page& page, const archive::PackageSummary& p) {
+  boost::json::object row{{"id", p.id},
+                          {"unreadable", p.unreadable},
+                          {"package_link", p.id.empty() ? std::string() : PackageLink(p.id)},
+                          {"url_id", UrlEncode(p.id)},
+                          {"metadata", false}};
+  if (!p.unreadable.empty()) return row;
   if (p.metadata) {
     const package::RecordMetadata& m = *p.metadata;
-    row += "<a href=\"/package/" + UrlEncode(p.id) + "\">" + Escape(m.Citation()) + "</a></td><td>" +
-           Escape(m.type_name) + "</td><td>" + Escape(m.subject) + "</td><td>" + Escape(m.organ_name) +
-           "</td><td>" + Escape(IssueDate(page, m.issued_date)) + "</td>";
-  } else {
-    row += PackageLink(p.id) + "</td><td colspan=\"4\" class=\"hint\">" +
-           Str(page.T("No record metadata", "Không có thông tin văn bản")) + "</td>";
+    row["metadata"] = boost::json::object{{"citation", m.Citation()},     {"type_name", m.type_name},
+                                          {"subject", m.subject},         {"organ_name", m.organ_name},
+                                          {"issued", IssueDate(page, m.issued_date)}};
   }
-  return row + "<td>" + page.Date(p.created) + "</td><td>" + Str(StateLabel(page, p.state)) + "</td></tr>\n";
+  row["created"] = page.Date(p.created);
+  row["state"] = std::string(StateLabel(page, p.state));
+  return row;
+}
+
+// The search page: the form, then `notice` (HTML) above it or the results below it.
+boost::json::object SearchData(const Page& page) {
+  boost::json::array fields;
+  for (const SearchField& f : kSearchFields)
+    fields.push_back(boost::json::object{
+        {"name", f.name},
+        {"label", page.Text(f.label)},
+        {"value", page.query.Get(f.name)},
+        {"hint", f.hint.empty() ? std::string() : page.Text(f.hint)},
+    });
+  return {{"fields", std::move(fields)}};
 }
 
 service::HttpResponse Search(Page& page) {
-  const std::string_view title = page.T("Search holdings", "Tra cứu hồ sơ");
+  const std::string title = page.Text("officer.search.title");
   archive::ListFilter filter;
   filter.organ = page.query.Get("organ");
   filter.type_name = page.query.Get("type");
   filter.signer_organization = page.query.Get("signer_org");
-  if (!FilterDate(page.query.Get("from"), filter.issued_from) || !FilterDate(page.query.Get("to"), filter.issued_to))
-    return HtmlPage(page, title,
-                    Notice("error", page.T("A date is not valid: write it dd/mm/yyyy (or yyyy-mm-dd).",
-                                           "Ngày không hợp lệ: hãy viết theo dạng dd/mm/yyyy (hoặc yyyy-mm-dd).")) +
-                        SearchForm(page),
-                    400);
+  boost::json::object data = SearchData(page);
+  if (!FilterDate(page.query.Get("from"), filter.issued_from) || !FilterDate(page.query.Get("to"), filter.issued_to)) {
+    data["notice"] = Notice("error", Escape(page.Text("officer.search.bad_date")));
+    return HtmlPage(page, title, Render(page, "officer_search", data), 400);
+  }
   auto packages = archive::Catalogue(page.app.archive).List(page.query.Get("after"), kSearchPage, filter);
   if (!packages.ok())
-    return ErrorPage(page, 500,
-                     Str(page.T("The holdings could not be read: ", "Không đọc được kho: ")) + packages.status().message());
+    return ErrorPage(page, 500, page.Text("officer.search.unreadable_holdings", {{"reason", packages.status().message()}}));
 
-  std::string body = SearchForm(page);
   if (packages.value().empty()) {
-    body += Notice("warn", page.T("No package matches.", "Không có gói lưu trữ nào phù hợp."));
-    return HtmlPage(page, title, body);
+    data["none_notice"] = Notice("warn", Escape(page.Text("officer.search.none")));
+    return HtmlPage(page, title, Render(page, "officer_search", data));
   }
-  body += "<div class=\"table-wrap\"><table>\n<thead><tr>";
-  static constexpr std::pair<std::string_view, std::string_view> kColumns[] = {
-      {"Number/symbol", "Số, ký hiệu"}, {"Type", "Loại văn bản"},   {"Subject", "Trích yếu"},
-      {"Issuing organ", "Cơ quan ban hành"}, {"Issued", "Ngày ban hành"}, {"Archived", "Ngày lưu"},
-      {"State", "Trạng thái"}};
-  for (const auto& [en, vi] : kColumns) body += "<th scope=\"col\">" + Str(page.T(en, vi)) + "</th>";
-  body += "</tr></thead>\n<tbody>\n";
+  boost::json::array rows;
   std::string last;
   for (const archive::PackageSummary& p : packages.value()) {
-    body += ResultRow(page, p);
+    rows.push_back(ResultRow(page, p));
     if (!p.id.empty()) last = p.id;
   }
-  body += "</tbody></table></div>\n";
+  data["results"] = true;
+  data["rows"] = std::move(rows);
   if (packages.value().size() == kSearchPage && !last.empty()) {
     std::string next = "/search?";
     for (const SearchField& f : kSearchFields)
       if (const std::string v = page.query.Get(f.name); !v.empty()) next += Str(f.name) + "=" + UrlEncode(v) + "&";
-    next += "after=" + UrlEncode(last);
-    body += "<nav class=\"pager\" aria-label=\"" + Str(page.T("Pages", "Trang")) + "\"><a href=\"" + Escape(next) +
-            "\" rel=\"next\">" + Str(page.T("Next page", "Trang sau")) + " →</a></nav>";
+    data["next"] = next + "after=" + UrlEncode(last);
   }
-  return HtmlPage(page, title, body);
+  return HtmlPage(page, title, Render(page, "officer_search", data));
 }
 
 }  // namespace

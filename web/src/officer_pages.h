@@ -23,7 +23,7 @@ std::string IssueDate(const Page& page, std::string_view iso);
 // The label of a Decree 30 record metadata field, by its sidecar key
 // ("organ_name" -> "Tên cơ quan ban hành"), as the hand-in form and the
 // package page show it.
-std::string_view MetadataLabel(const Page& page, std::string_view key);
+std::string MetadataLabel(const Page& page, std::string_view key);
 
 // A fresh directory of its own under the spool, for one request's files
 // (uploads, an export), removed with everything in it however the request

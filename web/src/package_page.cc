@@ -17,6 +17,7 @@
 #include "preserve/package/manifest.h"
 #include "preserve/timestamp/evidence_record.h"
 #include "preserve/util/certificates.h"
+#include "view.h"
 #include "words.h"
 
 namespace preserve::web {
@@ -102,22 +103,14 @@ std::optional<archive::PackageSummary> SummaryOf(const Page& page, const std::st
   return std::nullopt;
 }
 
-// ---- Pieces of the page ----
+// ---- Pieces of the page: each a member of the template's data ----
 
-std::string Fact(std::string_view label, const std::string& html) {
-  return "<dt>" + Str(label) + "</dt><dd>" + html + "</dd>";
-}
-
-std::string MetadataSection(const Page& page, const std::optional<package::RecordMetadata>& m) {
-  std::string html = "<h2>" + Str(page.T("Record metadata", "Thông tin văn bản")) + "</h2>\n";
-  if (!m)
-    return html + "<p class=\"hint\">" +
-           Str(page.T("No record metadata was handed in with this package.",
-                      "Gói này được nộp không kèm thông tin văn bản.")) +
-           "</p>\n";
-  html += "<dl class=\"facts\">";
+// The record metadata's facts, in the order shown; false when it has none.
+boost::json::value MetadataData(const Page& page, const std::optional<package::RecordMetadata>& m) {
+  if (!m) return false;
+  boost::json::array facts;
   auto add = [&](std::string_view key, const std::string& value) {
-    if (!value.empty()) html += Fact(MetadataLabel(page, key), Escape(value));
+    if (!value.empty()) facts.push_back(boost::json::object{{"label", MetadataLabel(page, key)}, {"value", value}});
   };
   add("code_number", m->code_number);
   add("code_notation", m->code_notation);
@@ -129,15 +122,14 @@ std::string MetadataSection(const Page& page, const std::optional<package::Recor
   add("signer_full_name", m->signer_full_name);
   add("signer_position", m->signer_position);
   add("file_notation", m->file_notation);
-  if (m->page_amount) add("page_amount", std::to_string(*m->page_amount));
+  if (m->page_amount) add("page_amount", page.Number(*m->page_amount));
   add("due_date", m->due_date.empty() ? "" : IssueDate(page, m->due_date));
   std::string recipients;
   for (const auto& r : m->recipients) recipients += (recipients.empty() ? "" : "; ") + r;
   add("recipients", recipients);
-  add("retention", m->retention_years == 0
-                       ? Str(page.T("Permanent", "Vĩnh viễn"))
-                       : std::to_string(m->retention_years) + Str(page.T(" years", " năm")));
-  return html + "</dl>\n";
+  add("retention", m->retention_years == 0 ? page.Text("package.permanent")
+                                            : page.Text("package.years", {{"years", page.Number(m->retention_years)}}));
+  return boost::json::object{{"facts", std::move(facts)}};
 }
 
 // Content types a browser may show inline without danger; everything else is downloaded.
@@ -152,30 +144,29 @@ std::string InlineType(std::string_view path) {
   return "";
 }
 
+// The address of a data object (not HTML-escaped: the template does it).
 std::string FileLink(const std::string& id, const std::string& path, bool view) {
-  return PackagePath(id) + "/file?path=" + UrlEncode(path) + (view ? "&amp;view=1" : "");
+  return PackagePath(id) + "/file?path=" + UrlEncode(path) + (view ? "&view=1" : "");
 }
 
 std::string SizeText(const Page& page, std::uint64_t bytes) {
-  if (bytes < 10'000) return std::to_string(bytes) + Str(page.T(" bytes", " byte"));
-  if (bytes < 10'000'000) return std::to_string(bytes / 1024) + " KiB";
-  return std::to_string(bytes >> 20) + " MiB";
+  if (bytes < 10'000) return page.Text("package.size.bytes", {{"n", page.Number(bytes)}});
+  if (bytes < 10'000'000) return page.Text("package.size.kib", {{"n", page.Number(bytes / 1024)}});
+  return page.Text("package.size.mib", {{"n", page.Number(bytes >> 20)}});
 }
 
-std::string DocumentsSection(const Page& page, const std::string& id, const package::Manifest& manifest) {
-  std::string html = "<h2>" + Str(page.T("Documents", "Văn bản")) + "</h2>\n<div class=\"table-wrap\"><table>\n" +
-                     "<thead><tr><th scope=\"col\">" + Str(page.T("File", "Tệp")) + "</th><th scope=\"col\" class=\"num\">" +
-                     Str(page.T("Size", "Dung lượng")) + "</th><th scope=\"col\">" + Str(page.T("Open", "Mở")) +
-                     "</th></tr></thead>\n<tbody>\n";
+boost::json::array DocumentsData(const Page& page, const std::string& id, const package::Manifest& manifest) {
+  boost::json::array documents;
   for (const package::DataObjectEntry& o : manifest.objects) {
     if (o.path.rfind(package::kDocumentsDir, 0) != 0) continue;
-    const std::string name = o.path.substr(std::string_view(package::kDocumentsDir).size());
-    html += "<tr><td>" + Escape(name) + "</td><td class=\"num\">" + SizeText(page, o.size) + "</td><td>";
-    if (!InlineType(o.path).empty())
-      html += "<a href=\"" + FileLink(id, o.path, true) + "\">" + Str(page.T("View", "Xem")) + "</a> · ";
-    html += "<a href=\"" + FileLink(id, o.path, false) + "\">" + Str(page.T("Download", "Tải về")) + "</a></td></tr>\n";
+    documents.push_back(boost::json::object{
+        {"name", o.path.substr(std::string_view(package::kDocumentsDir).size())},
+        {"size", SizeText(page, o.size)},
+        {"view_href", InlineType(o.path).empty() ? std::string() : FileLink(id, o.path, true)},
+        {"download_href", FileLink(id, o.path, false)},
+    });
   }
-  return html + "</tbody></table></div>\n";
+  return documents;
 }
 
 // "Nguyễn Văn A" from "CN=Nguyễn Văn A,O=UBND tỉnh,C=VN" (RFC 2253); the whole subject when it has no CN.
@@ -192,39 +183,33 @@ std::string CommonName(const std::string& subject) {
   return subject;
 }
 
-std::string SignatureCard(const Page& page, const std::string& id, const package::SignatureEntry& s) {
-  std::string html = "<div class=\"card\"><dl class=\"facts\">";
-  html += Fact(page.T("Signed by", "Người ký"), Escape(CommonName(s.signer_subject)) + "<br><span class=\"hint\">" +
-                                                    Escape(s.signer_subject) + "</span>");
-  if (!s.signer_organization.empty()) html += Fact(page.T("Organization", "Tổ chức"), Escape(s.signer_organization));
+boost::json::object SignatureData(const Page& page, const std::string& id, const package::SignatureEntry& s) {
+  boost::json::array warnings;
+  for (const std::string& w : s.warnings) warnings.push_back(boost::json::string(w));
+  boost::json::object data{
+      {"common_name", CommonName(s.signer_subject)},
+      {"subject", s.signer_subject},
+      {"organization", s.signer_organization},
+      {"signed_at", std::string()},
+      {"verdict_class", std::string(VerdictClass(s.verdict))},
+      {"verdict", std::string(VerdictLabel(page, s.verdict))},
+      {"problem", false},
+      {"format", s.format},
+      {"signature_algorithm", s.signature_algorithm},
+      {"digest_algorithm", s.digest_algorithm},
+      {"revocation", s.revocation},
+      {"warnings", std::move(warnings)},
+      {"file_href", FileLink(id, s.signature_path, false)},
+      {"signature_path", s.signature_path},
+  };
   if (s.signing_time)
-    html += Fact(page.T("Signed at", "Thời điểm ký"),
-                 page.DateTime(*s.signing_time) +
-                     (s.signing_time_claimed ? Str(page.T(" (as the signer's computer claims)",
-                                                          " (theo máy tính của người ký)"))
-                                             : Str(page.T(" (proved by a time-stamp)", " (được chứng minh bằng dấu thời gian)"))));
-  std::string verdict = "<span class=\"badge " + Str(VerdictClass(s.verdict)) + "\">" +
-                        Str(VerdictLabel(page, s.verdict)) + "</span>";
+    data["signed_at"] = page.Text(s.signing_time_claimed ? "package.time_claimed" : "package.time_proved",
+                                  {{"time", page.DateTime(*s.signing_time)}});
   if (s.verdict != Verdict::kValid)
-    verdict += " " + Escape(ExplainRefusal(page, s.sub_indication).what) + "<br><span class=\"hint\">" +
-               Escape(s.sub_indication) + (s.reason.empty() ? "" : " — " + Escape(s.reason)) + "</span>";
-  html += Fact(page.T("Verdict at hand-in", "Kết quả kiểm tra khi nộp"), verdict);
-  html += Fact(page.T("Kind", "Loại chữ ký"),
-               Escape(s.format) + " · " + Escape(s.signature_algorithm) + ", " + Escape(s.digest_algorithm));
-  if (!s.revocation.empty()) html += Fact(page.T("Revocation", "Tình trạng thu hồi"), Escape(s.revocation));
-  for (const std::string& w : s.warnings) html += Fact(page.T("Note", "Ghi chú"), Escape(w));
-  html += Fact(page.T("Signature file", "Tệp chữ ký"), "<a href=\"" + FileLink(id, s.signature_path, false) + "\">" +
-                                                          Escape(s.signature_path) + "</a>");
-  return html + "</dl></div>\n";
-}
-
-std::string SignaturesSection(const Page& page, const std::string& id, const package::Manifest& manifest) {
-  std::string html = "<h2>" + Str(page.T("Signatures", "Chữ ký số")) + "</h2>\n";
-  if (!manifest.decision.empty())
-    html += "<p class=\"hint\">" + Str(page.T("Ingest decision: ", "Quyết định khi tiếp nhận: ")) +
-            Escape(manifest.decision) + "</p>\n";
-  for (const package::SignatureEntry& s : manifest.signatures) html += SignatureCard(page, id, s);
-  return html;
+    data["problem"] = boost::json::object{{"what", ExplainRefusal(page, s.sub_indication).what},
+                                          {"sub_indication", s.sub_indication},
+                                          {"reason", s.reason}};
+  return data;
 }
 
 // ---- The evidence timeline ----
@@ -242,129 +227,126 @@ Holds HoldsUntil(const Page& page, const timestamp::TokenInfo& info) {
   auto consider = [&h](std::optional<TimePoint> end, std::string why) {
     if (end && (!h.until || *end < *h.until)) h = {end, std::move(why)};
   };
+  auto policy_end = [&page](const std::string& what) { return page.Text("package.ats.policy_end", {{"what", what}}); };
   const std::string hash(HashAlgorithmName(info.imprint_algorithm));
-  consider(policy.HashEnd(info.imprint_algorithm),
-           Str(page.T("the policy's end for ", "hết hạn theo chính sách của ")) + hash);
+  consider(policy.HashEnd(info.imprint_algorithm), policy_end(hash));
   if (!info.tsa_certificate.empty())
     if (auto not_after = CertificateNotAfter(info.tsa_certificate); not_after.ok())
-      consider(not_after.value(), Str(page.T("the TSA certificate expires", "chứng thư của TSA hết hạn")));
+      consider(not_after.value(), page.Text("package.ats.tsa_expires"));
   if (auto key = policy::SignatureKeyTypeFromName(info.signature_algorithm); key.ok())
     consider(policy.SignatureEnd(key.value(), info.signature_key_bits),
-             Str(page.T("the policy's end for ", "hết hạn theo chính sách của ")) + info.signature_algorithm + " " +
-                 std::to_string(info.signature_key_bits));
+             policy_end(info.signature_algorithm + " " + std::to_string(info.signature_key_bits)));
   if (auto digest = HashAlgorithmFromName(info.signature_digest); digest.ok())
-    consider(policy.HashEnd(digest.value()),
-             Str(page.T("the policy's end for ", "hết hạn theo chính sách của ")) + info.signature_digest);
+    consider(policy.HashEnd(digest.value()), policy_end(info.signature_digest));
   return h;
 }
 
-std::string TimelineEntry(const Page& page, const timestamp::ArchiveTimeStamp& ats, std::size_t chain,
-                          std::size_t index, bool last) {
-  std::string_view kind = chain == 0 && index == 0 ? page.T("Sealed: the first archive time-stamp",
-                                                            "Niêm phong: dấu thời gian lưu trữ đầu tiên")
-                          : index == 0 ? page.T("Hash-tree renewal", "Gia hạn cây băm (thuật toán băm mới)")
-                                       : page.T("Time-stamp renewal", "Gia hạn dấu thời gian");
+boost::json::object TimelineEntry(const Page& page, const timestamp::ArchiveTimeStamp& ats, std::size_t chain,
+                                  std::size_t index, bool last) {
+  const char* kind = chain == 0 && index == 0 ? "package.ats.sealed"
+                     : index == 0             ? "package.ats.hash_tree"
+                                              : "package.ats.timestamp";
+  boost::json::object entry{{"kind", page.Text(kind)}, {"unreadable", false}, {"covered", false},
+                            {"holds", false},          {"no_end", false}};
   auto info = timestamp::ParseToken(ats.time_stamp);
-  if (!info.ok())
-    return "<li><strong>" + Str(kind) + "</strong><br>" + Str(page.T("The time-stamp cannot be read: ",
-                                                                      "Không đọc được dấu thời gian: ")) +
-           Escape(info.status().message()) + "</li>\n";
-  const timestamp::TokenInfo& t = info.value();
-  std::string html = "<li><strong>" + Str(kind) + "</strong> — " + page.DateTime(t.gen_time) + "<br>";
-  const std::string tsa = t.tsa_certificate.empty() ? "" : CertificateSubject(t.tsa_certificate);
-  html += Str(page.T("Time-stamping authority: ", "Đơn vị cấp dấu thời gian: ")) +
-          (tsa.empty() ? Str(page.T("not named in the token", "không ghi trong dấu thời gian")) : Escape(tsa)) + "<br>";
-  html += Str(page.T("Hash algorithm: ", "Thuật toán băm: ")) + Str(HashAlgorithmName(t.imprint_algorithm)) + " · " +
-          Str(page.T("signature: ", "chữ ký: ")) + Escape(t.signature_algorithm) + " " +
-          std::to_string(t.signature_key_bits) + ", " + Escape(t.signature_digest) + "<br>";
-  if (!last) {
-    html += "<span class=\"hint\">" +
-            Str(page.T("Covered by the next time-stamp before anything it relies on ended.",
-                       "Được dấu thời gian tiếp theo bao phủ trước khi những gì nó dựa vào hết hiệu lực.")) +
-            "</span>";
-  } else if (const Holds h = HoldsUntil(page, t); h.until) {
-    html += Str(page.T("Holds under the policy until ", "Có hiệu lực theo chính sách đến ")) + page.Date(*h.until) +
-            " (" + Escape(h.because) + ")";
-  } else {
-    html += Str(page.T("No end is known under the policy.", "Chính sách chưa xác định thời điểm hết hiệu lực."));
+  if (!info.ok()) {
+    entry["unreadable"] = true;
+    entry["reason"] = info.status().message();
+    return entry;
   }
-  return html + "</li>\n";
+  const timestamp::TokenInfo& t = info.value();
+  entry["time"] = page.DateTime(t.gen_time);
+  entry["tsa"] = t.tsa_certificate.empty() ? std::string() : CertificateSubject(t.tsa_certificate);
+  entry["hash"] = std::string(HashAlgorithmName(t.imprint_algorithm));
+  entry["signature"] =
+      t.signature_algorithm + " " + std::to_string(t.signature_key_bits) + ", " + t.signature_digest;
+  if (!last) {
+    entry["covered"] = true;
+  } else if (const Holds h = HoldsUntil(page, t); h.until) {
+    entry["holds"] = boost::json::object{{"until", page.Date(*h.until)}, {"because", h.because}};
+  } else {
+    entry["no_end"] = true;
+  }
+  return entry;
 }
 
-std::string EvidenceSection(const Page& page, const Stored& stored, const std::optional<archive::PackageSummary>& summary) {
-  std::string html = "<h2>" + Str(page.T("Evidence of integrity", "Bằng chứng toàn vẹn")) + "</h2>\n";
-  if (stored.evidence_record.empty())
-    return html + "<p>" +
-           Str(page.T("Awaiting its first archive time-stamp: the archive seals new packages within minutes.",
-                      "Đang chờ dấu thời gian lưu trữ đầu tiên: kho niêm phong gói mới trong vài phút.")) +
-           "</p>\n";
+boost::json::object EvidenceData(const Page& page, const Stored& stored,
+                                 const std::optional<archive::PackageSummary>& summary) {
+  if (stored.evidence_record.empty()) return {{"awaiting", true}};
   auto record = timestamp::DecodeEvidenceRecord(stored.evidence_record);
   if (!record.ok())
-    return html + Notice("error", Str(page.T("The evidence record cannot be read: ", "Không đọc được hồ sơ bằng chứng: ")) +
-                                      Escape(record.status().message()));
-  if (summary && summary->next_renewal)
-    html += "<p>" + Str(page.T("Next renewal due: ", "Lần gia hạn tiếp theo: ")) + page.Date(*summary->next_renewal) +
-            "</p>\n";
-  if (stored.lapsed > 0)
-    html += Notice("warn", std::to_string(stored.lapsed) +
-                               Str(page.T(" earlier evidence record(s) lapsed and a new one was started: existence "
-                                          "before its first time-stamp is not proven by them.",
-                                          " hồ sơ bằng chứng trước đã mất hiệu lực và một hồ sơ mới đã được lập: "
-                                          "chúng không chứng minh sự tồn tại trước dấu thời gian đầu tiên của hồ sơ mới.")));
-  html += "<ol class=\"timeline\">\n";
+    return {{"notice", Notice("error", Escape(page.Text("package.evidence_unreadable",
+                                                        {{"reason", record.status().message()}})))}};
+  boost::json::object data{{"notice", ""}, {"timeline", true}};
+  if (summary && summary->next_renewal) data["next_renewal"] = page.Date(*summary->next_renewal);
+  data["lapsed_notice"] =
+      stored.lapsed == 0 ? std::string()
+                         : Notice("warn", Escape(page.Text("package.lapsed", {{"count", page.Number(stored.lapsed)}})));
+  boost::json::array entries;
   const auto& sequence = record.value().sequence;
   for (std::size_t c = 0; c < sequence.size(); ++c)
     for (std::size_t i = 0; i < sequence[c].size(); ++i)
-      html += TimelineEntry(page, sequence[c][i], c, i, c + 1 == sequence.size() && i + 1 == sequence[c].size());
-  return html + "</ol>\n";
+      entries.push_back(
+          TimelineEntry(page, sequence[c][i], c, i, c + 1 == sequence.size() && i + 1 == sequence[c].size()));
+  data["entries"] = std::move(entries);
+  return data;
 }
 
 // ---- Versions, retention and holds ----
 
-std::string VersionsSection(const Page& page, const std::string& base, const std::string& shown) {
-  std::string html = "<h2>" + Str(page.T("Versions", "Các phiên bản")) + "</h2>\n";
+// Sets `versions` (the table's rows) or `versions_notice` (why there is none).
+void AddVersions(const Page& page, const std::string& base, const std::string& shown, boost::json::object& data) {
   auto versions = archive::Lifecycle(page.app.archive).Versions(base);
-  if (!versions.ok())
-    return html + Notice("error", Escape(versions.status().message()));
-  html += "<div class=\"table-wrap\"><table>\n<thead><tr><th scope=\"col\" class=\"num\">" +
-          Str(page.T("Version", "Phiên bản")) + "</th><th scope=\"col\">" + Str(page.T("Stored as", "Mã lưu trữ")) +
-          "</th><th scope=\"col\">" + Str(page.T("Archived", "Ngày lưu")) + "</th><th scope=\"col\">" +
-          Str(page.T("State", "Trạng thái")) + "</th><th scope=\"col\">" + Str(page.T("Change", "Thay đổi")) +
-          "</th></tr></thead>\n<tbody>\n";
-  for (const archive::VersionSummary& v : versions.value()) {
-    html += "<tr><td class=\"num\">" + std::to_string(v.version) + "</td><td>" +
-            (v.id == shown ? Escape(v.id) + " " + Str(page.T("(this page)", "(trang này)")) : PackageLink(v.id)) +
-            "</td>";
-    if (!v.unreadable.empty()) {
-      html += "<td colspan=\"3\">" + Str(page.T("Unreadable: ", "Không đọc được: ")) + Escape(v.unreadable) + "</td></tr>\n";
-      continue;
-    }
-    html += "<td>" + page.Date(v.created) + "</td><td>" + Str(StateLabel(page, v.state)) + "</td><td>" +
-            Escape(v.change) + "</td></tr>\n";
+  if (!versions.ok()) {
+    data["versions_notice"] = Notice("error", Escape(versions.status().message()));
+    return;
   }
-  return html + "</tbody></table></div>\n";
+  boost::json::array rows;
+  for (const archive::VersionSummary& v : versions.value()) {
+    boost::json::object row{{"version", v.version},
+                            {"version_id", v.id},
+                            {"this_page", v.id == shown},
+                            {"link", PackageLink(v.id)},
+                            {"unreadable", !v.unreadable.empty()},
+                            {"reason", v.unreadable}};
+    if (v.unreadable.empty()) {
+      row["created"] = page.Date(v.created);
+      row["state"] = std::string(StateLabel(page, v.state));
+      row["change"] = v.change;
+    }
+    rows.push_back(std::move(row));
+  }
+  data["versions"] = boost::json::object{{"rows", std::move(rows)}};
 }
 
-std::string RetentionSection(const Page& page, const std::string& base) {
-  std::string html = "<h2>" + Str(page.T("Retention and holds", "Thời hạn bảo quản và lệnh giữ")) + "</h2>\n";
+// Sets `retention` or `retention_notice` (why it cannot be shown).
+void AddRetention(const Page& page, const std::string& base, boost::json::object& data) {
   auto life = archive::Lifecycle(page.app.archive).Of(base);
-  if (!life.ok()) return html + Notice("error", Escape(life.status().message()));
+  if (!life.ok()) {
+    data["retention_notice"] = Notice("error", Escape(life.status().message()));
+    return;
+  }
   const archive::PackageLifecycle& l = life.value();
-  html += "<dl class=\"facts\">";
-  html += Fact(page.T("Retention", "Thời hạn bảo quản"),
-               l.retention.permanent ? Str(page.T("Permanent", "Vĩnh viễn"))
-                                     : std::to_string(l.retention.years) + Str(page.T(" years", " năm")) +
-                                           (l.retain_until ? Str(page.T(", until ", ", đến ngày ")) + page.Date(*l.retain_until)
-                                                           : ""));
-  if (l.holds.empty())
-    html += Fact(page.T("Holds", "Lệnh giữ"), Str(page.T("None in force", "Không có")));
+  const std::string years = page.Number(static_cast<std::uint64_t>(std::max(l.retention.years, 0)));
+  boost::json::array holds;
   for (const archive::Hold& h : l.holds)
-    html += Fact(page.T("Hold", "Lệnh giữ") , "#" + std::to_string(h.number) + " · " + Escape(h.reason) + " · " +
-                                                 Escape(h.placed_by) + ", " + page.Date(h.placed_at));
+    holds.push_back(boost::json::object{{"number", h.number},
+                                        {"reason", h.reason},
+                                        {"placed_by", h.placed_by},
+                                        {"placed_at", page.Date(h.placed_at)}});
+  boost::json::object retention{
+      {"text", l.retention.permanent ? page.Text("package.permanent")
+               : l.retain_until      ? page.Text("package.years_until",
+                                                 {{"years", years}, {"until", page.Date(*l.retain_until)}})
+                                     : page.Text("package.years", {{"years", years}})},
+      {"holds", std::move(holds)},
+      {"tombstone", false},
+  };
   if (l.tombstone)
-    html += Fact(page.T("Deleted", "Đã xóa"), page.Date(l.tombstone->deleted_at) + " · " + Escape(l.tombstone->deleted_by) +
-                                               " · " + Escape(l.tombstone->reason));
-  return html + "</dl>\n";
+    retention["tombstone"] = boost::json::object{{"deleted_at", page.Date(l.tombstone->deleted_at)},
+                                                 {"deleted_by", l.tombstone->deleted_by},
+                                                 {"reason", l.tombstone->reason}};
+  data["retention"] = std::move(retention);
 }
 
 // ---- The routes ----
@@ -375,39 +357,40 @@ service::HttpResponse Overview(Page& page, const std::string& id) {
   auto stored = LoadStored(page, id);
   // A whole id is taken as given (ResolvePackageId): it may name nothing.
   if (!summary && !stored.ok() && stored.status().code() == StatusCode::kNotFound)
-    return ErrorPage(page, 404, page.T("The archive holds no package with this id.", "Kho không có gói nào mang mã này."));
-  std::string body = "<dl class=\"facts\">" + Fact(page.T("Package", "Gói lưu trữ"), "<span class=\"id\">" + Escape(id) + "</span>");
-  if (summary) {
-    body += Fact(page.T("Archived", "Ngày lưu"), page.DateTime(summary->created));
-    body += Fact(page.T("State", "Trạng thái"), Str(StateLabel(page, summary->state)));
-    if (summary->latest_id != id)
-      body += Fact(page.T("Latest version", "Phiên bản mới nhất"), PackageLink(summary->latest_id));
-  }
-  body += "</dl>\n<p class=\"no-print\">";
-  const bool sealed = stored.ok() && !stored.value().evidence_record.empty();
-  if (sealed)
-    body += "<a class=\"button\" href=\"" + PackagePath(id) + "/export.zip\">" +
-            Str(page.T("Export as zip", "Xuất gói (.zip)")) + "</a> ";
+    return ErrorPage(page, 404, page.Text("package.no_package"));
+  boost::json::object data{{"id", id}};
+  if (summary)
+    data["summary"] = boost::json::object{
+        {"created", page.DateTime(summary->created)},
+        {"state", std::string(StateLabel(page, summary->state))},
+        {"latest_link", summary->latest_id != id ? PackageLink(summary->latest_id) : std::string()},
+    };
+  if (stored.ok() && !stored.value().evidence_record.empty()) data["export_href"] = PackagePath(id) + "/export.zip";
   if (page.Is(archive::Role::kAuditor) || page.Is(archive::Role::kAdmin))
-    body += "<a class=\"button secondary\" href=\"/report/" + UrlEncode(id) + "\">" +
-            Str(page.T("Verification report", "Báo cáo kiểm tra")) + "</a>";
-  body += "</p>\n";
+    data["report_href"] = "/report/" + UrlEncode(id);
   if (!stored.ok()) {
-    body += Notice("warn", Str(page.T("The package's content cannot be shown: ", "Không hiển thị được nội dung gói: ")) +
-                               Escape(stored.status().message()));
+    data["content_notice"] =
+        Notice("warn", Escape(page.Text("package.content_unreadable", {{"reason", stored.status().message()}})));
   } else {
     const package::Manifest& manifest = *stored.value().manifest;
-    body += MetadataSection(page, manifest.metadata);
-    body += DocumentsSection(page, id, manifest);
-    body += SignaturesSection(page, id, manifest);
-    body += EvidenceSection(page, stored.value(), summary);
+    boost::json::array signatures;
+    for (const package::SignatureEntry& s : manifest.signatures) signatures.push_back(SignatureData(page, id, s));
+    data["content"] = boost::json::object{
+        {"metadata", MetadataData(page, manifest.metadata)},
+        {"documents", DocumentsData(page, id, manifest)},
+        {"decision", manifest.decision},
+        {"signatures", std::move(signatures)},
+        {"evidence", EvidenceData(page, stored.value(), summary)},
+    };
   }
-  body += VersionsSection(page, base, id);
-  body += RetentionSection(page, base);
-  if (page.Is(archive::Role::kAdmin)) body += PackageAdminPanel(page, base);
-  std::string title = Str(page.T("Package", "Gói lưu trữ"));
-  if (stored.ok() && stored.value().manifest->metadata) title += " " + stored.value().manifest->metadata->Citation();
-  return HtmlPage(page, title, body);
+  AddVersions(page, base, id, data);
+  AddRetention(page, base, data);
+  if (page.Is(archive::Role::kAdmin)) data["admin_panel"] = PackageAdminPanel(page, base);
+  const std::string title = stored.ok() && stored.value().manifest->metadata
+                                ? page.Text("package.title_with",
+                                            {{"citation", stored.value().manifest->metadata->Citation()}})
+                                : page.Text("package.title");
+  return HtmlPage(page, title, Render(page, "package_page", data));
 }
 
 service::HttpResponse File(Page& page, const std::string& id) {
@@ -420,8 +403,8 @@ service::HttpResponse File(Page& page, const std::string& id) {
                                   : Result<std::string>(contents.status());
   if (!bytes.ok()) {
     if (bytes.status().code() == StatusCode::kNotFound)
-      return ErrorPage(page, 404, page.T("The package has no such file.", "Gói không có tệp này."));
-    return ErrorPage(page, 500, Str(page.T("The file cannot be read: ", "Không đọc được tệp: ")) + bytes.status().message());
+      return ErrorPage(page, 404, page.Text("package.no_file"));
+    return ErrorPage(page, 500, page.Text("package.file_unreadable", {{"reason", bytes.status().message()}}));
   }
   const std::string name = path.substr(path.rfind('/') + 1);
   const std::string inline_type = InlineType(path);
@@ -435,14 +418,11 @@ service::HttpResponse ExportZip(Page& page, const std::string& id) {
   const std::filesystem::path zip = dir.value()->path() / "package.zip";
   if (Status s = archive::Verification(page.app.archive).Export(id, zip); !s.ok()) {
     if (s.code() == StatusCode::kFailedPrecondition)
-      return HtmlPage(page, page.T("The package cannot be exported now", "Hiện chưa xuất được gói này"),
-                      Notice("warn", Str(page.T("It is not sealed yet (try again in a few minutes), or it was deleted. ",
-                                                "Gói chưa được niêm phong (hãy thử lại sau ít phút), hoặc đã bị xóa. ")) +
-                                         Escape(s.message())),
-                      409);
+      return HtmlPage(page, page.Text("package.export_later_title"),
+                      Notice("warn", Escape(page.Text("package.export_later", {{"reason", s.message()}}))), 409);
     if (s.code() == StatusCode::kNotFound)
-      return ErrorPage(page, 404, page.T("The archive holds no package with this id.", "Kho không có gói nào mang mã này."));
-    return ErrorPage(page, 500, Str(page.T("The package could not be exported: ", "Không xuất được gói: ")) + s.message());
+      return ErrorPage(page, 404, page.Text("package.no_package"));
+    return ErrorPage(page, 500, page.Text("package.export_failed", {{"reason", s.message()}}));
   }
   auto bytes = ReadFile(zip);
   if (!bytes.ok()) return ErrorPage(page, 500, bytes.status().message());
@@ -457,15 +437,14 @@ service::HttpResponse PackagePages(Page& page) {
   const std::string given = rest.substr(0, slash);
   const std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
   if (action != "" && action != "file" && action != "export.zip")
-    return ErrorPage(page, 404, page.T("There is no such page.", "Không có trang này."));
+    return ErrorPage(page, 404, page.Text("package.no_page"));
   auto id = archive::Catalogue(page.app.archive).ResolvePackageId(given);
   if (!id.ok()) {
     switch (id.status().code()) {
       case StatusCode::kNotFound:
-        return ErrorPage(page, 404, page.T("The archive holds no package with this id.", "Kho không có gói nào mang mã này."));
+        return ErrorPage(page, 404, page.Text("package.no_package"));
       case StatusCode::kInvalidArgument:
-        return ErrorPage(page, 400, Str(page.T("This package id is not valid: ", "Mã gói không hợp lệ: ")) +
-                                        id.status().message());
+        return ErrorPage(page, 400, page.Text("package.bad_id", {{"reason", id.status().message()}}));
       default:
         return ErrorPage(page, 500, id.status().message());
     }
