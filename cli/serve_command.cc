@@ -18,7 +18,10 @@ Search, DeletePO, RetrieveInfo; GET /api/audit-log), for e-office systems and
 the people who hand documents in and audit them. Clients authenticate with
 'Authorization: Bearer TOKEN' (preserve user add) or a client certificate
 mapped to an account (--client-ca, preserve user certificate); every request
-for an operation is an "access" audit event. While it runs it holds the store: scheduled jobs
+for an operation is an "access" audit event. Every other address is the web
+application for people (open URL/ in a browser; Vietnamese, or English): they
+sign in with an account's password (preserve user passwd), and every page they
+open is an "access" audit event too. While it runs it holds the store: scheduled jobs
 (seal, renew, fixity sample: config.json "jobs") run inside it; the read-only
 commands (verify, list, status, audit-log show) work beside it.
 

@@ -56,7 +56,7 @@ std::string Page::DateTime(TimePoint t) const {
 }
 
 std::string Page::CsrfField() const {
-  return session ? "<input type=\"hidden\" name=\"csrf\" value=\"" + session->csrf + "\">" : "";
+  return session ? RenderWithoutTexts("csrf_field", json::object{{"token", session->csrf}}) : "";
 }
 
 const Route* Routes::Find(std::string_view method, std::string_view path) const {
@@ -167,7 +167,7 @@ service::HttpResponse ErrorPage(const Page& page, unsigned status, std::string_v
 }
 
 std::string PackageLink(std::string_view id) {
-  return "<a class=\"id\" href=\"/package/" + UrlEncode(id) + "\">" + Escape(id) + "</a>";
+  return RenderWithoutTexts("package_link", json::object{{"href", "/package/" + UrlEncode(id)}, {"id", id}});
 }
 
 std::string Notice(std::string_view kind, std::string_view html) {

@@ -66,8 +66,6 @@ struct Page {
   std::string Text(std::string_view key, const boost::json::object& values) const;
   // "1.234.567" (vi) or "1,234,567" (en).
   std::string Number(std::uint64_t n) const;
-  // Being replaced by Text: an English and a Vietnamese text at the place of use.
-  std::string_view T(std::string_view en, std::string_view vi) const { return lang == Lang::kEn ? en : vi; }
   std::string_view lang_code() const { return lang == Lang::kEn ? "en" : "vi"; }
   bool Is(archive::Role role) const { return session && session->role == role; }
   // "05/12/2026" (vi) or "2026-12-05" (en), in the configured offset from UTC.
