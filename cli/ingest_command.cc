@@ -117,16 +117,6 @@ struct CommandInput {
   std::vector<archive::Submission> submissions;
 };
 
-constexpr const char* kUnusableInput = "INPUT_UNUSABLE";
-constexpr const char* kNoSignature =
-    "no signature: neither a signed file (PDF, .p7m, ASiC) nor a document with DOCUMENT.p7s beside it";
-
-archive::Submission Unusable(std::string name, std::string category, std::string reason) {
-  archive::Submission s;
-  s.name = std::move(name);
-  s.unusable = archive::Submission::Unusable{std::move(category), std::move(reason)};
-  return s;
-}
 
 // How the names on the command line are read: --name-encoding, and the limits for bundles.
 struct InputRules {
@@ -168,30 +158,9 @@ Status AddBundle(const std::filesystem::path& input, const std::filesystem::path
     return Status::FailedPrecondition(read.status().message() + kNameEncodingHint);
   PRESERVE_ASSIGN_OR_RETURN(ingest::BulkInput bulk, std::move(read));
   const std::filesystem::path shown = Shown(input, rules);
-  for (auto& s : bulk.submissions) {
-    archive::Submission submission;
-    submission.name = (shown / s.name).string();
-    if (s.detached_signature) {
-      submission.signature = *s.detached_signature;
-      submission.content = s.primary;
-      submission.signature_name = s.signature_name;
-      submission.content_name = s.name;
-    } else {
-      submission.signature = s.primary;
-      submission.signature_name = s.name;
-    }
-    submission.metadata = s.metadata;
-    out.submissions.push_back(std::move(submission));
-  }
-  for (const auto& file : bulk.unsigned_files)
-    out.submissions.push_back(Unusable((shown / file).string(), std::string(archive::kNotSigned), kNoSignature));
-  for (const auto& problem : bulk.problems) {
-    // "orphan.p7s: no document named orphan": the reasons hold no ": ", names may.
-    const std::size_t colon = problem.rfind(": ");
-    const std::string file = colon == std::string::npos ? problem : problem.substr(0, colon);
-    const std::string why = colon == std::string::npos ? "not usable" : problem.substr(colon + 2);
-    out.submissions.push_back(Unusable((shown / file).string(), kUnusableInput, why));
-  }
+  for (archive::Submission& s :
+       archive::SubmissionsOf(bulk, [&](const std::string& path) { return (shown / path).string(); }))
+    out.submissions.push_back(std::move(s));
   return Status::Ok();
 }
 
@@ -285,8 +254,9 @@ Status AddFiles(const std::vector<std::filesystem::path>& files, const std::vect
     beside += ".p7s";
     std::error_code ec;
     if (!std::filesystem::is_regular_file(beside, ec)) {
-      not_signed.push_back(Unusable(documents[i].string(), std::string(archive::kNotSigned),
-                                    "no signature given (pass --signature FILE, or put FILE.p7s beside it)"));
+      not_signed.push_back(archive::UnusableSubmission(documents[i].string(), archive::kNotSigned,
+                                                       "no signature given (pass --signature FILE, or put FILE.p7s "
+                                                       "beside it)"));
       continue;
     }
     paired.push_back({beside, documents[i], std::nullopt, ""});

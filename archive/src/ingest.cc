@@ -611,6 +611,45 @@ Status StoreNewPackage(Prepared& p, const Clock& clock, const storage::Store& st
 
 }  // namespace
 
+Submission UnusableSubmission(std::string name, std::string_view category, std::string reason) {
+  Submission s;
+  s.name = std::move(name);
+  s.unusable = Submission::Unusable{std::string(category), std::move(reason)};
+  return s;
+}
+
+std::vector<Submission> SubmissionsOf(const ingest::BulkInput& bulk,
+                                      const std::function<std::string(const std::string&)>& name_of) {
+  std::vector<Submission> out;
+  for (const auto& s : bulk.submissions) {
+    Submission submission;
+    submission.name = name_of(s.name);
+    if (s.detached_signature) {
+      submission.signature = *s.detached_signature;
+      submission.content = s.primary;
+      submission.signature_name = s.signature_name;
+      submission.content_name = s.name;
+    } else {
+      submission.signature = s.primary;
+      submission.signature_name = s.name;
+    }
+    submission.metadata = s.metadata;
+    out.push_back(std::move(submission));
+  }
+  for (const auto& file : bulk.unsigned_files)
+    out.push_back(UnusableSubmission(name_of(file), kNotSigned,
+                                     "no signature: neither a signed file (PDF, .p7m, ASiC) nor a document with "
+                                     "DOCUMENT.p7s beside it"));
+  for (const auto& problem : bulk.problems) {
+    // "orphan.p7s: no document named orphan": the reasons hold no ": ", names may.
+    const std::size_t colon = problem.rfind(": ");
+    const std::string file = colon == std::string::npos ? problem : problem.substr(0, colon);
+    const std::string why = colon == std::string::npos ? "not usable" : problem.substr(colon + 2);
+    out.push_back(UnusableSubmission(name_of(file), kInputUnusable, why));
+  }
+  return out;
+}
+
 std::string_view OutcomeClass(const IngestOutcome& outcome) {
   if (outcome.error) return "error";
   if (outcome.accepted) return "accepted";

@@ -180,10 +180,6 @@ Result<std::optional<package::RecordMetadata>> FormMetadata(const Page& page, co
 
 // ---- Hand in: the files ----
 
-constexpr const char* kUnusableInput = "INPUT_UNUSABLE";
-constexpr const char* kNoSignature =
-    "no signature: neither a signed file (PDF, .p7m, ASiC) nor a document with DOCUMENT.p7s beside it";
-
 bool EndsWithNoCase(std::string_view text, std::string_view suffix) {
   if (text.size() < suffix.size()) return false;
   return std::equal(suffix.begin(), suffix.end(), text.end() - static_cast<std::ptrdiff_t>(suffix.size()),
@@ -217,42 +213,13 @@ Status WriteUpload(const std::filesystem::path& path, std::string_view data) {
   return Status::Ok();
 }
 
-archive::Submission Unusable(std::string name, std::string category, std::string reason) {
-  archive::Submission s;
-  s.name = std::move(name);
-  s.unusable = archive::Submission::Unusable{std::move(category), std::move(reason)};
-  return s;
-}
-
 // Submissions from a folder or a bundle, as `preserve ingest` makes them
-// (cli/ingest_command.cc AddBundle); outcomes name them `shown`/path.
+// (archive::SubmissionsOf); outcomes name them `shown`/path.
 Status AddBulk(const std::filesystem::path& input, const std::filesystem::path& scratch, const std::string& shown,
                std::vector<archive::Submission>& out) {
   PRESERVE_ASSIGN_OR_RETURN(ingest::BulkInput bulk, ingest::ReadBulkInput(input, scratch));
-  for (auto& s : bulk.submissions) {
-    archive::Submission submission;
-    submission.name = shown + s.name;
-    if (s.detached_signature) {
-      submission.signature = *s.detached_signature;
-      submission.content = s.primary;
-      submission.signature_name = s.signature_name;
-      submission.content_name = s.name;
-    } else {
-      submission.signature = s.primary;
-      submission.signature_name = s.name;
-    }
-    submission.metadata = s.metadata;
-    out.push_back(std::move(submission));
-  }
-  for (const auto& file : bulk.unsigned_files)
-    out.push_back(Unusable(shown + file, std::string(archive::kNotSigned), kNoSignature));
-  for (const auto& problem : bulk.problems) {
-    // "orphan.p7s: no document named orphan": the reasons hold no ": ", names may.
-    const std::size_t colon = problem.rfind(": ");
-    const std::string file = colon == std::string::npos ? problem : problem.substr(0, colon);
-    const std::string why = colon == std::string::npos ? "not usable" : problem.substr(colon + 2);
-    out.push_back(Unusable(shown + file, kUnusableInput, why));
-  }
+  for (archive::Submission& s : archive::SubmissionsOf(bulk, [&](const std::string& path) { return shown + path; }))
+    out.push_back(std::move(s));
   return Status::Ok();
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "preserve/archive/archive.h"
+#include "preserve/ingest/bulk_input.h"
 #include "preserve/package/record_metadata.h"
 #include "preserve/signature/signature_validation.h"
 
@@ -81,6 +82,19 @@ struct IngestOutcome {
 };
 
 inline constexpr std::string_view kNotSigned = "NOT_SIGNED";
+// The category of a file that could not be made a submission (a signature
+// without its document, a metadata sidecar without its document, a link).
+inline constexpr std::string_view kInputUnusable = "INPUT_UNUSABLE";
+
+// A submission that is refused before it is read: `name` with its category and reason.
+Submission UnusableSubmission(std::string name, std::string_view category, std::string reason);
+// The submissions of a folder or bundle as the input layer read it: one per
+// signed object, and one marked unusable per unsigned document (kNotSigned)
+// and per file that could not be paired (kInputUnusable), so that every file
+// handed in has an outcome. `name_of` turns a path inside the input
+// ("2024/letter.txt") into the name outcomes and the audit trail use.
+std::vector<Submission> SubmissionsOf(const ingest::BulkInput& bulk,
+                                      const std::function<std::string(const std::string&)>& name_of);
 
 // "accepted", "duplicate", "refused", "not-signed" or "error".
 std::string_view OutcomeClass(const IngestOutcome& outcome);
