@@ -64,6 +64,20 @@ class RawDb {
     EXPECT_TRUE(it->status().ok());
     return out;
   }
+  // Every column family's name.
+  std::vector<std::string> Families() const {
+    std::vector<std::string> out;
+    for (const auto& [name, handle] : by_name_) out.push_back(name);
+    return out;
+  }
+  // Every key and value of `family`, as RocksDB reads them (uncompressed).
+  std::vector<std::pair<std::string, std::string>> Rows(const std::string& family) {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), by_name_.at(family)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) out.emplace_back(it->key().ToString(), it->value().ToString());
+    EXPECT_TRUE(it->status().ok());
+    return out;
+  }
   // Moves everything into table files, and names those of `family`.
   std::vector<std::filesystem::path> FlushAndListFiles(const std::string& family) {
     rocksdb::FlushOptions wait;
