@@ -5,12 +5,11 @@
 #include <string_view>
 
 #include "auditor_pages.h"
+#include "officer_pages.h"
 #include "page.h"
 #include "preserve/archive/catalogue.h"
 #include "preserve/archive/verification.h"
 #include "preserve/audit/package_archive.h"
-#include "preserve/util/digest.h"
-#include "preserve/util/bytes.h"
 #include "report_pdf.h"
 #include "report_view.h"
 #include "view.h"
@@ -52,35 +51,16 @@ service::HttpResponse Report(Page& page) {
 
 // ---- /verify-zip ----
 
-// An uploaded file in the spool for as long as it is read, then removed:
-// nothing uploaded to this page is kept.
-class SpoolFile {
- public:
-  static Result<std::unique_ptr<SpoolFile>> Write(const std::filesystem::path& spool, std::string_view data) {
-    std::uint8_t random[16];
-    PRESERVE_RETURN_IF_ERROR(RandomBytes(random));
-    std::error_code ec;
-    std::filesystem::create_directories(spool, ec);
-    if (ec) return Status::IOError("cannot make " + spool.string() + ": " + ec.message());
-    auto file = std::unique_ptr<SpoolFile>(new SpoolFile(spool / ("verify-" + ToHex(random) + ".zip")));
-    std::ofstream out(file->path_, std::ios::binary);
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-    out.close();
-    if (!out) return Status::IOError("cannot write " + file->path_.string());
-    return file;
-  }
-  ~SpoolFile() {
-    std::error_code ec;
-    std::filesystem::remove(path_, ec);  // best effort: the service empties the spool at start anyway
-  }
-  SpoolFile(const SpoolFile&) = delete;
-  SpoolFile& operator=(const SpoolFile&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  explicit SpoolFile(std::filesystem::path path) : path_(std::move(path)) {}
-  std::filesystem::path path_;
-};
+// The upload in a spool directory of its own for as long as it is read, then
+// removed: nothing uploaded to this page is kept.
+Result<std::filesystem::path> Spool(const SpoolDirectory& dir, std::string_view data) {
+  const std::filesystem::path file = dir.path() / "upload.zip";
+  std::ofstream out(file, std::ios::binary);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+  out.close();
+  if (!out) return Status::IOError("cannot write " + file.string());
+  return file;
+}
 
 service::HttpResponse VerifyZipPage(Page& page) {
   return HtmlPage(page, page.Text("auditor.verify_title"), Render(page, "verify_form", {}));
@@ -118,9 +98,11 @@ service::HttpResponse VerifyZip(Page& page) {
     return RefuseZip(page, page.Text("auditor.verify_choose"), "");
   auto options = StoreTrust(page);
   if (!options.ok()) return ErrorPage(page, 500, options.status().message());
-  auto spooled = SpoolFile::Write(page.app.options.spool, upload->data);
+  auto dir = SpoolDirectory::Make(page.app.options.spool);
+  if (!dir.ok()) return ErrorPage(page, 500, dir.status().message());
+  auto spooled = Spool(*dir.value(), upload->data);
   if (!spooled.ok()) return ErrorPage(page, 500, spooled.status().message());
-  auto contents = audit::ReadPackageZip(spooled.value()->path());
+  auto contents = audit::ReadPackageZip(spooled.value());
   if (!contents.ok())
     return RefuseZip(page, page.Text("auditor.verify_not_package"), contents.status().message());
   const audit::PackageReport report = audit::VerifyPackage(contents.value(), options.value());
