@@ -107,8 +107,8 @@ namespace {
 constexpr std::size_t kChunk = 10000;  // packages per WriteSet
 
 // A manifest like ingest's for a detached CAdES signature over part-1, listing the other objects.
-Bytes SyntheticManifest(std::size_t i, const std::string& id, TimePoint created,
-                        const std::vector<archive::LoadedObject>& objects) {
+package::Manifest SyntheticManifest(std::size_t i, const std::string& id, TimePoint created,
+                                    const std::vector<archive::LoadedObject>& objects) {
   package::Manifest m;
   m.package_id = id;
   m.created = created;
@@ -132,7 +132,7 @@ Bytes SyntheticManifest(std::size_t i, const std::string& id, TimePoint created,
   s.signature_algorithm = "RSA";
   s.revocation = "not checked";
   m.signatures.push_back(std::move(s));
-  return package::ManifestToJson(m);
+  return m;
 }
 
 }  // namespace
@@ -145,14 +145,16 @@ Status WriteSyntheticPackages(storage::Store& store, const Clock& clock, std::si
     for (std::size_t i = chunk; i < std::min(end, chunk + kChunk); ++i) {
       PRESERVE_ASSIGN_OR_RETURN(std::string id, archive::NewPackageId(clock));
       std::vector<archive::LoadedObject> objects;
+      std::optional<package::Manifest> manifest;
       for (std::size_t j = 0; j < kObjectsPerPackage; ++j) {
-        bool manifest = options.manifest && j + 1 == kObjectsPerPackage;
-        Bytes content = manifest ? SyntheticManifest(i, id, options.created, objects) : ObjectContent(i, j);
+        if (options.manifest && j + 1 == kObjectsPerPackage)
+          manifest = SyntheticManifest(i, id, options.created, objects);
+        Bytes content = manifest ? package::ManifestToJson(*manifest) : ObjectContent(i, j);
         Bytes digest = Sha256(content);
         w.PutContent(digest, content);
         objects.push_back({ObjectPath(j), std::move(digest), content.size()});
       }
-      archive::PutQueuedPackage(w, id, options.created, objects);
+      archive::PutQueuedPackage(w, id, options.created, objects, manifest ? &*manifest : nullptr);
     }
     PRESERVE_RETURN_IF_ERROR(store.Commit(std::move(w)));
   }

@@ -69,17 +69,34 @@ int CmdList(int argc, char** argv) {
   desc.add_options()
       ("after", po::value(&after), "start after this package id (paging: pass the last id of the previous page)")
       ("limit", po::value(&limit), "most packages to list (default 100)")
-      ("organ", po::value(&filter.organ), "issuing organ: name or organ id contains TEXT")
-      ("type", po::value(&filter.type_name), "document type name contains TEXT (\"Công văn\")")
+      ("organ", po::value(&filter.organ), "issuing organ: its name or organ id has the words of TEXT")
+      ("type", po::value(&filter.type_name), "document type name has the words of TEXT (\"công văn\")")
+      ("number", po::value(&filter.number), "number and symbol has the words of TEXT (\"6587/UBND-CNXD\")")
+      ("subject", po::value(&filter.subject), "subject (trích yếu) has the words of TEXT")
       ("issued-from", po::value<DateArg>()->notifier([&filter](const DateArg& d) { filter.issued_from = d.Iso(); }),
        "issued on or after this day (YYYY-MM-DD or dd/mm/yyyy)")
       ("issued-to", po::value<DateArg>()->notifier([&filter](const DateArg& d) { filter.issued_to = d.Iso(); }),
        "issued on or before this day (YYYY-MM-DD or dd/mm/yyyy)")
-      ("signer-org", po::value(&filter.signer_organization), "a signer's organization (O=) contains TEXT");
+      ("ingested-from",
+       po::value<DateArg>()->notifier([&filter](const DateArg& d) { filter.ingested_from = d.Iso(); }),
+       "ingested on or after this day (UTC)")
+      ("ingested-to", po::value<DateArg>()->notifier([&filter](const DateArg& d) { filter.ingested_to = d.Iso(); }),
+       "ingested on or before this day (UTC)")
+      ("signer-org", po::value(&filter.signer_organization), "a signer's organization (O=) has the words of TEXT")
+      ("state", po::value<std::string>()->notifier([&filter](const std::string& name) {
+         filter.state = archive::PackageStateFromName(name);
+         if (!filter.state) throw po::validation_error(po::validation_error::invalid_option_value, "state", name);
+       }),
+       "queued, sealed or deleted");
   po::variables_map vm;
   if (auto done = ParseCommand("list", argc, argv, desc, {}, {}, vm,
                                "[--store DIR] [--after ID] [--limit N] [--organ TEXT] [--type TEXT] "
-                               "[--issued-from DAY] [--issued-to DAY] [--signer-org TEXT]"))
+                               "[--number TEXT] [--subject TEXT] [--issued-from DAY] [--issued-to DAY] "
+                               "[--ingested-from DAY] [--ingested-to DAY] [--signer-org TEXT] [--state STATE]\n\n"
+                               "Text filters match words, whatever their case and diacritics (\"dak nong\" finds\n"
+                               "\"Đắk Nông\"); the last word may be the beginning of one (\"6587/UBND-CN\"). They\n"
+                               "are looked up in the search index; a store made before it has it built by\n"
+                               "'preserve index build'."))
     return *done;
   Session session;
   if (auto failed = OpenSession(common, archive::OpenMode::kReadOnly, session)) return *failed;
@@ -262,6 +279,91 @@ int CmdReport(int argc, char** argv) {
     }
   }
   return report->unreadable.empty() ? kExitOk : kExitInvalid;
+}
+
+}  // namespace preserve::cli
+
+namespace preserve::cli {
+
+namespace {
+
+int IndexStatus(int argc, char** argv) {
+  CommonOptions common;
+  po::options_description desc("Options");
+  AddCommonOptions(desc, common, true);
+  po::variables_map vm;
+  if (auto done = ParseCommand("index status", argc, argv, desc, {}, {}, vm,
+                               "[--store DIR] [--json]\n\nWhether the search index covers every package."))
+    return *done;
+  Session session;
+  if (auto failed = OpenSession(common, archive::OpenMode::kReadOnly, session)) return *failed;
+  auto status = archive::Catalogue(*session.archive).IndexStatus();
+  if (!status.ok()) return ExitFor(status.status());
+  const std::string state = status->complete ? "complete" : status->started ? "building" : "absent";
+  if (common.json) {
+    std::cout << json::serialize(json::object{{"state", state}, {"built_through", status->built_through}}) << "\n";
+  } else if (status->complete) {
+    std::cout << "search index: complete\n";
+  } else if (status->started) {
+    std::cout << "search index: being built, through package "
+              << (status->built_through.empty() ? "(none yet)" : status->built_through)
+              << "; 'preserve index build' goes on from there\n";
+  } else {
+    std::cout << "search index: absent (a store made before it); 'preserve index build' makes it\n";
+  }
+  return kExitOk;
+}
+
+int IndexBuild(int argc, char** argv) {
+  CommonOptions common;
+  bool rebuild = false;
+  std::string by;
+  po::options_description desc("Options");
+  AddCommonOptions(desc, common, true);
+  desc.add_options()
+      ("rebuild", po::bool_switch(&rebuild), "start over from the first package, rewriting every entry")
+      ("by", po::value(&by), "who runs it, for the audit trail (default: the user running preserve)");
+  po::variables_map vm;
+  if (auto done = ParseCommand("index build", argc, argv, desc, {}, {}, vm,
+                               "[--store DIR] [--rebuild] [--by NAME] [--json]\n\n"
+                               "Indexes every package not indexed yet, for list's filters, the service's\n"
+                               "Search and the web application's search. Commits every 10,000 packages with\n"
+                               "how far it got: run again after an interruption, it goes on from there.\n"
+                               "Its start and its end are audit events."))
+    return *done;
+  Session session;
+  if (auto failed = OpenSession(common, archive::OpenMode::kWritable, session)) return *failed;
+  auto progress = [&common](std::size_t done) {
+    if (!common.json) std::cerr << "indexed " << done << " packages\n";
+  };
+  auto build = archive::Catalogue(*session.archive).BuildSearchIndex(rebuild, Actor(by), progress);
+  if (!build.ok()) return ExitFor(build.status());
+  for (const auto& u : build->unreadable) std::cerr << "preserve index build: not indexed: package " << u << "\n";
+  if (common.json) {
+    json::array unreadable(build->unreadable.begin(), build->unreadable.end());
+    std::cout << json::serialize(json::object{{"indexed", build->packages},
+                                              {"resumed_after", build->resumed_after},
+                                              {"unreadable", std::move(unreadable)}})
+              << "\n";
+  } else if (build->packages == 0 && !build->resumed && build->unreadable.empty()) {
+    std::cout << "search index: complete already (--rebuild starts over)\n";
+  } else {
+    std::cout << "search index: complete; indexed " << build->packages << " packages"
+              << (build->resumed ? " after " + build->resumed_after : std::string()) << "\n";
+  }
+  return build->unreadable.empty() ? kExitOk : kExitInvalid;
+}
+
+}  // namespace
+
+int CmdIndex(int argc, char** argv) {
+  return Dispatch(argc, argv,
+                  "Usage: preserve index status [--json]\n"
+                  "       preserve index build [--rebuild] [--by NAME] [--json]\n\n"
+                  "The search index that list's filters, the service's Search and the web\n"
+                  "application's search read. New stores keep it as they go; a store made before\n"
+                  "it has it built once by 'index build'. Each subcommand takes --help.\n",
+                  {{"status", IndexStatus}, {"build", IndexBuild}});
 }
 
 }  // namespace preserve::cli

@@ -205,6 +205,7 @@ int CmdSeal(int argc, char** argv);
 int CmdVerify(int argc, char** argv);
 int CmdExport(int argc, char** argv);
 int CmdList(int argc, char** argv);
+int CmdIndex(int argc, char** argv);
 int CmdVersions(int argc, char** argv);
 int CmdReport(int argc, char** argv);
 int CmdVerifyPackage(int argc, char** argv);

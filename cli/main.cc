@@ -57,7 +57,11 @@ const std::vector<CommandEntry>& Commands() {
        "holdings, queued and sealed, nearest deadlines, lapsed evidence, last seal, renewal and fixity runs", {}},
       {"policy", CmdPolicy, "show or set the dated algorithm catalogue in force", {"show", "set"}},
       {"list", CmdList,
-       "list the packages in the store (filters: --organ, --type, --issued-from/--issued-to, --signer-org)", {}},
+       "list the packages in the store (filters: --organ, --type, --number, --subject, --issued-from/--issued-to, "
+       "--ingested-from/--ingested-to, --signer-org, --state)",
+       {}},
+      {"index", CmdIndex, "the search index list's filters read: its status, or build it for an older store",
+       {"status", "build"}},
       {"versions", CmdVersions,
        "list a package's versions (a new one: ingest --new-version-of; get/verify/export --version N)", {}},
       {"report", CmdReport,

@@ -6,6 +6,7 @@
 #include "archive_impl.h"
 #include "damage.h"
 #include "lifecycle.h"
+#include "search_index.h"
 #include "stored_json.h"
 #include "trust.h"
 #include "preserve/audit/package_archive.h"
@@ -262,6 +263,7 @@ Status Archive::Init(const std::filesystem::path& root, const InitOptions& optio
     auto tsa_certificate = LoadCertificates(TsaDir(staging) / "tsa.pem");
     if (!tsa_certificate.ok()) return undo(tsa_certificate.status());
     w.PutSetting(kActiveTsaSetting, Digest(HashAlgorithm::kSha256, tsa_certificate->front()));
+    PutSearchIndexComplete(w);  // an empty store's index is complete: ingest keeps it so
     if (Status s = store.value()->Commit(std::move(w)); !s.ok()) return undo(s);
   }  // closed (and flushed) before it moves
   PRESERVE_FAULT_POINT("init.before_publish");

@@ -2,6 +2,7 @@
 
 #include "archive_impl.h"
 #include "records.h"
+#include "search_index.h"
 
 namespace preserve::archive {
 
@@ -12,13 +13,14 @@ std::string_view ProducerName() { return kProducer; }
 Result<std::string> NewPackageId(const Clock& clock) { return NewId(clock); }
 
 void PutQueuedPackage(storage::WriteSet& w, const std::string& id, TimePoint created,
-                      const std::vector<LoadedObject>& objects) {
+                      const std::vector<LoadedObject>& objects, const package::Manifest* manifest) {
   PackageRecord record;
   record.id = id;
   record.created = created;
   for (const LoadedObject& o : objects) record.objects.push_back({o.path, o.sha256, o.size});
   w.PutPackage(id, EncodePackageRecord(record));
   w.Enqueue(id, EncodeQueueEntry(record));
+  PutIndexEntry(w, MakeIndexEntry(record, manifest != nullptr ? *manifest : package::Manifest{}, nullptr), nullptr);
 }
 
 }  // namespace preserve::archive

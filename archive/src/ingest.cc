@@ -21,6 +21,7 @@
 #include "archive_impl.h"
 #include "kept_revocation_data.h"
 #include "lifecycle.h"
+#include "search_index.h"
 #include "submissions.h"
 #include "trust.h"
 #include "preserve/signature/asic_validation.h"
@@ -587,6 +588,7 @@ Status StoreNewPackage(Prepared& p, const Clock& clock, const storage::Store& st
   PRESERVE_RETURN_IF_ERROR(StoreObjects(p, manifest_json, store, w, known, record));
   w.PutPackage(record.id, EncodePackageRecord(record));
   w.Enqueue(record.id, EncodeQueueEntry(record));
+  PutIndexEntry(w, MakeIndexEntry(record, manifest, nullptr), nullptr);
   // The first live package to hold a signed object stays the one a resubmission names.
   PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> holder, FindHolder(store, p.submission_key));
   if (!holder) w.PutSubmission(p.submission_key, record.id);
@@ -867,6 +869,9 @@ Result<IngestOutcome> Lifecycle::AddVersion(const std::string& package_id, const
   PRESERVE_RETURN_IF_ERROR(StoreObjects(p, manifest_json, *impl_->store, w, known, record));
   w.PutPackage(record.id, EncodePackageRecord(record));
   w.Enqueue(record.id, EncodeQueueEntry(record));
+  // A package not indexed yet (a store whose index is being built) is left to the build.
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<IndexEntry> indexed, ReadIndexEntry(*impl_->store, package_id));
+  if (indexed) PutIndexEntry(w, MakeIndexEntry(record, manifest, &*indexed), &*indexed);
   // Retention and holds stay the package's: a version has no lifecycle record of its own.
   p.outcome.package_id = id;
   const std::string trusted = trust.ListAnchorsUsed(p.outcome, clock, w);

@@ -15,6 +15,7 @@
 #include "archive_impl.h"
 #include "damage.h"
 #include "lifecycle.h"
+#include "search_index.h"
 #include "submissions.h"
 #include "preserve/util/digest.h"
 
@@ -427,6 +428,8 @@ Result<DeletionOutcome> Lifecycle::DeleteSealed(const std::string& package_id, c
                                w, digests));
   outcome.objects = kept.size();
   EraseUnshared(kept, own, shared, w, outcome);
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<IndexEntry> indexed, ReadIndexEntry(store, package_id));
+  if (indexed) PutIndexEntry(w, DeletedIndexEntry(*indexed), &*indexed);
   w.AppendAudit(AuditEvent(*impl_->clock, "delete",
                            {{"package", package_id},
                             {"reason", reason},

@@ -1033,6 +1033,8 @@ Answer RetrieveTrace(Context& ctx, Call& call) {
 
 // ---- Search ----
 
+constexpr const char* kSearchFilters = "organ, type, number, subject, issuedFrom, issuedTo, signerOrg, after, limit";
+
 Answer Search(Context& ctx, Call& call) {
   const json::value* fi = call.body.if_contains("fi");
   json::value parsed;
@@ -1064,6 +1066,8 @@ Answer Search(Context& ctx, Call& call) {
       std::string text(v.get_string());
       if (key == "organ") filter.organ = text;
       else if (key == "type") filter.type_name = text;
+      else if (key == "number") filter.number = text;
+      else if (key == "subject") filter.subject = text;
       else if (key == "signerOrg") filter.signer_organization = text;
       else if (key == "after") after = text;
       else if (key == "issuedFrom" || key == "issuedTo") {
@@ -1073,10 +1077,8 @@ Answer Search(Context& ctx, Call& call) {
                                     "fi." + key + " phải là ngày (" + kDateForms + ")"));
         (key == "issuedFrom" ? filter.issued_from : filter.issued_to) = FormatDate(day.value());
       } else {
-        return ParameterError(Say("unknown filter fi." + key + " (organ, type, issuedFrom, issuedTo, signerOrg, "
-                                                               "after, limit)",
-                                  "Không có bộ lọc fi." + key + " (organ, type, issuedFrom, issuedTo, signerOrg, "
-                                                                "after, limit)"));
+        return ParameterError(Say("unknown filter fi." + key + " (" + kSearchFilters + ")",
+                                  "Không có bộ lọc fi." + key + " (" + kSearchFilters + ")"));
       }
     }
   }

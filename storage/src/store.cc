@@ -37,13 +37,15 @@ constexpr const char* kSchedule = "schedule";
 constexpr const char* kAudit = "audit";
 constexpr const char* kLifecycle = "lifecycle";
 constexpr const char* kSubmissions = "submissions";
+constexpr const char* kIndex = "index";
 
 // Order matters: it indexes StoreImpl::handles_ (0 is RocksDB's default family).
-const std::array<const char*, 11> kFamilies = {rocksdb::kDefaultColumnFamilyName.c_str(),
+const std::array<const char*, 12> kFamilies = {rocksdb::kDefaultColumnFamilyName.c_str(),
                                                kContent, kPackages, kEvidence, kBatches,
-                                               kQueue, kSchedule, kAudit, kLifecycle, kTrees, kSubmissions};
+                                               kQueue, kSchedule, kAudit, kLifecycle, kTrees, kSubmissions, kIndex};
 enum FamilyIndex : std::size_t { kDefaultIdx, kContentIdx, kPackagesIdx, kEvidenceIdx, kBatchesIdx,
-                                 kQueueIdx, kScheduleIdx, kAuditIdx, kLifecycleIdx, kTreesIdx, kSubmissionsIdx };
+                                 kQueueIdx, kScheduleIdx, kAuditIdx, kLifecycleIdx, kTreesIdx, kSubmissionsIdx,
+                                 kIndexIdx };
 
 std::string BigEndian64(std::uint64_t v) {
   std::string out(8, '\0');
@@ -165,6 +167,31 @@ class WriterLock {
   // Closing it releases the flock.
   explicit WriterLock(FileDescriptor fd) : fd_(std::move(fd)) {}
   FileDescriptor fd_;
+};
+
+// An iterator over the index family. A read-only open of a store made before
+// the family existed has no handle for it: the cursor is then empty.
+class RocksIndexCursor final : public IndexCursor {
+ public:
+  RocksIndexCursor(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* family) {
+    if (family == nullptr) return;
+    rocksdb::ReadOptions options;
+    options.total_order_seek = true;
+    iterator_.reset(db.NewIterator(options, family));
+  }
+  void Seek(std::string_view key) override {
+    if (iterator_) iterator_->Seek(rocksdb::Slice(key.data(), key.size()));
+  }
+  void Next() override { iterator_->Next(); }
+  bool Valid() const override { return iterator_ && iterator_->Valid(); }
+  std::string_view key() const override { return {iterator_->key().data(), iterator_->key().size()}; }
+  ByteView value() const override { return ToByteView(iterator_->value()); }
+  Status status() const override {
+    return iterator_ ? FromRocks(iterator_->status(), "reading the search index") : Status::Ok();
+  }
+
+ private:
+  std::unique_ptr<rocksdb::Iterator> iterator_;
 };
 
 class StoreImpl final : public Store {
@@ -445,6 +472,14 @@ class StoreImpl final : public Store {
                    });
   }
 
+  Result<Bytes> GetIndex(std::string_view key) const override {
+    return Get(kIndexIdx, std::string(key), "index entry");
+  }
+
+  std::unique_ptr<IndexCursor> NewIndexCursor() const override {
+    return std::make_unique<RocksIndexCursor>(*db_, handles_[kIndexIdx]);
+  }
+
   Result<std::string> GetSubmission(ByteView key) const override {
     auto id = Get(kSubmissionsIdx, Str(key), "submission " + ToHex(key));
     if (!id.ok()) return id.status();
@@ -673,6 +708,7 @@ class StoreImpl final : public Store {
       case WriteSet::Family::kSchedule: return handles_[kScheduleIdx];
       case WriteSet::Family::kLifecycle: return handles_[kLifecycleIdx];
       case WriteSet::Family::kSubmissions: return handles_[kSubmissionsIdx];
+      case WriteSet::Family::kIndex: return handles_[kIndexIdx];
       case WriteSet::Family::kSettings: return handles_[kDefaultIdx];
     }
     return handles_[kDefaultIdx];
@@ -875,6 +911,8 @@ void WriteSet::PutSubmission(ByteView key, std::string_view package_id) {
   Add(Family::kSubmissions, false, Str(key), {}, AsBytes(package_id));
 }
 void WriteSet::EraseSubmission(ByteView key) { Add(Family::kSubmissions, true, Str(key), {}, {}); }
+void WriteSet::PutIndex(std::string_view key, ByteView value) { Add(Family::kIndex, false, key, {}, value); }
+void WriteSet::EraseIndex(std::string_view key) { Add(Family::kIndex, true, key, {}, {}); }
 void WriteSet::PutPackage(std::string_view id, ByteView record) { Add(Family::kPackages, false, id, {}, record); }
 void WriteSet::PutEvidence(std::string_view id, ByteView evidence) { Add(Family::kEvidence, false, id, {}, evidence); }
 void WriteSet::PutBatch(std::string_view batch_id, ByteView record) { Add(Family::kBatches, false, batch_id, {}, record); }

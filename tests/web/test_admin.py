@@ -3,10 +3,9 @@ import time
 import unittest
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from webtest import PASSWORDS, WebTest, fixture, new_browser
+from webtest import PASSWORDS, WebTest, fixture, left_the_document, new_browser
 
 
 def sign_in_with(browser, url, name, password):
@@ -20,7 +19,7 @@ def submit(browser, button):
     """Clicks a form's button and waits for the answer's page."""
     old = browser.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(old))
+    WebDriverWait(browser, 30).until(lambda _: left_the_document(old))
 
 
 class Admin(WebTest):

@@ -23,10 +23,9 @@ import unittest
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as ChromeService
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 PRESERVE = os.environ["PRESERVE_BIN"]
@@ -120,6 +119,22 @@ class Service:
 _plain_click = WebElement.click
 
 
+def left_the_document(element):
+    """Whether `element` left the document. Chromium answers "stale element"
+    once the old page is gone, but while the new one is being put in place it
+    may answer "Node with given id does not belong to the document" instead:
+    that means gone as well."""
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
+
+
 def _click_and_wait_for_the_next_page(element):
     navigates = element.tag_name == "a" or (element.tag_name in ("button", "input")
                                             and (element.get_attribute("type") or "submit") == "submit")
@@ -129,7 +144,7 @@ def _click_and_wait_for_the_next_page(element):
     old = driver.find_element(By.TAG_NAME, "html")
     _plain_click(element)
     try:
-        WebDriverWait(driver, 60).until(expected_conditions.staleness_of(old))
+        WebDriverWait(driver, 60).until(lambda d: left_the_document(old))
     except TimeoutException:
         return  # it did not navigate after all (a download, an invalid form)
     WebDriverWait(driver, 120).until(lambda d: d.execute_script("return document.readyState") == "complete")

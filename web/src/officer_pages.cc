@@ -430,6 +430,8 @@ struct SearchField {
 constexpr SearchField kSearchFields[] = {
     {"organ", "officer.search.organ", ""},
     {"type", "officer.search.type", "officer.search.hint.type"},
+    {"number", "officer.search.number", "officer.search.hint.number"},
+    {"subject", "officer.search.subject", "officer.search.hint.subject"},
     {"from", "officer.search.from", "officer.search.hint.from"},
     {"to", "officer.search.to", "officer.search.hint.to"},
     {"signer_org", "officer.search.signer_org", ""},
@@ -480,6 +482,8 @@ service::HttpResponse Search(Page& page) {
   archive::ListFilter filter;
   filter.organ = page.query.Get("organ");
   filter.type_name = page.query.Get("type");
+  filter.number = page.query.Get("number");
+  filter.subject = page.query.Get("subject");
   filter.signer_organization = page.query.Get("signer_org");
   boost::json::object data = SearchData(page);
   if (!FilterDate(page.query.Get("from"), filter.issued_from) || !FilterDate(page.query.Get("to"), filter.issued_to)) {

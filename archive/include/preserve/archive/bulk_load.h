@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "preserve/package/manifest.h"
 #include "preserve/storage/store.h"
 #include "preserve/util/bytes.h"
 #include "preserve/util/clock.h"
@@ -38,8 +39,9 @@ struct LoadedObject {
 };
 
 // Puts in `w` the package record of package `id` made at `created` with
-// `objects`, and its seal-queue entry.
+// `objects`, its seal-queue entry and its search index entry, with what
+// `manifest` (the one among `objects`, if any) says of it.
 void PutQueuedPackage(storage::WriteSet& w, const std::string& id, TimePoint created,
-                      const std::vector<LoadedObject>& objects);
+                      const std::vector<LoadedObject>& objects, const package::Manifest* manifest = nullptr);
 
 }  // namespace preserve::archive

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -47,18 +48,44 @@ struct TrustListEntry {
 };
 
 // Which packages `List` returns: all of them, or those matching every field
-// set. Text fields match when the package's field contains the text
-// (byte-wise: "Đắk Nông" finds "UBND tỉnh Đắk Nông").
+// set. Text fields match as people search: by words, whatever their case,
+// diacritics and Unicode normalization ("dak nong" finds "UBND tỉnh Đắk
+// Nông"); every word given must be a word of the field, and the last may be
+// the beginning of one ("6587/UBND-CN" finds "6587/UBND-CNXD").
 struct ListFilter {
   std::string organ;                // organ_name or organ_id of the record metadata
   std::string type_name;            // "Công văn"
+  std::string number;               // number and symbol: "6587/UBND-CNXD"
+  std::string subject;              // words of the subject (trích yếu)
   std::string issued_from;          // YYYY-MM-DD, inclusive
   std::string issued_to;            // YYYY-MM-DD, inclusive
-  std::string signer_organization;  // O= of any signer
+  std::string ingested_from;        // YYYY-MM-DD (UTC), inclusive: when the package was made
+  std::string ingested_to;          // YYYY-MM-DD (UTC), inclusive
+  std::string signer_organization;  // O= of any signer, of any version
+  std::optional<PackageState> state;
   bool empty() const {
-    return organ.empty() && type_name.empty() && issued_from.empty() && issued_to.empty() &&
-           signer_organization.empty();
+    return organ.empty() && type_name.empty() && number.empty() && subject.empty() && issued_from.empty() &&
+           issued_to.empty() && ingested_from.empty() && ingested_to.empty() && signer_organization.empty() &&
+           !state;
   }
+};
+
+// The search index's state (`preserve index status`): a store made before
+// the index has none until `preserve index build` completes it.
+struct SearchIndexStatus {
+  bool complete = false;
+  bool started = false;        // a build was started and not completed: `index build` resumes it
+  std::string built_through;   // while building: the last package id indexed
+};
+
+// What one `BuildSearchIndex` run did.
+struct SearchIndexBuild {
+  std::size_t packages = 0;     // indexed by this run
+  bool resumed = false;         // it went on from an earlier run's last package
+  std::string resumed_after;    // that package
+  // Packages whose records could not be read (damage: 'check' and 'repair'
+  // say more), each with why: not indexed, so a filter does not list them.
+  std::vector<std::string> unreadable;
 };
 
 // The signature-use report (the province monitors digital-signature use per
@@ -155,11 +182,25 @@ class Catalogue {
   Status SetPolicy(const std::string& profile_or_file);
 
   // Packages in id (= creation) order, starting after `after` ("" for the first
-  // page), up to `limit` of those matching `filter`. A filter reads each
-  // package's manifest: a scan of the whole store when few packages match.
-  // A package that cannot be read is listed with PackageSummary::unreadable
-  // set, and the listing goes on; errors are for a store that cannot be read.
+  // page), up to `limit` of those matching `filter`. A filter is looked up in
+  // the search index: a few seeks per package listed, however many the store
+  // holds. Until a store made before the index has it built, a filter reads
+  // each package's manifest instead (a scan of the whole store when few
+  // match), with the same matching. A package that cannot be read is listed
+  // with PackageSummary::unreadable set, and the listing goes on; errors are
+  // for a store that cannot be read.
   Result<std::vector<PackageSummary>> List(const std::string& after, std::size_t limit, const ListFilter& filter = {});
+
+  Result<SearchIndexStatus> IndexStatus() const;
+  // Indexes every package not indexed yet, in id order, committing every
+  // `step` packages with how far it got, so that a run stopped (killed, the
+  // disk full) goes on from there when run again; `rebuild` starts over from
+  // the first package (and rewrites every entry). `progress` is told the
+  // packages indexed so far after each commit. Audited when it starts and when
+  // it completes. Nothing to do on a complete index unless `rebuild`.
+  Result<SearchIndexBuild> BuildSearchIndex(bool rebuild, const std::string& actor,
+                                            const std::function<void(std::size_t)>& progress = nullptr,
+                                            std::size_t step = 10000);
 
   // Ingests and refusals with an event time in [from, to), counted per group.
   // Events that cannot be read are named in SignatureUseReport::unreadable.

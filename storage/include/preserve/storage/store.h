@@ -14,6 +14,8 @@
 //   lifecycle package id                        -> retention, holds, deletion tombstone (opaque)
 //   submissions submission key (32 bytes)       -> package id: which package holds a signed object
 //             (the key is the archive's: see archive/ingestion.h), so a resubmission is found with one read
+//   index     key (opaque)                      -> value (opaque): the archive's search index
+//             (archive/src/search_index.h), written in the same commits as the records it indexes
 //
 // Every logical change is one WriteSet committed as one synced RocksDB
 // WriteBatch: after Commit returns OK the change survives a crash; before, it
@@ -124,6 +126,9 @@ class WriteSet {
   void PutSubmission(ByteView key, std::string_view package_id);
   void EraseSubmission(ByteView key);
   void PutPackage(std::string_view id, ByteView record);
+  // An entry of the search index (keys and values are the archive's).
+  void PutIndex(std::string_view key, ByteView value = {});
+  void EraseIndex(std::string_view key);
   void PutEvidence(std::string_view id, ByteView evidence);
   void PutBatch(std::string_view batch_id, ByteView record);
   // One chunk of a batch's hash tree: the nodes of `level` from chunk * (chunk size) on, as the caller cuts them.
@@ -151,7 +156,7 @@ class WriteSet {
   // What the store applies at commit. Keys and values live in one buffer, so a
   // batch of millions of operations costs no allocation per operation.
   enum class Family {
-    kContent, kPackages, kEvidence, kBatches, kTrees, kQueue, kSchedule, kLifecycle, kSubmissions, kSettings
+    kContent, kPackages, kEvidence, kBatches, kTrees, kQueue, kSchedule, kLifecycle, kSubmissions, kIndex, kSettings
   };
   struct Op {
     Family family;
@@ -206,6 +211,21 @@ struct ScanGap {
 // Scans that take one report each gap to it and go on past the damage;
 // without one they fail at the damage with kCorruption.
 using ScanGapSink = std::function<void(const ScanGap&)>;
+
+// Reads the index family in key order, seeking as a join over sorted lists
+// needs. Not thread-safe; it sees the store as of its making (no commit after
+// that). status() tells, once Valid() is false, whether the end was reached
+// (OK) or a read failed.
+class IndexCursor {
+ public:
+  virtual ~IndexCursor() = default;
+  virtual void Seek(std::string_view key) = 0;  // to the first key at or after `key`
+  virtual void Next() = 0;                      // only while Valid()
+  virtual bool Valid() const = 0;
+  virtual std::string_view key() const = 0;     // only while Valid(); until the next move
+  virtual ByteView value() const = 0;           // likewise
+  virtual Status status() const = 0;
+};
 
 // Where the audit chain ends: the next event chains to `hash`.
 struct AuditChainHead {
@@ -265,6 +285,10 @@ class Store {
   virtual Result<std::string> GetSubmission(ByteView key) const = 0;
   // Every submission key in key order; stops early when `visit` returns false.
   virtual Status ScanSubmissions(const std::function<bool(ByteView key, std::string_view package_id)>& visit) const = 0;
+
+  // An entry written with WriteSet::PutIndex; kNotFound when there is none.
+  virtual Result<Bytes> GetIndex(std::string_view key) const = 0;
+  virtual std::unique_ptr<IndexCursor> NewIndexCursor() const = 0;
 
   // Up to `limit` queued package ids, oldest first (ids are time-ordered).
   virtual Result<std::vector<std::string>> ListQueued(std::size_t limit, const ScanGapSink* gaps = nullptr) const = 0;

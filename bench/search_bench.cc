@@ -1,0 +1,150 @@
+// Search benchmark (issue 18 part 1): filtered pages of Catalogue::List from
+// the search index, on a store that `seal_bench populate-catalogue` filled
+// (synthetic packages with real manifests and record metadata: 16 organs,
+// issue dates over 2016-2025, code numbers i % 100000 + 1, subjects "Trích
+// yếu văn bản tổng hợp số i"). bench/search_bench.sh runs it.
+//
+//   search_bench query STORE     each query below: the median of 5 first pages
+//                                of 50, in ms, and the matches on the page
+//   search_bench forget STORE    erases the index, as a store made before it
+//   search_bench scan STORE      the same queries through the manifests, as a
+//                                store without the index lists (the baseline),
+//                                once each
+//   search_bench build STORE     BuildSearchIndex of the whole store, seconds
+//
+// Every line: `query <name> <ms> <matches>` or `build <seconds> <packages>`,
+// then the process's peak RSS in MiB.
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "bench_support.h"
+#include "preserve/archive/archive.h"
+#include "preserve/archive/bulk_load.h"
+#include "preserve/archive/catalogue.h"
+#include "preserve/storage/store.h"
+
+namespace {
+
+using namespace preserve;
+
+constexpr std::size_t kPage = 50;
+
+struct Query {
+  const char* name;
+  archive::ListFilter filter;
+};
+
+std::vector<Query> Queries() {
+  auto with = [](auto set) {
+    archive::ListFilter f;
+    set(f);
+    return f;
+  };
+  return {
+      {"organ", with([](auto& f) { f.organ = "dak nong"; })},                  // 1 in 16
+      {"organ+type+year", with([](auto& f) {                                    // 1 in 160
+         f.organ = "so tu phap";
+         f.type_name = "cong van";
+         f.issued_from = "2019-01-01";
+         f.issued_to = "2019-12-31";
+       })},
+      {"month", with([](auto& f) {                                              // 1 in 120
+         f.issued_from = "2021-03-01";
+         f.issued_to = "2021-03-31";
+       })},
+      {"number", with([](auto& f) { f.number = "4711/UBND-BENCH"; })},        // 1 in 100,000
+      {"number-prefix", with([](auto& f) { f.number = "47"; })},               // words 47, 470..., 4700...
+      {"subject-word", with([](auto& f) { f.subject = "tong hop so 123457"; })},  // one package
+      {"rare-and-common", with([](auto& f) {                                    // a rare word joined to a common one
+         f.subject = "van ban";
+         f.number = "99999";
+       })},
+      {"none", with([](auto& f) { f.organ = "khong co co quan nay"; })},
+  };
+}
+
+int Fail(const Status& s) {
+  std::cerr << "search_bench: " << s.ToString() << "\n";
+  return 1;
+}
+
+int RunQueries(const std::filesystem::path& root, bool through_index) {
+  RealClock clock;
+  auto opened = archive::Archive::Open(root, clock, {.mode = archive::OpenMode::kReadOnly});
+  if (!opened.ok()) return Fail(opened.status());
+  archive::Archive& a = *opened.value();
+  auto status = archive::Catalogue(a).IndexStatus();
+  if (!status.ok()) return Fail(status.status());
+  if (status->complete != through_index) {
+    std::cerr << "search_bench: the index is " << (status->complete ? "complete" : "not complete") << "\n";
+    return 1;
+  }
+  for (const Query& q : Queries()) {
+    const int runs = through_index ? 5 : 1;
+    std::vector<double> ms;
+    std::size_t matches = 0;
+    for (int i = 0; i < runs; ++i) {
+      bench::Timer timer;
+      auto page = archive::Catalogue(a).List("", kPage, q.filter);
+      if (!page.ok()) return Fail(page.status());
+      ms.push_back(timer.wall() * 1e3);
+      matches = page->size();
+    }
+    std::sort(ms.begin(), ms.end());
+    std::printf("query %s %.2f %zu %.0f\n", q.name, ms[ms.size() / 2], matches, bench::PeakRssMiB());
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+// Erases the index, as a store made before it has none.
+int Forget(const std::filesystem::path& root) {
+  {
+    auto store = storage::Store::Open(archive::DatabaseDir(root), {});
+    if (!store.ok()) return Fail(store.status());
+    std::size_t erased = 0;
+    auto cursor = (*store)->NewIndexCursor();
+    storage::WriteSet w;
+    for (cursor->Seek(""); cursor->Valid(); cursor->Next()) {
+      w.EraseIndex(cursor->key());
+      if (++erased % 1000000 == 0) {
+        if (Status s = (*store)->Commit(std::move(w)); !s.ok()) return Fail(s);
+        w = storage::WriteSet();
+      }
+    }
+    if (!cursor->status().ok()) return Fail(cursor->status());
+    w.EraseSetting("search_index");
+    if (Status s = (*store)->Commit(std::move(w)); !s.ok()) return Fail(s);
+  }
+  return 0;
+}
+
+int Build(const std::filesystem::path& root) {
+  RealClock clock;
+  auto opened = archive::Archive::Open(root, clock, {.mode = archive::OpenMode::kWritable});
+  if (!opened.ok()) return Fail(opened.status());
+  bench::Timer timer;
+  auto build = archive::Catalogue(*opened.value()).BuildSearchIndex(false, "search_bench");
+  if (!build.ok()) return Fail(build.status());
+  std::printf("build %.2f %zu %.0f\n", timer.wall(), build->packages, bench::PeakRssMiB());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::cerr << "usage: search_bench query|forget|scan|build STORE\n";
+    return 2;
+  }
+  const std::string phase = argv[1];
+  if (phase == "query") return RunQueries(argv[2], true);
+  if (phase == "scan") return RunQueries(argv[2], false);
+  if (phase == "forget") return Forget(argv[2]);
+  if (phase == "build") return Build(argv[2]);
+  std::cerr << "search_bench: unknown phase " << phase << "\n";
+  return 2;
+}
