@@ -44,6 +44,16 @@ Timer::Timer() : wall_(std::chrono::steady_clock::now()), cpu_(CpuSeconds()) {}
 double Timer::wall() const { return Seconds(std::chrono::steady_clock::now() - wall_).count(); }
 double Timer::cpu() const { return CpuSeconds() - cpu_; }
 
+// Keep in step with bench_result in bench/bench_lib.sh: the same line.
+void PrintResult(const std::string& bench, const std::string& phase, std::size_t n, double seconds, double rss_mib,
+                 std::optional<double> baseline_seconds) {
+  char baseline[32] = "-";
+  if (baseline_seconds) std::snprintf(baseline, sizeof baseline, "%.6f", *baseline_seconds);
+  std::printf("result bench=%s phase=%s n=%zu seconds=%.6f rss_mib=%.0f baseline_seconds=%s\n", bench.c_str(),
+              phase.c_str(), n, seconds, rss_mib, baseline);
+  std::fflush(stdout);
+}
+
 Bytes Sha256(ByteView data) {
   Bytes out(32);
   unsigned int len = 0;

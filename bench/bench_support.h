@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "preserve/archive/archive.h"
@@ -43,6 +44,13 @@ class Timer {
   std::chrono::steady_clock::time_point wall_;
   double cpu_;
 };
+
+// The machine-readable line of one measured phase (bench/README.md), on stdout:
+//   result bench=BENCH phase=PHASE n=N seconds=S rss_mib=M baseline_seconds=B
+// B is "-" when the phase has no baseline. The bench/*.sh scripts keep these
+// lines apart from the table and print them last (bench/bench_lib.sh).
+void PrintResult(const std::string& bench, const std::string& phase, std::size_t n, double seconds, double rss_mib,
+                 std::optional<double> baseline_seconds = std::nullopt);
 
 Bytes Sha256(ByteView data);
 

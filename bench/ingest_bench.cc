@@ -6,7 +6,9 @@
 //                                        with a detached CAdES signature DIR/doc-NNNNN.txt.p7s
 //   ingest_bench sign-file PKI FILE      FILE.p7s: a detached CAdES signature over FILE, streamed
 //   ingest_bench ingest PKI DIR STORE    new store; IngestAll of DIR's documents, then Seal
-//   ingest_bench ingest-one PKI FILE STORE  new store; Ingest of FILE with FILE.p7s
+//   ingest_bench ingest-one PKI FILE STORE [SHA256SUM_SECONDS]
+//                                        new store; Ingest of FILE with FILE.p7s (the seconds
+//                                        sha256sum took over FILE: the result line's baseline)
 //
 // PKI is a directory made by scripts/make-revocation-pki.sh: the documents are
 // signed by signer-crl-only (CRL distribution point only) with the issuing CA
@@ -18,13 +20,15 @@
 // Signing and store creation (Archive::Init, Open) are setup, not timed. Each
 // timed phase prints one line: phase, N, seconds, docs/s, MB/s, CPU seconds
 // (user + system, all threads: on a shared machine wall time says more about
-// the neighbours than about us), and the process's peak RSS so far (VmHWM).
+// the neighbours than about us), and the process's peak RSS so far (VmHWM);
+// then the same as a result line (bench/README.md).
 #include <openssl/bio.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,12 +50,24 @@ namespace fs = std::filesystem;
 
 constexpr const char* kSigner = "signer-crl-only";
 
-void Report(const char* phase, std::size_t n, std::uint64_t bytes, const Timer& timer) {
-  const double seconds = timer.wall();
-  const double cpu = timer.cpu();
-  std::printf("%-12s %7zu %9.3f %9.0f %9.1f %8.2f %8.0f\n", phase, n, seconds, static_cast<double>(n) / seconds,
-              static_cast<double>(bytes) / 1e6 / seconds, cpu, PeakRssMiB());
+struct Row {
+  double seconds = 0, rss_mib = 0;
+};
+
+// Prints one row of the table (bytes: what the MB/s are of).
+Row Report(const char* phase, std::size_t n, std::uint64_t bytes, const Timer& timer) {
+  const Row row{timer.wall(), PeakRssMiB()};
+  std::printf("%-12s %7zu %9.3f %9.0f %9.1f %8.2f %8.0f\n", phase, n, row.seconds, static_cast<double>(n) / row.seconds,
+              static_cast<double>(bytes) / 1e6 / row.seconds, timer.cpu(), row.rss_mib);
   std::fflush(stdout);
+  return row;
+}
+
+// A measured phase (not setup: signing, or closing the store): its row, then its result line.
+void ReportMeasured(const char* phase, std::size_t n, std::uint64_t bytes, const Timer& timer,
+                    std::optional<double> baseline_seconds = std::nullopt) {
+  const Row row = Report(phase, n, bytes, timer);
+  bench::PrintResult("ingest", phase, n, row.seconds, row.rss_mib, baseline_seconds);
 }
 
 int Fail(const std::string& what) {
@@ -130,7 +146,7 @@ int Ingest(const fs::path& pki, const fs::path& dir, const fs::path& root) {
     Timer timer;
     Status s = archive::Ingestion(*archive.value()).IngestAll(submissions, options.value(), std::ref(tally));
     if (!s.ok()) return Fail(s);
-    Report("ingest", submissions.size(), bytes, timer);
+    ReportMeasured("ingest", submissions.size(), bytes, timer);
   }
   if (tally.accepted != submissions.size())
     return Fail(std::to_string(tally.refused) + " of " + std::to_string(submissions.size()) +
@@ -142,7 +158,7 @@ int Ingest(const fs::path& pki, const fs::path& dir, const fs::path& root) {
     std::size_t packages = 0;
     for (const auto& o : sealed.value()) packages += o.packages;
     if (packages != submissions.size()) return Fail("sealed " + std::to_string(packages) + " packages");
-    Report("seal", packages, 0, timer);
+    ReportMeasured("seal", packages, 0, timer);
   }
   {
     Timer timer;  // closing flushes the store's memtables: work the phases leave behind
@@ -152,7 +168,8 @@ int Ingest(const fs::path& pki, const fs::path& dir, const fs::path& root) {
   return 0;
 }
 
-int IngestOne(const fs::path& pki, const fs::path& file, const fs::path& root) {
+int IngestOne(const fs::path& pki, const fs::path& file, const fs::path& root,
+              std::optional<double> sha256sum_seconds) {
   SystemClock clock;
   auto options = Options(pki);
   if (!options.ok()) return Fail(options.status());
@@ -166,7 +183,8 @@ int IngestOne(const fs::path& pki, const fs::path& file, const fs::path& root) {
   auto outcome = archive::Ingestion(*archive.value()).Ingest(submission, options.value());
   if (!outcome.ok()) return Fail(outcome.status());
   if (!outcome->accepted) return Fail("refused: " + outcome->reason);
-  Report("ingest-1GB", 1, fs::file_size(file), timer);  // MB/s of the document, as sha256sum's
+  // MB/s of the document, as sha256sum's
+  ReportMeasured("ingest-1GB", 1, fs::file_size(file), timer, sha256sum_seconds);
   return 0;
 }
 
@@ -177,12 +195,13 @@ int main(int argc, char** argv) {
   if (phase == "sign" && argc == 5) return Sign(argv[2], argv[3], std::stoul(argv[4]));
   if (phase == "sign-file" && argc == 4) return SignFile(argv[2], argv[3]);
   if (phase == "ingest" && argc == 5) return Ingest(argv[2], argv[3], argv[4]);
-  if (phase == "ingest-one" && argc == 5) return IngestOne(argv[2], argv[3], argv[4]);
+  if (phase == "ingest-one" && (argc == 5 || argc == 6))
+    return IngestOne(argv[2], argv[3], argv[4], argc == 6 ? std::optional(std::stod(argv[5])) : std::nullopt);
   if (phase == "header") {
     std::printf("%-12s %7s %9s %9s %9s %8s %8s\n", "phase", "N", "seconds", "docs/s", "MB/s", "cpu_s", "RSS_MiB");
     return 0;
   }
   std::cerr << "usage: ingest_bench header | sign PKI DIR N | sign-file PKI FILE | ingest PKI DIR STORE |"
-               " ingest-one PKI FILE STORE\n";
+               " ingest-one PKI FILE STORE [SHA256SUM_SECONDS]\n";
   return 2;
 }

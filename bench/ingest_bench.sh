@@ -37,6 +37,9 @@
 # 2,000 docs/s on 2 cores; 1 GiB ingest at least 80% of sha256sum's MB/s with
 # peak RSS under 100 MB; issue 15: one GET per CRL per run, and cli-online at
 # least 90% of cli-ingest's docs/s.
+# Last, one result line per timed phase (bench/README.md); baseline: none for
+# the N-document phases but cli-online and cli-online2 (cli-ingest), sha256sum
+# for the 1 GiB ingests.
 # INGEST_BENCH_DOCS_ONLY=1 skips the 1 GiB phases.
 set -eu
 build=${1:?usage: ingest_bench.sh BUILD_DIR [N]}
@@ -54,18 +57,21 @@ http_pid=
 trap 'if [ -n "$http_pid" ]; then kill "$http_pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 pki="$work/pki"
+. "$src/bench/bench_lib.sh"
+bench_results_to "$work/results"
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
 echo "build: $build (${type:-RelWithDebInfo, the default}), $(nproc) cores, load $(load) at start"
 echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 
-# timed PHASE N BYTES COMMAND...: runs COMMAND under /usr/bin/time and prints
-# a line in ingest_bench's format; its stdout goes to $work/PHASE.out, stderr
-# to $work/PHASE.err; fails when COMMAND does.
+# timed PHASE N BYTES BASELINE_SECONDS COMMAND...: runs COMMAND under
+# /usr/bin/time, prints a line in ingest_bench's format and keeps the phase's
+# result line (BASELINE_SECONDS "-": none); sets $seconds. COMMAND's stdout
+# goes to $work/PHASE.out, stderr to $work/PHASE.err; fails when COMMAND does.
 timed() {
-  phase=$1 count=$2 bytes=$3
-  shift 3
+  phase=$1 count=$2 bytes=$3 baseline=$4
+  shift 4
   start=$(date +%s%N)
   rc=0
   /usr/bin/time -f '%U %S %M' -o "$work/$phase.time" "$@" >"$work/$phase.out" 2>"$work/$phase.err" || rc=$?
@@ -75,9 +81,12 @@ timed() {
     tail -5 "$work/$phase.err" >&2
     exit 1
   fi
-  awk -v phase="$phase" -v n="$count" -v bytes="$bytes" -v ns=$((end - start)) '
-    { s = ns / 1e9; printf "%-12s %7d %9.3f %9.0f %9.1f %8.2f %8.0f\n", phase, n, s, n / s, bytes / 1e6 / s, $1 + $2, $3 / 1024 }
-  ' "$work/$phase.time"
+  seconds=$(awk -v ns=$((end - start)) 'BEGIN { printf "%.6f", ns / 1e9 }')
+  read -r user_s system_s rss_kib <"$work/$phase.time"
+  awk -v phase="$phase" -v n="$count" -v bytes="$bytes" -v s="$seconds" -v user="$user_s" -v sys="$system_s" \
+    -v kib="$rss_kib" 'BEGIN {
+    printf "%-12s %7d %9.3f %9.0f %9.1f %8.2f %8.0f\n", phase, n, s, n / s, bytes / 1e6 / s, user + sys, kib / 1024 }'
+  bench_result ingest "$phase" "$count" "$seconds" "$rss_kib" "$baseline"
 }
 
 # ---- Setup (not timed) ----
@@ -93,22 +102,23 @@ gets() { grep -c "\"GET /$1 " "$work/http.log" || true; }
   "$bench" sign "$pki" "$work/docs" "$n"
 
   # ---- N documents ----
-  "$bench" ingest "$pki" "$work/docs" "$work/store-lib"
+  bench_run "$bench" ingest "$pki" "$work/docs" "$work/store-lib"
   rm -rf "$work/store-lib"
   docs_bytes=$(du -sb "$work/docs" | cut -f1)
   "$cli" init --store "$work/store-cli" >/dev/null 2>&1
-  timed cli-ingest "$n" "$docs_bytes" "$cli" ingest --store "$work/store-cli" --trust "$pki/root-ca.pem" \
+  timed cli-ingest "$n" "$docs_bytes" - "$cli" ingest --store "$work/store-cli" --trust "$pki/root-ca.pem" \
     --intermediates "$pki/issuing-ca.pem" --crl "$pki/root.crl" --crl "$pki/issuing.crl" --offline --no-seal --ids-only \
     "$work/docs"
   accepted=$(wc -l <"$work/cli-ingest.out")
   [ "$accepted" -eq "$n" ] || { echo "ingest_bench.sh: preserve ingest accepted $accepted of $n" >&2; exit 1; }
-  timed cli-seal "$n" 0 "$cli" seal --store "$work/store-cli"
+  offline_seconds=$seconds
+  timed cli-seal "$n" 0 - "$cli" seal --store "$work/store-cli"
   rm -rf "$work/store-cli"
 
   # ---- The same N documents, CRLs over HTTP (issue 15) ----
   "$cli" init --store "$work/store-online" >/dev/null 2>&1
   for run in cli-online cli-online2; do
-    timed "$run" "$n" "$docs_bytes" "$cli" ingest --store "$work/store-online" --trust "$pki/root-ca.pem" \
+    timed "$run" "$n" "$docs_bytes" "$offline_seconds" "$cli" ingest --store "$work/store-online" --trust "$pki/root-ca.pem" \
       --intermediates "$pki/issuing-ca.pem" --no-seal --allow-duplicate "$work/docs"
     accepted=$(wc -l <"$work/$run.out")
     [ "$accepted" -eq "$n" ] || { echo "ingest_bench.sh: $run accepted $accepted of $n" >&2; exit 1; }
@@ -123,13 +133,14 @@ gets() { grep -c "\"GET /$1 " "$work/http.log" || true; }
   head -c 1073741824 /dev/urandom >"$big"
   "$bench" sign-file "$pki" "$big"
   sha256sum "$big" >/dev/null  # the page cache is warm for every reader below
-  timed sha256sum 1 1073741824 sha256sum "$big"
-  timed openssl-sha 1 1073741824 openssl dgst -sha256 "$big"  # for reference: OpenSSL's SHA-256, as preserve uses
-  timed proc-1GB 1 1073741824 "$bench" ingest-one "$pki" "$big" "$work/store-big"
-  cat "$work/proc-1GB.out"  # ingest_bench's own lines: RSS once the store is open; the Ingest call alone
+  timed sha256sum 1 1073741824 - sha256sum "$big"
+  sha_seconds=$seconds
+  timed openssl-sha 1 1073741824 - openssl dgst -sha256 "$big"  # for reference: OpenSSL's SHA-256, as preserve uses
+  timed proc-1GB 1 1073741824 "$sha_seconds" "$bench" ingest-one "$pki" "$big" "$work/store-big" "$sha_seconds"
+  bench_show "$work/proc-1GB.out"  # ingest_bench's own lines: RSS once the store is open; the Ingest call alone
   rm -rf "$work/store-big"
   "$cli" init --store "$work/store-cli-big" >/dev/null 2>&1
-  timed cli-1GB 1 1073741824 "$cli" ingest --store "$work/store-cli-big" --trust "$pki/root-ca.pem" \
+  timed cli-1GB 1 1073741824 "$sha_seconds" "$cli" ingest --store "$work/store-cli-big" --trust "$pki/root-ca.pem" \
     --intermediates "$pki/issuing-ca.pem" --crl "$pki/root.crl" --crl "$pki/issuing.crl" --offline --no-seal "$big" "$big.p7s"
 } | tee "$work/figures"
 if [ "${INGEST_BENCH_DOCS_ONLY:-0}" = 1 ]; then
@@ -162,3 +173,4 @@ awk -v n="$n" '
   }
 ' "$work/figures"
 echo "machine: $(nproc) cores, load $(load) at the end (shared: other builds may be running; cpu_s says what the phases used)"
+bench_print_results

@@ -11,6 +11,7 @@
 // peak RSS (MiB), the plain OpenSSL SHA-256 baseline (seconds), the ratio, and
 // the CPU seconds (user + system, all threads) the phase itself used: on a
 // shared machine wall time says more about the neighbours than about us.
+// Then the same figures as a result line (bench/README.md).
 //
 // This is a benchmark, not a client: it writes packages straight into the
 // store (preserve/archive/bulk_load.h, through bench/bench_support.h), because
@@ -73,12 +74,15 @@ double BaselineSeconds(std::size_t n) {
   return seconds;
 }
 
+// The phase's row, then its result line.
 void Report(const char* phase, std::size_t n, const Timer& timer, std::size_t requests) {
   const double seconds = timer.wall();
   const double cpu = timer.cpu();
-  double baseline = BaselineSeconds(n);
+  const double rss = PeakRssMiB();  // before the baseline, whose copy of every object's content would count
+  const double baseline = BaselineSeconds(n);
   std::printf("%-11s %9zu %9.2f %11.0f %6zu %9.0f %9.3f %8.1f %9.2f\n", phase, n, seconds,
-              static_cast<double>(n) / seconds, requests, PeakRssMiB(), baseline, seconds / baseline, cpu);
+              static_cast<double>(n) / seconds, requests, rss, baseline, seconds / baseline, cpu);
+  bench::PrintResult("seal", phase, n, seconds, rss, baseline);
 }
 
 // Closing flushes the store's memtables (storage/store.h): work the phase

@@ -21,9 +21,9 @@
 #                   times over 8 clients
 # Per phase: documents (or requests)/s, p50 and p99 latency, the peak RSS of
 # the process measured (VmHWM of `preserve serve`; /usr/bin/time for the CLI),
-# and the ratio to the CLI's rate (goal: at least 80%). The last lines are
-# machine-readable: result bench=serve phase=P n=N seconds=S rss_mib=M
-# baseline_seconds=B (baseline: cli-ingest of the same documents).
+# and the ratio to the CLI's rate (goal: at least 80%). Last, one result line
+# per phase (bench/README.md; baseline: cli-ingest of the same documents, for
+# serve-8 and serve-32).
 set -eu
 build=${1:?usage: serve_bench.sh BUILD_DIR [N]}
 n=${2:-2000}
@@ -46,6 +46,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 pki="$work/pki"
+. "$src/bench/bench_lib.sh"
+bench_results_to "$work/results"
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 echo "build: $build, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at start"
@@ -98,14 +100,12 @@ stop_serve() {
   serve_pid=
 }
 
-results="$work/results"
-: >"$results"
-# line PHASE N SECONDS RSS_KIB P50 P99
+# line PHASE N SECONDS RSS_KIB P50 P99 BASELINE_SECONDS: a row of the table and the phase's result line
 line() {
-  awk -v p="$1" -v n="$2" -v s="$3" -v rss="$4" -v p50="$5" -v p99="$6" -v base="${baseline:-0}" 'BEGIN {
-    ratio = base > 0 ? sprintf("%5.0f%%", 100 * base / s) : "     -"
+  awk -v p="$1" -v n="$2" -v s="$3" -v rss="$4" -v p50="$5" -v p99="$6" -v base="$7" 'BEGIN {
+    ratio = base != "-" ? sprintf("%5.0f%%", 100 * base / s) : "     -"
     printf "%-12s %7d %9.3f %9.1f %9s %9s %8.0f %s\n", p, n, s, n / s, p50, p99, rss / 1024, ratio }'
-  echo "result bench=serve phase=$1 n=$2 seconds=$3 rss_mib=$(($4 / 1024)) baseline_seconds=${baseline:-}" >>"$results"
+  bench_result serve "$1" "$2" "$3" "$4" "$7"
 }
 
 printf "%-12s %7s %9s %9s %9s %9s %8s %s\n" phase n seconds per_s p50_ms p99_ms RSS_MiB "vs cli"
@@ -118,8 +118,8 @@ start=$(date +%s%N)
 end=$(date +%s%N)
 accepted=$(wc -l <"$work/cli.out")
 [ "$accepted" -eq "$n" ] || { echo "serve_bench.sh: preserve ingest accepted $accepted of $n" >&2; tail -3 "$work/cli.err" >&2; exit 1; }
-baseline=$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }')
-line cli-ingest "$n" "$baseline" "$(cat "$work/cli.time")" - -
+baseline=$(awk -v ns=$((end - start)) 'BEGIN { printf "%.6f", ns / 1e9 }')
+line cli-ingest "$n" "$baseline" "$(cat "$work/cli.time")" - - -
 
 # ---- The service, 8 and 32 clients ----
 for clients in 8 32; do
@@ -131,7 +131,7 @@ for clients in 8 32; do
   seconds=$(echo "$out" | sed 's/.*seconds=\([0-9.]*\).*/\1/')
   p50=$(echo "$out" | sed 's/.*p50_ms=\([0-9.]*\).*/\1/')
   p99=$(echo "$out" | sed 's/.*p99_ms=\([0-9.]*\).*/\1/')
-  line "serve-$clients" "$n" "$seconds" "$rss_kib" "$p50" "$p99"
+  line "serve-$clients" "$n" "$seconds" "$rss_kib" "$p50" "$p99" "$baseline"
 done
 
 # ---- ValidateEvidence of a sealed package ----
@@ -153,8 +153,7 @@ printf '{"poId": "%s"}\n' "$id" >"$work/validate.json"
 out=$("$load" 127.0.0.1 "$serve_port" "$token" /pres/ValidateEvidence 8 "$work/validate.json:$n") || {
   echo "serve_bench.sh: validate-8: $out" >&2; tail -5 "$work/serve.err" >&2; exit 1; }
 stop_serve
-baseline=
 line validate-8 "$n" "$(echo "$out" | sed 's/.*seconds=\([0-9.]*\).*/\1/')" "$rss_kib" \
-  "$(echo "$out" | sed 's/.*p50_ms=\([0-9.]*\).*/\1/')" "$(echo "$out" | sed 's/.*p99_ms=\([0-9.]*\).*/\1/')"
+  "$(echo "$out" | sed 's/.*p50_ms=\([0-9.]*\).*/\1/')" "$(echo "$out" | sed 's/.*p99_ms=\([0-9.]*\).*/\1/')" -
 echo "load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-cat "$results"
+bench_print_results

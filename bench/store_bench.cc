@@ -39,6 +39,12 @@
 //            sealed package due), seconds, same runs as search; `due` is the
 //            second plan's item count, which must equal the packages.
 // The page cache is warm throughout (the store was just written).
+//
+// After its row, a step prints one result line (bench/README.md) per phase:
+// grow, seal, settle, ingest (the median round), list-first, list-middle,
+// search (baseline: scan), plan-none and plan-all, each with n=TO, the size
+// the step grew the store to, and the step process's peak RSS at the end of
+// the phase.
 #include <fcntl.h>
 #include <rocksdb/db.h>
 #include <unistd.h>
@@ -52,6 +58,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -263,12 +270,23 @@ struct Row {
   std::uint64_t scan_bytes = 0;
 };
 
+// A phase's figures for its result line, printed after the row.
+struct PhaseResult {
+  std::string phase;
+  double seconds = 0, rss_mib = 0;
+  std::optional<double> baseline_seconds;
+};
+
 int Step(const fs::path& fixtures, const fs::path& root, std::size_t from, std::size_t to, std::size_t docs) {
   if (to < from) return Fail("TO is below FROM");
   SystemClock clock;
   const fs::path pki = fixtures / "pki";
   Row row;
   row.synthetic = to;
+  std::vector<PhaseResult> results;
+  auto measured = [&results](std::string phase, double seconds, std::optional<double> baseline = std::nullopt) {
+    results.push_back({std::move(phase), seconds, bench::PeakRssMiB(), baseline});
+  };
   if (!fs::exists(root)) {
     if (Status s = archive::Archive::Init(root, {}, clock); !s.ok()) return Fail(s);
   }
@@ -282,6 +300,7 @@ int Step(const fs::path& fixtures, const fs::path& root, std::size_t from, std::
       return Fail(s);
     store.value().reset();
     row.grow_s = timer.wall();
+    measured("grow", row.grow_s);
   }
 
   {
@@ -292,12 +311,14 @@ int Step(const fs::path& fixtures, const fs::path& root, std::size_t from, std::
     if (!sealed.ok()) return Fail(sealed.status());
     if (sealed.value() != to - from) return Fail("sealed " + std::to_string(sealed.value()) + " packages");
     row.seal_s = timer.wall();
+    measured("seal", row.seal_s);
   }
 
   {
     Timer timer;
     if (Status s = SettleCompactions(archive::DatabaseDir(root)); !s.ok()) return Fail(s);
     row.settle_s = timer.wall();
+    measured("settle", row.settle_s);
   }
 
   if (docs > 0) {
@@ -331,6 +352,7 @@ int Step(const fs::path& fixtures, const fs::path& root, std::size_t from, std::
     std::sort(timings.begin(), timings.end());
     row.ingest_docs_per_s = static_cast<double>(docs) / timings[timings.size() / 2].first;
     row.ingest_cpu_s = timings[timings.size() / 2].second;
+    measured("ingest", timings[timings.size() / 2].first);
     auto sealed = SealAll(*archive.value());
     if (!sealed.ok()) return Fail(sealed.status());
   }  // closing flushes the memtables
@@ -359,6 +381,8 @@ int Step(const fs::path& fixtures, const fs::path& root, std::size_t from, std::
   if (!mid_ms.ok()) return Fail(mid_ms.status());
   row.list_first_ms = first_ms.value() * 1e3;
   row.list_mid_ms = mid_ms.value() * 1e3;
+  measured("list-first", first_ms.value());
+  measured("list-middle", mid_ms.value());
 
   archive::ListFilter filter;
   filter.organ = kSearchOrgan;
@@ -369,6 +393,7 @@ int Step(const fs::path& fixtures, const fs::path& root, std::size_t from, std::
   });
   if (!search.ok()) return Fail(search.status());
   row.search_ms = search.value() * 1e3;
+  measured("search", search.value(), scan->seconds);
 
   auto plan = [&](std::chrono::days margin, std::size_t& due) -> std::function<Status()> {
     return [&a, margin, &due]() -> Status {
@@ -381,10 +406,12 @@ int Step(const fs::path& fixtures, const fs::path& root, std::size_t from, std::
   };
   auto none = MedianSeconds(3, 2.0, plan(std::chrono::days(0), row.due_none));
   if (!none.ok()) return Fail(none.status());
+  row.plan_none_s = none.value();
+  measured("plan-none", row.plan_none_s);
   auto all = MedianSeconds(3, 2.0, plan(kEverythingDue, row.due_all));
   if (!all.ok()) return Fail(all.status());
-  row.plan_none_s = none.value();
   row.plan_all_s = all.value();
+  measured("plan-all", row.plan_all_s);
   if (row.due_none != 0 || row.due_all != row.packages)
     std::cerr << "store_bench: plans found " << row.due_none << " and " << row.due_all << " of " << row.packages
               << " packages due (expected 0 and all)\n";
@@ -399,7 +426,7 @@ int Step(const fs::path& fixtures, const fs::path& root, std::size_t from, std::
       db_mib, per_package, row.list_first_ms, row.list_mid_ms, row.search_ms, row.matches, row.plan_none_s,
       row.plan_all_s, row.due_all, row.scan_ms, static_cast<double>(row.scan_bytes) / 1e6,
       row.scan_ms > 0 ? row.search_ms / row.scan_ms : 0.0, bench::PeakRssMiB());
-  std::fflush(stdout);
+  for (const auto& r : results) bench::PrintResult("store", r.phase, to, r.seconds, r.rss_mib, r.baseline_seconds);
   return 0;
 }
 

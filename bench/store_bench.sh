@@ -36,7 +36,8 @@
 # Synthetic packages are five objects of about 60 bytes plus a 1.9 KB
 # manifest; the real ones are 10 KB documents with their signatures. The last
 # line compares the last step's docs/s with the first's: "not falling" when
-# the ratio is at least 0.80.
+# the ratio is at least 0.80. Last, one result line per phase of each step
+# (bench/README.md; store_bench.cc's header lists them; n: SIZE).
 set -eu
 build=${1:?usage: store_bench.sh BUILD_DIR [SIZE...]}
 shift
@@ -49,6 +50,8 @@ docs=${STORE_BENCH_DOCS:-500}
 work=$(mktemp -d "${TMPDIR:-/tmp}/store_bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
+. "$src/bench/bench_lib.sh"
+bench_results_to "$work/results"
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
@@ -59,7 +62,7 @@ echo "store: $work/store, 3 rounds of $docs real documents per step"
   "$bench" header
   from=0
   for size in "$@"; do
-    "$bench" step "$src/tests/fixtures" "$work/store" "$from" "$size" "$docs"
+    bench_run "$bench" step "$src/tests/fixtures" "$work/store" "$from" "$size" "$docs"
     echo "load $(load) after the step to $size" >&2
     from=$size
   done
@@ -79,3 +82,4 @@ awk '
   }
 ' "$work/figures"
 echo "machine: $(nproc) cores, load $(load) at the end (shared: other builds may be running)"
+bench_print_results

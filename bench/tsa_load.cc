@@ -211,7 +211,7 @@ int main(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double cpu = CpuSeconds() - cpu_start;
   std::printf(
-      "answered %ld in %.1f s with %d connections: %.1f requests/s; errors %ld; load generator CPU %.2f s (%.2f cores)\n",
+      "answered %ld in %.3f s with %d connections: %.1f requests/s; errors %ld; load generator CPU %.2f s (%.2f cores)\n",
       answered, seconds, connections, static_cast<double>(answered) / seconds, errors, cpu, cpu / seconds);
   return errors == 0 ? 0 : 1;
 }

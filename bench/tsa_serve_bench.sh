@@ -35,6 +35,11 @@
 #    load, answered with one token made at start. Their "per core-s" is what
 #    HTTP and the sockets alone cost, so 1 / (1/sign + 1/that) bounds what the
 #    service can reach per core; they are not the service's rate.
+#
+# Last, one result line per row (bench/README.md): phase KEY-cCONNECTIONS, or
+# KEY-nosign-cCONNECTIONS for the "no signing" rows; n the requests answered
+# in `seconds`; rss_mib the server's peak RSS; baseline_seconds the time
+# `openssl speed`'s one-core rate needs to sign n (none for "no signing").
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,6 +64,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+. "$root/bench/bench_lib.sh"
+bench_results_to "$work/results"
 
 # openssl speed prints "... sign/s verify/s" with the two rates last on the key's line.
 sign_rate() {  # ALGORITHM
@@ -72,11 +79,12 @@ sign_rate() {  # ALGORITHM
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 one=""
-# One run of the load against a server started by "$@"; prints a table row.
+# One run of the load against a server started by "$@"; prints a table row and
+# keeps the run's result line as PHASE.
 # $one: the one-core signing rate to compare with, or empty for none.
-measure() {  # LABEL CONNECTIONS COMMAND...
-  local label=$1 connections=$2
-  shift 2
+measure() {  # LABEL PHASE CONNECTIONS COMMAND...
+  local label=$1 phase=$2 connections=$3
+  shift 3
   "$@" 2>"$work/serve.log" &
   server_pid=$!
   for _ in $(seq 100); do grep -q "listening on" "$work/serve.log" && break; sleep 0.1; done
@@ -86,9 +94,11 @@ measure() {  # LABEL CONNECTIONS COMMAND...
   before=$(cpu_ticks "$server_pid")
   line=$("$tsa_load" 127.0.0.1 "$port" "$work/q.tsq" "$connections" "$seconds")
   after=$(cpu_ticks "$server_pid")
+  rss_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status")
   kill -TERM "$server_pid"
   wait "$server_pid"
   server_pid=""
+  answered=$(sed -n 's/^answered \([0-9]*\) in .*/\1/p' <<<"$line")
   served=$(sed -n 's/.*: \([0-9.]*\) requests\/s.*/\1/p' <<<"$line")
   elapsed=$(sed -n 's/.* in \([0-9.]*\) s with.*/\1/p' <<<"$line")
   loadgen=$(sed -n 's/.*(\([0-9.]*\) cores).*/\1/p' <<<"$line")
@@ -102,6 +112,9 @@ measure() {  # LABEL CONNECTIONS COMMAND...
              key, conns, served, server, loadgen, one, per_cpu, 100 * served / one, 100 * per_cpu / one
     }
   }'
+  local baseline=-  # the seconds openssl's one-core signing rate takes for as many tokens
+  if [ -n "$one" ]; then baseline=$(awk -v n="$answered" -v one="$one" 'BEGIN { printf "%.6f", n / one }'); fi
+  bench_result tsa-serve "$phase" "$answered" "$elapsed" "$rss_kib" "$baseline"
 }
 
 echo "host: $cores hardware threads; $(openssl version); load $seconds s per row; one row per count of keep-alive connections: $connection_counts"
@@ -117,12 +130,13 @@ for key in rsa-3072 ec-p256; do
   for _ in $(seq "$repeat"); do
     one=$(sign_rate "$alg")
     for connections in $connection_counts; do
-      measure "$key" "$connections" "$preserve" tsa serve --store "$store" --listen 127.0.0.1:0 --threads "$threads"
+      measure "$key" "$key-c$connections" "$connections" "$preserve" tsa serve --store "$store" --listen 127.0.0.1:0 --threads "$threads"
     done
     one=""
     for connections in $connection_counts; do
-      measure "$key (no signing)" "$connections" "$tsa_canned_serve" "$store/tsa" "$work/q.tsq" "$threads"
+      measure "$key (no signing)" "$key-nosign-c$connections" "$connections" "$tsa_canned_serve" "$store/tsa" "$work/q.tsq" "$threads"
     done
   done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_print_results

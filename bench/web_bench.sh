@@ -9,8 +9,8 @@
 # times; the median of curl's time_total on loopback is the page's time
 # (the server's time plus a loopback round trip). Baseline: GET /health,
 # which does nothing, over the same connection setup.
-# Last lines, machine-readable: result bench=web phase=PAGE n=N seconds=S
-# rss_mib=M baseline_seconds=B (M: the service's peak RSS so far).
+# Last, one result line per page and N (bench/README.md; rss_mib: the
+# service's peak RSS so far; baseline: GET /health).
 set -eu
 build=${1:?usage: web_bench.sh BUILD_DIR [N...]}
 shift
@@ -28,8 +28,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-results="$work/results"
-: >"$results"
+. "$src/bench/bench_lib.sh"
+bench_results_to "$work/results"
 
 # The median of curl's time_total over 5 fetches of URL (with the session cookie).
 page_time() {
@@ -67,14 +67,14 @@ for n in "$@"; do
   for page in dashboard search "search?organ=nothing-matches" "package/$id" "report/$id" \
               audit-trail reports/signatures accounts policy; do
     t=$(page_time "$url/$page")
-    rss=$(awk '/^VmHWM:/ { print $2 }' "/proc/$serve_pid/status")
+    rss_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$serve_pid/status")
     name=$(echo "$page" | sed "s|$id|ID|; s|?.*|-filtered|")
     awk -v p="$name" -v n="$n" -v t="$t" -v b="$baseline" 'BEGIN { printf "%-22s %9s %9.1f %9.1f\n", p, n, t * 1000, b * 1000 }'
-    echo "result bench=web phase=$name n=$n seconds=$t rss_mib=$((rss / 1024)) baseline_seconds=$baseline" >>"$results"
+    bench_result web "$name" "$n" "$t" "$rss_kib" "$baseline"
   done
   kill "$serve_pid"
   wait "$serve_pid" 2>/dev/null || true
   serve_pid=
   rm -rf "$store"
 done
-cat "$results"
+bench_print_results

@@ -12,6 +12,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   default-jre-headless default-jdk-headless libbcpkix-java libbcprov-java
   zip unzip curl
+  # /usr/bin/time: the peak RSS of the benchmarks' command-line phases (bench/*.sh).
+  time
   libqpdf-dev libxml2-dev
   libicu-dev
   libsodium-dev
