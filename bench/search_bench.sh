@@ -19,26 +19,29 @@ search="$build/bench/search_bench"
 for tool in "$seal" "$search"; do
   [ -x "$tool" ] || { echo "search_bench.sh: $tool missing (build with -DPRESERVE_BUILD_BENCH=ON)" >&2; exit 2; }
 done
+. "$(dirname "$0")/bench_lib.sh"
 echo "build: $build, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+work=$(mktemp -d "${TMPDIR:-/tmp}/search_bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+bench_results_to "$work/results"
 for n in "$@"; do
-  store=$(mktemp -d "${TMPDIR:-/tmp}/search_bench.XXXXXX")
-  rmdir "$store"
+  store="$work/store-$n"
   "$seal" populate-catalogue "$store" "$n" >/dev/null
-  echo "== $n packages =="
-  "$search" query "$store" | tee "$results.index"
+  echo "== $n packages: query, median ms of 5 first pages of 50, matches on the page, peak RSS MiB =="
+  "$search" query "$store" | tee "$work/index"
   "$search" forget "$store"
-  "$search" scan "$store" | tee "$results.scan"
-  "$search" build "$store" | tee "$results.build"
-  # One result line per query: its seconds from the index, the scan's as the baseline.
+  echo "== the same through the manifests (no index), one run =="
+  "$search" scan "$store" | tee "$work/scan"
+  echo "== index build =="
+  "$search" build "$store" | tee "$work/build"
+  # One result per query: the index's seconds, the scan's as the baseline.
   while read -r _ name ms _ rss; do
-    scan_ms=$(awk -v q="$name" '$2 == q { print $3 }' "$results.scan")
-    awk -v n="$n" -v q="$name" -v ms="$ms" -v rss="$rss" -v base="$scan_ms" 'BEGIN {
-      printf "result bench=search phase=%s n=%s seconds=%.4f rss_mib=%s baseline_seconds=%.3f\n", q, n, ms / 1000, rss, base / 1000 }' >>"$results"
-  done <"$results.index"
-  read -r _ seconds _ rss <"$results.build"
-  echo "result bench=search phase=index-build n=$n seconds=$seconds rss_mib=$rss baseline_seconds=-" >>"$results"
-  rm -rf "$store" "$results.index" "$results.scan" "$results.build"
+    scan_ms=$(awk -v q="$name" '$2 == q { print $3 }' "$work/scan")
+    bench_result search "$name" "$n" "$(awk "BEGIN { print $ms / 1000 }")" $((rss * 1024)) \
+      "$(awk "BEGIN { print $scan_ms / 1000 }")"
+  done <"$work/index"
+  read -r _ seconds _ rss <"$work/build"
+  bench_result search index-build "$n" "$seconds" $((rss * 1024))
+  rm -rf "$store"
 done
-cat "$results"
+bench_print_results

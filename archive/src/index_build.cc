@@ -71,6 +71,7 @@ Result<SearchIndexBuild> Catalogue::BuildSearchIndex(bool rebuild, const std::st
   // A package's versions follow its own record in id order: it is indexed
   // once a record of another package (or the end) shows no more follow.
   std::vector<std::pair<std::string, Bytes>> pending;
+  IndexWrites writes;  // of the step
   std::size_t in_step = 0;
   std::string last;
   auto settle = [&]() -> Status {
@@ -83,11 +84,12 @@ Result<SearchIndexBuild> Catalogue::BuildSearchIndex(bool rebuild, const std::st
       unreadable.push_back(id + ": " + entry.status().message());
     } else {
       PRESERVE_ASSIGN_OR_RETURN(std::optional<IndexEntry> held, ReadIndexEntry(store, id));
-      PutIndexEntry(w, entry.value(), held ? &*held : nullptr);
+      writes.Put(entry.value(), held ? &*held : nullptr);
       ++build.packages;
     }
     last = id;
     if (++in_step < step) return Status::Ok();
+    writes.MoveInto(w);
     PutSearchIndexBuiltThrough(w, last);
     PRESERVE_RETURN_IF_ERROR(store.Commit(std::move(w)));
     w = storage::WriteSet();
@@ -115,6 +117,7 @@ Result<SearchIndexBuild> Catalogue::BuildSearchIndex(bool rebuild, const std::st
   PRESERVE_RETURN_IF_ERROR(settle());
   std::string named;
   for (const auto& u : unreadable) named += (named.empty() ? "" : "; ") + u;
+  writes.MoveInto(w);
   PutSearchIndexComplete(w);
   w.AppendAudit(AuditEvent(clock, "index", {{"action", "built"},
                                             {"packages", std::to_string(build.packages)},

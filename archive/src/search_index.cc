@@ -34,9 +34,11 @@ constexpr char kSignerField = 'g';  // signer organizations
 // bounds a key; the final match compares whole fields.
 constexpr std::size_t kMaxWordBytes = 48;
 // A last word that begins more distinct indexed words than this (a filter of
-// one letter) is not looked up word by word: the other conditions drive the
-// join, and each candidate is matched whole.
+// one or two letters) is not looked up with a cursor per word.
 constexpr std::size_t kMaxPrefixWords = 64;
+// Up to this many ids under such a prefix's words are read into memory (some
+// 10 MB) to drive the join; beyond it the other conditions drive it.
+constexpr std::size_t kMaxPrefixIds = 200000;
 
 // The words of `text`, folded: runs of letters and digits; any non-ASCII
 // character (a letter of a script folding leaves as it is) counts as a letter.
@@ -256,6 +258,24 @@ class UnionStream final : public IdStream {
   Status error_ = Status::Ok();
 };
 
+// Ids read into memory beforehand (the words a short prefix begins, too many
+// for a stream each).
+class SortedIdStream final : public IdStream {
+ public:
+  explicit SortedIdStream(std::vector<std::string> ids) : ids_(std::move(ids)) {}
+  bool SeekTo(const std::string& target) override {
+    const auto from = ids_.begin() + static_cast<std::ptrdiff_t>(at_);
+    at_ += static_cast<std::size_t>(std::lower_bound(from, ids_.end(), target) - from);
+    return at_ < ids_.size();
+  }
+  const std::string& id() const override { return ids_[at_]; }
+  Status status() const override { return Status::Ok(); }
+
+ private:
+  std::vector<std::string> ids_;
+  std::size_t at_ = 0;
+};
+
 std::unique_ptr<IdStream> AnyOf(std::vector<std::unique_ptr<IdStream>> parts) {
   if (parts.size() == 1) return std::move(parts.front());
   return std::make_unique<UnionStream>(std::move(parts));
@@ -280,6 +300,24 @@ Result<std::vector<std::string>> WordsBeginning(const storage::Store& store, cha
   return words;
 }
 
+// The ids under every word of `field` that begins with `prefix`, sorted and
+// without repeats; up to `limit` + 1 of them (more: the caller does without).
+Result<std::vector<std::string>> IdsUnderWordsBeginning(const storage::Store& store, char field,
+                                                        const std::string& prefix, std::size_t limit) {
+  std::vector<std::string> ids;
+  auto cursor = store.NewIndexCursor();
+  const std::string start = std::string{kWordKey, field} + prefix;
+  for (cursor->Seek(start); cursor->Valid() && ids.size() <= limit; cursor->Next()) {
+    const std::string_view key = cursor->key();
+    if (key.substr(0, start.size()) != start) break;
+    ids.emplace_back(key.substr(key.find('\0', start.size()) + 1));
+  }
+  PRESERVE_RETURN_IF_ERROR(cursor->status());
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
 // The streams that narrow a text field's condition: one per whole word, and
 // one for the words the last begins (unless it begins too many).
 Status AddWordStreams(const storage::Store& store, char field, std::string_view query,
@@ -291,7 +329,11 @@ Status AddWordStreams(const storage::Store& store, char field, std::string_view 
       continue;
     }
     PRESERVE_ASSIGN_OR_RETURN(auto begun, WordsBeginning(store, field, words[i], kMaxPrefixWords));
-    if (begun.size() > kMaxPrefixWords) continue;
+    if (begun.size() > kMaxPrefixWords) {
+      PRESERVE_ASSIGN_OR_RETURN(auto ids, IdsUnderWordsBeginning(store, field, words[i], kMaxPrefixIds));
+      if (ids.size() <= kMaxPrefixIds) streams.push_back(std::make_unique<SortedIdStream>(std::move(ids)));
+      continue;
+    }
     std::vector<std::unique_ptr<IdStream>> parts;
     for (const auto& w : begun) parts.push_back(std::make_unique<PostingStream>(store, WordKeyPrefix(field, w)));
     if (parts.empty()) {
@@ -378,16 +420,34 @@ IndexEntry DeletedIndexEntry(IndexEntry entry) {
   return entry;
 }
 
-void PutIndexEntry(storage::WriteSet& w, const IndexEntry& entry, const IndexEntry* previous) {
-  const auto keys = DerivedKeys(entry);
+void IndexWrites::Put(const IndexEntry& entry, const IndexEntry* previous) {
+  auto keys = DerivedKeys(entry);
   if (previous != nullptr) {
     std::set<std::string> kept;
     for (const auto& k : keys) kept.insert(k.first);
-    for (const auto& k : DerivedKeys(*previous))
-      if (kept.count(k.first) == 0) w.EraseIndex(k.first);
+    for (auto& k : DerivedKeys(*previous))
+      if (kept.count(k.first) == 0) writes_.push_back({std::move(k.first), {}, true});
   }
-  for (const auto& [key, value] : keys) w.PutIndex(key, AsBytes(value));
-  w.PutIndex(EntryKey(entry.id), EncodeEntry(entry));
+  for (auto& [key, value] : keys) writes_.push_back({std::move(key), ToBytes(value), false});
+  writes_.push_back({EntryKey(entry.id), EncodeEntry(entry), false});
+}
+
+void IndexWrites::MoveInto(storage::WriteSet& w) {
+  std::sort(writes_.begin(), writes_.end(), [](const Write& a, const Write& b) { return a.key < b.key; });
+  for (const Write& write : writes_) {
+    if (write.erase) {
+      w.EraseIndex(write.key);
+    } else {
+      w.PutIndex(write.key, write.value);
+    }
+  }
+  writes_.clear();
+}
+
+void PutIndexEntry(storage::WriteSet& w, const IndexEntry& entry, const IndexEntry* previous) {
+  IndexWrites writes;
+  writes.Put(entry, previous);
+  writes.MoveInto(w);
 }
 
 Result<std::optional<IndexEntry>> ReadIndexEntry(const storage::Store& store, std::string_view id) {

@@ -65,6 +65,24 @@ IndexEntry DeletedIndexEntry(IndexEntry entry);
 // far, nullptr when none) that it no longer has.
 void PutIndexEntry(storage::WriteSet& w, const IndexEntry& entry, const IndexEntry* previous);
 
+// The index writes of many packages (a build step, a bulk load), put into a
+// WriteSet in key order: RocksDB's memtable then inserts each key after the
+// last one (the store's insert hint), where keys in scattered order cost a
+// skip-list search each.
+class IndexWrites {
+ public:
+  void Put(const IndexEntry& entry, const IndexEntry* previous);  // as PutIndexEntry
+  void MoveInto(storage::WriteSet& w);                            // then empty
+
+ private:
+  struct Write {
+    std::string key;
+    Bytes value;
+    bool erase = false;
+  };
+  std::vector<Write> writes_;
+};
+
 // The entry held for package `id`; nullopt when it has none. kCorruption for one that cannot be read.
 Result<std::optional<IndexEntry>> ReadIndexEntry(const storage::Store& store, std::string_view id);
 
