@@ -11,14 +11,21 @@
 //                                store without the index lists (the baseline),
 //                                once each
 //   search_bench build STORE     BuildSearchIndex of the whole store, seconds
+//   search_bench trail STORE N   appends N audit events as ingest writes them
+//                                (one per synthetic package: its organ, a
+//                                submission key, an hour each over 2026-2027)
+//   search_bench report STORE    Catalogue::ReportSignatureUse of the whole
+//                                trail by organ and by month, seconds
 //
-// Every line: `query <name> <ms> <matches>` or `build <seconds> <packages>`,
-// then the process's peak RSS in MiB.
+// Every line: `query <name> <ms> <matches>`, `build <seconds> <packages>` or
+// `report <grouping> <seconds> <rows>`, then the process's peak RSS in MiB.
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
+
+#include <boost/json.hpp>
 
 #include "bench_support.h"
 #include "preserve/archive/archive.h"
@@ -133,11 +140,56 @@ int Build(const std::filesystem::path& root) {
   return 0;
 }
 
+int Trail(const std::filesystem::path& root, std::size_t n) {
+  auto store = storage::Store::Open(archive::DatabaseDir(root), {});
+  if (!store.ok()) return Fail(store.status());
+  const TimePoint start = ParseUtcTime("2026-01-01T00:00:00Z").value();
+  constexpr std::size_t kPerCommit = 10000;
+  for (std::size_t first = 0; first < n; first += kPerCommit) {
+    storage::WriteSet w;
+    for (std::size_t i = first; i < std::min(n, first + kPerCommit); ++i) {
+      const std::string organ = bench::SyntheticOrgan(i);
+      const std::string hex = ToHex(bench::Sha256(AsBytes(std::to_string(i))));
+      boost::json::object event{{"event", "ingest"},
+                                {"time", FormatUtcTime(start + std::chrono::hours(i % (2 * 365 * 24)))},
+                                {"package", "0190c3d2-5a1b-7000-8000-" + hex.substr(0, 12)},
+                                {"input", "doc-" + std::to_string(i) + ".txt"},
+                                {"format", "CAdES detached"},
+                                {"organ", organ},
+                                {"signer_organization", organ},
+                                {"manifest_sha256", hex},
+                                {"submission", hex},
+                                {"trust_list_added", ""}};
+      archive::AppendLoadedAuditEvent(w, ToBytes(boost::json::serialize(event)));
+    }
+    if (Status s = (*store)->Commit(std::move(w)); !s.ok()) return Fail(s);
+  }
+  return 0;
+}
+
+int Report(const std::filesystem::path& root) {
+  SystemClock clock;
+  auto opened = archive::Archive::Open(root, clock, {.mode = archive::OpenMode::kReadOnly});
+  if (!opened.ok()) return Fail(opened.status());
+  const TimePoint from = ParseUtcTime("2000-01-01T00:00:00Z").value();
+  const TimePoint to = ParseUtcTime("2100-01-01T00:00:00Z").value();
+  for (const auto& [name, grouping] : {std::pair{"organ", archive::ReportGrouping::kOrgan},
+                                       {"month", archive::ReportGrouping::kMonth}}) {
+    bench::Timer timer;
+    auto report = archive::Catalogue(*opened.value()).ReportSignatureUse(from, to, grouping);
+    if (!report.ok()) return Fail(report.status());
+    std::printf("report %s %.3f %zu %.0f\n", name, timer.wall(), report->rows.size(), bench::PeakRssMiB());
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[1]) == "trail") return Trail(argv[2], std::stoul(argv[3]));
   if (argc != 3) {
-    std::cerr << "usage: search_bench query|forget|scan|build STORE\n";
+    std::cerr << "usage: search_bench query|forget|scan|build|report STORE | trail STORE N\n";
     return 2;
   }
   const std::string phase = argv[1];
@@ -145,6 +197,7 @@ int main(int argc, char** argv) {
   if (phase == "scan") return RunQueries(argv[2], false);
   if (phase == "forget") return Forget(argv[2]);
   if (phase == "build") return Build(argv[2]);
+  if (phase == "report") return Report(argv[2]);
   std::cerr << "search_bench: unknown phase " << phase << "\n";
   return 2;
 }

@@ -3,7 +3,8 @@
 # packages with real manifests and record metadata (seal_bench
 # populate-catalogue), then filtered first pages of 50 from the search index,
 # the same filters read through the manifests as a store without the index
-# does (the baseline), and `index build` of the whole store.
+# does (the baseline), `index build` of the whole store, and the
+# signature-use report by organ and by month over N ingest events.
 #   bench/search_bench.sh BUILD_DIR [N...]      (default N: 10000 100000)
 # e.g. bench/search_bench.sh build 1000000
 # The store goes under ${TMPDIR:-/tmp} and is removed afterwards. Each query
@@ -42,6 +43,12 @@ for n in "$@"; do
   done <"$work/index"
   read -r _ seconds _ rss <"$work/build"
   bench_result search index-build "$n" "$seconds" $((rss * 1024))
+  echo "== the signature-use report over $n ingest events in the audit trail: grouping, seconds, rows =="
+  "$search" trail "$store" "$n"
+  "$search" report "$store" | tee "$work/report"
+  while read -r _ grouping seconds _ rss; do
+    bench_result search "report-by-$grouping" "$n" "$seconds" $((rss * 1024))
+  done <"$work/report"
   rm -rf "$store"
 done
 bench_print_results

@@ -301,9 +301,14 @@ int IndexStatus(int argc, char** argv) {
   if (!status.ok()) return ExitFor(status.status());
   const std::string state = status->complete ? "complete" : status->started ? "building" : "absent";
   if (common.json) {
-    std::cout << json::serialize(json::object{{"state", state}, {"built_through", status->built_through}}) << "\n";
+    json::object o{{"state", state}, {"built_through", status->built_through}};
+    if (status->events_through) o["events_through"] = *status->events_through;
+    std::cout << json::serialize(o) << "\n";
   } else if (status->complete) {
     std::cout << "search index: complete\n";
+  } else if (status->events_through) {
+    std::cout << "search index: being built, every package done, the audit trail from event "
+              << *status->events_through << "; 'preserve index build' goes on from there\n";
   } else if (status->started) {
     std::cout << "search index: being built, through package "
               << (status->built_through.empty() ? "(none yet)" : status->built_through)
@@ -342,13 +347,15 @@ int IndexBuild(int argc, char** argv) {
   if (common.json) {
     json::array unreadable(build->unreadable.begin(), build->unreadable.end());
     std::cout << json::serialize(json::object{{"indexed", build->packages},
+                                              {"events", build->events},
                                               {"resumed_after", build->resumed_after},
                                               {"unreadable", std::move(unreadable)}})
               << "\n";
   } else if (build->packages == 0 && !build->resumed && build->unreadable.empty()) {
     std::cout << "search index: complete already (--rebuild starts over)\n";
   } else {
-    std::cout << "search index: complete; indexed " << build->packages << " packages"
+    std::cout << "search index: complete; indexed " << build->packages << " packages and " << build->events
+              << " audit events"
               << (build->resumed ? " after " + build->resumed_after : std::string()) << "\n";
   }
   return build->unreadable.empty() ? kExitOk : kExitInvalid;

@@ -23,4 +23,6 @@ void PutQueuedPackage(storage::WriteSet& w, const std::string& id, TimePoint cre
   PutIndexEntry(w, MakeIndexEntry(record, manifest != nullptr ? *manifest : package::Manifest{}, nullptr), nullptr);
 }
 
+void AppendLoadedAuditEvent(storage::WriteSet& w, const Bytes& event) { AppendSubmissionEvent(w, event); }
+
 }  // namespace preserve::archive

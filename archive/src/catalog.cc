@@ -1,6 +1,8 @@
 // Finding packages and reporting on what was submitted: `List` with its
 // record-metadata filters, and the signature-use report from the audit trail.
 
+#include <unordered_map>
+
 #include <boost/json.hpp>
 
 #include "archive_impl.h"
@@ -315,79 +317,108 @@ Result<std::string> Lifecycle::VersionId(const std::string& package_id, std::uin
   return records[version - 1].first;
 }
 
-// Over 60 lines: one pass over the audit trail that sorts each event into its class and group.
+namespace {
+
+// The type of an audit event as AuditEvent writes it ({"event":"TYPE",...}),
+// read without parsing the event; "" when it is not written so.
+std::string_view EventTypeOf(std::string_view event) {
+  constexpr std::string_view kStart = "{\"event\":\"";
+  if (event.substr(0, kStart.size()) != kStart) return {};
+  const std::size_t end = event.find('"', kStart.size());
+  return end == std::string_view::npos ? std::string_view() : event.substr(kStart.size(), end - kStart.size());
+}
+
+}  // namespace
+
+// Over 60 lines: each event's tally into its class and group, from the index or from the trail.
 Result<SignatureUseReport> Catalogue::ReportSignatureUse(TimePoint from, TimePoint to, ReportGrouping grouping) {
   SignatureUseReport report;
   report.from = from;
   report.to = to;
   report.grouping = grouping;
   std::map<std::string, SignatureUseRow> rows;
-  // A refusal is for good or not only once the whole trail was read: it
-  // waits here, with when it happened (the sequence) and what it refused.
+  // A refusal is for good or not only once the trail after it is known.
   struct Refusal {
-    std::uint64_t sequence;
-    std::string submission;
     std::string group;
     std::string category;
+    bool later_accepted = false;
   };
   std::vector<Refusal> refusals;
-  std::map<std::string, std::uint64_t> last_accepted;  // submission key (hex) -> sequence of its last acceptance
-  const auto skipped = [&report](const std::string& what) { report.unreadable.push_back(what); };
-  PRESERVE_RETURN_IF_ERROR(Maintenance(*archive_).ScanAuditLog(0, [&](const AuditLogEvent& e) {
-    // Events are read leniently (AuditLogEvent::json); one that is not JSON
-    // even so (damage, or an edit) is named, and the rest counted.
-    json::error_code ec;
-    json::value v = json::parse(e.json, ec);
-    if (ec || !v.is_object()) {
-      report.unreadable.push_back("audit event " + std::to_string(e.sequence) + " is not a JSON object");
-      return true;
-    }
-    const json::object& o = v.as_object();
-    auto text = [&](std::string_view key) -> std::string {
-      const json::value* f = o.if_contains(key);
-      return f != nullptr && f->is_string() ? std::string(f->as_string()) : std::string();
-    };
-    std::string type = text("event");
-    // A version that added a document is a document submitted and accepted;
-    // a version (or its refusal) that only changed record metadata is none.
-    if (type == "version") {
-      if (text("change").rfind("added ", 0) != 0) return true;
-      type = "ingest";
-    }
-    if (type == "refused" && text("format") == "record metadata") return true;
-    if (type != "ingest" && type != "refused" && type != "duplicate") return true;
-    const std::string submission = text("submission");
-    // An acceptance at any time settles the refusals before it, in the period or not.
-    if (type == "ingest" && !submission.empty()) last_accepted[submission] = e.sequence;
-    auto time = ParseUtcTime(text("time"));
-    if (!time.ok() || time.value() < from || !(time.value() < to)) return true;
+  // Counts a tally of the period; a refusal waits, and its index is returned.
+  auto count = [&](const SubmissionTally& t) -> std::optional<std::size_t> {
     std::string group;
     switch (grouping) {
       case ReportGrouping::kNone: break;
-      case ReportGrouping::kOrgan: group = text("organ"); break;
-      case ReportGrouping::kSignerOrganization: group = text("signer_organization"); break;
-      case ReportGrouping::kMonth: group = MonthOf(text("time")); break;
+      case ReportGrouping::kOrgan: group = t.organ; break;
+      case ReportGrouping::kSignerOrganization: group = t.signer_organization; break;
+      case ReportGrouping::kMonth: group = MonthOf(t.time); break;
     }
     if (grouping != ReportGrouping::kNone && group.empty()) group = "(none)";
-    const std::string category = text("category");
-    if (type == "refused" && category != kNotSigned) {
-      refusals.push_back({e.sequence, submission, group, category});
-      return true;
+    if (t.kind == SubmissionTally::Kind::kRefused) {
+      refusals.push_back({std::move(group), t.category});
+      return refusals.size() - 1;
     }
     for (SignatureUseRow* row : {&rows[group], &report.total}) {
       ++row->submitted;
-      if (type == "ingest") ++row->accepted;
-      else if (type == "duplicate") ++row->duplicate;
+      if (t.kind == SubmissionTally::Kind::kAccepted) ++row->accepted;
+      else if (t.kind == SubmissionTally::Kind::kDuplicate) ++row->duplicate;
       else ++row->not_signed;
     }
-    return true;
-  }, skipped));
+    return std::nullopt;
+  };
+  // Stored times are FormatUtcTime's: compared as text.
+  const std::string from_text = FormatUtcTime(from);
+  const std::string to_text = FormatUtcTime(to);
+  PRESERVE_ASSIGN_OR_RETURN(SearchIndexProgress index, ReadSearchIndexProgress(*impl_->store));
+  if (index.complete) {
+    PRESERVE_RETURN_IF_ERROR(ScanTallies(*impl_->store, from_text, to_text,
+                                         [&](const SubmissionTally& t, bool later_accepted) {
+                                           if (auto i = count(t)) refusals[*i].later_accepted = later_accepted;
+                                         }));
+  } else {
+    // A store whose index is not built: the whole trail, in order. An
+    // acceptance settles the refusals of the same signed object before it.
+    std::unordered_map<std::string, std::vector<std::size_t>> waiting;  // submission key -> its refusals
+    unsigned char buffer[8192];
+    json::monotonic_resource resource(buffer, sizeof buffer);
+    const auto skipped = [&report](const std::string& what) { report.unreadable.push_back(what); };
+    PRESERVE_RETURN_IF_ERROR(Maintenance(*archive_).ScanAuditLog(0, [&](const AuditLogEvent& e) {
+      // Most events (access, seal, renew...) are told apart by their first bytes.
+      const std::string_view written_type = EventTypeOf(e.json);
+      if (!written_type.empty() && written_type != "ingest" && written_type != "refused" &&
+          written_type != "duplicate" && written_type != "version")
+        return true;
+      // Events are read leniently (AuditLogEvent::json); one that is not JSON
+      // even so (damage, or an edit) is named, and the rest counted.
+      resource.release();
+      json::error_code ec;
+      json::value v = json::parse(e.json, ec, &resource);
+      if (ec || !v.is_object()) {
+        report.unreadable.push_back("audit event " + std::to_string(e.sequence) + " is not a JSON object");
+        return true;
+      }
+      const std::optional<SubmissionTally> tally = TallyOfEvent(v.as_object());
+      if (!tally) return true;
+      if (tally->kind == SubmissionTally::Kind::kAccepted && !tally->submission.empty()) {
+        if (auto w = waiting.find(tally->submission); w != waiting.end()) {
+          for (std::size_t i : w->second) refusals[i].later_accepted = true;
+          waiting.erase(w);
+        }
+      }
+      const std::string& time = tally->time;
+      if (time.size() == from_text.size() && time.back() == 'Z') {
+        if (time < from_text || !(time < to_text)) return true;
+      } else if (auto t = ParseUtcTime(time); !t.ok() || t.value() < from || !(t.value() < to)) {
+        return true;
+      }
+      if (auto i = count(*tally); i && !tally->submission.empty()) waiting[tally->submission].push_back(*i);
+      return true;
+    }, skipped));
+  }
   for (const Refusal& r : refusals) {
-    auto accepted = r.submission.empty() ? last_accepted.end() : last_accepted.find(r.submission);
-    const bool later_accepted = accepted != last_accepted.end() && accepted->second > r.sequence;
     for (SignatureUseRow* row : {&rows[r.group], &report.total}) {
       ++row->submitted;
-      if (later_accepted) {
+      if (r.later_accepted) {
         ++row->refused_then_accepted;
       } else {
         ++row->refused;

@@ -1,9 +1,13 @@
 // Building the search index for a store made before it: `preserve index build`.
 
+#include <boost/json.hpp>
+
 #include "archive_impl.h"
 #include "search_index.h"
 
 namespace preserve::archive {
+
+namespace json = boost::json;
 
 namespace {
 
@@ -43,10 +47,10 @@ Result<IndexEntry> EntryOfVersions(const storage::Store& store, const std::vecto
 
 Result<SearchIndexStatus> Catalogue::IndexStatus() const {
   PRESERVE_ASSIGN_OR_RETURN(SearchIndexProgress p, ReadSearchIndexProgress(*impl_->store));
-  return SearchIndexStatus{p.complete, p.started && !p.complete, p.built_through};
+  return SearchIndexStatus{p.complete, p.started && !p.complete, p.built_through, p.events_through};
 }
 
-// Over 60 lines: one pass over the package records, a commit per step.
+// Over 60 lines: the package records, then the audit trail, a commit per step of each.
 Result<SearchIndexBuild> Catalogue::BuildSearchIndex(bool rebuild, const std::string& actor,
                                                      const std::function<void(std::size_t)>& progress,
                                                      std::size_t step) {
@@ -55,72 +59,110 @@ Result<SearchIndexBuild> Catalogue::BuildSearchIndex(bool rebuild, const std::st
   PRESERVE_ASSIGN_OR_RETURN(SearchIndexProgress state, ReadSearchIndexProgress(store));
   SearchIndexBuild build;
   if (state.complete && !rebuild) return build;
+  // A run stopped in the trail goes on there; one stopped among the packages, after the last done.
+  const bool packages_done = !rebuild && state.events_through.has_value();
   if (!rebuild && state.started) {
     build.resumed = true;
-    build.resumed_after = state.built_through;
+    build.resumed_after = packages_done ? "audit event " + std::to_string(*state.events_through - 1)
+                                        : state.built_through;
   }
   std::vector<std::string> unreadable;
   storage::WriteSet w;
   w.AppendAudit(AuditEvent(clock, "index", {{"action", build.resumed ? "resumed" : "started"},
                                             {"after", build.resumed_after},
                                             {"actor", actor}}));
-  PutSearchIndexBuiltThrough(w, build.resumed_after);
+  if (!packages_done) PutSearchIndexBuiltThrough(w, build.resumed_after);
   PRESERVE_RETURN_IF_ERROR(store.Commit(std::move(w)));
   w = storage::WriteSet();
 
-  // A package's versions follow its own record in id order: it is indexed
-  // once a record of another package (or the end) shows no more follow.
-  std::vector<std::pair<std::string, Bytes>> pending;
-  IndexWrites writes;  // of the step
-  std::size_t in_step = 0;
-  std::string last;
-  auto settle = [&]() -> Status {
-    if (pending.empty()) return Status::Ok();
-    const std::string id(SplitVersionId(pending.front().first).first);
-    auto entry = EntryOfVersions(store, pending);
-    pending.clear();
-    if (!entry.ok() && entry.status().code() == StatusCode::kIOError) return entry.status();
-    if (!entry.ok()) {
-      unreadable.push_back(id + ": " + entry.status().message());
-    } else {
-      PRESERVE_ASSIGN_OR_RETURN(std::optional<IndexEntry> held, ReadIndexEntry(store, id));
-      writes.Put(entry.value(), held ? &*held : nullptr);
-      ++build.packages;
+  if (!packages_done) {
+    // A package's versions follow its own record in id order: it is indexed
+    // once a record of another package (or the end) shows no more follow.
+    std::vector<std::pair<std::string, Bytes>> pending;
+    IndexWrites writes;  // of the step
+    std::size_t in_step = 0;
+    auto settle = [&]() -> Status {
+      if (pending.empty()) return Status::Ok();
+      const std::string id(SplitVersionId(pending.front().first).first);
+      auto entry = EntryOfVersions(store, pending);
+      pending.clear();
+      if (!entry.ok() && entry.status().code() == StatusCode::kIOError) return entry.status();
+      if (!entry.ok()) {
+        unreadable.push_back("package " + id + ": " + entry.status().message());
+      } else {
+        PRESERVE_ASSIGN_OR_RETURN(std::optional<IndexEntry> held, ReadIndexEntry(store, id));
+        writes.Put(entry.value(), held ? &*held : nullptr);
+        ++build.packages;
+      }
+      if (++in_step < step) return Status::Ok();
+      writes.MoveInto(w);
+      PutSearchIndexBuiltThrough(w, id);
+      PRESERVE_RETURN_IF_ERROR(store.Commit(std::move(w)));
+      w = storage::WriteSet();
+      in_step = 0;
+      if (progress) progress(build.packages);
+      return Status::Ok();
+    };
+    // Past the last indexed package and its versions ("ID.v0002"...): any
+    // other id that sorts after it differs from it within its 36 characters.
+    std::string cursor = build.resumed_after.empty() ? "" : build.resumed_after + ".v\xff";
+    constexpr std::size_t kPage = 1024;
+    while (true) {
+      PRESERVE_ASSIGN_OR_RETURN(auto page, store.ListPackages(cursor, kPage));
+      if (page.empty()) break;
+      cursor = page.back().first;
+      for (auto& [id, bytes] : page) {
+        if (!pending.empty() && SplitVersionId(id).first == SplitVersionId(pending.front().first).first) {
+          pending.emplace_back(id, std::move(bytes));
+          continue;
+        }
+        PRESERVE_RETURN_IF_ERROR(settle());
+        pending.emplace_back(id, std::move(bytes));
+      }
     }
-    last = id;
-    if (++in_step < step) return Status::Ok();
+    PRESERVE_RETURN_IF_ERROR(settle());
     writes.MoveInto(w);
-    PutSearchIndexBuiltThrough(w, last);
+    PutSearchIndexEventsThrough(w, 0);
     PRESERVE_RETURN_IF_ERROR(store.Commit(std::move(w)));
     w = storage::WriteSet();
-    in_step = 0;
     if (progress) progress(build.packages);
-    return Status::Ok();
-  };
-  // Past the last indexed package and its versions ("ID.v0002"...): any
-  // other id that sorts after it differs from it within its 36 characters.
-  std::string cursor = build.resumed_after.empty() ? "" : build.resumed_after + ".v\xff";
-  constexpr std::size_t kPage = 1024;
-  while (true) {
-    PRESERVE_ASSIGN_OR_RETURN(auto page, store.ListPackages(cursor, kPage));
-    if (page.empty()) break;
-    cursor = page.back().first;
-    for (auto& [id, bytes] : page) {
-      if (!pending.empty() && SplitVersionId(id).first == SplitVersionId(pending.front().first).first) {
-        pending.emplace_back(id, std::move(bytes));
-        continue;
-      }
-      PRESERVE_RETURN_IF_ERROR(settle());
-      pending.emplace_back(id, std::move(bytes));
-    }
   }
-  PRESERVE_RETURN_IF_ERROR(settle());
+
+  // The trail's tallies, for the signature-use report. Events committed from
+  // now on carry their own (AppendSubmissionEvent).
+  constexpr std::size_t kEventStep = 100000;
+  std::size_t in_step = 0;
+  Status committed = Status::Ok();
+  unsigned char buffer[8192];
+  json::monotonic_resource resource(buffer, sizeof buffer);
+  PRESERVE_RETURN_IF_ERROR(Maintenance(*archive_).ScanAuditLog(
+      packages_done ? *state.events_through : 0,
+      [&](const AuditLogEvent& e) {
+        resource.release();
+        json::error_code ec;
+        json::value v = json::parse(e.json, ec, &resource);
+        if (ec || !v.is_object()) {
+          unreadable.push_back("audit event " + std::to_string(e.sequence) + " is not a JSON object");
+        } else {
+          PutTallyEntries(w, e.sequence, v.as_object());
+        }
+        ++build.events;
+        if (++in_step < kEventStep) return true;
+        PutSearchIndexEventsThrough(w, e.sequence + 1);
+        committed = store.Commit(std::move(w));
+        w = storage::WriteSet();
+        in_step = 0;
+        return committed.ok();
+      },
+      [&unreadable](const std::string& what) { unreadable.push_back(what); }));
+  PRESERVE_RETURN_IF_ERROR(committed);
+
   std::string named;
   for (const auto& u : unreadable) named += (named.empty() ? "" : "; ") + u;
-  writes.MoveInto(w);
   PutSearchIndexComplete(w);
   w.AppendAudit(AuditEvent(clock, "index", {{"action", "built"},
                                             {"packages", std::to_string(build.packages)},
+                                            {"events", std::to_string(build.events)},
                                             {"unreadable", named},
                                             {"actor", actor}}));
   PRESERVE_RETURN_IF_ERROR(store.Commit(std::move(w)));

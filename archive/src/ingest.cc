@@ -599,7 +599,7 @@ Status StoreNewPackage(Prepared& p, const Clock& clock, const storage::Store& st
   }
   PRESERVE_RETURN_IF_ERROR(PutInitialLifecycle(w, record.id, record.created, retention));
   const std::string trusted = trust.ListAnchorsUsed(outcome, clock, w);
-  w.AppendAudit(AuditEvent(clock, "ingest",
+  AppendSubmissionEvent(w, AuditEvent(clock, "ingest",
                            {{"package", record.id},
                             {"input", outcome.input},
                             {"format", outcome.format},
@@ -714,11 +714,11 @@ Status Ingestion::IngestAll(const std::vector<Submission>& submissions, const In
       if (outcome.accepted && !options.allow_duplicate)
         PRESERVE_RETURN_IF_ERROR(MarkIfHeld(p, *impl_->store, stored_this_run));
       if (outcome.duplicate) {
-        w.AppendAudit(DuplicateEvent(clock, p));
+        AppendSubmissionEvent(w, DuplicateEvent(clock, p));
         continue;
       }
       if (!outcome.accepted) {
-        w.AppendAudit(RefusalEvent(clock, p));
+        AppendSubmissionEvent(w, RefusalEvent(clock, p));
         continue;
       }
       PRESERVE_RETURN_IF_ERROR(StoreNewPackage(p, clock, *impl_->store, anchor_subjects, trust, known, w));
@@ -826,7 +826,7 @@ Result<IngestOutcome> Lifecycle::AddVersion(const std::string& package_id, const
   if (p.outcome.error) return p.outcome;
   storage::WriteSet w;
   if (!p.outcome.accepted) {
-    w.AppendAudit(RefusalEvent(clock, p));
+    AppendSubmissionEvent(w, RefusalEvent(clock, p));
     PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
     return p.outcome;
   }
@@ -879,7 +879,7 @@ Result<IngestOutcome> Lifecycle::AddVersion(const std::string& package_id, const
     PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> holder, FindHolder(*impl_->store, p.submission_key));
     if (!holder) w.PutSubmission(p.submission_key, id);
   }
-  w.AppendAudit(AuditEvent(clock, "version",
+  AppendSubmissionEvent(w, AuditEvent(clock, "version",
                            {{"package", package_id},
                             {"version", std::to_string(number)},
                             {"id", id},

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <memory>
 #include <set>
 
 #include <boost/json.hpp>
 
+#include "preserve/archive/ingestion.h"
 #include "preserve/util/date.h"
 #include "preserve/util/unicode.h"
 
@@ -20,6 +22,8 @@ constexpr char kEntryKey = 'e';
 constexpr char kWordKey = 'w';
 constexpr char kYearKey = 'y';
 constexpr char kMonthKey = 'm';
+constexpr char kTallyKey = 't';
+constexpr char kAcceptedKey = 'a';
 constexpr std::string_view kProgressSetting = "search_index";
 constexpr std::string_view kComplete = "complete";
 
@@ -546,6 +550,124 @@ Result<std::vector<IndexHit>> SearchIndex(const storage::Store& store, const Lis
   return hits;
 }
 
+namespace {
+
+std::string BigEndian64(std::uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
+  return out;
+}
+
+std::uint64_t ReadBigEndian64(std::string_view s) {
+  std::uint64_t v = 0;
+  for (char c : s) v = (v << 8) | static_cast<unsigned char>(c);
+  return v;
+}
+
+// A tally's value: its kind, then each text as 4 bytes of length and its bytes.
+std::string EncodeTally(const SubmissionTally& t) {
+  std::string out(1, static_cast<char>(t.kind));
+  for (const std::string* field : {&t.organ, &t.signer_organization, &t.category, &t.submission}) {
+    out += BigEndian64(field->size()).substr(4);
+    out += *field;
+  }
+  return out;
+}
+
+Result<SubmissionTally> DecodeTally(std::string_view time, std::string_view value) {
+  auto bad = [] { return Status::Corruption("a signature-use tally in the search index is malformed"); };
+  if (value.empty()) return bad();
+  SubmissionTally t;
+  t.kind = static_cast<SubmissionTally::Kind>(value[0]);
+  t.time = std::string(time);
+  std::size_t at = 1;
+  for (std::string* field : {&t.organ, &t.signer_organization, &t.category, &t.submission}) {
+    if (value.size() < at + 4) return bad();
+    const std::uint64_t size = ReadBigEndian64(value.substr(at, 4));
+    at += 4;
+    if (value.size() - at < size) return bad();
+    field->assign(value.substr(at, size));
+    at += size;
+  }
+  return t;
+}
+
+std::vector<storage::WriteSet::AuditIndexEntry> TallyEntries(const SubmissionTally& t) {
+  std::vector<storage::WriteSet::AuditIndexEntry> entries;
+  entries.push_back({std::string{kTallyKey} + t.time, EncodeTally(t)});
+  if (t.kind == SubmissionTally::Kind::kAccepted && !t.submission.empty())
+    entries.push_back({std::string{kAcceptedKey} + t.submission + '\0', ""});
+  return entries;
+}
+
+}  // namespace
+
+std::optional<SubmissionTally> TallyOfEvent(const json::object& o) {
+  auto text = [&](std::string_view key) -> std::string {
+    const json::value* f = o.if_contains(key);
+    return f != nullptr && f->is_string() ? std::string(f->as_string()) : std::string();
+  };
+  std::string type = text("event");
+  // A version that added a document is a document submitted and accepted;
+  // a version (or its refusal) that only changed record metadata is none.
+  if (type == "version") {
+    if (text("change").rfind("added ", 0) != 0) return std::nullopt;
+    type = "ingest";
+  }
+  if (type == "refused" && text("format") == "record metadata") return std::nullopt;
+  SubmissionTally t;
+  t.category = text("category");
+  if (type == "ingest") t.kind = SubmissionTally::Kind::kAccepted;
+  else if (type == "duplicate") t.kind = SubmissionTally::Kind::kDuplicate;
+  else if (type == "refused")
+    t.kind = t.category == kNotSigned ? SubmissionTally::Kind::kUnsigned : SubmissionTally::Kind::kRefused;
+  else return std::nullopt;
+  t.time = text("time");
+  t.organ = text("organ");
+  t.signer_organization = text("signer_organization");
+  t.submission = text("submission");
+  return t;
+}
+
+void AppendSubmissionEvent(storage::WriteSet& w, const Bytes& event) {
+  json::error_code ec;
+  json::value v = json::parse(std::string_view(reinterpret_cast<const char*>(event.data()), event.size()), ec);
+  std::optional<SubmissionTally> tally;
+  if (!ec && v.is_object()) tally = TallyOfEvent(v.as_object());
+  w.AppendAudit(event, tally ? TallyEntries(*tally) : std::vector<storage::WriteSet::AuditIndexEntry>{});
+}
+
+void PutTallyEntries(storage::WriteSet& w, std::uint64_t sequence, const json::object& event) {
+  if (auto tally = TallyOfEvent(event))
+    for (const auto& entry : TallyEntries(*tally)) w.PutIndex(entry.key_prefix + BigEndian64(sequence), AsBytes(entry.value));
+}
+
+Status ScanTallies(const storage::Store& store, std::string_view from, std::string_view to,
+                   const std::function<void(const SubmissionTally&, bool later_accepted)>& visit) {
+  auto cursor = store.NewIndexCursor();
+  auto acceptances = store.NewIndexCursor();
+  const std::string end = std::string{kTallyKey} + std::string(to);
+  for (cursor->Seek(std::string{kTallyKey} + std::string(from)); cursor->Valid(); cursor->Next()) {
+    const std::string_view key = cursor->key();
+    if (key.empty() || key[0] != kTallyKey || !(key < end)) break;
+    if (key.size() < 9) return Status::Corruption("a signature-use tally key in the search index is malformed");
+    const ByteView v = cursor->value();
+    PRESERVE_ASSIGN_OR_RETURN(
+        SubmissionTally tally,
+        DecodeTally(key.substr(1, key.size() - 9), std::string_view(reinterpret_cast<const char*>(v.data()), v.size())));
+    bool later_accepted = false;
+    if (tally.kind == SubmissionTally::Kind::kRefused && !tally.submission.empty()) {
+      // The first acceptance of the same signed object after this event.
+      const std::string accepted = std::string{kAcceptedKey} + tally.submission + '\0';
+      acceptances->Seek(accepted + BigEndian64(ReadBigEndian64(key.substr(key.size() - 8)) + 1));
+      later_accepted = acceptances->Valid() && acceptances->key().substr(0, accepted.size()) == accepted;
+      PRESERVE_RETURN_IF_ERROR(acceptances->status());
+    }
+    visit(tally, later_accepted);
+  }
+  return cursor->status();
+}
+
 Result<SearchIndexProgress> ReadSearchIndexProgress(const storage::Store& store) {
   SearchIndexProgress progress;
   auto value = store.GetSetting(kProgressSetting);
@@ -557,6 +679,8 @@ Result<SearchIndexProgress> ReadSearchIndexProgress(const storage::Store& store)
     progress.complete = true;
   } else if (text.rfind("through:", 0) == 0) {
     progress.built_through = text.substr(8);
+  } else if (text.rfind("events:", 0) == 0) {
+    progress.events_through = std::strtoull(text.c_str() + 7, nullptr, 10);
   } else {
     return Status::Corruption("the search index's progress setting reads '" + EscapeForDisplay(text) + "'");
   }
@@ -567,6 +691,10 @@ void PutSearchIndexComplete(storage::WriteSet& w) { w.PutSetting(kProgressSettin
 
 void PutSearchIndexBuiltThrough(storage::WriteSet& w, std::string_view id) {
   w.PutSetting(kProgressSetting, AsBytes("through:" + std::string(id)));
+}
+
+void PutSearchIndexEventsThrough(storage::WriteSet& w, std::uint64_t sequence) {
+  w.PutSetting(kProgressSetting, AsBytes("events:" + std::to_string(sequence)));
 }
 
 }  // namespace preserve::archive

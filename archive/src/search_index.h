@@ -34,6 +34,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "preserve/archive/catalogue.h"
 #include "preserve/package/manifest.h"
 #include "preserve/storage/store.h"
@@ -103,16 +105,52 @@ Result<std::vector<IndexHit>> SearchIndex(const storage::Store& store, const Lis
                                           std::string_view after, std::size_t limit,
                                           const std::function<Result<bool>(const IndexEntry&)>& accept);
 
-// The index's progress: made complete by init, or built for a store made before it.
+// ---- The signature-use tally ----
+//
+// Every audit event the signature-use report counts (an ingest, a duplicate,
+// a refusal, a version that added a document) leaves two kinds of entries,
+// which the store writes with the event (storage::WriteSet::AppendAudit),
+// each key ending with the event's sequence:
+//   "t" time seq                   -> the tally (kind, organ, signer organization, category, submission)
+//   "a" submission 0x00 seq        -> "" : an acceptance of that signed object
+// so the report reads the events of its period in time order, and settles a
+// refusal ("accepted later?") with one seek, without reading the trail.
+
+struct SubmissionTally {
+  enum class Kind : char { kAccepted = 'a', kDuplicate = 'd', kRefused = 'r', kUnsigned = 'n' };
+  Kind kind = Kind::kAccepted;
+  std::string time;  // as events store it: "2026-12-01T08:00:00Z"
+  std::string organ;
+  std::string signer_organization;
+  std::string category;    // a refusal's
+  std::string submission;  // the signed object's key, hex
+};
+// The tally of one audit event (its JSON object); nullopt for the events the report does not count.
+std::optional<SubmissionTally> TallyOfEvent(const boost::json::object& event);
+// Appends `event` to the trail in `w`, with its tally entries when it has a tally.
+void AppendSubmissionEvent(storage::WriteSet& w, const Bytes& event);
+// The tallies of the events whose time is in [from, to) (as stored, compared
+// as text), in time order, each with whether a later event accepted the same
+// signed object (for refusals).
+Status ScanTallies(const storage::Store& store, std::string_view from, std::string_view to,
+                   const std::function<void(const SubmissionTally&, bool later_accepted)>& visit);
+
+// The index's progress: made complete by init, or built for a store made
+// before it, packages first, then the audit trail's tallies.
 struct SearchIndexProgress {
   bool complete = false;
-  std::string built_through;  // while building: the last package id done ("" before the first)
-  bool started = false;       // a build was started (it may be resumed)
+  bool started = false;        // a build was started (it may be resumed)
+  std::string built_through;   // while indexing packages: the last package id done ("" before the first)
+  std::optional<std::uint64_t> events_through;  // while indexing the trail: the next event's sequence
 };
 Result<SearchIndexProgress> ReadSearchIndexProgress(const storage::Store& store);
 // Marks the index complete in `w` (init: an empty store's index is).
 void PutSearchIndexComplete(storage::WriteSet& w);
 // Marks it built through package `id` (and so not complete) in `w`.
 void PutSearchIndexBuiltThrough(storage::WriteSet& w, std::string_view id);
+// Marks every package indexed, and the trail's events before `sequence`.
+void PutSearchIndexEventsThrough(storage::WriteSet& w, std::uint64_t sequence);
+// Puts in `w` the tally entries of the stored event `sequence` (the build's, for events stored before the index).
+void PutTallyEntries(storage::WriteSet& w, std::uint64_t sequence, const boost::json::object& event);
 
 }  // namespace preserve::archive

@@ -284,13 +284,19 @@ class StoreImpl final : public Store {
       if (!s.ok()) return FromRocks(s, "preparing a write");
     }
     const std::vector<std::string> audit_events = writes.audit_events();
+    const std::vector<std::vector<WriteSet::AuditIndexEntry>> audit_index = writes.audit_index();
     writes = WriteSet();  // the batch holds a copy of everything now
     std::uint64_t seq = next_audit_sequence_;
     Bytes head = audit_head_hash_;
-    for (const auto& event : audit_events) {
+    for (std::size_t i = 0; i < audit_events.size(); ++i) {
+      const std::string& event = audit_events[i];
       std::string value = Str(head) + event;
       rocksdb::Status s = batch.Put(handles_[kAuditIdx], BigEndian64(seq), value);
       if (!s.ok()) return FromRocks(s, "preparing an audit event");
+      for (const auto& entry : audit_index[i]) {
+        s = batch.Put(handles_[kIndexIdx], entry.key_prefix + BigEndian64(seq), entry.value);
+        if (!s.ok()) return FromRocks(s, "preparing an audit event's index entry");
+      }
       head = Digest(HashAlgorithm::kSha256, AsBytes(value));
       ++seq;
     }
@@ -929,7 +935,11 @@ void WriteSet::Schedule(TimePoint due, std::string_view package_id) {
 void WriteSet::Unschedule(TimePoint due, std::string_view package_id) {
   Add(Family::kSchedule, true, ScheduleKey(due, {}), package_id, {});
 }
-void WriteSet::AppendAudit(ByteView event) { audit_events_.push_back(Str(event)); }
+void WriteSet::AppendAudit(ByteView event) { AppendAudit(event, {}); }
+void WriteSet::AppendAudit(ByteView event, std::vector<AuditIndexEntry> index) {
+  audit_events_.push_back(Str(event));
+  audit_index_.push_back(std::move(index));
+}
 
 Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& dir, const StoreOptions& options) {
   std::error_code ec;

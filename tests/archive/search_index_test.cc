@@ -263,7 +263,7 @@ TEST_F(SearchIndex, AStoreMadeBeforeTheIndexListsTheSameThenBuildsItResumably) {
   EXPECT_TRUE(build->resumed);
   EXPECT_EQ(build->resumed_after, ids[1]);
   EXPECT_EQ(build->packages, 2u);
-  EXPECT_EQ(steps, (std::vector<std::size_t>{1, 2, 2}));  // a commit per package, then the last
+  EXPECT_EQ(steps, (std::vector<std::size_t>{1, 2, 2, 2}));  // a commit per package, the packages', the trail's
   // What the stopped run had done is gone in this test: the first two are not found.
   EXPECT_EQ(Numbers(Organ("cu jut")), (std::vector<std::string>{"6590"}));
   EXPECT_TRUE(Numbers(Organ("dak nong")).empty());
@@ -283,6 +283,65 @@ TEST_F(SearchIndex, AStoreMadeBeforeTheIndexListsTheSameThenBuildsItResumably) {
   EXPECT_NE(events[1].find("\"action\":\"built\""), std::string::npos) << events[1];
   EXPECT_NE(events[1].find("\"packages\":\"2\""), std::string::npos) << events[1];
   EXPECT_NE(events[2].find("\"action\":\"started\""), std::string::npos) << events[2];
+}
+
+// The report's counts, row by row, as text.
+std::string Counts(const SignatureUseReport& r) {
+  std::string out;
+  for (const SignatureUseRow* row : [&r] {
+         std::vector<const SignatureUseRow*> rows{&r.total};
+         for (const auto& row : r.rows) rows.push_back(&row);
+         return rows;
+       }()) {
+    out += row->group + ": " + std::to_string(row->submitted) + " " + std::to_string(row->accepted) + " " +
+           std::to_string(row->duplicate) + " " + std::to_string(row->refused) + " " +
+           std::to_string(row->refused_then_accepted) + " " + std::to_string(row->not_signed);
+    for (const auto& [reason, n] : row->refused_by_reason) out += " " + reason + "=" + std::to_string(n);
+    out += "\n";
+  }
+  return out;
+}
+
+TEST_F(SearchIndex, TheSignatureUseReportCountsTheSameFromTheIndexAsFromTheTrail) {
+  // Refused for want of a trust anchor (the store's trust list is empty), then
+  // accepted with it a month later: refused, then accepted.
+  IngestOptions untrusting = options_;
+  untrusting.trust_anchors.clear();
+  Submission letter{kSigned / "letter.txt.p7s", kSigned / "letter.txt", Sidecar(kRecords[1]), ""};
+  ASSERT_FALSE(archive::Ingestion(*archive_).Ingest(letter, untrusting)->accepted);
+  clock_.Set(clock_.Now() + std::chrono::days(31));
+  IngestRecord(kRecords[0]);
+  Submission tampered{kSigned / "letter.txt.p7s", kSigned / "letter-tampered.txt", Sidecar(kRecords[2]), ""};
+  ASSERT_FALSE(archive::Ingestion(*archive_).Ingest(tampered, options_)->accepted);
+  IngestOptions once = options_;
+  once.allow_duplicate = false;
+  ASSERT_TRUE(archive::Ingestion(*archive_).Ingest(letter, once)->duplicate);
+
+  const TimePoint from = clock_.Now() - std::chrono::days(365);
+  const TimePoint to = clock_.Now() + std::chrono::days(1);
+  auto reports = [&] {
+    std::string all;
+    for (ReportGrouping g : {ReportGrouping::kNone, ReportGrouping::kOrgan, ReportGrouping::kSignerOrganization,
+                             ReportGrouping::kMonth}) {
+      auto r = archive::Catalogue(*archive_).ReportSignatureUse(from, to, g);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      if (r.ok()) all += Counts(r.value()) + "--\n";
+    }
+    // A period that ends before the acceptance still knows the refusal was accepted later.
+    auto early = archive::Catalogue(*archive_).ReportSignatureUse(from, to - std::chrono::days(20), ReportGrouping::kNone);
+    EXPECT_TRUE(early.ok());
+    if (early.ok()) all += Counts(early.value());
+    return all;
+  };
+  const std::string indexed = reports();
+  EXPECT_NE(indexed.find(": 4 1 1 1 1 0 HASH_FAILURE=1\n"), std::string::npos) << indexed;
+  EXPECT_NE(indexed.find("--\n: 1 0 0 0 1 0\n"), std::string::npos) << indexed;  // the early period
+  ASSERT_NO_FATAL_FAILURE(ForgetTheIndex());
+  EXPECT_EQ(reports(), indexed);
+  auto build = archive::Catalogue(*archive_).BuildSearchIndex(false, "operator");
+  ASSERT_TRUE(build.ok()) << build.status().ToString();
+  EXPECT_GE(build->events, 5u);
+  EXPECT_EQ(reports(), indexed);
 }
 
 }  // namespace

@@ -44,4 +44,9 @@ struct LoadedObject {
 void PutQueuedPackage(storage::WriteSet& w, const std::string& id, TimePoint created,
                       const std::vector<LoadedObject>& objects, const package::Manifest* manifest = nullptr);
 
+// Appends `event` (an audit event's JSON, as ingest writes it: "ingest",
+// "refused"...) to the trail in `w`, with the search index entries the
+// signature-use report reads for it.
+void AppendLoadedAuditEvent(storage::WriteSet& w, const Bytes& event);
+
 }  // namespace preserve::archive

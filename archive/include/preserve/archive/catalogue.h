@@ -75,16 +75,19 @@ struct ListFilter {
 struct SearchIndexStatus {
   bool complete = false;
   bool started = false;        // a build was started and not completed: `index build` resumes it
-  std::string built_through;   // while building: the last package id indexed
+  std::string built_through;   // while indexing packages: the last package id indexed
+  std::optional<std::uint64_t> events_through;  // while indexing the audit trail: its next event's sequence
 };
 
 // What one `BuildSearchIndex` run did.
 struct SearchIndexBuild {
   std::size_t packages = 0;     // indexed by this run
-  bool resumed = false;         // it went on from an earlier run's last package
-  std::string resumed_after;    // that package
-  // Packages whose records could not be read (damage: 'check' and 'repair'
-  // say more), each with why: not indexed, so a filter does not list them.
+  std::size_t events = 0;       // audit events read by this run (the signature-use report's tallies)
+  bool resumed = false;         // it went on from where an earlier run stopped
+  std::string resumed_after;    // that run's last package, or "audit event N"
+  // Packages and audit events that could not be read (damage: 'check',
+  // 'audit-log verify' and 'repair' say more), each with why: not indexed, so
+  // a filter does not list them and the signature-use report does not count them.
   std::vector<std::string> unreadable;
 };
 
@@ -192,18 +195,21 @@ class Catalogue {
   Result<std::vector<PackageSummary>> List(const std::string& after, std::size_t limit, const ListFilter& filter = {});
 
   Result<SearchIndexStatus> IndexStatus() const;
-  // Indexes every package not indexed yet, in id order, committing every
-  // `step` packages with how far it got, so that a run stopped (killed, the
-  // disk full) goes on from there when run again; `rebuild` starts over from
-  // the first package (and rewrites every entry). `progress` is told the
+  // Indexes every package not indexed yet, in id order, then the audit
+  // trail's ingests and refusals (for ReportSignatureUse), committing every
+  // `step` packages (100,000 events) with how far it got, so that a run
+  // stopped (killed, the disk full) goes on from there when run again;
+  // `rebuild` starts over from the first package (and rewrites every entry). `progress` is told the
   // packages indexed so far after each commit. Audited when it starts and when
   // it completes. Nothing to do on a complete index unless `rebuild`.
   Result<SearchIndexBuild> BuildSearchIndex(bool rebuild, const std::string& actor,
                                             const std::function<void(std::size_t)>& progress = nullptr,
                                             std::size_t step = 10000);
 
-  // Ingests and refusals with an event time in [from, to), counted per group.
-  // Events that cannot be read are named in SignatureUseReport::unreadable.
+  // Ingests and refusals with an event time in [from, to), counted per group:
+  // from the search index's tallies (one key per event of the period), or,
+  // until a store made before the index has it built, from the whole audit
+  // trail. Events that cannot be read are named in SignatureUseReport::unreadable.
   Result<SignatureUseReport> ReportSignatureUse(TimePoint from, TimePoint to, ReportGrouping grouping);
 
   // ---- The signers' trust list (archive/src/trust.cc) ----

@@ -146,6 +146,15 @@ class WriteSet {
   void EraseSetting(std::string_view name);
   // Appends an event to the audit trail, chained to the previous one at commit.
   void AppendAudit(ByteView event);
+  // The same, with index entries the store writes beside it: each under its
+  // key prefix followed by the event's sequence (8 bytes, big-endian), which
+  // only the commit knows. The index can so find events in an order of its
+  // own (by time, by signed object) and still tell their order in the trail.
+  struct AuditIndexEntry {
+    std::string key_prefix;
+    std::string value;
+  };
+  void AppendAudit(ByteView event, std::vector<AuditIndexEntry> index);
 
   bool empty() const { return ops_.empty() && audit_events_.empty(); }
   // Room for `ops` operations of `bytes` keys and values in all: a batch of
@@ -168,6 +177,8 @@ class WriteSet {
   std::size_t bytes() const { return buffer_.size(); }
   Op op(std::size_t i) const;
   const std::vector<std::string>& audit_events() const { return audit_events_; }
+  // Per event, its index entries (AppendAudit).
+  const std::vector<std::vector<AuditIndexEntry>>& audit_index() const { return audit_index_; }
 
  private:
   struct Entry {
@@ -184,6 +195,7 @@ class WriteSet {
   std::string buffer_;
   std::vector<Entry> ops_;
   std::vector<std::string> audit_events_;
+  std::vector<std::vector<AuditIndexEntry>> audit_index_;
 };
 
 struct AuditEntry {
