@@ -210,10 +210,13 @@ void ValidateDetachedCms(Prepared& p, Bytes signature, Bytes content, const Subm
 }
 
 // A detached document larger than a content chunk: read from its file once,
-// in pieces, each piece hashed for the signature and handed to a content
-// writer, which stages it beside the store until the verdict; never held whole.
+// in pieces, each handed to a content writer, which hashes it and stages it
+// beside the store until the verdict; never held whole. The writer's digest
+// (the content address) is the signature's message digest too when the
+// signature uses the same algorithm, so the content is hashed once.
 void ValidateLargeDetachedCms(Prepared& p, Bytes signature, const Submission& s,
-                              const signature::CmsValidationOptions& cms, storage::Store& store) {
+                              const signature::CmsValidationOptions& cms, storage::Store& store,
+                              std::size_t chunk_size) {
   p.outcome.format = "CAdES detached";
   auto fail = [&](const Status& status) {
     p.outcome.error = true;
@@ -225,7 +228,7 @@ void ValidateLargeDetachedCms(Prepared& p, Bytes signature, const Submission& s,
   if (!writer.ok()) return fail(writer.status());
   bool read_failed = false;
   const ContentSource source = [&](const ContentSink& sink) -> Status {
-    Bytes buffer(1u << 20);
+    Bytes buffer(chunk_size);
     while (in) {
       in.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(buffer.size()));
       if (in.bad()) break;
@@ -242,19 +245,33 @@ void ValidateLargeDetachedCms(Prepared& p, Bytes signature, const Submission& s,
     }
     return Status::Ok();
   };
-  auto validation = signature::ValidateCmsDetached(signature, source, cms);
+  std::optional<storage::ContentWriter::Object> object;
+  auto finish = [&]() -> Status {
+    if (object) return Status::Ok();
+    auto finished = writer.value()->Finish();
+    if (!finished.ok()) {
+      read_failed = true;
+      return finished.status();
+    }
+    object = std::move(finished).value();
+    return Status::Ok();
+  };
+  const signature::CallerContentDigest address{kContentHash, [&]() -> Result<Bytes> {
+                                                 PRESERVE_RETURN_IF_ERROR(finish());
+                                                 return object->sha256;
+                                               }};
+  auto validation = signature::ValidateCmsDetached(signature, source, cms, &address);
   // Errors reading the file or writing the store are errors; the rest says the signature is bad.
   if (read_failed) return fail(validation.status());
   if (!validation.ok())
     return Refuse(p, "FORMAT_FAILURE", SignatureName(s) + ": " + validation.status().message());
-  auto object = writer.value()->Finish();
-  if (!object.ok()) return fail(object.status());
+  if (Status finished = finish(); !finished.ok()) return fail(finished);
   package::SignatureEntry entry;
   entry.signature_path = std::string(package::kSignaturesDir) + SafeName(SignatureName(s));
   entry.document_path = std::string(package::kDocumentsDir) + SafeName(ContentName(s));
   p.submission_key = SubmissionKey(Digest(kContentHash, signature), &object->sha256);
   p.manifest.objects.push_back({entry.document_path, "document", object->sha256, object->size});
-  p.streamed.emplace(entry.document_path, Prepared::Streamed{std::move(writer).value(), std::move(object).value()});
+  p.streamed.emplace(entry.document_path, Prepared::Streamed{std::move(writer).value(), std::move(*object)});
   p.Add(entry.signature_path, "signature", std::move(signature));
   for (const auto& report : validation->signers) AddSignature(p, entry, "CAdES detached", report);
 }
@@ -420,7 +437,7 @@ Prepared Prepare(const Submission& s, const IngestOptions& options, const signat
   if (s.metadata && !ReadMetadata(p, *s.metadata)) return p;
   if (!p.submission_key.empty() && FoundHeld(p, store, options)) return p;
   if (large) {
-    ValidateLargeDetachedCms(p, std::move(signature).value(), s, cms, store);
+    ValidateLargeDetachedCms(p, std::move(signature).value(), s, cms, store, chunk_size);
   } else if (content) {
     ValidateDetachedCms(p, std::move(signature).value(), std::move(*content), s, cms);
   } else if (signature::LooksLikePdf(signature.value())) {

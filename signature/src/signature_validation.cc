@@ -320,6 +320,7 @@ struct ValidationContext {
   STACK_OF(X509)* pool = nullptr;        // the signature's certificates, then the caller's intermediates
   STACK_OF(X509)* carried = nullptr;     // the signature's own certificates
   BIO* content = nullptr;                // the content read through CMS digest BIOs; null when missing
+  const Bytes* caller_digest = nullptr;  // instead: the content's digest in every signer's algorithm
   TimePoint validation_time;             // "now", read once for every signer
   const CmsValidationOptions* options = nullptr;
   const std::vector<Bytes>* tsa_anchors = nullptr;  // for signature time-stamps
@@ -626,6 +627,25 @@ void CheckAlgorithms(const policy::AlgorithmCatalogue& catalogue, CMS_SignerInfo
   }
 }
 
+// CMS_SignerInfo_verify_content's check of a signer with signed attributes,
+// against a digest of the content the caller computed: 1 when the
+// messageDigest attribute holds it, 0 when it holds another, -1 (with
+// OpenSSL's error queued, as CMS_SignerInfo_verify_content queues it) when
+// the attribute is missing or of another length.
+int VerifyMessageDigest(CMS_SignerInfo* si, const Bytes& digest) {
+  const auto* attribute = static_cast<const ASN1_OCTET_STRING*>(
+      CMS_signed_get0_data_by_OBJ(si, OBJ_nid2obj(NID_pkcs9_messageDigest), -3, V_ASN1_OCTET_STRING));
+  if (attribute == nullptr) {
+    ERR_raise(ERR_LIB_CMS, CMS_R_ERROR_READING_MESSAGEDIGEST_ATTRIBUTE);
+    return -1;
+  }
+  if (static_cast<std::size_t>(ASN1_STRING_length(attribute)) != digest.size()) {
+    ERR_raise(ERR_LIB_CMS, CMS_R_MESSAGEDIGEST_ATTRIBUTE_WRONG_LENGTH);
+    return -1;
+  }
+  return std::equal(digest.begin(), digest.end(), ASN1_STRING_get0_data(attribute)) ? 1 : 0;
+}
+
 // The content digest, then the signature value, of a signer whose
 // certificate and content are at hand. False, with the report failed, when
 // either does not verify.
@@ -633,7 +653,8 @@ bool VerifySignatureValue(CMS_SignerInfo* si, const ValidationContext& ctx, Sign
   // Content digest first, then the signature value, as EN 319 102-1 5.2.7
   // orders them, so a changed document reads as HASH_FAILURE, not a broken signature.
   const bool has_signed_attributes = CMS_signed_get_attr_count(si) > 0;
-  int content_ok = CMS_SignerInfo_verify_content(si, ctx.content);
+  int content_ok = ctx.caller_digest != nullptr ? VerifyMessageDigest(si, *ctx.caller_digest)
+                                                : CMS_SignerInfo_verify_content(si, ctx.content);
   if (content_ok != 1) {
     std::string openssl = OpenSslErrors();
     if (content_ok < 0) {
@@ -722,7 +743,7 @@ SignatureReport ValidateSigner(CMS_SignerInfo* si, const ValidationContext& ctx)
                                                     claimed.status().message() + ".");
     return report;
   }
-  if (ctx.content == nullptr) {
+  if (ctx.content == nullptr && ctx.caller_digest == nullptr) {
     Fail(report, SubIndication::kSignedDataNotFound,
          "The signature of " + report.signer_subject + " is detached and its signed content was not given.");
     return report;
@@ -859,8 +880,24 @@ Result<BioPtr> HashSignedContent(CMS_ContentInfo* cms, bool detached, const Cont
   return content_chain;
 }
 
-// ValidateCms and its kin: `detached_content` null for none.
+// Whether a digest of the content in `algorithm` settles the content digest
+// of every signer: each uses that algorithm and has signed attributes.
+bool DigestCoversEverySigner(STACK_OF(CMS_SignerInfo) * signer_infos, HashAlgorithm algorithm) {
+  for (int i = 0; i < sk_CMS_SignerInfo_num(signer_infos); ++i) {
+    CMS_SignerInfo* si = sk_CMS_SignerInfo_value(signer_infos, i);
+    X509_ALGOR* digest_alg = nullptr;
+    CMS_SignerInfo_get0_algs(si, nullptr, nullptr, &digest_alg, nullptr);
+    const ASN1_OBJECT* digest_obj = nullptr;
+    X509_ALGOR_get0(&digest_obj, nullptr, nullptr, digest_alg);
+    if (CMS_signed_get_attr_count(si) <= 0 || CatalogueHash(OBJ_obj2nid(digest_obj)) != algorithm) return false;
+  }
+  return true;
+}
+
+// ValidateCms and its kin: `detached_content` null for none; `caller_digest`
+// null unless the caller computes one while pushing the content.
 Result<CmsValidation> ValidateSignedData(ByteView signature, const ContentSource* detached_content,
+                                         const CallerContentDigest* caller_digest,
                                          const CmsValidationOptions& options, TimePoint validation_time) {
   PRESERVE_ASSIGN_OR_RETURN(CmsContentInfoPtr cms, ParseCms(signature, options.prepared.get()));
   if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
@@ -905,10 +942,19 @@ Result<CmsValidation> ValidateSignedData(ByteView signature, const ContentSource
   ERR_clear_error();
 
   CmsValidation result;
-  PRESERVE_ASSIGN_OR_RETURN(BioPtr content_chain,
-                            HashSignedContent(cms.get(), detached, detached_content, result.encapsulated_content));
-
   ValidationContext ctx;
+  BioPtr content_chain;
+  Bytes digest;
+  if (detached_content != nullptr && caller_digest != nullptr &&
+      DigestCoversEverySigner(signer_infos, caller_digest->algorithm)) {
+    // The caller hashes the content as it is pushed: nothing to hash here.
+    PRESERVE_RETURN_IF_ERROR((*detached_content)([](ByteView) { return Status::Ok(); }));
+    PRESERVE_ASSIGN_OR_RETURN(digest, caller_digest->value());
+    ctx.caller_digest = &digest;
+  } else {
+    PRESERVE_ASSIGN_OR_RETURN(content_chain,
+                              HashSignedContent(cms.get(), detached, detached_content, result.encapsulated_content));
+  }
   ctx.pool = untrusted.get();
   ctx.carried = carried.get();
   ctx.content = content_chain.get();
@@ -941,9 +987,10 @@ Result<CmsValidation> ValidateCms(ByteView signature, std::optional<ByteView> de
 }
 
 Result<CmsValidation> ValidateCmsDetached(ByteView signature, const ContentSource& content,
-                                          const CmsValidationOptions& options) {
+                                          const CmsValidationOptions& options,
+                                          const CallerContentDigest* caller_digest) {
   PRESERVE_ASSIGN_OR_RETURN(TimePoint at, internal::ValidationTime(options));
-  return ValidateSignedData(signature, &content, options, at);
+  return ValidateSignedData(signature, &content, caller_digest, options, at);
 }
 
 namespace internal {
@@ -956,9 +1003,9 @@ Result<TimePoint> ValidationTime(const CmsValidationOptions& options) {
 
 Result<CmsValidation> ValidateCmsAt(ByteView signature, std::optional<ByteView> detached_content,
                                     const CmsValidationOptions& options, TimePoint validation_time) {
-  if (!detached_content) return ValidateSignedData(signature, nullptr, options, validation_time);
+  if (!detached_content) return ValidateSignedData(signature, nullptr, nullptr, options, validation_time);
   const ContentSource whole = [content = *detached_content](const ContentSink& sink) { return sink(content); };
-  return ValidateSignedData(signature, &whole, options, validation_time);
+  return ValidateSignedData(signature, &whole, nullptr, options, validation_time);
 }
 
 }  // namespace internal

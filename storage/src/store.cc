@@ -22,6 +22,7 @@
 #include "preserve/util/digest.h"
 #include "preserve/util/fault_point.h"
 #include "preserve/util/file_descriptor.h"
+#include "preserve/util/parallel.h"
 
 namespace preserve::storage {
 
@@ -221,7 +222,12 @@ class StoreImpl final : public Store {
     // A store made before a family was added gains it on its next writable open.
     db_options.create_missing_column_families = !read_only_;
     db_options.paranoid_checks = true;
-    db_options.max_background_jobs = 2;
+    // Two flushes at once, so that one writes while the other waits for its
+    // sync (a large object's chunks arrive faster than one flush stores
+    // them), and one compaction: RocksDB's older pair of settings, the one
+    // way to ask for that split (max_background_jobs gives flushes a quarter).
+    db_options.max_background_flushes = 2;
+    db_options.max_background_compactions = 1;
 
     rocksdb::ColumnFamilyOptions plain;
     // Ingest asks, for every data object, whether the content is stored
@@ -241,10 +247,12 @@ class StoreImpl final : public Store {
     content.enable_blob_files = true;
     content.min_blob_size = 64 * 1024;
     // Content passes through the memtable before a flush moves it to blob
-    // files: two memtables of 16 MiB (one filling, one flushing; writes stall
-    // rather than queue more) bound what a streamed 1 GB ingest holds.
-    content.write_buffer_size = 16u << 20;
-    content.max_write_buffer_number = 2;
+    // files: three memtables of 8 MiB (one filling, two flushing; writes
+    // stop rather than queue more) bound what a streamed 1 GB ingest holds,
+    // and keep both flushes busy. (A fourth would be worse: RocksDB slows
+    // every write to 16 MB/s while the last of more than three fills.)
+    content.write_buffer_size = 8u << 20;
+    content.max_write_buffer_number = 3;
 
     // A read-only open cannot add a family a newer version introduced: the
     // families the store lacks are left without a handle, and read as empty.
@@ -782,31 +790,34 @@ class StoreImpl final : public Store {
 
 // Holds an object until Put: up to one chunk in memory, more in an unnamed
 // temporary file beside the database; Put cuts the file into chunks.
+//
+// A large object's bytes are each read once from the caller and once back
+// from the staged file, and hashed once at each: the object's digest is
+// computed on one thread while the other stages the same bytes, and each
+// chunk's digest while the chunk before it is written into the store.
 class StagingWriter final : public ContentWriter {
  public:
-  explicit StagingWriter(StoreImpl& store) : store_(store), object_hash_(HashAlgorithm::kSha256) {
-    pending_.reserve(store.chunk_size());
-  }
+  explicit StagingWriter(StoreImpl& store) : store_(store), object_hash_(HashAlgorithm::kSha256) {}
 
   Status Append(ByteView data) override {
-    object_hash_.Update(data);
     size_ += data.size();
-    while (!data.empty()) {
-      std::size_t take = std::min(data.size(), store_.chunk_size() - pending_.size());
-      pending_.insert(pending_.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
-      data = data.subspan(take);
-      // A full chunk waits for the next byte: if none comes, the object fits in one value.
-      if (pending_.size() == store_.chunk_size() && !data.empty()) PRESERVE_RETURN_IF_ERROR(StagePending());
+    // Up to one chunk waits in memory: if no more comes, the object is one value.
+    if (staged_.get() < 0 && pending_.size() + data.size() <= store_.chunk_size()) {
+      object_hash_.Update(data);
+      pending_.insert(pending_.end(), data.begin(), data.end());
+      return Status::Ok();
     }
-    return Status::Ok();
+    if (staged_.get() < 0) {
+      PRESERVE_ASSIGN_OR_RETURN(staged_, store_.NewStagingFile());
+      PRESERVE_RETURN_IF_ERROR(Stage(pending_));  // hashed as it came
+      Bytes().swap(pending_);  // a staged object holds no memory while it waits for its commit
+    }
+    return RunSideBySide(
+        data.size(), [&] { object_hash_.Update(data); return Status::Ok(); }, [&] { return Stage(data); });
   }
 
   Result<Object> Finish() override {
     sha256_ = object_hash_.Finish();
-    if (staged_.get() >= 0) {
-      if (!pending_.empty()) PRESERVE_RETURN_IF_ERROR(StagePending());
-      Bytes().swap(pending_);  // a staged object waits for its commit holding no memory
-    }
     return Object{sha256_, size_};
   }
 
@@ -818,17 +829,30 @@ class StagingWriter final : public ContentWriter {
     // The staged bytes, a chunk at a time: each chunk's key is the SHA-256 of
     // the bytes stored under it, whatever happened to the file meanwhile (an
     // object whose bytes changed no longer matches its own digest, which
-    // 'fixity' reports).
-    std::vector<Bytes> chunks;
-    bool wrote = false;
-    Bytes chunk(store_.chunk_size());
-    for (std::uint64_t at = 0; at < size_; at += chunk.size()) {
+    // 'fixity' reports). The next chunk is read back and hashed while this one
+    // is written.
+    const std::uint64_t count = (size_ + store_.chunk_size() - 1) / store_.chunk_size();
+    std::vector<Bytes> chunks(count);
+    std::array<Bytes, 2> buffers;
+    auto load = [&](std::uint64_t i) -> Status {
+      Bytes& chunk = buffers[i % 2];
+      const std::uint64_t at = i * store_.chunk_size();
       chunk.resize(static_cast<std::size_t>(std::min<std::uint64_t>(store_.chunk_size(), size_ - at)));
       PRESERVE_RETURN_IF_ERROR(ReadStaged(at, chunk));
-      Bytes digest = Digest(HashAlgorithm::kSha256, chunk);
-      PRESERVE_ASSIGN_OR_RETURN(bool written, store_.PutChunk(digest, chunk));
-      wrote = wrote || written;
-      chunks.push_back(std::move(digest));
+      chunks[i] = Digest(HashAlgorithm::kSha256, chunk);
+      return Status::Ok();
+    };
+    bool wrote = false;
+    PRESERVE_RETURN_IF_ERROR(load(0));
+    for (std::uint64_t i = 0; i < count; ++i) {
+      PRESERVE_RETURN_IF_ERROR(RunSideBySide(
+          store_.chunk_size(),
+          [&]() -> Status {
+            PRESERVE_ASSIGN_OR_RETURN(bool written, store_.PutChunk(chunks[i], buffers[i % 2]));
+            wrote = wrote || written;
+            return Status::Ok();
+          },
+          [&] { return i + 1 < count ? load(i + 1) : Status::Ok(); }));
     }
     // The chunks must be durable before any commit refers to them.
     if (wrote) PRESERVE_RETURN_IF_ERROR(store_.FlushContent());
@@ -837,18 +861,14 @@ class StagingWriter final : public ContentWriter {
   }
 
  private:
-  Status StagePending() {
+  Status Stage(ByteView data) {
     PRESERVE_FAULT_POINT("store.content.stage");
-    if (staged_.get() < 0) {
-      PRESERVE_ASSIGN_OR_RETURN(staged_, store_.NewStagingFile());
-    }
-    for (std::size_t done = 0; done < pending_.size();) {
-      ssize_t n = ::write(staged_.get(), pending_.data() + done, pending_.size() - done);
+    for (std::size_t done = 0; done < data.size();) {
+      ssize_t n = ::write(staged_.get(), data.data() + done, data.size() - done);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return Status::IOError("staging content beside the store: " + std::string(std::strerror(errno)));
       done += static_cast<std::size_t>(n);
     }
-    pending_.clear();
     return Status::Ok();
   }
 
@@ -868,7 +888,7 @@ class StagingWriter final : public ContentWriter {
   Hasher object_hash_;
   Bytes sha256_;  // set by Finish
   std::uint64_t size_ = 0;
-  Bytes pending_;  // bytes not staged yet: the whole object while it fits in one chunk
+  Bytes pending_;  // the whole object while it fits in one chunk; then nothing
   FileDescriptor staged_{-1};
 };
 

@@ -55,9 +55,10 @@ class LargeContentTest : public ::testing::Test {
     archive_ = std::move(opened).value();
   }
 
-  // Writes `content` as NAME and its detached signature as NAME.p7s.
-  Submission Signed(const std::string& name, const Bytes& content) {
+  // Writes `content` as NAME and its detached signature (`digest`, an OpenSSL name) as NAME.p7s.
+  Submission Signed(const std::string& name, const Bytes& content, const std::string& digest = "SHA256") {
     testing::TestSignOptions sign;
+    sign.digest = digest;
     sign.certificates.push_back(LoadCertificates(kPki / "issuing-ca.pem").value().front());
     Submission s;
     s.content = dir_ / name;
@@ -174,6 +175,30 @@ TEST_F(LargeContentTest, StoredInChunksAndReturnedWholeByGetExportAndVerify) {
   ASSERT_TRUE(check.ok());
   EXPECT_TRUE(check->problems.empty()) << check->problems.front();
   EXPECT_EQ(check->garbage_objects, 0u);
+}
+
+// One read of the file feeds the store and the signature: the document's
+// address is its file's SHA-256 (sha256sum's), each chunk is stored under its
+// own bytes' SHA-256, whether the signature's message digest is that same
+// SHA-256 (computed once) or another algorithm (hashed beside it).
+TEST_F(LargeContentTest, OneReadOfTheFileGivesTheAddressTheChunksAndTheMessageDigest) {
+  const Bytes doc = Document(7 * kChunk + 4097, 10);
+  for (const std::string digest : {"SHA256", "SHA384"}) {
+    const Submission s = Signed("one-pass-" + digest + ".bin", doc, digest);
+    std::string id = IngestAndSeal(s, /*allow_duplicate=*/true);
+    ASSERT_FALSE(id.empty()) << digest;
+    const Bytes address = DigestFile(HashAlgorithm::kSha256, *s.content).value();
+    auto chunks = StoreView()->ContentChunks(address);
+    ASSERT_TRUE(chunks.ok()) << chunks.status().ToString();
+    ASSERT_EQ(chunks->size(), 8u) << digest;
+    for (std::size_t i = 0; i < chunks->size(); ++i) {
+      const ByteView bytes = ByteView(doc).subspan(i * kChunk, std::min(kChunk, doc.size() - i * kChunk));
+      EXPECT_EQ((*chunks)[i], Digest(HashAlgorithm::kSha256, bytes)) << digest << " chunk " << i;
+    }
+    auto report = archive::Verification(*archive_).Verify(id, {});
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_EQ(report->verdict, Verdict::kValid) << digest << ": " << audit::ReportToText(*report);
+  }
 }
 
 TEST_F(LargeContentTest, IdenticalContentIsStoredOnceAndDeletionErasesOnlyUnsharedChunks) {
@@ -313,6 +338,7 @@ TEST_F(LargeContentTest, RefusedLargeDocumentLeavesNothingInTheStore) {
   auto outcome = archive::Ingestion(*archive_).Ingest(s, Options());
   ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
   EXPECT_FALSE(outcome->accepted);
+  EXPECT_EQ(outcome->category, "HASH_FAILURE") << outcome->reason;
   EXPECT_EQ(ContentKeys(), 0u);
   auto check = archive::Maintenance(*archive_).Check();
   ASSERT_TRUE(check.ok());

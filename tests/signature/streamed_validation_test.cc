@@ -5,6 +5,7 @@
 #include "cms_test_signer.h"
 #include "preserve/signature/signature_validation.h"
 #include "preserve/util/certificates.h"
+#include "preserve/util/digest.h"
 #include "testing.h"
 
 namespace preserve::signature {
@@ -87,6 +88,62 @@ TEST_F(StreamedValidationTest, TheSourcesErrorIsReturned) {
   EXPECT_EQ(result.status().code(), StatusCode::kIOError);
   EXPECT_EQ(result.status().message(), "disk went away");
   EXPECT_EQ(calls, 1);
+}
+
+// The caller's digest of the content (a store's content address) stands for
+// the signature's own when the algorithms match: the content is hashed once,
+// and judged as when the signature hashes it.
+TEST_F(StreamedValidationTest, TheCallersDigestIsTheMessageDigestWhenTheAlgorithmsMatch) {
+  int asked = 0;
+  auto digest_of = [&](const Bytes& data) {
+    return CallerContentDigest{HashAlgorithm::kSha256, [&asked, &data]() -> Result<Bytes> {
+                                 ++asked;
+                                 return Digest(HashAlgorithm::kSha256, data);
+                               }};
+  };
+  const CallerContentDigest right = digest_of(content_);
+  auto valid = ValidateCmsDetached(signature_, InPieces(content_, 4096), options_, &right);
+  ASSERT_TRUE(valid.ok()) << valid.status().ToString();
+  EXPECT_EQ(valid->verdict, Verdict::kValid) << valid->signers.front().reason;
+  EXPECT_EQ(asked, 1);
+
+  Bytes changed = content_;
+  changed[changed.size() / 2] ^= 1;
+  const CallerContentDigest of_changed = digest_of(changed);
+  auto whole = ValidateCms(signature_, ByteView(changed), options_);
+  auto streamed = ValidateCmsDetached(signature_, InPieces(changed, 4096), options_, &of_changed);
+  ASSERT_TRUE(whole.ok() && streamed.ok());
+  EXPECT_EQ(streamed->signers.front().sub_indication, SubIndication::kHashFailure);
+  EXPECT_EQ(streamed->signers.front().reason, whole->signers.front().reason);
+  EXPECT_EQ(asked, 2);
+
+  const CallerContentDigest failing{HashAlgorithm::kSha256, [] { return Result<Bytes>(Status::IOError("no disk")); }};
+  auto failed = ValidateCmsDetached(signature_, InPieces(content_, 4096), options_, &failing);
+  EXPECT_EQ(failed.status().code(), StatusCode::kIOError);
+}
+
+// A signer using another algorithm, or signing the content's digest directly
+// (no signed attributes), has the content hashed by the signature as before;
+// the caller's digest is not asked for.
+TEST_F(StreamedValidationTest, OtherSignersHashTheContentThemselves) {
+  const CallerContentDigest unused{HashAlgorithm::kSha256, []() -> Result<Bytes> {
+                                     ADD_FAILURE() << "the caller's digest was asked for";
+                                     return Bytes(32);
+                                   }};
+  testing::TestSignOptions sha384;
+  sha384.digest = "SHA384";
+  testing::TestSignOptions no_attributes;
+  no_attributes.signed_attributes = false;
+  for (const auto& sign : {sha384, no_attributes}) {
+    const Bytes signature = testing::SignDetached(content_, kFixtures / "pki" / "signer-rsa.pem",
+                                                  kFixtures / "pki" / "signer-rsa.key", sign);
+    auto result = ValidateCmsDetached(signature, InPieces(content_, 4096), options_, &unused);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    auto whole = ValidateCms(signature, ByteView(content_), options_);
+    ASSERT_TRUE(whole.ok());
+    EXPECT_EQ(result->verdict, whole->verdict) << sign.digest;
+    EXPECT_EQ(result->signers.front().sub_indication, whole->signers.front().sub_indication) << sign.digest;
+  }
 }
 
 TEST_F(StreamedValidationTest, EnvelopingSignatureIsRefusedAndNotCmsIsAnError) {

@@ -90,6 +90,24 @@ TEST(ContentChunks, LargeObjectRoundTripsStreamedOneChunkAtATime) {
   EXPECT_EQ(chunks->back(), Digest(HashAlgorithm::kSha256, ByteView(data).last(500)));
 }
 
+// Pieces are staged as they come, chunks cut at Put: whatever the pieces'
+// sizes (the first larger than a chunk included), the same object, each chunk
+// under its own bytes' SHA-256.
+TEST(ContentChunks, PiecesOfAnySizeMakeTheSameChunks) {
+  TempDir dir;
+  auto store = OpenOrDie(dir / "db", true);
+  const Bytes data = Pattern(6 * kChunk + 17, 3);
+  std::vector<Bytes> expected;
+  for (std::size_t at = 0; at < data.size(); at += kChunk)
+    expected.push_back(Digest(HashAlgorithm::kSha256, ByteView(data).subspan(at, std::min(kChunk, data.size() - at))));
+  for (std::size_t piece : {std::size_t{1}, std::size_t{700}, kChunk, 3 * kChunk + 1, data.size()}) {
+    ContentWriter::Object object = WriteObject(*store, data, piece);
+    EXPECT_EQ(object.sha256, Digest(HashAlgorithm::kSha256, data)) << piece;
+    EXPECT_EQ(store->ContentChunks(object.sha256).value(), expected) << piece;
+    EXPECT_EQ(ReadAll(*store, object.sha256), data) << piece;
+  }
+}
+
 TEST(ContentChunks, AnObjectOfOneChunkOrLessIsStoredWhole) {
   TempDir dir;
   auto store = OpenOrDie(dir / "db", true);

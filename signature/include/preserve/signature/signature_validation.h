@@ -37,6 +37,7 @@
 #include "preserve/util/bytes.h"
 #include "preserve/util/clock.h"
 #include "preserve/util/content_stream.h"
+#include "preserve/util/digest.h"
 #include "preserve/util/verdict.h"
 
 namespace preserve::policy {
@@ -182,12 +183,29 @@ struct CmsValidation {
 Result<CmsValidation> ValidateCms(ByteView signature, std::optional<ByteView> detached_content,
                                   const CmsValidationOptions& options);
 
+// A digest of the detached content that the caller computes anyway while its
+// ContentSource pushes the content (the content's address in a store, say),
+// so that the content is hashed once, not once for the caller and once more
+// for the signature. `value` is called once the content was pushed; its error
+// is ValidateCmsDetached's.
+struct CallerContentDigest {
+  HashAlgorithm algorithm;
+  std::function<Result<Bytes>()> value;
+};
+
 // ValidateCms for a detached signature whose content comes from `content`
 // piece by piece (a file, the store), so content of any size is never held
 // in memory; the same verdicts as ValidateCms over the same bytes. Fails as
 // ValidateCms does, with kInvalidArgument for an enveloping signature, and
 // with `content`'s own error when reading it fails.
+//
+// With `caller_digest`, when every signer uses its algorithm and has signed
+// attributes (whose messageDigest is then compared with it), the content is
+// not hashed here at all; otherwise it is, as without (a signer without
+// signed attributes signs the content's digest itself, which OpenSSL checks
+// over the content).
 Result<CmsValidation> ValidateCmsDetached(ByteView signature, const ContentSource& content,
-                                          const CmsValidationOptions& options);
+                                          const CmsValidationOptions& options,
+                                          const CallerContentDigest* caller_digest = nullptr);
 
 }  // namespace preserve::signature

@@ -1,7 +1,8 @@
 // A parallel loop for independent per-item work (hashing, signature
 // validation): the items are split into one contiguous range per hardware
 // thread. Small inputs run on the calling thread alone, since starting a
-// thread costs more than a few cheap items.
+// thread costs more than a few cheap items. And two different steps side by
+// side (hashing a piece of content while writing it).
 #pragma once
 
 #include <algorithm>
@@ -34,6 +35,25 @@ inline Status ParallelFor(std::size_t n, std::size_t min_per_thread, const std::
   for (auto& st : status)
     if (!st.ok()) return st;
   return Status::Ok();
+}
+
+// Calls a() on the calling thread and b() beside it, on a thread of its own,
+// for two steps over the same `bytes` that would otherwise take turns (a
+// digest and a write of them). Under 256 KiB, or with one hardware thread,
+// b() runs after a(): starting a thread would cost more than it saves. Both
+// always run; returns a's error, else b's.
+inline Status RunSideBySide(std::size_t bytes, const std::function<Status()>& a, const std::function<Status()>& b) {
+  constexpr std::size_t kWorthAThread = 256u << 10;
+  Status second = Status::Ok();
+  if (bytes < kWorthAThread || std::thread::hardware_concurrency() < 2) {
+    Status first = a();
+    second = b();
+    return first.ok() ? second : first;
+  }
+  std::thread beside([&] { second = b(); });
+  Status first = a();
+  beside.join();
+  return first.ok() ? second : first;
 }
 
 }  // namespace preserve
