@@ -69,9 +69,35 @@ std::string ObjectPath(std::size_t j) {
   return "documents/part-" + std::to_string(j) + ".txt";
 }
 
-Bytes ObjectContent(std::size_t package, std::size_t j) {
+namespace {
+
+Bytes SmallContent(std::size_t package, std::size_t j) {
   return ToBytes("synthetic package " + std::to_string(package) + ", object " + std::to_string(j) +
                  ": a few dozen bytes of content\n");
+}
+
+}  // namespace
+
+Bytes ObjectContent(std::size_t package, std::size_t j, std::size_t package_bytes) {
+  Bytes content = SmallContent(package, j);
+  if (j != 1 || package_bytes == 0) return content;
+  std::size_t others = 0;
+  for (std::size_t k = 0; k < kObjectsPerPackage; ++k)
+    if (k != 1) others += SmallContent(package, k).size();
+  // Text from a per-package xorshift stream, six bits a character: a
+  // megabyte a millisecond or so, so a million packages of real size are
+  // made (and made again for a baseline) in seconds, and compress as text does.
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 \n";
+  static_assert(sizeof kAlphabet - 1 == 64);
+  std::uint64_t x = 0x9E3779B97F4A7C15ull ^ (package + 1) * 0xBF58476D1CE4E5B9ull;
+  while (content.size() + others < package_bytes) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    for (int shift = 0; shift < 60 && content.size() + others < package_bytes; shift += 6)
+      content.push_back(static_cast<std::uint8_t>(kAlphabet[(x >> shift) & 63]));
+  }
+  return content;
 }
 
 std::string SyntheticOrgan(std::size_t k) {
@@ -159,7 +185,7 @@ Status WriteSyntheticPackages(storage::Store& store, const Clock& clock, std::si
       for (std::size_t j = 0; j < kObjectsPerPackage; ++j) {
         if (options.manifest && j + 1 == kObjectsPerPackage)
           manifest = SyntheticManifest(i, id, options.created, objects);
-        Bytes content = manifest ? package::ManifestToJson(*manifest) : ObjectContent(i, j);
+        Bytes content = manifest ? package::ManifestToJson(*manifest) : ObjectContent(i, j, options.package_bytes);
         Bytes digest = Sha256(content);
         w.PutContent(digest, content);
         objects.push_back({ObjectPath(j), std::move(digest), content.size()});

@@ -61,8 +61,11 @@ inline constexpr std::size_t kObjectsPerPackage = 6;  // the last is manifest.js
 // Object j's path in a synthetic package: signatures/letter.p7s, documents/part-J.txt, manifest.json.
 std::string ObjectPath(std::size_t j);
 // Distinct small content (about 60 bytes) for object j of package `package`:
-// the same in every run and phase, so a baseline can hash it again.
-Bytes ObjectContent(std::size_t package, std::size_t j);
+// the same in every run and phase, so a baseline can hash it again. With
+// `package_bytes`, the document object (j = 1) is filled with generated text
+// so that the package's objects hold that many bytes in all (at least their
+// small content): what hashing real documents costs.
+Bytes ObjectContent(std::size_t package, std::size_t j, std::size_t package_bytes = 0);
 
 // The organisations synthetic packages (and store_bench's signed documents)
 // are issued by: package i by SyntheticOrgan(i % kSyntheticOrgans).
@@ -80,6 +83,7 @@ struct SyntheticOptions {
   // with SyntheticMetadata(i) and one VALID signature entry, so that
   // Catalogue::List and its filters read it as they read an ingested one.
   bool manifest = false;
+  std::size_t package_bytes = 0;  // ObjectContent's
 };
 
 // Writes packages number [first, first + count) as queued packages straight

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <unordered_map>
 
 #include "preserve/archive/archive.h"
@@ -118,9 +119,15 @@ struct Archive::Impl {
   // as its skeleton gives it.
   Result<timestamp::EvidenceRecord> AssembleSubject(const std::string& id, const EvidenceSkeleton& skeleton,
                                                     BatchCache& cache) const;
+  // The record Assemble needs for subject `id`: a package's as stored, or for
+  // a head, one that names it (its first list is stored: no data objects).
+  Result<PackageRecord> SubjectRecord(const std::string& id) const;
   // The hashes under `alg` of the data objects a subject's evidence covers: a
   // package's data objects (a deleted one's from its tombstone), or a head's text.
   Result<std::vector<Bytes>> SubjectDataHashes(const std::string& id, HashAlgorithm alg, BatchCache& cache) const;
+  // The same, `record` being SubjectRecord(id).
+  Result<std::vector<Bytes>> SubjectDataHashes(const std::string& id, const PackageRecord& record, HashAlgorithm alg,
+                                               BatchCache& cache) const;
   // Verifies evidence record `er` of subject `id` now, with the store's TSA
   // anchors and policy, over the subject's data objects.
   timestamp::EvidenceReport VerifySubjectEvidence(const std::string& id, const timestamp::EvidenceRecord& er,
@@ -195,11 +202,21 @@ struct Archive::Impl {
   Result<TimeStampedTree> TimeStampTree(HashAlgorithm alg, timestamp::HashTree tree, std::size_t packages,
                                         TimePoint horizon);
 
-  // Seals the oldest `max_batch` queued packages as one batch; nullopt when none is queued.
+  // Seals the oldest `max_batch` queued packages as one batch (one
+  // time-stamp), committed config.commit_subjects packages at a time;
+  // nullopt when none is queued.
   Result<std::optional<SealOutcome>> SealBatch(std::size_t max_batch);
   // `horizon`: the new evidence must last beyond it, or the batch is refused.
-  Result<RenewalBatch> RenewBatch(RenewalKind kind, HashAlgorithm alg, const std::vector<RenewalItem>& items,
+  // One time-stamp; the new evidence is committed config.commit_subjects
+  // subjects at a time (sealing.cc says how a crash between commits ends).
+  Result<RenewalBatch> RenewBatch(RenewalKind kind, HashAlgorithm alg, std::span<const RenewalItem> items,
                                   TimePoint horizon);
+  // The skeletons of `items`' subjects, read on every core; kCorruption for one without an ATS.
+  Result<std::vector<EvidenceSkeleton>> LoadRenewalSkeletons(std::span<const RenewalItem> items) const;
+  // Subject `id`'s hash-tree renewal group under `alg` (rule 12), sorted: its
+  // record read once, for its evidence and its data objects alike.
+  Result<timestamp::PartialHashtree> HashTreeRenewalMembers(const std::string& id, const EvidenceSkeleton& skeleton,
+                                                            HashAlgorithm alg, BatchCache& cache) const;
   // Verifies `subject`'s evidence as `verify` would, now; adds a line to
   // outcome.self_check_failures when it does not verify.
   Status CheckRenewedEvidence(const std::string& subject, RenewalOutcome& outcome) const;

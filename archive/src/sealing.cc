@@ -1,8 +1,16 @@
 // Sealing and renewal: the only code that asks a TSA for tokens and appends
-// to evidence. Each batch is one time-stamp request and one atomic write: a
-// crash before the write leaves everything as it was (packages still queued,
-// renewals still due); after it, the batch is complete.
+// to evidence. Each batch is one time-stamp request; its new evidence is
+// committed config.commit_subjects packages at a time, each commit atomic,
+// so that memory does not grow with the batch. A crash before the first
+// commit leaves everything as it was (packages still queued, renewals still
+// due); a crash between two commits leaves the packages of the commits not
+// made as they were, which the next run seals or renews in a batch of its
+// own. Each package's evidence thus always names a batch that is stored.
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <span>
 
 #include "archive_impl.h"
 #include "preserve/util/certificates.h"
@@ -315,8 +323,7 @@ Result<std::optional<SealOutcome>> Archive::Impl::SealBatch(std::size_t max_batc
   EvidenceSkeleton skeleton;
   skeleton.next_renewal = deadline.when;
   skeleton.digest_algorithms = {alg};
-  EvidenceSkeleton::Ats first{alg, batch.id, LeafOf(tree, 0), source, {}};
-  skeleton.chains = {{std::move(first)}};
+  skeleton.chains = {{EvidenceSkeleton::Ats{alg, batch.id, LeafOf(tree, 0), source, {}}}};
   // Derived members: every package's skeleton is this one but for its leaf.
   std::optional<SealSkeletonEncoder> alike;
   if (skeleton.chains[0][0].leaf && source == Members::kDataObjects) alike.emplace(skeleton);
@@ -330,28 +337,41 @@ Result<std::optional<SealOutcome>> Archive::Impl::SealBatch(std::size_t max_batc
     return encoded;
   };
 
-  storage::WriteSet w;
-  // Three operations per package; the ids, skeletons and schedule keys, and the tree.
-  w.Reserve(3 * n + tree.StoredLevels() + n / kTreeChunkNodes + 8,
-            n * (3 * queued.id(0).size() + skeleton_of(0).size() + 8) + 2 * n * tree.digest_size() + 4096);
-  w.PutBatch(batch.id, EncodeBatchRecord(batch));
-  PutTree(w, batch.id, tree);
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::string_view id = queued.id(i);
-    w.PutEvidence(id, skeleton_of(i));
-    w.Dequeue(id);
-    w.Schedule(deadline.when, id);
+  // One commit per config.commit_subjects packages, the first with the
+  // batch, its tree, the trail head it seals and the audit event. A crash
+  // between two commits leaves the later packages queued, as they were: the
+  // next seal seals them in a batch of their own (this batch's token then
+  // covers leaves that nothing refers to, which proves nothing about them).
+  for (std::size_t first = 0; first < n; first += config.commit_subjects) {
+    const std::size_t end = std::min(n, first + config.commit_subjects);
+    storage::WriteSet w;
+    // Three operations per package; the ids, skeletons and schedule keys, and the tree.
+    const bool with_batch = first == 0;
+    w.Reserve(3 * (end - first) + (with_batch ? tree.StoredLevels() + n / kTreeChunkNodes : 0) + 8,
+              (end - first) * (3 * queued.id(first).size() + skeleton_of(first).size() + 8) +
+                  (with_batch ? 2 * n * tree.digest_size() : 0) + 4096);
+    if (with_batch) {
+      w.PutBatch(batch.id, EncodeBatchRecord(batch));
+      PutTree(w, batch.id, tree);
+      PutSealedHead(w, batch, head, deadline.when);
+      w.AppendAudit(AuditEvent(*clock, "seal",
+                               {{"batch", batch.id},
+                                {"packages", std::to_string(batch.packages)},
+                                {"hash", std::string(HashAlgorithmName(alg))},
+                                {"root", ToHex(batch.root)},
+                                {"token_time", Until(batch.time)},
+                                {"audit_head_events", std::to_string(batch.audit_head->events)}},
+                               TsaAuditFields(stamped->answer)));
+    }
+    for (std::size_t i = first; i < end; ++i) {
+      const std::string_view id = queued.id(i);
+      w.PutEvidence(id, skeleton_of(i));
+      w.Dequeue(id);
+      w.Schedule(deadline.when, id);
+    }
+    PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
+    if (end < n) PRESERVE_FAULT_POINT("seal.between_commits");
   }
-  PutSealedHead(w, batch, head, deadline.when);
-  w.AppendAudit(AuditEvent(*clock, "seal",
-                           {{"batch", batch.id},
-                            {"packages", std::to_string(batch.packages)},
-                            {"hash", std::string(HashAlgorithmName(alg))},
-                            {"root", ToHex(batch.root)},
-                            {"token_time", Until(batch.time)},
-                            {"audit_head_events", std::to_string(batch.audit_head->events)}},
-                           TsaAuditFields(stamped->answer)));
-  PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
   PRESERVE_FAULT_POINT("seal.after_commit");
   return std::optional<SealOutcome>(
       SealOutcome{batch.id, batch.packages, batch.time, std::move(stamped->answer.failovers)});
@@ -398,7 +418,9 @@ Result<std::vector<SealOutcome>> Sealing::Seal(std::size_t max_batch) {
   return outcomes;
 }
 
-Result<RenewalPlan> Sealing::PlanRenewal(const RenewOptions& options) {
+Result<RenewalPlan> Sealing::PlanRenewal(const RenewOptions& options) { return Plan(options, true); }
+
+Result<RenewalPlan> Sealing::Plan(const RenewOptions& options, bool item_reasons) {
   RenewalPlan plan;
   plan.now = impl_->clock->Now();
   plan.horizon = plan.now + options.margin.value_or(impl_->config.renewal_margin);
@@ -420,15 +442,15 @@ Result<RenewalPlan> Sealing::PlanRenewal(const RenewOptions& options) {
   // A batch's deadline parses its token: worked out once per batch, not per package.
   std::map<std::string, Deadline> deadlines;
   for (std::size_t i = 0; i < due.size(); ++i) {
-    const auto& entry = due[i];
     PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* batch, impl_->LoadBatch(last_batch[i], batches));
     auto known = deadlines.find(last_batch[i]);
     if (known == deadlines.end()) {
       PRESERVE_ASSIGN_OR_RETURN(Deadline d, impl_->DeadlineOf(*batch));
       known = deadlines.emplace(last_batch[i], std::move(d)).first;
     }
+    last_batch[i] = {};  // a million ids: each freed once used, as the items take the schedule's
     const Deadline& deadline = known->second;
-    RenewalItem item{entry.package_id, RenewalKind::kTimeStamp, batch->hash_algorithm, deadline.when,
+    RenewalItem item{std::move(due[i].package_id), RenewalKind::kTimeStamp, batch->hash_algorithm, deadline.when,
                      deadline.reason};
     // Already ended: the newest time-stamp no longer protects it, and a new
     // one over it would prove nothing about the time before.
@@ -436,6 +458,7 @@ Result<RenewalPlan> Sealing::PlanRenewal(const RenewOptions& options) {
       plan.lapsed.push_back(std::move(item));
       continue;
     }
+    if (!item_reasons) item.reason = {};
     // The chain's hash ending before the horizon calls for a hash-tree renewal
     // even when something else (an expiring TSA certificate) ends first: a
     // timestamp renewal under that hash would be due again at once.
@@ -443,37 +466,45 @@ Result<RenewalPlan> Sealing::PlanRenewal(const RenewOptions& options) {
     if (deadline.hash_ends || (hash_end && *hash_end <= plan.horizon)) {
       item.kind = RenewalKind::kHashTree;
       PRESERVE_ASSIGN_OR_RETURN(item.hash_algorithm, impl_->policy.PreferredHash(plan.horizon));
-      if (!deadline.hash_ends) item.reason += ", and " + std::string(HashAlgorithmName(batch->hash_algorithm)) +
-                                              " ends " + Until(*hash_end);
+      if (!deadline.hash_ends && item_reasons)
+        item.reason += ", and " + std::string(HashAlgorithmName(batch->hash_algorithm)) + " ends " + Until(*hash_end);
     }
     plan.items.push_back(std::move(item));
   }
   return plan;
 }
 
-Result<timestamp::EvidenceRecord> Archive::Impl::AssembleSubject(const std::string& id,
-                                                                 const EvidenceSkeleton& skeleton,
-                                                                 BatchCache& cache) const {
+Result<PackageRecord> Archive::Impl::SubjectRecord(const std::string& id) const {
   PackageRecord record;
   if (IsHeadSubject(id)) {
     record.id = SubjectName(id);  // a head's first list is stored: no data objects are needed
-  } else {
-    // The stored record alone: LoadRecord would read the evidence again for its state.
-    PRESERVE_ASSIGN_OR_RETURN(Bytes stored, store->GetPackage(id));
-    PRESERVE_ASSIGN_OR_RETURN(record, DecodeStoredPackageRecord(stored));
+    return record;
   }
+  // The stored record alone: LoadRecord would read the evidence again for its state.
+  PRESERVE_ASSIGN_OR_RETURN(Bytes stored, store->GetPackage(id));
+  return DecodeStoredPackageRecord(stored);
+}
+
+Result<timestamp::EvidenceRecord> Archive::Impl::AssembleSubject(const std::string& id,
+                                                                 const EvidenceSkeleton& skeleton,
+                                                                 BatchCache& cache) const {
+  PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, SubjectRecord(id));
   return Assemble(record, skeleton, cache);
 }
 
 Result<std::vector<Bytes>> Archive::Impl::SubjectDataHashes(const std::string& id, HashAlgorithm alg,
                                                             BatchCache& cache) const {
+  PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, SubjectRecord(id));
+  return SubjectDataHashes(id, record, alg, cache);
+}
+
+Result<std::vector<Bytes>> Archive::Impl::SubjectDataHashes(const std::string& id, const PackageRecord& record,
+                                                            HashAlgorithm alg, BatchCache& cache) const {
   if (IsHeadSubject(id)) {
     PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* batch, LoadBatch(std::string(HeadBatchId(id)), cache));
     if (!batch->audit_head) return Status::Corruption("batch " + batch->id + " seals no audit trail head");
     return std::vector<Bytes>{Digest(alg, AuditHeadObject(*batch->audit_head))};
   }
-  PRESERVE_ASSIGN_OR_RETURN(Bytes stored, store->GetPackage(id));
-  PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, DecodeStoredPackageRecord(stored));
   return DataHashes(record, alg);
 }
 
@@ -495,110 +526,206 @@ timestamp::EvidenceReport Archive::Impl::VerifySubjectEvidence(const std::string
       er, [&](HashAlgorithm alg) { return SubjectDataHashes(id, alg, cache); }, EvidenceOptions(*clock));
 }
 
-// Over 60 lines: one renewal batch is one atomic write; its steps in order, each commented.
-Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm alg,
-                                               const std::vector<RenewalItem>& items, TimePoint horizon) {
-  using Members = EvidenceSkeleton::Ats::Members;
-  const std::size_t n = items.size();
-  std::vector<EvidenceSkeleton> skeletons(n);
-  PRESERVE_RETURN_IF_ERROR(ParallelFor(n, kMinPackagesPerThread, [&](std::size_t i) -> Status {
+namespace {
+
+// A hash-tree renewal's members (rule 12), per subject, from the pass that
+// hashes them to the pass that writes them once the batch has its token: in
+// an unnamed temporary file rather than memory (a million subjects of six
+// SHA-384 members are 290 MB), read back in the order written.
+class MemberSpool {
+ public:
+  static Result<MemberSpool> Create() {
+    MemberSpool spool;
+    spool.file_.reset(std::tmpfile());
+    if (!spool.file_) return Status::IOError(std::string("cannot create a temporary file: ") + std::strerror(errno));
+    return spool;
+  }
+  Status Append(const timestamp::PartialHashtree& members) {
+    const auto count = static_cast<std::uint32_t>(members.size());
+    bool ok = std::fwrite(&count, sizeof count, 1, file_.get()) == 1;
+    for (const Bytes& m : members) ok = ok && std::fwrite(m.data(), 1, m.size(), file_.get()) == m.size();
+    return ok ? Status::Ok() : Status::IOError("cannot write the renewal's temporary file");
+  }
+  Status Rewind() {
+    return std::fseek(file_.get(), 0, SEEK_SET) == 0 ? Status::Ok()
+                                                     : Status::IOError("cannot read the renewal's temporary file");
+  }
+  Result<timestamp::PartialHashtree> Next(std::size_t digest_size) {
+    std::uint32_t count = 0;
+    if (std::fread(&count, sizeof count, 1, file_.get()) != 1)
+      return Status::IOError("the renewal's temporary file ends early");
+    timestamp::PartialHashtree members(count, Bytes(digest_size));
+    for (Bytes& m : members)
+      if (std::fread(m.data(), 1, m.size(), file_.get()) != m.size())
+        return Status::IOError("the renewal's temporary file ends early");
+    return members;
+  }
+
+ private:
+  std::unique_ptr<std::FILE, decltype(&std::fclose)> file_{nullptr, &std::fclose};
+};
+
+}  // namespace
+
+Result<std::vector<EvidenceSkeleton>> Archive::Impl::LoadRenewalSkeletons(std::span<const RenewalItem> items) const {
+  std::vector<EvidenceSkeleton> skeletons(items.size());
+  PRESERVE_RETURN_IF_ERROR(ParallelFor(items.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
     PRESERVE_ASSIGN_OR_RETURN(skeletons[i], LoadSkeleton(items[i].package_id));
     if (skeletons[i].chains.empty() || skeletons[i].chains.back().empty())
       return Status::Corruption("evidence of " + SubjectName(items[i].package_id) + " has no archive time-stamp");
     return Status::Ok();
   }));
+  return skeletons;
+}
+
+Result<timestamp::PartialHashtree> Archive::Impl::HashTreeRenewalMembers(const std::string& id,
+                                                                        const EvidenceSkeleton& skeleton,
+                                                                        HashAlgorithm alg, BatchCache& cache) const {
+  PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, SubjectRecord(id));
+  PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, Assemble(record, skeleton, cache));
+  PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> data, SubjectDataHashes(id, record, alg, cache));
+  PRESERVE_ASSIGN_OR_RETURN(timestamp::PartialHashtree members, timestamp::HashTreeRenewalGroup(er, alg, data));
+  std::sort(members.begin(), members.end());  // list 0 of the reduced tree (rule 4)
+  return members;
+}
+
+// Over 60 lines: one renewal batch is one time-stamp, written a chunk of subjects per commit; its steps in order,
+// each commented.
+Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm alg,
+                                               std::span<const RenewalItem> items, TimePoint horizon) {
+  using Members = EvidenceSkeleton::Ats::Members;
+  const std::size_t n = items.size();
+  const std::size_t digest_size = HashAlgorithmSize(alg);
+  const bool hash_tree = kind == RenewalKind::kHashTree;
   BatchCache batches;
-  // The tree's leaves: the group each subject's renewal must seal. group_of[i]
-  // is subject i's leaf group.
-  std::vector<std::vector<Bytes>> groups;
-  std::vector<std::size_t> group_of(n);
-  if (kind == RenewalKind::kTimeStamp) {
-    // Rule 11: the group is the last chain's tokens. Subjects sealed and
-    // renewed in the same batches (the packages of a batch, and the trail head
-    // it sealed) share every token, hence the group: one leaf serves them all,
-    // and the group is hashed once, not once per subject.
-    std::map<std::string, std::size_t> known;  // the last chain's batch ids -> group
-    for (std::size_t i = 0; i < n; ++i) {
-      std::string chain_key;
-      for (const auto& ats : skeletons[i].chains.back()) chain_key.append(ats.batch_id).push_back('\n');
-      auto [it, added] = known.emplace(std::move(chain_key), groups.size());
-      if (added) {
-        std::vector<Bytes> members;
-        for (const auto& ats : skeletons[i].chains.back()) {
-          PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* batch, LoadBatch(ats.batch_id, batches));
-          members.push_back(Digest(alg, batch->token));
+  // Pass 1, a chunk at a time: the group each subject's renewal must seal,
+  // hashed (rule 2) to a leaf of the batch's tree. leaf_of[i] is subject i's
+  // leaf in `leaves`, in input order.
+  Bytes leaves;
+  std::vector<std::uint32_t> leaf_of(n);
+  auto next_leaf = [&] { return static_cast<std::uint32_t>(leaves.size() / digest_size); };
+  // Timestamp renewal (rule 11): the group is the last chain's tokens.
+  // Subjects sealed and renewed in the same batches (the packages of a batch,
+  // and the trail head it sealed) share every token, hence the group: one
+  // leaf serves them all, hashed once. By the last chain's batch ids.
+  std::map<std::string, std::uint32_t> chain_leaves;
+  // Hash-tree renewal (rule 12): a group per subject, whose members the
+  // evidence stores (they cannot be derived cheaply).
+  std::optional<MemberSpool> spool;
+  if (hash_tree) {
+    PRESERVE_ASSIGN_OR_RETURN(spool, MemberSpool::Create());
+  }
+  for (std::size_t first = 0; first < n; first += config.commit_subjects) {
+    const auto chunk = items.subspan(first, std::min(config.commit_subjects, n - first));
+    PRESERVE_ASSIGN_OR_RETURN(std::vector<EvidenceSkeleton> skeletons, LoadRenewalSkeletons(chunk));
+    if (!hash_tree) {
+      for (std::size_t i = 0; i < chunk.size(); ++i) {
+        std::string chain_key;
+        for (const auto& ats : skeletons[i].chains.back()) chain_key.append(ats.batch_id).push_back('\n');
+        auto [it, added] = chain_leaves.emplace(std::move(chain_key), next_leaf());
+        if (added) {
+          std::vector<Bytes> members;
+          for (const auto& ats : skeletons[i].chains.back()) {
+            PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* batch, LoadBatch(ats.batch_id, batches));
+            members.push_back(Digest(alg, batch->token));
+          }
+          const Bytes leaf = timestamp::GroupHash(alg, std::move(members));
+          leaves.insert(leaves.end(), leaf.begin(), leaf.end());
         }
-        groups.push_back(std::move(members));
+        leaf_of[first + i] = it->second;
       }
-      group_of[i] = it->second;
+      continue;
     }
-  } else {
-    groups.resize(n);
-    PRESERVE_RETURN_IF_ERROR(ParallelFor(n, kMinPackagesPerThread, [&](std::size_t i) -> Status {
-      const std::string& id = items[i].package_id;
-      PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, AssembleSubject(id, skeletons[i], batches));
-      PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> data, SubjectDataHashes(id, alg, batches));
-      PRESERVE_ASSIGN_OR_RETURN(groups[i], timestamp::HashTreeRenewalGroup(er, alg, data));
-      group_of[i] = i;
+    std::vector<timestamp::PartialHashtree> members(chunk.size());
+    Bytes chunk_leaves(chunk.size() * digest_size);
+    PRESERVE_RETURN_IF_ERROR(ParallelFor(chunk.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
+      PRESERVE_ASSIGN_OR_RETURN(members[i], HashTreeRenewalMembers(chunk[i].package_id, skeletons[i], alg, batches));
+      const Bytes leaf = timestamp::GroupHash(alg, members[i]);
+      std::copy(leaf.begin(), leaf.end(), chunk_leaves.begin() + static_cast<std::ptrdiff_t>(i * digest_size));
       return Status::Ok();
     }));
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      leaf_of[first + i] = next_leaf() + static_cast<std::uint32_t>(i);
+      PRESERVE_RETURN_IF_ERROR(spool->Append(members[i]));
+    }
+    leaves.insert(leaves.end(), chunk_leaves.begin(), chunk_leaves.end());
   }
+  // The trail's head is the last leaf, so even one subject makes a tree.
   PRESERVE_ASSIGN_OR_RETURN(HeadToSeal head, NextHeadToSeal(alg));
-  const std::size_t head_group = groups.size();
-  groups.push_back({head.leaf});
+  const std::size_t head_leaf = next_leaf();
+  leaves.insert(leaves.end(), head.leaf.begin(), head.leaf.end());
   PRESERVE_FAULT_POINT("renew.before_tsa");
   const auto heads = static_cast<std::size_t>(
       std::count_if(items.begin(), items.end(), [](const RenewalItem& item) { return IsHeadSubject(item.package_id); }));
-  PRESERVE_ASSIGN_OR_RETURN(TimeStampedTree renewed, TimeStampGroups(alg, std::move(groups), n - heads, horizon));
+  PRESERVE_ASSIGN_OR_RETURN(timestamp::HashTree built, timestamp::BuildHashTreeOverLeaves(alg, leaves));
+  leaves = {};  // the tree holds them now
+  PRESERVE_ASSIGN_OR_RETURN(TimeStampedTree renewed, TimeStampTree(alg, std::move(built), n - heads, horizon));
   PRESERVE_FAULT_POINT("renew.after_tsa");
   const timestamp::HashTree& tree = renewed.tree;
   BatchRecord& batch = renewed.batch;
-  batch.leaves = tree.has_reduced_trees() ? tree.groups() : 0;
-  NoteSealedHead(batch, head.head, tree, head_group);
+  batch.leaves = tree.groups();
+  NoteSealedHead(batch, head.head, tree, head_leaf);
   const Deadline& deadline = renewed.deadline;
 
-  std::vector<Bytes> evidence(n);
-  std::vector<TimePoint> previous_renewal(n);
-  PRESERVE_RETURN_IF_ERROR(ParallelFor(n, kMinPackagesPerThread, [&](std::size_t i) -> Status {
-    EvidenceSkeleton& skeleton = skeletons[i];
-    EvidenceSkeleton::Ats ats{alg, batch.id, LeafOf(tree, group_of[i]), Members::kChainTokens, {}};
-    if (kind == RenewalKind::kTimeStamp) {
-      skeleton.chains.back().push_back(std::move(ats));
-    } else {
-      // The members H'(H'(d) || ha) cannot be derived cheaply: stored.
-      ats.members_source = Members::kStored;
-      if (ats.leaf) ats.members = tree.Members(i);
-      skeleton.chains.push_back({std::move(ats)});
-      if (std::find(skeleton.digest_algorithms.begin(), skeleton.digest_algorithms.end(), alg) ==
-          skeleton.digest_algorithms.end())
-        skeleton.digest_algorithms.push_back(alg);
+  // Pass 2, a chunk at a time, one commit each: every subject's new ATS. The
+  // first commit also holds the batch, its tree, the trail head it seals and
+  // the audit event. A crash between two commits leaves the later chunks'
+  // subjects as they were: their evidence unchanged and still due, so the
+  // next run renews them (in a batch of their own), and this batch's token
+  // covers leaves that nothing refers to, which proves nothing about them.
+  if (spool) PRESERVE_RETURN_IF_ERROR(spool->Rewind());
+  for (std::size_t first = 0; first < n; first += config.commit_subjects) {
+    const auto chunk = items.subspan(first, std::min(config.commit_subjects, n - first));
+    PRESERVE_ASSIGN_OR_RETURN(std::vector<EvidenceSkeleton> skeletons, LoadRenewalSkeletons(chunk));
+    std::vector<timestamp::PartialHashtree> members(hash_tree ? chunk.size() : 0);
+    for (auto& m : members) {
+      PRESERVE_ASSIGN_OR_RETURN(m, spool->Next(digest_size));
     }
-    previous_renewal[i] = skeleton.next_renewal;
-    skeleton.next_renewal = deadline.when;
-    evidence[i] = EncodeEvidenceSkeleton(skeleton);
-    skeleton = {};
-    return Status::Ok();
-  }));
-  storage::WriteSet w;
-  w.PutBatch(batch.id, EncodeBatchRecord(batch));
-  PutTree(w, batch.id, tree);
-  for (std::size_t i = 0; i < n; ++i) {
-    w.PutEvidence(items[i].package_id, evidence[i]);
-    evidence[i] = {};
-    w.Unschedule(previous_renewal[i], items[i].package_id);
-    w.Schedule(deadline.when, items[i].package_id);
+    std::vector<Bytes> evidence(chunk.size());
+    std::vector<TimePoint> previous_renewal(chunk.size());
+    PRESERVE_RETURN_IF_ERROR(ParallelFor(chunk.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
+      EvidenceSkeleton& skeleton = skeletons[i];
+      EvidenceSkeleton::Ats ats{alg, batch.id, static_cast<std::uint32_t>(tree.LeafPosition(leaf_of[first + i])),
+                                Members::kChainTokens, {}};
+      if (!hash_tree) {
+        skeleton.chains.back().push_back(std::move(ats));
+      } else {
+        ats.members_source = Members::kStored;
+        ats.members = std::move(members[i]);
+        skeleton.chains.push_back({std::move(ats)});
+        if (std::find(skeleton.digest_algorithms.begin(), skeleton.digest_algorithms.end(), alg) ==
+            skeleton.digest_algorithms.end())
+          skeleton.digest_algorithms.push_back(alg);
+      }
+      previous_renewal[i] = skeleton.next_renewal;
+      skeleton.next_renewal = deadline.when;
+      evidence[i] = EncodeEvidenceSkeleton(skeleton);
+      skeleton = {};
+      return Status::Ok();
+    }));
+    storage::WriteSet w;
+    if (first == 0) {
+      w.PutBatch(batch.id, EncodeBatchRecord(batch));
+      PutTree(w, batch.id, tree);
+      PutSealedHead(w, batch, head, deadline.when);
+      w.AppendAudit(AuditEvent(*clock, "renew",
+                               {{"kind", std::string(RenewalKindName(kind))},
+                                {"batch", batch.id},
+                                {"packages", std::to_string(batch.packages)},
+                                {"hash", std::string(HashAlgorithmName(alg))},
+                                {"root", ToHex(batch.root)},
+                                {"token_time", Until(batch.time)},
+                                {"audit_head_events", std::to_string(batch.audit_head->events)}},
+                               TsaAuditFields(renewed.answer)));
+    }
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      w.PutEvidence(chunk[i].package_id, evidence[i]);
+      w.Unschedule(previous_renewal[i], chunk[i].package_id);
+      w.Schedule(deadline.when, chunk[i].package_id);
+    }
+    PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
+    if (first + chunk.size() < n) PRESERVE_FAULT_POINT("renew.between_commits");
   }
-  PutSealedHead(w, batch, head, deadline.when);
-  w.AppendAudit(AuditEvent(*clock, "renew",
-                           {{"kind", std::string(RenewalKindName(kind))},
-                            {"batch", batch.id},
-                            {"packages", std::to_string(batch.packages)},
-                            {"hash", std::string(HashAlgorithmName(alg))},
-                            {"root", ToHex(batch.root)},
-                            {"token_time", Until(batch.time)},
-                            {"audit_head_events", std::to_string(batch.audit_head->events)}},
-                           TsaAuditFields(renewed.answer)));
-  PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
   PRESERVE_FAULT_POINT("renew.after_commit");
   return RenewalBatch{batch.id, kind, alg, batch.packages, batch.time, heads, std::move(renewed.answer.failovers)};
 }
@@ -640,7 +767,7 @@ Result<RenewalOutcome> Sealing::Renew(const RenewOptions& options) {
   PRESERVE_ASSIGN_OR_RETURN(outcome.tsa_rollover, impl_->RollOverTsaIfDue(horizon, false));
   PRESERVE_RETURN_IF_ERROR(impl_->EnsureHeadSubjects().status());
   PRESERVE_ASSIGN_OR_RETURN(outcome.trail_anchor, impl_->AnchorTrailIfDue(horizon, false));
-  PRESERVE_ASSIGN_OR_RETURN(RenewalPlan plan, PlanRenewal(options));
+  PRESERVE_ASSIGN_OR_RETURN(RenewalPlan plan, Plan(options, false));
   outcome.lapsed = plan.lapsed;
   if (!plan.lapsed.empty()) {
     // Said loudly, and kept: every run finds them again until a new chain is started.
@@ -657,11 +784,11 @@ Result<RenewalOutcome> Sealing::Renew(const RenewOptions& options) {
   // One time-stamp per (kind, hash algorithm) and per max_batch subjects.
   std::map<std::pair<RenewalKind, HashAlgorithm>, std::vector<RenewalItem>> by_kind;
   for (auto& item : plan.items) by_kind[{item.kind, item.hash_algorithm}].push_back(std::move(item));
+  plan.items = {};
   for (const auto& [key, items] : by_kind) {
     for (std::size_t start = 0; start < items.size(); start += options.max_batch) {
       std::size_t end = std::min(items.size(), start + options.max_batch);
-      std::vector<RenewalItem> chunk(items.begin() + static_cast<std::ptrdiff_t>(start),
-                                     items.begin() + static_cast<std::ptrdiff_t>(end));
+      const auto chunk = std::span<const RenewalItem>(items).subspan(start, end - start);
       PRESERVE_ASSIGN_OR_RETURN(RenewalBatch batch, impl_->RenewBatch(key.first, key.second, chunk, plan.horizon));
       // Never leave a run that wrote evidence its own verification rejects without saying so.
       PRESERVE_RETURN_IF_ERROR(impl_->CheckRenewedEvidence(chunk.front().package_id, outcome));

@@ -26,6 +26,11 @@ struct StoreConfig {
   std::vector<timestamp::HttpTsaConfig> external_tsas;
   // How often the scheduled jobs run (jobs.h), in `preserve serve` and `preserve jobs run`.
   JobSchedule jobs;
+  // A seal or renewal batch (one time-stamp) commits its new evidence this
+  // many packages at a time, so that its memory does not grow with the batch
+  // (sealing.cc says how a crash between two commits ends). Tests shrink it
+  // to crash between commits of a few packages.
+  std::size_t commit_subjects = 65536;
 };
 
 std::filesystem::path ConfigPath(const std::filesystem::path& root);
@@ -37,7 +42,8 @@ std::filesystem::path PolicyPath(const std::filesystem::path& root);
 // the keys of JobSchedule: seal_every, renew_every, fixity_every and
 // retry_after, each a duration "N" + s, m, h or d ("60s", "24h", "7d"), and
 // fixity_sample, a fraction in (0, 1]. renew_every must be shorter than the
-// renewal margin (else evidence could weaken between two runs). Strict: a syntax error
+// renewal margin (else evidence could weaken between two runs); and
+// commit_subjects, packages per commit of a seal or renewal batch. Strict: a syntax error
 // names its line and column and what was expected; an unknown or repeated key
 // (a misspelling), a value of the wrong type or out of range names the key and
 // its line. kInvalidArgument, the message starting with config.json's path.

@@ -337,6 +337,51 @@ TEST_F(Renewal, PolicyChangeReschedulesEveryPackage) {
   EXPECT_EQ(archive_->policy().name(), "SHA-256 retired early");
 }
 
+// A batch's evidence committed one package at a time (config.json's
+// commit_subjects) is the evidence one commit would have written: one
+// time-stamp per batch, every package VALID for preserve and BouncyCastle
+// after a seal, a timestamp renewal and a hash-tree renewal.
+TEST_F(Renewal, BatchesCommittedAPackageAtATimeKeepOneTimeStampAndVerify) {
+  ASSERT_NO_FATAL_FAILURE(Init(timestamp::TsaKeyType::kEcdsaP256));
+  testing::WriteFile(root_ / "config.json",
+                     R"({"renewal_margin_days": 400, "tsa_validity_years": 6, "commit_subjects": 1})");
+  Reopen();
+  const std::vector<std::string> ids = {Ingest("letter.p7m"), Ingest("letter.txt.p7s", "letter.txt"),
+                                        Ingest("letter-ec.txt.p7s", "letter.txt")};
+  auto sealed = archive::Sealing(*archive_).Seal(1000);
+  ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+  ASSERT_EQ(sealed->size(), 1u);
+  EXPECT_EQ(sealed->front().packages, 3u);
+
+  clock_.Set(At("2032-01-01T08:00:00Z"));  // the TSA certificate (six years, to 2032-12) ends within the margin
+  RenewalOutcome by_token = Renew();
+  ASSERT_EQ(by_token.batches.size(), 1u);
+  EXPECT_EQ(by_token.batches[0].kind, RenewalKind::kTimeStamp);
+  EXPECT_EQ(by_token.batches[0].packages, 3u);
+
+  fs::path policy = dir_ / "sha256-ends-2033.json";
+  testing::WriteFile(policy, R"({"name": "SHA-256 retired", "base": "etsi",
+    "hash": [{"algorithm": "SHA-256", "end": "2033-01-01"}]})");
+  ASSERT_TRUE(archive::Catalogue(*archive_).SetPolicy(policy.string()).ok());
+  clock_.Set(At("2032-09-01T08:00:00Z"));
+  RenewalOutcome by_hash = Renew();
+  ASSERT_EQ(by_hash.batches.size(), 1u);
+  EXPECT_EQ(by_hash.batches[0].kind, RenewalKind::kHashTree);
+  EXPECT_EQ(by_hash.batches[0].packages, 3u);
+  EXPECT_TRUE(by_hash.self_check_failures.empty()) << by_hash.self_check_failures.front();
+  EXPECT_TRUE(archive::Sealing(*archive_).PlanRenewal({})->items.empty());  // nothing left behind
+
+  auto check = archive::Maintenance(*archive_).Check();
+  ASSERT_TRUE(check.ok());
+  EXPECT_TRUE(check->problems.empty()) << check->problems.front();
+  for (const auto& id : ids) {
+    auto report = archive::Verification(*archive_).Verify(id, {});
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
+    EXPECT_EQ(BouncyCastleSays(id, clock_.Now()), "VALID\n") << id;
+  }
+}
+
 TEST_F(Renewal, NothingIsDueEarly) {
   ASSERT_NO_FATAL_FAILURE(Init(timestamp::TsaKeyType::kEcdsaP256));
   Ingest("letter.p7m");

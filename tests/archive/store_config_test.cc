@@ -24,12 +24,14 @@ TEST(StoreConfig, ReadsEveryKey) {
   auto config = ParseStoreConfig(R"({"renewal_margin_days": 90, "tsa_key": "rsa-3072", "tsa_validity_years": 5,
     "tsas": [{"name": "first", "url": "http://127.0.0.1:9/", "trust": ")" + kTrust + R"(", "hash": "SHA-384",
               "timeout_ms": 2000, "retries": 0, "backoff_ms": 10, "policy": "1.2.3"},
-             {"url": "https://tsa.example/", "trust": ")" + kTrust + R"(", "tls_ca_file": "ca.pem"}]})",
+             {"url": "https://tsa.example/", "trust": ")" + kTrust + R"(", "tls_ca_file": "ca.pem"}],
+    "commit_subjects": 1000})",
                                  root.path());
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_EQ(config->renewal_margin, std::chrono::days(90));
   EXPECT_EQ(config->tsa_key, timestamp::TsaKeyType::kRsa3072);
   EXPECT_EQ(config->tsa_validity_years, 5);
+  EXPECT_EQ(config->commit_subjects, 1000u);
   ASSERT_EQ(config->external_tsas.size(), 2u);
   EXPECT_EQ(config->external_tsas[0].name, "first");
   EXPECT_EQ(config->external_tsas[0].hash, HashAlgorithm::kSha384);
@@ -42,6 +44,7 @@ TEST(StoreConfig, ReadsEveryKey) {
   ASSERT_TRUE(empty.ok()) << empty.status().ToString();
   EXPECT_TRUE(empty->external_tsas.empty());
   EXPECT_EQ(empty->jobs.seal_every, std::chrono::seconds(60));  // the defaults of jobs.h
+  EXPECT_EQ(empty->commit_subjects, 65536u);
   EXPECT_EQ(empty->jobs.renew_every, std::chrono::hours(24));
   EXPECT_EQ(empty->jobs.fixity_every, std::chrono::days(7));
   EXPECT_EQ(empty->jobs.fixity_sample, 0.01);
@@ -106,7 +109,8 @@ TEST(StoreConfig, MistakesNameTheKeyAndTheLine) {
   const std::vector<Bad> cases = {
       // The misspelling that used to seal silently with the embedded TSA.
       {"{\"renewal_margin_days\": 180,\n \"tsa_list\": [" + tsa + "]}",
-       "line 2: unknown key \"tsa_list\" (known: renewal_margin_days, tsa_key, tsa_validity_years, tsas, jobs)"},
+       "line 2: unknown key \"tsa_list\" (known: renewal_margin_days, tsa_key, tsa_validity_years, tsas, jobs, "
+       "commit_subjects)"},
       {"{\"renewal_margin_days\": \"180\"}",
        "line 1: \"renewal_margin_days\" must be a whole number between 0 and 36500, not a string"},
       {"{\"renewal_margin_days\": -1}", "line 1: \"renewal_margin_days\" must be between 0 and 36500"},

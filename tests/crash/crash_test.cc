@@ -7,6 +7,8 @@
 //
 // A trial, on a store shared by kTrialsPerStore trials:
 //   child:    ingest --no-seal (three documents) @ t; seal @ t; renew @ t + 200 days
+//             (the store commits a batch's evidence two packages at a time:
+//             config.json's commit_subjects)
 //   recovery: check; seal @ t + 200 days; renew; check; audit-log verify; list; verify
 // The store's TSA certificates last one year and renewal starts 180 days ahead,
 // so every renew rolls the TSA over and renews every package in the store, and
@@ -76,6 +78,7 @@ const ArmedPoint kFaultPoints[] = {
     // archive/src/sealing.cc: sealing.
     {Step::kSeal, "seal.before_tsa"},
     {Step::kSeal, "seal.after_tsa"},
+    {Step::kSeal, "seal.between_commits"},
     {Step::kSeal, "seal.after_commit"},
     // archive/src/sealing.cc: the TSA rollover every renew here starts with, then the renewal.
     {Step::kRenew, "tsa.rollover.before_audit"},
@@ -84,6 +87,8 @@ const ArmedPoint kFaultPoints[] = {
     {Step::kRenew, "tsa.rollover.after_key_switch"},
     {Step::kRenew, "renew.before_tsa"},
     {Step::kRenew, "renew.after_tsa"},
+    {Step::kRenew, "renew.between_commits"},
+    {Step::kRenew, "renew.between_commits:3"},
     {Step::kRenew, "renew.after_commit"},
     // storage/src/store.cc, Store::Commit: ingest and seal commit once; renew commits the
     // rollover's audit event, then the renewal.
@@ -181,6 +186,14 @@ class CrashTrials : public ::testing::TestWithParam<int> {
     std::filesystem::remove_all(store_, ec);
     CommandResult init = Preserve({"init", "--tsa-validity-years", "1"}, now);
     ASSERT_EQ(init.exit_code, 0) << init.err;
+    // Two packages per commit: a trial's seal (three packages) and every renew
+    // (all of the store's) commit their batch in several steps, and crash between them.
+    const std::filesystem::path config = store_ / "config.json";
+    const Bytes bytes = testing::ReadFileOrDie(config);
+    std::string text(bytes.begin(), bytes.end());
+    ASSERT_NE(text.rfind('}'), std::string::npos) << text;
+    text.insert(text.rfind('}'), ", \"commit_subjects\": 2");
+    testing::WriteFile(config, text);
     acknowledged_.clear();
     known_.clear();
     ++summary_.stores;

@@ -108,7 +108,9 @@ class Sealing {
   explicit Sealing(Archive& archive);
 
   // Seals every queued package, at most `max_batch` per time-stamp request.
-  // Each batch is one atomic write: a failure leaves its packages queued.
+  // Each batch's evidence is committed in atomic steps of config.json's
+  // commit_subjects packages: a failure leaves the packages of the steps not
+  // committed queued, and the next seal seals them.
   Result<std::vector<SealOutcome>> Seal(std::size_t max_batch);
 
   // What Renew would do now, without doing it.
@@ -117,8 +119,9 @@ class Sealing {
   // something ending before now + margin: rolls the embedded TSA over first
   // when its certificate or key algorithm is ending, anchors the audit trail
   // under a stronger hash when its link hash is ending, then one time-stamp
-  // per batch, each batch one atomic write (killed anywhere and run again,
-  // nothing is lost or done twice). What had already lapsed when the run
+  // per batch, its evidence committed in atomic steps of commit_subjects
+  // subjects (killed anywhere and run again, nothing is lost or done twice:
+  // a subject whose step was not committed is still due). What had already lapsed when the run
   // started is not renewed but reported (outcome.lapsed) and recorded in a
   // "lapse" audit event; each batch's new evidence is verified once committed.
   Result<RenewalOutcome> Renew(const RenewOptions& options);
@@ -140,6 +143,10 @@ class Sealing {
                                                                          const Clock& clock);
 
  private:
+  // PlanRenewal's plan; without `item_reasons` the items' reasons are left
+  // empty (Renew needs the ids alone, and a reason a million times is 100 MB).
+  Result<RenewalPlan> Plan(const RenewOptions& options, bool item_reasons);
+
   Archive::Impl* impl_;
 };
 
