@@ -343,7 +343,7 @@ int IndexBuild(int argc, char** argv) {
   };
   auto build = archive::Catalogue(*session.archive).BuildSearchIndex(rebuild, Actor(by), progress);
   if (!build.ok()) return ExitFor(build.status());
-  for (const auto& u : build->unreadable) std::cerr << "preserve index build: not indexed: package " << u << "\n";
+  for (const auto& u : build->unreadable) std::cerr << "preserve index build: not indexed: " << u << "\n";
   if (common.json) {
     json::array unreadable(build->unreadable.begin(), build->unreadable.end());
     std::cout << json::serialize(json::object{{"indexed", build->packages},

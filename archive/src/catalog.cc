@@ -374,7 +374,8 @@ Result<SignatureUseReport> Catalogue::ReportSignatureUse(TimePoint from, TimePoi
     PRESERVE_RETURN_IF_ERROR(ScanTallies(*impl_->store, from_text, to_text,
                                          [&](const SubmissionTally& t, bool later_accepted) {
                                            if (auto i = count(t)) refusals[*i].later_accepted = later_accepted;
-                                         }));
+                                         },
+                                         report.unreadable));
   } else {
     // A store whose index is not built: the whole trail, in order. An
     // acceptance settles the refusals of the same signed object before it.

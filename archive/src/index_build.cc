@@ -142,7 +142,9 @@ Result<SearchIndexBuild> Catalogue::BuildSearchIndex(bool rebuild, const std::st
         json::error_code ec;
         json::value v = json::parse(e.json, ec, &resource);
         if (ec || !v.is_object()) {
-          unreadable.push_back("audit event " + std::to_string(e.sequence) + " is not a JSON object");
+          const std::string why = "audit event " + std::to_string(e.sequence) + " is not a JSON object";
+          PutUnreadableEvent(w, e.sequence, why);  // named by every report, as the trail would
+          unreadable.push_back(why);
         } else {
           PutTallyEntries(w, e.sequence, v.as_object());
         }

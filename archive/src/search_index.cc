@@ -24,6 +24,7 @@ constexpr char kYearKey = 'y';
 constexpr char kMonthKey = 'm';
 constexpr char kTallyKey = 't';
 constexpr char kAcceptedKey = 'a';
+constexpr char kUnreadableEventKey = 'u';
 constexpr std::string_view kProgressSetting = "search_index";
 constexpr std::string_view kComplete = "complete";
 
@@ -642,9 +643,20 @@ void PutTallyEntries(storage::WriteSet& w, std::uint64_t sequence, const json::o
     for (const auto& entry : TallyEntries(*tally)) w.PutIndex(entry.key_prefix + BigEndian64(sequence), AsBytes(entry.value));
 }
 
+void PutUnreadableEvent(storage::WriteSet& w, std::uint64_t sequence, std::string_view why) {
+  w.PutIndex(std::string{kUnreadableEventKey} + BigEndian64(sequence), AsBytes(why));
+}
+
 Status ScanTallies(const storage::Store& store, std::string_view from, std::string_view to,
-                   const std::function<void(const SubmissionTally&, bool later_accepted)>& visit) {
+                   const std::function<void(const SubmissionTally&, bool later_accepted)>& visit,
+                   std::vector<std::string>& unreadable) {
   auto cursor = store.NewIndexCursor();
+  for (cursor->Seek(std::string{kUnreadableEventKey}); cursor->Valid() && cursor->key()[0] == kUnreadableEventKey;
+       cursor->Next()) {
+    const ByteView why = cursor->value();
+    unreadable.emplace_back(why.begin(), why.end());
+  }
+  PRESERVE_RETURN_IF_ERROR(cursor->status());
   auto acceptances = store.NewIndexCursor();
   const std::string end = std::string{kTallyKey} + std::string(to);
   for (cursor->Seek(std::string{kTallyKey} + std::string(from)); cursor->Valid(); cursor->Next()) {

@@ -113,6 +113,7 @@ Result<std::vector<IndexHit>> SearchIndex(const storage::Store& store, const Lis
 // each key ending with the event's sequence:
 //   "t" time seq                   -> the tally (kind, organ, signer organization, category, submission)
 //   "a" submission 0x00 seq        -> "" : an acceptance of that signed object
+//   "u" seq                        -> why : an event the index build could not read (damage, an edit)
 // so the report reads the events of its period in time order, and settles a
 // refusal ("accepted later?") with one seek, without reading the trail.
 
@@ -131,9 +132,11 @@ std::optional<SubmissionTally> TallyOfEvent(const boost::json::object& event);
 void AppendSubmissionEvent(storage::WriteSet& w, const Bytes& event);
 // The tallies of the events whose time is in [from, to) (as stored, compared
 // as text), in time order, each with whether a later event accepted the same
-// signed object (for refusals).
+// signed object (for refusals); and, in `unreadable`, every event the index
+// build could not read (its time unknown, whatever the period).
 Status ScanTallies(const storage::Store& store, std::string_view from, std::string_view to,
-                   const std::function<void(const SubmissionTally&, bool later_accepted)>& visit);
+                   const std::function<void(const SubmissionTally&, bool later_accepted)>& visit,
+                   std::vector<std::string>& unreadable);
 
 // The index's progress: made complete by init, or built for a store made
 // before it, packages first, then the audit trail's tallies.
@@ -152,5 +155,7 @@ void PutSearchIndexBuiltThrough(storage::WriteSet& w, std::string_view id);
 void PutSearchIndexEventsThrough(storage::WriteSet& w, std::uint64_t sequence);
 // Puts in `w` the tally entries of the stored event `sequence` (the build's, for events stored before the index).
 void PutTallyEntries(storage::WriteSet& w, std::uint64_t sequence, const boost::json::object& event);
+// Records in `w` that the stored event `sequence` could not be read, and `why`.
+void PutUnreadableEvent(storage::WriteSet& w, std::uint64_t sequence, std::string_view why);
 
 }  // namespace preserve::archive

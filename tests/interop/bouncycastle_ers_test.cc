@@ -150,6 +150,10 @@ class BouncyCastleErs : public ::testing::Test {
 
   // Answers a BouncyCastle TimeStampReq through the embedded TSA.
   fs::path Answer(const fs::path& request) {
+    // Tokens carry whole seconds, and a renewal's must be later than what it
+    // renews: on a fast machine both would fall in one second.
+    while (clock_.Now() <= last_answer_) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    last_answer_ = clock_.Now();
     auto response = tsa_->Exchange(ReadFileOrDie(request));
     EXPECT_TRUE(response.ok()) << response.status().ToString();
     fs::path out = request;
@@ -164,6 +168,7 @@ class BouncyCastleErs : public ::testing::Test {
 
   preserve::testing::TempDir dir_;
   SystemClock clock_;
+  TimePoint last_answer_{};
   std::unique_ptr<EmbeddedTsa> tsa_;
   EvidenceVerifyOptions options_;
   int counter_ = 0;
