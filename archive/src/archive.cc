@@ -183,6 +183,21 @@ Result<std::vector<Bytes>> Archive::Impl::DataHashes(const PackageRecord& record
   return out;
 }
 
+Result<std::vector<Bytes>> Archive::Impl::CheckedDataHashes(const PackageRecord& record, HashAlgorithm alg) const {
+  if (alg == kContentHash || record.state == PackageState::kDeleted) return DataHashes(record, alg);
+  std::vector<Bytes> out;
+  out.reserve(record.objects.size());
+  for (const auto& o : record.objects) {
+    PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> digests, DigestContent(o.sha256, {kContentHash, alg}));
+    if (digests[0] != o.sha256)
+      return Status::Corruption("package " + record.id + ": " + o.path +
+                                " does not match its SHA-256 (run 'preserve fixity'): its evidence is not renewed "
+                                "over changed content");
+    out.push_back(std::move(digests[1]));
+  }
+  return out;
+}
+
 Result<std::vector<Bytes>> Archive::Impl::DigestContent(ByteView sha256, const std::vector<HashAlgorithm>& algs,
                                                         std::uint64_t* size) const {
   std::vector<std::unique_ptr<Hasher>> hashers;

@@ -107,6 +107,10 @@ struct Archive::Impl {
                                              BatchCache& cache) const;
   // Every data object's hash under `alg`, in the record's order (read from content).
   Result<std::vector<Bytes>> DataHashes(const PackageRecord& record, HashAlgorithm alg) const;
+  // The same, each object's bytes checked against the SHA-256 they are stored
+  // under as they are hashed: what a hash-tree renewal seals afresh must be
+  // what was sealed. kCorruption naming the package and the object when not.
+  Result<std::vector<Bytes>> CheckedDataHashes(const PackageRecord& record, HashAlgorithm alg) const;
   // A stored object's digest under each of `algs`, its bytes streamed once
   // (Store::ReadContent's errors as they are); `size` gets the bytes read.
   Result<std::vector<Bytes>> DigestContent(ByteView sha256, const std::vector<HashAlgorithm>& algs,

@@ -583,7 +583,8 @@ Result<timestamp::PartialHashtree> Archive::Impl::HashTreeRenewalMembers(const s
                                                                         HashAlgorithm alg, BatchCache& cache) const {
   PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, SubjectRecord(id));
   PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, Assemble(record, skeleton, cache));
-  PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> data, SubjectDataHashes(id, record, alg, cache));
+  PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> data, IsHeadSubject(id) ? SubjectDataHashes(id, record, alg, cache)
+                                                                         : CheckedDataHashes(record, alg));
   PRESERVE_ASSIGN_OR_RETURN(timestamp::PartialHashtree members, timestamp::HashTreeRenewalGroup(er, alg, data));
   std::sort(members.begin(), members.end());  // list 0 of the reduced tree (rule 4)
   return members;

@@ -18,7 +18,9 @@
 #include "preserve/audit/package_archive.h"
 #include "preserve/storage/store.h"
 #include "preserve/timestamp/evidence_record.h"
+#include "preserve/util/digest.h"
 #include "archive_fixture.h"
+#include "raw_db.h"
 
 namespace preserve::archive {
 namespace {
@@ -380,6 +382,33 @@ TEST_F(Renewal, BatchesCommittedAPackageAtATimeKeepOneTimeStampAndVerify) {
     EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
     EXPECT_EQ(BouncyCastleSays(id, clock_.Now()), "VALID\n") << id;
   }
+}
+
+// Hash-tree renewal reads every object again to hash it under the new
+// algorithm: an object whose bytes changed behind the archive's back (bit rot,
+// an edit) is not sealed afresh, which would make the change look authentic.
+TEST_F(Renewal, HashTreeRenewalRefusesContentThatNoLongerMatchesItsDigest) {
+  ASSERT_NO_FATAL_FAILURE(Init(timestamp::TsaKeyType::kEcdsaP256));
+  const std::string id = Ingest("letter.txt.p7s", "letter.txt");
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
+  archive_.reset();
+  {
+    testing::RawDb raw(root_ / "db");
+    const std::string key = ToString(Digest(HashAlgorithm::kSha256, testing::SignedFixture("letter.txt")));
+    raw.Put("content", key, raw.Get("content", key) + "one line more\n");
+  }
+  Reopen();
+  fs::path policy = dir_ / "sha256-ends-2030.json";
+  testing::WriteFile(policy, R"({"name": "SHA-256 retired early", "base": "etsi",
+    "hash": [{"algorithm": "SHA-256", "end": "2030-01-01"}]})");
+  ASSERT_TRUE(archive::Catalogue(*archive_).SetPolicy(policy.string()).ok());
+  clock_.Set(At("2029-06-01T08:00:00Z"));
+  auto outcome = archive::Sealing(*archive_).Renew({});
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(outcome.status().message().find("package " + id + ": documents/letter.txt does not match its SHA-256"),
+            std::string::npos)
+      << outcome.status().ToString();
 }
 
 TEST_F(Renewal, NothingIsDueEarly) {
