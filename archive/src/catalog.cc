@@ -154,14 +154,22 @@ Result<std::vector<PackageSummary>> ListFromIndex(const storage::Store& store, c
     PRESERVE_RETURN_IF_ERROR(ReadState(store, e, s));
     return s;
   };
+  // A state filter summarizes each candidate (its evidence tells the state): those listed are kept, not read again.
+  std::unordered_map<std::string, PackageSummary> in_state_summaries;
   auto in_state = [&](const IndexEntry& e) -> Result<bool> {
     if (!filter.state) return true;
     PRESERVE_ASSIGN_OR_RETURN(PackageSummary s, summarize(e));
-    return s.state == *filter.state;
+    if (s.state != *filter.state) return false;
+    in_state_summaries.emplace(e.id, std::move(s));
+    return true;
   };
   PRESERVE_ASSIGN_OR_RETURN(auto hits, SearchIndex(store, filter, after, limit, in_state));
   std::vector<PackageSummary> out;
   for (auto& hit : hits) {
+    if (auto kept = in_state_summaries.find(hit.id); kept != in_state_summaries.end()) {
+      out.push_back(std::move(kept->second));
+      continue;
+    }
     auto summary = hit.entry.ok() ? summarize(hit.entry.value()) : Result<PackageSummary>(hit.entry.status());
     if (!summary.ok() && summary.status().code() == StatusCode::kIOError) return summary.status();
     if (!summary.ok()) {
