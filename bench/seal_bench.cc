@@ -171,6 +171,7 @@ int Renew(const std::filesystem::path& root, std::size_t n, std::size_t package_
   for (const auto& b : outcome->batches) {
     if (b.kind != kind) return Fail(Status::Internal("unexpected " + std::string(archive::RenewalKindName(b.kind))));
     renewed += b.packages;
+    if (!b.left_out.empty()) return Fail(Status::Internal("left out, damaged: " + b.left_out.front()));
   }
   if (renewed != n) return Fail(Status::Internal("renewed " + std::to_string(renewed) + " packages"));
   Report(hash ? "renew-hash" : "renew-ts", n, package_bytes, timer, outcome->batches.size(),

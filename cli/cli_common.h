@@ -29,8 +29,8 @@ enum ExitCode : int {
   kExitIndeterminate = 2,  // verification: INDETERMINATE
   kExitRefused = 3,        // ingest: at least one document refused
   kExitError = 4,          // the command could not do its job (I/O, bad input, no such package, store busy)
-  kExitLapsed = 5,         // renew, status, jobs run: evidence lapsed (renewal came too late), or a renewal
-                           // does not verify
+  kExitLapsed = 5,         // renew, status, jobs run: evidence lapsed (renewal came too late), a renewal
+                           // does not verify, or a damaged subject was left out of a renewal
   kExitUsage = 64,         // wrong command line
 };
 

@@ -404,7 +404,7 @@ int PrintRenewalPlan(const archive::RenewalPlan& plan, bool as_json) {
   return plan.lapsed.empty() ? kExitOk : kExitLapsed;
 }
 
-// Prints what renew did; exit 5 when evidence had lapsed or a renewal does not verify.
+// Prints what renew did; exit 5 when evidence had lapsed, a renewal does not verify or left a damaged subject out.
 int PrintRenewal(const archive::RenewalOutcome& outcome, bool as_json) {
   std::size_t total = 0;
   for (const auto& b : outcome.batches) total += b.packages;
@@ -417,12 +417,16 @@ int PrintRenewal(const archive::RenewalOutcome& outcome, bool as_json) {
                                      {"trail_heads", b.trail_heads}, {"time", FormatUtcTime(b.time)}});
     json::array failures;
     for (const auto& f : outcome.self_check_failures) failures.emplace_back(f);
+    json::array left_out;
+    for (const auto& b : outcome.batches)
+      for (const auto& line : b.left_out) left_out.emplace_back(line);
     std::cout << json::serialize(json::object{{"tsa_rollover", outcome.tsa_rollover},
                                               {"trail_anchor", outcome.trail_anchor},
                                               {"packages", total},
                                               {"batches", std::move(batches)},
                                               {"lapsed", LapsedJson(outcome.lapsed)},
-                                              {"self_check_failures", std::move(failures)}})
+                                              {"self_check_failures", std::move(failures)},
+                                              {"left_out", std::move(left_out)}})
               << "\n";
   } else {
     if (!outcome.tsa_rollover.empty()) std::cout << outcome.tsa_rollover << "\n";
@@ -438,13 +442,20 @@ int PrintRenewal(const archive::RenewalOutcome& outcome, bool as_json) {
     PrintLapsed(outcome.lapsed);
     for (const auto& f : outcome.self_check_failures)
       std::cout << "NOT VERIFIED after renewal: " << f << "\n";
+    for (const auto& b : outcome.batches)
+      for (const auto& line : b.left_out) std::cout << "NOT RENEWED, damaged: " << line << "\n";
   }
+  std::size_t left_out = 0;
+  for (const auto& b : outcome.batches) left_out += b.left_out.size();
+  if (left_out > 0)
+    std::cerr << "preserve renew: " << left_out << " not renewed because their content or record is damaged; "
+              << "run 'preserve fixity' and 'preserve repair' (exit " << kExitLapsed << ")\n";
   if (!outcome.lapsed.empty())
     std::cerr << "preserve renew: " << outcome.lapsed.size() << " lapsed (exit " << kExitLapsed << ")\n";
   if (!outcome.self_check_failures.empty())
     std::cerr << "preserve renew: " << outcome.self_check_failures.size()
               << " renewal(s) do not verify (exit " << kExitLapsed << ")\n";
-  return outcome.lapsed.empty() && outcome.self_check_failures.empty() ? kExitOk : kExitLapsed;
+  return outcome.lapsed.empty() && outcome.self_check_failures.empty() && left_out == 0 ? kExitOk : kExitLapsed;
 }
 
 }  // namespace

@@ -34,7 +34,8 @@ Exit codes:
   2   INDETERMINATE: nothing failed, but trust could not be established
   3   ingest refused at least one document (one line per input says why)
   4   error: unreadable input, no such store or package, store busy, TSA failure
-  5   renew, status, jobs run: evidence lapsed (its renewal came too late), or a renewal does not verify
+  5   renew, status, jobs run: evidence lapsed (its renewal came too late), a renewal does not verify,
+      or a package was left out of a renewal because its content is damaged
   64  usage error, an ambiguous or too short package id prefix among them
 )";
 

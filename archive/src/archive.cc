@@ -14,6 +14,7 @@
 #include "preserve/util/certificates.h"
 #include "preserve/util/digest.h"
 #include "preserve/util/fault_point.h"
+#include "preserve/util/parallel.h"
 
 namespace preserve::archive {
 
@@ -183,18 +184,55 @@ Result<std::vector<Bytes>> Archive::Impl::DataHashes(const PackageRecord& record
   return out;
 }
 
-Result<std::vector<Bytes>> Archive::Impl::CheckedDataHashes(const PackageRecord& record, HashAlgorithm alg) const {
-  if (alg == kContentHash || record.state == PackageState::kDeleted) return DataHashes(record, alg);
-  std::vector<Bytes> out;
-  out.reserve(record.objects.size());
-  for (const auto& o : record.objects) {
-    PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> digests, DigestContent(o.sha256, {kContentHash, alg}));
-    if (digests[0] != o.sha256)
-      return Status::Corruption("package " + record.id + ": " + o.path +
-                                " does not match its SHA-256 (run 'preserve fixity'): its evidence is not renewed "
-                                "over changed content");
-    out.push_back(std::move(digests[1]));
-  }
+Result<Archive::Impl::CheckedContent> Archive::Impl::HashCheckedContent(std::vector<Bytes> sha256s,
+                                                                        HashAlgorithm alg) const {
+  std::sort(sha256s.begin(), sha256s.end());
+  sha256s.erase(std::unique(sha256s.begin(), sha256s.end()), sha256s.end());
+  CheckedContent out;
+  out.sha256 = std::move(sha256s);
+  const std::size_t n = out.sha256.size();
+  const std::size_t size = HashAlgorithmSize(alg);
+  out.digests.resize(n * size);
+  out.damage.resize(n);
+  // One cursor per core over a stretch of the sorted keys; an object comes in
+  // one piece, or in its chunks one after another.
+  constexpr std::size_t kMinObjectsPerThread = 4096;
+  const Status read = ParallelRanges(n, kMinObjectsPerThread, [&](std::size_t begin, std::size_t end) -> Status {
+    std::optional<std::size_t> current;
+    std::unique_ptr<Hasher> sha256;
+    std::unique_ptr<Hasher> hash;
+    auto finish = [&] {
+      if (!current) return;
+      if (sha256->Finish() != out.sha256[*current]) {
+        out.damage[*current] = "does not match its SHA-256 (run 'preserve fixity')";
+      } else {
+        const Bytes digest = hash->Finish();
+        std::copy(digest.begin(), digest.end(), out.digests.begin() + static_cast<std::ptrdiff_t>(*current * size));
+      }
+      current.reset();
+    };
+    PRESERVE_RETURN_IF_ERROR(store->ReadContents(
+        std::span<const Bytes>(out.sha256).subspan(begin, end - begin),
+        [&](std::size_t i, ByteView piece) {
+          if (current != begin + i) {
+            finish();
+            current = begin + i;
+            sha256 = std::make_unique<Hasher>(kContentHash);
+            hash = std::make_unique<Hasher>(alg);
+          }
+          sha256->Update(piece);
+          hash->Update(piece);
+          return Status::Ok();
+        },
+        [&](std::size_t i, Status why) {
+          if (current == begin + i) current.reset();  // chunks read before one was missing
+          out.damage[begin + i] = why.message();
+          return Status::Ok();
+        }));
+    finish();
+    return Status::Ok();
+  });
+  if (!read.ok()) return read;
   return out;
 }
 

@@ -4,6 +4,7 @@
 // archive/.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -107,10 +108,24 @@ struct Archive::Impl {
                                              BatchCache& cache) const;
   // Every data object's hash under `alg`, in the record's order (read from content).
   Result<std::vector<Bytes>> DataHashes(const PackageRecord& record, HashAlgorithm alg) const;
-  // The same, each object's bytes checked against the SHA-256 they are stored
-  // under as they are hashed: what a hash-tree renewal seals afresh must be
-  // what was sealed. kCorruption naming the package and the object when not.
-  Result<std::vector<Bytes>> CheckedDataHashes(const PackageRecord& record, HashAlgorithm alg) const;
+  // Data objects re-read for a hash-tree renewal, which must seal afresh
+  // what was sealed: each object once, in key order (Store::ReadContents, on
+  // every core), hashed under `alg` and checked against the SHA-256 it is
+  // stored under. An object absent or changed is not an error but named in
+  // `damage`, so that one damaged package does not hold back the others.
+  struct CheckedContent {
+    std::vector<Bytes> sha256;         // the objects asked for: ascending, unique
+    Bytes digests;                     // each one's hash under `alg`, at index * its size (zero when damaged)
+    std::vector<std::string> damage;   // each one's: empty, or why it cannot be sealed afresh
+    // The index of `sha256` in `this->sha256`; it must be there.
+    std::size_t IndexOf(ByteView digest) const {
+      return static_cast<std::size_t>(
+          std::lower_bound(sha256.begin(), sha256.end(), digest,
+                           [](const Bytes& a, ByteView b) { return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end()); }) -
+          sha256.begin());
+    }
+  };
+  Result<CheckedContent> HashCheckedContent(std::vector<Bytes> sha256s, HashAlgorithm alg) const;
   // A stored object's digest under each of `algs`, its bytes streamed once
   // (Store::ReadContent's errors as they are); `size` gets the bytes read.
   Result<std::vector<Bytes>> DigestContent(ByteView sha256, const std::vector<HashAlgorithm>& algs,
@@ -217,10 +232,18 @@ struct Archive::Impl {
                                   TimePoint horizon);
   // The skeletons of `items`' subjects, read on every core; kCorruption for one without an ATS.
   Result<std::vector<EvidenceSkeleton>> LoadRenewalSkeletons(std::span<const RenewalItem> items) const;
-  // Subject `id`'s hash-tree renewal group under `alg` (rule 12), sorted: its
-  // record read once, for its evidence and its data objects alike.
-  Result<timestamp::PartialHashtree> HashTreeRenewalMembers(const std::string& id, const EvidenceSkeleton& skeleton,
-                                                            HashAlgorithm alg, BatchCache& cache) const;
+  // Pass 1 of a hash-tree renewal over one chunk of subjects: each one's
+  // group under `alg` (rule 12), sorted, from its record, its evidence and
+  // its data objects re-read and checked (HashCheckedContent). A subject
+  // whose content or record is damaged gets no group but a line in
+  // `left_out` saying why; it stays due, and the others are renewed.
+  struct HashTreeGroups {
+    std::vector<timestamp::PartialHashtree> members;  // per subject; empty when left out
+    std::vector<std::string> left_out;                // per subject; empty when it has a group
+  };
+  Result<HashTreeGroups> HashTreeRenewalGroups(std::span<const RenewalItem> chunk,
+                                               const std::vector<EvidenceSkeleton>& skeletons, HashAlgorithm alg,
+                                               BatchCache& cache) const;
   // Verifies `subject`'s evidence as `verify` would, now; adds a line to
   // outcome.self_check_failures when it does not verify.
   Status CheckRenewedEvidence(const std::string& subject, RenewalOutcome& outcome) const;

@@ -13,6 +13,7 @@
 #include <span>
 
 #include "archive_impl.h"
+#include "damage.h"
 #include "preserve/util/certificates.h"
 #include "preserve/util/fault_point.h"
 #include "preserve/util/parallel.h"
@@ -578,17 +579,74 @@ Result<std::vector<EvidenceSkeleton>> Archive::Impl::LoadRenewalSkeletons(std::s
   return skeletons;
 }
 
-Result<timestamp::PartialHashtree> Archive::Impl::HashTreeRenewalMembers(const std::string& id,
-                                                                        const EvidenceSkeleton& skeleton,
-                                                                        HashAlgorithm alg, BatchCache& cache) const {
-  PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, SubjectRecord(id));
-  PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, Assemble(record, skeleton, cache));
-  PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> data, IsHeadSubject(id) ? SubjectDataHashes(id, record, alg, cache)
-                                                                         : CheckedDataHashes(record, alg));
-  PRESERVE_ASSIGN_OR_RETURN(timestamp::PartialHashtree members, timestamp::HashTreeRenewalGroup(er, alg, data));
-  std::sort(members.begin(), members.end());  // list 0 of the reduced tree (rule 4)
-  return members;
+Result<Archive::Impl::HashTreeGroups> Archive::Impl::HashTreeRenewalGroups(
+    std::span<const RenewalItem> chunk, const std::vector<EvidenceSkeleton>& skeletons, HashAlgorithm alg,
+    BatchCache& cache) const {
+  const std::size_t n = chunk.size();
+  HashTreeGroups out;
+  out.members.resize(n);
+  out.left_out.resize(n);
+  std::vector<PackageRecord> records(n);
+  PRESERVE_RETURN_IF_ERROR(ParallelFor(n, kMinPackagesPerThread, [&](std::size_t i) -> Status {
+    auto record = SubjectRecord(chunk[i].package_id);
+    if (!record.ok() && !IsDamage(record.status())) return record.status();
+    if (!record.ok()) {
+      out.left_out[i] = SubjectName(chunk[i].package_id) + ": its record cannot be read: " + record.status().message();
+    } else {
+      records[i] = std::move(record).value();
+    }
+    return Status::Ok();
+  }));
+  // A package's data objects are re-read; a head's text is in its batch, and
+  // a deleted package's hashes in its tombstone.
+  auto reads_content = [&](std::size_t i) {
+    return out.left_out[i].empty() && !IsHeadSubject(chunk[i].package_id) &&
+           records[i].state != PackageState::kDeleted;
+  };
+  std::vector<Bytes> wanted;
+  for (std::size_t i = 0; i < n; ++i)
+    if (reads_content(i))
+      for (const auto& o : records[i].objects) wanted.push_back(o.sha256);
+  PRESERVE_ASSIGN_OR_RETURN(CheckedContent content, HashCheckedContent(std::move(wanted), alg));
+  const std::size_t size = HashAlgorithmSize(alg);
+  PRESERVE_RETURN_IF_ERROR(ParallelFor(n, kMinPackagesPerThread, [&](std::size_t i) -> Status {
+    if (!out.left_out[i].empty()) return Status::Ok();
+    const std::string& id = chunk[i].package_id;
+    std::vector<Bytes> data;
+    if (reads_content(i)) {
+      for (const auto& o : records[i].objects) {
+        const std::size_t k = content.IndexOf(o.sha256);
+        if (!content.damage[k].empty()) {
+          out.left_out[i] = SubjectName(id) + ": " + o.path + ": " + content.damage[k];
+          return Status::Ok();
+        }
+        const auto at = content.digests.begin() + static_cast<std::ptrdiff_t>(k * size);
+        data.emplace_back(at, at + static_cast<std::ptrdiff_t>(size));
+      }
+    } else {
+      PRESERVE_ASSIGN_OR_RETURN(data, SubjectDataHashes(id, records[i], alg, cache));
+    }
+    PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, Assemble(records[i], skeletons[i], cache));
+    PRESERVE_ASSIGN_OR_RETURN(out.members[i], timestamp::HashTreeRenewalGroup(er, alg, data));
+    std::sort(out.members[i].begin(), out.members[i].end());  // list 0 of the reduced tree (rule 4)
+    return Status::Ok();
+  }));
+  return out;
 }
+
+namespace {
+
+// A renewal event names the first of the subjects it left out, and why.
+constexpr std::size_t kLeftOutNamedInEvent = 100;
+
+std::string LeftOutSummary(const std::vector<std::string>& left_out) {
+  std::string out;
+  for (std::size_t i = 0; i < left_out.size() && i < kLeftOutNamedInEvent; ++i)
+    out += (i == 0 ? "" : "; ") + left_out[i];
+  return out;
+}
+
+}  // namespace
 
 // Over 60 lines: one renewal batch is one time-stamp, written a chunk of subjects per commit; its steps in order,
 // each commented.
@@ -604,6 +662,9 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   // leaf in `leaves`, in input order.
   Bytes leaves;
   std::vector<std::uint32_t> leaf_of(n);
+  // A hash-tree renewal leaves out subjects whose content is damaged (HashTreeRenewalGroups): no leaf, no new evidence.
+  constexpr std::uint32_t kLeftOut = UINT32_MAX;
+  std::vector<std::string> left_out;
   auto next_leaf = [&] { return static_cast<std::uint32_t>(leaves.size() / digest_size); };
   // Timestamp renewal (rule 11): the group is the last chain's tokens.
   // Subjects sealed and renewed in the same batches (the packages of a batch,
@@ -637,30 +698,36 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
       }
       continue;
     }
-    std::vector<timestamp::PartialHashtree> members(chunk.size());
+    PRESERVE_ASSIGN_OR_RETURN(HashTreeGroups groups, HashTreeRenewalGroups(chunk, skeletons, alg, batches));
     Bytes chunk_leaves(chunk.size() * digest_size);
     PRESERVE_RETURN_IF_ERROR(ParallelFor(chunk.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
-      PRESERVE_ASSIGN_OR_RETURN(members[i], HashTreeRenewalMembers(chunk[i].package_id, skeletons[i], alg, batches));
-      const Bytes leaf = timestamp::GroupHash(alg, members[i]);
+      if (!groups.left_out[i].empty()) return Status::Ok();
+      const Bytes leaf = timestamp::GroupHash(alg, groups.members[i]);
       std::copy(leaf.begin(), leaf.end(), chunk_leaves.begin() + static_cast<std::ptrdiff_t>(i * digest_size));
       return Status::Ok();
     }));
     for (std::size_t i = 0; i < chunk.size(); ++i) {
-      leaf_of[first + i] = next_leaf() + static_cast<std::uint32_t>(i);
-      PRESERVE_RETURN_IF_ERROR(spool->Append(members[i]));
+      if (!groups.left_out[i].empty()) {
+        leaf_of[first + i] = kLeftOut;
+        left_out.push_back(std::move(groups.left_out[i]));
+        continue;
+      }
+      leaf_of[first + i] = next_leaf();
+      PRESERVE_RETURN_IF_ERROR(spool->Append(groups.members[i]));
+      const auto leaf = chunk_leaves.begin() + static_cast<std::ptrdiff_t>(i * digest_size);
+      leaves.insert(leaves.end(), leaf, leaf + static_cast<std::ptrdiff_t>(digest_size));
     }
-    leaves.insert(leaves.end(), chunk_leaves.begin(), chunk_leaves.end());
   }
   // The trail's head is the last leaf, so even one subject makes a tree.
   PRESERVE_ASSIGN_OR_RETURN(HeadToSeal head, NextHeadToSeal(alg));
   const std::size_t head_leaf = next_leaf();
   leaves.insert(leaves.end(), head.leaf.begin(), head.leaf.end());
   PRESERVE_FAULT_POINT("renew.before_tsa");
-  const auto heads = static_cast<std::size_t>(
-      std::count_if(items.begin(), items.end(), [](const RenewalItem& item) { return IsHeadSubject(item.package_id); }));
+  std::size_t heads = 0;
+  for (std::size_t i = 0; i < n; ++i) heads += leaf_of[i] != kLeftOut && IsHeadSubject(items[i].package_id);
   PRESERVE_ASSIGN_OR_RETURN(timestamp::HashTree built, timestamp::BuildHashTreeOverLeaves(alg, leaves));
   leaves = {};  // the tree holds them now
-  PRESERVE_ASSIGN_OR_RETURN(TimeStampedTree renewed, TimeStampTree(alg, std::move(built), n - heads, horizon));
+  PRESERVE_ASSIGN_OR_RETURN(TimeStampedTree renewed, TimeStampTree(alg, std::move(built), n - heads - left_out.size(), horizon));
   PRESERVE_FAULT_POINT("renew.after_tsa");
   const timestamp::HashTree& tree = renewed.tree;
   BatchRecord& batch = renewed.batch;
@@ -679,12 +746,14 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
     const auto chunk = items.subspan(first, std::min(config.commit_subjects, n - first));
     PRESERVE_ASSIGN_OR_RETURN(std::vector<EvidenceSkeleton> skeletons, LoadRenewalSkeletons(chunk));
     std::vector<timestamp::PartialHashtree> members(hash_tree ? chunk.size() : 0);
-    for (auto& m : members) {
-      PRESERVE_ASSIGN_OR_RETURN(m, spool->Next(digest_size));
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      if (leaf_of[first + i] == kLeftOut) continue;
+      PRESERVE_ASSIGN_OR_RETURN(members[i], spool->Next(digest_size));
     }
     std::vector<Bytes> evidence(chunk.size());
     std::vector<TimePoint> previous_renewal(chunk.size());
     PRESERVE_RETURN_IF_ERROR(ParallelFor(chunk.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
+      if (leaf_of[first + i] == kLeftOut) return Status::Ok();
       EvidenceSkeleton& skeleton = skeletons[i];
       EvidenceSkeleton::Ats ats{alg, batch.id, static_cast<std::uint32_t>(tree.LeafPosition(leaf_of[first + i])),
                                 Members::kChainTokens, {}};
@@ -716,10 +785,13 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
                                 {"hash", std::string(HashAlgorithmName(alg))},
                                 {"root", ToHex(batch.root)},
                                 {"token_time", Until(batch.time)},
-                                {"audit_head_events", std::to_string(batch.audit_head->events)}},
+                                {"audit_head_events", std::to_string(batch.audit_head->events)},
+                                {"left_out", std::to_string(left_out.size())},
+                                {"left_out_why", LeftOutSummary(left_out)}},
                                TsaAuditFields(renewed.answer)));
     }
     for (std::size_t i = 0; i < chunk.size(); ++i) {
+      if (leaf_of[first + i] == kLeftOut) continue;
       w.PutEvidence(chunk[i].package_id, evidence[i]);
       w.Unschedule(previous_renewal[i], chunk[i].package_id);
       w.Schedule(deadline.when, chunk[i].package_id);
@@ -728,7 +800,8 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
     if (first + chunk.size() < n) PRESERVE_FAULT_POINT("renew.between_commits");
   }
   PRESERVE_FAULT_POINT("renew.after_commit");
-  return RenewalBatch{batch.id, kind, alg, batch.packages, batch.time, heads, std::move(renewed.answer.failovers)};
+  return RenewalBatch{batch.id,  kind,  alg, batch.packages, batch.time, heads, std::move(renewed.answer.failovers),
+                      std::move(left_out)};
 }
 
 namespace {
@@ -805,7 +878,11 @@ Result<RenewalOutcome> Sealing::Renew(const RenewOptions& options) {
   }
   // For `preserve status`: when renewal last ran and how it ended, even when nothing was due.
   std::size_t renewed = 0;
-  for (const auto& b : outcome.batches) renewed += b.packages + b.trail_heads;
+  std::size_t left_out = 0;
+  for (const auto& b : outcome.batches) {
+    renewed += b.packages + b.trail_heads;
+    left_out += b.left_out.size();
+  }
   storage::WriteSet w;
   PutJobRun(w, "renew",
             {impl_->clock->Now(),
@@ -813,8 +890,9 @@ Result<RenewalOutcome> Sealing::Renew(const RenewOptions& options) {
                  std::to_string(outcome.lapsed.size()) + " lapsed" +
                  (outcome.self_check_failures.empty()
                       ? std::string()
-                      : "; " + std::to_string(outcome.self_check_failures.size()) + " not verified"),
-             outcome.lapsed.empty() && outcome.self_check_failures.empty()});
+                      : "; " + std::to_string(outcome.self_check_failures.size()) + " not verified") +
+                 (left_out == 0 ? std::string() : "; " + std::to_string(left_out) + " left out, damaged"),
+             outcome.lapsed.empty() && outcome.self_check_failures.empty() && left_out == 0});
   PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
   return outcome;
 }

@@ -213,7 +213,7 @@ Result<RenewalBatch> Archive::Impl::SealTrailHeadAlone(TimePoint horizon) {
                             {"audit_head_events", std::to_string(batch.audit_head->events)}},
                            TsaAuditFields(stamped.answer)));
   PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
-  return RenewalBatch{batch.id, RenewalKind::kTimeStamp, alg, 0, batch.time, 1, std::move(stamped.answer.failovers)};
+  return RenewalBatch{batch.id, RenewalKind::kTimeStamp, alg, 0, batch.time, 1, std::move(stamped.answer.failovers), {}};
 }
 
 Status Archive::Impl::CheckHeadSubjects(const std::map<std::string, std::vector<TimePoint>>& schedule,

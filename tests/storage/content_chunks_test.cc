@@ -3,6 +3,7 @@
 // of an object stored before it is put into a write.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "preserve/storage/store.h"
@@ -266,6 +267,69 @@ TEST(ContentChunks, ReadOnlyStoreWritesNoContent) {
   auto store = Store::Open(dir / "db", {.read_only = true, .content_chunk_size = kChunk});
   ASSERT_TRUE(store.ok());
   EXPECT_EQ(store.value()->NewContentWriter().status().code(), StatusCode::kFailedPrecondition);
+}
+
+// ReadContents walks many objects in key order: each streamed whole to the
+// sink with its index, small and chunked alike, and an absent object or one
+// missing a chunk named to `unreadable` while the others are still read.
+TEST(ContentChunks, ManyObjectsAreReadInKeyOrderAndTheUnreadableNamed) {
+  TempDir dir;
+  auto store = OpenOrDie(dir / "db", true);
+  std::map<Bytes, Bytes> stored;  // digest -> bytes, in key order
+  for (std::uint8_t seed = 0; seed < 40; ++seed) {
+    const Bytes data = Pattern(seed % 3 == 0 ? 3 * kChunk + seed : 50u + seed, seed);  // every third chunked
+    stored[WriteObject(*store, data).sha256] = data;
+  }
+  const Bytes absent = Digest(HashAlgorithm::kSha256, AsBytes("absent"));
+  const ContentWriter::Object broken = WriteObject(*store, Pattern(2 * kChunk + 7, 99));
+  WriteSet w;
+  w.EraseContent(store->ContentChunks(broken.sha256).value()[0]);
+  ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  std::vector<Bytes> digests;
+  for (const auto& [digest, data] : stored) digests.push_back(digest);
+  digests.push_back(absent);
+  digests.push_back(broken.sha256);
+  std::sort(digests.begin(), digests.end());
+
+  std::map<std::size_t, Bytes> read;
+  std::map<std::size_t, Status> unreadable;
+  std::size_t last = 0;
+  Status s = store->ReadContents(
+      digests,
+      [&](std::size_t i, ByteView piece) {
+        EXPECT_GE(i, last) << "out of order";
+        last = i;
+        read[i].insert(read[i].end(), piece.begin(), piece.end());
+        return Status::Ok();
+      },
+      [&](std::size_t i, Status why) {
+        unreadable.emplace(i, std::move(why));
+        return Status::Ok();
+      });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(unreadable.size(), 2u);
+  for (std::size_t i = 0; i < digests.size(); ++i) {
+    if (digests[i] == absent) {
+      EXPECT_EQ(unreadable.at(i).code(), StatusCode::kNotFound);
+    } else if (digests[i] == broken.sha256) {
+      EXPECT_EQ(unreadable.at(i).code(), StatusCode::kCorruption);
+      EXPECT_NE(unreadable.at(i).message().find("chunk 1 of 3"), std::string::npos) << unreadable.at(i).message();
+    } else {
+      EXPECT_EQ(read.at(i), stored.at(digests[i])) << i;
+    }
+  }
+
+  // The sink's own error stops the run and is what it returns.
+  std::size_t calls = 0;
+  s = store->ReadContents(
+      digests,
+      [&](std::size_t, ByteView) {
+        ++calls;
+        return Status::IOError("disk full");
+      },
+      [](std::size_t, Status) { return Status::Ok(); });
+  EXPECT_EQ(s.code(), StatusCode::kIOError);
+  EXPECT_EQ(calls, 1u);
 }
 
 }  // namespace

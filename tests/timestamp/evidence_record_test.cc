@@ -9,7 +9,7 @@
 namespace preserve::timestamp {
 namespace {
 
-// Short-form and one-byte long-form lengths suffice for these fixtures.
+// Short-form and long-form lengths of up to three bytes.
 Bytes Tlv(std::uint8_t tag, const Bytes& content) {
   Bytes out{tag};
   if (content.size() < 0x80) {
@@ -17,8 +17,13 @@ Bytes Tlv(std::uint8_t tag, const Bytes& content) {
   } else if (content.size() < 0x100) {
     out.push_back(0x81);
     out.push_back(static_cast<std::uint8_t>(content.size()));
-  } else {
+  } else if (content.size() < 0x10000) {
     out.push_back(0x82);
+    out.push_back(static_cast<std::uint8_t>(content.size() >> 8));
+    out.push_back(static_cast<std::uint8_t>(content.size()));
+  } else {
+    out.push_back(0x83);
+    out.push_back(static_cast<std::uint8_t>(content.size() >> 16));
     out.push_back(static_cast<std::uint8_t>(content.size() >> 8));
     out.push_back(static_cast<std::uint8_t>(content.size()));
   }
@@ -211,6 +216,67 @@ TEST(EvidenceRecord, HashTreeRenewalGroupHashesDataFirstThenTheSequence) {
   const Bytes ha = Digest(HashAlgorithm::kSha512, Tlv(0x30, Tlv(0x30, Tlv(0x30, kToken))));
   EXPECT_EQ(*group, std::vector<Bytes>{Digest(HashAlgorithm::kSha512, Cat({d, ha}))});
   EXPECT_FALSE(HashTreeRenewalGroup(record, HashAlgorithm::kSha512, {Member(1)}).ok());  // a SHA-256 size hash
+}
+
+// Where the TLV at `at` ends (definite lengths only, as DER has).
+std::size_t SkipTlv(const Bytes& der, std::size_t at) {
+  std::size_t length = der.at(at + 1);
+  std::size_t header = 2;
+  if (length & 0x80) {
+    const std::size_t bytes = length & 0x7f;
+    length = 0;
+    for (std::size_t i = 0; i < bytes; ++i) length = length << 8 | der.at(at + 2 + i);
+    header += bytes;
+  }
+  return at + header + length;
+}
+
+// A hash-tree renewal hashes the ArchiveTimeStampSequence written directly,
+// not through the ASN.1 templates: it must be the same DER as the sequence in
+// the record the templates write (its last field), whatever the lengths.
+TEST(EvidenceRecord, HashTreeRenewalHashesTheSequenceTheRecordEncodes) {
+  auto token_of = [](std::size_t size, std::uint8_t fill) { return Tlv(0x30, Tlv(0x04, Bytes(size, fill))); };
+  std::vector<Bytes> tokens = {kToken, token_of(120, 1), token_of(300, 2), token_of(70000, 3)};
+  ASSERT_EQ(tokens[3][1], 0x83);  // a three-byte length
+  EvidenceRecord record;
+  record.digest_algorithms = {HashAlgorithm::kSha256, HashAlgorithm::kSha512};
+  for (int chain = 0; chain < 3; ++chain) {
+    ArchiveTimeStampChain atss;
+    for (std::size_t t = 0; t < tokens.size(); ++t) {
+      ArchiveTimeStamp ats;
+      ats.time_stamp = tokens[(t + static_cast<std::size_t>(chain)) % tokens.size()];
+      if (t % 2 == 1) {
+        ats.digest_algorithm = chain == 2 ? HashAlgorithm::kSha512 : HashAlgorithm::kSha256;
+        ReducedHashtree tree;
+        for (std::size_t level = 0; level < t * 5; ++level) tree.push_back({Member(static_cast<std::uint8_t>(level))});
+        tree.push_back({});  // an empty list encodes as 30 00
+        ats.reduced_hashtree = tree;
+      }
+      atss.push_back(std::move(ats));
+    }
+    record.sequence.push_back(std::move(atss));
+  }
+  auto der = EncodeEvidenceRecord(record);
+  ASSERT_TRUE(der.ok()) << der.status().ToString();
+  // EvidenceRecord ::= SEQUENCE { version, digestAlgorithms, archiveTimeStampSequence }
+  std::size_t at = (*der)[1] & 0x80 ? 2 + ((*der)[1] & 0x7f) : 2;
+  at = SkipTlv(*der, at);  // version
+  at = SkipTlv(*der, at);  // digestAlgorithms
+  const Bytes sequence(der->begin() + static_cast<std::ptrdiff_t>(at), der->end());
+  ASSERT_EQ(SkipTlv(sequence, 0), sequence.size());
+  const Bytes d = Digest(HashAlgorithm::kSha512, AsBytes("letter"));
+  auto group = HashTreeRenewalGroup(record, HashAlgorithm::kSha512, {d});
+  ASSERT_TRUE(group.ok()) << group.status().ToString();
+  EXPECT_EQ(*group,
+            std::vector<Bytes>{Digest(HashAlgorithm::kSha512, Cat({d, Digest(HashAlgorithm::kSha512, sequence)}))});
+
+  // A token that is not one definite-length DER SEQUENCE is refused, naming where it is.
+  for (const Bytes& bad : {Bytes{}, Bytes{0x04, 0x00}, Bytes{0x30, 0x80, 0x00, 0x00}, Cat({kToken, {0x00}})}) {
+    record.sequence[1][2].time_stamp = bad;
+    auto refused = HashTreeRenewalGroup(record, HashAlgorithm::kSha512, {d});
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.status().message().find("chain 2, ATS 3"), std::string::npos) << refused.status().message();
+  }
 }
 
 }  // namespace

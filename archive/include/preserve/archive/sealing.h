@@ -82,6 +82,11 @@ struct RenewalBatch {
   TimePoint time;
   std::size_t trail_heads = 0;  // the audit trail's sealed heads renewed with them
   std::vector<TsaFailover> tsa_failovers;  // as SealOutcome's
+  // Subjects of a hash-tree renewal not renewed because a data object is
+  // absent or no longer matches its SHA-256, or their record cannot be read:
+  // one line each ("ID: PATH: why"). Their evidence is unchanged and still
+  // due; the batch's audit event names them too.
+  std::vector<std::string> left_out;
 };
 
 struct RenewalOutcome {

@@ -34,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -266,6 +267,18 @@ class Store {
   // of its list is missing or the list is malformed. The bytes are not
   // re-hashed here: callers that must know check the object's SHA-256.
   virtual Status ReadContent(ByteView digest, const std::function<Status(ByteView)>& sink) const = 0;
+  // ReadContent for many objects: each of `digests`, which must be in
+  // ascending order, streamed to `sink` with its index in `digests`. One
+  // cursor walks the keys in order, so a run over many objects (a hash-tree
+  // renewal re-hashes every one) reads each block once, and ahead, where a
+  // ReadContent per object would read and decompress a block per object. An
+  // object that is absent or whose chunks are not all there goes to
+  // `unreadable` (index, and the status ReadContent would give) and the
+  // others are still read; an error of the store, `sink` or `unreadable`
+  // stops the run and is returned.
+  virtual Status ReadContents(std::span<const Bytes> digests,
+                              const std::function<Status(std::size_t index, ByteView piece)>& sink,
+                              const std::function<Status(std::size_t index, Status why)>& unreadable) const = 0;
   // The chunks of an object stored as a chunk list, in order; empty when it
   // is not (stored whole, or absent: HasContent tells). One small read.
   virtual Result<std::vector<Bytes>> ContentChunks(ByteView digest) const = 0;

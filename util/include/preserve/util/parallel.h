@@ -15,19 +15,16 @@
 
 namespace preserve {
 
-// Calls fn(i) for every i in [0, n), on up to hardware_concurrency threads,
-// each taking at least `min_per_thread` items. A thread stops at its first
-// error; the first error (by thread) is returned once all threads have ended.
-inline Status ParallelFor(std::size_t n, std::size_t min_per_thread, const std::function<Status(std::size_t)>& fn) {
+// Calls fn(begin, end) once for each of up to hardware_concurrency
+// contiguous ranges that cover [0, n), each on a thread of its own and at
+// least `min_per_thread` long: for work that walks its range in order (one
+// cursor per range). Returns the first error (by range) once all have ended.
+inline Status ParallelRanges(std::size_t n, std::size_t min_per_thread,
+                             const std::function<Status(std::size_t begin, std::size_t end)>& fn) {
   std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 16);
   threads = std::max<std::size_t>(1, std::min(threads, n / std::max<std::size_t>(1, min_per_thread)));
   std::vector<Status> status(threads, Status::Ok());
-  auto run = [&](std::size_t t) {
-    for (std::size_t i = n * t / threads; i < n * (t + 1) / threads; ++i) {
-      status[t] = fn(i);
-      if (!status[t].ok()) return;
-    }
-  };
+  auto run = [&](std::size_t t) { status[t] = fn(n * t / threads, n * (t + 1) / threads); };
   std::vector<std::thread> workers;
   for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(run, t);
   run(0);
@@ -35,6 +32,16 @@ inline Status ParallelFor(std::size_t n, std::size_t min_per_thread, const std::
   for (auto& st : status)
     if (!st.ok()) return st;
   return Status::Ok();
+}
+
+// Calls fn(i) for every i in [0, n), on up to hardware_concurrency threads,
+// each taking at least `min_per_thread` items. A thread stops at its first
+// error; the first error (by thread) is returned once all threads have ended.
+inline Status ParallelFor(std::size_t n, std::size_t min_per_thread, const std::function<Status(std::size_t)>& fn) {
+  return ParallelRanges(n, min_per_thread, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) PRESERVE_RETURN_IF_ERROR(fn(i));
+    return Status::Ok();
+  });
 }
 
 // Calls a() on the calling thread and b() beside it, on a thread of its own,
