@@ -12,6 +12,10 @@
 #include <cstring>
 #include <span>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "archive_impl.h"
 #include "damage.h"
 #include "preserve/util/certificates.h"
@@ -23,6 +27,16 @@ namespace preserve::archive {
 namespace {
 
 std::string Until(TimePoint t) { return FormatUtcTime(t); }
+
+// Hands the memory a finished step freed (a chunk's records, skeletons and
+// hashes, the plan's scratch) back to the system. glibc keeps freed blocks
+// for reuse, so a renewal's resident size would stay at its largest step's
+// plus whatever the next step could not fit into the holes; a no-op elsewhere.
+void ReturnFreedMemory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
 
 // A batch seals up to a million packages, and the per-package work (decoding
 // records, hashing data objects, encoding the evidence) is independent from
@@ -430,47 +444,55 @@ Result<RenewalPlan> Sealing::Plan(const RenewOptions& options, bool item_reasons
   }
   PRESERVE_ASSIGN_OR_RETURN(plan.trail_anchor, impl_->AnchorTrailIfDue(plan.horizon, true));
   PRESERVE_ASSIGN_OR_RETURN(auto due, impl_->store->ScheduledBefore(plan.horizon, SIZE_MAX));
-  // Only each subject's newest batch matters here; the skeletons are read in parallel.
-  std::vector<std::string> last_batch(due.size());
-  PRESERVE_RETURN_IF_ERROR(ParallelFor(due.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
-    PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(due[i].package_id));
-    if (skeleton.chains.empty() || skeleton.chains.back().empty())
-      return Status::Corruption("evidence of " + SubjectName(due[i].package_id) + " has no archive time-stamp");
-    last_batch[i] = std::move(skeleton.chains.back().back().batch_id);
-    return Status::Ok();
-  }));
   BatchCache batches;
   // A batch's deadline parses its token: worked out once per batch, not per package.
   std::map<std::string, Deadline> deadlines;
-  for (std::size_t i = 0; i < due.size(); ++i) {
-    PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* batch, impl_->LoadBatch(last_batch[i], batches));
-    auto known = deadlines.find(last_batch[i]);
-    if (known == deadlines.end()) {
-      PRESERVE_ASSIGN_OR_RETURN(Deadline d, impl_->DeadlineOf(*batch));
-      known = deadlines.emplace(last_batch[i], std::move(d)).first;
+  // Only each subject's newest batch matters here: the skeletons are read in
+  // parallel, a window of subjects at a time (a million batch ids at once
+  // would be some 80 MB).
+  constexpr std::size_t kWindow = 65536;
+  std::vector<std::string> last_batch;
+  for (std::size_t first = 0; first < due.size(); first += kWindow) {
+    const std::size_t window = std::min(kWindow, due.size() - first);
+    last_batch.assign(window, {});
+    PRESERVE_RETURN_IF_ERROR(ParallelFor(window, kMinPackagesPerThread, [&](std::size_t w) -> Status {
+      const std::string& id = due[first + w].package_id;
+      PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(id));
+      if (skeleton.chains.empty() || skeleton.chains.back().empty())
+        return Status::Corruption("evidence of " + SubjectName(id) + " has no archive time-stamp");
+      last_batch[w] = std::move(skeleton.chains.back().back().batch_id);
+      return Status::Ok();
+    }));
+    for (std::size_t w = 0; w < window; ++w) {
+      const std::size_t i = first + w;
+      PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* batch, impl_->LoadBatch(last_batch[w], batches));
+      auto known = deadlines.find(last_batch[w]);
+      if (known == deadlines.end()) {
+        PRESERVE_ASSIGN_OR_RETURN(Deadline d, impl_->DeadlineOf(*batch));
+        known = deadlines.emplace(last_batch[w], std::move(d)).first;
+      }
+      const Deadline& deadline = known->second;
+      RenewalItem item{std::move(due[i].package_id), RenewalKind::kTimeStamp, batch->hash_algorithm, deadline.when,
+                       deadline.reason};
+      // Already ended: the newest time-stamp no longer protects it, and a new
+      // one over it would prove nothing about the time before.
+      if (deadline.when <= plan.now) {
+        plan.lapsed.push_back(std::move(item));
+        continue;
+      }
+      if (!item_reasons) item.reason = {};
+      // The chain's hash ending before the horizon calls for a hash-tree renewal
+      // even when something else (an expiring TSA certificate) ends first: a
+      // timestamp renewal under that hash would be due again at once.
+      std::optional<TimePoint> hash_end = impl_->policy.HashEnd(batch->hash_algorithm);
+      if (deadline.hash_ends || (hash_end && *hash_end <= plan.horizon)) {
+        item.kind = RenewalKind::kHashTree;
+        PRESERVE_ASSIGN_OR_RETURN(item.hash_algorithm, impl_->policy.PreferredHash(plan.horizon));
+        if (!deadline.hash_ends && item_reasons)
+          item.reason += ", and " + std::string(HashAlgorithmName(batch->hash_algorithm)) + " ends " + Until(*hash_end);
+      }
+      plan.items.push_back(std::move(item));
     }
-    last_batch[i] = {};  // a million ids: each freed once used, as the items take the schedule's
-    const Deadline& deadline = known->second;
-    RenewalItem item{std::move(due[i].package_id), RenewalKind::kTimeStamp, batch->hash_algorithm, deadline.when,
-                     deadline.reason};
-    // Already ended: the newest time-stamp no longer protects it, and a new
-    // one over it would prove nothing about the time before.
-    if (deadline.when <= plan.now) {
-      plan.lapsed.push_back(std::move(item));
-      continue;
-    }
-    if (!item_reasons) item.reason = {};
-    // The chain's hash ending before the horizon calls for a hash-tree renewal
-    // even when something else (an expiring TSA certificate) ends first: a
-    // timestamp renewal under that hash would be due again at once.
-    std::optional<TimePoint> hash_end = impl_->policy.HashEnd(batch->hash_algorithm);
-    if (deadline.hash_ends || (hash_end && *hash_end <= plan.horizon)) {
-      item.kind = RenewalKind::kHashTree;
-      PRESERVE_ASSIGN_OR_RETURN(item.hash_algorithm, impl_->policy.PreferredHash(plan.horizon));
-      if (!deadline.hash_ends && item_reasons)
-        item.reason += ", and " + std::string(HashAlgorithmName(batch->hash_algorithm)) + " ends " + Until(*hash_end);
-    }
-    plan.items.push_back(std::move(item));
   }
   return plan;
 }
@@ -661,6 +683,7 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   // hashed (rule 2) to a leaf of the batch's tree. leaf_of[i] is subject i's
   // leaf in `leaves`, in input order.
   Bytes leaves;
+  leaves.reserve((n + 1) * digest_size);  // at most a leaf per subject and the trail head's: no copy as it grows
   std::vector<std::uint32_t> leaf_of(n);
   // A hash-tree renewal leaves out subjects whose content is damaged (HashTreeRenewalGroups): no leaf, no new evidence.
   constexpr std::uint32_t kLeftOut = UINT32_MAX;
@@ -717,6 +740,7 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
       const auto leaf = chunk_leaves.begin() + static_cast<std::ptrdiff_t>(i * digest_size);
       leaves.insert(leaves.end(), leaf, leaf + static_cast<std::ptrdiff_t>(digest_size));
     }
+    ReturnFreedMemory();
   }
   // The trail's head is the last leaf, so even one subject makes a tree.
   PRESERVE_ASSIGN_OR_RETURN(HeadToSeal head, NextHeadToSeal(alg));
@@ -797,6 +821,7 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
       w.Schedule(deadline.when, chunk[i].package_id);
     }
     PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
+    ReturnFreedMemory();
     if (first + chunk.size() < n) PRESERVE_FAULT_POINT("renew.between_commits");
   }
   PRESERVE_FAULT_POINT("renew.after_commit");
@@ -842,6 +867,7 @@ Result<RenewalOutcome> Sealing::Renew(const RenewOptions& options) {
   PRESERVE_RETURN_IF_ERROR(impl_->EnsureHeadSubjects().status());
   PRESERVE_ASSIGN_OR_RETURN(outcome.trail_anchor, impl_->AnchorTrailIfDue(horizon, false));
   PRESERVE_ASSIGN_OR_RETURN(RenewalPlan plan, Plan(options, false));
+  ReturnFreedMemory();
   outcome.lapsed = plan.lapsed;
   if (!plan.lapsed.empty()) {
     // Said loudly, and kept: every run finds them again until a new chain is started.

@@ -30,7 +30,7 @@ struct StoreConfig {
   // many packages at a time, so that its memory does not grow with the batch
   // (sealing.cc says how a crash between two commits ends). Tests shrink it
   // to crash between commits of a few packages.
-  std::size_t commit_subjects = 65536;
+  std::size_t commit_subjects = 16384;
 };
 
 std::filesystem::path ConfigPath(const std::filesystem::path& root);
