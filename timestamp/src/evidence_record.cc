@@ -10,6 +10,7 @@
 
 #include "evidence_internal.h"
 #include "preserve/timestamp/evidence_record.h"
+#include "preserve/util/der.h"
 #include "preserve/util/openssl_ptr.h"
 
 namespace preserve::timestamp {
@@ -260,23 +261,7 @@ namespace {
 // the inside out: each element's content first, then its header in front.
 // Tests check it byte for byte against the templates (EncodeEvidenceRecord).
 
-// Tag and definite length (X.690 8.1.3) of `content_size` bytes.
-void AppendHeader(Bytes& out, std::uint8_t tag, std::size_t content_size) {
-  out.push_back(tag);
-  if (content_size < 0x80) {
-    out.push_back(static_cast<std::uint8_t>(content_size));
-    return;
-  }
-  int bytes = 0;
-  for (std::size_t n = content_size; n != 0; n >>= 8) ++bytes;
-  out.push_back(static_cast<std::uint8_t>(0x80 | bytes));
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(content_size >> (8 * i)));
-}
-
-void AppendElement(Bytes& out, std::uint8_t tag, const Bytes& content) {
-  AppendHeader(out, tag, content.size());
-  out.insert(out.end(), content.begin(), content.end());
-}
+constexpr std::uint8_t kContext2 = 0xa2;  // [2], constructed
 
 // The content of an AlgorithmIdentifier without parameters (rule 8): its OID's DER.
 Result<Bytes> AlgorithmIdentifierContent(HashAlgorithm alg) {
@@ -290,19 +275,10 @@ Result<Bytes> AlgorithmIdentifierContent(HashAlgorithm alg) {
   return out;
 }
 
-// Whether `token` is one DER SEQUENCE with a definite length, as ToContentInfo demands.
+// Whether `token` is one strict-DER SEQUENCE and nothing after it, as ToContentInfo demands.
 bool IsOneSequence(const Bytes& token) {
-  if (token.size() < 2 || token[0] != 0x30) return false;
-  std::size_t length = token[1];
-  std::size_t header = 2;
-  if (length & 0x80) {
-    const std::size_t bytes = length & 0x7f;
-    if (bytes == 0 || bytes > sizeof(std::size_t) || token.size() < 2 + bytes) return false;
-    length = 0;
-    for (std::size_t i = 0; i < bytes; ++i) length = length << 8 | token[2 + i];
-    header += bytes;
-  }
-  return length == token.size() - header;
+  der::Reader reader(token);
+  return reader.Read(der::kSequence) && reader.empty();
 }
 
 }  // namespace
@@ -319,24 +295,24 @@ Result<Bytes> EncodeArchiveTimeStampSequence(const ArchiveTimeStampSequence& seq
       Bytes fields;
       if (ats.digest_algorithm) {
         PRESERVE_ASSIGN_OR_RETURN(Bytes oid, AlgorithmIdentifierContent(*ats.digest_algorithm));
-        AppendElement(fields, 0xA0, oid);  // [0] IMPLICIT AlgorithmIdentifier
+        der::AppendTlv(fields, der::kContext0, oid);  // [0] IMPLICIT AlgorithmIdentifier
       }
       if (ats.reduced_hashtree) {
         Bytes lists;
         for (const PartialHashtree& list : *ats.reduced_hashtree) {
           Bytes values;
-          for (const Bytes& value : list) AppendElement(values, 0x04, value);  // OCTET STRING
-          AppendElement(lists, 0x30, values);                                  // PartialHashtree
+          for (const Bytes& value : list) der::AppendTlv(values, der::kOctetString, value);
+          der::AppendTlv(lists, der::kSequence, values);  // PartialHashtree
         }
-        AppendElement(fields, 0xA2, lists);  // [2] IMPLICIT SEQUENCE OF PartialHashtree
+        der::AppendTlv(fields, kContext2, lists);  // [2] IMPLICIT SEQUENCE OF PartialHashtree
       }
       fields.insert(fields.end(), ats.time_stamp.begin(), ats.time_stamp.end());
-      AppendElement(chain, 0x30, fields);  // ArchiveTimeStamp
+      der::AppendTlv(chain, der::kSequence, fields);  // ArchiveTimeStamp
     }
-    AppendElement(chains, 0x30, chain);  // ArchiveTimeStampChain
+    der::AppendTlv(chains, der::kSequence, chain);  // ArchiveTimeStampChain
   }
   Bytes out;
-  AppendElement(out, 0x30, chains);  // ArchiveTimeStampSequence
+  der::AppendTlv(out, der::kSequence, chains);  // ArchiveTimeStampSequence
   return out;
 }
 
