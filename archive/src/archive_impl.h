@@ -234,8 +234,10 @@ struct Archive::Impl {
   // `horizon`: the new evidence must last beyond it, or the batch is refused.
   // One time-stamp; the new evidence is committed config.commit_subjects
   // subjects at a time (sealing.cc says how a crash between commits ends).
+  // `renewed_subject` gets one subject it renewed (for the run's self-check),
+  // or stays empty when every one was left out.
   Result<RenewalBatch> RenewBatch(RenewalKind kind, HashAlgorithm alg, std::span<const RenewalItem> items,
-                                  TimePoint horizon);
+                                  TimePoint horizon, std::string* renewed_subject);
   // The skeletons of `items`' subjects, read on every core; kCorruption for one without an ATS.
   Result<std::vector<EvidenceSkeleton>> LoadRenewalSkeletons(std::span<const RenewalItem> items) const;
   // Pass 1 of a hash-tree renewal over one chunk of subjects: each one's

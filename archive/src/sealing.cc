@@ -443,28 +443,42 @@ Result<RenewalPlan> Sealing::Plan(const RenewOptions& options, bool item_reasons
     PRESERVE_ASSIGN_OR_RETURN(plan.tsa_rollover, impl_->RollOverTsaIfDue(plan.horizon, true));
   }
   PRESERVE_ASSIGN_OR_RETURN(plan.trail_anchor, impl_->AnchorTrailIfDue(plan.horizon, true));
-  PRESERVE_ASSIGN_OR_RETURN(auto due, impl_->store->ScheduledBefore(plan.horizon, SIZE_MAX));
+  PRESERVE_RETURN_IF_ERROR(ScanDue(plan.now, plan.horizon, item_reasons,
+                                   [&](std::vector<RenewalItem>& items, std::vector<RenewalItem>& lapsed) {
+                                     std::move(items.begin(), items.end(), std::back_inserter(plan.items));
+                                     std::move(lapsed.begin(), lapsed.end(), std::back_inserter(plan.lapsed));
+                                     return Status::Ok();
+                                   }));
+  return plan;
+}
+
+Status Sealing::ScanDue(TimePoint now, TimePoint horizon, bool item_reasons,
+                        const std::function<Status(std::vector<RenewalItem>& items,
+                                                   std::vector<RenewalItem>& lapsed)>& window_done) {
   BatchCache batches;
   // A batch's deadline parses its token: worked out once per batch, not per package.
   std::map<std::string, Deadline> deadlines;
-  // Only each subject's newest batch matters here: the skeletons are read in
-  // parallel, a window of subjects at a time (a million batch ids at once
-  // would be some 80 MB).
-  constexpr std::size_t kWindow = 65536;
   std::vector<std::string> last_batch;
-  for (std::size_t first = 0; first < due.size(); first += kWindow) {
-    const std::size_t window = std::min(kWindow, due.size() - first);
-    last_batch.assign(window, {});
-    PRESERVE_RETURN_IF_ERROR(ParallelFor(window, kMinPackagesPerThread, [&](std::size_t w) -> Status {
-      const std::string& id = due[first + w].package_id;
+  std::optional<storage::ScheduleEntry> after;  // the last entry of the window before
+  while (true) {
+    PRESERVE_ASSIGN_OR_RETURN(std::vector<storage::ScheduleEntry> due,
+                              impl_->store->ScheduledBefore(horizon, impl_->config.commit_subjects,
+                                                                           after ? &*after : nullptr));
+    if (due.empty()) return Status::Ok();
+    after = due.back();
+    // Only each subject's newest batch matters here; the skeletons are read in parallel.
+    last_batch.assign(due.size(), {});
+    PRESERVE_RETURN_IF_ERROR(ParallelFor(due.size(), kMinPackagesPerThread, [&](std::size_t w) -> Status {
+      const std::string& id = due[w].package_id;
       PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, impl_->LoadSkeleton(id));
       if (skeleton.chains.empty() || skeleton.chains.back().empty())
         return Status::Corruption("evidence of " + SubjectName(id) + " has no archive time-stamp");
       last_batch[w] = std::move(skeleton.chains.back().back().batch_id);
       return Status::Ok();
     }));
-    for (std::size_t w = 0; w < window; ++w) {
-      const std::size_t i = first + w;
+    std::vector<RenewalItem> items;
+    std::vector<RenewalItem> lapsed;
+    for (std::size_t w = 0; w < due.size(); ++w) {
       PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* batch, impl_->LoadBatch(last_batch[w], batches));
       auto known = deadlines.find(last_batch[w]);
       if (known == deadlines.end()) {
@@ -472,12 +486,12 @@ Result<RenewalPlan> Sealing::Plan(const RenewOptions& options, bool item_reasons
         known = deadlines.emplace(last_batch[w], std::move(d)).first;
       }
       const Deadline& deadline = known->second;
-      RenewalItem item{std::move(due[i].package_id), RenewalKind::kTimeStamp, batch->hash_algorithm, deadline.when,
+      RenewalItem item{std::move(due[w].package_id), RenewalKind::kTimeStamp, batch->hash_algorithm, deadline.when,
                        deadline.reason};
       // Already ended: the newest time-stamp no longer protects it, and a new
       // one over it would prove nothing about the time before.
-      if (deadline.when <= plan.now) {
-        plan.lapsed.push_back(std::move(item));
+      if (deadline.when <= now) {
+        lapsed.push_back(std::move(item));
         continue;
       }
       if (!item_reasons) item.reason = {};
@@ -485,16 +499,16 @@ Result<RenewalPlan> Sealing::Plan(const RenewOptions& options, bool item_reasons
       // even when something else (an expiring TSA certificate) ends first: a
       // timestamp renewal under that hash would be due again at once.
       std::optional<TimePoint> hash_end = impl_->policy.HashEnd(batch->hash_algorithm);
-      if (deadline.hash_ends || (hash_end && *hash_end <= plan.horizon)) {
+      if (deadline.hash_ends || (hash_end && *hash_end <= horizon)) {
         item.kind = RenewalKind::kHashTree;
-        PRESERVE_ASSIGN_OR_RETURN(item.hash_algorithm, impl_->policy.PreferredHash(plan.horizon));
+        PRESERVE_ASSIGN_OR_RETURN(item.hash_algorithm, impl_->policy.PreferredHash(horizon));
         if (!deadline.hash_ends && item_reasons)
           item.reason += ", and " + std::string(HashAlgorithmName(batch->hash_algorithm)) + " ends " + Until(*hash_end);
       }
-      plan.items.push_back(std::move(item));
+      items.push_back(std::move(item));
     }
+    PRESERVE_RETURN_IF_ERROR(window_done(items, lapsed));
   }
-  return plan;
 }
 
 Result<PackageRecord> Archive::Impl::SubjectRecord(const std::string& id) const {
@@ -673,7 +687,8 @@ std::string LeftOutSummary(const std::vector<std::string>& left_out) {
 // Over 60 lines: one renewal batch is one time-stamp, written a chunk of subjects per commit; its steps in order,
 // each commented.
 Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm alg,
-                                               std::span<const RenewalItem> items, TimePoint horizon) {
+                                               std::span<const RenewalItem> items, TimePoint horizon,
+                                               std::string* renewed_subject) {
   using Members = EvidenceSkeleton::Ats::Members;
   const std::size_t n = items.size();
   const std::size_t digest_size = HashAlgorithmSize(alg);
@@ -825,6 +840,8 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
     if (first + chunk.size() < n) PRESERVE_FAULT_POINT("renew.between_commits");
   }
   PRESERVE_FAULT_POINT("renew.after_commit");
+  for (std::size_t i = 0; i < n && renewed_subject->empty(); ++i)
+    if (leaf_of[i] != kLeftOut) *renewed_subject = items[i].package_id;
   return RenewalBatch{batch.id,  kind,  alg, batch.packages, batch.time, heads, std::move(renewed.answer.failovers),
                       std::move(left_out)};
 }
@@ -862,43 +879,57 @@ Result<RenewalOutcome> Sealing::Renew(const RenewOptions& options) {
   if (!impl_->writable()) return Status::FailedPrecondition("the store is open read-only");
   if (options.max_batch == 0) return Status::InvalidArgument("the batch size must be at least 1");
   RenewalOutcome outcome;
-  TimePoint horizon = impl_->clock->Now() + options.margin.value_or(impl_->config.renewal_margin);
+  const TimePoint now = impl_->clock->Now();
+  const TimePoint horizon = now + options.margin.value_or(impl_->config.renewal_margin);
   PRESERVE_ASSIGN_OR_RETURN(outcome.tsa_rollover, impl_->RollOverTsaIfDue(horizon, false));
   PRESERVE_RETURN_IF_ERROR(impl_->EnsureHeadSubjects().status());
   PRESERVE_ASSIGN_OR_RETURN(outcome.trail_anchor, impl_->AnchorTrailIfDue(horizon, false));
-  PRESERVE_ASSIGN_OR_RETURN(RenewalPlan plan, Plan(options, false));
-  ReturnFreedMemory();
-  outcome.lapsed = plan.lapsed;
-  if (!plan.lapsed.empty()) {
+  // One time-stamp per (kind, hash algorithm) and per max_batch subjects. The
+  // schedule is read a window at a time, and a batch renewed as soon as
+  // max_batch subjects of one kind wait: what the run holds is bounded by the
+  // batch size, not by the holdings. Renewed subjects move past the horizon,
+  // so the windows still to come are not disturbed.
+  std::map<std::pair<RenewalKind, HashAlgorithm>, std::vector<RenewalItem>> waiting;
+  auto renew = [&](RenewalKind kind, HashAlgorithm alg, std::vector<RenewalItem>& items) -> Status {
+    std::string renewed_subject;
+    PRESERVE_ASSIGN_OR_RETURN(RenewalBatch batch, impl_->RenewBatch(kind, alg, items, horizon, &renewed_subject));
+    items = {};
+    ReturnFreedMemory();
+    // Never leave a run that wrote evidence its own verification rejects without saying so.
+    if (!renewed_subject.empty()) PRESERVE_RETURN_IF_ERROR(impl_->CheckRenewedEvidence(renewed_subject, outcome));
+    outcome.batches.push_back(std::move(batch));
+    return Status::Ok();
+  };
+  const Status scanned =
+      ScanDue(now, horizon, false, [&](std::vector<RenewalItem>& items, std::vector<RenewalItem>& lapsed) -> Status {
+        std::move(lapsed.begin(), lapsed.end(), std::back_inserter(outcome.lapsed));
+        for (auto& item : items) {
+          const auto key = std::make_pair(item.kind, item.hash_algorithm);
+          std::vector<RenewalItem>& group = waiting[key];
+          group.push_back(std::move(item));
+          if (group.size() >= options.max_batch) PRESERVE_RETURN_IF_ERROR(renew(key.first, key.second, group));
+        }
+        return Status::Ok();
+      });
+  PRESERVE_RETURN_IF_ERROR(scanned);
+  for (auto& [key, items] : waiting)
+    if (!items.empty()) PRESERVE_RETURN_IF_ERROR(renew(key.first, key.second, items));
+  if (!outcome.lapsed.empty()) {
     // Said loudly, and kept: every run finds them again until a new chain is started.
     std::string named;
-    for (std::size_t i = 0; i < plan.lapsed.size() && i < kLapsedNamedInEvent; ++i)
-      named += (i == 0 ? "" : " ") + plan.lapsed[i].package_id;
+    for (std::size_t i = 0; i < outcome.lapsed.size() && i < kLapsedNamedInEvent; ++i)
+      named += (i == 0 ? "" : " ") + outcome.lapsed[i].package_id;
     storage::WriteSet w;
     w.AppendAudit(AuditEvent(*impl_->clock, "lapse",
-                             {{"subjects", std::to_string(plan.lapsed.size())},
-                              {"why", LapsedSummary(plan.lapsed)},
+                             {{"subjects", std::to_string(outcome.lapsed.size())},
+                              {"why", LapsedSummary(outcome.lapsed)},
                               {"first", named}}));
     PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
-  }
-  // One time-stamp per (kind, hash algorithm) and per max_batch subjects.
-  std::map<std::pair<RenewalKind, HashAlgorithm>, std::vector<RenewalItem>> by_kind;
-  for (auto& item : plan.items) by_kind[{item.kind, item.hash_algorithm}].push_back(std::move(item));
-  plan.items = {};
-  for (const auto& [key, items] : by_kind) {
-    for (std::size_t start = 0; start < items.size(); start += options.max_batch) {
-      std::size_t end = std::min(items.size(), start + options.max_batch);
-      const auto chunk = std::span<const RenewalItem>(items).subspan(start, end - start);
-      PRESERVE_ASSIGN_OR_RETURN(RenewalBatch batch, impl_->RenewBatch(key.first, key.second, chunk, plan.horizon));
-      // Never leave a run that wrote evidence its own verification rejects without saying so.
-      PRESERVE_RETURN_IF_ERROR(impl_->CheckRenewedEvidence(chunk.front().package_id, outcome));
-      outcome.batches.push_back(std::move(batch));
-    }
   }
   // A new anchor must be sealed before the hash it replaces ends: with the
   // run's batches, or alone.
   if (!outcome.trail_anchor.empty() && outcome.batches.empty()) {
-    PRESERVE_ASSIGN_OR_RETURN(RenewalBatch batch, impl_->SealTrailHeadAlone(plan.horizon));
+    PRESERVE_ASSIGN_OR_RETURN(RenewalBatch batch, impl_->SealTrailHeadAlone(horizon));
     PRESERVE_RETURN_IF_ERROR(impl_->CheckRenewedEvidence(HeadSubjectId(batch.batch_id), outcome));
     outcome.batches.push_back(std::move(batch));
   }

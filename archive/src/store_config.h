@@ -27,7 +27,8 @@ struct StoreConfig {
   // How often the scheduled jobs run (jobs.h), in `preserve serve` and `preserve jobs run`.
   JobSchedule jobs;
   // A seal or renewal batch (one time-stamp) commits its new evidence this
-  // many packages at a time, so that its memory does not grow with the batch
+  // many packages at a time, and renewal reads the schedule this many entries
+  // at a time, so that memory does not grow with the batch or the holdings
   // (sealing.cc says how a crash between two commits ends). Tests shrink it
   // to crash between commits of a few packages.
   std::size_t commit_subjects = 16384;

@@ -603,11 +603,20 @@ class StoreImpl final : public Store {
     return out;
   }
 
-  Result<std::vector<ScheduleEntry>> ScheduledBefore(TimePoint until, std::size_t limit) const override {
+  using Store::ScheduledBefore;
+  Result<std::vector<ScheduleEntry>> ScheduledBefore(TimePoint until, std::size_t limit,
+                                                     const ScheduleEntry* after) const override {
     std::vector<ScheduleEntry> out;
     std::string end = ScheduleKey(until + std::chrono::seconds(1), "");
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kScheduleIdx]));
-    for (it->SeekToFirst(); it->Valid() && out.size() < limit && it->key().compare(end) < 0; it->Next()) {
+    if (after == nullptr) {
+      it->SeekToFirst();
+    } else {
+      const std::string from = ScheduleKey(after->due, after->package_id);
+      it->Seek(from);
+      if (it->Valid() && it->key().ToStringView() == from) it->Next();
+    }
+    for (; it->Valid() && out.size() < limit && it->key().compare(end) < 0; it->Next()) {
       std::string_view key(it->key().data(), it->key().size());
       if (key.size() < 8) return Status::Corruption("schedule key shorter than 8 bytes");
       auto secs = static_cast<std::int64_t>(ReadBigEndian64(key.substr(0, 8)));

@@ -366,11 +366,20 @@ TEST_F(Renewal, BatchesCommittedAPackageAtATimeKeepOneTimeStampAndVerify) {
     "hash": [{"algorithm": "SHA-256", "end": "2033-01-01"}]})");
   ASSERT_TRUE(archive::Catalogue(*archive_).SetPolicy(policy.string()).ok());
   clock_.Set(At("2032-09-01T08:00:00Z"));
-  RenewalOutcome by_hash = Renew();
-  ASSERT_EQ(by_hash.batches.size(), 1u);
-  EXPECT_EQ(by_hash.batches[0].kind, RenewalKind::kHashTree);
-  EXPECT_EQ(by_hash.batches[0].packages, 3u);
-  EXPECT_TRUE(by_hash.self_check_failures.empty()) << by_hash.self_check_failures.front();
+  // The schedule read one entry at a time (commit_subjects), and a batch
+  // renewed each time two subjects wait: the three packages and the trail's
+  // two sealed heads in three batches, each verified.
+  auto by_hash = archive::Sealing(*archive_).Renew({.margin = std::nullopt, .max_batch = 2});
+  ASSERT_TRUE(by_hash.ok()) << by_hash.status().ToString();
+  ASSERT_EQ(by_hash->batches.size(), 3u);
+  std::size_t packages = 0;
+  for (const auto& b : by_hash->batches) {
+    EXPECT_EQ(b.kind, RenewalKind::kHashTree);
+    EXPECT_LE(b.packages + b.trail_heads, 2u);
+    packages += b.packages;
+  }
+  EXPECT_EQ(packages, 3u);
+  EXPECT_TRUE(by_hash->self_check_failures.empty()) << by_hash->self_check_failures.front();
   EXPECT_TRUE(archive::Sealing(*archive_).PlanRenewal({})->items.empty());  // nothing left behind
 
   auto check = archive::Maintenance(*archive_).Check();

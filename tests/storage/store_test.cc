@@ -106,6 +106,22 @@ TEST(Store, DequeueAndScheduleScan) {
   EXPECT_EQ(due[0].package_id, "early");
   EXPECT_EQ(due[0].due, t0);
   EXPECT_EQ(due[1].package_id, "middle");
+
+  // A page at a time: after an entry, those that follow it by time, then id.
+  WriteSet more;
+  more.Schedule(t0, "early2");
+  more.Schedule(t0 + std::chrono::hours(24), "another");
+  ASSERT_TRUE(store->Commit(std::move(more)).ok());
+  std::vector<std::string> paged;
+  ScheduleEntry last;
+  const ScheduleEntry* after = nullptr;
+  std::vector<ScheduleEntry> page;
+  while (!(page = store->ScheduledBefore(t0 + std::chrono::hours(24), 2, after).value()).empty()) {
+    for (const auto& e : page) paged.push_back(e.package_id);
+    last = page.back();
+    after = &last;
+  }
+  EXPECT_EQ(paged, (std::vector<std::string>{"early", "early2", "another", "middle"}));
 }
 
 TEST(Store, ListPackagesPages) {

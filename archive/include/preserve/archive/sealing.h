@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -151,6 +152,14 @@ class Sealing {
   // PlanRenewal's plan; without `item_reasons` the items' reasons are left
   // empty (Renew needs the ids alone, and a reason a million times is 100 MB).
   Result<RenewalPlan> Plan(const RenewOptions& options, bool item_reasons);
+  // The subjects due by `horizon`, in schedule order, a window of
+  // config.json's commit_subjects at a time, so that a renewal holds what its
+  // batch needs, not the whole schedule:
+  // `window_done` gets each window's items to renew and those that had
+  // lapsed by `now` (moved from as it likes). Its error ends the scan.
+  Status ScanDue(TimePoint now, TimePoint horizon, bool item_reasons,
+                 const std::function<Status(std::vector<RenewalItem>& items, std::vector<RenewalItem>& lapsed)>&
+                     window_done);
 
   Archive::Impl* impl_;
 };

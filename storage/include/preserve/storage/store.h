@@ -328,8 +328,14 @@ class Store {
   // Up to `limit` package ids (versions' ids included) that start with
   // `prefix`, in id order: one prefix seek over the keys, values unread.
   virtual Result<std::vector<std::string>> PackageIdsWithPrefix(std::string_view prefix, std::size_t limit) const = 0;
-  // Schedule entries due at or before `until`, earliest first.
-  virtual Result<std::vector<ScheduleEntry>> ScheduledBefore(TimePoint until, std::size_t limit) const = 0;
+  // Schedule entries due at or before `until`, earliest first (by due time,
+  // then id); with `after`, only those that come after it in that order: a
+  // cursor for reading a long schedule a page at a time.
+  virtual Result<std::vector<ScheduleEntry>> ScheduledBefore(TimePoint until, std::size_t limit,
+                                                             const ScheduleEntry* after) const = 0;
+  Result<std::vector<ScheduleEntry>> ScheduledBefore(TimePoint until, std::size_t limit) const {
+    return ScheduledBefore(until, limit, nullptr);
+  }
   // Every audit entry from `first_sequence` on, in order; stops early when `visit` returns false.
   virtual Status ScanAudit(std::uint64_t first_sequence, const std::function<bool(const AuditEntry&)>& visit,
                            const ScanGapSink* gaps = nullptr) const = 0;
