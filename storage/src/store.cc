@@ -100,9 +100,13 @@ Result<std::uint64_t> DecodeObjectReference(ByteView digest, std::string_view va
 constexpr const char* kContentBackendSetting = "storage.content_backend";
 constexpr std::string_view kObjectStoreBackend = "object-store";
 
-// S3 has no "forever": a permanent package's objects are retained this long
-// from each time the retention is applied, and renewed whenever it is again.
-constexpr auto kPermanentRetention = std::chrono::days(36525);
+// S3 has no "forever": a permanent package's objects are retained as long
+// as the gateway can say. Ceph 16 keeps a retain-until date in 32 unsigned
+// bits of seconds: a date past 2106-02-07 wraps around into the past
+// (measured: 2126 read back as 1989, and the object deletable). Every date is
+// therefore held to the end of 2105; a package kept longer needs its
+// retention applied again before then.
+constexpr TimePoint kLatestRetainUntil{std::chrono::sys_days(std::chrono::year(2105) / 12 / 31)};
 
 // Chunk list value: format version (1 byte, 1), the object's size (8 bytes
 // BE), the chunk size (8 bytes BE), then each chunk's SHA-256 in order; every
@@ -348,10 +352,9 @@ class StoreImpl final : public Store {
   // fails the commit before anything is written to the database.
   Status ApplyToObjectStore(const WriteSet& writes, rocksdb::WriteBatch& batch) {
     PRESERVE_RETURN_IF_ERROR(NeedObjectStore());
-    const TimePoint now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     std::map<Bytes, TimePoint> retain;  // the latest date asked for each object
     for (const auto& [digest, until] : writes.retentions()) {
-      const TimePoint date = until.value_or(now + kPermanentRetention);
+      const TimePoint date = std::min(until.value_or(kLatestRetainUntil), kLatestRetainUntil);
       auto [at, added] = retain.emplace(digest, date);
       if (!added) at->second = std::max(at->second, date);
     }
@@ -374,6 +377,7 @@ class StoreImpl final : public Store {
         auto date = retain.find(digest);
         PRESERVE_RETURN_IF_ERROR(objects_->Put(
             key, AsBytes(op.value), date == retain.end() ? std::nullopt : std::optional<TimePoint>(date->second)));
+        PRESERVE_FAULT_POINT("store.object.uploaded");
         uploaded.insert(digest);
         s = batch.Put(handles_[kContentIdx], rocksdb::Slice(op.key.data(), op.key.size()),
                       EncodeObjectReference(op.value.size()));

@@ -150,8 +150,9 @@ class WriteSet {
   // chunk list under it. For garbage collection, which judges each key alone.
   void EraseContentValue(ByteView digest, bool chunk_list);
   // With content in an object store: the object is to be kept at least until
-  // `until` (nullopt: permanently, which S3 has no word for: a hundred years
-  // from now), applied under the store's lock mode before the commit; an
+  // `until` (nullopt: permanently, which S3 has no word for: to the end of
+  // 2105, the latest date Ceph 16 keeps, as is any later date), applied under
+  // the store's lock mode before the commit; an
   // object uploaded by this very commit is uploaded with it. A later date
   // already set stays. Nothing with content in the database.
   void RetainContent(ByteView digest, std::optional<TimePoint> until);
