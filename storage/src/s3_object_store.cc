@@ -167,8 +167,11 @@ struct Reply {
 
 class S3ObjectStore final : public ObjectStore {
  public:
-  S3ObjectStore(S3Location location, std::string access_key, std::string secret_key)
-      : location_(std::move(location)), user_(std::move(access_key) + ":" + std::move(secret_key)) {
+  // `no_credentials`: why there are none; every request then fails with it.
+  S3ObjectStore(S3Location location, std::string access_key, std::string secret_key, Status no_credentials)
+      : location_(std::move(location)),
+        user_(std::move(access_key) + ":" + std::move(secret_key)),
+        no_credentials_(std::move(no_credentials)) {
     while (!location_.endpoint.empty() && location_.endpoint.back() == '/') location_.endpoint.pop_back();
   }
 
@@ -364,7 +367,10 @@ class S3ObjectStore final : public ObjectStore {
     const std::string text = Describe() + ": " + what + " failed (" + detail + ")";
     if (r.status == 403) return Status::FailedPrecondition(text);
     if (r.status == 404) return Status::NotFound(text);
-    if (r.status == 400 && detail.find("BadDigest") != std::string::npos) return Status::Corruption(text);
+    // The bytes that arrived do not match the MD5 or SHA-256 sent with them.
+    if (r.status == 400 && (detail.find("BadDigest") != std::string::npos ||
+                            detail.find("XAmzContentSHA256Mismatch") != std::string::npos))
+      return Status::Corruption(text);
     if (r.status >= 500) return Status::Unavailable(text);
     return Status::IOError(text);
   }
@@ -408,6 +414,7 @@ class S3ObjectStore final : public ObjectStore {
   Result<Reply> Send(const std::string& method, const std::string& key, const std::string& query,
                      std::vector<std::string> headers, ByteView body,
                      const std::function<Status(ByteView)>* sink = nullptr, Status* sunk = nullptr) const {
+    PRESERVE_RETURN_IF_ERROR(no_credentials_);
     InitCurlOnce();
     CurlPtr curl(curl_easy_init());
     if (!curl) return Status::Internal("curl_easy_init failed");
@@ -471,6 +478,7 @@ class S3ObjectStore final : public ObjectStore {
 
   S3Location location_;
   std::string user_;  // ACCESS:SECRET for CURLOPT_USERPWD; never in a message
+  Status no_credentials_;
 };
 
 }  // namespace
@@ -482,6 +490,7 @@ Result<std::unique_ptr<ObjectStore>> OpenS3ObjectStore(const S3Location& locatio
                                    "\"");
   if (location.part_size < (5u << 20)) return Status::InvalidArgument("S3 parts must be at least 5 MiB");
   std::string access, secret;
+  Status no_credentials = Status::Ok();
   if (!location.credentials_file.empty()) {
     PRESERVE_ASSIGN_OR_RETURN(auto keys, ReadCredentialsFile(location.credentials_file));
     access = std::move(keys.first);
@@ -489,14 +498,19 @@ Result<std::unique_ptr<ObjectStore>> OpenS3ObjectStore(const S3Location& locatio
   } else {
     const char* a = std::getenv("AWS_ACCESS_KEY_ID");
     const char* s = std::getenv("AWS_SECRET_ACCESS_KEY");
-    if (a == nullptr || s == nullptr || *a == '\0' || *s == '\0')
-      return Status::InvalidArgument("no S3 credentials for " + DescribeS3Location(location) +
-                                     ": set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give a credentials "
-                                     "file (content.credentials_file in config.json)");
-    access = a;
-    secret = s;
+    if (a == nullptr || s == nullptr || *a == '\0' || *s == '\0') {
+      // Commands that read no content (list, audit-log) still work.
+      no_credentials = Status::InvalidArgument(
+          "no S3 credentials for " + DescribeS3Location(location) +
+          ": set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give a credentials file (content.credentials_file "
+          "in config.json)");
+    } else {
+      access = a;
+      secret = s;
+    }
   }
-  return std::unique_ptr<ObjectStore>(std::make_unique<S3ObjectStore>(location, std::move(access), std::move(secret)));
+  return std::unique_ptr<ObjectStore>(
+      std::make_unique<S3ObjectStore>(location, std::move(access), std::move(secret), std::move(no_credentials)));
 }
 
 }  // namespace preserve::storage

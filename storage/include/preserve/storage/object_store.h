@@ -104,9 +104,10 @@ class ObjectStore {
   virtual Status SetLegalHold(ByteView digest, bool on) = 0;
 };
 
-// Checks the location and finds its credentials (kInvalidArgument for a
-// missing one, or a credentials file that group or others may read); makes
-// no request.
+// Checks the location and reads its credentials file (kInvalidArgument when
+// group or others may read it, or it lacks a key); makes no request. Without
+// a credentials file and without the two environment variables, every request
+// fails with kInvalidArgument saying so (a command that reads no content runs).
 Result<std::unique_ptr<ObjectStore>> OpenS3ObjectStore(const S3Location& location);
 
 }  // namespace preserve::storage
