@@ -16,8 +16,12 @@
 #                  COMPLIANCE retention): baseline rocksdb-10KB
 #   rocksdb-100MB  the big document, content in RocksDB
 #   s3-100MB       the same, content in Ceph (multipart, 16 MiB parts): baseline rocksdb-100MB
+#   curl-put-10KB  the N documents PUT into the Object Lock bucket by one curl
+#                  over one kept-alive connection, one after another: the
+#                  gateway's own time per small object (for reference)
 #   aws-put-100MB  `aws s3 cp` of the big file into the plain bucket: what a
-#                  plain S3 client takes to move the same bytes (for reference)
+#                  plain S3 client takes to move the same bytes (for reference;
+#                  it uploads 8 MiB parts ten at a time)
 # Columns: seconds (wall), docs/s, MB/s (10^6 bytes of documents), cpu_s (user
 # + system of preserve), RSS_MiB (/usr/bin/time %M). Then where the time goes:
 # the objects uploaded (each data object of a package is one PUT: document,
@@ -90,11 +94,7 @@ head -c "$big_bytes" /dev/urandom >"$big"
 sign "$big"
 docs_bytes=$((n * 10240))
 
-ingest() {  # ingest STORE INPUT...
-  store=$1
-  shift
-  "$cli" ingest --store "$store" --trust "$pki/root-ca.pem" --no-seal --ids-only "$@"
-}
+ingest_args="--trust $pki/root-ca.pem --no-seal --ids-only"  # (no spaces in the source path)
 init_s3() {
   "$cli" init --store "$1" --content "s3://$S3_BUCKET_LOCKED/$2" --s3-endpoint "$S3_ENDPOINT" \
     --s3-region "$S3_REGION" >/dev/null 2>&1
@@ -107,17 +107,22 @@ objects() {  # objects PREFIX: how many objects the bucket holds under PREFIX/
 {
   printf "%-14s %6s %9s %9s %9s %8s %8s\n" phase n seconds docs/s MB/s cpu_s RSS_MiB
   "$cli" init --store "$work/rocks-small" >/dev/null 2>&1
-  timed rocksdb-10KB "$n" "$docs_bytes" - ingest "$work/rocks-small" "$work/docs"
+  timed rocksdb-10KB "$n" "$docs_bytes" - "$cli" ingest --store "$work/rocks-small" $ingest_args "$work/docs"
   rocks_small=$seconds
   init_s3 "$work/s3-small" small
-  timed s3-10KB "$n" "$docs_bytes" "$rocks_small" ingest "$work/s3-small" "$work/docs"
+  timed s3-10KB "$n" "$docs_bytes" "$rocks_small" "$cli" ingest --store "$work/s3-small" $ingest_args "$work/docs"
   echo "s3-10KB-objects $(objects small) $seconds $rocks_small"
+  for f in "$work"/docs/*.bin; do
+    printf 'upload-file = "%s"\nurl = "%s/%s/curl/%s"\n' "$f" "$S3_ENDPOINT" "$S3_BUCKET_LOCKED" "$(basename "$f")"
+  done >"$work/curl.config"
+  timed curl-put-10KB "$n" "$docs_bytes" - curl -sS --fail --aws-sigv4 "aws:amz:$S3_REGION:s3" \
+    --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -o /dev/null -K "$work/curl.config"
 
   "$cli" init --store "$work/rocks-big" >/dev/null 2>&1
-  timed rocksdb-100MB 1 "$big_bytes" - ingest "$work/rocks-big" "$big" "$big.p7s"
+  timed rocksdb-100MB 1 "$big_bytes" - "$cli" ingest --store "$work/rocks-big" $ingest_args "$big" "$big.p7s"
   rocks_big=$seconds
   init_s3 "$work/s3-big" big
-  timed s3-100MB 1 "$big_bytes" "$rocks_big" ingest "$work/s3-big" "$big" "$big.p7s"
+  timed s3-100MB 1 "$big_bytes" "$rocks_big" "$cli" ingest --store "$work/s3-big" $ingest_args "$big" "$big.p7s"
   timed aws-put-100MB 1 "$big_bytes" - aws --endpoint-url "$S3_ENDPOINT" s3 cp --only-show-errors "$big" \
     "s3://$S3_BUCKET_PLAIN/big.bin"
 } | tee "$work/figures"
@@ -127,11 +132,13 @@ grep -q '^aws-put-100MB' "$work/figures" || exit 1
 echo
 awk -v n="$n" '
   $1 == "s3-10KB-objects" { objs = $2; s3 = $3; rocks = $4 }
+  $1 == "curl-put-10KB" { curl = $3 }
   $1 == "s3-100MB" { big = $3; bigcpu = $6 }
   $1 == "rocksdb-100MB" { rbig = $3; rbigcpu = $6 }
   $1 == "aws-put-100MB" { aws = $3 }
   END {
     printf "10 KB documents: S3 %.3f s, RocksDB %.3f s (%.1f times); %d objects uploaded for %d packages: %.1f ms more per object\n", s3, rocks, s3 / rocks, objs, n, 1000 * (s3 - rocks) / objs
+    printf "the gateway alone: %.1f ms per 10 KB PUT into the Object Lock bucket (curl, one connection, one at a time)\n", 1000 * curl / n
     printf "100 MB document: S3 %.3f s (cpu %.2f s), RocksDB %.3f s (cpu %.2f s), aws s3 cp %.3f s\n", big, bigcpu, rbig, rbigcpu, aws
   }' "$work/figures"
 echo "machine: $(nproc) cores, load $(load) at the end (shared: other builds may be running)"

@@ -391,6 +391,14 @@ class S3ObjectStore final : public ObjectStore {
     t->sent += n;
     return n;
   }
+  // curl rewinds a body to send it again on a kept connection the gateway had closed.
+  static int OnSeek(void* user, curl_off_t offset, int origin) {
+    auto* t = static_cast<Transfer*>(user);
+    if (origin != SEEK_SET || offset < 0 || static_cast<std::size_t>(offset) > t->body.size())
+      return CURL_SEEKFUNC_CANTSEEK;
+    t->sent = static_cast<std::size_t>(offset);
+    return CURL_SEEKFUNC_OK;
+  }
   static std::size_t OnHeader(char* data, std::size_t size, std::size_t count, void* user) {
     static_cast<Transfer*>(user)->reply->headers.append(data, size * count);
     return size * count;
@@ -408,6 +416,39 @@ class S3ObjectStore final : public ObjectStore {
     return t->sunk->ok() ? size * count : 0;  // 0 aborts the transfer
   }
 
+  // A libcurl handle for one request: each thread keeps one, so that its
+  // connection to the gateway stays open from request to request (a new TCP
+  // connection per object cost about as much as the upload of a small one).
+  // A request made while the thread's handle is busy (from a Read's sink)
+  // gets a handle of its own.
+  class HandleLease {
+   public:
+    HandleLease() {
+      if (!busy_) {
+        busy_ = leased_ = true;
+        if (!kept_) {
+          kept_.reset(curl_easy_init());
+        } else {
+          curl_easy_reset(kept_.get());  // options cleared; open connections kept
+        }
+      } else {
+        own_.reset(curl_easy_init());
+      }
+    }
+    ~HandleLease() {
+      if (leased_) busy_ = false;
+    }
+    HandleLease(const HandleLease&) = delete;
+    HandleLease& operator=(const HandleLease&) = delete;
+    CURL* get() const { return leased_ ? kept_.get() : own_.get(); }
+
+   private:
+    static thread_local CurlPtr kept_;
+    static thread_local bool busy_;
+    bool leased_ = false;
+    CurlPtr own_;
+  };
+
   // One signed request. `key` empty: the bucket itself. The payload's SHA-256
   // and MD5 travel with every body, so the gateway refuses one that changed
   // on the way (and Object Lock puts require Content-MD5).
@@ -416,8 +457,8 @@ class S3ObjectStore final : public ObjectStore {
                      const std::function<Status(ByteView)>* sink = nullptr, Status* sunk = nullptr) const {
     PRESERVE_RETURN_IF_ERROR(no_credentials_);
     InitCurlOnce();
-    CurlPtr curl(curl_easy_init());
-    if (!curl) return Status::Internal("curl_easy_init failed");
+    HandleLease curl;
+    if (curl.get() == nullptr) return Status::Internal("curl_easy_init failed");
     Reply reply;
     Transfer transfer{body, 0, &reply, curl.get(), sink, sunk};
     const std::string url = Url(key, query);
@@ -456,6 +497,8 @@ class S3ObjectStore final : public ObjectStore {
       curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt(c, CURLOPT_READFUNCTION, &OnRead);
       curl_easy_setopt(c, CURLOPT_READDATA, &transfer);
+      curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, &OnSeek);
+      curl_easy_setopt(c, CURLOPT_SEEKDATA, &transfer);
       curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body.size()));
     } else if (method == "POST") {
       curl_easy_setopt(c, CURLOPT_POST, 1L);
@@ -480,6 +523,9 @@ class S3ObjectStore final : public ObjectStore {
   std::string user_;  // ACCESS:SECRET for CURLOPT_USERPWD; never in a message
   Status no_credentials_;
 };
+
+thread_local CurlPtr S3ObjectStore::HandleLease::kept_;
+thread_local bool S3ObjectStore::HandleLease::busy_ = false;
 
 }  // namespace
 
