@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -94,6 +95,36 @@ Result<std::uint64_t> DecodeObjectReference(ByteView digest, std::string_view va
   if (value.size() != 9 || value[0] != kObjectReferenceFormat)
     return Status::Corruption("content " + ToHex(digest) + ": malformed object-store reference");
   return ReadBigEndian64(value.substr(1));
+}
+
+// Uploads a commit has in flight at once. A small object's PUT waits mostly
+// on the gateway (about 4 ms each on Ceph 16's, measured with curl alone:
+// bench/s3_bench.sh), not on a core: a group of ingested packages goes
+// several times faster with eight in flight, whatever the cores.
+constexpr std::size_t kConcurrentUploads = 8;
+
+// Calls fn(i) for every i in [0, n) on up to `width` threads (the calling
+// one among them); after the first error no new call starts, and that error
+// is returned once all have ended.
+Status Concurrently(std::size_t n, std::size_t width, const std::function<Status(std::size_t)>& fn) {
+  std::atomic<std::size_t> next{0};
+  std::mutex mutex;
+  Status first = Status::Ok();
+  auto work = [&] {
+    for (std::size_t i = next++; i < n; i = next++) {
+      Status s = fn(i);
+      if (s.ok()) continue;
+      std::lock_guard<std::mutex> guard(mutex);
+      if (first.ok()) first = std::move(s);
+      next = n;
+      return;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t t = 1; t < std::min(width, n); ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  return first;
 }
 
 // The setting that marks a store whose content is in an object store.
@@ -358,34 +389,44 @@ class StoreImpl final : public Store {
       auto [at, added] = retain.emplace(digest, date);
       if (!added) at->second = std::max(at->second, date);
     }
-    std::set<Bytes> uploaded;
+    // The objects to upload, once each: all of them before any row is written.
+    std::map<Bytes, ByteView> uploads;
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+      const WriteSet::Op op = writes.op(i);
+      if (op.family != WriteSet::Family::kContent || op.erase) continue;
+      if (op.key.size() != kDigestSize) return Status::Internal("a chunk list written to a store of objects");
+      uploads.emplace(Bytes(op.key.begin(), op.key.end()), AsBytes(op.value));
+    }
+    std::vector<std::pair<const Bytes*, ByteView>> pending;
+    for (const auto& [digest, data] : uploads) pending.emplace_back(&digest, data);
+    const Status uploaded = Concurrently(pending.size(), kConcurrentUploads, [&](std::size_t i) -> Status {
+      const Bytes& digest = *pending[i].first;
+      auto date = retain.find(digest);
+      PRESERVE_RETURN_IF_ERROR(objects_->Put(
+          digest, pending[i].second, date == retain.end() ? std::nullopt : std::optional<TimePoint>(date->second)));
+      PRESERVE_FAULT_POINT("store.object.uploaded");
+      return Status::Ok();
+    });
+    PRESERVE_RETURN_IF_ERROR(uploaded);
     for (std::size_t i = 0; i < writes.size(); ++i) {
       const WriteSet::Op op = writes.op(i);
       if (op.family != WriteSet::Family::kContent && op.family != WriteSet::Family::kContentReference) continue;
       const ByteView key = AsBytes(op.key);
+      const rocksdb::Slice row(op.key.data(), op.key.size());
       rocksdb::Status s;
       if (op.erase) {
         // A chunk list's key: none are made with an object store, so there is nothing to delete but the row.
         if (key.size() == kDigestSize) PRESERVE_RETURN_IF_ERROR(objects_->Delete(key));
-        s = batch.Delete(handles_[kContentIdx], rocksdb::Slice(op.key.data(), op.key.size()));
+        s = batch.Delete(handles_[kContentIdx], row);
       } else if (op.family == WriteSet::Family::kContentReference) {
-        s = batch.Put(handles_[kContentIdx], rocksdb::Slice(op.key.data(), op.key.size()),
-                      rocksdb::Slice(op.value.data(), op.value.size()));
+        s = batch.Put(handles_[kContentIdx], row, rocksdb::Slice(op.value.data(), op.value.size()));
       } else {
-        if (key.size() != kDigestSize) return Status::Internal("a chunk list written to a store of objects");
-        const Bytes digest(key.begin(), key.end());
-        auto date = retain.find(digest);
-        PRESERVE_RETURN_IF_ERROR(objects_->Put(
-            key, AsBytes(op.value), date == retain.end() ? std::nullopt : std::optional<TimePoint>(date->second)));
-        PRESERVE_FAULT_POINT("store.object.uploaded");
-        uploaded.insert(digest);
-        s = batch.Put(handles_[kContentIdx], rocksdb::Slice(op.key.data(), op.key.size()),
-                      EncodeObjectReference(op.value.size()));
+        s = batch.Put(handles_[kContentIdx], row, EncodeObjectReference(op.value.size()));
       }
       PRESERVE_RETURN_IF_ERROR(FromRocks(s, "preparing a content reference"));
     }
     for (const auto& [digest, until] : retain)
-      if (uploaded.count(digest) == 0) PRESERVE_RETURN_IF_ERROR(objects_->Retain(digest, until));
+      if (uploads.count(digest) == 0) PRESERVE_RETURN_IF_ERROR(objects_->Retain(digest, until));
     for (const auto& [digest, on] : writes.holds()) PRESERVE_RETURN_IF_ERROR(objects_->SetLegalHold(digest, on));
     return Status::Ok();
   }
