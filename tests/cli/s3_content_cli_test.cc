@@ -5,6 +5,7 @@
 // objects. The object store is changed behind preserve's back with the AWS
 // CLI, as an intruder or a careless administrator would.
 #include <arpa/inet.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <thread>
 
 #include <boost/json.hpp>
 
@@ -351,6 +353,66 @@ TEST_F(S3Content, UploadWithoutCommitIsUnreferencedAndNotAcknowledged) {
   EXPECT_EQ(gc.exit_code, 0) << gc.err;
   EXPECT_FALSE(Contains(gc.out, "\"objects_kept_by_lock\":0")) << gc.out;
   EXPECT_EQ(Objects().count(Key(LetterSha256())), 1u);
+}
+
+// The gateway killed in the middle of a large document's multipart upload
+// (on a cluster of the test's own, since it is killed): ingest fails naming
+// the object store, exits non-zero, and acknowledges nothing; no object was
+// completed.
+TEST_F(S3Content, GatewayKilledMidIngestFailsIngestAndAcknowledgesNothing) {
+  const std::filesystem::path cluster = dir_ / "ceph";
+  struct StopCluster {
+    std::filesystem::path dir;
+    ~StopCluster() { testing::Run({"bash", (testing::SourceDir() / "scripts/ceph-dev.sh").string(), "stop", dir.string()}); }
+  } stop_cluster{cluster};
+  CommandResult started =
+      testing::Run({"bash", (testing::SourceDir() / "scripts/ceph-dev.sh").string(), "start", cluster.string()});
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  s3_ = ReadEnvFile(cluster / "s3.env");
+  ASSERT_EQ(Init().exit_code, 0);
+  // Parts of 5 MiB: a 60 MiB document takes twelve, time enough to kill the gateway after the first.
+  std::string config = ReadText(store_ / "config.json");
+  config.replace(config.find("\"part_size_mib\":16"), 18, "\"part_size_mib\":5");
+  config.replace(config.find("\"timeout_seconds\":30"), 20, "\"timeout_seconds\":5");
+  testing::WriteFile(store_ / "config.json", config);
+
+  const std::filesystem::path big = dir_ / "big.bin";
+  {
+    std::string bytes(60u << 20, '\0');
+    std::mt19937_64 random(7);
+    for (char& c : bytes) c = static_cast<char>(random());
+    testing::WriteFile(big, bytes);
+  }
+  const std::string pki = (testing::kCliFixtures / "pki").string();
+  ASSERT_EQ(testing::Run({"openssl", "cms", "-sign", "-binary", "-cades", "-md", "sha256", "-in", big.string(),
+                          "-signer", pki + "/signer-rsa.pem", "-inkey", pki + "/signer-rsa.key", "-certfile",
+                          pki + "/issuing-ca.pem", "-outform", "DER", "-out", big.string() + ".p7s"})
+                .exit_code,
+            0);
+
+  CommandResult ingest;
+  std::thread ingesting([&] {
+    ingest = Preserve({"ingest", "--ids-only", "--trust", testing::kCliRootCa, big.string(), "--signature",
+                       big.string() + ".p7s"});
+  });
+  // The gateway's log names each request once it is answered: kill it after the first part.
+  const std::filesystem::path log = cluster / "log" / "client.rgw.dev.log";
+  bool killed = false;
+  for (int i = 0; i < 6000 && !killed; ++i) {
+    if (ReadText(log).find("partNumber=1&") != std::string::npos) {
+      const int pid = std::atoi(ReadText(cluster / "run" / "client.rgw.dev.pid").c_str());
+      killed = pid > 0 && ::kill(pid, SIGKILL) == 0;
+    }
+    if (!killed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ingesting.join();
+  ASSERT_TRUE(killed) << "the first part never arrived: " << ingest.err;
+  EXPECT_NE(ingest.exit_code, 0) << ingest.out;
+  EXPECT_TRUE(ingest.out.empty()) << "a package was acknowledged: " << ingest.out;
+  EXPECT_TRUE(Contains(ingest.err, "s3://" + bucket_ + "/" + prefix_)) << ingest.err;
+  CommandResult listed = Preserve({"list", "--json"});
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_FALSE(Contains(listed.out, "\"id\"")) << listed.out;
 }
 
 // Credentials from a file must be readable by its owner only.
