@@ -159,6 +159,25 @@ TEST_F(S3ObjectStore, RetentionOnlyGrowsAndLockRefusesDeletion) {
   EXPECT_EQ(Listing().count(ToHex(held_digest)), 0u);
 }
 
+// A bucket without Object Lock (lock mode NONE): no retention is asked for, and deletion works.
+TEST_F(S3ObjectStore, BucketWithoutObjectLock) {
+  location_.bucket = ReadEnvFile(PRESERVE_CEPH_ENV)["S3_BUCKET_PLAIN"];
+  location_.lock_mode = ObjectLockMode::kNone;
+  auto plain = OpenS3ObjectStore(location_);
+  ASSERT_TRUE(plain.ok());
+  objects_ = std::move(plain).value();
+  const Bytes data = RandomBytes(100, 6);
+  const Bytes digest = Digest(HashAlgorithm::kSha256, data);
+  const TimePoint later = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()) +
+                          std::chrono::hours(24);
+  ASSERT_TRUE(objects_->Put(digest, data, later).ok());
+  EXPECT_TRUE(objects_->Retain(digest, later).ok());
+  EXPECT_TRUE(objects_->SetLegalHold(digest, true).ok());
+  Status deleted = objects_->Delete(digest);
+  EXPECT_TRUE(deleted.ok()) << deleted.ToString();
+  EXPECT_EQ(ReadAll(digest).status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(S3ObjectStore, WrongCredentialsAreRefusedWithoutShowingThem) {
   ::setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret-at-all", 1);
   auto opened = OpenS3ObjectStore(location_);
