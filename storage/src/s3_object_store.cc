@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "concurrently.h"
 #include "preserve/storage/object_store.h"
 #include "preserve/util/digest.h"
 #include "preserve/util/fault_point.h"
@@ -58,6 +59,11 @@ Status ParseS3Url(std::string_view url, S3Location& location) {
 }
 
 namespace {
+
+// Parts of one multipart upload in flight at once: the gateway takes each
+// part's bytes while the next is read and hashed, and the memory stays at
+// this many parts.
+constexpr std::size_t kConcurrentParts = 3;
 
 struct CurlEasyDeleter {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
@@ -197,21 +203,25 @@ class S3ObjectStore final : public ObjectStore {
     if (!upload_id) return Status::IOError(Describe() + ": no UploadId in the answer to starting an upload");
     const std::string id_query = "uploadId=" + UrlEncode(*upload_id);
     Status uploaded = [&]() -> Status {
-      std::string parts;
-      Bytes part;
-      int number = 1;
-      for (std::uint64_t at = 0; at < size; at += location_.part_size, ++number) {
-        part.resize(static_cast<std::size_t>(std::min(location_.part_size, size - at)));
+      const std::uint64_t count = (size + location_.part_size - 1) / location_.part_size;
+      std::vector<std::string> etags(static_cast<std::size_t>(count));
+      const Status sent = Concurrently(etags.size(), kConcurrentParts, [&](std::size_t i) -> Status {
+        const std::uint64_t at = i * location_.part_size;
+        Bytes part(static_cast<std::size_t>(std::min(location_.part_size, size - at)));
         PRESERVE_RETURN_IF_ERROR(read(at, part));
         PRESERVE_FAULT_POINT("s3.upload.part");
+        const std::string number = std::to_string(i + 1);
         // partNumber sorts before uploadId: the query is in canonical order.
-        PRESERVE_ASSIGN_OR_RETURN(
-            Reply r, Send("PUT", key, "partNumber=" + std::to_string(number) + "&" + id_query, {}, part));
-        PRESERVE_RETURN_IF_ERROR(Expect(r, 200, "uploading part " + std::to_string(number) + " of " + Name(digest)));
-        const std::string etag = Header(r.headers, "etag");
-        if (etag.empty()) return Status::IOError(Describe() + ": no ETag for part " + std::to_string(number));
-        parts += "<Part><PartNumber>" + std::to_string(number) + "</PartNumber><ETag>" + etag + "</ETag></Part>";
-      }
+        PRESERVE_ASSIGN_OR_RETURN(Reply r, Send("PUT", key, "partNumber=" + number + "&" + id_query, {}, part));
+        PRESERVE_RETURN_IF_ERROR(Expect(r, 200, "uploading part " + number + " of " + Name(digest)));
+        etags[i] = Header(r.headers, "etag");
+        if (etags[i].empty()) return Status::IOError(Describe() + ": no ETag for part " + number);
+        return Status::Ok();
+      });
+      PRESERVE_RETURN_IF_ERROR(sent);
+      std::string parts;
+      for (std::size_t i = 0; i < etags.size(); ++i)
+        parts += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags[i] + "</ETag></Part>";
       const std::string complete = "<CompleteMultipartUpload>" + parts + "</CompleteMultipartUpload>";
       PRESERVE_ASSIGN_OR_RETURN(Reply done, Send("POST", key, id_query, {}, AsBytes(complete)));
       PRESERVE_RETURN_IF_ERROR(Expect(done, 200, "completing the upload of " + Name(digest)));

@@ -11,8 +11,6 @@
 #include <cstring>
 #include <map>
 #include <mutex>
-#include <set>
-#include <thread>
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -26,6 +24,7 @@
 #include "preserve/util/fault_point.h"
 #include "preserve/util/file_descriptor.h"
 #include "preserve/util/parallel.h"
+#include "concurrently.h"
 
 namespace preserve::storage {
 
@@ -102,30 +101,6 @@ Result<std::uint64_t> DecodeObjectReference(ByteView digest, std::string_view va
 // bench/s3_bench.sh), not on a core: a group of ingested packages goes
 // several times faster with eight in flight, whatever the cores.
 constexpr std::size_t kConcurrentUploads = 8;
-
-// Calls fn(i) for every i in [0, n) on up to `width` threads (the calling
-// one among them); after the first error no new call starts, and that error
-// is returned once all have ended.
-Status Concurrently(std::size_t n, std::size_t width, const std::function<Status(std::size_t)>& fn) {
-  std::atomic<std::size_t> next{0};
-  std::mutex mutex;
-  Status first = Status::Ok();
-  auto work = [&] {
-    for (std::size_t i = next++; i < n; i = next++) {
-      Status s = fn(i);
-      if (s.ok()) continue;
-      std::lock_guard<std::mutex> guard(mutex);
-      if (first.ok()) first = std::move(s);
-      next = n;
-      return;
-    }
-  };
-  std::vector<std::thread> threads;
-  for (std::size_t t = 1; t < std::min(width, n); ++t) threads.emplace_back(work);
-  work();
-  for (auto& t : threads) t.join();
-  return first;
-}
 
 // The setting that marks a store whose content is in an object store.
 constexpr const char* kContentBackendSetting = "storage.content_backend";

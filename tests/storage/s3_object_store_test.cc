@@ -3,6 +3,7 @@
 // test works under a prefix of its own in the Object Lock bucket.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -93,7 +94,7 @@ TEST_F(S3ObjectStore, PutReadSizeListAndMultipart) {
   // 12 MiB in parts of 5 MiB: three parts, the last 2 MiB.
   const Bytes large = RandomBytes(12u << 20, 2);
   const Bytes large_digest = Digest(HashAlgorithm::kSha256, large);
-  int parts = 0;
+  std::atomic<int> parts{0};
   Status put = objects_->PutParts(
       large_digest, large.size(),
       [&](std::uint64_t offset, Bytes& part) {
@@ -124,10 +125,13 @@ TEST_F(S3ObjectStore, PutReadSizeListAndMultipart) {
 // A part that cannot be read ends the upload, which is aborted: no object.
 TEST_F(S3ObjectStore, FailedMultipartUploadLeavesNoObject) {
   const Bytes digest = Digest(HashAlgorithm::kSha256, AsBytes("never whole"));
-  int parts = 0;
+  std::atomic<int> parts{0};
   Status put = objects_->PutParts(
       digest, 11u << 20,
-      [&](std::uint64_t, Bytes&) { return ++parts < 2 ? Status::Ok() : Status::IOError("the staging file is gone"); },
+      [&](std::uint64_t offset, Bytes&) {
+        ++parts;
+        return offset == 0 ? Status::Ok() : Status::IOError("the staging file is gone");
+      },
       std::nullopt);
   EXPECT_EQ(put.code(), StatusCode::kIOError) << put.ToString();
   EXPECT_TRUE(Listing().empty());

@@ -80,8 +80,9 @@ class ObjectStore {
   // retained until `retain_until` (when the lock mode is not kNone).
   virtual Status Put(ByteView digest, ByteView data, std::optional<TimePoint> retain_until) = 0;
   // Uploads `size` bytes as a multipart upload in parts of part_size, each
-  // part fetched by `read(offset, part)` (part sized by the caller's
-  // request) and checked like Put. An upload that fails is aborted.
+  // part fetched by `read(offset, part)` (`part` comes sized) and checked
+  // like Put. A few parts are uploaded at once: `read` is called from several
+  // threads. An upload that fails is aborted.
   virtual Status PutParts(ByteView digest, std::uint64_t size,
                           const std::function<Status(std::uint64_t offset, Bytes& part)>& read,
                           std::optional<TimePoint> retain_until) = 0;
