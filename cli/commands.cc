@@ -45,10 +45,30 @@ int CmdInit(int argc, char** argv) {
   std::string policy = "etsi";
   int margin_days = 180;
   int tsa_validity_years = 10;
+  std::string content;
+  storage::S3Location s3;
+  std::string lock_mode = "COMPLIANCE";
+  bool virtual_hosted = false;
+  long s3_timeout = 30;
   po::options_description desc("Options");
   AddCommonOptions(desc, common, true);
   desc.add_options()
       ("tsa-key", po::value(&key), "embedded TSA key: ec-p256 (default), ec-p384, rsa-3072 or rsa-2048")
+      ("content", po::value(&content),
+       "where the documents' bytes go: s3://BUCKET[/PREFIX] for an S3 object store (with --s3-endpoint); "
+       "default: the store's RocksDB database. The catalogue, evidence and audit trail stay in RocksDB")
+      ("s3-endpoint", po::value(&s3.endpoint), "the object store's address, http(s)://HOST[:PORT]")
+      ("s3-region", po::value(&s3.region), "region signed into requests (default us-east-1; Ceph: its zonegroup, "
+       "usually 'default')")
+      ("s3-virtual-hosted", po::bool_switch(&virtual_hosted),
+       "address the bucket as BUCKET.HOST (default: path-style, HOST/BUCKET)")
+      ("s3-lock-mode", po::value(&lock_mode),
+       "S3 Object Lock mode for uploaded objects: COMPLIANCE (default), GOVERNANCE, or NONE for a bucket without "
+       "Object Lock")
+      ("s3-credentials-file", po::value(&s3.credentials_file),
+       "file of AWS_ACCESS_KEY_ID=... and AWS_SECRET_ACCESS_KEY=... lines, readable by its owner only (default: "
+       "those environment variables); credentials are never written to config.json or logged")
+      ("s3-timeout", po::value(&s3_timeout), "seconds without progress after which a request fails (default 30)")
       ("tsa-validity-years", po::value(&tsa_validity_years), "validity of each TSA certificate (default 10)")
       ("organization", po::value(&organization), "organization named in the local CA and TSA certificates")
       ("policy", po::value(&policy), "algorithm policy: etsi (default), sogis, bsi, or a catalogue file")
@@ -73,6 +93,26 @@ int CmdInit(int argc, char** argv) {
   if (!organization.empty()) options.tsa.organization = organization;
   options.policy = policy;
   options.renewal_margin = std::chrono::days(margin_days);
+  if (!content.empty()) {
+    Status parsed = storage::ParseS3Url(content, s3);
+    auto mode = storage::ObjectLockModeFromName(lock_mode);
+    if (parsed.ok() && !mode.ok()) parsed = mode.status();
+    if (parsed.ok() && s3.endpoint.empty()) parsed = Status::InvalidArgument("--content s3://... needs --s3-endpoint");
+    if (parsed.ok() && (s3_timeout < 1 || s3_timeout > 3600))
+      parsed = Status::InvalidArgument("--s3-timeout must be 1 to 3600 seconds");
+    if (!parsed.ok()) {
+      std::cerr << "preserve init: " << parsed.message() << "\n";
+      return kExitUsage;
+    }
+    s3.lock_mode = mode.value();
+    s3.path_style = !virtual_hosted;
+    s3.timeout = std::chrono::seconds(s3_timeout);
+    if (!s3.credentials_file.empty()) s3.credentials_file = std::filesystem::absolute(s3.credentials_file).string();
+    options.content = s3;
+  } else if (!s3.endpoint.empty() || !s3.credentials_file.empty()) {
+    std::cerr << "preserve init: the --s3-* options need --content s3://BUCKET[/PREFIX]\n";
+    return kExitUsage;
+  }
   auto clock = MakeClock(common);
   if (!clock.ok()) return ExitFor(clock.status());
   auto path = StorePath(common);
@@ -84,6 +124,10 @@ int CmdInit(int argc, char** argv) {
   const std::filesystem::path ca_path = archive::Archive::LocalCaPath(path.value());
   auto ca = LoadCertificates(ca_path);
   std::cerr << "initialized the store at " << path->string() << "\n";
+  if (options.content)
+    std::cerr << "content goes to " << storage::DescribeS3Location(*options.content) << " at "
+              << options.content->endpoint << " (Object Lock: " << storage::ObjectLockModeName(options.content->lock_mode)
+              << ")\n";
   if (ca.ok()) {
     std::cerr << "local CA (publish it, or its fingerprint, for auditors: 'verify-package --tsa-trust' or "
                  "'--tsa-fingerprint'): "

@@ -222,6 +222,8 @@ int CmdCheck(int argc, char** argv) {
                                               {"schedule_entries", report->schedule_entries},
                                               {"garbage_objects", report->garbage_objects},
                                               {"garbage_bytes", report->garbage_bytes},
+                                              {"unreferenced_objects", report->unreferenced_objects},
+                                              {"unreferenced_object_bytes", report->unreferenced_object_bytes},
                                               {"problems", std::move(problems)}})
               << "\n";
   } else {
@@ -236,6 +238,11 @@ int CmdCheck(int argc, char** argv) {
                 << report->garbage_bytes
                 << " bytes (left by an ingest killed while storing a document, or by an earlier preserve; "
                    "harmless: 'preserve gc' collects it)\n";
+    if (report->unreferenced_objects > 0)
+      std::cout << "unreferenced objects in the object store: " << report->unreferenced_objects << ", "
+                << report->unreferenced_object_bytes
+                << " bytes (uploaded for an ingest that did not commit; 'preserve gc' deletes them where Object "
+                   "Lock allows)\n";
   }
   return report->problems.empty() ? kExitOk : kExitInvalid;
 }

@@ -24,7 +24,10 @@ int CmdGc(int argc, char** argv) {
                                "Erases content no package record refers to (chunks left by an ingest killed while it\n"
                                "stored a document, or by refusals in earlier versions), in one atomic write recorded\n"
                                "in the audit trail, then compacts so the space is given back. 'preserve check' counts\n"
-                               "the same content. Erases nothing while any package record cannot be read."))
+                               "the same content. Erases nothing while any package record cannot be read.\n"
+                               "With content in an S3 object store, also deletes the objects there that no content\n"
+                               "row refers to (uploaded for an ingest that never committed), except those Object\n"
+                               "Lock still keeps, which a later gc deletes once their retention has passed."))
     return *done;
   Session session;
   // A dry run only reads: it works on a read-only store, and beside a writer.
@@ -35,13 +38,23 @@ int CmdGc(int argc, char** argv) {
   if (common.json) {
     std::cout << json::serialize(json::object{{"values", found->values},
                                               {"bytes", found->bytes},
-                                              {"erased", found->erased}})
+                                              {"erased", found->erased},
+                                              {"unreferenced_objects", found->unreferenced_objects},
+                                              {"unreferenced_object_bytes", found->unreferenced_object_bytes},
+                                              {"objects_kept_by_lock", found->objects_kept_by_lock}})
               << "\n";
-  } else if (found->values == 0) {
+  } else if (found->values == 0 && found->unreferenced_objects == 0) {
     std::cout << "gc: no unreferenced content\n";
   } else {
-    std::cout << "gc: " << found->values << " unreferenced content values (objects, chunks or chunk lists), "
-              << found->bytes << " bytes" << (found->erased ? ": erased\n" : ": a dry run, nothing erased\n");
+    if (found->values > 0)
+      std::cout << "gc: " << found->values << " unreferenced content values (objects, chunks or chunk lists), "
+                << found->bytes << " bytes" << (dry_run ? ": a dry run, nothing erased\n" : ": erased\n");
+    if (found->unreferenced_objects > 0)
+      std::cout << "gc: " << found->unreferenced_objects << " unreferenced objects in the object store, "
+                << found->unreferenced_object_bytes << " bytes"
+                << (dry_run ? ": a dry run, nothing deleted\n"
+                            : ": deleted, but for " + std::to_string(found->objects_kept_by_lock) +
+                                  " that Object Lock still keeps\n");
   }
   return kExitOk;
 }

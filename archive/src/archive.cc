@@ -282,6 +282,19 @@ constexpr const char* kInitStagingDir = ".init";
 // its parts into place, the database last: a store exists exactly when db/ does,
 // so an init killed at any moment leaves either a whole store or leftovers that
 // the next init removes (they are never mistaken for a store).
+namespace {
+
+// The object store a new store's content goes to, checked to answer: its
+// bucket is listed (credentials and bucket), and one listing is enough.
+Result<std::unique_ptr<storage::ObjectStore>> OpenObjectStore(const storage::S3Location& location) {
+  PRESERVE_ASSIGN_OR_RETURN(auto objects, storage::OpenS3ObjectStore(location));
+  PRESERVE_RETURN_IF_ERROR(objects->List([](ByteView, std::uint64_t) { return false; })
+                               .WithContext("the content location does not answer"));
+  return objects;
+}
+
+}  // namespace
+
 Status Archive::Init(const std::filesystem::path& root, const InitOptions& options, const Clock& clock) {
   std::error_code ec;
   if (std::filesystem::exists(DbDir(root), ec)) return Status::AlreadyExists("a store already exists at " + root.string());
@@ -312,11 +325,18 @@ Status Archive::Init(const std::filesystem::path& root, const InitOptions& optio
   config.renewal_margin = options.renewal_margin;
   config.tsa_key = options.tsa.key_type;
   config.tsa_validity_years = options.tsa.tsa_validity_years;
+  config.content = options.content;
+  std::shared_ptr<storage::ObjectStore> objects;
+  if (options.content) {
+    auto opened = OpenObjectStore(*options.content);
+    if (!opened.ok()) return undo(opened.status());
+    objects = std::move(opened).value();
+  }
   if (Status s = SavePolicy(staging, policy.value()); !s.ok()) return undo(s);
   if (Status s = SaveStoreConfig(staging, config); !s.ok()) return undo(s);
   if (Status s = timestamp::CreateEmbeddedTsa(TsaDir(staging), options.tsa, clock); !s.ok()) return undo(s);
   {
-    auto store = storage::Store::Open(DbDir(staging), {.create_if_missing = true});
+    auto store = storage::Store::Open(DbDir(staging), {.create_if_missing = true, .object_store = objects});
     if (!store.ok()) return undo(store.status());
     storage::WriteSet w;
     w.AppendAudit(AuditEvent(clock, "init", {{"producer", kProducer}, {"policy", policy->name()}}));
@@ -354,10 +374,16 @@ Result<std::unique_ptr<Archive>> Archive::Open(const std::filesystem::path& root
   PRESERVE_ASSIGN_OR_RETURN(impl->config, LoadStoreConfig(root));
   PRESERVE_ASSIGN_OR_RETURN(impl->policy, LoadPolicy(root));
   if (options.content_chunk_size != 0) impl->content_chunk_size = options.content_chunk_size;
+  std::shared_ptr<storage::ObjectStore> objects;
+  if (impl->config.content) {
+    PRESERVE_ASSIGN_OR_RETURN(auto opened, storage::OpenS3ObjectStore(*impl->config.content));
+    objects = std::move(opened);
+  }
   PRESERVE_ASSIGN_OR_RETURN(impl->store,
                             storage::Store::Open(DbDir(root), {.read_only = !impl->writable(),
                                                                .content_chunk_size = impl->content_chunk_size,
-                                                               .holder = options.holder}));
+                                                               .holder = options.holder,
+                                                               .object_store = std::move(objects)}));
   PRESERVE_ASSIGN_OR_RETURN(auto ca, LoadCertificates(LocalCaPath(root)));
   impl->ca_certificate = ca.front();
   if (impl->writable()) {

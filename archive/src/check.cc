@@ -46,6 +46,7 @@ class ConsistencyCheck {
     PRESERVE_RETURN_IF_ERROR(CheckOrphans());
     PRESERVE_RETURN_IF_ERROR(CheckDeletedContent());
     PRESERVE_RETURN_IF_ERROR(CheckChunks());
+    PRESERVE_RETURN_IF_ERROR(CheckObjectStore());
     return std::move(report_);
   }
 
@@ -162,6 +163,7 @@ class ConsistencyCheck {
         Problem(p + "data object " + o.path + " (SHA-256 " + ToHex(o.sha256) + ") is not in the store");
         continue;
       }
+      if (store_.object_store() != nullptr) holder_.emplace(o.sha256, p);
       auto chunks = store_.ContentChunks(o.sha256);
       if (!chunks.ok() && chunks.status().code() != StatusCode::kCorruption) return chunks.status();
       if (!chunks.ok()) Problem(p + "data object " + o.path + ": " + chunks.status().message());
@@ -321,8 +323,31 @@ class ConsistencyCheck {
     return Status::Ok();
   }
 
+  // With content in an object store: every row's object is there, at the
+  // size the row records; objects no row refers to are counted. Objects are
+  // named with a package that holds them.
+  Status CheckObjectStore() {
+    storage::ObjectStore* objects = store_.object_store();
+    if (objects == nullptr) return Status::Ok();
+    return CompareObjectStore(
+        store_, *objects,
+        [&](ByteView, std::uint64_t size) {
+          ++report_.unreferenced_objects;
+          report_.unreferenced_object_bytes += size;
+        },
+        [&](ByteView digest, std::uint64_t row_size, std::optional<std::uint64_t> listed) {
+          auto holder = holder_.find(Bytes(digest.begin(), digest.end()));
+          const std::string who = holder == holder_.end() ? "content " : holder->second + "content ";
+          Problem(who + ToHex(digest) + (listed ? " has " + std::to_string(*listed) + " bytes in " +
+                                                      objects->Describe() + ", its row says " +
+                                                      std::to_string(row_size) + " (changed behind preserve's back?)"
+                                                : " is referenced but missing from " + objects->Describe()));
+        });
+  }
+
   const storage::Store& store_;
   const Clock& clock_;
+  std::map<Bytes, std::string> holder_;  // object store only: digest -> "package ID: " of one package holding it
   ConsistencyReport report_;
   std::set<std::string> queue_;
   std::map<std::string, std::vector<TimePoint>> schedule_;       // package id -> due times

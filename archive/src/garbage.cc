@@ -2,6 +2,7 @@
 #include "garbage.h"
 
 #include <algorithm>
+#include <map>
 
 #include "archive_impl.h"
 #include "preserve/util/fault_point.h"
@@ -76,6 +77,29 @@ Status ScanUnreferencedContent(const storage::Store& store, ContentReferences& r
       gaps);
 }
 
+Status CompareObjectStore(const storage::Store& store, storage::ObjectStore& objects,
+                          const std::function<void(ByteView, std::uint64_t)>& unreferenced,
+                          const std::function<void(ByteView, std::uint64_t, std::optional<std::uint64_t>)>& missing) {
+  std::map<Bytes, std::pair<std::uint64_t, bool>> rows;  // digest -> (size, seen in the listing)
+  PRESERVE_RETURN_IF_ERROR(store.ScanContent([&](ByteView digest, bool chunk_list, std::uint64_t size) {
+    if (!chunk_list) rows.emplace(Bytes(digest.begin(), digest.end()), std::pair{size, false});
+    return true;
+  }));
+  PRESERVE_RETURN_IF_ERROR(objects.List([&](ByteView digest, std::uint64_t size) {
+    auto row = rows.find(Bytes(digest.begin(), digest.end()));
+    if (row == rows.end()) {
+      unreferenced(digest, size);
+    } else {
+      row->second.second = true;
+      if (row->second.first != size) missing(digest, row->second.first, size);
+    }
+    return true;
+  }));
+  for (const auto& [digest, row] : rows)
+    if (!row.second) missing(digest, row.first, std::nullopt);
+  return Status::Ok();
+}
+
 Result<GarbageCollection> Maintenance::CollectGarbage(bool dry_run) {
   if (!dry_run && !impl_->writable())
     return Status::FailedPrecondition("gc erases content: open the store for writing");
@@ -108,9 +132,34 @@ Result<GarbageCollection> Maintenance::CollectGarbage(bool dry_run) {
         found.bytes += size;
         if (!dry_run) w.EraseContentValue(digest, chunk_list);
       }));
-  if (dry_run || found.values == 0) return found;
+  // Objects uploaded for a commit that never happened. Deleted before the
+  // audit event that counts them: they were never part of the store, and a
+  // crash in between leaves only that count unrecorded.
+  if (storage::ObjectStore* objects = impl_->store->object_store(); objects != nullptr) {
+    Status deleting = Status::Ok();
+    PRESERVE_RETURN_IF_ERROR(CompareObjectStore(
+        *impl_->store, *objects,
+        [&](ByteView digest, std::uint64_t size) {
+          ++found.unreferenced_objects;
+          found.unreferenced_object_bytes += size;
+          if (dry_run || !deleting.ok()) return;
+          Status deleted = objects->Delete(digest);
+          if (deleted.code() == StatusCode::kFailedPrecondition) {
+            ++found.objects_kept_by_lock;
+          } else {
+            deleting = deleted;
+          }
+        },
+        [](ByteView, std::uint64_t, std::optional<std::uint64_t>) {}));  // 'check' names those
+    PRESERVE_RETURN_IF_ERROR(deleting);
+  }
+  const std::size_t objects_deleted = found.unreferenced_objects - found.objects_kept_by_lock;
+  if (dry_run || (found.values == 0 && objects_deleted == 0)) return found;
   w.AppendAudit(AuditEvent(*impl_->clock, "gc",
-                           {{"values", std::to_string(found.values)}, {"bytes", std::to_string(found.bytes)}}));
+                           {{"values", std::to_string(found.values)},
+                            {"bytes", std::to_string(found.bytes)},
+                            {"objects_deleted", std::to_string(objects_deleted)},
+                            {"objects_kept_by_lock", std::to_string(found.objects_kept_by_lock)}}));
   PRESERVE_FAULT_POINT("gc.before_commit");
   PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
   found.erased = true;

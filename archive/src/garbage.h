@@ -58,4 +58,14 @@ Status ScanUnreferencedContent(const storage::Store& store, ContentReferences& r
                                const std::function<void(ByteView digest, bool chunk_list, std::uint64_t size)>& visit,
                                const storage::ScanGapSink* gaps = nullptr);
 
+// With content in an object store: compares its listing with the content
+// rows. `unreferenced` gets each object no row refers to; `missing` each row
+// whose object is absent, or present with another size than the row says
+// (`listed_size`: the listing's size, nullopt when absent). Reads the rows
+// into memory (32 bytes and a size each).
+Status CompareObjectStore(const storage::Store& store, storage::ObjectStore& objects,
+                          const std::function<void(ByteView digest, std::uint64_t size)>& unreferenced,
+                          const std::function<void(ByteView digest, std::uint64_t row_size,
+                                                   std::optional<std::uint64_t> listed_size)>& missing);
+
 }  // namespace preserve::archive

@@ -615,6 +615,9 @@ Status StoreNewPackage(Prepared& p, const Clock& clock, const storage::Store& st
     retention.years = static_cast<int>(manifest.metadata->retention_years);
   }
   PRESERVE_RETURN_IF_ERROR(PutInitialLifecycle(w, record.id, record.created, retention));
+  PackageLifecycle lifecycle;
+  lifecycle.retain_until = RetainUntil(record.created, retention);
+  ProtectObjects(w, record, lifecycle);
   const std::string trusted = trust.ListAnchorsUsed(outcome, clock, w);
   AppendSubmissionEvent(w, AuditEvent(clock, "ingest",
                            {{"package", record.id},
@@ -890,6 +893,8 @@ Result<IngestOutcome> Lifecycle::AddVersion(const std::string& package_id, const
   PRESERVE_ASSIGN_OR_RETURN(std::optional<IndexEntry> indexed, ReadIndexEntry(*impl_->store, package_id));
   if (indexed) PutIndexEntry(w, MakeIndexEntry(record, manifest, &*indexed), &*indexed);
   // Retention and holds stay the package's: a version has no lifecycle record of its own.
+  PRESERVE_ASSIGN_OR_RETURN(PackageLifecycle lifecycle, LoadLifecycle(*impl_->store, package_id));
+  ProtectObjects(w, record, lifecycle);
   p.outcome.package_id = id;
   const std::string trusted = trust.ListAnchorsUsed(p.outcome, clock, w);
   if (!p.submission_key.empty()) {

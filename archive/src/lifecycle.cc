@@ -63,6 +63,17 @@ Status PutInitialLifecycle(storage::WriteSet& w, std::string_view package_id, Ti
   return Status::Ok();
 }
 
+void ProtectObjects(storage::WriteSet& w, const PackageRecord& record, const PackageLifecycle& lifecycle) {
+  for (const auto& o : record.objects) {
+    w.RetainContent(o.sha256, lifecycle.retain_until);
+    if (!lifecycle.holds.empty()) w.HoldContent(o.sha256, true);
+  }
+}
+
+void LiftObjectHolds(storage::WriteSet& w, const PackageRecord& record) {
+  for (const auto& o : record.objects) w.HoldContent(o.sha256, false);
+}
+
 Bytes EncodeLifecycle(const PackageLifecycle& l) {
   json::array holds;
   for (const auto& h : l.holds)

@@ -31,6 +31,17 @@ std::optional<TimePoint> RetainUntil(TimePoint created, const Retention& retenti
 Status PutInitialLifecycle(storage::WriteSet& w, std::string_view package_id, TimePoint created,
                            const Retention& retention);
 
+// Asks the object store (when content is in one) to keep every object of
+// `record` as `lifecycle` says: retained until its date, and under an S3
+// legal hold while any hold is in force (storage::WriteSet::RetainContent,
+// HoldContent). A later date an object already has (shared with another
+// package) stays. S3 holds are lifted by LiftObjectHolds only.
+void ProtectObjects(storage::WriteSet& w, const PackageRecord& record, const PackageLifecycle& lifecycle);
+// Lifts the S3 legal hold of every object of `record` (its last hold was
+// lifted). Even when another package sharing an object holds one: preserve's
+// own checks (Lifecycle::Delete) still keep that package's content.
+void LiftObjectHolds(storage::WriteSet& w, const PackageRecord& record);
+
 Bytes EncodeLifecycle(const PackageLifecycle& lifecycle);
 Result<PackageLifecycle> DecodeLifecycle(ByteView bytes);
 

@@ -117,6 +117,7 @@ Status Lifecycle::SetRetention(const std::string& package_id, const Retention& r
   lifecycle.retain_until = RetainUntil(record.created, retention);
   storage::WriteSet w;
   w.PutLifecycle(package_id, EncodeLifecycle(lifecycle));
+  ProtectObjects(w, record, lifecycle);
   w.AppendAudit(AuditEvent(*impl_->clock, "retention",
                            {{"package", package_id},
                             {"retention", DescribeRetention(lifecycle)},
@@ -138,6 +139,7 @@ Result<Hold> Lifecycle::AddHold(const std::string& package_id, const std::string
   lifecycle.holds.push_back(hold);
   storage::WriteSet w;
   w.PutLifecycle(package_id, EncodeLifecycle(lifecycle));
+  ProtectObjects(w, record, lifecycle);
   w.AppendAudit(AuditEvent(*impl_->clock, "hold",
                            {{"package", package_id},
                             {"hold", std::to_string(hold.number)},
@@ -152,7 +154,7 @@ Result<Hold> Lifecycle::RemoveHold(const std::string& package_id, std::uint32_t 
   PRESERVE_RETURN_IF_ERROR(RequireWritable(impl_->writable()));
   PRESERVE_RETURN_IF_ERROR(RequirePackage(package_id));
   PRESERVE_RETURN_IF_ERROR(RequireReason(reason, actor));
-  PRESERVE_RETURN_IF_ERROR(impl_->LoadRecord(package_id).status());
+  PRESERVE_ASSIGN_OR_RETURN(PackageRecord record, impl_->LoadRecord(package_id));
   PRESERVE_ASSIGN_OR_RETURN(PackageLifecycle lifecycle, LoadLifecycle(*impl_->store, package_id));
   const std::string p = "package " + package_id;
   if (lifecycle.holds.empty()) return Status::FailedPrecondition(p + " has no hold in force");
@@ -168,6 +170,7 @@ Result<Hold> Lifecycle::RemoveHold(const std::string& package_id, std::uint32_t 
   lifecycle.holds.erase(found);
   storage::WriteSet w;
   w.PutLifecycle(package_id, EncodeLifecycle(lifecycle));
+  if (lifecycle.holds.empty()) LiftObjectHolds(w, record);
   w.AppendAudit(AuditEvent(*impl_->clock, "release",
                            {{"package", package_id},
                             {"hold", std::to_string(lifted.number)},

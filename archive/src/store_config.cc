@@ -129,6 +129,60 @@ Result<JobSchedule> ParseJobs(const JsonObjectReader& o) {
   return jobs;
 }
 
+// "content": where the data objects' bytes live.
+Result<std::optional<storage::S3Location>> ParseContent(const JsonObjectReader& o, const std::filesystem::path& root) {
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> kind, o.String("kind"));
+  if (!kind || (*kind != "s3" && *kind != "rocksdb"))
+    return o.Error("kind", "is required: \"rocksdb\" (content in the database) or \"s3\" (an S3 bucket)");
+  if (*kind == "rocksdb") {
+    PRESERVE_RETURN_IF_ERROR(o.OnlyKeys({"kind"}));
+    return std::optional<storage::S3Location>();
+  }
+  PRESERVE_RETURN_IF_ERROR(o.OnlyKeys({"kind", "bucket", "prefix", "endpoint", "region", "path_style", "lock_mode",
+                                       "credentials_file", "timeout_seconds", "part_size_mib"}));
+  storage::S3Location s3;
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> bucket, o.String("bucket"));
+  if (!bucket || bucket->empty()) return o.Error("bucket", "is required (the S3 bucket holding the content)");
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> prefix, o.String("prefix"));
+  PRESERVE_RETURN_IF_ERROR(storage::ParseS3Url("s3://" + *bucket + (prefix ? "/" + *prefix : ""), s3));
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> endpoint, o.String("endpoint"));
+  if (!endpoint || (endpoint->rfind("http://", 0) != 0 && endpoint->rfind("https://", 0) != 0))
+    return o.Error("endpoint", "is required: the object store's http:// or https:// address");
+  s3.endpoint = *endpoint;
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> region, o.String("region"));
+  if (region) s3.region = *region;
+  if (const json::value* v = o.Find("path_style"); v != nullptr) {
+    if (!v->is_bool()) return o.Error("path_style", "must be true or false, not " + JsonKindName(*v));
+    s3.path_style = v->get_bool();
+  }
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::string> mode, o.String("lock_mode"));
+  if (mode) {
+    Result<storage::ObjectLockMode> parsed = storage::ObjectLockModeFromName(*mode);
+    if (!parsed.ok()) return o.Error("lock_mode", parsed.status().message());
+    s3.lock_mode = *parsed;
+  }
+  PRESERVE_ASSIGN_OR_RETURN(s3.credentials_file, PathIn(o, "credentials_file", root));
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::int64_t> timeout, o.Integer("timeout_seconds", 1, 3600));
+  if (timeout) s3.timeout = std::chrono::seconds(*timeout);
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::int64_t> part, o.Integer("part_size_mib", 5, 512));
+  if (part) s3.part_size = static_cast<std::uint64_t>(*part) << 20;
+  return std::optional<storage::S3Location>(std::move(s3));
+}
+
+json::object ContentToJson(const storage::S3Location& s3) {
+  json::object o{{"kind", "s3"},
+                 {"bucket", s3.bucket},
+                 {"endpoint", s3.endpoint},
+                 {"region", s3.region},
+                 {"path_style", s3.path_style},
+                 {"lock_mode", storage::ObjectLockModeName(s3.lock_mode)},
+                 {"timeout_seconds", s3.timeout.count()},
+                 {"part_size_mib", s3.part_size >> 20}};
+  if (!s3.prefix.empty()) o["prefix"] = s3.prefix;
+  if (!s3.credentials_file.empty()) o["credentials_file"] = s3.credentials_file;
+  return o;
+}
+
 }  // namespace
 
 Result<StoreConfig> ParseStoreConfig(std::string_view text, const std::filesystem::path& root) {
@@ -138,7 +192,7 @@ Result<StoreConfig> ParseStoreConfig(std::string_view text, const std::filesyste
     return doc.Error("", "must be a JSON object {...}, not " + JsonKindName(doc.root()));
   const JsonObjectReader o(doc, doc.root().get_object(), "", "");
   PRESERVE_RETURN_IF_ERROR(
-      o.OnlyKeys({"renewal_margin_days", "tsa_key", "tsa_validity_years", "tsas", "jobs", "commit_subjects"}));
+      o.OnlyKeys({"renewal_margin_days", "tsa_key", "tsa_validity_years", "tsas", "jobs", "commit_subjects", "content"}));
   StoreConfig config;
   PRESERVE_ASSIGN_OR_RETURN(std::optional<std::int64_t> margin, o.Integer("renewal_margin_days", 0, 36500));
   if (margin) config.renewal_margin = std::chrono::days(*margin);
@@ -162,6 +216,13 @@ Result<StoreConfig> ParseStoreConfig(std::string_view text, const std::filesyste
     PRESERVE_ASSIGN_OR_RETURN(timestamp::HttpTsaConfig tsa,
                               ParseTsa(root, JsonObjectReader(doc, (*tsas)[i].get_object(), pointer, name)));
     config.external_tsas.push_back(std::move(tsa));
+  }
+  if (const json::value* content = o.Find("content"); content != nullptr) {
+    if (!content->is_object())
+      return o.Error("content", "must be an object {\"kind\": \"s3\", ...}, not " + JsonKindName(*content));
+    PRESERVE_ASSIGN_OR_RETURN(config.content,
+                              ParseContent(JsonObjectReader(doc, content->get_object(), o.PointerTo("content"), "content"),
+                                           root));
   }
   if (const json::value* jobs = o.Find("jobs"); jobs != nullptr) {
     if (!jobs->is_object())
@@ -190,6 +251,7 @@ Status SaveStoreConfig(const std::filesystem::path& root, const StoreConfig& con
   json::object o{{"renewal_margin_days", config.renewal_margin.count()},
                  {"tsa_key", timestamp::TsaKeyTypeName(config.tsa_key)},
                  {"tsa_validity_years", config.tsa_validity_years}};
+  if (config.content) o["content"] = ContentToJson(*config.content);
   return WriteFileAtomic(ConfigPath(root), AsBytes(json::serialize(o) + "\n"));
 }
 

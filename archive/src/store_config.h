@@ -9,6 +9,7 @@
 
 #include "preserve/archive/jobs.h"
 #include "preserve/policy/algorithm_catalogue.h"
+#include "preserve/storage/object_store.h"
 #include "preserve/timestamp/embedded_tsa.h"
 #include "preserve/timestamp/http_tsa.h"
 
@@ -32,6 +33,10 @@ struct StoreConfig {
   // (sealing.cc says how a crash between two commits ends). Tests shrink it
   // to crash between commits of a few packages.
   std::size_t commit_subjects = 16384;
+  // Where the data objects' bytes live: unset, in the RocksDB database (the
+  // default); else in this S3 bucket (storage/object_store.h). Fixed at init:
+  // a store's content does not move between the two.
+  std::optional<storage::S3Location> content;
 };
 
 std::filesystem::path ConfigPath(const std::filesystem::path& root);
@@ -44,7 +49,14 @@ std::filesystem::path PolicyPath(const std::filesystem::path& root);
 // retry_after, each a duration "N" + s, m, h or d ("60s", "24h", "7d"), and
 // fixity_sample, a fraction in (0, 1]. renew_every must be shorter than the
 // renewal margin (else evidence could weaken between two runs); and
-// commit_subjects, packages per commit of a seal or renewal batch. Strict: a syntax error
+// commit_subjects, packages per commit of a seal or renewal batch; and
+// content, an object: {"kind": "rocksdb"} (the default) or {"kind": "s3",
+// "bucket" (required), "prefix", "endpoint" (required, http(s)://host[:port]),
+// "region" (default us-east-1), "path_style" (default true), "lock_mode"
+// (COMPLIANCE, the default, GOVERNANCE or NONE), "credentials_file" (a file
+// of AWS_ACCESS_KEY_ID=... and AWS_SECRET_ACCESS_KEY=... lines readable by
+// its owner only; absent: those environment variables), "timeout_seconds"
+// (default 30), "part_size_mib" (5 to 512, default 16)}. Strict: a syntax error
 // names its line and column and what was expected; an unknown or repeated key
 // (a misspelling), a value of the wrong type or out of range names the key and
 // its line. kInvalidArgument, the message starting with config.json's path.

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <mutex>
 
 #include <rocksdb/db.h>
@@ -23,6 +24,7 @@
 #include "preserve/util/fault_point.h"
 #include "preserve/util/file_descriptor.h"
 #include "preserve/util/parallel.h"
+#include "concurrently.h"
 
 namespace preserve::storage {
 
@@ -83,6 +85,34 @@ ByteView ToByteView(const rocksdb::Slice& s) { return {reinterpret_cast<const st
 constexpr char kChunkListSuffix = '\x01';
 constexpr std::size_t kDigestSize = 32;
 std::string ChunkListKey(ByteView digest) { return Str(digest) + kChunkListSuffix; }
+
+// With content in an object store, each object's row in the content family:
+// a format byte, then the object's size (8 bytes BE).
+constexpr char kObjectReferenceFormat = 'S';
+std::string EncodeObjectReference(std::uint64_t size) { return std::string(1, kObjectReferenceFormat) + BigEndian64(size); }
+Result<std::uint64_t> DecodeObjectReference(ByteView digest, std::string_view value) {
+  if (value.size() != 9 || value[0] != kObjectReferenceFormat)
+    return Status::Corruption("content " + ToHex(digest) + ": malformed object-store reference");
+  return ReadBigEndian64(value.substr(1));
+}
+
+// Uploads a commit has in flight at once. A small object's PUT waits mostly
+// on the gateway (about 4 ms each on Ceph 16's, measured with curl alone:
+// bench/s3_bench.sh), not on a core: a group of ingested packages goes
+// several times faster with eight in flight, whatever the cores.
+constexpr std::size_t kConcurrentUploads = 8;
+
+// The setting that marks a store whose content is in an object store.
+constexpr const char* kContentBackendSetting = "storage.content_backend";
+constexpr std::string_view kObjectStoreBackend = "object-store";
+
+// S3 has no "forever": a permanent package's objects are retained as long
+// as the gateway can say. Ceph 16 keeps a retain-until date in 32 unsigned
+// bits of seconds: a date past 2106-02-07 wraps around into the past
+// (measured: 2126 read back as 1989, and the object deletable). Every date is
+// therefore held to the end of 2105; a package kept longer needs its
+// retention applied again before then.
+constexpr TimePoint kLatestRetainUntil{std::chrono::sys_days(std::chrono::year(2105) / 12 / 31)};
 
 // Chunk list value: format version (1 byte, 1), the object's size (8 bytes
 // BE), the chunk size (8 bytes BE), then each chunk's SHA-256 in order; every
@@ -197,8 +227,13 @@ class RocksIndexCursor final : public IndexCursor {
 
 class StoreImpl final : public Store {
  public:
-  StoreImpl(std::filesystem::path dir, std::unique_ptr<WriterLock> lock, bool read_only, std::size_t chunk_size)
-      : dir_(std::move(dir)), lock_(std::move(lock)), read_only_(read_only), chunk_size_(chunk_size) {}
+  StoreImpl(std::filesystem::path dir, std::unique_ptr<WriterLock> lock, bool read_only, std::size_t chunk_size,
+            std::shared_ptr<ObjectStore> objects)
+      : dir_(std::move(dir)),
+        lock_(std::move(lock)),
+        read_only_(read_only),
+        chunk_size_(chunk_size),
+        objects_(std::move(objects)) {}
 
   ~StoreImpl() override {
     // RocksDB does not flush memtables at close while the WAL is on: the next
@@ -282,15 +317,110 @@ class StoreImpl final : public Store {
     if (!s.ok()) return FromRocks(s, "cannot open the store database at " + dir.string());
     handles_.assign(kFamilies.size(), nullptr);
     for (std::size_t i = 0; i < opened.size(); ++i) handles_[opened[i]] = handles[i];
+    PRESERVE_RETURN_IF_ERROR(CheckContentBackend(dir));
     return LoadAuditHead();
+  }
+
+  // Holds the store to the content backend it was made with (StoreOptions::object_store).
+  Status CheckContentBackend(const std::filesystem::path& dir) {
+    auto marker = Get(kDefaultIdx, kContentBackendSetting, "the content backend setting");
+    if (!marker.ok() && marker.status().code() != StatusCode::kNotFound) return marker.status();
+    const bool marked = marker.ok() && Str(marker.value()) == kObjectStoreBackend;
+    if (marked) {
+      content_elsewhere_ = true;
+      return Status::Ok();
+    }
+    if (objects_ == nullptr) return Status::Ok();
+    bool any_content = false;
+    PRESERVE_RETURN_IF_ERROR(Iterate(kContentIdx, "", "scanning content", nullptr,
+                                     [&](const rocksdb::Slice&, const rocksdb::Slice&) { return !(any_content = true); }));
+    if (any_content)
+      return Status::FailedPrecondition("the store at " + dir.string() +
+                                        " keeps its content in its database: it cannot be opened with content in " +
+                                        objects_->Describe());
+    if (read_only_) return Status::FailedPrecondition("a new object-store content backend needs a writable open");
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    PRESERVE_RETURN_IF_ERROR(FromRocks(db_->Put(wo, handles_[kDefaultIdx], kContentBackendSetting,
+                                                std::string(kObjectStoreBackend)),
+                                       "marking the store's content backend"));
+    content_elsewhere_ = true;
+    return Status::Ok();
+  }
+
+  // With content in an object store: fails when this open has none.
+  Status NeedObjectStore() const {
+    if (objects_ != nullptr) return Status::Ok();
+    return Status::FailedPrecondition("this store keeps its content in an object store, and was opened without it "
+                                      "(config.json's \"content\")");
+  }
+
+  ObjectStore* object_store() const override { return content_elsewhere_ ? objects_.get() : nullptr; }
+
+  // Before a commit's RocksDB write: uploads the content it puts, deletes the
+  // content it erases, and applies its retention and holds, in the object
+  // store; replaces the content ops by reference rows in `batch`. Any failure
+  // fails the commit before anything is written to the database.
+  Status ApplyToObjectStore(const WriteSet& writes, rocksdb::WriteBatch& batch) {
+    PRESERVE_RETURN_IF_ERROR(NeedObjectStore());
+    std::map<Bytes, TimePoint> retain;  // the latest date asked for each object
+    for (const auto& [digest, until] : writes.retentions()) {
+      const TimePoint date = std::min(until.value_or(kLatestRetainUntil), kLatestRetainUntil);
+      auto [at, added] = retain.emplace(digest, date);
+      if (!added) at->second = std::max(at->second, date);
+    }
+    // The objects to upload, once each: all of them before any row is written.
+    std::map<Bytes, ByteView> uploads;
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+      const WriteSet::Op op = writes.op(i);
+      if (op.family != WriteSet::Family::kContent || op.erase) continue;
+      if (op.key.size() != kDigestSize) return Status::Internal("a chunk list written to a store of objects");
+      uploads.emplace(Bytes(op.key.begin(), op.key.end()), AsBytes(op.value));
+    }
+    std::vector<std::pair<const Bytes*, ByteView>> pending;
+    for (const auto& [digest, data] : uploads) pending.emplace_back(&digest, data);
+    const Status uploaded = Concurrently(pending.size(), kConcurrentUploads, [&](std::size_t i) -> Status {
+      const Bytes& digest = *pending[i].first;
+      auto date = retain.find(digest);
+      PRESERVE_RETURN_IF_ERROR(objects_->Put(
+          digest, pending[i].second, date == retain.end() ? std::nullopt : std::optional<TimePoint>(date->second)));
+      PRESERVE_FAULT_POINT("store.object.uploaded");
+      return Status::Ok();
+    });
+    PRESERVE_RETURN_IF_ERROR(uploaded);
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+      const WriteSet::Op op = writes.op(i);
+      if (op.family != WriteSet::Family::kContent && op.family != WriteSet::Family::kContentReference) continue;
+      const ByteView key = AsBytes(op.key);
+      const rocksdb::Slice row(op.key.data(), op.key.size());
+      rocksdb::Status s;
+      if (op.erase) {
+        // A chunk list's key: none are made with an object store, so there is nothing to delete but the row.
+        if (key.size() == kDigestSize) PRESERVE_RETURN_IF_ERROR(objects_->Delete(key));
+        s = batch.Delete(handles_[kContentIdx], row);
+      } else if (op.family == WriteSet::Family::kContentReference) {
+        s = batch.Put(handles_[kContentIdx], row, rocksdb::Slice(op.value.data(), op.value.size()));
+      } else {
+        s = batch.Put(handles_[kContentIdx], row, EncodeObjectReference(op.value.size()));
+      }
+      PRESERVE_RETURN_IF_ERROR(FromRocks(s, "preparing a content reference"));
+    }
+    for (const auto& [digest, until] : retain)
+      if (uploads.count(digest) == 0) PRESERVE_RETURN_IF_ERROR(objects_->Retain(digest, until));
+    for (const auto& [digest, on] : writes.holds()) PRESERVE_RETURN_IF_ERROR(objects_->SetLegalHold(digest, on));
+    return Status::Ok();
   }
 
   Status Commit(WriteSet writes) override {
     if (read_only_) return Status::FailedPrecondition("the store is open read-only");
     std::lock_guard<std::mutex> guard(commit_mutex_);
     rocksdb::WriteBatch batch(writes.bytes() + 16 * writes.size() + 64);
+    if (content_elsewhere_) PRESERVE_RETURN_IF_ERROR(ApplyToObjectStore(writes, batch));
     for (std::size_t i = 0; i < writes.size(); ++i) {
       const WriteSet::Op op = writes.op(i);
+      if (content_elsewhere_ && (op.family == WriteSet::Family::kContent ||
+                                 op.family == WriteSet::Family::kContentReference))
+        continue;  // in the batch already (ApplyToObjectStore)
       rocksdb::ColumnFamilyHandle* h = Handle(op.family);
       rocksdb::Slice key(op.key.data(), op.key.size());
       rocksdb::Status s = op.erase ? batch.Delete(h, key) : batch.Put(h, key, {op.value.data(), op.value.size()});
@@ -336,6 +466,8 @@ class StoreImpl final : public Store {
     return out;
   }
   Result<bool> HasContent(ByteView digest) const override {
+    // With an object store: whether a committed row refers to it (the object
+    // itself is looked for by 'check' and 'fixity', not on every ingest).
     for (const std::string& key : {Str(digest), ChunkListKey(digest)}) {
       rocksdb::PinnableSlice value;
       rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kContentIdx], key, &value);
@@ -353,6 +485,7 @@ class StoreImpl final : public Store {
     once.fill_cache = false;
     rocksdb::PinnableSlice value;
     rocksdb::Status s = db_->Get(once, handles_[kContentIdx], Str(digest), &value);
+    if (content_elsewhere_) return ReadObject(digest, s, sink);
     if (s.ok()) return sink(ToByteView(value));
     const std::string what = "content " + ToHex(digest);
     if (!s.IsNotFound()) return FromRocks(s, "reading " + what);
@@ -372,6 +505,25 @@ class StoreImpl final : public Store {
 
   Status ReadContents(std::span<const Bytes> digests, const std::function<Status(std::size_t, ByteView)>& sink,
                       const std::function<Status(std::size_t, Status)>& unreadable) const override {
+    // Absent, or not a value of the content family (a chunk list, whose key
+    // follows the digest's, or an object in the object store): read as one
+    // object. An error of `sink` stops the run; the store's verdict on one
+    // object does not.
+    auto read_one = [&](std::size_t i) -> Status {
+      Status sink_status = Status::Ok();
+      Status read = ReadContent(digests[i], [&](ByteView piece) {
+        sink_status = sink(i, piece);
+        return sink_status;
+      });
+      PRESERVE_RETURN_IF_ERROR(sink_status);
+      if (read.code() == StatusCode::kNotFound || read.code() == StatusCode::kCorruption)
+        return unreadable(i, std::move(read));
+      return read;
+    };
+    if (content_elsewhere_) {
+      for (std::size_t i = 0; i < digests.size(); ++i) PRESERVE_RETURN_IF_ERROR(read_one(i));
+      return Status::Ok();
+    }
     rocksdb::ReadOptions once;  // as ReadContent's, and read ahead: the keys come in order
     once.fill_cache = false;
     once.readahead_size = 2u << 20;
@@ -389,24 +541,25 @@ class StoreImpl final : public Store {
         continue;
       }
       PRESERVE_RETURN_IF_ERROR(FromRocks(it->status(), "reading content " + ToHex(digests[i])));
-      // Absent, or a chunk list (its key follows the digest's): read as one object.
-      // An error of `sink` stops the run; the store's own verdict on the object does not.
-      Status sink_status = Status::Ok();
-      Status read = ReadContent(digests[i], [&](ByteView piece) {
-        sink_status = sink(i, piece);
-        return sink_status;
-      });
-      PRESERVE_RETURN_IF_ERROR(sink_status);
-      if (read.code() == StatusCode::kNotFound || read.code() == StatusCode::kCorruption) {
-        PRESERVE_RETURN_IF_ERROR(unreadable(i, std::move(read)));
-      } else {
-        PRESERVE_RETURN_IF_ERROR(read);
-      }
+      PRESERVE_RETURN_IF_ERROR(read_one(i));
     }
     return Status::Ok();
   }
 
+  // ReadContent with an object store; `row` is the lookup of the object's reference row.
+  Status ReadObject(ByteView digest, const rocksdb::Status& row, const std::function<Status(ByteView)>& sink) const {
+    const std::string what = "content " + ToHex(digest);
+    if (row.IsNotFound()) return Status::NotFound(what + ": not in the store");
+    PRESERVE_RETURN_IF_ERROR(FromRocks(row, "reading " + what));
+    PRESERVE_RETURN_IF_ERROR(NeedObjectStore());
+    Status read = objects_->Read(digest, sink);
+    if (read.code() == StatusCode::kNotFound)
+      return Status::Corruption(what + " is referenced but missing from " + objects_->Describe());
+    return read;
+  }
+
   Result<std::vector<Bytes>> ContentChunks(ByteView digest) const override {
+    if (content_elsewhere_) return std::vector<Bytes>{};  // an object is never a chunk list there
     const std::string what = "content " + ToHex(digest);
     rocksdb::PinnableSlice value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kContentIdx], ChunkListKey(digest), &value);
@@ -469,6 +622,7 @@ class StoreImpl final : public Store {
 
   Status CompactContent() override {
     if (read_only_) return Status::FailedPrecondition("the store is open read-only");
+    // Reference rows only: the object store gives back its own space.
     rocksdb::CompactRangeOptions options;
     // The bottommost level too: that is where erased values' entries mostly are.
     options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
@@ -485,6 +639,15 @@ class StoreImpl final : public Store {
       if (!chunk_list && key.size() != kDigestSize) {
         malformed = Status::Corruption("content key of " + std::to_string(key.size()) + " bytes: " + ToHex(key));
         return false;
+      }
+      if (content_elsewhere_ && !chunk_list) {
+        // The object's size, as its reference row records it.
+        Result<std::uint64_t> size = DecodeObjectReference(key, std::string_view(value.data(), value.size()));
+        if (!size.ok()) {
+          malformed = size.status();
+          return false;
+        }
+        return visit(key, false, size.value());
       }
       return visit(chunk_list ? key.first(kDigestSize) : key, chunk_list, value.size());
     }));
@@ -779,6 +942,7 @@ class StoreImpl final : public Store {
       case WriteSet::Family::kSubmissions: return handles_[kSubmissionsIdx];
       case WriteSet::Family::kIndex: return handles_[kIndexIdx];
       case WriteSet::Family::kSettings: return handles_[kDefaultIdx];
+      case WriteSet::Family::kContentReference: return handles_[kContentIdx];
     }
     return handles_[kDefaultIdx];
   }
@@ -841,6 +1005,8 @@ class StoreImpl final : public Store {
   std::atomic<std::uint64_t> flushed_writes_{0};
   std::uint64_t next_audit_sequence_ = 0;
   Bytes audit_head_hash_;
+  std::shared_ptr<ObjectStore> objects_;  // the object store this open was given, if any
+  bool content_elsewhere_ = false;        // the store keeps its content in an object store
 };
 
 // Holds an object until Put: up to one chunk in memory, more in an unnamed
@@ -947,8 +1113,80 @@ class StagingWriter final : public ContentWriter {
   FileDescriptor staged_{-1};
 };
 
+// A writer for content in an object store: the object waits in memory up
+// to one part, a larger one in a staging file; Put uploads it (in parts when
+// it is larger than one) and puts its reference row into the WriteSet, so the
+// object is durable before the commit that refers to it.
+class ObjectWriter final : public ContentWriter {
+ public:
+  ObjectWriter(StoreImpl& store, ObjectStore& objects, std::uint64_t part_size)
+      : store_(store), objects_(objects), part_size_(part_size), hash_(HashAlgorithm::kSha256) {}
+
+  Status Append(ByteView data) override {
+    size_ += data.size();
+    hash_.Update(data);
+    if (staged_.get() < 0 && pending_.size() + data.size() <= part_size_) {
+      pending_.insert(pending_.end(), data.begin(), data.end());
+      return Status::Ok();
+    }
+    if (staged_.get() < 0) {
+      PRESERVE_ASSIGN_OR_RETURN(staged_, store_.NewStagingFile());
+      PRESERVE_RETURN_IF_ERROR(WriteAll(pending_));
+      Bytes().swap(pending_);
+    }
+    return WriteAll(data);
+  }
+
+  Result<Object> Finish() override {
+    sha256_ = hash_.Finish();
+    return Object{sha256_, size_};
+  }
+
+  Status Put(WriteSet& w) override {
+    if (staged_.get() < 0) {
+      PRESERVE_RETURN_IF_ERROR(objects_.Put(sha256_, pending_, std::nullopt));
+    } else {
+      PRESERVE_RETURN_IF_ERROR(objects_.PutParts(sha256_, size_, [&](std::uint64_t offset, Bytes& part) -> Status {
+        for (std::size_t done = 0; done < part.size();) {
+          ssize_t n = ::pread(staged_.get(), part.data() + done, part.size() - done, static_cast<off_t>(offset + done));
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0) return Status::IOError("reading staged content back");
+          done += static_cast<std::size_t>(n);
+        }
+        return Status::Ok();
+      }, std::nullopt));
+    }
+    PutObjectReference(w, sha256_, size_);
+    return Status::Ok();
+  }
+
+ private:
+  Status WriteAll(ByteView data) {
+    for (std::size_t done = 0; done < data.size();) {
+      ssize_t n = ::write(staged_.get(), data.data() + done, data.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::IOError("staging content beside the store: " + std::string(std::strerror(errno)));
+      done += static_cast<std::size_t>(n);
+    }
+    return Status::Ok();
+  }
+
+  StoreImpl& store_;
+  ObjectStore& objects_;
+  std::uint64_t part_size_;
+  Hasher hash_;
+  Bytes sha256_;
+  std::uint64_t size_ = 0;
+  Bytes pending_;
+  FileDescriptor staged_{-1};
+};
+
 Result<std::unique_ptr<ContentWriter>> StoreImpl::NewContentWriter() {
   if (read_only_) return Status::FailedPrecondition("the store is open read-only");
+  if (content_elsewhere_) {
+    PRESERVE_RETURN_IF_ERROR(NeedObjectStore());
+    return std::unique_ptr<ContentWriter>(std::make_unique<ObjectWriter>(*this, *objects_, objects_->part_size()));
+  }
   return std::unique_ptr<ContentWriter>(std::make_unique<StagingWriter>(*this));
 }
 
@@ -957,6 +1195,15 @@ Result<std::unique_ptr<ContentWriter>> StoreImpl::NewContentWriter() {
 void ContentWriter::PutChunkList(WriteSet& w, ByteView digest, ByteView list) {
   w.Add(WriteSet::Family::kContent, false, ToStringView(digest), std::string_view(&kChunkListSuffix, 1), list);
 }
+
+void ContentWriter::PutObjectReference(WriteSet& w, ByteView digest, std::uint64_t size) {
+  w.Add(WriteSet::Family::kContentReference, false, ToStringView(digest), {}, AsBytes(EncodeObjectReference(size)));
+}
+
+void WriteSet::RetainContent(ByteView digest, std::optional<TimePoint> until) {
+  retentions_.emplace_back(Bytes(digest.begin(), digest.end()), until);
+}
+void WriteSet::HoldContent(ByteView digest, bool on) { holds_.emplace_back(Bytes(digest.begin(), digest.end()), on); }
 
 void WriteSet::Add(Family family, bool erase, std::string_view key_part1, std::string_view key_part2, ByteView value) {
   ops_.push_back({family, erase, buffer_.size(), key_part1.size() + key_part2.size(), value.size()});
@@ -1032,7 +1279,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& dir, con
     PRESERVE_ASSIGN_OR_RETURN(lock, WriterLock::Acquire(dir, options.holder));
   }
   if (options.content_chunk_size == 0) return Status::InvalidArgument("content chunk size 0");
-  auto store = std::make_unique<StoreImpl>(dir, std::move(lock), options.read_only, options.content_chunk_size);
+  auto store = std::make_unique<StoreImpl>(dir, std::move(lock), options.read_only, options.content_chunk_size,
+                                           options.object_store);
   PRESERVE_RETURN_IF_ERROR(store->OpenDb(dir, options.create_if_missing));
   return std::unique_ptr<Store>(std::move(store));
 }

@@ -110,7 +110,7 @@ TEST(StoreConfig, MistakesNameTheKeyAndTheLine) {
       // The misspelling that used to seal silently with the embedded TSA.
       {"{\"renewal_margin_days\": 180,\n \"tsa_list\": [" + tsa + "]}",
        "line 2: unknown key \"tsa_list\" (known: renewal_margin_days, tsa_key, tsa_validity_years, tsas, jobs, "
-       "commit_subjects)"},
+       "commit_subjects, content)"},
       {"{\"renewal_margin_days\": \"180\"}",
        "line 1: \"renewal_margin_days\" must be a whole number between 0 and 36500, not a string"},
       {"{\"renewal_margin_days\": -1}", "line 1: \"renewal_margin_days\" must be between 0 and 36500"},
@@ -133,6 +133,17 @@ TEST(StoreConfig, MistakesNameTheKeyAndTheLine) {
       {"{\"tsa_key\": \"ec-p256\"\n \"tsas\": []}", "line 2, column 2: not valid JSON: expected ',' or '}', found \"tsas\""},
       {"{\"tsas\": [\n  {\"url\": \"x\",}\n]}", "line 2, column 15: not valid JSON: expected a key in double quotes, found '}'"},
       {"[]", "must be a JSON object {...}, not an array"},
+      {"{\"content\": {\"kind\": \"s4\"}}",
+       "line 1: \"content.kind\" is required: \"rocksdb\" (content in the database) or \"s3\" (an S3 bucket)"},
+      {"{\"content\": {\"kind\": \"s3\", \"endpoint\": \"http://127.0.0.1:7480\"}}",
+       "line 1: \"content.bucket\" is required"},
+      {"{\"content\": {\"kind\": \"s3\", \"bucket\": \"b\"}}", "line 1: \"content.endpoint\" is required"},
+      {"{\"content\": {\"kind\": \"s3\", \"bucket\": \"b\", \"endpoint\": \"http://h\",\n\"lock_mode\": \"STRICT\"}}",
+       "line 2: \"content.lock_mode\" an object lock mode is COMPLIANCE, GOVERNANCE or NONE"},
+      {"{\"content\": {\"kind\": \"s3\", \"bucket\": \"b\", \"endpoint\": \"http://h\", \"secret_key\": \"x\"}}",
+       "unknown key \"content.secret_key\""},
+      {"{\"content\": {\"kind\": \"s3\", \"bucket\": \"b\", \"endpoint\": \"http://h\", \"part_size_mib\": 4}}",
+       "\"content.part_size_mib\" must be between 5 and 512"},
   };
   for (const Bad& c : cases) {
     auto config = ParseStoreConfig(c.text, root.path());
@@ -143,6 +154,36 @@ TEST(StoreConfig, MistakesNameTheKeyAndTheLine) {
     EXPECT_EQ(message.substr(0, prefix.size()), prefix) << message;
     EXPECT_NE(message.find(c.message), std::string::npos) << c.text << "\n" << message;
   }
+}
+
+// The content location: S3 read with its defaults, saved and read back the same; rocksdb is the default.
+TEST(StoreConfig, ReadsAndSavesTheContentLocation) {
+  testing::TempDir root;
+  auto s3 = ParseStoreConfig(R"({"content": {"kind": "s3", "bucket": "archive", "prefix": "vn/dak-nong",
+                                             "endpoint": "http://127.0.0.1:7480", "lock_mode": "GOVERNANCE",
+                                             "credentials_file": "s3.keys", "part_size_mib": 8}})",
+                             root.path());
+  ASSERT_TRUE(s3.ok()) << s3.status().ToString();
+  ASSERT_TRUE(s3->content.has_value());
+  EXPECT_EQ(s3->content->bucket, "archive");
+  EXPECT_EQ(s3->content->prefix, "vn/dak-nong/");
+  EXPECT_EQ(s3->content->region, "us-east-1");
+  EXPECT_TRUE(s3->content->path_style);
+  EXPECT_EQ(s3->content->lock_mode, storage::ObjectLockMode::kGovernance);
+  EXPECT_EQ(s3->content->credentials_file, (root / "s3.keys").string());
+  EXPECT_EQ(s3->content->part_size, 8u << 20);
+  ASSERT_TRUE(SaveStoreConfig(root.path(), s3.value()).ok());
+  auto again = LoadStoreConfig(root.path());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_TRUE(again->content.has_value());
+  EXPECT_EQ(again->content->prefix, "vn/dak-nong/");
+  EXPECT_EQ(again->content->endpoint, "http://127.0.0.1:7480");
+  EXPECT_EQ(again->content->lock_mode, storage::ObjectLockMode::kGovernance);
+  EXPECT_EQ(again->content->part_size, 8u << 20);
+
+  auto rocks = ParseStoreConfig(R"({"content": {"kind": "rocksdb"}})", root.path());
+  ASSERT_TRUE(rocks.ok());
+  EXPECT_FALSE(rocks->content.has_value());
 }
 
 TEST(StoreConfig, LoadGivesDefaultsWhenAbsentAndRefusesWhatIsWrong) {

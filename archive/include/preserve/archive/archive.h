@@ -31,6 +31,7 @@
 #include <string_view>
 
 #include "preserve/policy/algorithm_catalogue.h"
+#include "preserve/storage/object_store.h"
 #include "preserve/timestamp/embedded_tsa.h"
 #include "preserve/util/clock.h"
 #include "preserve/util/status.h"
@@ -53,6 +54,10 @@ struct InitOptions {
   timestamp::EmbeddedTsaOptions tsa;
   std::string policy = "etsi";  // a built-in profile (etsi, sogis, bsi) or a catalogue file
   std::chrono::days renewal_margin{180};
+  // Unset: content in the store's RocksDB database. Set: in this S3 bucket,
+  // recorded in config.json ("content"); init checks that the bucket answers
+  // (and, for a lock mode other than NONE, that it has Object Lock enabled).
+  std::optional<storage::S3Location> content;
 };
 
 // Whether an Archive may change the store. Only a writable one holds the

@@ -67,6 +67,12 @@ struct ConsistencyReport {
   // in earlier versions). Harmless; not a problem.
   std::size_t garbage_objects = 0;
   std::uint64_t garbage_bytes = 0;
+  // With content in an object store: objects there that no content row
+  // refers to (an upload whose commit never happened: an ingest that failed
+  // or was killed after it). Harmless; 'gc' deletes them where Object Lock
+  // allows. (An object referred to but missing is a problem line.)
+  std::size_t unreferenced_objects = 0;
+  std::uint64_t unreferenced_object_bytes = 0;
 };
 
 // What CollectGarbage found and, unless it was a dry run, erased.
@@ -74,6 +80,12 @@ struct GarbageCollection {
   std::size_t values = 0;   // values of the content family no package refers to: objects, chunks, chunk lists
   std::uint64_t bytes = 0;  // their size
   bool erased = false;
+  // With content in an object store: objects there no content row refers to
+  // (ConsistencyReport::unreferenced_objects), deleted unless a dry run, and
+  // those of them Object Lock still keeps (deleted by a later gc).
+  std::size_t unreferenced_objects = 0;
+  std::uint64_t unreferenced_object_bytes = 0;
+  std::size_t objects_kept_by_lock = 0;
 };
 
 // One row Repair rewrote (or, in a dry run, would).

@@ -40,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "preserve/storage/object_store.h"
 #include "preserve/util/bytes.h"
 #include "preserve/util/clock.h"
 
@@ -62,7 +63,31 @@ struct StoreOptions {
   // second writer's kBusy names it, and says to stop it or use its API rather
   // than to try again; without one, it names only the pid.
   std::string holder{};
+  // Where content lives: null, in the database (the embedded default); else
+  // in this object store, the database holding a reference row per object
+  // (see "Content in an object store" below). A store made with one is marked
+  // so in the database: opened without one later, its other records read as
+  // usual and every content read fails with kFailedPrecondition (a backup's
+  // checkpoint, for one, needs no content). A store whose content is in the
+  // database cannot be opened with one (kFailedPrecondition).
+  std::shared_ptr<ObjectStore> object_store{};
 };
+
+// Content in an object store. The content family then holds, per object, a
+// reference row (digest -> its size), and the bytes are in the object store
+// under the digest. Every upload happens before the commit that refers to
+// it: WriteSet::PutContent's bytes are uploaded by Store::Commit before its
+// RocksDB write, a ContentWriter's by Put. A change is acknowledged only once
+// its objects are durable in the object store and its rows committed; a
+// process killed between the two leaves an object no row refers to, which
+// 'check' reports (ObjectStore::List against ScanContent) and 'gc' removes
+// where Object Lock allows. An erased object (EraseContent) is deleted from
+// the object store before the commit: a deletion the object store refuses
+// fails the commit, so the catalogue never claims gone what is still there.
+// Retention (RetainContent) and legal holds (HoldContent) are applied to the
+// objects before the commit, too; with content in the database they do
+// nothing. Chunk lists are never made: an object is one object-store object
+// (uploaded in parts when large).
 
 class WriteSet;
 
@@ -108,6 +133,8 @@ class ContentWriter {
  protected:
   // For implementations: the chunk-list entry of an object, which WriteSet keeps private.
   static void PutChunkList(WriteSet& w, ByteView digest, ByteView list);
+  // For the object-store writer: the reference row of an object it has uploaded.
+  static void PutObjectReference(WriteSet& w, ByteView digest, std::uint64_t size);
 };
 
 // One logical change. Collects operations; nothing happens until Store::Commit.
@@ -123,6 +150,15 @@ class WriteSet {
   // the object or chunk stored whole under `digest`, or (`chunk_list`) the
   // chunk list under it. For garbage collection, which judges each key alone.
   void EraseContentValue(ByteView digest, bool chunk_list);
+  // With content in an object store: the object is to be kept at least until
+  // `until` (nullopt: permanently, which S3 has no word for: to the end of
+  // 2105, the latest date Ceph 16 keeps, as is any later date), applied under
+  // the store's lock mode before the commit; an
+  // object uploaded by this very commit is uploaded with it. A later date
+  // already set stays. Nothing with content in the database.
+  void RetainContent(ByteView digest, std::optional<TimePoint> until);
+  // Likewise: places (on) or lifts an S3 legal hold on the object.
+  void HoldContent(ByteView digest, bool on);
   void PutLifecycle(std::string_view id, ByteView record);
   void PutSubmission(ByteView key, std::string_view package_id);
   void EraseSubmission(ByteView key);
@@ -157,7 +193,7 @@ class WriteSet {
   };
   void AppendAudit(ByteView event, std::vector<AuditIndexEntry> index);
 
-  bool empty() const { return ops_.empty() && audit_events_.empty(); }
+  bool empty() const { return ops_.empty() && audit_events_.empty() && retentions_.empty() && holds_.empty(); }
   // Room for `ops` operations of `bytes` keys and values in all: a batch of
   // millions then grows its buffer once, without copying it over and over
   // (and holding two copies at once) as it doubles.
@@ -166,7 +202,8 @@ class WriteSet {
   // What the store applies at commit. Keys and values live in one buffer, so a
   // batch of millions of operations costs no allocation per operation.
   enum class Family {
-    kContent, kPackages, kEvidence, kBatches, kTrees, kQueue, kSchedule, kLifecycle, kSubmissions, kIndex, kSettings
+    kContent, kPackages, kEvidence, kBatches, kTrees, kQueue, kSchedule, kLifecycle, kSubmissions, kIndex, kSettings,
+    kContentReference  // a reference row in the content family, for an object already in the object store
   };
   struct Op {
     Family family;
@@ -180,6 +217,8 @@ class WriteSet {
   const std::vector<std::string>& audit_events() const { return audit_events_; }
   // Per event, its index entries (AppendAudit).
   const std::vector<std::vector<AuditIndexEntry>>& audit_index() const { return audit_index_; }
+  const std::vector<std::pair<Bytes, std::optional<TimePoint>>>& retentions() const { return retentions_; }
+  const std::vector<std::pair<Bytes, bool>>& holds() const { return holds_; }
 
  private:
   struct Entry {
@@ -197,6 +236,8 @@ class WriteSet {
   std::vector<Entry> ops_;
   std::vector<std::string> audit_events_;
   std::vector<std::vector<AuditIndexEntry>> audit_index_;
+  std::vector<std::pair<Bytes, std::optional<TimePoint>>> retentions_;
+  std::vector<std::pair<Bytes, bool>> holds_;
 };
 
 struct AuditEntry {
@@ -364,6 +405,9 @@ class Store {
   // left holding erased values only (one shared with live values keeps its
   // size). kFailedPrecondition when read-only.
   virtual Status CompactContent() = 0;
+  // The object store holding the content; null when it is in the database.
+  // 'check' and 'gc' list it to find objects no row refers to.
+  virtual ObjectStore* object_store() const = 0;
 };
 
 }  // namespace preserve::storage
