@@ -96,25 +96,18 @@ Result<Bytes> TreeNode(const storage::Store& store, const BatchRecord& batch, st
   const auto chunk = static_cast<std::uint32_t>(index / kTreeChunkNodes);
   const std::size_t offset = (index % kTreeChunkNodes) * size;
   const std::uint64_t key = (std::uint64_t{static_cast<std::uint32_t>(level)} << 32) | chunk;
-  std::shared_ptr<const Bytes> nodes;
+  const Bytes* nodes = nullptr;
   {
     std::shared_lock<std::shared_mutex> lock(cache.mutex);
     if (auto tree = cache.tree_chunks.find(batch.id); tree != cache.tree_chunks.end())
-      if (auto found = tree->second.find(key); found != tree->second.end()) nodes = found->second;
+      if (auto found = tree->second.find(key); found != tree->second.end()) nodes = &found->second;
   }
   if (nodes == nullptr) {
     // Read outside the lock; a thread that read the same chunk meanwhile keeps its copy.
     PRESERVE_ASSIGN_OR_RETURN(Bytes read, store.GetTreeNodes(batch.id, static_cast<std::uint32_t>(level), chunk));
     std::lock_guard<std::shared_mutex> lock(cache.mutex);
-    // Full: start again. Subjects come in id order, which is the order their
-    // leaves were sealed in, so the chunks read next are mostly new ones.
-    if (cache.cached_tree_chunks >= BatchCache::kMaxCachedTreeChunks) {
-      cache.tree_chunks.clear();
-      cache.cached_tree_chunks = 0;
-    }
-    auto [found, added] = cache.tree_chunks[batch.id].try_emplace(key, std::make_shared<const Bytes>(std::move(read)));
-    cache.cached_tree_chunks += added ? 1 : 0;
-    nodes = found->second;
+    auto tree = cache.tree_chunks.try_emplace(batch.id).first;
+    nodes = &tree->second.try_emplace(key, std::move(read)).first->second;
   }
   if (nodes->size() < offset + size)
     return Status::Corruption("hash tree of batch " + batch.id + ": level " + std::to_string(level) + " has no node " +

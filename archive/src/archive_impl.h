@@ -59,13 +59,8 @@ inline constexpr HashAlgorithm kContentHash = HashAlgorithm::kSha256;
 struct BatchCache {
   std::shared_mutex mutex;
   std::map<std::string, BatchRecord, std::less<>> records;
-  // Per batch id, chunks of its tree read so far, by level << 32 | chunk; at
-  // most kMaxCachedTreeChunks in all (a million-leaf tree is 2,000 chunks),
-  // so that a renewal's memory does not grow with the batches it reads. Held
-  // by shared pointer: a reader copies its node out while another may evict.
-  static constexpr std::size_t kMaxCachedTreeChunks = 512;
-  std::map<std::string, std::unordered_map<std::uint64_t, std::shared_ptr<const Bytes>>, std::less<>> tree_chunks;
-  std::size_t cached_tree_chunks = 0;
+  // Per batch id, the chunks of its tree read so far, by level << 32 | chunk.
+  std::map<std::string, std::unordered_map<std::uint64_t, Bytes>, std::less<>> tree_chunks;
 };
 
 // Records in `w` how a scheduled job's run ended, for `preserve status` and

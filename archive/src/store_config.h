@@ -32,7 +32,7 @@ struct StoreConfig {
   // at a time, so that memory does not grow with the batch or the holdings
   // (sealing.cc says how a crash between two commits ends). Tests shrink it
   // to crash between commits of a few packages.
-  std::size_t commit_subjects = 16384;
+  std::size_t commit_subjects = 65536;
   // Where the data objects' bytes live: unset, in the RocksDB database (the
   // default); else in this S3 bucket (storage/object_store.h). Fixed at init:
   // a store's content does not move between the two.
