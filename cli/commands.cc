@@ -520,7 +520,9 @@ int CmdRenew(int argc, char** argv) {
                                "[--store DIR] [--dry-run] [--margin-days N]\n\n"
                                "Exit 0 when everything due was renewed in time; 5 when evidence had already lapsed\n"
                                "(its deadline passed before this run: listed, recorded in the audit trail, not\n"
-                               "renewed; see 'preserve restart-evidence') or a renewal does not verify."))
+                               "renewed; see 'preserve restart-evidence'), a renewal does not verify, or a\n"
+                               "hash-tree renewal left a package out because its content is absent or changed\n"
+                               "(NOT RENEWED, damaged: it stays due; see 'preserve fixity' and 'preserve repair')."))
     return *done;
   Session session;
   if (auto failed = OpenSession(common, dry_run ? archive::OpenMode::kReadOnly : archive::OpenMode::kWritable, session))
