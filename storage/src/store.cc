@@ -76,6 +76,17 @@ std::string TreeKey(std::string_view batch_id, std::uint32_t level, std::uint32_
 }
 
 std::string Str(ByteView b) { return std::string(b.begin(), b.end()); }
+
+// Writes all of `data` to `fd`, a staging file beside the database (retried on EINTR).
+Status WriteToStaging(int fd, ByteView data) {
+  for (std::size_t done = 0; done < data.size();) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::IOError("staging content beside the store: " + std::string(std::strerror(errno)));
+    done += static_cast<std::size_t>(n);
+  }
+  return Status::Ok();
+}
 std::string_view ToStringView(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 Bytes FromSlice(const rocksdb::Slice& s) { return Bytes(s.data(), s.data() + s.size()); }
 ByteView ToByteView(const rocksdb::Slice& s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
@@ -1084,13 +1095,7 @@ class StagingWriter final : public ContentWriter {
  private:
   Status Stage(ByteView data) {
     PRESERVE_FAULT_POINT("store.content.stage");
-    for (std::size_t done = 0; done < data.size();) {
-      ssize_t n = ::write(staged_.get(), data.data() + done, data.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Status::IOError("staging content beside the store: " + std::string(std::strerror(errno)));
-      done += static_cast<std::size_t>(n);
-    }
-    return Status::Ok();
+    return WriteToStaging(staged_.get(), data);
   }
 
   Status ReadStaged(std::uint64_t offset, Bytes& into) const {
@@ -1161,15 +1166,7 @@ class ObjectWriter final : public ContentWriter {
   }
 
  private:
-  Status WriteAll(ByteView data) {
-    for (std::size_t done = 0; done < data.size();) {
-      ssize_t n = ::write(staged_.get(), data.data() + done, data.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Status::IOError("staging content beside the store: " + std::string(std::strerror(errno)));
-      done += static_cast<std::size_t>(n);
-    }
-    return Status::Ok();
-  }
+  Status WriteAll(ByteView data) { return WriteToStaging(staged_.get(), data); }
 
   StoreImpl& store_;
   ObjectStore& objects_;

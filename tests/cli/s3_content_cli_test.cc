@@ -28,19 +28,7 @@ namespace {
 
 using testing::CommandResult;
 using testing::Contains;
-
-std::map<std::string, std::string> ReadEnvFile(const std::filesystem::path& path) {
-  std::map<std::string, std::string> out;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("export ", 0) != 0) continue;
-    line.erase(0, 7);
-    const std::size_t eq = line.find('=');
-    if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return out;
-}
+using testing::ReadEnvFile;
 
 std::string ReadText(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

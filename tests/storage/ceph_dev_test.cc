@@ -27,6 +27,7 @@ namespace preserve {
 namespace {
 
 using testing::CommandResult;
+using testing::ReadEnvFile;
 
 const std::string kScript = (testing::SourceDir() / "scripts" / "ceph-dev.sh").string();
 // Debian's awscli; a python3 on PATH ahead of /usr/bin may bring another `aws`.
@@ -41,20 +42,6 @@ std::string ReadText(const std::filesystem::path& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-// The NAME=VALUE pairs of the `export NAME=VALUE` lines of an env file.
-std::map<std::string, std::string> ReadEnvFile(const std::filesystem::path& path) {
-  std::map<std::string, std::string> vars;
-  std::istringstream in(ReadText(path));
-  for (std::string line; std::getline(in, line);) {
-    const std::string prefix = "export ";
-    if (line.rfind(prefix, 0) != 0) continue;
-    const std::size_t eq = line.find('=');
-    if (eq == std::string::npos) continue;
-    vars[line.substr(prefix.size(), eq - prefix.size())] = line.substr(eq + 1);
-  }
-  return vars;
 }
 
 // Pids of the processes whose command line names `needle` (the cluster's ceph.conf).

@@ -18,19 +18,6 @@
 namespace preserve::storage {
 namespace {
 
-std::map<std::string, std::string> ReadEnvFile(const std::filesystem::path& path) {
-  std::map<std::string, std::string> out;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("export ", 0) != 0) continue;
-    line.erase(0, 7);
-    const std::size_t eq = line.find('=');
-    if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return out;
-}
-
 Bytes RandomBytes(std::size_t size, unsigned seed) {
   Bytes out(size);
   std::mt19937 random(seed);
@@ -41,7 +28,7 @@ Bytes RandomBytes(std::size_t size, unsigned seed) {
 class S3ObjectStore : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto env = ReadEnvFile(PRESERVE_CEPH_ENV);
+    auto env = preserve::testing::ReadEnvFile(PRESERVE_CEPH_ENV);
     ASSERT_FALSE(env["S3_ENDPOINT"].empty()) << PRESERVE_CEPH_ENV << " is missing (the ctest fixture ceph_s3 makes it)";
     ::setenv("AWS_ACCESS_KEY_ID", env["AWS_ACCESS_KEY_ID"].c_str(), 1);
     ::setenv("AWS_SECRET_ACCESS_KEY", env["AWS_SECRET_ACCESS_KEY"].c_str(), 1);
@@ -165,7 +152,7 @@ TEST_F(S3ObjectStore, RetentionOnlyGrowsAndLockRefusesDeletion) {
 
 // A bucket without Object Lock (lock mode NONE): no retention is asked for, and deletion works.
 TEST_F(S3ObjectStore, BucketWithoutObjectLock) {
-  location_.bucket = ReadEnvFile(PRESERVE_CEPH_ENV)["S3_BUCKET_PLAIN"];
+  location_.bucket = preserve::testing::ReadEnvFile(PRESERVE_CEPH_ENV)["S3_BUCKET_PLAIN"];
   location_.lock_mode = ObjectLockMode::kNone;
   auto plain = OpenS3ObjectStore(location_);
   ASSERT_TRUE(plain.ok());

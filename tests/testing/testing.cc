@@ -51,6 +51,19 @@ std::vector<std::string> Lines(const std::string& text) {
   return out;
 }
 
+std::map<std::string, std::string> ReadEnvFile(const std::filesystem::path& path) {
+  std::map<std::string, std::string> vars;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    const std::string prefix = "export ";
+    if (line.rfind(prefix, 0) != 0) continue;
+    const std::size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    vars[line.substr(prefix.size(), eq - prefix.size())] = line.substr(eq + 1);
+  }
+  return vars;
+}
+
 Bytes SignedFixture(const std::string& name) { return ReadFileOrDie(FixturePath("signed/" + name)); }
 
 Bytes PkiCertificate(const std::string& name) {

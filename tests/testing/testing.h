@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,6 +52,9 @@ Bytes PkiCertificate(const std::string& name);
 
 // The lines of `text` (a command's output), without their line ends.
 std::vector<std::string> Lines(const std::string& text);
+
+// The NAME=VALUE pairs of the `export NAME=VALUE` lines of an env file (scripts/ceph-dev.sh's s3.env).
+std::map<std::string, std::string> ReadEnvFile(const std::filesystem::path& path);
 
 struct CommandResult {
   int exit_code = -1;                    // 128 + the signal when a signal ended the child
