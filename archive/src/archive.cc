@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <atomic>
+#include <limits>
 
 #include <boost/json.hpp>
 
@@ -184,16 +185,21 @@ Result<std::vector<Bytes>> Archive::Impl::DataHashes(const PackageRecord& record
   return out;
 }
 
-Result<Archive::Impl::CheckedContent> Archive::Impl::HashCheckedContent(std::vector<Bytes> sha256s,
+Result<CheckedContent> Archive::Impl::HashCheckedContent(std::vector<storage::ContentDigest> sha256s,
                                                                         HashAlgorithm alg) const {
-  std::sort(sha256s.begin(), sha256s.end());
-  sha256s.erase(std::unique(sha256s.begin(), sha256s.end()), sha256s.end());
   CheckedContent out;
   out.sha256 = std::move(sha256s);
   const std::size_t n = out.sha256.size();
+  if (n >= std::numeric_limits<std::uint32_t>::max())
+    return Status::InvalidArgument("a renewal cannot re-read more than 2^32 objects at once");
+  out.IndexPrefixes();
   const std::size_t size = HashAlgorithmSize(alg);
   out.digests.resize(n * size);
-  out.damage.resize(n);
+  std::mutex damage_mutex;  // damage is rare: one lock for every thread
+  auto damaged = [&](std::size_t i, std::string why) {
+    std::lock_guard lock(damage_mutex);
+    out.damage[i] = std::move(why);
+  };
   // One cursor per core over a stretch of the sorted keys; an object comes in
   // one piece, or in its chunks one after another.
   constexpr std::size_t kMinObjectsPerThread = 4096;
@@ -203,8 +209,9 @@ Result<Archive::Impl::CheckedContent> Archive::Impl::HashCheckedContent(std::vec
     std::unique_ptr<Hasher> hash;
     auto finish = [&] {
       if (!current) return;
-      if (sha256->Finish() != out.sha256[*current]) {
-        out.damage[*current] = "does not match its SHA-256 (run 'preserve fixity')";
+      const Bytes actual = sha256->Finish();
+      if (!std::equal(actual.begin(), actual.end(), out.sha256[*current].begin(), out.sha256[*current].end())) {
+        damaged(*current, "does not match its SHA-256 (run 'preserve fixity')");
       } else {
         const Bytes digest = hash->Finish();
         std::copy(digest.begin(), digest.end(), out.digests.begin() + static_cast<std::ptrdiff_t>(*current * size));
@@ -212,7 +219,7 @@ Result<Archive::Impl::CheckedContent> Archive::Impl::HashCheckedContent(std::vec
       current.reset();
     };
     PRESERVE_RETURN_IF_ERROR(store->ReadContents(
-        std::span<const Bytes>(out.sha256).subspan(begin, end - begin),
+        std::span<const storage::ContentDigest>(out.sha256).subspan(begin, end - begin),
         [&](std::size_t i, ByteView piece) {
           if (current != begin + i) {
             finish();
@@ -226,7 +233,7 @@ Result<Archive::Impl::CheckedContent> Archive::Impl::HashCheckedContent(std::vec
         },
         [&](std::size_t i, Status why) {
           if (current == begin + i) current.reset();  // chunks read before one was missing
-          out.damage[begin + i] = why.message();
+          damaged(begin + i, why.message());
           return Status::Ok();
         }));
     finish();

@@ -20,6 +20,7 @@
 #include "preserve/archive/sealing.h"
 #include "preserve/archive/verification.h"
 #include "preserve/storage/store.h"
+#include "checked_content.h"
 #include "records.h"
 #include "store_config.h"
 #include "trail_evidence.h"
@@ -114,19 +115,8 @@ struct Archive::Impl {
   // every core), hashed under `alg` and checked against the SHA-256 it is
   // stored under. An object absent or changed is not an error but named in
   // `damage`, so that one damaged package does not hold back the others.
-  struct CheckedContent {
-    std::vector<Bytes> sha256;         // the objects asked for: ascending, unique
-    Bytes digests;                     // each one's hash under `alg`, at index * its size (zero when damaged)
-    std::vector<std::string> damage;   // each one's: empty, or why it cannot be sealed afresh
-    // The index of `sha256` in `this->sha256`; it must be there.
-    std::size_t IndexOf(ByteView digest) const {
-      return static_cast<std::size_t>(
-          std::lower_bound(sha256.begin(), sha256.end(), digest,
-                           [](const Bytes& a, ByteView b) { return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end()); }) -
-          sha256.begin());
-    }
-  };
-  Result<CheckedContent> HashCheckedContent(std::vector<Bytes> sha256s, HashAlgorithm alg) const;
+  // `sha256s` must be ascending and unique.
+  Result<CheckedContent> HashCheckedContent(std::vector<storage::ContentDigest> sha256s, HashAlgorithm alg) const;
   // A stored object's digest under each of `algs`, its bytes streamed once
   // (Store::ReadContent's errors as they are); `size` gets the bytes read.
   Result<std::vector<Bytes>> DigestContent(ByteView sha256, const std::vector<HashAlgorithm>& algs,
@@ -235,18 +225,18 @@ struct Archive::Impl {
                                   TimePoint horizon, std::string* renewed_subject);
   // The skeletons of `items`' subjects, read on every core; kCorruption for one without an ATS.
   Result<std::vector<EvidenceSkeleton>> LoadRenewalSkeletons(std::span<const RenewalItem> items) const;
-  // Pass 1 of a hash-tree renewal over one chunk of subjects: each one's
-  // group under `alg` (rule 12), sorted, from its record, its evidence and
-  // its data objects re-read and checked (HashCheckedContent). A subject
-  // whose content or record is damaged gets no group but a line in
-  // `left_out` saying why; it stays due, and the others are renewed.
-  struct HashTreeGroups {
-    std::vector<timestamp::PartialHashtree> members;  // per subject; empty when left out
-    std::vector<std::string> left_out;                // per subject; empty when it has a group
-  };
-  Result<HashTreeGroups> HashTreeRenewalGroups(std::span<const RenewalItem> chunk,
-                                               const std::vector<EvidenceSkeleton>& skeletons, HashAlgorithm alg,
-                                               BatchCache& cache) const;
+  // Pass 1 of a hash-tree renewal: each subject's group under `alg` (rule
+  // 12), from its evidence and its data objects re-read and checked
+  // (HashCheckedContent, one pass for the whole batch), sorted, and its hash
+  // (the subject's leaf); to `take` in input order. A subject whose content or
+  // record is damaged gets no group but `left_out` saying why: it stays due,
+  // and the others are renewed. Memory: a chunk of subjects, and a digest
+  // (32 bytes) and a new hash per data object; the rest goes through a
+  // temporary file.
+  using TakeGroup = std::function<Status(std::size_t index, timestamp::PartialHashtree members, ByteView leaf,
+                                         std::string left_out)>;
+  Status HashTreeRenewalGroups(std::span<const RenewalItem> items, HashAlgorithm alg, BatchCache& cache,
+                               const TakeGroup& take) const;
   // Verifies `subject`'s evidence as `verify` would, now; adds a line to
   // outcome.self_check_failures when it does not verify.
   Status CheckRenewedEvidence(const std::string& subject, RenewalOutcome& outcome) const;

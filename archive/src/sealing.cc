@@ -565,37 +565,47 @@ timestamp::EvidenceReport Archive::Impl::VerifySubjectEvidence(const std::string
 
 namespace {
 
-// A hash-tree renewal's members (rule 12), per subject, from the pass that
-// hashes them to the pass that writes them once the batch has its token: in
-// an unnamed temporary file rather than memory (a million subjects of six
-// SHA-384 members are 290 MB), read back in the order written.
-class MemberSpool {
+// What a hash-tree renewal carries from one pass over its subjects to the
+// next: in an unnamed temporary file rather than memory (a million subjects
+// of six SHA-384 members are 290 MB), read back in the order written.
+class Spool {
  public:
-  static Result<MemberSpool> Create() {
-    MemberSpool spool;
+  static Result<Spool> Create() {
+    Spool spool;
     spool.file_.reset(std::tmpfile());
     if (!spool.file_) return Status::IOError(std::string("cannot create a temporary file: ") + std::strerror(errno));
     return spool;
   }
-  Status Append(const timestamp::PartialHashtree& members) {
-    const auto count = static_cast<std::uint32_t>(members.size());
-    bool ok = std::fwrite(&count, sizeof count, 1, file_.get()) == 1;
-    for (const Bytes& m : members) ok = ok && std::fwrite(m.data(), 1, m.size(), file_.get()) == m.size();
-    return ok ? Status::Ok() : Status::IOError("cannot write the renewal's temporary file");
+  Status Append(ByteView bytes) {
+    return std::fwrite(bytes.data(), 1, bytes.size(), file_.get()) == bytes.size()
+               ? Status::Ok()
+               : Status::IOError("cannot write the renewal's temporary file");
+  }
+  Status AppendCount(std::uint32_t count) { return Append({reinterpret_cast<const std::uint8_t*>(&count), sizeof count}); }
+  Status AppendHashes(const std::vector<Bytes>& hashes) {
+    PRESERVE_RETURN_IF_ERROR(AppendCount(static_cast<std::uint32_t>(hashes.size())));
+    for (const Bytes& h : hashes) PRESERVE_RETURN_IF_ERROR(Append(h));
+    return Status::Ok();
   }
   Status Rewind() {
     return std::fseek(file_.get(), 0, SEEK_SET) == 0 ? Status::Ok()
                                                      : Status::IOError("cannot read the renewal's temporary file");
   }
-  Result<timestamp::PartialHashtree> Next(std::size_t digest_size) {
+  Status Read(std::span<std::uint8_t> out) {
+    return std::fread(out.data(), 1, out.size(), file_.get()) == out.size()
+               ? Status::Ok()
+               : Status::IOError("the renewal's temporary file ends early");
+  }
+  Result<std::uint32_t> ReadCount() {
     std::uint32_t count = 0;
-    if (std::fread(&count, sizeof count, 1, file_.get()) != 1)
-      return Status::IOError("the renewal's temporary file ends early");
-    timestamp::PartialHashtree members(count, Bytes(digest_size));
-    for (Bytes& m : members)
-      if (std::fread(m.data(), 1, m.size(), file_.get()) != m.size())
-        return Status::IOError("the renewal's temporary file ends early");
-    return members;
+    PRESERVE_RETURN_IF_ERROR(Read({reinterpret_cast<std::uint8_t*>(&count), sizeof count}));
+    return count;
+  }
+  Result<std::vector<Bytes>> ReadHashes(std::size_t digest_size) {
+    PRESERVE_ASSIGN_OR_RETURN(std::uint32_t count, ReadCount());
+    std::vector<Bytes> hashes(count, Bytes(digest_size));
+    for (Bytes& h : hashes) PRESERVE_RETURN_IF_ERROR(Read(h));
+    return hashes;
   }
 
  private:
@@ -615,59 +625,160 @@ Result<std::vector<EvidenceSkeleton>> Archive::Impl::LoadRenewalSkeletons(std::s
   return skeletons;
 }
 
-Result<Archive::Impl::HashTreeGroups> Archive::Impl::HashTreeRenewalGroups(
-    std::span<const RenewalItem> chunk, const std::vector<EvidenceSkeleton>& skeletons, HashAlgorithm alg,
-    BatchCache& cache) const {
-  const std::size_t n = chunk.size();
-  HashTreeGroups out;
-  out.members.resize(n);
-  out.left_out.resize(n);
-  std::vector<PackageRecord> records(n);
-  PRESERVE_RETURN_IF_ERROR(ParallelFor(n, kMinPackagesPerThread, [&](std::size_t i) -> Status {
-    auto record = SubjectRecord(chunk[i].package_id);
-    if (!record.ok() && !IsDamage(record.status())) return record.status();
-    if (!record.ok()) {
-      out.left_out[i] = SubjectName(chunk[i].package_id) + ": its record cannot be read: " + record.status().message();
-    } else {
-      records[i] = std::move(record).value();
+namespace {
+
+// Step 1 of HashTreeRenewalGroups to steps 2 and 3, per subject, through a Spool.
+struct PendingGroup {
+  enum class Kind : std::uint32_t { kLeftOut, kGroup, kContent };
+  Kind kind = Kind::kLeftOut;
+  std::string left_out;       // kLeftOut: why
+  Bytes sequence_hash;        // kContent: ha (rule 12)
+  std::vector<Bytes> hashes;  // kGroup: the members; kContent: the data objects' SHA-256s, in the record's order
+
+  Status WriteTo(Spool& spool) const {
+    PRESERVE_RETURN_IF_ERROR(spool.AppendCount(static_cast<std::uint32_t>(kind)));
+    if (kind == Kind::kLeftOut) {
+      PRESERVE_RETURN_IF_ERROR(spool.AppendCount(static_cast<std::uint32_t>(left_out.size())));
+      return spool.Append({reinterpret_cast<const std::uint8_t*>(left_out.data()), left_out.size()});
     }
-    return Status::Ok();
-  }));
-  // A package's data objects are re-read; a head's text is in its batch, and
-  // a deleted package's hashes in its tombstone.
-  auto reads_content = [&](std::size_t i) {
-    return out.left_out[i].empty() && !IsHeadSubject(chunk[i].package_id) &&
-           records[i].state != PackageState::kDeleted;
-  };
-  std::vector<Bytes> wanted;
-  for (std::size_t i = 0; i < n; ++i)
-    if (reads_content(i))
-      for (const auto& o : records[i].objects) wanted.push_back(o.sha256);
-  PRESERVE_ASSIGN_OR_RETURN(CheckedContent content, HashCheckedContent(std::move(wanted), alg));
-  const std::size_t size = HashAlgorithmSize(alg);
-  PRESERVE_RETURN_IF_ERROR(ParallelFor(n, kMinPackagesPerThread, [&](std::size_t i) -> Status {
-    if (!out.left_out[i].empty()) return Status::Ok();
-    const std::string& id = chunk[i].package_id;
-    std::vector<Bytes> data;
-    if (reads_content(i)) {
-      for (const auto& o : records[i].objects) {
-        const std::size_t k = content.IndexOf(o.sha256);
-        if (!content.damage[k].empty()) {
-          out.left_out[i] = SubjectName(id) + ": " + o.path + ": " + content.damage[k];
-          return Status::Ok();
-        }
-        const auto at = content.digests.begin() + static_cast<std::ptrdiff_t>(k * size);
-        data.emplace_back(at, at + static_cast<std::ptrdiff_t>(size));
-      }
-    } else {
-      PRESERVE_ASSIGN_OR_RETURN(data, SubjectDataHashes(id, records[i], alg, cache));
+    if (kind == Kind::kContent) PRESERVE_RETURN_IF_ERROR(spool.Append(sequence_hash));
+    return spool.AppendHashes(hashes);
+  }
+  static Result<PendingGroup> ReadFrom(Spool& spool, std::size_t digest_size) {
+    PendingGroup out;
+    PRESERVE_ASSIGN_OR_RETURN(std::uint32_t kind, spool.ReadCount());
+    out.kind = static_cast<Kind>(kind);
+    if (out.kind == Kind::kLeftOut) {
+      PRESERVE_ASSIGN_OR_RETURN(std::uint32_t size, spool.ReadCount());
+      out.left_out.resize(size);
+      PRESERVE_RETURN_IF_ERROR(spool.Read({reinterpret_cast<std::uint8_t*>(out.left_out.data()), size}));
+      return out;
     }
-    PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, Assemble(records[i], skeletons[i], cache));
-    PRESERVE_ASSIGN_OR_RETURN(out.members[i], timestamp::HashTreeRenewalGroup(er, alg, data));
-    std::sort(out.members[i].begin(), out.members[i].end());  // list 0 of the reduced tree (rule 4)
-    return Status::Ok();
-  }));
+    if (out.kind == Kind::kContent) {
+      out.sequence_hash.resize(digest_size);
+      PRESERVE_RETURN_IF_ERROR(spool.Read(out.sequence_hash));
+    }
+    PRESERVE_ASSIGN_OR_RETURN(out.hashes,
+                              spool.ReadHashes(out.kind == Kind::kContent ? kContentHashSize : digest_size));
+    return out;
+  }
+  static constexpr std::size_t kContentHashSize = std::tuple_size_v<storage::ContentDigest>;
+};
+
+storage::ContentDigest AsContentDigest(ByteView sha256) {
+  storage::ContentDigest out{};
+  std::copy_n(sha256.begin(), std::min(sha256.size(), out.size()), out.begin());
   return out;
+}
+
+}  // namespace
+
+// Over 60 lines: three steps that share the batch's spool; each commented.
+Status Archive::Impl::HashTreeRenewalGroups(std::span<const RenewalItem> items, HashAlgorithm alg, BatchCache& cache,
+                                            const TakeGroup& take) const {
+  const std::size_t digest_size = HashAlgorithmSize(alg);
+  const std::size_t n = items.size();
+  using Kind = PendingGroup::Kind;
+  PRESERVE_ASSIGN_OR_RETURN(Spool pending, Spool::Create());
+  // Step 1, a chunk of subjects at a time: each one's record and evidence
+  // read, its ATS sequence hashed (ha), and the data objects it must re-read
+  // named; a trail head's and a deleted package's group made outright (a
+  // head's text is in its batch, a deleted package's hashes in its tombstone).
+  std::size_t objects = 0;
+  for (std::size_t first = 0; first < n; first += config.commit_subjects) {
+    const auto chunk = items.subspan(first, std::min(config.commit_subjects, n - first));
+    PRESERVE_ASSIGN_OR_RETURN(std::vector<EvidenceSkeleton> skeletons, LoadRenewalSkeletons(chunk));
+    std::vector<PendingGroup> groups(chunk.size());
+    PRESERVE_RETURN_IF_ERROR(ParallelFor(chunk.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
+      const std::string& id = chunk[i].package_id;
+      PendingGroup& group = groups[i];
+      auto record = SubjectRecord(id);
+      if (!record.ok()) {
+        if (!IsDamage(record.status())) return record.status();
+        group.left_out = SubjectName(id) + ": its record cannot be read: " + record.status().message();
+        return Status::Ok();
+      }
+      PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, Assemble(record.value(), skeletons[i], cache));
+      PRESERVE_ASSIGN_OR_RETURN(Bytes ha, timestamp::HashTreeRenewalSequenceHash(er, alg));
+      if (!IsHeadSubject(id) && record->state != PackageState::kDeleted) {
+        group.kind = Kind::kContent;
+        group.sequence_hash = std::move(ha);
+        for (const auto& o : record->objects) group.hashes.push_back(o.sha256);
+        return Status::Ok();
+      }
+      group.kind = Kind::kGroup;
+      PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> data, SubjectDataHashes(id, record.value(), alg, cache));
+      PRESERVE_ASSIGN_OR_RETURN(group.hashes, timestamp::HashTreeRenewalGroup(ha, alg, data));
+      return Status::Ok();
+    }));
+    for (const PendingGroup& group : groups) {
+      if (group.kind == Kind::kContent) objects += group.hashes.size();
+      PRESERVE_RETURN_IF_ERROR(group.WriteTo(pending));
+    }
+    ReturnFreedMemory();
+  }
+  // Step 2: every object named, once, re-read in key order and re-hashed. One
+  // pass over the content for the whole batch: its objects lie all over the
+  // key space, so a pass per chunk would read most of it again each time.
+  std::vector<storage::ContentDigest> wanted;
+  wanted.reserve(objects);
+  PRESERVE_RETURN_IF_ERROR(pending.Rewind());
+  for (std::size_t i = 0; i < n; ++i) {
+    PRESERVE_ASSIGN_OR_RETURN(PendingGroup group, PendingGroup::ReadFrom(pending, digest_size));
+    if (group.kind == Kind::kContent)
+      for (const Bytes& sha256 : group.hashes) wanted.push_back(AsContentDigest(sha256));
+  }
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  PRESERVE_ASSIGN_OR_RETURN(const CheckedContent content, HashCheckedContent(std::move(wanted), alg));
+  // Step 3, a chunk at a time again: each subject's group from its ha and its
+  // objects' new hashes (rule 12), sorted (rule 4), and hashed to its leaf.
+  // A damaged object is named by its path, read again (it is rare).
+  auto path_of = [&](const std::string& id, const Bytes& sha256) -> std::string {
+    auto record = SubjectRecord(id);
+    if (record.ok())
+      for (const auto& o : record->objects)
+        if (o.sha256 == sha256) return o.path;
+    return "SHA-256 " + ToHex(sha256);
+  };
+  PRESERVE_RETURN_IF_ERROR(pending.Rewind());
+  for (std::size_t first = 0; first < n; first += config.commit_subjects) {
+    const std::size_t count = std::min(config.commit_subjects, n - first);
+    std::vector<PendingGroup> groups(count);
+    for (PendingGroup& group : groups) {
+      PRESERVE_ASSIGN_OR_RETURN(group, PendingGroup::ReadFrom(pending, digest_size));
+    }
+    Bytes leaves(count * digest_size);
+    PRESERVE_RETURN_IF_ERROR(ParallelFor(count, kMinPackagesPerThread, [&](std::size_t i) -> Status {
+      PendingGroup& group = groups[i];
+      if (group.kind == Kind::kLeftOut) return Status::Ok();
+      if (group.kind == Kind::kContent) {
+        std::vector<Bytes> data;
+        for (const Bytes& sha256 : group.hashes) {
+          const std::size_t k = content.IndexOf(AsContentDigest(sha256));
+          if (auto damaged = content.damage.find(k); damaged != content.damage.end()) {
+            group.kind = Kind::kLeftOut;
+            group.left_out = SubjectName(items[first + i].package_id) + ": " +
+                             path_of(items[first + i].package_id, sha256) + ": " + damaged->second;
+            return Status::Ok();
+          }
+          const auto at = content.digests.begin() + static_cast<std::ptrdiff_t>(k * digest_size);
+          data.emplace_back(at, at + static_cast<std::ptrdiff_t>(digest_size));
+        }
+        PRESERVE_ASSIGN_OR_RETURN(group.hashes, timestamp::HashTreeRenewalGroup(group.sequence_hash, alg, data));
+      }
+      std::sort(group.hashes.begin(), group.hashes.end());
+      const Bytes leaf = timestamp::GroupHash(alg, group.hashes);
+      std::copy(leaf.begin(), leaf.end(), leaves.begin() + static_cast<std::ptrdiff_t>(i * digest_size));
+      return Status::Ok();
+    }));
+    for (std::size_t i = 0; i < count; ++i)
+      PRESERVE_RETURN_IF_ERROR(take(first + i, std::move(groups[i].hashes),
+                                    ByteView(leaves).subspan(i * digest_size, digest_size),
+                                    std::move(groups[i].left_out)));
+    ReturnFreedMemory();
+  }
+  return Status::Ok();
 }
 
 namespace {
@@ -710,53 +821,43 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   // leaf serves them all, hashed once. By the last chain's batch ids.
   std::map<std::string, std::uint32_t> chain_leaves;
   // Hash-tree renewal (rule 12): a group per subject, whose members the
-  // evidence stores (they cannot be derived cheaply).
-  std::optional<MemberSpool> spool;
+  // evidence stores (they cannot be derived cheaply), spooled for pass 2.
+  std::optional<Spool> members_spool;
   if (hash_tree) {
-    PRESERVE_ASSIGN_OR_RETURN(spool, MemberSpool::Create());
+    PRESERVE_ASSIGN_OR_RETURN(members_spool, Spool::Create());
+    PRESERVE_RETURN_IF_ERROR(HashTreeRenewalGroups(
+        items, alg, batches,
+        [&](std::size_t i, timestamp::PartialHashtree members, ByteView leaf, std::string why) -> Status {
+          if (!why.empty()) {
+            leaf_of[i] = kLeftOut;
+            left_out.push_back(std::move(why));
+            return Status::Ok();
+          }
+          leaf_of[i] = next_leaf();
+          leaves.insert(leaves.end(), leaf.begin(), leaf.end());
+          return members_spool->AppendHashes(members);
+        }));
   }
-  for (std::size_t first = 0; first < n; first += config.commit_subjects) {
+  for (std::size_t first = 0; first < n && !hash_tree; first += config.commit_subjects) {
     const auto chunk = items.subspan(first, std::min(config.commit_subjects, n - first));
     PRESERVE_ASSIGN_OR_RETURN(std::vector<EvidenceSkeleton> skeletons, LoadRenewalSkeletons(chunk));
-    if (!hash_tree) {
-      for (std::size_t i = 0; i < chunk.size(); ++i) {
-        std::string chain_key;
-        for (const auto& ats : skeletons[i].chains.back()) chain_key.append(ats.batch_id).push_back('\n');
-        auto [it, added] = chain_leaves.emplace(std::move(chain_key), next_leaf());
-        if (added) {
-          std::vector<Bytes> members;
-          for (const auto& ats : skeletons[i].chains.back()) {
-            PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* batch, LoadBatch(ats.batch_id, batches));
-            members.push_back(Digest(alg, batch->token));
-          }
-          const Bytes leaf = timestamp::GroupHash(alg, std::move(members));
-          leaves.insert(leaves.end(), leaf.begin(), leaf.end());
-        }
-        leaf_of[first + i] = it->second;
-      }
-      continue;
-    }
-    PRESERVE_ASSIGN_OR_RETURN(HashTreeGroups groups, HashTreeRenewalGroups(chunk, skeletons, alg, batches));
-    Bytes chunk_leaves(chunk.size() * digest_size);
-    PRESERVE_RETURN_IF_ERROR(ParallelFor(chunk.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
-      if (!groups.left_out[i].empty()) return Status::Ok();
-      const Bytes leaf = timestamp::GroupHash(alg, groups.members[i]);
-      std::copy(leaf.begin(), leaf.end(), chunk_leaves.begin() + static_cast<std::ptrdiff_t>(i * digest_size));
-      return Status::Ok();
-    }));
     for (std::size_t i = 0; i < chunk.size(); ++i) {
-      if (!groups.left_out[i].empty()) {
-        leaf_of[first + i] = kLeftOut;
-        left_out.push_back(std::move(groups.left_out[i]));
-        continue;
+      std::string chain_key;
+      for (const auto& ats : skeletons[i].chains.back()) chain_key.append(ats.batch_id).push_back('\n');
+      auto [it, added] = chain_leaves.emplace(std::move(chain_key), next_leaf());
+      if (added) {
+        std::vector<Bytes> members;
+        for (const auto& ats : skeletons[i].chains.back()) {
+          PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* batch, LoadBatch(ats.batch_id, batches));
+          members.push_back(Digest(alg, batch->token));
+        }
+        const Bytes leaf = timestamp::GroupHash(alg, std::move(members));
+        leaves.insert(leaves.end(), leaf.begin(), leaf.end());
       }
-      leaf_of[first + i] = next_leaf();
-      PRESERVE_RETURN_IF_ERROR(spool->Append(groups.members[i]));
-      const auto leaf = chunk_leaves.begin() + static_cast<std::ptrdiff_t>(i * digest_size);
-      leaves.insert(leaves.end(), leaf, leaf + static_cast<std::ptrdiff_t>(digest_size));
+      leaf_of[first + i] = it->second;
     }
-    ReturnFreedMemory();
   }
+  ReturnFreedMemory();
   // The trail's head is the last leaf, so even one subject makes a tree.
   PRESERVE_ASSIGN_OR_RETURN(HeadToSeal head, NextHeadToSeal(alg));
   const std::size_t head_leaf = next_leaf();
@@ -780,14 +881,14 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   // subjects as they were: their evidence unchanged and still due, so the
   // next run renews them (in a batch of their own), and this batch's token
   // covers leaves that nothing refers to, which proves nothing about them.
-  if (spool) PRESERVE_RETURN_IF_ERROR(spool->Rewind());
+  if (members_spool) PRESERVE_RETURN_IF_ERROR(members_spool->Rewind());
   for (std::size_t first = 0; first < n; first += config.commit_subjects) {
     const auto chunk = items.subspan(first, std::min(config.commit_subjects, n - first));
     PRESERVE_ASSIGN_OR_RETURN(std::vector<EvidenceSkeleton> skeletons, LoadRenewalSkeletons(chunk));
     std::vector<timestamp::PartialHashtree> members(hash_tree ? chunk.size() : 0);
     for (std::size_t i = 0; i < members.size(); ++i) {
       if (leaf_of[first + i] == kLeftOut) continue;
-      PRESERVE_ASSIGN_OR_RETURN(members[i], spool->Next(digest_size));
+      PRESERVE_ASSIGN_OR_RETURN(members[i], members_spool->ReadHashes(digest_size));
     }
     std::vector<Bytes> evidence(chunk.size());
     std::vector<TimePoint> previous_renewal(chunk.size());

@@ -514,7 +514,7 @@ class StoreImpl final : public Store {
     return Status::Ok();
   }
 
-  Status ReadContents(std::span<const Bytes> digests, const std::function<Status(std::size_t, ByteView)>& sink,
+  Status ReadContents(std::span<const ContentDigest> digests, const std::function<Status(std::size_t, ByteView)>& sink,
                       const std::function<Status(std::size_t, Status)>& unreadable) const override {
     // Absent, or not a value of the content family (a chunk list, whose key
     // follows the digest's, or an object in the object store): read as one
@@ -543,10 +543,10 @@ class StoreImpl final : public Store {
     // than a seek, which searches every level of the tree again.
     constexpr int kStepsBeforeSeek = 8;
     for (std::size_t i = 0; i < digests.size(); ++i) {
-      const std::string key = Str(digests[i]);
+      const std::string_view key(reinterpret_cast<const char*>(digests[i].data()), digests[i].size());
       int steps = 0;
       while (it->Valid() && it->key().ToStringView() < key && steps++ < kStepsBeforeSeek) it->Next();
-      if (!it->Valid() || it->key().ToStringView() < key) it->Seek(key);
+      if (!it->Valid() || it->key().ToStringView() < key) it->Seek(rocksdb::Slice(key));
       if (it->Valid() && it->key().ToStringView() == key) {
         PRESERVE_RETURN_IF_ERROR(sink(i, ToByteView(it->value())));
         continue;

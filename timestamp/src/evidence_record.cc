@@ -408,23 +408,32 @@ Status AppendTimeStampRenewal(EvidenceRecord& record, std::optional<ReducedHasht
   return Status::Ok();
 }
 
-Result<std::vector<Bytes>> HashTreeRenewalGroup(const EvidenceRecord& record, HashAlgorithm new_alg,
+Result<Bytes> HashTreeRenewalSequenceHash(const EvidenceRecord& record, HashAlgorithm new_alg) {
+  PRESERVE_ASSIGN_OR_RETURN(Bytes sequence_der, EncodeArchiveTimeStampSequence(record.sequence));
+  return Digest(new_alg, sequence_der);
+}
+
+Result<std::vector<Bytes>> HashTreeRenewalGroup(ByteView sequence_hash, HashAlgorithm new_alg,
                                                 const std::vector<Bytes>& data_hashes) {
   if (data_hashes.empty()) return Status::InvalidArgument("hash-tree renewal: no data-object hash given");
   for (const Bytes& h : data_hashes)
     if (h.size() != HashAlgorithmSize(new_alg))
       return Status::InvalidArgument("hash-tree renewal: a data-object hash is not a " +
                                      std::string(HashAlgorithmName(new_alg)) + " value");
-  PRESERVE_ASSIGN_OR_RETURN(Bytes sequence_der, EncodeArchiveTimeStampSequence(record.sequence));
-  const Bytes ha = Digest(new_alg, sequence_der);
   std::vector<Bytes> members;
   members.reserve(data_hashes.size());
   for (const Bytes& h : data_hashes) {
     Bytes data_then_sequence = h;  // data hash first, not sorted (rule 12)
-    data_then_sequence.insert(data_then_sequence.end(), ha.begin(), ha.end());
+    data_then_sequence.insert(data_then_sequence.end(), sequence_hash.begin(), sequence_hash.end());
     members.push_back(Digest(new_alg, data_then_sequence));
   }
   return members;
+}
+
+Result<std::vector<Bytes>> HashTreeRenewalGroup(const EvidenceRecord& record, HashAlgorithm new_alg,
+                                                const std::vector<Bytes>& data_hashes) {
+  PRESERVE_ASSIGN_OR_RETURN(Bytes ha, HashTreeRenewalSequenceHash(record, new_alg));
+  return HashTreeRenewalGroup(ha, new_alg, data_hashes);
 }
 
 Status AppendHashTreeRenewal(EvidenceRecord& record, HashAlgorithm new_alg, std::optional<ReducedHashtree> reduced,

@@ -30,6 +30,8 @@
 // read-only opens run alongside.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -45,6 +47,10 @@
 #include "preserve/util/clock.h"
 
 namespace preserve::storage {
+
+// A data object's SHA-256: its name in the store. Fixed-size, so that a run
+// over millions of objects holds their names in one flat array.
+using ContentDigest = std::array<std::uint8_t, 32>;
 
 // Data objects larger than this are stored as chunks of this size. 4 MiB: a
 // 1 GB file is 256 chunks (a chunk list of 8 KiB, per-chunk overhead nil),
@@ -317,7 +323,7 @@ class Store {
   // `unreadable` (index, and the status ReadContent would give) and the
   // others are still read; an error of the store, `sink` or `unreadable`
   // stops the run and is returned.
-  virtual Status ReadContents(std::span<const Bytes> digests,
+  virtual Status ReadContents(std::span<const ContentDigest> digests,
                               const std::function<Status(std::size_t index, ByteView piece)>& sink,
                               const std::function<Status(std::size_t index, Status why)>& unreadable) const = 0;
   // The chunks of an object stored as a chunk list, in order; empty when it

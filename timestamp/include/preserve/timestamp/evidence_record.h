@@ -137,6 +137,12 @@ Status AppendTimeStampRenewal(EvidenceRecord& record, std::optional<ReducedHasht
 // algorithm, the member hashes H'(H'(d) || ha) of the group to seal.
 Result<std::vector<Bytes>> HashTreeRenewalGroup(const EvidenceRecord& record, HashAlgorithm new_alg,
                                                 const std::vector<Bytes>& data_hashes);
+// The same in two steps, for a renewal that hashes the sequences of many
+// records before it has re-read their data objects: ha = H'(DER(sequence)),
+// then the members from ha.
+Result<Bytes> HashTreeRenewalSequenceHash(const EvidenceRecord& record, HashAlgorithm new_alg);
+Result<std::vector<Bytes>> HashTreeRenewalGroup(ByteView sequence_hash, HashAlgorithm new_alg,
+                                                const std::vector<Bytes>& data_hashes);
 // Starts a new chain with the renewal ATS; adds new_alg to digest_algorithms.
 Status AppendHashTreeRenewal(EvidenceRecord& record, HashAlgorithm new_alg,
                              std::optional<ReducedHashtree> reduced, Bytes token);

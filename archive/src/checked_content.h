@@ -1,0 +1,35 @@
+#ifndef PRESERVE_ARCHIVE_SRC_CHECKED_CONTENT_H_
+#define PRESERVE_ARCHIVE_SRC_CHECKED_CONTENT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "preserve/storage/store.h"
+#include "preserve/util/bytes.h"
+
+namespace preserve::archive {
+
+// Data objects re-read for a hash-tree renewal (Archive::Impl::HashCheckedContent),
+// and their new hashes, looked up by SHA-256 for every package that names them.
+struct CheckedContent {
+  std::vector<storage::ContentDigest> sha256;  // the objects asked for: ascending, unique
+  Bytes digests;                               // each one's hash under `alg`, at index * its size (zero when damaged)
+  std::map<std::size_t, std::string> damage;   // by index: why an object cannot be sealed afresh
+
+  // Builds the table IndexOf starts from; `sha256` must be set (fewer than 2^32).
+  void IndexPrefixes();
+  // The index of `digest` in `sha256`; it must be there.
+  std::size_t IndexOf(const storage::ContentDigest& digest) const;
+
+  // Where each run of digests sharing their first `prefix_bits` bits starts
+  // in `sha256`, and where the last ends: IndexOf's first step.
+  unsigned prefix_bits = 0;
+  std::vector<std::uint32_t> prefix_start;
+};
+
+}  // namespace preserve::archive
+
+#endif  // PRESERVE_ARCHIVE_SRC_CHECKED_CONTENT_H_
