@@ -4,16 +4,6 @@
 
 namespace preserve::archive {
 
-namespace {
-
-// A digest's first 32 bits.
-std::uint32_t Prefix32(const storage::ContentDigest& digest) {
-  return static_cast<std::uint32_t>(digest[0]) << 24 | static_cast<std::uint32_t>(digest[1]) << 16 |
-         static_cast<std::uint32_t>(digest[2]) << 8 | digest[3];
-}
-
-}  // namespace
-
 // SHA-256 values are spread evenly, so a table of where each prefix's run
 // starts leaves a few entries to search, in one or two cache lines. A plain
 // binary search over millions of digests missed the cache at nearly every

@@ -12,6 +12,12 @@
 
 namespace preserve::archive {
 
+// A digest's first 32 bits: where it lies in the key space.
+inline std::uint32_t Prefix32(const storage::ContentDigest& digest) {
+  return static_cast<std::uint32_t>(digest[0]) << 24 | static_cast<std::uint32_t>(digest[1]) << 16 |
+         static_cast<std::uint32_t>(digest[2]) << 8 | digest[3];
+}
+
 // Data objects re-read for a hash-tree renewal (Archive::Impl::HashCheckedContent),
 // and their new hashes, looked up by SHA-256 for every package that names them.
 struct CheckedContent {

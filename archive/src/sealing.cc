@@ -680,6 +680,7 @@ Status Archive::Impl::HashTreeRenewalGroups(std::span<const RenewalItem> items, 
   const std::size_t n = items.size();
   using Kind = PendingGroup::Kind;
   PRESERVE_ASSIGN_OR_RETURN(Spool pending, Spool::Create());
+  PRESERVE_ASSIGN_OR_RETURN(Spool named, Spool::Create());  // every data object's SHA-256, as step 1 meets them
   // Step 1, a chunk of subjects at a time: each one's record and evidence
   // read, its ATS sequence hashed (ha), and the data objects it must re-read
   // named; a trail head's and a deleted package's group made outright (a
@@ -712,25 +713,57 @@ Status Archive::Impl::HashTreeRenewalGroups(std::span<const RenewalItem> items, 
       return Status::Ok();
     }));
     for (const PendingGroup& group : groups) {
-      if (group.kind == Kind::kContent) objects += group.hashes.size();
       PRESERVE_RETURN_IF_ERROR(group.WriteTo(pending));
+      if (group.kind != Kind::kContent) continue;
+      objects += group.hashes.size();
+      for (const Bytes& sha256 : group.hashes) PRESERVE_RETURN_IF_ERROR(named.Append(AsContentDigest(sha256)));
     }
     ReturnFreedMemory();
   }
-  // Step 2: every object named, once, re-read in key order and re-hashed. One
-  // pass over the content for the whole batch: its objects lie all over the
-  // key space, so a pass per chunk would read most of it again each time.
-  std::vector<storage::ContentDigest> wanted;
-  wanted.reserve(objects);
-  PRESERVE_RETURN_IF_ERROR(pending.Rewind());
-  for (std::size_t i = 0; i < n; ++i) {
-    PRESERVE_ASSIGN_OR_RETURN(PendingGroup group, PendingGroup::ReadFrom(pending, digest_size));
-    if (group.kind == Kind::kContent)
-      for (const Bytes& sha256 : group.hashes) wanted.push_back(AsContentDigest(sha256));
+  // Step 2, a range of the key space at a time: every object named, once,
+  // re-read in key order and re-hashed, and its new hash spooled for each
+  // time it was named. The objects of a batch lie all over the key space,
+  // so a pass per chunk of subjects would read most of the content again
+  // each time; a range at a time reads it once, and holds a range's digests
+  // and hashes (renewal_objects_per_pass of them), not the batch's.
+  PRESERVE_RETURN_IF_ERROR(named.Rewind());
+  const std::size_t per_range = config.renewal_objects_per_pass;
+  const std::size_t ranges = std::max<std::size_t>(1, (objects + per_range - 1) / per_range);
+  auto range_of = [&](const storage::ContentDigest& d) {
+    return static_cast<std::size_t>((std::uint64_t{Prefix32(d)} * ranges) >> 32);
+  };
+  // Calls `each` with every digest named, in the order named.
+  auto for_each_named = [&](const std::function<Status(const storage::ContentDigest&)>& each) -> Status {
+    PRESERVE_RETURN_IF_ERROR(named.Rewind());
+    std::vector<storage::ContentDigest> block;
+    for (std::size_t done = 0; done < objects; done += block.size()) {
+      block.resize(std::min<std::size_t>(objects - done, 1 << 16));
+      PRESERVE_RETURN_IF_ERROR(named.Read({block.front().data(), block.size() * block.front().size()}));
+      for (const auto& d : block) PRESERVE_RETURN_IF_ERROR(each(d));
+    }
+    return Status::Ok();
+  };
+  std::vector<Spool> new_hashes;  // per range: the new hash of each of its objects, in the order named
+  std::map<storage::ContentDigest, std::string> damage;
+  for (std::size_t r = 0; r < ranges; ++r) {
+    std::vector<storage::ContentDigest> wanted;
+    PRESERVE_RETURN_IF_ERROR(for_each_named([&](const storage::ContentDigest& d) {
+      if (range_of(d) == r) wanted.push_back(d);
+      return Status::Ok();
+    }));
+    std::sort(wanted.begin(), wanted.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    PRESERVE_ASSIGN_OR_RETURN(const CheckedContent content, HashCheckedContent(std::move(wanted), alg));
+    for (const auto& [k, why] : content.damage) damage.emplace(content.sha256[k], why);
+    PRESERVE_ASSIGN_OR_RETURN(Spool created, Spool::Create());
+    Spool& spool = new_hashes.emplace_back(std::move(created));
+    PRESERVE_RETURN_IF_ERROR(for_each_named([&](const storage::ContentDigest& d) {
+      if (range_of(d) != r) return Status::Ok();
+      return spool.Append(ByteView(content.digests).subspan(content.IndexOf(d) * digest_size, digest_size));
+    }));
+    PRESERVE_RETURN_IF_ERROR(spool.Rewind());
+    ReturnFreedMemory();
   }
-  std::sort(wanted.begin(), wanted.end());
-  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-  PRESERVE_ASSIGN_OR_RETURN(const CheckedContent content, HashCheckedContent(std::move(wanted), alg));
   // Step 3, a chunk at a time again: each subject's group from its ha and its
   // objects' new hashes (rule 12), sorted (rule 4), and hashed to its leaf.
   // A damaged object is named by its path, read again (it is rare).
@@ -745,27 +778,30 @@ Status Archive::Impl::HashTreeRenewalGroups(std::span<const RenewalItem> items, 
   for (std::size_t first = 0; first < n; first += config.commit_subjects) {
     const std::size_t count = std::min(config.commit_subjects, n - first);
     std::vector<PendingGroup> groups(count);
-    for (PendingGroup& group : groups) {
-      PRESERVE_ASSIGN_OR_RETURN(group, PendingGroup::ReadFrom(pending, digest_size));
+    std::vector<std::vector<Bytes>> data(count);  // a content subject's objects' new hashes, in the record's order
+    for (std::size_t i = 0; i < count; ++i) {
+      PRESERVE_ASSIGN_OR_RETURN(groups[i], PendingGroup::ReadFrom(pending, digest_size));
+      if (groups[i].kind != Kind::kContent) continue;
+      for (const Bytes& sha256 : groups[i].hashes) {
+        Bytes& hash = data[i].emplace_back(digest_size);
+        PRESERVE_RETURN_IF_ERROR(new_hashes[range_of(AsContentDigest(sha256))].Read(hash));
+      }
     }
     Bytes leaves(count * digest_size);
     PRESERVE_RETURN_IF_ERROR(ParallelFor(count, kMinPackagesPerThread, [&](std::size_t i) -> Status {
       PendingGroup& group = groups[i];
       if (group.kind == Kind::kLeftOut) return Status::Ok();
       if (group.kind == Kind::kContent) {
-        std::vector<Bytes> data;
         for (const Bytes& sha256 : group.hashes) {
-          const std::size_t k = content.IndexOf(AsContentDigest(sha256));
-          if (auto damaged = content.damage.find(k); damaged != content.damage.end()) {
+          if (damage.empty()) break;
+          if (auto damaged = damage.find(AsContentDigest(sha256)); damaged != damage.end()) {
             group.kind = Kind::kLeftOut;
             group.left_out = SubjectName(items[first + i].package_id) + ": " +
                              path_of(items[first + i].package_id, sha256) + ": " + damaged->second;
             return Status::Ok();
           }
-          const auto at = content.digests.begin() + static_cast<std::ptrdiff_t>(k * digest_size);
-          data.emplace_back(at, at + static_cast<std::ptrdiff_t>(digest_size));
         }
-        PRESERVE_ASSIGN_OR_RETURN(group.hashes, timestamp::HashTreeRenewalGroup(group.sequence_hash, alg, data));
+        PRESERVE_ASSIGN_OR_RETURN(group.hashes, timestamp::HashTreeRenewalGroup(group.sequence_hash, alg, data[i]));
       }
       std::sort(group.hashes.begin(), group.hashes.end());
       const Bytes leaf = timestamp::GroupHash(alg, group.hashes);
@@ -837,6 +873,9 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
           leaves.insert(leaves.end(), leaf.begin(), leaf.end());
           return members_spool->AppendHashes(members);
         }));
+    // The trees the subjects were sealed in gave their reduced trees (two of
+    // 64 MB at a million); nothing from here on reads them.
+    batches.tree_chunks.clear();
   }
   for (std::size_t first = 0; first < n && !hash_tree; first += config.commit_subjects) {
     const auto chunk = items.subspan(first, std::min(config.commit_subjects, n - first));

@@ -33,6 +33,11 @@ struct StoreConfig {
   // (sealing.cc says how a crash between two commits ends). Tests shrink it
   // to crash between commits of a few packages.
   std::size_t commit_subjects = 65536;
+  // A hash-tree renewal re-reads the content of its batch a range of the key
+  // space at a time, each range this many objects or so: it holds about 80
+  // bytes an object of a range (sealing.cc). Tests shrink it to cut a
+  // renewal of a few packages into several ranges.
+  std::size_t renewal_objects_per_pass = std::size_t{1} << 20;
   // Where the data objects' bytes live: unset, in the RocksDB database (the
   // default); else in this S3 bucket (storage/object_store.h). Fixed at init:
   // a store's content does not move between the two.
@@ -49,7 +54,8 @@ std::filesystem::path PolicyPath(const std::filesystem::path& root);
 // retry_after, each a duration "N" + s, m, h or d ("60s", "24h", "7d"), and
 // fixity_sample, a fraction in (0, 1]. renew_every must be shorter than the
 // renewal margin (else evidence could weaken between two runs); and
-// commit_subjects, packages per commit of a seal or renewal batch; and
+// commit_subjects, packages per commit of a seal or renewal batch;
+// renewal_objects_per_pass, objects per content pass of a hash-tree renewal; and
 // content, an object: {"kind": "rocksdb"} (the default) or {"kind": "s3",
 // "bucket" (required), "prefix", "endpoint" (required, http(s)://host[:port]),
 // "region" (default us-east-1), "path_style" (default true), "lock_mode"

@@ -342,11 +342,13 @@ TEST_F(Renewal, PolicyChangeReschedulesEveryPackage) {
 // A batch's evidence committed one package at a time (config.json's
 // commit_subjects) is the evidence one commit would have written: one
 // time-stamp per batch, every package VALID for preserve and BouncyCastle
-// after a seal, a timestamp renewal and a hash-tree renewal.
+// after a seal, a timestamp renewal and a hash-tree renewal, whose content
+// is re-read two objects' worth of the key space at a time.
 TEST_F(Renewal, BatchesCommittedAPackageAtATimeKeepOneTimeStampAndVerify) {
   ASSERT_NO_FATAL_FAILURE(Init(timestamp::TsaKeyType::kEcdsaP256));
   testing::WriteFile(root_ / "config.json",
-                     R"({"renewal_margin_days": 400, "tsa_validity_years": 6, "commit_subjects": 1})");
+                     R"({"renewal_margin_days": 400, "tsa_validity_years": 6, "commit_subjects": 1,
+                         "renewal_objects_per_pass": 2})");
   Reopen();
   const std::vector<std::string> ids = {Ingest("letter.p7m"), Ingest("letter.txt.p7s", "letter.txt"),
                                         Ingest("letter-ec.txt.p7s", "letter.txt")};
@@ -414,6 +416,11 @@ TEST_F(Renewal, HashTreeRenewalLeavesOutContentThatNoLongerMatchesItsDigest) {
     original = raw.Get("content", key);
     raw.Put("content", key, original + "one line more\n");
   }
+  // The content re-read an object's worth of the key space at a time: the
+  // damaged object is named whichever pass meets it.
+  std::string config = ToString(testing::ReadFileOrDie(root_ / "config.json"));
+  config.insert(config.rfind('}'), R"(, "renewal_objects_per_pass": 1)");
+  testing::WriteFile(root_ / "config.json", config);
   Reopen();
   fs::path policy = dir_ / "sha256-ends-2030.json";
   testing::WriteFile(policy, R"({"name": "SHA-256 retired early", "base": "etsi",
