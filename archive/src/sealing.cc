@@ -726,29 +726,43 @@ Status Archive::Impl::HashTreeRenewalGroups(std::span<const RenewalItem> items, 
   // so a pass per chunk of subjects would read most of the content again
   // each time; a range at a time reads it once, and holds a range's digests
   // and hashes (renewal_objects_per_pass of them), not the batch's.
-  PRESERVE_RETURN_IF_ERROR(named.Rewind());
   const std::size_t per_range = config.renewal_objects_per_pass;
   const std::size_t ranges = std::max<std::size_t>(1, (objects + per_range - 1) / per_range);
   auto range_of = [&](const storage::ContentDigest& d) {
     return static_cast<std::size_t>((std::uint64_t{Prefix32(d)} * ranges) >> 32);
   };
-  // Calls `each` with every digest named, in the order named.
-  auto for_each_named = [&](const std::function<Status(const storage::ContentDigest&)>& each) -> Status {
-    PRESERVE_RETURN_IF_ERROR(named.Rewind());
+  // Calls `each` with the `count` digests of `spool`, in the order written.
+  auto for_each_digest = [](Spool& spool, std::size_t count,
+                            const std::function<Status(const storage::ContentDigest&)>& each) -> Status {
+    PRESERVE_RETURN_IF_ERROR(spool.Rewind());
     std::vector<storage::ContentDigest> block;
-    for (std::size_t done = 0; done < objects; done += block.size()) {
-      block.resize(std::min<std::size_t>(objects - done, 1 << 16));
-      PRESERVE_RETURN_IF_ERROR(named.Read({block.front().data(), block.size() * block.front().size()}));
+    for (std::size_t done = 0; done < count; done += block.size()) {
+      block.resize(std::min<std::size_t>(count - done, 1 << 16));
+      PRESERVE_RETURN_IF_ERROR(spool.Read({block.front().data(), block.size() * block.front().size()}));
       for (const auto& d : block) PRESERVE_RETURN_IF_ERROR(each(d));
     }
     return Status::Ok();
   };
+  // The digests named, dealt out to their ranges, each in the order named.
+  std::vector<Spool> range_named;
+  std::vector<std::size_t> range_count(ranges);
+  for (std::size_t r = 0; r < ranges; ++r) {
+    PRESERVE_ASSIGN_OR_RETURN(Spool created, Spool::Create());
+    range_named.push_back(std::move(created));
+  }
+  PRESERVE_RETURN_IF_ERROR(for_each_digest(named, objects, [&](const storage::ContentDigest& d) {
+    const std::size_t r = range_of(d);
+    ++range_count[r];
+    return range_named[r].Append(d);
+  }));
+  named = {};
   std::vector<Spool> new_hashes;  // per range: the new hash of each of its objects, in the order named
   std::map<storage::ContentDigest, std::string> damage;
   for (std::size_t r = 0; r < ranges; ++r) {
     std::vector<storage::ContentDigest> wanted;
-    PRESERVE_RETURN_IF_ERROR(for_each_named([&](const storage::ContentDigest& d) {
-      if (range_of(d) == r) wanted.push_back(d);
+    wanted.reserve(range_count[r]);
+    PRESERVE_RETURN_IF_ERROR(for_each_digest(range_named[r], range_count[r], [&](const storage::ContentDigest& d) {
+      wanted.push_back(d);
       return Status::Ok();
     }));
     std::sort(wanted.begin(), wanted.end());
@@ -757,11 +771,11 @@ Status Archive::Impl::HashTreeRenewalGroups(std::span<const RenewalItem> items, 
     for (const auto& [k, why] : content.damage) damage.emplace(content.sha256[k], why);
     PRESERVE_ASSIGN_OR_RETURN(Spool created, Spool::Create());
     Spool& spool = new_hashes.emplace_back(std::move(created));
-    PRESERVE_RETURN_IF_ERROR(for_each_named([&](const storage::ContentDigest& d) {
-      if (range_of(d) != r) return Status::Ok();
+    PRESERVE_RETURN_IF_ERROR(for_each_digest(range_named[r], range_count[r], [&](const storage::ContentDigest& d) {
       return spool.Append(ByteView(content.digests).subspan(content.IndexOf(d) * digest_size, digest_size));
     }));
     PRESERVE_RETURN_IF_ERROR(spool.Rewind());
+    range_named[r] = {};  // its temporary file goes
     ReturnFreedMemory();
   }
   // Step 3, a chunk at a time again: each subject's group from its ha and its
