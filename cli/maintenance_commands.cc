@@ -224,6 +224,8 @@ int CmdCheck(int argc, char** argv) {
                                               {"garbage_bytes", report->garbage_bytes},
                                               {"unreferenced_objects", report->unreferenced_objects},
                                               {"unreferenced_object_bytes", report->unreferenced_object_bytes},
+                                              {"unnamed_tree_chunks", report->unnamed_tree_chunks},
+                                              {"unnamed_tree_bytes", report->unnamed_tree_bytes},
                                               {"problems", std::move(problems)}})
               << "\n";
   } else {
@@ -243,6 +245,11 @@ int CmdCheck(int argc, char** argv) {
                 << report->unreferenced_object_bytes
                 << " bytes (uploaded for an ingest that did not commit; 'preserve gc' deletes them where Object "
                    "Lock allows)\n";
+    if (report->unnamed_tree_chunks > 0)
+      std::cout << "hash trees no batch names: " << report->unnamed_tree_chunks << " chunks, "
+                << report->unnamed_tree_bytes
+                << " bytes (stored by a seal or renewal killed before it committed its batch; harmless: "
+                   "'preserve gc' erases them)\n";
   }
   return report->problems.empty() ? kExitOk : kExitInvalid;
 }

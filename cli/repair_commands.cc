@@ -27,7 +27,9 @@ int CmdGc(int argc, char** argv) {
                                "the same content. Erases nothing while any package record cannot be read.\n"
                                "With content in an S3 object store, also deletes the objects there that no content\n"
                                "row refers to (uploaded for an ingest that never committed), except those Object\n"
-                               "Lock still keeps, which a later gc deletes once their retention has passed."))
+                               "Lock still keeps, which a later gc deletes once their retention has passed.\n"
+                               "Also erases the hash trees no batch names (stored by a seal or renewal killed\n"
+                               "before it committed its batch)."))
     return *done;
   Session session;
   // A dry run only reads: it works on a read-only store, and beside a writer.
@@ -41,14 +43,19 @@ int CmdGc(int argc, char** argv) {
                                               {"erased", found->erased},
                                               {"unreferenced_objects", found->unreferenced_objects},
                                               {"unreferenced_object_bytes", found->unreferenced_object_bytes},
-                                              {"objects_kept_by_lock", found->objects_kept_by_lock}})
+                                              {"objects_kept_by_lock", found->objects_kept_by_lock},
+                                              {"tree_chunks", found->tree_chunks},
+                                              {"tree_bytes", found->tree_bytes}})
               << "\n";
-  } else if (found->values == 0 && found->unreferenced_objects == 0) {
+  } else if (found->values == 0 && found->unreferenced_objects == 0 && found->tree_chunks == 0) {
     std::cout << "gc: no unreferenced content\n";
   } else {
     if (found->values > 0)
       std::cout << "gc: " << found->values << " unreferenced content values (objects, chunks or chunk lists), "
                 << found->bytes << " bytes" << (dry_run ? ": a dry run, nothing erased\n" : ": erased\n");
+    if (found->tree_chunks > 0)
+      std::cout << "gc: " << found->tree_chunks << " chunks of hash trees no batch names, " << found->tree_bytes
+                << " bytes" << (dry_run ? ": a dry run, nothing erased\n" : ": erased\n");
     if (found->unreferenced_objects > 0)
       std::cout << "gc: " << found->unreferenced_objects << " unreferenced objects in the object store, "
                 << found->unreferenced_object_bytes << " bytes"

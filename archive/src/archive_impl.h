@@ -72,6 +72,10 @@ Result<std::optional<JobRun>> LoadJobRun(const storage::Store& store, std::strin
 
 // A batch's hash tree, stored once in chunks of kTreeChunkNodes (records.h), in the batch's write.
 void PutTree(storage::WriteSet& w, const std::string& batch_id, const timestamp::HashTree& tree);
+// The same in commits of its own, a few MB each, before the batch's: for the
+// trees of large batches (a crash between them and the batch's commit leaves
+// a tree no batch names; see garbage.h).
+Status CommitTreeInSteps(storage::Store& store, const std::string& batch_id, const timestamp::HashTree& tree);
 
 // When the newest time-stamp of a record stops protecting it, and why.
 struct Deadline {

@@ -47,6 +47,11 @@ class ConsistencyCheck {
     PRESERVE_RETURN_IF_ERROR(CheckDeletedContent());
     PRESERVE_RETURN_IF_ERROR(CheckChunks());
     PRESERVE_RETURN_IF_ERROR(CheckObjectStore());
+    PRESERVE_RETURN_IF_ERROR(ScanUnnamedTreeChunks(store_, [&](std::string_view, std::uint32_t, std::uint32_t,
+                                                               std::uint64_t size) {
+      ++report_.unnamed_tree_chunks;
+      report_.unnamed_tree_bytes += size;
+    }));
     return std::move(report_);
   }
 

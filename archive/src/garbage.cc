@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <string_view>
 
 #include "archive_impl.h"
 #include "preserve/util/fault_point.h"
@@ -100,6 +102,20 @@ Status CompareObjectStore(const storage::Store& store, storage::ObjectStore& obj
   return Status::Ok();
 }
 
+Status ScanUnnamedTreeChunks(const storage::Store& store,
+                             const std::function<void(std::string_view batch_id, std::uint32_t level,
+                                                      std::uint32_t chunk, std::uint64_t size)>& visit) {
+  std::set<std::string, std::less<>> batches;
+  PRESERVE_RETURN_IF_ERROR(store.ScanBatches([&](std::string_view id, ByteView) {
+    batches.emplace(id);
+    return true;
+  }));
+  return store.ScanTreeChunks([&](std::string_view batch_id, std::uint32_t level, std::uint32_t chunk,
+                                  std::uint64_t size) {
+    if (batches.find(batch_id) == batches.end()) visit(batch_id, level, chunk, size);
+  });
+}
+
 Result<GarbageCollection> Maintenance::CollectGarbage(bool dry_run) {
   if (!dry_run && !impl_->writable())
     return Status::FailedPrecondition("gc erases content: open the store for writing");
@@ -132,6 +148,12 @@ Result<GarbageCollection> Maintenance::CollectGarbage(bool dry_run) {
         found.bytes += size;
         if (!dry_run) w.EraseContentValue(digest, chunk_list);
       }));
+  PRESERVE_RETURN_IF_ERROR(ScanUnnamedTreeChunks(
+      *impl_->store, [&](std::string_view batch_id, std::uint32_t level, std::uint32_t chunk, std::uint64_t size) {
+        ++found.tree_chunks;
+        found.tree_bytes += size;
+        if (!dry_run) w.EraseTreeNodes(batch_id, level, chunk);
+      }));
   // Objects uploaded for a commit that never happened. Deleted before the
   // audit event that counts them: they were never part of the store, and a
   // crash in between leaves only that count unrecorded.
@@ -154,10 +176,12 @@ Result<GarbageCollection> Maintenance::CollectGarbage(bool dry_run) {
     PRESERVE_RETURN_IF_ERROR(deleting);
   }
   const std::size_t objects_deleted = found.unreferenced_objects - found.objects_kept_by_lock;
-  if (dry_run || (found.values == 0 && objects_deleted == 0)) return found;
+  if (dry_run || (found.values == 0 && objects_deleted == 0 && found.tree_chunks == 0)) return found;
   w.AppendAudit(AuditEvent(*impl_->clock, "gc",
                            {{"values", std::to_string(found.values)},
                             {"bytes", std::to_string(found.bytes)},
+                            {"tree_chunks", std::to_string(found.tree_chunks)},
+                            {"tree_bytes", std::to_string(found.tree_bytes)},
                             {"objects_deleted", std::to_string(objects_deleted)},
                             {"objects_kept_by_lock", std::to_string(found.objects_kept_by_lock)}}));
   PRESERVE_FAULT_POINT("gc.before_commit");

@@ -68,4 +68,13 @@ Status CompareObjectStore(const storage::Store& store, storage::ObjectStore& obj
                           const std::function<void(ByteView digest, std::uint64_t row_size,
                                                    std::optional<std::uint64_t> listed_size)>& missing);
 
+// Trees no batch names: a large batch's tree is committed before the batch
+// (CommitTreeInSteps), so a seal or renewal killed in between leaves one.
+// Nothing reads it (a batch id is never used again); 'check' counts such
+// chunks, 'gc' erases them. Must not run beside a seal or renewal of the
+// same store, whose tree is such a one until its batch is committed.
+Status ScanUnnamedTreeChunks(const storage::Store& store,
+                             const std::function<void(std::string_view batch_id, std::uint32_t level,
+                                                      std::uint32_t chunk, std::uint64_t size)>& visit);
+
 }  // namespace preserve::archive

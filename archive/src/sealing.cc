@@ -202,6 +202,29 @@ Result<Archive::Impl::TimeStampedTree> Archive::Impl::TimeStampTree(HashAlgorith
   return TimeStampedTree{std::move(tree), std::move(batch), std::move(deadline), std::move(answer)};
 }
 
+Status CommitTreeInSteps(storage::Store& store, const std::string& batch_id, const timestamp::HashTree& tree) {
+  // About 8 MiB a commit: a million-leaf tree is 64 MB (SHA-256) or 96 MB
+  // (SHA-384), which one commit would hold three times over at once (the
+  // write, RocksDB's batch, its memtable).
+  constexpr std::size_t kTreeBytesPerCommit = 8u << 20;
+  const std::size_t chunk_bytes = kTreeChunkNodes * tree.digest_size();
+  storage::WriteSet w;
+  std::size_t pending = 0;
+  for (std::size_t l = 0; l < tree.StoredLevels(); ++l) {
+    ByteView level = tree.Level(l);
+    for (std::size_t offset = 0, chunk = 0; offset < level.size(); offset += chunk_bytes, ++chunk) {
+      const ByteView nodes = level.subspan(offset, std::min(chunk_bytes, level.size() - offset));
+      w.PutTreeNodes(batch_id, static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(chunk), nodes);
+      pending += nodes.size();
+      if (pending < kTreeBytesPerCommit) continue;
+      PRESERVE_RETURN_IF_ERROR(store.Commit(std::exchange(w, {})));
+      pending = 0;
+    }
+  }
+  if (pending > 0) PRESERVE_RETURN_IF_ERROR(store.Commit(std::move(w)));
+  return Status::Ok();
+}
+
 void PutTree(storage::WriteSet& w, const std::string& batch_id, const timestamp::HashTree& tree) {
   const std::size_t chunk_bytes = kTreeChunkNodes * tree.digest_size();
   for (std::size_t l = 0; l < tree.StoredLevels(); ++l) {
@@ -352,22 +375,23 @@ Result<std::optional<SealOutcome>> Archive::Impl::SealBatch(std::size_t max_batc
     return encoded;
   };
 
-  // One commit per config.commit_subjects packages, the first with the
-  // batch, its tree, the trail head it seals and the audit event. A crash
-  // between two commits leaves the later packages queued, as they were: the
-  // next seal seals them in a batch of their own (this batch's token then
-  // covers leaves that nothing refers to, which proves nothing about them).
+  // The tree first, in commits of its own (a crash after them leaves a tree
+  // no batch names: 'check' counts it, 'gc' erases it). Then one commit per
+  // config.commit_subjects packages, the first with the batch, the trail
+  // head it seals and the audit event. A crash between two commits leaves
+  // the later packages queued, as they were: the next seal seals them in a
+  // batch of their own (this batch's token then covers leaves that nothing
+  // refers to, which proves nothing about them).
+  PRESERVE_RETURN_IF_ERROR(CommitTreeInSteps(*store, batch.id, tree));
+  PRESERVE_FAULT_POINT("seal.after_tree");
   for (std::size_t first = 0; first < n; first += config.commit_subjects) {
     const std::size_t end = std::min(n, first + config.commit_subjects);
     storage::WriteSet w;
-    // Three operations per package; the ids, skeletons and schedule keys, and the tree.
+    // Three operations per package: the ids, skeletons and schedule keys.
     const bool with_batch = first == 0;
-    w.Reserve(3 * (end - first) + (with_batch ? tree.StoredLevels() + n / kTreeChunkNodes : 0) + 8,
-              (end - first) * (3 * queued.id(first).size() + skeleton_of(first).size() + 8) +
-                  (with_batch ? 2 * n * tree.digest_size() : 0) + 4096);
+    w.Reserve(3 * (end - first) + 8, (end - first) * (3 * queued.id(first).size() + skeleton_of(first).size() + 8) + 4096);
     if (with_batch) {
       w.PutBatch(batch.id, EncodeBatchRecord(batch));
-      PutTree(w, batch.id, tree);
       PutSealedHead(w, batch, head, deadline.when);
       w.AppendAudit(AuditEvent(*clock, "seal",
                                {{"batch", batch.id},
@@ -928,12 +952,16 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   NoteSealedHead(batch, head.head, tree, head_leaf);
   const Deadline& deadline = renewed.deadline;
 
-  // Pass 2, a chunk at a time, one commit each: every subject's new ATS. The
-  // first commit also holds the batch, its tree, the trail head it seals and
+  // Pass 2: the tree first, in commits of its own (a crash after them
+  // leaves a tree no batch names: 'check' counts it, 'gc' erases it). Then
+  // a chunk of subjects at a time, one commit each: every subject's new ATS.
+  // The first of these also holds the batch, the trail head it seals and
   // the audit event. A crash between two commits leaves the later chunks'
   // subjects as they were: their evidence unchanged and still due, so the
   // next run renews them (in a batch of their own), and this batch's token
   // covers leaves that nothing refers to, which proves nothing about them.
+  PRESERVE_RETURN_IF_ERROR(CommitTreeInSteps(*store, batch.id, tree));
+  PRESERVE_FAULT_POINT("renew.after_tree");
   if (members_spool) PRESERVE_RETURN_IF_ERROR(members_spool->Rewind());
   for (std::size_t first = 0; first < n; first += config.commit_subjects) {
     const auto chunk = items.subspan(first, std::min(config.commit_subjects, n - first));
@@ -969,7 +997,6 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
     storage::WriteSet w;
     if (first == 0) {
       w.PutBatch(batch.id, EncodeBatchRecord(batch));
-      PutTree(w, batch.id, tree);
       PutSealedHead(w, batch, head, deadline.when);
       w.AppendAudit(AuditEvent(*clock, "renew",
                                {{"kind", std::string(RenewalKindName(kind))},

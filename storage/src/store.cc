@@ -844,6 +844,23 @@ class StoreImpl final : public Store {
     return FromRocks(it->status(), "scanning batches");
   }
 
+  Status ScanTreeChunks(const std::function<void(std::string_view, std::uint32_t, std::uint32_t, std::uint64_t)>& visit)
+      const override {
+    if (handles_[kTreesIdx] == nullptr) return Status::Ok();  // a family this (read-only) store lacks: empty
+    rocksdb::ReadOptions once;
+    once.fill_cache = false;  // a scan of every tree: keep the cache for the reads that repeat
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(once, handles_[kTreesIdx]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string_view key = it->key().ToStringView();
+      if (key.size() <= 8) return Status::Corruption("a hash-tree key of " + std::to_string(key.size()) + " bytes");
+      std::uint64_t level_and_chunk = 0;
+      for (char c : key.substr(key.size() - 8)) level_and_chunk = level_and_chunk << 8 | static_cast<std::uint8_t>(c);
+      visit(key.substr(0, key.size() - 8), static_cast<std::uint32_t>(level_and_chunk >> 32),
+            static_cast<std::uint32_t>(level_and_chunk), it->value().size());
+    }
+    return FromRocks(it->status(), "scanning the hash trees");
+  }
+
   Result<AuditChainHead> AuditHead() const override {
     AuditChainHead head{0, Bytes(32, 0)};
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[kAuditIdx]));
@@ -1243,6 +1260,9 @@ void WriteSet::PutEvidence(std::string_view id, ByteView evidence) { Add(Family:
 void WriteSet::PutBatch(std::string_view batch_id, ByteView record) { Add(Family::kBatches, false, batch_id, {}, record); }
 void WriteSet::PutTreeNodes(std::string_view batch_id, std::uint32_t level, std::uint32_t chunk, ByteView nodes) {
   Add(Family::kTrees, false, TreeKey(batch_id, level, chunk), {}, nodes);
+}
+void WriteSet::EraseTreeNodes(std::string_view batch_id, std::uint32_t level, std::uint32_t chunk) {
+  Add(Family::kTrees, true, TreeKey(batch_id, level, chunk), {}, {});
 }
 void WriteSet::Enqueue(std::string_view package_id, ByteView entry) {
   Add(Family::kQueue, false, package_id, {}, entry);

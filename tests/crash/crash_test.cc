@@ -78,6 +78,7 @@ const ArmedPoint kFaultPoints[] = {
     // archive/src/sealing.cc: sealing.
     {Step::kSeal, "seal.before_tsa"},
     {Step::kSeal, "seal.after_tsa"},
+    {Step::kSeal, "seal.after_tree"},
     {Step::kSeal, "seal.between_commits"},
     {Step::kSeal, "seal.after_commit"},
     // archive/src/sealing.cc: the TSA rollover every renew here starts with, then the renewal.
@@ -87,6 +88,7 @@ const ArmedPoint kFaultPoints[] = {
     {Step::kRenew, "tsa.rollover.after_key_switch"},
     {Step::kRenew, "renew.before_tsa"},
     {Step::kRenew, "renew.after_tsa"},
+    {Step::kRenew, "renew.after_tree"},
     {Step::kRenew, "renew.between_commits"},
     {Step::kRenew, "renew.between_commits:3"},
     {Step::kRenew, "renew.after_commit"},
@@ -417,6 +419,40 @@ TEST_F(FaultPoint, KillsBeforeAndAfterTheCommit) {
   EXPECT_TRUE(AcknowledgedIds(after.out).empty()) << after.out;
   EXPECT_EQ(Packages(), 3u);
   EXPECT_EQ(Run({"check"}).exit_code, 0);
+}
+
+// A seal commits its batch's tree before the batch: killed in between, it
+// leaves a tree no batch names. `check` counts it (harmless: the store is
+// consistent), `gc` erases it, with an audit event, and the packages are
+// sealed by the next seal all the same.
+TEST_F(FaultPoint, ATreeLeftByAKilledSealIsCountedByCheckAndErasedByGc) {
+  CommandResult ingest = Ingest("");
+  ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
+  const std::vector<std::string> ids = AcknowledgedIds(ingest.out);
+  ASSERT_EQ(ids.size(), 3u) << ingest.out;
+  CommandResult killed = Run({"seal"}, "seal.after_tree");
+  EXPECT_EQ(killed.exit_code, kKilled) << killed.out << killed.err;
+  CommandResult check = Run({"check"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_NE(check.out.find("hash trees no batch names: "), std::string::npos) << check.out;
+  CommandResult dry = Run({"gc", "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("chunks of hash trees no batch names, "), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find("a dry run, nothing erased"), std::string::npos) << dry.out;
+  CommandResult gc = Run({"gc"});
+  EXPECT_EQ(gc.exit_code, 0) << gc.err;
+  EXPECT_NE(gc.out.find("chunks of hash trees no batch names, "), std::string::npos) << gc.out;
+  EXPECT_NE(Run({"audit-log", "show"}).out.find("tree_chunks"), std::string::npos);
+  check = Run({"check", "--json"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_NE(check.out.find("\"unnamed_tree_chunks\":0,"), std::string::npos) << check.out;
+  CommandResult seal = Run({"seal"});
+  EXPECT_EQ(seal.exit_code, 0) << seal.err;
+  EXPECT_EQ(Run({"check"}).out.find("hash trees no batch names"), std::string::npos);
+  for (const std::string& id : ids) {
+    CommandResult verify = Run({"verify", id});
+    EXPECT_EQ(verify.exit_code, 0) << id << ": " << verify.out << verify.err;
+  }
 }
 
 TEST_F(FaultPoint, UnknownOrMalformedPointsKillNothing) {

@@ -154,6 +154,30 @@ TEST(Store, TreeNodesAreKeptPerBatchLevelAndChunk) {
   EXPECT_EQ(ToString(store->GetTreeNodes("b1", 1, 0).value()), "level 1, chunk 0");
   EXPECT_EQ(ToString(store->GetTreeNodes("b2", 0, 0).value()), "other batch");
   EXPECT_EQ(store->GetTreeNodes("b1", 2, 0).status().code(), StatusCode::kNotFound);
+  // Scanned in key order (batch, level, chunk), each with its size.
+  std::vector<std::string> scanned;
+  ASSERT_TRUE(store
+                  ->ScanTreeChunks([&](std::string_view batch, std::uint32_t level, std::uint32_t chunk,
+                                       std::uint64_t size) {
+                    scanned.push_back(std::string(batch) + " " + std::to_string(level) + " " +
+                                      std::to_string(chunk) + " " + std::to_string(size));
+                  })
+                  .ok());
+  EXPECT_EQ(scanned, (std::vector<std::string>{"b1 0 0 16", "b1 0 1 16", "b1 1 0 16", "b2 0 0 11"}));
+}
+
+TEST(Store, TreeNodesCanBeErased) {
+  TempDir dir;
+  auto store = OpenOrDie(dir / "db", {.create_if_missing = true});
+  WriteSet w;
+  w.PutTreeNodes("b1", 0, 0, AsBytes("level 0, chunk 0"));
+  w.PutTreeNodes("b1", 1, 0, AsBytes("level 1, chunk 0"));
+  ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  WriteSet erase;
+  erase.EraseTreeNodes("b1", 0, 0);
+  ASSERT_TRUE(store->Commit(std::move(erase)).ok());
+  EXPECT_EQ(store->GetTreeNodes("b1", 0, 0).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ToString(store->GetTreeNodes("b1", 1, 0).value()), "level 1, chunk 0");
 }
 
 TEST(Store, LargeWriteSetCommitsWhole) {

@@ -73,6 +73,11 @@ struct ConsistencyReport {
   // allows. (An object referred to but missing is a problem line.)
   std::size_t unreferenced_objects = 0;
   std::uint64_t unreferenced_object_bytes = 0;
+  // Chunks of hash trees no batch names: committed before their batch by a
+  // seal or renewal killed before the batch's own commit. Harmless; 'gc'
+  // erases them.
+  std::size_t unnamed_tree_chunks = 0;
+  std::uint64_t unnamed_tree_bytes = 0;
 };
 
 // What CollectGarbage found and, unless it was a dry run, erased.
@@ -86,6 +91,9 @@ struct GarbageCollection {
   std::size_t unreferenced_objects = 0;
   std::uint64_t unreferenced_object_bytes = 0;
   std::size_t objects_kept_by_lock = 0;
+  // Chunks of hash trees no batch names (ConsistencyReport::unnamed_tree_chunks), erased unless a dry run.
+  std::size_t tree_chunks = 0;
+  std::uint64_t tree_bytes = 0;
 };
 
 // One row Repair rewrote (or, in a dry run, would).

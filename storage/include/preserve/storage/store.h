@@ -176,6 +176,7 @@ class WriteSet {
   void PutBatch(std::string_view batch_id, ByteView record);
   // One chunk of a batch's hash tree: the nodes of `level` from chunk * (chunk size) on, as the caller cuts them.
   void PutTreeNodes(std::string_view batch_id, std::uint32_t level, std::uint32_t chunk, ByteView nodes);
+  void EraseTreeNodes(std::string_view batch_id, std::uint32_t level, std::uint32_t chunk);
   // Queues a package for sealing. `entry` is what sealing needs of it, so that
   // a batch of a million need not read a million package records (opaque to
   // the store; empty: sealing reads the record).
@@ -398,6 +399,12 @@ class Store {
                                  const ScanGapSink* gaps = nullptr) const = 0;
   // Every batch record (WriteSet::PutBatch), in id order; stops early when `visit` returns false.
   virtual Status ScanBatches(const std::function<bool(std::string_view id, ByteView record)>& visit) const = 0;
+  // Every chunk of every batch's hash tree (WriteSet::PutTreeNodes), in key
+  // order: batch id, level, chunk; with its size. A tree is committed before
+  // its batch, so a seal or renewal killed in between leaves one that no
+  // batch names ('check' counts such trees, 'gc' erases them).
+  virtual Status ScanTreeChunks(const std::function<void(std::string_view batch_id, std::uint32_t level,
+                                                         std::uint32_t chunk, std::uint64_t size)>& visit) const = 0;
   // The head of the audit trail as committed (for a read-only store: as of its open).
   virtual Result<AuditChainHead> AuditHead() const = 0;
   // Writes a consistent copy of the database into `dest` (which must not
