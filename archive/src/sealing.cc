@@ -962,6 +962,12 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   // covers leaves that nothing refers to, which proves nothing about them.
   PRESERVE_RETURN_IF_ERROR(CommitTreeInSteps(*store, batch.id, tree));
   PRESERVE_FAULT_POINT("renew.after_tree");
+  // From here on only where each leaf went is needed; the levels (96 MB at a
+  // million SHA-384 leaves) are stored, and go.
+  std::vector<std::uint32_t> leaf_position(tree.groups());
+  for (std::size_t g = 0; g < leaf_position.size(); ++g)
+    leaf_position[g] = static_cast<std::uint32_t>(tree.LeafPosition(g));
+  { const timestamp::HashTree stored = std::move(renewed.tree); }
   if (members_spool) PRESERVE_RETURN_IF_ERROR(members_spool->Rewind());
   for (std::size_t first = 0; first < n; first += config.commit_subjects) {
     const auto chunk = items.subspan(first, std::min(config.commit_subjects, n - first));
@@ -976,7 +982,7 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
     PRESERVE_RETURN_IF_ERROR(ParallelFor(chunk.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
       if (leaf_of[first + i] == kLeftOut) return Status::Ok();
       EvidenceSkeleton& skeleton = skeletons[i];
-      EvidenceSkeleton::Ats ats{alg, batch.id, static_cast<std::uint32_t>(tree.LeafPosition(leaf_of[first + i])),
+      EvidenceSkeleton::Ats ats{alg, batch.id, leaf_position[leaf_of[first + i]],
                                 Members::kChainTokens, {}};
       if (!hash_tree) {
         skeleton.chains.back().push_back(std::move(ats));

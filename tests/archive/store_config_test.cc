@@ -44,7 +44,7 @@ TEST(StoreConfig, ReadsEveryKey) {
   ASSERT_TRUE(empty.ok()) << empty.status().ToString();
   EXPECT_TRUE(empty->external_tsas.empty());
   EXPECT_EQ(empty->jobs.seal_every, std::chrono::seconds(60));  // the defaults of jobs.h
-  EXPECT_EQ(empty->commit_subjects, 65536u);
+  EXPECT_EQ(empty->commit_subjects, 16384u);
   EXPECT_EQ(empty->jobs.renew_every, std::chrono::hours(24));
   EXPECT_EQ(empty->jobs.fixity_every, std::chrono::days(7));
   EXPECT_EQ(empty->jobs.fixity_sample, 0.01);
