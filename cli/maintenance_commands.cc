@@ -248,8 +248,8 @@ int CmdCheck(int argc, char** argv) {
     if (report->unnamed_tree_chunks > 0)
       std::cout << "hash trees no batch names: " << report->unnamed_tree_chunks << " chunks, "
                 << report->unnamed_tree_bytes
-                << " bytes (stored by a seal or renewal killed before it committed its batch; harmless: "
-                   "'preserve gc' erases them)\n";
+                << " bytes (stored by a seal or renewal killed before it committed its batch, or by one still "
+                   "running; harmless: 'preserve gc' erases them)\n";
   }
   return report->problems.empty() ? kExitOk : kExitInvalid;
 }

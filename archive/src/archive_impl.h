@@ -21,6 +21,7 @@
 #include "preserve/archive/verification.h"
 #include "preserve/storage/store.h"
 #include "checked_content.h"
+#include "subject_ids.h"
 #include "records.h"
 #include "store_config.h"
 #include "trail_evidence.h"
@@ -70,11 +71,12 @@ void PutJobRun(storage::WriteSet& w, std::string_view job, const JobRun& run);
 // How `job` last ran; nullopt when it never has.
 Result<std::optional<JobRun>> LoadJobRun(const storage::Store& store, std::string_view job);
 
-// A batch's hash tree, stored once in chunks of kTreeChunkNodes (records.h), in the batch's write.
+// A batch's hash tree, stored once in chunks of kTreeChunkNodes (records.h),
+// into `w`: the batch's own write, for the small trees of restart-evidence.
 void PutTree(storage::WriteSet& w, const std::string& batch_id, const timestamp::HashTree& tree);
-// The same in commits of its own, a few MB each, before the batch's: for the
-// trees of large batches (a crash between them and the batch's commit leaves
-// a tree no batch names; see garbage.h).
+// The same in commits of its own, a few MB each, before the batch's: how seal
+// and renewal store theirs (a crash between them and the batch's commit
+// leaves a tree no batch names; see garbage.h).
 Status CommitTreeInSteps(storage::Store& store, const std::string& batch_id, const timestamp::HashTree& tree);
 
 // When the newest time-stamp of a record stops protecting it, and why.
@@ -225,21 +227,21 @@ struct Archive::Impl {
   // subjects at a time (sealing.cc says how a crash between commits ends).
   // `renewed_subject` gets one subject it renewed (for the run's self-check),
   // or stays empty when every one was left out.
-  Result<RenewalBatch> RenewBatch(RenewalKind kind, HashAlgorithm alg, std::span<const RenewalItem> items,
+  Result<RenewalBatch> RenewBatch(RenewalKind kind, HashAlgorithm alg, const SubjectIds& subjects,
                                   TimePoint horizon, std::string* renewed_subject);
-  // The skeletons of `items`' subjects, read on every core; kCorruption for one without an ATS.
-  Result<std::vector<EvidenceSkeleton>> LoadRenewalSkeletons(std::span<const RenewalItem> items) const;
+  // The skeletons of `subjects`, read on every core; kCorruption for one without an ATS.
+  Result<std::vector<EvidenceSkeleton>> LoadRenewalSkeletons(SubjectIds::Range subjects) const;
   // Pass 1 of a hash-tree renewal: each subject's group under `alg` (rule
   // 12), from its evidence and its data objects re-read and checked
   // (HashCheckedContent, one pass for the whole batch), sorted, and its hash
   // (the subject's leaf); to `take` in input order. A subject whose content or
-  // record is damaged gets no group but `left_out` saying why: it stays due,
-  // and the others are renewed. Memory: a chunk of subjects, and a digest
+  // record is damaged gets no group but `left_out` saying why (empty when it
+  // has a group): it stays due, and the others are renewed. Memory: a chunk of subjects, and a digest
   // (32 bytes) and a new hash per data object; the rest goes through a
   // temporary file.
   using TakeGroup = std::function<Status(std::size_t index, timestamp::PartialHashtree members, ByteView leaf,
                                          std::string left_out)>;
-  Status HashTreeRenewalGroups(std::span<const RenewalItem> items, HashAlgorithm alg, BatchCache& cache,
+  Status HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgorithm alg, BatchCache& cache,
                                const TakeGroup& take) const;
   // Verifies `subject`'s evidence as `verify` would, now; adds a line to
   // outcome.self_check_failures when it does not verify.

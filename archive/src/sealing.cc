@@ -10,7 +10,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <map>
 #include <span>
+#include <tuple>
+#include <utility>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -202,37 +206,46 @@ Result<Archive::Impl::TimeStampedTree> Archive::Impl::TimeStampTree(HashAlgorith
   return TimeStampedTree{std::move(tree), std::move(batch), std::move(deadline), std::move(answer)};
 }
 
+namespace {
+
+// Calls `put` with every chunk of `tree` as the trees family stores it:
+// level, chunk number, and kTreeChunkNodes nodes (fewer at a level's end).
+void ForEachTreeChunk(const timestamp::HashTree& tree,
+                      const std::function<void(std::uint32_t level, std::uint32_t chunk, ByteView nodes)>& put) {
+  const std::size_t chunk_bytes = kTreeChunkNodes * tree.digest_size();
+  for (std::size_t l = 0; l < tree.StoredLevels(); ++l) {
+    ByteView level = tree.Level(l);
+    for (std::size_t offset = 0, chunk = 0; offset < level.size(); offset += chunk_bytes, ++chunk)
+      put(static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(chunk),
+          level.subspan(offset, std::min(chunk_bytes, level.size() - offset)));
+  }
+}
+
+}  // namespace
+
 Status CommitTreeInSteps(storage::Store& store, const std::string& batch_id, const timestamp::HashTree& tree) {
   // About 8 MiB a commit: a million-leaf tree is 64 MB (SHA-256) or 96 MB
   // (SHA-384), which one commit would hold three times over at once (the
   // write, RocksDB's batch, its memtable).
   constexpr std::size_t kTreeBytesPerCommit = 8u << 20;
-  const std::size_t chunk_bytes = kTreeChunkNodes * tree.digest_size();
   storage::WriteSet w;
   std::size_t pending = 0;
-  for (std::size_t l = 0; l < tree.StoredLevels(); ++l) {
-    ByteView level = tree.Level(l);
-    for (std::size_t offset = 0, chunk = 0; offset < level.size(); offset += chunk_bytes, ++chunk) {
-      const ByteView nodes = level.subspan(offset, std::min(chunk_bytes, level.size() - offset));
-      w.PutTreeNodes(batch_id, static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(chunk), nodes);
-      pending += nodes.size();
-      if (pending < kTreeBytesPerCommit) continue;
-      PRESERVE_RETURN_IF_ERROR(store.Commit(std::exchange(w, {})));
-      pending = 0;
-    }
-  }
-  if (pending > 0) PRESERVE_RETURN_IF_ERROR(store.Commit(std::move(w)));
-  return Status::Ok();
+  Status committed = Status::Ok();
+  ForEachTreeChunk(tree, [&](std::uint32_t level, std::uint32_t chunk, ByteView nodes) {
+    w.PutTreeNodes(batch_id, level, chunk, nodes);
+    pending += nodes.size();
+    if (pending < kTreeBytesPerCommit || !committed.ok()) return;
+    committed = store.Commit(std::exchange(w, {}));
+    pending = 0;
+  });
+  PRESERVE_RETURN_IF_ERROR(committed);
+  return pending > 0 ? store.Commit(std::move(w)) : Status::Ok();
 }
 
 void PutTree(storage::WriteSet& w, const std::string& batch_id, const timestamp::HashTree& tree) {
-  const std::size_t chunk_bytes = kTreeChunkNodes * tree.digest_size();
-  for (std::size_t l = 0; l < tree.StoredLevels(); ++l) {
-    ByteView level = tree.Level(l);
-    for (std::size_t offset = 0, chunk = 0; offset < level.size(); offset += chunk_bytes, ++chunk)
-      w.PutTreeNodes(batch_id, static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(chunk),
-                     level.subspan(offset, std::min(chunk_bytes, level.size() - offset)));
-  }
+  ForEachTreeChunk(tree, [&](std::uint32_t level, std::uint32_t chunk, ByteView nodes) {
+    w.PutTreeNodes(batch_id, level, chunk, nodes);
+  });
 }
 
 namespace {
@@ -638,12 +651,12 @@ class Spool {
 
 }  // namespace
 
-Result<std::vector<EvidenceSkeleton>> Archive::Impl::LoadRenewalSkeletons(std::span<const RenewalItem> items) const {
-  std::vector<EvidenceSkeleton> skeletons(items.size());
-  PRESERVE_RETURN_IF_ERROR(ParallelFor(items.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
-    PRESERVE_ASSIGN_OR_RETURN(skeletons[i], LoadSkeleton(items[i].package_id));
+Result<std::vector<EvidenceSkeleton>> Archive::Impl::LoadRenewalSkeletons(SubjectIds::Range subjects) const {
+  std::vector<EvidenceSkeleton> skeletons(subjects.size());
+  PRESERVE_RETURN_IF_ERROR(ParallelFor(subjects.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
+    PRESERVE_ASSIGN_OR_RETURN(skeletons[i], LoadSkeleton(std::string(subjects[i])));
     if (skeletons[i].chains.empty() || skeletons[i].chains.back().empty())
-      return Status::Corruption("evidence of " + SubjectName(items[i].package_id) + " has no archive time-stamp");
+      return Status::Corruption("evidence of " + SubjectName(subjects[i]) + " has no archive time-stamp");
     return Status::Ok();
   }));
   return skeletons;
@@ -655,53 +668,148 @@ namespace {
 struct PendingGroup {
   enum class Kind : std::uint32_t { kLeftOut, kGroup, kContent };
   Kind kind = Kind::kLeftOut;
-  std::string left_out;       // kLeftOut: why
-  Bytes sequence_hash;        // kContent: ha (rule 12)
-  std::vector<Bytes> hashes;  // kGroup: the members; kContent: the data objects' SHA-256s, in the record's order
+  std::string left_out;                         // kLeftOut: why
+  std::vector<Bytes> members;                   // kGroup: the group, made in step 1 (no content to re-read)
+  Bytes sequence_hash;                          // kContent: ha (rule 12)
+  std::vector<storage::ContentDigest> sha256s;  // kContent: the data objects', in the record's order
 
   Status WriteTo(Spool& spool) const {
     PRESERVE_RETURN_IF_ERROR(spool.AppendCount(static_cast<std::uint32_t>(kind)));
-    if (kind == Kind::kLeftOut) {
-      PRESERVE_RETURN_IF_ERROR(spool.AppendCount(static_cast<std::uint32_t>(left_out.size())));
-      return spool.Append({reinterpret_cast<const std::uint8_t*>(left_out.data()), left_out.size()});
+    switch (kind) {
+      case Kind::kLeftOut:
+        PRESERVE_RETURN_IF_ERROR(spool.AppendCount(static_cast<std::uint32_t>(left_out.size())));
+        return spool.Append({reinterpret_cast<const std::uint8_t*>(left_out.data()), left_out.size()});
+      case Kind::kGroup:
+        return spool.AppendHashes(members);
+      case Kind::kContent:
+        PRESERVE_RETURN_IF_ERROR(spool.Append(sequence_hash));
+        PRESERVE_RETURN_IF_ERROR(spool.AppendCount(static_cast<std::uint32_t>(sha256s.size())));
+        for (const auto& d : sha256s) PRESERVE_RETURN_IF_ERROR(spool.Append(d));
+        return Status::Ok();
     }
-    if (kind == Kind::kContent) PRESERVE_RETURN_IF_ERROR(spool.Append(sequence_hash));
-    return spool.AppendHashes(hashes);
+    return Status::Internal("unknown pending group kind");
   }
   static Result<PendingGroup> ReadFrom(Spool& spool, std::size_t digest_size) {
     PendingGroup out;
     PRESERVE_ASSIGN_OR_RETURN(std::uint32_t kind, spool.ReadCount());
+    if (kind > static_cast<std::uint32_t>(Kind::kContent))
+      return Status::Internal("the renewal's temporary file is out of step");
     out.kind = static_cast<Kind>(kind);
     if (out.kind == Kind::kLeftOut) {
       PRESERVE_ASSIGN_OR_RETURN(std::uint32_t size, spool.ReadCount());
       out.left_out.resize(size);
       PRESERVE_RETURN_IF_ERROR(spool.Read({reinterpret_cast<std::uint8_t*>(out.left_out.data()), size}));
-      return out;
-    }
-    if (out.kind == Kind::kContent) {
+    } else if (out.kind == Kind::kGroup) {
+      PRESERVE_ASSIGN_OR_RETURN(out.members, spool.ReadHashes(digest_size));
+    } else {
       out.sequence_hash.resize(digest_size);
       PRESERVE_RETURN_IF_ERROR(spool.Read(out.sequence_hash));
+      PRESERVE_ASSIGN_OR_RETURN(std::uint32_t count, spool.ReadCount());
+      out.sha256s.resize(count);
+      for (auto& d : out.sha256s) PRESERVE_RETURN_IF_ERROR(spool.Read(d));
     }
-    PRESERVE_ASSIGN_OR_RETURN(out.hashes,
-                              spool.ReadHashes(out.kind == Kind::kContent ? kContentHashSize : digest_size));
     return out;
   }
-  static constexpr std::size_t kContentHashSize = std::tuple_size_v<storage::ContentDigest>;
 };
 
-storage::ContentDigest AsContentDigest(ByteView sha256) {
-  storage::ContentDigest out{};
-  std::copy_n(sha256.begin(), std::min(sha256.size(), out.size()), out.begin());
-  return out;
-}
+// Step 2 of a hash-tree renewal (HashTreeRenewalGroups): every object
+// named, once, re-read in key order and re-hashed, and its new hash spooled
+// for each time it was named (with its digest, checked on reading), to be
+// read back in that order. A range of the key space at a time: the objects
+// of a batch lie all over the key space, so a pass per chunk of subjects
+// would read most of the content again each time; a range at a time reads it
+// once, and holds a range's digests and hashes (about `per_range` of them,
+// some 80 bytes each), not the batch's.
+class NewContentHashes {
+ public:
+  // `named`: `objects` digests, as step 1 met them; `hash`: reads and
+  // hashes a range's objects (Archive::Impl::HashCheckedContent under `alg`).
+  using HashContent = std::function<Result<CheckedContent>(std::vector<storage::ContentDigest> ascending)>;
+  static Result<NewContentHashes> Make(Spool& named, std::size_t objects, HashAlgorithm alg, std::size_t per_range,
+                                       const HashContent& hash) {
+    NewContentHashes out;
+    // At most kMaxRanges: each is a temporary file, open until step 3 ends.
+    out.ranges_ = std::clamp<std::size_t>((objects + per_range - 1) / per_range, 1, kMaxRanges);
+    // The digests named, dealt out to their ranges, each in the order named.
+    std::vector<Spool> range_named;
+    std::vector<std::size_t> range_count(out.ranges_);
+    for (std::size_t r = 0; r < out.ranges_; ++r) {
+      PRESERVE_ASSIGN_OR_RETURN(Spool created, Spool::Create());
+      range_named.push_back(std::move(created));
+    }
+    PRESERVE_RETURN_IF_ERROR(ForEachDigest(named, objects, [&](const storage::ContentDigest& d) {
+      const std::size_t r = out.RangeOf(d);
+      ++range_count[r];
+      return range_named[r].Append(d);
+    }));
+    const std::size_t digest_size = HashAlgorithmSize(alg);
+    for (std::size_t r = 0; r < out.ranges_; ++r) {
+      std::vector<storage::ContentDigest> wanted;
+      wanted.reserve(range_count[r]);
+      PRESERVE_RETURN_IF_ERROR(ForEachDigest(range_named[r], range_count[r], [&](const storage::ContentDigest& d) {
+        wanted.push_back(d);
+        return Status::Ok();
+      }));
+      std::sort(wanted.begin(), wanted.end());
+      wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+      PRESERVE_ASSIGN_OR_RETURN(const CheckedContent content, hash(std::move(wanted)));
+      for (const auto& [k, why] : content.damage) out.damage.emplace(content.sha256[k], why);
+      PRESERVE_ASSIGN_OR_RETURN(Spool created, Spool::Create());
+      Spool& spool = out.per_range_.emplace_back(std::move(created));
+      const auto append_named_and_hash = [&](const storage::ContentDigest& d) -> Status {
+        PRESERVE_RETURN_IF_ERROR(spool.Append(d));
+        return spool.Append(ByteView(content.digests).subspan(content.IndexOf(d) * digest_size, digest_size));
+      };
+      PRESERVE_RETURN_IF_ERROR(ForEachDigest(range_named[r], range_count[r], append_named_and_hash));
+      PRESERVE_RETURN_IF_ERROR(spool.Rewind());
+      range_named[r] = {};  // its temporary file goes
+      ReturnFreedMemory();
+    }
+    return out;
+  }
+
+  // The new hash of the next object named, which must be `digest` (zeros when damaged).
+  Status Next(const storage::ContentDigest& digest, Bytes& hash) {
+    Spool& spool = per_range_[RangeOf(digest)];
+    storage::ContentDigest named{};
+    PRESERVE_RETURN_IF_ERROR(spool.Read(named));
+    if (named != digest) return Status::Internal("the renewal's temporary file is out of step");
+    return spool.Read(hash);
+  }
+
+  // Objects that could not be re-read, or no longer match their SHA-256: why.
+  std::map<storage::ContentDigest, std::string> damage;
+
+ private:
+  std::size_t RangeOf(const storage::ContentDigest& d) const {
+    return static_cast<std::size_t>((std::uint64_t{Prefix32(d)} * ranges_) >> 32);
+  }
+  // Calls `each` with the `count` digests of `spool`, in the order written.
+  static Status ForEachDigest(Spool& spool, std::size_t count,
+                              const std::function<Status(const storage::ContentDigest&)>& each) {
+    PRESERVE_RETURN_IF_ERROR(spool.Rewind());
+    std::vector<storage::ContentDigest> block;
+    for (std::size_t done = 0; done < count; done += block.size()) {
+      block.resize(std::min<std::size_t>(count - done, 1 << 16));
+      PRESERVE_RETURN_IF_ERROR(spool.Read({block.front().data(), block.size() * block.front().size()}));
+      for (const auto& d : block) PRESERVE_RETURN_IF_ERROR(each(d));
+    }
+    return Status::Ok();
+  }
+
+  static constexpr std::size_t kMaxRanges = 256;
+  std::size_t ranges_ = 1;
+  std::vector<Spool> per_range_;  // each object of the range and its new hash, in the order named
+};
+
 
 }  // namespace
 
-// Over 60 lines: three steps that share the batch's spool; each commented.
-Status Archive::Impl::HashTreeRenewalGroups(std::span<const RenewalItem> items, HashAlgorithm alg, BatchCache& cache,
+// Over 60 lines: three steps that share the batch's spools; each commented.
+Status Archive::Impl::HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgorithm alg, BatchCache& cache,
                                             const TakeGroup& take) const {
   const std::size_t digest_size = HashAlgorithmSize(alg);
-  const std::size_t n = items.size();
+  const std::size_t n = subjects.size();
   using Kind = PendingGroup::Kind;
   PRESERVE_ASSIGN_OR_RETURN(Spool pending, Spool::Create());
   PRESERVE_ASSIGN_OR_RETURN(Spool named, Spool::Create());  // every data object's SHA-256, as step 1 meets them
@@ -711,11 +819,11 @@ Status Archive::Impl::HashTreeRenewalGroups(std::span<const RenewalItem> items, 
   // head's text is in its batch, a deleted package's hashes in its tombstone).
   std::size_t objects = 0;
   for (std::size_t first = 0; first < n; first += config.commit_subjects) {
-    const auto chunk = items.subspan(first, std::min(config.commit_subjects, n - first));
+    const auto chunk = subjects.Slice(first, std::min(config.commit_subjects, n - first));
     PRESERVE_ASSIGN_OR_RETURN(std::vector<EvidenceSkeleton> skeletons, LoadRenewalSkeletons(chunk));
     std::vector<PendingGroup> groups(chunk.size());
     PRESERVE_RETURN_IF_ERROR(ParallelFor(chunk.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
-      const std::string& id = chunk[i].package_id;
+      const std::string id(chunk[i]);
       PendingGroup& group = groups[i];
       auto record = SubjectRecord(id);
       if (!record.ok()) {
@@ -726,90 +834,46 @@ Status Archive::Impl::HashTreeRenewalGroups(std::span<const RenewalItem> items, 
       PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, Assemble(record.value(), skeletons[i], cache));
       PRESERVE_ASSIGN_OR_RETURN(Bytes ha, timestamp::HashTreeRenewalSequenceHash(er, alg));
       if (!IsHeadSubject(id) && record->state != PackageState::kDeleted) {
+        for (const auto& o : record->objects) {
+          if (o.sha256.size() != std::tuple_size_v<storage::ContentDigest>) {
+            group.left_out = SubjectName(id) + ": " + o.path + ": its record gives a SHA-256 of " +
+                             std::to_string(o.sha256.size()) + " bytes";
+            return Status::Ok();
+          }
+          std::copy(o.sha256.begin(), o.sha256.end(), group.sha256s.emplace_back().begin());
+        }
         group.kind = Kind::kContent;
         group.sequence_hash = std::move(ha);
-        for (const auto& o : record->objects) group.hashes.push_back(o.sha256);
         return Status::Ok();
       }
       group.kind = Kind::kGroup;
       PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> data, SubjectDataHashes(id, record.value(), alg, cache));
-      PRESERVE_ASSIGN_OR_RETURN(group.hashes, timestamp::HashTreeRenewalGroup(ha, alg, data));
+      PRESERVE_ASSIGN_OR_RETURN(group.members, timestamp::HashTreeRenewalGroup(ha, alg, data));
       return Status::Ok();
     }));
     for (const PendingGroup& group : groups) {
       PRESERVE_RETURN_IF_ERROR(group.WriteTo(pending));
-      if (group.kind != Kind::kContent) continue;
-      objects += group.hashes.size();
-      for (const Bytes& sha256 : group.hashes) PRESERVE_RETURN_IF_ERROR(named.Append(AsContentDigest(sha256)));
+      objects += group.sha256s.size();
+      for (const auto& d : group.sha256s) PRESERVE_RETURN_IF_ERROR(named.Append(d));
     }
     ReturnFreedMemory();
   }
-  // Step 2, a range of the key space at a time: every object named, once,
-  // re-read in key order and re-hashed, and its new hash spooled for each
-  // time it was named. The objects of a batch lie all over the key space,
-  // so a pass per chunk of subjects would read most of the content again
-  // each time; a range at a time reads it once, and holds a range's digests
-  // and hashes (renewal_objects_per_pass of them), not the batch's.
-  const std::size_t per_range = config.renewal_objects_per_pass;
-  const std::size_t ranges = std::max<std::size_t>(1, (objects + per_range - 1) / per_range);
-  auto range_of = [&](const storage::ContentDigest& d) {
-    return static_cast<std::size_t>((std::uint64_t{Prefix32(d)} * ranges) >> 32);
-  };
-  // Calls `each` with the `count` digests of `spool`, in the order written.
-  auto for_each_digest = [](Spool& spool, std::size_t count,
-                            const std::function<Status(const storage::ContentDigest&)>& each) -> Status {
-    PRESERVE_RETURN_IF_ERROR(spool.Rewind());
-    std::vector<storage::ContentDigest> block;
-    for (std::size_t done = 0; done < count; done += block.size()) {
-      block.resize(std::min<std::size_t>(count - done, 1 << 16));
-      PRESERVE_RETURN_IF_ERROR(spool.Read({block.front().data(), block.size() * block.front().size()}));
-      for (const auto& d : block) PRESERVE_RETURN_IF_ERROR(each(d));
-    }
-    return Status::Ok();
-  };
-  // The digests named, dealt out to their ranges, each in the order named.
-  std::vector<Spool> range_named;
-  std::vector<std::size_t> range_count(ranges);
-  for (std::size_t r = 0; r < ranges; ++r) {
-    PRESERVE_ASSIGN_OR_RETURN(Spool created, Spool::Create());
-    range_named.push_back(std::move(created));
-  }
-  PRESERVE_RETURN_IF_ERROR(for_each_digest(named, objects, [&](const storage::ContentDigest& d) {
-    const std::size_t r = range_of(d);
-    ++range_count[r];
-    return range_named[r].Append(d);
-  }));
+  // Step 2: every object named, re-read and re-hashed (NewContentHashes).
+  PRESERVE_ASSIGN_OR_RETURN(
+      NewContentHashes content,
+      NewContentHashes::Make(named, objects, alg, config.renewal_objects_per_pass,
+                             [&](std::vector<storage::ContentDigest> wanted) {
+                               return HashCheckedContent(std::move(wanted), alg);
+                             }));
   named = {};
-  std::vector<Spool> new_hashes;  // per range: the new hash of each of its objects, in the order named
-  std::map<storage::ContentDigest, std::string> damage;
-  for (std::size_t r = 0; r < ranges; ++r) {
-    std::vector<storage::ContentDigest> wanted;
-    wanted.reserve(range_count[r]);
-    PRESERVE_RETURN_IF_ERROR(for_each_digest(range_named[r], range_count[r], [&](const storage::ContentDigest& d) {
-      wanted.push_back(d);
-      return Status::Ok();
-    }));
-    std::sort(wanted.begin(), wanted.end());
-    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-    PRESERVE_ASSIGN_OR_RETURN(const CheckedContent content, HashCheckedContent(std::move(wanted), alg));
-    for (const auto& [k, why] : content.damage) damage.emplace(content.sha256[k], why);
-    PRESERVE_ASSIGN_OR_RETURN(Spool created, Spool::Create());
-    Spool& spool = new_hashes.emplace_back(std::move(created));
-    PRESERVE_RETURN_IF_ERROR(for_each_digest(range_named[r], range_count[r], [&](const storage::ContentDigest& d) {
-      return spool.Append(ByteView(content.digests).subspan(content.IndexOf(d) * digest_size, digest_size));
-    }));
-    PRESERVE_RETURN_IF_ERROR(spool.Rewind());
-    range_named[r] = {};  // its temporary file goes
-    ReturnFreedMemory();
-  }
   // Step 3, a chunk at a time again: each subject's group from its ha and its
   // objects' new hashes (rule 12), sorted (rule 4), and hashed to its leaf.
   // A damaged object is named by its path, read again (it is rare).
-  auto path_of = [&](const std::string& id, const Bytes& sha256) -> std::string {
+  auto path_of = [&](const std::string& id, const storage::ContentDigest& sha256) -> std::string {
     auto record = SubjectRecord(id);
     if (record.ok())
       for (const auto& o : record->objects)
-        if (o.sha256 == sha256) return o.path;
+        if (std::equal(o.sha256.begin(), o.sha256.end(), sha256.begin(), sha256.end())) return o.path;
     return "SHA-256 " + ToHex(sha256);
   };
   PRESERVE_RETURN_IF_ERROR(pending.Rewind());
@@ -819,35 +883,32 @@ Status Archive::Impl::HashTreeRenewalGroups(std::span<const RenewalItem> items, 
     std::vector<std::vector<Bytes>> data(count);  // a content subject's objects' new hashes, in the record's order
     for (std::size_t i = 0; i < count; ++i) {
       PRESERVE_ASSIGN_OR_RETURN(groups[i], PendingGroup::ReadFrom(pending, digest_size));
-      if (groups[i].kind != Kind::kContent) continue;
-      for (const Bytes& sha256 : groups[i].hashes) {
-        Bytes& hash = data[i].emplace_back(digest_size);
-        PRESERVE_RETURN_IF_ERROR(new_hashes[range_of(AsContentDigest(sha256))].Read(hash));
-      }
+      for (const auto& sha256 : groups[i].sha256s)
+        PRESERVE_RETURN_IF_ERROR(content.Next(sha256, data[i].emplace_back(digest_size)));
     }
     Bytes leaves(count * digest_size);
     PRESERVE_RETURN_IF_ERROR(ParallelFor(count, kMinPackagesPerThread, [&](std::size_t i) -> Status {
       PendingGroup& group = groups[i];
       if (group.kind == Kind::kLeftOut) return Status::Ok();
       if (group.kind == Kind::kContent) {
-        for (const Bytes& sha256 : group.hashes) {
-          if (damage.empty()) break;
-          if (auto damaged = damage.find(AsContentDigest(sha256)); damaged != damage.end()) {
+        for (const auto& sha256 : group.sha256s) {
+          if (content.damage.empty()) break;
+          if (auto damaged = content.damage.find(sha256); damaged != content.damage.end()) {
             group.kind = Kind::kLeftOut;
-            group.left_out = SubjectName(items[first + i].package_id) + ": " +
-                             path_of(items[first + i].package_id, sha256) + ": " + damaged->second;
+            const std::string id(subjects[first + i]);
+            group.left_out = SubjectName(id) + ": " + path_of(id, sha256) + ": " + damaged->second;
             return Status::Ok();
           }
         }
-        PRESERVE_ASSIGN_OR_RETURN(group.hashes, timestamp::HashTreeRenewalGroup(group.sequence_hash, alg, data[i]));
+        PRESERVE_ASSIGN_OR_RETURN(group.members, timestamp::HashTreeRenewalGroup(group.sequence_hash, alg, data[i]));
       }
-      std::sort(group.hashes.begin(), group.hashes.end());
-      const Bytes leaf = timestamp::GroupHash(alg, group.hashes);
+      std::sort(group.members.begin(), group.members.end());
+      const Bytes leaf = timestamp::GroupHash(alg, group.members);
       std::copy(leaf.begin(), leaf.end(), leaves.begin() + static_cast<std::ptrdiff_t>(i * digest_size));
       return Status::Ok();
     }));
     for (std::size_t i = 0; i < count; ++i)
-      PRESERVE_RETURN_IF_ERROR(take(first + i, std::move(groups[i].hashes),
+      PRESERVE_RETURN_IF_ERROR(take(first + i, std::move(groups[i].members),
                                     ByteView(leaves).subspan(i * digest_size, digest_size),
                                     std::move(groups[i].left_out)));
     ReturnFreedMemory();
@@ -871,11 +932,10 @@ std::string LeftOutSummary(const std::vector<std::string>& left_out) {
 
 // Over 60 lines: one renewal batch is one time-stamp, written a chunk of subjects per commit; its steps in order,
 // each commented.
-Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm alg,
-                                               std::span<const RenewalItem> items, TimePoint horizon,
-                                               std::string* renewed_subject) {
+Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm alg, const SubjectIds& subjects,
+                                               TimePoint horizon, std::string* renewed_subject) {
   using Members = EvidenceSkeleton::Ats::Members;
-  const std::size_t n = items.size();
+  const std::size_t n = subjects.size();
   const std::size_t digest_size = HashAlgorithmSize(alg);
   const bool hash_tree = kind == RenewalKind::kHashTree;
   BatchCache batches;
@@ -900,7 +960,7 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   if (hash_tree) {
     PRESERVE_ASSIGN_OR_RETURN(members_spool, Spool::Create());
     PRESERVE_RETURN_IF_ERROR(HashTreeRenewalGroups(
-        items, alg, batches,
+        subjects, alg, batches,
         [&](std::size_t i, timestamp::PartialHashtree members, ByteView leaf, std::string why) -> Status {
           if (!why.empty()) {
             leaf_of[i] = kLeftOut;
@@ -916,7 +976,7 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
     batches.tree_chunks.clear();
   }
   for (std::size_t first = 0; first < n && !hash_tree; first += config.commit_subjects) {
-    const auto chunk = items.subspan(first, std::min(config.commit_subjects, n - first));
+    const auto chunk = subjects.Slice(first, std::min(config.commit_subjects, n - first));
     PRESERVE_ASSIGN_OR_RETURN(std::vector<EvidenceSkeleton> skeletons, LoadRenewalSkeletons(chunk));
     for (std::size_t i = 0; i < chunk.size(); ++i) {
       std::string chain_key;
@@ -941,15 +1001,12 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   leaves.insert(leaves.end(), head.leaf.begin(), head.leaf.end());
   PRESERVE_FAULT_POINT("renew.before_tsa");
   std::size_t heads = 0;
-  for (std::size_t i = 0; i < n; ++i) heads += leaf_of[i] != kLeftOut && IsHeadSubject(items[i].package_id);
+  for (std::size_t i = 0; i < n; ++i) heads += leaf_of[i] != kLeftOut && IsHeadSubject(subjects[i]);
   PRESERVE_ASSIGN_OR_RETURN(timestamp::HashTree built, timestamp::BuildHashTreeOverLeaves(alg, leaves));
   leaves = {};  // the tree holds them now
   PRESERVE_ASSIGN_OR_RETURN(TimeStampedTree renewed, TimeStampTree(alg, std::move(built), n - heads - left_out.size(), horizon));
   PRESERVE_FAULT_POINT("renew.after_tsa");
-  const timestamp::HashTree& tree = renewed.tree;
   BatchRecord& batch = renewed.batch;
-  batch.leaves = tree.groups();
-  NoteSealedHead(batch, head.head, tree, head_leaf);
   const Deadline& deadline = renewed.deadline;
 
   // Pass 2: the tree first, in commits of its own (a crash after them
@@ -960,17 +1017,22 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   // subjects as they were: their evidence unchanged and still due, so the
   // next run renews them (in a batch of their own), and this batch's token
   // covers leaves that nothing refers to, which proves nothing about them.
-  PRESERVE_RETURN_IF_ERROR(CommitTreeInSteps(*store, batch.id, tree));
+  // Once the tree is stored, only where each leaf went is needed: the tree
+  // (96 MB at a million SHA-384 leaves) is freed at the end of this block.
+  std::vector<std::uint32_t> leaf_position;
+  {
+    const timestamp::HashTree tree = std::move(renewed.tree);
+    batch.leaves = tree.groups();
+    NoteSealedHead(batch, head.head, tree, head_leaf);
+    PRESERVE_RETURN_IF_ERROR(CommitTreeInSteps(*store, batch.id, tree));
+    leaf_position.resize(tree.groups());
+    for (std::size_t g = 0; g < leaf_position.size(); ++g)
+      leaf_position[g] = static_cast<std::uint32_t>(tree.LeafPosition(g));
+  }
   PRESERVE_FAULT_POINT("renew.after_tree");
-  // From here on only where each leaf went is needed; the levels (96 MB at a
-  // million SHA-384 leaves) are stored, and go.
-  std::vector<std::uint32_t> leaf_position(tree.groups());
-  for (std::size_t g = 0; g < leaf_position.size(); ++g)
-    leaf_position[g] = static_cast<std::uint32_t>(tree.LeafPosition(g));
-  { const timestamp::HashTree stored = std::move(renewed.tree); }
   if (members_spool) PRESERVE_RETURN_IF_ERROR(members_spool->Rewind());
   for (std::size_t first = 0; first < n; first += config.commit_subjects) {
-    const auto chunk = items.subspan(first, std::min(config.commit_subjects, n - first));
+    const auto chunk = subjects.Slice(first, std::min(config.commit_subjects, n - first));
     PRESERVE_ASSIGN_OR_RETURN(std::vector<EvidenceSkeleton> skeletons, LoadRenewalSkeletons(chunk));
     std::vector<timestamp::PartialHashtree> members(hash_tree ? chunk.size() : 0);
     for (std::size_t i = 0; i < members.size(); ++i) {
@@ -1018,9 +1080,9 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
     }
     for (std::size_t i = 0; i < chunk.size(); ++i) {
       if (leaf_of[first + i] == kLeftOut) continue;
-      w.PutEvidence(chunk[i].package_id, evidence[i]);
-      w.Unschedule(previous_renewal[i], chunk[i].package_id);
-      w.Schedule(deadline.when, chunk[i].package_id);
+      w.PutEvidence(chunk[i], evidence[i]);
+      w.Unschedule(previous_renewal[i], chunk[i]);
+      w.Schedule(deadline.when, chunk[i]);
     }
     PRESERVE_RETURN_IF_ERROR(store->Commit(std::move(w)));
     ReturnFreedMemory();
@@ -1028,7 +1090,7 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   }
   PRESERVE_FAULT_POINT("renew.after_commit");
   for (std::size_t i = 0; i < n && renewed_subject->empty(); ++i)
-    if (leaf_of[i] != kLeftOut) *renewed_subject = items[i].package_id;
+    if (leaf_of[i] != kLeftOut) *renewed_subject = std::string(subjects[i]);
   return RenewalBatch{batch.id,  kind,  alg, batch.packages, batch.time, heads, std::move(renewed.answer.failovers),
                       std::move(left_out)};
 }
@@ -1076,11 +1138,11 @@ Result<RenewalOutcome> Sealing::Renew(const RenewOptions& options) {
   // max_batch subjects of one kind wait: what the run holds is bounded by the
   // batch size, not by the holdings. Renewed subjects move past the horizon,
   // so the windows still to come are not disturbed.
-  std::map<std::pair<RenewalKind, HashAlgorithm>, std::vector<RenewalItem>> waiting;
-  auto renew = [&](RenewalKind kind, HashAlgorithm alg, std::vector<RenewalItem>& items) -> Status {
+  std::map<std::pair<RenewalKind, HashAlgorithm>, SubjectIds> waiting;
+  auto renew = [&](RenewalKind kind, HashAlgorithm alg, SubjectIds& subjects) -> Status {
     std::string renewed_subject;
-    PRESERVE_ASSIGN_OR_RETURN(RenewalBatch batch, impl_->RenewBatch(kind, alg, items, horizon, &renewed_subject));
-    items = {};
+    PRESERVE_ASSIGN_OR_RETURN(RenewalBatch batch, impl_->RenewBatch(kind, alg, subjects, horizon, &renewed_subject));
+    subjects.Release();
     ReturnFreedMemory();
     // Never leave a run that wrote evidence its own verification rejects without saying so.
     if (!renewed_subject.empty()) PRESERVE_RETURN_IF_ERROR(impl_->CheckRenewedEvidence(renewed_subject, outcome));
@@ -1092,15 +1154,15 @@ Result<RenewalOutcome> Sealing::Renew(const RenewOptions& options) {
         std::move(lapsed.begin(), lapsed.end(), std::back_inserter(outcome.lapsed));
         for (auto& item : items) {
           const auto key = std::make_pair(item.kind, item.hash_algorithm);
-          std::vector<RenewalItem>& group = waiting[key];
-          group.push_back(std::move(item));
+          SubjectIds& group = waiting[key];
+          group.Add(item.package_id);
           if (group.size() >= options.max_batch) PRESERVE_RETURN_IF_ERROR(renew(key.first, key.second, group));
         }
         return Status::Ok();
       });
   PRESERVE_RETURN_IF_ERROR(scanned);
-  for (auto& [key, items] : waiting)
-    if (!items.empty()) PRESERVE_RETURN_IF_ERROR(renew(key.first, key.second, items));
+  for (auto& [key, subjects] : waiting)
+    if (!subjects.empty()) PRESERVE_RETURN_IF_ERROR(renew(key.first, key.second, subjects));
   if (!outcome.lapsed.empty()) {
     // Said loudly, and kept: every run finds them again until a new chain is started.
     std::string named;

@@ -37,8 +37,9 @@ struct StoreConfig {
   std::size_t commit_subjects = 16384;
   // A hash-tree renewal re-reads the content of its batch a range of the key
   // space at a time, each range this many objects or so: it holds about 80
-  // bytes an object of a range (sealing.cc). Tests shrink it to cut a
-  // renewal of a few packages into several ranges.
+  // bytes an object of a range (sealing.cc; at most 256 ranges, each a
+  // temporary file). Tests shrink it to cut a renewal of a few packages into
+  // several ranges.
   std::size_t renewal_objects_per_pass = std::size_t{1} << 20;
   // Where the data objects' bytes live: unset, in the RocksDB database (the
   // default); else in this S3 bucket (storage/object_store.h). Fixed at init:

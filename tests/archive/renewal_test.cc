@@ -464,6 +464,46 @@ TEST_F(Renewal, HashTreeRenewalLeavesOutContentThatNoLongerMatchesItsDigest) {
   EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
 }
 
+// A record whose data object's SHA-256 is not 32 bytes (edited behind
+// preserve's back) is left out of a hash-tree renewal and named; the other
+// package of the batch is renewed.
+TEST_F(Renewal, HashTreeRenewalLeavesOutARecordWithADigestOfTheWrongLength) {
+  ASSERT_NO_FATAL_FAILURE(Init(timestamp::TsaKeyType::kEcdsaP256));
+  const std::string damaged = Ingest("letter.p7m");
+  const std::string sound = Ingest("letter.txt.p7s", "letter.txt");
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
+  archive_.reset();
+  {
+    testing::RawDb raw(root_ / "db");
+    std::string record = raw.Get("packages", damaged);
+    const std::size_t at = record.find("\"sha256\":\"");
+    ASSERT_NE(at, std::string::npos) << record;
+    record.erase(at + 10, 2);  // one byte (two hex digits) fewer
+    raw.Put("packages", damaged, record);
+  }
+  Reopen();
+  fs::path policy = dir_ / "sha256-ends-2030.json";
+  testing::WriteFile(policy, R"({"name": "SHA-256 retired early", "base": "etsi",
+    "hash": [{"algorithm": "SHA-256", "end": "2030-01-01"}]})");
+  ASSERT_TRUE(archive::Catalogue(*archive_).SetPolicy(policy.string()).ok());
+  clock_.Set(At("2029-06-01T08:00:00Z"));
+
+  RenewalOutcome outcome = Renew();
+  std::vector<std::string> left_out;
+  std::size_t renewed = 0;
+  for (const auto& b : outcome.batches) {
+    left_out.insert(left_out.end(), b.left_out.begin(), b.left_out.end());
+    renewed += b.packages;
+  }
+  ASSERT_EQ(left_out.size(), 1u);
+  EXPECT_EQ(left_out[0].rfind("package " + damaged + ": ", 0), 0u) << left_out[0];
+  EXPECT_NE(left_out[0].find("a SHA-256 of 31 bytes"), std::string::npos) << left_out[0];
+  EXPECT_EQ(renewed, 1u);
+  auto report = archive::Verification(*archive_).Verify(sound, {});
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
+}
+
 TEST_F(Renewal, NothingIsDueEarly) {
   ASSERT_NO_FATAL_FAILURE(Init(timestamp::TsaKeyType::kEcdsaP256));
   Ingest("letter.p7m");
