@@ -45,6 +45,31 @@ class Renewal : public testing::ArchiveTest {
     }));
   }
 
+  // A policy that retires SHA-256 on 2030-01-01, and the clock within the
+  // margin before: the next renewal is a hash-tree renewal of everything.
+  void RetireSha256Early() {
+    fs::path policy = dir_ / "sha256-ends-2030.json";
+    testing::WriteFile(policy, R"({"name": "SHA-256 retired early", "base": "etsi",
+      "hash": [{"algorithm": "SHA-256", "end": "2030-01-01"}]})");
+    ASSERT_TRUE(archive::Catalogue(*archive_).SetPolicy(policy.string()).ok());
+    clock_.Set(At("2029-06-01T08:00:00Z"));
+  }
+
+  // A hash-tree renewal run: the packages it renewed, and the lines of those it left out.
+  struct HashTreeRun {
+    std::size_t renewed = 0;
+    std::vector<std::string> left_out;
+  };
+  HashTreeRun RenewByHashTree() {
+    HashTreeRun run;
+    for (const auto& b : Renew().batches) {
+      EXPECT_EQ(b.kind, RenewalKind::kHashTree);
+      run.left_out.insert(run.left_out.end(), b.left_out.begin(), b.left_out.end());
+      run.renewed += b.packages;
+    }
+    return run;
+  }
+
   // One renewal run; returns what it did.
   RenewalOutcome Renew() {
     auto outcome = archive::Sealing(*archive_).Renew({});
@@ -422,25 +447,14 @@ TEST_F(Renewal, HashTreeRenewalLeavesOutContentThatNoLongerMatchesItsDigest) {
   config.insert(config.rfind('}'), R"(, "renewal_objects_per_pass": 1)");
   testing::WriteFile(root_ / "config.json", config);
   Reopen();
-  fs::path policy = dir_ / "sha256-ends-2030.json";
-  testing::WriteFile(policy, R"({"name": "SHA-256 retired early", "base": "etsi",
-    "hash": [{"algorithm": "SHA-256", "end": "2030-01-01"}]})");
-  ASSERT_TRUE(archive::Catalogue(*archive_).SetPolicy(policy.string()).ok());
-  clock_.Set(At("2029-06-01T08:00:00Z"));
+  ASSERT_NO_FATAL_FAILURE(RetireSha256Early());
 
-  RenewalOutcome outcome = Renew();
-  std::vector<std::string> left_out;
-  std::size_t renewed = 0;
-  for (const auto& b : outcome.batches) {
-    EXPECT_EQ(b.kind, RenewalKind::kHashTree);
-    left_out.insert(left_out.end(), b.left_out.begin(), b.left_out.end());
-    renewed += b.packages;
-  }
-  ASSERT_EQ(left_out.size(), 1u);
-  EXPECT_EQ(left_out[0].rfind("package " + damaged + ": ", 0), 0u) << left_out[0];
-  EXPECT_NE(left_out[0].find("letter.txt.p7s: does not match its SHA-256"), std::string::npos)
-      << left_out[0];
-  EXPECT_EQ(renewed, 1u);
+  const HashTreeRun run = RenewByHashTree();
+  ASSERT_EQ(run.left_out.size(), 1u);
+  EXPECT_EQ(run.left_out[0].rfind("package " + damaged + ": ", 0), 0u) << run.left_out[0];
+  EXPECT_NE(run.left_out[0].find("letter.txt.p7s: does not match its SHA-256"), std::string::npos)
+      << run.left_out[0];
+  EXPECT_EQ(run.renewed, 1u);
   auto report = archive::Verification(*archive_).Verify(sound, {});
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
@@ -455,7 +469,7 @@ TEST_F(Renewal, HashTreeRenewalLeavesOutContentThatNoLongerMatchesItsDigest) {
   archive_.reset();
   testing::RawDb(root_ / "db").Put("content", key, original);
   Reopen();
-  outcome = Renew();
+  const RenewalOutcome outcome = Renew();
   ASSERT_EQ(outcome.batches.size(), 1u);
   EXPECT_TRUE(outcome.batches[0].left_out.empty());
   EXPECT_EQ(outcome.batches[0].packages, 1u);
@@ -482,23 +496,13 @@ TEST_F(Renewal, HashTreeRenewalLeavesOutARecordWithADigestOfTheWrongLength) {
     raw.Put("packages", damaged, record);
   }
   Reopen();
-  fs::path policy = dir_ / "sha256-ends-2030.json";
-  testing::WriteFile(policy, R"({"name": "SHA-256 retired early", "base": "etsi",
-    "hash": [{"algorithm": "SHA-256", "end": "2030-01-01"}]})");
-  ASSERT_TRUE(archive::Catalogue(*archive_).SetPolicy(policy.string()).ok());
-  clock_.Set(At("2029-06-01T08:00:00Z"));
+  ASSERT_NO_FATAL_FAILURE(RetireSha256Early());
 
-  RenewalOutcome outcome = Renew();
-  std::vector<std::string> left_out;
-  std::size_t renewed = 0;
-  for (const auto& b : outcome.batches) {
-    left_out.insert(left_out.end(), b.left_out.begin(), b.left_out.end());
-    renewed += b.packages;
-  }
-  ASSERT_EQ(left_out.size(), 1u);
-  EXPECT_EQ(left_out[0].rfind("package " + damaged + ": ", 0), 0u) << left_out[0];
-  EXPECT_NE(left_out[0].find("a SHA-256 of 31 bytes"), std::string::npos) << left_out[0];
-  EXPECT_EQ(renewed, 1u);
+  const HashTreeRun run = RenewByHashTree();
+  ASSERT_EQ(run.left_out.size(), 1u);
+  EXPECT_EQ(run.left_out[0].rfind("package " + damaged + ": ", 0), 0u) << run.left_out[0];
+  EXPECT_NE(run.left_out[0].find("a SHA-256 of 31 bytes"), std::string::npos) << run.left_out[0];
+  EXPECT_EQ(run.renewed, 1u);
   auto report = archive::Verification(*archive_).Verify(sound, {});
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
