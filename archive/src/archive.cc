@@ -68,11 +68,7 @@ Result<PackageRecord> Archive::Impl::LoadRecord(const std::string& id) const {
 }
 
 Result<EvidenceSkeleton> Archive::Impl::LoadSkeleton(const std::string& id) const {
-  auto bytes = store->GetEvidence(id);
-  if (!bytes.ok() && bytes.status().code() == StatusCode::kNotFound)
-    return Status::FailedPrecondition("package " + id + " is not sealed yet (run 'preserve seal')");
-  if (!bytes.ok()) return bytes.status();
-  return DecodeEvidenceSkeleton(bytes.value());
+  return DecodeStoredSkeleton(id, store->GetEvidence(id));
 }
 
 Result<const BatchRecord*> Archive::Impl::LoadBatch(const std::string& batch_id, BatchCache& cache) const {
@@ -118,6 +114,59 @@ Result<Bytes> TreeNode(const storage::Store& store, const BatchRecord& batch, st
                nodes->begin() + static_cast<std::ptrdiff_t>(offset + size));
 }
 
+// The sibling of leaf `leaf`'s ancestor on each level where it has one (a
+// promoted node has none): the reduced tree's lists after the first. The
+// nodes cached are found under one lock, not one per level: a renewal
+// assembles a million of these on every core.
+Result<std::vector<Bytes>> SiblingPath(const storage::Store& store, const BatchRecord& batch, std::size_t leaf,
+                                       BatchCache& cache) {
+  struct Node {
+    std::size_t level, index;
+  };
+  std::vector<Node> path;
+  std::size_t position = leaf;
+  for (std::size_t count = batch.leaves, level = 0; count > 1; count = (count + 1) / 2, ++level, position /= 2)
+    if ((position ^ 1) < count) path.push_back({level, position ^ 1});
+  const std::size_t size = HashAlgorithmSize(batch.hash_algorithm);
+  std::vector<Bytes> siblings(path.size());
+  std::vector<std::size_t> uncached;
+  {
+    std::shared_lock<std::shared_mutex> lock(cache.mutex);
+    const auto tree = cache.tree_chunks.find(batch.id);
+    for (std::size_t i = 0; i < path.size(); ++i) {
+      const std::size_t offset = (path[i].index % kTreeChunkNodes) * size;
+      const std::uint64_t key = (std::uint64_t{static_cast<std::uint32_t>(path[i].level)} << 32) |
+                                static_cast<std::uint32_t>(path[i].index / kTreeChunkNodes);
+      const Bytes* nodes = nullptr;
+      if (tree != cache.tree_chunks.end())
+        if (auto found = tree->second.find(key); found != tree->second.end()) nodes = &found->second;
+      if (nodes == nullptr || nodes->size() < offset + size) {
+        uncached.push_back(i);  // TreeNode reads it, or says why it cannot
+        continue;
+      }
+      siblings[i].assign(nodes->begin() + static_cast<std::ptrdiff_t>(offset),
+                         nodes->begin() + static_cast<std::ptrdiff_t>(offset + size));
+    }
+  }
+  for (const std::size_t i : uncached) {
+    PRESERVE_ASSIGN_OR_RETURN(siblings[i], TreeNode(store, batch, path[i].level, path[i].index, cache));
+  }
+  return siblings;
+}
+
+// The digest under `alg` of batch `batch`'s token: a timestamp renewal's
+// group (rule 11), the same for every subject of the batch, worked out once.
+Result<Bytes> TokenDigest(const BatchRecord& batch, HashAlgorithm alg, BatchCache& cache) {
+  const std::string key = batch.id + '/' + std::string(HashAlgorithmName(alg));
+  {
+    std::shared_lock<std::shared_mutex> lock(cache.mutex);
+    if (auto found = cache.token_digests.find(key); found != cache.token_digests.end()) return found->second;
+  }
+  Bytes digest = Digest(alg, batch.token);
+  std::lock_guard<std::shared_mutex> lock(cache.mutex);
+  return cache.token_digests.try_emplace(key, std::move(digest)).first->second;
+}
+
 }  // namespace
 
 Result<timestamp::EvidenceRecord> Archive::Impl::Assemble(const PackageRecord& package,
@@ -141,17 +190,15 @@ Result<timestamp::EvidenceRecord> Archive::Impl::Assemble(const PackageRecord& p
         } else if (ats.members_source == Members::kDataObjects) {
           PRESERVE_ASSIGN_OR_RETURN(members, DataHashes(package, ats.digest_algorithm));
         } else {  // the tokens of the chain's ATSs before this one (rule 11)
-          for (const auto& earlier : out) members.push_back(Digest(ats.digest_algorithm, earlier.time_stamp));
+          for (std::size_t k = 0; k < out.size(); ++k) {
+            PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* earlier, LoadBatch(chain[k].batch_id, cache));
+            PRESERVE_ASSIGN_OR_RETURN(members.emplace_back(), TokenDigest(*earlier, ats.digest_algorithm, cache));
+          }
         }
         std::sort(members.begin(), members.end());
         timestamp::ReducedHashtree reduced{std::move(members)};
-        // Then the sibling of the leaf's ancestor on each level where it has one.
-        std::size_t position = *ats.leaf;
-        for (std::size_t count = batch->leaves, level = 0; count > 1; count = (count + 1) / 2, ++level, position /= 2) {
-          if ((position ^ 1) >= count) continue;  // promoted: no list
-          PRESERVE_ASSIGN_OR_RETURN(Bytes sibling, TreeNode(*store, *batch, level, position ^ 1, cache));
-          reduced.push_back({std::move(sibling)});
-        }
+        PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> siblings, SiblingPath(*store, *batch, *ats.leaf, cache));
+        for (Bytes& sibling : siblings) reduced.push_back({std::move(sibling)});
         a.digest_algorithm = ats.digest_algorithm;
         a.reduced_hashtree = std::move(reduced);
       }
@@ -383,6 +430,7 @@ Result<std::unique_ptr<Archive>> Archive::Open(const std::filesystem::path& root
   PRESERVE_ASSIGN_OR_RETURN(impl->store,
                             storage::Store::Open(DbDir(root), {.read_only = !impl->writable(),
                                                                .content_chunk_size = impl->content_chunk_size,
+                                                               .block_cache_bytes = impl->config.cache_mib << 20,
                                                                .holder = options.holder,
                                                                .object_store = std::move(objects)}));
   PRESERVE_ASSIGN_OR_RETURN(auto ca, LoadCertificates(LocalCaPath(root)));

@@ -63,6 +63,8 @@ struct BatchCache {
   std::map<std::string, BatchRecord, std::less<>> records;
   // Per batch id, the chunks of its tree read so far, by level << 32 | chunk.
   std::map<std::string, std::unordered_map<std::uint64_t, Bytes>, std::less<>> tree_chunks;
+  // Digests of batches' tokens, by batch id + '/' + algorithm name (rule 11's groups).
+  std::map<std::string, Bytes, std::less<>> token_digests;
 };
 
 // Records in `w` how a scheduled job's run ended, for `preserve status` and
@@ -138,6 +140,8 @@ struct Archive::Impl {
   // The record Assemble needs for subject `id`: a package's as stored, or for
   // a head, one that names it (its first list is stored: no data objects).
   Result<PackageRecord> SubjectRecord(const std::string& id) const;
+  // SubjectRecord of each of `ids`, the stored ones read together (Store::MultiGetPackages).
+  std::vector<Result<PackageRecord>> SubjectRecords(std::span<const std::string_view> ids) const;
   // The hashes under `alg` of the data objects a subject's evidence covers: a
   // package's data objects (a deleted one's from its tombstone), or a head's text.
   Result<std::vector<Bytes>> SubjectDataHashes(const std::string& id, HashAlgorithm alg, BatchCache& cache) const;
@@ -229,7 +233,8 @@ struct Archive::Impl {
   // or stays empty when every one was left out.
   Result<RenewalBatch> RenewBatch(RenewalKind kind, HashAlgorithm alg, const SubjectIds& subjects,
                                   TimePoint horizon, std::string* renewed_subject);
-  // The skeletons of `subjects`, read on every core; kCorruption for one without an ATS.
+  // The skeletons of `subjects`, read on every core a block at a time
+  // (Store::MultiGetEvidence); kCorruption for one without an ATS.
   Result<std::vector<EvidenceSkeleton>> LoadRenewalSkeletons(SubjectIds::Range subjects) const;
   // Pass 1 of a hash-tree renewal: each subject's group under `alg` (rule
   // 12), from its evidence and its data objects re-read and checked

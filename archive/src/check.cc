@@ -76,7 +76,13 @@ class ConsistencyCheck {
     const storage::ScanGapSink schedule_gaps = Skipped("schedule entries");
     return store_.ScanSchedule(
         [&](const storage::ScheduleEntry& e) {
-          (IsHeadSubject(e.package_id) ? head_schedule_ : schedule_)[e.package_id].push_back(e.due);
+          if (IsHeadSubject(e.package_id)) {
+            head_schedule_[e.package_id].push_back(e.due);
+          } else {
+            Scheduled& entry = schedule_[e.package_id];
+            entry.due.push_back(e.due);
+            entry.newest_batch = e.newest_batch;
+          }
           ++report_.schedule_entries;
           // Due before now: the newest time-stamp stopped protecting it, and no renewal came in time.
           if (e.due <= now) {
@@ -179,9 +185,12 @@ class ConsistencyCheck {
 
   // The state of package `id` against the seal queue, its evidence and the schedule.
   Status CheckEvidenceAndQueues(const std::string& id, const std::string& p, const PackageRecord& record) {
-    auto scheduled = schedule_.find(id);
-    std::vector<TimePoint> due = scheduled == schedule_.end() ? std::vector<TimePoint>{} : scheduled->second;
-    if (scheduled != schedule_.end()) schedule_.erase(scheduled);
+    Scheduled scheduled;
+    if (auto found = schedule_.find(id); found != schedule_.end()) {
+      scheduled = std::move(found->second);
+      schedule_.erase(found);
+    }
+    const std::vector<TimePoint>& due = scheduled.due;
     bool queued = queue_.erase(id) > 0;
     auto evidence = store_.GetEvidence(id);
     if (!evidence.ok() && evidence.status().code() != StatusCode::kNotFound)
@@ -200,7 +209,7 @@ class ConsistencyCheck {
     if (!evidence.ok()) {
       Problem(p + state + ", but it has no evidence");
     } else {
-      PRESERVE_RETURN_IF_ERROR(CheckEvidence(p, evidence.value()));
+      PRESERVE_RETURN_IF_ERROR(CheckEvidence(p, evidence.value(), scheduled.newest_batch));
     }
     if (!record.next_renewal) {
       Problem(p + state + ", but its record has no renewal date");
@@ -212,8 +221,10 @@ class ConsistencyCheck {
     return Status::Ok();
   }
 
-  // Every batch a package's evidence uses must be stored (each read once per check).
-  Status CheckEvidence(const std::string& p, ByteView evidence) {
+  // Every batch a package's evidence uses must be stored (each read once per
+  // check), and the schedule must name the batch of its newest time-stamp:
+  // renewal takes the hash and the deadline from that batch, not from the evidence.
+  Status CheckEvidence(const std::string& p, ByteView evidence, const std::string& scheduled_batch) {
     auto skeleton = DecodeEvidenceSkeleton(evidence);
     if (!skeleton.ok()) {
       Problem(p + "unreadable evidence: " + skeleton.status().message());
@@ -223,6 +234,10 @@ class ConsistencyCheck {
       Problem(p + "its evidence has no archive time-stamp");
       return Status::Ok();
     }
+    if (!skeleton->chains.back().empty() && !scheduled_batch.empty() &&
+        skeleton->chains.back().back().batch_id != scheduled_batch)
+      Problem(p + "its renewal is scheduled by batch " + scheduled_batch +
+              ", but its newest time-stamp is from batch " + skeleton->chains.back().back().batch_id);
     for (const auto& chain : skeleton->chains) {
       if (chain.empty()) Problem(p + "its evidence has an empty chain");
       for (const auto& ats : chain) {
@@ -246,8 +261,8 @@ class ConsistencyCheck {
   // Queue, schedule, evidence and lifecycle entries of no package.
   Status CheckOrphans() {
     for (const auto& id : queue_) Problem("seal queue: " + id + " is not a package");
-    for (const auto& [id, due] : schedule_)
-      Problem("schedule: " + Join(due) + " for " + id + ", which is not a package");
+    for (const auto& [id, scheduled] : schedule_)
+      Problem("schedule: " + Join(scheduled.due) + " for " + id + ", which is not a package");
     const storage::ScanGapSink evidence_gaps = Skipped("evidence entries");
     PRESERVE_RETURN_IF_ERROR(store_.ScanEvidenceIds(
         [&](std::string_view id) {
@@ -355,7 +370,11 @@ class ConsistencyCheck {
   std::map<Bytes, std::string> holder_;  // object store only: digest -> "package ID: " of one package holding it
   ConsistencyReport report_;
   std::set<std::string> queue_;
-  std::map<std::string, std::vector<TimePoint>> schedule_;       // package id -> due times
+  struct Scheduled {
+    std::vector<TimePoint> due;
+    std::string newest_batch;  // the last entry's (storage::ScheduleEntry)
+  };
+  std::map<std::string, Scheduled> schedule_;                    // package id -> its entries
   std::map<std::string, std::vector<TimePoint>> head_schedule_;  // the trail's sealed heads (trail_evidence.h)
   std::set<std::string> packages_, deleted_, batches_present_, batches_missing_;
   // Content a deleted package used that is still stored: right only while a live package uses it too.

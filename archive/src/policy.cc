@@ -28,7 +28,7 @@ Status Catalogue::SetPolicy(const std::string& profile_or_file) {
     const Deadline& deadline = known->second;
     if (skeleton.next_renewal == deadline.when) return Status::Ok();
     w.Unschedule(skeleton.next_renewal, id);
-    w.Schedule(deadline.when, id);
+    w.Schedule(deadline.when, id, last_batch);
     skeleton.next_renewal = deadline.when;
     w.PutEvidence(id, EncodeEvidenceSkeleton(skeleton));
     ++rescheduled;

@@ -381,6 +381,13 @@ Result<EvidenceSkeleton> DecodeEvidenceSkeleton(ByteView bytes) {
   return s;
 }
 
+Result<EvidenceSkeleton> DecodeStoredSkeleton(std::string_view id, const Result<Bytes>& stored) {
+  if (!stored.ok() && stored.status().code() == StatusCode::kNotFound)
+    return Status::FailedPrecondition("package " + std::string(id) + " is not sealed yet (run 'preserve seal')");
+  if (!stored.ok()) return stored.status();
+  return DecodeEvidenceSkeleton(stored.value());
+}
+
 std::string StoredVersionId(std::string_view package_id, std::uint32_t version) {
   if (version <= 1) return std::string(package_id);
   std::string number = std::to_string(version);

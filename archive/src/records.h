@@ -160,6 +160,9 @@ Result<PackageRecord> DecodePackageRecord(ByteView bytes, const storage::Store& 
 Result<PackageRecord> DecodeStoredPackageRecord(ByteView bytes);
 Bytes EncodeEvidenceSkeleton(const EvidenceSkeleton& skeleton);
 Result<EvidenceSkeleton> DecodeEvidenceSkeleton(ByteView bytes);
+// Package `id`'s skeleton from what reading its evidence gave:
+// kFailedPrecondition when it has none (it is not sealed yet).
+Result<EvidenceSkeleton> DecodeStoredSkeleton(std::string_view id, const Result<Bytes>& stored);
 Bytes EncodeBatchRecord(const BatchRecord& batch);
 Result<BatchRecord> DecodeBatchRecord(ByteView bytes);
 

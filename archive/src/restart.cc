@@ -102,7 +102,7 @@ Result<RestartOutcome> Sealing::RestartLapsedEvidence(const std::vector<std::str
     skeleton.next_renewal = stamped.deadline.when;
     w.PutEvidence(target.package_id, EncodeEvidenceSkeleton(skeleton));
     w.Unschedule(previous_renewal, target.package_id);
-    w.Schedule(stamped.deadline.when, target.package_id);
+    w.Schedule(stamped.deadline.when, target.package_id, batch.id);
     outcome.subjects.push_back(target.package_id);
     if (i < kRestartedNamedInEvent) named += (i == 0 ? "" : " ") + target.package_id;
   }

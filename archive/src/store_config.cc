@@ -193,7 +193,7 @@ Result<StoreConfig> ParseStoreConfig(std::string_view text, const std::filesyste
   const JsonObjectReader o(doc, doc.root().get_object(), "", "");
   PRESERVE_RETURN_IF_ERROR(
       o.OnlyKeys({"renewal_margin_days", "tsa_key", "tsa_validity_years", "tsas", "jobs", "commit_subjects",
-                  "renewal_objects_per_pass", "content"}));
+                  "renewal_objects_per_pass", "cache_mib", "content"}));
   StoreConfig config;
   PRESERVE_ASSIGN_OR_RETURN(std::optional<std::int64_t> margin, o.Integer("renewal_margin_days", 0, 36500));
   if (margin) config.renewal_margin = std::chrono::days(*margin);
@@ -209,6 +209,8 @@ Result<StoreConfig> ParseStoreConfig(std::string_view text, const std::filesyste
   if (commit) config.commit_subjects = static_cast<std::size_t>(*commit);
   PRESERVE_ASSIGN_OR_RETURN(std::optional<std::int64_t> per_pass, o.Integer("renewal_objects_per_pass", 1, 1 << 30));
   if (per_pass) config.renewal_objects_per_pass = static_cast<std::size_t>(*per_pass);
+  PRESERVE_ASSIGN_OR_RETURN(std::optional<std::int64_t> cache, o.Integer("cache_mib", 8, 1 << 20));
+  if (cache) config.cache_mib = static_cast<std::size_t>(*cache);
   PRESERVE_ASSIGN_OR_RETURN(const json::array* tsas, o.Array("tsas"));
   for (std::size_t i = 0; tsas != nullptr && i < tsas->size(); ++i) {
     const std::string pointer = "/tsas/" + std::to_string(i);

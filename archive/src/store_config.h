@@ -10,6 +10,7 @@
 #include "preserve/archive/jobs.h"
 #include "preserve/policy/algorithm_catalogue.h"
 #include "preserve/storage/object_store.h"
+#include "preserve/storage/store.h"
 #include "preserve/timestamp/embedded_tsa.h"
 #include "preserve/timestamp/http_tsa.h"
 
@@ -41,6 +42,10 @@ struct StoreConfig {
   // temporary file). Tests shrink it to cut a renewal of a few packages into
   // several ranges.
   std::size_t renewal_objects_per_pass = std::size_t{1} << 20;
+  // RocksDB's block cache (storage::StoreOptions::block_cache_bytes), MiB:
+  // with the tables' index and filter blocks in it, the store's memory for
+  // reading stays this, however many packages it holds.
+  std::size_t cache_mib = storage::kDefaultBlockCacheBytes >> 20;
   // Where the data objects' bytes live: unset, in the RocksDB database (the
   // default); else in this S3 bucket (storage/object_store.h). Fixed at init:
   // a store's content does not move between the two.
@@ -58,7 +63,8 @@ std::filesystem::path PolicyPath(const std::filesystem::path& root);
 // fixity_sample, a fraction in (0, 1]. renew_every must be shorter than the
 // renewal margin (else evidence could weaken between two runs); and
 // commit_subjects, packages per commit of a seal or renewal batch;
-// renewal_objects_per_pass, objects per content pass of a hash-tree renewal; and
+// renewal_objects_per_pass, objects per content pass of a hash-tree renewal;
+// cache_mib, RocksDB's block cache in MiB; and
 // content, an object: {"kind": "rocksdb"} (the default) or {"kind": "s3",
 // "bucket" (required), "prefix", "endpoint" (required, http(s)://host[:port]),
 // "region" (default us-east-1), "path_style" (default true), "lock_mode"

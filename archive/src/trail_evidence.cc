@@ -122,7 +122,7 @@ void Archive::Impl::PutSealedHead(storage::WriteSet& w, const BatchRecord& batch
                                   TimePoint next_renewal) const {
   const std::string subject = HeadSubjectId(batch.id);
   w.PutEvidence(subject, EncodeEvidenceSkeleton(FirstHeadSkeleton(batch, next_renewal)));
-  w.Schedule(next_renewal, subject);
+  w.Schedule(next_renewal, subject, batch.id);
   if (sealed.anchor) PutTrailAnchor(w, *sealed.anchor);
 }
 
@@ -152,7 +152,7 @@ Result<std::size_t> Archive::Impl::EnsureHeadSubjects() {
     PRESERVE_ASSIGN_OR_RETURN(Deadline deadline, DeadlineOf(batch));
     const std::string subject = HeadSubjectId(batch.id);
     w.PutEvidence(subject, EncodeEvidenceSkeleton(FirstHeadSkeleton(batch, deadline.when)));
-    w.Schedule(deadline.when, subject);
+    w.Schedule(deadline.when, subject, batch.id);
   }
   w.AppendAudit(AuditEvent(*clock, "audit-heads",
                            {{"added", std::to_string(missing.size())},

@@ -107,6 +107,35 @@ TEST_F(MaintenanceTest, CheckNamesAQueuedPackageMissingFromTheSealQueue) {
   EXPECT_FALSE(Contains(report->problems.front(), sealed));
 }
 
+// Renewal takes a subject's hash and deadline from the batch its schedule
+// entry names, not from its evidence: check compares the two.
+TEST_F(MaintenanceTest, CheckNamesAScheduleEntryThatNamesAnotherBatch) {
+  const std::string id = Ingest("letter.p7m");
+  ASSERT_TRUE(Sealing(*archive_).Seal(1000).ok());
+  archive_.reset();
+  {
+    auto store = storage::Store::Open(root_ / "db", {});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    storage::WriteSet w;
+    ASSERT_TRUE(store.value()->ScanSchedule([&](const storage::ScheduleEntry& e) {
+      if (e.package_id == id) w.Schedule(e.due, id, "another-batch");  // the same entry, naming another batch
+      return true;
+    }).ok());
+    ASSERT_EQ(w.size(), 1u);
+    ASSERT_TRUE(store.value()->Commit(std::move(w)).ok());
+  }
+  Reopen();
+
+  auto report = Maintenance(*archive_).Check();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ(report->problems.size(), 1u);
+  EXPECT_EQ(report->problems.front().rfind("package " + id + ": its renewal is scheduled by batch another-batch, "
+                                           "but its newest time-stamp is from batch ",
+                                           0),
+            0u)
+      << report->problems.front();
+}
+
 TEST_F(MaintenanceTest, BackupRestoresToANewStoreWherePackagesVerify) {
   const std::string id = Ingest("letter.txt.p7s", "letter.txt");
   ASSERT_TRUE(Sealing(*archive_).Seal(1000).ok());

@@ -508,6 +508,59 @@ TEST_F(Renewal, HashTreeRenewalLeavesOutARecordWithADigestOfTheWrongLength) {
   EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
 }
 
+// Stores from before the schedule named each subject's newest batch hold
+// entries without it: renewal finds the batch (and so the hash to renew
+// under) in the evidence, and the entries it writes name it again.
+TEST_F(Renewal, EntriesScheduledWithoutTheirBatchAreRenewedFromTheEvidence) {
+  ASSERT_NO_FATAL_FAILURE(Init(timestamp::TsaKeyType::kEcdsaP256));
+  const std::vector<std::string> ids = {Ingest("letter.p7m"), Ingest("letter.txt.p7s", "letter.txt")};
+  ASSERT_TRUE(archive::Sealing(*archive_).Seal(1000).ok());
+  auto schedule = [&] {
+    archive_.reset();
+    std::vector<storage::ScheduleEntry> entries;
+    auto store = storage::Store::Open(root_ / "db", {});
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    if (store.ok()) {
+      EXPECT_TRUE(store.value()->ScanSchedule([&](const storage::ScheduleEntry& e) {
+        entries.push_back(e);
+        return true;
+      }).ok());
+    }
+    return std::make_pair(std::move(store), entries);
+  };
+  {
+    auto [store, entries] = schedule();
+    ASSERT_TRUE(store.ok());
+    ASSERT_EQ(entries.size(), 3u);  // the two packages and the trail head sealed with them
+    storage::WriteSet w;
+    for (const auto& e : entries) {
+      EXPECT_FALSE(e.newest_batch.empty()) << e.package_id;
+      w.Schedule(e.due, e.package_id, "");
+    }
+    ASSERT_TRUE(store.value()->Commit(std::move(w)).ok());
+  }
+  Reopen();
+  ASSERT_NO_FATAL_FAILURE(RetireSha256Early());
+
+  const HashTreeRun run = RenewByHashTree();
+  EXPECT_EQ(run.renewed, 2u);
+  EXPECT_TRUE(run.left_out.empty());
+  for (const auto& id : ids) {
+    auto report = archive::Verification(*archive_).Verify(id, {});
+    ASSERT_TRUE(report.ok());
+    EXPECT_EQ(report->verdict, Verdict::kValid) << audit::ReportToText(report.value());
+  }
+  auto check = archive::Maintenance(*archive_).Check();
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_TRUE(check->problems.empty()) << check->problems.front();
+  auto [store, entries] = schedule();
+  for (const auto& e : entries) {
+    if (std::find(ids.begin(), ids.end(), e.package_id) != ids.end()) {
+      EXPECT_FALSE(e.newest_batch.empty()) << e.package_id;
+    }
+  }
+}
+
 TEST_F(Renewal, NothingIsDueEarly) {
   ASSERT_NO_FATAL_FAILURE(Init(timestamp::TsaKeyType::kEcdsaP256));
   Ingest("letter.p7m");

@@ -110,7 +110,7 @@ TEST(StoreConfig, MistakesNameTheKeyAndTheLine) {
       // The misspelling that used to seal silently with the embedded TSA.
       {"{\"renewal_margin_days\": 180,\n \"tsa_list\": [" + tsa + "]}",
        "line 2: unknown key \"tsa_list\" (known: renewal_margin_days, tsa_key, tsa_validity_years, tsas, jobs, "
-       "commit_subjects, renewal_objects_per_pass, content)"},
+       "commit_subjects, renewal_objects_per_pass, cache_mib, content)"},
       {"{\"renewal_margin_days\": \"180\"}",
        "line 1: \"renewal_margin_days\" must be a whole number between 0 and 36500, not a string"},
       {"{\"renewal_margin_days\": -1}", "line 1: \"renewal_margin_days\" must be between 0 and 36500"},

@@ -91,13 +91,13 @@ TEST(Store, DequeueAndScheduleScan) {
   WriteSet w;
   w.Enqueue("a");
   w.Enqueue("b");
-  w.Schedule(t0 + std::chrono::hours(48), "late");
-  w.Schedule(t0, "early");
+  w.Schedule(t0 + std::chrono::hours(48), "late", "batch-1");
+  w.Schedule(t0, "early", "batch-1");
   ASSERT_TRUE(store->Commit(std::move(w)).ok());
   WriteSet d;
   d.Dequeue("a");
   d.Unschedule(t0 + std::chrono::hours(48), "late");
-  d.Schedule(t0 + std::chrono::hours(24), "middle");
+  d.Schedule(t0 + std::chrono::hours(24), "middle", "batch-2");
   ASSERT_TRUE(store->Commit(std::move(d)).ok());
 
   EXPECT_EQ(store->ListQueued(10).value(), std::vector<std::string>{"b"});
@@ -105,12 +105,14 @@ TEST(Store, DequeueAndScheduleScan) {
   ASSERT_EQ(due.size(), 2u);
   EXPECT_EQ(due[0].package_id, "early");
   EXPECT_EQ(due[0].due, t0);
+  EXPECT_EQ(due[0].newest_batch, "batch-1");
   EXPECT_EQ(due[1].package_id, "middle");
+  EXPECT_EQ(due[1].newest_batch, "batch-2");
 
   // A page at a time: after an entry, those that follow it by time, then id.
   WriteSet more;
-  more.Schedule(t0, "early2");
-  more.Schedule(t0 + std::chrono::hours(24), "another");
+  more.Schedule(t0, "early2", "batch-3");
+  more.Schedule(t0 + std::chrono::hours(24), "another", "batch-3");
   ASSERT_TRUE(store->Commit(std::move(more)).ok());
   std::vector<std::string> paged;
   ScheduleEntry last;
@@ -190,7 +192,7 @@ TEST(Store, LargeWriteSetCommitsWhole) {
     char id[16];
     std::snprintf(id, sizeof id, "p%07d", i);
     w.PutEvidence(id, AsBytes(std::string(100, 'e')));
-    w.Schedule(due, id);
+    w.Schedule(due, id, "batch");
   }
   w.AppendAudit(AsBytes("seal"));
   ASSERT_TRUE(store->Commit(std::move(w)).ok());

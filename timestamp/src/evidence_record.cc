@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "evidence_internal.h"
 #include "preserve/timestamp/evidence_record.h"
@@ -257,14 +259,18 @@ namespace {
 // --- The ArchiveTimeStampSequence written directly ---
 // A hash-tree renewal hashes every subject's sequence (rule 12), a million in
 // a batch; through the templates each costs an ASN.1 structure of some fifty
-// allocations and a parse of every token. The same DER, written here from
-// the inside out: each element's content first, then its header in front.
-// Tests check it byte for byte against the templates (EncodeEvidenceRecord).
+// allocations and a parse of every token. The same DER, written here in one
+// buffer: every element's size worked out first, then each header and
+// content in order, each token copied once. Tests check it byte for byte
+// against the templates (EncodeEvidenceRecord).
 
 constexpr std::uint8_t kContext2 = 0xa2;  // [2], constructed
 
-// The content of an AlgorithmIdentifier without parameters (rule 8): its OID's DER.
-Result<Bytes> AlgorithmIdentifierContent(HashAlgorithm alg) {
+// The content of an AlgorithmIdentifier without parameters (rule 8): its
+// OID's DER. Kept per thread: it is asked for once per ATS.
+Result<ByteView> AlgorithmIdentifierContent(HashAlgorithm alg) {
+  thread_local std::map<HashAlgorithm, Bytes> encoded;
+  if (auto found = encoded.find(alg); found != encoded.end()) return ByteView(found->second);
   Asn1ObjectPtr oid(OBJ_txt2obj(std::string(HashAlgorithmOid(alg)).c_str(), 1));
   if (!oid) return OutOfMemory();
   unsigned char* der = nullptr;
@@ -272,7 +278,7 @@ Result<Bytes> AlgorithmIdentifierContent(HashAlgorithm alg) {
   if (length <= 0) return OutOfMemory();
   Bytes out(der, der + length);
   OPENSSL_free(der);
-  return out;
+  return ByteView(encoded.emplace(alg, std::move(out)).first->second);
 }
 
 // Whether `token` is one strict-DER SEQUENCE and nothing after it, as ToContentInfo demands.
@@ -281,38 +287,69 @@ bool IsOneSequence(const Bytes& token) {
   return reader.Read(der::kSequence) && reader.empty();
 }
 
+// The content size of a PartialHashtree (its values as OCTET STRINGs).
+std::size_t ListContentSize(const PartialHashtree& list) {
+  std::size_t size = 0;
+  for (const Bytes& value : list) size += der::TlvSize(value.size());
+  return size;
+}
+
+// The content size of a reduced hash tree (a SEQUENCE OF PartialHashtree).
+std::size_t ReducedTreeContentSize(const ReducedHashtree& tree) {
+  std::size_t size = 0;
+  for (const PartialHashtree& list : tree) size += der::TlvSize(ListContentSize(list));
+  return size;
+}
+
 }  // namespace
 
 Result<Bytes> EncodeArchiveTimeStampSequence(const ArchiveTimeStampSequence& sequence) {
-  Bytes chains;
+  // Sizes first: each ATS's content and each chain's, in order.
+  std::vector<std::size_t> ats_sizes;
+  std::vector<std::size_t> chain_sizes;
+  std::size_t chains_size = 0;
   for (std::size_t c = 0; c < sequence.size(); ++c) {
-    Bytes chain;
+    std::size_t chain_size = 0;
     for (std::size_t a = 0; a < sequence[c].size(); ++a) {
       const ArchiveTimeStamp& ats = sequence[c][a];
       if (!IsOneSequence(ats.time_stamp))
         return Status::InvalidArgument("the time-stamp token is not one DER ContentInfo")
             .WithContext("chain " + std::to_string(c + 1) + ", ATS " + std::to_string(a + 1));
-      Bytes fields;
+      std::size_t fields = ats.time_stamp.size();
       if (ats.digest_algorithm) {
-        PRESERVE_ASSIGN_OR_RETURN(Bytes oid, AlgorithmIdentifierContent(*ats.digest_algorithm));
-        der::AppendTlv(fields, der::kContext0, oid);  // [0] IMPLICIT AlgorithmIdentifier
+        PRESERVE_ASSIGN_OR_RETURN(ByteView oid, AlgorithmIdentifierContent(*ats.digest_algorithm));
+        fields += der::TlvSize(oid.size());
+      }
+      if (ats.reduced_hashtree) fields += der::TlvSize(ReducedTreeContentSize(*ats.reduced_hashtree));
+      ats_sizes.push_back(fields);
+      chain_size += der::TlvSize(fields);
+    }
+    chain_sizes.push_back(chain_size);
+    chains_size += der::TlvSize(chain_size);
+  }
+  // Then every element in order, each header in front of its content.
+  Bytes out;
+  out.reserve(der::TlvSize(chains_size));
+  der::AppendHeader(out, der::kSequence, chains_size);  // ArchiveTimeStampSequence
+  std::size_t next_ats = 0;
+  for (std::size_t c = 0; c < sequence.size(); ++c) {
+    der::AppendHeader(out, der::kSequence, chain_sizes[c]);  // ArchiveTimeStampChain
+    for (const ArchiveTimeStamp& ats : sequence[c]) {
+      der::AppendHeader(out, der::kSequence, ats_sizes[next_ats++]);  // ArchiveTimeStamp
+      if (ats.digest_algorithm) {
+        PRESERVE_ASSIGN_OR_RETURN(ByteView oid, AlgorithmIdentifierContent(*ats.digest_algorithm));
+        der::AppendTlv(out, der::kContext0, oid);  // [0] IMPLICIT AlgorithmIdentifier
       }
       if (ats.reduced_hashtree) {
-        Bytes lists;
+        der::AppendHeader(out, kContext2, ReducedTreeContentSize(*ats.reduced_hashtree));  // [2] IMPLICIT SEQUENCE OF
         for (const PartialHashtree& list : *ats.reduced_hashtree) {
-          Bytes values;
-          for (const Bytes& value : list) der::AppendTlv(values, der::kOctetString, value);
-          der::AppendTlv(lists, der::kSequence, values);  // PartialHashtree
+          der::AppendHeader(out, der::kSequence, ListContentSize(list));  // PartialHashtree
+          for (const Bytes& value : list) der::AppendTlv(out, der::kOctetString, value);
         }
-        der::AppendTlv(fields, kContext2, lists);  // [2] IMPLICIT SEQUENCE OF PartialHashtree
       }
-      fields.insert(fields.end(), ats.time_stamp.begin(), ats.time_stamp.end());
-      der::AppendTlv(chain, der::kSequence, fields);  // ArchiveTimeStamp
+      out.insert(out.end(), ats.time_stamp.begin(), ats.time_stamp.end());
     }
-    der::AppendTlv(chains, der::kSequence, chain);  // ArchiveTimeStampChain
   }
-  Bytes out;
-  der::AppendTlv(out, der::kSequence, chains);  // ArchiveTimeStampSequence
   return out;
 }
 

@@ -31,9 +31,20 @@ Bytes Tlv(std::uint8_t tag, std::initializer_list<ByteView> pieces) {
 }
 
 void AppendTlv(Bytes& out, std::uint8_t tag, ByteView content) {
-  out.push_back(tag);
-  AppendLength(out, content.size());
+  AppendHeader(out, tag, content.size());
   out.insert(out.end(), content.begin(), content.end());
+}
+
+void AppendHeader(Bytes& out, std::uint8_t tag, std::size_t content_length) {
+  out.push_back(tag);
+  AppendLength(out, content_length);
+}
+
+std::size_t TlvSize(std::size_t content_length) {
+  std::size_t length_octets = 1;
+  if (content_length >= 0x80)
+    for (std::size_t rest = content_length; rest != 0; rest >>= 8) ++length_octets;
+  return 1 + length_octets + content_length;
 }
 
 std::optional<Element> Reader::Next() {

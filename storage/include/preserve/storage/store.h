@@ -57,6 +57,7 @@ using ContentDigest = std::array<std::uint8_t, 32>;
 // while a reader or writer holds one chunk at a time, and the usual document
 // (well under 4 MiB) stays one value, read with one lookup.
 inline constexpr std::size_t kDefaultContentChunkSize = 4u << 20;
+inline constexpr std::size_t kDefaultBlockCacheBytes = 64u << 20;
 
 struct StoreOptions {
   bool create_if_missing = false;  // make a new, empty store at the path
@@ -64,6 +65,10 @@ struct StoreOptions {
   // Objects above it are chunked (see ContentWriter); tests use small sizes.
   // Readers accept either form whatever the size: it only steers new writes.
   std::size_t content_chunk_size = kDefaultContentChunkSize;
+  // RocksDB's block cache, which holds the tables' index and filter blocks as
+  // well as their data blocks: what reading costs in memory, whatever the
+  // number of packages (see OpenDb in store.cc).
+  std::size_t block_cache_bytes = kDefaultBlockCacheBytes;
   // Who holds the store for writing, in words, for a holder that keeps it
   // (the service: "preserve serve, listening on https://127.0.0.1:8443"). A
   // second writer's kBusy names it, and says to stop it or use its API rather
@@ -182,7 +187,10 @@ class WriteSet {
   // the store; empty: sealing reads the record).
   void Enqueue(std::string_view package_id, ByteView entry = {});
   void Dequeue(std::string_view package_id);
-  void Schedule(TimePoint due, std::string_view package_id);
+  // Schedules a package's renewal. `newest_batch` is the batch of its
+  // evidence's newest time-stamp (opaque to the store), so that finding
+  // what is due, and under which hash, reads no evidence.
+  void Schedule(TimePoint due, std::string_view package_id, std::string_view newest_batch);
   void Unschedule(TimePoint due, std::string_view package_id);
   // A named value of the store's own (in RocksDB's default column family):
   // state that must change in the same commit as the records it describes.
@@ -257,6 +265,7 @@ struct AuditEntry {
 struct ScheduleEntry {
   TimePoint due;
   std::string package_id;
+  std::string newest_batch;  // as scheduled (WriteSet::Schedule); empty in entries written before it was kept
 };
 
 // A stretch of a column family that a scan could not read (a damaged block,
@@ -340,6 +349,11 @@ class Store {
                              const ScanGapSink* gaps = nullptr) const = 0;
   virtual Result<Bytes> GetPackage(std::string_view id) const = 0;
   virtual Result<Bytes> GetEvidence(std::string_view id) const = 0;
+  // GetPackage and GetEvidence of many ids in one read (RocksDB's MultiGet,
+  // which finds each block once for all its keys: cheaper than a Get each,
+  // most of all for ids in key order); a result per id, in the order given.
+  virtual std::vector<Result<Bytes>> MultiGetPackages(std::span<const std::string_view> ids) const = 0;
+  virtual std::vector<Result<Bytes>> MultiGetEvidence(std::span<const std::string_view> ids) const = 0;
   virtual Result<Bytes> GetBatch(std::string_view batch_id) const = 0;
   // A chunk written by WriteSet::PutTreeNodes; kNotFound when there is none.
   virtual Result<Bytes> GetTreeNodes(std::string_view batch_id, std::uint32_t level, std::uint32_t chunk) const = 0;

@@ -39,6 +39,11 @@ Bytes Tlv(std::uint8_t tag, std::initializer_list<ByteView> pieces);
 // The same element appended to `out`.
 void AppendTlv(Bytes& out, std::uint8_t tag, ByteView content);
 
+// An element's header alone (its content follows, written by the caller),
+// and an element's whole size: for writers that size their output first.
+void AppendHeader(Bytes& out, std::uint8_t tag, std::size_t content_length);
+std::size_t TlvSize(std::size_t content_length);
+
 // One element read: its identifier octet, and where it lies.
 struct Element {
   std::uint8_t tag = 0;
