@@ -296,7 +296,12 @@ class StoreImpl final : public Store {
     // partitioned, so that a lookup brings in the few KiB it needs rather
     // than a table's whole index and filter; the partitions' top level, and
     // level 0's blocks (the newest, most read), stay in the cache.
-    table.block_cache = rocksdb::NewLRUCache(block_cache_bytes);
+    // Few shards: a table written before its blocks were partitioned has a
+    // whole filter block of a MB or more, and a block larger than its shard
+    // is thrown out as soon as it is read (RocksDB's default would cut 64
+    // MiB into 64 shards of 1 MiB: every read of such a table would read its
+    // filter again).
+    table.block_cache = rocksdb::NewLRUCache(block_cache_bytes, /*num_shard_bits=*/2);
     table.cache_index_and_filter_blocks = true;
     table.cache_index_and_filter_blocks_with_high_priority = true;
     table.pin_l0_filter_and_index_blocks_in_cache = true;

@@ -65,6 +65,10 @@ std::string_view HashAlgorithmOid(HashAlgorithm alg) { return Info(alg).oid; }
 std::size_t HashAlgorithmSize(HashAlgorithm alg) { return Info(alg).size; }
 
 Result<HashAlgorithm> HashAlgorithmFromName(std::string_view name) {
+  // The canonical spelling first, as stored records give it: decoding a
+  // million evidence skeletons asks this some million times.
+  for (const auto& a : kAlgorithms)
+    if (a.name == name) return a.alg;
   std::string n = Normalize(name);
   for (const auto& a : kAlgorithms)
     if (Normalize(a.name) == n) return a.alg;
