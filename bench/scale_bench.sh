@@ -124,7 +124,7 @@ EOF
   awk -v step="$name" -v n="$n" -v wall="$wall" -v cpu="$(awk "BEGIN { print $user + $system }")" -v kib="$kib" \
     -v inner="${inner:--}" -v size="$size" 'BEGIN {
     if (inner != "-") inner = sprintf("%.2f", inner)
-    printf "%-11s %9d %9.2f %9.2f %8.0f %9s %13d %8.0f\n", step, n, wall, cpu, kib / 1024, inner, size, size / n
+    printf "%-11s %9d %9.2f %9.2f %8.0f %9s %13.0f %8.0f\n", step, n, wall, cpu, kib / 1024, inner, size, size / n
   }'
   bench_result scale "$name" "$n" "$wall" "$kib" "${baseline:--}"
 }
