@@ -87,13 +87,24 @@ Result<const BatchRecord*> Archive::Impl::LoadBatch(const std::string& batch_id,
 
 namespace {
 
+// Where node `index` of `level` lies in a stored tree (records.h): its
+// chunk, the chunk's key in BatchCache::tree_chunks, and its offset there.
+struct NodePlace {
+  std::uint32_t chunk;
+  std::uint64_t key;
+  std::size_t offset;
+};
+NodePlace PlaceOf(std::size_t level, std::size_t index, std::size_t node_size) {
+  const auto chunk = static_cast<std::uint32_t>(index / kTreeChunkNodes);
+  return {chunk, (std::uint64_t{static_cast<std::uint32_t>(level)} << 32) | chunk,
+          (index % kTreeChunkNodes) * node_size};
+}
+
 // Node `index` of `level` of a batch's stored hash tree (records.h).
 Result<Bytes> TreeNode(const storage::Store& store, const BatchRecord& batch, std::size_t level, std::size_t index,
                        BatchCache& cache) {
   const std::size_t size = HashAlgorithmSize(batch.hash_algorithm);
-  const auto chunk = static_cast<std::uint32_t>(index / kTreeChunkNodes);
-  const std::size_t offset = (index % kTreeChunkNodes) * size;
-  const std::uint64_t key = (std::uint64_t{static_cast<std::uint32_t>(level)} << 32) | chunk;
+  const auto [chunk, key, offset] = PlaceOf(level, index, size);
   const Bytes* nodes = nullptr;
   {
     std::shared_lock<std::shared_mutex> lock(cache.mutex);
@@ -134,9 +145,7 @@ Result<std::vector<Bytes>> SiblingPath(const storage::Store& store, const BatchR
     std::shared_lock<std::shared_mutex> lock(cache.mutex);
     const auto tree = cache.tree_chunks.find(batch.id);
     for (std::size_t i = 0; i < path.size(); ++i) {
-      const std::size_t offset = (path[i].index % kTreeChunkNodes) * size;
-      const std::uint64_t key = (std::uint64_t{static_cast<std::uint32_t>(path[i].level)} << 32) |
-                                static_cast<std::uint32_t>(path[i].index / kTreeChunkNodes);
+      const auto [chunk, key, offset] = PlaceOf(path[i].level, path[i].index, size);
       const Bytes* nodes = nullptr;
       if (tree != cache.tree_chunks.end())
         if (auto found = tree->second.find(key); found != tree->second.end()) nodes = &found->second;
