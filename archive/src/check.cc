@@ -18,12 +18,6 @@ namespace preserve::archive {
 
 namespace {
 
-std::string Join(const std::vector<TimePoint>& times) {
-  std::string out;
-  for (const auto& t : times) out += (out.empty() ? "" : ", ") + FormatUtcTime(t);
-  return out;
-}
-
 bool HoldsOnlyUtf8(ByteView bytes) {
   return IsUtf8(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
@@ -31,6 +25,17 @@ bool HoldsOnlyUtf8(ByteView bytes) {
 // One run of Maintenance::Check: what each pass has seen so far, for the
 // passes after it. What cannot be read (damage.h) is a problem to list, never
 // the end of the check; errors are for a store that cannot be read at all.
+//
+// Memory stays small whatever the holdings: nothing is held per package but
+// the 32 bytes of each object's digest (ContentReferences). Each family is
+// read in its own key order, and the families are tied together by point
+// reads in that order (the evidence and schedule entry of each record) and by
+// counts: when every record found its own schedule entry and there are as
+// many entries as records that found one, no entry is left over, and only
+// when the counts differ are the entries read again to name the odd ones.
+// Likewise for evidence. What is wrong with content is found in one scan of
+// the content family and named with its packages in one more pass over the
+// records, made only when something is wrong.
 class ConsistencyCheck {
  public:
   ConsistencyCheck(const storage::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
@@ -43,10 +48,12 @@ class ConsistencyCheck {
     PRESERVE_RETURN_IF_ERROR(ReadQueueAndSchedule());
     PRESERVE_RETURN_IF_ERROR(check_heads(head_schedule_, [this](std::string line) { Problem(std::move(line)); }));
     PRESERVE_RETURN_IF_ERROR(CheckPackages());
+    PRESERVE_RETURN_IF_ERROR(CheckLeftoverScheduleEntries());
     PRESERVE_RETURN_IF_ERROR(CheckOrphans());
     PRESERVE_RETURN_IF_ERROR(CheckDeletedContent());
-    PRESERVE_RETURN_IF_ERROR(CheckChunks());
+    PRESERVE_RETURN_IF_ERROR(CheckContentFamily());
     PRESERVE_RETURN_IF_ERROR(CheckObjectStore());
+    PRESERVE_RETURN_IF_ERROR(NameContentProblems());
     PRESERVE_RETURN_IF_ERROR(ScanUnnamedTreeChunks(store_, [&](std::string_view, std::uint32_t, std::uint32_t,
                                                                std::uint64_t size) {
       ++report_.unnamed_tree_chunks;
@@ -56,6 +63,8 @@ class ConsistencyCheck {
   }
 
  private:
+  static constexpr std::size_t kPage = 1000;  // records read at a time
+
   void Problem(std::string line) { report_.problems.push_back(std::move(line)); }
 
   storage::ScanGapSink Skipped(std::string records) {
@@ -79,9 +88,7 @@ class ConsistencyCheck {
           if (IsHeadSubject(e.package_id)) {
             head_schedule_[e.package_id].push_back(e.due);
           } else {
-            Scheduled& entry = schedule_[e.package_id];
-            entry.due.push_back(e.due);
-            entry.newest_batch = e.newest_batch;
+            ++package_entries_;
           }
           ++report_.schedule_entries;
           // Due before now: the newest time-stamp stopped protecting it, and no renewal came in time.
@@ -102,23 +109,28 @@ class ConsistencyCheck {
     };
     std::string after;
     while (true) {
-      PRESERVE_ASSIGN_OR_RETURN(auto page, store_.ListPackages(after, 1000, &package_gaps));
+      PRESERVE_ASSIGN_OR_RETURN(auto page, store_.ListPackages(after, kPage, &package_gaps));
       if (page.empty()) return Status::Ok();
-      for (const auto& [id, bytes] : page) {
-        after = id;
-        PRESERVE_RETURN_IF_ERROR(CheckPackage(id, bytes));
-      }
+      std::vector<std::string_view> ids;
+      ids.reserve(page.size());
+      for (const auto& entry : page) ids.push_back(entry.first);
+      std::vector<Result<Bytes>> evidence = store_.MultiGetEvidence(ids);
+      for (std::size_t i = 0; i < page.size(); ++i)
+        PRESERVE_RETURN_IF_ERROR(CheckPackage(page[i].first, page[i].second, evidence[i]));
+      after = page.back().first;
     }
   }
 
-  Status CheckPackage(const std::string& id, ByteView bytes) {
+  Status CheckPackage(const std::string& id, ByteView bytes, const Result<Bytes>& evidence) {
     ++report_.packages;
-    packages_.insert(id);
     const std::string p = "package " + id + ": ";
     if (!HoldsOnlyUtf8(bytes))
       Problem(p + "its record holds bytes that are not UTF-8 (read as %XX): 'preserve repair' rewrites it, "
                   "keeping the original");
-    auto decoded = DecodePackageRecord(bytes, store_);
+    if (!evidence.ok() && evidence.status().code() != StatusCode::kNotFound && !IsDamage(evidence.status()))
+      return evidence.status();
+    EvidenceSkeleton skeleton;
+    auto decoded = DecodePackageRecord(bytes, evidence, &skeleton);
     if (!decoded.ok()) {
       Problem(p + "unreadable record: " + decoded.status().message());
       every_record_read_ = false;
@@ -129,12 +141,13 @@ class ConsistencyCheck {
     if (record.state == PackageState::kDeleted) {
       PRESERVE_RETURN_IF_ERROR(CheckTombstonedContent(id, p, record));
     } else {
-      PRESERVE_RETURN_IF_ERROR(CheckContent(p, record));
+      for (const auto& o : record.objects)
+        PRESERVE_RETURN_IF_ERROR(referenced_.Add(o.sha256));  // found, or not, by CheckContentFamily
     }
     if (std::none_of(record.objects.begin(), record.objects.end(),
                      [](const PackageRecord::Object& o) { return o.path == package::kManifestPath; }))
       Problem(p + "has no manifest.json");
-    return CheckEvidenceAndQueues(id, p, record);
+    return CheckEvidenceAndQueues(id, p, record, evidence.ok() ? &skeleton : nullptr);
   }
 
   // A deleted package: no content is expected; the tombstone must keep the record's digests.
@@ -156,67 +169,49 @@ class ConsistencyCheck {
       }
       if (!present.value()) continue;
       deleted_content_.emplace(o.sha256, id);
-      auto chunks = store_.ContentChunks(o.sha256);
-      if (!chunks.ok() && chunks.status().code() != StatusCode::kCorruption) return chunks.status();
-      referenced_.Add(o.sha256, chunks.ok() ? chunks.value() : std::vector<Bytes>{});
+      PRESERVE_RETURN_IF_ERROR(referenced_.Add(o.sha256));
     }
     return Status::Ok();
   }
 
-  Status CheckContent(const std::string& p, const PackageRecord& record) {
-    for (const auto& o : record.objects) {
-      auto present = store_.HasContent(o.sha256);
-      if (!present.ok()) {
-        PRESERVE_RETURN_IF_ERROR(Unreadable(present.status(), p + "data object " + o.path + " "));
-        continue;
-      }
-      if (!present.value()) {
-        Problem(p + "data object " + o.path + " (SHA-256 " + ToHex(o.sha256) + ") is not in the store");
-        continue;
-      }
-      if (store_.object_store() != nullptr) holder_.emplace(o.sha256, p);
-      auto chunks = store_.ContentChunks(o.sha256);
-      if (!chunks.ok() && chunks.status().code() != StatusCode::kCorruption) return chunks.status();
-      if (!chunks.ok()) Problem(p + "data object " + o.path + ": " + chunks.status().message());
-      referenced_.Add(o.sha256, chunks.ok() ? chunks.value() : std::vector<Bytes>{});
-    }
-    return Status::Ok();
-  }
-
-  // The state of package `id` against the seal queue, its evidence and the schedule.
-  Status CheckEvidenceAndQueues(const std::string& id, const std::string& p, const PackageRecord& record) {
-    Scheduled scheduled;
-    if (auto found = schedule_.find(id); found != schedule_.end()) {
-      scheduled = std::move(found->second);
-      schedule_.erase(found);
-    }
-    const std::vector<TimePoint>& due = scheduled.due;
+  // The state of package `id` against the seal queue, its evidence and its schedule entry.
+  // `evidence`: its skeleton, null when it has none.
+  Status CheckEvidenceAndQueues(const std::string& id, const std::string& p, const PackageRecord& record,
+                                const EvidenceSkeleton* evidence) {
     bool queued = queue_.erase(id) > 0;
-    auto evidence = store_.GetEvidence(id);
-    if (!evidence.ok() && evidence.status().code() != StatusCode::kNotFound)
-      return Unreadable(evidence.status(), p + "its evidence ");
+    if (evidence != nullptr) ++packages_with_evidence_;
+    // The entry at the record's renewal date, and the batch it names.
+    std::optional<std::string> scheduled_batch;
+    if (record.next_renewal) {
+      auto entry = store_.GetScheduleEntry(*record.next_renewal, id);
+      if (entry.ok()) {
+        scheduled_batch = std::move(entry.value());
+        ++matched_entries_;
+      } else if (entry.status().code() != StatusCode::kNotFound) {
+        PRESERVE_RETURN_IF_ERROR(Unreadable(entry.status(), p + "its schedule entry "));
+      }
+    }
     if (record.state == PackageState::kQueued) {
       ++report_.queued;
       if (!queued) Problem(p + "queued, but not in the seal queue: it would never be sealed");
-      if (evidence.ok()) Problem(p + "queued, but it has evidence");
-      if (!due.empty()) Problem(p + "queued, but scheduled for renewal at " + Join(due));
+      if (evidence != nullptr) Problem(p + "queued, but it has evidence");
+      if (scheduled_batch) Problem(p + "queued, but scheduled for renewal at " + FormatUtcTime(*record.next_renewal));
       return Status::Ok();
     }
     // A deleted package keeps its evidence, renewed like a sealed one's.
     ++(record.state == PackageState::kDeleted ? report_.deleted : report_.sealed);
     const std::string state(PackageStateName(record.state));
     if (queued) Problem(p + state + ", but still in the seal queue");
-    if (!evidence.ok()) {
+    if (evidence == nullptr) {
       Problem(p + state + ", but it has no evidence");
     } else {
-      PRESERVE_RETURN_IF_ERROR(CheckEvidence(p, evidence.value(), scheduled.newest_batch));
+      PRESERVE_RETURN_IF_ERROR(CheckEvidence(p, *evidence, scheduled_batch.value_or("")));
     }
     if (!record.next_renewal) {
       Problem(p + state + ", but its record has no renewal date");
-      if (!due.empty()) Problem(p + "scheduled at " + Join(due) + " though its record has no renewal date");
-    } else if (due.size() != 1 || due.front() != *record.next_renewal) {
-      Problem(p + "renewal due " + FormatUtcTime(*record.next_renewal) + ", but the schedule has " +
-              (due.empty() ? std::string("no entry") : Join(due)));
+    } else if (!scheduled_batch) {
+      Problem(p + "renewal due " + FormatUtcTime(*record.next_renewal) +
+              ", but the schedule has no entry at that time");
     }
     return Status::Ok();
   }
@@ -224,21 +219,16 @@ class ConsistencyCheck {
   // Every batch a package's evidence uses must be stored (each read once per
   // check), and the schedule must name the batch of its newest time-stamp:
   // renewal takes the hash and the deadline from that batch, not from the evidence.
-  Status CheckEvidence(const std::string& p, ByteView evidence, const std::string& scheduled_batch) {
-    auto skeleton = DecodeEvidenceSkeleton(evidence);
-    if (!skeleton.ok()) {
-      Problem(p + "unreadable evidence: " + skeleton.status().message());
-      return Status::Ok();
-    }
-    if (skeleton->chains.empty()) {
+  Status CheckEvidence(const std::string& p, const EvidenceSkeleton& skeleton, const std::string& scheduled_batch) {
+    if (skeleton.chains.empty()) {
       Problem(p + "its evidence has no archive time-stamp");
       return Status::Ok();
     }
-    if (!skeleton->chains.back().empty() && !scheduled_batch.empty() &&
-        skeleton->chains.back().back().batch_id != scheduled_batch)
+    if (!skeleton.chains.back().empty() && !scheduled_batch.empty() &&
+        skeleton.chains.back().back().batch_id != scheduled_batch)
       Problem(p + "its renewal is scheduled by batch " + scheduled_batch +
-              ", but its newest time-stamp is from batch " + skeleton->chains.back().back().batch_id);
-    for (const auto& chain : skeleton->chains) {
+              ", but its newest time-stamp is from batch " + skeleton.chains.back().back().batch_id);
+    for (const auto& chain : skeleton.chains) {
       if (chain.empty()) Problem(p + "its evidence has an empty chain");
       for (const auto& ats : chain) {
         if (batches_present_.count(ats.batch_id) > 0) continue;
@@ -258,37 +248,100 @@ class ConsistencyCheck {
     return Status::Ok();
   }
 
-  // Queue, schedule, evidence and lifecycle entries of no package.
+  // Schedule entries that no record's renewal date matched: read again, and
+  // each looked up by its package, only when there are some (see above).
+  Status CheckLeftoverScheduleEntries() {
+    if (package_entries_ == matched_entries_) return Status::Ok();
+    const storage::ScanGapSink reported_above = [](const storage::ScanGap&) {};
+    Status failed = Status::Ok();
+    PRESERVE_RETURN_IF_ERROR(store_.ScanSchedule(
+        [&](const storage::ScheduleEntry& e) {
+          if (IsHeadSubject(e.package_id)) return true;
+          const std::string when = FormatUtcTime(e.due);
+          auto bytes = store_.GetPackage(e.package_id);
+          if (!bytes.ok()) {
+            if (bytes.status().code() == StatusCode::kNotFound)
+              Problem("schedule: " + when + " for " + e.package_id + ", which is not a package");
+            else if (!IsDamage(bytes.status()))
+              failed = bytes.status();
+            return failed.ok();  // a damaged record was named by CheckPackages
+          }
+          auto record = DecodePackageRecord(bytes.value(), store_);
+          if (!record.ok() || (record->next_renewal && *record->next_renewal == e.due)) return true;  // named above
+          const std::string p = "package " + e.package_id + ": ";
+          if (record->state == PackageState::kQueued) {
+            Problem(p + "queued, but scheduled for renewal at " + when);
+          } else if (!record->next_renewal) {
+            Problem(p + "scheduled at " + when + " though its record has no renewal date");
+          } else {
+            Problem(p + "the schedule has an entry at " + when + ", but its record says renewal due " +
+                    FormatUtcTime(*record->next_renewal));
+          }
+          return true;
+        },
+        &reported_above));
+    return failed;
+  }
+
+  // Queue, evidence and lifecycle entries of no package.
   Status CheckOrphans() {
     for (const auto& id : queue_) Problem("seal queue: " + id + " is not a package");
-    for (const auto& [id, scheduled] : schedule_)
-      Problem("schedule: " + Join(scheduled.due) + " for " + id + ", which is not a package");
+    PRESERVE_RETURN_IF_ERROR(CheckEvidenceEntries());
+    const storage::ScanGapSink lifecycle_gaps = Skipped("lifecycle records");
+    Status failed = Status::Ok();
+    PRESERVE_RETURN_IF_ERROR(store_.ScanLifecycle(
+        [&](std::string_view key, ByteView bytes) {
+          std::string id(key);
+          auto package = store_.GetPackage(id);  // in id order, as the scan: each block read once
+          if (!package.ok() && package.status().code() != StatusCode::kNotFound && !IsDamage(package.status())) {
+            failed = package.status();
+            return false;
+          }
+          if (package.status().code() == StatusCode::kNotFound) {
+            Problem("lifecycle: " + id + " has no package record");
+          } else if (deleted_.count(id) == 0) {  // a deleted package's record was read above
+            auto lifecycle = DecodeLifecycle(bytes);
+            if (!lifecycle.ok()) {
+              Problem("package " + id + ": unreadable lifecycle record: " + lifecycle.status().message());
+            } else if (lifecycle->tombstone) {
+              Problem("package " + id + ": it has a tombstone, but its record is not deleted");
+            }
+          }
+          if (!HoldsOnlyUtf8(bytes))
+            Problem("package " + id + ": its lifecycle record holds bytes that are not UTF-8 (read as %XX): "
+                    "'preserve repair' rewrites it, keeping the original");
+          return true;
+        },
+        &lifecycle_gaps));
+    return failed;
+  }
+
+  // Evidence of no package: when there are more evidence entries than
+  // records that found theirs, each entry is looked up by its package.
+  Status CheckEvidenceEntries() {
     const storage::ScanGapSink evidence_gaps = Skipped("evidence entries");
+    std::size_t entries = 0;
     PRESERVE_RETURN_IF_ERROR(store_.ScanEvidenceIds(
         [&](std::string_view id) {
-          if (!IsHeadSubject(id) && packages_.count(std::string(id)) == 0)
-            Problem("evidence: " + std::string(id) + " has no package record");
+          if (!IsHeadSubject(id)) ++entries;
           return true;
         },
         &evidence_gaps));
-    const storage::ScanGapSink lifecycle_gaps = Skipped("lifecycle records");
-    return store_.ScanLifecycle([&](std::string_view key, ByteView bytes) {
-      std::string id(key);
-      if (packages_.count(id) == 0) {
-        Problem("lifecycle: " + id + " has no package record");
-      } else if (deleted_.count(id) == 0) {  // a deleted package's record was read above
-        auto lifecycle = DecodeLifecycle(bytes);
-        if (!lifecycle.ok()) {
-          Problem("package " + id + ": unreadable lifecycle record: " + lifecycle.status().message());
-        } else if (lifecycle->tombstone) {
-          Problem("package " + id + ": it has a tombstone, but its record is not deleted");
-        }
-      }
-      if (!HoldsOnlyUtf8(bytes))
-        Problem("package " + id + ": its lifecycle record holds bytes that are not UTF-8 (read as %XX): "
-                "'preserve repair' rewrites it, keeping the original");
-      return true;
-    }, &lifecycle_gaps);
+    if (entries == packages_with_evidence_) return Status::Ok();
+    const storage::ScanGapSink reported_above = [](const storage::ScanGap&) {};
+    Status failed = Status::Ok();
+    PRESERVE_RETURN_IF_ERROR(store_.ScanEvidenceIds(
+        [&](std::string_view id) {
+          if (IsHeadSubject(id)) return true;
+          auto package = store_.GetPackage(id);
+          if (package.status().code() == StatusCode::kNotFound)
+            Problem("evidence: " + std::string(id) + " has no package record");
+          else if (!package.ok() && !IsDamage(package.status()))
+            failed = package.status();
+          return failed.ok();
+        },
+        &reported_above));
+    return failed;
   }
 
   // Content of a deleted package may stay only for a live package that holds the same bytes.
@@ -296,7 +349,7 @@ class ConsistencyCheck {
     std::string after;
     const storage::ScanGapSink reported_above = [](const storage::ScanGap&) {};
     while (!deleted_content_.empty()) {
-      PRESERVE_ASSIGN_OR_RETURN(auto page, store_.ListPackages(after, 1000, &reported_above));
+      PRESERVE_ASSIGN_OR_RETURN(auto page, store_.ListPackages(after, kPage, &reported_above));
       if (page.empty()) break;
       for (const auto& [id, bytes] : page) {
         after = id;
@@ -311,41 +364,36 @@ class ConsistencyCheck {
     return Status::Ok();
   }
 
-  // Every chunk a record's object lists must be stored; what no record refers
-  // to is garbage (garbage.h): harmless, so counted, not a problem, and
-  // exactly what 'gc' would collect.
-  Status CheckChunks() {
-    referenced_.Seal();
-    bool content_skipped = false;  // a damaged stretch hid chunks from the scan: a point read tells
-    const storage::ScanGapSink content_gaps = [&](const storage::ScanGap& gap) {
-      Problem(DescribeGap("content", gap));
-      content_skipped = true;
-    };
+  // One scan of the content family: every object a record lists and every
+  // chunk its chunk list names must be there; what no record refers to is
+  // garbage (garbage.h): harmless, so counted, not a problem, and exactly
+  // what 'gc' would collect.
+  Status CheckContentFamily() {
+    PRESERVE_RETURN_IF_ERROR(referenced_.Seal());
+    const storage::ScanGapSink content_gaps = Skipped("content");
+    bool lists_read = true;  // else some chunks cannot be told from garbage
     PRESERVE_RETURN_IF_ERROR(ScanUnreferencedContent(
         store_, referenced_,
         [&](ByteView, bool, std::uint64_t size) {
-          if (!every_record_read_) return;
           ++report_.garbage_objects;
           report_.garbage_bytes += size;
         },
+        [&](ByteView object, const Status& why) {
+          lists_read = false;
+          content_problems_.emplace(Bytes(object.begin(), object.end()), ContentProblem{true, ": " + why.message()});
+          return Status::Ok();
+        },
         &content_gaps));
-    for (const Bytes& chunk : referenced_.UnvisitedChunks()) {
-      if (content_skipped) {
-        auto present = store_.HasContent(chunk);
-        if (!present.ok()) {
-          PRESERVE_RETURN_IF_ERROR(Unreadable(present.status(), "content chunk " + ToHex(chunk) + " "));
-          continue;
-        }
-        if (present.value()) continue;
-      }
+    if (!every_record_read_ || !lists_read) report_.garbage_objects = report_.garbage_bytes = 0;
+    for (const Bytes& object : referenced_.MissingObjects())
+      content_problems_.emplace(object, ContentProblem{true, " (SHA-256 " + ToHex(object) + ") is not in the store"});
+    for (const auto& [chunk, object] : referenced_.MissingChunks())
       Problem("content chunk " + ToHex(chunk) + " is not in the store");
-    }
     return Status::Ok();
   }
 
   // With content in an object store: every row's object is there, at the
-  // size the row records; objects no row refers to are counted. Objects are
-  // named with a package that holds them.
+  // size the row records; objects no row refers to are counted.
   Status CheckObjectStore() {
     storage::ObjectStore* objects = store_.object_store();
     if (objects == nullptr) return Status::Ok();
@@ -356,30 +404,64 @@ class ConsistencyCheck {
           report_.unreferenced_object_bytes += size;
         },
         [&](ByteView digest, std::uint64_t row_size, std::optional<std::uint64_t> listed) {
-          auto holder = holder_.find(Bytes(digest.begin(), digest.end()));
-          const std::string who = holder == holder_.end() ? "content " : holder->second + "content ";
-          Problem(who + ToHex(digest) + (listed ? " has " + std::to_string(*listed) + " bytes in " +
+          content_problems_.emplace(
+              Bytes(digest.begin(), digest.end()),
+              ContentProblem{false, "content " + ToHex(digest) +
+                                        (listed ? " has " + std::to_string(*listed) + " bytes in " +
                                                       objects->Describe() + ", its row says " +
                                                       std::to_string(row_size) + " (changed behind preserve's back?)"
-                                                : " is referenced but missing from " + objects->Describe()));
+                                                : " is referenced but missing from " + objects->Describe())});
         });
+  }
+
+  // Names each content problem with every package whose record lists the
+  // object: one more pass over the records, only when there are problems.
+  Status NameContentProblems() {
+    if (content_problems_.empty()) return Status::Ok();
+    std::set<Bytes> named;
+    std::string after;
+    const storage::ScanGapSink reported_above = [](const storage::ScanGap&) {};
+    while (true) {
+      PRESERVE_ASSIGN_OR_RETURN(auto page, store_.ListPackages(after, kPage, &reported_above));
+      if (page.empty()) break;
+      for (const auto& [id, bytes] : page) {
+        after = id;
+        auto record = DecodeStoredPackageRecord(bytes);
+        if (!record.ok()) continue;
+        for (const auto& o : record->objects) {
+          auto [first, last] = content_problems_.equal_range(o.sha256);
+          for (auto it = first; it != last; ++it) {
+            named.insert(o.sha256);
+            Problem("package " + id + ": " + (it->second.about_data_object ? "data object " + o.path : "") +
+                    it->second.text);
+          }
+        }
+      }
+    }
+    for (const auto& [digest, problem] : content_problems_)
+      if (named.count(digest) == 0)
+        Problem(problem.about_data_object ? "content " + ToHex(digest) + problem.text : problem.text);
+    return Status::Ok();
   }
 
   const storage::Store& store_;
   const Clock& clock_;
-  std::map<Bytes, std::string> holder_;  // object store only: digest -> "package ID: " of one package holding it
   ConsistencyReport report_;
   std::set<std::string> queue_;
-  struct Scheduled {
-    std::vector<TimePoint> due;
-    std::string newest_batch;  // the last entry's (storage::ScheduleEntry)
-  };
-  std::map<std::string, Scheduled> schedule_;                    // package id -> its entries
   std::map<std::string, std::vector<TimePoint>> head_schedule_;  // the trail's sealed heads (trail_evidence.h)
-  std::set<std::string> packages_, deleted_, batches_present_, batches_missing_;
+  std::size_t package_entries_ = 0;   // schedule entries of packages (not of heads)
+  std::size_t matched_entries_ = 0;   // of those, the ones a record's renewal date found
+  std::size_t packages_with_evidence_ = 0;
+  std::set<std::string> deleted_, batches_present_, batches_missing_;
   // Content a deleted package used that is still stored: right only while a live package uses it too.
   std::map<Bytes, std::string> deleted_content_;  // digest -> the deleted package
   ContentReferences referenced_;
+  // What is wrong with an object, to be named with the packages that list it.
+  struct ContentProblem {
+    bool about_data_object;  // the line names the package's path of it: "data object PATH" + text
+    std::string text;
+  };
+  std::multimap<Bytes, ContentProblem> content_problems_;
   bool every_record_read_ = true;  // else what is garbage cannot be told
 };
 

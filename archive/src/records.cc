@@ -103,15 +103,30 @@ Result<PackageRecord> DecodeStoredPackageRecord(ByteView bytes) {
   });
 }
 
+namespace {
+
+// A stored record's state and renewal date, from its evidence.
+Result<PackageRecord> WithEvidence(PackageRecord r, const Result<Bytes>& evidence, EvidenceSkeleton* skeleton) {
+  if (!evidence.ok() && evidence.status().code() == StatusCode::kNotFound) return r;
+  if (!evidence.ok()) return evidence.status();
+  PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton decoded, DecodeEvidenceSkeleton(evidence.value()));
+  if (r.state != PackageState::kDeleted) r.state = PackageState::kSealed;
+  r.next_renewal = decoded.next_renewal;
+  if (skeleton != nullptr) *skeleton = std::move(decoded);
+  return r;
+}
+
+}  // namespace
+
 Result<PackageRecord> DecodePackageRecord(ByteView bytes, const storage::Store& store) {
   PRESERVE_ASSIGN_OR_RETURN(PackageRecord r, DecodeStoredPackageRecord(bytes));
   auto evidence = store.GetEvidence(r.id);
-  if (!evidence.ok() && evidence.status().code() == StatusCode::kNotFound) return r;
-  if (!evidence.ok()) return evidence.status();
-  PRESERVE_ASSIGN_OR_RETURN(EvidenceSkeleton skeleton, DecodeEvidenceSkeleton(evidence.value()));
-  if (r.state != PackageState::kDeleted) r.state = PackageState::kSealed;
-  r.next_renewal = skeleton.next_renewal;
-  return r;
+  return WithEvidence(std::move(r), evidence, nullptr);
+}
+
+Result<PackageRecord> DecodePackageRecord(ByteView bytes, const Result<Bytes>& evidence, EvidenceSkeleton* skeleton) {
+  PRESERVE_ASSIGN_OR_RETURN(PackageRecord r, DecodeStoredPackageRecord(bytes));
+  return WithEvidence(std::move(r), evidence, skeleton);
 }
 
 // The skeleton is the one record written per package per seal and renewal (a

@@ -155,6 +155,11 @@ Bytes EncodePackageRecord(const PackageRecord& record);
 // The record as read: the stored fields, then `state` and `next_renewal` from
 // the package's evidence in `store`.
 Result<PackageRecord> DecodePackageRecord(ByteView bytes, const storage::Store& store);
+// The same with the package's evidence as read already (Store::GetEvidence or
+// MultiGetEvidence: kNotFound when it has none); its skeleton, when it has
+// evidence, goes to `skeleton` if given.
+Result<PackageRecord> DecodePackageRecord(ByteView bytes, const Result<Bytes>& evidence,
+                                          EvidenceSkeleton* skeleton = nullptr);
 // The stored fields only (`state` queued unless deleted, no `next_renewal`):
 // for sealing, which needs only the data objects.
 Result<PackageRecord> DecodeStoredPackageRecord(ByteView bytes);

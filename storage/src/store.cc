@@ -840,6 +840,11 @@ class StoreImpl final : public Store {
 
   // ---- Maintenance ----
 
+  Result<std::string> GetScheduleEntry(TimePoint due, std::string_view id) const override {
+    PRESERVE_ASSIGN_OR_RETURN(Bytes batch,
+                              Get(kScheduleIdx, ScheduleKey(due, id), "schedule entry of package " + std::string(id)));
+    return std::string(batch.begin(), batch.end());
+  }
   Status ScanSchedule(const std::function<bool(const ScheduleEntry&)>& visit,
                       const ScanGapSink* gaps) const override {
     Status malformed = Status::Ok();

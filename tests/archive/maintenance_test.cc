@@ -136,6 +136,41 @@ TEST_F(MaintenanceTest, CheckNamesAScheduleEntryThatNamesAnotherBatch) {
       << report->problems.front();
 }
 
+// Check ties the families together by counts (as many schedule entries and
+// evidence entries as records that found theirs) and reads them again only
+// when the counts differ: then every extra entry is named.
+TEST_F(MaintenanceTest, CheckNamesEntriesThatNoRecordFound) {
+  const std::string sealed = Ingest("letter.txt.p7s", "letter.txt");
+  ASSERT_TRUE(Sealing(*archive_).Seal(1000).ok());
+  const std::string queued = Ingest("letter.p7m");
+  auto consistent = Maintenance(*archive_).Check();
+  ASSERT_TRUE(consistent.ok()) << consistent.status().ToString();
+  ASSERT_TRUE(consistent->problems.empty()) << consistent->problems.front();
+
+  const TimePoint other = ParseUtcTime("2090-01-01T00:00:00Z").value();
+  storage::WriteSet w;
+  w.Schedule(other, sealed, "");            // a second entry for a sealed package
+  w.Schedule(other, queued, "");            // an entry for a package not sealed yet
+  w.Schedule(other, "no-such-package", "");
+  w.PutEvidence("no-such-package", ToBytes("evidence"));
+  ASSERT_NO_FATAL_FAILURE(CommitBelowTheArchive(std::move(w)));
+
+  auto report = Maintenance(*archive_).Check();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  std::string all;
+  for (const auto& line : report->problems) all += line + "\n";
+  ASSERT_EQ(report->problems.size(), 4u) << all;
+  const auto named = [&](const std::string& start) {
+    return std::any_of(report->problems.begin(), report->problems.end(),
+                       [&](const std::string& line) { return line.rfind(start, 0) == 0; });
+  };
+  EXPECT_TRUE(named("package " + sealed + ": the schedule has an entry at 2090-01-01T00:00:00Z, "
+                    "but its record says renewal due 20"));
+  EXPECT_TRUE(named("package " + queued + ": queued, but scheduled for renewal at 2090-01-01T00:00:00Z"));
+  EXPECT_TRUE(named("schedule: 2090-01-01T00:00:00Z for no-such-package, which is not a package"));
+  EXPECT_TRUE(named("evidence: no-such-package has no package record"));
+}
+
 TEST_F(MaintenanceTest, BackupRestoresToANewStoreWherePackagesVerify) {
   const std::string id = Ingest("letter.txt.p7s", "letter.txt");
   ASSERT_TRUE(Sealing(*archive_).Seal(1000).ok());

@@ -405,6 +405,9 @@ class Store {
   // ---- Maintenance: consistency checks, backup, the audit chain's head ----
   // (used by archive/src/maintenance.cc; sealing seals AuditHead() in every batch)
 
+  // The newest batch the schedule entry of package `id` due at `due` names
+  // (ScheduleEntry::newest_batch); kNotFound when there is no such entry.
+  virtual Result<std::string> GetScheduleEntry(TimePoint due, std::string_view id) const = 0;
   // Every schedule entry, earliest first; stops early when `visit` returns false.
   virtual Status ScanSchedule(const std::function<bool(const ScheduleEntry&)>& visit,
                               const ScanGapSink* gaps = nullptr) const = 0;
