@@ -17,6 +17,8 @@
 #               50: one CLI process, as a user runs it
 #   fixity      preserve fixity --sample 0.001 (at least one package's worth)
 #   check       preserve check
+#   compact     preserve compact: every table rewritten, superseded evidence
+#               dropped (its row's store_bytes is the store after it)
 #   backup      preserve backup to a new folder beside the store
 #   backup-size (no timing) the backup's size on disk
 #     bench/scale_bench.sh BUILD_DIR [--dir DIR] [--keep] N
@@ -156,6 +158,7 @@ fi
 rm -f "$work/content"
 step fixity "$fixity_baseline" "$preserve" --store "$store" --now "$now" fixity --sample 0.001
 step check - "$preserve" --store "$store" --now "$now" check
+step compact - "$preserve" --store "$store" --now "$now" compact
 
 backup_baseline=$(timed sh -c 'tar -cf - -C "$1" . | cat >/dev/null' sh "$store")
 step backup "$backup_baseline" "$preserve" --store "$store" --now "$now" backup "$work/backup"

@@ -223,6 +223,7 @@ int CmdRestore(int argc, char** argv);
 int CmdGet(int argc, char** argv);
 // Collecting unreferenced content, repairing rows that are not UTF-8 (repair_commands.cc).
 int CmdGc(int argc, char** argv);
+int CmdCompact(int argc, char** argv);
 int CmdRepair(int argc, char** argv);
 // Retention, holds and deletion (retention_commands.cc).
 int CmdHold(int argc, char** argv);

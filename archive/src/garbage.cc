@@ -1,4 +1,4 @@
-// Collecting content no package refers to ('preserve gc'); see garbage.h.
+// Collecting content no package refers to ('preserve gc'; see garbage.h), and compacting the database.
 #include "garbage.h"
 
 #include <unistd.h>
@@ -368,6 +368,36 @@ Result<GarbageCollection> Maintenance::CollectGarbage(bool dry_run) {
   PRESERVE_FAULT_POINT("gc.after_commit");
   PRESERVE_RETURN_IF_ERROR(impl_->store->CompactContent().WithContext("giving back the space of erased content"));
   return found;
+}
+
+namespace {
+
+// Bytes of the regular files under `dir`.
+std::uint64_t BytesUnder(const std::filesystem::path& dir) {
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec)) total += it->file_size(size_ec);
+  }
+  return total;
+}
+
+}  // namespace
+
+Result<CompactionOutcome> Maintenance::Compact() {
+  if (!impl_->writable()) return Status::FailedPrecondition("compact rewrites the database: open the store for writing");
+  CompactionOutcome outcome;
+  outcome.bytes_before = BytesUnder(DbDir(impl_->root));
+  PRESERVE_RETURN_IF_ERROR(impl_->store->Compact());
+  outcome.bytes_after = BytesUnder(DbDir(impl_->root));
+  storage::WriteSet w;
+  w.AppendAudit(AuditEvent(*impl_->clock, "compact",
+                           {{"bytes_before", std::to_string(outcome.bytes_before)},
+                            {"bytes_after", std::to_string(outcome.bytes_after)}}));
+  PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)).WithContext("recording the compaction"));
+  return outcome;
 }
 
 }  // namespace preserve::archive

@@ -651,6 +651,15 @@ class StoreImpl final : public Store {
     return fd;
   }
 
+  Status Compact() override {
+    if (read_only_) return Status::FailedPrecondition("the store is open read-only");
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    for (std::size_t i = 0; i < handles_.size(); ++i)
+      PRESERVE_RETURN_IF_ERROR(FromRocks(db_->CompactRange(options, handles_[i], nullptr, nullptr),
+                                         std::string("compacting ") + kFamilies[i]));
+    return Status::Ok();
+  }
   Status CompactContent() override {
     if (read_only_) return Status::FailedPrecondition("the store is open read-only");
     // Reference rows only: the object store gives back its own space.

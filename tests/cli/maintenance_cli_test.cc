@@ -327,6 +327,30 @@ TEST_F(Maintenance, FixityPassesAndIsRecorded) {
   EXPECT_EQ(Preserve({"fixity", "--help"}).exit_code, 0);
 }
 
+// compact rewrites every table: what was stored reads back the same, and the run is recorded.
+TEST_F(Maintenance, CompactKeepsEveryPackageAndIsRecorded) {
+  std::string detached = IngestDetached();
+  std::string enveloping = IngestOne({Fixture("letter.p7m")});
+  CommandResult r = Preserve({"compact", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("{\"bytes_before\":", 0), 0u) << r.out;
+  EXPECT_FALSE(Contains(r.out, "\"bytes_after\":0}")) << r.out;
+  CommandResult log = Preserve({"audit-log", "show", "--json"});
+  EXPECT_TRUE(Contains(Lines(log.out).back(), "\"event\":\"compact\"")) << log.out;
+  EXPECT_EQ(Preserve({"audit-log", "verify"}).exit_code, 0);
+  CommandResult check = Preserve({"check"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_TRUE(Contains(check.out, "consistent: packages 2 (2 sealed, 0 queued)")) << check.out;
+  for (const std::string& id : {detached, enveloping}) {
+    CommandResult verify = Preserve({"verify", id});
+    EXPECT_EQ(verify.exit_code, 0) << id << verify.out << verify.err;
+  }
+  CommandResult text = Preserve({"compact"});
+  EXPECT_EQ(text.exit_code, 0) << text.out << text.err;
+  EXPECT_TRUE(Contains(text.out, "compact: db/ ")) << text.out;
+  EXPECT_EQ(Preserve({"compact", "--help"}).exit_code, 0);
+}
+
 TEST_F(Maintenance, FixityNamesThePackageAndObjectWhoseContentWasRewritten) {
   std::string detached = IngestDetached();
   std::string enveloping = IngestOne({Fixture("letter.p7m")});

@@ -110,6 +110,12 @@ struct RepairOutcome {
   std::vector<std::string> unrepairable;
 };
 
+// What Compact did: the database's size on disk before and after.
+struct CompactionOutcome {
+  std::uint64_t bytes_before = 0;
+  std::uint64_t bytes_after = 0;
+};
+
 struct BackupOutcome {
   std::filesystem::path destination;
   std::uint64_t audit_events = 0;  // events in the backed-up trail
@@ -168,6 +174,14 @@ class Maintenance {
   // what an ingest is about to refer to); other processes are kept out by
   // the writer lock. A dry run works on a read-only archive.
   Result<GarbageCollection> CollectGarbage(bool dry_run);
+
+  // Compacts the whole database (storage::Store::Compact): every table in the
+  // current format, overwritten values dropped. Worth running once after an
+  // upgrade from a version whose tables keep whole index and filter blocks
+  // (reads of a large store then reload them from disk), and to give back
+  // the space of superseded evidence after renewals. Records a "compact"
+  // audit event with the sizes. Archive open for writing.
+  Result<CompactionOutcome> Compact();
 
   // Rewrites the package records, lifecycle records and trust list entries
   // that hold bytes that are not UTF-8 (a raw file name: JSON must be UTF-8)

@@ -435,6 +435,13 @@ class Store {
   // left holding erased values only (one shared with live values keeps its
   // size). kFailedPrecondition when read-only.
   virtual Status CompactContent() = 0;
+  // Compacts every family down to its last level: each table is written
+  // again in the current format (partitioned index and filter blocks, which
+  // the bounded block cache holds a piece at a time; tables of earlier
+  // versions keep theirs whole) and overwritten or erased values are dropped.
+  // Rewrites the whole database: minutes at millions of packages. Reads and
+  // writes go on meanwhile. kFailedPrecondition when read-only.
+  virtual Status Compact() = 0;
   // The object store holding the content; null when it is in the database.
   // 'check' and 'gc' list it to find objects no row refers to.
   virtual ObjectStore* object_store() const = 0;
