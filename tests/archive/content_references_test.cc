@@ -14,21 +14,13 @@
 namespace preserve::archive {
 namespace {
 
+using preserve::testing::PatternBytes;
 using preserve::testing::TempDir;
 using storage::Store;
 using storage::WriteSet;
 
 constexpr std::size_t kChunk = 1024;  // objects larger than this are stored as chunk lists
 
-Bytes Pattern(std::size_t size, std::uint8_t seed) {
-  Bytes out(size);
-  std::uint32_t x = seed * 2654435761u + 1;
-  for (auto& b : out) {
-    x = x * 1103515245u + 12345u;
-    b = static_cast<std::uint8_t>(x >> 24);
-  }
-  return out;
-}
 
 Bytes Write(Store& store, const Bytes& data) {
   auto writer = store.NewContentWriter();
@@ -77,18 +69,18 @@ TEST_P(ContentReferencesTest, FindsGarbageMissingObjectsAndMissingChunks) {
   Store& store = *opened.value();
 
   std::vector<Bytes> listed;
-  for (std::uint8_t i = 0; i < 20; ++i) listed.push_back(Write(store, Pattern(100 + i, i)));
-  const Bytes large = Write(store, Pattern(5 * kChunk, 50));  // a chunk list of 5 chunks
+  for (std::uint8_t i = 0; i < 20; ++i) listed.push_back(Write(store, PatternBytes(100 + i, i)));
+  const Bytes large = Write(store, PatternBytes(5 * kChunk, 50));  // a chunk list of 5 chunks
   listed.push_back(large);
-  const Bytes absent_a = Digest(HashAlgorithm::kSha256, Pattern(10, 60));
-  const Bytes absent_b = Digest(HashAlgorithm::kSha256, Pattern(10, 61));
+  const Bytes absent_a = Digest(HashAlgorithm::kSha256, PatternBytes(10, 60));
+  const Bytes absent_b = Digest(HashAlgorithm::kSha256, PatternBytes(10, 61));
   listed.push_back(absent_a);
   listed.push_back(absent_b);
   std::reverse(listed.begin(), listed.end());  // not in key order, as records list them
 
   std::set<std::pair<Bytes, bool>> garbage;
-  for (std::uint8_t i = 0; i < 3; ++i) garbage.emplace(Write(store, Pattern(200 + i, 70 + i)), false);
-  const Bytes unlisted_large = Write(store, Pattern(3 * kChunk, 80));
+  for (std::uint8_t i = 0; i < 3; ++i) garbage.emplace(Write(store, PatternBytes(200 + i, 70 + i)), false);
+  const Bytes unlisted_large = Write(store, PatternBytes(3 * kChunk, 80));
   garbage.emplace(unlisted_large, true);
   auto unlisted_chunks = store.ContentChunks(unlisted_large);
   ASSERT_TRUE(unlisted_chunks.ok());

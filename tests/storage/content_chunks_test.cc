@@ -13,6 +13,7 @@
 namespace preserve::storage {
 namespace {
 
+using preserve::testing::PatternBytes;
 using preserve::testing::TempDir;
 
 constexpr std::size_t kChunk = 1024;  // small, so that chunking is cheap to exercise
@@ -23,16 +24,6 @@ std::unique_ptr<Store> OpenOrDie(const std::filesystem::path& dir, bool create =
   return store.ok() ? std::move(store).value() : nullptr;
 }
 
-// Deterministic bytes that differ from chunk to chunk.
-Bytes Pattern(std::size_t size, std::uint8_t seed) {
-  Bytes out(size);
-  std::uint32_t x = seed * 2654435761u + 1;
-  for (auto& b : out) {
-    x = x * 1103515245u + 12345u;
-    b = static_cast<std::uint8_t>(x >> 24);
-  }
-  return out;
-}
 
 // Writes `data` through a ContentWriter in pieces of `piece` bytes and commits it.
 ContentWriter::Object WriteObject(Store& store, const Bytes& data, std::size_t piece = 300) {
@@ -72,7 +63,7 @@ std::map<Bytes, bool> ContentKeys(const Store& store) {
 TEST(ContentChunks, LargeObjectRoundTripsStreamedOneChunkAtATime) {
   TempDir dir;
   auto store = OpenOrDie(dir / "db", true);
-  const Bytes data = Pattern(10 * kChunk + 500, 1);
+  const Bytes data = PatternBytes(10 * kChunk + 500, 1);
   ContentWriter::Object object = WriteObject(*store, data);
   EXPECT_EQ(object.sha256, Digest(HashAlgorithm::kSha256, data));
   EXPECT_EQ(object.size, data.size());
@@ -97,7 +88,7 @@ TEST(ContentChunks, LargeObjectRoundTripsStreamedOneChunkAtATime) {
 TEST(ContentChunks, PiecesOfAnySizeMakeTheSameChunks) {
   TempDir dir;
   auto store = OpenOrDie(dir / "db", true);
-  const Bytes data = Pattern(6 * kChunk + 17, 3);
+  const Bytes data = PatternBytes(6 * kChunk + 17, 3);
   std::vector<Bytes> expected;
   for (std::size_t at = 0; at < data.size(); at += kChunk)
     expected.push_back(Digest(HashAlgorithm::kSha256, ByteView(data).subspan(at, std::min(kChunk, data.size() - at))));
@@ -113,12 +104,12 @@ TEST(ContentChunks, AnObjectOfOneChunkOrLessIsStoredWhole) {
   TempDir dir;
   auto store = OpenOrDie(dir / "db", true);
   for (std::size_t size : {std::size_t{0}, std::size_t{1}, kChunk}) {
-    const Bytes data = Pattern(size, 2);
+    const Bytes data = PatternBytes(size, 2);
     ContentWriter::Object object = WriteObject(*store, data);
     EXPECT_TRUE(store->ContentChunks(object.sha256).value().empty()) << size;
     EXPECT_EQ(store->GetContent(object.sha256).value(), data) << size;
   }
-  const Bytes one_more = Pattern(kChunk + 1, 2);
+  const Bytes one_more = PatternBytes(kChunk + 1, 2);
   EXPECT_EQ(store->ContentChunks(WriteObject(*store, one_more).sha256).value().size(), 2u);
 }
 
@@ -128,14 +119,14 @@ TEST(ContentChunks, IdenticalChunksAreStoredOnce) {
   // Four identical chunks, then two different objects sharing their first chunks.
   Bytes repeated;
   for (int i = 0; i < 4; ++i) {
-    Bytes c = Pattern(kChunk, 7);
+    Bytes c = PatternBytes(kChunk, 7);
     repeated.insert(repeated.end(), c.begin(), c.end());
   }
   ContentWriter::Object a = WriteObject(*store, repeated);
   EXPECT_EQ(ContentKeys(*store).size(), 2u);  // one chunk and one chunk list
 
   Bytes b_data = repeated;
-  Bytes tail = Pattern(kChunk, 8);
+  Bytes tail = PatternBytes(kChunk, 8);
   b_data.insert(b_data.end(), tail.begin(), tail.end());
   ContentWriter::Object b = WriteObject(*store, b_data);
   EXPECT_EQ(ContentKeys(*store).size(), 4u);  // + the new chunk + b's list
@@ -149,7 +140,7 @@ TEST(ContentChunks, TheKeyNotTheBytesSaysWhatAValueIs) {
   TempDir dir;
   auto store = OpenOrDie(dir / "db", true);
   // A small object whose bytes are a well-formed chunk list of another object.
-  const Bytes large = Pattern(3 * kChunk, 3);
+  const Bytes large = PatternBytes(3 * kChunk, 3);
   ContentWriter::Object object = WriteObject(*store, large);
   // The list's bytes as the store keeps them: version, sizes, digests.
   Bytes lookalike = {1};
@@ -168,7 +159,7 @@ TEST(ContentChunks, TheKeyNotTheBytesSaysWhatAValueIs) {
 TEST(ContentChunks, AMissingChunkIsCorruptionNamingTheObject) {
   TempDir dir;
   auto store = OpenOrDie(dir / "db", true);
-  ContentWriter::Object object = WriteObject(*store, Pattern(3 * kChunk, 4));
+  ContentWriter::Object object = WriteObject(*store, PatternBytes(3 * kChunk, 4));
   const Bytes second = store->ContentChunks(object.sha256).value()[1];
   WriteSet w;
   w.EraseContent(second);
@@ -191,7 +182,7 @@ TEST(ContentChunks, AnObjectNeverPutLeavesNothingInTheStore) {
     auto store = OpenOrDie(dir / "db", true);
     auto writer = store->NewContentWriter();
     ASSERT_TRUE(writer.ok());
-    const Bytes data = Pattern(4 * kChunk, 5);
+    const Bytes data = PatternBytes(4 * kChunk, 5);
     ASSERT_TRUE(writer.value()->Append(data).ok());
     auto object = writer.value()->Finish();
     ASSERT_TRUE(object.ok());
@@ -215,7 +206,7 @@ TEST(ContentChunks, PutStoresTheChunksAndTheCommitTheObject) {
   auto store = OpenOrDie(dir / "db", true);
   auto writer = store->NewContentWriter();
   ASSERT_TRUE(writer.ok());
-  const Bytes data = Pattern(3 * kChunk + 10, 8);
+  const Bytes data = PatternBytes(3 * kChunk + 10, 8);
   ASSERT_TRUE(writer.value()->Append(data).ok());
   auto object = writer.value()->Finish();
   ASSERT_TRUE(object.ok());
@@ -233,7 +224,7 @@ TEST(ContentChunks, PutStoresTheChunksAndTheCommitTheObject) {
 TEST(ContentChunks, EraseContentValueRemovesOneFormOnly) {
   TempDir dir;
   auto store = OpenOrDie(dir / "db", true);
-  ContentWriter::Object object = WriteObject(*store, Pattern(2 * kChunk + 1, 9));
+  ContentWriter::Object object = WriteObject(*store, PatternBytes(2 * kChunk + 1, 9));
   const Bytes first_chunk = store->ContentChunks(object.sha256).value()[0];
   WriteSet w;
   w.EraseContentValue(first_chunk, /*chunk_list=*/true);  // no such list: nothing happens
@@ -253,7 +244,7 @@ TEST(ContentChunks, EraseContentValueRemovesOneFormOnly) {
 TEST(ContentChunks, EraseContentRemovesAChunkList) {
   TempDir dir;
   auto store = OpenOrDie(dir / "db", true);
-  ContentWriter::Object object = WriteObject(*store, Pattern(2 * kChunk + 1, 6));
+  ContentWriter::Object object = WriteObject(*store, PatternBytes(2 * kChunk + 1, 6));
   WriteSet w;
   w.EraseContent(object.sha256);
   ASSERT_TRUE(store->Commit(std::move(w)).ok());
@@ -277,11 +268,11 @@ TEST(ContentChunks, ManyObjectsAreReadInKeyOrderAndTheUnreadableNamed) {
   auto store = OpenOrDie(dir / "db", true);
   std::map<Bytes, Bytes> stored;  // digest -> bytes, in key order
   for (std::uint8_t seed = 0; seed < 40; ++seed) {
-    const Bytes data = Pattern(seed % 3 == 0 ? 3 * kChunk + seed : 50u + seed, seed);  // every third chunked
+    const Bytes data = PatternBytes(seed % 3 == 0 ? 3 * kChunk + seed : 50u + seed, seed);  // every third chunked
     stored[WriteObject(*store, data).sha256] = data;
   }
   const Bytes absent = Digest(HashAlgorithm::kSha256, AsBytes("absent"));
-  const ContentWriter::Object broken = WriteObject(*store, Pattern(2 * kChunk + 7, 99));
+  const ContentWriter::Object broken = WriteObject(*store, PatternBytes(2 * kChunk + 7, 99));
   WriteSet w;
   w.EraseContent(store->ContentChunks(broken.sha256).value()[0]);
   ASSERT_TRUE(store->Commit(std::move(w)).ok());

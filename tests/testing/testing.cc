@@ -174,4 +174,14 @@ Bytes ReadFileOrDie(const std::filesystem::path& path) {
   return data.ok() ? data.value() : Bytes{};
 }
 
+Bytes PatternBytes(std::size_t size, std::uint8_t seed) {
+  Bytes out(size);
+  std::uint32_t x = seed * 2654435761u + 1;
+  for (auto& b : out) {
+    x = x * 1103515245u + 12345u;
+    b = static_cast<std::uint8_t>(x >> 24);
+  }
+  return out;
+}
+
 }  // namespace preserve::testing

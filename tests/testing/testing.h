@@ -84,4 +84,8 @@ void WriteFile(const std::filesystem::path& path, std::string_view data);
 void WriteFile(const std::filesystem::path& path, ByteView data);
 Bytes ReadFileOrDie(const std::filesystem::path& path);
 
+// `size` deterministic bytes that differ with `seed` and from chunk to chunk
+// (content that neither compresses nor repeats).
+Bytes PatternBytes(std::size_t size, std::uint8_t seed);
+
 }  // namespace preserve::testing
