@@ -105,24 +105,29 @@ Result<Bytes> TreeNode(const storage::Store& store, const BatchRecord& batch, st
                        BatchCache& cache) {
   const std::size_t size = HashAlgorithmSize(batch.hash_algorithm);
   const auto [chunk, key, offset] = PlaceOf(level, index, size);
-  const Bytes* nodes = nullptr;
+  // Copied out under the lock: another thread may drop the chunk once it is released.
+  auto node_of = [&](const Bytes& nodes) -> Result<Bytes> {
+    if (nodes.size() < offset + size)
+      return Status::Corruption("hash tree of batch " + batch.id + ": level " + std::to_string(level) +
+                                " has no node " + std::to_string(index));
+    return Bytes(nodes.begin() + static_cast<std::ptrdiff_t>(offset),
+                 nodes.begin() + static_cast<std::ptrdiff_t>(offset + size));
+  };
   {
     std::shared_lock<std::shared_mutex> lock(cache.mutex);
     if (auto tree = cache.tree_chunks.find(batch.id); tree != cache.tree_chunks.end())
-      if (auto found = tree->second.find(key); found != tree->second.end()) nodes = &found->second;
+      if (auto found = tree->second.find(key); found != tree->second.end()) return node_of(found->second);
   }
-  if (nodes == nullptr) {
-    // Read outside the lock; a thread that read the same chunk meanwhile keeps its copy.
-    PRESERVE_ASSIGN_OR_RETURN(Bytes read, store.GetTreeNodes(batch.id, static_cast<std::uint32_t>(level), chunk));
-    std::lock_guard<std::shared_mutex> lock(cache.mutex);
-    auto tree = cache.tree_chunks.try_emplace(batch.id).first;
-    nodes = &tree->second.try_emplace(key, std::move(read)).first->second;
-  }
-  if (nodes->size() < offset + size)
-    return Status::Corruption("hash tree of batch " + batch.id + ": level " + std::to_string(level) + " has no node " +
-                              std::to_string(index));
-  return Bytes(nodes->begin() + static_cast<std::ptrdiff_t>(offset),
-               nodes->begin() + static_cast<std::ptrdiff_t>(offset + size));
+  // Read outside the lock; a thread that read the same chunk meanwhile keeps its copy.
+  PRESERVE_ASSIGN_OR_RETURN(Bytes read, store.GetTreeNodes(batch.id, static_cast<std::uint32_t>(level), chunk));
+  std::lock_guard<std::shared_mutex> lock(cache.mutex);
+  // Full: everything goes, rather than the least recently used. What is
+  // dropped is mostly lower levels already passed; the few upper chunks every
+  // path needs are read again at once.
+  if (cache.tree_chunk_bytes + read.size() > kTreeChunkCacheBytes) cache.DropTreeChunks();
+  auto [cached, added] = cache.tree_chunks.try_emplace(batch.id).first->second.try_emplace(key, std::move(read));
+  if (added) cache.tree_chunk_bytes += cached->second.size();
+  return node_of(cached->second);
 }
 
 // The sibling of leaf `leaf`'s ancestor on each level where it has one (a

@@ -1029,9 +1029,8 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
           leaves.insert(leaves.end(), leaf.begin(), leaf.end());
           return members_spool->AppendHashes(members);
         }));
-    // The trees the subjects were sealed in gave their reduced trees (two of
-    // 64 MB at a million); nothing from here on reads them.
-    batches.tree_chunks.clear();
+    // The trees the subjects were sealed in gave their reduced trees; nothing from here on reads them.
+    batches.DropTreeChunks();
   }
   for (std::size_t first = 0; first < n && !hash_tree; first += config.commit_subjects) {
     const auto chunk = subjects.Slice(first, std::min(config.commit_subjects, n - first));

@@ -1,8 +1,9 @@
 // ReadFile: whole files of any size, in one read of the size they have, and
-// the errors callers tell apart (a missing file, a directory); base64.
+// the errors callers tell apart (a missing file, a directory); base64; hex.
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,31 @@ TEST(ReadFile, RefusesWhatIsNotARegularFileWithoutReadingIt) {
   auto linked = ReadFile(dir / "link.txt");
   ASSERT_TRUE(linked.ok()) << linked.status().ToString();
   EXPECT_EQ(ToString(*linked), "content");
+}
+
+TEST(Hex, RoundTripsEveryByteInEitherCase) {
+  Bytes all(256);
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::uint8_t>(i);
+  const std::string hex = ToHex(all);
+  std::string upper = hex;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (const std::string& text : {hex, upper}) {
+    auto bytes = FromHex(text);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    EXPECT_EQ(*bytes, all);
+  }
+  EXPECT_TRUE(FromHex("").ok());
+}
+
+TEST(Hex, RefusesOddLengthsAndEveryNonHexCharacter) {
+  EXPECT_EQ(FromHex("abc").status().message(), "odd-length hex string");
+  for (int c = 0; c < 256; ++c) {
+    if (std::isxdigit(c)) continue;
+    const char bad = static_cast<char>(c);
+    // In either place of a byte, and after good bytes.
+    for (const std::string& text : {std::string{'0', bad}, std::string{bad, 'f'}, std::string{'0', '0', 'f', 'f', bad, '0'}})
+      EXPECT_EQ(FromHex(text).status().message(), "not a hex string") << c;
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -92,19 +93,24 @@ std::optional<Bytes> DecodeBase64(std::string_view text) {
 
 Result<Bytes> FromHex(std::string_view hex) {
   if (hex.size() % 2 != 0) return Status::InvalidArgument("odd-length hex string");
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
+  // By table: a renewal decodes the six digests of each of a million records.
+  static constexpr std::array<std::int8_t, 256> kNibble = [] {
+    std::array<std::int8_t, 256> t{};
+    t.fill(-1);
+    for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - '0');
+    for (int c = 'a'; c <= 'f'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'a' + 10);
+    for (int c = 'A'; c <= 'F'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'A' + 10);
+    return t;
+  }();
   Bytes out(hex.size() / 2);
+  int bad = 0;  // any nibble's -1, checked once at the end
   for (std::size_t i = 0; i < out.size(); ++i) {
-    int hi = nibble(hex[2 * i]);
-    int lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return Status::InvalidArgument("not a hex string");
+    const int hi = kNibble[static_cast<std::uint8_t>(hex[2 * i])];
+    const int lo = kNibble[static_cast<std::uint8_t>(hex[2 * i + 1])];
+    bad |= hi | lo;
     out[i] = static_cast<std::uint8_t>((hi << 4) | lo);
   }
+  if (bad < 0) return Status::InvalidArgument("not a hex string");
   return out;
 }
 
