@@ -53,17 +53,18 @@ Bytes AuditEvent(const Clock& clock, std::string_view type,
 // seals the evidence is the policy's choice (sealing.cc).
 inline constexpr HashAlgorithm kContentHash = HashAlgorithm::kSha256;
 
-// The batches one operation has read: their records and the chunks of their
-// hash trees, each read from the store once. Safe to share between threads:
-// a renewal assembles a million records on every core through one cache, so
-// look-ups of what it holds (nearly all of them) share the lock, and only a
-// miss takes it alone. Pointers it hands out stay valid as long as it lives.
 // What BatchCache keeps of the trees it reads. A run that reads paths from
 // all over a ten-million-leaf tree (a fixity sample) would otherwise end up
 // holding most of it: 1356 MiB at 10M. Paths read in leaf order (a renewal)
 // lose nothing by the bound: a chunk is done with once the next is reached.
 inline constexpr std::size_t kTreeChunkCacheBytes = 64u << 20;
 
+// The batches one operation has read: their records and chunks of their hash
+// trees, each read from the store once while it is kept. Safe to share
+// between threads: a renewal assembles a million records on every core
+// through one cache, so look-ups of what it holds (nearly all of them) share
+// the lock, and only a miss takes it alone. Pointers to batch records stay
+// valid as long as it lives; tree chunks may be dropped, so nodes are copied.
 struct BatchCache {
   std::shared_mutex mutex;
   std::map<std::string, BatchRecord, std::less<>> records;
