@@ -267,15 +267,15 @@ Result<CheckedContent> Archive::Impl::HashCheckedContent(std::vector<storage::Co
   constexpr std::size_t kMinObjectsPerThread = 4096;
   const Status read = ParallelRanges(n, kMinObjectsPerThread, [&](std::size_t begin, std::size_t end) -> Status {
     std::optional<std::size_t> current;
-    std::unique_ptr<Hasher> sha256;
-    std::unique_ptr<Hasher> hash;
+    Hasher sha256(kContentHash);  // restarted for each object
+    Hasher hash(alg);
     auto finish = [&] {
       if (!current) return;
-      const Bytes actual = sha256->Finish();
+      const Bytes actual = sha256.Finish();
       if (!std::equal(actual.begin(), actual.end(), out.sha256[*current].begin(), out.sha256[*current].end())) {
         damaged(*current, "does not match its SHA-256 (run 'preserve fixity')");
       } else {
-        const Bytes digest = hash->Finish();
+        const Bytes digest = hash.Finish();
         std::copy(digest.begin(), digest.end(), out.digests.begin() + static_cast<std::ptrdiff_t>(*current * size));
       }
       current.reset();
@@ -286,11 +286,11 @@ Result<CheckedContent> Archive::Impl::HashCheckedContent(std::vector<storage::Co
           if (current != begin + i) {
             finish();
             current = begin + i;
-            sha256 = std::make_unique<Hasher>(kContentHash);
-            hash = std::make_unique<Hasher>(alg);
+            sha256.Restart();
+            hash.Restart();
           }
-          sha256->Update(piece);
-          hash->Update(piece);
+          sha256.Update(piece);
+          hash.Update(piece);
           return Status::Ok();
         },
         [&](std::size_t i, Status why) {

@@ -246,9 +246,13 @@ struct Archive::Impl {
   // or stays empty when every one was left out.
   Result<RenewalBatch> RenewBatch(RenewalKind kind, HashAlgorithm alg, const SubjectIds& subjects,
                                   TimePoint horizon, std::string* renewed_subject);
-  // The skeletons of `subjects`, read on every core a block at a time
-  // (Store::MultiGetEvidence); kCorruption for one without an ATS.
-  Result<std::vector<EvidenceSkeleton>> LoadRenewalSkeletons(SubjectIds::Range subjects) const;
+  // The evidence of `subjects` as stored, read on every core a block at a
+  // time (Store::MultiGetEvidence); kFailedPrecondition for one not sealed.
+  Result<std::vector<Bytes>> LoadStoredEvidence(SubjectIds::Range subjects) const;
+  // The same decoded; kCorruption for one without an ATS. `stored`, when
+  // given, gets the bytes as read.
+  Result<std::vector<EvidenceSkeleton>> LoadRenewalSkeletons(SubjectIds::Range subjects,
+                                                             std::vector<Bytes>* stored = nullptr) const;
   // Pass 1 of a hash-tree renewal: each subject's group under `alg` (rule
   // 12), from its evidence and its data objects re-read and checked
   // (HashCheckedContent, one pass for the whole batch), sorted, and its hash
@@ -257,8 +261,9 @@ struct Archive::Impl {
   // has a group): it stays due, and the others are renewed. Memory: a chunk of subjects, and a digest
   // (32 bytes) and a new hash per data object; the rest goes through a
   // temporary file.
+  // `stored_evidence`: the subject's evidence as pass 1 read it.
   using TakeGroup = std::function<Status(std::size_t index, timestamp::PartialHashtree members, ByteView leaf,
-                                         std::string left_out)>;
+                                         ByteView stored_evidence, std::string left_out)>;
   Status HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgorithm alg, BatchCache& cache,
                                const TakeGroup& take) const;
   // Verifies `subject`'s evidence as `verify` would, now; adds a line to

@@ -201,6 +201,15 @@ class SkeletonReader {
     return (high << 32) | U32();
   }
   std::string Short() { return Text(U8()); }
+  // A short field without copying it: valid while the bytes read are.
+  std::string_view ShortView() {
+    const std::size_t n = U8();
+    if (!Take(n)) return {};
+    return {reinterpret_cast<const char*>(in_.data()) + pos_ - n, n};
+  }
+  void SkipValue() { Take(U16()); }
+  void SkipLong() { Take(U32()); }
+  std::size_t pos() const { return pos_; }
   std::string Long() { return Text(U32()); }
   Bytes Value() {
     std::size_t n = U16();
@@ -242,6 +251,20 @@ std::uint64_t Seconds(TimePoint t) {
   return secs < 0 ? 0 : static_cast<std::uint64_t>(secs);
 }
 
+// `leaf_offset`, when given, receives where the ATS's leaf position is written.
+void EncodeAts(SkeletonWriter& w, const Bytes& out, const EvidenceSkeleton::Ats& ats, std::size_t* leaf_offset) {
+  w.Short(HashAlgorithmName(ats.digest_algorithm));
+  w.Short(ats.batch_id);
+  w.U8(ats.leaf ? 1 : 0);
+  if (!ats.leaf) return;
+  if (leaf_offset != nullptr) *leaf_offset = out.size();
+  w.U32(*ats.leaf);
+  w.U8(static_cast<std::size_t>(ats.members_source));
+  if (ats.members_source != EvidenceSkeleton::Ats::Members::kStored) return;
+  w.U32(ats.members.size());
+  for (const auto& v : ats.members) w.Value(v);
+}
+
 // `leaf_offset`, when given, receives where the last ATS's leaf position is written.
 void EncodeChains(SkeletonWriter& w, const Bytes& out, const std::vector<HashAlgorithm>& digest_algorithms,
                   const std::vector<std::vector<EvidenceSkeleton::Ats>>& chains, std::size_t* leaf_offset) {
@@ -250,18 +273,7 @@ void EncodeChains(SkeletonWriter& w, const Bytes& out, const std::vector<HashAlg
   w.U32(chains.size());
   for (const auto& chain : chains) {
     w.U32(chain.size());
-    for (const auto& ats : chain) {
-      w.Short(HashAlgorithmName(ats.digest_algorithm));
-      w.Short(ats.batch_id);
-      w.U8(ats.leaf ? 1 : 0);
-      if (!ats.leaf) continue;
-      if (leaf_offset != nullptr) *leaf_offset = out.size();
-      w.U32(*ats.leaf);
-      w.U8(static_cast<std::size_t>(ats.members_source));
-      if (ats.members_source != EvidenceSkeleton::Ats::Members::kStored) continue;
-      w.U32(ats.members.size());
-      for (const auto& v : ats.members) w.Value(v);
-    }
+    for (const auto& ats : chain) EncodeAts(w, out, ats, leaf_offset);
   }
 }
 
@@ -394,6 +406,110 @@ Result<EvidenceSkeleton> DecodeEvidenceSkeleton(ByteView bytes) {
   }
   if (!r.ok() || !r.at_end()) return corrupt();
   return s;
+}
+
+namespace {
+
+// Where AddRenewalToSkeleton writes in a stored list of digest algorithms and
+// chains, found by reading past its fields with DecodeChains's checks.
+struct ChainsLayout {
+  std::size_t algorithms = 0;         // how many digest algorithms
+  std::uint32_t algorithm_bits = 0;   // which: 1 << the HashAlgorithm's value
+  std::size_t algorithms_end = 0;     // just past the last one's name
+  std::size_t chains = 0;             // how many chains
+  std::size_t last_chain_at = 0;      // the last chain's ATS count
+  std::size_t last_chain_size = 0;
+  std::size_t end = 0;                // just past the last chain
+};
+
+Result<ChainsLayout> ReadChainsLayout(SkeletonReader& r) {
+  auto corrupt = [] { return Status::Corruption("evidence skeleton is truncated or malformed"); };
+  ChainsLayout out;
+  out.algorithms = r.Count(r.U8(), 1);
+  for (std::size_t n = out.algorithms; n > 0 && r.ok(); --n) {
+    PRESERVE_ASSIGN_OR_RETURN(HashAlgorithm a, HashAlgorithmFromName(r.ShortView()));
+    out.algorithm_bits |= std::uint32_t{1} << static_cast<unsigned>(a);
+  }
+  out.algorithms_end = r.pos();
+  out.chains = r.Count(r.U32(), 4);
+  for (std::size_t c = 0; c < out.chains && r.ok(); ++c) {
+    out.last_chain_at = r.pos();
+    out.last_chain_size = r.Count(r.U32(), 3);
+    for (std::size_t n = out.last_chain_size; n > 0 && r.ok(); --n) {
+      const std::string_view alg = r.ShortView();
+      r.ShortView();  // the batch id
+      const std::size_t has_tree = r.U8();
+      if (!r.ok() || has_tree > 1) return corrupt();
+      PRESERVE_RETURN_IF_ERROR(HashAlgorithmFromName(alg).status());
+      if (has_tree == 0) continue;
+      r.U32();  // the leaf
+      const std::size_t source = r.U8();
+      if (!r.ok() || source > static_cast<std::size_t>(EvidenceSkeleton::Ats::Members::kChainTokens))
+        return corrupt();
+      if (source != static_cast<std::size_t>(EvidenceSkeleton::Ats::Members::kStored)) continue;
+      for (std::size_t m = r.Count(r.U32(), 2); m > 0 && r.ok(); --m) r.SkipValue();
+    }
+  }
+  out.end = r.pos();
+  if (!r.ok()) return corrupt();
+  return out;
+}
+
+}  // namespace
+
+Result<Bytes> AddRenewalToSkeleton(ByteView stored, const EvidenceSkeleton::Ats& ats, RenewalChain chain,
+                                   TimePoint next_renewal, TimePoint* previous_renewal) {
+  auto corrupt = [] { return Status::Corruption("evidence skeleton is truncated or malformed"); };
+  SkeletonReader r(stored);
+  const std::size_t version = r.U8();
+  if (version != kSkeletonVersion && version != kSkeletonWithLapsedVersion)
+    return Status::Corruption("evidence skeleton has an unknown version");
+  PRESERVE_ASSIGN_OR_RETURN(const TimePoint previous, TimeField(r));
+  const std::size_t chains_at = r.pos();
+  PRESERVE_ASSIGN_OR_RETURN(const ChainsLayout layout, ReadChainsLayout(r));
+  if (version == kSkeletonWithLapsedVersion) {  // read past, checked, copied as it is
+    std::size_t lapsed = r.Count(r.U32(), 33);
+    if (lapsed == 0) return corrupt();
+    for (; lapsed > 0 && r.ok(); --lapsed) {
+      PRESERVE_RETURN_IF_ERROR(TimeField(r).status());
+      PRESERVE_RETURN_IF_ERROR(TimeField(r).status());
+      for (int text = 0; text < 3; ++text) r.SkipLong();
+      PRESERVE_RETURN_IF_ERROR(ReadChainsLayout(r).status());
+    }
+  }
+  if (!r.ok() || !r.at_end()) return corrupt();
+  const bool new_chain = chain == RenewalChain::kNew;
+  if (!new_chain && (layout.chains == 0 || layout.last_chain_size == 0))
+    return Status::Corruption("evidence skeleton has no archive time-stamp to renew");
+  const bool new_algorithm =
+      new_chain && (layout.algorithm_bits & (std::uint32_t{1} << static_cast<unsigned>(ats.digest_algorithm))) == 0;
+
+  auto copy = [&stored](Bytes& out, std::size_t from, std::size_t to) {
+    out.insert(out.end(), stored.begin() + static_cast<std::ptrdiff_t>(from),
+               stored.begin() + static_cast<std::ptrdiff_t>(to));
+  };
+  Bytes out;
+  out.reserve(stored.size() + 32 + ats.batch_id.size() + ats.members.size() * (2 + 64));
+  SkeletonWriter w(out);
+  w.U8(version);
+  w.U64(Seconds(next_renewal));
+  w.U8(layout.algorithms + (new_algorithm ? 1 : 0));
+  copy(out, chains_at + 1, layout.algorithms_end);
+  if (new_algorithm) w.Short(HashAlgorithmName(ats.digest_algorithm));
+  w.U32(layout.chains + (new_chain ? 1 : 0));
+  const std::size_t first_chain = layout.algorithms_end + 4;
+  if (new_chain) {
+    copy(out, first_chain, layout.end);
+    w.U32(1);
+  } else {
+    copy(out, first_chain, layout.last_chain_at);
+    w.U32(layout.last_chain_size + 1);
+    copy(out, layout.last_chain_at + 4, layout.end);
+  }
+  EncodeAts(w, out, ats, nullptr);
+  copy(out, layout.end, stored.size());
+  if (previous_renewal != nullptr) *previous_renewal = previous;
+  return out;
 }
 
 Result<EvidenceSkeleton> DecodeStoredSkeleton(std::string_view id, const Result<Bytes>& stored) {

@@ -165,6 +165,18 @@ Result<PackageRecord> DecodePackageRecord(ByteView bytes, const Result<Bytes>& e
 Result<PackageRecord> DecodeStoredPackageRecord(ByteView bytes);
 Bytes EncodeEvidenceSkeleton(const EvidenceSkeleton& skeleton);
 Result<EvidenceSkeleton> DecodeEvidenceSkeleton(ByteView bytes);
+// Where a renewal's new ATS goes (ERS-RULES.md): after the last chain's ATSs
+// (a timestamp renewal), or as the first of a new chain (a hash-tree renewal).
+enum class RenewalChain { kLast, kNew };
+// The stored skeleton `stored` renewed by `ats`: with `ats` added where
+// `chain` says (a new chain's algorithm added to the digest algorithms when it
+// is new to them) and `next_renewal` set. Byte for byte what decoding, changing
+// and encoding it gives, without building the skeleton: a renewal of a million
+// subjects does this a million times. `previous_renewal`, when given, gets the
+// stored skeleton's. kCorruption as DecodeEvidenceSkeleton, or when there is
+// no ATS to follow.
+Result<Bytes> AddRenewalToSkeleton(ByteView stored, const EvidenceSkeleton::Ats& ats, RenewalChain chain,
+                                   TimePoint next_renewal, TimePoint* previous_renewal = nullptr);
 // Package `id`'s skeleton from what reading its evidence gave:
 // kFailedPrecondition when it has none (it is not sealed yet).
 Result<EvidenceSkeleton> DecodeStoredSkeleton(std::string_view id, const Result<Bytes>& stored);

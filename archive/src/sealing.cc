@@ -646,6 +646,11 @@ class Spool {
                : Status::IOError("cannot write the renewal's temporary file");
   }
   Status AppendCount(std::uint32_t count) { return Append({reinterpret_cast<const std::uint8_t*>(&count), sizeof count}); }
+  // A piece of any length: its length, then it.
+  Status AppendSized(ByteView bytes) {
+    PRESERVE_RETURN_IF_ERROR(AppendCount(static_cast<std::uint32_t>(bytes.size())));
+    return Append(bytes);
+  }
   Status AppendHashes(const std::vector<Bytes>& hashes) {
     PRESERVE_RETURN_IF_ERROR(AppendCount(static_cast<std::uint32_t>(hashes.size())));
     for (const Bytes& h : hashes) PRESERVE_RETURN_IF_ERROR(Append(h));
@@ -664,6 +669,12 @@ class Spool {
     std::uint32_t count = 0;
     PRESERVE_RETURN_IF_ERROR(Read({reinterpret_cast<std::uint8_t*>(&count), sizeof count}));
     return count;
+  }
+  Result<Bytes> ReadSized() {
+    PRESERVE_ASSIGN_OR_RETURN(std::uint32_t size, ReadCount());
+    Bytes out(size);
+    PRESERVE_RETURN_IF_ERROR(Read(out));
+    return out;
   }
   Result<std::vector<Bytes>> ReadHashes(std::size_t digest_size) {
     PRESERVE_ASSIGN_OR_RETURN(std::uint32_t count, ReadCount());
@@ -695,20 +706,33 @@ Status ForEachSubjectBlock(SubjectIds::Range subjects, std::size_t begin, std::s
 
 }  // namespace
 
-Result<std::vector<EvidenceSkeleton>> Archive::Impl::LoadRenewalSkeletons(SubjectIds::Range subjects) const {
-  std::vector<EvidenceSkeleton> skeletons(subjects.size());
+Result<std::vector<Bytes>> Archive::Impl::LoadStoredEvidence(SubjectIds::Range subjects) const {
+  std::vector<Bytes> out(subjects.size());
   PRESERVE_RETURN_IF_ERROR(ParallelRanges(subjects.size(), kMinPackagesPerThread, [&](std::size_t begin, std::size_t end) {
     return ForEachSubjectBlock(subjects, begin, end, [&](std::size_t first, std::span<const std::string_view> ids) {
-      const std::vector<Result<Bytes>> stored = store->MultiGetEvidence(ids);
+      std::vector<Result<Bytes>> stored = store->MultiGetEvidence(ids);
       for (std::size_t i = 0; i < ids.size(); ++i) {
-        EvidenceSkeleton& skeleton = skeletons[first + i];
-        PRESERVE_ASSIGN_OR_RETURN(skeleton, DecodeStoredSkeleton(ids[i], stored[i]));
-        if (skeleton.chains.empty() || skeleton.chains.back().empty())
-          return Status::Corruption("evidence of " + SubjectName(ids[i]) + " has no archive time-stamp");
+        if (!stored[i].ok()) return DecodeStoredSkeleton(ids[i], stored[i]).status();  // says which, and why
+        out[first + i] = std::move(stored[i]).value();
       }
       return Status::Ok();
     });
   }));
+  return out;
+}
+
+Result<std::vector<EvidenceSkeleton>> Archive::Impl::LoadRenewalSkeletons(SubjectIds::Range subjects,
+                                                                          std::vector<Bytes>* stored) const {
+  PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> bytes, LoadStoredEvidence(subjects));
+  std::vector<EvidenceSkeleton> skeletons(subjects.size());
+  PRESERVE_RETURN_IF_ERROR(ParallelFor(subjects.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
+    EvidenceSkeleton& skeleton = skeletons[i];
+    PRESERVE_ASSIGN_OR_RETURN(skeleton, DecodeEvidenceSkeleton(bytes[i]));
+    if (skeleton.chains.empty() || skeleton.chains.back().empty())
+      return Status::Corruption("evidence of " + SubjectName(subjects[i]) + " has no archive time-stamp");
+    return Status::Ok();
+  }));
+  if (stored != nullptr) *stored = std::move(bytes);
   return skeletons;
 }
 
@@ -722,13 +746,14 @@ struct PendingGroup {
   std::vector<Bytes> members;                   // kGroup: the group, made in step 1 (no content to re-read)
   Bytes sequence_hash;                          // kContent: ha (rule 12)
   std::vector<storage::ContentDigest> sha256s;  // kContent: the data objects', in the record's order
+  Bytes stored_evidence;                        // kGroup, kContent: as read, for pass 2 of RenewBatch to renew
 
   Status WriteTo(Spool& spool) const {
     PRESERVE_RETURN_IF_ERROR(spool.AppendCount(static_cast<std::uint32_t>(kind)));
+    if (kind != Kind::kLeftOut) PRESERVE_RETURN_IF_ERROR(spool.AppendSized(stored_evidence));
     switch (kind) {
       case Kind::kLeftOut:
-        PRESERVE_RETURN_IF_ERROR(spool.AppendCount(static_cast<std::uint32_t>(left_out.size())));
-        return spool.Append({reinterpret_cast<const std::uint8_t*>(left_out.data()), left_out.size()});
+        return spool.AppendSized({reinterpret_cast<const std::uint8_t*>(left_out.data()), left_out.size()});
       case Kind::kGroup:
         return spool.AppendHashes(members);
       case Kind::kContent:
@@ -746,10 +771,12 @@ struct PendingGroup {
       return Status::Internal("the renewal's temporary file is out of step");
     out.kind = static_cast<Kind>(kind);
     if (out.kind == Kind::kLeftOut) {
-      PRESERVE_ASSIGN_OR_RETURN(std::uint32_t size, spool.ReadCount());
-      out.left_out.resize(size);
-      PRESERVE_RETURN_IF_ERROR(spool.Read({reinterpret_cast<std::uint8_t*>(out.left_out.data()), size}));
-    } else if (out.kind == Kind::kGroup) {
+      PRESERVE_ASSIGN_OR_RETURN(const Bytes why, spool.ReadSized());
+      out.left_out.assign(why.begin(), why.end());
+      return out;
+    }
+    PRESERVE_ASSIGN_OR_RETURN(out.stored_evidence, spool.ReadSized());
+    if (out.kind == Kind::kGroup) {
       PRESERVE_ASSIGN_OR_RETURN(out.members, spool.ReadHashes(digest_size));
     } else {
       out.sequence_hash.resize(digest_size);
@@ -870,8 +897,10 @@ Status Archive::Impl::HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgo
   std::size_t objects = 0;
   for (std::size_t first = 0; first < n; first += config.commit_subjects) {
     const auto chunk = subjects.Slice(first, std::min(config.commit_subjects, n - first));
-    PRESERVE_ASSIGN_OR_RETURN(std::vector<EvidenceSkeleton> skeletons, LoadRenewalSkeletons(chunk));
+    std::vector<Bytes> stored;
+    PRESERVE_ASSIGN_OR_RETURN(std::vector<EvidenceSkeleton> skeletons, LoadRenewalSkeletons(chunk, &stored));
     std::vector<PendingGroup> groups(chunk.size());
+    for (std::size_t i = 0; i < chunk.size(); ++i) groups[i].stored_evidence = std::move(stored[i]);
     auto pending_group = [&](std::size_t i, Result<PackageRecord>& record) -> Status {
       const std::string id(chunk[i]);
       PendingGroup& group = groups[i];
@@ -883,6 +912,7 @@ Status Archive::Impl::HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgo
       PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, Assemble(record.value(), skeletons[i], cache));
       PRESERVE_ASSIGN_OR_RETURN(Bytes ha, timestamp::HashTreeRenewalSequenceHash(er, alg));
       if (!IsHeadSubject(id) && record->state != PackageState::kDeleted) {
+        group.sha256s.reserve(record->objects.size());
         for (const auto& o : record->objects) {
           if (o.sha256.size() != std::tuple_size_v<storage::ContentDigest>) {
             group.left_out = SubjectName(id) + ": " + o.path + ": its record gives a SHA-256 of " +
@@ -941,6 +971,7 @@ Status Archive::Impl::HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgo
     std::vector<std::vector<Bytes>> data(count);  // a content subject's objects' new hashes, in the record's order
     for (std::size_t i = 0; i < count; ++i) {
       PRESERVE_ASSIGN_OR_RETURN(groups[i], PendingGroup::ReadFrom(pending, digest_size));
+      data[i].reserve(groups[i].sha256s.size());
       for (const auto& sha256 : groups[i].sha256s)
         PRESERVE_RETURN_IF_ERROR(content.Next(sha256, data[i].emplace_back(digest_size)));
     }
@@ -968,7 +999,7 @@ Status Archive::Impl::HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgo
     for (std::size_t i = 0; i < count; ++i)
       PRESERVE_RETURN_IF_ERROR(take(first + i, std::move(groups[i].members),
                                     ByteView(leaves).subspan(i * digest_size, digest_size),
-                                    std::move(groups[i].left_out)));
+                                    groups[i].stored_evidence, std::move(groups[i].left_out)));
     ReturnFreedMemory();
   }
   return Status::Ok();
@@ -1013,13 +1044,16 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   // leaf serves them all, hashed once. By the last chain's batch ids.
   std::map<std::string, std::uint32_t> chain_leaves;
   // Hash-tree renewal (rule 12): a group per subject, whose members the
-  // evidence stores (they cannot be derived cheaply), spooled for pass 2.
-  std::optional<Spool> members_spool;
+  // evidence stores (they cannot be derived cheaply), spooled for pass 2
+  // with the subject's evidence as pass 1 read it (pass 2 adds the new ATS to
+  // those bytes: no second read, no decoding).
+  std::optional<Spool> pass2_spool;
   if (hash_tree) {
-    PRESERVE_ASSIGN_OR_RETURN(members_spool, Spool::Create());
+    PRESERVE_ASSIGN_OR_RETURN(pass2_spool, Spool::Create());
     PRESERVE_RETURN_IF_ERROR(HashTreeRenewalGroups(
         subjects, alg, batches,
-        [&](std::size_t i, timestamp::PartialHashtree members, ByteView leaf, std::string why) -> Status {
+        [&](std::size_t i, timestamp::PartialHashtree members, ByteView leaf, ByteView stored_evidence,
+            std::string why) -> Status {
           if (!why.empty()) {
             leaf_of[i] = kLeftOut;
             left_out.push_back(std::move(why));
@@ -1027,7 +1061,8 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
           }
           leaf_of[i] = next_leaf();
           leaves.insert(leaves.end(), leaf.begin(), leaf.end());
-          return members_spool->AppendHashes(members);
+          const Status appended = pass2_spool->AppendHashes(members);  // no macro: this is one's argument
+          return appended.ok() ? pass2_spool->AppendSized(stored_evidence) : appended;
         }));
     // The trees the subjects were sealed in gave their reduced trees; nothing from here on reads them.
     batches.DropTreeChunks();
@@ -1087,7 +1122,7 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
       leaf_position[g] = static_cast<std::uint32_t>(tree.LeafPosition(g));
   }
   PRESERVE_FAULT_POINT("renew.after_tree");
-  if (members_spool) PRESERVE_RETURN_IF_ERROR(members_spool->Rewind());
+  if (pass2_spool) PRESERVE_RETURN_IF_ERROR(pass2_spool->Rewind());
   // Each chunk's commit (the memtable's inserts, on one thread) runs beside
   // the next chunk's reading and encoding. Commits still happen one at a
   // time and in order: a chunk's starts once the one before has ended.
@@ -1095,33 +1130,33 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   auto committed = [&committing]() -> Status { return committing.valid() ? committing.get() : Status::Ok(); };
   for (std::size_t first = 0; first < n; first += config.commit_subjects) {
     const auto chunk = subjects.Slice(first, std::min(config.commit_subjects, n - first));
-    PRESERVE_ASSIGN_OR_RETURN(std::vector<EvidenceSkeleton> skeletons, LoadRenewalSkeletons(chunk));
+    // Each subject's evidence as stored: a hash-tree renewal spooled it in
+    // pass 1 (with the group's members); a timestamp renewal reads it again.
+    std::vector<Bytes> stored(chunk.size());
     std::vector<timestamp::PartialHashtree> members(hash_tree ? chunk.size() : 0);
-    for (std::size_t i = 0; i < members.size(); ++i) {
-      if (leaf_of[first + i] == kLeftOut) continue;
-      PRESERVE_ASSIGN_OR_RETURN(members[i], members_spool->ReadHashes(digest_size));
+    if (hash_tree) {
+      for (std::size_t i = 0; i < chunk.size(); ++i) {
+        if (leaf_of[first + i] == kLeftOut) continue;
+        PRESERVE_ASSIGN_OR_RETURN(members[i], pass2_spool->ReadHashes(digest_size));
+        PRESERVE_ASSIGN_OR_RETURN(stored[i], pass2_spool->ReadSized());
+      }
+    } else {
+      PRESERVE_ASSIGN_OR_RETURN(stored, LoadStoredEvidence(chunk));
     }
     std::vector<Bytes> evidence(chunk.size());
     std::vector<TimePoint> previous_renewal(chunk.size());
     PRESERVE_RETURN_IF_ERROR(ParallelFor(chunk.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
       if (leaf_of[first + i] == kLeftOut) return Status::Ok();
-      EvidenceSkeleton& skeleton = skeletons[i];
-      EvidenceSkeleton::Ats ats{alg, batch.id, leaf_position[leaf_of[first + i]],
-                                Members::kChainTokens, {}};
-      if (!hash_tree) {
-        skeleton.chains.back().push_back(std::move(ats));
-      } else {
+      EvidenceSkeleton::Ats ats{alg, batch.id, leaf_position[leaf_of[first + i]], Members::kChainTokens, {}};
+      if (hash_tree) {
         ats.members_source = Members::kStored;
         ats.members = std::move(members[i]);
-        skeleton.chains.push_back({std::move(ats)});
-        if (std::find(skeleton.digest_algorithms.begin(), skeleton.digest_algorithms.end(), alg) ==
-            skeleton.digest_algorithms.end())
-          skeleton.digest_algorithms.push_back(alg);
       }
-      previous_renewal[i] = skeleton.next_renewal;
-      skeleton.next_renewal = deadline.when;
-      evidence[i] = EncodeEvidenceSkeleton(skeleton);
-      skeleton = {};
+      auto added = AddRenewalToSkeleton(stored[i], ats, hash_tree ? RenewalChain::kNew : RenewalChain::kLast,
+                                        deadline.when, &previous_renewal[i]);
+      if (!added.ok()) return added.status().WithContext("evidence of " + SubjectName(chunk[i]));
+      evidence[i] = std::move(added).value();
+      stored[i] = {};
       return Status::Ok();
     }));
     storage::WriteSet w;
@@ -1140,16 +1175,20 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
                                 {"left_out_why", LeftOutSummary(left_out)}},
                                TsaAuditFields(renewed.answer)));
     }
-    for (std::size_t i = 0; i < chunk.size(); ++i) {
-      if (leaf_of[first + i] == kLeftOut) continue;
-      w.PutEvidence(chunk[i], evidence[i]);
-      w.Unschedule(previous_renewal[i], chunk[i]);
-      w.Schedule(deadline.when, chunk[i], batch.id);
-    }
     PRESERVE_RETURN_IF_ERROR(committed());
     if (first > 0) PRESERVE_FAULT_POINT("renew.between_commits");
-    committing = std::async(std::launch::async,
-                            [this, writes = std::move(w)]() mutable { return store->Commit(std::move(writes)); });
+    // The commit's thread also fills in the subjects' writes: three a subject.
+    committing = std::async(std::launch::async, [this, &leaf_of, first, chunk, when = deadline.when, id = batch.id,
+                                                 writes = std::move(w), evidence = std::move(evidence),
+                                                 previous_renewal = std::move(previous_renewal)]() mutable {
+      for (std::size_t i = 0; i < chunk.size(); ++i) {
+        if (leaf_of[first + i] == kLeftOut) continue;
+        writes.PutEvidence(chunk[i], evidence[i]);
+        writes.Unschedule(previous_renewal[i], chunk[i]);
+        writes.Schedule(when, chunk[i], id);
+      }
+      return store->Commit(std::move(writes));
+    });
     ReturnFreedMemory();
   }
   PRESERVE_RETURN_IF_ERROR(committed());

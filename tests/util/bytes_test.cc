@@ -89,6 +89,30 @@ TEST(ReadFile, RefusesWhatIsNotARegularFileWithoutReadingIt) {
   EXPECT_EQ(ToString(*linked), "content");
 }
 
+// Digest reuses a context per thread and Hasher::Restart its own: each
+// digest must still be that of its input alone, whatever came before it and
+// under whichever algorithm. The SHA-256 and SHA-384 of "abc" are FIPS 180-2's.
+TEST(Digest, EachIsOfItsInputAloneWhateverCameBefore) {
+  const Bytes abc{'a', 'b', 'c'};
+  const std::string sha256_abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  const std::string sha384_abc =
+      "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7";
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(ToHex(Digest(HashAlgorithm::kSha256, abc)), sha256_abc);
+    EXPECT_EQ(ToHex(Digest(HashAlgorithm::kSha384, abc)), sha384_abc);
+    (void)Digest(HashAlgorithm::kSha512, Bytes(1000, 7));
+  }
+  Hasher hasher(HashAlgorithm::kSha384);
+  for (int round = 0; round < 3; ++round) {
+    hasher.Update(Bytes(5000, static_cast<std::uint8_t>(round)));
+    (void)hasher.Finish();
+    hasher.Restart();
+    hasher.Update(abc);
+    EXPECT_EQ(ToHex(hasher.Finish()), sha384_abc);
+    hasher.Restart();
+  }
+}
+
 TEST(Hex, RoundTripsEveryByteInEitherCase) {
   Bytes all(256);
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::uint8_t>(i);
