@@ -1177,13 +1177,19 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
     }
     PRESERVE_RETURN_IF_ERROR(committed());
     if (first > 0) PRESERVE_FAULT_POINT("renew.between_commits");
-    // The commit's thread also fills in the subjects' writes: three a subject.
+    // The commit's thread also fills in the subjects' writes: three a
+    // subject, in room reserved at once (a buffer grown by doubling would
+    // hold up to twice the chunk's evidence), each evidence freed once copied.
     committing = std::async(std::launch::async, [this, &leaf_of, first, chunk, when = deadline.when, id = batch.id,
                                                  writes = std::move(w), evidence = std::move(evidence),
                                                  previous_renewal = std::move(previous_renewal)]() mutable {
+      std::size_t bytes = 0;
+      for (std::size_t i = 0; i < chunk.size(); ++i) bytes += evidence[i].size() + 3 * chunk[i].size() + id.size() + 64;
+      writes.Reserve(3 * chunk.size(), bytes);
       for (std::size_t i = 0; i < chunk.size(); ++i) {
         if (leaf_of[first + i] == kLeftOut) continue;
         writes.PutEvidence(chunk[i], evidence[i]);
+        evidence[i] = {};
         writes.Unschedule(previous_renewal[i], chunk[i]);
         writes.Schedule(when, chunk[i], id);
       }
