@@ -1061,7 +1061,8 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
           }
           leaf_of[i] = next_leaf();
           leaves.insert(leaves.end(), leaf.begin(), leaf.end());
-          const Status appended = pass2_spool->AppendHashes(members);  // no macro: this is one's argument
+          // Not PRESERVE_RETURN_IF_ERROR: this lambda is itself inside one.
+          const Status appended = pass2_spool->AppendHashes(members);
           return appended.ok() ? pass2_spool->AppendSized(stored_evidence) : appended;
         }));
     // The trees the subjects were sealed in gave their reduced trees; nothing from here on reads them.
