@@ -51,6 +51,22 @@ enum FamilyIndex : std::size_t { kDefaultIdx, kContentIdx, kPackagesIdx, kEviden
                                  kQueueIdx, kScheduleIdx, kAuditIdx, kLifecycleIdx, kTreesIdx, kSubmissionsIdx,
                                  kIndexIdx };
 
+// The positions of `writes`' operations, ordered by family and key; those on
+// one key keep their order (a stable sort), so the batch means the same. A
+// memtable is a skip list that remembers where it last inserted: keys that
+// come in order are inserted from there, keys in any order each from the top
+// (a hash-tree renewal's chunk writes tens of thousands).
+std::vector<std::size_t> InKeyOrder(const WriteSet& writes) {
+  std::vector<std::size_t> order(writes.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const WriteSet::Op x = writes.op(a);
+    const WriteSet::Op y = writes.op(b);
+    return x.family != y.family ? x.family < y.family : x.key < y.key;
+  });
+  return order;
+}
+
 std::string BigEndian64(std::uint64_t v) {
   std::string out(8, '\0');
   for (int i = 7; i >= 0; --i) {
@@ -455,7 +471,7 @@ class StoreImpl final : public Store {
     std::lock_guard<std::mutex> guard(commit_mutex_);
     rocksdb::WriteBatch batch(writes.bytes() + 16 * writes.size() + 64);
     if (content_elsewhere_) PRESERVE_RETURN_IF_ERROR(ApplyToObjectStore(writes, batch));
-    for (std::size_t i = 0; i < writes.size(); ++i) {
+    for (const std::size_t i : InKeyOrder(writes)) {
       const WriteSet::Op op = writes.op(i);
       if (content_elsewhere_ && (op.family == WriteSet::Family::kContent ||
                                  op.family == WriteSet::Family::kContentReference))
