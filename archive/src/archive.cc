@@ -183,8 +183,8 @@ Result<Bytes> TokenDigest(const BatchRecord& batch, HashAlgorithm alg, BatchCach
 
 }  // namespace
 
-Result<timestamp::EvidenceRecord> Archive::Impl::Assemble(const PackageRecord& package,
-                                                          const EvidenceSkeleton& skeleton, BatchCache& cache) const {
+Result<timestamp::EvidenceRecord> Archive::Impl::Assemble(const PackageRecord& package, const EvidenceSkeleton& skeleton,
+                                                          BatchCache& cache, std::vector<ByteView>* tokens) const {
   using Members = EvidenceSkeleton::Ats::Members;
   timestamp::EvidenceRecord record;
   record.digest_algorithms = skeleton.digest_algorithms;
@@ -216,7 +216,11 @@ Result<timestamp::EvidenceRecord> Archive::Impl::Assemble(const PackageRecord& p
         a.digest_algorithm = ats.digest_algorithm;
         a.reduced_hashtree = std::move(reduced);
       }
-      a.time_stamp = batch->token;
+      if (tokens != nullptr) {
+        tokens->emplace_back(batch->token);
+      } else {
+        a.time_stamp = batch->token;
+      }
       out.push_back(std::move(a));
     }
     record.sequence.push_back(std::move(out));

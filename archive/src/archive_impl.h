@@ -126,9 +126,12 @@ struct Archive::Impl {
   Result<const BatchRecord*> LoadBatch(const std::string& batch_id, BatchCache& cache) const;
   // The DER-ready evidence record: tokens from the batches, each ATS's reduced
   // tree from its batch's stored tree and its first list from where the
-  // skeleton says (`record` gives the data objects' hashes).
+  // skeleton says (`record` gives the data objects' hashes). With `tokens`,
+  // the tokens are not copied in but their places in `cache` appended there,
+  // chain by chain (for timestamp::HashTreeRenewalSequenceHash); they stay
+  // valid as long as `cache` does.
   Result<timestamp::EvidenceRecord> Assemble(const PackageRecord& record, const EvidenceSkeleton& skeleton,
-                                             BatchCache& cache) const;
+                                             BatchCache& cache, std::vector<ByteView>* tokens = nullptr) const;
   // Every data object's hash under `alg`, in the record's order (read from content).
   Result<std::vector<Bytes>> DataHashes(const PackageRecord& record, HashAlgorithm alg) const;
   // Data objects re-read for a hash-tree renewal, which must seal afresh

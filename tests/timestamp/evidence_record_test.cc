@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include "preserve/timestamp/evidence_record.h"
 
@@ -269,6 +271,26 @@ TEST(EvidenceRecord, HashTreeRenewalHashesTheSequenceTheRecordEncodes) {
   ASSERT_TRUE(group.ok()) << group.status().ToString();
   EXPECT_EQ(*group,
             std::vector<Bytes>{Digest(HashAlgorithm::kSha512, Cat({d, Digest(HashAlgorithm::kSha512, sequence)}))});
+
+  // The same hash when the tokens lie elsewhere and the ATSs hold none;
+  // refused when the tokens do not match the ATSs one for one.
+  auto ha = HashTreeRenewalSequenceHash(record, HashAlgorithm::kSha512);
+  ASSERT_TRUE(ha.ok()) << ha.status().ToString();
+  EXPECT_EQ(*ha, Digest(HashAlgorithm::kSha512, sequence));
+  std::vector<ByteView> elsewhere;
+  ArchiveTimeStampSequence without_tokens = record.sequence;
+  for (std::size_t c = 0; c < without_tokens.size(); ++c)
+    for (std::size_t a = 0; a < without_tokens[c].size(); ++a) {
+      elsewhere.emplace_back(record.sequence[c][a].time_stamp);
+      without_tokens[c][a].time_stamp.clear();
+    }
+  auto ha_elsewhere = HashTreeRenewalSequenceHash(without_tokens, elsewhere, HashAlgorithm::kSha512);
+  ASSERT_TRUE(ha_elsewhere.ok()) << ha_elsewhere.status().ToString();
+  EXPECT_EQ(*ha_elsewhere, *ha);
+  const std::span<const ByteView> all(elsewhere);
+  EXPECT_FALSE(HashTreeRenewalSequenceHash(without_tokens, all.first(all.size() - 1), HashAlgorithm::kSha512).ok());
+  elsewhere.emplace_back(kToken);
+  EXPECT_FALSE(HashTreeRenewalSequenceHash(without_tokens, elsewhere, HashAlgorithm::kSha512).ok());
 
   // A token that is not one definite-length DER SEQUENCE is refused, naming where it is.
   for (const Bytes& bad : {Bytes{}, Bytes{0x04, 0x00}, Bytes{0x30, 0x80, 0x00, 0x00}, Cat({kToken, {0x00}})}) {

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "evidence_internal.h"
 #include "preserve/timestamp/evidence_record.h"
 #include "preserve/util/der.h"
+#include "preserve/util/digest.h"
 #include "preserve/util/openssl_ptr.h"
 
 namespace preserve::timestamp {
@@ -282,7 +285,7 @@ Result<ByteView> AlgorithmIdentifierContent(HashAlgorithm alg) {
 }
 
 // Whether `token` is one strict-DER SEQUENCE and nothing after it, as ToContentInfo demands.
-bool IsOneSequence(const Bytes& token) {
+bool IsOneSequence(ByteView token) {
   der::Reader reader(token);
   return reader.Read(der::kSequence) && reader.empty();
 }
@@ -303,7 +306,15 @@ std::size_t ReducedTreeContentSize(const ReducedHashtree& tree) {
 
 }  // namespace
 
-Result<Bytes> EncodeArchiveTimeStampSequence(const ArchiveTimeStampSequence& sequence) {
+namespace {
+
+// Writes the DER of `sequence` whose ATSs' tokens are `tokens`, chain by chain
+// in order (the ATSs' own time_stamp is not read): every header and every
+// field but the tokens appended to `out`, and each token handed to
+// `put_token(out, token)` in its place, for the caller to append or to hash
+// where it lies.
+Status WriteSequence(const ArchiveTimeStampSequence& sequence, std::span<const ByteView> tokens, Bytes& out,
+                     const std::function<void(Bytes& out, ByteView token)>& put_token) {
   // Sizes first: each ATS's content and each chain's, in order.
   std::vector<std::size_t> ats_sizes;
   std::vector<std::size_t> chain_sizes;
@@ -312,10 +323,12 @@ Result<Bytes> EncodeArchiveTimeStampSequence(const ArchiveTimeStampSequence& seq
     std::size_t chain_size = 0;
     for (std::size_t a = 0; a < sequence[c].size(); ++a) {
       const ArchiveTimeStamp& ats = sequence[c][a];
-      if (!IsOneSequence(ats.time_stamp))
+      const std::size_t t = ats_sizes.size();
+      if (t >= tokens.size()) return Status::InvalidArgument("fewer time-stamp tokens than archive time-stamps");
+      if (!IsOneSequence(tokens[t]))
         return Status::InvalidArgument("the time-stamp token is not one DER ContentInfo")
             .WithContext("chain " + std::to_string(c + 1) + ", ATS " + std::to_string(a + 1));
-      std::size_t fields = ats.time_stamp.size();
+      std::size_t fields = tokens[t].size();
       if (ats.digest_algorithm) {
         PRESERVE_ASSIGN_OR_RETURN(ByteView oid, AlgorithmIdentifierContent(*ats.digest_algorithm));
         fields += der::TlvSize(oid.size());
@@ -327,15 +340,15 @@ Result<Bytes> EncodeArchiveTimeStampSequence(const ArchiveTimeStampSequence& seq
     chain_sizes.push_back(chain_size);
     chains_size += der::TlvSize(chain_size);
   }
+  if (ats_sizes.size() != tokens.size())
+    return Status::InvalidArgument("more time-stamp tokens than archive time-stamps");
   // Then every element in order, each header in front of its content.
-  Bytes out;
-  out.reserve(der::TlvSize(chains_size));
   der::AppendHeader(out, der::kSequence, chains_size);  // ArchiveTimeStampSequence
   std::size_t next_ats = 0;
   for (std::size_t c = 0; c < sequence.size(); ++c) {
     der::AppendHeader(out, der::kSequence, chain_sizes[c]);  // ArchiveTimeStampChain
     for (const ArchiveTimeStamp& ats : sequence[c]) {
-      der::AppendHeader(out, der::kSequence, ats_sizes[next_ats++]);  // ArchiveTimeStamp
+      der::AppendHeader(out, der::kSequence, ats_sizes[next_ats]);  // ArchiveTimeStamp
       if (ats.digest_algorithm) {
         PRESERVE_ASSIGN_OR_RETURN(ByteView oid, AlgorithmIdentifierContent(*ats.digest_algorithm));
         der::AppendTlv(out, der::kContext0, oid);  // [0] IMPLICIT AlgorithmIdentifier
@@ -347,9 +360,27 @@ Result<Bytes> EncodeArchiveTimeStampSequence(const ArchiveTimeStampSequence& seq
           for (const Bytes& value : list) der::AppendTlv(out, der::kOctetString, value);
         }
       }
-      out.insert(out.end(), ats.time_stamp.begin(), ats.time_stamp.end());
+      put_token(out, tokens[next_ats++]);
     }
   }
+  return Status::Ok();
+}
+
+// Each ATS's own token, in the order WriteSequence takes them.
+std::vector<ByteView> OwnTokens(const ArchiveTimeStampSequence& sequence) {
+  std::vector<ByteView> tokens;
+  for (const auto& chain : sequence)
+    for (const auto& ats : chain) tokens.emplace_back(ats.time_stamp);
+  return tokens;
+}
+
+}  // namespace
+
+Result<Bytes> EncodeArchiveTimeStampSequence(const ArchiveTimeStampSequence& sequence) {
+  Bytes out;
+  PRESERVE_RETURN_IF_ERROR(WriteSequence(sequence, OwnTokens(sequence), out, [](Bytes& der, ByteView token) {
+    der.insert(der.end(), token.begin(), token.end());
+  }));
   return out;
 }
 
@@ -446,8 +477,23 @@ Status AppendTimeStampRenewal(EvidenceRecord& record, std::optional<ReducedHasht
 }
 
 Result<Bytes> HashTreeRenewalSequenceHash(const EvidenceRecord& record, HashAlgorithm new_alg) {
-  PRESERVE_ASSIGN_OR_RETURN(Bytes sequence_der, EncodeArchiveTimeStampSequence(record.sequence));
-  return Digest(new_alg, sequence_der);
+  return HashTreeRenewalSequenceHash(record.sequence, OwnTokens(record.sequence), new_alg);
+}
+
+Result<Bytes> HashTreeRenewalSequenceHash(const ArchiveTimeStampSequence& sequence, std::span<const ByteView> tokens,
+                                          HashAlgorithm new_alg) {
+  // The headers and reduced trees gathered in one small buffer, hashed in
+  // front of each token; the tokens hashed where they lie.
+  thread_local Bytes gathered;
+  gathered.clear();
+  Hasher hasher(new_alg);
+  PRESERVE_RETURN_IF_ERROR(WriteSequence(sequence, tokens, gathered, [&](Bytes& before, ByteView token) {
+    hasher.Update(before);
+    before.clear();
+    hasher.Update(token);
+  }));
+  hasher.Update(gathered);
+  return hasher.Finish();
 }
 
 Result<std::vector<Bytes>> HashTreeRenewalGroup(ByteView sequence_hash, HashAlgorithm new_alg,
