@@ -183,8 +183,9 @@ Result<Bytes> TokenDigest(const BatchRecord& batch, HashAlgorithm alg, BatchCach
 
 }  // namespace
 
-Result<timestamp::EvidenceRecord> Archive::Impl::Assemble(const PackageRecord& package, const EvidenceSkeleton& skeleton,
-                                                          BatchCache& cache, std::vector<ByteView>* tokens) const {
+Result<timestamp::EvidenceRecord> Archive::Impl::Assemble(const PackageRecord& package,
+                                                          const EvidenceSkeleton& skeleton, BatchCache& cache,
+                                                          std::vector<ByteView>* tokens) const {
   using Members = EvidenceSkeleton::Ats::Members;
   timestamp::EvidenceRecord record;
   record.digest_algorithms = skeleton.digest_algorithms;

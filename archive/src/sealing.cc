@@ -854,18 +854,19 @@ class NewContentHashes {
       // each a binary search in a table larger than the caches, on every core.
       const std::size_t record_size = sizeof(storage::ContentDigest) + digest_size;
       Bytes records;
-      PRESERVE_RETURN_IF_ERROR(ForEachDigestBlock(range_named[r], range_count[r], [&](std::span<const storage::ContentDigest> block) {
+      const auto look_up_block = [&](std::span<const storage::ContentDigest> block) -> Status {
         records.resize(block.size() * record_size);
-        const Status looked_up = ParallelFor(block.size(), kMinDigestsPerThread, [&](std::size_t i) {
+        PRESERVE_RETURN_IF_ERROR(ParallelFor(block.size(), kMinDigestsPerThread, [&](std::size_t i) {
           const auto record = records.begin() + static_cast<std::ptrdiff_t>(i * record_size);
           const auto new_hash =
               content.digests.begin() + static_cast<std::ptrdiff_t>(content.IndexOf(block[i]) * digest_size);
           std::copy(new_hash, new_hash + static_cast<std::ptrdiff_t>(digest_size),
                     std::copy(block[i].begin(), block[i].end(), record));
           return Status::Ok();
-        });
-        return looked_up.ok() ? spool.Append(records) : looked_up;
-      }));
+        }));
+        return spool.Append(records);
+      };
+      PRESERVE_RETURN_IF_ERROR(ForEachDigestBlock(range_named[r], range_count[r], look_up_block));
       PRESERVE_RETURN_IF_ERROR(spool.Rewind());
       range_named[r] = {};  // its temporary file goes
       ReturnFreedMemory();
