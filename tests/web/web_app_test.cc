@@ -438,6 +438,24 @@ TEST_F(WebAppTest, LanguageFromCookieOrBrowserAndSecurityHeadersEverywhere) {
   EXPECT_FALSE(web::WebApp::Serves("/health"));
 }
 
+// Pages name the static files by the version of this build: cached for good
+// under that name, revalidated under any other (an upgrade's pages name new
+// files, which no browser has cached).
+TEST_F(WebAppTest, StaticFilesAreCachedForGoodOnlyUnderTheirVersion) {
+  const service::HttpResponse page = Send(Request("GET", "/signin"));
+  std::smatch named;
+  ASSERT_TRUE(std::regex_search(page.body, named, std::regex("/static/app\\.css\\?v=([0-9a-f]{16})\""))) << page.body;
+  const std::string version = named[1];
+  for (const char* file : {"app.js", "favicon.svg"})
+    EXPECT_NE(page.body.find("/static/" + std::string(file) + "?v=" + version + "\""), std::string::npos) << file;
+  const service::HttpResponse versioned = Send(Request("GET", "/static/app.css?v=" + version));
+  EXPECT_EQ(versioned.status, 200);
+  EXPECT_EQ(versioned.body, Send(Request("GET", "/static/app.css")).body);
+  EXPECT_EQ(HeaderOf(versioned, "Cache-Control"), "public, max-age=31536000, immutable");
+  for (const std::string target : {"/static/app.css", "/static/app.css?v=0123456789abcdef", "/static/app.css?v="})
+    EXPECT_EQ(HeaderOf(Send(Request("GET", target)), "Cache-Control"), "no-cache") << target;
+}
+
 class WebAppTlsTest : public WebAppTest {
  protected:
   void SetUp() override {

@@ -2,14 +2,15 @@
 
 namespace preserve::web {
 
-service::HttpResponse ServeAsset(std::string_view path) {
+service::HttpResponse ServeAsset(std::string_view path, std::string_view version) {
   service::HttpResponse r;
   for (std::size_t i = 0; i < kAssets_count; ++i) {
     if (kAssets[i].path != path) continue;
     r.content_type = std::string(kAssets[i].content_type);
     r.body = std::string(kAssets[i].body);
-    // The files change only with the binary; a day is short enough for an upgrade.
-    r.headers.emplace_back("Cache-Control", "public, max-age=86400");
+    // A versioned name never holds other bytes; an unversioned one may, after an upgrade.
+    r.headers.emplace_back("Cache-Control",
+                           version == kAssets_version ? "public, max-age=31536000, immutable" : "no-cache");
     return r;
   }
   r.status = 404;

@@ -19,12 +19,19 @@ struct Asset {
 // catalogues ("vi.txt", "en.txt").
 extern const Asset kAssets[];
 extern const std::size_t kAssets_count;
+// Changes whenever a static file does (embed_assets.cmake): the pages name
+// each file with it ("/static/app.css?v=..."), so a browser that cached the
+// files of an earlier version asks for the new ones at once.
+extern const std::string_view kAssets_version;
 extern const Asset kTemplates[];
 extern const std::size_t kTemplates_count;
 extern const Asset kCatalogues[];
 extern const std::size_t kCatalogues_count;
 
-// The file at `path`, cacheable for a day; 404 when there is none.
-service::HttpResponse ServeAsset(std::string_view path);
+// The file at `path`; 404 when there is none. Asked for as this version
+// names it (`version` is kAssets_version), cacheable for a year and never
+// revalidated; asked for otherwise (no version, or an earlier one),
+// revalidated every time.
+service::HttpResponse ServeAsset(std::string_view path, std::string_view version);
 
 }  // namespace preserve::web

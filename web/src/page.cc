@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "assets.h"
 #include "view.h"
 #include "words.h"
 
@@ -112,7 +113,7 @@ constexpr MenuItem kMenu[] = {
 }  // namespace
 
 service::HttpResponse HtmlPage(const Page& page, std::string_view title, std::string_view body, unsigned status) {
-  json::object data{{"lang", page.lang_code()}, {"title", title}, {"body", body}};
+  json::object data{{"lang", page.lang_code()}, {"title", title}, {"body", body}, {"assets_version", kAssets_version}};
   if (page.session) {
     json::array menu;
     const unsigned mask = MaskOf(page.session->role);

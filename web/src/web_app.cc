@@ -128,7 +128,7 @@ service::HttpResponse WebApp::Handle(const service::HttpRequest& request) {
   AppState& app = impl_->state;
   const std::string path(TargetPath(request.target));
   if (path.rfind("/static/", 0) == 0 && (request.method == "GET" || request.method == "HEAD")) {
-    service::HttpResponse r = ServeAsset(path);
+    service::HttpResponse r = ServeAsset(path, TargetQuery(request.target).Get("v"));
     AddSecurityHeaders(r, request.tls);
     return r;
   }
