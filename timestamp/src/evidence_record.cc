@@ -262,9 +262,10 @@ namespace {
 // --- The ArchiveTimeStampSequence written directly ---
 // A hash-tree renewal hashes every subject's sequence (rule 12), a million in
 // a batch; through the templates each costs an ASN.1 structure of some fifty
-// allocations and a parse of every token. The same DER, written here in one
-// buffer: every element's size worked out first, then each header and
-// content in order, each token copied once. Tests check it byte for byte
+// allocations and a parse of every token. The same DER, written here
+// (WriteSequence): every element's size worked out first, then each header
+// and content in order, each token copied once into the encoding, or hashed
+// where it lies when only the hash is wanted. Tests check it byte for byte
 // against the templates (EncodeEvidenceRecord).
 
 constexpr std::uint8_t kContext2 = 0xa2;  // [2], constructed
