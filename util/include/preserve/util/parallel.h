@@ -1,11 +1,12 @@
 // A parallel loop for independent per-item work (hashing, signature
-// validation): the items are split into one contiguous range per hardware
+// validation): the items are split into a few contiguous ranges per hardware
 // thread. Small inputs run on the calling thread alone, since starting a
 // thread costs more than a few cheap items. And two different steps side by
 // side (hashing a piece of content while writing it).
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <thread>
@@ -15,19 +16,36 @@
 
 namespace preserve {
 
-// Calls fn(begin, end) once for each of up to hardware_concurrency
-// contiguous ranges that cover [0, n), each on a thread of its own and at
-// least `min_per_thread` long: for work that walks its range in order (one
-// cursor per range). Returns the first error (by range) once all have ended.
+// Calls fn(begin, end) for contiguous pieces that cover [0, n), each at
+// least `min_per_thread` long, on up to hardware_concurrency threads (the
+// calling thread one of them): for work that walks its piece in order (one
+// cursor per piece). A few pieces a thread, taken in order as threads free
+// up, so that work whose cost varies along the range (an object of ten
+// kilobytes among five of fifty bytes) ends on every thread at about the same
+// time. No piece is started once one has failed; returns the error of the
+// first failed piece (by position) once all threads have ended.
 inline Status ParallelRanges(std::size_t n, std::size_t min_per_thread,
                              const std::function<Status(std::size_t begin, std::size_t end)>& fn) {
+  const std::size_t min_piece = std::max<std::size_t>(1, min_per_thread);
   std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 16);
-  threads = std::max<std::size_t>(1, std::min(threads, n / std::max<std::size_t>(1, min_per_thread)));
-  std::vector<Status> status(threads, Status::Ok());
-  auto run = [&](std::size_t t) { status[t] = fn(n * t / threads, n * (t + 1) / threads); };
+  threads = std::max<std::size_t>(1, std::min(threads, n / min_piece));
+  if (threads == 1) return fn(0, n);
+  constexpr std::size_t kPiecesPerThread = 4;
+  const std::size_t pieces = std::clamp(n / min_piece, threads, threads * kPiecesPerThread);
+  std::vector<Status> status(pieces, Status::Ok());
+  std::atomic<std::size_t> next_piece{0};
+  std::atomic<bool> failed{false};
+  auto run = [&] {
+    while (!failed.load()) {
+      const std::size_t p = next_piece.fetch_add(1);
+      if (p >= pieces) return;
+      status[p] = fn(n * p / pieces, n * (p + 1) / pieces);
+      if (!status[p].ok()) failed.store(true);
+    }
+  };
   std::vector<std::thread> workers;
-  for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(run, t);
-  run(0);
+  for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(run);
+  run();
   for (auto& w : workers) w.join();
   for (auto& st : status)
     if (!st.ok()) return st;
@@ -35,8 +53,9 @@ inline Status ParallelRanges(std::size_t n, std::size_t min_per_thread,
 }
 
 // Calls fn(i) for every i in [0, n), on up to hardware_concurrency threads,
-// each taking at least `min_per_thread` items. A thread stops at its first
-// error; the first error (by thread) is returned once all threads have ended.
+// in pieces of at least `min_per_thread` items (ParallelRanges). A piece
+// stops at its first error; the first error (by piece) is returned once all
+// threads have ended.
 inline Status ParallelFor(std::size_t n, std::size_t min_per_thread, const std::function<Status(std::size_t)>& fn) {
   return ParallelRanges(n, min_per_thread, [&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) PRESERVE_RETURN_IF_ERROR(fn(i));
