@@ -263,12 +263,13 @@ struct Archive::Impl {
   // record is damaged gets no group but `left_out` saying why (empty when it
   // has a group): it stays due, and the others are renewed. Memory: a chunk of subjects, and a digest
   // (32 bytes) and a new hash per data object; the rest goes through a
-  // temporary file.
-  // `stored_evidence`: the subject's evidence as pass 1 read it.
-  using TakeGroup = std::function<Status(std::size_t index, timestamp::PartialHashtree members, ByteView leaf,
-                                         ByteView stored_evidence, std::string left_out)>;
+  // temporary file. `keep_evidence` gets every subject's evidence as step 1
+  // read it, in input order, before any group is taken.
+  using KeepEvidence = std::function<Status(ByteView stored_evidence)>;
+  using TakeGroup =
+      std::function<Status(std::size_t index, timestamp::PartialHashtree members, ByteView leaf, std::string left_out)>;
   Status HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgorithm alg, BatchCache& cache,
-                               const TakeGroup& take) const;
+                               const KeepEvidence& keep_evidence, const TakeGroup& take) const;
   // Verifies `subject`'s evidence as `verify` would, now; adds a line to
   // outcome.self_check_failures when it does not verify.
   Status CheckRenewedEvidence(const std::string& subject, RenewalOutcome& outcome) const;

@@ -1,8 +1,67 @@
 #include "checked_content.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "preserve/util/parallel.h"
 
 namespace preserve::archive {
+
+namespace {
+
+// A digest's first 64 bits, in the order of the bytes.
+std::uint64_t Prefix64(const storage::ContentDigest& digest) {
+  return std::uint64_t{Prefix32(digest)} << 32 | (std::uint64_t{digest[4]} << 24 | std::uint64_t{digest[5]} << 16 |
+                                                 std::uint64_t{digest[6]} << 8 | digest[7]);
+}
+
+}  // namespace
+
+// Dealt into buckets by their first 64 bits (at most one per two digests,
+// each a stretch of equal width between the least and the greatest), then
+// each bucket sorted alone. std::sort over a million digests, a memcmp call
+// at each of its twenty-odd comparisons per digest, took a second and a half
+// of a hash-tree renewal's step 2 at a million packages, on one core.
+void SortUniqueDigests(std::vector<storage::ContentDigest>& digests) {
+  const std::size_t n = digests.size();
+  if (n < 4) {  // under two buckets (and a shift by all 64 bits below)
+    std::sort(digests.begin(), digests.end());
+    digests.erase(std::unique(digests.begin(), digests.end()), digests.end());
+    return;
+  }
+  const auto [least, greatest] = std::minmax_element(
+      digests.begin(), digests.end(), [](const auto& a, const auto& b) { return Prefix64(a) < Prefix64(b); });
+  const std::uint64_t low = Prefix64(*least);
+  const std::uint64_t width = Prefix64(*greatest) - low;
+  // A digest's bucket: its distance from the least, less the bits that would
+  // make more buckets than half the digests.
+  const std::size_t bucket_bits = std::bit_width(n / 2) - 1;
+  const std::size_t shift = std::max<std::size_t>(std::bit_width(width), bucket_bits) - bucket_bits;
+  const std::size_t buckets = static_cast<std::size_t>(width >> shift) + 1;
+  auto bucket_of = [&](const storage::ContentDigest& d) { return static_cast<std::size_t>((Prefix64(d) - low) >> shift); };
+  std::vector<std::size_t> start(buckets + 1, 0);  // where each bucket begins, once counted
+  for (const auto& d : digests) ++start[bucket_of(d) + 1];
+  for (std::size_t b = 0; b < buckets; ++b) start[b + 1] += start[b];
+  std::vector<storage::ContentDigest> dealt(n);
+  {
+    std::vector<std::size_t> next(start.begin(), start.end() - 1);
+    for (const auto& d : digests) dealt[next[bucket_of(d)]++] = d;
+  }
+  digests = {};
+  constexpr std::size_t kMinBucketsPerThread = 1 << 14;
+  const Status sorted = ParallelFor(buckets, kMinBucketsPerThread, [&](std::size_t b) {
+    const auto begin = dealt.begin() + static_cast<std::ptrdiff_t>(start[b]);
+    std::sort(begin, dealt.begin() + static_cast<std::ptrdiff_t>(start[b + 1]), [](const auto& x, const auto& y) {
+      const std::uint64_t px = Prefix64(x), py = Prefix64(y);
+      return px != py ? px < py : std::memcmp(x.data() + 8, y.data() + 8, x.size() - 8) < 0;
+    });
+    return Status::Ok();
+  });
+  (void)sorted;  // a sort cannot fail
+  dealt.erase(std::unique(dealt.begin(), dealt.end()), dealt.end());
+  digests = std::move(dealt);
+}
 
 // SHA-256 values are spread evenly, so a table of where each prefix's run
 // starts leaves a few entries to search, in one or two cache lines. A plain

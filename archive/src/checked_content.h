@@ -18,6 +18,10 @@ inline std::uint32_t Prefix32(const storage::ContentDigest& digest) {
          static_cast<std::uint32_t>(digest[2]) << 8 | digest[3];
 }
 
+// Sorts `digests` ascending and drops repeats, in time linear in their
+// number when they are spread evenly, as SHA-256 values are.
+void SortUniqueDigests(std::vector<storage::ContentDigest>& digests);
+
 // Data objects re-read for a hash-tree renewal (Archive::Impl::HashCheckedContent),
 // and their new hashes, looked up by SHA-256 for every package that names them.
 struct CheckedContent {

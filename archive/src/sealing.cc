@@ -466,7 +466,9 @@ Result<std::vector<SealOutcome>> Sealing::Seal(std::size_t max_batch) {
              outcomes.empty() ? std::string("nothing queued")
                               : "sealed " + std::to_string(sealed) + (sealed == 1 ? " package in " : " packages in ") +
                                     std::to_string(outcomes.size()) + (outcomes.size() == 1 ? " batch" : " batches"),
-             true});
+             true,
+             false,
+             {{"packages", sealed}, {"batches", outcomes.size()}}});
   PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)).WithContext("recording the seal run"));
   return outcomes;
 }
@@ -763,11 +765,9 @@ struct PendingGroup {
   std::vector<Bytes> members;                   // kGroup: the group, made in step 1 (no content to re-read)
   Bytes sequence_hash;                          // kContent: ha (rule 12)
   std::vector<storage::ContentDigest> sha256s;  // kContent: the data objects', in the record's order
-  Bytes stored_evidence;                        // kGroup, kContent: as read, for pass 2 of RenewBatch to renew
 
   Status WriteTo(Spool& spool) const {
     PRESERVE_RETURN_IF_ERROR(spool.AppendCount(static_cast<std::uint32_t>(kind)));
-    if (kind != Kind::kLeftOut) PRESERVE_RETURN_IF_ERROR(spool.AppendSized(stored_evidence));
     switch (kind) {
       case Kind::kLeftOut:
         return spool.AppendSized({reinterpret_cast<const std::uint8_t*>(left_out.data()), left_out.size()});
@@ -792,7 +792,6 @@ struct PendingGroup {
       out.left_out.assign(why.begin(), why.end());
       return out;
     }
-    PRESERVE_ASSIGN_OR_RETURN(out.stored_evidence, spool.ReadSized());
     if (out.kind == Kind::kGroup) {
       PRESERVE_ASSIGN_OR_RETURN(out.members, spool.ReadHashes(digest_size));
     } else {
@@ -844,8 +843,7 @@ class NewContentHashes {
         wanted.push_back(d);
         return Status::Ok();
       }));
-      std::sort(wanted.begin(), wanted.end());
-      wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+      SortUniqueDigests(wanted);
       PRESERVE_ASSIGN_OR_RETURN(const CheckedContent content, hash(std::move(wanted)));
       for (const auto& [k, why] : content.damage) out.damage.emplace(content.sha256[k], why);
       PRESERVE_ASSIGN_OR_RETURN(Spool created, Spool::Create());
@@ -927,7 +925,7 @@ class NewContentHashes {
 
 // Over 60 lines: three steps that share the batch's spools; each commented.
 Status Archive::Impl::HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgorithm alg, BatchCache& cache,
-                                            const TakeGroup& take) const {
+                                            const KeepEvidence& keep_evidence, const TakeGroup& take) const {
   const std::size_t digest_size = HashAlgorithmSize(alg);
   const std::size_t n = subjects.size();
   using Kind = PendingGroup::Kind;
@@ -943,7 +941,6 @@ Status Archive::Impl::HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgo
     std::vector<Bytes> stored;
     PRESERVE_ASSIGN_OR_RETURN(std::vector<EvidenceSkeleton> skeletons, LoadRenewalSkeletons(chunk, &stored));
     std::vector<PendingGroup> groups(chunk.size());
-    for (std::size_t i = 0; i < chunk.size(); ++i) groups[i].stored_evidence = std::move(stored[i]);
     auto pending_group = [&](std::size_t i, Result<PackageRecord>& record) -> Status {
       const std::string id(chunk[i]);
       PendingGroup& group = groups[i];
@@ -983,6 +980,8 @@ Status Archive::Impl::HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgo
         return Status::Ok();
       });
     }));
+    for (std::size_t i = 0; i < chunk.size(); ++i) PRESERVE_RETURN_IF_ERROR(keep_evidence(stored[i]));
+    stored = {};
     for (const PendingGroup& group : groups) {
       PRESERVE_RETURN_IF_ERROR(group.WriteTo(pending));
       objects += group.sha256s.size();
@@ -1043,7 +1042,7 @@ Status Archive::Impl::HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgo
     for (std::size_t i = 0; i < count; ++i)
       PRESERVE_RETURN_IF_ERROR(take(first + i, std::move(groups[i].members),
                                     ByteView(leaves).subspan(i * digest_size, digest_size),
-                                    groups[i].stored_evidence, std::move(groups[i].left_out)));
+                                    std::move(groups[i].left_out)));
     ReturnFreedMemory();
   }
   return Status::Ok();
@@ -1088,16 +1087,17 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   // leaf serves them all, hashed once. By the last chain's batch ids.
   std::map<std::string, std::uint32_t> chain_leaves;
   // Hash-tree renewal (rule 12): a group per subject, whose members the
-  // evidence stores (they cannot be derived cheaply), spooled for pass 2
-  // with the subject's evidence as pass 1 read it (pass 2 adds the new ATS to
-  // those bytes: no second read, no decoding).
+  // evidence stores (they cannot be derived cheaply), spooled for pass 2;
+  // and every subject's evidence as pass 1 read it, in a spool of its own
+  // (pass 2 adds the new ATS to those bytes: no second read, no decoding).
   std::optional<Spool> pass2_spool;
+  std::optional<Spool> evidence_spool;
   if (hash_tree) {
     PRESERVE_ASSIGN_OR_RETURN(pass2_spool, Spool::Create());
+    PRESERVE_ASSIGN_OR_RETURN(evidence_spool, Spool::Create());
     PRESERVE_RETURN_IF_ERROR(HashTreeRenewalGroups(
-        subjects, alg, batches,
-        [&](std::size_t i, timestamp::PartialHashtree members, ByteView leaf, ByteView stored_evidence,
-            std::string why) -> Status {
+        subjects, alg, batches, [&](ByteView stored) { return evidence_spool->AppendSized(stored); },
+        [&](std::size_t i, timestamp::PartialHashtree members, ByteView leaf, std::string why) -> Status {
           if (!why.empty()) {
             leaf_of[i] = kLeftOut;
             left_out.push_back(std::move(why));
@@ -1105,9 +1105,7 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
           }
           leaf_of[i] = next_leaf();
           leaves.insert(leaves.end(), leaf.begin(), leaf.end());
-          // Not PRESERVE_RETURN_IF_ERROR: this lambda is itself inside one.
-          const Status appended = pass2_spool->AppendHashes(members);
-          return appended.ok() ? pass2_spool->AppendSized(stored_evidence) : appended;
+          return pass2_spool->AppendHashes(members);
         }));
     // The trees the subjects were sealed in gave their reduced trees; nothing from here on reads them.
     batches.DropTreeChunks();
@@ -1168,6 +1166,7 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   }
   PRESERVE_FAULT_POINT("renew.after_tree");
   if (pass2_spool) PRESERVE_RETURN_IF_ERROR(pass2_spool->Rewind());
+  if (evidence_spool) PRESERVE_RETURN_IF_ERROR(evidence_spool->Rewind());
   // Each chunk's commit (the memtable's inserts, on one thread) runs beside
   // the next chunk's reading and encoding. Commits still happen one at a
   // time and in order: a chunk's starts once the one before has ended.
@@ -1176,14 +1175,18 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
   for (std::size_t first = 0; first < n; first += config.commit_subjects) {
     const auto chunk = subjects.Slice(first, std::min(config.commit_subjects, n - first));
     // Each subject's evidence as stored: a hash-tree renewal spooled it in
-    // pass 1 (with the group's members); a timestamp renewal reads it again.
+    // pass 1 (every subject's, and the groups of those not left out); a
+    // timestamp renewal reads it again.
     std::vector<Bytes> stored(chunk.size());
     std::vector<timestamp::PartialHashtree> members(hash_tree ? chunk.size() : 0);
     if (hash_tree) {
       for (std::size_t i = 0; i < chunk.size(); ++i) {
-        if (leaf_of[first + i] == kLeftOut) continue;
+        PRESERVE_ASSIGN_OR_RETURN(stored[i], evidence_spool->ReadSized());
+        if (leaf_of[first + i] == kLeftOut) {
+          stored[i] = {};
+          continue;
+        }
         PRESERVE_ASSIGN_OR_RETURN(members[i], pass2_spool->ReadHashes(digest_size));
-        PRESERVE_ASSIGN_OR_RETURN(stored[i], pass2_spool->ReadSized());
       }
     } else {
       PRESERVE_ASSIGN_OR_RETURN(stored, LoadStoredEvidence(chunk));
@@ -1353,7 +1356,13 @@ Result<RenewalOutcome> Sealing::Renew(const RenewOptions& options) {
                       ? std::string()
                       : "; " + std::to_string(outcome.self_check_failures.size()) + " not verified") +
                  (left_out == 0 ? std::string() : "; " + std::to_string(left_out) + " left out, damaged"),
-             outcome.lapsed.empty() && outcome.self_check_failures.empty() && left_out == 0});
+             outcome.lapsed.empty() && outcome.self_check_failures.empty() && left_out == 0,
+             false,
+             {{"renewed", renewed},
+              {"batches", outcome.batches.size()},
+              {"lapsed", outcome.lapsed.size()},
+              {"not_verified", outcome.self_check_failures.size()},
+              {"left_out", left_out}}});
   PRESERVE_RETURN_IF_ERROR(impl_->store->Commit(std::move(w)));
   return outcome;
 }
