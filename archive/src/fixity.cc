@@ -99,7 +99,9 @@ Result<FixitySummary> Maintenance::Fixity(const FixityOptions& options,
             {impl_->clock->Now(),
              std::to_string(summary.checked) + " of " + std::to_string(summary.packages) + " packages re-read, " +
                  std::to_string(summary.damaged) + " damaged",
-             summary.damaged == 0});
+             summary.damaged == 0,
+             false,
+             {{"checked", summary.checked}, {"packages", summary.packages}, {"damaged", summary.damaged}}});
   w.AppendAudit(AuditEvent(*impl_->clock, "fixity",
                            {{"packages", std::to_string(summary.packages)},
                             {"checked", std::to_string(summary.checked)},

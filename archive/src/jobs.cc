@@ -91,7 +91,7 @@ Result<std::vector<JobReport>> ScheduledJobs::RunDue() {
       report.run = std::move(*recorded);
     } else {
       // A job that fails records nothing of itself.
-      report.run = JobRun{impl().clock->Now(), ran.message(), false, true};
+      report.run = JobRun{impl().clock->Now(), ran.message(), false, true, {}};
     }
     // The "job" event, with the run's record as it then stands: for every
     // failed or late run, and for every renewal (whose own events are per
@@ -100,6 +100,7 @@ Result<std::vector<JobReport>> ScheduledJobs::RunDue() {
       std::vector<std::pair<std::string, std::string>> late;
       if (report.late.count() > 0) {
         report.run.outcome += "; ran " + FormatJobDuration(report.late) + " late (a missed window, run once)";
+        report.run.counts["late_seconds"] = static_cast<std::uint64_t>(report.late.count());
         late = {{"late", FormatJobDuration(report.late)}, {"late_seconds", std::to_string(report.late.count())}};
       }
       storage::WriteSet w;

@@ -30,9 +30,17 @@ Result<std::optional<JobRun>> LoadJobRun(const storage::Store& store, std::strin
   const json::value* outcome = o.if_contains("outcome");
   const json::value* ok = o.if_contains("ok");
   const json::value* failed = o.if_contains("failed");  // only in records of failed runs
+  const json::value* counts = o.if_contains("counts");  // only in records that have figures
   if (time == nullptr || !time->is_string() || outcome == nullptr || !outcome->is_string() || ok == nullptr ||
-      !ok->is_bool() || (failed != nullptr && !failed->is_bool()))
+      !ok->is_bool() || (failed != nullptr && !failed->is_bool()) || (counts != nullptr && !counts->is_object()))
     return Status::Corruption("the record of the last " + std::string(job) + " run is malformed");
+  if (counts != nullptr) {
+    for (const auto& [name, value] : counts->as_object()) {
+      if (!value.is_uint64() && !(value.is_int64() && value.as_int64() >= 0))
+        return Status::Corruption("the record of the last " + std::string(job) + " run has a malformed figure");
+      run.counts[std::string(name)] = value.to_number<std::uint64_t>();
+    }
+  }
   PRESERVE_ASSIGN_OR_RETURN(run.time, ParseUtcTime(std::string(time->as_string())));
   run.outcome = std::string(outcome->as_string());
   run.ok = ok->as_bool();
@@ -43,6 +51,11 @@ Result<std::optional<JobRun>> LoadJobRun(const storage::Store& store, std::strin
 void PutJobRun(storage::WriteSet& w, std::string_view job, const JobRun& run) {
   json::object o{{"time", FormatUtcTime(run.time)}, {"outcome", run.outcome}, {"ok", run.ok}};
   if (run.failed) o["failed"] = true;
+  if (!run.counts.empty()) {
+    json::object counts;
+    for (const auto& [name, value] : run.counts) counts[name] = value;
+    o["counts"] = std::move(counts);
+  }
   w.PutSetting(JobSetting(job), ToBytes(json::serialize(o)));
 }
 

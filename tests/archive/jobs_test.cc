@@ -89,6 +89,19 @@ TEST_P(JobsOnSchedule, EachJobIsDueOnItsIntervalAndNothingRightAfterARun) {
     EXPECT_TRUE(r.run.ok) << r.job << ": " << r.run.outcome;
   }
   EXPECT_EQ(first[0].run.outcome, "sealed 1 package in 1 batch");
+  // The figures behind the words, as stored (what the web application words in its own language).
+  using Counts = std::map<std::string, std::uint64_t>;
+  EXPECT_EQ(first[0].run.counts, (Counts{{"packages", 1}, {"batches", 1}}));
+  const JobReport* fixity_run = Find(first, "fixity");
+  ASSERT_NE(fixity_run, nullptr);
+  ASSERT_EQ(fixity_run->run.counts.size(), 3u);
+  const std::uint64_t checked = fixity_run->run.counts.at("checked");  // how many the schedule's sample takes
+  EXPECT_EQ(fixity_run->run.counts, (Counts{{"checked", checked}, {"packages", 1}, {"damaged", 0}}));
+  EXPECT_EQ(fixity_run->run.outcome, std::to_string(checked) + " of 1 packages re-read, 0 damaged");
+  const JobReport* renew_run = Find(first, "renew");
+  ASSERT_NE(renew_run, nullptr);
+  EXPECT_EQ(renew_run->run.counts,
+            (Counts{{"renewed", 0}, {"batches", 0}, {"lapsed", 0}, {"not_verified", 0}, {"left_out", 0}}));
   EXPECT_EQ(Queued(), 0u);
   EXPECT_TRUE(RunDue().empty());  // nothing is due right after
   EXPECT_EQ(jobs.NextDue("seal").value(), start + s.seal);
@@ -118,6 +131,7 @@ TEST_P(JobsOnSchedule, EachJobIsDueOnItsIntervalAndNothingRightAfterARun) {
     EXPECT_EQ(Find(ran, "renew")->late, seconds(0)) << "step " << step;
     ASSERT_TRUE(Find(ran, "seal") != nullptr) << "step " << step;
     EXPECT_GT(Find(ran, "seal")->late, seconds(0)) << "step " << step;
+    EXPECT_EQ(Find(ran, "seal")->run.counts.at("late_seconds"), Find(ran, "seal")->late.count()) << "step " << step;
     if (const JobReport* fixity = Find(ran, "fixity")) {
       ++fixity_runs;
       EXPECT_EQ(fixity->late, seconds(0));

@@ -18,6 +18,7 @@
 #include "template.h"
 #include "view.h"
 #include "preserve/archive/accounts.h"
+#include "preserve/archive/jobs.h"
 #include "preserve/web/web_app.h"
 #include "sessions.h"
 
@@ -454,6 +455,37 @@ TEST_F(WebAppTest, StaticFilesAreCachedForGoodOnlyUnderTheirVersion) {
   EXPECT_EQ(HeaderOf(versioned, "Cache-Control"), "public, max-age=31536000, immutable");
   for (const std::string target : {"/static/app.css", "/static/app.css?v=0123456789abcdef", "/static/app.css?v="})
     EXPECT_EQ(HeaderOf(Send(Request("GET", target)), "Cache-Control"), "no-cache") << target;
+}
+
+// The dashboard words each job's last run in the page's language, from the
+// figures the run recorded, a missed window included; the archive's own
+// English wording (what `preserve status` prints) never reaches a
+// Vietnamese page.
+TEST_F(WebAppTest, TheDashboardWordsTheJobsLastRunsInThePagesLanguage) {
+  ASSERT_EQ(SignIn("admin1", "admin1 password").status, 303);
+  archive::ScheduledJobs jobs(*archive_);
+  ASSERT_TRUE(jobs.RunDue().ok());
+  std::string vi = Send(Request("GET", "/dashboard")).body;
+  EXPECT_NE(vi.find("không có gói nào chờ niêm phong"), std::string::npos) << vi;
+  EXPECT_NE(vi.find("đã gia hạn 0 đối tượng trong 0 lô; 0 quá hạn"), std::string::npos) << vi;
+  EXPECT_NE(vi.find("đã đọc lại 0/0 gói, 0 hư hỏng"), std::string::npos) << vi;
+  for (const char* english : {"nothing queued", "renewed 0", "re-read", "damaged"})
+    EXPECT_EQ(vi.find(english), std::string::npos) << english;
+
+  // Ten days later every job has missed windows: each runs once, late, and says so.
+  clock_.Advance(std::chrono::days(10));
+  ASSERT_TRUE(jobs.RunDue().ok());
+  ASSERT_EQ(SignIn("admin1", "admin1 password").status, 303);  // the session ended meanwhile
+  vi = Send(Request("GET", "/dashboard")).body;
+  EXPECT_NE(vi.find("không có gói nào chờ niêm phong; chạy trễ 9 ngày (lỡ một kỳ, đã chạy bù một lần)"),
+            std::string::npos)
+      << vi;
+  EXPECT_EQ(vi.find(" late"), std::string::npos);
+  Send(Request("GET", "/lang?to=en&back=%2Fdashboard"));
+  const std::string en = Send(Request("GET", "/dashboard")).body;
+  EXPECT_NE(en.find("nothing waited to be sealed; ran 9 days late (a missed window, run once)"), std::string::npos)
+      << en;
+  EXPECT_NE(en.find("renewed 0 in 0 batches; 0 lapsed; ran 9 days late"), std::string::npos) << en;
 }
 
 class WebAppTlsTest : public WebAppTest {

@@ -86,12 +86,50 @@ std::string LapsedNotice(const Page& page, const archive::StoreStatus& s) {
                                 {{"count", page.Number(s.lapsed)}, {"first_lapsed", std::move(first)}}));
 }
 
-object Job(const Page& page, std::string_view name_key, const std::optional<archive::JobRun>& run,
+// A run's outcome in the page's language, worded from its figures
+// (JobRun::counts); as recorded where it has none of its job's: a failed
+// run's error, or a run recorded before the figures were kept.
+std::string JobOutcome(const Page& page, std::string_view job, const archive::JobRun& run) {
+  auto figure = [&run](const char* name) -> std::optional<std::uint64_t> {
+    auto it = run.counts.find(name);
+    if (it == run.counts.end()) return std::nullopt;
+    return it->second;
+  };
+  auto number = [&](const char* name) { return page.Number(figure(name).value_or(0)); };
+  std::string out;
+  if (run.failed) return run.outcome;
+  if (job == "seal" && figure("packages") && figure("batches")) {
+    out = *figure("batches") == 0
+              ? page.Text("dashboard.outcome.seal_nothing")
+              : page.Text("dashboard.outcome.seal", {{"packages", number("packages")}, {"batches", number("batches")}});
+  } else if (job == "renew" && figure("renewed") && figure("batches") && figure("lapsed")) {
+    out = page.Text("dashboard.outcome.renew",
+                    {{"renewed", number("renewed")}, {"batches", number("batches")}, {"lapsed", number("lapsed")}});
+    if (figure("not_verified").value_or(0) > 0)
+      out += page.Text("dashboard.outcome.not_verified", {{"count", number("not_verified")}});
+    if (figure("left_out").value_or(0) > 0)
+      out += page.Text("dashboard.outcome.left_out", {{"count", number("left_out")}});
+  } else if (job == "fixity" && figure("checked") && figure("packages") && figure("damaged")) {
+    out = page.Text("dashboard.outcome.fixity",
+                    {{"checked", number("checked")}, {"packages", number("packages")}, {"damaged", number("damaged")}});
+  } else {
+    return run.outcome;
+  }
+  if (const auto late = figure("late_seconds")) {
+    constexpr std::uint64_t kHour = 3600, kDay = 24 * kHour;
+    out += *late >= 2 * kDay ? page.Text("dashboard.outcome.late_days", {{"n", page.Number(*late / kDay)}})
+           : *late >= kHour  ? page.Text("dashboard.outcome.late_hours", {{"n", page.Number(*late / kHour)}})
+                             : page.Text("dashboard.outcome.late_minutes", {{"n", page.Number(*late / 60)}});
+  }
+  return out;
+}
+
+object Job(const Page& page, std::string_view job, std::string_view name_key, const std::optional<archive::JobRun>& run,
            const Result<TimePoint>& next) {
   object o{{"name", page.Text(name_key)}, {"ran", run.has_value()}};
   if (run) {
     o["time"] = page.DateTime(run->time);
-    o["outcome"] = run->outcome;
+    o["outcome"] = JobOutcome(page, job, *run);
     o["kind"] = run->failed ? "error" : run->ok ? "ok" : "warn";
     o["state"] = page.Text(run->failed ? "dashboard.job_failed" : run->ok ? "dashboard.job_ok" : "dashboard.job_problems");
   }
@@ -129,9 +167,9 @@ service::HttpResponse Dashboard(Page& page) {
   data["rows"] = std::move(rows);
   archive::ScheduledJobs jobs(page.app.archive);
   array job_rows;
-  job_rows.push_back(Job(page, "dashboard.job_seal", s.last_seal, jobs.NextDue("seal")));
-  job_rows.push_back(Job(page, "dashboard.job_renew", s.last_renewal, jobs.NextDue("renew")));
-  job_rows.push_back(Job(page, "dashboard.job_fixity", s.last_fixity, jobs.NextDue("fixity")));
+  job_rows.push_back(Job(page, "seal", "dashboard.job_seal", s.last_seal, jobs.NextDue("seal")));
+  job_rows.push_back(Job(page, "renew", "dashboard.job_renew", s.last_renewal, jobs.NextDue("renew")));
+  job_rows.push_back(Job(page, "fixity", "dashboard.job_fixity", s.last_fixity, jobs.NextDue("fixity")));
   data["jobs"] = std::move(job_rows);
   return HtmlPage(page, page.Text("dashboard.title"), Render(page, "dashboard_page", data));
 }

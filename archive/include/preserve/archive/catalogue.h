@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -132,6 +133,13 @@ struct JobRun {
   // rather than a whole interval. A run that did its work and found damage or
   // lapsed evidence has not failed: running it again sooner would find the same.
   bool failed = false;
+  // The outcome's figures by name, for pages that word it in their own
+  // language: seal "packages", "batches"; renew "renewed", "batches",
+  // "lapsed", "not_verified", "left_out"; fixity "checked", "packages",
+  // "damaged"; and "late_seconds" for a run that missed its window, failed
+  // or not (a failed run has no other: its outcome is its error). Empty in
+  // runs recorded before the figures were kept.
+  std::map<std::string, std::uint64_t> counts;
 };
 
 // What an operator looks at first (`preserve status`).
