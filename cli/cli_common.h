@@ -9,9 +9,11 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/fwd.hpp>
 #include <boost/program_options.hpp>
 
 #include "preserve/archive/archive.h"
+#include "preserve/archive/catalogue.h"
 #include "preserve/archive/sealing.h"
 #include "preserve/util/bytes.h"
 #include "preserve/util/clock.h"
@@ -241,5 +243,8 @@ int CmdServe(int argc, char** argv);
 
 // The scheduled jobs: `jobs show`, `jobs run` (jobs_commands.cc).
 int CmdJobs(int argc, char** argv);
+// A job's last run under --json (`status`, `jobs`): time, outcome, ok,
+// failed, and its figures (JobRun::counts); null when it never ran.
+boost::json::value JobRunJson(const std::optional<archive::JobRun>& run);
 
 }  // namespace preserve::cli

@@ -562,12 +562,6 @@ int CmdStatus(int argc, char** argv) {
   auto status = archive::Catalogue(*session.archive).Overview(deadlines);
   if (!status.ok()) return ExitFor(status.status());
   const archive::StoreStatus& st = status.value();
-  auto job = [](const std::optional<archive::JobRun>& run) -> json::value {
-    if (!run) return nullptr;
-    json::object o{{"time", FormatUtcTime(run->time)}, {"outcome", run->outcome}, {"ok", run->ok}};
-    if (run->failed) o["failed"] = true;
-    return o;
-  };
   auto list = [](const std::vector<archive::StoreStatus::Deadline>& items) {
     json::array out;
     for (const auto& d : items) out.push_back(json::object{{"subject", d.subject}, {"due", FormatUtcTime(d.due)}});
@@ -584,9 +578,9 @@ int CmdStatus(int argc, char** argv) {
                      {"lapsed", st.lapsed},
                      {"first_lapsed", list(st.first_lapsed)},
                      {"next_deadlines", list(st.next_deadlines)},
-                     {"last_seal", job(st.last_seal)},
-                     {"last_renewal", job(st.last_renewal)},
-                     {"last_fixity", job(st.last_fixity)},
+                     {"last_seal", JobRunJson(st.last_seal)},
+                     {"last_renewal", JobRunJson(st.last_renewal)},
+                     {"last_fixity", JobRunJson(st.last_fixity)},
                      {"store_bytes", st.store_bytes},
                      {"tsa_ca_sha256", fingerprint},
                      {"tsa_certificate_not_after",

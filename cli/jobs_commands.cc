@@ -16,12 +16,6 @@ namespace json = boost::json;
 
 namespace {
 
-json::value RunJson(const std::optional<archive::JobRun>& run) {
-  if (!run) return nullptr;
-  return json::object{
-      {"time", FormatUtcTime(run->time)}, {"outcome", run->outcome}, {"ok", run->ok}, {"failed", run->failed}};
-}
-
 // "every 1d", and the sample fixity re-reads.
 std::string Every(const std::string& job, std::chrono::seconds interval, const archive::JobSchedule& schedule) {
   std::string out = "every " + archive::FormatJobDuration(interval);
@@ -69,7 +63,7 @@ int JobsShow(int argc, char** argv) {
       json::object row{{"job", job},
                        {"every", archive::FormatJobDuration(*interval)},
                        {"every_seconds", interval->count()},
-                       {"last_run", RunJson(*last)},
+                       {"last_run", JobRunJson(*last)},
                        {"next_due", FormatUtcTime(*due)},
                        {"due", is_due},
                        {"late_seconds", late.count()}};
@@ -157,7 +151,7 @@ int JobsRun(int argc, char** argv) {
                                   {"due", FormatUtcTime(report->due)},
                                   {"started", FormatUtcTime(report->started)},
                                   {"late_seconds", report->late.count()},
-                                  {"run", RunJson(run)}});
+                                  {"run", JobRunJson(run)}});
     } else {
       std::cout << job << ": " << (run.failed ? "FAILED: " : run.ok ? "" : "NOT OK: ") << run.outcome << "\n";
     }
@@ -173,6 +167,17 @@ int JobsRun(int argc, char** argv) {
 }
 
 }  // namespace
+
+json::value JobRunJson(const std::optional<archive::JobRun>& run) {
+  if (!run) return nullptr;
+  json::object counts;
+  for (const auto& [name, value] : run->counts) counts[name] = value;
+  return json::object{{"time", FormatUtcTime(run->time)},
+                      {"outcome", run->outcome},
+                      {"ok", run->ok},
+                      {"failed", run->failed},
+                      {"counts", std::move(counts)}};
+}
 
 int CmdJobs(int argc, char** argv) {
   return Dispatch(argc, argv,

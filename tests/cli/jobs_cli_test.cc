@@ -103,6 +103,9 @@ TEST_F(JobsCli, ShowAndRunOnASimulatedClock) {
   ASSERT_EQ(jobs.size(), 3u) << run.out;
   EXPECT_EQ(jobs[1].at("job").as_string(), "renew");
   EXPECT_EQ(jobs[1].at("late_seconds").as_int64(), 9 * 86400);
+  // The run's figures, for scripts and for pages in other languages.
+  EXPECT_EQ(jobs[1].at("run").at("counts").at("late_seconds").to_number<std::int64_t>(), 9 * 86400) << run.out;
+  EXPECT_EQ(jobs[1].at("run").at("counts").at("lapsed").to_number<std::int64_t>(), 0) << run.out;
   EXPECT_TRUE(Contains(std::string(jobs[1].at("run").at("outcome").as_string()), "ran 9d late (a missed window"))
       << run.out;
   CommandResult log = Preserve({"audit-log", "show"});
