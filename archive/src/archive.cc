@@ -2,6 +2,7 @@
 #include <atomic>
 #include <limits>
 #include <mutex>
+#include <optional>
 
 #include <boost/json.hpp>
 
@@ -271,39 +272,34 @@ Result<CheckedContent> Archive::Impl::HashCheckedContent(std::vector<storage::Co
   // one piece, or in its chunks one after another.
   constexpr std::size_t kMinObjectsPerThread = 4096;
   const Status read = ParallelRanges(n, kMinObjectsPerThread, [&](std::size_t begin, std::size_t end) -> Status {
+    ObjectHashing hashing(alg, [&](std::size_t i, ByteView actual, ByteView digest) {
+      if (!std::equal(actual.begin(), actual.end(), out.sha256[i].begin(), out.sha256[i].end()))
+        damaged(i, "does not match its SHA-256 (run 'preserve fixity')");
+      else
+        std::copy(digest.begin(), digest.end(), out.digests.begin() + static_cast<std::ptrdiff_t>(i * size));
+    });
     std::optional<std::size_t> current;
-    Hasher sha256(kContentHash);  // restarted for each object
-    Hasher hash(alg);
-    auto finish = [&] {
-      if (!current) return;
-      const Bytes actual = sha256.Finish();
-      if (!std::equal(actual.begin(), actual.end(), out.sha256[*current].begin(), out.sha256[*current].end())) {
-        damaged(*current, "does not match its SHA-256 (run 'preserve fixity')");
-      } else {
-        const Bytes digest = hash.Finish();
-        std::copy(digest.begin(), digest.end(), out.digests.begin() + static_cast<std::ptrdiff_t>(*current * size));
-      }
-      current.reset();
-    };
     PRESERVE_RETURN_IF_ERROR(store->ReadContents(
         std::span<const storage::ContentDigest>(out.sha256).subspan(begin, end - begin),
         [&](std::size_t i, ByteView piece) {
           if (current != begin + i) {
-            finish();
+            hashing.End();
             current = begin + i;
-            sha256.Restart();
-            hash.Restart();
+            hashing.Begin(begin + i);
           }
-          sha256.Update(piece);
-          hash.Update(piece);
+          hashing.Add(piece);
           return Status::Ok();
         },
         [&](std::size_t i, Status why) {
-          if (current == begin + i) current.reset();  // chunks read before one was missing
+          if (current == begin + i) {  // chunks read before one was missing
+            hashing.Abandon();
+            current.reset();
+          }
           damaged(begin + i, why.message());
           return Status::Ok();
         }));
-    finish();
+    hashing.End();
+    hashing.Flush();
     return Status::Ok();
   });
   if (!read.ok()) return read;

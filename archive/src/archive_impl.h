@@ -128,7 +128,7 @@ struct Archive::Impl {
   // tree from its batch's stored tree and its first list from where the
   // skeleton says (`record` gives the data objects' hashes). With `tokens`,
   // the tokens are not copied in but their places in `cache` appended there,
-  // chain by chain (for timestamp::HashTreeRenewalSequenceHash); they stay
+  // chain by chain (for timestamp::AppendArchiveTimeStampSequence); they stay
   // valid as long as `cache` does.
   Result<timestamp::EvidenceRecord> Assemble(const PackageRecord& record, const EvidenceSkeleton& skeleton,
                                              BatchCache& cache, std::vector<ByteView>* tokens = nullptr) const;

@@ -87,4 +87,69 @@ std::size_t CheckedContent::IndexOf(const storage::ContentDigest& digest) const 
                                   sha256.begin());
 }
 
+ObjectHashing::ObjectHashing(HashAlgorithm alg, Hashed hashed)
+    : alg_(alg), hashed_(std::move(hashed)), sha256_(HashAlgorithm::kSha256), digest_(alg) {
+  bytes_.reserve(kBatchBytes + kLargestBatched);
+}
+
+void ObjectHashing::Begin(std::size_t index) {
+  current_ = index;
+  current_offset_ = bytes_.size();
+  streaming_ = false;
+}
+
+void ObjectHashing::Add(ByteView piece) {
+  if (!streaming_ && bytes_.size() - current_offset_ + piece.size() > kLargestBatched) {
+    // Too large to batch: what came so far goes to the Hashers, and the rest as it comes.
+    streaming_ = true;
+    sha256_.Restart();
+    digest_.Restart();
+    const ByteView so_far = ByteView(bytes_).subspan(current_offset_);
+    sha256_.Update(so_far);
+    digest_.Update(so_far);
+    bytes_.resize(current_offset_);
+  }
+  if (streaming_) {
+    sha256_.Update(piece);
+    digest_.Update(piece);
+    return;
+  }
+  bytes_.insert(bytes_.end(), piece.begin(), piece.end());
+}
+
+void ObjectHashing::End() {
+  if (!current_) return;
+  const std::size_t index = *current_;
+  current_.reset();
+  if (streaming_) {
+    const Bytes sha256 = sha256_.Finish();
+    const Bytes digest = digest_.Finish();
+    hashed_(index, sha256, digest);
+    return;
+  }
+  batched_.push_back({index, current_offset_, bytes_.size() - current_offset_});
+  if (bytes_.size() >= kBatchBytes || batched_.size() >= kBatchObjects) Flush();
+}
+
+void ObjectHashing::Abandon() {
+  if (!current_) return;
+  current_.reset();
+  if (!streaming_) bytes_.resize(current_offset_);
+}
+
+void ObjectHashing::Flush() {
+  if (batched_.empty()) return;
+  std::vector<ByteView> objects;
+  objects.reserve(batched_.size());
+  for (const Batched& b : batched_) objects.push_back(ByteView(bytes_).subspan(b.offset, b.size));
+  const std::size_t size = HashAlgorithmSize(alg_);
+  Bytes sha256s(objects.size() * 32), digests(objects.size() * size);
+  DigestMany(HashAlgorithm::kSha256, objects, sha256s);
+  DigestMany(alg_, objects, digests);
+  for (std::size_t k = 0; k < batched_.size(); ++k)
+    hashed_(batched_[k].index, ByteView(sha256s).subspan(k * 32, 32), ByteView(digests).subspan(k * size, size));
+  batched_.clear();
+  bytes_.clear();
+}
+
 }  // namespace preserve::archive

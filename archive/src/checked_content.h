@@ -3,12 +3,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "preserve/storage/store.h"
 #include "preserve/util/bytes.h"
+#include "preserve/util/digest.h"
 
 namespace preserve::archive {
 
@@ -38,6 +41,48 @@ struct CheckedContent {
   // in `sha256`, and where the last ends: IndexOf's first step.
   unsigned prefix_bits = 0;
   std::vector<std::uint32_t> prefix_start;
+};
+
+// One thread's objects of a HashCheckedContent run, each hashed under
+// SHA-256 (to check it) and the renewal's algorithm as its pieces come
+// (Begin, Add, End). Objects up to kLargestBatched are copied into a batch
+// and hashed a batch at a time, side by side (DigestMany: several times the
+// rate of one at a time for SHA-384, whose 64-bit rounds have no instructions
+// of their own here); a larger one is streamed through a pair of Hashers.
+// `hashed` gets each object's index and its two digests, in no set order:
+// on End for a large one, on the batch's Flush for the others.
+class ObjectHashing {
+ public:
+  using Hashed = std::function<void(std::size_t index, ByteView sha256, ByteView digest)>;
+  ObjectHashing(HashAlgorithm alg, Hashed hashed);
+
+  void Begin(std::size_t index);
+  void Add(ByteView piece);
+  void End();
+  // Forgets the object begun: it could not be read whole.
+  void Abandon();
+  // Hashes what the batch holds; call once the last object has ended.
+  void Flush();
+
+ private:
+  static constexpr std::size_t kLargestBatched = 256 << 10;
+  static constexpr std::size_t kBatchBytes = 1 << 20;
+  static constexpr std::size_t kBatchObjects = 512;
+
+  struct Batched {
+    std::size_t index;
+    std::size_t offset;  // in bytes_
+    std::size_t size;
+  };
+  HashAlgorithm alg_;
+  Hashed hashed_;
+  Bytes bytes_;  // the batch's objects, one after another
+  std::vector<Batched> batched_;
+  std::optional<std::size_t> current_;
+  std::size_t current_offset_ = 0;
+  bool streaming_ = false;  // the current object is over kLargestBatched
+  Hasher sha256_;
+  Hasher digest_;
 };
 
 }  // namespace preserve::archive

@@ -13,6 +13,7 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <mutex>
 #include <span>
 #include <tuple>
 #include <utility>
@@ -683,6 +684,13 @@ class Spool {
     PRESERVE_RETURN_IF_ERROR(Read(out));
     return out;
   }
+  // ReadSized, appended to `out`.
+  Status ReadSizedTo(Bytes& out) {
+    PRESERVE_ASSIGN_OR_RETURN(std::uint32_t size, ReadCount());
+    const std::size_t at = out.size();
+    out.resize(at + size);
+    return Read(std::span(out).subspan(at));
+  }
   Result<std::vector<Bytes>> ReadHashes(std::size_t digest_size) {
     PRESERVE_ASSIGN_OR_RETURN(std::uint32_t count, ReadCount());
     std::vector<Bytes> hashes(count, Bytes(digest_size));
@@ -936,25 +944,34 @@ Status Archive::Impl::HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgo
   // named; a trail head's and a deleted package's group made outright (a
   // head's text is in its batch, a deleted package's hashes in its tombstone).
   std::size_t objects = 0;
+  // A chunk's evidence and groups are spooled on a thread of their own,
+  // beside the next chunk's reading (which keeps both cores busy but for
+  // such serial steps); one chunk at a time, in order.
+  auto spool_chunk = [&](std::vector<Bytes> stored, std::vector<PendingGroup> groups) -> Status {
+    for (const Bytes& evidence : stored) PRESERVE_RETURN_IF_ERROR(keep_evidence(evidence));
+    stored = {};
+    for (const PendingGroup& group : groups) {
+      PRESERVE_RETURN_IF_ERROR(group.WriteTo(pending));
+      objects += group.sha256s.size();
+      for (const auto& d : group.sha256s) PRESERVE_RETURN_IF_ERROR(named.Append(d));
+    }
+    return Status::Ok();
+  };
+  std::future<Status> spooling;
+  auto spooled = [&spooling]() -> Status { return spooling.valid() ? spooling.get() : Status::Ok(); };
   for (std::size_t first = 0; first < n; first += config.commit_subjects) {
     const auto chunk = subjects.Slice(first, std::min(config.commit_subjects, n - first));
     std::vector<Bytes> stored;
     PRESERVE_ASSIGN_OR_RETURN(std::vector<EvidenceSkeleton> skeletons, LoadRenewalSkeletons(chunk, &stored));
     std::vector<PendingGroup> groups(chunk.size());
-    auto pending_group = [&](std::size_t i, Result<PackageRecord>& record) -> Status {
+    // Subject i's group begun from its ha: its objects named, or, for a
+    // trail head or a deleted package, its members made.
+    auto begin_group = [&](std::size_t i, const PackageRecord& record, Bytes ha) -> Status {
       const std::string id(chunk[i]);
       PendingGroup& group = groups[i];
-      if (!record.ok()) {
-        if (!IsDamage(record.status())) return record.status();
-        group.left_out = SubjectName(id) + ": its record cannot be read: " + record.status().message();
-        return Status::Ok();
-      }
-      std::vector<ByteView> tokens;
-      PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er, Assemble(record.value(), skeletons[i], cache, &tokens));
-      PRESERVE_ASSIGN_OR_RETURN(Bytes ha, timestamp::HashTreeRenewalSequenceHash(er.sequence, tokens, alg));
-      if (!IsHeadSubject(id) && record->state != PackageState::kDeleted) {
-        group.sha256s.reserve(record->objects.size());
-        for (const auto& o : record->objects) {
+      if (!IsHeadSubject(id) && record.state != PackageState::kDeleted) {
+        group.sha256s.reserve(record.objects.size());
+        for (const auto& o : record.objects) {
           if (o.sha256.size() != std::tuple_size_v<storage::ContentDigest>) {
             group.left_out = SubjectName(id) + ": " + o.path + ": its record gives a SHA-256 of " +
                              std::to_string(o.sha256.size()) + " bytes";
@@ -967,28 +984,56 @@ Status Archive::Impl::HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgo
         return Status::Ok();
       }
       group.kind = Kind::kGroup;
-      PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> data, SubjectDataHashes(id, record.value(), alg, cache));
+      PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> data, SubjectDataHashes(id, record, alg, cache));
       PRESERVE_ASSIGN_OR_RETURN(group.members, timestamp::HashTreeRenewalGroup(ha, alg, data));
       return Status::Ok();
     };
-    PRESERVE_RETURN_IF_ERROR(ParallelRanges(chunk.size(), kMinPackagesPerThread, [&](std::size_t begin, std::size_t end) {
-      return ForEachSubjectBlock(chunk, begin, end, [&](std::size_t block, std::span<const std::string_view> ids) {
-        std::vector<Result<PackageRecord>> records = SubjectRecords(ids);
-        for (std::size_t i = 0; i < ids.size(); ++i) {
-          if (Status made = pending_group(block + i, records[i]); !made.ok()) return made;
+    // A block of subjects: each one's ATS sequence encoded, then all of them
+    // hashed at once to their ha (DigestMany), then each one's group begun.
+    auto begin_groups = [&](std::size_t block, std::span<const std::string_view> ids) -> Status {
+      std::vector<Result<PackageRecord>> records = SubjectRecords(ids);
+      Bytes sequences;  // one after another
+      std::vector<std::size_t> ends(ids.size());
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        Result<PackageRecord>& record = records[i];
+        if (record.ok()) {
+          std::vector<ByteView> tokens;
+          PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er,
+                                    Assemble(record.value(), skeletons[block + i], cache, &tokens));
+          PRESERVE_RETURN_IF_ERROR(timestamp::AppendArchiveTimeStampSequence(er.sequence, tokens, sequences));
+        } else if (IsDamage(record.status())) {
+          groups[block + i].left_out =
+              SubjectName(ids[i]) + ": its record cannot be read: " + record.status().message();
+        } else {
+          return record.status();
         }
-        return Status::Ok();
-      });
+        ends[i] = sequences.size();
+      }
+      std::vector<ByteView> encoded;
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        const std::size_t start = i == 0 ? 0 : ends[i - 1];
+        encoded.push_back(ByteView(sequences).subspan(start, ends[i] - start));
+      }
+      Bytes hashes(ids.size() * digest_size);
+      DigestMany(alg, encoded, hashes);
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (!records[i].ok()) continue;
+        const auto ha = hashes.begin() + static_cast<std::ptrdiff_t>(i * digest_size);
+        PRESERVE_RETURN_IF_ERROR(
+            begin_group(block + i, records[i].value(), Bytes(ha, ha + static_cast<std::ptrdiff_t>(digest_size))));
+      }
+      return Status::Ok();
+    };
+    PRESERVE_RETURN_IF_ERROR(ParallelRanges(chunk.size(), kMinPackagesPerThread, [&](std::size_t begin, std::size_t end) {
+      return ForEachSubjectBlock(chunk, begin, end, begin_groups);
     }));
-    for (std::size_t i = 0; i < chunk.size(); ++i) PRESERVE_RETURN_IF_ERROR(keep_evidence(stored[i]));
-    stored = {};
-    for (const PendingGroup& group : groups) {
-      PRESERVE_RETURN_IF_ERROR(group.WriteTo(pending));
-      objects += group.sha256s.size();
-      for (const auto& d : group.sha256s) PRESERVE_RETURN_IF_ERROR(named.Append(d));
-    }
-    ReturnFreedMemory();
+    PRESERVE_RETURN_IF_ERROR(spooled());
+    spooling = std::async(std::launch::async, [&, stored = std::move(stored), groups = std::move(groups)]() mutable {
+      return spool_chunk(std::move(stored), std::move(groups));
+    });
   }
+  PRESERVE_RETURN_IF_ERROR(spooled());
+  ReturnFreedMemory();
   // Step 2: every object named, re-read and re-hashed (NewContentHashes).
   PRESERVE_ASSIGN_OR_RETURN(
       NewContentHashes content,
@@ -997,6 +1042,7 @@ Status Archive::Impl::HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgo
                                return HashCheckedContent(std::move(wanted), alg);
                              }));
   named = {};
+  ReturnFreedMemory();
   // Step 3, a chunk at a time again: each subject's group from its ha and its
   // objects' new hashes (rule 12), sorted (rule 4), and hashed to its leaf.
   // A damaged object is named by its path, read again (it is rare).
@@ -1018,32 +1064,88 @@ Status Archive::Impl::HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgo
       for (const auto& sha256 : groups[i].sha256s)
         PRESERVE_RETURN_IF_ERROR(content.Next(sha256, data[i].emplace_back(digest_size)));
     }
-    Bytes leaves(count * digest_size);
-    PRESERVE_RETURN_IF_ERROR(ParallelFor(count, kMinPackagesPerThread, [&](std::size_t i) -> Status {
+    // A content subject whose object is damaged is left out, naming it.
+    auto leave_out_if_damaged = [&](std::size_t i) {
       PendingGroup& group = groups[i];
-      if (group.kind == Kind::kLeftOut) return Status::Ok();
-      if (group.kind == Kind::kContent) {
-        for (const auto& sha256 : group.sha256s) {
-          if (content.damage.empty()) break;
-          if (auto damaged = content.damage.find(sha256); damaged != content.damage.end()) {
-            group.kind = Kind::kLeftOut;
-            const std::string id(subjects[first + i]);
-            group.left_out = SubjectName(id) + ": " + path_of(id, sha256) + ": " + damaged->second;
-            return Status::Ok();
-          }
+      if (group.kind != Kind::kContent || content.damage.empty()) return;
+      for (const auto& sha256 : group.sha256s) {
+        if (auto damaged = content.damage.find(sha256); damaged != content.damage.end()) {
+          group.kind = Kind::kLeftOut;
+          const std::string id(subjects[first + i]);
+          group.left_out = SubjectName(id) + ": " + path_of(id, sha256) + ": " + damaged->second;
+          return;
         }
-        PRESERVE_ASSIGN_OR_RETURN(group.members, timestamp::HashTreeRenewalGroup(group.sequence_hash, alg, data[i]));
       }
-      std::sort(group.members.begin(), group.members.end());
-      const Bytes leaf = timestamp::GroupHash(alg, group.members);
-      std::copy(leaf.begin(), leaf.end(), leaves.begin() + static_cast<std::ptrdiff_t>(i * digest_size));
+    };
+    // A block of subjects at a time: every member H'(H'(d) || ha) of the
+    // content subjects, data hash first (rule 12), hashed at once
+    // (DigestMany); each group sorted (rule 4); then every group of more
+    // than one member hashed to its leaf at once (rule 2).
+    Bytes leaves(count * digest_size);
+    auto hash_groups = [&](std::size_t begin, std::size_t end) -> Status {
+      Bytes messages;
+      std::vector<ByteView> views;
+      Bytes hashes;
+      auto hash_messages = [&](std::size_t message_size) {
+        views.clear();
+        for (std::size_t at = 0; at < messages.size(); at += message_size)
+          views.push_back(ByteView(messages).subspan(at, message_size));
+        hashes.resize(views.size() * digest_size);
+        DigestMany(alg, views, hashes);
+      };
+      messages.clear();
+      for (std::size_t i = begin; i < end; ++i) {
+        leave_out_if_damaged(i);
+        if (groups[i].kind != Kind::kContent) continue;
+        if (data[i].empty()) return Status::InvalidArgument("hash-tree renewal: no data-object hash given");
+        for (const Bytes& h : data[i]) {
+          messages.insert(messages.end(), h.begin(), h.end());
+          messages.insert(messages.end(), groups[i].sequence_hash.begin(), groups[i].sequence_hash.end());
+        }
+      }
+      hash_messages(2 * digest_size);
+      std::size_t member = 0;
+      for (std::size_t i = begin; i < end; ++i) {
+        PendingGroup& group = groups[i];
+        if (group.kind == Kind::kContent)
+          for (std::size_t k = 0; k < data[i].size(); ++k, ++member) {
+            const auto hash = hashes.begin() + static_cast<std::ptrdiff_t>(member * digest_size);
+            group.members.emplace_back(hash, hash + static_cast<std::ptrdiff_t>(digest_size));
+          }
+        std::sort(group.members.begin(), group.members.end());
+      }
+      // Groups differ in size: hashed by size, so that DigestMany's messages are alike.
+      std::map<std::size_t, std::vector<std::size_t>> by_size;
+      for (std::size_t i = begin; i < end; ++i) {
+        const PendingGroup& group = groups[i];
+        if (group.kind == Kind::kLeftOut) continue;
+        const auto leaf = leaves.begin() + static_cast<std::ptrdiff_t>(i * digest_size);
+        if (group.members.size() == 1)  // a one-member group is its own leaf (rule 9)
+          std::copy(group.members.front().begin(), group.members.front().end(), leaf);
+        else
+          by_size[group.members.size()].push_back(i);
+      }
+      for (const auto& [size, alike] : by_size) {
+        messages.clear();
+        for (std::size_t i : alike)
+          for (const Bytes& m : groups[i].members) messages.insert(messages.end(), m.begin(), m.end());
+        hash_messages(size * digest_size);
+        for (std::size_t k = 0; k < alike.size(); ++k)
+          std::copy_n(hashes.begin() + static_cast<std::ptrdiff_t>(k * digest_size), digest_size,
+                      leaves.begin() + static_cast<std::ptrdiff_t>(alike[k] * digest_size));
+      }
       return Status::Ok();
+    };
+    PRESERVE_RETURN_IF_ERROR(ParallelRanges(count, kMinPackagesPerThread, [&](std::size_t begin, std::size_t end) {
+      Status hashed = Status::Ok();
+      for (std::size_t block = begin; block < end && hashed.ok(); block += kSubjectsReadTogether)
+        hashed = hash_groups(block, std::min(end, block + kSubjectsReadTogether));
+      return hashed;
     }));
     for (std::size_t i = 0; i < count; ++i)
       PRESERVE_RETURN_IF_ERROR(take(first + i, std::move(groups[i].members),
                                     ByteView(leaves).subspan(i * digest_size, digest_size),
                                     std::move(groups[i].left_out)));
-    ReturnFreedMemory();
   }
   return Status::Ok();
 }
@@ -1176,37 +1278,64 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
     const auto chunk = subjects.Slice(first, std::min(config.commit_subjects, n - first));
     // Each subject's evidence as stored: a hash-tree renewal spooled it in
     // pass 1 (every subject's, and the groups of those not left out); a
-    // timestamp renewal reads it again.
-    std::vector<Bytes> stored(chunk.size());
+    // timestamp renewal reads it again. The chunk's evidence, as read and as
+    // made, lies in a few large buffers, not in a block a subject: such
+    // blocks, freed a chunk later on the commit's thread, left holes in the
+    // heap that only ReturnFreedMemory gave back, at 2.5 s a million subjects.
+    Bytes spooled_evidence;
+    std::vector<Bytes> loaded;
+    std::vector<ByteView> stored(chunk.size());
     std::vector<timestamp::PartialHashtree> members(hash_tree ? chunk.size() : 0);
     if (hash_tree) {
+      std::vector<std::size_t> ends(chunk.size());
       for (std::size_t i = 0; i < chunk.size(); ++i) {
-        PRESERVE_ASSIGN_OR_RETURN(stored[i], evidence_spool->ReadSized());
-        if (leaf_of[first + i] == kLeftOut) {
-          stored[i] = {};
-          continue;
+        PRESERVE_RETURN_IF_ERROR(evidence_spool->ReadSizedTo(spooled_evidence));
+        ends[i] = spooled_evidence.size();
+        if (leaf_of[first + i] != kLeftOut) {
+          PRESERVE_ASSIGN_OR_RETURN(members[i], pass2_spool->ReadHashes(digest_size));
         }
-        PRESERVE_ASSIGN_OR_RETURN(members[i], pass2_spool->ReadHashes(digest_size));
+      }
+      for (std::size_t i = 0; i < chunk.size(); ++i) {
+        const std::size_t begin = i == 0 ? 0 : ends[i - 1];
+        stored[i] = ByteView(spooled_evidence).subspan(begin, ends[i] - begin);
       }
     } else {
-      PRESERVE_ASSIGN_OR_RETURN(stored, LoadStoredEvidence(chunk));
+      PRESERVE_ASSIGN_OR_RETURN(loaded, LoadStoredEvidence(chunk));
+      for (std::size_t i = 0; i < chunk.size(); ++i) stored[i] = loaded[i];
     }
-    std::vector<Bytes> evidence(chunk.size());
+    // Each stretch of the chunk's new evidence in a buffer of its own.
+    std::vector<ByteView> evidence(chunk.size());
     std::vector<TimePoint> previous_renewal(chunk.size());
-    PRESERVE_RETURN_IF_ERROR(ParallelFor(chunk.size(), kMinPackagesPerThread, [&](std::size_t i) -> Status {
-      if (leaf_of[first + i] == kLeftOut) return Status::Ok();
-      EvidenceSkeleton::Ats ats{alg, batch.id, leaf_position[leaf_of[first + i]], Members::kChainTokens, {}};
-      if (hash_tree) {
-        ats.members_source = Members::kStored;
-        ats.members = std::move(members[i]);
+    std::mutex made_mutex;
+    std::vector<Bytes> made;  // moving a buffer leaves its bytes, and the views into them, in place
+    auto add_renewals = [&](std::size_t begin, std::size_t end) -> Status {
+      Bytes buffer;
+      std::vector<std::size_t> ends(end - begin);
+      for (std::size_t i = begin; i < end; ++i) {
+        if (leaf_of[first + i] != kLeftOut) {
+          EvidenceSkeleton::Ats ats{alg, batch.id, leaf_position[leaf_of[first + i]], Members::kChainTokens, {}};
+          if (hash_tree) {
+            ats.members_source = Members::kStored;
+            ats.members = std::move(members[i]);
+          }
+          auto added = AddRenewalToSkeleton(stored[i], ats, hash_tree ? RenewalChain::kNew : RenewalChain::kLast,
+                                            deadline.when, &previous_renewal[i]);
+          if (!added.ok()) return added.status().WithContext("evidence of " + SubjectName(chunk[i]));
+          buffer.insert(buffer.end(), added->begin(), added->end());
+        }
+        ends[i - begin] = buffer.size();
       }
-      auto added = AddRenewalToSkeleton(stored[i], ats, hash_tree ? RenewalChain::kNew : RenewalChain::kLast,
-                                        deadline.when, &previous_renewal[i]);
-      if (!added.ok()) return added.status().WithContext("evidence of " + SubjectName(chunk[i]));
-      evidence[i] = std::move(added).value();
-      stored[i] = {};
+      for (std::size_t i = begin; i < end; ++i) {
+        const std::size_t at = i == begin ? 0 : ends[i - 1 - begin];
+        evidence[i] = ByteView(buffer).subspan(at, ends[i - begin] - at);
+      }
+      std::lock_guard lock(made_mutex);
+      made.push_back(std::move(buffer));
       return Status::Ok();
-    }));
+    };
+    PRESERVE_RETURN_IF_ERROR(ParallelRanges(chunk.size(), kMinPackagesPerThread, add_renewals));
+    spooled_evidence = {};
+    loaded = {};
     storage::WriteSet w;
     if (first == 0) {
       w.PutBatch(batch.id, EncodeBatchRecord(batch));
@@ -1227,9 +1356,10 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
     if (first > 0) PRESERVE_FAULT_POINT("renew.between_commits");
     // The commit's thread also fills in the subjects' writes: three a
     // subject, in room reserved at once (a buffer grown by doubling would
-    // hold up to twice the chunk's evidence), each evidence freed once copied.
+    // hold up to twice the chunk's evidence), the chunk's buffers freed once copied.
     committing = std::async(std::launch::async, [this, &leaf_of, first, chunk, when = deadline.when, id = batch.id,
                                                  writes = std::move(w), evidence = std::move(evidence),
+                                                 made = std::move(made),
                                                  previous_renewal = std::move(previous_renewal)]() mutable {
       std::size_t bytes = 0;
       for (std::size_t i = 0; i < chunk.size(); ++i) bytes += evidence[i].size() + 3 * chunk[i].size() + id.size() + 64;
@@ -1237,10 +1367,10 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
       for (std::size_t i = 0; i < chunk.size(); ++i) {
         if (leaf_of[first + i] == kLeftOut) continue;
         writes.PutEvidence(chunk[i], evidence[i]);
-        evidence[i] = {};
         writes.Unschedule(previous_renewal[i], chunk[i]);
         writes.Schedule(when, chunk[i], id);
       }
+      made = {};  // copied into `writes`
       return store->Commit(std::move(writes));
     });
     ReturnFreedMemory();

@@ -3,11 +3,14 @@
 // then a search of a few entries. Every digest must be found where it is,
 // whatever the number of digests and however unevenly they fall. And the
 // sort that orders them first, which must agree with std::sort and unique.
+// And ObjectHashing, which hashes the objects read: whole or in pieces,
+// batched or streamed, abandoned halfway.
 #include "checked_content.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
 
 namespace preserve::archive {
@@ -72,6 +75,50 @@ TEST(CheckedContent, SortUniqueDigestsHandlesRepeatsSharedPrefixesAndTheExtremes
   std::vector<storage::ContentDigest> narrow = RandomDigests(50000, random);
   for (auto& d : narrow) d[0] = 0x7f;
   ExpectSortedAsStdSortWould(narrow);
+}
+
+// Each object, fed in pieces of any size, gets OpenSSL's SHA-256 and SHA-384
+// of its bytes, under its own index: small ones (batched and hashed side by
+// side), ones over kLargestBatched (streamed), and one abandoned halfway
+// (never reported), whether batched or streamed, across several batches.
+TEST(ObjectHashing, GivesEachObjectItsDigestsWhateverItsSizeAndPieces) {
+  std::mt19937_64 random(19);
+  std::vector<Bytes> objects;
+  for (std::size_t i = 0; i < 3000; ++i) {
+    const std::size_t size = i % 500 == 7 ? 300000 + random() % 700000 : random() % 12000;
+    Bytes object(size);
+    for (auto& b : object) b = static_cast<std::uint8_t>(random());
+    objects.push_back(std::move(object));
+  }
+  auto abandoned = [](std::size_t i) { return i == 1234 || i == 1507; };  // a small object, a large one
+  std::map<std::size_t, std::pair<Bytes, Bytes>> hashed;
+  ObjectHashing hashing(HashAlgorithm::kSha384, [&](std::size_t i, ByteView sha256, ByteView digest) {
+    EXPECT_TRUE(hashed.emplace(i, std::make_pair(Bytes(sha256.begin(), sha256.end()),
+                                                  Bytes(digest.begin(), digest.end()))).second)
+        << "object " << i << " reported twice";
+  });
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    hashing.Begin(i);
+    const ByteView object = objects[i];
+    for (std::size_t at = 0; at < object.size();) {
+      const std::size_t piece = std::min<std::size_t>(object.size() - at, 1 + random() % 200000);
+      hashing.Add(object.subspan(at, piece));
+      at += piece;
+      if (abandoned(i) && at > object.size() / 2) break;
+    }
+    if (abandoned(i))
+      hashing.Abandon();
+    else
+      hashing.End();
+  }
+  hashing.Flush();
+  ASSERT_EQ(hashed.size(), objects.size() - 2);
+  EXPECT_FALSE(hashed.contains(1234));
+  EXPECT_FALSE(hashed.contains(1507));
+  for (const auto& [i, digests] : hashed) {
+    ASSERT_EQ(digests.first, Digest(HashAlgorithm::kSha256, objects[i])) << "object " << i;
+    ASSERT_EQ(digests.second, Digest(HashAlgorithm::kSha384, objects[i])) << "object " << i;
+  }
 }
 
 }  // namespace

@@ -478,23 +478,23 @@ Status AppendTimeStampRenewal(EvidenceRecord& record, std::optional<ReducedHasht
 }
 
 Result<Bytes> HashTreeRenewalSequenceHash(const EvidenceRecord& record, HashAlgorithm new_alg) {
-  return HashTreeRenewalSequenceHash(record.sequence, OwnTokens(record.sequence), new_alg);
+  PRESERVE_ASSIGN_OR_RETURN(const Bytes sequence, EncodeArchiveTimeStampSequence(record.sequence));
+  return Digest(new_alg, sequence);
 }
 
-Result<Bytes> HashTreeRenewalSequenceHash(const ArchiveTimeStampSequence& sequence, std::span<const ByteView> tokens,
-                                          HashAlgorithm new_alg) {
-  // The headers and reduced trees gathered in one small buffer, hashed in
-  // front of each token; the tokens hashed where they lie.
+Status AppendArchiveTimeStampSequence(const ArchiveTimeStampSequence& sequence, std::span<const ByteView> tokens,
+                                      Bytes& out) {
+  // The headers and reduced trees gathered in one small buffer, copied out
+  // in front of each token.
   thread_local Bytes gathered;
   gathered.clear();
-  Hasher hasher(new_alg);
   PRESERVE_RETURN_IF_ERROR(WriteSequence(sequence, tokens, gathered, [&](Bytes& before, ByteView token) {
-    hasher.Update(before);
+    out.insert(out.end(), before.begin(), before.end());
     before.clear();
-    hasher.Update(token);
+    out.insert(out.end(), token.begin(), token.end());
   }));
-  hasher.Update(gathered);
-  return hasher.Finish();
+  out.insert(out.end(), gathered.begin(), gathered.end());
+  return Status::Ok();
 }
 
 Result<std::vector<Bytes>> HashTreeRenewalGroup(ByteView sequence_hash, HashAlgorithm new_alg,

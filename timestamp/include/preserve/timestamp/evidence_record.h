@@ -142,12 +142,14 @@ Result<std::vector<Bytes>> HashTreeRenewalGroup(const EvidenceRecord& record, Ha
 // records before it has re-read their data objects: ha = H'(DER(sequence)),
 // then the members from ha.
 Result<Bytes> HashTreeRenewalSequenceHash(const EvidenceRecord& record, HashAlgorithm new_alg);
-// ha of a sequence whose tokens lie elsewhere: `tokens` holds each ATS's,
-// chain by chain in order, and the ATSs' own time_stamp is not read. The
-// tokens are hashed where they lie: a renewal of a million subjects sealed by
-// the same few batches need not copy those batches' tokens into each.
-Result<Bytes> HashTreeRenewalSequenceHash(const ArchiveTimeStampSequence& sequence, std::span<const ByteView> tokens,
-                                          HashAlgorithm new_alg);
+// DER(sequence), appended to `out`, for a sequence whose tokens lie
+// elsewhere: `tokens` holds each ATS's, chain by chain in order, and the
+// ATSs' own time_stamp is not read. A renewal of a million subjects sealed by
+// the same few batches need not copy those batches' tokens into each record
+// first; it gathers each one's encoding and hashes them many at a time
+// (DigestMany) to their ha.
+Status AppendArchiveTimeStampSequence(const ArchiveTimeStampSequence& sequence, std::span<const ByteView> tokens,
+                                      Bytes& out);
 Result<std::vector<Bytes>> HashTreeRenewalGroup(ByteView sequence_hash, HashAlgorithm new_alg,
                                                 const std::vector<Bytes>& data_hashes);
 // Starts a new chain with the renewal ATS; adds new_alg to digest_algorithms.

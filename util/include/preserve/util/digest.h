@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,17 @@ Result<HashAlgorithm> HashAlgorithmFromName(std::string_view name);  // "sha256"
 Result<HashAlgorithm> HashAlgorithmFromOid(std::string_view dotted_oid);
 
 Bytes Digest(HashAlgorithm alg, ByteView data);
+
+// The digests of many independent messages: message i's at
+// out[i * HashAlgorithmSize(alg)], `out` holding messages.size() of them.
+// Where the CPU has AVX-512, SHA-384 and SHA-512 hash eight messages side by
+// side and SHA-256 sixteen (digest_many.cc), several times OpenSSL's rate for
+// SHA-384/512 over short messages; elsewhere, and for other algorithms,
+// OpenSSL hashes them one by one. Same digests either way.
+void DigestMany(HashAlgorithm alg, std::span<const ByteView> messages, std::span<std::uint8_t> out);
+// Whether DigestMany hashes `alg` side by side here: the CPU has the
+// instructions, and the vector code gave OpenSSL's digests when first asked.
+bool DigestManyIsVectorized(HashAlgorithm alg);
 
 // For content too large to hold in memory.
 class Hasher {
