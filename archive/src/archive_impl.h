@@ -259,7 +259,8 @@ struct Archive::Impl {
   // Pass 1 of a hash-tree renewal: each subject's group under `alg` (rule
   // 12), from its evidence and its data objects re-read and checked
   // (HashCheckedContent, one pass for the whole batch), sorted, and its hash
-  // (the subject's leaf); to `take` in input order. A subject whose content or
+  // (the subject's leaf); to `take` in input order, the members one after
+  // another (each of HashAlgorithmSize(alg) bytes). A subject whose content or
   // record is damaged gets no group but `left_out` saying why (empty when it
   // has a group): it stays due, and the others are renewed. Memory: a chunk of subjects, and a digest
   // (32 bytes) and a new hash per data object; the rest goes through a
@@ -267,7 +268,7 @@ struct Archive::Impl {
   // read it, in input order, before any group is taken.
   using KeepEvidence = std::function<Status(ByteView stored_evidence)>;
   using TakeGroup =
-      std::function<Status(std::size_t index, timestamp::PartialHashtree members, ByteView leaf, std::string left_out)>;
+      std::function<Status(std::size_t index, ByteView sorted_members, ByteView leaf, std::string left_out)>;
   Status HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgorithm alg, BatchCache& cache,
                                const KeepEvidence& keep_evidence, const TakeGroup& take) const;
   // Verifies `subject`'s evidence as `verify` would, now; adds a line to

@@ -7,6 +7,7 @@
 // made as they were, which the next run seals or renews in a batch of its
 // own. Each package's evidence thus always names a batch that is stored.
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -48,6 +49,30 @@ void ReturnFreedMemory() {
 // records, hashing data objects, encoding the evidence) is independent from
 // package to package; below this many a thread costs more than it saves.
 constexpr std::size_t kMinPackagesPerThread = 4096;
+
+// Sorts the `size`-byte digests lying one after another in `digests` in the
+// order std::sort gives Bytes (rule 4's binary order). A group has a few
+// members: an insertion sort in place, but for a large one.
+void SortDigests(std::span<std::uint8_t> digests, std::size_t size) {
+  const std::size_t n = digests.size() / size;
+  std::uint8_t* const at = digests.data();
+  constexpr std::size_t kInsertionSortMost = 32;
+  if (n > kInsertionSortMost) {
+    std::vector<Bytes> each;
+    for (std::size_t i = 0; i < n; ++i) each.emplace_back(at + i * size, at + (i + 1) * size);
+    std::sort(each.begin(), each.end());
+    for (std::size_t i = 0; i < n; ++i) std::copy(each[i].begin(), each[i].end(), at + i * size);
+    return;
+  }
+  std::array<std::uint8_t, 64> held{};  // the largest digest, SHA-512's
+  for (std::size_t i = 1; i < n; ++i) {
+    std::copy_n(at + i * size, size, held.begin());
+    std::size_t j = i;
+    for (; j > 0 && std::memcmp(held.data(), at + (j - 1) * size, size) < 0; --j)
+      std::copy_n(at + (j - 1) * size, size, at + j * size);
+    std::copy_n(held.begin(), size, at + j * size);
+  }
+}
 
 }  // namespace
 
@@ -664,6 +689,11 @@ class Spool {
     for (const Bytes& h : hashes) PRESERVE_RETURN_IF_ERROR(Append(h));
     return Status::Ok();
   }
+  // The same for hashes of `size` bytes lying one after another.
+  Status AppendHashes(ByteView hashes, std::size_t size) {
+    PRESERVE_RETURN_IF_ERROR(AppendCount(static_cast<std::uint32_t>(hashes.size() / size)));
+    return Append(hashes);
+  }
   Status Rewind() {
     return std::fseek(file_->file, 0, SEEK_SET) == 0 ? Status::Ok()
                                                      : Status::IOError("cannot read the renewal's temporary file");
@@ -1077,23 +1107,29 @@ Status Archive::Impl::HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgo
         }
       }
     };
+    // Where each subject's members will lie, sorted, one after another (a
+    // damaged subject's place stays unused).
+    std::vector<std::size_t> members_at(count + 1, 0);
+    for (std::size_t i = 0; i < count; ++i) {
+      const PendingGroup& group = groups[i];
+      const std::size_t members = group.kind == Kind::kGroup     ? group.members.size()
+                                  : group.kind == Kind::kContent ? data[i].size()
+                                                                 : 0;
+      members_at[i + 1] = members_at[i] + members;
+    }
+    Bytes sorted_members(members_at[count] * digest_size);
+    auto members_of = [&](std::size_t i) {
+      return std::span(sorted_members)
+          .subspan(members_at[i] * digest_size, (members_at[i + 1] - members_at[i]) * digest_size);
+    };
     // A block of subjects at a time: every member H'(H'(d) || ha) of the
     // content subjects, data hash first (rule 12), hashed at once
-    // (DigestMany); each group sorted (rule 4); then every group of more
-    // than one member hashed to its leaf at once (rule 2).
+    // (DigestMany) into its subject's place; each group sorted (rule 4); then
+    // every group of more than one member hashed to its leaf at once (rule 2).
     Bytes leaves(count * digest_size);
     auto hash_groups = [&](std::size_t begin, std::size_t end) -> Status {
       Bytes messages;
       std::vector<ByteView> views;
-      Bytes hashes;
-      auto hash_messages = [&](std::size_t message_size) {
-        views.clear();
-        for (std::size_t at = 0; at < messages.size(); at += message_size)
-          views.push_back(ByteView(messages).subspan(at, message_size));
-        hashes.resize(views.size() * digest_size);
-        DigestMany(alg, views, hashes);
-      };
-      messages.clear();
       for (std::size_t i = begin; i < end; ++i) {
         leave_out_if_damaged(i);
         if (groups[i].kind != Kind::kContent) continue;
@@ -1103,35 +1139,42 @@ Status Archive::Impl::HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgo
           messages.insert(messages.end(), groups[i].sequence_hash.begin(), groups[i].sequence_hash.end());
         }
       }
-      hash_messages(2 * digest_size);
+      Bytes hashes(messages.size() / 2);
+      for (std::size_t at = 0; at < messages.size(); at += 2 * digest_size)
+        views.push_back(ByteView(messages).subspan(at, 2 * digest_size));
+      DigestMany(alg, views, hashes);
       std::size_t member = 0;
       for (std::size_t i = begin; i < end; ++i) {
-        PendingGroup& group = groups[i];
-        if (group.kind == Kind::kContent)
-          for (std::size_t k = 0; k < data[i].size(); ++k, ++member) {
-            const auto hash = hashes.begin() + static_cast<std::ptrdiff_t>(member * digest_size);
-            group.members.emplace_back(hash, hash + static_cast<std::ptrdiff_t>(digest_size));
-          }
-        std::sort(group.members.begin(), group.members.end());
+        const PendingGroup& group = groups[i];
+        if (group.kind == Kind::kLeftOut) continue;
+        const std::span<std::uint8_t> place = members_of(i);
+        if (group.kind == Kind::kContent) {
+          std::copy_n(hashes.begin() + static_cast<std::ptrdiff_t>(member * digest_size), place.size(), place.begin());
+          member += data[i].size();
+        } else {
+          for (std::size_t k = 0; k < group.members.size(); ++k)
+            std::copy(group.members[k].begin(), group.members[k].end(),
+                      place.begin() + static_cast<std::ptrdiff_t>(k * digest_size));
+        }
+        SortDigests(place, digest_size);
       }
       // Groups differ in size: hashed by size, so that DigestMany's messages are alike.
       std::map<std::size_t, std::vector<std::size_t>> by_size;
       for (std::size_t i = begin; i < end; ++i) {
-        const PendingGroup& group = groups[i];
-        if (group.kind == Kind::kLeftOut) continue;
-        const auto leaf = leaves.begin() + static_cast<std::ptrdiff_t>(i * digest_size);
-        if (group.members.size() == 1)  // a one-member group is its own leaf (rule 9)
-          std::copy(group.members.front().begin(), group.members.front().end(), leaf);
+        if (groups[i].kind == Kind::kLeftOut) continue;
+        const std::span<const std::uint8_t> place = members_of(i);
+        if (place.size() == digest_size)  // a one-member group is its own leaf (rule 9)
+          std::copy(place.begin(), place.end(), leaves.begin() + static_cast<std::ptrdiff_t>(i * digest_size));
         else
-          by_size[group.members.size()].push_back(i);
+          by_size[place.size()].push_back(i);
       }
       for (const auto& [size, alike] : by_size) {
-        messages.clear();
-        for (std::size_t i : alike)
-          for (const Bytes& m : groups[i].members) messages.insert(messages.end(), m.begin(), m.end());
-        hash_messages(size * digest_size);
+        views.clear();
+        for (std::size_t i : alike) views.push_back(members_of(i));
+        Bytes group_hashes(alike.size() * digest_size);
+        DigestMany(alg, views, group_hashes);
         for (std::size_t k = 0; k < alike.size(); ++k)
-          std::copy_n(hashes.begin() + static_cast<std::ptrdiff_t>(k * digest_size), digest_size,
+          std::copy_n(group_hashes.begin() + static_cast<std::ptrdiff_t>(k * digest_size), digest_size,
                       leaves.begin() + static_cast<std::ptrdiff_t>(alike[k] * digest_size));
       }
       return Status::Ok();
@@ -1143,8 +1186,7 @@ Status Archive::Impl::HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgo
       return hashed;
     }));
     for (std::size_t i = 0; i < count; ++i)
-      PRESERVE_RETURN_IF_ERROR(take(first + i, std::move(groups[i].members),
-                                    ByteView(leaves).subspan(i * digest_size, digest_size),
+      PRESERVE_RETURN_IF_ERROR(take(first + i, members_of(i), ByteView(leaves).subspan(i * digest_size, digest_size),
                                     std::move(groups[i].left_out)));
   }
   return Status::Ok();
@@ -1199,7 +1241,7 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
     PRESERVE_ASSIGN_OR_RETURN(evidence_spool, Spool::Create());
     PRESERVE_RETURN_IF_ERROR(HashTreeRenewalGroups(
         subjects, alg, batches, [&](ByteView stored) { return evidence_spool->AppendSized(stored); },
-        [&](std::size_t i, timestamp::PartialHashtree members, ByteView leaf, std::string why) -> Status {
+        [&](std::size_t i, ByteView sorted_members, ByteView leaf, std::string why) -> Status {
           if (!why.empty()) {
             leaf_of[i] = kLeftOut;
             left_out.push_back(std::move(why));
@@ -1207,7 +1249,7 @@ Result<RenewalBatch> Archive::Impl::RenewBatch(RenewalKind kind, HashAlgorithm a
           }
           leaf_of[i] = next_leaf();
           leaves.insert(leaves.end(), leaf.begin(), leaf.end());
-          return pass2_spool->AppendHashes(members);
+          return pass2_spool->AppendHashes(sorted_members, digest_size);
         }));
     // The trees the subjects were sealed in gave their reduced trees; nothing from here on reads them.
     batches.DropTreeChunks();
