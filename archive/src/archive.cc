@@ -2,7 +2,6 @@
 #include <atomic>
 #include <limits>
 #include <mutex>
-#include <optional>
 
 #include <boost/json.hpp>
 
@@ -278,27 +277,17 @@ Result<CheckedContent> Archive::Impl::HashCheckedContent(std::vector<storage::Co
       else
         std::copy(digest.begin(), digest.end(), out.digests.begin() + static_cast<std::ptrdiff_t>(i * size));
     });
-    std::optional<std::size_t> current;
     PRESERVE_RETURN_IF_ERROR(store->ReadContents(
         std::span<const storage::ContentDigest>(out.sha256).subspan(begin, end - begin),
         [&](std::size_t i, ByteView piece) {
-          if (current != begin + i) {
-            hashing.End();
-            current = begin + i;
-            hashing.Begin(begin + i);
-          }
-          hashing.Add(piece);
+          hashing.Add(begin + i, piece);
           return Status::Ok();
         },
         [&](std::size_t i, Status why) {
-          if (current == begin + i) {  // chunks read before one was missing
-            hashing.Abandon();
-            current.reset();
-          }
+          hashing.Abandon(begin + i);  // chunks read before one was missing
           damaged(begin + i, why.message());
           return Status::Ok();
         }));
-    hashing.End();
     hashing.Flush();
     return Status::Ok();
   });

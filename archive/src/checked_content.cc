@@ -92,13 +92,13 @@ ObjectHashing::ObjectHashing(HashAlgorithm alg, Hashed hashed)
   bytes_.reserve(kBatchBytes + kLargestBatched);
 }
 
-void ObjectHashing::Begin(std::size_t index) {
-  current_ = index;
-  current_offset_ = bytes_.size();
-  streaming_ = false;
-}
-
-void ObjectHashing::Add(ByteView piece) {
+void ObjectHashing::Add(std::size_t index, ByteView piece) {
+  if (current_ != index) {
+    End();
+    current_ = index;
+    current_offset_ = bytes_.size();
+    streaming_ = false;
+  }
   if (!streaming_ && bytes_.size() - current_offset_ + piece.size() > kLargestBatched) {
     // Too large to batch: what came so far goes to the Hashers, and the rest as it comes.
     streaming_ = true;
@@ -131,13 +131,14 @@ void ObjectHashing::End() {
   if (bytes_.size() >= kBatchBytes || batched_.size() >= kBatchObjects) Flush();
 }
 
-void ObjectHashing::Abandon() {
-  if (!current_) return;
+void ObjectHashing::Abandon(std::size_t index) {
+  if (current_ != index) return;
   current_.reset();
   if (!streaming_) bytes_.resize(current_offset_);
 }
 
 void ObjectHashing::Flush() {
+  End();
   if (batched_.empty()) return;
   std::vector<ByteView> objects;
   objects.reserve(batched_.size());

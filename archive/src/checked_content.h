@@ -44,27 +44,30 @@ struct CheckedContent {
 };
 
 // One thread's objects of a HashCheckedContent run, each hashed under
-// SHA-256 (to check it) and the renewal's algorithm as its pieces come
-// (Begin, Add, End). Objects up to kLargestBatched are copied into a batch
-// and hashed a batch at a time, side by side (DigestMany: several times the
-// rate of one at a time for SHA-384, whose 64-bit rounds have no instructions
-// of their own here); a larger one is streamed through a pair of Hashers.
+// SHA-256 (to check it) and the renewal's algorithm as its pieces come, in
+// order (Add). Objects up to kLargestBatched are copied into a batch and
+// hashed a batch at a time, side by side (DigestMany: several times the rate
+// of one at a time for SHA-384, whose 64-bit rounds have no instructions of
+// their own here); a larger one is streamed through a pair of Hashers.
 // `hashed` gets each object's index and its two digests, in no set order:
-// on End for a large one, on the batch's Flush for the others.
+// once its last piece has come (a piece of another object, or Flush).
 class ObjectHashing {
  public:
   using Hashed = std::function<void(std::size_t index, ByteView sha256, ByteView digest)>;
   ObjectHashing(HashAlgorithm alg, Hashed hashed);
 
-  void Begin(std::size_t index);
-  void Add(ByteView piece);
-  void End();
-  // Forgets the object begun: it could not be read whole.
-  void Abandon();
-  // Hashes what the batch holds; call once the last object has ended.
+  // A piece of object `index`: the next of the object whose pieces are
+  // coming, or the first of a new one (which ends that object).
+  void Add(std::size_t index, ByteView piece);
+  // Forgets object `index` if its pieces are coming: it could not be read whole.
+  void Abandon(std::size_t index);
+  // Ends the last object and hashes what the batch holds.
   void Flush();
 
  private:
+  // The object whose pieces came last is whole: streamed, it is reported; else batched.
+  void End();
+
   static constexpr std::size_t kLargestBatched = 256 << 10;
   static constexpr std::size_t kBatchBytes = 1 << 20;
   static constexpr std::size_t kBatchObjects = 512;
