@@ -7,11 +7,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -392,6 +394,7 @@ class S3ObjectStore final : public ObjectStore {
     CURL* curl = nullptr;
     const std::function<Status(ByteView)>* sink = nullptr;
     Status* sunk = nullptr;
+    bool sank = false;  // the sink has taken a piece of the object
   };
 
   static std::size_t OnRead(char* buffer, std::size_t size, std::size_t count, void* user) {
@@ -422,6 +425,7 @@ class S3ObjectStore final : public ObjectStore {
       t->reply->body.append(data, size * count);
       return size * count;
     }
+    t->sank = true;
     *t->sunk = (*t->sink)(ByteView(reinterpret_cast<const std::uint8_t*>(data), size * count));
     return t->sunk->ok() ? size * count : 0;  // 0 aborts the transfer
   }
@@ -459,18 +463,41 @@ class S3ObjectStore final : public ObjectStore {
     CurlPtr own_;
   };
 
-  // One signed request. `key` empty: the bucket itself. The payload's SHA-256
+  // One signed request, tried again when it failed for a passing reason: the
+  // gateway busy or restarting (HTTP 500, 502, 503, 504; a connection
+  // refused, or dropped before any answer), twice more, after 0.2 and 0.8 s,
+  // as the AWS SDKs do. Not a POST (starting or completing a multipart
+  // upload is not idempotent), not a request that timed out (a silent
+  // gateway would hold the caller three times as long), and not a read
+  // whose sink has taken part of the object already.
+  Result<Reply> Send(const std::string& method, const std::string& key, const std::string& query,
+                     const std::vector<std::string>& headers, ByteView body,
+                     const std::function<Status(ByteView)>* sink = nullptr, Status* sunk = nullptr) const {
+    constexpr int kAttempts = 3;
+    for (int attempt = 1;; ++attempt) {
+      bool passing = false;
+      Result<Reply> r = SendOnce(method, key, query, headers, body, sink, sunk, passing);
+      if (r.ok()) passing = r->status == 500 || r->status == 502 || r->status == 503 || r->status == 504;
+      if (!passing || method == "POST" || attempt == kAttempts) return r;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200) * (1 << (2 * (attempt - 1))));
+    }
+  }
+
+  // One signed request, once. `key` empty: the bucket itself. The payload's SHA-256
   // and MD5 travel with every body, so the gateway refuses one that changed
   // on the way (and Object Lock puts require Content-MD5).
-  Result<Reply> Send(const std::string& method, const std::string& key, const std::string& query,
-                     std::vector<std::string> headers, ByteView body,
-                     const std::function<Status(ByteView)>* sink = nullptr, Status* sunk = nullptr) const {
+  // `passing`: set when it failed before any answer, in a way that another
+  // try may not (the connection refused or dropped, not timed out), and the
+  // sink has taken nothing.
+  Result<Reply> SendOnce(const std::string& method, const std::string& key, const std::string& query,
+                         std::vector<std::string> headers, ByteView body, const std::function<Status(ByteView)>* sink,
+                         Status* sunk, bool& passing) const {
     PRESERVE_RETURN_IF_ERROR(no_credentials_);
     InitCurlOnce();
     HandleLease curl;
     if (curl.get() == nullptr) return Status::Internal("curl_easy_init failed");
     Reply reply;
-    Transfer transfer{body, 0, &reply, curl.get(), sink, sunk};
+    Transfer transfer{body, 0, &reply, curl.get(), sink, sunk, false};
     const std::string url = Url(key, query);
     const std::string sigv4 = "aws:amz:" + location_.region + ":s3";
     headers.push_back("x-amz-content-sha256: " + ToHex(Digest(HashAlgorithm::kSha256, body)));
@@ -522,6 +549,8 @@ class S3ObjectStore final : public ObjectStore {
     const CURLcode done = curl_easy_perform(c);
     if (done != CURLE_OK) {
       if (sunk != nullptr && !sunk->ok()) return reply;  // the sink stopped it: its error is the caller's
+      passing = !transfer.sank && (done == CURLE_COULDNT_CONNECT || done == CURLE_SEND_ERROR ||
+                                   done == CURLE_RECV_ERROR || done == CURLE_GOT_NOTHING);
       return Status::Unavailable(Describe() + ": " + method + " " + (key.empty() ? "(bucket)" : key) +
                                  " did not complete: " + curl_easy_strerror(done));
     }

@@ -13,6 +13,7 @@
 #include "preserve/storage/object_store.h"
 #include "preserve/storage/store.h"
 #include "preserve/util/digest.h"
+#include "loopback_http_server.h"
 #include "testing.h"
 
 namespace preserve::storage {
@@ -258,6 +259,69 @@ TEST_F(S3ObjectStore, StoreKeepsContentInTheObjectStore) {
     auto store = Store::Open(rocks, {.object_store = objects_});
     EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition) << store.status().ToString();
   }
+}
+
+// A gateway that answers "busy" is asked again, twice at most, as the AWS
+// SDKs do; a POST is not (it starts or completes a multipart upload, which
+// another try would do twice). A local server stands in for the gateway: it
+// answers each request as the test says, without checking signatures.
+class S3Retries : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::setenv("AWS_ACCESS_KEY_ID", "test", 1);
+    ::setenv("AWS_SECRET_ACCESS_KEY", "test", 1);
+  }
+  // An object store whose gateway is `server`.
+  std::unique_ptr<ObjectStore> Open(const testing::TestServer& server) {
+    S3Location location;
+    const std::string url = server.url();
+    location.endpoint = url.substr(0, url.rfind('/'));  // without the server's path
+    location.bucket = "bucket";
+    location.part_size = 5u << 20;
+    auto opened = OpenS3ObjectStore(location);
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    return opened.ok() ? std::move(opened).value() : nullptr;
+  }
+  static testing::Reply Answer(unsigned status, std::string_view body) {
+    const ByteView bytes = AsBytes(body);
+    return {.status = status, .content_type = "application/xml", .body = Bytes(bytes.begin(), bytes.end())};
+  }
+  static testing::Reply Busy() { return Answer(503, "<Error><Code>SlowDown</Code></Error>"); }
+  const Bytes digest_ = Digest(HashAlgorithm::kSha256, AsBytes("object"));
+};
+
+TEST_F(S3Retries, BusyGatewayIsAskedAgainAndTheObjectArrivesOnce) {
+  std::atomic<int> answered{0};
+  testing::TestServer server([&](const testing::HttpRequest&) {
+    return ++answered <= 2 ? Busy() : Answer(200, "object");
+  });
+  auto objects = Open(server);
+  ASSERT_NE(objects, nullptr);
+  Bytes read;
+  Status status = objects->Read(digest_, [&](ByteView piece) {
+    read.insert(read.end(), piece.begin(), piece.end());
+    return Status::Ok();
+  });
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(std::string(read.begin(), read.end()), "object");
+  EXPECT_EQ(server.requests(), 3);
+}
+
+TEST_F(S3Retries, GatewayBusyThreeTimesFailsAndAPostIsNotRepeated) {
+  testing::TestServer server([](const testing::HttpRequest&) { return Busy(); });
+  auto objects = Open(server);
+  ASSERT_NE(objects, nullptr);
+  Status read = objects->Read(digest_, [](ByteView) { return Status::Ok(); });
+  EXPECT_EQ(read.code(), StatusCode::kUnavailable) << read.ToString();
+  EXPECT_TRUE(read.message().find("HTTP 503 SlowDown") != std::string::npos) << read.ToString();
+  EXPECT_EQ(server.requests(), 3);
+
+  // A multipart upload begins with a POST: one request, then the failure.
+  const int before = server.requests();
+  Status put = objects->PutParts(
+      digest_, 6u << 20, [](std::uint64_t, Bytes& part) { part.assign(5u << 20, 0); return Status::Ok(); }, std::nullopt);
+  EXPECT_FALSE(put.ok());
+  EXPECT_EQ(server.requests() - before, 1);
 }
 
 }  // namespace
