@@ -131,21 +131,25 @@ Result<Bytes> TreeNode(const storage::Store& store, const BatchRecord& batch, st
 }
 
 // The sibling of leaf `leaf`'s ancestor on each level where it has one (a
-// promoted node has none): the reduced tree's lists after the first. The
-// nodes cached are found under one lock, not one per level: a renewal
-// assembles a million of these on every core.
-Result<std::vector<Bytes>> SiblingPath(const storage::Store& store, const BatchRecord& batch, std::size_t leaf,
-                                       BatchCache& cache) {
+// promoted node has none): the reduced tree's lists after the first, each a
+// list of one value, appended to `parts`. The nodes cached are copied under
+// one lock, not one per level: a renewal gathers a million of these on
+// every core.
+Status AppendSiblingPath(const storage::Store& store, const BatchRecord& batch, std::size_t leaf, BatchCache& cache,
+                         SequenceParts& parts) {
   struct Node {
     std::size_t level, index;
   };
-  std::vector<Node> path;
+  thread_local std::vector<Node> path;
+  thread_local std::vector<std::size_t> uncached;
+  path.clear();
+  uncached.clear();
   std::size_t position = leaf;
   for (std::size_t count = batch.leaves, level = 0; count > 1; count = (count + 1) / 2, ++level, position /= 2)
     if ((position ^ 1) < count) path.push_back({level, position ^ 1});
   const std::size_t size = HashAlgorithmSize(batch.hash_algorithm);
-  std::vector<Bytes> siblings(path.size());
-  std::vector<std::size_t> uncached;
+  const std::size_t first = parts.bytes.size();
+  parts.bytes.resize(first + path.size() * size);  // each node's place, in order
   {
     std::shared_lock<std::shared_mutex> lock(cache.mutex);
     const auto tree = cache.tree_chunks.find(batch.id);
@@ -158,14 +162,37 @@ Result<std::vector<Bytes>> SiblingPath(const storage::Store& store, const BatchR
         uncached.push_back(i);  // TreeNode reads it, or says why it cannot
         continue;
       }
-      siblings[i].assign(nodes->begin() + static_cast<std::ptrdiff_t>(offset),
-                         nodes->begin() + static_cast<std::ptrdiff_t>(offset + size));
+      std::copy_n(nodes->begin() + static_cast<std::ptrdiff_t>(offset), size,
+                  parts.bytes.begin() + static_cast<std::ptrdiff_t>(first + i * size));
     }
   }
   for (const std::size_t i : uncached) {
-    PRESERVE_ASSIGN_OR_RETURN(siblings[i], TreeNode(store, batch, path[i].level, path[i].index, cache));
+    PRESERVE_ASSIGN_OR_RETURN(const Bytes node, TreeNode(store, batch, path[i].level, path[i].index, cache));
+    std::copy_n(node.begin(), size, parts.bytes.begin() + static_cast<std::ptrdiff_t>(first + i * size));
   }
-  return siblings;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    parts.value_ends.push_back(first + (i + 1) * size);
+    parts.list_ends.push_back(parts.value_ends.size());
+  }
+  return Status::Ok();
+}
+
+// Sorts values [begin, end) of `parts`, the last ones it holds, in
+// std::sort's order of Bytes (rule 4): a group's few members.
+void SortLastValues(SequenceParts& parts, std::size_t begin) {
+  const std::size_t end = parts.value_ends.size();
+  thread_local std::vector<ByteView> sorted;
+  thread_local Bytes copy;
+  sorted.clear();
+  for (std::size_t v = begin; v < end; ++v) sorted.push_back(parts.Value(v));
+  std::sort(sorted.begin(), sorted.end(), [](ByteView a, ByteView b) {
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+  });
+  const std::size_t from = begin == 0 ? 0 : parts.value_ends[begin - 1];
+  copy.clear();
+  for (ByteView value : sorted) copy.insert(copy.end(), value.begin(), value.end());
+  std::copy(copy.begin(), copy.end(), parts.bytes.begin() + static_cast<std::ptrdiff_t>(from));
+  for (std::size_t v = begin, at = from; v < end; ++v) parts.value_ends[v] = at += sorted[v - begin].size();
 }
 
 // The digest under `alg` of batch `batch`'s token: a timestamp renewal's
@@ -183,50 +210,119 @@ Result<Bytes> TokenDigest(const BatchRecord& batch, HashAlgorithm alg, BatchCach
 
 }  // namespace
 
-Result<timestamp::EvidenceRecord> Archive::Impl::Assemble(const PackageRecord& package,
-                                                          const EvidenceSkeleton& skeleton, BatchCache& cache,
-                                                          std::vector<ByteView>* tokens) const {
+void SequenceParts::Clear() {
+  bytes.clear();
+  value_ends.clear();
+  list_ends.clear();
+  timestamps.clear();
+  chain_sizes.clear();
+}
+
+void SequenceParts::AddValue(ByteView value) {
+  bytes.insert(bytes.end(), value.begin(), value.end());
+  value_ends.push_back(bytes.size());
+}
+
+ByteView SequenceParts::Value(std::size_t v) const {
+  const std::size_t begin = v == 0 ? 0 : value_ends[v - 1];
+  return ByteView(bytes).subspan(begin, value_ends[v] - begin);
+}
+
+Status Archive::Impl::GatherSequence(const PackageRecord& package, const EvidenceSkeleton& skeleton,
+                                     BatchCache& cache, SequenceParts& parts) const {
   using Members = EvidenceSkeleton::Ats::Members;
-  timestamp::EvidenceRecord record;
-  record.digest_algorithms = skeleton.digest_algorithms;
+  parts.Clear();
   for (const auto& chain : skeleton.chains) {
-    timestamp::ArchiveTimeStampChain out;
-    for (const auto& ats : chain) {
+    for (std::size_t k = 0; k < chain.size(); ++k) {
+      const EvidenceSkeleton::Ats& ats = chain[k];
       PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* batch, LoadBatch(ats.batch_id, cache));
-      timestamp::ArchiveTimeStamp a;
+      SequenceParts::Ats& out = parts.timestamps.emplace_back();
+      out.token = batch->token;
       if (ats.leaf) {
         if (*ats.leaf >= batch->leaves)
           return Status::Corruption("evidence of package " + package.id + ": leaf " + std::to_string(*ats.leaf) +
                                     " is outside batch " + batch->id + "'s tree");
         // List 0: the group's member hashes, sorted (rule 4).
-        timestamp::PartialHashtree members;
+        const std::size_t members_begin = parts.value_ends.size();
         if (ats.members_source == Members::kStored) {
-          members = ats.members;
+          for (const Bytes& member : ats.members) parts.AddValue(member);
         } else if (ats.members_source == Members::kDataObjects) {
-          PRESERVE_ASSIGN_OR_RETURN(members, DataHashes(package, ats.digest_algorithm));
+          if (ats.digest_algorithm == kContentHash) {  // as stored in the record: nothing to read
+            for (const auto& o : package.objects) parts.AddValue(o.sha256);
+          } else {
+            PRESERVE_ASSIGN_OR_RETURN(const std::vector<Bytes> hashes, DataHashes(package, ats.digest_algorithm));
+            for (const Bytes& h : hashes) parts.AddValue(h);
+          }
         } else {  // the tokens of the chain's ATSs before this one (rule 11)
-          for (std::size_t k = 0; k < out.size(); ++k) {
-            PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* earlier, LoadBatch(chain[k].batch_id, cache));
-            PRESERVE_ASSIGN_OR_RETURN(members.emplace_back(), TokenDigest(*earlier, ats.digest_algorithm, cache));
+          for (std::size_t earlier = 0; earlier < k; ++earlier) {
+            PRESERVE_ASSIGN_OR_RETURN(const BatchRecord* sealed, LoadBatch(chain[earlier].batch_id, cache));
+            PRESERVE_ASSIGN_OR_RETURN(const Bytes digest, TokenDigest(*sealed, ats.digest_algorithm, cache));
+            parts.AddValue(digest);
           }
         }
-        std::sort(members.begin(), members.end());
-        timestamp::ReducedHashtree reduced{std::move(members)};
-        PRESERVE_ASSIGN_OR_RETURN(std::vector<Bytes> siblings, SiblingPath(*store, *batch, *ats.leaf, cache));
-        for (Bytes& sibling : siblings) reduced.push_back({std::move(sibling)});
-        a.digest_algorithm = ats.digest_algorithm;
-        a.reduced_hashtree = std::move(reduced);
+        SortLastValues(parts, members_begin);
+        parts.list_ends.push_back(parts.value_ends.size());
+        PRESERVE_RETURN_IF_ERROR(AppendSiblingPath(*store, *batch, *ats.leaf, cache, parts));
+        out.digest_algorithm = ats.digest_algorithm;
       }
-      if (tokens != nullptr) {
-        tokens->emplace_back(batch->token);
-      } else {
-        a.time_stamp = batch->token;
-      }
-      out.push_back(std::move(a));
+      out.lists_end = parts.list_ends.size();
     }
-    record.sequence.push_back(std::move(out));
+    parts.chain_sizes.push_back(chain.size());
+  }
+  return Status::Ok();
+}
+
+Result<timestamp::EvidenceRecord> Archive::Impl::Assemble(const PackageRecord& package,
+                                                          const EvidenceSkeleton& skeleton, BatchCache& cache) const {
+  SequenceParts parts;
+  PRESERVE_RETURN_IF_ERROR(GatherSequence(package, skeleton, cache, parts));
+  timestamp::EvidenceRecord record;
+  record.digest_algorithms = skeleton.digest_algorithms;
+  std::size_t next = 0;
+  for (const std::size_t chain_size : parts.chain_sizes) {
+    timestamp::ArchiveTimeStampChain& chain = record.sequence.emplace_back();
+    for (std::size_t a = 0; a < chain_size; ++a, ++next) {
+      const SequenceParts::Ats& ats = parts.timestamps[next];
+      timestamp::ArchiveTimeStamp& out = chain.emplace_back();
+      out.time_stamp.assign(ats.token.begin(), ats.token.end());
+      if (!ats.digest_algorithm) continue;
+      out.digest_algorithm = ats.digest_algorithm;
+      timestamp::ReducedHashtree& tree = out.reduced_hashtree.emplace();
+      for (std::size_t l = parts.ListsBegin(next); l < ats.lists_end; ++l) {
+        timestamp::PartialHashtree& list = tree.emplace_back();
+        for (std::size_t v = parts.ValuesBegin(l); v < parts.list_ends[l]; ++v) {
+          const ByteView value = parts.Value(v);
+          list.emplace_back(value.begin(), value.end());
+        }
+      }
+    }
   }
   return record;
+}
+
+Status Archive::Impl::AppendSequence(const PackageRecord& package, const EvidenceSkeleton& skeleton,
+                                     BatchCache& cache, SequenceParts& parts, Bytes& out) const {
+  PRESERVE_RETURN_IF_ERROR(GatherSequence(package, skeleton, cache, parts));
+  // Views of the parts, each vector sized before any view into it is taken.
+  thread_local std::vector<ByteView> values;
+  thread_local std::vector<std::span<const ByteView>> lists;
+  thread_local std::vector<timestamp::ArchiveTimeStampView> timestamps;
+  values.resize(parts.value_ends.size());
+  lists.resize(parts.list_ends.size());
+  timestamps.resize(parts.timestamps.size());
+  for (std::size_t v = 0; v < values.size(); ++v) values[v] = parts.Value(v);
+  for (std::size_t l = 0; l < lists.size(); ++l)
+    lists[l] = std::span<const ByteView>(values).subspan(parts.ValuesBegin(l), parts.list_ends[l] - parts.ValuesBegin(l));
+  for (std::size_t a = 0; a < timestamps.size(); ++a) {
+    const SequenceParts::Ats& ats = parts.timestamps[a];
+    timestamps[a].digest_algorithm = ats.digest_algorithm;
+    timestamps[a].time_stamp = ats.token;
+    timestamps[a].reduced_hashtree.reset();
+    if (ats.digest_algorithm)
+      timestamps[a].reduced_hashtree =
+          std::span<const std::span<const ByteView>>(lists).subspan(parts.ListsBegin(a), ats.lists_end - parts.ListsBegin(a));
+  }
+  return timestamp::AppendArchiveTimeStampSequence(timestamps, parts.chain_sizes, out);
 }
 
 std::vector<Bytes> Archive::Impl::TsaTrustAnchors() const {

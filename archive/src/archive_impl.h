@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <span>
 #include <unordered_map>
@@ -80,6 +81,31 @@ struct BatchCache {
   std::map<std::string, Bytes, std::less<>> token_digests;
 };
 
+// An evidence record's ArchiveTimeStampSequence as Archive::Impl::GatherSequence
+// finds it from a skeleton: every hash value of its reduced trees in one flat
+// buffer, each list a run of values, each ATS its lists and its batch's token
+// (which stays in the BatchCache). Assemble copies these into an
+// EvidenceRecord; a hash-tree renewal encodes each of a million subjects'
+// sequences straight from them (AppendSequence), one SequenceParts reused for
+// all, rather than a block allocated for every value.
+struct SequenceParts {
+  Bytes bytes;                          // every value, one after another
+  std::vector<std::size_t> value_ends;  // each value's end in `bytes`
+  std::vector<std::size_t> list_ends;   // each list's end in value_ends
+  struct Ats {
+    std::optional<HashAlgorithm> digest_algorithm;  // exactly when it has a reduced tree
+    std::size_t lists_end = 0;  // its lists end here in list_ends (they begin where the ATS before's end)
+    ByteView token;
+  };
+  std::vector<Ats> timestamps;           // chain by chain
+  std::vector<std::size_t> chain_sizes;  // each chain's ATSs
+  void Clear();                          // keeps the capacity
+  void AddValue(ByteView value);
+  ByteView Value(std::size_t v) const;
+  std::size_t ValuesBegin(std::size_t list) const { return list == 0 ? 0 : list_ends[list - 1]; }
+  std::size_t ListsBegin(std::size_t ats) const { return ats == 0 ? 0 : timestamps[ats - 1].lists_end; }
+};
+
 // Records in `w` how a scheduled job's run ended, for `preserve status` and
 // the schedule (jobs.h), in setting "runs/JOB" (status.cc).
 void PutJobRun(storage::WriteSet& w, std::string_view job, const JobRun& run);
@@ -126,12 +152,19 @@ struct Archive::Impl {
   Result<const BatchRecord*> LoadBatch(const std::string& batch_id, BatchCache& cache) const;
   // The DER-ready evidence record: tokens from the batches, each ATS's reduced
   // tree from its batch's stored tree and its first list from where the
-  // skeleton says (`record` gives the data objects' hashes). With `tokens`,
-  // the tokens are not copied in but their places in `cache` appended there,
-  // chain by chain (for timestamp::AppendArchiveTimeStampSequence); they stay
-  // valid as long as `cache` does.
+  // skeleton says (`record` gives the data objects' hashes). GatherSequence's
+  // parts, copied.
   Result<timestamp::EvidenceRecord> Assemble(const PackageRecord& record, const EvidenceSkeleton& skeleton,
-                                             BatchCache& cache, std::vector<ByteView>* tokens = nullptr) const;
+                                             BatchCache& cache) const;
+  // The parts of that record's ArchiveTimeStampSequence, into `parts`
+  // (cleared first); its tokens stay valid as long as `cache` does.
+  Status GatherSequence(const PackageRecord& record, const EvidenceSkeleton& skeleton, BatchCache& cache,
+                        SequenceParts& parts) const;
+  // DER(ArchiveTimeStampSequence) of that record, appended to `out`, through
+  // `parts` (GatherSequence) and views of them; no allocation once `parts`
+  // and the thread's views have grown to a subject's size.
+  Status AppendSequence(const PackageRecord& record, const EvidenceSkeleton& skeleton, BatchCache& cache,
+                        SequenceParts& parts, Bytes& out) const;
   // Every data object's hash under `alg`, in the record's order (read from content).
   Result<std::vector<Bytes>> DataHashes(const PackageRecord& record, HashAlgorithm alg) const;
   // Data objects re-read for a hash-tree renewal, which must seal afresh

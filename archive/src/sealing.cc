@@ -1024,13 +1024,11 @@ Status Archive::Impl::HashTreeRenewalGroups(const SubjectIds& subjects, HashAlgo
       std::vector<Result<PackageRecord>> records = SubjectRecords(ids);
       Bytes sequences;  // one after another
       std::vector<std::size_t> ends(ids.size());
+      SequenceParts parts;  // one subject's at a time
       for (std::size_t i = 0; i < ids.size(); ++i) {
         Result<PackageRecord>& record = records[i];
         if (record.ok()) {
-          std::vector<ByteView> tokens;
-          PRESERVE_ASSIGN_OR_RETURN(timestamp::EvidenceRecord er,
-                                    Assemble(record.value(), skeletons[block + i], cache, &tokens));
-          PRESERVE_RETURN_IF_ERROR(timestamp::AppendArchiveTimeStampSequence(er.sequence, tokens, sequences));
+          PRESERVE_RETURN_IF_ERROR(AppendSequence(record.value(), skeletons[block + i], cache, parts, sequences));
         } else if (IsDamage(record.status())) {
           groups[block + i].left_out =
               SubjectName(ids[i]) + ": its record cannot be read: " + record.status().message();

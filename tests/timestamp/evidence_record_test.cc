@@ -272,26 +272,43 @@ TEST(EvidenceRecord, HashTreeRenewalHashesTheSequenceTheRecordEncodes) {
   EXPECT_EQ(*group,
             std::vector<Bytes>{Digest(HashAlgorithm::kSha512, Cat({d, Digest(HashAlgorithm::kSha512, sequence)}))});
 
-  // The same bytes, so the same ha, when the tokens lie elsewhere and the ATSs hold none;
-  // refused when the tokens do not match the ATSs one for one.
+  // The same bytes, so the same ha, from views of the values and tokens
+  // where they lie, appended to what the buffer held; refused when the
+  // chains' sizes do not add up to the ATSs given.
   auto ha = HashTreeRenewalSequenceHash(record, HashAlgorithm::kSha512);
   ASSERT_TRUE(ha.ok()) << ha.status().ToString();
   EXPECT_EQ(*ha, Digest(HashAlgorithm::kSha512, sequence));
-  std::vector<ByteView> elsewhere;
-  ArchiveTimeStampSequence without_tokens = record.sequence;
-  for (std::size_t c = 0; c < without_tokens.size(); ++c)
-    for (std::size_t a = 0; a < without_tokens[c].size(); ++a) {
-      elsewhere.emplace_back(record.sequence[c][a].time_stamp);
-      without_tokens[c][a].time_stamp.clear();
+  std::vector<std::vector<ByteView>> values;  // each list's
+  std::vector<std::vector<std::span<const ByteView>>> lists;  // each ATS's
+  std::vector<ArchiveTimeStampView> views;
+  std::vector<std::size_t> chain_sizes;
+  for (const ArchiveTimeStampChain& chain : record.sequence) {
+    for (const ArchiveTimeStamp& ats : chain)
+      if (ats.reduced_hashtree)
+        for (const PartialHashtree& list : *ats.reduced_hashtree) values.emplace_back(list.begin(), list.end());
+  }
+  std::size_t next_list = 0;
+  for (const ArchiveTimeStampChain& chain : record.sequence) {
+    for (const ArchiveTimeStamp& ats : chain) {
+      ArchiveTimeStampView& view = views.emplace_back();
+      view.digest_algorithm = ats.digest_algorithm;
+      view.time_stamp = ats.time_stamp;
+      if (!ats.reduced_hashtree) continue;
+      auto& tree = lists.emplace_back();
+      for (std::size_t k = 0; k < ats.reduced_hashtree->size(); ++k) tree.emplace_back(values[next_list++]);
     }
-  Bytes encoded = {0x01};  // appended to what the buffer held
-  ASSERT_TRUE(AppendArchiveTimeStampSequence(without_tokens, elsewhere, encoded).ok());
+    chain_sizes.push_back(chain.size());
+  }
+  for (std::size_t i = 0, tree = 0; i < views.size(); ++i)
+    if (views[i].digest_algorithm) views[i].reduced_hashtree = lists[tree++];
+  Bytes encoded = {0x01};
+  ASSERT_TRUE(AppendArchiveTimeStampSequence(views, chain_sizes, encoded).ok());
   EXPECT_EQ(encoded, Cat({{0x01}, sequence}));
-  const std::span<const ByteView> all(elsewhere);
   Bytes not_encoded;
-  EXPECT_FALSE(AppendArchiveTimeStampSequence(without_tokens, all.first(all.size() - 1), not_encoded).ok());
-  elsewhere.emplace_back(kToken);
-  EXPECT_FALSE(AppendArchiveTimeStampSequence(without_tokens, elsewhere, not_encoded).ok());
+  const std::span<const ArchiveTimeStampView> all(views);
+  EXPECT_FALSE(AppendArchiveTimeStampSequence(all.first(all.size() - 1), chain_sizes, not_encoded).ok());
+  chain_sizes.back() -= 1;
+  EXPECT_FALSE(AppendArchiveTimeStampSequence(views, chain_sizes, not_encoded).ok());
 
   // A token that is not one definite-length DER SEQUENCE is refused, naming where it is.
   for (const Bytes& bad : {Bytes{}, Bytes{0x04, 0x00}, Bytes{0x30, 0x80, 0x00, 0x00}, Cat({kToken, {0x00}})}) {

@@ -263,9 +263,9 @@ namespace {
 // A hash-tree renewal hashes every subject's sequence (rule 12), a million in
 // a batch; through the templates each costs an ASN.1 structure of some fifty
 // allocations and a parse of every token. The same DER, written here
-// (WriteSequence): every element's size worked out first, then each header
-// and content in order, each token copied once into the encoding, or hashed
-// where it lies when only the hash is wanted. Tests check it byte for byte
+// (AppendArchiveTimeStampSequence) from views of the values and tokens
+// wherever they lie: every element's size worked out first, then each header
+// and content in order, each token copied once. Tests check it byte for byte
 // against the templates (EncodeEvidenceRecord).
 
 constexpr std::uint8_t kContext2 = 0xa2;  // [2], constructed
@@ -292,44 +292,40 @@ bool IsOneSequence(ByteView token) {
 }
 
 // The content size of a PartialHashtree (its values as OCTET STRINGs).
-std::size_t ListContentSize(const PartialHashtree& list) {
+std::size_t ListContentSize(std::span<const ByteView> list) {
   std::size_t size = 0;
-  for (const Bytes& value : list) size += der::TlvSize(value.size());
+  for (ByteView value : list) size += der::TlvSize(value.size());
   return size;
 }
 
 // The content size of a reduced hash tree (a SEQUENCE OF PartialHashtree).
-std::size_t ReducedTreeContentSize(const ReducedHashtree& tree) {
+std::size_t ReducedTreeContentSize(std::span<const std::span<const ByteView>> tree) {
   std::size_t size = 0;
-  for (const PartialHashtree& list : tree) size += der::TlvSize(ListContentSize(list));
+  for (std::span<const ByteView> list : tree) size += der::TlvSize(ListContentSize(list));
   return size;
 }
 
 }  // namespace
 
-namespace {
-
-// Writes the DER of `sequence` whose ATSs' tokens are `tokens`, chain by chain
-// in order (the ATSs' own time_stamp is not read): every header and every
-// field but the tokens appended to `out`, and each token handed to
-// `put_token(out, token)` in its place, for the caller to append or to hash
-// where it lies.
-Status WriteSequence(const ArchiveTimeStampSequence& sequence, std::span<const ByteView> tokens, Bytes& out,
-                     const std::function<void(Bytes& out, ByteView token)>& put_token) {
+Status AppendArchiveTimeStampSequence(std::span<const ArchiveTimeStampView> timestamps,
+                                      std::span<const std::size_t> chain_sizes, Bytes& out) {
   // Sizes first: each ATS's content and each chain's, in order.
-  std::vector<std::size_t> ats_sizes;
-  std::vector<std::size_t> chain_sizes;
+  thread_local std::vector<std::size_t> ats_sizes;
+  thread_local std::vector<std::size_t> chain_content_sizes;
+  ats_sizes.clear();
+  chain_content_sizes.clear();
   std::size_t chains_size = 0;
-  for (std::size_t c = 0; c < sequence.size(); ++c) {
+  std::size_t next = 0;
+  for (std::size_t c = 0; c < chain_sizes.size(); ++c) {
+    if (chain_sizes[c] > timestamps.size() - next)
+      return Status::InvalidArgument("fewer archive time-stamps than the chains hold");
     std::size_t chain_size = 0;
-    for (std::size_t a = 0; a < sequence[c].size(); ++a) {
-      const ArchiveTimeStamp& ats = sequence[c][a];
-      const std::size_t t = ats_sizes.size();
-      if (t >= tokens.size()) return Status::InvalidArgument("fewer time-stamp tokens than archive time-stamps");
-      if (!IsOneSequence(tokens[t]))
+    for (std::size_t a = 0; a < chain_sizes[c]; ++a) {
+      const ArchiveTimeStampView& ats = timestamps[next++];
+      if (!IsOneSequence(ats.time_stamp))
         return Status::InvalidArgument("the time-stamp token is not one DER ContentInfo")
             .WithContext("chain " + std::to_string(c + 1) + ", ATS " + std::to_string(a + 1));
-      std::size_t fields = tokens[t].size();
+      std::size_t fields = ats.time_stamp.size();
       if (ats.digest_algorithm) {
         PRESERVE_ASSIGN_OR_RETURN(ByteView oid, AlgorithmIdentifierContent(*ats.digest_algorithm));
         fields += der::TlvSize(oid.size());
@@ -338,50 +334,72 @@ Status WriteSequence(const ArchiveTimeStampSequence& sequence, std::span<const B
       ats_sizes.push_back(fields);
       chain_size += der::TlvSize(fields);
     }
-    chain_sizes.push_back(chain_size);
+    chain_content_sizes.push_back(chain_size);
     chains_size += der::TlvSize(chain_size);
   }
-  if (ats_sizes.size() != tokens.size())
-    return Status::InvalidArgument("more time-stamp tokens than archive time-stamps");
+  if (next != timestamps.size()) return Status::InvalidArgument("more archive time-stamps than the chains hold");
   // Then every element in order, each header in front of its content.
   der::AppendHeader(out, der::kSequence, chains_size);  // ArchiveTimeStampSequence
-  std::size_t next_ats = 0;
-  for (std::size_t c = 0; c < sequence.size(); ++c) {
-    der::AppendHeader(out, der::kSequence, chain_sizes[c]);  // ArchiveTimeStampChain
-    for (const ArchiveTimeStamp& ats : sequence[c]) {
-      der::AppendHeader(out, der::kSequence, ats_sizes[next_ats]);  // ArchiveTimeStamp
+  next = 0;
+  for (std::size_t c = 0; c < chain_sizes.size(); ++c) {
+    der::AppendHeader(out, der::kSequence, chain_content_sizes[c]);  // ArchiveTimeStampChain
+    for (std::size_t a = 0; a < chain_sizes[c]; ++a, ++next) {
+      const ArchiveTimeStampView& ats = timestamps[next];
+      der::AppendHeader(out, der::kSequence, ats_sizes[next]);  // ArchiveTimeStamp
       if (ats.digest_algorithm) {
         PRESERVE_ASSIGN_OR_RETURN(ByteView oid, AlgorithmIdentifierContent(*ats.digest_algorithm));
         der::AppendTlv(out, der::kContext0, oid);  // [0] IMPLICIT AlgorithmIdentifier
       }
       if (ats.reduced_hashtree) {
         der::AppendHeader(out, kContext2, ReducedTreeContentSize(*ats.reduced_hashtree));  // [2] IMPLICIT SEQUENCE OF
-        for (const PartialHashtree& list : *ats.reduced_hashtree) {
+        for (std::span<const ByteView> list : *ats.reduced_hashtree) {
           der::AppendHeader(out, der::kSequence, ListContentSize(list));  // PartialHashtree
-          for (const Bytes& value : list) der::AppendTlv(out, der::kOctetString, value);
+          for (ByteView value : list) der::AppendTlv(out, der::kOctetString, value);
         }
       }
-      put_token(out, tokens[next_ats++]);
+      out.insert(out.end(), ats.time_stamp.begin(), ats.time_stamp.end());
     }
   }
   return Status::Ok();
 }
 
-// Each ATS's own token, in the order WriteSequence takes them.
-std::vector<ByteView> OwnTokens(const ArchiveTimeStampSequence& sequence) {
-  std::vector<ByteView> tokens;
-  for (const auto& chain : sequence)
-    for (const auto& ats : chain) tokens.emplace_back(ats.time_stamp);
-  return tokens;
-}
-
-}  // namespace
-
 Result<Bytes> EncodeArchiveTimeStampSequence(const ArchiveTimeStampSequence& sequence) {
+  // Views of the sequence's values, lists and ATSs, each vector sized before
+  // any view into it is taken.
+  std::size_t value_count = 0, list_count = 0, ats_count = 0;
+  for (const auto& chain : sequence)
+    for (const ArchiveTimeStamp& ats : chain) {
+      ++ats_count;
+      if (!ats.reduced_hashtree) continue;
+      list_count += ats.reduced_hashtree->size();
+      for (const PartialHashtree& list : *ats.reduced_hashtree) value_count += list.size();
+    }
+  std::vector<ByteView> values;
+  std::vector<std::span<const ByteView>> lists;
+  std::vector<ArchiveTimeStampView> timestamps;
+  std::vector<std::size_t> chain_sizes;
+  values.reserve(value_count);
+  lists.reserve(list_count);
+  timestamps.reserve(ats_count);
+  for (const auto& chain : sequence) {
+    for (const ArchiveTimeStamp& ats : chain) {
+      ArchiveTimeStampView& view = timestamps.emplace_back();
+      view.digest_algorithm = ats.digest_algorithm;
+      view.time_stamp = ats.time_stamp;
+      if (!ats.reduced_hashtree) continue;
+      const std::size_t first_list = lists.size();
+      for (const PartialHashtree& list : *ats.reduced_hashtree) {
+        const std::size_t first_value = values.size();
+        for (const Bytes& value : list) values.emplace_back(value);
+        lists.emplace_back(values.data() + first_value, list.size());
+      }
+      view.reduced_hashtree = std::span<const std::span<const ByteView>>(lists.data() + first_list,
+                                                                         ats.reduced_hashtree->size());
+    }
+    chain_sizes.push_back(chain.size());
+  }
   Bytes out;
-  PRESERVE_RETURN_IF_ERROR(WriteSequence(sequence, OwnTokens(sequence), out, [](Bytes& der, ByteView token) {
-    der.insert(der.end(), token.begin(), token.end());
-  }));
+  PRESERVE_RETURN_IF_ERROR(AppendArchiveTimeStampSequence(timestamps, chain_sizes, out));
   return out;
 }
 
@@ -480,21 +498,6 @@ Status AppendTimeStampRenewal(EvidenceRecord& record, std::optional<ReducedHasht
 Result<Bytes> HashTreeRenewalSequenceHash(const EvidenceRecord& record, HashAlgorithm new_alg) {
   PRESERVE_ASSIGN_OR_RETURN(const Bytes sequence, EncodeArchiveTimeStampSequence(record.sequence));
   return Digest(new_alg, sequence);
-}
-
-Status AppendArchiveTimeStampSequence(const ArchiveTimeStampSequence& sequence, std::span<const ByteView> tokens,
-                                      Bytes& out) {
-  // The headers and reduced trees gathered in one small buffer, copied out
-  // in front of each token.
-  thread_local Bytes gathered;
-  gathered.clear();
-  PRESERVE_RETURN_IF_ERROR(WriteSequence(sequence, tokens, gathered, [&](Bytes& before, ByteView token) {
-    out.insert(out.end(), before.begin(), before.end());
-    before.clear();
-    out.insert(out.end(), token.begin(), token.end());
-  }));
-  out.insert(out.end(), gathered.begin(), gathered.end());
-  return Status::Ok();
 }
 
 Result<std::vector<Bytes>> HashTreeRenewalGroup(ByteView sequence_hash, HashAlgorithm new_alg,

@@ -142,14 +142,21 @@ Result<std::vector<Bytes>> HashTreeRenewalGroup(const EvidenceRecord& record, Ha
 // records before it has re-read their data objects: ha = H'(DER(sequence)),
 // then the members from ha.
 Result<Bytes> HashTreeRenewalSequenceHash(const EvidenceRecord& record, HashAlgorithm new_alg);
-// DER(sequence), appended to `out`, for a sequence whose tokens lie
-// elsewhere: `tokens` holds each ATS's, chain by chain in order, and the
-// ATSs' own time_stamp is not read. A renewal of a million subjects sealed by
-// the same few batches need not copy those batches' tokens into each record
-// first; it gathers each one's encoding and hashes them many at a time
-// (DigestMany) to their ha.
-Status AppendArchiveTimeStampSequence(const ArchiveTimeStampSequence& sequence, std::span<const ByteView> tokens,
-                                      Bytes& out);
+// An ArchiveTimeStamp by reference: its reduced hash tree's values and its
+// token lie wherever the caller keeps them.
+struct ArchiveTimeStampView {
+  std::optional<HashAlgorithm> digest_algorithm;                           // as ArchiveTimeStamp's
+  std::optional<std::span<const std::span<const ByteView>>> reduced_hashtree;  // each list's values
+  ByteView time_stamp;
+};
+// DER(ArchiveTimeStampSequence) of `timestamps`, chain c being the next
+// chain_sizes[c] of them, appended to `out`: the bytes
+// EncodeArchiveTimeStampSequence gives. A renewal of a million subjects
+// sealed by the same few batches need not copy each one's hashes and tokens
+// into an ArchiveTimeStampSequence first; it gathers each one's encoding and
+// hashes them many at a time (DigestMany) to their ha.
+Status AppendArchiveTimeStampSequence(std::span<const ArchiveTimeStampView> timestamps,
+                                      std::span<const std::size_t> chain_sizes, Bytes& out);
 Result<std::vector<Bytes>> HashTreeRenewalGroup(ByteView sequence_hash, HashAlgorithm new_alg,
                                                 const std::vector<Bytes>& data_hashes);
 // Starts a new chain with the renewal ATS; adds new_alg to digest_algorithms.
