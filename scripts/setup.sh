@@ -17,6 +17,8 @@ PACKAGES=(
   libqpdf-dev libxml2-dev
   libicu-dev
   libsodium-dev
+  # tcmalloc, the programs' allocator (CMakeLists.txt: preserve_allocator).
+  libgoogle-perftools-dev
   poppler-utils libnss3-tools qpdf
   libcurl4-openssl-dev
   # The web application's browser tests: Debian's Chromium and its driver, and Selenium for

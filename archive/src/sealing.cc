@@ -39,6 +39,9 @@ std::string Until(TimePoint t) { return FormatUtcTime(t); }
 // hashes, the plan's scratch) back to the system. glibc keeps freed blocks
 // for reuse, so a renewal's resident size would stay at its largest step's
 // plus whatever the next step could not fit into the holes; a no-op elsewhere.
+// The preserve program runs on tcmalloc (CMakeLists.txt), on which this does
+// nothing: tcmalloc hands free pages back itself, a few at a time, and its
+// peak stayed under 480 MiB in a renewal of a million packages.
 void ReturnFreedMemory() {
 #if defined(__GLIBC__)
   malloc_trim(0);
