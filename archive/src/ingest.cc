@@ -95,9 +95,9 @@ struct Prepared {
   };
   std::map<std::string, Object> objects;  // path -> object
   // Objects streamed through a content writer (a large detached document),
-  // staged beside the store, not yet in it, with their manifest entries
-  // made: path -> finished writer. Only an accepted package's commit
-  // (StoreObjects) puts them into the store.
+  // their chunks written but the objects not yet in the store, with their
+  // manifest entries made: path -> finished writer. Only an accepted
+  // package's commit (StoreObjects) puts them into the store.
   struct Streamed {
     std::unique_ptr<storage::ContentWriter> writer;
     storage::ContentWriter::Object object;
@@ -161,7 +161,7 @@ void Refuse(Prepared& p, const std::string& category, const std::string& detail)
   p.outcome.category = category;
   p.outcome.reason = category + ": " + EscapeForDisplay(detail);
   p.objects.clear();
-  p.streamed.clear();  // their staged copies go with their writers: nothing was stored
+  p.streamed.clear();  // their writers erase the chunks they wrote: nothing is stored
 }
 
 // The ingest policy (EN 319 102-1 indications): any TOTAL-FAILED signature
@@ -210,8 +210,9 @@ void ValidateDetachedCms(Prepared& p, Bytes signature, Bytes content, const Subm
 }
 
 // A detached document larger than a content chunk: read from its file once,
-// in pieces, each handed to a content writer, which hashes it and stages it
-// beside the store until the verdict; never held whole. The writer's digest
+// in pieces, each handed to a content writer, which hashes it and writes its
+// chunks into the store (erased with the writer if the verdict refuses it);
+// never held whole. The writer's digest
 // (the content address) is the signature's message digest too when the
 // signature uses the same algorithm, so the content is hashed once.
 void ValidateLargeDetachedCms(Prepared& p, Bytes signature, const Submission& s,
@@ -538,8 +539,8 @@ class KnownContent {
 // Adds the prepared objects, then the manifest, to `record` and their content
 // to `w`: identical content is stored once, within a write as across the
 // store. A path `record` already holds (carried over from an earlier version)
-// is not added again. A streamed object new to the store has its staged
-// chunks copied into the store, durable, here (ContentWriter::Put), just
+// is not added again. A streamed object new to the store has its chunks,
+// written as they were read, made durable here (ContentWriter::Put), just
 // before the commit that refers to them; Commit flushes any chunk found
 // present but written by another, unflushed writer.
 Status StoreObjects(Prepared& p, const Bytes& manifest_json, const storage::Store& store, storage::WriteSet& w,
@@ -580,7 +581,7 @@ Status MarkIfHeld(Prepared& p, const storage::Store& store, const std::map<Bytes
   p.outcome.duplicate = true;
   p.outcome.package_id = *holder;
   p.objects.clear();
-  p.streamed.clear();  // their staged copies go with their writers: nothing is stored
+  p.streamed.clear();  // their writers erase the chunks they wrote: nothing is stored
   return Status::Ok();
 }
 

@@ -471,6 +471,7 @@ class StoreImpl final : public Store {
     std::lock_guard<std::mutex> guard(commit_mutex_);
     rocksdb::WriteBatch batch(writes.bytes() + 16 * writes.size() + 64);
     if (content_elsewhere_) PRESERVE_RETURN_IF_ERROR(ApplyToObjectStore(writes, batch));
+    std::vector<std::string> stored_whole;  // the keys of content this commit stores whole
     for (const std::size_t i : InKeyOrder(writes)) {
       const WriteSet::Op op = writes.op(i);
       if (content_elsewhere_ && (op.family == WriteSet::Family::kContent ||
@@ -480,6 +481,8 @@ class StoreImpl final : public Store {
       rocksdb::Slice key(op.key.data(), op.key.size());
       rocksdb::Status s = op.erase ? batch.Delete(h, key) : batch.Put(h, key, {op.value.data(), op.value.size()});
       if (!s.ok()) return FromRocks(s, "preparing a write");
+      if (op.family == WriteSet::Family::kContent && !op.erase && op.key.size() == kDigestSize)
+        stored_whole.emplace_back(op.key);
     }
     const std::vector<std::string> audit_events = writes.audit_events();
     const std::vector<std::vector<WriteSet::AuditIndexEntry>> audit_index = writes.audit_index();
@@ -505,6 +508,15 @@ class StoreImpl final : public Store {
     rocksdb::WriteOptions wo;
     wo.sync = true;  // acknowledged means durable
     PRESERVE_FAULT_POINT("store.commit.before_write");
+    // Content stored whole here may have the bytes of a chunk another writer
+    // has claimed: that chunk is referred to from now on and must stay. The
+    // claims' lock is held until the write, so that no chunk is claimed
+    // meanwhile under a key this commit fills.
+    std::unique_lock<std::mutex> claims(claims_mutex_, std::defer_lock);
+    if (!stored_whole.empty()) {
+      claims.lock();
+      for (const std::string& key : stored_whole) KeepClaimed(key);
+    }
     PRESERVE_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "committing to the store"));
     PRESERVE_FAULT_POINT("store.commit.after_write");
     next_audit_sequence_ = seq;
@@ -523,10 +535,16 @@ class StoreImpl final : public Store {
   Result<bool> HasContent(ByteView digest) const override {
     // With an object store: whether a committed row refers to it (the object
     // itself is looked for by 'check' and 'fixity', not on every ingest).
+    // Under the claims' lock: content found here may be referred to from now
+    // on, so a chunk still claimed by its writer is kept (ReleaseChunks).
+    std::lock_guard<std::mutex> claims(claims_mutex_);
     for (const std::string& key : {Str(digest), ChunkListKey(digest)}) {
       rocksdb::PinnableSlice value;
       rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kContentIdx], key, &value);
-      if (s.ok()) return true;
+      if (s.ok()) {
+        KeepClaimed(key);
+        return true;
+      }
       if (!s.IsNotFound()) return FromRocks(s, "reading content");
     }
     return false;
@@ -625,12 +643,21 @@ class StoreImpl final : public Store {
 
   Result<std::unique_ptr<ContentWriter>> NewContentWriter() override;
 
-  // Writes one chunk, unless it is stored already, past the write-ahead log:
-  // logged, every byte would be written twice (log, then blob file) and
-  // checksummed twice, a third of a large ingest's cost. Such writes are
-  // durable once flushed (FlushContent); until then a crash loses them.
-  // Returns whether it wrote.
-  Result<bool> PutChunk(ByteView digest, ByteView data) {
+  // Writes one chunk for the content writer `writer` (NewWriterId), unless
+  // it is stored already, past the write-ahead log: logged, every byte would
+  // be written twice (log, then blob file) and checksummed twice, a third of
+  // a large ingest's cost. Such writes are durable once flushed
+  // (FlushContent); until then a crash loses them. A chunk written is claimed
+  // by its writer until ReleaseChunks. Returns whether it wrote.
+  Result<bool> PutChunk(std::uint64_t writer, ByteView digest, ByteView data) {
+    const std::string key = Str(digest);
+    // Looked for, claimed and written under one lock, so that whoever finds
+    // the chunk finds its claim too (and keeps it: KeepClaimed).
+    std::lock_guard<std::mutex> claims(claims_mutex_);
+    if (auto claim = claims_.find(key); claim != claims_.end()) {
+      if (claim->second.writer != writer) claim->second.shared = true;
+      return false;
+    }
     PRESERVE_ASSIGN_OR_RETURN(bool present, HasWhole(digest));
     if (present) return false;
     PRESERVE_FAULT_POINT("store.content.chunk");
@@ -639,9 +666,30 @@ class StoreImpl final : public Store {
     unlogged_writes_.fetch_add(1);
     rocksdb::WriteOptions unlogged;
     unlogged.disableWAL = true;
-    PRESERVE_RETURN_IF_ERROR(FromRocks(db_->Put(unlogged, handles_[kContentIdx], Str(digest), ToStringView(data)),
-                                       "writing a content chunk"));
+    PRESERVE_RETURN_IF_ERROR(
+        FromRocks(db_->Put(unlogged, handles_[kContentIdx], key, ToStringView(data)), "writing a content chunk"));
+    claims_.emplace(key, ChunkClaim{writer, false});
     return true;
+  }
+
+  std::uint64_t NewWriterId() { return next_writer_id_.fetch_add(1); }
+
+  // Ends `writer`'s claims on the chunks it wrote (`digests`, as PutChunk
+  // took them). With `erase` (the writer is dropped before Put: a refused
+  // document), each chunk nobody else has found meanwhile is erased; one
+  // found (by another writer, a lookup or a commit that holds the same
+  // bytes) may be referred to and stays, garbage for 'gc' if nothing does.
+  // Best effort: a chunk left behind is garbage too, never damage.
+  void ReleaseChunks(std::uint64_t writer, const std::vector<Bytes>& digests, bool erase) {
+    std::lock_guard<std::mutex> claims(claims_mutex_);
+    rocksdb::WriteBatch erased;
+    for (const Bytes& digest : digests) {
+      auto claim = claims_.find(Str(digest));
+      if (claim == claims_.end() || claim->second.writer != writer) continue;
+      if (erase && !claim->second.shared) erased.Delete(handles_[kContentIdx], claim->first);
+      claims_.erase(claim);
+    }
+    if (erased.Count() > 0) db_->Write(rocksdb::WriteOptions(), &erased).PermitUncheckedError();
   }
 
   // Flushes the content family's memtables to blob and table files, synced
@@ -1039,6 +1087,11 @@ class StoreImpl final : public Store {
     return handles_[kDefaultIdx];
   }
 
+  // A claimed chunk found by a lookup (under claims_mutex_): it stays with its writer gone.
+  void KeepClaimed(const std::string& key) const {
+    if (auto claim = claims_.find(key); claim != claims_.end()) claim->second.shared = true;
+  }
+
   Result<bool> HasWhole(ByteView digest) const {
     rocksdb::PinnableSlice value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kContentIdx], Str(digest), &value);
@@ -1127,108 +1180,113 @@ class StoreImpl final : public Store {
   // Unlogged chunk writes begun, and how many of them a flush has made durable.
   std::atomic<std::uint64_t> unlogged_writes_{0};
   std::atomic<std::uint64_t> flushed_writes_{0};
+  // Chunks written by content writers whose objects no commit refers to yet
+  // (PutChunk), by key: which writer wrote each, and whether anyone else has
+  // found it since (then it may be referred to, and is never erased with its
+  // writer: ReleaseChunks). Guarded by claims_mutex_, which is held from a
+  // chunk's lookup to its write, by every content lookup that may lead to a
+  // reference (HasContent), and by a commit that holds content, so that no
+  // one can find a chunk without finding its claim.
+  struct ChunkClaim {
+    std::uint64_t writer;
+    bool shared;
+  };
+  mutable std::mutex claims_mutex_;
+  mutable std::map<std::string, ChunkClaim> claims_;
+  std::atomic<std::uint64_t> next_writer_id_{1};
   std::uint64_t next_audit_sequence_ = 0;
   Bytes audit_head_hash_;
   std::shared_ptr<ObjectStore> objects_;  // the object store this open was given, if any
   bool content_elsewhere_ = false;        // the store keeps its content in an object store
 };
 
-// Holds an object until Put: up to one chunk in memory, more in an unnamed
-// temporary file beside the database; Put cuts the file into chunks.
-//
-// A large object's bytes are each read once from the caller and once back
-// from the staged file, and hashed once at each: the object's digest is
-// computed on one thread while the other stages the same bytes, and each
-// chunk's digest while the chunk before it is written into the store.
-class StagingWriter final : public ContentWriter {
+// Holds an object up to one chunk in memory; a larger one is cut into chunks
+// as its bytes come, each written into the store at once (PutChunk: claimed
+// by this writer, unlogged), so that its bytes are read once, from the
+// caller, and written once. The object's digest is computed on one thread
+// while the other hashes and writes the chunks. Put makes the chunks durable
+// and puts the chunk list; a writer dropped before Put erases the chunks it
+// wrote that nobody else has found (ReleaseChunks).
+class ChunkingWriter final : public ContentWriter {
  public:
-  explicit StagingWriter(StoreImpl& store) : store_(store), object_hash_(HashAlgorithm::kSha256) {}
+  explicit ChunkingWriter(StoreImpl& store)
+      : store_(store), id_(store.NewWriterId()), object_hash_(HashAlgorithm::kSha256) {}
+  ~ChunkingWriter() override {
+    if (!put_) store_.ReleaseChunks(id_, chunks_, /*erase=*/true);
+  }
 
   Status Append(ByteView data) override {
     size_ += data.size();
     // Up to one chunk waits in memory: if no more comes, the object is one value.
-    if (staged_.get() < 0 && pending_.size() + data.size() <= store_.chunk_size()) {
+    if (!chunked_ && pending_.size() + data.size() <= store_.chunk_size()) {
       object_hash_.Update(data);
       pending_.insert(pending_.end(), data.begin(), data.end());
       return Status::Ok();
     }
-    if (staged_.get() < 0) {
-      PRESERVE_ASSIGN_OR_RETURN(staged_, store_.NewStagingFile());
-      PRESERVE_RETURN_IF_ERROR(Stage(pending_));  // hashed as it came
-      Bytes().swap(pending_);  // a staged object holds no memory while it waits for its commit
+    if (!chunked_) {
+      chunked_ = true;  // what is pending was hashed as it came, and is the first chunk's beginning
+      pending_.reserve(store_.chunk_size());
     }
     return RunSideBySide(
-        data.size(), [&] { object_hash_.Update(data); return Status::Ok(); }, [&] { return Stage(data); });
+        data.size(), [&] { object_hash_.Update(data); return Status::Ok(); }, [&] { return Cut(data); });
   }
 
   Result<Object> Finish() override {
+    if (chunked_ && !pending_.empty()) {
+      PRESERVE_RETURN_IF_ERROR(WriteChunk());
+      Bytes().swap(pending_);
+    }
     sha256_ = object_hash_.Finish();
     return Object{sha256_, size_};
   }
 
   Status Put(WriteSet& w) override {
-    if (staged_.get() < 0) {
+    if (!chunked_) {
       w.PutContent(sha256_, pending_);
       return Status::Ok();
     }
-    // The staged bytes, a chunk at a time: each chunk's key is the SHA-256 of
-    // the bytes stored under it, whatever happened to the file meanwhile (an
-    // object whose bytes changed no longer matches its own digest, which
-    // 'fixity' reports). The next chunk is read back and hashed while this one
-    // is written.
-    const std::uint64_t count = (size_ + store_.chunk_size() - 1) / store_.chunk_size();
-    std::vector<Bytes> chunks(count);
-    std::array<Bytes, 2> buffers;
-    auto load = [&](std::uint64_t i) -> Status {
-      Bytes& chunk = buffers[i % 2];
-      const std::uint64_t at = i * store_.chunk_size();
-      chunk.resize(static_cast<std::size_t>(std::min<std::uint64_t>(store_.chunk_size(), size_ - at)));
-      PRESERVE_RETURN_IF_ERROR(ReadStaged(at, chunk));
-      chunks[i] = Digest(HashAlgorithm::kSha256, chunk);
-      return Status::Ok();
-    };
-    bool wrote = false;
-    PRESERVE_RETURN_IF_ERROR(load(0));
-    for (std::uint64_t i = 0; i < count; ++i) {
-      PRESERVE_RETURN_IF_ERROR(RunSideBySide(
-          store_.chunk_size(),
-          [&]() -> Status {
-            PRESERVE_ASSIGN_OR_RETURN(bool written, store_.PutChunk(chunks[i], buffers[i % 2]));
-            wrote = wrote || written;
-            return Status::Ok();
-          },
-          [&] { return i + 1 < count ? load(i + 1) : Status::Ok(); }));
-    }
     // The chunks must be durable before any commit refers to them.
-    if (wrote) PRESERVE_RETURN_IF_ERROR(store_.FlushContent());
-    PutChunkList(w, sha256_, AsBytes(EncodeChunkList(size_, store_.chunk_size(), chunks)));
+    if (wrote_) PRESERVE_RETURN_IF_ERROR(store_.FlushContent());
+    PutChunkList(w, sha256_, AsBytes(EncodeChunkList(size_, store_.chunk_size(), chunks_)));
+    // A commit may refer to them from now on: they are no longer this writer's to erase.
+    put_ = true;
+    store_.ReleaseChunks(id_, chunks_, /*erase=*/false);
     return Status::Ok();
   }
 
  private:
-  Status Stage(ByteView data) {
-    PRESERVE_FAULT_POINT("store.content.stage");
-    return WriteToStaging(staged_.get(), data);
-  }
-
-  Status ReadStaged(std::uint64_t offset, Bytes& into) const {
-    for (std::size_t done = 0; done < into.size();) {
-      ssize_t n = ::pread(staged_.get(), into.data() + done, into.size() - done, static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0)
-        return Status::IOError("reading staged content back: " +
-                               std::string(n < 0 ? std::strerror(errno) : "the file is shorter than written"));
-      done += static_cast<std::size_t>(n);
+  // Adds `data` to the chunk being filled, writing each chunk it fills.
+  Status Cut(ByteView data) {
+    while (!data.empty()) {
+      const std::size_t take = std::min(data.size(), store_.chunk_size() - pending_.size());
+      pending_.insert(pending_.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
+      data = data.subspan(take);
+      if (pending_.size() == store_.chunk_size()) {
+        PRESERVE_RETURN_IF_ERROR(WriteChunk());
+        pending_.clear();
+      }
     }
     return Status::Ok();
   }
 
+  // Each chunk's key is the SHA-256 of the bytes stored under it.
+  Status WriteChunk() {
+    chunks_.push_back(Digest(HashAlgorithm::kSha256, pending_));
+    PRESERVE_ASSIGN_OR_RETURN(bool written, store_.PutChunk(id_, chunks_.back(), pending_));
+    wrote_ = wrote_ || written;
+    return Status::Ok();
+  }
+
   StoreImpl& store_;
+  const std::uint64_t id_;
   Hasher object_hash_;
   Bytes sha256_;  // set by Finish
   std::uint64_t size_ = 0;
-  Bytes pending_;  // the whole object while it fits in one chunk; then nothing
-  FileDescriptor staged_{-1};
+  Bytes pending_;  // the whole object while it fits in one chunk; then the chunk being filled
+  bool chunked_ = false;
+  std::vector<Bytes> chunks_;  // the digests of the chunks cut so far, in order
+  bool wrote_ = false;         // some chunk was new to the store
+  bool put_ = false;
 };
 
 // A writer for content in an object store: the object waits in memory up
@@ -1297,7 +1355,7 @@ Result<std::unique_ptr<ContentWriter>> StoreImpl::NewContentWriter() {
     PRESERVE_RETURN_IF_ERROR(NeedObjectStore());
     return std::unique_ptr<ContentWriter>(std::make_unique<ObjectWriter>(*this, *objects_, objects_->part_size()));
   }
-  return std::unique_ptr<ContentWriter>(std::make_unique<StagingWriter>(*this));
+  return std::unique_ptr<ContentWriter>(std::make_unique<ChunkingWriter>(*this));
 }
 
 }  // namespace

@@ -278,16 +278,17 @@ TEST_F(LargeContentTest, FixityNamesThePackageWhoseChunkChanged) {
 }
 
 // The `preserve` command killed (SIGKILL) while it ingests a large document.
-// While the document is read and validated its bytes are staged beside the
-// store: killed then, nothing is left in it. Once accepted, its chunks are
-// copied into the store just before the commit: killed between the two, the
-// chunks are garbage, which check counts and gc collects; an ingest of the
-// same document afterwards uses what is there.
+// While the document is read and validated its chunks are written into the
+// store past the log: killed then, those a flush had not yet made durable
+// are lost, and the rest (here at most the first) are garbage. Once
+// accepted, its chunks are made durable just before the commit: killed
+// between the two, they are garbage, which check counts and gc collects; an
+// ingest of the same document afterwards uses what is there.
 TEST_F(LargeContentTest, CrashWhileStoringLeavesNoPackageAndGcCollectsTheChunks) {
   const Bytes doc = Document(storage::kDefaultContentChunkSize * 2 + 7, 4);  // three chunks at the default size
   Submission s = Signed("scan.bin", doc);
   archive_.reset();
-  for (const std::string point : {"store.content.stage:2", "ingest.before_commit"}) {
+  for (const std::string point : {"store.content.chunk:2", "ingest.before_commit"}) {
     auto run = testing::Run({PRESERVE_BIN, "ingest", "--store", root_.string(), "--trust",
                              (kPki / "root-ca.pem").string(), "--no-revocation", "--no-seal", s.content->string(),
                              s.signature.string()},
@@ -298,7 +299,11 @@ TEST_F(LargeContentTest, CrashWhileStoringLeavesNoPackageAndGcCollectsTheChunks)
     ASSERT_TRUE(check.ok()) << check.status().ToString();
     EXPECT_EQ(check->packages, 0u) << point;
     EXPECT_TRUE(check->problems.empty()) << point << ": " << check->problems.front();
-    EXPECT_EQ(check->garbage_objects, point == "ingest.before_commit" ? 3u : 0u) << point;
+    if (point == "ingest.before_commit") {
+      EXPECT_EQ(check->garbage_objects, 3u) << point;
+    } else {
+      EXPECT_LE(check->garbage_objects, 1u) << point;
+    }
     archive_.reset();
   }
   Reopen(storage::kDefaultContentChunkSize);
@@ -328,8 +333,8 @@ TEST_F(LargeContentTest, CrashWhileStoringLeavesNoPackageAndGcCollectsTheChunks)
   EXPECT_EQ(archive::Verification(*archive_).Verify(id, {})->verdict, Verdict::kValid);
 }
 
-// A refusal leaves nothing but its audit event: the refused document's bytes
-// were staged beside the store and go with its writer.
+// A refusal leaves nothing but its audit event: the chunks the refused
+// document's writer wrote go with it.
 TEST_F(LargeContentTest, RefusedLargeDocumentLeavesNothingInTheStore) {
   Bytes doc = Document(3 * kChunk + 5, 7);
   Submission s = Signed("refused.bin", doc);

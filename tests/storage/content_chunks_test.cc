@@ -82,8 +82,7 @@ TEST(ContentChunks, LargeObjectRoundTripsStreamedOneChunkAtATime) {
   EXPECT_EQ(chunks->back(), Digest(HashAlgorithm::kSha256, ByteView(data).last(500)));
 }
 
-// Pieces are staged as they come, chunks cut at Put: whatever the pieces'
-// sizes (the first larger than a chunk included), the same object, each chunk
+// Chunks are cut as the pieces come: whatever the pieces' sizes (the first larger than a chunk included), the same object, each chunk
 // under its own bytes' SHA-256.
 TEST(ContentChunks, PiecesOfAnySizeMakeTheSameChunks) {
   TempDir dir;
@@ -173,8 +172,8 @@ TEST(ContentChunks, AMissingChunkIsCorruptionNamingTheObject) {
   }).code(), StatusCode::kNotFound);
 }
 
-// A refused document, or a process killed while a document is read, drops its
-// writer before Put: nothing of the object may be in the store.
+// A refused document drops its writer before Put: the chunks it wrote as its
+// bytes came are erased with it, and nothing of the object stays.
 TEST(ContentChunks, AnObjectNeverPutLeavesNothingInTheStore) {
   TempDir dir;
   Bytes digest;
@@ -187,15 +186,69 @@ TEST(ContentChunks, AnObjectNeverPutLeavesNothingInTheStore) {
     auto object = writer.value()->Finish();
     ASSERT_TRUE(object.ok());
     digest = object->sha256;
-    EXPECT_TRUE(ContentKeys(*store).empty()) << "staged beside the store, not in it";
+    EXPECT_EQ(ContentKeys(*store).size(), 4u) << "the chunks are written as the bytes come";
+    EXPECT_FALSE(store->HasContent(digest).value()) << "the object is not, before its commit";
+    writer.value().reset();
+    EXPECT_TRUE(ContentKeys(*store).empty()) << "erased with the writer";
   }
   auto store = OpenOrDie(dir / "db");
   EXPECT_FALSE(store->HasContent(digest).value());
   EXPECT_EQ(store->ReadContent(digest, [](ByteView) { return Status::Ok(); }).code(), StatusCode::kNotFound);
   EXPECT_TRUE(ContentKeys(*store).empty());
-  // The staging file had no name: nothing is left in the database's directory either.
-  for (const auto& entry : std::filesystem::directory_iterator(dir / "db"))
-    EXPECT_EQ(entry.path().filename().string().find("staging"), std::string::npos) << entry.path();
+}
+
+// A chunk that someone else found while its writer held it may be referred
+// to from then on: dropping the writer leaves it. Found by another writer
+// (the same bytes in another document, stored once), by a lookup (a
+// document of one chunk's size with those bytes, which its ingest then does
+// not store again), or by a commit that stores the same bytes whole.
+TEST(ContentChunks, ADroppedWriterKeepsTheChunksOthersFound) {
+  TempDir dir;
+  auto store = OpenOrDie(dir / "db", true);
+  const Bytes data = PatternBytes(3 * kChunk, 6);
+  const ByteView first = ByteView(data).first(kChunk), second = ByteView(data).subspan(kChunk, kChunk),
+                 third = ByteView(data).last(kChunk);
+  auto dropped = store->NewContentWriter();
+  ASSERT_TRUE(dropped.ok());
+  ASSERT_TRUE(dropped.value()->Append(data).ok());
+  ASSERT_TRUE(dropped.value()->Finish().ok());
+  ASSERT_EQ(ContentKeys(*store).size(), 3u);
+
+  // Another document whose first chunk is the same: written once, by the first writer.
+  Bytes other(first.begin(), first.end());
+  const Bytes tail = PatternBytes(kChunk + 3, 7);
+  other.insert(other.end(), tail.begin(), tail.end());
+  const ContentWriter::Object kept = WriteObject(*store, other);
+  // A lookup finds the second chunk: whoever asked may refer to it.
+  EXPECT_TRUE(store->HasContent(Digest(HashAlgorithm::kSha256, second)).value());
+  // A commit stores the third chunk's bytes whole.
+  WriteSet w;
+  w.PutContent(Digest(HashAlgorithm::kSha256, third), third);
+  ASSERT_TRUE(store->Commit(std::move(w)).ok());
+
+  dropped.value().reset();
+  EXPECT_EQ(ReadAll(*store, kept.sha256), other);
+  for (ByteView chunk : {first, second, third})
+    EXPECT_TRUE(store->HasContent(Digest(HashAlgorithm::kSha256, chunk)).value()) << "found, so kept";
+  EXPECT_EQ(store->GetContent(Digest(HashAlgorithm::kSha256, third)).value(), Bytes(third.begin(), third.end()));
+}
+
+// A writer whose object is put keeps its chunks, even with the same bytes
+// written by a writer dropped afterwards.
+TEST(ContentChunks, AWriterPutKeepsItsChunksWhenAnotherIsDropped) {
+  TempDir dir;
+  auto store = OpenOrDie(dir / "db", true);
+  const Bytes data = PatternBytes(2 * kChunk + 1, 9);
+  auto dropped = store->NewContentWriter();
+  ASSERT_TRUE(dropped.ok());
+  ASSERT_TRUE(dropped.value()->Append(data).ok());
+  ASSERT_TRUE(dropped.value()->Finish().ok());
+  const ContentWriter::Object kept = WriteObject(*store, data);  // finds every chunk written already
+  dropped.value().reset();
+  EXPECT_EQ(ReadAll(*store, kept.sha256), data);
+  store.reset();
+  store = OpenOrDie(dir / "db");
+  EXPECT_EQ(ReadAll(*store, kept.sha256), data);
 }
 
 // Put stores the chunks (durable, for the commit that follows); the object

@@ -98,24 +98,27 @@ struct StoreOptions {
 // Retention (RetainContent) and legal holds (HoldContent) are applied to the
 // objects before the commit, too; with content in the database they do
 // nothing. Chunk lists are never made: an object is one object-store object
-// (uploaded in parts when large).
+// (uploaded in parts when large). Its ContentWriter holds a large object in
+// an unnamed temporary file beside the database (O_TMPFILE: it vanishes with
+// the writer or the process) until Put uploads it.
 
 class WriteSet;
 
 // Writes one data object of any size, streamed: a large object never sits in
-// memory, and nothing reaches the store before Put. Append hashes the bytes
-// and holds them: up to one chunk (StoreOptions::content_chunk_size) in
-// memory, a larger object in an unnamed temporary file beside the database
-// (O_TMPFILE: no name, so it vanishes with the writer or with the process,
-// killed or not). A writer dropped before Put, a refused document, or a
-// process killed meanwhile, leaves nothing in the store. Finish says what the
-// object is. Put then puts it into a WriteSet: a small object's bytes; for a
-// larger one, it first copies the staged bytes into the store as chunks of
-// StoreOptions::content_chunk_size, each under its own SHA-256 once (a chunk
-// already present is not written again), makes them durable, and puts the
-// chunk list under the object's SHA-256. The object exists once that WriteSet
-// is committed. Only a process killed between Put and that commit (the time
-// it takes to copy one document) leaves chunks no package refers to: 'check'
+// memory, and its bytes are read once and written once. Append hashes the
+// bytes; an object up to one chunk (StoreOptions::content_chunk_size) waits
+// in memory, a larger one is cut into chunks of that size as its bytes come,
+// each written into the store at once under its own SHA-256 (a chunk already
+// present is not written again). Finish says what the object is. Put then
+// puts it into a WriteSet: a small object's bytes; for a larger one, it makes
+// the chunks durable and puts the chunk list under the object's SHA-256. The
+// object exists once that WriteSet is committed.
+//
+// A writer dropped before Put (a refused document) erases the chunks it
+// wrote, except any that someone else found meanwhile (another writer, a
+// HasContent, a commit holding the same bytes): those may be referred to
+// from then on. A process killed before its commit leaves the chunks it
+// wrote that had reached the disk, which no package refers to: 'check'
 // reports them and 'gc' collects them (Store::ScanContent).
 //
 // Durability: chunks bypass RocksDB's write-ahead log (through it, each byte
