@@ -44,5 +44,21 @@ TEST(Date, DateOrUtcTime) {
   EXPECT_TRUE(ParseUtcTime("2017-11-22 10:00:00").ok());
 }
 
+// Exactly "YYYY-MM-DD", or that with "THH:MM:SS" (or a space for the T) and an optional Z.
+TEST(Date, UtcTimeForms) {
+  const TimePoint day = TimePoint(sys_days(2026y / 11 / 27));
+  EXPECT_EQ(ParseUtcTime("2026-11-27").value(), day);
+  EXPECT_EQ(ParseUtcTime("2026-11-27T10:09:08Z").value(), day + 10h + 9min + 8s);
+  EXPECT_EQ(ParseUtcTime("2026-11-27T23:59:60").value(), day + 23h + 59min + 60s);  // a leap second
+  for (const char* refused : {"", "2026-11-2", "2026-1-27", "2026-11-27T10:00", "2026-11-27T10:00:00ZZ",
+                              "2026-11-27T+1:00:00Z", "2026-11-27T1a:00:00Z", "2026-11-27X10:00:00Z",
+                              "2026-11-27T10-00-00Z", "2026-11-27T10:00:00+", "2026-11-27T24:00:00Z",
+                              "2026-11-27T10:60:00Z", "2026-13-27T10:00:00Z"})
+    EXPECT_FALSE(ParseUtcTime(refused).ok()) << refused;
+  EXPECT_NE(ParseUtcTime("2026-11-27T10:00").status().message().find("not a UTC time"), std::string::npos);
+  EXPECT_NE(ParseUtcTime("2026-11-27T24:00:00Z").status().message().find("not a valid date and time"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace preserve
