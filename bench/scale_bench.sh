@@ -131,10 +131,13 @@ EOF
   bench_result scale "$name" "$n" "$wall" "$kib" "${baseline:--}"
 }
 
-# timed COMMAND...: wall seconds of COMMAND (a baseline), or "-" when it fails.
+# timed COMMAND...: wall seconds of COMMAND (a baseline), to the microsecond
+# (/usr/bin/time's hundredths round fixity's sha256sum of a few hundred
+# kilobytes to 0), or "-" when it fails.
 timed() {
-  if /usr/bin/time -o "$work/time" -f '%e' "$@" >/dev/null 2>"$work/err"; then
-    tail -n 1 "$work/time"
+  start=$(date +%s%N)
+  if "$@" >/dev/null 2>"$work/err"; then
+    awk -v ns=$(($(date +%s%N) - start)) 'BEGIN { printf "%.6f\n", ns / 1e9 }'
   else
     echo "scale_bench.sh: baseline $* failed: $(tail -n 1 "$work/err")" >&2
     echo -
