@@ -696,7 +696,14 @@ class StoreImpl final : public Store {
   // and recorded in the MANIFEST before Flush returns: the unlogged chunks
   // written so far are durable from then on.
   Status FlushContent() {
-    const std::uint64_t written = unlogged_writes_.load();
+    // Read under the claims' lock, which PutChunk holds from counting a chunk
+    // to writing it: every chunk counted here is in a memtable this flush
+    // takes, not one still on its way there.
+    std::uint64_t written = 0;
+    {
+      std::lock_guard<std::mutex> claims(claims_mutex_);
+      written = unlogged_writes_.load();
+    }
     rocksdb::FlushOptions flush;
     flush.allow_write_stall = true;
     PRESERVE_RETURN_IF_ERROR(FromRocks(db_->Flush(flush, handles_[kContentIdx]), "flushing content chunks"));
@@ -1212,7 +1219,11 @@ class ChunkingWriter final : public ContentWriter {
   explicit ChunkingWriter(StoreImpl& store)
       : store_(store), id_(store.NewWriterId()), object_hash_(HashAlgorithm::kSha256) {}
   ~ChunkingWriter() override {
-    if (!put_) store_.ReleaseChunks(id_, chunks_, /*erase=*/true);
+    if (put_) return;
+    try {
+      store_.ReleaseChunks(id_, chunks_, /*erase=*/true);
+    } catch (...) {  // out of memory: the chunks stay, garbage for 'gc', never damage
+    }
   }
 
   Status Append(ByteView data) override {

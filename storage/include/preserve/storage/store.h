@@ -140,8 +140,9 @@ class ContentWriter {
   };
   // Ends the object: Append may not be called afterwards.
   virtual Result<Object> Finish() = 0;
-  // After Finish: adds the object to `w`, storing a large one's chunks first
-  // (see above). Called at most once.
+  // After Finish: adds the object to `w`; for a large one, makes its chunks
+  // durable first (see above). Called at most once. Once it has been called
+  // the chunks stay, garbage for 'gc' if `w` is never committed.
   virtual Status Put(WriteSet& w) = 0;
 
  protected:
@@ -342,7 +343,8 @@ class Store {
   // The chunks of an object stored as a chunk list, in order; empty when it
   // is not (stored whole, or absent: HasContent tells). One small read.
   virtual Result<std::vector<Bytes>> ContentChunks(ByteView digest) const = 0;
-  // Starts writing an object (kFailedPrecondition when read-only).
+  // Starts writing an object (kFailedPrecondition when read-only). The
+  // writer must be dropped before the store: dropping it may erase chunks.
   virtual Result<std::unique_ptr<ContentWriter>> NewContentWriter() = 0;
   // Every key of the content family: each object or chunk stored whole
   // (chunk_list false) and each chunk list, with its value's size; stops early
