@@ -51,9 +51,12 @@ void TrimGlibcHeap() {
 // hashes, the plan's scratch) back to the system, between steps, so that the
 // resident size is the largest step's, not that plus what the next step could
 // not fit into the holes. tcmalloc, the programs' allocator (CMakeLists.txt),
-// hands free pages back by itself only a few at a time: without this a
-// renewal of a million packages peaked 50 MiB higher, at 493 MiB. Where
-// tcmalloc is not linked (the tests) its function is null.
+// once handed free pages back by itself only a few at a time: without this a
+// renewal of a million packages peaked 50 MiB higher, at 493 MiB. The
+// programs now set its aggressive decommit (util/src/allocator_settings.cc),
+// which returns most freed pages at once, so there this call has little left
+// to do (not measured without it since). Where tcmalloc is not linked (the
+// tests) its function is null, and glibc's heap is trimmed.
 extern "C" void MallocExtension_ReleaseFreeMemory() __attribute__((weak));
 void ReturnFreedMemory() {
   if (MallocExtension_ReleaseFreeMemory != nullptr) MallocExtension_ReleaseFreeMemory();

@@ -1,5 +1,5 @@
-// Compiled into each program that links preserve_allocator (CMakeLists.txt),
-// before main runs: how tcmalloc hands memory back.
+// How tcmalloc hands memory back, set before main runs in each program that
+// links preserve_allocator (CMakeLists.txt compiles this file into each).
 //
 // By default tcmalloc keeps the pages a free leaves whole in its page heap and
 // returns them to the system a few at a time; a later large allocation may
